@@ -1,0 +1,157 @@
+#include "processor/config/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "processor/config/yaml_reader.h"
+#include "processor/rules/rule_factory.h"
+
+namespace touchstream {
+
+namespace {
+
+
+TopicConfig ReadTopic(YamlReader& topics, const std::string& key, TopicConfig fallback) {
+  YamlReader t = topics.Child(key);
+  TopicConfig topic;
+  topic.name = t.String("name", fallback.name);
+  if (topic.name.empty()) throw ConfigError(t.Key("name") + ": must not be empty");
+  topic.partitions = static_cast<int>(t.Int("partitions", fallback.partitions, 1, 10000));
+  t.Finish();
+  return topic;
+}
+
+void ReadKafka(YamlReader& root, Config& config) {
+  YAML::Node kafka = root.Raw("kafka");
+  if (!kafka || kafka.IsNull()) return;
+  if (!kafka.IsMap()) throw ConfigError("kafka: expected a mapping of librdkafka properties");
+  for (const auto& entry : kafka) {
+    const std::string key = entry.first.Scalar();
+    if (!entry.second.IsScalar()) throw ConfigError("kafka." + key + ": expected a single value");
+    config.kafka[key] = entry.second.Scalar();
+  }
+}
+
+void ReadRules(YamlReader& root, Config& config) {
+  YAML::Node rules = root.Raw("rules");
+  if (!rules || rules.IsNull()) return;
+  if (!rules.IsMap()) throw ConfigError("rules: expected a mapping of rule id to rule");
+  std::set<std::string> seen;
+  for (const auto& entry : rules) {
+    const std::string id = entry.first.Scalar();
+    YamlReader rule(entry.second, "rules." + id);
+    config.rules.push_back(MakeRule(id, rule));
+    rule.Finish();
+  }
+}
+
+}  // namespace
+
+Config ParseConfig(const std::string& yaml_text, const std::string& source) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source + ": not valid YAML: " + e.what());
+  }
+  Config config;
+  YamlReader root(doc, "");
+  ReadKafka(root, config);
+
+  YamlReader topics = root.Child("topics");
+  config.touchpoints = ReadTopic(topics, "touchpoints", config.touchpoints);
+  config.triggers = ReadTopic(topics, "triggers", config.triggers);
+  config.dead_letter = ReadTopic(topics, "dead_letter", config.dead_letter);
+  topics.Finish();
+
+  YamlReader consumer = root.Child("consumer");
+  config.group_id = consumer.String("group_id", config.group_id);
+  if (config.group_id.empty()) throw ConfigError("consumer.group_id: must not be empty");
+  consumer.Finish();
+
+  YamlReader state = root.Child("state");
+  config.state_dir = state.String("dir", config.state_dir);
+  if (config.state_dir.empty()) throw ConfigError("state.dir: must not be empty");
+  config.sync_writes = state.Bool("sync_writes", config.sync_writes);
+  state.Finish();
+
+  YamlReader processing = root.Child("processing");
+  config.commit_interval_ms = processing.Duration("commit_interval", config.commit_interval_ms);
+  if (config.commit_interval_ms <= 0) {
+    throw ConfigError("processing.commit_interval: must be greater than 0");
+  }
+  config.commit_max_events =
+      processing.Int("commit_max_events", config.commit_max_events, 1, 10'000'000);
+  processing.Finish();
+
+  YamlReader validation = root.Child("validation");
+  ValidationLimits& limits = config.validation;
+  limits.max_future_skew_ms = validation.Duration("max_future_skew", limits.max_future_skew_ms);
+  limits.max_field_bytes = validation.Int("max_field_bytes", limits.max_field_bytes, 1, 1 << 20);
+  limits.max_items = validation.Int("max_items", limits.max_items, 0, 100000);
+  limits.max_attributes = validation.Int("max_attributes", limits.max_attributes, 0, 100000);
+  validation.Finish();
+
+  YamlReader timers = root.Child("timers");
+  config.allowed_lateness_ms = timers.Duration("allowed_lateness", config.allowed_lateness_ms);
+  config.clock = timers.Enum("clock", "hybrid", {"event_time", "hybrid"}) == "event_time"
+                     ? ClockMode::kEventTime
+                     : ClockMode::kHybrid;
+  timers.Finish();
+
+  YamlReader http = root.Child("http");
+  config.metrics_listen = http.String("listen", config.metrics_listen);
+  http.Finish();
+
+  ReadRules(root, config);
+  root.Finish();
+  return config;
+}
+
+Config LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot read config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+void ApplyKafkaOverrides(Config& config, char** environ_vars,
+                         const std::vector<std::string>& x_items) {
+  static constexpr std::string_view kPrefix = "TOUCHSTREAM_KAFKA_";
+  for (char** env = environ_vars; env != nullptr && *env != nullptr; ++env) {
+    std::string_view item(*env);
+    if (item.substr(0, kPrefix.size()) != kPrefix) continue;
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string key(item.substr(kPrefix.size(), eq - kPrefix.size()));
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
+      return c == '_' ? '.' : static_cast<char>(std::tolower(c));
+    });
+    config.kafka[key] = std::string(item.substr(eq + 1));
+  }
+  for (const std::string& x : x_items) {
+    const size_t eq = x.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw ConfigError("-X " + x + ": expected key=value");
+    }
+    config.kafka[x.substr(0, eq)] = x.substr(eq + 1);
+  }
+}
+
+std::string DescribeKafkaConfig(const std::map<std::string, std::string>& kafka) {
+  std::string out;
+  for (const auto& [key, value] : kafka) {
+    const bool secret = key.find("password") != std::string::npos ||
+                        key.find("secret") != std::string::npos ||
+                        key.find("key") != std::string::npos ||
+                        key.find("oauthbearer.config") != std::string::npos;
+    out += key + "=" + (secret ? "[redacted]" : value) + "\n";
+  }
+  return out;
+}
+
+}  // namespace touchstream

@@ -1,0 +1,58 @@
+// The processor's configuration: one YAML file (see README, "Configuration"). Every option has
+// a default; any error throws ConfigError naming the key.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "processor/core/event_validator.h"
+#include "processor/core/rule.h"
+
+namespace touchstream {
+
+struct TopicConfig {
+  std::string name;
+  int partitions = 1;
+};
+
+enum class ClockMode { kEventTime, kHybrid };
+
+struct Config {
+  // librdkafka properties passed through to every client (bootstrap.servers, security, ...).
+  std::map<std::string, std::string> kafka{{"bootstrap.servers", "127.0.0.1:9092"}};
+
+  TopicConfig touchpoints{"touchpoints", 6};
+  TopicConfig triggers{"triggers", 6};
+  TopicConfig dead_letter{"touchpoints-dlq", 1};
+
+  std::string group_id = "touchstream";
+  std::string state_dir = "./touchstream-data";
+  bool sync_writes = false;
+  DurationMs commit_interval_ms = 100;
+  int64_t commit_max_events = 5000;
+
+  ValidationLimits validation;
+  DurationMs allowed_lateness_ms = 0;
+  ClockMode clock = ClockMode::kHybrid;
+
+  // host:port for /metrics; empty disables the endpoint.
+  std::string metrics_listen = "127.0.0.1:9464";
+
+  // Built from the `rules` section, in config order.
+  RuleSet rules;
+};
+
+// Parses YAML text. `source` names the file in errors.
+Config ParseConfig(const std::string& yaml_text, const std::string& source);
+Config LoadConfigFile(const std::string& path);
+
+// Applies librdkafka overrides: TOUCHSTREAM_KAFKA_* environment variables (upper snake case,
+// e.g. TOUCHSTREAM_KAFKA_BOOTSTRAP_SERVERS=...), then `-X key=value` items, in that order.
+void ApplyKafkaOverrides(Config& config, char** environ_vars,
+                         const std::vector<std::string>& x_items);
+
+// The kafka section as "key=value" lines with secrets (passwords, keys, secrets) redacted.
+std::string DescribeKafkaConfig(const std::map<std::string, std::string>& kafka);
+
+}  // namespace touchstream

@@ -1,0 +1,127 @@
+#include "processor/core/customer_aggregate.h"
+
+#include <algorithm>
+
+namespace touchstream {
+
+bool IsOfflineChannel(v1::Channel channel) {
+  return channel == v1::CHANNEL_IN_STORE || channel == v1::CHANNEL_STORE_WIFI ||
+         channel == v1::CHANNEL_CALL_CENTER;
+}
+
+bool IsEngagement(v1::EventType type) {
+  return type != v1::EVENT_TYPE_CONSENT_CHANGE && type != v1::EVENT_TYPE_ERASURE_REQUEST &&
+         type != v1::EVENT_TYPE_IDENTIFY && type != v1::EVENT_TYPE_UNSPECIFIED;
+}
+
+int64_t CartTotalMinor(const v1::state::Cart& cart) {
+  int64_t total = 0;
+  for (const auto& line : cart.lines()) total += line.quantity() * line.unit_price_minor();
+  return total;
+}
+
+namespace {
+
+using Lines = google::protobuf::RepeatedPtrField<v1::state::CartLine>;
+
+v1::state::CartLine* FindLine(Lines& lines, const std::string& sku) {
+  for (auto& line : lines) {
+    if (line.sku() == sku) return &line;
+  }
+  return nullptr;
+}
+
+void DropEmptyLines(Lines& lines) {
+  lines.erase(std::remove_if(lines.begin(), lines.end(),
+                             [](const v1::state::CartLine& l) { return l.quantity() <= 0; }),
+              lines.end());
+}
+
+// Returns true if the cart changed.
+bool AddItems(const v1::TouchpointEvent& event, v1::state::Cart& cart) {
+  for (const auto& item : event.items()) {
+    v1::state::CartLine* line = FindLine(*cart.mutable_lines(), item.sku());
+    if (line == nullptr) {
+      line = cart.add_lines();
+      line->set_sku(item.sku());
+    }
+    line->set_quantity(line->quantity() + item.quantity());
+    line->set_unit_price_minor(item.unit_price_minor());
+  }
+  return event.items_size() > 0;
+}
+
+// Subtracts the event's items, or empties the cart when the event lists none.
+bool RemoveItems(const v1::TouchpointEvent& event, v1::state::Cart& cart) {
+  if (cart.lines_size() == 0) return false;
+  if (event.items_size() == 0) {
+    cart.clear_lines();
+    return true;
+  }
+  bool changed = false;
+  for (const auto& item : event.items()) {
+    v1::state::CartLine* line = FindLine(*cart.mutable_lines(), item.sku());
+    if (line == nullptr) continue;
+    line->set_quantity(line->quantity() - item.quantity());
+    changed = true;
+  }
+  DropEmptyLines(*cart.mutable_lines());
+  return changed;
+}
+
+int64_t OrderAmount(const v1::TouchpointEvent& event) {
+  if (event.amount_minor() != 0 || event.items_size() == 0) return event.amount_minor();
+  int64_t total = 0;
+  for (const auto& item : event.items()) total += item.quantity() * item.unit_price_minor();
+  return total;
+}
+
+}  // namespace
+
+AppliedEvent ApplyEvent(const v1::TouchpointEvent& event, CustomerState& state) {
+  AppliedEvent applied;
+  const TimeMs t = ToTimeMs(event.event_time());
+  applied.new_customer = state.first_seen_ms() == 0;
+  applied.previous_last_activity_ms = state.last_activity_ms();
+  if (applied.new_customer) state.set_customer_id(event.customer_id());
+  if (applied.new_customer || t < state.first_seen_ms()) state.set_first_seen_ms(t);
+
+  const int channel = event.channel();
+  while (state.events_by_channel_size() <= channel) state.add_events_by_channel(0);
+  state.set_events_by_channel(channel, state.events_by_channel(channel) + 1);
+
+  applied.engagement = IsEngagement(event.type());
+  if (applied.engagement && t >= state.last_activity_ms()) {
+    state.set_last_activity_ms(t);
+    state.set_last_channel(channel);
+  }
+
+  v1::state::Cart& cart = *state.mutable_cart();
+  switch (event.type()) {
+    case v1::EVENT_TYPE_ADD_TO_CART:
+      applied.cart_changed = AddItems(event, cart);
+      break;
+    case v1::EVENT_TYPE_REMOVE_FROM_CART:
+      applied.cart_changed = RemoveItems(event, cart);
+      break;
+    case v1::EVENT_TYPE_PURCHASE:
+      if (IsOfflineChannel(event.channel())) {
+        state.set_purchases_offline(state.purchases_offline() + 1);
+      } else {
+        state.set_purchases_online(state.purchases_online() + 1);
+      }
+      state.set_lifetime_value_minor(state.lifetime_value_minor() + OrderAmount(event));
+      applied.cart_changed = RemoveItems(event, cart);
+      break;
+    default:
+      break;
+  }
+  if (applied.cart_changed && t >= cart.last_change_ms()) {
+    cart.set_last_change_ms(t);
+    cart.set_last_change_event_id(event.event_id());
+  }
+  if (cart.lines_size() == 0 && applied.cart_changed) state.clear_cart();
+  return applied;
+}
+
+}  // namespace touchstream

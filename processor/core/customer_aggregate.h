@@ -1,0 +1,35 @@
+// The unified online + offline aggregate of one customer, updated by each valid event.
+// Pure: no I/O, no clock. Rules read the aggregate after it has been updated.
+#pragma once
+
+#include "processor/core/time.h"
+#include "state.pb.h"
+#include "touchpoint.pb.h"
+
+namespace touchstream {
+
+using CustomerState = v1::state::CustomerState;
+
+// In-store, store Wi-Fi and call centre are offline; every other channel is online.
+bool IsOfflineChannel(v1::Channel channel);
+
+// Engagement = any event except consent changes, erasure requests and identify.
+bool IsEngagement(v1::EventType type);
+
+// What applying one event changed, for the rules that react to it.
+struct AppliedEvent {
+  bool new_customer = false;
+  bool engagement = false;
+  bool cart_changed = false;
+  // Last activity before this event (0 for a new customer).
+  TimeMs previous_last_activity_ms = 0;
+};
+
+// Applies `event` to `state`: first seen, last activity and channel, events per channel,
+// online/offline purchases, lifetime value and the cart (see README, "The aggregate").
+AppliedEvent ApplyEvent(const v1::TouchpointEvent& event, CustomerState& state);
+
+// Σ quantity × unit price over the cart.
+int64_t CartTotalMinor(const v1::state::Cart& cart);
+
+}  // namespace touchstream

@@ -1,0 +1,114 @@
+#include "processor/core/event_validator.h"
+
+namespace touchstream {
+
+const char* RejectReasonName(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kNone: return "none";
+    case RejectReason::kUndecodable: return "undecodable";
+    case RejectReason::kMissingEventId: return "missing_event_id";
+    case RejectReason::kMissingCustomerId: return "missing_customer_id";
+    case RejectReason::kMissingEventTime: return "missing_event_time";
+    case RejectReason::kInvalidChannel: return "invalid_channel";
+    case RejectReason::kInvalidType: return "invalid_type";
+    case RejectReason::kEventTimeTooOld: return "event_time_too_old";
+    case RejectReason::kEventTimeInFuture: return "event_time_in_future";
+    case RejectReason::kFieldTooLarge: return "field_too_large";
+    case RejectReason::kInvalidItem: return "invalid_item";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Verdict Reject(RejectReason reason, std::string detail) {
+  return Verdict{reason, std::move(detail)};
+}
+
+}  // namespace
+
+Verdict EventValidator::DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
+                                          v1::TouchpointEvent* event) const {
+  event->Clear();
+  if (!event->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Reject(RejectReason::kUndecodable, "not a serialized touchstream.v1.TouchpointEvent");
+  }
+  return Validate(*event, now_ms);
+}
+
+Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) const {
+  if (e.event_id().empty()) return Reject(RejectReason::kMissingEventId, "event_id is empty");
+  if (e.customer_id().empty()) {
+    return Reject(RejectReason::kMissingCustomerId, "customer_id is empty");
+  }
+  if (!e.has_event_time()) return Reject(RejectReason::kMissingEventTime, "event_time unset");
+  if (e.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(e.channel())) {
+    return Reject(RejectReason::kInvalidChannel,
+                  "channel " + std::to_string(e.channel()) + " is unspecified or unknown");
+  }
+  if (e.type() == v1::EVENT_TYPE_UNSPECIFIED || !v1::EventType_IsValid(e.type())) {
+    return Reject(RejectReason::kInvalidType,
+                  "type " + std::to_string(e.type()) + " is unspecified or unknown");
+  }
+  const TimeMs t = ToTimeMs(e.event_time());
+  if (e.event_time().nanos() < 0 || e.event_time().nanos() > 999'999'999 ||
+      t < limits_.min_event_time_ms) {
+    return Reject(RejectReason::kEventTimeTooOld, "event_time " + FormatTime(t) +
+                                                      " is before " +
+                                                      FormatTime(limits_.min_event_time_ms));
+  }
+  if (t > now_ms + limits_.max_future_skew_ms) {
+    return Reject(RejectReason::kEventTimeInFuture,
+                  "event_time " + FormatTime(t) + " is more than " +
+                      FormatDuration(limits_.max_future_skew_ms) + " ahead of " +
+                      FormatTime(now_ms));
+  }
+
+  const size_t max = limits_.max_field_bytes;
+  auto too_large = [max](const std::string& s) { return s.size() > max; };
+  struct Named {
+    const char* name;
+    const std::string& value;
+  };
+  for (const Named& f : {Named{"event_id", e.event_id()}, Named{"customer_id", e.customer_id()},
+                         Named{"currency", e.currency()}, Named{"campaign_id", e.campaign_id()},
+                         Named{"store_id", e.store_id()}, Named{"timezone", e.timezone()},
+                         Named{"anonymous_id", e.anonymous_id()},
+                         Named{"loyalty_id", e.loyalty_id()}}) {
+    if (too_large(f.value)) {
+      return Reject(RejectReason::kFieldTooLarge, std::string(f.name) + " has " +
+                                                      std::to_string(f.value.size()) +
+                                                      " bytes, limit " + std::to_string(max));
+    }
+  }
+  if (static_cast<size_t>(e.items_size()) > limits_.max_items) {
+    return Reject(RejectReason::kFieldTooLarge, "items has " + std::to_string(e.items_size()) +
+                                                    " entries, limit " +
+                                                    std::to_string(limits_.max_items));
+  }
+  for (int i = 0; i < e.items_size(); ++i) {
+    const v1::LineItem& item = e.items(i);
+    if (too_large(item.sku())) {
+      return Reject(RejectReason::kFieldTooLarge, "items[" + std::to_string(i) + "].sku is too large");
+    }
+    if (item.sku().empty() || item.quantity() <= 0 || item.unit_price_minor() < 0) {
+      return Reject(RejectReason::kInvalidItem,
+                    "items[" + std::to_string(i) +
+                        "] needs a sku, quantity > 0 and unit_price_minor >= 0");
+    }
+  }
+  if (static_cast<size_t>(e.attributes_size()) > limits_.max_attributes) {
+    return Reject(RejectReason::kFieldTooLarge,
+                  "attributes has " + std::to_string(e.attributes_size()) + " entries, limit " +
+                      std::to_string(limits_.max_attributes));
+  }
+  for (const auto& [key, value] : e.attributes()) {
+    if (too_large(key) || too_large(value)) {
+      return Reject(RejectReason::kFieldTooLarge, "attribute '" + key.substr(0, 64) +
+                                                      "' key or value is too large");
+    }
+  }
+  return Verdict{};
+}
+
+}  // namespace touchstream

@@ -1,0 +1,76 @@
+// Decoding and validation of touchpoint events: the gate in front of the pipeline. A record
+// that fails here goes to the dead-letter topic with its reason code; it never reaches a rule.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "processor/core/time.h"
+#include "touchpoint.pb.h"
+
+namespace touchstream {
+
+// Why a record was rejected. Stable: the names are dead-letter header values and metric labels.
+enum class RejectReason {
+  kNone = 0,
+  kUndecodable,
+  kMissingEventId,
+  kMissingCustomerId,
+  kMissingEventTime,
+  kInvalidChannel,
+  kInvalidType,
+  kEventTimeTooOld,
+  kEventTimeInFuture,
+  kFieldTooLarge,
+  kInvalidItem,
+};
+
+// All reasons except kNone, for pre-creating metric series.
+inline constexpr RejectReason kAllRejectReasons[] = {
+    RejectReason::kUndecodable,       RejectReason::kMissingEventId,
+    RejectReason::kMissingCustomerId, RejectReason::kMissingEventTime,
+    RejectReason::kInvalidChannel,    RejectReason::kInvalidType,
+    RejectReason::kEventTimeTooOld,   RejectReason::kEventTimeInFuture,
+    RejectReason::kFieldTooLarge,     RejectReason::kInvalidItem,
+};
+
+// snake_case name, e.g. "missing_event_id".
+const char* RejectReasonName(RejectReason reason);
+
+struct ValidationLimits {
+  // Events before this are rejected (2000-01-01T00:00:00Z).
+  TimeMs min_event_time_ms = 946684800000;
+  // Events further than this ahead of the wall clock are rejected.
+  DurationMs max_future_skew_ms = 5 * kMinuteMs;
+  // Upper bound on any one string field (ids, sku, attribute keys and values).
+  size_t max_field_bytes = 512;
+  size_t max_items = 200;
+  size_t max_attributes = 64;
+};
+
+struct Verdict {
+  RejectReason reason = RejectReason::kNone;
+  std::string detail;  // human-readable, names the field
+  bool ok() const { return reason == RejectReason::kNone; }
+};
+
+// Stateless apart from its limits; safe for concurrent use.
+class EventValidator {
+ public:
+  explicit EventValidator(ValidationLimits limits) : limits_(limits) {}
+
+  // Parses `bytes` into `*event` (reused by the caller to avoid allocations) and validates it
+  // against the wall-clock time `now_ms`.
+  Verdict DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
+                            v1::TouchpointEvent* event) const;
+
+  // Validates an already-decoded event.
+  Verdict Validate(const v1::TouchpointEvent& event, TimeMs now_ms) const;
+
+  const ValidationLimits& limits() const { return limits_; }
+
+ private:
+  const ValidationLimits limits_;
+};
+
+}  // namespace touchstream

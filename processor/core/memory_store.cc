@@ -1,0 +1,20 @@
+#include "processor/core/memory_store.h"
+
+namespace touchstream {
+
+StatusOr<CustomerState*> MemoryStore::Mutable(const std::string& customer_id) {
+  return &customers_[customer_id];
+}
+
+void MemoryStore::Erase(const std::string& customer_id) { customers_.erase(customer_id); }
+
+StatusOr<std::optional<TimerKey>> MemoryStore::PopDueTimer(TimeMs watermark_ms) {
+  if (timers_.empty() || timers_.begin()->due_ms > watermark_ms) {
+    return std::optional<TimerKey>();
+  }
+  TimerKey key = *timers_.begin();
+  timers_.erase(timers_.begin());
+  return std::optional<TimerKey>(std::move(key));
+}
+
+}  // namespace touchstream

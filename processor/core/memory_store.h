@@ -1,0 +1,28 @@
+// PartitionStore held entirely in memory: for backtest and tests. Not thread-safe.
+#pragma once
+
+#include <map>
+#include <set>
+
+#include "processor/core/partition_store.h"
+
+namespace touchstream {
+
+class MemoryStore final : public PartitionStore {
+ public:
+  StatusOr<CustomerState*> Mutable(const std::string& customer_id) override;
+  void Erase(const std::string& customer_id) override;
+  void ScheduleTimer(const TimerKey& key) override { timers_.insert(key); }
+  void CancelTimer(const TimerKey& key) override { timers_.erase(key); }
+  StatusOr<std::optional<TimerKey>> PopDueTimer(TimeMs watermark_ms) override;
+
+  // Customers by id, in id order (for state dumps).
+  const std::map<std::string, CustomerState>& customers() const { return customers_; }
+  size_t pending_timers() const { return timers_.size(); }
+
+ private:
+  std::map<std::string, CustomerState> customers_;
+  std::set<TimerKey> timers_;
+};
+
+}  // namespace touchstream

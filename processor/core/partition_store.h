@@ -1,0 +1,51 @@
+// What the pipeline needs from state: the customers of one input partition and their timer
+// index. Implemented in memory (backtest, tests) and on RocksDB with a write-back cache (run).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "processor/core/customer_aggregate.h"
+#include "processor/core/status.h"
+
+namespace touchstream {
+
+// One entry of the timer index, ordered by due time, then customer id, then rule id: the
+// order in which due timers fire.
+struct TimerKey {
+  TimeMs due_ms = 0;
+  std::string customer_id;
+  std::string rule_id;
+
+  friend bool operator<(const TimerKey& a, const TimerKey& b) {
+    return std::tie(a.due_ms, a.customer_id, a.rule_id) <
+           std::tie(b.due_ms, b.customer_id, b.rule_id);
+  }
+  friend bool operator==(const TimerKey& a, const TimerKey& b) {
+    return std::tie(a.due_ms, a.customer_id, a.rule_id) ==
+           std::tie(b.due_ms, b.customer_id, b.rule_id);
+  }
+};
+
+// Owned by the thread that drives the partition's pipeline.
+class PartitionStore {
+ public:
+  virtual ~PartitionStore() = default;
+
+  // The customer's state for update; a new empty state (first_seen_ms == 0) if unknown. The
+  // pointer stays valid until the next Erase or commit of the store. Errors: storage I/O or a
+  // corrupt stored state.
+  virtual StatusOr<CustomerState*> Mutable(const std::string& customer_id) = 0;
+
+  // Forgets the customer (erasure request).
+  virtual void Erase(const std::string& customer_id) = 0;
+
+  virtual void ScheduleTimer(const TimerKey& key) = 0;
+  virtual void CancelTimer(const TimerKey& key) = 0;
+
+  // Removes and returns the first timer due at or before `watermark_ms`; nullopt if none.
+  virtual StatusOr<std::optional<TimerKey>> PopDueTimer(TimeMs watermark_ms) = 0;
+};
+
+}  // namespace touchstream

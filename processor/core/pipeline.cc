@@ -1,0 +1,128 @@
+#include "processor/core/pipeline.h"
+
+#include "processor/core/trigger_id.h"
+
+namespace touchstream {
+
+PartitionPipeline::PartitionPipeline(const RuleSet& rules, PartitionStore& store,
+                                     DurationMs allowed_lateness_ms)
+    : rules_(rules), store_(store), allowed_lateness_ms_(allowed_lateness_ms) {
+  for (const auto& rule : rules_) rules_by_id_[rule->id()] = rule.get();
+}
+
+void PartitionPipeline::RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_ms) {
+  max_event_time_ms_ = max_event_time_ms;
+  watermark_ms_ = watermark_ms;
+}
+
+Status PartitionPipeline::Process(const v1::TouchpointEvent& event,
+                                  std::vector<v1::Trigger>& out) {
+  const TimeMs t = ToTimeMs(event.event_time());
+  if (t > max_event_time_ms_) {
+    max_event_time_ms_ = t;
+    watermark_ms_ = std::max(watermark_ms_, t - allowed_lateness_ms_);
+  }
+  if (Status s = FireDueTimers(out); !s.ok()) return s;
+  if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) return Erase(event.customer_id());
+
+  StatusOr<CustomerState*> loaded = store_.Mutable(event.customer_id());
+  if (!loaded.ok()) return loaded.status();
+  CustomerState& customer = **loaded;
+  const AppliedEvent applied = ApplyEvent(event, customer);
+
+  auto& rule_states = *customer.mutable_rules();
+  for (const auto& rule : rules_) {
+    RuleState& rule_state = rule_states[rule->id()];
+    const TimeMs old_due = rule_state.due_ms();
+    scratch_.clear();
+    rule->OnEvent(event, applied, customer, rule_state, scratch_);
+    SyncTimer(customer.customer_id(), rule->id(), old_due, rule_state.due_ms());
+    if (rule_state.ByteSizeLong() == 0) rule_states.erase(rule->id());
+    for (Emission& e : scratch_) {
+      if (!e.trigger.has_fire_time()) *e.trigger.mutable_fire_time() = event.event_time();
+      if (e.trigger.cause_event_id().empty()) e.trigger.set_cause_event_id(event.event_id());
+    }
+    Complete(*rule, customer, scratch_, out);
+  }
+  return Status::Ok();
+}
+
+Status PartitionPipeline::AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::Trigger>& out) {
+  if (watermark_ms <= watermark_ms_) return Status::Ok();
+  watermark_ms_ = watermark_ms;
+  return FireDueTimers(out);
+}
+
+Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
+  while (true) {
+    StatusOr<std::optional<TimerKey>> next = store_.PopDueTimer(watermark_ms_);
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) return Status::Ok();
+    const TimerKey& key = **next;
+    auto rule_it = rules_by_id_.find(key.rule_id);
+    if (rule_it == rules_by_id_.end()) continue;  // rule removed from the config
+    StatusOr<CustomerState*> loaded = store_.Mutable(key.customer_id);
+    if (!loaded.ok()) return loaded.status();
+    CustomerState& customer = **loaded;
+    if (customer.first_seen_ms() == 0) {  // stale index entry of an erased customer
+      store_.Erase(key.customer_id);
+      continue;
+    }
+    auto& rule_states = *customer.mutable_rules();
+    auto state_it = rule_states.find(key.rule_id);
+    if (state_it == rule_states.end() || state_it->second.due_ms() != key.due_ms) continue;
+    RuleState& rule_state = state_it->second;
+    scratch_.clear();
+    rule_it->second->OnTimer(key.due_ms, customer, rule_state, scratch_);
+    // The popped entry is gone from the index; only a new due time needs an entry.
+    SyncTimer(customer.customer_id(), key.rule_id, 0, rule_state.due_ms());
+    if (rule_state.ByteSizeLong() == 0) rule_states.erase(state_it);
+    Complete(*rule_it->second, customer, scratch_, out);
+  }
+}
+
+Status PartitionPipeline::Erase(const std::string& customer_id) {
+  StatusOr<CustomerState*> loaded = store_.Mutable(customer_id);
+  if (!loaded.ok()) return loaded.status();
+  for (const auto& [rule_id, rule_state] : (*loaded)->rules()) {
+    SyncTimer(customer_id, rule_id, rule_state.due_ms(), 0);
+  }
+  store_.Erase(customer_id);
+  return Status::Ok();
+}
+
+void PartitionPipeline::SyncTimer(const std::string& customer_id, const std::string& rule_id,
+                                  TimeMs old_due, TimeMs new_due) {
+  if (old_due == new_due) return;
+  if (old_due != 0) store_.CancelTimer(TimerKey{old_due, customer_id, rule_id});
+  if (new_due != 0) store_.ScheduleTimer(TimerKey{new_due, customer_id, rule_id});
+}
+
+void PartitionPipeline::Complete(const Rule& rule, const CustomerState& customer,
+                                 std::vector<Emission>& emitted,
+                                 std::vector<v1::Trigger>& out) const {
+  for (Emission& e : emitted) {
+    v1::Trigger& t = e.trigger;
+    t.set_trigger_id(MakeTriggerId(rule.id(), customer.customer_id(), t.type(), e.episode));
+    t.set_rule_id(rule.id());
+    t.set_customer_id(customer.customer_id());
+    if (t.suggested_channel() == v1::CHANNEL_UNSPECIFIED) {
+      t.set_suggested_channel(static_cast<v1::Channel>(customer.last_channel()));
+    }
+    FillSummary(customer, *t.mutable_customer());
+    out.push_back(std::move(t));
+  }
+}
+
+void FillSummary(const CustomerState& customer, v1::CustomerSummary& summary) {
+  summary.set_lifetime_value_minor(customer.lifetime_value_minor());
+  summary.set_purchases_online(customer.purchases_online());
+  summary.set_purchases_offline(customer.purchases_offline());
+  summary.set_last_channel(static_cast<v1::Channel>(customer.last_channel()));
+  *summary.mutable_first_seen_time() = ToTimestamp(customer.first_seen_ms());
+  if (customer.last_activity_ms() != 0) {
+    *summary.mutable_last_activity_time() = ToTimestamp(customer.last_activity_ms());
+  }
+}
+
+}  // namespace touchstream

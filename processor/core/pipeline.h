@@ -1,0 +1,64 @@
+// The pure core of one input partition (Kafka Streams' processor + punctuator). It owns the
+// partition's event-time clock and drives rules over a PartitionStore. The same class runs
+// under `touchstream run` (RocksDB store, Kafka around it), `backtest` and unit tests.
+//
+// Time: the watermark is max event time seen − allowed_lateness, and never moves back. Before
+// an event is applied, every timer due at or before the watermark that event produces fires,
+// in (due time, customer id, rule id) order. AdvanceWatermark moves it without an event (idle
+// partitions in hybrid mode, `backtest --until`).
+#pragma once
+
+#include <limits>
+#include <unordered_map>
+#include <vector>
+
+#include "processor/core/partition_store.h"
+#include "processor/core/rule.h"
+
+namespace touchstream {
+
+inline constexpr TimeMs kNoTime = std::numeric_limits<TimeMs>::min();
+
+// Owned by the thread that drives the partition.
+class PartitionPipeline {
+ public:
+  // `rules` and `store` must outlive the pipeline.
+  PartitionPipeline(const RuleSet& rules, PartitionStore& store, DurationMs allowed_lateness_ms);
+
+  // Resumes the clock from a checkpoint.
+  void RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_ms);
+
+  // Applies one valid event; appends the triggers it causes (timer-fired ones first) to `out`.
+  // Errors come from the store; the event is then not applied.
+  Status Process(const v1::TouchpointEvent& event, std::vector<v1::Trigger>& out);
+
+  // Moves the watermark to `watermark_ms` if that is later, firing what comes due.
+  Status AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::Trigger>& out);
+
+  TimeMs watermark_ms() const { return watermark_ms_; }
+  TimeMs max_event_time_ms() const { return max_event_time_ms_; }
+
+ private:
+  Status FireDueTimers(std::vector<v1::Trigger>& out);
+  Status Erase(const std::string& customer_id);
+  // Keeps the timer index in step with a rule state whose due time may have changed.
+  void SyncTimer(const std::string& customer_id, const std::string& rule_id, TimeMs old_due,
+                 TimeMs new_due);
+  void Complete(const Rule& rule, const CustomerState& customer, std::vector<Emission>& emitted,
+                std::vector<v1::Trigger>& out) const;
+
+  // Constant after construction.
+  const RuleSet& rules_;
+  std::unordered_map<std::string, const Rule*> rules_by_id_;
+  PartitionStore& store_;
+  const DurationMs allowed_lateness_ms_;
+
+  TimeMs max_event_time_ms_ = kNoTime;
+  TimeMs watermark_ms_ = kNoTime;
+  std::vector<Emission> scratch_;  // reused across calls
+};
+
+// Fills a trigger's customer summary from the aggregate.
+void FillSummary(const CustomerState& customer, v1::CustomerSummary& summary);
+
+}  // namespace touchstream

@@ -1,0 +1,41 @@
+// The embedded Kafka: librdkafka's mock cluster (real Kafka wire protocol on loopback ports).
+// See DESIGN.md, "Embedded Kafka", for what it does not implement.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "processor/config/config.h"
+#include "processor/core/status.h"
+
+namespace touchstream {
+
+// Owns the cluster and the client handle that hosts it. Thread-safe as librdkafka's mock API.
+class EmbeddedKafka {
+ public:
+  // Starts `brokers` brokers on 127.0.0.1 with random free ports.
+  static StatusOr<std::unique_ptr<EmbeddedKafka>> Start(int brokers);
+  ~EmbeddedKafka();
+
+  Status CreateTopic(const TopicConfig& topic);
+  // Creates the touchpoints, triggers and dead-letter topics of `config`.
+  Status CreateTopics(const Config& config);
+
+  // Comma-separated host:port list for bootstrap.servers.
+  std::string bootstrap_servers() const;
+
+  rd_kafka_mock_cluster_t* cluster() { return cluster_; }
+
+ private:
+  EmbeddedKafka() = default;
+
+  // Destruction order: the cluster before the handle that hosts it.
+  rd_kafka_t* handle_ = nullptr;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+};
+
+}  // namespace touchstream

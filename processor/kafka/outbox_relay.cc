@@ -1,0 +1,113 @@
+#include "processor/kafka/outbox_relay.h"
+
+#include <chrono>
+#include <cstdint>
+
+namespace touchstream {
+
+StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(const KafkaProperties& props,
+                                                            StateDb& db) {
+  std::unique_ptr<OutboxRelay> relay(new OutboxRelay(db));
+  auto conf = MakeKafkaConf(props, {{"enable.idempotence", "true"}, {"acks", "all"}});
+  if (!conf.ok()) return conf.status();
+  std::string errstr;
+  if ((*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(relay.get()), errstr) !=
+      RdKafka::Conf::CONF_OK) {
+    return Status::InvalidArgument("dr_cb: " + errstr);
+  }
+  relay->producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
+  if (!relay->producer_) return Status::KafkaError("cannot create producer: " + errstr);
+  return relay;
+}
+
+OutboxRelay::~OutboxRelay() {
+  // The producer's queued messages reference no memory of ours (payloads are copied).
+  producer_.reset();
+}
+
+void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord record) {
+  auto [it, inserted] = in_flight_.emplace(seq, std::move(record));
+  if (!inserted) return;  // already in flight
+  Produce(seq, it->second);
+}
+
+void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
+  while (true) {
+    RdKafka::Headers* headers = nullptr;
+    if (record.headers_size() > 0) {
+      headers = RdKafka::Headers::create();
+      for (const auto& h : record.headers()) headers->add(h.key(), h.value().data(), h.value().size());
+    }
+    RdKafka::ErrorCode err = producer_->produce(
+        record.topic(), RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(record.value().data()), record.value().size(), record.key().data(),
+        record.key().size(), 0, headers, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
+    if (err == RdKafka::ERR_NO_ERROR) return;  // headers now owned by librdkafka
+    delete headers;
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      producer_->poll(10);
+      continue;
+    }
+    // Not retriable right now (e.g. unknown topic): keep it in flight and retry on Poll.
+    if (on_failed_) on_failed_(record.topic(), RdKafka::err2str(err));
+    failed_.push_back(seq);
+    return;
+  }
+}
+
+void OutboxRelay::dr_cb(RdKafka::Message& message) {
+  const uint64_t seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
+  if (message.err() == RdKafka::ERR_NO_ERROR) {
+    delivered_.push_back(seq);
+  } else {
+    if (on_failed_) on_failed_(message.topic_name(), message.errstr());
+    failed_.push_back(seq);
+  }
+}
+
+Status OutboxRelay::ResendPending() {
+  std::vector<std::pair<uint64_t, v1::state::OutboxRecord>> pending;
+  Status s = db_.ForEachOutbox([&](uint64_t seq, v1::state::OutboxRecord record) {
+    pending.emplace_back(seq, std::move(record));
+  });
+  if (!s.ok()) return s;
+  for (auto& [seq, record] : pending) Send(seq, std::move(record));
+  return Status::Ok();
+}
+
+Status OutboxRelay::Poll(int timeout_ms) {
+  producer_->poll(timeout_ms);
+  if (!delivered_.empty()) {
+    if (Status s = db_.DeleteOutbox(delivered_); !s.ok()) return s;
+    for (uint64_t seq : delivered_) {
+      auto it = in_flight_.find(seq);
+      if (it == in_flight_.end()) continue;
+      if (on_delivered_) on_delivered_(it->second);
+      in_flight_.erase(it);
+    }
+    delivered_.clear();
+  }
+  if (!failed_.empty()) {
+    std::vector<uint64_t> retry;
+    retry.swap(failed_);
+    for (uint64_t seq : retry) {
+      auto it = in_flight_.find(seq);
+      if (it != in_flight_.end()) Produce(seq, it->second);
+    }
+  }
+  return Status::Ok();
+}
+
+Status OutboxRelay::Flush(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!in_flight_.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (Status s = Poll(50); !s.ok()) return s;
+  }
+  if (!in_flight_.empty()) {
+    return Status::KafkaError(std::to_string(in_flight_.size()) +
+                              " records not yet delivered; they stay in the outbox");
+  }
+  return Status::Ok();
+}
+
+}  // namespace touchstream

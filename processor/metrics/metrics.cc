@@ -1,0 +1,144 @@
+#include "processor/metrics/metrics.h"
+
+#include "processor/core/customer_aggregate.h"
+
+#ifndef TOUCHSTREAM_VERSION
+#define TOUCHSTREAM_VERSION "dev"
+#endif
+#ifndef TOUCHSTREAM_REVISION
+#define TOUCHSTREAM_REVISION "unknown"
+#endif
+
+namespace touchstream {
+
+namespace {
+
+std::string Lower(std::string s, size_t strip_prefix) {
+  s = s.substr(strip_prefix);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string ChannelLabel(v1::Channel c) { return Lower(v1::Channel_Name(c), 8); }
+std::string TypeLabel(v1::EventType t) { return Lower(v1::EventType_Name(t), 11); }
+std::string TriggerLabel(v1::TriggerType t) { return Lower(v1::TriggerType_Name(t), 13); }
+
+}  // namespace
+
+Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string>& rule_ids)
+    : registry_(std::make_shared<prometheus::Registry>()) {
+  using prometheus::BuildCounter;
+  using prometheus::BuildGauge;
+  using prometheus::BuildHistogram;
+
+  BuildGauge()
+      .Name("touchstream_build_info")
+      .Help("Build of the running touchstream; always 1")
+      .Register(*registry_)
+      .Add({{"version", TOUCHSTREAM_VERSION}, {"revision", TOUCHSTREAM_REVISION}})
+      .Set(1);
+
+  records_consumed_ = &BuildCounter()
+                           .Name("touchstream_records_consumed_total")
+                           .Help("Records consumed from Kafka, valid or not")
+                           .Register(*registry_)
+                           .Add({{"topic", consume_topic}});
+
+  events_processed_family_ = &BuildCounter()
+                                  .Name("touchstream_events_processed_total")
+                                  .Help("Valid events applied, by type and channel")
+                                  .Register(*registry_);
+  for (int t = 1; v1::EventType_IsValid(t); ++t) {
+    for (int c = 1; v1::Channel_IsValid(c); ++c) {
+      const auto channel = static_cast<v1::Channel>(c);
+      events_processed_[{t, c}] = &events_processed_family_->Add(
+          {{"type", TypeLabel(static_cast<v1::EventType>(t))},
+           {"channel", ChannelLabel(channel)},
+           {"offline", IsOfflineChannel(channel) ? "true" : "false"}});
+    }
+  }
+
+  auto& invalid = BuildCounter()
+                      .Name("touchstream_events_invalid_total")
+                      .Help("Records sent to the dead-letter topic, by reason")
+                      .Register(*registry_);
+  for (RejectReason r : kAllRejectReasons) {
+    events_invalid_[r] = &invalid.Add({{"reason", RejectReasonName(r)}});
+  }
+
+  triggers_family_ = &BuildCounter()
+                          .Name("touchstream_triggers_emitted_total")
+                          .Help("Triggers committed to the outbox, by rule and type")
+                          .Register(*registry_);
+  for (const std::string& rule : rule_ids) {
+    for (int t = 1; v1::TriggerType_IsValid(t); ++t) {
+      triggers_family_->Add({{"rule", rule}, {"type", TriggerLabel(static_cast<v1::TriggerType>(t))}});
+    }
+  }
+
+  delivery_errors_family_ = &BuildCounter()
+                                 .Name("touchstream_producer_delivery_errors_total")
+                                 .Help("Failed deliveries of outbox records (each is retried)")
+                                 .Register(*registry_);
+
+  commit_duration_ = &BuildHistogram()
+                          .Name("touchstream_commit_duration_seconds")
+                          .Help("Time to build and write one commit batch")
+                          .Register(*registry_)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{
+                                       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                       0.25, 0.5, 1, 2.5});
+  commit_batch_events_ = &BuildHistogram()
+                              .Name("touchstream_commit_batch_events")
+                              .Help("Records per commit batch")
+                              .Register(*registry_)
+                              .Add({}, prometheus::Histogram::BucketBoundaries{
+                                           1, 10, 100, 1000, 5000, 10000, 50000});
+  outbox_pending_ = &BuildGauge()
+                         .Name("touchstream_outbox_pending")
+                         .Help("Outbox records produced but not yet acknowledged")
+                         .Register(*registry_)
+                         .Add({});
+  assigned_partitions_ = &BuildGauge()
+                              .Name("touchstream_assigned_partitions")
+                              .Help("Input partitions assigned to this instance")
+                              .Register(*registry_)
+                              .Add({});
+  rebalances_ = &BuildCounter()
+                     .Name("touchstream_rebalances_total")
+                     .Help("Consumer group rebalances seen by this instance")
+                     .Register(*registry_)
+                     .Add({});
+  watermark_family_ = &BuildGauge()
+                           .Name("touchstream_partition_watermark_seconds")
+                           .Help("Event-time watermark of each assigned input partition")
+                           .Register(*registry_);
+}
+
+void Metrics::Serve(const std::string& listen) {
+  exposer_ = std::make_unique<prometheus::Exposer>(listen);
+  exposer_->RegisterCollectable(registry_);
+}
+
+prometheus::Counter& Metrics::events_processed(v1::EventType type, v1::Channel channel) {
+  return *events_processed_.at({type, channel});
+}
+
+prometheus::Counter& Metrics::events_invalid(RejectReason reason) {
+  return *events_invalid_.at(reason);
+}
+
+prometheus::Counter& Metrics::triggers_emitted(const std::string& rule_id,
+                                                v1::TriggerType type) {
+  return triggers_family_->Add({{"rule", rule_id}, {"type", TriggerLabel(type)}});
+}
+
+prometheus::Counter& Metrics::delivery_errors(const std::string& topic) {
+  return delivery_errors_family_->Add({{"topic", topic}});
+}
+
+prometheus::Gauge& Metrics::watermark_seconds(int32_t partition) {
+  return watermark_family_->Add({{"partition", std::to_string(partition)}});
+}
+
+}  // namespace touchstream

@@ -1,0 +1,93 @@
+// `touchstream run`: the consume loop around the pure core. Consumes the touchpoints topic
+// in a consumer group, validates (bad records to the dead-letter outbox), drives one
+// PartitionPipeline per assigned partition, and commits state, timer index, outbox and input
+// offsets in one RocksDB WriteBatch per batch; the outbox relay then produces the triggers.
+// Input resumes from the offsets stored with the state, not the group's committed offsets.
+#pragma once
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "processor/config/config.h"
+#include "processor/core/clock.h"
+#include "processor/core/pipeline.h"
+#include "processor/kafka/outbox_relay.h"
+#include "processor/metrics/metrics.h"
+#include "state/partition_state.h"
+
+namespace touchstream {
+
+// Owned by the consume thread: Run() and everything it calls happen on one thread.
+class Processor : public RdKafka::RebalanceCb {
+ public:
+  // All references must outlive the processor.
+  Processor(const Config& config, StateDb& db, OutboxRelay& relay, Metrics& metrics,
+            const Clock& clock);
+  ~Processor() override;
+
+  // Creates the consumer and subscribes. Errors name the bad kafka.* property.
+  Status Start();
+
+  // Consumes until `stop` is set, then commits, flushes the relay and closes the consumer.
+  // Errors: a state commit failed or Kafka reported a fatal error (processing stopped).
+  Status Run(const std::atomic<bool>& stop);
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override;
+
+  // Progress counters, for the demo's progress line.
+  struct Progress {
+    uint64_t consumed = 0;
+    uint64_t invalid = 0;
+    uint64_t triggers = 0;
+  };
+  Progress progress() const {
+    return {consumed_.load(), invalid_.load(), triggers_.load()};
+  }
+
+ private:
+  struct PartitionTask {
+    PartitionTask(const Config& config, StateDb& db, int32_t partition)
+        : store(db, partition), pipeline(config.rules, store, config.allowed_lateness_ms) {}
+    PartitionState store;
+    PartitionPipeline pipeline;
+    v1::state::PartitionCheckpoint checkpoint;
+    bool caught_up = false;  // reached the end of the partition, nothing newer yet
+    bool dirty = false;      // changed since the last commit
+  };
+
+  void HandleRecord(RdKafka::Message& message);
+  Status Commit();
+  Status Assign(std::vector<RdKafka::TopicPartition*>& partitions);
+  void Revoke();
+  void AddTriggers();
+
+  // Constant after construction.
+  const Config& config_;
+  StateDb& db_;
+  OutboxRelay& relay_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  const EventValidator validator_;
+
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::map<int32_t, std::unique_ptr<PartitionTask>> partitions_;
+  Status fatal_;  // set inside callbacks, checked by Run
+
+  // The batch being built; committed by Commit().
+  std::vector<v1::state::OutboxRecord> pending_outbox_;
+  std::vector<v1::Trigger> triggers_scratch_;
+  v1::TouchpointEvent event_;  // reused decode target
+  int64_t batch_records_ = 0;
+  std::chrono::steady_clock::time_point batch_started_;
+
+  std::atomic<uint64_t> consumed_{0};
+  std::atomic<uint64_t> invalid_{0};
+  std::atomic<uint64_t> triggers_{0};
+};
+
+}  // namespace touchstream

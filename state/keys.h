@@ -1,0 +1,34 @@
+// Byte encodings of RocksDB keys. All are order-preserving so that a column family iterates
+// in the order the processor needs (timers: due time, then customer id, then rule id).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "processor/core/partition_store.h"
+
+namespace touchstream::keys {
+
+// customers CF: [partition u32 BE][customer id].
+std::string Customer(int32_t partition, std::string_view customer_id);
+
+// timers CF: [partition u32 BE][due ms, sign-flipped u64 BE][escaped customer id][rule id].
+// The customer id is escaped (0x00 -> 0x00 0xFF) and terminated by 0x00 0x01 so that ids
+// sort as plain strings would.
+std::string Timer(int32_t partition, const TimerKey& key);
+std::optional<TimerKey> DecodeTimer(std::string_view encoded);
+// The first key of a partition's timers due strictly after `due_ms`.
+std::string TimerBound(int32_t partition, TimeMs due_ms);
+// The prefix shared by all keys of one partition (customers and timers).
+std::string PartitionPrefix(int32_t partition);
+
+// checkpoints CF: [topic][0x00][partition u32 BE].
+std::string Checkpoint(std::string_view topic, int32_t partition);
+
+// outbox CF: [sequence u64 BE].
+std::string Outbox(uint64_t seq);
+uint64_t DecodeOutbox(std::string_view encoded);
+
+}  // namespace touchstream::keys

@@ -1,0 +1,146 @@
+#include "state/partition_state.h"
+
+#include "state/keys.h"
+
+namespace touchstream {
+
+PartitionState::PartitionState(StateDb& db, int32_t partition, size_t max_cached)
+    : db_(db), partition_(partition), max_cached_(max_cached) {}
+
+StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id) {
+  auto it = cache_.find(customer_id);
+  if (it == cache_.end()) {
+    Cached entry;
+    std::string value;
+    rocksdb::Status s = db_.db()->Get(rocksdb::ReadOptions(), db_.customers(),
+                                      keys::Customer(partition_, customer_id), &value);
+    if (s.ok()) {
+      if (!entry.state.ParseFromString(value)) {
+        return Status::Internal("corrupt stored state for a customer in partition " +
+                                std::to_string(partition_));
+      }
+    } else if (!s.IsNotFound()) {
+      return Status::IoError("cannot read customer state: " + s.ToString());
+    }
+    it = cache_.emplace(customer_id, std::move(entry)).first;
+  }
+  it->second.dirty = true;
+  it->second.erased = false;
+  return &it->second.state;
+}
+
+void PartitionState::Erase(const std::string& customer_id) {
+  Cached& entry = cache_[customer_id];
+  entry.state.Clear();
+  entry.dirty = true;
+  entry.erased = true;
+}
+
+void PartitionState::ScheduleTimer(const TimerKey& key) { added_.insert(key); }
+
+void PartitionState::CancelTimer(const TimerKey& key) {
+  added_.erase(key);
+  removed_.insert(key);
+  if (db_head_valid_ && db_head_ && *db_head_ == key) db_head_valid_ = false;
+}
+
+Status PartitionState::LoadDbHead() {
+  rocksdb::ReadOptions options;
+  const std::string upper = keys::PartitionPrefix(partition_ + 1);
+  rocksdb::Slice upper_slice(upper);
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(options, db_.timers()));
+  it->Seek(db_cursor_.empty() ? keys::PartitionPrefix(partition_) : db_cursor_);
+  db_head_.reset();
+  for (; it->Valid(); it->Next()) {
+    std::optional<TimerKey> key = keys::DecodeTimer(it->key().ToStringView());
+    if (!key) return Status::Internal("corrupt timer index key");
+    if (removed_.count(*key)) continue;
+    db_head_ = std::move(key);
+    db_cursor_ = it->key().ToString();
+    break;
+  }
+  if (!it->status().ok()) return Status::IoError("cannot read timers: " + it->status().ToString());
+  db_head_valid_ = true;
+  return Status::Ok();
+}
+
+StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(TimeMs watermark_ms) {
+  if (!db_head_valid_) {
+    if (Status s = LoadDbHead(); !s.ok()) return s;
+  }
+  const bool overlay_first =
+      !added_.empty() && (!db_head_ || *added_.begin() < *db_head_);
+  if (overlay_first) {
+    if (added_.begin()->due_ms > watermark_ms) return std::optional<TimerKey>();
+    TimerKey key = *added_.begin();
+    added_.erase(added_.begin());
+    // The same key may also be stored (re-scheduled after firing): delete that copy too.
+    removed_.insert(key);
+    if (db_head_ && *db_head_ == key) db_head_valid_ = false;
+    return std::optional<TimerKey>(std::move(key));
+  }
+  if (!db_head_ || db_head_->due_ms > watermark_ms) return std::optional<TimerKey>();
+  TimerKey key = std::move(*db_head_);
+  removed_.insert(key);
+  added_.erase(key);
+  db_head_valid_ = false;
+  return std::optional<TimerKey>(std::move(key));
+}
+
+void PartitionState::AddToBatch(rocksdb::WriteBatch& batch) {
+  for (const auto& [id, entry] : cache_) {
+    if (!entry.dirty) continue;
+    const std::string key = keys::Customer(partition_, id);
+    if (entry.erased || entry.state.first_seen_ms() == 0) {
+      batch.Delete(db_.customers(), key).PermitUncheckedError();
+    } else {
+      batch.Put(db_.customers(), key, entry.state.SerializeAsString()).PermitUncheckedError();
+    }
+  }
+  for (const TimerKey& key : removed_) {
+    batch.Delete(db_.timers(), keys::Timer(partition_, key)).PermitUncheckedError();
+  }
+  for (const TimerKey& key : added_) {
+    batch.Put(db_.timers(), keys::Timer(partition_, key), "").PermitUncheckedError();
+  }
+}
+
+void PartitionState::OnCommitted() {
+  if (cache_.size() > max_cached_) {
+    cache_.clear();
+  } else {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (it->second.erased) {
+        it = cache_.erase(it);
+      } else {
+        it->second.dirty = false;
+        ++it;
+      }
+    }
+  }
+  added_.clear();
+  removed_.clear();
+  db_head_valid_ = false;
+  db_cursor_.clear();
+}
+
+StatusOr<std::optional<CustomerState>> PartitionState::Read(const std::string& customer_id) {
+  auto it = cache_.find(customer_id);
+  if (it != cache_.end()) {
+    if (it->second.erased || it->second.state.first_seen_ms() == 0) {
+      return std::optional<CustomerState>();
+    }
+    return std::optional<CustomerState>(it->second.state);
+  }
+  std::string value;
+  rocksdb::Status s = db_.db()->Get(rocksdb::ReadOptions(), db_.customers(),
+                                    keys::Customer(partition_, customer_id), &value);
+  if (s.IsNotFound()) return std::optional<CustomerState>();
+  if (!s.ok()) return Status::IoError("cannot read customer state: " + s.ToString());
+  CustomerState state;
+  if (!state.ParseFromString(value)) return Status::Internal("corrupt stored state");
+  return std::optional<CustomerState>(std::move(state));
+}
+
+}  // namespace touchstream

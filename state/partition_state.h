@@ -1,0 +1,61 @@
+// PartitionStore on RocksDB for one input partition, with a write-back cache: customers and
+// timer changes touched since the last commit live in memory and are written once per commit
+// (as Kafka Streams' record cache). Reads fall through to RocksDB.
+#pragma once
+
+#include <set>
+#include <unordered_map>
+
+#include "processor/core/partition_store.h"
+#include "state/state_db.h"
+
+namespace touchstream {
+
+// Owned by the consume thread.
+class PartitionState final : public PartitionStore {
+ public:
+  // `db` must outlive this object. `max_cached` bounds the customers kept after a commit.
+  PartitionState(StateDb& db, int32_t partition, size_t max_cached = 100'000);
+
+  StatusOr<CustomerState*> Mutable(const std::string& customer_id) override;
+  void Erase(const std::string& customer_id) override;
+  void ScheduleTimer(const TimerKey& key) override;
+  void CancelTimer(const TimerKey& key) override;
+  StatusOr<std::optional<TimerKey>> PopDueTimer(TimeMs watermark_ms) override;
+
+  // Adds every change since the last commit to `batch`.
+  void AddToBatch(rocksdb::WriteBatch& batch);
+  // Call after `batch` was written: changes become durable, the cache may be trimmed.
+  void OnCommitted();
+
+  // Read-only lookup for debugging views (cache first, then RocksDB). nullopt if unknown.
+  StatusOr<std::optional<CustomerState>> Read(const std::string& customer_id);
+
+  int32_t partition() const { return partition_; }
+
+ private:
+  struct Cached {
+    CustomerState state;
+    bool dirty = false;
+    bool erased = false;
+  };
+
+  // Finds the first timer in RocksDB not cancelled or fired in this batch.
+  Status LoadDbHead();
+
+  // Constant after construction.
+  StateDb& db_;
+  const int32_t partition_;
+  const size_t max_cached_;
+
+  std::unordered_map<std::string, Cached> cache_;
+  // Timer changes not yet committed.
+  std::set<TimerKey> added_;
+  std::set<TimerKey> removed_;
+  // The earliest live timer in RocksDB; valid only when db_head_valid_.
+  std::optional<TimerKey> db_head_;
+  bool db_head_valid_ = false;
+  std::string db_cursor_;  // LoadDbHead seeks from here (reset at each commit)
+};
+
+}  // namespace touchstream

@@ -1,0 +1,114 @@
+#include "state/state_db.h"
+
+#include <rocksdb/table.h>
+
+#include "state/keys.h"
+
+namespace touchstream {
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  return Status::IoError(what + ": " + s.ToString());
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.IncreaseParallelism(2);
+  options.OptimizeLevelStyleCompaction();
+
+  rocksdb::ColumnFamilyOptions cf_options(options);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {"customers", cf_options},
+      {"timers", cf_options},
+      {"checkpoints", cf_options},
+      {"outbox", cf_options},
+  };
+  std::unique_ptr<StateDb> state(new StateDb());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, descriptors, &state->handles_, &raw);
+  if (!s.ok()) return FromRocks(s, "cannot open state store in " + dir);
+  state->db_.reset(raw);
+  state->write_options_.sync = sync;
+
+  std::unique_ptr<rocksdb::Iterator> it(
+      state->db_->NewIterator(rocksdb::ReadOptions(), state->outbox()));
+  it->SeekToLast();
+  if (it->Valid()) state->next_outbox_seq_ = keys::DecodeOutbox(it->key().ToStringView()) + 1;
+  return state;
+}
+
+StateDb::~StateDb() {
+  if (!db_) return;
+  for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  handles_.clear();
+  db_->Close().PermitUncheckedError();
+}
+
+Status StateDb::Commit(rocksdb::WriteBatch& batch) {
+  return FromRocks(db_->Write(write_options_, &batch), "state commit failed");
+}
+
+StatusOr<std::optional<v1::state::PartitionCheckpoint>> StateDb::ReadCheckpoint(
+    const std::string& topic, int32_t partition) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), checkpoints(), keys::Checkpoint(topic, partition), &value);
+  if (s.IsNotFound()) return std::optional<v1::state::PartitionCheckpoint>();
+  if (!s.ok()) return FromRocks(s, "cannot read checkpoint");
+  v1::state::PartitionCheckpoint checkpoint;
+  if (!checkpoint.ParseFromString(value)) {
+    return Status::Internal("corrupt checkpoint for " + topic + "/" + std::to_string(partition));
+  }
+  return std::optional<v1::state::PartitionCheckpoint>(std::move(checkpoint));
+}
+
+void StateDb::PutCheckpoint(rocksdb::WriteBatch& batch, const std::string& topic,
+                            int32_t partition,
+                            const v1::state::PartitionCheckpoint& checkpoint) {
+  batch.Put(checkpoints(), keys::Checkpoint(topic, partition), checkpoint.SerializeAsString())
+      .PermitUncheckedError();
+}
+
+uint64_t StateDb::PutOutbox(rocksdb::WriteBatch& batch, const v1::state::OutboxRecord& record) {
+  const uint64_t seq = next_outbox_seq_++;
+  batch.Put(outbox(), keys::Outbox(seq), record.SerializeAsString()).PermitUncheckedError();
+  return seq;
+}
+
+Status StateDb::ForEachOutbox(
+    const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    v1::state::OutboxRecord record;
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Internal("corrupt outbox record");
+    }
+    fn(keys::DecodeOutbox(it->key().ToStringView()), std::move(record));
+  }
+  return FromRocks(it->status(), "cannot read outbox");
+}
+
+Status StateDb::DeleteOutbox(const std::vector<uint64_t>& seqs) {
+  if (seqs.empty()) return Status::Ok();
+  rocksdb::WriteBatch batch;
+  for (uint64_t seq : seqs) batch.Delete(outbox(), keys::Outbox(seq)).PermitUncheckedError();
+  return Commit(batch);
+}
+
+uint64_t StateDb::IntProperty(const std::string& name) {
+  uint64_t total = 0;
+  for (auto* handle : handles_) {
+    uint64_t value = 0;
+    if (db_->GetIntProperty(handle, name, &value)) total += value;
+  }
+  return total;
+}
+
+}  // namespace touchstream

@@ -1,0 +1,67 @@
+// The RocksDB database of one processor instance. Column families:
+//   customers   - CustomerState per (partition, customer id)
+//   timers      - the time-ordered timer index, derived from the states' due times
+//   checkpoints - PartitionCheckpoint per input (topic, partition): where input resumes
+//   outbox      - OutboxRecord per sequence number: produced records awaiting delivery
+// Everything one commit changes goes into one WriteBatch (see DESIGN.md, principle 4).
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "processor/core/status.h"
+#include "state.pb.h"
+
+namespace touchstream {
+
+// Safe for concurrent use (RocksDB is); the outbox sequence belongs to the commit thread.
+class StateDb {
+ public:
+  // Opens or creates the database in `dir`. `sync` makes every commit fsync its WAL.
+  static StatusOr<std::unique_ptr<StateDb>> Open(const std::string& dir, bool sync);
+  ~StateDb();
+
+  StateDb(const StateDb&) = delete;
+  StateDb& operator=(const StateDb&) = delete;
+
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* customers() { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* timers() { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* checkpoints() { return handles_[3]; }
+  rocksdb::ColumnFamilyHandle* outbox() { return handles_[4]; }
+
+  // Atomically applies `batch` (WAL on; fsync if opened with sync).
+  Status Commit(rocksdb::WriteBatch& batch);
+
+  // nullopt if the partition has no checkpoint yet.
+  StatusOr<std::optional<v1::state::PartitionCheckpoint>> ReadCheckpoint(
+      const std::string& topic, int32_t partition);
+  void PutCheckpoint(rocksdb::WriteBatch& batch, const std::string& topic, int32_t partition,
+                     const v1::state::PartitionCheckpoint& checkpoint);
+
+  // Adds a record to the outbox in `batch`; returns its sequence number. Commit thread only.
+  uint64_t PutOutbox(rocksdb::WriteBatch& batch, const v1::state::OutboxRecord& record);
+  // Calls `fn` for every pending outbox record in sequence order (used on start-up).
+  Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
+  Status DeleteOutbox(const std::vector<uint64_t>& seqs);
+
+  // A RocksDB integer property summed over column families (e.g. "rocksdb.estimate-num-keys").
+  uint64_t IntProperty(const std::string& name);
+
+ private:
+  StateDb() = default;
+
+  // Destruction order: handles before the DB (see ~StateDb).
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::WriteOptions write_options_;
+  uint64_t next_outbox_seq_ = 1;
+};
+
+}  // namespace touchstream

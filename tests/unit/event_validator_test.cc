@@ -1,0 +1,95 @@
+#include "processor/core/event_validator.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/test_events.h"
+
+namespace touchstream {
+namespace {
+
+using testing::Event;
+using testing::kT0;
+
+const TimeMs kNow = kT0 + kHourMs;
+
+RejectReason Check(const v1::TouchpointEvent& e, ValidationLimits limits = {}) {
+  return EventValidator(limits).Validate(e, kNow).reason;
+}
+
+v1::TouchpointEvent Valid() { return Event("e1", "c1", kT0, v1::EVENT_TYPE_PAGE_VIEW); }
+
+TEST(EventValidatorTest, AcceptsACompleteEvent) {
+  EXPECT_EQ(Check(Valid()), RejectReason::kNone);
+}
+
+TEST(EventValidatorTest, RejectsUndecodableBytes) {
+  v1::TouchpointEvent scratch;
+  Verdict v = EventValidator({}).DecodeAndValidate("\xff\xff\xff garbage", kNow, &scratch);
+  EXPECT_EQ(v.reason, RejectReason::kUndecodable);
+}
+
+TEST(EventValidatorTest, RejectsEachMissingRequiredField) {
+  auto e = Valid();
+  e.clear_event_id();
+  EXPECT_EQ(Check(e), RejectReason::kMissingEventId);
+  e = Valid();
+  e.clear_customer_id();
+  EXPECT_EQ(Check(e), RejectReason::kMissingCustomerId);
+  e = Valid();
+  e.clear_event_time();
+  EXPECT_EQ(Check(e), RejectReason::kMissingEventTime);
+}
+
+TEST(EventValidatorTest, RejectsUnspecifiedAndUnknownEnums) {
+  auto e = Valid();
+  e.set_channel(v1::CHANNEL_UNSPECIFIED);
+  EXPECT_EQ(Check(e), RejectReason::kInvalidChannel);
+  e.set_channel(static_cast<v1::Channel>(99));
+  EXPECT_EQ(Check(e), RejectReason::kInvalidChannel);
+  e = Valid();
+  e.set_type(v1::EVENT_TYPE_UNSPECIFIED);
+  EXPECT_EQ(Check(e), RejectReason::kInvalidType);
+  e.set_type(static_cast<v1::EventType>(1000));
+  EXPECT_EQ(Check(e), RejectReason::kInvalidType);
+}
+
+TEST(EventValidatorTest, RejectsEventTimesBefore2000AndTooFarAhead) {
+  auto e = Valid();
+  *e.mutable_event_time() = ToTimestamp(946684800000 - 1);
+  EXPECT_EQ(Check(e), RejectReason::kEventTimeTooOld);
+  *e.mutable_event_time() = ToTimestamp(946684800000);
+  EXPECT_EQ(Check(e), RejectReason::kNone);
+  *e.mutable_event_time() = ToTimestamp(kNow + 5 * kMinuteMs + 1);
+  EXPECT_EQ(Check(e), RejectReason::kEventTimeInFuture);
+  *e.mutable_event_time() = ToTimestamp(kNow + 5 * kMinuteMs);
+  EXPECT_EQ(Check(e), RejectReason::kNone);
+}
+
+TEST(EventValidatorTest, RejectsOversizedFields) {
+  ValidationLimits limits;
+  limits.max_field_bytes = 8;
+  limits.max_items = 1;
+  auto e = Valid();
+  e.set_campaign_id("123456789");
+  EXPECT_EQ(Check(e, limits), RejectReason::kFieldTooLarge);
+  e = testing::WithItem(testing::WithItem(Valid(), "a", 1, 1), "b", 1, 1);
+  EXPECT_EQ(Check(e, limits), RejectReason::kFieldTooLarge);
+  e = Valid();
+  (*e.mutable_attributes())["k"] = "far too long";
+  EXPECT_EQ(Check(e, limits), RejectReason::kFieldTooLarge);
+}
+
+TEST(EventValidatorTest, RejectsItemsWithoutSkuOrWithNonPositiveQuantity) {
+  EXPECT_EQ(Check(testing::WithItem(Valid(), "", 1, 100)), RejectReason::kInvalidItem);
+  EXPECT_EQ(Check(testing::WithItem(Valid(), "sku", 0, 100)), RejectReason::kInvalidItem);
+  EXPECT_EQ(Check(testing::WithItem(Valid(), "sku", 1, -5)), RejectReason::kInvalidItem);
+}
+
+TEST(EventValidatorTest, DetailNamesTheField) {
+  auto e = Valid();
+  e.clear_customer_id();
+  EXPECT_NE(EventValidator({}).Validate(e, kNow).detail.find("customer_id"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace touchstream
