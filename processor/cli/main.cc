@@ -1,1 +1,36 @@
-int main(){}
+// touchstream: real-time engagement triggers from touchpoint events. See README.md.
+#include <iostream>
+
+#include "processor/cli/commands.h"
+#include "processor/config/config_error.h"
+
+#ifndef TOUCHSTREAM_VERSION
+#define TOUCHSTREAM_VERSION "dev"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "touchstream - real-time engagement triggers (cart abandoned, win-back, reactivated,\n"
+      "reward windows) from online and offline touchpoint events on Kafka."};
+  app.set_version_flag("--version", TOUCHSTREAM_VERSION);
+  app.require_subcommand(1);
+  touchstream::Action action;
+  touchstream::AddRunCommand(app, &action);
+  touchstream::AddEmbeddedKafkaCommand(app, &action);
+  touchstream::AddProduceCommand(app, &action);
+  touchstream::AddTailCommand(app, &action);
+  touchstream::AddBacktestCommand(app, &action);
+  touchstream::AddDemoCommand(app, &action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : touchstream::kExitUsage;
+  }
+  try {
+    return action();
+  } catch (const touchstream::ConfigError& e) {
+    std::cerr << "touchstream: config error: " << e.what() << "\n";
+    return touchstream::kExitUsage;
+  }
+}

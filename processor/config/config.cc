@@ -24,14 +24,17 @@ TopicConfig ReadTopic(YamlReader& topics, const std::string& key, TopicConfig fa
   return topic;
 }
 
-void ReadKafka(YamlReader& root, Config& config) {
-  YAML::Node kafka = root.Raw("kafka");
+void ReadKafkaSection(YamlReader& root, const std::string& section,
+                      std::map<std::string, std::string>& out) {
+  YAML::Node kafka = root.Raw(section);
   if (!kafka || kafka.IsNull()) return;
-  if (!kafka.IsMap()) throw ConfigError("kafka: expected a mapping of librdkafka properties");
+  if (!kafka.IsMap()) throw ConfigError(section + ": expected a mapping of librdkafka properties");
   for (const auto& entry : kafka) {
     const std::string key = entry.first.Scalar();
-    if (!entry.second.IsScalar()) throw ConfigError("kafka." + key + ": expected a single value");
-    config.kafka[key] = entry.second.Scalar();
+    if (!entry.second.IsScalar()) {
+      throw ConfigError(section + "." + key + ": expected a single value");
+    }
+    out[key] = entry.second.Scalar();
   }
 }
 
@@ -59,7 +62,9 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   }
   Config config;
   YamlReader root(doc, "");
-  ReadKafka(root, config);
+  ReadKafkaSection(root, "kafka", config.kafka);
+  ReadKafkaSection(root, "kafka_consumer", config.kafka_consumer);
+  ReadKafkaSection(root, "kafka_producer", config.kafka_producer);
 
   YamlReader topics = root.Child("topics");
   config.touchpoints = ReadTopic(topics, "touchpoints", config.touchpoints);

@@ -21,6 +21,9 @@ enum class ClockMode { kEventTime, kHybrid };
 struct Config {
   // librdkafka properties passed through to every client (bootstrap.servers, security, ...).
   std::map<std::string, std::string> kafka{{"bootstrap.servers", "127.0.0.1:9092"}};
+  // Extra librdkafka properties for the consumer only / the producer only, on top of `kafka`.
+  std::map<std::string, std::string> kafka_consumer;
+  std::map<std::string, std::string> kafka_producer;
 
   TopicConfig touchpoints{"touchpoints", 6};
   TopicConfig triggers{"triggers", 6};

@@ -20,7 +20,9 @@ Processor::~Processor() {
 }
 
 Status Processor::Start() {
-  auto conf = MakeKafkaConf(config_.kafka, {{"group.id", config_.group_id},
+  KafkaProperties props = config_.kafka;
+  for (const auto& [key, value] : config_.kafka_consumer) props[key] = value;
+  auto conf = MakeKafkaConf(props, {{"group.id", config_.group_id},
                                             {"enable.auto.commit", "false"},
                                             {"enable.auto.offset.store", "false"},
                                             {"enable.partition.eof", "true"}});

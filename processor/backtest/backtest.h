@@ -1,0 +1,31 @@
+// Backtest: the same pipeline as `run`, with no Kafka and an in-memory store. Events come in as
+// JSON lines in input order (one partition, one watermark), triggers go out as JSON lines.
+// Deterministic: pure event time; the wall-clock future-skew check is not applied.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+
+#include "processor/config/config.h"
+#include "processor/core/memory_store.h"
+
+namespace touchstream {
+
+struct BacktestOptions {
+  // Advance the watermark here after the last event (fires what is due by then).
+  std::optional<TimeMs> until_ms;
+};
+
+struct BacktestReport {
+  uint64_t events = 0;    // valid events applied
+  uint64_t rejected = 0;  // lines that failed to parse or validate
+  uint64_t triggers = 0;
+};
+
+// Reads `in` to the end. Each rejected line is reported on `errors` as
+// "line N: <reason>: <detail>". Triggers are written to `out`, one JSON object per line.
+BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream& out,
+                           std::ostream& errors, const BacktestOptions& options,
+                           MemoryStore* store = nullptr);
+
+}  // namespace touchstream

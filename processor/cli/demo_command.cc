@@ -1,0 +1,235 @@
+// `touchstream demo`: embedded Kafka + synthetic journeys + the processor, in one process.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "processor/cli/commands.h"
+#include "processor/config/config.h"
+#include "processor/core/clock.h"
+#include "processor/demo/journey_generator.h"
+#include "processor/json/json_lines.h"
+#include "processor/kafka/embedded_kafka.h"
+#include "processor/rules/cart_abandonment_rule.h"
+#include "processor/run/log.h"
+#include "processor/run/service.h"
+#include "processor/run/shutdown.h"
+
+namespace touchstream {
+
+namespace {
+
+struct DemoOptions {
+  std::string duration = "60s";
+  double rate = 20;
+  std::string cart_delay = "20s";
+  std::string listen = "127.0.0.1:9464";
+  std::string config;
+  bool json = false;
+  uint64_t seed = 42;
+};
+
+std::string Money(int64_t minor) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%lld.%02lld", static_cast<long long>(minor / 100),
+                static_cast<long long>(minor % 100));
+  return buf;
+}
+
+std::string DescribeTrigger(const v1::Trigger& t) {
+  std::string type = v1::TriggerType_Name(t.type()).substr(13);
+  std::string line = "TRIGGER " + type + " rule=" + t.rule_id() + " customer=" +
+                     t.customer_id() + " fire_time=" + FormatTime(ToTimeMs(t.fire_time()));
+  if (t.has_cart()) {
+    line += " items=" + std::to_string(t.cart().items_size()) +
+            " total=" + Money(t.cart().total_minor());
+  }
+  line += " channel=" + v1::Channel_Name(t.suggested_channel()).substr(8) +
+          " id=" + t.trigger_id();
+  return line;
+}
+
+// Produces generated journeys (and an occasional bad record) until `stop`.
+void Generate(const std::string& brokers, const Config& config, const DemoOptions& opts,
+              const std::atomic<bool>& stop, std::atomic<uint64_t>& produced) {
+  auto conf = MakeKafkaConf({{"bootstrap.servers", brokers}, {"linger.ms", "5"}});
+  std::string errstr;
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), errstr));
+  if (!producer) {
+    LogError("demo generator: " + errstr);
+    return;
+  }
+  JourneyOptions journey_options;
+  journey_options.seed = opts.seed;
+  journey_options.journeys_per_second = opts.rate;
+  JourneyGenerator generator(journey_options);
+  const SystemClock clock;
+  std::string bytes;
+  TimeMs next_bad = clock.NowMs() + 7000;
+  auto send = [&](const std::string& key, const std::string& value) {
+    while (producer->produce(config.touchpoints.name, RdKafka::Topic::PARTITION_UA,
+                             RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                             value.size(), key.data(), key.size(), 0,
+                             nullptr) == RdKafka::ERR__QUEUE_FULL) {
+      producer->poll(10);
+    }
+    produced.fetch_add(1);
+  };
+  while (!stop.load()) {
+    const TimeMs now = clock.NowMs();
+    for (const auto& event : generator.Poll(now)) {
+      event.SerializeToString(&bytes);
+      send(event.customer_id(), bytes);
+    }
+    if (now >= next_bad) {  // upstream bugs happen: these go to the dead-letter topic
+      send("cust-broken", "\x08\x96\x01 not a protobuf event");
+      v1::TouchpointEvent missing;  // no customer_id
+      missing.set_event_id("ev-no-customer-" + std::to_string(now));
+      *missing.mutable_event_time() = ToTimestamp(now);
+      missing.set_type(v1::EVENT_TYPE_PAGE_VIEW);
+      missing.set_channel(v1::CHANNEL_WEB);
+      missing.SerializeToString(&bytes);
+      send("", bytes);
+      next_bad = now + 15000;
+    }
+    producer->poll(0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  producer->flush(5000);
+}
+
+int Demo(const DemoOptions& opts) {
+  std::optional<DurationMs> duration = ParseDuration(opts.duration);
+  std::optional<DurationMs> cart_delay = ParseDuration(opts.cart_delay);
+  if (!duration || !cart_delay || *cart_delay <= 0) {
+    std::cerr << "touchstream demo: --duration and --cart-delay take durations like 60s, 5m\n";
+    return kExitUsage;
+  }
+  Config config;
+  if (!opts.config.empty()) {
+    config = LoadConfigFile(opts.config);
+  } else {
+    config.rules.push_back(std::make_unique<CartAbandonmentRule>(
+        "cart_" + FormatDuration(*cart_delay), CartAbandonmentParams{*cart_delay, 0}));
+  }
+  config.metrics_listen = opts.listen;
+  config.commit_interval_ms = 200;
+  char dir_template[] = "/tmp/touchstream-demo-XXXXXX";
+  if (mkdtemp(dir_template) == nullptr) {
+    std::cerr << "touchstream demo: cannot create a state directory in /tmp\n";
+    return kExitFailure;
+  }
+  config.state_dir = dir_template;
+
+  std::atomic<bool>& stop = InstallStopSignals();
+  auto kafka = EmbeddedKafka::Start(3);
+  if (!kafka.ok()) {
+    LogError(kafka.status().message());
+    return kExitFailure;
+  }
+  if (Status s = (*kafka)->CreateTopics(config); !s.ok()) {
+    LogError(s.message());
+    return kExitFailure;
+  }
+  const std::string brokers = (*kafka)->bootstrap_servers();
+  config.kafka["bootstrap.servers"] = brokers;
+  config.kafka_consumer["fetch.wait.max.ms"] = "50";
+  config.kafka_consumer["session.timeout.ms"] = "6000";
+  LogInfo("demo: embedded Kafka at " + brokers + ", state in " + config.state_dir +
+          ", running for " + FormatDuration(*duration) + " (Ctrl-C stops)");
+
+  std::vector<std::string> rule_ids;
+  for (const auto& rule : config.rules) rule_ids.push_back(rule->id());
+  Metrics metrics(config.touchpoints.name, rule_ids);
+  try {
+    metrics.Serve(config.metrics_listen);
+    LogInfo("demo: metrics on http://" + config.metrics_listen + "/metrics");
+  } catch (const std::exception& e) {
+    LogWarn("demo: cannot serve metrics on " + config.metrics_listen + ": " + e.what() +
+            " (continuing without; use --metrics-listen)");
+  }
+
+  auto service = Service::Create(config, metrics);
+  if (!service.ok()) {
+    LogError(service.status().message());
+    return kExitFailure;
+  }
+  std::mutex print_mutex;
+  (*service)->relay().set_on_delivered([&](const v1::state::OutboxRecord& record) {
+    if (record.topic() != config.triggers.name) return;
+    v1::Trigger t;
+    if (!t.ParseFromString(record.value())) return;
+    std::lock_guard<std::mutex> lock(print_mutex);
+    std::cout << (opts.json ? ToJsonLine(t) : DescribeTrigger(t)) << std::endl;
+  });
+
+  std::atomic<uint64_t> produced{0};
+  std::atomic<bool> generator_stop{false};
+  std::thread generator(
+      [&] { Generate(brokers, config, opts, generator_stop, produced); });
+  const auto started = std::chrono::steady_clock::now();
+  Processor& processor = (*service)->processor();
+  std::thread progress([&] {
+    auto next = started + std::chrono::seconds(5);
+    while (!stop.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const auto now = std::chrono::steady_clock::now();
+      if (*duration > 0 && now - started >= std::chrono::milliseconds(*duration)) {
+        stop.store(true);
+      }
+      if (now < next) continue;
+      next += std::chrono::seconds(5);
+      const Processor::Progress p = processor.progress();
+      const long elapsed = static_cast<long>(
+          std::chrono::duration_cast<std::chrono::seconds>(now - started).count());
+      std::lock_guard<std::mutex> lock(print_mutex);
+      std::cerr << "progress: " << elapsed << "s produced=" << produced.load()
+                << " consumed=" << p.consumed << " dead-lettered=" << p.invalid
+                << " triggers=" << p.triggers << "\n";
+    }
+  });
+  Status s = (*service)->Run(stop);
+  generator_stop.store(true);
+  stop.store(true);
+  generator.join();
+  progress.join();
+  const Processor::Progress p = processor.progress();
+  service->reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(config.state_dir, ignored);
+  std::cerr << "demo finished: produced=" << produced.load() << " consumed=" << p.consumed
+            << " dead-lettered=" << p.invalid << " triggers=" << p.triggers << "\n";
+  return s.ok() ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void AddDemoCommand(CLI::App& app, Action* run) {
+  auto opts = std::make_shared<DemoOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "demo",
+      "Run everything in one process: embedded Kafka, a generator of realistic multi-channel "
+      "customer journeys, and the processor. Prints triggers as they fire and a progress "
+      "line every 5s; serves /metrics.");
+  cmd->add_option("--duration", opts->duration, "how long to run; 0 = until Ctrl-C")
+      ->capture_default_str();
+  cmd->add_option("--rate", opts->rate, "new customer journeys per second")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 100000.0));
+  cmd->add_option("--cart-delay", opts->cart_delay,
+                  "cart abandonment delay of the built-in rule")
+      ->capture_default_str();
+  cmd->add_option("--metrics-listen", opts->listen, "host:port for /metrics")
+      ->capture_default_str();
+  cmd->add_option("--config", opts->config,
+                  "use this config's rules and topics instead of the built-in demo rule");
+  cmd->add_option("--seed", opts->seed, "random seed of the journey generator")
+      ->capture_default_str();
+  cmd->add_flag("--json", opts->json, "print triggers as JSON lines");
+  cmd->callback([opts, run] { *run = [opts] { return Demo(*opts); }; });
+}
+
+}  // namespace touchstream

@@ -1,0 +1,149 @@
+#include "processor/demo/journey_generator.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace touchstream {
+
+namespace {
+
+struct Product {
+  const char* sku;
+  int64_t price_minor;
+};
+
+constexpr std::array<Product, 12> kCatalog{{
+    {"sku-sneaker-42", 8999}, {"sku-hoodie-m", 5499},   {"sku-socks-3pk", 1299},
+    {"sku-jacket-l", 14999},  {"sku-cap", 2499},        {"sku-backpack", 6999},
+    {"sku-tee-s", 1999},      {"sku-jeans-32", 7999},   {"sku-scarf", 2999},
+    {"sku-watch", 19999},     {"sku-bottle", 1599},     {"sku-gloves", 2299},
+}};
+
+bool Later(const auto& a, const auto& b) { return a.at > b.at; }
+
+}  // namespace
+
+JourneyGenerator::JourneyGenerator(JourneyOptions options)
+    : options_(options), rng_(options.seed) {}
+
+v1::TouchpointEvent JourneyGenerator::Make(const std::string& customer, TimeMs t,
+                                           v1::EventType type, v1::Channel channel) {
+  v1::TouchpointEvent e;
+  char id[48];
+  std::snprintf(id, sizeof(id), "ev-%llu-%llu", static_cast<unsigned long long>(options_.seed),
+                static_cast<unsigned long long>(next_event_++));
+  e.set_event_id(id);
+  e.set_customer_id(customer);
+  *e.mutable_event_time() = ToTimestamp(t);
+  e.set_type(type);
+  e.set_channel(channel);
+  e.set_currency("EUR");
+  return e;
+}
+
+void JourneyGenerator::StartJourney(TimeMs start) {
+  ++journeys_started_;
+  std::uniform_int_distribution<int> customer_dist(1, options_.customers);
+  char customer[32];
+  std::snprintf(customer, sizeof(customer), "cust-%06d", customer_dist(rng_));
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  std::uniform_int_distribution<size_t> product_dist(0, kCatalog.size() - 1);
+  std::uniform_int_distribution<int> pct(1, 100);
+
+  TimeMs t = start;
+  auto step = [&] { t += static_cast<TimeMs>(options_.step_ms * jitter(rng_)); };
+  auto push = [&](v1::TouchpointEvent e) {
+    pending_.push_back({t, std::move(e)});
+    std::push_heap(pending_.begin(), pending_.end(), [](auto& a, auto& b) { return Later(a, b); });
+  };
+  const v1::Channel online = pct(rng_) <= 55 ? v1::CHANNEL_MOBILE_APP : v1::CHANNEL_WEB;
+  auto with_item = [&](v1::TouchpointEvent e, const Product& p, int qty) {
+    auto* item = e.add_items();
+    item->set_sku(p.sku);
+    item->set_quantity(qty);
+    item->set_unit_price_minor(p.price_minor);
+    return e;
+  };
+
+  // A short browse precedes most journeys.
+  push(Make(customer, t, online == v1::CHANNEL_MOBILE_APP ? v1::EVENT_TYPE_APP_OPEN
+                                                          : v1::EVENT_TYPE_PAGE_VIEW,
+            online));
+  const Product& first = kCatalog[product_dist(rng_)];
+  const Product& second = kCatalog[product_dist(rng_)];
+  step();
+  push(with_item(Make(customer, t, v1::EVENT_TYPE_PRODUCT_VIEW, online), first, 1));
+
+  const int kind = pct(rng_);
+  if (kind <= 25) return;  // browsed only
+  step();
+  push(with_item(Make(customer, t, v1::EVENT_TYPE_ADD_TO_CART, online), first, 1));
+  if (pct(rng_) <= 40) {
+    step();
+    push(with_item(Make(customer, t, v1::EVENT_TYPE_ADD_TO_CART, online), second, 1));
+  }
+  if (kind <= 55) {  // abandons the cart (sometimes trims it first)
+    if (pct(rng_) <= 20) {
+      step();
+      push(with_item(Make(customer, t, v1::EVENT_TYPE_REMOVE_FROM_CART, online), first, 1));
+    }
+    return;
+  }
+  if (kind <= 75) {  // buys online
+    step();
+    push(Make(customer, t, v1::EVENT_TYPE_CHECKOUT_STARTED, online));
+    step();
+    auto purchase = Make(customer, t, v1::EVENT_TYPE_PURCHASE, online);
+    purchase.set_amount_minor(first.price_minor);
+    push(with_item(std::move(purchase), first, 1));
+    return;
+  }
+  if (kind <= 90) {  // settles the online cart in a store: no reminder must follow
+    step();
+    auto visit = Make(customer, t, v1::EVENT_TYPE_STORE_VISIT, v1::CHANNEL_STORE_WIFI);
+    visit.set_store_id("store-berlin-01");
+    push(std::move(visit));
+    step();
+    auto purchase = Make(customer, t, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE);
+    purchase.set_store_id("store-berlin-01");
+    push(std::move(purchase));  // no items: the whole cart is bought
+    return;
+  }
+  // Comes back through an offer message, accepts it and buys.
+  const v1::Channel message = pct(rng_) <= 50 ? v1::CHANNEL_EMAIL : v1::CHANNEL_SMS;
+  step();
+  auto open = Make(customer, t, v1::EVENT_TYPE_MESSAGE_OPEN, message);
+  open.set_campaign_id("spring-offer");
+  push(std::move(open));
+  step();
+  auto accepted = Make(customer, t, v1::EVENT_TYPE_OFFER_ACCEPTED, message);
+  accepted.set_campaign_id("spring-offer");
+  push(std::move(accepted));
+  step();
+  auto purchase = Make(customer, t, v1::EVENT_TYPE_PURCHASE, online);
+  purchase.set_amount_minor(first.price_minor);
+  push(with_item(std::move(purchase), first, 1));
+}
+
+std::vector<v1::TouchpointEvent> JourneyGenerator::Poll(TimeMs now_ms) {
+  if (last_poll_ms_ == 0) last_poll_ms_ = now_ms;
+  journey_credit_ += options_.journeys_per_second * (now_ms - last_poll_ms_) / 1000.0;
+  std::uniform_int_distribution<TimeMs> offset(0, std::max<TimeMs>(0, now_ms - last_poll_ms_));
+  while (journey_credit_ >= 1) {
+    journey_credit_ -= 1;
+    StartJourney(last_poll_ms_ + offset(rng_));
+  }
+  last_poll_ms_ = now_ms;
+
+  std::vector<v1::TouchpointEvent> due;
+  auto later = [](auto& a, auto& b) { return Later(a, b); };
+  while (!pending_.empty() && pending_.front().at <= now_ms) {
+    std::pop_heap(pending_.begin(), pending_.end(), later);
+    due.push_back(std::move(pending_.back().event));
+    pending_.pop_back();
+  }
+  return due;
+}
+
+}  // namespace touchstream

@@ -1,0 +1,54 @@
+// Synthetic multi-channel customer journeys for the demo and the load generator: browsing,
+// carts (some abandoned), online purchases, in-store purchases that settle an online cart,
+// offers opened from email/SMS, and customers who lapse. Deterministic for a given seed and
+// sequence of Poll times.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "processor/core/time.h"
+#include "touchpoint.pb.h"
+
+namespace touchstream {
+
+struct JourneyOptions {
+  uint64_t seed = 42;
+  double journeys_per_second = 20;
+  int customers = 5000;           // size of the customer pool (customers come back)
+  DurationMs step_ms = 2000;      // typical gap between two steps of one journey
+};
+
+// Not thread-safe.
+class JourneyGenerator {
+ public:
+  explicit JourneyGenerator(JourneyOptions options);
+
+  // Starts the journeys due since the last call and returns every event with event time at
+  // or before `now_ms`, in time order.
+  std::vector<v1::TouchpointEvent> Poll(TimeMs now_ms);
+
+  uint64_t journeys_started() const { return journeys_started_; }
+
+ private:
+  struct Pending {
+    TimeMs at;
+    v1::TouchpointEvent event;
+  };
+  void StartJourney(TimeMs start);
+  v1::TouchpointEvent Make(const std::string& customer, TimeMs t, v1::EventType type,
+                           v1::Channel channel);
+
+  const JourneyOptions options_;
+  std::mt19937_64 rng_;
+  std::vector<Pending> pending_;  // min-heap by time
+  TimeMs last_poll_ms_ = 0;
+  double journey_credit_ = 0;
+  uint64_t next_event_ = 0;
+  uint64_t journeys_started_ = 0;
+};
+
+}  // namespace touchstream

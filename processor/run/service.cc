@@ -1,0 +1,33 @@
+#include "processor/run/service.h"
+
+#include "processor/run/log.h"
+
+namespace touchstream {
+
+StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics& metrics) {
+  std::unique_ptr<Service> service(new Service());
+  auto db = StateDb::Open(config.state_dir, config.sync_writes);
+  if (!db.ok()) return db.status();
+  service->db_ = std::move(*db);
+  KafkaProperties producer_props = config.kafka;
+  for (const auto& [key, value] : config.kafka_producer) producer_props[key] = value;
+  auto relay = OutboxRelay::Create(producer_props, *service->db_);
+  if (!relay.ok()) return relay.status();
+  service->relay_ = std::move(*relay);
+  service->relay_->set_on_failed([&metrics](const std::string& topic, const std::string& error) {
+    metrics.delivery_errors(topic).Increment();
+    LogWarn("delivery to " + topic + " failed, will retry: " + error);
+  });
+  service->processor_ = std::make_unique<Processor>(config, *service->db_, *service->relay_,
+                                                    metrics, service->clock_);
+  if (Status s = service->processor_->Start(); !s.ok()) return s;
+  return service;
+}
+
+Service::~Service() {
+  processor_.reset();
+  relay_.reset();
+  db_.reset();
+}
+
+}  // namespace touchstream

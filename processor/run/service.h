@@ -1,0 +1,36 @@
+// The processor with everything it owns, wired in one place: state store, outbox relay and
+// consume loop. Used by `run` and `demo`.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "processor/run/processor.h"
+
+namespace touchstream {
+
+// Owned by the thread that calls Run.
+class Service {
+ public:
+  // Opens the state store, creates the relay and the consumer, re-sends any pending outbox.
+  // `config` and `metrics` must outlive the service.
+  static StatusOr<std::unique_ptr<Service>> Create(const Config& config, Metrics& metrics);
+  ~Service();
+
+  // Runs until `stop` is set (clean shutdown) or a fatal error.
+  Status Run(const std::atomic<bool>& stop) { return processor_->Run(stop); }
+
+  Processor& processor() { return *processor_; }
+  OutboxRelay& relay() { return *relay_; }
+
+ private:
+  Service() = default;
+
+  SystemClock clock_;
+  // Destruction order matters: processor (uses relay and db), then relay (uses db), then db.
+  std::unique_ptr<StateDb> db_;
+  std::unique_ptr<OutboxRelay> relay_;
+  std::unique_ptr<Processor> processor_;
+};
+
+}  // namespace touchstream

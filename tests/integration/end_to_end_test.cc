@@ -1,0 +1,217 @@
+// touchstream run on the embedded Kafka, as separate processes, with real clients: exact
+// triggers, exact dead letters, state surviving a restart, and run == backtest.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "processor/json/json_lines.h"
+#include "tests/integration/harness.h"
+#include "tests/unit/test_events.h"
+#include "trigger.pb.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr char kConfig[] = R"(
+topics:
+  touchpoints: {name: touchpoints, partitions: 1}
+  triggers: {name: triggers, partitions: 1}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+consumer:
+  group_id: e2e
+processing:
+  commit_interval: 50ms
+timers:
+  clock: event_time
+validation:
+  max_field_bytes: 64
+http:
+  listen: ""
+kafka_consumer:
+  fetch.wait.max.ms: 20
+  session.timeout.ms: 6000
+rules:
+  cart_1h:
+    kind: cart_abandonment
+    delay: 1h
+)";
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
+    config_path_ = dir_.Write("config.yaml", std::string(kConfig) + "state:\n  dir: " +
+                                                 dir_.path() + "/state\n");
+    kafka_ = std::make_unique<EmbeddedKafkaProcess>(config_path_, dir_.path() + "/kafka");
+    ASSERT_FALSE(kafka_->bootstrap().empty()) << "embedded Kafka did not start";
+  }
+
+  std::unique_ptr<ChildProcess> StartProcessor(const std::string& name) {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{TouchstreamBin(), "run", "--config", config_path_, "-X",
+                                 "bootstrap.servers=" + kafka_->bootstrap()},
+        dir_.path() + "/" + name);
+  }
+
+  void Produce(const std::vector<v1::TouchpointEvent>& events) {
+    std::vector<std::pair<std::string, std::string>> records;
+    for (const auto& e : events) records.emplace_back(e.customer_id(), e.SerializeAsString());
+    ProduceRaw(kafka_->bootstrap(), "touchpoints", records);
+  }
+
+  std::vector<v1::Trigger> Triggers(size_t count,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::vector<v1::Trigger> out;
+    for (const Record& r : ConsumeAll(kafka_->bootstrap(), "triggers", count, timeout)) {
+      v1::Trigger t;
+      EXPECT_TRUE(t.ParseFromString(r.value));
+      EXPECT_EQ(r.key, t.customer_id());
+      out.push_back(t);
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::string config_path_;
+  std::unique_ptr<EmbeddedKafkaProcess> kafka_;
+};
+
+v1::TouchpointEvent AddToCart(const std::string& id, const std::string& customer, TimeMs t,
+                              const std::string& sku, int qty, int64_t price) {
+  return WithItem(Event(id, customer, t, v1::EVENT_TYPE_ADD_TO_CART), sku, qty, price);
+}
+
+TEST_F(EndToEndTest, EmitsExactTriggersAndDeadLettersEveryInvalidRecord) {
+  auto processor = StartProcessor("run");
+
+  const TimeMs far_future = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count() +
+                            kDayMs;
+  auto missing_id = Event("", "c9", kT0, v1::EVENT_TYPE_PAGE_VIEW);
+  auto missing_customer = Event("bad-2", "", kT0, v1::EVENT_TYPE_PAGE_VIEW);
+  auto missing_time = Event("bad-3", "c9", kT0, v1::EVENT_TYPE_PAGE_VIEW);
+  missing_time.clear_event_time();
+  auto no_channel = Event("bad-4", "c9", kT0, v1::EVENT_TYPE_PAGE_VIEW, v1::CHANNEL_UNSPECIFIED);
+  auto unknown_type = Event("bad-5", "c9", kT0, static_cast<v1::EventType>(99));
+  auto too_old = Event("bad-6", "c9", 946684800000 - 1, v1::EVENT_TYPE_PAGE_VIEW);
+  auto too_new = Event("bad-7", "c9", far_future, v1::EVENT_TYPE_PAGE_VIEW);
+  auto too_large = Event("bad-8", "c9", kT0, v1::EVENT_TYPE_PAGE_VIEW);
+  too_large.set_campaign_id(std::string(65, 'x'));
+  auto bad_item = AddToCart("bad-9", "c9", kT0, "sku", 0, 100);
+
+  std::vector<std::pair<std::string, std::string>> records;
+  auto add = [&](const v1::TouchpointEvent& e) {
+    records.emplace_back(e.customer_id(), e.SerializeAsString());
+  };
+  add(AddToCart("e1", "c1", kT0, "sku-1", 2, 1500));                    // offset 0
+  records.emplace_back("c1", std::string("\xff\xfe garbage \x01", 12));  // offset 1
+  add(missing_id);                                                      // 2
+  add(missing_customer);                                                // 3
+  add(missing_time);                                                    // 4
+  add(no_channel);                                                      // 5
+  add(unknown_type);                                                    // 6
+  add(too_old);                                                         // 7
+  add(too_new);                                                         // 8
+  add(too_large);                                                       // 9
+  add(bad_item);                                                        // 10
+  add(AddToCart("e2", "c2", kT0 + 10 * kMinuteMs, "sku-2", 1, 999));   // 11
+  // c2 settles the online cart in a store: no trigger for c2.
+  add(Event("e3", "c2", kT0 + 20 * kMinuteMs, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE));
+  // Another customer's event moves the watermark past c1's deadline.
+  add(Event("e4", "c3", kT0 + 2 * kHourMs, v1::EVENT_TYPE_PAGE_VIEW));
+  ProduceRaw(kafka_->bootstrap(), "touchpoints", records);
+
+  std::vector<v1::Trigger> triggers = Triggers(1);
+  ASSERT_EQ(triggers.size(), 1u) << processor->Stderr();
+  EXPECT_EQ(Describe(triggers[0]), "CART_ABANDONED cart_1h c1 @+3600s");
+  EXPECT_EQ(triggers[0].cart().total_minor(), 3000);
+  EXPECT_EQ(triggers[0].cart().items(0).quantity(), 2);
+  EXPECT_EQ(triggers[0].cause_event_id(), "e1");
+
+  std::vector<Record> dead = ConsumeAll(kafka_->bootstrap(), "touchpoints-dlq", 10,
+                                        std::chrono::seconds(30));
+  const std::vector<std::pair<int64_t, std::string>> expected = {
+      {1, "undecodable"},          {2, "missing_event_id"},   {3, "missing_customer_id"},
+      {4, "missing_event_time"},   {5, "invalid_channel"},    {6, "invalid_type"},
+      {7, "event_time_too_old"},   {8, "event_time_in_future"}, {9, "field_too_large"},
+      {10, "invalid_item"}};
+  ASSERT_EQ(dead.size(), expected.size());
+  for (size_t i = 0; i < dead.size(); ++i) {
+    const auto& [offset, reason] = expected[i];
+    EXPECT_EQ(dead[i].headers["touchstream.reason"], reason) << "offset " << offset;
+    EXPECT_EQ(dead[i].headers["touchstream.source.offset"], std::to_string(offset));
+    EXPECT_EQ(dead[i].headers["touchstream.source.topic"], "touchpoints");
+    EXPECT_EQ(dead[i].headers["touchstream.source.partition"], "0");
+    EXPECT_FALSE(dead[i].headers["touchstream.detail"].empty());
+    EXPECT_EQ(dead[i].value, records[offset].second) << "original bytes must be untouched";
+    EXPECT_EQ(dead[i].key, records[offset].first);
+  }
+  EXPECT_EQ(processor->Stop(), 0) << processor->Stderr();
+}
+
+TEST_F(EndToEndTest, StateAndOffsetsSurviveARestart) {
+  auto processor = StartProcessor("run1");
+  Produce({AddToCart("e1", "c1", kT0, "sku-1", 1, 500),
+           Event("e2", "c2", kT0 + 30 * kMinuteMs, v1::EVENT_TYPE_PAGE_VIEW)});
+  ASSERT_TRUE(WaitFor([&] { return processor->Stderr(); }, "assigned touchpoints/0",
+                      std::chrono::seconds(20)));
+  // Give it time to consume and commit both: nothing fires yet (watermark < T0+1h).
+  EXPECT_TRUE(Triggers(1, std::chrono::seconds(3)).empty());
+  ASSERT_EQ(processor->Stop(), 0) << processor->Stderr();
+
+  // The cart lives only in RocksDB now; a later event must fire it exactly once, and the
+  // two events before the restart must not be applied again.
+  auto restarted = StartProcessor("run2");
+  Produce({Event("e3", "c3", kT0 + 3 * kHourMs, v1::EVENT_TYPE_PAGE_VIEW)});
+  std::vector<v1::Trigger> triggers = Triggers(1);
+  ASSERT_EQ(triggers.size(), 1u) << restarted->Stderr();
+  EXPECT_EQ(Describe(triggers[0]), "CART_ABANDONED cart_1h c1 @+3600s");
+  EXPECT_EQ(triggers[0].customer().last_activity_time().seconds() * 1000, kT0);
+  EXPECT_NE(restarted->Stderr().find("from offset 2"), std::string::npos)
+      << restarted->Stderr();
+  EXPECT_EQ(restarted->Stop(), 0);
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+TEST_F(EndToEndTest, RunProducesTheSameTriggersAsBacktest) {
+  const std::string scenario = SourceDir() + "/tests/scenarios/omnichannel_carts.jsonl";
+  ChildProcess backtest({TouchstreamBin(), "backtest", "--config", config_path_, "--input",
+                         scenario},
+                        dir_.path() + "/backtest");
+  ASSERT_EQ(backtest.Wait(std::chrono::seconds(30)), 0) << backtest.Stderr();
+  const std::vector<std::string> expected = Lines(backtest.Stdout());
+  ASSERT_GE(expected.size(), 3u) << "the scenario should fire several triggers";
+
+  auto processor = StartProcessor("run");
+  ChildProcess produce({TouchstreamBin(), "produce", "--brokers", kafka_->bootstrap(),
+                        "--topic", "touchpoints", "--input", scenario},
+                       dir_.path() + "/produce");
+  ASSERT_EQ(produce.Wait(std::chrono::seconds(30)), 0) << produce.Stderr();
+
+  std::vector<std::string> actual;
+  for (const v1::Trigger& t : Triggers(expected.size())) actual.push_back(ToJsonLine(t));
+  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(processor->Stop(), 0);
+}
+
+TEST_F(EndToEndTest, BadConfigFailsAtStartupNamingTheKey) {
+  const std::string bad = dir_.Write("bad.yaml", "rules:\n  cart:\n    kind: cart_abandonment\n"
+                                                 "    delay: soon\n");
+  ChildProcess run({TouchstreamBin(), "run", "--config", bad}, dir_.path() + "/bad");
+  EXPECT_EQ(run.Wait(std::chrono::seconds(10)), 2);
+  EXPECT_NE(run.Stderr().find("rules.cart.delay"), std::string::npos) << run.Stderr();
+}
+
+}  // namespace
+}  // namespace touchstream::testing

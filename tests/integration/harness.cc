@@ -1,0 +1,202 @@
+#include "tests/integration/harness.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace touchstream::testing {
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+std::string TouchstreamBin() {
+  const std::string env = Env("TOUCHSTREAM_BIN");
+  return env.empty() ? TOUCHSTREAM_BIN_PATH : env;
+}
+std::string SourceDir() { return TOUCHSTREAM_SOURCE_DIR_PATH; }
+
+bool WaitFor(const std::function<std::string()>& read, const std::string& needle,
+             std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (read().find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/touchstream-test-XXXXXX";
+  char* dir = mkdtemp(tmpl);
+  path_ = dir != nullptr ? dir : "/tmp";
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("TOUCHSTREAM_KEEP_TEST_DIRS") != nullptr) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string TempDir::Write(const std::string& name, const std::string& content) const {
+  const std::string file = path_ + "/" + name;
+  std::ofstream(file) << content;
+  return file;
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& log_prefix)
+    : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = open("/dev/null", O_RDONLY);
+    dup2(in, STDIN_FILENO);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) Stop(std::chrono::seconds(10));
+}
+
+std::string ChildProcess::FirstStdoutLine(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string out = ReadFile(out_path_);
+    const size_t nl = out.find('\n');
+    if (nl != std::string::npos) return out.substr(0, nl);
+    if (Wait(std::chrono::milliseconds(0)) != -1000) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
+int ChildProcess::Wait(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return exit_code_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+      pid_ = -1;
+      return exit_code_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return -1000;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+int ChildProcess::Stop(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return exit_code_;
+  kill(pid_, SIGTERM);
+  int code = Wait(timeout);
+  if (code == -1000) {
+    kill(pid_, SIGKILL);
+    code = Wait(std::chrono::seconds(5));
+  }
+  return code;
+}
+
+std::string ChildProcess::Stderr() const { return ReadFile(err_path_); }
+std::string ChildProcess::Stdout() const { return ReadFile(out_path_); }
+
+EmbeddedKafkaProcess::EmbeddedKafkaProcess(const std::string& config_path,
+                                           const std::string& log_prefix)
+    : process_({TouchstreamBin(), "embedded-kafka", "--brokers", "1", "--config", config_path},
+               log_prefix) {
+  bootstrap_ = process_.FirstStdoutLine(std::chrono::seconds(20));
+}
+
+void ProduceRaw(const std::string& bootstrap, const std::string& topic,
+                const std::vector<std::pair<std::string, std::string>>& key_values) {
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  ASSERT_EQ(conf->set("bootstrap.servers", bootstrap, errstr), RdKafka::Conf::CONF_OK);
+  // One in-flight request keeps the input order exactly as given.
+  ASSERT_EQ(conf->set("enable.idempotence", "true", errstr), RdKafka::Conf::CONF_OK);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
+  ASSERT_TRUE(producer) << errstr;
+  for (const auto& [key, value] : key_values) {
+    RdKafka::ErrorCode err = producer->produce(
+        topic, 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+        value.size(), key.data(), key.size(), 0, nullptr);
+    ASSERT_EQ(err, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(err);
+  }
+  ASSERT_EQ(producer->flush(20'000), RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(producer->outq_len(), 0);
+}
+
+std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic,
+                               size_t count, std::chrono::milliseconds timeout,
+                               std::chrono::milliseconds settle) {
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, errstr);
+  conf->set("group.id", "integration-test-reader", errstr);
+  conf->set("enable.auto.commit", "false", errstr);
+  conf->set("fetch.wait.max.ms", "20", errstr);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), errstr));
+  std::vector<RdKafka::TopicPartition*> partitions = {
+      RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
+  consumer->assign(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+
+  std::vector<Record> records;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool settling = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
+    if (m->err() == RdKafka::ERR_NO_ERROR) {
+      Record r;
+      r.partition = m->partition();
+      r.offset = m->offset();
+      if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
+      r.value.assign(static_cast<const char*>(m->payload()), m->len());
+      if (RdKafka::Headers* h = m->headers()) {
+        for (const auto& header : h->get_all()) {
+          r.headers[header.key()] =
+              std::string(static_cast<const char*>(header.value()), header.value_size());
+        }
+      }
+      records.push_back(std::move(r));
+    }
+    if (!settling && records.size() >= count) {
+      settling = true;
+      deadline = std::chrono::steady_clock::now() + settle;
+    }
+  }
+  consumer->close();
+  return records;
+}
+
+}  // namespace touchstream::testing

@@ -1,0 +1,91 @@
+// Integration-test harness: runs `touchstream` subcommands as separate processes and talks to
+// the embedded Kafka with real librdkafka clients. Every wait is bounded; every process is
+// stopped (SIGTERM, then SIGKILL) and every temp directory removed by the destructors.
+#pragma once
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace touchstream::testing {
+
+// Path of the touchstream binary: $TOUCHSTREAM_BIN, else the one CMake built.
+std::string TouchstreamBin();
+// Path of the source tree.
+std::string SourceDir();
+
+// Waits up to `timeout` until `read()` contains `needle`.
+bool WaitFor(const std::function<std::string()>& read, const std::string& needle,
+             std::chrono::milliseconds timeout);
+
+// A temp directory removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+// A child process with stdout captured to a file (or read line by line for the first line).
+class ChildProcess {
+ public:
+  // Starts `args` (args[0] is the program). stdout/stderr go to `log_prefix`.out / .err.
+  ChildProcess(const std::vector<std::string>& args, const std::string& log_prefix);
+  ~ChildProcess();
+
+  // Reads the first line of stdout, waiting up to `timeout`. Empty on timeout/exit.
+  std::string FirstStdoutLine(std::chrono::milliseconds timeout);
+  // SIGTERM and wait up to `timeout`; SIGKILL after. Returns the exit code (-signal if killed).
+  int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // Waits for exit up to `timeout`; returns the exit code, or nullopt-like -1000 on timeout.
+  int Wait(std::chrono::milliseconds timeout);
+  std::string Stderr() const;
+  std::string Stdout() const;
+  bool running() const { return pid_ > 0; }
+
+ private:
+  int pid_ = -1;
+  int exit_code_ = -1000;
+  std::string out_path_;
+  std::string err_path_;
+};
+
+// `touchstream embedded-kafka` with the topics of `config_path`.
+class EmbeddedKafkaProcess {
+ public:
+  EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix);
+  const std::string& bootstrap() const { return bootstrap_; }
+
+ private:
+  ChildProcess process_;
+  std::string bootstrap_;
+};
+
+struct Record {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+// Produces raw records; returns when all are acknowledged (or fails the test).
+void ProduceRaw(const std::string& bootstrap, const std::string& topic,
+                const std::vector<std::pair<std::string, std::string>>& key_values);
+
+// Reads partition 0 of `topic` (test topics have one partition) from the beginning until `count` records arrived or `timeout` passed; then
+// keeps reading for `settle` to catch unexpected extra records.
+std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic,
+                               size_t count, std::chrono::milliseconds timeout,
+                               std::chrono::milliseconds settle = std::chrono::seconds(2));
+
+}  // namespace touchstream::testing
