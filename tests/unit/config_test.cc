@@ -1,0 +1,119 @@
+#include "processor/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "processor/config/config_error.h"
+
+namespace touchstream {
+namespace {
+
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    ParseConfig(yaml, "test.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
+  Config c = ParseConfig("", "test.yaml");
+  EXPECT_EQ(c.touchpoints.name, "touchpoints");
+  EXPECT_EQ(c.touchpoints.partitions, 6);
+  EXPECT_EQ(c.triggers.name, "triggers");
+  EXPECT_EQ(c.dead_letter.name, "touchpoints-dlq");
+  EXPECT_EQ(c.group_id, "touchstream");
+  EXPECT_EQ(c.commit_interval_ms, 100);
+  EXPECT_EQ(c.clock, ClockMode::kHybrid);
+  EXPECT_EQ(c.allowed_lateness_ms, 0);
+  EXPECT_EQ(c.kafka.at("bootstrap.servers"), "127.0.0.1:9092");
+  EXPECT_TRUE(c.rules.empty());
+}
+
+TEST(ConfigTest, ReadsEverySection) {
+  Config c = ParseConfig(R"(
+kafka: {bootstrap.servers: "k1:9092,k2:9092", security.protocol: SASL_SSL}
+kafka_consumer: {fetch.wait.max.ms: 20}
+topics:
+  touchpoints: {name: tp, partitions: 12}
+consumer: {group_id: g}
+state: {dir: /var/lib/ts, sync_writes: true}
+processing: {commit_interval: 250ms, commit_max_events: 100}
+validation: {max_future_skew: 1m, max_field_bytes: 128}
+timers: {allowed_lateness: 30s, clock: event_time}
+http: {listen: "0.0.0.0:9000"}
+rules:
+  cart_1h: {kind: cart_abandonment, delay: 1h, min_cart_value_minor: 500}
+)",
+                         "test.yaml");
+  EXPECT_EQ(c.kafka.at("bootstrap.servers"), "k1:9092,k2:9092");
+  EXPECT_EQ(c.kafka_consumer.at("fetch.wait.max.ms"), "20");
+  EXPECT_EQ(c.touchpoints.name, "tp");
+  EXPECT_EQ(c.touchpoints.partitions, 12);
+  EXPECT_EQ(c.group_id, "g");
+  EXPECT_EQ(c.state_dir, "/var/lib/ts");
+  EXPECT_TRUE(c.sync_writes);
+  EXPECT_EQ(c.commit_interval_ms, 250);
+  EXPECT_EQ(c.commit_max_events, 100);
+  EXPECT_EQ(c.validation.max_future_skew_ms, kMinuteMs);
+  EXPECT_EQ(c.validation.max_field_bytes, 128u);
+  EXPECT_EQ(c.allowed_lateness_ms, 30 * kSecondMs);
+  EXPECT_EQ(c.clock, ClockMode::kEventTime);
+  EXPECT_EQ(c.metrics_listen, "0.0.0.0:9000");
+  ASSERT_EQ(c.rules.size(), 1u);
+  EXPECT_EQ(c.rules[0]->id(), "cart_1h");
+}
+
+TEST(ConfigTest, ErrorsNameTheKey) {
+  EXPECT_EQ(ErrorOf("topics: {touchpoints: {partitions: 0}}"),
+            "topics.touchpoints.partitions: 0 is out of range [1, 10000]");
+  EXPECT_EQ(ErrorOf("processing: {commit_interval: fast}"),
+            "processing.commit_interval: invalid duration 'fast' (expected an integer with a "
+            "unit: 500ms, 30s, 15m, 1h, 7d)");
+  EXPECT_EQ(ErrorOf("timers: {clock: wall}"),
+            "timers.clock: 'wall' is not one of: event_time, hybrid");
+  EXPECT_EQ(ErrorOf("state: {sync_writes: maybe}"),
+            "state.sync_writes: 'maybe' is not true or false");
+  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, delay: 0}}"),
+            "rules.c.delay: must be greater than 0");
+  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, dealy: 1h}}"), "rules.c.dealy: unknown key");
+  EXPECT_EQ(ErrorOf("rules: {\"Bad Id\": {kind: cart_abandonment}}"),
+            "rules.Bad Id: a rule id is 1-64 characters of a-z, 0-9, '_' and '-'");
+  EXPECT_EQ(ErrorOf("consumer: {groupid: x}"), "consumer.groupid: unknown key");
+  EXPECT_EQ(ErrorOf("topcis: {}"), "topcis: unknown key");
+  EXPECT_EQ(ErrorOf("kafka: [a, b]"), "kafka: expected a mapping of librdkafka properties");
+  EXPECT_NE(ErrorOf("rules: {c: {kind: cart}}").find("rules.c.kind: 'cart' is not one of"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("{{{").find("test.yaml: not valid YAML"), std::string::npos);
+}
+
+TEST(ConfigTest, KafkaOverridesApplyEnvThenDashX) {
+  Config c = ParseConfig("kafka: {bootstrap.servers: from-file:9092, client.id: file}", "t");
+  char env1[] = "TOUCHSTREAM_KAFKA_BOOTSTRAP_SERVERS=from-env:9092";
+  char env2[] = "TOUCHSTREAM_KAFKA_SASL_PASSWORD=hunter2";
+  char env3[] = "HOME=/root";
+  char* env[] = {env1, env2, env3, nullptr};
+  ApplyKafkaOverrides(c, env, {"client.id=from-x"});
+  EXPECT_EQ(c.kafka.at("bootstrap.servers"), "from-env:9092");
+  EXPECT_EQ(c.kafka.at("client.id"), "from-x");
+  EXPECT_EQ(c.kafka.at("sasl.password"), "hunter2");
+  EXPECT_THROW(ApplyKafkaOverrides(c, nullptr, {"novalue"}), ConfigError);
+}
+
+TEST(ConfigTest, DescribeRedactsSecrets) {
+  const std::string text = DescribeKafkaConfig(
+      {{"sasl.password", "hunter2"}, {"ssl.key.password", "k"}, {"client.id", "ts"}});
+  EXPECT_EQ(text.find("hunter2"), std::string::npos);
+  EXPECT_NE(text.find("sasl.password=[redacted]"), std::string::npos);
+  EXPECT_NE(text.find("client.id=ts"), std::string::npos);
+}
+
+TEST(ConfigTest, ExampleConfigsInDeployParse) {
+  for (const char* name : {"touchstream.yaml"}) {
+    const std::string path = std::string(TOUCHSTREAM_SOURCE_DIR_PATH) + "/deploy/config/" + name;
+    EXPECT_NO_THROW(LoadConfigFile(path)) << path;
+  }
+}
+
+}  // namespace
+}  // namespace touchstream

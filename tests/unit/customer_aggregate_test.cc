@@ -1,0 +1,82 @@
+#include "processor/core/customer_aggregate.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/test_events.h"
+
+namespace touchstream {
+namespace {
+
+using testing::Event;
+using testing::kT0;
+using testing::WithItem;
+
+TEST(CustomerAggregateTest, TracksFirstSeenLastActivityAndChannel) {
+  CustomerState s;
+  AppliedEvent a = ApplyEvent(Event("e1", "c1", kT0 + 10, v1::EVENT_TYPE_PAGE_VIEW), s);
+  EXPECT_TRUE(a.new_customer);
+  EXPECT_EQ(s.customer_id(), "c1");
+  a = ApplyEvent(Event("e2", "c1", kT0, v1::EVENT_TYPE_APP_OPEN, v1::CHANNEL_MOBILE_APP), s);
+  EXPECT_FALSE(a.new_customer);
+  EXPECT_EQ(s.first_seen_ms(), kT0) << "a late event moves first seen back";
+  EXPECT_EQ(s.last_activity_ms(), kT0 + 10) << "but not last activity";
+  EXPECT_EQ(s.last_channel(), v1::CHANNEL_WEB);
+  // Consent changes are not engagement.
+  ApplyEvent(Event("e3", "c1", kT0 + 99, v1::EVENT_TYPE_CONSENT_CHANGE, v1::CHANNEL_SMS), s);
+  EXPECT_EQ(s.last_activity_ms(), kT0 + 10);
+  EXPECT_EQ(s.events_by_channel(v1::CHANNEL_SMS), 1u);
+  EXPECT_EQ(s.events_by_channel(v1::CHANNEL_WEB), 1u);
+}
+
+TEST(CustomerAggregateTest, CountsOnlineAndOfflinePurchasesIntoOneLifetimeValue) {
+  CustomerState s;
+  auto online = Event("e1", "c1", kT0, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_WEB);
+  online.set_amount_minor(1000);
+  auto offline = Event("e2", "c1", kT0 + 1, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE);
+  offline.set_amount_minor(2500);
+  ApplyEvent(online, s);
+  ApplyEvent(offline, s);
+  // No amount: the items' total counts.
+  ApplyEvent(WithItem(Event("e3", "c1", kT0 + 2, v1::EVENT_TYPE_PURCHASE,
+                            v1::CHANNEL_CALL_CENTER),
+                      "sku", 2, 300),
+             s);
+  EXPECT_EQ(s.purchases_online(), 1);
+  EXPECT_EQ(s.purchases_offline(), 2);
+  EXPECT_EQ(s.lifetime_value_minor(), 4100);
+}
+
+TEST(CustomerAggregateTest, CartAddRemoveAndPurchase) {
+  CustomerState s;
+  EXPECT_TRUE(ApplyEvent(WithItem(Event("e1", "c1", kT0, v1::EVENT_TYPE_ADD_TO_CART), "a", 2, 100), s)
+                  .cart_changed);
+  ApplyEvent(WithItem(Event("e2", "c1", kT0 + 1, v1::EVENT_TYPE_ADD_TO_CART), "a", 1, 120), s);
+  ApplyEvent(WithItem(Event("e3", "c1", kT0 + 2, v1::EVENT_TYPE_ADD_TO_CART), "b", 1, 50), s);
+  EXPECT_EQ(s.cart().lines(0).quantity(), 3);
+  EXPECT_EQ(s.cart().lines(0).unit_price_minor(), 120) << "last unit price wins";
+  EXPECT_EQ(CartTotalMinor(s.cart()), 410);
+  ApplyEvent(WithItem(Event("e4", "c1", kT0 + 3, v1::EVENT_TYPE_REMOVE_FROM_CART), "a", 5, 0), s);
+  ASSERT_EQ(s.cart().lines_size(), 1) << "a sku at <= 0 leaves the cart";
+  EXPECT_EQ(s.cart().lines(0).sku(), "b");
+  EXPECT_EQ(s.cart().last_change_event_id(), "e4");
+  // A purchase of something not in the cart changes nothing.
+  EXPECT_FALSE(
+      ApplyEvent(WithItem(Event("e5", "c1", kT0 + 4, v1::EVENT_TYPE_PURCHASE), "zzz", 1, 1), s)
+          .cart_changed);
+  EXPECT_TRUE(ApplyEvent(Event("e6", "c1", kT0 + 5, v1::EVENT_TYPE_PURCHASE,
+                               v1::CHANNEL_IN_STORE),
+                         s)
+                  .cart_changed);
+  EXPECT_FALSE(s.has_cart()) << "an emptied cart leaves no trace in the stored state";
+}
+
+TEST(CustomerAggregateTest, OfflineChannels) {
+  EXPECT_TRUE(IsOfflineChannel(v1::CHANNEL_IN_STORE));
+  EXPECT_TRUE(IsOfflineChannel(v1::CHANNEL_STORE_WIFI));
+  EXPECT_TRUE(IsOfflineChannel(v1::CHANNEL_CALL_CENTER));
+  EXPECT_FALSE(IsOfflineChannel(v1::CHANNEL_WEB));
+  EXPECT_FALSE(IsOfflineChannel(v1::CHANNEL_WHATSAPP));
+}
+
+}  // namespace
+}  // namespace touchstream

@@ -1,0 +1,183 @@
+#include "state/partition_state.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "processor/core/memory_store.h"
+#include "processor/core/pipeline.h"
+#include "processor/rules/cart_abandonment_rule.h"
+#include "state/keys.h"
+#include "tests/unit/test_events.h"
+
+namespace touchstream {
+namespace {
+
+using testing::Describe;
+using testing::Event;
+using testing::kT0;
+using testing::WithItem;
+
+class PartitionStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("partition_state_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    db_.reset();
+    auto db = StateDb::Open(dir_.string(), false);
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    db_ = std::move(*db);
+  }
+  void Commit(PartitionState& state) {
+    rocksdb::WriteBatch batch;
+    state.AddToBatch(batch);
+    ASSERT_TRUE(db_->Commit(batch).ok());
+    state.OnCommitted();
+  }
+  std::optional<TimerKey> Pop(PartitionState& state, TimeMs watermark) {
+    auto r = state.PopDueTimer(watermark);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::nullopt;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<StateDb> db_;
+};
+
+TEST(KeysTest, TimerKeysSortByDueThenCustomerThenRule) {
+  const std::vector<TimerKey> ordered = {
+      {-5, "z", "r"}, {0, "a", "r"}, {7, "a", "r"}, {7, std::string("a\0b", 3), "r"}, {7, "ab", "a"},
+      {7, "ab", "b"}, {1LL << 40, "", "r"}};
+  for (size_t i = 0; i + 1 < ordered.size(); ++i) {
+    EXPECT_LT(keys::Timer(3, ordered[i]), keys::Timer(3, ordered[i + 1])) << i;
+  }
+  for (const TimerKey& k : ordered) {
+    auto decoded = keys::DecodeTimer(keys::Timer(3, k));
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_EQ(*decoded, k);
+  }
+  EXPECT_FALSE(keys::DecodeTimer("short").has_value());
+}
+
+TEST_F(PartitionStateTest, CustomersPersistAcrossCommitAndReopen) {
+  {
+    PartitionState state(*db_, 1);
+    auto c = state.Mutable("c1");
+    ASSERT_TRUE(c.ok());
+    (*c)->set_first_seen_ms(kT0);
+    (*c)->set_lifetime_value_minor(1234);
+    Commit(state);
+  }
+  Reopen();
+  PartitionState state(*db_, 1);
+  auto read = state.Read("c1");
+  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->lifetime_value_minor(), 1234);
+  // Another partition does not see it.
+  PartitionState other(*db_, 2);
+  EXPECT_FALSE(other.Read("c1")->has_value());
+}
+
+TEST_F(PartitionStateTest, ErasedCustomerIsDeleted) {
+  PartitionState state(*db_, 0);
+  (*state.Mutable("c1"))->set_first_seen_ms(kT0);
+  Commit(state);
+  state.Erase("c1");
+  Commit(state);
+  EXPECT_FALSE(state.Read("c1")->has_value());
+}
+
+TEST_F(PartitionStateTest, TimersPopInOrderFromDiskAndOverlay) {
+  PartitionState state(*db_, 0);
+  state.ScheduleTimer({30, "b", "r"});
+  state.ScheduleTimer({10, "a", "r"});
+  Commit(state);
+  state.ScheduleTimer({20, "c", "r"});  // uncommitted
+  state.ScheduleTimer({10, "b", "r"});  // uncommitted, ties with a stored one
+  EXPECT_EQ(Pop(state, 5), std::nullopt);
+  EXPECT_EQ(Pop(state, 100), (TimerKey{10, "a", "r"}));
+  EXPECT_EQ(Pop(state, 100), (TimerKey{10, "b", "r"}));
+  EXPECT_EQ(Pop(state, 100), (TimerKey{20, "c", "r"}));
+  EXPECT_EQ(Pop(state, 25), std::nullopt);
+  EXPECT_EQ(Pop(state, 100), (TimerKey{30, "b", "r"}));
+  EXPECT_EQ(Pop(state, 1000), std::nullopt);
+  Commit(state);
+  EXPECT_EQ(Pop(state, 1000), std::nullopt) << "fired timers are deleted on commit";
+}
+
+TEST_F(PartitionStateTest, CancelledTimersNeverPop) {
+  PartitionState state(*db_, 0);
+  state.ScheduleTimer({10, "a", "r"});
+  state.ScheduleTimer({20, "a", "r"});
+  Commit(state);
+  state.CancelTimer({10, "a", "r"});
+  state.ScheduleTimer({15, "b", "r"});
+  state.CancelTimer({15, "b", "r"});
+  EXPECT_EQ(Pop(state, 100), (TimerKey{20, "a", "r"}));
+  Commit(state);
+  Reopen();
+  PartitionState reopened(*db_, 0);
+  EXPECT_EQ(Pop(reopened, 100), std::nullopt);
+}
+
+// The RocksDB store with commits at random points behaves exactly like the in-memory one.
+TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
+  RuleSet rules;
+  rules.push_back(std::make_unique<CartAbandonmentRule>("cart_10m",
+                                                        CartAbandonmentParams{10 * kMinuteMs, 0}));
+  rules.push_back(std::make_unique<CartAbandonmentRule>("cart_1h",
+                                                        CartAbandonmentParams{kHourMs, 0}));
+  MemoryStore memory;
+  PartitionPipeline reference(rules, memory, 0);
+  auto rocks = std::make_unique<PartitionState>(*db_, 0);
+  auto pipeline = std::make_unique<PartitionPipeline>(rules, *rocks, 0);
+
+  std::mt19937 rng(7);
+  std::vector<std::string> expected, actual;
+  TimeMs t = kT0;
+  for (int i = 0; i < 3000; ++i) {
+    t += std::uniform_int_distribution<int>(0, 3 * 60'000)(rng);
+    const std::string customer = "c" + std::to_string(rng() % 40);
+    const int kind = rng() % 10;
+    v1::TouchpointEvent e =
+        kind < 5   ? WithItem(Event("e" + std::to_string(i), customer, t,
+                                    v1::EVENT_TYPE_ADD_TO_CART),
+                              "sku" + std::to_string(rng() % 3), 1, 100)
+        : kind < 7 ? Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_PURCHASE,
+                           v1::CHANNEL_IN_STORE)
+        : kind < 8 ? Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_ERASURE_REQUEST)
+                   : Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_PAGE_VIEW);
+    std::vector<v1::Trigger> a, b;
+    ASSERT_TRUE(reference.Process(e, a).ok());
+    ASSERT_TRUE(pipeline->Process(e, b).ok());
+    for (auto& s : Describe(a)) expected.push_back(s);
+    for (auto& s : Describe(b)) actual.push_back(s);
+    if (rng() % 7 == 0) Commit(*rocks);
+    if (rng() % 200 == 0) {  // restart: only committed state survives, so commit first
+      Commit(*rocks);
+      const TimeMs max = pipeline->max_event_time_ms(), wm = pipeline->watermark_ms();
+      pipeline.reset();
+      rocks.reset();
+      Reopen();
+      rocks = std::make_unique<PartitionState>(*db_, 0);
+      pipeline = std::make_unique<PartitionPipeline>(rules, *rocks, 0);
+      pipeline->RestoreClock(max, wm);
+    }
+  }
+  EXPECT_GT(expected.size(), 50u);
+  EXPECT_EQ(actual, expected);
+}
+
+}  // namespace
+}  // namespace touchstream
