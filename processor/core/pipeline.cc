@@ -6,8 +6,8 @@ namespace touchstream {
 
 PartitionPipeline::PartitionPipeline(const RuleSet& rules, PartitionStore& store,
                                      DurationMs allowed_lateness_ms)
-    : rules_(rules), store_(store), allowed_lateness_ms_(allowed_lateness_ms) {
-  for (const auto& rule : rules_) rules_by_id_[rule->id()] = rule.get();
+    : rules_(&rules), store_(&store), allowed_lateness_ms_(allowed_lateness_ms) {
+  for (const auto& rule : *rules_) rules_by_id_[rule->id()] = rule.get();
 }
 
 void PartitionPipeline::RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_ms) {
@@ -25,13 +25,13 @@ Status PartitionPipeline::Process(const v1::TouchpointEvent& event,
   if (Status s = FireDueTimers(out); !s.ok()) return s;
   if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) return Erase(event.customer_id());
 
-  StatusOr<CustomerState*> loaded = store_.Mutable(event.customer_id());
+  StatusOr<CustomerState*> loaded = store_->Mutable(event.customer_id());
   if (!loaded.ok()) return loaded.status();
   CustomerState& customer = **loaded;
   const AppliedEvent applied = ApplyEvent(event, customer);
 
   auto& rule_states = *customer.mutable_rules();
-  for (const auto& rule : rules_) {
+  for (const auto& rule : *rules_) {
     RuleState& rule_state = rule_states[rule->id()];
     const TimeMs old_due = rule_state.due_ms();
     scratch_.clear();
@@ -55,17 +55,17 @@ Status PartitionPipeline::AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::
 
 Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
   while (true) {
-    StatusOr<std::optional<TimerKey>> next = store_.PopDueTimer(watermark_ms_);
+    StatusOr<std::optional<TimerKey>> next = store_->PopDueTimer(watermark_ms_);
     if (!next.ok()) return next.status();
     if (!next->has_value()) return Status::Ok();
     const TimerKey& key = **next;
     auto rule_it = rules_by_id_.find(key.rule_id);
     if (rule_it == rules_by_id_.end()) continue;  // rule removed from the config
-    StatusOr<CustomerState*> loaded = store_.Mutable(key.customer_id);
+    StatusOr<CustomerState*> loaded = store_->Mutable(key.customer_id);
     if (!loaded.ok()) return loaded.status();
     CustomerState& customer = **loaded;
     if (customer.first_seen_ms() == 0) {  // stale index entry of an erased customer
-      store_.Erase(key.customer_id);
+      store_->Erase(key.customer_id);
       continue;
     }
     auto& rule_states = *customer.mutable_rules();
@@ -82,20 +82,20 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
 }
 
 Status PartitionPipeline::Erase(const std::string& customer_id) {
-  StatusOr<CustomerState*> loaded = store_.Mutable(customer_id);
+  StatusOr<CustomerState*> loaded = store_->Mutable(customer_id);
   if (!loaded.ok()) return loaded.status();
   for (const auto& [rule_id, rule_state] : (*loaded)->rules()) {
     SyncTimer(customer_id, rule_id, rule_state.due_ms(), 0);
   }
-  store_.Erase(customer_id);
+  store_->Erase(customer_id);
   return Status::Ok();
 }
 
 void PartitionPipeline::SyncTimer(const std::string& customer_id, const std::string& rule_id,
                                   TimeMs old_due, TimeMs new_due) {
   if (old_due == new_due) return;
-  if (old_due != 0) store_.CancelTimer(TimerKey{old_due, customer_id, rule_id});
-  if (new_due != 0) store_.ScheduleTimer(TimerKey{new_due, customer_id, rule_id});
+  if (old_due != 0) store_->CancelTimer(TimerKey{old_due, customer_id, rule_id});
+  if (new_due != 0) store_->ScheduleTimer(TimerKey{new_due, customer_id, rule_id});
 }
 
 void PartitionPipeline::Complete(const Rule& rule, const CustomerState& customer,

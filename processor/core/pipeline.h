@@ -47,10 +47,10 @@ class PartitionPipeline {
   void Complete(const Rule& rule, const CustomerState& customer, std::vector<Emission>& emitted,
                 std::vector<v1::Trigger>& out) const;
 
-  // Constant after construction.
-  const RuleSet& rules_;
+  // Constant after construction (the rule set must not change while the pipeline lives).
+  const RuleSet* rules_;
   std::unordered_map<std::string, const Rule*> rules_by_id_;
-  PartitionStore& store_;
+  PartitionStore* store_;
   const DurationMs allowed_lateness_ms_;
 
   TimeMs max_event_time_ms_ = kNoTime;
