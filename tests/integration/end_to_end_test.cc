@@ -2,6 +2,7 @@
 // triggers, exact dead letters, state surviving a restart, and run == backtest.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -184,26 +185,51 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-TEST_F(EndToEndTest, RunProducesTheSameTriggersAsBacktest) {
-  const std::string scenario = SourceDir() + "/tests/scenarios/omnichannel_carts.jsonl";
-  ChildProcess backtest({TouchstreamBin(), "backtest", "--config", config_path_, "--input",
-                         scenario},
-                        dir_.path() + "/backtest");
-  ASSERT_EQ(backtest.Wait(std::chrono::seconds(30)), 0) << backtest.Stderr();
-  const std::vector<std::string> expected = Lines(backtest.Stdout());
-  ASSERT_GE(expected.size(), 3u) << "the scenario should fire several triggers";
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> ScenarioNames() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(SourceDir() + "/tests/scenarios")) {
+    if (e.is_directory()) names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Each golden scenario through `produce` + `run` on the embedded Kafka gives exactly the
+// triggers that backtest gives (tests/unit/scenario_test.cc checks backtest against the file).
+class ScenarioOnKafkaTest : public EndToEndTest,
+                            public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(ScenarioOnKafkaTest, RunEmitsTheSameTriggersAsBacktest) {
+  const std::string dir = SourceDir() + "/tests/scenarios/" + GetParam();
+  // The scenario's rules on top of the test's Kafka settings.
+  std::string base = kConfig;
+  base = base.substr(0, base.find("rules:"));
+  config_path_ = dir_.Write("scenario.yaml", base + ReadText(dir + "/config.yaml") +
+                                                 "state:\n  dir: " + dir_.path() + "/state\n");
+  const std::vector<std::string> expected = Lines(ReadText(dir + "/expected_triggers.jsonl"));
+  ASSERT_FALSE(expected.empty());
 
   auto processor = StartProcessor("run");
   ChildProcess produce({TouchstreamBin(), "produce", "--brokers", kafka_->bootstrap(),
-                        "--topic", "touchpoints", "--input", scenario},
+                        "--topic", "touchpoints", "--input", dir + "/events.jsonl"},
                        dir_.path() + "/produce");
   ASSERT_EQ(produce.Wait(std::chrono::seconds(30)), 0) << produce.Stderr();
 
   std::vector<std::string> actual;
   for (const v1::Trigger& t : Triggers(expected.size())) actual.push_back(ToJsonLine(t));
-  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(actual, expected) << processor->Stderr();
   EXPECT_EQ(processor->Stop(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioOnKafkaTest, ::testing::ValuesIn(ScenarioNames()),
+                         [](const auto& info) { return info.param; });
 
 TEST_F(EndToEndTest, BadConfigFailsAtStartupNamingTheKey) {
   const std::string bad = dir_.Write("bad.yaml", "rules:\n  cart:\n    kind: cart_abandonment\n"

@@ -1,0 +1,52 @@
+// Golden-file scenarios: each directory in tests/scenarios/ holds config.yaml (rules),
+// events.jsonl and expected_triggers.jsonl. backtest over the events must print exactly the
+// expected triggers. The integration tests run the same scenarios through `run` on Kafka.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "processor/backtest/backtest.h"
+
+namespace touchstream {
+namespace {
+
+std::string ScenarioRoot() { return std::string(TOUCHSTREAM_SOURCE_DIR_PATH) + "/tests/scenarios"; }
+
+std::vector<std::string> ScenarioNames() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(ScenarioRoot())) {
+    if (entry.is_directory()) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class GoldenScenarioTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenScenarioTest, BacktestPrintsTheExpectedTriggers) {
+  const std::string dir = ScenarioRoot() + "/" + GetParam();
+  Config config = LoadConfigFile(dir + "/config.yaml");
+  std::ifstream events(dir + "/events.jsonl");
+  ASSERT_TRUE(events) << dir;
+  std::stringstream out, errors;
+  BacktestReport report = RunBacktest(config, events, out, errors, {});
+  EXPECT_EQ(report.rejected, 0u) << errors.str();
+  const std::string expected = Read(dir + "/expected_triggers.jsonl");
+  ASSERT_FALSE(expected.empty()) << "a scenario must expect at least one trigger";
+  EXPECT_EQ(out.str(), expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, GoldenScenarioTest, ::testing::ValuesIn(ScenarioNames()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace touchstream
