@@ -231,6 +231,40 @@ TEST_P(ScenarioOnKafkaTest, RunEmitsTheSameTriggersAsBacktest) {
 INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioOnKafkaTest, ::testing::ValuesIn(ScenarioNames()),
                          [](const auto& info) { return info.param; });
 
+TEST_F(EndToEndTest, ProduceRejectsInvalidLinesAndTailPrintsWhatArrived) {
+  const std::string input = dir_.Write(
+      "events.jsonl",
+      "# a comment\n"
+      "{\"eventId\":\"p1\",\"customerId\":\"c1\",\"eventTime\":\"2026-01-01T00:00:00Z\","
+      "\"channel\":\"CHANNEL_WEB\",\"type\":\"EVENT_TYPE_PAGE_VIEW\"}\n"
+      "{\"eventId\":\"p2\",\"eventTime\":\"2026-01-01T00:00:00Z\","
+      "\"channel\":\"CHANNEL_WEB\",\"type\":\"EVENT_TYPE_PAGE_VIEW\"}\n"
+      "{\"eventId\":\"p3\",\"customerId\":\"c1\",\"evnetTime\":\"x\"}\n"
+      "not json\n");
+  ChildProcess produce({TouchstreamBin(), "produce", "--brokers", kafka_->bootstrap(),
+                        "--input", input},
+                       dir_.path() + "/produce");
+  EXPECT_EQ(produce.Wait(std::chrono::seconds(30)), 3);
+  const std::string err = produce.Stderr();
+  EXPECT_NE(err.find("line 3: rejected: missing_customer_id"), std::string::npos) << err;
+  EXPECT_NE(err.find("line 4: rejected: undecodable"), std::string::npos) << err;
+  EXPECT_NE(err.find("line 5: rejected: undecodable"), std::string::npos) << err;
+  EXPECT_NE(err.find("produced 1, rejected 3"), std::string::npos) << err;
+
+  // The valid one is on the topic; a garbage record next to it is dead-lettered by `run`.
+  ProduceRaw(kafka_->bootstrap(), "touchpoints", {{"c2", "garbage"}});
+  auto processor = StartProcessor("run");
+  ChildProcess tail({TouchstreamBin(), "tail", "--brokers", kafka_->bootstrap(), "--topic",
+                     "touchpoints-dlq", "--dead-letter", "--max", "1"},
+                    dir_.path() + "/tail");
+  ASSERT_EQ(tail.Wait(std::chrono::seconds(30)), 0) << tail.Stderr();
+  const std::string line = tail.Stdout();
+  EXPECT_NE(line.find("\"touchstream.reason\":\"undecodable\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"touchstream.source.offset\":\"1\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"valueBase64\":\"Z2FyYmFnZQ==\""), std::string::npos) << line;
+  EXPECT_EQ(processor->Stop(), 0);
+}
+
 TEST_F(EndToEndTest, BadConfigFailsAtStartupNamingTheKey) {
   const std::string bad = dir_.Write("bad.yaml", "rules:\n  cart:\n    kind: cart_abandonment\n"
                                                  "    delay: soon\n");
