@@ -15,7 +15,7 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
                            MemoryStore* store) {
   MemoryStore own_store;
   MemoryStore& state = store != nullptr ? *store : own_store;
-  PartitionPipeline pipeline(config.rules, state, config.allowed_lateness_ms);
+  PartitionPipeline pipeline(config.rules, state, config.allowed_lateness_ms, config.dedup);
   const EventValidator validator(config.validation);
   // Pure event time: no event is "in the future".
   const TimeMs no_wall_clock = std::numeric_limits<TimeMs>::max() / 2;
@@ -54,6 +54,8 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
     ++report.events;
     emit();
   }
+  report.duplicates = pipeline.duplicates();
+  report.events -= report.duplicates;
   if (options.until_ms) {
     if (Status s = pipeline.AdvanceWatermark(*options.until_ms, triggers); !s.ok()) {
       errors << "advancing to --until: " << s.message() << "\n";

@@ -60,8 +60,9 @@ void AddBacktestCommand(CLI::App& app, Action* run) {
       std::istream& in = opts->input == "-" ? std::cin : in_file;
       std::ostream& out = opts->output == "-" ? std::cout : out_file;
       BacktestReport report = RunBacktest(config, in, out, std::cerr, options);
-      std::cerr << "backtest: " << report.events << " events, " << report.rejected
-                << " rejected, " << report.triggers << " triggers\n";
+      std::cerr << "backtest: " << report.events << " events, " << report.duplicates
+                << " duplicates, " << report.rejected << " rejected, " << report.triggers
+                << " triggers\n";
       return kExitOk;
     };
   });

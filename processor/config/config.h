@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "processor/core/event_dedup.h"
 #include "processor/core/event_validator.h"
 #include "processor/core/rule.h"
 
@@ -34,6 +35,8 @@ struct Config {
   bool sync_writes = false;
   DurationMs commit_interval_ms = 100;
   int64_t commit_max_events = 5000;
+  // Input dedup: an event id seen for the customer within this event-time horizon is skipped.
+  DedupPolicy dedup{24 * kHourMs, 512};
 
   ValidationLimits validation;
   DurationMs allowed_lateness_ms = 0;

@@ -5,8 +5,11 @@
 namespace touchstream {
 
 PartitionPipeline::PartitionPipeline(const RuleSet& rules, PartitionStore& store,
-                                     DurationMs allowed_lateness_ms)
-    : rules_(&rules), store_(&store), allowed_lateness_ms_(allowed_lateness_ms) {
+                                     DurationMs allowed_lateness_ms, DedupPolicy dedup)
+    : rules_(&rules),
+      store_(&store),
+      allowed_lateness_ms_(allowed_lateness_ms),
+      dedup_(dedup) {
   for (const auto& rule : *rules_) rules_by_id_[rule->id()] = rule.get();
 }
 
@@ -28,7 +31,12 @@ Status PartitionPipeline::Process(const v1::TouchpointEvent& event,
   StatusOr<CustomerState*> loaded = store_->Mutable(event.customer_id());
   if (!loaded.ok()) return loaded.status();
   CustomerState& customer = **loaded;
+  if (dedup_.horizon_ms > 0 && SeenRecently(customer, event.event_id())) {
+    ++duplicates_;
+    return Status::Ok();
+  }
   const AppliedEvent applied = ApplyEvent(event, customer);
+  RememberEvent(customer, event.event_id(), t, watermark_ms_, dedup_);
 
   auto& rule_states = *customer.mutable_rules();
   for (const auto& rule : *rules_) {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "processor/core/event_dedup.h"
 #include "processor/core/partition_store.h"
 #include "processor/core/rule.h"
 
@@ -22,14 +23,16 @@ inline constexpr TimeMs kNoTime = std::numeric_limits<TimeMs>::min();
 // Owned by the thread that drives the partition.
 class PartitionPipeline {
  public:
-  // `rules` and `store` must outlive the pipeline.
-  PartitionPipeline(const RuleSet& rules, PartitionStore& store, DurationMs allowed_lateness_ms);
+  // `rules` and `store` must outlive the pipeline. Input dedup is off unless `dedup` says.
+  PartitionPipeline(const RuleSet& rules, PartitionStore& store, DurationMs allowed_lateness_ms,
+                    DedupPolicy dedup = {});
 
   // Resumes the clock from a checkpoint.
   void RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_ms);
 
   // Applies one valid event; appends the triggers it causes (timer-fired ones first) to `out`.
-  // Errors come from the store; the event is then not applied.
+  // An event whose id was applied to the customer within the dedup horizon is skipped (only
+  // counted in duplicates()). Errors come from the store; the event is then not applied.
   Status Process(const v1::TouchpointEvent& event, std::vector<v1::Trigger>& out);
 
   // Moves the watermark to `watermark_ms` if that is later, firing what comes due.
@@ -37,6 +40,8 @@ class PartitionPipeline {
 
   TimeMs watermark_ms() const { return watermark_ms_; }
   TimeMs max_event_time_ms() const { return max_event_time_ms_; }
+  // Events skipped as duplicates since construction.
+  uint64_t duplicates() const { return duplicates_; }
 
  private:
   Status FireDueTimers(std::vector<v1::Trigger>& out);
@@ -52,9 +57,11 @@ class PartitionPipeline {
   std::unordered_map<std::string, const Rule*> rules_by_id_;
   PartitionStore* store_;
   const DurationMs allowed_lateness_ms_;
+  const DedupPolicy dedup_;
 
   TimeMs max_event_time_ms_ = kNoTime;
   TimeMs watermark_ms_ = kNoTime;
+  uint64_t duplicates_ = 0;
   std::vector<Emission> scratch_;  // reused across calls
 };
 

@@ -52,7 +52,8 @@ class Processor : public RdKafka::RebalanceCb {
  private:
   struct PartitionTask {
     PartitionTask(const Config& config, StateDb& db, int32_t partition)
-        : store(db, partition), pipeline(config.rules, store, config.allowed_lateness_ms) {}
+        : store(db, partition),
+          pipeline(config.rules, store, config.allowed_lateness_ms, config.dedup) {}
     PartitionState store;
     PartitionPipeline pipeline;
     v1::state::PartitionCheckpoint checkpoint;

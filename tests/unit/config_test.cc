@@ -38,7 +38,7 @@ topics:
   touchpoints: {name: tp, partitions: 12}
 consumer: {group_id: g}
 state: {dir: /var/lib/ts, sync_writes: true}
-processing: {commit_interval: 250ms, commit_max_events: 100}
+processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h}
 validation: {max_future_skew: 1m, max_field_bytes: 128}
 timers: {allowed_lateness: 30s, clock: event_time}
 http: {listen: "0.0.0.0:9000"}
@@ -55,6 +55,7 @@ rules:
   EXPECT_TRUE(c.sync_writes);
   EXPECT_EQ(c.commit_interval_ms, 250);
   EXPECT_EQ(c.commit_max_events, 100);
+  EXPECT_EQ(c.dedup.horizon_ms, kHourMs);
   EXPECT_EQ(c.validation.max_future_skew_ms, kMinuteMs);
   EXPECT_EQ(c.validation.max_field_bytes, 128u);
   EXPECT_EQ(c.allowed_lateness_ms, 30 * kSecondMs);

@@ -1,0 +1,27 @@
+// Input deduplication: upstream retries re-send an event with the same event_id at a new
+// offset. A customer's state remembers the ids (as 64-bit hashes) of events applied within a
+// horizon of event time; a repeat within the horizon is skipped, not applied twice.
+#pragma once
+
+#include <string_view>
+
+#include "processor/core/customer_aggregate.h"
+
+namespace touchstream {
+
+struct DedupPolicy {
+  DurationMs horizon_ms = 0;  // 0 = off
+  int max_ids = 512;          // per customer; the oldest are forgotten first
+};
+
+// Stable across builds and platforms (stored in the state).
+uint64_t EventIdHash(std::string_view event_id);
+
+// True if `event_id` was applied to this customer within the remembered horizon.
+bool SeenRecently(const CustomerState& customer, std::string_view event_id);
+
+// Records an applied event and forgets ids older than `watermark_ms` − horizon.
+void RememberEvent(CustomerState& customer, std::string_view event_id, TimeMs event_time_ms,
+                   TimeMs watermark_ms, const DedupPolicy& policy);
+
+}  // namespace touchstream

@@ -1,0 +1,59 @@
+#include "processor/core/event_dedup.h"
+
+#include <gtest/gtest.h>
+
+#include "processor/core/memory_store.h"
+#include "processor/core/pipeline.h"
+#include "processor/rules/cart_abandonment_rule.h"
+#include "tests/unit/test_events.h"
+
+namespace touchstream {
+namespace {
+
+using testing::Describe;
+using testing::Event;
+using testing::kT0;
+using testing::WithItem;
+
+TEST(EventDedupTest, RemembersWithinTheHorizonOnly) {
+  CustomerState c;
+  const DedupPolicy policy{kHourMs, 3};
+  RememberEvent(c, "e1", kT0, kT0, policy);
+  EXPECT_TRUE(SeenRecently(c, "e1"));
+  EXPECT_FALSE(SeenRecently(c, "e2"));
+  // The watermark moves past e1 + horizon: e1 is forgotten.
+  RememberEvent(c, "e2", kT0 + 2 * kHourMs, kT0 + 2 * kHourMs, policy);
+  EXPECT_FALSE(SeenRecently(c, "e1"));
+  EXPECT_TRUE(SeenRecently(c, "e2"));
+}
+
+TEST(EventDedupTest, KeepsAtMostMaxIds) {
+  CustomerState c;
+  const DedupPolicy policy{kDayMs, 2};
+  for (const char* id : {"a", "b", "c"}) RememberEvent(c, id, kT0, kT0, policy);
+  EXPECT_EQ(c.recent_events_size(), 2);
+  EXPECT_FALSE(SeenRecently(c, "a"));
+  EXPECT_TRUE(SeenRecently(c, "c"));
+}
+
+TEST(EventDedupTest, PipelineSkipsARetriedEvent) {
+  RuleSet rules;
+  rules.push_back(std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{}));
+  MemoryStore store;
+  PartitionPipeline pipeline(rules, store, 0, DedupPolicy{kDayMs, 512});
+  std::vector<v1::Trigger> out;
+  auto add = WithItem(Event("e1", "c1", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 100);
+  ASSERT_TRUE(pipeline.Process(add, out).ok());
+  // The retry at a new offset, with a later event time even, must not count twice.
+  auto retry = add;
+  *retry.mutable_event_time() = ToTimestamp(kT0 + 10 * kMinuteMs);
+  ASSERT_TRUE(pipeline.Process(retry, out).ok());
+  EXPECT_EQ(pipeline.duplicates(), 1u);
+  EXPECT_EQ(store.customers().at("c1").cart().lines(0).quantity(), 1);
+  ASSERT_TRUE(pipeline.AdvanceWatermark(kT0 + 2 * kHourMs, out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(Describe(out[0]), "CART_ABANDONED cart_1h c1 @+3600s") << "the retry did not re-arm";
+}
+
+}  // namespace
+}  // namespace touchstream
