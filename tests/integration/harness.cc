@@ -126,6 +126,12 @@ int ChildProcess::Stop(std::chrono::milliseconds timeout) {
   return code;
 }
 
+void ChildProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  Wait(std::chrono::seconds(10));
+}
+
 std::string ChildProcess::Stderr() const { return ReadFile(err_path_); }
 std::string ChildProcess::Stdout() const { return ReadFile(out_path_); }
 

@@ -46,6 +46,8 @@ class ChildProcess {
   std::string FirstStdoutLine(std::chrono::milliseconds timeout);
   // SIGTERM and wait up to `timeout`; SIGKILL after. Returns the exit code (-signal if killed).
   int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // SIGKILL (a crash) and reap.
+  void Kill();
   // Waits for exit up to `timeout`; returns the exit code, or nullopt-like -1000 on timeout.
   int Wait(std::chrono::milliseconds timeout);
   std::string Stderr() const;
