@@ -16,6 +16,15 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 }  // namespace
 
 StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync) {
+  return OpenImpl(dir, sync, false);
+}
+
+StatusOr<std::unique_ptr<StateDb>> StateDb::OpenReadOnly(const std::string& dir) {
+  return OpenImpl(dir, false, true);
+}
+
+StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, bool sync,
+                                                     bool read_only) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -32,7 +41,9 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sy
   };
   std::unique_ptr<StateDb> state(new StateDb());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, descriptors, &state->handles_, &raw);
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &state->handles_, &raw)
+                : rocksdb::DB::Open(options, dir, descriptors, &state->handles_, &raw);
   if (!s.ok()) return FromRocks(s, "cannot open state store in " + dir);
   state->db_.reset(raw);
   state->write_options_.sync = sync;
@@ -100,6 +111,23 @@ Status StateDb::DeleteOutbox(const std::vector<uint64_t>& seqs) {
   rocksdb::WriteBatch batch;
   for (uint64_t seq : seqs) batch.Delete(outbox(), keys::Outbox(seq)).PermitUncheckedError();
   return Commit(batch);
+}
+
+Status StateDb::ForEachCustomer(
+    const std::function<void(int32_t, v1::state::CustomerState)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    if (key.size() < 4) return Status::Internal("corrupt customer key");
+    int32_t partition = 0;
+    for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
+    v1::state::CustomerState state;
+    if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Internal("corrupt customer state");
+    }
+    fn(partition, std::move(state));
+  }
+  return FromRocks(it->status(), "cannot read customers");
 }
 
 uint64_t StateDb::IntProperty(const std::string& name) {

@@ -25,6 +25,8 @@ class StateDb {
  public:
   // Opens or creates the database in `dir`. `sync` makes every commit fsync its WAL.
   static StatusOr<std::unique_ptr<StateDb>> Open(const std::string& dir, bool sync);
+  // Opens an existing database read-only (allowed while a processor has it open).
+  static StatusOr<std::unique_ptr<StateDb>> OpenReadOnly(const std::string& dir);
   ~StateDb();
 
   StateDb(const StateDb&) = delete;
@@ -51,11 +53,17 @@ class StateDb {
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
 
+  // Calls `fn` for every stored customer state, in (partition, customer id) order.
+  Status ForEachCustomer(
+      const std::function<void(int32_t partition, v1::state::CustomerState)>& fn);
+
   // A RocksDB integer property summed over column families (e.g. "rocksdb.estimate-num-keys").
   uint64_t IntProperty(const std::string& name);
 
  private:
   StateDb() = default;
+  static StatusOr<std::unique_ptr<StateDb>> OpenImpl(const std::string& dir, bool sync,
+                                                     bool read_only);
 
   // Destruction order: handles before the DB (see ~StateDb).
   std::unique_ptr<rocksdb::DB> db_;

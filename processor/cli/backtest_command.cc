@@ -4,6 +4,7 @@
 
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
+#include "processor/json/json_lines.h"
 #include "processor/backtest/backtest.h"
 
 namespace touchstream {
@@ -14,6 +15,7 @@ void AddBacktestCommand(CLI::App& app, Action* run) {
     std::string input = "-";
     std::string output = "-";
     std::string until;
+    std::string state_out;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -29,6 +31,9 @@ void AddBacktestCommand(CLI::App& app, Action* run) {
   cmd->add_option("--until", opts->until,
                   "advance the watermark to this RFC 3339 time at the end of input, firing "
                   "what is due by then (default: stay at the last event's time)");
+  cmd->add_option("--state-out", opts->state_out,
+                  "write the final customer states as JSON lines sorted by customer id (the "
+                  "format of `state-dump`)");
   cmd->callback([opts, run] {
     *run = [opts]() -> int {
       Config config = LoadConfigFile(opts->config);
@@ -59,7 +64,18 @@ void AddBacktestCommand(CLI::App& app, Action* run) {
       }
       std::istream& in = opts->input == "-" ? std::cin : in_file;
       std::ostream& out = opts->output == "-" ? std::cout : out_file;
-      BacktestReport report = RunBacktest(config, in, out, std::cerr, options);
+      MemoryStore store;
+      BacktestReport report = RunBacktest(config, in, out, std::cerr, options, &store);
+      if (!opts->state_out.empty()) {
+        std::ofstream state_file(opts->state_out);
+        for (const auto& [id, state] : store.customers()) {
+          if (state.first_seen_ms() != 0) state_file << ToJsonLine(state) << "\n";
+        }
+        if (!state_file) {
+          std::cerr << "touchstream backtest: cannot write " << opts->state_out << "\n";
+          return kExitFailure;
+        }
+      }
       std::cerr << "backtest: " << report.events << " events, " << report.duplicates
                 << " duplicates, " << report.rejected << " rejected, " << report.triggers
                 << " triggers\n";

@@ -22,5 +22,6 @@ void AddProduceCommand(CLI::App& app, Action* run);
 void AddTailCommand(CLI::App& app, Action* run);
 void AddBacktestCommand(CLI::App& app, Action* run);
 void AddDemoCommand(CLI::App& app, Action* run);
+void AddStateDumpCommand(CLI::App& app, Action* run);
 
 }  // namespace touchstream

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   touchstream::AddTailCommand(app, &action);
   touchstream::AddBacktestCommand(app, &action);
   touchstream::AddDemoCommand(app, &action);
+  touchstream::AddStateDumpCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

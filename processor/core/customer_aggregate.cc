@@ -14,6 +14,42 @@ bool IsEngagement(v1::EventType type) {
          type != v1::EVENT_TYPE_IDENTIFY && type != v1::EVENT_TYPE_UNSPECIFIED;
 }
 
+namespace {
+
+auto LowerBound(CustomerState& customer, const std::string& rule_id) {
+  auto& slots = *customer.mutable_rules();
+  return std::lower_bound(slots.begin(), slots.end(), rule_id,
+                          [](const v1::state::RuleSlot& slot, const std::string& id) {
+                            return slot.rule_id() < id;
+                          });
+}
+
+}  // namespace
+
+v1::state::RuleState* FindRuleState(CustomerState& customer, const std::string& rule_id) {
+  auto it = LowerBound(customer, rule_id);
+  if (it == customer.mutable_rules()->end() || it->rule_id() != rule_id) return nullptr;
+  return it->mutable_state();
+}
+
+v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& rule_id) {
+  if (v1::state::RuleState* found = FindRuleState(customer, rule_id)) return *found;
+  const int index =
+      static_cast<int>(LowerBound(customer, rule_id) - customer.mutable_rules()->begin());
+  auto& slots = *customer.mutable_rules();
+  v1::state::RuleSlot* slot = slots.Add();
+  slot->set_rule_id(rule_id);
+  for (int i = slots.size() - 1; i > index; --i) slots.SwapElements(i, i - 1);
+  return *slots.Mutable(index)->mutable_state();
+}
+
+void DropRuleStateIfEmpty(CustomerState& customer, const std::string& rule_id) {
+  auto it = LowerBound(customer, rule_id);
+  auto& slots = *customer.mutable_rules();
+  if (it == slots.end() || it->rule_id() != rule_id || it->state().ByteSizeLong() != 0) return;
+  slots.erase(it);
+}
+
 int64_t CartTotalMinor(const v1::state::Cart& cart) {
   int64_t total = 0;
   for (const auto& line : cart.lines()) total += line.quantity() * line.unit_price_minor();

@@ -29,6 +29,14 @@ struct AppliedEvent {
 // online/offline purchases, lifetime value and the cart (see README, "The aggregate").
 AppliedEvent ApplyEvent(const v1::TouchpointEvent& event, CustomerState& state);
 
+// The state of rule `rule_id`, nullptr if it has none.
+v1::state::RuleState* FindRuleState(CustomerState& customer, const std::string& rule_id);
+// The state of rule `rule_id`, created empty (in rule_id order) if missing. The reference is
+// valid until the next call that adds or removes a rule state of this customer.
+v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& rule_id);
+// Removes the rule's state if it is empty (nothing armed, nothing remembered).
+void DropRuleStateIfEmpty(CustomerState& customer, const std::string& rule_id);
+
 // Σ quantity × unit price over the cart.
 int64_t CartTotalMinor(const v1::state::Cart& cart);
 

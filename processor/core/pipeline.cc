@@ -38,14 +38,13 @@ Status PartitionPipeline::Process(const v1::TouchpointEvent& event,
   const AppliedEvent applied = ApplyEvent(event, customer);
   RememberEvent(customer, event.event_id(), t, watermark_ms_, dedup_);
 
-  auto& rule_states = *customer.mutable_rules();
   for (const auto& rule : *rules_) {
-    RuleState& rule_state = rule_states[rule->id()];
+    RuleState& rule_state = RuleStateFor(customer, rule->id());
     const TimeMs old_due = rule_state.due_ms();
     scratch_.clear();
     rule->OnEvent(event, applied, customer, rule_state, scratch_);
     SyncTimer(customer.customer_id(), rule->id(), old_due, rule_state.due_ms());
-    if (rule_state.ByteSizeLong() == 0) rule_states.erase(rule->id());
+    DropRuleStateIfEmpty(customer, rule->id());
     for (Emission& e : scratch_) {
       if (!e.trigger.has_fire_time()) *e.trigger.mutable_fire_time() = event.event_time();
       if (e.trigger.cause_event_id().empty()) e.trigger.set_cause_event_id(event.event_id());
@@ -76,15 +75,13 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
       store_->Erase(key.customer_id);
       continue;
     }
-    auto& rule_states = *customer.mutable_rules();
-    auto state_it = rule_states.find(key.rule_id);
-    if (state_it == rule_states.end() || state_it->second.due_ms() != key.due_ms) continue;
-    RuleState& rule_state = state_it->second;
+    RuleState* rule_state = FindRuleState(customer, key.rule_id);
+    if (rule_state == nullptr || rule_state->due_ms() != key.due_ms) continue;
     scratch_.clear();
-    rule_it->second->OnTimer(key.due_ms, customer, rule_state, scratch_);
+    rule_it->second->OnTimer(key.due_ms, customer, *rule_state, scratch_);
     // The popped entry is gone from the index; only a new due time needs an entry.
-    SyncTimer(customer.customer_id(), key.rule_id, 0, rule_state.due_ms());
-    if (rule_state.ByteSizeLong() == 0) rule_states.erase(state_it);
+    SyncTimer(customer.customer_id(), key.rule_id, 0, rule_state->due_ms());
+    DropRuleStateIfEmpty(customer, key.rule_id);
     Complete(*rule_it->second, customer, scratch_, out);
   }
 }
@@ -92,8 +89,8 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
 Status PartitionPipeline::Erase(const std::string& customer_id) {
   StatusOr<CustomerState*> loaded = store_->Mutable(customer_id);
   if (!loaded.ok()) return loaded.status();
-  for (const auto& [rule_id, rule_state] : (*loaded)->rules()) {
-    SyncTimer(customer_id, rule_id, rule_state.due_ms(), 0);
+  for (const auto& slot : (*loaded)->rules()) {
+    SyncTimer(customer_id, slot.rule_id(), slot.state().due_ms(), 0);
   }
   store_->Erase(customer_id);
   return Status::Ok();

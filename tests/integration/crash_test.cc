@@ -2,8 +2,10 @@
 // and restarted on the same state directory. Oracle: backtest over the same input.
 //   I1: every trigger the oracle emits is in the output.
 //   I2: no trigger id outside the oracle's set, and every copy of an id is byte-identical.
+//   I3: the final per-customer state equals the oracle's.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -66,11 +68,16 @@ TEST(CrashTest, KillNineUnderLoadLosesNothingAndDuplicatesOnlyIdenticalIds) {
 
   const std::vector<v1::TouchpointEvent> events = GenerateEvents(12'000);
   std::map<std::string, std::string> oracle;  // trigger id -> serialized trigger
+  std::string oracle_state;                    // state-dump format
   {
     std::stringstream in, out, errors;
     for (const auto& e : events) in << ToJsonLine(e) << "\n";
     Config config = ParseConfig(kRules, "rules");
-    RunBacktest(config, in, out, errors, {});
+    MemoryStore store;
+    RunBacktest(config, in, out, errors, {}, &store);
+    for (const auto& [id, state] : store.customers()) {
+      if (state.first_seen_ms() != 0) oracle_state += ToJsonLine(state) + "\n";
+    }
     std::string line;
     while (std::getline(out, line)) {
       v1::Trigger t;
@@ -134,6 +141,15 @@ TEST(CrashTest, KillNineUnderLoadLosesNothingAndDuplicatesOnlyIdenticalIds) {
   }
   EXPECT_EQ(unknown, 0u) << "I2: trigger ids the oracle does not emit";
   EXPECT_EQ(differing, 0u) << "I2: copies of one id must be identical";
+  ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config_path},
+                    dir.path() + "/dump");
+  ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
+  EXPECT_TRUE(dump.Stdout() == oracle_state) << "I3: final state differs from the oracle's";
+  if (dump.Stdout() != oracle_state) {
+    std::ofstream(dir.path() + "/oracle_state.jsonl") << oracle_state;
+    std::cout << "compare " << dir.path() << "/dump.out with " << dir.path()
+              << "/oracle_state.jsonl\n";
+  }
   std::cout << "crashes=" << restarts << " oracle=" << oracle.size()
             << " delivered=" << records.size() << " (duplicates "
             << records.size() - seen.size() << ")\n";

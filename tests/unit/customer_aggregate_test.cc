@@ -80,3 +80,28 @@ TEST(CustomerAggregateTest, OfflineChannels) {
 
 }  // namespace
 }  // namespace touchstream
+
+namespace touchstream {
+namespace {
+
+TEST(RuleSlotsTest, KeptSortedByRuleIdAndDroppedWhenEmpty) {
+  CustomerState s;
+  RuleStateFor(s, "b").set_due_ms(2);
+  RuleStateFor(s, "c").set_due_ms(3);
+  RuleStateFor(s, "a").set_due_ms(1);
+  ASSERT_EQ(s.rules_size(), 3);
+  EXPECT_EQ(s.rules(0).rule_id(), "a");
+  EXPECT_EQ(s.rules(1).rule_id(), "b");
+  EXPECT_EQ(s.rules(2).rule_id(), "c");
+  EXPECT_EQ(FindRuleState(s, "b")->due_ms(), 2);
+  EXPECT_EQ(FindRuleState(s, "zz"), nullptr);
+  DropRuleStateIfEmpty(s, "b");
+  EXPECT_EQ(s.rules_size(), 3) << "not empty: kept";
+  FindRuleState(s, "b")->Clear();
+  DropRuleStateIfEmpty(s, "b");
+  ASSERT_EQ(s.rules_size(), 2);
+  EXPECT_EQ(s.rules(1).rule_id(), "c");
+}
+
+}  // namespace
+}  // namespace touchstream
