@@ -1,0 +1,131 @@
+#include "processor/rules/reward_window_rule.h"
+
+namespace touchstream {
+
+namespace {
+
+using Window = v1::state::RewardRuleState;
+
+// The order total as the aggregate counts it (README, the event contract).
+int64_t OrderTotalMinor(const v1::TouchpointEvent& event) {
+  if (event.amount_minor() != 0 || event.items_size() == 0) return event.amount_minor();
+  int64_t total = 0;
+  for (const auto& item : event.items()) total += item.quantity() * item.unit_price_minor();
+  return total;
+}
+
+// amount × points / 100, floored, without overflowing for any realistic amount.
+int64_t BonusPoints(int64_t amount_minor, int64_t points_per_unit) {
+  return amount_minor / 100 * points_per_unit + amount_minor % 100 * points_per_unit / 100;
+}
+
+Emission RewardTrigger(v1::TriggerType type, const Window& window) {
+  Emission e;
+  e.episode = window.window_id();
+  e.trigger.set_type(type);
+  v1::RewardDetail& detail = *e.trigger.mutable_reward();
+  detail.set_window_id(window.window_id());
+  detail.set_campaign_id(window.campaign_id());
+  *detail.mutable_opens_at() = ToTimestamp(window.opens_ms());
+  *detail.mutable_expires_at() = ToTimestamp(window.expires_ms());
+  detail.set_purchases(window.purchases());
+  detail.set_amount_minor(window.amount_minor());
+  return e;
+}
+
+Emission TimerTrigger(v1::TriggerType type, TimeMs due_ms, const Window& window) {
+  Emission e = RewardTrigger(type, window);
+  *e.trigger.mutable_fire_time() = ToTimestamp(due_ms);
+  e.trigger.set_cause_event_id(window.opened_by_event_id());
+  return e;
+}
+
+// Forgets the window but remembers when it closed, for the cooldown and so that a late opener
+// from before the close cannot reopen the past. Clears the timer.
+void Close(TimeMs closed_ms, RuleState& rule_state) {
+  rule_state.Clear();
+  rule_state.mutable_reward()->set_last_closed_ms(closed_ms);
+}
+
+}  // namespace
+
+bool RewardWindowRule::IsOpener(const v1::TouchpointEvent& event) const {
+  return event.type() == params_.opener_type &&
+         (params_.opener_campaign_id.empty() || event.campaign_id() == params_.opener_campaign_id);
+}
+
+TimeMs RewardWindowRule::NextDue(const Window& window) const {
+  if (params_.reminder_before_ms > 0 && !window.reminder_sent()) {
+    return window.expires_ms() - params_.reminder_before_ms;
+  }
+  return window.expires_ms();
+}
+
+void RewardWindowRule::OnEvent(const v1::TouchpointEvent& event, const AppliedEvent& /*applied*/,
+                               const CustomerState& /*customer*/, RuleState& rule_state,
+                               std::vector<Emission>& out) const {
+  // Read through the const accessor: mutable_reward() would leave a non-empty state behind.
+  const Window& window = rule_state.reward();
+  if (!window.window_id().empty()) {
+    CountPurchase(event, rule_state, out);
+    return;
+  }
+  if (!IsOpener(event)) return;
+  const TimeMs t = ToTimeMs(event.event_time());
+  const bool closed_before = window.last_closed_ms() != 0;
+  if (closed_before && t < window.last_closed_ms() + params_.cooldown_ms) return;
+  Open(event, rule_state, out);
+}
+
+void RewardWindowRule::Open(const v1::TouchpointEvent& event, RuleState& rule_state,
+                            std::vector<Emission>& out) const {
+  const TimeMs t = ToTimeMs(event.event_time());
+  Window& window = *rule_state.mutable_reward();
+  window.set_window_id(id() + ":" + std::to_string(t));
+  window.set_campaign_id(event.campaign_id());
+  window.set_opens_ms(t);
+  window.set_expires_ms(t + params_.duration_ms);
+  window.set_opened_by_event_id(event.event_id());
+  rule_state.set_due_ms(NextDue(window));
+  out.push_back(RewardTrigger(v1::TRIGGER_TYPE_REWARD_WINDOW_OPENED, window));
+}
+
+void RewardWindowRule::CountPurchase(const v1::TouchpointEvent& event, RuleState& rule_state,
+                                     std::vector<Emission>& out) const {
+  const TimeMs t = ToTimeMs(event.event_time());
+  Window& window = *rule_state.mutable_reward();
+  if (event.type() != v1::EVENT_TYPE_PURCHASE || t < window.opens_ms() ||
+      t >= window.expires_ms()) {
+    return;
+  }
+  window.set_purchases(window.purchases() + 1);
+  window.set_amount_minor(window.amount_minor() + OrderTotalMinor(event));
+  if (window.purchases() < params_.goal_purchases ||
+      window.amount_minor() < params_.goal_min_amount_minor) {
+    return;
+  }
+  Emission e = RewardTrigger(v1::TRIGGER_TYPE_REWARD_EARNED, window);
+  e.trigger.mutable_reward()->set_bonus_points(
+      BonusPoints(window.amount_minor(), params_.points_per_unit));
+  out.push_back(std::move(e));
+  Close(t, rule_state);
+}
+
+void RewardWindowRule::OnTimer(TimeMs due_ms, const CustomerState& /*customer*/,
+                               RuleState& rule_state, std::vector<Emission>& out) const {
+  Window& window = *rule_state.mutable_reward();
+  if (window.window_id().empty()) {
+    rule_state.set_due_ms(0);
+    return;
+  }
+  if (due_ms < window.expires_ms()) {
+    window.set_reminder_sent(true);
+    rule_state.set_due_ms(NextDue(window));
+    out.push_back(TimerTrigger(v1::TRIGGER_TYPE_REWARD_WINDOW_REMINDER, due_ms, window));
+    return;
+  }
+  out.push_back(TimerTrigger(v1::TRIGGER_TYPE_REWARD_WINDOW_EXPIRED, due_ms, window));
+  Close(window.expires_ms(), rule_state);
+}
+
+}  // namespace touchstream
