@@ -47,6 +47,7 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   if (!s.ok()) return FromRocks(s, "cannot open state store in " + dir);
   state->db_.reset(raw);
   state->write_options_.sync = sync;
+  state->dir_ = dir;
 
   std::unique_ptr<rocksdb::Iterator> it(
       state->db_->NewIterator(rocksdb::ReadOptions(), state->outbox()));
@@ -137,6 +138,44 @@ uint64_t StateDb::IntProperty(const std::string& name) {
     if (db_->GetIntProperty(handle, name, &value)) total += value;
   }
   return total;
+}
+
+uint64_t StateDb::IntProperty(rocksdb::ColumnFamilyHandle* family, const std::string& name) {
+  uint64_t value = 0;
+  return db_->GetIntProperty(family, name, &value) ? value : 0;
+}
+
+StatusOr<std::optional<v1::state::CustomerState>> StateDb::ReadCustomer(
+    int32_t partition, const std::string& customer_id) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), customers(),
+                               keys::Customer(partition, customer_id), &value);
+  if (s.IsNotFound()) return std::optional<v1::state::CustomerState>();
+  if (!s.ok()) return FromRocks(s, "cannot read customer");
+  v1::state::CustomerState state;
+  if (!state.ParseFromString(value)) return Status::Internal("corrupt customer state");
+  return std::optional<v1::state::CustomerState>(std::move(state));
+}
+
+StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> StateDb::FindCustomer(
+    const std::string& customer_id) {
+  using Found = std::optional<std::pair<int32_t, v1::state::CustomerState>>;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
+  for (it->SeekToFirst(); it->Valid();) {
+    const std::string_view key = it->key().ToStringView();
+    if (key.size() < 4) return Status::Internal("corrupt customer key");
+    uint32_t partition = 0;
+    for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
+    auto state = ReadCustomer(static_cast<int32_t>(partition), customer_id);
+    if (!state.ok()) return state.status();
+    if (state->has_value()) {
+      return Found(std::make_pair(static_cast<int32_t>(partition), std::move(**state)));
+    }
+    if (partition == UINT32_MAX) break;
+    it->Seek(keys::PartitionPrefix(static_cast<int32_t>(partition + 1)));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read customers");
+  return Found();
 }
 
 }  // namespace touchstream

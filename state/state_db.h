@@ -59,6 +59,22 @@ class StateDb {
 
   // A RocksDB integer property summed over column families (e.g. "rocksdb.estimate-num-keys").
   uint64_t IntProperty(const std::string& name);
+  // A RocksDB integer property of one column family; DB-wide properties (background errors,
+  // block cache usage, write stops) are read on the default family. 0 if unknown.
+  uint64_t IntProperty(rocksdb::ColumnFamilyHandle* family, const std::string& name);
+  rocksdb::ColumnFamilyHandle* default_family() { return handles_[0]; }
+
+  // Read-only: the committed state of one customer, nullopt if none is stored. Safe from any
+  // thread while the consume thread commits (reads see the last committed batch).
+  StatusOr<std::optional<v1::state::CustomerState>> ReadCustomer(int32_t partition,
+                                                                 const std::string& customer_id);
+  // Read-only, any thread: finds the customer in whichever stored partition holds it (one
+  // seek and one lookup per stored partition). nullopt if no partition does.
+  StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> FindCustomer(
+      const std::string& customer_id);
+
+  // The directory the database lives in.
+  const std::string& dir() const { return dir_; }
 
  private:
   StateDb() = default;
@@ -70,6 +86,7 @@ class StateDb {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
   uint64_t next_outbox_seq_ = 1;
+  std::string dir_;
 };
 
 }  // namespace touchstream

@@ -3,6 +3,8 @@
 
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
+#include "processor/http/customer_view.h"
+#include "processor/http/http_server.h"
 #include "processor/run/log.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
@@ -34,23 +36,33 @@ void AddRunCommand(CLI::App& app, Action* run) {
       std::vector<std::string> rule_ids;
       for (const auto& rule : config.rules) rule_ids.push_back(rule->id());
       Metrics metrics(config.touchpoints.name, rule_ids);
+      HealthState health;
+      std::unique_ptr<HttpServer> http;
       if (!config.metrics_listen.empty()) {
-        try {
-          metrics.Serve(config.metrics_listen);
-          LogInfo("serving /metrics on " + config.metrics_listen);
-        } catch (const std::exception& e) {
-          std::cerr << "touchstream: config error: http.listen: cannot listen on "
-                    << config.metrics_listen << ": " << e.what() << "\n";
+        auto server = HttpServer::Start({config.metrics_listen, config.healthz_max_poll_age_ms,
+                                         config.customers_endpoint},
+                                        metrics, health);
+        if (!server.ok()) {
+          std::cerr << "touchstream: config error: http.listen: " << server.status().message()
+                    << "\n";
           return kExitUsage;
         }
+        http = std::move(*server);
+        LogInfo("serving /metrics, /healthz, /readyz" +
+                std::string(config.customers_endpoint ? ", /customers/{id}" : "") + " on " +
+                config.metrics_listen);
       }
-      auto service = Service::Create(config, metrics);
+      auto service = Service::Create(config, metrics, &health);
       if (!service.ok()) {
         LogError(service.status().message());
         return service.status().code() == Status::Code::kInvalidArgument ? kExitUsage
                                                                          : kExitFailure;
       }
+      if (http && config.customers_endpoint) {
+        http->SetCustomerLookup(MakeCustomerLookup((*service)->db()));
+      }
       Status s = (*service)->Run(stop);
+      if (http) http->SetCustomerLookup(nullptr);  // before the store closes
       service->reset();
       if (!s.ok()) return kExitFailure;
       LogInfo("stopped cleanly");

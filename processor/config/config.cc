@@ -112,6 +112,15 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
 
   YamlReader http = root.Child("http");
   config.metrics_listen = http.String("listen", config.metrics_listen);
+  config.healthz_max_poll_age_ms =
+      http.Duration("healthz_max_poll_age", config.healthz_max_poll_age_ms);
+  if (config.healthz_max_poll_age_ms <= 0) {
+    throw ConfigError("http.healthz_max_poll_age: must be greater than 0");
+  }
+  config.customers_endpoint = http.Bool("customers_endpoint", config.customers_endpoint);
+  if (config.customers_endpoint && config.metrics_listen.empty()) {
+    throw ConfigError("http.customers_endpoint: needs http.listen (it is empty)");
+  }
   http.Finish();
 
   ReadRules(root, config);

@@ -42,8 +42,12 @@ struct Config {
   DurationMs allowed_lateness_ms = 0;
   ClockMode clock = ClockMode::kHybrid;
 
-  // host:port for /metrics; empty disables the endpoint.
+  // host:port for /metrics, /healthz, /readyz (and /customers/{id}); empty disables them.
   std::string metrics_listen = "127.0.0.1:9464";
+  // /healthz fails when the consume loop has not polled Kafka for longer than this.
+  DurationMs healthz_max_poll_age_ms = 30'000;
+  // Serve GET /customers/{id} (one customer's state as JSON). Off: it exposes customer data.
+  bool customers_endpoint = false;
 
   // Built from the `rules` section, in config order.
   RuleSet rules;

@@ -113,11 +113,47 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                            .Name("touchstream_partition_watermark_seconds")
                            .Help("Event-time watermark of each assigned input partition")
                            .Register(*registry_);
+  events_deduplicated_ = &BuildCounter()
+                              .Name("touchstream_events_deduplicated_total")
+                              .Help("Valid events skipped because their event_id was seen")
+                              .Register(*registry_)
+                              .Add({});
+  processing_latency_ = &BuildHistogram()
+                             .Name("touchstream_processing_latency_seconds")
+                             .Help("Poll of a record to the commit of its effects")
+                             .Register(*registry_)
+                             .Add({}, prometheus::Histogram::BucketBoundaries{
+                                          0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                          0.5, 1, 2.5, 5, 10});
+  const prometheus::Histogram::BucketBoundaries delay_buckets{
+      0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600};
+  event_to_trigger_latency_ =
+      &BuildHistogram()
+           .Name("touchstream_event_to_trigger_latency_seconds")
+           .Help("Event time of the causing event to the trigger committed to the outbox")
+           .Register(*registry_)
+           .Add({}, delay_buckets);
+  timer_fire_delay_ = &BuildHistogram()
+                           .Name("touchstream_timer_fire_delay_seconds")
+                           .Help("Due time of a timer to its trigger committed to the outbox")
+                           .Register(*registry_)
+                           .Add({}, delay_buckets);
+  lag_family_ = &BuildGauge()
+                     .Name("touchstream_consumer_lag_records")
+                     .Help("Log end offset minus next offset to process, per assigned partition")
+                     .Register(*registry_);
+  max_event_time_family_ = &BuildGauge()
+                                .Name("touchstream_partition_max_event_time_seconds")
+                                .Help("Latest event time processed, per assigned partition")
+                                .Register(*registry_);
+  store_ = std::make_unique<StoreMetrics>(*registry_);
+  process_ = std::make_shared<ProcessCollector>();
 }
 
 void Metrics::Serve(const std::string& listen) {
   exposer_ = std::make_unique<prometheus::Exposer>(listen);
   exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(process_);
 }
 
 prometheus::Counter& Metrics::events_processed(v1::EventType type, v1::Channel channel) {
@@ -139,6 +175,21 @@ prometheus::Counter& Metrics::delivery_errors(const std::string& topic) {
 
 prometheus::Gauge& Metrics::watermark_seconds(int32_t partition) {
   return watermark_family_->Add({{"partition", std::to_string(partition)}});
+}
+
+prometheus::Gauge& Metrics::consumer_lag(int32_t partition) {
+  return lag_family_->Add({{"partition", std::to_string(partition)}});
+}
+
+prometheus::Gauge& Metrics::max_event_time_seconds(int32_t partition) {
+  return max_event_time_family_->Add({{"partition", std::to_string(partition)}});
+}
+
+void Metrics::RemovePartition(int32_t partition) {
+  const prometheus::Labels labels{{"partition", std::to_string(partition)}};
+  for (auto* family : {watermark_family_, lag_family_, max_event_time_family_}) {
+    if (family->Has(labels)) family->Remove(&family->Add(labels));
+  }
 }
 
 }  // namespace touchstream

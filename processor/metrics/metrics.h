@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "processor/core/event_validator.h"
+#include "processor/metrics/process_collector.h"
+#include "processor/metrics/store_metrics.h"
 #include "touchpoint.pb.h"
 #include "trigger.pb.h"
 
@@ -40,8 +42,29 @@ class Metrics {
   prometheus::Gauge& assigned_partitions() { return *assigned_partitions_; }
   prometheus::Counter& rebalances() { return *rebalances_; }
   prometheus::Gauge& watermark_seconds(int32_t partition);
+  prometheus::Counter& events_deduplicated() { return *events_deduplicated_; }
+  // Poll of a record -> the commit that made its effects durable.
+  prometheus::Histogram& processing_latency() { return *processing_latency_; }
+  // Event time of the causing event -> trigger committed to the outbox (event-caused only).
+  prometheus::Histogram& event_to_trigger_latency() { return *event_to_trigger_latency_; }
+  // Due time -> timer-fired trigger committed to the outbox.
+  prometheus::Histogram& timer_fire_delay() { return *timer_fire_delay_; }
+
+  // Per assigned input partition: log end offset minus the next offset to process, and the
+  // max event time processed. Created on assignment, removed on revocation (another instance
+  // then reports the partition).
+  prometheus::Gauge& consumer_lag(int32_t partition);
+  prometheus::Gauge& max_event_time_seconds(int32_t partition);
+  void RemovePartition(int32_t partition);
+
+  // RocksDB and state-disk gauges, sampled by the consume thread.
+  StoreMetrics& store() { return *store_; }
 
   std::shared_ptr<prometheus::Registry> registry() { return registry_; }
+  // Everything to serialize on /metrics: the registry and the process collector.
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const {
+    return {registry_, process_};
+  }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -59,6 +82,14 @@ class Metrics {
   prometheus::Gauge* assigned_partitions_;
   prometheus::Counter* rebalances_;
   prometheus::Family<prometheus::Gauge>* watermark_family_;
+  prometheus::Counter* events_deduplicated_;
+  prometheus::Histogram* processing_latency_;
+  prometheus::Histogram* event_to_trigger_latency_;
+  prometheus::Histogram* timer_fire_delay_;
+  prometheus::Family<prometheus::Gauge>* lag_family_;
+  prometheus::Family<prometheus::Gauge>* max_event_time_family_;
+  std::unique_ptr<StoreMetrics> store_;
+  std::shared_ptr<ProcessCollector> process_;
 };
 
 }  // namespace touchstream

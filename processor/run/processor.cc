@@ -1,18 +1,21 @@
 #include "processor/run/processor.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include "processor/run/dead_letter.h"
 #include "processor/run/log.h"
 
 namespace touchstream {
 
 Processor::Processor(const Config& config, StateDb& db, OutboxRelay& relay, Metrics& metrics,
-                     const Clock& clock)
+                     const Clock& clock, HealthState* health)
     : config_(config),
       db_(db),
       relay_(relay),
       metrics_(metrics),
       clock_(clock),
-      validator_(config.validation) {}
+      validator_(config.validation),
+      health_(health) {}
 
 Processor::~Processor() {
   // Every Message is freed inside Run; the consumer is closed there or here.
@@ -52,6 +55,7 @@ Status Processor::Run(const std::atomic<bool>& stop) {
     const int wait_ms = static_cast<int>(std::max<int64_t>(
         1, std::chrono::duration_cast<std::chrono::milliseconds>(interval - elapsed).count()));
     std::unique_ptr<RdKafka::Message> message(consumer_->consume(std::min(wait_ms, 100)));
+    if (health_) health_->RecordPoll(SteadyNowMs());
     switch (message->err()) {
       case RdKafka::ERR_NO_ERROR:
         HandleRecord(*message);
@@ -77,7 +81,11 @@ Status Processor::Run(const std::atomic<bool>& stop) {
     }
     if (Status s = relay_.Poll(0); !s.ok()) fatal_ = s;
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
+    if (std::chrono::steady_clock::now() - last_sample_ >= std::chrono::seconds(1)) {
+      SampleGauges();
+    }
   }
+  if (health_) health_->SetFatal(!fatal_.ok());
   if (!fatal_.ok()) {
     LogError("stopping: " + fatal_.message());
     return fatal_;
@@ -101,6 +109,7 @@ void Processor::HandleRecord(RdKafka::Message& message) {
   task.caught_up = false;
   task.dirty = true;
   ++batch_records_;
+  batch_poll_times_.push_back(std::chrono::steady_clock::now());
 
   const std::string_view value(static_cast<const char*>(message.payload()), message.len());
   const Verdict verdict = validator_.DecodeAndValidate(value, clock_.NowMs(), &event_);
@@ -116,18 +125,25 @@ void Processor::HandleRecord(RdKafka::Message& message) {
     invalid_.fetch_add(1);
   } else {
     metrics_.events_processed(event_.type(), event_.channel()).Increment();
+    const uint64_t duplicates = task.pipeline.duplicates();
     Status s = task.pipeline.Process(event_, triggers_scratch_);
     if (!s.ok()) {
       fatal_ = s;
       return;
     }
-    AddTriggers();
+    metrics_.events_deduplicated().Increment(
+        static_cast<double>(task.pipeline.duplicates() - duplicates));
+    AddTriggers(&event_.event_id());
   }
   task.checkpoint.set_next_offset(message.offset() + 1);
 }
 
-void Processor::AddTriggers() {
+void Processor::AddTriggers(const std::string* event_id) {
   for (v1::Trigger& t : triggers_scratch_) {
+    // Timers fire before the event is applied, so a timer-fired trigger names an earlier cause.
+    batch_triggers_.push_back(
+        {event_id != nullptr && t.cause_event_id() == *event_id,
+         google::protobuf::util::TimeUtil::TimestampToMilliseconds(t.fire_time())});
     v1::state::OutboxRecord record;
     record.set_topic(config_.triggers.name);
     record.set_key(t.customer_id());
@@ -150,7 +166,7 @@ Status Processor::Commit() {
         return s;
       }
       task->dirty = true;
-      AddTriggers();
+      AddTriggers(nullptr);
     }
   }
   rocksdb::WriteBatch batch;
@@ -165,6 +181,10 @@ Status Processor::Commit() {
                                                       task->checkpoint.next_offset()));
     metrics_.watermark_seconds(partition).Set(
         task->pipeline.watermark_ms() == kNoTime ? 0 : task->pipeline.watermark_ms() / 1000.0);
+    metrics_.max_event_time_seconds(partition).Set(task->pipeline.max_event_time_ms() == kNoTime
+                                                       ? 0
+                                                       : task->pipeline.max_event_time_ms() /
+                                                             1000.0);
   }
   std::vector<uint64_t> seqs;
   seqs.reserve(pending_outbox_.size());
@@ -182,6 +202,7 @@ Status Processor::Commit() {
     if (!offsets.empty() && consumer_) consumer_->commitAsync(offsets);
     metrics_.commit_batch_events().Observe(static_cast<double>(batch_records_));
     batch_records_ = 0;
+    ObserveCommitted();
   }
   RdKafka::TopicPartition::destroy(offsets);
   metrics_.commit_duration().Observe(
@@ -211,15 +232,19 @@ Status Processor::Assign(std::vector<RdKafka::TopicPartition*>& partitions) {
             (checkpoint->has_value() ? std::to_string(task->checkpoint.next_offset())
                                      : std::string("beginning")));
     partitions_[tp->partition()] = std::move(task);
+    metrics_.consumer_lag(tp->partition()).Set(0);
   }
   metrics_.assigned_partitions().Set(static_cast<double>(partitions_.size()));
+  if (health_) health_->SetAssignedPartitions(static_cast<int>(partitions_.size()));
   return Status::Ok();
 }
 
 void Processor::Revoke() {
   if (Status s = Commit(); !s.ok()) fatal_ = s;
+  for (const auto& [partition, task] : partitions_) metrics_.RemovePartition(partition);
   partitions_.clear();
   metrics_.assigned_partitions().Set(0);
+  if (health_) health_->SetAssignedPartitions(0);
 }
 
 void Processor::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
@@ -235,6 +260,38 @@ void Processor::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCod
     Revoke();
     consumer->unassign();
   }
+}
+
+void Processor::ObserveCommitted() {
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& polled : batch_poll_times_) {
+    metrics_.processing_latency().Observe(std::chrono::duration<double>(now - polled).count());
+  }
+  batch_poll_times_.clear();
+  const TimeMs now_ms = clock_.NowMs();
+  for (const PendingTrigger& t : batch_triggers_) {
+    const double delay = std::max<TimeMs>(0, now_ms - t.fire_time_ms) / 1000.0;
+    (t.event_caused ? metrics_.event_to_trigger_latency() : metrics_.timer_fire_delay())
+        .Observe(delay);
+  }
+  batch_triggers_.clear();
+}
+
+void Processor::SampleGauges() {
+  last_sample_ = std::chrono::steady_clock::now();
+  for (const auto& [partition, task] : partitions_) {
+    int64_t low = 0;
+    int64_t high = 0;
+    // Cached from the last fetch response: no broker round trip.
+    if (consumer_->get_watermark_offsets(config_.touchpoints.name, partition, &low, &high) ==
+            RdKafka::ERR_NO_ERROR &&
+        high >= 0) {
+      metrics_.consumer_lag(partition).Set(static_cast<double>(
+          std::max<int64_t>(0, high - std::max(low, task->checkpoint.next_offset()))));
+    }
+  }
+  const StoreSample store = metrics_.store().Sample(db_);
+  if (health_) health_->SetDisk(store.disk_available_bytes, store.disk_size_bytes);
 }
 
 }  // namespace touchstream

@@ -15,6 +15,7 @@
 #include "processor/config/config.h"
 #include "processor/core/clock.h"
 #include "processor/core/pipeline.h"
+#include "processor/http/health_state.h"
 #include "processor/kafka/outbox_relay.h"
 #include "processor/metrics/metrics.h"
 #include "state/partition_state.h"
@@ -24,9 +25,10 @@ namespace touchstream {
 // Owned by the consume thread: Run() and everything it calls happen on one thread.
 class Processor : public RdKafka::RebalanceCb {
  public:
-  // All references must outlive the processor.
+  // All references must outlive the processor; so must `health` if given (it is fed the
+  // loop's liveness and readiness).
   Processor(const Config& config, StateDb& db, OutboxRelay& relay, Metrics& metrics,
-            const Clock& clock);
+            const Clock& clock, HealthState* health = nullptr);
   ~Processor() override;
 
   // Creates the consumer and subscribes. Errors name the bad kafka.* property.
@@ -65,7 +67,13 @@ class Processor : public RdKafka::RebalanceCb {
   Status Commit();
   Status Assign(std::vector<RdKafka::TopicPartition*>& partitions);
   void Revoke();
-  void AddTriggers();
+  // `event_id`: the event being applied (its triggers are event-caused unless they name
+  // another cause), or nullptr when only time advanced (all are timer-fired).
+  void AddTriggers(const std::string* event_id);
+  // Once a second: consumer lag, RocksDB and disk gauges, readiness.
+  void SampleGauges();
+  // After a successful commit: latencies of the records and triggers it made durable.
+  void ObserveCommitted();
 
   // Constant after construction.
   const Config& config_;
@@ -74,6 +82,7 @@ class Processor : public RdKafka::RebalanceCb {
   Metrics& metrics_;
   const Clock& clock_;
   const EventValidator validator_;
+  HealthState* const health_;  // may be null
 
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::map<int32_t, std::unique_ptr<PartitionTask>> partitions_;
@@ -85,6 +94,14 @@ class Processor : public RdKafka::RebalanceCb {
   v1::TouchpointEvent event_;  // reused decode target
   int64_t batch_records_ = 0;
   std::chrono::steady_clock::time_point batch_started_;
+  // For the latency histograms, cleared by each commit.
+  std::vector<std::chrono::steady_clock::time_point> batch_poll_times_;
+  struct PendingTrigger {
+    bool event_caused;
+    TimeMs fire_time_ms;
+  };
+  std::vector<PendingTrigger> batch_triggers_;
+  std::chrono::steady_clock::time_point last_sample_;
 
   std::atomic<uint64_t> consumed_{0};
   std::atomic<uint64_t> invalid_{0};

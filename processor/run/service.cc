@@ -4,22 +4,28 @@
 
 namespace touchstream {
 
-StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics& metrics) {
+StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics& metrics,
+                                                   HealthState* health) {
   std::unique_ptr<Service> service(new Service());
   auto db = StateDb::Open(config.state_dir, config.sync_writes);
   if (!db.ok()) return db.status();
   service->db_ = std::move(*db);
+  service->health_ = health;
+  if (health) health->SetStoreOpen(true);
   KafkaProperties producer_props = config.kafka;
   for (const auto& [key, value] : config.kafka_producer) producer_props[key] = value;
   auto relay = OutboxRelay::Create(producer_props, *service->db_);
   if (!relay.ok()) return relay.status();
   service->relay_ = std::move(*relay);
+  // Pre-create the delivery error series at zero for the topics the relay produces to.
+  metrics.delivery_errors(config.triggers.name);
+  metrics.delivery_errors(config.dead_letter.name);
   service->relay_->set_on_failed([&metrics](const std::string& topic, const std::string& error) {
     metrics.delivery_errors(topic).Increment();
     LogWarn("delivery to " + topic + " failed, will retry: " + error);
   });
   service->processor_ = std::make_unique<Processor>(config, *service->db_, *service->relay_,
-                                                    metrics, service->clock_);
+                                                    metrics, service->clock_, health);
   if (Status s = service->processor_->Start(); !s.ok()) return s;
   return service;
 }
@@ -27,6 +33,7 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics
 Service::~Service() {
   processor_.reset();
   relay_.reset();
+  if (health_) health_->SetStoreOpen(false);
   db_.reset();
 }
 

@@ -13,8 +13,10 @@ namespace touchstream {
 class Service {
  public:
   // Opens the state store, creates the relay and the consumer, re-sends any pending outbox.
-  // `config` and `metrics` must outlive the service.
-  static StatusOr<std::unique_ptr<Service>> Create(const Config& config, Metrics& metrics);
+  // `config` and `metrics` must outlive the service; so must `health` if given (it learns
+  // whether the store is open and is fed by the processor).
+  static StatusOr<std::unique_ptr<Service>> Create(const Config& config, Metrics& metrics,
+                                                   HealthState* health = nullptr);
   ~Service();
 
   // Runs until `stop` is set (clean shutdown) or a fatal error.
@@ -22,11 +24,13 @@ class Service {
 
   Processor& processor() { return *processor_; }
   OutboxRelay& relay() { return *relay_; }
+  StateDb& db() { return *db_; }
 
  private:
   Service() = default;
 
   SystemClock clock_;
+  HealthState* health_ = nullptr;
   // Destruction order matters: processor (uses relay and db), then relay (uses db), then db.
   std::unique_ptr<StateDb> db_;
   std::unique_ptr<OutboxRelay> relay_;

@@ -1,6 +1,10 @@
 #include "tests/integration/harness.h"
 
+#include <arpa/inet.h>
+#include <civetweb.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -203,6 +207,55 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
   }
   consumer->close();
   return records;
+}
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+HttpResponse HttpGet(int port, const std::string& path_and_query) {
+  static const bool initialized = (mg_init_library(0), true);
+  (void)initialized;
+  HttpResponse response;
+  char error[256] = {0};
+  mg_connection* conn =
+      mg_download("127.0.0.1", port, 0, error, sizeof(error),
+                  "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path_and_query.c_str());
+  if (conn == nullptr) return response;
+  const mg_response_info* info = mg_get_response_info(conn);
+  response.status = info != nullptr ? info->status_code : 0;
+  char buffer[8192];
+  for (int n; (n = mg_read(conn, buffer, sizeof(buffer))) > 0;) response.body.append(buffer, n);
+  mg_close_connection(conn);
+  return response;
+}
+
+std::string UrlEncode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace touchstream::testing

@@ -90,4 +90,16 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
                                size_t count, std::chrono::milliseconds timeout,
                                std::chrono::milliseconds settle = std::chrono::seconds(2));
 
+// A loopback TCP port that was free a moment ago (bind to port 0, read it, close).
+int FreeLoopbackPort();
+
+struct HttpResponse {
+  int status = 0;  // 0: no connection or no valid response
+  std::string body;
+};
+// GET http://127.0.0.1:`port``path_and_query` (HTTP/1.0, civetweb's client).
+HttpResponse HttpGet(int port, const std::string& path_and_query);
+// Percent-encodes everything but unreserved characters (for query parameters).
+std::string UrlEncode(const std::string& text);
+
 }  // namespace touchstream::testing

@@ -1,0 +1,69 @@
+// What /healthz and /readyz report, written by the consume thread and read by HTTP threads.
+//   live:  the consume loop polled Kafka within the allowed age (it is not stuck or dead).
+//   ready: the state store is open, at least one input partition is assigned (assignment
+//          loads the partition's checkpoint synchronously, so assigned means restored), the
+//          loop has no fatal error, and the state filesystem is not full.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace touchstream {
+
+// Below this many free bytes the state filesystem counts as full: RocksDB needs room to
+// flush a memtable (64 MiB by default) and to compact.
+inline constexpr uint64_t kMinFreeStateDiskBytes = 64ull << 20;
+
+// Monotonic milliseconds: the clock the consume loop and /healthz use.
+inline int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct HealthVerdict {
+  bool ok = false;
+  std::string reason;  // why not ok, or "ok"
+};
+
+// Safe for concurrent use (all members are atomics).
+class HealthState {
+ public:
+  // `now_ms` is any monotonic clock in milliseconds; Live() must be given the same clock.
+  void RecordPoll(int64_t now_ms) { last_poll_ms_.store(now_ms); }
+  void SetStoreOpen(bool open) { store_open_.store(open); }
+  void SetAssignedPartitions(int count) { assigned_.store(count); }
+  void SetFatal(bool fatal) { fatal_.store(fatal); }
+  // `available_bytes` on a filesystem of `size_bytes`; size 0 means unknown (not full).
+  void SetDisk(uint64_t available_bytes, uint64_t size_bytes) {
+    disk_full_.store(size_bytes > 0 && available_bytes < kMinFreeStateDiskBytes);
+  }
+
+  HealthVerdict Live(int64_t now_ms, int64_t max_poll_age_ms) const {
+    const int64_t last = last_poll_ms_.load();
+    if (last < 0) return {false, "consume loop has not polled yet"};
+    if (now_ms - last > max_poll_age_ms) {
+      return {false, "last poll " + std::to_string(now_ms - last) + " ms ago"};
+    }
+    return {true, "ok"};
+  }
+
+  HealthVerdict Ready() const {
+    if (!store_open_.load()) return {false, "state store not open"};
+    if (fatal_.load()) return {false, "processing stopped on a fatal error"};
+    if (disk_full_.load()) return {false, "state filesystem is full"};
+    if (assigned_.load() <= 0) return {false, "no input partitions assigned"};
+    return {true, "ok"};
+  }
+
+ private:
+  std::atomic<int64_t> last_poll_ms_{-1};
+  std::atomic<bool> store_open_{false};
+  std::atomic<int> assigned_{0};
+  std::atomic<bool> fatal_{false};
+  std::atomic<bool> disk_full_{false};
+};
+
+}  // namespace touchstream

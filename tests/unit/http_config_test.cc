@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+
+#include "processor/config/config.h"
+#include "processor/config/config_error.h"
+
+namespace touchstream {
+namespace {
+
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    ParseConfig(yaml, "test.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(HttpConfigTest, DefaultsServeHealthButNotCustomers) {
+  Config c = ParseConfig("", "test.yaml");
+  EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
+  EXPECT_EQ(c.healthz_max_poll_age_ms, 30 * kSecondMs);
+  EXPECT_FALSE(c.customers_endpoint);
+}
+
+TEST(HttpConfigTest, ReadsEveryKey) {
+  Config c = ParseConfig(
+      "http: {listen: '0.0.0.0:9000', healthz_max_poll_age: 5s, customers_endpoint: true}",
+      "test.yaml");
+  EXPECT_EQ(c.metrics_listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.healthz_max_poll_age_ms, 5 * kSecondMs);
+  EXPECT_TRUE(c.customers_endpoint);
+}
+
+TEST(HttpConfigTest, ErrorsNameTheKey) {
+  EXPECT_EQ(ErrorOf("http: {customers_endpoint: sometimes}"),
+            "http.customers_endpoint: 'sometimes' is not true or false");
+  EXPECT_EQ(ErrorOf("http: {healthz_max_poll_age: 0}"),
+            "http.healthz_max_poll_age: must be greater than 0");
+  EXPECT_EQ(ErrorOf("http: {healthz_max_poll_age: soon}"),
+            "http.healthz_max_poll_age: invalid duration 'soon' (expected an integer with a "
+            "unit: 500ms, 30s, 15m, 1h, 7d)");
+  EXPECT_EQ(ErrorOf("http: {listen: '', customers_endpoint: true}"),
+            "http.customers_endpoint: needs http.listen (it is empty)");
+  EXPECT_EQ(ErrorOf("http: {customer_endpoint: true}"), "http.customer_endpoint: unknown key");
+}
+
+}  // namespace
+}  // namespace touchstream
