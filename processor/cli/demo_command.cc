@@ -13,7 +13,6 @@
 #include "processor/demo/journey_generator.h"
 #include "processor/json/json_lines.h"
 #include "processor/kafka/embedded_kafka.h"
-#include "processor/rules/cart_abandonment_rule.h"
 #include "processor/run/log.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
@@ -47,9 +46,42 @@ std::string DescribeTrigger(const v1::Trigger& t) {
     line += " items=" + std::to_string(t.cart().items_size()) +
             " total=" + Money(t.cart().total_minor());
   }
+  if (t.has_win_back()) line += " tier=" + std::to_string(t.win_back().tier());
+  if (t.has_reactivated()) {
+    line += " back_via=" + v1::Channel_Name(t.reactivated().channel()).substr(8);
+  }
+  if (t.has_reward()) {
+    line += " window=" + t.reward().window_id() +
+            " purchases=" + std::to_string(t.reward().purchases()) +
+            " amount=" + Money(t.reward().amount_minor());
+    if (t.reward().bonus_points() > 0) {
+      line += " bonus_points=" + std::to_string(t.reward().bonus_points());
+    }
+  }
   line += " channel=" + v1::Channel_Name(t.suggested_channel()).substr(8) +
           " id=" + t.trigger_id();
   return line;
+}
+
+// The built-in demo rules: every rule kind, on demo time scales (seconds, not days).
+Config DemoConfig(DurationMs cart_delay_ms) {
+  const std::string cart = FormatDuration(cart_delay_ms);
+  return ParseConfig(
+      "rules:\n"
+      "  cart_" + cart + ":\n"
+      "    kind: cart_abandonment\n"
+      "    delay: " + cart + "\n"
+      "  win_back_demo:\n"
+      "    kind: win_back\n"
+      "    tiers: [30s, 45s]\n"
+      "  spring_offer:\n"
+      "    kind: reward_window\n"
+      "    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}\n"
+      "    duration: 30s\n"
+      "    goal: {purchases: 1, min_amount_minor: 2000}\n"
+      "    reminder_before: 10s\n"
+      "    points_per_unit: 10\n",
+      "built-in demo rules");
 }
 
 // Produces generated journeys (and an occasional bad record) until `stop`.
@@ -112,8 +144,7 @@ int Demo(const DemoOptions& opts) {
   if (!opts.config.empty()) {
     config = LoadConfigFile(opts.config);
   } else {
-    config.rules.push_back(std::make_unique<CartAbandonmentRule>(
-        "cart_" + FormatDuration(*cart_delay), CartAbandonmentParams{*cart_delay, 0}));
+    config = DemoConfig(*cart_delay);
   }
   config.metrics_listen = opts.listen;
   config.commit_interval_ms = 200;
@@ -220,12 +251,12 @@ void AddDemoCommand(CLI::App& app, Action* run) {
       ->capture_default_str()
       ->check(CLI::Range(0.1, 100000.0));
   cmd->add_option("--cart-delay", opts->cart_delay,
-                  "cart abandonment delay of the built-in rule")
+                  "cart abandonment delay of the built-in cart rule")
       ->capture_default_str();
   cmd->add_option("--metrics-listen", opts->listen, "host:port for /metrics")
       ->capture_default_str();
   cmd->add_option("--config", opts->config,
-                  "use this config's rules and topics instead of the built-in demo rule");
+                  "use this config's rules and topics instead of the built-in demo rules (a cart rule, win-back after 30s and 45s, a 30s reward window for the spring-offer campaign)");
   cmd->add_option("--seed", opts->seed, "random seed of the journey generator")
       ->capture_default_str();
   cmd->add_flag("--json", opts->json, "print triggers as JSON lines");

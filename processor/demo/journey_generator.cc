@@ -110,7 +110,7 @@ void JourneyGenerator::StartJourney(TimeMs start) {
     push(std::move(purchase));  // no items: the whole cart is bought
     return;
   }
-  // Comes back through an offer message, accepts it and buys.
+  // Comes back through an offer message, accepts it and buys (online or in a store)...
   const v1::Channel message = pct(rng_) <= 50 ? v1::CHANNEL_EMAIL : v1::CHANNEL_SMS;
   step();
   auto open = Make(customer, t, v1::EVENT_TYPE_MESSAGE_OPEN, message);
@@ -120,8 +120,11 @@ void JourneyGenerator::StartJourney(TimeMs start) {
   auto accepted = Make(customer, t, v1::EVENT_TYPE_OFFER_ACCEPTED, message);
   accepted.set_campaign_id("spring-offer");
   push(std::move(accepted));
-  step();
-  auto purchase = Make(customer, t, v1::EVENT_TYPE_PURCHASE, online);
+  if (pct(rng_) <= 35) return;  // ...or lets the offer lapse
+  t += static_cast<TimeMs>(options_.step_ms * 4 * jitter(rng_));  // thinks it over
+  auto purchase = Make(customer, t, v1::EVENT_TYPE_PURCHASE,
+                       pct(rng_) <= 30 ? v1::CHANNEL_IN_STORE : online);
+  if (purchase.channel() == v1::CHANNEL_IN_STORE) purchase.set_store_id("store-berlin-01");
   purchase.set_amount_minor(first.price_minor);
   push(with_item(std::move(purchase), first, 1));
 }
