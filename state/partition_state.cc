@@ -88,14 +88,16 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(TimeMs watermark_m
   return std::optional<TimerKey>(std::move(key));
 }
 
-void PartitionState::AddToBatch(rocksdb::WriteBatch& batch) {
+void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change) {
   for (const auto& [id, entry] : cache_) {
     if (!entry.dirty) continue;
     const std::string key = keys::Customer(partition_, id);
     if (entry.erased || entry.state.first_seen_ms() == 0) {
       batch.Delete(db_.customers(), key).PermitUncheckedError();
+      if (on_change) on_change(id, nullptr);
     } else {
       batch.Put(db_.customers(), key, entry.state.SerializeAsString()).PermitUncheckedError();
+      if (on_change) on_change(id, &entry.state);
     }
   }
   for (const TimerKey& key : removed_) {

@@ -3,6 +3,7 @@
 // (as Kafka Streams' record cache). Reads fall through to RocksDB.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <unordered_map>
 
@@ -23,8 +24,10 @@ class PartitionState final : public PartitionStore {
   void CancelTimer(const TimerKey& key) override;
   StatusOr<std::optional<TimerKey>> PopDueTimer(TimeMs watermark_ms) override;
 
-  // Adds every change since the last commit to `batch`.
-  void AddToBatch(rocksdb::WriteBatch& batch);
+  // Called for each changed customer: its new state, or nullptr if it is gone (erased).
+  using ChangeFn = std::function<void(const std::string& customer_id, const CustomerState*)>;
+  // Adds every change since the last commit to `batch`, reporting each changed customer.
+  void AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change = nullptr);
   // Call after `batch` was written: changes become durable, the cache may be trimmed.
   void OnCommitted();
 

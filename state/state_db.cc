@@ -94,6 +94,32 @@ uint64_t StateDb::PutOutbox(rocksdb::WriteBatch& batch, const v1::state::OutboxR
   return seq;
 }
 
+void StateDb::WipePartition(rocksdb::WriteBatch& batch, const std::string& topic,
+                            int32_t partition) {
+  const std::string begin = keys::PartitionPrefix(partition);
+  // The first key of the next partition; UINT32_MAX's keys all start with 0xFF bytes.
+  const std::string end = partition == INT32_MAX ? std::string(5, '\xff')
+                                                 : keys::PartitionPrefix(partition + 1);
+  batch.DeleteRange(customers(), begin, end).PermitUncheckedError();
+  batch.DeleteRange(timers(), begin, end).PermitUncheckedError();
+  batch.Delete(checkpoints(), keys::Checkpoint(topic, partition)).PermitUncheckedError();
+}
+
+void StateDb::PutRestoredCustomer(rocksdb::WriteBatch& batch, int32_t partition,
+                                  const v1::state::CustomerState& state) {
+  batch.Put(customers(), keys::Customer(partition, state.customer_id()),
+            state.SerializeAsString())
+      .PermitUncheckedError();
+  for (const auto& slot : state.rules()) {
+    if (slot.state().due_ms() == 0) continue;
+    batch.Put(timers(),
+              keys::Timer(partition, TimerKey{slot.state().due_ms(), state.customer_id(),
+                                              slot.rule_id()}),
+              "")
+        .PermitUncheckedError();
+  }
+}
+
 Status StateDb::ForEachOutbox(
     const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox()));
@@ -127,6 +153,20 @@ Status StateDb::ForEachCustomer(
       return Status::Internal("corrupt customer state");
     }
     fn(partition, std::move(state));
+  }
+  return FromRocks(it->status(), "cannot read customers");
+}
+
+Status StateDb::ForEachCustomerOf(int32_t partition,
+                                  const std::function<Status(v1::state::CustomerState)>& fn) {
+  const std::string prefix = keys::PartitionPrefix(partition);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    v1::state::CustomerState state;
+    if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Internal("corrupt customer state");
+    }
+    if (Status s = fn(std::move(state)); !s.ok()) return s;
   }
   return FromRocks(it->status(), "cannot read customers");
 }

@@ -53,6 +53,17 @@ class StateDb {
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
 
+  // Changelog restore: deletes every customer, timer and the checkpoint of `partition`.
+  void WipePartition(rocksdb::WriteBatch& batch, const std::string& topic, int32_t partition);
+  // Changelog restore: stores a customer state and its timers (derived from its rule states).
+  void PutRestoredCustomer(rocksdb::WriteBatch& batch, int32_t partition,
+                           const v1::state::CustomerState& state);
+
+  // Calls `fn` for every stored customer state of one partition, in customer id order; stops
+  // at the first error `fn` returns.
+  Status ForEachCustomerOf(int32_t partition,
+                           const std::function<Status(v1::state::CustomerState)>& fn);
+
   // Calls `fn` for every stored customer state, in (partition, customer id) order.
   Status ForEachCustomer(
       const std::function<void(int32_t partition, v1::state::CustomerState)>& fn);

@@ -70,12 +70,25 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.touchpoints = ReadTopic(topics, "touchpoints", config.touchpoints);
   config.triggers = ReadTopic(topics, "triggers", config.triggers);
   config.dead_letter = ReadTopic(topics, "dead_letter", config.dead_letter);
+  YamlReader changelog = topics.Child("changelog");
+  const std::string changelog_name = changelog.String("name", "");
+  const int64_t changelog_partitions =
+      changelog.Int("partitions", config.touchpoints.partitions, 1, 10000);
+  changelog.Finish();
   topics.Finish();
+  if (changelog_partitions != config.touchpoints.partitions) {
+    throw ConfigError("topics.changelog.partitions: must equal topics.touchpoints.partitions (" +
+                      std::to_string(config.touchpoints.partitions) +
+                      "): the changelog is partitioned like the input");
+  }
 
   YamlReader consumer = root.Child("consumer");
   config.group_id = consumer.String("group_id", config.group_id);
   if (config.group_id.empty()) throw ConfigError("consumer.group_id: must not be empty");
   consumer.Finish();
+  config.changelog = {changelog_name.empty() ? config.group_id + "-customers-changelog"
+                                             : changelog_name,
+                      config.touchpoints.partitions};
 
   YamlReader state = root.Child("state");
   config.state_dir = state.String("dir", config.state_dir);
@@ -93,6 +106,9 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.dedup.horizon_ms = processing.Duration("dedup_horizon", config.dedup.horizon_ms);
   config.dedup.max_ids =
       static_cast<int>(processing.Int("dedup_max_ids", config.dedup.max_ids, 1, 100'000));
+  config.skip_retention_gap =
+      processing.Enum("on_retention_gap", "fail", {"fail", "skip_to_earliest"}) ==
+      "skip_to_earliest";
   processing.Finish();
 
   YamlReader validation = root.Child("validation");

@@ -29,6 +29,9 @@ struct Config {
   TopicConfig touchpoints{"touchpoints", 6};
   TopicConfig triggers{"triggers", 6};
   TopicConfig dead_letter{"touchpoints-dlq", 1};
+  // Committed state changes of the customers store, partitioned like `touchpoints`; compacted
+  // in production. Default name: "<group_id>-customers-changelog".
+  TopicConfig changelog{"touchstream-customers-changelog", 6};
 
   std::string group_id = "touchstream";
   std::string state_dir = "./touchstream-data";
@@ -37,6 +40,10 @@ struct Config {
   int64_t commit_max_events = 5000;
   // Input dedup: an event id seen for the customer within this event-time horizon is skipped.
   DedupPolicy dedup{24 * kHourMs, 512};
+  // When an input partition's stored offset is below the earliest offset Kafka still has
+  // (retention deleted unprocessed events): false = stop with an error (default); true = log,
+  // count and continue from the earliest offset.
+  bool skip_retention_gap = false;
 
   ValidationLimits validation;
   DurationMs allowed_lateness_ms = 0;

@@ -38,7 +38,8 @@ Status EmbeddedKafka::CreateTopic(const TopicConfig& topic) {
 }
 
 Status EmbeddedKafka::CreateTopics(const Config& config) {
-  for (const TopicConfig* t : {&config.touchpoints, &config.triggers, &config.dead_letter}) {
+  for (const TopicConfig* t :
+       {&config.touchpoints, &config.triggers, &config.dead_letter, &config.changelog}) {
     if (Status s = CreateTopic(*t); !s.ok()) return s;
   }
   return Status::Ok();

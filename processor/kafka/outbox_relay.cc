@@ -26,9 +26,22 @@ OutboxRelay::~OutboxRelay() {
 }
 
 void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord record) {
-  auto [it, inserted] = in_flight_.emplace(seq, std::move(record));
+  auto [it, inserted] = records_.emplace(seq, std::move(record));
   if (!inserted) return;  // already in flight
-  Produce(seq, it->second);
+  queue_.push_back(seq);
+  Pump();
+}
+
+void OutboxRelay::Pump() {
+  while (!queue_.empty() && open_barrier_ == 0) {
+    const uint64_t seq = queue_.front();
+    const v1::state::OutboxRecord& record = records_.at(seq);
+    if (record.barrier() && !produced_.empty()) return;  // waits for everything before it
+    queue_.pop_front();
+    produced_.insert(seq);
+    if (record.barrier()) open_barrier_ = seq;
+    Produce(seq, record);
+  }
 }
 
 void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
@@ -39,7 +52,7 @@ void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
       for (const auto& h : record.headers()) headers->add(h.key(), h.value().data(), h.value().size());
     }
     RdKafka::ErrorCode err = producer_->produce(
-        record.topic(), RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        record.topic(), record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
         const_cast<char*>(record.value().data()), record.value().size(), record.key().data(),
         record.key().size(), 0, headers, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
     if (err == RdKafka::ERR_NO_ERROR) return;  // headers now owned by librdkafka
@@ -80,10 +93,12 @@ Status OutboxRelay::Poll(int timeout_ms) {
   if (!delivered_.empty()) {
     if (Status s = db_.DeleteOutbox(delivered_); !s.ok()) return s;
     for (uint64_t seq : delivered_) {
-      auto it = in_flight_.find(seq);
-      if (it == in_flight_.end()) continue;
+      produced_.erase(seq);
+      if (seq == open_barrier_) open_barrier_ = 0;
+      auto it = records_.find(seq);
+      if (it == records_.end()) continue;
       if (on_delivered_) on_delivered_(it->second);
-      in_flight_.erase(it);
+      records_.erase(it);
     }
     delivered_.clear();
   }
@@ -91,20 +106,21 @@ Status OutboxRelay::Poll(int timeout_ms) {
     std::vector<uint64_t> retry;
     retry.swap(failed_);
     for (uint64_t seq : retry) {
-      auto it = in_flight_.find(seq);
-      if (it != in_flight_.end()) Produce(seq, it->second);
+      auto it = records_.find(seq);
+      if (it != records_.end()) Produce(seq, it->second);
     }
   }
+  Pump();
   return Status::Ok();
 }
 
 Status OutboxRelay::Flush(int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!in_flight_.empty() && std::chrono::steady_clock::now() < deadline) {
+  while (!records_.empty() && std::chrono::steady_clock::now() < deadline) {
     if (Status s = Poll(50); !s.ok()) return s;
   }
-  if (!in_flight_.empty()) {
-    return Status::KafkaError(std::to_string(in_flight_.size()) +
+  if (!records_.empty()) {
+    return Status::KafkaError(std::to_string(records_.size()) +
                               " records not yet delivered; they stay in the outbox");
   }
   return Status::Ok();

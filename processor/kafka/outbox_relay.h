@@ -1,12 +1,17 @@
 // The outbox relay: produces committed outbox records (triggers, dead letters) and deletes
 // each from the outbox only on a successful delivery report. Failed deliveries are re-sent
 // with the same bytes, so a trigger is at-least-once and every copy has the same trigger_id.
+// Records are produced in sequence order. A barrier record (a changelog marker) is produced
+// only once every earlier record is acknowledged, and nothing later is produced until it is
+// acknowledged: a marker in the changelog means its commit's triggers and states all arrived.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
 
 #include <functional>
+#include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <vector>
 
@@ -41,20 +46,26 @@ class OutboxRelay : public RdKafka::DeliveryReportCb {
   // Waits up to `timeout_ms` for everything in flight. Errors if records are still pending.
   Status Flush(int timeout_ms);
 
-  size_t in_flight() const { return in_flight_.size(); }
+  // Records not yet acknowledged (queued or produced).
+  size_t in_flight() const { return records_.size(); }
 
   void dr_cb(RdKafka::Message& message) override;
 
  private:
   OutboxRelay(StateDb& db) : db_(db) {}
   void Produce(uint64_t seq, const v1::state::OutboxRecord& record);
+  // Produces queued records up to the next barrier that must wait.
+  void Pump();
 
   StateDb& db_;
   std::unique_ptr<RdKafka::Producer> producer_;
   DeliveredFn on_delivered_;
   FailedFn on_failed_;
 
-  std::map<uint64_t, v1::state::OutboxRecord> in_flight_;
+  std::map<uint64_t, v1::state::OutboxRecord> records_;  // every unacknowledged record
+  std::deque<uint64_t> queue_;                           // not yet produced, in order
+  std::set<uint64_t> produced_;                          // produced, awaiting a report
+  uint64_t open_barrier_ = 0;                            // a produced barrier, or 0
   std::vector<uint64_t> delivered_;  // filled by dr_cb, drained by Poll
   std::vector<uint64_t> failed_;
 };

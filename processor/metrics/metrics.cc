@@ -109,6 +109,28 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                      .Help("Consumer group rebalances seen by this instance")
                      .Register(*registry_)
                      .Add({});
+  restore_records_ = &BuildCounter()
+                          .Name("touchstream_restore_records_total")
+                          .Help("Changelog records read to restore assigned partitions")
+                          .Register(*registry_)
+                          .Add({});
+  restoring_partitions_ = &BuildGauge()
+                               .Name("touchstream_restoring_partitions")
+                               .Help("Assigned partitions being restored from the changelog")
+                               .Register(*registry_)
+                               .Add({});
+  restore_duration_ = &BuildHistogram()
+                           .Name("touchstream_restore_duration_seconds")
+                           .Help("Time to bring one assigned partition up to its changelog")
+                           .Register(*registry_)
+                           .Add({}, prometheus::Histogram::BucketBoundaries{
+                                        0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900});
+  retention_gaps_ = &BuildCounter()
+                         .Name("touchstream_input_retention_gaps_total")
+                         .Help("Input partitions whose stored offset had been deleted by "
+                               "retention (processing.on_retention_gap decides what follows)")
+                         .Register(*registry_)
+                         .Add({});
   watermark_family_ = &BuildGauge()
                            .Name("touchstream_partition_watermark_seconds")
                            .Help("Event-time watermark of each assigned input partition")

@@ -41,6 +41,12 @@ class Metrics {
   prometheus::Gauge& outbox_pending() { return *outbox_pending_; }
   prometheus::Gauge& assigned_partitions() { return *assigned_partitions_; }
   prometheus::Counter& rebalances() { return *rebalances_; }
+  // Changelog restores: records read, partitions being restored, time per partition.
+  prometheus::Counter& restore_records() { return *restore_records_; }
+  prometheus::Gauge& restoring_partitions() { return *restoring_partitions_; }
+  prometheus::Histogram& restore_duration() { return *restore_duration_; }
+  // Assigned partitions whose stored offset was below the earliest offset still in Kafka.
+  prometheus::Counter& retention_gaps() { return *retention_gaps_; }
   prometheus::Gauge& watermark_seconds(int32_t partition);
   prometheus::Counter& events_deduplicated() { return *events_deduplicated_; }
   // Poll of a record -> the commit that made its effects durable.
@@ -81,6 +87,10 @@ class Metrics {
   prometheus::Gauge* outbox_pending_;
   prometheus::Gauge* assigned_partitions_;
   prometheus::Counter* rebalances_;
+  prometheus::Counter* restore_records_;
+  prometheus::Gauge* restoring_partitions_;
+  prometheus::Histogram* restore_duration_;
+  prometheus::Counter* retention_gaps_;
   prometheus::Family<prometheus::Gauge>* watermark_family_;
   prometheus::Counter* events_deduplicated_;
   prometheus::Histogram* processing_latency_;

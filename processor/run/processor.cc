@@ -2,10 +2,41 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <cstdio>
+#include <random>
+
 #include "processor/run/dead_letter.h"
 #include "processor/run/log.h"
+#include "state/changelog.h"
 
 namespace touchstream {
+
+namespace {
+
+// A fresh changelog owner id: 128 random bits, hex.
+std::string NewOwnerId() {
+  static std::mt19937_64 rng{std::random_device{}() ^
+                             static_cast<uint64_t>(
+                                 std::chrono::steady_clock::now().time_since_epoch().count())};
+  char buf[33];
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+// cooperative-sticky keeps partitions running on their instance across a rebalance (no
+// restore, no pause). librdkafka before 2.3.0 can abort when a cooperative-sticky consumer is
+// destroyed before its first assignment (librdkafka issue #4312), and its mock cluster does not
+// complete cooperative rebalances, so older versions get the eager assignors.
+std::string DefaultAssignmentStrategy() {
+  return RdKafka::version() >= 0x020300ff ? "cooperative-sticky" : "range,roundrobin";
+}
+
+std::string PartitionName(const std::string& topic, int32_t partition) {
+  return topic + "/" + std::to_string(partition);
+}
+
+}  // namespace
 
 Processor::Processor(const Config& config, StateDb& db, OutboxRelay& relay, Metrics& metrics,
                      const Clock& clock, HealthState* health)
@@ -25,10 +56,18 @@ Processor::~Processor() {
 Status Processor::Start() {
   KafkaProperties props = config_.kafka;
   for (const auto& [key, value] : config_.kafka_consumer) props[key] = value;
+  props.emplace("partition.assignment.strategy", DefaultAssignmentStrategy());
+  auto restorer = ChangelogRestorer::Create(props, config_.changelog.name,
+                                            config_.touchpoints.name);
+  if (!restorer.ok()) return restorer.status();
+  restorer_ = std::move(*restorer);
   auto conf = MakeKafkaConf(props, {{"group.id", config_.group_id},
-                                            {"enable.auto.commit", "false"},
-                                            {"enable.auto.offset.store", "false"},
-                                            {"enable.partition.eof", "true"}});
+                                    {"enable.auto.commit", "false"},
+                                    {"enable.auto.offset.store", "false"},
+                                    {"enable.partition.eof", "true"},
+                                    // An offset deleted by retention is a retention gap, never
+                                    // a silent jump (processing.on_retention_gap).
+                                    {"auto.offset.reset", "error"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
   if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), errstr) !=
@@ -42,8 +81,46 @@ Status Processor::Start() {
     return Status::KafkaError("cannot subscribe to " + config_.touchpoints.name + ": " +
                               RdKafka::err2str(err));
   }
+  if (Status s = CheckTopics(); !s.ok()) return s;
+  // Records a previous run committed but did not deliver (triggers, changelog) go out first,
+  // so that the changelog is current before this instance restores or fences anything.
   if (Status s = relay_.ResendPending(); !s.ok()) return s;
+  if (relay_.in_flight() > 0) {
+    LogInfo("delivering " + std::to_string(relay_.in_flight()) + " records left in the outbox");
+    if (Status s = relay_.Flush(10'000); !s.ok()) LogWarn("outbox: " + s.message());
+  }
   LogInfo("consuming " + config_.touchpoints.name + " as group " + config_.group_id);
+  return Status::Ok();
+}
+
+Status Processor::CheckTopics() {
+  RdKafka::Metadata* raw = nullptr;
+  RdKafka::ErrorCode err = consumer_->metadata(true, nullptr, &raw, 10'000);
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    LogWarn("cannot check topics yet (" + RdKafka::err2str(err) + "); continuing");
+    return Status::Ok();
+  }
+  int input_partitions = -1;
+  int changelog_partitions = -1;
+  for (const RdKafka::TopicMetadata* topic : *metadata->topics()) {
+    if (topic->err() != RdKafka::ERR_NO_ERROR) continue;
+    const int n = static_cast<int>(topic->partitions()->size());
+    if (topic->topic() == config_.touchpoints.name) input_partitions = n;
+    if (topic->topic() == config_.changelog.name) changelog_partitions = n;
+  }
+  if (changelog_partitions < 0) {
+    return Status::InvalidArgument(
+        "topics.changelog: topic '" + config_.changelog.name +
+        "' does not exist; create it with cleanup.policy=compact and as many partitions as " +
+        config_.touchpoints.name + " (embedded-kafka creates it from the same config)");
+  }
+  if (input_partitions > changelog_partitions) {
+    return Status::InvalidArgument(
+        "topics.changelog: topic '" + config_.changelog.name + "' has " +
+        std::to_string(changelog_partitions) + " partitions but " + config_.touchpoints.name +
+        " has " + std::to_string(input_partitions) + "; it needs at least as many");
+  }
   return Status::Ok();
 }
 
@@ -67,6 +144,23 @@ Status Processor::Run(const std::atomic<bool>& stop) {
         break;
       case RdKafka::ERR__TIMED_OUT:
         break;
+      case RdKafka::ERR__AUTO_OFFSET_RESET: {
+        metrics_.retention_gaps().Increment();
+        const std::string where = PartitionName(config_.touchpoints.name, message->partition());
+        if (!config_.skip_retention_gap) {
+          fatal_ = Status::KafkaError(
+              "retention gap on " + where + ": the next offset to process is no longer in " +
+              "Kafka (" + message->errstr() + "); events were lost upstream of touchstream. " +
+              "Set processing.on_retention_gap: skip_to_earliest to continue from the earliest");
+          break;
+        }
+        LogError("retention gap on " + where + " (" + message->errstr() +
+                 "): continuing from the earliest offset (processing.on_retention_gap)");
+        std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
+            config_.touchpoints.name, message->partition(), RdKafka::Topic::OFFSET_BEGINNING));
+        consumer_->seek(*tp, 5000);
+        break;
+      }
       default:
         if (message->err() == RdKafka::ERR__FATAL) {
           fatal_ = Status::KafkaError("consumer fatal error: " + message->errstr());
@@ -171,12 +265,23 @@ Status Processor::Commit() {
   }
   rocksdb::WriteBatch batch;
   std::vector<RdKafka::TopicPartition*> offsets;
+  std::vector<v1::state::OutboxRecord> markers;
   for (auto& [partition, task] : partitions_) {
     if (!task->dirty) continue;
-    task->store.AddToBatch(batch);
+    const int32_t p = partition;
+    const std::string& owner = task->checkpoint.owner();
+    task->store.AddToBatch(batch, [&](const std::string& customer_id,
+                                      const v1::state::CustomerState* state) {
+      pending_outbox_.push_back(
+          changelog::StateRecord(config_.changelog.name, p, owner, customer_id, state));
+    });
     task->checkpoint.set_max_event_time_ms(task->pipeline.max_event_time_ms());
     task->checkpoint.set_watermark_ms(task->pipeline.watermark_ms());
+    task->checkpoint.set_commit_seq(task->checkpoint.commit_seq() + 1);
     db_.PutCheckpoint(batch, config_.touchpoints.name, partition, task->checkpoint);
+    v1::state::ChangelogMarker marker;
+    *marker.mutable_checkpoint() = task->checkpoint;
+    markers.push_back(changelog::MarkerRecord(config_.changelog.name, p, marker, false));
     offsets.push_back(RdKafka::TopicPartition::create(config_.touchpoints.name, partition,
                                                       task->checkpoint.next_offset()));
     metrics_.watermark_seconds(partition).Set(
@@ -186,6 +291,8 @@ Status Processor::Commit() {
                                                        : task->pipeline.max_event_time_ms() /
                                                              1000.0);
   }
+  // After every state record: a marker closes its partition's commit.
+  for (auto& marker : markers) pending_outbox_.push_back(std::move(marker));
   std::vector<uint64_t> seqs;
   seqs.reserve(pending_outbox_.size());
   for (const auto& record : pending_outbox_) seqs.push_back(db_.PutOutbox(batch, record));
@@ -211,27 +318,84 @@ Status Processor::Commit() {
   return s;
 }
 
+StatusOr<std::unique_ptr<Processor::PartitionTask>> Processor::TakeOver(
+    RdKafka::TopicPartition& tp) {
+  const int32_t partition = tp.partition();
+  const std::string name = PartitionName(tp.topic(), partition);
+  const auto started = std::chrono::steady_clock::now();
+  metrics_.restoring_partitions().Increment();
+  auto restored = restorer_->Restore(partition, db_, [&](uint64_t records, int64_t end) {
+    LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
+            std::to_string(records) + " records read (end offset " + std::to_string(end) +
+            ", two passes)");
+  });
+  metrics_.restoring_partitions().Decrement();
+  if (!restored.ok()) return restored.status();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.restore_records().Increment(static_cast<double>(restored->records));
+  metrics_.restore_duration().Observe(seconds);
+  if (restored->replayed) {
+    LogInfo("restored " + name + " from " + config_.changelog.name + ": " +
+            std::to_string(restored->customers) + " customers, " +
+            std::to_string(restored->records) + " records read in " + std::to_string(seconds) +
+            " s");
+  }
+
+  auto task = std::make_unique<PartitionTask>(config_, db_, partition);
+  if (restored->checkpoint.has_value()) {
+    task->checkpoint = *restored->checkpoint;
+  } else {
+    task->checkpoint.set_max_event_time_ms(kNoTime);
+    task->checkpoint.set_watermark_ms(kNoTime);
+  }
+  task->pipeline.RestoreClock(task->checkpoint.max_event_time_ms(),
+                              task->checkpoint.watermark_ms());
+  const int64_t next = task->checkpoint.next_offset();
+  int64_t low = 0;
+  int64_t high = 0;
+  if (next > 0 && consumer_->query_watermark_offsets(tp.topic(), partition, &low, &high,
+                                                     5'000) == RdKafka::ERR_NO_ERROR &&
+      next < low) {
+    metrics_.retention_gaps().Increment();
+    const std::string gap = "retention gap on " + name + ": the next offset to process is " +
+                            std::to_string(next) + " but the earliest in Kafka is " +
+                            std::to_string(low) + " (" + std::to_string(low - next) +
+                            " events deleted unprocessed)";
+    if (!config_.skip_retention_gap) {
+      return Status::KafkaError(
+          gap + "; set processing.on_retention_gap: skip_to_earliest to continue");
+    }
+    LogError(gap + "; continuing from " + std::to_string(low) +
+             " (processing.on_retention_gap)");
+  }
+  tp.set_offset(next > 0 ? next : RdKafka::Topic::OFFSET_BEGINNING);
+
+  // The fence: from here on this assignment owns the partition's changelog.
+  task->checkpoint.set_owner(NewOwnerId());
+  task->checkpoint.set_commit_seq(0);
+  v1::state::ChangelogMarker fence;
+  *fence.mutable_checkpoint() = task->checkpoint;
+  fence.set_base_offset(restored->end_offset);
+  v1::state::OutboxRecord record =
+      changelog::MarkerRecord(config_.changelog.name, partition, fence, true);
+  rocksdb::WriteBatch batch;
+  db_.PutCheckpoint(batch, tp.topic(), partition, task->checkpoint);
+  const uint64_t seq = db_.PutOutbox(batch, record);
+  if (Status s = db_.Commit(batch); !s.ok()) return s;
+  relay_.Send(seq, std::move(record));
+
+  LogInfo("assigned " + name + " from offset " +
+          (next > 0 ? std::to_string(next) : std::string("beginning")) +
+          (restored->replayed ? " (restored)" : ""));
+  return task;
+}
+
 Status Processor::Assign(std::vector<RdKafka::TopicPartition*>& partitions) {
   for (RdKafka::TopicPartition* tp : partitions) {
-    auto checkpoint = db_.ReadCheckpoint(tp->topic(), tp->partition());
-    if (!checkpoint.ok()) return checkpoint.status();
-    auto task = std::make_unique<PartitionTask>(config_, db_, tp->partition());
-    if (checkpoint->has_value()) {
-      task->checkpoint = **checkpoint;
-      task->pipeline.RestoreClock(task->checkpoint.max_event_time_ms(),
-                                  task->checkpoint.watermark_ms());
-      tp->set_offset(task->checkpoint.next_offset());
-    } else {
-      task->checkpoint.set_max_event_time_ms(kNoTime);
-      task->checkpoint.set_watermark_ms(kNoTime);
-      task->pipeline.RestoreClock(kNoTime, kNoTime);
-      tp->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
-    }
-    LogInfo("assigned " + tp->topic() + "/" + std::to_string(tp->partition()) +
-            " from offset " +
-            (checkpoint->has_value() ? std::to_string(task->checkpoint.next_offset())
-                                     : std::string("beginning")));
-    partitions_[tp->partition()] = std::move(task);
+    auto task = TakeOver(*tp);
+    if (!task.ok()) return task.status();
+    partitions_[tp->partition()] = std::move(*task);
     metrics_.consumer_lag(tp->partition()).Set(0);
   }
   metrics_.assigned_partitions().Set(static_cast<double>(partitions_.size()));
@@ -239,26 +403,58 @@ Status Processor::Assign(std::vector<RdKafka::TopicPartition*>& partitions) {
   return Status::Ok();
 }
 
-void Processor::Revoke() {
-  if (Status s = Commit(); !s.ok()) fatal_ = s;
-  for (const auto& [partition, task] : partitions_) metrics_.RemovePartition(partition);
-  partitions_.clear();
-  metrics_.assigned_partitions().Set(0);
-  if (health_) health_->SetAssignedPartitions(0);
+void Processor::DiscardBatch() {
+  pending_outbox_.clear();
+  triggers_scratch_.clear();
+  batch_records_ = 0;
+  batch_poll_times_.clear();
+  batch_triggers_.clear();
+}
+
+void Processor::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
+  if (lost) {
+    // Another instance may own them already: commit nothing, emit nothing more. The
+    // uncommitted batch spans every partition, so all of them are dropped.
+    LogWarn("assignment lost (session timed out?): dropping " +
+            std::to_string(partitions_.size()) + " partitions and the uncommitted batch");
+    DiscardBatch();
+    for (const auto& [partition, task] : partitions_) metrics_.RemovePartition(partition);
+    partitions_.clear();
+  } else {
+    if (Status s = Commit(); !s.ok()) fatal_ = s;
+    // Deliver the changelog before the next owner restores from it.
+    if (Status s = relay_.Flush(5'000); !s.ok()) LogWarn("revoking: " + s.message());
+    for (const RdKafka::TopicPartition* tp : partitions) {
+      metrics_.RemovePartition(tp->partition());
+      partitions_.erase(tp->partition());
+      LogInfo("revoked " + PartitionName(tp->topic(), tp->partition()));
+    }
+  }
+  metrics_.assigned_partitions().Set(static_cast<double>(partitions_.size()));
+  if (health_) health_->SetAssignedPartitions(static_cast<int>(partitions_.size()));
 }
 
 void Processor::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                              std::vector<RdKafka::TopicPartition*>& partitions) {
   metrics_.rebalances().Increment();
+  const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     if (Status s = Assign(partitions); !s.ok()) {
       fatal_ = s;
       return;
     }
-    consumer->assign(partitions);
+    if (cooperative) {
+      delete consumer->incremental_assign(partitions);
+    } else {
+      consumer->assign(partitions);
+    }
   } else {
-    Revoke();
-    consumer->unassign();
+    Revoke(partitions, consumer->assignment_lost());
+    if (cooperative) {
+      delete consumer->incremental_unassign(partitions);
+    } else {
+      consumer->unassign();
+    }
   }
 }
 

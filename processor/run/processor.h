@@ -1,8 +1,12 @@
 // `touchstream run`: the consume loop around the pure core. Consumes the touchpoints topic
 // in a consumer group, validates (bad records to the dead-letter outbox), drives one
 // PartitionPipeline per assigned partition, and commits state, timer index, outbox and input
-// offsets in one RocksDB WriteBatch per batch; the outbox relay then produces the triggers.
+// offsets in one RocksDB WriteBatch per batch; the outbox relay then produces the triggers and
+// the changelog records (state changes + a commit marker per partition, state/changelog.h).
 // Input resumes from the offsets stored with the state, not the group's committed offsets.
+// An assigned partition is first brought up to its changelog (ChangelogRestorer) and fenced;
+// a revoked one is committed and its records flushed; a lost one (the group moved on without
+// us) is dropped uncommitted. Cooperative-sticky assignment by default.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -16,6 +20,7 @@
 #include "processor/core/clock.h"
 #include "processor/core/pipeline.h"
 #include "processor/http/health_state.h"
+#include "processor/kafka/changelog_restorer.h"
 #include "processor/kafka/outbox_relay.h"
 #include "processor/metrics/metrics.h"
 #include "state/partition_state.h"
@@ -58,6 +63,7 @@ class Processor : public RdKafka::RebalanceCb {
           pipeline(config.rules, store, config.allowed_lateness_ms, config.dedup) {}
     PartitionState store;
     PartitionPipeline pipeline;
+    // Includes this assignment's changelog owner id and the last commit_seq.
     v1::state::PartitionCheckpoint checkpoint;
     bool caught_up = false;  // reached the end of the partition, nothing newer yet
     bool dirty = false;      // changed since the last commit
@@ -66,7 +72,14 @@ class Processor : public RdKafka::RebalanceCb {
   void HandleRecord(RdKafka::Message& message);
   Status Commit();
   Status Assign(std::vector<RdKafka::TopicPartition*>& partitions);
-  void Revoke();
+  // Restores (if needed) and fences one partition; sets tp's start offset.
+  StatusOr<std::unique_ptr<PartitionTask>> TakeOver(RdKafka::TopicPartition& tp);
+  // Stops processing `partitions`: commits and flushes first unless the assignment was lost.
+  void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
+  // Drops the uncommitted batch (its effects are redone by whoever owns the partitions next).
+  void DiscardBatch();
+  // Checks that the changelog topic exists, partitioned like the input.
+  Status CheckTopics();
   // `event_id`: the event being applied (its triggers are event-caused unless they name
   // another cause), or nullptr when only time advanced (all are timer-fired).
   void AddTriggers(const std::string* event_id);
@@ -85,6 +98,7 @@ class Processor : public RdKafka::RebalanceCb {
   HealthState* const health_;  // may be null
 
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<ChangelogRestorer> restorer_;
   std::map<int32_t, std::unique_ptr<PartitionTask>> partitions_;
   Status fatal_;  // set inside callbacks, checked by Run
 

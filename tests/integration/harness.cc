@@ -157,7 +157,7 @@ void ProduceRaw(const std::string& bootstrap, const std::string& topic,
   ASSERT_TRUE(producer) << errstr;
   for (const auto& [key, value] : key_values) {
     RdKafka::ErrorCode err = producer->produce(
-        topic, 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
         value.size(), key.data(), key.size(), 0, nullptr);
     ASSERT_EQ(err, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(err);
   }

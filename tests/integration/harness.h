@@ -80,7 +80,7 @@ struct Record {
   std::map<std::string, std::string> headers;
 };
 
-// Produces raw records; returns when all are acknowledged (or fails the test).
+// Produces raw records, partitioned by key; returns when all are acknowledged (or fails the test).
 void ProduceRaw(const std::string& bootstrap, const std::string& topic,
                 const std::vector<std::pair<std::string, std::string>>& key_values);
 

@@ -1,0 +1,166 @@
+#include "processor/kafka/changelog_restorer.h"
+
+#include <chrono>
+
+#include "state/keys.h"
+
+namespace touchstream {
+
+namespace {
+
+// A copy: a Header owns its value and get_last returns it by value.
+std::string HeaderValue(const RdKafka::Headers* headers, const char* key) {
+  if (headers == nullptr) return {};
+  const RdKafka::Headers::Header h = headers->get_last(key);
+  if (h.err() != RdKafka::ERR_NO_ERROR || h.value() == nullptr) return {};
+  return std::string(static_cast<const char*>(h.value()), h.value_size());
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(
+    const KafkaProperties& props, std::string changelog_topic, std::string input_topic) {
+  KafkaProperties own = props;
+  own.erase("group.instance.id");
+  own.erase("partition.assignment.strategy");
+  auto conf = MakeKafkaConf(own, {{"group.id", "touchstream-restore"},
+                                  {"enable.auto.commit", "false"},
+                                  {"enable.auto.offset.store", "false"},
+                                  {"enable.partition.eof", "false"}});
+  if (!conf.ok()) return conf.status();
+  std::string errstr;
+  std::unique_ptr<ChangelogRestorer> restorer(new ChangelogRestorer());
+  restorer->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), errstr));
+  if (!restorer->consumer_) {
+    return Status::KafkaError("cannot create the changelog reader: " + errstr);
+  }
+  restorer->changelog_topic_ = std::move(changelog_topic);
+  restorer->input_topic_ = std::move(input_topic);
+  return restorer;
+}
+
+ChangelogRestorer::~ChangelogRestorer() {
+  if (consumer_) consumer_->close();
+}
+
+Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, int timeout_ms,
+                               const std::function<Status(const changelog::Record&)>& fn,
+                               uint64_t& records, const ProgressFn& progress) {
+  if (begin >= end) return Status::Ok();
+  std::unique_ptr<RdKafka::TopicPartition> tp(
+      RdKafka::TopicPartition::create(changelog_topic_, partition, begin));
+  std::vector<RdKafka::TopicPartition*> assignment{tp.get()};
+  if (RdKafka::ErrorCode err = consumer_->assign(assignment); err != RdKafka::ERR_NO_ERROR) {
+    return Status::KafkaError("cannot read " + changelog_topic_ + ": " + RdKafka::err2str(err));
+  }
+  Status result = Status::Ok();
+  int64_t next = begin;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (next < end && result.ok()) {
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(200));
+    if (m->err() == RdKafka::ERR__TIMED_OUT) {
+      if (std::chrono::steady_clock::now() - last_progress >
+          std::chrono::milliseconds(timeout_ms)) {
+        result = Status::KafkaError("reading " + changelog_topic_ + "/" +
+                                    std::to_string(partition) + " made no progress for " +
+                                    std::to_string(timeout_ms) + " ms at offset " +
+                                    std::to_string(next));
+      }
+      continue;
+    }
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      if (m->err() == RdKafka::ERR__FATAL) result = Status::KafkaError(m->errstr());
+      continue;
+    }
+    if (m->partition() != partition || m->offset() < next) continue;
+    last_progress = std::chrono::steady_clock::now();
+    changelog::Record record;
+    record.offset = m->offset();
+    if (m->key_pointer() != nullptr) {
+      record.key = std::string_view(static_cast<const char*>(m->key_pointer()), m->key_len());
+    }
+    record.value = std::string_view(static_cast<const char*>(m->payload()), m->len());
+    const RdKafka::Headers* headers = m->headers();
+    const std::string owner = HeaderValue(headers, changelog::kOwnerHeader);
+    const std::string marker = HeaderValue(headers, changelog::kMarkerHeader);
+    record.owner = owner;
+    record.marker = marker;
+    result = fn(record);
+    next = m->offset() + 1;
+    if (++records % 10'000 == 0 && progress) progress(records, end);
+  }
+  consumer_->unassign();
+  return result;
+}
+
+StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition, StateDb& db,
+                                                               const ProgressFn& progress,
+                                                               int timeout_ms) {
+  Result result;
+  int64_t low = 0;
+  int64_t high = 0;
+  if (RdKafka::ErrorCode err = consumer_->query_watermark_offsets(changelog_topic_, partition,
+                                                                  &low, &high, timeout_ms);
+      err != RdKafka::ERR_NO_ERROR) {
+    return Status::KafkaError("cannot read the end offset of " + changelog_topic_ + "/" +
+                              std::to_string(partition) + ": " + RdKafka::err2str(err));
+  }
+  result.end_offset = high;
+  auto local = db.ReadCheckpoint(input_topic_, partition);
+  if (!local.ok()) return local.status();
+  result.checkpoint = *local;
+
+  changelog::Replay replay;
+  if (Status s = Read(partition, low, high, timeout_ms,
+                      [&](const changelog::Record& r) { return replay.Scan(r); }, result.records,
+                      progress);
+      !s.ok()) {
+    return s;
+  }
+  const std::optional<v1::state::PartitionCheckpoint> latest = replay.Latest();
+  // Nothing valid in the changelog: the local state (if any) is all there is.
+  if (!latest) return result;
+  if (local->has_value() && (*local)->owner() == latest->owner() &&
+      (*local)->commit_seq() == latest->commit_seq()) {
+    return result;  // the local state is the latest commit
+  }
+
+  // Replace: wipe, write the valid commits' states in batches (no checkpoint, so a crash
+  // mid-way restores again), then derive the timer index and store the checkpoint.
+  rocksdb::WriteBatch batch;
+  db.WipePartition(batch, input_topic_, partition);
+  auto flush = [&]() -> Status {
+    Status s = db.Commit(batch);
+    batch.Clear();
+    return s;
+  };
+  Status s = Read(
+      partition, low, high, timeout_ms,
+      [&](const changelog::Record& r) {
+        return replay.Apply(r, [&](const std::string& customer_id, const std::string* value) {
+          const std::string key = keys::Customer(partition, customer_id);
+          if (value == nullptr) {
+            batch.Delete(db.customers(), key).PermitUncheckedError();
+          } else {
+            batch.Put(db.customers(), key, *value).PermitUncheckedError();
+          }
+          return batch.Count() >= 1000 ? flush() : Status::Ok();
+        });
+      },
+      result.records, progress);
+  if (s.ok()) s = flush();
+  if (!s.ok()) return s;
+  s = db.ForEachCustomerOf(partition, [&](v1::state::CustomerState state) -> Status {
+    db.PutRestoredCustomer(batch, partition, state);
+    ++result.customers;
+    return batch.Count() >= 1000 ? flush() : Status::Ok();
+  });
+  if (!s.ok()) return s;
+  db.PutCheckpoint(batch, input_topic_, partition, *latest);
+  if (Status committed = flush(); !committed.ok()) return committed;
+  result.checkpoint = latest;
+  result.replayed = true;
+  return result;
+}
+
+}  // namespace touchstream

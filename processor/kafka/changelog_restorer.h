@@ -1,0 +1,58 @@
+// Brings a partition's local state up to its changelog (see state/changelog.h) when the
+// partition is assigned: reads the changelog partition up to its current end once to find the
+// latest valid commit; if the local state is not that commit, wipes the partition's local
+// customers, timers and checkpoint and replays the valid commits in a second read.
+#pragma once
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "processor/kafka/kafka_conf.h"
+#include "state/changelog.h"
+#include "state/state_db.h"
+
+namespace touchstream {
+
+// Owned by the consume thread.
+class ChangelogRestorer {
+ public:
+  // `props`: the consumer's librdkafka properties (it reads with assign(), never joins a group).
+  static StatusOr<std::unique_ptr<ChangelogRestorer>> Create(const KafkaProperties& props,
+                                                             std::string changelog_topic,
+                                                             std::string input_topic);
+  ~ChangelogRestorer();
+
+  struct Result {
+    // The partition's checkpoint now stored locally (nullopt: none, a fresh partition).
+    std::optional<v1::state::PartitionCheckpoint> checkpoint;
+    int64_t end_offset = 0;   // the changelog end offset the restore read up to
+    bool replayed = false;    // the local state was replaced from the changelog
+    uint64_t records = 0;     // changelog records read (both passes)
+    uint64_t customers = 0;   // customer states written
+  };
+  // Called every ~10,000 records with (records read, end offset).
+  using ProgressFn = std::function<void(uint64_t records, int64_t end_offset)>;
+
+  // Errors: the changelog cannot be read within `timeout_ms` without progress, a corrupt
+  // record, or a RocksDB write failure (the local state is then unchanged or wiped, never
+  // half-restored with a checkpoint).
+  StatusOr<Result> Restore(int32_t partition, StateDb& db, const ProgressFn& progress,
+                           int timeout_ms = 30'000);
+
+ private:
+  ChangelogRestorer() = default;
+  // Reads [begin, end) of the partition in offset order.
+  Status Read(int32_t partition, int64_t begin, int64_t end, int timeout_ms,
+              const std::function<Status(const changelog::Record&)>& fn, uint64_t& records,
+              const ProgressFn& progress);
+
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::string changelog_topic_;
+  std::string input_topic_;
+};
+
+}  // namespace touchstream
