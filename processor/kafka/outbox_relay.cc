@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "processor/run/crash_point.h"
+
 namespace touchstream {
 
 StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(const KafkaProperties& props,
@@ -55,7 +57,10 @@ void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
         record.topic(), record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
         const_cast<char*>(record.value().data()), record.value().size(), record.key().data(),
         record.key().size(), 0, headers, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
-    if (err == RdKafka::ERR_NO_ERROR) return;  // headers now owned by librdkafka
+    if (err == RdKafka::ERR_NO_ERROR) {  // headers now owned by librdkafka
+      CrashPoint("produce_queued");
+      return;
+    }
     delete headers;
     if (err == RdKafka::ERR__QUEUE_FULL) {
       producer_->poll(10);
@@ -71,6 +76,7 @@ void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
 void OutboxRelay::dr_cb(RdKafka::Message& message) {
   const uint64_t seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
   if (message.err() == RdKafka::ERR_NO_ERROR) {
+    CrashPoint("delivery_report");
     delivered_.push_back(seq);
   } else {
     if (on_failed_) on_failed_(message.topic_name(), message.errstr());
@@ -92,6 +98,7 @@ Status OutboxRelay::Poll(int timeout_ms) {
   producer_->poll(timeout_ms);
   if (!delivered_.empty()) {
     if (Status s = db_.DeleteOutbox(delivered_); !s.ok()) return s;
+    CrashPoint("outbox_delete");
     for (uint64_t seq : delivered_) {
       produced_.erase(seq);
       if (seq == open_barrier_) open_barrier_ = 0;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "processor/run/crash_point.h"
 #include "processor/run/dead_letter.h"
 #include "processor/run/log.h"
 #include "state/changelog.h"
@@ -135,6 +136,7 @@ Status Processor::Run(const std::atomic<bool>& stop) {
     if (health_) health_->RecordPoll(SteadyNowMs());
     switch (message->err()) {
       case RdKafka::ERR_NO_ERROR:
+        CrashPoint("after_poll");
         HandleRecord(*message);
         break;
       case RdKafka::ERR__PARTITION_EOF:
@@ -297,8 +299,10 @@ Status Processor::Commit() {
   seqs.reserve(pending_outbox_.size());
   for (const auto& record : pending_outbox_) seqs.push_back(db_.PutOutbox(batch, record));
 
+  if (batch.Count() > 0) CrashPoint("batch_built");
   Status s = batch.Count() > 0 ? db_.Commit(batch) : Status::Ok();
   if (s.ok()) {
+    if (batch.Count() > 0) CrashPoint("db_write");
     for (auto& [partition, task] : partitions_) {
       if (task->dirty) task->store.OnCommitted();
       task->dirty = false;
@@ -422,6 +426,7 @@ void Processor::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, 
     partitions_.clear();
   } else {
     if (Status s = Commit(); !s.ok()) fatal_ = s;
+    CrashPoint("revoke");
     // Deliver the changelog before the next owner restores from it.
     if (Status s = relay_.Flush(5'000); !s.ok()) LogWarn("revoking: " + s.message());
     for (const RdKafka::TopicPartition* tp : partitions) {

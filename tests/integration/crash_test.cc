@@ -1,8 +1,6 @@
 // Crash safety: `touchstream run` killed with SIGKILL at random points under continuous load
-// and restarted on the same state directory. Oracle: backtest over the same input.
-//   I1: every trigger the oracle emits is in the output.
-//   I2: no trigger id outside the oracle's set, and every copy of an id is byte-identical.
-//   I3: the final per-customer state equals the oracle's.
+// and restarted on the same state directory. Oracle and invariants I1-I3:
+// tests/integration/oracle.h.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -16,6 +14,7 @@
 #include "processor/demo/journey_generator.h"
 #include "processor/json/json_lines.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/oracle.h"
 #include "tests/unit/test_events.h"
 #include "trigger.pb.h"
 
@@ -67,25 +66,10 @@ TEST(CrashTest, KillNineUnderLoadLosesNothingAndDuplicatesOnlyIdenticalIds) {
   ASSERT_FALSE(kafka.bootstrap().empty());
 
   const std::vector<v1::TouchpointEvent> events = GenerateEvents(12'000);
-  std::map<std::string, std::string> oracle;  // trigger id -> serialized trigger
-  std::string oracle_state;                    // state-dump format
-  {
-    std::stringstream in, out, errors;
-    for (const auto& e : events) in << ToJsonLine(e) << "\n";
-    Config config = ParseConfig(kRules, "rules");
-    MemoryStore store;
-    RunBacktest(config, in, out, errors, {}, &store);
-    for (const auto& [id, state] : store.customers()) {
-      if (state.first_seen_ms() != 0) oracle_state += ToJsonLine(state) + "\n";
-    }
-    std::string line;
-    while (std::getline(out, line)) {
-      v1::Trigger t;
-      ASSERT_TRUE(ParseJsonLine(line, &t).ok());
-      oracle[t.trigger_id()] = t.SerializeAsString();
-    }
-  }
-  ASSERT_GT(oracle.size(), 300u) << "the load should fire many triggers";
+  std::map<int32_t, std::vector<std::string>> input;
+  for (const auto& e : events) input[0].push_back(e.SerializeAsString());
+  const Oracle oracle = BacktestOracle(kRules, input);
+  ASSERT_GT(oracle.triggers.size(), 300u) << "the load should fire many triggers";
 
   const std::vector<std::string> run_args = {TouchstreamBin(), "run", "--config", config_path,
                                              "-X", "bootstrap.servers=" + kafka.bootstrap()};
@@ -109,50 +93,32 @@ TEST(CrashTest, KillNineUnderLoadLosesNothingAndDuplicatesOnlyIdenticalIds) {
 
   // Read the output until every oracle trigger arrived (bounded).
   std::vector<Record> records;
-  std::set<std::string> seen;
+  DeliveryCheck check;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
   while (std::chrono::steady_clock::now() < deadline) {
-    records = ConsumeAll(kafka.bootstrap(), "triggers", oracle.size(), std::chrono::seconds(5),
-                         std::chrono::milliseconds(500));
-    seen.clear();
-    for (const Record& r : records) {
-      v1::Trigger t;
-      ASSERT_TRUE(t.ParseFromString(r.value));
-      seen.insert(t.trigger_id());
-    }
-    if (seen.size() >= oracle.size()) break;
+    records = ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
+                         std::chrono::seconds(5), std::chrono::milliseconds(500));
+    check = CheckDelivery(oracle, records);
+    if (check.missing == 0) break;
   }
   EXPECT_EQ(processor->Stop(), 0) << processor->Stderr();
 
-  size_t missing = 0;
-  for (const auto& [id, bytes] : oracle) missing += seen.count(id) == 0;
-  EXPECT_EQ(missing, 0u) << "I1: oracle triggers missing from the output, after " << restarts
-                         << " crashes";
-  size_t unknown = 0, differing = 0;
-  for (const Record& r : records) {
-    v1::Trigger t;
-    ASSERT_TRUE(t.ParseFromString(r.value));
-    auto it = oracle.find(t.trigger_id());
-    if (it == oracle.end()) {
-      ++unknown;
-    } else if (it->second != r.value) {
-      ++differing;
-    }
-  }
-  EXPECT_EQ(unknown, 0u) << "I2: trigger ids the oracle does not emit";
-  EXPECT_EQ(differing, 0u) << "I2: copies of one id must be identical";
+  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing from the output, after "
+                               << restarts << " crashes";
+  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
+  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
   ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config_path},
                     dir.path() + "/dump");
   ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
-  EXPECT_TRUE(dump.Stdout() == oracle_state) << "I3: final state differs from the oracle's";
-  if (dump.Stdout() != oracle_state) {
-    std::ofstream(dir.path() + "/oracle_state.jsonl") << oracle_state;
+  EXPECT_TRUE(dump.Stdout() == oracle.state) << "I3: final state differs from the oracle's";
+  if (dump.Stdout() != oracle.state) {
+    std::ofstream(dir.path() + "/oracle_state.jsonl") << oracle.state;
     std::cout << "compare " << dir.path() << "/dump.out with " << dir.path()
               << "/oracle_state.jsonl\n";
   }
-  std::cout << "crashes=" << restarts << " oracle=" << oracle.size()
-            << " delivered=" << records.size() << " (duplicates "
-            << records.size() - seen.size() << ")\n";
+  std::cout << "crashes=" << restarts << " oracle=" << oracle.triggers.size()
+            << " delivered=" << check.delivered << " (duplicates "
+            << check.delivered - check.distinct << ")\n";
 }
 
 }  // namespace

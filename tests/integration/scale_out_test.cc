@@ -1,9 +1,7 @@
 // Scale-out: instances join and leave one consumer group under load (clean SIGTERM and
 // SIGKILL, restarts on the same state directory); partitions and their state move between
-// them through the changelog. Oracle: backtest of each input partition in offset order.
-//   I1: every trigger the oracle emits is in the output.
-//   I2: no trigger id outside the oracle's set, and every copy of an id is byte-identical.
-//   I3: the last instance standing, owning every partition, holds the oracle's final state.
+// them through the changelog. Oracle and invariants I1-I3: tests/integration/oracle.h; for I3
+// the last instance standing owns every partition.
 #include <gtest/gtest.h>
 
 #include <librdkafka/rdkafkacpp.h>
@@ -11,16 +9,12 @@
 #include <fstream>
 #include <map>
 #include <random>
-#include <set>
-#include <sstream>
 #include <thread>
 
-#include "processor/backtest/backtest.h"
 #include "processor/demo/journey_generator.h"
-#include "processor/json/json_lines.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/oracle.h"
 #include "tests/unit/test_events.h"
-#include "trigger.pb.h"
 
 namespace touchstream::testing {
 namespace {
@@ -146,38 +140,16 @@ TEST(ScaleOutTest, InstancesJoinAndLeaveUnderLoadStateMovesWithPartitions) {
   }
 
   // The oracle: each partition on its own, in offset order, as `run` sees it.
-  std::map<std::string, std::string> oracle;  // trigger id -> serialized trigger
-  std::map<std::string, std::string> oracle_state;  // customer id -> JSON line
   const auto input = ReadInput(kafka.bootstrap(), events.size());
   size_t input_records = 0;
-  for (const auto& [partition, values] : input) {
-    std::stringstream in, out, errors;
-    for (const std::string& value : values) {
-      v1::TouchpointEvent e;
-      ASSERT_TRUE(e.ParseFromString(value));
-      in << ToJsonLine(e) << "\n";
-    }
-    input_records += values.size();
-    MemoryStore store;
-    RunBacktest(ParseConfig(kRules, "rules"), in, out, errors, {}, &store);
-    for (const auto& [id, state] : store.customers()) {
-      if (state.first_seen_ms() != 0) oracle_state[id] = ToJsonLine(state);
-    }
-    std::string line;
-    while (std::getline(out, line)) {
-      v1::Trigger t;
-      ASSERT_TRUE(ParseJsonLine(line, &t).ok());
-      oracle[t.trigger_id()] = t.SerializeAsString();
-    }
-  }
+  for (const auto& [partition, values] : input) input_records += values.size();
   ASSERT_EQ(input_records, events.size());
   ASSERT_EQ(input.size(), static_cast<size_t>(kPartitions)) << "every partition has input";
-  ASSERT_GT(oracle.size(), 300u) << "the load should fire many triggers";
+  const Oracle oracle = BacktestOracle(kRules, input);
+  ASSERT_GT(oracle.triggers.size(), 300u) << "the load should fire many triggers";
 
   // B leaves cleanly: A, the last one standing, owns every partition.
   finish("b", false);
-  std::string expected_state;
-  for (const auto& [id, line] : oracle_state) expected_state += line + "\n";
   std::string dumped;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -185,41 +157,22 @@ TEST(ScaleOutTest, InstancesJoinAndLeaveUnderLoadStateMovesWithPartitions) {
                       dir.path() + "/dump");
     ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
     dumped = dump.Stdout();
-    if (dumped == expected_state) break;
+    if (dumped == oracle.state) break;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-
-  std::vector<Record> records;
-  std::set<std::string> seen;
-  records = ConsumeAll(kafka.bootstrap(), "triggers", oracle.size(), std::chrono::seconds(30),
-                       std::chrono::milliseconds(1000));
-  for (const Record& r : records) {
-    v1::Trigger t;
-    ASSERT_TRUE(t.ParseFromString(r.value));
-    seen.insert(t.trigger_id());
-  }
+  const std::vector<Record> records =
+      ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
+                 std::chrono::seconds(30), std::chrono::milliseconds(1000));
   finish("a", false);
 
-  size_t missing = 0;
-  for (const auto& [id, bytes] : oracle) missing += seen.count(id) == 0;
-  EXPECT_EQ(missing, 0u) << "I1: oracle triggers missing from the output";
-  size_t unknown = 0, differing = 0;
-  for (const Record& r : records) {
-    v1::Trigger t;
-    ASSERT_TRUE(t.ParseFromString(r.value));
-    auto it = oracle.find(t.trigger_id());
-    if (it == oracle.end()) {
-      ++unknown;
-    } else if (it->second != r.value) {
-      ++differing;
-    }
-  }
-  EXPECT_EQ(unknown, 0u) << "I2: trigger ids the oracle does not emit";
-  EXPECT_EQ(differing, 0u) << "I2: copies of one id must be identical";
-  EXPECT_TRUE(dumped == expected_state)
+  const DeliveryCheck check = CheckDelivery(oracle, records);
+  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing from the output";
+  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
+  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
+  EXPECT_TRUE(dumped == oracle.state)
       << "I3: the survivor's state differs from the oracle's; compare " << dir.path()
       << "/dump.out with " << dir.path() << "/oracle_state.jsonl";
-  if (dumped != expected_state) std::ofstream(dir.path() + "/oracle_state.jsonl") << expected_state;
+  if (dumped != oracle.state) std::ofstream(dir.path() + "/oracle_state.jsonl") << oracle.state;
 
   // State moved through the changelog, not by luck of a shared directory.
   int restores = 0;
@@ -230,8 +183,9 @@ TEST(ScaleOutTest, InstancesJoinAndLeaveUnderLoadStateMovesWithPartitions) {
     }
   }
   EXPECT_GT(restores, 0) << "no partition was restored from the changelog";
-  std::cout << "oracle=" << oracle.size() << " delivered=" << records.size() << " (duplicates "
-            << records.size() - seen.size() << "), restores=" << restores << "\n";
+  std::cout << "oracle=" << oracle.triggers.size() << " delivered=" << check.delivered
+            << " (duplicates " << check.delivered - check.distinct << "), restores=" << restores
+            << "\n";
 }
 
 }  // namespace

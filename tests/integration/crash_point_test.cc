@@ -1,0 +1,142 @@
+// Deterministic crash points (TOUCHSTREAM_CRASH_AT, processor/run/crash_point.h): the
+// processor aborts right after a chosen step of the commit and delivery path, is restarted
+// on the same state directory, and must end with the oracle's triggers and state (I1-I3,
+// tests/integration/oracle.h). Each point runs with two seeds (different input, different hit).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "processor/demo/journey_generator.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/oracle.h"
+#include "tests/unit/test_events.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr char kRules[] = R"(
+rules:
+  cart_2m:
+    kind: cart_abandonment
+    delay: 2m
+  offer:
+    kind: reward_window
+    opener: {event_type: OFFER_ACCEPTED}
+    duration: 5m
+    reminder_before: 2m
+)";
+
+constexpr char kKafka[] = R"(
+topics:
+  touchpoints: {name: touchpoints, partitions: 1}
+  triggers: {name: triggers, partitions: 1}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+consumer: {group_id: crashpoints}
+processing: {commit_interval: 20ms, commit_max_events: 100}
+timers: {clock: event_time}
+http: {listen: ""}
+kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000}
+)";
+
+struct Case {
+  const char* point;
+  int seed;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.point << " seed " << c.seed; }
+
+// Which hit of the point aborts: early or late in the run, by seed.
+long HitFor(const Case& c) {
+  const std::string p = c.point;
+  if (p == "after_poll") return c.seed == 0 ? 150 : 1700;
+  if (p == "produce_queued" || p == "delivery_report") return c.seed == 0 ? 40 : 900;
+  if (p == "revoke") return 1;
+  return c.seed == 0 ? 2 : 17;  // batch_built, db_write, outbox_delete
+}
+
+class CrashPointTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CrashPointTest, RestartAfterTheCrashEndsWithTheOraclesTriggersAndState) {
+  const Case c = GetParam();
+  TempDir dir;
+  const std::string config_path = dir.Write(
+      "config.yaml", std::string(kKafka) + kRules + "state:\n  dir: " + dir.path() + "/state\n");
+  EmbeddedKafkaProcess kafka(config_path, dir.path() + "/kafka");
+  ASSERT_FALSE(kafka.bootstrap().empty());
+
+  JourneyOptions options;
+  options.seed = 100 + c.seed;
+  options.journeys_per_second = 3;
+  options.customers = 300;
+  options.step_ms = 20'000;
+  JourneyGenerator generator(options);
+  std::map<int32_t, std::vector<std::string>> input;
+  std::vector<std::pair<std::string, std::string>> records;
+  for (TimeMs now = kT0; records.size() < 3000; now += 1000) {
+    for (auto& e : generator.Poll(now)) {
+      records.emplace_back(e.customer_id(), e.SerializeAsString());
+      input[0].push_back(records.back().second);
+    }
+  }
+  ProduceRaw(kafka.bootstrap(), "touchpoints", records);
+  const Oracle oracle = BacktestOracle(kRules, input);
+  ASSERT_GT(oracle.triggers.size(), 50u);
+
+  std::vector<std::string> run = {TouchstreamBin(), "run", "--config", config_path, "-X",
+                                  "bootstrap.servers=" + kafka.bootstrap()};
+  std::vector<std::string> crashing = run;
+  crashing.insert(crashing.begin(), {"/usr/bin/env", "TOUCHSTREAM_CRASH_AT=" +
+                                                         std::string(c.point) + ":" +
+                                                         std::to_string(HitFor(c))});
+  {
+    ChildProcess first(crashing, dir.path() + "/crashing");
+    int code;
+    if (std::string(c.point) == "revoke") {
+      // Leaving the group revokes the partitions: SIGTERM after some work.
+      std::this_thread::sleep_for(std::chrono::seconds(4 + c.seed * 2));
+      code = first.Stop();
+    } else {
+      code = first.Wait(std::chrono::seconds(40));
+    }
+    ASSERT_EQ(code, -SIGABRT) << "the crash point was not reached: " << first.Stderr();
+    ASSERT_NE(first.Stderr().find(std::string("crash point ") + c.point + " reached"),
+              std::string::npos);
+  }
+
+  ChildProcess second(run, dir.path() + "/restarted");
+  std::vector<Record> output;
+  DeliveryCheck check;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (std::chrono::steady_clock::now() < deadline) {
+    output = ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
+                        std::chrono::seconds(5), std::chrono::milliseconds(500));
+    check = CheckDelivery(oracle, output);
+    if (check.missing == 0) break;
+  }
+  EXPECT_EQ(second.Stop(), 0) << second.Stderr();
+  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing";
+  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
+  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
+  ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config_path},
+                    dir.path() + "/dump");
+  ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
+  EXPECT_TRUE(dump.Stdout() == oracle.state) << "I3: final state differs from the oracle's";
+  std::cout << c.point << " hit " << HitFor(c) << ": oracle=" << oracle.triggers.size()
+            << " delivered=" << check.delivered << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Points, CrashPointTest,
+    ::testing::Values(Case{"after_poll", 0}, Case{"after_poll", 1}, Case{"batch_built", 0},
+                      Case{"batch_built", 1}, Case{"db_write", 0}, Case{"db_write", 1},
+                      Case{"produce_queued", 0}, Case{"produce_queued", 1},
+                      Case{"delivery_report", 0}, Case{"delivery_report", 1},
+                      Case{"outbox_delete", 0}, Case{"outbox_delete", 1}, Case{"revoke", 0},
+                      Case{"revoke", 1}),
+    [](const auto& info) {
+      return std::string(info.param.point) + "_seed" + std::to_string(info.param.seed);
+    });
+
+}  // namespace
+}  // namespace touchstream::testing
