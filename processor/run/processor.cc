@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "processor/run/crash_point.h"
@@ -62,6 +63,9 @@ Status Processor::Start() {
                                             config_.touchpoints.name);
   if (!restorer.ok()) return restorer.status();
   restorer_ = std::move(*restorer);
+  if (auto it = props.find("session.timeout.ms"); it != props.end()) {
+    session_timeout_ = std::chrono::milliseconds(std::atoll(it->second.c_str()));
+  }
   auto conf = MakeKafkaConf(props, {{"group.id", config_.group_id},
                                     {"enable.auto.commit", "false"},
                                     {"enable.auto.offset.store", "false"},
@@ -127,6 +131,7 @@ Status Processor::CheckTopics() {
 
 Status Processor::Run(const std::atomic<bool>& stop) {
   batch_started_ = std::chrono::steady_clock::now();
+  auto last_poll = batch_started_;
   const auto interval = std::chrono::milliseconds(config_.commit_interval_ms);
   while (!stop.load() && fatal_.ok()) {
     const auto elapsed = std::chrono::steady_clock::now() - batch_started_;
@@ -134,6 +139,14 @@ Status Processor::Run(const std::atomic<bool>& stop) {
         1, std::chrono::duration_cast<std::chrono::milliseconds>(interval - elapsed).count()));
     std::unique_ptr<RdKafka::Message> message(consumer_->consume(std::min(wait_ms, 100)));
     if (health_) health_->RecordPoll(SteadyNowMs());
+    const auto polled = std::chrono::steady_clock::now();
+    const auto gap = polled - last_poll - in_callbacks_;
+    last_poll = polled;
+    in_callbacks_ = {};
+    if (gap > session_timeout_) {
+      RejoinAfterPause(gap);
+      continue;
+    }
     switch (message->err()) {
       case RdKafka::ERR_NO_ERROR:
         CrashPoint("after_poll");
@@ -415,6 +428,25 @@ void Processor::DiscardBatch() {
   batch_triggers_.clear();
 }
 
+void Processor::RejoinAfterPause(std::chrono::steady_clock::duration paused) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(paused).count();
+  LogWarn("the consume loop was paused for " + std::to_string(ms) +
+          " ms, longer than session.timeout.ms (" + std::to_string(session_timeout_.count()) +
+          " ms): the group has moved our partitions; dropping " +
+          std::to_string(partitions_.size()) + " partitions and the uncommitted batch, rejoining");
+  DiscardBatch();
+  for (const auto& [partition, task] : partitions_) metrics_.RemovePartition(partition);
+  partitions_.clear();
+  metrics_.assigned_partitions().Set(0);
+  if (health_) health_->SetAssignedPartitions(0);
+  consumer_->unsubscribe();
+  if (RdKafka::ErrorCode err = consumer_->subscribe({config_.touchpoints.name});
+      err != RdKafka::ERR_NO_ERROR) {
+    fatal_ = Status::KafkaError("cannot resubscribe to " + config_.touchpoints.name + ": " +
+                                RdKafka::err2str(err));
+  }
+}
+
 void Processor::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
   if (lost) {
     // Another instance may own them already: commit nothing, emit nothing more. The
@@ -442,6 +474,12 @@ void Processor::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, 
 void Processor::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                              std::vector<RdKafka::TopicPartition*>& partitions) {
   metrics_.rebalances().Increment();
+  const auto started = std::chrono::steady_clock::now();
+  struct AddElapsed {
+    std::chrono::steady_clock::duration& total;
+    std::chrono::steady_clock::time_point since;
+    ~AddElapsed() { total += std::chrono::steady_clock::now() - since; }
+  } add_elapsed{in_callbacks_, started};
   const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     if (Status s = Assign(partitions); !s.ok()) {

@@ -78,6 +78,9 @@ class Processor : public RdKafka::RebalanceCb {
   void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
   // Drops the uncommitted batch (its effects are redone by whoever owns the partitions next).
   void DiscardBatch();
+  // The loop did not run for longer than the session timeout (SIGSTOP, a VM pause): the group
+  // has given our partitions away. Drops them and the batch, and rejoins the group.
+  void RejoinAfterPause(std::chrono::steady_clock::duration paused);
   // Checks that the changelog topic exists, partitioned like the input.
   Status CheckTopics();
   // `event_id`: the event being applied (its triggers are event-caused unless they name
@@ -116,6 +119,9 @@ class Processor : public RdKafka::RebalanceCb {
   };
   std::vector<PendingTrigger> batch_triggers_;
   std::chrono::steady_clock::time_point last_sample_;
+  std::chrono::milliseconds session_timeout_{45'000};  // the consumer's session.timeout.ms
+  // Time spent in rebalance callbacks (restores) since the last poll: heartbeats go on then.
+  std::chrono::steady_clock::duration in_callbacks_{};
 
   std::atomic<uint64_t> consumed_{0};
   std::atomic<uint64_t> invalid_{0};

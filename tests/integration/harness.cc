@@ -136,6 +136,10 @@ void ChildProcess::Kill() {
   Wait(std::chrono::seconds(10));
 }
 
+void ChildProcess::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
 std::string ChildProcess::Stderr() const { return ReadFile(err_path_); }
 std::string ChildProcess::Stdout() const { return ReadFile(out_path_); }
 

@@ -48,6 +48,8 @@ class ChildProcess {
   int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
   // SIGKILL (a crash) and reap.
   void Kill();
+  // Sends `sig` (e.g. SIGSTOP, SIGCONT) and returns at once.
+  void Signal(int sig);
   // Waits for exit up to `timeout`; returns the exit code, or nullopt-like -1000 on timeout.
   int Wait(std::chrono::milliseconds timeout);
   std::string Stderr() const;

@@ -1,5 +1,9 @@
 #include "tests/integration/oracle.h"
 
+#include <librdkafka/rdkafkacpp.h>
+
+#include <chrono>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -33,6 +37,36 @@ Oracle BacktestOracle(const std::string& rules_yaml,
   }
   for (const auto& [id, line] : states) oracle.state += line + "\n";
   return oracle;
+}
+
+std::map<int32_t, std::vector<std::string>> ReadPartitions(const std::string& bootstrap,
+                                                           const std::string& topic,
+                                                           int partitions, size_t count) {
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, errstr);
+  conf->set("group.id", "oracle-reader", errstr);
+  conf->set("enable.auto.commit", "false", errstr);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), errstr));
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (int p = 0; p < partitions; ++p) {
+    assignment.push_back(
+        RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  std::map<int32_t, std::vector<std::string>> out;
+  size_t read = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (read < count && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    out[m->partition()].emplace_back(static_cast<const char*>(m->payload()), m->len());
+    ++read;
+  }
+  consumer->close();
+  return out;
 }
 
 DeliveryCheck CheckDelivery(const Oracle& oracle, const std::vector<Record>& records) {

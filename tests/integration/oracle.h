@@ -23,6 +23,12 @@ struct Oracle {
 Oracle BacktestOracle(const std::string& rules_yaml,
                       const std::map<int32_t, std::vector<std::string>>& partitions);
 
+// Every record value of `partitions` partitions of `topic`, by partition in offset order;
+// stops after `count` records or 30 s.
+std::map<int32_t, std::vector<std::string>> ReadPartitions(const std::string& bootstrap,
+                                                           const std::string& topic,
+                                                           int partitions, size_t count);
+
 struct DeliveryCheck {
   size_t missing = 0;    // I1 violations
   size_t unknown = 0;    // I2: ids the oracle does not emit

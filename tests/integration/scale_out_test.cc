@@ -4,8 +4,6 @@
 // the last instance standing owns every partition.
 #include <gtest/gtest.h>
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include <fstream>
 #include <map>
 #include <random>
@@ -61,36 +59,6 @@ std::vector<v1::TouchpointEvent> GenerateEvents(size_t count) {
   return events;
 }
 
-// Every record of every partition of `topic`, by partition in offset order.
-std::map<int32_t, std::vector<std::string>> ReadInput(const std::string& bootstrap,
-                                                      size_t count) {
-  std::string errstr;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, errstr);
-  conf->set("group.id", "scale-out-oracle", errstr);
-  conf->set("enable.auto.commit", "false", errstr);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-      RdKafka::KafkaConsumer::create(conf.get(), errstr));
-  std::vector<RdKafka::TopicPartition*> partitions;
-  for (int p = 0; p < kPartitions; ++p) {
-    partitions.push_back(
-        RdKafka::TopicPartition::create("touchpoints", p, RdKafka::Topic::OFFSET_BEGINNING));
-  }
-  consumer->assign(partitions);
-  RdKafka::TopicPartition::destroy(partitions);
-  std::map<int32_t, std::vector<std::string>> out;
-  size_t read = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (read < count && std::chrono::steady_clock::now() < deadline) {
-    std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    out[m->partition()].emplace_back(static_cast<const char*>(m->payload()), m->len());
-    ++read;
-  }
-  consumer->close();
-  return out;
-}
-
 TEST(ScaleOutTest, InstancesJoinAndLeaveUnderLoadStateMovesWithPartitions) {
   TempDir dir;
   auto config_for = [&](const std::string& name) {
@@ -140,7 +108,8 @@ TEST(ScaleOutTest, InstancesJoinAndLeaveUnderLoadStateMovesWithPartitions) {
   }
 
   // The oracle: each partition on its own, in offset order, as `run` sees it.
-  const auto input = ReadInput(kafka.bootstrap(), events.size());
+  const auto input =
+      ReadPartitions(kafka.bootstrap(), "touchpoints", kPartitions, events.size());
   size_t input_records = 0;
   for (const auto& [partition, values] : input) input_records += values.size();
   ASSERT_EQ(input_records, events.size());
