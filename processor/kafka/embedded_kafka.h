@@ -11,6 +11,7 @@
 
 #include "processor/config/config.h"
 #include "processor/core/status.h"
+#include "processor/kafka/fault_command.h"
 
 namespace touchstream {
 
@@ -30,8 +31,20 @@ class EmbeddedKafka {
 
   rd_kafka_mock_cluster_t* cluster() { return cluster_; }
 
+  // Brokers are numbered 1..broker_count().
+  int broker_count() const;
+
+  // Applies a control-channel command (see fault_command.h) to the cluster; callable from any
+  // thread, as the mock API is. Returns the reply's text (what follows "ok "), or InvalidArgument
+  // naming what does not exist: a broker id outside 1..broker_count() or a partition of the
+  // topic. `leader` on a topic that does not exist creates it (the mock's behaviour): callers
+  // that take topic names from users check them first.
+  StatusOr<std::string> ApplyFault(const FaultCommand& command);
+
  private:
   EmbeddedKafka() = default;
+  // Ok if `broker_id` is a broker of the cluster, or kAllBrokers when `all_allowed`.
+  Status CheckBroker(int32_t broker_id, bool all_allowed) const;
 
   // Destruction order: the cluster before the handle that hosts it.
   rd_kafka_t* handle_ = nullptr;
