@@ -87,7 +87,8 @@ TEST(FaultCommandTest, ApiKeysAreTheKafkaProtocolOnes) {
   const std::map<std::string, int> expected = {
       {"Produce", 0},         {"Fetch", 1},      {"ListOffsets", 2},  {"Metadata", 3},
       {"OffsetCommit", 8},    {"OffsetFetch", 9}, {"FindCoordinator", 10}, {"JoinGroup", 11},
-      {"Heartbeat", 12},      {"LeaveGroup", 13}, {"SyncGroup", 14},   {"InitProducerId", 22}};
+      {"Heartbeat", 12},      {"LeaveGroup", 13}, {"SyncGroup", 14},   {"InitProducerId", 22},
+      {"AddPartitionsToTxn", 24}, {"AddOffsetsToTxn", 25}, {"EndTxn", 26}, {"TxnOffsetCommit", 28}};
   EXPECT_EQ(keys, expected);
 }
 
