@@ -94,6 +94,8 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.state_dir = state.String("dir", config.state_dir);
   if (config.state_dir.empty()) throw ConfigError("state.dir: must not be empty");
   config.sync_writes = state.Bool("sync_writes", config.sync_writes);
+  config.min_free_disk_bytes = static_cast<uint64_t>(state.Int(
+      "min_free_bytes", static_cast<int64_t>(config.min_free_disk_bytes), 0, int64_t{1} << 50));
   state.Finish();
 
   YamlReader processing = root.Child("processing");

@@ -36,6 +36,9 @@ struct Config {
   std::string group_id = "touchstream";
   std::string state_dir = "./touchstream-data";
   bool sync_writes = false;
+  // Free space kept on the state filesystem: below it the instance stops writing and leaves
+  // the group until space returns (state/disk_space.h says why). 0 turns the guard off.
+  uint64_t min_free_disk_bytes = 512ull << 20;
   DurationMs commit_interval_ms = 100;
   int64_t commit_max_events = 5000;
   // Input dedup: an event id seen for the customer within this event-time horizon is skipped.

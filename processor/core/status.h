@@ -11,7 +11,15 @@ namespace touchstream {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kIoError, kKafkaError, kInternal };
+  enum class Code {
+    kOk,
+    kInvalidArgument,
+    kNotFound,
+    kIoError,
+    kKafkaError,
+    kInternal,
+    kUnavailable,  // transient: nothing was changed; the same call may succeed later
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -24,6 +32,9 @@ class [[nodiscard]] Status {
     return Status(Code::kKafkaError, std::move(msg));
   }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status Unavailable(std::string msg) {
+    return Status(Code::kUnavailable, std::move(msg));
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -2,7 +2,8 @@
 //   live:  the consume loop polled Kafka within the allowed age (it is not stuck or dead).
 //   ready: the state store is open, at least one input partition is assigned (assignment
 //          loads the partition's checkpoint synchronously, so assigned means restored), the
-//          loop has no fatal error, and the state filesystem is not full.
+//          loop has no fatal error, and the state filesystem has its reserve free
+//          (state.min_free_bytes; below it processing pauses, see processor/run/processor.h).
 #pragma once
 
 #include <atomic>
@@ -11,10 +12,6 @@
 #include <string>
 
 namespace touchstream {
-
-// Below this many free bytes the state filesystem counts as full: RocksDB needs room to
-// flush a memtable (64 MiB by default) and to compact.
-inline constexpr uint64_t kMinFreeStateDiskBytes = 64ull << 20;
 
 // Monotonic milliseconds: the clock the consume loop and /healthz use.
 inline int64_t SteadyNowMs() {
@@ -36,10 +33,8 @@ class HealthState {
   void SetStoreOpen(bool open) { store_open_.store(open); }
   void SetAssignedPartitions(int count) { assigned_.store(count); }
   void SetFatal(bool fatal) { fatal_.store(fatal); }
-  // `available_bytes` on a filesystem of `size_bytes`; size 0 means unknown (not full).
-  void SetDisk(uint64_t available_bytes, uint64_t size_bytes) {
-    disk_full_.store(size_bytes > 0 && available_bytes < kMinFreeStateDiskBytes);
-  }
+  // True while the state filesystem has less than its reserve free.
+  void SetDiskFull(bool full) { disk_full_.store(full); }
 
   HealthVerdict Live(int64_t now_ms, int64_t max_poll_age_ms) const {
     const int64_t last = last_poll_ms_.load();
@@ -53,7 +48,9 @@ class HealthState {
   HealthVerdict Ready() const {
     if (!store_open_.load()) return {false, "state store not open"};
     if (fatal_.load()) return {false, "processing stopped on a fatal error"};
-    if (disk_full_.load()) return {false, "state filesystem is full"};
+    if (disk_full_.load()) {
+      return {false, "state filesystem below state.min_free_bytes: processing paused"};
+    }
     if (assigned_.load() <= 0) return {false, "no input partitions assigned"};
     return {true, "ok"};
   }

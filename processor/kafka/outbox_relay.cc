@@ -9,17 +9,47 @@ namespace touchstream {
 
 StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(const KafkaProperties& props,
                                                             StateDb& db) {
-  std::unique_ptr<OutboxRelay> relay(new OutboxRelay(db));
-  auto conf = MakeKafkaConf(props, {{"enable.idempotence", "true"}, {"acks", "all"}});
+  std::unique_ptr<OutboxRelay> relay(new OutboxRelay(db, props));
+  if (Status s = relay->CreateProducer(); !s.ok()) return s;
+  return relay;
+}
+
+Status OutboxRelay::CreateProducer() {
+  auto conf = MakeKafkaConf(props_, {{"enable.idempotence", "true"}, {"acks", "all"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
-  if ((*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(relay.get()), errstr) !=
+  if ((*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), errstr) !=
       RdKafka::Conf::CONF_OK) {
     return Status::InvalidArgument("dr_cb: " + errstr);
   }
-  relay->producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
-  if (!relay->producer_) return Status::KafkaError("cannot create producer: " + errstr);
-  return relay;
+  producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
+  if (!producer_) return Status::KafkaError("cannot create producer: " + errstr);
+  return Status::Ok();
+}
+
+Status OutboxRelay::RecreateProducer() {
+  std::string reason;
+  const RdKafka::ErrorCode code = producer_->fatal_error(reason);
+  reason = RdKafka::err2str(code) + ": " + reason;
+  // Serve the reports of what the old producer still holds (each lands in delivered_ or
+  // failed_), then drop it; its queued messages reference no memory of ours.
+  producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT |
+                   RdKafka::Producer::PURGE_NON_BLOCKING);
+  producer_->poll(0);
+  producer_.reset();
+  fatal_ = false;
+  if (Status s = CreateProducer(); !s.ok()) return s;
+  if (!delivered_.empty()) {
+    if (Status s = DeleteDelivered(); !s.ok()) return s;
+  }
+  // Everything unacknowledged goes out again, in sequence order.
+  failed_.clear();
+  produced_.clear();
+  queue_.clear();
+  open_barrier_ = 0;
+  for (const auto& [seq, record] : records_) queue_.push_back(seq);
+  if (on_recreated_) on_recreated_(reason);
+  return Status::Ok();
 }
 
 OutboxRelay::~OutboxRelay() {
@@ -62,6 +92,7 @@ void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
       return;
     }
     delete headers;
+    if (err == RdKafka::ERR__FATAL) fatal_ = true;
     if (err == RdKafka::ERR__QUEUE_FULL) {
       producer_->poll(10);
       continue;
@@ -79,6 +110,7 @@ void OutboxRelay::dr_cb(RdKafka::Message& message) {
     CrashPoint("delivery_report");
     delivered_.push_back(seq);
   } else {
+    if (message.err() == RdKafka::ERR__FATAL) fatal_ = true;
     if (on_failed_) on_failed_(message.topic_name(), message.errstr());
     failed_.push_back(seq);
   }
@@ -94,20 +126,34 @@ Status OutboxRelay::ResendPending() {
   return Status::Ok();
 }
 
+Status OutboxRelay::DeleteDelivered() {
+  if (Status s = db_.DeleteOutbox(delivered_); !s.ok()) return s;
+  CrashPoint("outbox_delete");
+  for (uint64_t seq : delivered_) {
+    produced_.erase(seq);
+    if (seq == open_barrier_) open_barrier_ = 0;
+    auto it = records_.find(seq);
+    if (it == records_.end()) continue;
+    if (on_delivered_) on_delivered_(it->second);
+    records_.erase(it);
+  }
+  delivered_.clear();
+  return Status::Ok();
+}
+
 Status OutboxRelay::Poll(int timeout_ms) {
   producer_->poll(timeout_ms);
+  if (!fatal_) {
+    std::string ignored;
+    fatal_ = producer_->fatal_error(ignored) != RdKafka::ERR_NO_ERROR;
+  }
+  if (fatal_) {
+    if (Status s = RecreateProducer(); !s.ok()) return s;
+    Pump();
+    return Status::Ok();
+  }
   if (!delivered_.empty()) {
-    if (Status s = db_.DeleteOutbox(delivered_); !s.ok()) return s;
-    CrashPoint("outbox_delete");
-    for (uint64_t seq : delivered_) {
-      produced_.erase(seq);
-      if (seq == open_barrier_) open_barrier_ = 0;
-      auto it = records_.find(seq);
-      if (it == records_.end()) continue;
-      if (on_delivered_) on_delivered_(it->second);
-      records_.erase(it);
-    }
-    delivered_.clear();
+    if (Status s = DeleteDelivered(); !s.ok()) return s;
   }
   if (!failed_.empty()) {
     std::vector<uint64_t> retry;

@@ -4,6 +4,10 @@
 // Records are produced in sequence order. A barrier record (a changelog marker) is produced
 // only once every earlier record is acknowledged, and nothing later is produced until it is
 // acknowledged: a marker in the changelog means its commit's triggers and states all arrived.
+// A fatal producer error (e.g. the idempotent producer cannot keep its guarantees) destroys
+// the producer, creates a new one and re-sends every unacknowledged record in sequence order:
+// nothing is dropped, and a record that did arrive before the error arrives again with the
+// same bytes (trigger ids make that a harmless duplicate).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -27,6 +31,8 @@ class OutboxRelay : public RdKafka::DeliveryReportCb {
   // Called for every delivered record, on the relay's thread.
   using DeliveredFn = std::function<void(const v1::state::OutboxRecord&)>;
   using FailedFn = std::function<void(const std::string& topic, const std::string& error)>;
+  // Called after a fatal producer error, once the replacement producer exists.
+  using RecreatedFn = std::function<void(const std::string& reason)>;
 
   // `db` must outlive the relay.
   static StatusOr<std::unique_ptr<OutboxRelay>> Create(const KafkaProperties& props,
@@ -35,13 +41,15 @@ class OutboxRelay : public RdKafka::DeliveryReportCb {
 
   void set_on_delivered(DeliveredFn fn) { on_delivered_ = std::move(fn); }
   void set_on_failed(FailedFn fn) { on_failed_ = std::move(fn); }
+  void set_on_recreated(RecreatedFn fn) { on_recreated_ = std::move(fn); }
 
   // Produces a record that is already committed to the outbox under `seq`.
   void Send(uint64_t seq, v1::state::OutboxRecord record);
   // Re-sends every record left in the outbox (start-up after a stop or crash).
   Status ResendPending();
   // Serves delivery reports for up to `timeout_ms`, deletes delivered records from the outbox
-  // and re-sends failed ones. Errors: the outbox delete failed.
+  // and re-sends failed ones; after a fatal producer error, replaces the producer first.
+  // Errors: the outbox delete failed, or a replacement producer cannot be created.
   Status Poll(int timeout_ms);
   // Waits up to `timeout_ms` for everything in flight. Errors if records are still pending.
   Status Flush(int timeout_ms);
@@ -52,15 +60,25 @@ class OutboxRelay : public RdKafka::DeliveryReportCb {
   void dr_cb(RdKafka::Message& message) override;
 
  private:
-  OutboxRelay(StateDb& db) : db_(db) {}
+  OutboxRelay(StateDb& db, KafkaProperties props) : db_(db), props_(std::move(props)) {}
+  Status CreateProducer();
+  // After a fatal error: a new producer, and every unacknowledged record queued again.
+  Status RecreateProducer();
   void Produce(uint64_t seq, const v1::state::OutboxRecord& record);
+  // Deletes the delivered records from the outbox and forgets them.
+  Status DeleteDelivered();
   // Produces queued records up to the next barrier that must wait.
   void Pump();
 
+  // Constant after construction.
   StateDb& db_;
+  const KafkaProperties props_;
+
   std::unique_ptr<RdKafka::Producer> producer_;
   DeliveredFn on_delivered_;
   FailedFn on_failed_;
+  RecreatedFn on_recreated_;
+  bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll
 
   std::map<uint64_t, v1::state::OutboxRecord> records_;  // every unacknowledged record
   std::deque<uint64_t> queue_;                           // not yet produced, in order

@@ -81,6 +81,24 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                                  .Help("Failed deliveries of outbox records (each is retried)")
                                  .Register(*registry_);
 
+  producer_fatal_errors_ = &BuildCounter()
+                               .Name("touchstream_producer_fatal_errors_total")
+                               .Help("Fatal producer errors; each replaced the producer and "
+                                     "re-sent every unacknowledged outbox record")
+                               .Register(*registry_)
+                               .Add({});
+  state_writes_paused_ = &BuildGauge()
+                              .Name("touchstream_state_writes_paused")
+                              .Help("1 while processing is paused because the state "
+                                    "filesystem has less than state.min_free_bytes free")
+                              .Register(*registry_)
+                              .Add({});
+  state_disk_pauses_ = &BuildCounter()
+                            .Name("touchstream_state_disk_pauses_total")
+                            .Help("Times processing paused for lack of state disk space")
+                            .Register(*registry_)
+                            .Add({});
+
   commit_duration_ = &BuildHistogram()
                           .Name("touchstream_commit_duration_seconds")
                           .Help("Time to build and write one commit batch")

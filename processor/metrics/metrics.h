@@ -36,6 +36,10 @@ class Metrics {
   prometheus::Counter& events_invalid(RejectReason reason);
   prometheus::Counter& triggers_emitted(const std::string& rule_id, v1::TriggerType type);
   prometheus::Counter& delivery_errors(const std::string& topic);
+  prometheus::Counter& producer_fatal_errors() { return *producer_fatal_errors_; }
+  // The state-disk reserve (state.min_free_bytes): 1 while paused; pauses so far.
+  prometheus::Gauge& state_writes_paused() { return *state_writes_paused_; }
+  prometheus::Counter& state_disk_pauses() { return *state_disk_pauses_; }
   prometheus::Histogram& commit_duration() { return *commit_duration_; }
   prometheus::Histogram& commit_batch_events() { return *commit_batch_events_; }
   prometheus::Gauge& outbox_pending() { return *outbox_pending_; }
@@ -82,6 +86,9 @@ class Metrics {
   std::map<RejectReason, prometheus::Counter*> events_invalid_;
   prometheus::Family<prometheus::Counter>* triggers_family_;
   prometheus::Family<prometheus::Counter>* delivery_errors_family_;
+  prometheus::Counter* producer_fatal_errors_;
+  prometheus::Gauge* state_writes_paused_;
+  prometheus::Counter* state_disk_pauses_;
   prometheus::Histogram* commit_duration_;
   prometheus::Histogram* commit_batch_events_;
   prometheus::Gauge* outbox_pending_;

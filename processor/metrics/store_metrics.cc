@@ -1,7 +1,6 @@
 #include "processor/metrics/store_metrics.h"
 
-#include <sys/statvfs.h>
-
+#include "state/disk_space.h"
 #include "state/state_db.h"
 
 namespace touchstream {
@@ -99,10 +98,9 @@ StoreSample StoreMetrics::Sample(StateDb& db) {
     background_errors_seen_ = sample.background_errors;
   }
 
-  struct statvfs fs {};
-  if (statvfs(db.dir().c_str(), &fs) == 0) {
-    sample.disk_available_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-    sample.disk_size_bytes = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+  if (auto space = ReadDiskSpace(db.dir()); space.ok()) {
+    sample.disk_available_bytes = space->available_bytes;
+    sample.disk_size_bytes = space->size_bytes;
     disk_available_bytes_->Set(static_cast<double>(sample.disk_available_bytes));
     disk_size_bytes_->Set(static_cast<double>(sample.disk_size_bytes));
   }

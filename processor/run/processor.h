@@ -7,6 +7,11 @@
 // An assigned partition is first brought up to its changelog (ChangelogRestorer) and fenced;
 // a revoked one is committed and its records flushed; a lost one (the group moved on without
 // us) is dropped uncommitted. Cooperative-sticky assignment by default.
+// State-disk reserve (state/disk_space.h): when the state filesystem has less than
+// state.min_free_bytes free, nothing more is written: the uncommitted batch and every
+// partition are dropped (their next owner redoes them from the last commit), the instance
+// leaves the group and /readyz fails; it rejoins once space is back. The relay keeps
+// delivering what was committed.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -69,6 +74,9 @@ class Processor : public RdKafka::RebalanceCb {
     bool dirty = false;      // changed since the last commit
   };
 
+  // "touchpoints/3", for log lines.
+  static std::string PartitionName(const std::string& topic, int32_t partition);
+
   void HandleRecord(RdKafka::Message& message);
   Status Commit();
   Status Assign(std::vector<RdKafka::TopicPartition*>& partitions);
@@ -81,6 +89,16 @@ class Processor : public RdKafka::RebalanceCb {
   // The loop did not run for longer than the session timeout (SIGSTOP, a VM pause): the group
   // has given our partitions away. Drops them and the batch, and rejoins the group.
   void RejoinAfterPause(std::chrono::steady_clock::duration paused);
+  // Drops the batch and every partition, and unsubscribes.
+  void LeaveGroup();
+  void JoinGroup();
+  // Unavailable (naming the free and reserved bytes) when the state filesystem is below
+  // state.min_free_bytes; Ok otherwise, or when its free space cannot be read.
+  Status CheckDiskReserve() const;
+  // Leaves the group until the reserve is free again (checked once a second).
+  void PauseForDisk(const std::string& reason);
+  // A commit attempt's result: a paused disk is no fatal error.
+  void OnCommitResult(const Status& s);
   // Checks that the changelog topic exists, partitioned like the input.
   Status CheckTopics();
   // `event_id`: the event being applied (its triggers are event-caused unless they name
@@ -122,6 +140,11 @@ class Processor : public RdKafka::RebalanceCb {
   std::chrono::milliseconds session_timeout_{45'000};  // the consumer's session.timeout.ms
   // Time spent in rebalance callbacks (restores) since the last poll: heartbeats go on then.
   std::chrono::steady_clock::duration in_callbacks_{};
+  // State-disk reserve: paused_for_disk_ while out of the group for lack of space. A rebalance
+  // callback that finds the disk low sets pause_request_ (the loop acts on it: a callback
+  // must not unsubscribe).
+  bool paused_for_disk_ = false;
+  std::string pause_request_;
 
   std::atomic<uint64_t> consumed_{0};
   std::atomic<uint64_t> invalid_{0};

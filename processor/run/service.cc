@@ -24,6 +24,11 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics
     metrics.delivery_errors(topic).Increment();
     LogWarn("delivery to " + topic + " failed, will retry: " + error);
   });
+  service->relay_->set_on_recreated([&metrics](const std::string& reason) {
+    metrics.producer_fatal_errors().Increment();
+    LogError("producer fatal error (" + reason +
+             "): replaced the producer; re-sending every unacknowledged outbox record");
+  });
   service->processor_ = std::make_unique<Processor>(config, *service->db_, *service->relay_,
                                                     metrics, service->clock_, health);
   if (Status s = service->processor_->Start(); !s.ok()) return s;

@@ -27,6 +27,7 @@ TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
   EXPECT_EQ(c.clock, ClockMode::kHybrid);
   EXPECT_EQ(c.allowed_lateness_ms, 0);
   EXPECT_EQ(c.kafka.at("bootstrap.servers"), "127.0.0.1:9092");
+  EXPECT_EQ(c.min_free_disk_bytes, 512u << 20);
   EXPECT_TRUE(c.rules.empty());
 }
 
@@ -37,7 +38,7 @@ kafka_consumer: {fetch.wait.max.ms: 20}
 topics:
   touchpoints: {name: tp, partitions: 12}
 consumer: {group_id: g}
-state: {dir: /var/lib/ts, sync_writes: true}
+state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576}
 processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h}
 validation: {max_future_skew: 1m, max_field_bytes: 128}
 timers: {allowed_lateness: 30s, clock: event_time}
@@ -53,6 +54,7 @@ rules:
   EXPECT_EQ(c.group_id, "g");
   EXPECT_EQ(c.state_dir, "/var/lib/ts");
   EXPECT_TRUE(c.sync_writes);
+  EXPECT_EQ(c.min_free_disk_bytes, 1u << 20);
   EXPECT_EQ(c.commit_interval_ms, 250);
   EXPECT_EQ(c.commit_max_events, 100);
   EXPECT_EQ(c.dedup.horizon_ms, kHourMs);
@@ -75,6 +77,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "timers.clock: 'wall' is not one of: event_time, hybrid");
   EXPECT_EQ(ErrorOf("state: {sync_writes: maybe}"),
             "state.sync_writes: 'maybe' is not true or false");
+  EXPECT_EQ(ErrorOf("state: {min_free_bytes: -1}"),
+            "state.min_free_bytes: -1 is out of range [0, 1125899906842624]");
   EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, delay: 0}}"),
             "rules.c.delay: must be greater than 0");
   EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, dealy: 1h}}"), "rules.c.dealy: unknown key");

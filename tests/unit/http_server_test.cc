@@ -34,9 +34,11 @@ TEST_F(HttpServerTest, ReadyzNeedsStoreAssignmentAndDisk) {
   EXPECT_EQ(server->Get("/readyz").body, "no input partitions assigned\n");
   health_.SetAssignedPartitions(2);
   EXPECT_EQ(server->Get("/readyz").status, 200);
-  health_.SetDisk(1 << 20, 100ull << 30);
-  EXPECT_EQ(server->Get("/readyz").body, "state filesystem is full\n");
-  health_.SetDisk(10ull << 30, 100ull << 30);
+  health_.SetDiskFull(true);
+  EXPECT_EQ(server->Get("/readyz").body,
+            "state filesystem below state.min_free_bytes: processing paused\n");
+  health_.SetDiskFull(false);
+  EXPECT_EQ(server->Get("/readyz").status, 200);
   health_.SetFatal(true);
   EXPECT_EQ(server->Get("/readyz").status, 503);
 }

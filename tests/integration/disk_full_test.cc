@@ -1,0 +1,206 @@
+// A state directory on a small tmpfs that fills up under load: the processor must stop
+// advancing and emitting, say so (log line, touchstream_state_writes_paused, /readyz), keep
+// running, and resume when space returns, with nothing lost. Oracle and invariants I1-I3:
+// tests/integration/oracle.h. Needs root (it mounts a tmpfs); skipped otherwise.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "processor/demo/journey_generator.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/oracle.h"
+#include "tests/unit/test_events.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+constexpr char kRules[] = R"(
+rules:
+  cart_2m:
+    kind: cart_abandonment
+    delay: 2m
+)";
+
+// A tmpfs mounted on `dir` until destruction.
+class TmpfsMount {
+ public:
+  TmpfsMount(const std::string& dir, uint64_t size_bytes) : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    const std::string options = "size=" + std::to_string(size_bytes);
+    if (mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) == 0) {
+      mounted_ = true;
+    } else {
+      error_ = std::strerror(errno);
+    }
+  }
+  ~TmpfsMount() {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+uint64_t AvailableBytes(const std::string& dir) {
+  struct statvfs fs {};
+  return statvfs(dir.c_str(), &fs) == 0 ? static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize : 0;
+}
+
+// The sum of every sample of `name` (any labels) in Prometheus text output; -1 if none.
+double MetricSum(const std::string& metrics, const std::string& name) {
+  std::istringstream lines(metrics);
+  std::string line;
+  double sum = -1;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name, 0) != 0) continue;
+    const char next = line[name.size()];
+    if (next != ' ' && next != '{') continue;
+    sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+template <typename Predicate>
+bool Eventually(Predicate predicate, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return predicate();
+}
+
+TEST(DiskFullTest, PausesWhileTheStateDiskIsFullAndResumesLosingNothing) {
+  TempDir dir;
+  const std::string mnt = dir.path() + "/mnt";
+  TmpfsMount tmpfs(mnt, 64 * kMiB);
+  if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs (needs root): " << tmpfs.error();
+
+  const int http_port = FreeLoopbackPort();
+  const std::string config = dir.Write(
+      "config.yaml", std::string(R"(
+topics:
+  touchpoints: {name: touchpoints, partitions: 2}
+  triggers: {name: triggers, partitions: 1}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+consumer: {group_id: diskfull}
+processing: {commit_interval: 20ms, commit_max_events: 200}
+timers: {clock: event_time}
+kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.interval.ms: 500}
+)") + kRules + "state:\n  dir: " + mnt + "/state\n  min_free_bytes: " +
+                         std::to_string(16 * kMiB) + "\nhttp:\n  listen: 127.0.0.1:" +
+                         std::to_string(http_port) + "\n");
+  EmbeddedKafkaProcess kafka(config, dir.path() + "/kafka");
+  ASSERT_FALSE(kafka.bootstrap().empty());
+
+  JourneyOptions options;
+  options.seed = 41;
+  options.journeys_per_second = 3;
+  options.customers = 300;
+  options.step_ms = 20'000;
+  JourneyGenerator generator(options);
+  std::vector<std::pair<std::string, std::string>> events;
+  for (TimeMs now = kT0; events.size() < 4500; now += 1000) {
+    for (auto& e : generator.Poll(now)) events.emplace_back(e.customer_id(), e.SerializeAsString());
+  }
+  auto produce_part = [&](int part) {
+    const size_t n = events.size() / 3;
+    ProduceRaw(kafka.bootstrap(), "touchpoints",
+               {events.begin() + part * n,
+                part == 2 ? events.end() : events.begin() + (part + 1) * n});
+  };
+  auto metrics = [&] { return HttpGet(http_port, "/metrics").body; };
+
+  ChildProcess processor({TouchstreamBin(), "run", "--config", config, "-X",
+                          "bootstrap.servers=" + kafka.bootstrap()},
+                         dir.path() + "/run");
+  ASSERT_TRUE(Eventually([&] { return HttpGet(http_port, "/readyz").status == 200; },
+                         std::chrono::seconds(30)))
+      << processor.Stderr();
+  produce_part(0);
+  const double first_part = static_cast<double>(events.size() / 3);
+  ASSERT_TRUE(Eventually(
+      [&] { return MetricSum(metrics(), "touchstream_records_consumed_total") >= first_part; },
+      std::chrono::seconds(30)))
+      << processor.Stderr();
+
+  // Something else fills the filesystem to 4 MiB short of full, below the 16 MiB reserve.
+  const std::string filler = mnt + "/filler";
+  {
+    const uint64_t fill = AvailableBytes(mnt) - 4 * kMiB;
+    std::ofstream out(filler, std::ios::binary);
+    const std::string chunk(kMiB, '\0');
+    for (uint64_t written = 0; written < fill; written += chunk.size()) {
+      out.write(chunk.data(), static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), fill - written)));
+    }
+  }
+  ASSERT_LT(AvailableBytes(mnt), 16 * kMiB);
+  produce_part(1);
+  ASSERT_TRUE(WaitFor([&] { return processor.Stderr(); }, "pausing: the state filesystem",
+                      std::chrono::seconds(20)))
+      << processor.Stderr();
+  ASSERT_TRUE(Eventually([&] { return HttpGet(http_port, "/readyz").status == 503; },
+                         std::chrono::seconds(5)));
+  EXPECT_NE(HttpGet(http_port, "/readyz").body.find("state.min_free_bytes"), std::string::npos);
+  EXPECT_EQ(MetricSum(metrics(), "touchstream_state_writes_paused"), 1);
+  EXPECT_EQ(MetricSum(metrics(), "touchstream_state_disk_pauses_total"), 1);
+
+  // Paused: nothing consumed, nothing emitted, still alive.
+  const std::string before = metrics();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const std::string after = metrics();
+  EXPECT_EQ(MetricSum(before, "touchstream_records_consumed_total"),
+            MetricSum(after, "touchstream_records_consumed_total"));
+  EXPECT_EQ(MetricSum(before, "touchstream_triggers_emitted_total"),
+            MetricSum(after, "touchstream_triggers_emitted_total"));
+  EXPECT_EQ(HttpGet(http_port, "/healthz").status, 200);
+  ASSERT_TRUE(processor.running());
+
+  // Space returns: it resumes by itself and catches up.
+  std::filesystem::remove(filler);
+  ASSERT_TRUE(WaitFor([&] { return processor.Stderr(); }, "resuming", std::chrono::seconds(10)))
+      << processor.Stderr();
+  ASSERT_TRUE(Eventually([&] { return HttpGet(http_port, "/readyz").status == 200; },
+                         std::chrono::seconds(30)))
+      << HttpGet(http_port, "/readyz").body << processor.Stderr();
+  EXPECT_EQ(MetricSum(metrics(), "touchstream_state_writes_paused"), 0);
+  produce_part(2);
+
+  const auto input = ReadPartitions(kafka.bootstrap(), "touchpoints", 2, events.size());
+  const Oracle oracle = BacktestOracle(kRules, input);
+  ASSERT_GT(oracle.triggers.size(), 50u);
+  std::string dumped;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config}, dir.path() + "/dump");
+    ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
+    dumped = dump.Stdout();
+    if (dumped == oracle.state) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  const std::vector<Record> output =
+      ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
+                 std::chrono::seconds(30), std::chrono::milliseconds(1000));
+  EXPECT_EQ(processor.Stop(), 0) << processor.Stderr();
+  const DeliveryCheck check = CheckDelivery(oracle, output);
+  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing";
+  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
+  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
+  EXPECT_TRUE(dumped == oracle.state) << "I3: final state differs from the oracle's";
+}
+
+}  // namespace
+}  // namespace touchstream::testing
