@@ -1,6 +1,9 @@
 #include "processor/config/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -10,6 +13,14 @@
 #include "processor/rules/rule_factory.h"
 
 namespace touchstream {
+
+std::string DefaultTransactionalId(const Config& config) {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    std::snprintf(host, sizeof(host), "localhost");
+  }
+  return config.group_id + "-" + host;
+}
 
 namespace {
 
@@ -111,7 +122,12 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.skip_retention_gap =
       processing.Enum("on_retention_gap", "fail", {"fail", "skip_to_earliest"}) ==
       "skip_to_earliest";
+  config.exactly_once =
+      processing.Enum("guarantee", "at_least_once", {"at_least_once", "exactly_once"}) ==
+      "exactly_once";
+  config.transactional_id = processing.String("transactional_id", "");
   processing.Finish();
+  if (config.transactional_id.empty()) config.transactional_id = DefaultTransactionalId(config);
 
   YamlReader validation = root.Child("validation");
   ValidationLimits& limits = config.validation;

@@ -47,6 +47,13 @@ struct Config {
   // (retention deleted unprocessed events): false = stop with an error (default); true = log,
   // count and continue from the earliest offset.
   bool skip_retention_gap = false;
+  // processing.guarantee: false = at_least_once (default: idempotent producer, outbox re-sent
+  // after a crash, deterministic trigger ids); true = exactly_once (one Kafka transaction per
+  // commit, processor/kafka/transactional_relay.h; needs a real cluster to mean anything).
+  bool exactly_once = false;
+  // The instance's transactional.id (exactly_once): stable across its restarts, unique in the
+  // cluster. Default "<group_id>-<hostname>" (a StatefulSet pod name is stable).
+  std::string transactional_id;
 
   ValidationLimits validation;
   DurationMs allowed_lateness_ms = 0;
@@ -62,6 +69,9 @@ struct Config {
   // Built from the `rules` section, in config order.
   RuleSet rules;
 };
+
+// "<group_id>-<hostname>".
+std::string DefaultTransactionalId(const Config& config);
 
 // Parses YAML text. `source` names the file in errors.
 Config ParseConfig(const std::string& yaml_text, const std::string& source);

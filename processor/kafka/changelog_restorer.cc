@@ -26,7 +26,9 @@ StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(
   auto conf = MakeKafkaConf(own, {{"group.id", "touchstream-restore"},
                                   {"enable.auto.commit", "false"},
                                   {"enable.auto.offset.store", "false"},
-                                  {"enable.partition.eof", "false"}});
+                                  // The end: under read_committed (exactly_once) the
+                                  // last offsets may be transaction markers, never delivered.
+                                  {"enable.partition.eof", "true"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
   std::unique_ptr<ChangelogRestorer> restorer(new ChangelogRestorer());
@@ -66,6 +68,10 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
                                     std::to_string(timeout_ms) + " ms at offset " +
                                     std::to_string(next));
       }
+      continue;
+    }
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      if (m->partition() == partition && m->offset() >= end) break;
       continue;
     }
     if (m->err() != RdKafka::ERR_NO_ERROR) {

@@ -57,6 +57,13 @@ OutboxRelay::~OutboxRelay() {
   producer_.reset();
 }
 
+Status OutboxRelay::Publish(std::vector<OutboxEntry> entries,
+                           const std::vector<RdKafka::TopicPartition*>& offsets,
+                           RdKafka::KafkaConsumer* consumer) {
+  for (OutboxEntry& entry : entries) Send(entry.seq, std::move(entry.record));
+  return Status::Ok();
+}
+
 void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord record) {
   auto [it, inserted] = records_.emplace(seq, std::move(record));
   if (!inserted) return;  // already in flight

@@ -20,17 +20,15 @@
 #include <vector>
 
 #include "processor/kafka/kafka_conf.h"
+#include "processor/kafka/relay.h"
 #include "state/state_db.h"
 
 namespace touchstream {
 
 // Owned by the consume thread: Send, Poll and Flush must be called from one thread (delivery
 // reports are served inside Poll/Flush on that thread).
-class OutboxRelay : public RdKafka::DeliveryReportCb {
+class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
  public:
-  // Called for every delivered record, on the relay's thread.
-  using DeliveredFn = std::function<void(const v1::state::OutboxRecord&)>;
-  using FailedFn = std::function<void(const std::string& topic, const std::string& error)>;
   // Called after a fatal producer error, once the replacement producer exists.
   using RecreatedFn = std::function<void(const std::string& reason)>;
 
@@ -39,9 +37,14 @@ class OutboxRelay : public RdKafka::DeliveryReportCb {
                                                        StateDb& db);
   ~OutboxRelay() override;
 
-  void set_on_delivered(DeliveredFn fn) { on_delivered_ = std::move(fn); }
-  void set_on_failed(FailedFn fn) { on_failed_ = std::move(fn); }
   void set_on_recreated(RecreatedFn fn) { on_recreated_ = std::move(fn); }
+
+  // Relay: Recover re-sends what is left in the outbox; Publish sends each entry.
+  Status Recover() override { return ResendPending(); }
+  Status Publish(std::vector<OutboxEntry> entries,
+                 const std::vector<RdKafka::TopicPartition*>& offsets,
+                 RdKafka::KafkaConsumer* consumer) override;
+  bool commits_offsets() const override { return false; }
 
   // Produces a record that is already committed to the outbox under `seq`.
   void Send(uint64_t seq, v1::state::OutboxRecord record);
@@ -50,12 +53,12 @@ class OutboxRelay : public RdKafka::DeliveryReportCb {
   // Serves delivery reports for up to `timeout_ms`, deletes delivered records from the outbox
   // and re-sends failed ones; after a fatal producer error, replaces the producer first.
   // Errors: the outbox delete failed, or a replacement producer cannot be created.
-  Status Poll(int timeout_ms);
+  Status Poll(int timeout_ms) override;
   // Waits up to `timeout_ms` for everything in flight. Errors if records are still pending.
-  Status Flush(int timeout_ms);
+  Status Flush(int timeout_ms) override;
 
   // Records not yet acknowledged (queued or produced).
-  size_t in_flight() const { return records_.size(); }
+  size_t in_flight() const override { return records_.size(); }
 
   void dr_cb(RdKafka::Message& message) override;
 
@@ -75,8 +78,6 @@ class OutboxRelay : public RdKafka::DeliveryReportCb {
   const KafkaProperties props_;
 
   std::unique_ptr<RdKafka::Producer> producer_;
-  DeliveredFn on_delivered_;
-  FailedFn on_failed_;
   RecreatedFn on_recreated_;
   bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll
 

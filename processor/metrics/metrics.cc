@@ -87,6 +87,11 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                                      "re-sent every unacknowledged outbox record")
                                .Register(*registry_)
                                .Add({});
+  transactions_aborted_ = &BuildCounter()
+                              .Name("touchstream_transactions_aborted_total")
+                              .Help("exactly_once: transactions aborted and retried")
+                              .Register(*registry_)
+                              .Add({});
   state_writes_paused_ = &BuildGauge()
                               .Name("touchstream_state_writes_paused")
                               .Help("1 while processing is paused because the state "

@@ -37,6 +37,7 @@ class Metrics {
   prometheus::Counter& triggers_emitted(const std::string& rule_id, v1::TriggerType type);
   prometheus::Counter& delivery_errors(const std::string& topic);
   prometheus::Counter& producer_fatal_errors() { return *producer_fatal_errors_; }
+  prometheus::Counter& transactions_aborted() { return *transactions_aborted_; }
   // The state-disk reserve (state.min_free_bytes): 1 while paused; pauses so far.
   prometheus::Gauge& state_writes_paused() { return *state_writes_paused_; }
   prometheus::Counter& state_disk_pauses() { return *state_disk_pauses_; }
@@ -87,6 +88,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* triggers_family_;
   prometheus::Family<prometheus::Counter>* delivery_errors_family_;
   prometheus::Counter* producer_fatal_errors_;
+  prometheus::Counter* transactions_aborted_;
   prometheus::Gauge* state_writes_paused_;
   prometheus::Counter* state_disk_pauses_;
   prometheus::Histogram* commit_duration_;

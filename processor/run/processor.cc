@@ -28,7 +28,7 @@ std::string Processor::PartitionName(const std::string& topic, int32_t partition
   return topic + "/" + std::to_string(partition);
 }
 
-Processor::Processor(const Config& config, StateDb& db, OutboxRelay& relay, Metrics& metrics,
+Processor::Processor(const Config& config, StateDb& db, Relay& relay, Metrics& metrics,
                      const Clock& clock, HealthState* health)
     : config_(config),
       db_(db),
@@ -77,7 +77,7 @@ Status Processor::Start() {
   if (Status s = CheckTopics(); !s.ok()) return s;
   // Records a previous run committed but did not deliver (triggers, changelog) go out first,
   // so that the changelog is current before this instance restores or fences anything.
-  if (Status s = relay_.ResendPending(); !s.ok()) return s;
+  if (Status s = relay_.Recover(); !s.ok()) return s;
   if (relay_.in_flight() > 0) {
     LogInfo("delivering " + std::to_string(relay_.in_flight()) + " records left in the outbox");
     if (Status s = relay_.Flush(10'000); !s.ok()) LogWarn("outbox: " + s.message());
@@ -318,10 +318,17 @@ Status Processor::Commit() {
       if (task->dirty) task->store.OnCommitted();
       task->dirty = false;
     }
-    for (size_t i = 0; i < seqs.size(); ++i) relay_.Send(seqs[i], std::move(pending_outbox_[i]));
+    std::vector<OutboxEntry> entries;
+    entries.reserve(seqs.size());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      entries.push_back({seqs[i], std::move(pending_outbox_[i])});
+    }
     pending_outbox_.clear();
+    if (!entries.empty()) s = relay_.Publish(std::move(entries), offsets, consumer_.get());
     // Informational only (lag tools read it); recovery uses the stored checkpoints.
-    if (!offsets.empty() && consumer_) consumer_->commitAsync(offsets);
+    if (!relay_.commits_offsets() && !offsets.empty() && consumer_) {
+      consumer_->commitAsync(offsets);
+    }
     metrics_.commit_batch_events().Observe(static_cast<double>(batch_records_));
     batch_records_ = 0;
     ObserveCommitted();

@@ -26,7 +26,7 @@
 #include "processor/core/pipeline.h"
 #include "processor/http/health_state.h"
 #include "processor/kafka/changelog_restorer.h"
-#include "processor/kafka/outbox_relay.h"
+#include "processor/kafka/relay.h"
 #include "processor/metrics/metrics.h"
 #include "state/partition_state.h"
 
@@ -37,7 +37,7 @@ class Processor : public RdKafka::RebalanceCb {
  public:
   // All references must outlive the processor; so must `health` if given (it is fed the
   // loop's liveness and readiness).
-  Processor(const Config& config, StateDb& db, OutboxRelay& relay, Metrics& metrics,
+  Processor(const Config& config, StateDb& db, Relay& relay, Metrics& metrics,
             const Clock& clock, HealthState* health = nullptr);
   ~Processor() override;
 
@@ -112,7 +112,7 @@ class Processor : public RdKafka::RebalanceCb {
   // Constant after construction.
   const Config& config_;
   StateDb& db_;
-  OutboxRelay& relay_;
+  Relay& relay_;
   Metrics& metrics_;
   const Clock& clock_;
   const EventValidator validator_;

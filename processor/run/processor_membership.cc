@@ -95,7 +95,9 @@ StatusOr<std::unique_ptr<Processor::PartitionTask>> Processor::TakeOver(
   db_.PutCheckpoint(batch, tp.topic(), partition, task->checkpoint);
   const uint64_t seq = db_.PutOutbox(batch, record);
   if (Status s = db_.Commit(batch); !s.ok()) return s;
-  relay_.Send(seq, std::move(record));
+  std::vector<OutboxEntry> entries;
+  entries.push_back({seq, std::move(record)});
+  if (Status s = relay_.Publish(std::move(entries), {}, nullptr); !s.ok()) return s;
 
   LogInfo("assigned " + name + " from offset " +
           (next > 0 ? std::to_string(next) : std::string("beginning")) +

@@ -12,7 +12,8 @@ namespace touchstream {
 // Owned by the thread that calls Run.
 class Service {
  public:
-  // Opens the state store, creates the relay and the consumer, re-sends any pending outbox.
+  // Opens the state store, creates the relay (processing.guarantee decides which) and the
+  // consumer, and recovers the outbox (Relay::Recover).
   // `config` and `metrics` must outlive the service; so must `health` if given (it learns
   // whether the store is open and is fed by the processor).
   static StatusOr<std::unique_ptr<Service>> Create(const Config& config, Metrics& metrics,
@@ -23,7 +24,7 @@ class Service {
   Status Run(const std::atomic<bool>& stop) { return processor_->Run(stop); }
 
   Processor& processor() { return *processor_; }
-  OutboxRelay& relay() { return *relay_; }
+  Relay& relay() { return *relay_; }
   StateDb& db() { return *db_; }
 
  private:
@@ -33,7 +34,7 @@ class Service {
   HealthState* health_ = nullptr;
   // Destruction order matters: processor (uses relay and db), then relay (uses db), then db.
   std::unique_ptr<StateDb> db_;
-  std::unique_ptr<OutboxRelay> relay_;
+  std::unique_ptr<Relay> relay_;
   std::unique_ptr<Processor> processor_;
 };
 

@@ -28,6 +28,8 @@ TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
   EXPECT_EQ(c.allowed_lateness_ms, 0);
   EXPECT_EQ(c.kafka.at("bootstrap.servers"), "127.0.0.1:9092");
   EXPECT_EQ(c.min_free_disk_bytes, 512u << 20);
+  EXPECT_FALSE(c.exactly_once);
+  EXPECT_EQ(c.transactional_id.rfind("touchstream-", 0), 0u) << c.transactional_id;
   EXPECT_TRUE(c.rules.empty());
 }
 
@@ -39,7 +41,8 @@ topics:
   touchpoints: {name: tp, partitions: 12}
 consumer: {group_id: g}
 state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576}
-processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h}
+processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h,
+             guarantee: exactly_once, transactional_id: ts-0}
 validation: {max_future_skew: 1m, max_field_bytes: 128}
 timers: {allowed_lateness: 30s, clock: event_time}
 http: {listen: "0.0.0.0:9000"}
@@ -57,6 +60,8 @@ rules:
   EXPECT_EQ(c.min_free_disk_bytes, 1u << 20);
   EXPECT_EQ(c.commit_interval_ms, 250);
   EXPECT_EQ(c.commit_max_events, 100);
+  EXPECT_TRUE(c.exactly_once);
+  EXPECT_EQ(c.transactional_id, "ts-0");
   EXPECT_EQ(c.dedup.horizon_ms, kHourMs);
   EXPECT_EQ(c.validation.max_future_skew_ms, kMinuteMs);
   EXPECT_EQ(c.validation.max_field_bytes, 128u);
@@ -77,6 +82,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "timers.clock: 'wall' is not one of: event_time, hybrid");
   EXPECT_EQ(ErrorOf("state: {sync_writes: maybe}"),
             "state.sync_writes: 'maybe' is not true or false");
+  EXPECT_EQ(ErrorOf("processing: {guarantee: exactly-once}"),
+            "processing.guarantee: 'exactly-once' is not one of: at_least_once, exactly_once");
   EXPECT_EQ(ErrorOf("state: {min_free_bytes: -1}"),
             "state.min_free_bytes: -1 is out of range [0, 1125899906842624]");
   EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, delay: 0}}"),

@@ -1,104 +1,31 @@
 #include "processor/kafka/outbox_relay.h"
 
-#include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-#include <unistd.h>
+#include "tests/unit/relay_test_fixture.h"
 
-#include <filesystem>
-#include <set>
-
-#include "processor/kafka/embedded_kafka.h"
-
-namespace touchstream {
+namespace touchstream::testing {
 namespace {
 
-constexpr char kTopic[] = "relay-test";
-constexpr int16_t kProduceApi = 0;
-
-// An in-process mock cluster, a state store in a temp directory, and a relay between them.
-class OutboxRelayTest : public ::testing::Test {
+class OutboxRelayTest : public RelayTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("outbox_relay_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto db = StateDb::Open(dir_.string(), false);
-    ASSERT_TRUE(db.ok()) << db.status().message();
-    db_ = std::move(*db);
-    auto kafka = EmbeddedKafka::Start(1);
-    ASSERT_TRUE(kafka.ok()) << kafka.status().message();
-    kafka_ = std::move(*kafka);
-    ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kTopic, 1}).ok());
-  }
   void TearDown() override {
     relay_.reset();
-    db_.reset();
-    kafka_.reset();
-    std::filesystem::remove_all(dir_);
+    RelayTest::TearDown();
   }
-
   void CreateRelay(KafkaProperties props) {
     props["bootstrap.servers"] = kafka_->bootstrap_servers();
     auto relay = OutboxRelay::Create(props, *db_);
     ASSERT_TRUE(relay.ok()) << relay.status().message();
     relay_ = std::move(*relay);
   }
-
   // Commits `count` records to the outbox and hands them to the relay; returns their values.
   std::set<std::string> CommitAndSend(int count) {
-    std::set<std::string> values;
-    for (int i = 0; i < count; ++i) {
-      v1::state::OutboxRecord record;
-      record.set_topic(kTopic);
-      record.set_key("customer-" + std::to_string(i % 7));
-      record.set_value("record-" + std::to_string(next_++));
-      rocksdb::WriteBatch batch;
-      const uint64_t seq = db_->PutOutbox(batch, record);
-      EXPECT_TRUE(db_->Commit(batch).ok());
-      values.insert(record.value());
-      relay_->Send(seq, std::move(record));
-    }
+    std::vector<OutboxEntry> entries = CommitToOutbox(count);
+    std::set<std::string> values = Values(entries);
+    EXPECT_TRUE(relay_->Publish(std::move(entries), {}, nullptr).ok());
     return values;
   }
 
-  size_t OutboxSize() {
-    size_t n = 0;
-    EXPECT_TRUE(db_->ForEachOutbox([&](uint64_t, v1::state::OutboxRecord) { ++n; }).ok());
-    return n;
-  }
-
-  // Every value in the topic, read from the beginning (duplicates counted once).
-  std::set<std::string> TopicValues(size_t expected) {
-    std::string errstr;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
-    conf->set("group.id", "relay-test-reader", errstr);
-    conf->set("fetch.wait.max.ms", "20", errstr);
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-        RdKafka::KafkaConsumer::create(conf.get(), errstr));
-    std::vector<RdKafka::TopicPartition*> tps = {
-        RdKafka::TopicPartition::create(kTopic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
-    consumer->assign(tps);
-    RdKafka::TopicPartition::destroy(tps);
-    std::set<std::string> values;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (values.size() < expected && std::chrono::steady_clock::now() < deadline) {
-      std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
-      if (m->err() == RdKafka::ERR_NO_ERROR) {
-        values.emplace(static_cast<const char*>(m->payload()), m->len());
-      }
-    }
-    consumer->close();
-    return values;
-  }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<StateDb> db_;
-  std::unique_ptr<EmbeddedKafka> kafka_;
   std::unique_ptr<OutboxRelay> relay_;
-  int next_ = 0;
 };
 
 TEST_F(OutboxRelayTest, DeliversAndEmptiesTheOutbox) {
@@ -108,6 +35,16 @@ TEST_F(OutboxRelayTest, DeliversAndEmptiesTheOutbox) {
   EXPECT_EQ(relay_->in_flight(), 0u);
   EXPECT_EQ(OutboxSize(), 0u);
   EXPECT_EQ(TopicValues(sent.size()), sent);
+}
+
+TEST_F(OutboxRelayTest, RecoverResendsWhatAnEarlierRunLeftInTheOutbox) {
+  const std::set<std::string> left = Values(CommitToOutbox(10));
+  CreateRelay({});
+  ASSERT_TRUE(relay_->Recover().ok());
+  EXPECT_EQ(relay_->in_flight(), 10u);
+  ASSERT_TRUE(relay_->Flush(15'000).ok());
+  EXPECT_EQ(OutboxSize(), 0u);
+  EXPECT_EQ(TopicValues(left.size()), left);
 }
 
 TEST_F(OutboxRelayTest, FatalProducerErrorReplacesTheProducerAndLosesNothing) {
@@ -153,4 +90,4 @@ TEST_F(OutboxRelayTest, RetriableErrorsAreRetriedWithoutReplacingTheProducer) {
 }
 
 }  // namespace
-}  // namespace touchstream
+}  // namespace touchstream::testing

@@ -1,0 +1,148 @@
+#include "processor/kafka/transactional_relay.h"
+
+#include "processor/run/crash_point.h"
+
+namespace touchstream {
+
+namespace {
+
+Status FromError(const std::string& what, const RdKafka::Error& error) {
+  return Status::KafkaError(what + ": " + error.name() + ": " + error.str() +
+                            (error.is_fatal() ? " (fatal)" : ""));
+}
+
+TransactionalRelay::AttemptError Describe(const RdKafka::Error& error) {
+  return {error.name() + ": " + error.str(), error.is_fatal()};
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<TransactionalRelay>> TransactionalRelay::Create(
+    const KafkaProperties& props, const std::string& transactional_id, StateDb& db,
+    int timeout_ms) {
+  std::unique_ptr<TransactionalRelay> relay(new TransactionalRelay(db, timeout_ms));
+  auto conf = MakeKafkaConf(props, {{"transactional.id", transactional_id},
+                                    {"enable.idempotence", "true"},
+                                    {"acks", "all"}});
+  if (!conf.ok()) return conf.status();
+  std::string errstr;
+  relay->producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
+  if (!relay->producer_) return Status::KafkaError("cannot create producer: " + errstr);
+  return relay;
+}
+
+TransactionalRelay::~TransactionalRelay() {
+  // An open transaction is aborted by the broker after transaction.timeout.ms, or at once by
+  // the next incarnation's init_transactions.
+  producer_.reset();
+}
+
+std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(
+    const std::function<RdKafka::Error*()>& call) {
+  std::unique_ptr<RdKafka::Error> error(call());
+  for (int attempt = 1; error && error->is_retriable() && attempt < kMaxAttempts; ++attempt) {
+    if (on_failed_) on_failed_("", error->str() + " (retrying)");
+    error.reset(call());
+  }
+  return error;
+}
+
+Status TransactionalRelay::Recover() {
+  if (auto error = Retrying([&] { return producer_->init_transactions(timeout_ms_); })) {
+    return FromError("init_transactions", *error);
+  }
+  std::vector<uint64_t> seqs;
+  if (Status s = db_.ForEachOutbox(
+          [&](uint64_t seq, const v1::state::OutboxRecord&) { seqs.push_back(seq); });
+      !s.ok()) {
+    return s;
+  }
+  if (seqs.empty()) return Status::Ok();
+  return db_.DeleteOutbox(seqs);
+}
+
+std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
+    const std::vector<OutboxEntry>& entries, const std::vector<RdKafka::TopicPartition*>& offsets,
+    RdKafka::KafkaConsumer* consumer) {
+  if (std::unique_ptr<RdKafka::Error> error(producer_->begin_transaction()); error) {
+    return Describe(*error);
+  }
+  for (const OutboxEntry& entry : entries) {
+    const v1::state::OutboxRecord& record = entry.record;
+    while (true) {
+      RdKafka::Headers* headers = nullptr;
+      if (record.headers_size() > 0) {
+        headers = RdKafka::Headers::create();
+        for (const auto& h : record.headers()) {
+          headers->add(h.key(), h.value().data(), h.value().size());
+        }
+      }
+      const RdKafka::ErrorCode err = producer_->produce(
+          record.topic(),
+          record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
+          RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.value().data()),
+          record.value().size(), record.key().data(), record.key().size(), 0, headers, nullptr);
+      if (err == RdKafka::ERR_NO_ERROR) break;  // headers now owned by librdkafka
+      delete headers;
+      if (err != RdKafka::ERR__QUEUE_FULL) {
+        // The transaction cannot hold this record: abort it (commit would fail anyway).
+        if (on_failed_) on_failed_(record.topic(), RdKafka::err2str(err));
+        return AttemptError{"cannot produce to " + record.topic() + ": " + RdKafka::err2str(err),
+                            err == RdKafka::ERR__FATAL};
+      }
+      producer_->poll(10);
+    }
+  }
+  CrashPoint("produce_queued");
+  if (!offsets.empty() && consumer != nullptr) {
+    std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer->groupMetadata());
+    if (auto error = Retrying([&] {
+          return producer_->send_offsets_to_transaction(offsets, group.get(), timeout_ms_);
+        })) {
+      return Describe(*error);
+    }
+  }
+  if (auto error = Retrying([&] { return producer_->commit_transaction(timeout_ms_); })) {
+    return Describe(*error);
+  }
+  return std::nullopt;
+}
+
+Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
+                                   const std::vector<RdKafka::TopicPartition*>& offsets,
+                                   RdKafka::KafkaConsumer* consumer) {
+  for (int attempt = 1;; ++attempt) {
+    const std::optional<AttemptError> error = Attempt(entries, offsets, consumer);
+    if (!error) break;
+    if (error->fatal) return Status::KafkaError("transaction failed: " + error->text + " (fatal)");
+    // An error that is neither abortable nor retriable (e.g. a produce refused locally) still
+    // leaves an open transaction: abort it as well.
+    const std::string& reason = error->text;
+    if (on_failed_) on_failed_("", reason);
+    if (auto abort_error = Retrying([&] { return producer_->abort_transaction(timeout_ms_); })) {
+      return FromError("abort_transaction after " + reason, *abort_error);
+    }
+    if (on_aborted_) on_aborted_(reason);
+    if (attempt >= kMaxAttempts) {
+      return Status::KafkaError("transaction failed " + std::to_string(attempt) +
+                                " times, last: " + reason);
+    }
+  }
+  CrashPoint("delivery_report");
+  std::vector<uint64_t> seqs;
+  seqs.reserve(entries.size());
+  for (const OutboxEntry& entry : entries) seqs.push_back(entry.seq);
+  if (Status s = db_.DeleteOutbox(seqs); !s.ok()) return s;
+  CrashPoint("outbox_delete");
+  if (on_delivered_) {
+    for (const OutboxEntry& entry : entries) on_delivered_(entry.record);
+  }
+  return Status::Ok();
+}
+
+Status TransactionalRelay::Poll(int timeout_ms) {
+  producer_->poll(timeout_ms);
+  return Status::Ok();
+}
+
+}  // namespace touchstream

@@ -1,0 +1,141 @@
+// The exactly_once relay's error handling against the embedded Kafka, which runs the
+// transaction protocol but does not isolate aborted records: so these tests check what the
+// relay does on commit, on abortable, retriable and fatal errors, and on recovery, not what a
+// read_committed consumer would see. (Nor does it store offsets committed in a transaction;
+// that they are part of the transaction shows in InputOffsetsAreInTheTransaction.)
+#include "processor/kafka/transactional_relay.h"
+
+#include "tests/unit/relay_test_fixture.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr char kInputTopic[] = "relay-test-input";
+constexpr char kGroup[] = "relay-test-group";
+
+class TransactionalRelayTest : public RelayTest {
+ protected:
+  void SetUp() override {
+    RelayTest::SetUp();
+    ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kInputTopic, 1}).ok());
+    std::string errstr;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
+    conf->set("group.id", kGroup, errstr);
+    conf->set("enable.auto.commit", "false", errstr);
+    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), errstr));
+    ASSERT_TRUE(consumer_) << errstr;
+  }
+  void TearDown() override {
+    relay_.reset();
+    if (consumer_) consumer_->close();
+    consumer_.reset();
+    RelayTest::TearDown();
+  }
+  void CreateRelay(int timeout_ms = 5'000) {
+    auto relay = TransactionalRelay::Create(
+        {{"bootstrap.servers", kafka_->bootstrap_servers()}}, "relay-test-txn", *db_, timeout_ms);
+    ASSERT_TRUE(relay.ok()) << relay.status().message();
+    relay_ = std::move(*relay);
+    relay_->set_on_aborted([this](const std::string& reason) { aborts_.push_back(reason); });
+    relay_->set_on_failed([this](const std::string&, const std::string& error) {
+      failures_.push_back(error);
+    });
+    ASSERT_TRUE(relay_->Recover().ok());
+  }
+  Status Publish(std::vector<OutboxEntry> entries, int64_t input_offset) {
+    std::vector<RdKafka::TopicPartition*> offsets = {
+        RdKafka::TopicPartition::create(kInputTopic, 0, input_offset)};
+    Status s = relay_->Publish(std::move(entries), offsets, consumer_.get());
+    RdKafka::TopicPartition::destroy(offsets);
+    return s;
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<TransactionalRelay> relay_;
+  std::vector<std::string> aborts_;
+  std::vector<std::string> failures_;
+};
+
+TEST_F(TransactionalRelayTest, CommitsRecordsAndInputOffsetsTogether) {
+  CreateRelay();
+  std::vector<OutboxEntry> entries = CommitToOutbox(20);
+  const std::set<std::string> sent = Values(entries);
+  std::vector<std::string> delivered;
+  relay_->set_on_delivered(
+      [&](const v1::state::OutboxRecord& r) { delivered.push_back(r.value()); });
+  ASSERT_TRUE(Publish(std::move(entries), 42).ok());
+  EXPECT_EQ(OutboxSize(), 0u);
+  EXPECT_EQ(delivered.size(), 20u);
+  EXPECT_EQ(TopicValues(sent.size()), sent);
+  EXPECT_TRUE(aborts_.empty());
+}
+
+TEST_F(TransactionalRelayTest, InputOffsetsAreInTheTransaction) {
+  CreateRelay();
+  // Adding the group's offsets to the transaction fails once. A commit without input offsets
+  // (a partition's fence) does not add them; the next commit does, and is aborted and redone.
+  const rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+  rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kAddOffsetsToTxnApi, 1, &error);
+  ASSERT_TRUE(relay_->Publish(CommitToOutbox(1), {}, nullptr).ok());
+  EXPECT_TRUE(aborts_.empty());
+  ASSERT_TRUE(Publish(CommitToOutbox(3), 11).ok());
+  ASSERT_EQ(aborts_.size(), 1u);
+  EXPECT_NE(aborts_[0].find("GROUP_AUTHORIZATION_FAILED"), std::string::npos) << aborts_[0];
+  EXPECT_EQ(OutboxSize(), 0u);
+}
+
+TEST_F(TransactionalRelayTest, AbortableErrorAbortsAndRetriesTheWholeTransaction) {
+  CreateRelay();
+  // The first AddPartitionsToTxn fails: the transaction must be aborted.
+  const rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+  rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kAddPartitionsToTxnApi, 1, &error);
+  std::vector<OutboxEntry> entries = CommitToOutbox(10);
+  const std::set<std::string> sent = Values(entries);
+  ASSERT_TRUE(Publish(std::move(entries), 7).ok());
+  ASSERT_EQ(aborts_.size(), 1u);
+  EXPECT_NE(aborts_[0].find("TOPIC_AUTHORIZATION_FAILED"), std::string::npos) << aborts_[0];
+  EXPECT_EQ(OutboxSize(), 0u);
+  EXPECT_EQ(TopicValues(sent.size()), sent);
+}
+
+TEST_F(TransactionalRelayTest, RetriableErrorRepeatsTheCallWithoutAborting) {
+  CreateRelay(1'000);
+  // The coordinator answers the first EndTxn after 2.5 s: commit_transaction times out
+  // (retriable) and is called again, which completes the same transaction.
+  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(kafka_->cluster(), 1, kEndTxnApi, 1,
+                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 2'500),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::vector<OutboxEntry> entries = CommitToOutbox(5);
+  const std::set<std::string> sent = Values(entries);
+  ASSERT_TRUE(Publish(std::move(entries), 3).ok());
+  EXPECT_TRUE(aborts_.empty());
+  ASSERT_FALSE(failures_.empty()) << "the timeout should have been reported and retried";
+  EXPECT_NE(failures_[0].find("retrying"), std::string::npos) << failures_[0];
+  EXPECT_EQ(OutboxSize(), 0u);
+  EXPECT_EQ(TopicValues(sent.size()), sent);
+}
+
+TEST_F(TransactionalRelayTest, FencedProducerIsFatalAndKeepsTheOutbox) {
+  CreateRelay();
+  const rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_PRODUCER_FENCED;
+  rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kEndTxnApi, 1, &error);
+  const Status s = Publish(CommitToOutbox(4), 9);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("fatal"), std::string::npos) << s.message();
+  EXPECT_EQ(OutboxSize(), 4u) << "a restart drops them and the restore redoes their commit";
+  EXPECT_TRUE(aborts_.empty());
+}
+
+TEST_F(TransactionalRelayTest, RecoverDropsWhatAnEarlierRunLeftInTheOutbox) {
+  CommitToOutbox(6);
+  CreateRelay();  // Recover
+  EXPECT_EQ(OutboxSize(), 0u);
+  // The producer works after recovery, and the dropped records were never sent.
+  std::vector<OutboxEntry> entries = CommitToOutbox(2);
+  const std::set<std::string> sent = Values(entries);
+  ASSERT_TRUE(Publish(std::move(entries), 1).ok());
+  EXPECT_EQ(TopicValues(sent.size(), std::chrono::milliseconds(500)), sent);
+}
+
+}  // namespace
+}  // namespace touchstream::testing
