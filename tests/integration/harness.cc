@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -69,26 +71,55 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
   return file;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& log_prefix)
+ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& log_prefix,
+                           ChildStdin stdin_mode)
     : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
+  // Everything the child needs is prepared before fork: between fork and exec it may only
+  // make async-signal-safe calls (the test process runs librdkafka threads).
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  // A Unix socket pair rather than pipe(2): send(MSG_NOSIGNAL) to an exited child fails
+  // instead of raising SIGPIPE in the test. Close-on-exec keeps later children off it.
+  int channel[2] = {-1, -1};
+  if (stdin_mode == ChildStdin::kPipe &&
+      socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+    ADD_FAILURE() << "socketpair: " << std::strerror(errno);
+    channel[0] = channel[1] = -1;
+  }
   pid_ = fork();
   if (pid_ == 0) {
     int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = open("/dev/null", O_RDONLY);
-    dup2(in, STDIN_FILENO);
+    int in = channel[1] >= 0 ? channel[1] : open("/dev/null", O_RDONLY);
+    dup2(in, STDIN_FILENO);  // the copy is not close-on-exec
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
+  }
+  if (channel[1] >= 0) close(channel[1]);
+  if (pid_ > 0) {
+    stdin_fd_ = channel[0];
+  } else if (channel[0] >= 0) {
+    close(channel[0]);
   }
 }
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0) Stop(std::chrono::seconds(10));
+  if (stdin_fd_ >= 0) close(stdin_fd_);
+}
+
+bool ChildProcess::WriteStdin(const std::string& text) {
+  if (stdin_fd_ < 0 || pid_ <= 0) return false;
+  for (size_t written = 0; written < text.size();) {
+    const ssize_t n = send(stdin_fd_, text.data() + written, text.size() - written, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    written += static_cast<size_t>(n);
+  }
+  return true;
 }
 
 std::string ChildProcess::FirstStdoutLine(std::chrono::milliseconds timeout) {
@@ -145,9 +176,48 @@ std::string ChildProcess::Stdout() const { return ReadFile(out_path_); }
 
 EmbeddedKafkaProcess::EmbeddedKafkaProcess(const std::string& config_path,
                                            const std::string& log_prefix)
-    : process_({TouchstreamBin(), "embedded-kafka", "--brokers", "1", "--config", config_path},
-               log_prefix) {
+    : EmbeddedKafkaProcess(config_path, log_prefix, 1, ChildStdin::kDevNull) {}
+
+EmbeddedKafkaProcess::EmbeddedKafkaProcess(const std::string& config_path,
+                                           const std::string& log_prefix, int brokers)
+    : EmbeddedKafkaProcess(config_path, log_prefix, brokers, ChildStdin::kPipe) {}
+
+EmbeddedKafkaProcess::EmbeddedKafkaProcess(const std::string& config_path,
+                                           const std::string& log_prefix, int brokers,
+                                           ChildStdin stdin_mode)
+    : process_({TouchstreamBin(), "embedded-kafka", "--brokers", std::to_string(brokers),
+                "--config", config_path},
+               log_prefix, stdin_mode) {
   bootstrap_ = process_.FirstStdoutLine(std::chrono::seconds(20));
+  stdout_read_ = bootstrap_.empty() ? 0 : bootstrap_.size() + 1;
+}
+
+std::string EmbeddedKafkaProcess::Control(const std::string& command,
+                                          std::chrono::milliseconds timeout) {
+  if (bootstrap_.empty()) return "error: embedded-kafka did not start";
+  if (command.find('\n') != std::string::npos) return "error: one command, one line";
+  if (!process_.WriteStdin(command + "\n")) {
+    return "error: cannot write to embedded-kafka's stdin (no control channel, or it exited)";
+  }
+  // Each command line gets exactly one reply line, in order.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const std::string out = process_.Stdout();
+    const size_t nl = out.size() > stdout_read_ ? out.find('\n', stdout_read_) : std::string::npos;
+    if (nl != std::string::npos) {
+      std::string reply = out.substr(stdout_read_, nl - stdout_read_);
+      stdout_read_ = nl + 1;
+      return reply;
+    }
+    if (process_.Wait(std::chrono::milliseconds(0)) != -1000) {
+      return "error: embedded-kafka exited before replying to '" + command + "'";
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return "error: no reply to '" + command + "' within " + std::to_string(timeout.count()) +
+             " ms";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 void ProduceRaw(const std::string& bootstrap, const std::string& topic,
@@ -167,6 +237,110 @@ void ProduceRaw(const std::string& bootstrap, const std::string& topic,
   }
   ASSERT_EQ(producer->flush(20'000), RdKafka::ERR_NO_ERROR);
   ASSERT_EQ(producer->outq_len(), 0);
+}
+
+namespace {
+
+// Counts failed deliveries and keeps the first error. Served on the producing thread.
+class DeliveryErrorCount : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() == RdKafka::ERR_NO_ERROR) return;
+    if (count_++ == 0) first_ = message.errstr();
+  }
+  size_t count() const { return count_; }
+  const std::string& first() const { return first_; }
+
+ private:
+  size_t count_ = 0;
+  std::string first_;
+};
+
+}  // namespace
+
+PacedProducer::PacedProducer(const std::string& bootstrap, const std::string& topic,
+                             std::vector<std::pair<std::string, std::string>> key_values,
+                             double per_second)
+    : bootstrap_(bootstrap),
+      topic_(topic),
+      key_values_(std::move(key_values)),
+      per_second_(per_second),
+      thread_([this] { Produce(); }) {}
+
+PacedProducer::~PacedProducer() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void PacedProducer::Produce() {
+  auto fail = [this](const std::string& error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_.empty()) error_ = error;
+  };
+  DeliveryErrorCount errors;  // outlives the producer
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (conf->set("bootstrap.servers", bootstrap_, errstr) != RdKafka::Conf::CONF_OK ||
+      conf->set("enable.idempotence", "true", errstr) != RdKafka::Conf::CONF_OK ||
+      conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&errors), errstr) !=
+          RdKafka::Conf::CONF_OK) {
+    fail(errstr);
+    done_.store(true);
+    return;
+  }
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
+  if (!producer) {
+    fail("cannot create producer: " + errstr);
+    done_.store(true);
+    return;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < key_values_.size() && !stop_.load();) {
+    const auto due = started + std::chrono::microseconds(static_cast<int64_t>(
+                                   1e6 * static_cast<double>(i) / per_second_));
+    if (std::chrono::steady_clock::now() < due) {
+      producer->poll(5);
+      continue;
+    }
+    const auto& [key, value] = key_values_[i];
+    RdKafka::ErrorCode err = producer->produce(
+        topic_, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, nullptr);
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      producer->poll(50);
+      continue;
+    }
+    if (err != RdKafka::ERR_NO_ERROR) {
+      fail("produce: " + RdKafka::err2str(err));
+      break;
+    }
+    handed_over_.store(++i);
+  }
+  while (producer->outq_len() > 0 && !stop_.load()) producer->flush(100);
+  if (errors.count() > 0) {
+    fail(std::to_string(errors.count()) + " records not delivered, first: " + errors.first());
+  }
+  if (producer->outq_len() > 0) {
+    fail(std::to_string(producer->outq_len()) + " records still unacknowledged");
+  }
+  done_.store(true);
+}
+
+std::string PacedProducer::Finish(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done_.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const bool finished = done_.load();
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!finished) {
+    return "not finished within " + std::to_string(timeout.count()) + " ms (" +
+           std::to_string(handed_over_.load()) + " of " + std::to_string(key_values_.size()) +
+           " records handed over)" + (error_.empty() ? "" : "; " + error_);
+  }
+  return error_;
 }
 
 std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic,

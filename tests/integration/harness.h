@@ -5,11 +5,14 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace touchstream::testing {
@@ -35,12 +38,26 @@ class TempDir {
   std::string path_;
 };
 
+// What a child process reads on stdin.
+enum class ChildStdin {
+  kDevNull,  // EOF at once
+  kPipe,     // a channel the parent writes with ChildProcess::WriteStdin
+};
+
 // A child process with stdout captured to a file (or read line by line for the first line).
+// Owned by one thread.
 class ChildProcess {
  public:
   // Starts `args` (args[0] is the program). stdout/stderr go to `log_prefix`.out / .err.
-  ChildProcess(const std::vector<std::string>& args, const std::string& log_prefix);
+  ChildProcess(const std::vector<std::string>& args, const std::string& log_prefix,
+               ChildStdin stdin_mode = ChildStdin::kDevNull);
   ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Writes all of `text` to the child's stdin (ChildStdin::kPipe). False when there is no
+  // pipe or the child no longer reads it (exited); never raises SIGPIPE.
+  bool WriteStdin(const std::string& text);
 
   // Reads the first line of stdout, waiting up to `timeout`. Empty on timeout/exit.
   std::string FirstStdoutLine(std::chrono::milliseconds timeout);
@@ -59,19 +76,36 @@ class ChildProcess {
  private:
   int pid_ = -1;
   int exit_code_ = -1000;
+  int stdin_fd_ = -1;  // the parent's end of the stdin channel, or -1
   std::string out_path_;
   std::string err_path_;
 };
 
-// `touchstream embedded-kafka` with the topics of `config_path`.
+// `touchstream embedded-kafka` with the topics of `config_path`. Owned by one thread.
 class EmbeddedKafkaProcess {
  public:
+  // One broker, no control channel (stdin is /dev/null).
   EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix);
+  // `brokers` brokers (numbered 1..brokers) and the fault control channel on stdin (Control).
+  EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix,
+                       int brokers);
   const std::string& bootstrap() const { return bootstrap_; }
 
+  // Sends one fault command line (grammar: `touchstream embedded-kafka --help`,
+  // processor/kafka/fault_command.h) and returns its reply line: "ok ..." when applied, else
+  // "error: ..." — also when there is no control channel, the process exited or no reply came
+  // within `timeout`.
+  std::string Control(const std::string& command,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::string Stderr() const { return process_.Stderr(); }
+
  private:
+  EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix,
+                       int brokers, ChildStdin stdin_mode);
+
   ChildProcess process_;
   std::string bootstrap_;
+  size_t stdout_read_ = 0;  // bytes of stdout consumed: the bootstrap line and read replies
 };
 
 struct Record {
@@ -85,6 +119,41 @@ struct Record {
 // Produces raw records, partitioned by key; returns when all are acknowledged (or fails the test).
 void ProduceRaw(const std::string& bootstrap, const std::string& topic,
                 const std::vector<std::pair<std::string, std::string>>& key_values);
+
+// Produces raw records, partitioned by key and in the given order (idempotent producer), on
+// its own thread at about `per_second` records a second, so that input keeps arriving while
+// faults come and go. Records for a partition whose leader is unreachable wait in the
+// producer's queue (message.timeout.ms: 300 s) and go out when it is back. Owned by one thread.
+class PacedProducer {
+ public:
+  PacedProducer(const std::string& bootstrap, const std::string& topic,
+                std::vector<std::pair<std::string, std::string>> key_values, double per_second);
+  // Stops producing (what was not handed over is dropped) and joins the thread.
+  ~PacedProducer();
+  PacedProducer(const PacedProducer&) = delete;
+  PacedProducer& operator=(const PacedProducer&) = delete;
+
+  // Waits up to `timeout` until every record is produced and acknowledged. Returns "" on
+  // success, else what went wrong (delivery errors, records still unacknowledged).
+  std::string Finish(std::chrono::milliseconds timeout);
+  // Records handed to the producer so far. Safe for concurrent use.
+  size_t handed_over() const { return handed_over_.load(); }
+
+ private:
+  void Produce();
+
+  const std::string bootstrap_;
+  const std::string topic_;
+  const std::vector<std::pair<std::string, std::string>> key_values_;
+  const double per_second_;
+
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};  // every record produced and acknowledged (or stopped)
+  std::atomic<size_t> handed_over_{0};
+  std::mutex mutex_;   // guards error_
+  std::string error_;  // set by the producing thread
+  std::thread thread_;  // last: starts once every member above is initialized
+};
 
 // Reads partition 0 of `topic` (test topics have one partition) from the beginning until `count` records arrived or `timeout` passed; then
 // keeps reading for `settle` to catch unexpected extra records.

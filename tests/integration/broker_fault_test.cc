@@ -1,0 +1,203 @@
+// Broker faults under load, on a 3-broker embedded Kafka with two instances in one group: a
+// broker leading input, trigger and changelog partitions down for 6 s, leader moves, a move
+// of the group coordinator, and slow produce acknowledgements. Input keeps arriving through
+// all of it. Oracle and invariants I1-I3: tests/integration/oracle.h (I3 on the last one
+// standing).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "processor/demo/journey_generator.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/oracle.h"
+#include "tests/unit/test_events.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr int kPartitions = 4;
+
+constexpr char kRules[] = R"(
+rules:
+  cart_2m:
+    kind: cart_abandonment
+    delay: 2m
+  offer:
+    kind: reward_window
+    opener: {event_type: OFFER_ACCEPTED}
+    duration: 5m
+    reminder_before: 2m
+    points_per_unit: 10
+)";
+
+// The changelog keeps its default name, <group_id>-customers-changelog.
+constexpr char kKafka[] = R"(
+topics:
+  touchpoints: {name: touchpoints, partitions: 4}
+  triggers: {name: triggers, partitions: 1}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+consumer: {group_id: faults}
+processing: {commit_interval: 20ms, commit_max_events: 500}
+timers: {clock: event_time}
+http: {listen: ""}
+kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.interval.ms: 500}
+)";
+constexpr char kChangelog[] = "faults-customers-changelog";
+
+// Sends a fault command; anything but an "ok ..." reply fails the assertion that wraps it.
+::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
+  const std::string reply = kafka.Control(command);
+  std::cout << "fault: " << command << " -> " << reply << std::endl;
+  if (reply.rfind("ok", 0) == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
+}
+
+std::vector<std::pair<std::string, std::string>> GenerateEvents(size_t count) {
+  JourneyOptions options;
+  options.seed = 47;
+  options.journeys_per_second = 3;
+  options.customers = 600;
+  options.step_ms = 20'000;
+  JourneyGenerator generator(options);
+  std::vector<std::pair<std::string, std::string>> events;
+  for (TimeMs now = kT0; events.size() < count; now += 1000) {
+    for (auto& e : generator.Poll(now)) events.emplace_back(e.customer_id(), e.SerializeAsString());
+  }
+  events.resize(count);
+  return events;
+}
+
+bool Running(ChildProcess& process) {
+  return process.Wait(std::chrono::milliseconds(0)) == -1000;
+}
+
+TEST(BrokerFaultTest, BrokerDownLeaderAndCoordinatorMovesSlowAcksKeepI1ToI3) {
+  TempDir dir;
+  auto config_for = [&](const std::string& name) {
+    return dir.Write(name + ".yaml", std::string(kKafka) + kRules + "state:\n  dir: " +
+                                         dir.path() + "/state-" + name + "\n");
+  };
+  EmbeddedKafkaProcess kafka(config_for("kafka"), dir.path() + "/kafka", 3);
+  ASSERT_FALSE(kafka.bootstrap().empty()) << kafka.Stderr();
+  auto pause = [](int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+
+  // Deterministic placement. Broker 2 leads an input partition, the trigger partition and a
+  // changelog partition (phase 1 takes it down); the group's coordinator is broker 1.
+  const std::string changelog = kChangelog;
+  for (const std::string& command : std::vector<std::string>{
+           "leader touchpoints 0 1", "leader touchpoints 1 2", "leader touchpoints 2 3",
+           "leader touchpoints 3 1", "leader triggers 0 2", "leader touchpoints-dlq 0 3",
+           "leader " + changelog + " 0 3", "leader " + changelog + " 1 2",
+           "leader " + changelog + " 2 1", "leader " + changelog + " 3 3",
+           "coordinator group faults 1"}) {
+    ASSERT_TRUE(Applied(kafka, command));
+  }
+
+  auto start = [&](const std::string& name) {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{TouchstreamBin(), "run", "--config", config_for(name), "-X",
+                                 "bootstrap.servers=" + kafka.bootstrap()},
+        dir.path() + "/" + name);
+  };
+  auto a = start("a");
+  ASSERT_TRUE(
+      WaitFor([&] { return a->Stderr(); }, "assigned touchpoints/", std::chrono::seconds(20)))
+      << a->Stderr();
+  auto b = start("b");
+  ASSERT_TRUE(
+      WaitFor([&] { return b->Stderr(); }, "assigned touchpoints/", std::chrono::seconds(20)))
+      << b->Stderr();
+
+  // About 36 s of input at a steady rate: it keeps arriving while every fault is active.
+  const auto events = GenerateEvents(10'000);
+  PacedProducer input(kafka.bootstrap(), "touchpoints", events, 280);
+  pause(3000);
+
+  // 1. Broker 2 down for 6 s: touchpoints/1, triggers/0 and changelog/1 have no reachable
+  // leader (the mock does not move leaderships). The other input partitions are consumed
+  // and committed on; the relays' records wait. Then it comes back.
+  ASSERT_TRUE(Applied(kafka, "broker-down 2"));
+  pause(6000);
+  ASSERT_TRUE(Applied(kafka, "broker-up 2"));
+  pause(4000);
+
+  // 2. Leader moves under load, one after another: triggers/0 and changelog/1 to broker 3,
+  // input partitions 0 and 2 to broker 2. Broker 3 then leads no input partition, so only
+  // the relays produce to it (phase 4).
+  for (const std::string& command :
+       std::vector<std::string>{"leader triggers 0 3", "leader touchpoints 0 2",
+                                "leader " + changelog + " 1 3", "leader touchpoints 2 2"}) {
+    ASSERT_TRUE(Applied(kafka, command));
+    pause(700);
+  }
+  pause(3000);
+
+  // 3. The group coordinator moves to broker 2: heartbeats and offset commits get
+  // NOT_COORDINATOR until the members find it; the final rebalance (B leaves) runs there.
+  ASSERT_TRUE(Applied(kafka, "coordinator group faults 2"));
+  pause(4000);
+
+  // 4. Slow produce acks: broker 3 (triggers/0, changelog/0,1,3) answers its next 10 Produce
+  // requests after 1.5 s each, and every response of broker 1 (touchpoints/3, changelog/2)
+  // takes 300 ms, for 6 s.
+  ASSERT_TRUE(Applied(kafka, "errors-rtt 3 Produce NO_ERROR 1500 10"));
+  ASSERT_TRUE(Applied(kafka, "rtt 1 300"));
+  pause(6000);
+  ASSERT_TRUE(Applied(kafka, "rtt 1 0"));
+
+  ASSERT_EQ(input.Finish(std::chrono::seconds(60)), "") << "input was not fully produced";
+  // The relays really produced through the slow broker: every delayed response was used.
+  const auto acks_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string pending;
+  while (std::chrono::steady_clock::now() < acks_deadline) {
+    pending = kafka.Control("pending-errors 3 Produce");
+    if (pending == "ok 0") break;
+    pause(500);
+  }
+  EXPECT_EQ(pending, "ok 0") << "broker 3 did not answer 10 Produce requests";
+  EXPECT_TRUE(Running(*a)) << "A exited during the faults:\n" << a->Stderr();
+  EXPECT_TRUE(Running(*b)) << "B exited during the faults:\n" << b->Stderr();
+
+  // The oracle: each partition on its own, in offset order, as `run` sees it.
+  const auto partitions =
+      ReadPartitions(kafka.bootstrap(), "touchpoints", kPartitions, events.size());
+  size_t input_records = 0;
+  for (const auto& [partition, values] : partitions) input_records += values.size();
+  ASSERT_EQ(input_records, events.size());
+  ASSERT_EQ(partitions.size(), static_cast<size_t>(kPartitions)) << "every partition has input";
+  const Oracle oracle = BacktestOracle(kRules, partitions);
+  ASSERT_GT(oracle.triggers.size(), 300u) << "the load should fire many triggers";
+
+  // B leaves cleanly, a rebalance through the moved coordinator: A owns every partition.
+  EXPECT_EQ(b->Stop(), 0) << b->Stderr();
+  std::string dumped;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config_for("a")},
+                      dir.path() + "/dump");
+    ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
+    dumped = dump.Stdout();
+    if (dumped == oracle.state || !Running(*a)) break;
+    pause(1000);
+  }
+  const std::vector<Record> output =
+      ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(), std::chrono::seconds(30),
+                 std::chrono::milliseconds(1000));
+  EXPECT_EQ(a->Stop(), 0) << a->Stderr();
+
+  const DeliveryCheck check = CheckDelivery(oracle, output);
+  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing from the output";
+  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
+  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
+  EXPECT_TRUE(dumped == oracle.state)
+      << "I3: the survivor's state differs from the oracle's; compare " << dir.path()
+      << "/dump.out with " << dir.path() << "/oracle_state.jsonl";
+  if (dumped != oracle.state) std::ofstream(dir.path() + "/oracle_state.jsonl") << oracle.state;
+  std::cout << "oracle=" << oracle.triggers.size() << " delivered=" << check.delivered
+            << " (duplicates " << check.delivered - check.distinct << ")\n";
+}
+
+}  // namespace
+}  // namespace touchstream::testing
