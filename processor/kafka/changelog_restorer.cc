@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "processor/kafka/watermarks.h"
 #include "state/keys.h"
 
 namespace touchstream {
@@ -103,14 +104,10 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
                                                                const ProgressFn& progress,
                                                                int timeout_ms) {
   Result result;
-  int64_t low = 0;
-  int64_t high = 0;
-  if (RdKafka::ErrorCode err = consumer_->query_watermark_offsets(changelog_topic_, partition,
-                                                                  &low, &high, timeout_ms);
-      err != RdKafka::ERR_NO_ERROR) {
-    return Status::KafkaError("cannot read the end offset of " + changelog_topic_ + "/" +
-                              std::to_string(partition) + ": " + RdKafka::err2str(err));
-  }
+  auto watermarks = QueryWatermarks(*consumer_, changelog_topic_, partition, timeout_ms);
+  if (!watermarks.ok()) return watermarks.status();
+  const int64_t low = watermarks->low;
+  const int64_t high = watermarks->high;
   result.end_offset = high;
   auto local = db.ReadCheckpoint(input_topic_, partition);
   if (!local.ok()) return local.status();

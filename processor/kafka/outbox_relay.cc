@@ -46,7 +46,7 @@ Status OutboxRelay::RecreateProducer() {
   failed_.clear();
   produced_.clear();
   queue_.clear();
-  open_barrier_ = 0;
+  open_barriers_.clear();
   for (const auto& [seq, record] : records_) queue_.push_back(seq);
   if (on_recreated_) on_recreated_(reason);
   return Status::Ok();
@@ -72,13 +72,24 @@ void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord record) {
 }
 
 void OutboxRelay::Pump() {
-  while (!queue_.empty() && open_barrier_ == 0) {
+  while (!queue_.empty()) {
     const uint64_t seq = queue_.front();
     const v1::state::OutboxRecord& record = records_.at(seq);
-    if (record.barrier() && !produced_.empty()) return;  // waits for everything before it
+    if (record.barrier()) {
+      // Waits for everything before it, but goes out with the barriers just before it (one
+      // commit's markers, each to its own changelog partition): one round trip per commit.
+      if (produced_.size() != open_barriers_.size()) return;
+      // Two barriers of one partition never fly together: a retried one could land second.
+      for (uint64_t open : open_barriers_) {
+        const v1::state::OutboxRecord& other = records_.at(open);
+        if (other.topic() == record.topic() && other.partition() == record.partition()) return;
+      }
+    } else if (!open_barriers_.empty()) {
+      return;  // nothing passes an unacknowledged barrier
+    }
     queue_.pop_front();
     produced_.insert(seq);
-    if (record.barrier()) open_barrier_ = seq;
+    if (record.barrier()) open_barriers_.insert(seq);
     Produce(seq, record);
   }
 }
@@ -138,7 +149,7 @@ Status OutboxRelay::DeleteDelivered() {
   CrashPoint("outbox_delete");
   for (uint64_t seq : delivered_) {
     produced_.erase(seq);
-    if (seq == open_barrier_) open_barrier_ = 0;
+    open_barriers_.erase(seq);
     auto it = records_.find(seq);
     if (it == records_.end()) continue;
     if (on_delivered_) on_delivered_(it->second);

@@ -2,8 +2,10 @@
 // each from the outbox only on a successful delivery report. Failed deliveries are re-sent
 // with the same bytes, so a trigger is at-least-once and every copy has the same trigger_id.
 // Records are produced in sequence order. A barrier record (a changelog marker) is produced
-// only once every earlier record is acknowledged, and nothing later is produced until it is
-// acknowledged: a marker in the changelog means its commit's triggers and states all arrived.
+// only once every earlier record but the barriers just before it is acknowledged, and nothing
+// but a barrier is produced while one is unacknowledged: a marker in the changelog means its
+// commit's triggers and states all arrived, and nothing of a later commit precedes it in its
+// partition even if it is retried.
 // A fatal producer error (e.g. the idempotent producer cannot keep its guarantees) destroys
 // the producer, creates a new one and re-sends every unacknowledged record in sequence order:
 // nothing is dropped, and a record that did arrive before the error arrives again with the
@@ -84,7 +86,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   std::map<uint64_t, v1::state::OutboxRecord> records_;  // every unacknowledged record
   std::deque<uint64_t> queue_;                           // not yet produced, in order
   std::set<uint64_t> produced_;                          // produced, awaiting a report
-  uint64_t open_barrier_ = 0;                            // a produced barrier, or 0
+  std::set<uint64_t> open_barriers_;                     // produced barriers awaiting a report
   std::vector<uint64_t> delivered_;  // filled by dr_cb, drained by Poll
   std::vector<uint64_t> failed_;
 };

@@ -4,8 +4,9 @@
 #include <cstdio>
 #include <random>
 
-#include "processor/run/log.h"
+#include "processor/kafka/watermarks.h"
 #include "processor/run/crash_point.h"
+#include "processor/run/log.h"
 #include "processor/run/processor.h"
 #include "state/changelog.h"
 #include "state/disk_space.h"
@@ -65,10 +66,16 @@ StatusOr<std::unique_ptr<Processor::PartitionTask>> Processor::TakeOver(
                               task->checkpoint.watermark_ms());
   const int64_t next = task->checkpoint.next_offset();
   int64_t low = 0;
-  int64_t high = 0;
-  if (next > 0 && consumer_->query_watermark_offsets(tp.topic(), partition, &low, &high,
-                                                     5'000) == RdKafka::ERR_NO_ERROR &&
-      next < low) {
+  if (next > 0) {
+    auto watermarks = QueryWatermarks(*consumer_, tp.topic(), partition, 5'000);
+    if (watermarks.ok()) {
+      low = watermarks->low;
+    } else {  // the consumer's auto.offset.reset=error still reports a gap when it fetches
+      LogWarn("cannot check " + name + " for a retention gap now: " +
+              watermarks.status().message());
+    }
+  }
+  if (next > 0 && next < low) {
     metrics_.retention_gaps().Increment();
     const std::string gap = "retention gap on " + name + ": the next offset to process is " +
                             std::to_string(next) + " but the earliest in Kafka is " +

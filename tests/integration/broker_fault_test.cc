@@ -5,14 +5,11 @@
 // standing).
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <iostream>
 #include <thread>
 
-#include "processor/demo/journey_generator.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/oracle.h"
-#include "tests/unit/test_events.h"
 
 namespace touchstream::testing {
 namespace {
@@ -52,21 +49,6 @@ constexpr char kChangelog[] = "faults-customers-changelog";
   std::cout << "fault: " << command << " -> " << reply << std::endl;
   if (reply.rfind("ok", 0) == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
-}
-
-std::vector<std::pair<std::string, std::string>> GenerateEvents(size_t count) {
-  JourneyOptions options;
-  options.seed = 47;
-  options.journeys_per_second = 3;
-  options.customers = 600;
-  options.step_ms = 20'000;
-  JourneyGenerator generator(options);
-  std::vector<std::pair<std::string, std::string>> events;
-  for (TimeMs now = kT0; events.size() < count; now += 1000) {
-    for (auto& e : generator.Poll(now)) events.emplace_back(e.customer_id(), e.SerializeAsString());
-  }
-  events.resize(count);
-  return events;
 }
 
 bool Running(ChildProcess& process) {
@@ -111,7 +93,7 @@ TEST(BrokerFaultTest, BrokerDownLeaderAndCoordinatorMovesSlowAcksKeepI1ToI3) {
       << b->Stderr();
 
   // About 36 s of input at a steady rate: it keeps arriving while every fault is active.
-  const auto events = GenerateEvents(10'000);
+  const auto events = JourneyLoad(47, 600, 10'000);
   PacedProducer input(kafka.bootstrap(), "touchpoints", events, 280);
   pause(3000);
 
@@ -172,31 +154,13 @@ TEST(BrokerFaultTest, BrokerDownLeaderAndCoordinatorMovesSlowAcksKeepI1ToI3) {
 
   // B leaves cleanly, a rebalance through the moved coordinator: A owns every partition.
   EXPECT_EQ(b->Stop(), 0) << b->Stderr();
-  std::string dumped;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config_for("a")},
-                      dir.path() + "/dump");
-    ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
-    dumped = dump.Stdout();
-    if (dumped == oracle.state || !Running(*a)) break;
-    pause(1000);
-  }
+  const std::string dumped = AwaitState(config_for("a"), oracle.state, dir.path() + "/dump",
+                                        std::chrono::seconds(60), [&] { return Running(*a); });
   const std::vector<Record> output =
       ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(), std::chrono::seconds(30),
                  std::chrono::milliseconds(1000));
   EXPECT_EQ(a->Stop(), 0) << a->Stderr();
-
-  const DeliveryCheck check = CheckDelivery(oracle, output);
-  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing from the output";
-  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
-  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
-  EXPECT_TRUE(dumped == oracle.state)
-      << "I3: the survivor's state differs from the oracle's; compare " << dir.path()
-      << "/dump.out with " << dir.path() << "/oracle_state.jsonl";
-  if (dumped != oracle.state) std::ofstream(dir.path() + "/oracle_state.jsonl") << oracle.state;
-  std::cout << "oracle=" << oracle.triggers.size() << " delivered=" << check.delivered
-            << " (duplicates " << check.delivered - check.distinct << ")\n";
+  ExpectInvariants(oracle, output, dumped, dir.path());
 }
 
 }  // namespace

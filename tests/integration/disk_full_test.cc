@@ -13,10 +13,8 @@
 #include <sstream>
 #include <thread>
 
-#include "processor/demo/journey_generator.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/oracle.h"
-#include "tests/unit/test_events.h"
 
 namespace touchstream::testing {
 namespace {
@@ -106,16 +104,7 @@ kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.inte
   EmbeddedKafkaProcess kafka(config, dir.path() + "/kafka");
   ASSERT_FALSE(kafka.bootstrap().empty());
 
-  JourneyOptions options;
-  options.seed = 41;
-  options.journeys_per_second = 3;
-  options.customers = 300;
-  options.step_ms = 20'000;
-  JourneyGenerator generator(options);
-  std::vector<std::pair<std::string, std::string>> events;
-  for (TimeMs now = kT0; events.size() < 4500; now += 1000) {
-    for (auto& e : generator.Poll(now)) events.emplace_back(e.customer_id(), e.SerializeAsString());
-  }
+  const auto events = JourneyLoad(41, 300, 4500);
   auto produce_part = [&](int part) {
     const size_t n = events.size() / 3;
     ProduceRaw(kafka.bootstrap(), "touchpoints",
@@ -182,24 +171,13 @@ kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.inte
   const auto input = ReadPartitions(kafka.bootstrap(), "touchpoints", 2, events.size());
   const Oracle oracle = BacktestOracle(kRules, input);
   ASSERT_GT(oracle.triggers.size(), 50u);
-  std::string dumped;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config}, dir.path() + "/dump");
-    ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
-    dumped = dump.Stdout();
-    if (dumped == oracle.state) break;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+  const std::string dumped =
+      AwaitState(config, oracle.state, dir.path() + "/dump", std::chrono::seconds(60));
   const std::vector<Record> output =
       ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
                  std::chrono::seconds(30), std::chrono::milliseconds(1000));
   EXPECT_EQ(processor.Stop(), 0) << processor.Stderr();
-  const DeliveryCheck check = CheckDelivery(oracle, output);
-  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing";
-  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
-  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
-  EXPECT_TRUE(dumped == oracle.state) << "I3: final state differs from the oracle's";
+  ExpectInvariants(oracle, output, dumped, dir.path());
 }
 
 }  // namespace

@@ -7,8 +7,15 @@
 #include <set>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
 #include "processor/backtest/backtest.h"
+#include "processor/demo/journey_generator.h"
 #include "processor/json/json_lines.h"
+#include "tests/unit/test_events.h"
 #include "trigger.pb.h"
 
 namespace touchstream::testing {
@@ -90,6 +97,51 @@ DeliveryCheck CheckDelivery(const Oracle& oracle, const std::vector<Record>& rec
   check.delivered = records.size();
   check.distinct = seen.size();
   return check;
+}
+
+std::vector<std::pair<std::string, std::string>> JourneyLoad(uint64_t seed, int customers,
+                                                             size_t count) {
+  JourneyOptions options;
+  options.seed = seed;
+  options.journeys_per_second = 3;
+  options.customers = customers;
+  options.step_ms = 20'000;
+  JourneyGenerator generator(options);
+  std::vector<std::pair<std::string, std::string>> events;
+  for (TimeMs now = kT0; events.size() < count; now += 1000) {
+    for (auto& e : generator.Poll(now)) events.emplace_back(e.customer_id(), e.SerializeAsString());
+  }
+  events.resize(count);
+  return events;
+}
+
+std::string AwaitState(const std::string& config_path, const std::string& expected,
+                       const std::string& log_prefix, std::chrono::seconds timeout,
+                       const std::function<bool()>& keep_going) {
+  std::string dumped;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config_path}, log_prefix);
+    EXPECT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
+    dumped = dump.Stdout();
+    if (dumped == expected || (keep_going && !keep_going())) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return dumped;
+}
+
+void ExpectInvariants(const Oracle& oracle, const std::vector<Record>& output,
+                      const std::string& dumped, const std::string& dir) {
+  const DeliveryCheck check = CheckDelivery(oracle, output);
+  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing from the output";
+  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
+  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
+  EXPECT_TRUE(dumped == oracle.state)
+      << "I3: the final state differs from the oracle's; compare the last state-dump with "
+      << dir << "/oracle_state.jsonl";
+  if (dumped != oracle.state) std::ofstream(dir + "/oracle_state.jsonl") << oracle.state;
+  std::cout << "oracle=" << oracle.triggers.size() << " delivered=" << check.delivered
+            << " (duplicates " << check.delivered - check.distinct << ")\n";
 }
 
 }  // namespace touchstream::testing

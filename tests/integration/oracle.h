@@ -5,9 +5,12 @@
 //   I3: the final per-customer state equals the oracle's (state-dump format).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/harness.h"
@@ -37,5 +40,21 @@ struct DeliveryCheck {
   size_t distinct = 0;
 };
 DeliveryCheck CheckDelivery(const Oracle& oracle, const std::vector<Record>& records);
+
+// The fault tests' load: `count` journey-generator events (3 journeys/s, 20 s steps) as
+// (customer id, serialized TouchpointEvent) pairs, ready for ProduceRaw.
+std::vector<std::pair<std::string, std::string>> JourneyLoad(uint64_t seed, int customers,
+                                                             size_t count);
+
+// Runs `state-dump --config config_path` every second until it prints `expected`, `timeout`
+// passed, or `keep_going` (if given) returns false; returns the last dump.
+std::string AwaitState(const std::string& config_path, const std::string& expected,
+                       const std::string& log_prefix, std::chrono::seconds timeout,
+                       const std::function<bool()>& keep_going = {});
+
+// I1-I3 as test expectations (`dumped`: the final state-dump). On an I3 mismatch the oracle's
+// state is written to `dir`/oracle_state.jsonl for comparison.
+void ExpectInvariants(const Oracle& oracle, const std::vector<Record>& output,
+                      const std::string& dumped, const std::string& dir);
 
 }  // namespace touchstream::testing

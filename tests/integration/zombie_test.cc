@@ -5,13 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <fstream>
 #include <thread>
 
-#include "processor/demo/journey_generator.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/oracle.h"
-#include "tests/unit/test_events.h"
 
 namespace touchstream::testing {
 namespace {
@@ -50,16 +47,7 @@ TEST(ZombieTest, FrozenPastTheSessionTimeoutItRejoinsWithoutCorruptingState) {
         dir.path() + "/" + name);
   };
 
-  JourneyOptions options;
-  options.seed = 31;
-  options.journeys_per_second = 3;
-  options.customers = 300;
-  options.step_ms = 20'000;
-  JourneyGenerator generator(options);
-  std::vector<std::pair<std::string, std::string>> events;
-  for (TimeMs now = kT0; events.size() < 6000; now += 1000) {
-    for (auto& e : generator.Poll(now)) events.emplace_back(e.customer_id(), e.SerializeAsString());
-  }
+  const auto events = JourneyLoad(31, 300, 6000);
   auto produce_part = [&](int part) {
     const size_t n = events.size() / 3;
     ProduceRaw(kafka.bootstrap(), "touchpoints",
@@ -88,26 +76,13 @@ TEST(ZombieTest, FrozenPastTheSessionTimeoutItRejoinsWithoutCorruptingState) {
 
   // B leaves: A, the former zombie, owns both partitions and restores what it lacks.
   EXPECT_EQ(b->Stop(), 0) << b->Stderr();
-  std::string dumped;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config_for("a")},
-                      dir.path() + "/dump");
-    ASSERT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
-    dumped = dump.Stdout();
-    if (dumped == oracle.state) break;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+  const std::string dumped =
+      AwaitState(config_for("a"), oracle.state, dir.path() + "/dump", std::chrono::seconds(60));
   const std::vector<Record> output =
       ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
                  std::chrono::seconds(30), std::chrono::milliseconds(1000));
   EXPECT_EQ(a->Stop(), 0) << a->Stderr();
-  const DeliveryCheck check = CheckDelivery(oracle, output);
-  EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing";
-  EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
-  EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
-  EXPECT_TRUE(dumped == oracle.state) << "I3: final state differs from the oracle's";
-  if (dumped != oracle.state) std::ofstream(dir.path() + "/oracle_state.jsonl") << oracle.state;
+  ExpectInvariants(oracle, output, dumped, dir.path());
 }
 
 }  // namespace

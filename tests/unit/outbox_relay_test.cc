@@ -1,5 +1,8 @@
 #include "processor/kafka/outbox_relay.h"
 
+#include <cstdlib>
+#include <map>
+
 #include "tests/unit/relay_test_fixture.h"
 
 namespace touchstream::testing {
@@ -87,6 +90,91 @@ TEST_F(OutboxRelayTest, RetriableErrorsAreRetriedWithoutReplacingTheProducer) {
   EXPECT_EQ(replaced, 0);
   EXPECT_EQ(OutboxSize(), 0u);
   EXPECT_EQ(TopicValues(sent.size()), sent);
+}
+
+
+// Barriers (changelog markers) against a slow broker (400 ms per response): a commit's markers wait for its other
+// records' acknowledgements and then go out together; nothing after them goes out before they
+// are acknowledged. Produce times show it (a record's timestamp is when it was produced).
+TEST(OutboxRelayBarrierTest, MarkersOfACommitGoTogetherAfterItsRecordsAndBeforeTheNext) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("outbox_relay_barrier_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto db = StateDb::Open(dir.string(), false);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  auto kafka = EmbeddedKafka::Start(1);
+  ASSERT_TRUE(kafka.ok()) << kafka.status().message();
+  ASSERT_TRUE((*kafka)->CreateTopic(TopicConfig{"data", 1}).ok());
+  ASSERT_TRUE((*kafka)->CreateTopic(TopicConfig{"markers", 2}).ok());
+  rd_kafka_mock_cluster_t* cluster = (*kafka)->cluster();
+  auto relay = OutboxRelay::Create(
+      {{"bootstrap.servers", (*kafka)->bootstrap_servers()}, {"linger.ms", "0"}}, **db);
+  ASSERT_TRUE(relay.ok()) << relay.status().message();
+  // Warm up (metadata, producer id), then slow down every response.
+  std::vector<OutboxEntry> warmup(1);
+  warmup[0].record.set_topic("data");
+  warmup[0].record.set_value("warmup");
+  ASSERT_TRUE((*relay)->Publish(std::move(warmup), {}, nullptr).ok());
+  ASSERT_TRUE((*relay)->Flush(10'000).ok());
+  ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster, 1, 400), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  // Commit 1: two records, markers to both marker partitions. Commit 2: one record, a marker.
+  std::vector<OutboxEntry> entries;
+  auto add = [&](const std::string& topic, int32_t partition, const std::string& value,
+                 bool barrier) {
+    OutboxEntry e;
+    e.record.set_topic(topic);
+    if (partition >= 0) e.record.set_partition(partition);
+    e.record.set_value(value);
+    e.record.set_barrier(barrier);
+    rocksdb::WriteBatch batch;
+    e.seq = (*db)->PutOutbox(batch, e.record);
+    ASSERT_TRUE((*db)->Commit(batch).ok());
+    entries.push_back(std::move(e));
+  };
+  add("data", 0, "d1", false);
+  add("data", 0, "d2", false);
+  add("markers", 0, "m1-0", true);
+  add("markers", 1, "m1-1", true);
+  add("data", 0, "d3", false);
+  add("markers", 0, "m2-0", true);
+  ASSERT_TRUE((*relay)->Publish(std::move(entries), {}, nullptr).ok());
+  ASSERT_TRUE((*relay)->Flush(20'000).ok());
+  ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster, 1, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  // Produce time of every record, by value.
+  std::map<std::string, int64_t> produced_at;
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", (*kafka)->bootstrap_servers(), errstr);
+  conf->set("group.id", "barrier-reader", errstr);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), errstr));
+  std::vector<RdKafka::TopicPartition*> tps = {
+      RdKafka::TopicPartition::create("data", 0, RdKafka::Topic::OFFSET_BEGINNING),
+      RdKafka::TopicPartition::create("markers", 0, RdKafka::Topic::OFFSET_BEGINNING),
+      RdKafka::TopicPartition::create("markers", 1, RdKafka::Topic::OFFSET_BEGINNING)};
+  consumer->assign(tps);
+  RdKafka::TopicPartition::destroy(tps);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (produced_at.size() < 7 && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    produced_at[std::string(static_cast<const char*>(m->payload()), m->len())] =
+        m->timestamp().timestamp;
+  }
+  consumer->close();
+  ASSERT_EQ(produced_at.size(), 7u);
+  // The 400 ms round trip of d1/d2 passes before commit 1's markers are produced...
+  EXPECT_GE(produced_at["m1-0"] - produced_at["d2"], 300);
+  // ...which go out together (one round trip, not one each)...
+  EXPECT_LE(std::abs(produced_at["m1-1"] - produced_at["m1-0"]), 100);
+  // ...and d3 only after they are acknowledged, m2-0 only after d3 is.
+  EXPECT_GE(produced_at["d3"] - produced_at["m1-1"], 300);
+  EXPECT_GE(produced_at["m2-0"] - produced_at["d3"], 300);
+  relay->reset();
+  db->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,39 @@
+#include "processor/kafka/watermarks.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+namespace touchstream {
+
+StatusOr<Watermarks> QueryWatermarks(RdKafka::KafkaConsumer& consumer, const std::string& topic,
+                                     int32_t partition, int timeout_ms) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto remaining_ms = [&] {
+    return static_cast<int>(std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
+               .count()));
+  };
+  RdKafka::ErrorCode err = RdKafka::ERR_NO_ERROR;
+  for (int attempt = 0;; ++attempt) {
+    Watermarks w;
+    err = consumer.query_watermark_offsets(topic, partition, &w.low, &w.high,
+                                           std::min(remaining_ms(), 5'000));
+    if (err == RdKafka::ERR_NO_ERROR) return w;
+    if (Clock::now() >= deadline) break;
+    // A moved leader, a broker that is down or restarting: learn the leaders anew, back off.
+    RdKafka::Metadata* raw = nullptr;
+    consumer.metadata(true, nullptr, &raw, std::min(remaining_ms(), 2'000));
+    delete raw;
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::min(remaining_ms(), 50 << std::min(attempt, 4))));
+    if (Clock::now() >= deadline) break;
+  }
+  return Status::KafkaError("cannot read the offsets of " + topic + "/" +
+                            std::to_string(partition) + " within " + std::to_string(timeout_ms) +
+                            " ms: " + RdKafka::err2str(err));
+}
+
+}  // namespace touchstream
