@@ -119,14 +119,22 @@ std::string AwaitState(const std::string& config_path, const std::string& expect
                        const std::string& log_prefix, std::chrono::seconds timeout,
                        const std::function<bool()>& keep_going) {
   std::string dumped;
+  std::string error;  // of the last failed dump (e.g. the store does not exist yet)
+  bool dumped_once = false;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     ChildProcess dump({TouchstreamBin(), "state-dump", "--config", config_path}, log_prefix);
-    EXPECT_EQ(dump.Wait(std::chrono::seconds(30)), 0) << dump.Stderr();
-    dumped = dump.Stdout();
-    if (dumped == expected || (keep_going && !keep_going())) break;
+    if (dump.Wait(std::chrono::seconds(30)) == 0) {
+      dumped = dump.Stdout();
+      dumped_once = true;
+      if (dumped == expected) break;
+    } else {
+      error = dump.Stderr();
+    }
+    if (keep_going && !keep_going()) break;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+  EXPECT_TRUE(dumped_once) << "state-dump never succeeded: " << error;
   return dumped;
 }
 
