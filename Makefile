@@ -8,7 +8,7 @@ DEB_PACKAGES := g++ cmake make pkg-config \
   prometheus-cpp-dev libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev \
   libbenchmark-dev libssl-dev libcivetweb-dev prometheus
 
-.PHONY: deps build test demo bench clean format
+.PHONY: deps build test demo bench bench-e2e clean format
 
 # Installs missing Debian packages (needs root); a fast no-op when all are present.
 deps:
@@ -34,6 +34,10 @@ demo: build
 
 bench: build
 	$(BUILD_DIR)/touchstream_bench
+
+# End-to-end throughput through the embedded Kafka (benchmarks/e2e.sh [EVENTS] [PARTITIONS]).
+bench-e2e: build
+	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/e2e.sh $(E2E_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -24,16 +24,16 @@ StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id)
     }
     it = cache_.emplace(customer_id, std::move(entry)).first;
   }
-  it->second.dirty = true;
+  MarkDirty(it->first, it->second);
   it->second.erased = false;
   return &it->second.state;
 }
 
 void PartitionState::Erase(const std::string& customer_id) {
-  Cached& entry = cache_[customer_id];
-  entry.state.Clear();
-  entry.dirty = true;
-  entry.erased = true;
+  auto [it, inserted] = cache_.try_emplace(customer_id);
+  it->second.state.Clear();
+  MarkDirty(it->first, it->second);
+  it->second.erased = true;
 }
 
 void PartitionState::ScheduleTimer(const TimerKey& key) { added_.insert(key); }
@@ -88,9 +88,14 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(TimeMs watermark_m
   return std::optional<TimerKey>(std::move(key));
 }
 
+void PartitionState::MarkDirty(const std::string& customer_id, Cached& entry) {
+  if (!entry.dirty) dirty_.push_back(customer_id);
+  entry.dirty = true;
+}
+
 void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change) {
-  for (const auto& [id, entry] : cache_) {
-    if (!entry.dirty) continue;
+  for (const std::string& id : dirty_) {
+    const Cached& entry = cache_.at(id);
     const std::string key = keys::Customer(partition_, id);
     if (entry.erased || entry.state.first_seen_ms() == 0) {
       batch.Delete(db_.customers(), key).PermitUncheckedError();
@@ -112,15 +117,16 @@ void PartitionState::OnCommitted() {
   if (cache_.size() > max_cached_) {
     cache_.clear();
   } else {
-    for (auto it = cache_.begin(); it != cache_.end();) {
+    for (const std::string& id : dirty_) {
+      auto it = cache_.find(id);
       if (it->second.erased) {
-        it = cache_.erase(it);
+        cache_.erase(it);
       } else {
         it->second.dirty = false;
-        ++it;
       }
     }
   }
+  dirty_.clear();
   added_.clear();
   removed_.clear();
   db_head_valid_ = false;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 #include <unordered_map>
+#include <vector>
 
 #include "processor/core/partition_store.h"
 #include "state/state_db.h"
@@ -30,6 +31,8 @@ class PartitionState final : public PartitionStore {
   void AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change = nullptr);
   // Call after `batch` was written: changes become durable, the cache may be trimmed.
   void OnCommitted();
+  // True if anything changed since the last commit.
+  bool has_changes() const { return !dirty_.empty() || !added_.empty() || !removed_.empty(); }
 
   // Read-only lookup for debugging views (cache first, then RocksDB). nullopt if unknown.
   StatusOr<std::optional<CustomerState>> Read(const std::string& customer_id);
@@ -43,6 +46,8 @@ class PartitionState final : public PartitionStore {
     bool erased = false;
   };
 
+  // Records `entry` (of `customer_id`) as changed since the last commit.
+  void MarkDirty(const std::string& customer_id, Cached& entry);
   // Finds the first timer in RocksDB not cancelled or fired in this batch.
   Status LoadDbHead();
 
@@ -52,6 +57,8 @@ class PartitionState final : public PartitionStore {
   const size_t max_cached_;
 
   std::unordered_map<std::string, Cached> cache_;
+  // Ids of the dirty entries of cache_, so that a commit costs O(changed customers).
+  std::vector<std::string> dirty_;
   // Timer changes not yet committed.
   std::set<TimerKey> added_;
   std::set<TimerKey> removed_;

@@ -23,5 +23,6 @@ void AddTailCommand(CLI::App& app, Action* run);
 void AddBacktestCommand(CLI::App& app, Action* run);
 void AddDemoCommand(CLI::App& app, Action* run);
 void AddStateDumpCommand(CLI::App& app, Action* run);
+void AddLoadgenCommand(CLI::App& app, Action* run);
 
 }  // namespace touchstream

@@ -125,7 +125,12 @@ Status Processor::Run(const std::atomic<bool>& stop) {
     const auto elapsed = std::chrono::steady_clock::now() - batch_started_;
     const int wait_ms = static_cast<int>(std::max<int64_t>(
         1, std::chrono::duration_cast<std::chrono::milliseconds>(interval - elapsed).count()));
-    std::unique_ptr<RdKafka::Message> message(consumer_->consume(std::min(wait_ms, 100)));
+    // While the relay has records in flight, the wait happens in its poll (below), which
+    // wakes on a delivery report: a barrier's acknowledgement lets the next commit go out.
+    const bool relaying = relay_.in_flight() > 0;
+    std::unique_ptr<RdKafka::Message> message(
+        consumer_->consume(relaying ? 0 : std::min(wait_ms, 100)));
+    const bool idle = message->err() == RdKafka::ERR__TIMED_OUT;
     if (health_) health_->RecordPoll(SteadyNowMs());
     const auto polled = std::chrono::steady_clock::now();
     const auto gap = polled - last_poll - in_callbacks_;
@@ -177,7 +182,9 @@ Status Processor::Run(const std::atomic<bool>& stop) {
       OnCommitResult(Commit());
     }
     if (!pause_request_.empty()) PauseForDisk(pause_request_);
-    if (Status s = relay_.Poll(0); !s.ok()) fatal_ = s;
+    if (Status s = relay_.Poll(relaying && idle ? std::min(wait_ms, 10) : 0); !s.ok()) {
+      fatal_ = s;
+    }
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
     if (std::chrono::steady_clock::now() - last_sample_ >= std::chrono::seconds(1)) {
       SampleGauges();
@@ -272,7 +279,10 @@ Status Processor::Commit() {
           !s.ok()) {
         return s;
       }
-      task->dirty = true;
+      // Only a firing timer makes an idle partition's commit worth a write and a changelog
+      // marker: a watermark that fired nothing is derived from the wall clock again after a
+      // restart, with the same outcome.
+      if (!triggers_scratch_.empty() || task->store.has_changes()) task->dirty = true;
       AddTriggers(nullptr);
     }
   }

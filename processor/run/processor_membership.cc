@@ -87,8 +87,10 @@ StatusOr<std::unique_ptr<Processor::PartitionTask>> Processor::TakeOver(
     }
     LogError(gap + "; continuing from " + std::to_string(low) +
              " (processing.on_retention_gap)");
+    task->checkpoint.set_next_offset(low);  // stored with the fence below
   }
-  tp.set_offset(next > 0 ? next : RdKafka::Topic::OFFSET_BEGINNING);
+  const int64_t start = task->checkpoint.next_offset();
+  tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
 
   // The fence: from here on this assignment owns the partition's changelog.
   task->checkpoint.set_owner(NewOwnerId());
@@ -107,7 +109,7 @@ StatusOr<std::unique_ptr<Processor::PartitionTask>> Processor::TakeOver(
   if (Status s = relay_.Publish(std::move(entries), {}, nullptr); !s.ok()) return s;
 
   LogInfo("assigned " + name + " from offset " +
-          (next > 0 ? std::to_string(next) : std::string("beginning")) +
+          (start > 0 ? std::to_string(start) : std::string("beginning")) +
           (restored->replayed ? " (restored)" : ""));
   return task;
 }

@@ -89,6 +89,32 @@ TEST_F(PartitionStateTest, CustomersPersistAcrossCommitAndReopen) {
   EXPECT_FALSE(other.Read("c1")->has_value());
 }
 
+TEST_F(PartitionStateTest, ACommitWritesOnlyWhatChangedSinceTheLast) {
+  PartitionState state(*db_, 1);
+  for (const char* id : {"c1", "c2", "c3"}) {
+    auto c = state.Mutable(id);
+    ASSERT_TRUE(c.ok());
+    (*c)->set_first_seen_ms(kT0);
+  }
+  EXPECT_TRUE(state.has_changes());
+  Commit(state);
+  EXPECT_FALSE(state.has_changes());
+  // Reading the cache changes nothing; one customer changed is one record.
+  ASSERT_TRUE(state.Read("c1").ok());
+  EXPECT_FALSE(state.has_changes());
+  ASSERT_TRUE(state.Mutable("c2").ok());
+  std::vector<std::string> changed;
+  rocksdb::WriteBatch batch;
+  state.AddToBatch(batch, [&](const std::string& id, const CustomerState*) {
+    changed.push_back(id);
+  });
+  EXPECT_EQ(changed, std::vector<std::string>{"c2"});
+  ASSERT_TRUE(db_->Commit(batch).ok());
+  state.OnCommitted();
+  state.CancelTimer(TimerKey{kT0, "c3", "r"});
+  EXPECT_TRUE(state.has_changes()) << "a timer change is a change";
+}
+
 TEST_F(PartitionStateTest, ErasedCustomerIsDeleted) {
   PartitionState state(*db_, 0);
   (*state.Mutable("c1"))->set_first_seen_ms(kT0);

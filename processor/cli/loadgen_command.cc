@@ -1,0 +1,138 @@
+// `touchstream loadgen`: synthetic customer journeys (the demo's generator) produced as
+// protobuf touchpoint records, as fast as the producer takes them or at a set rate. For load
+// tests and the end-to-end benchmark (benchmarks/e2e.sh).
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "processor/cli/commands.h"
+#include "processor/core/clock.h"
+#include "processor/demo/journey_generator.h"
+#include "processor/kafka/kafka_conf.h"
+
+namespace touchstream {
+
+namespace {
+
+struct LoadgenOptions {
+  std::string brokers;
+  std::string topic = "touchpoints";
+  uint64_t events = 100'000;
+  int customers = 100'000;
+  uint64_t seed = 42;
+  double rate = 0;  // events per second; 0: as fast as possible
+  std::vector<std::string> x;
+};
+
+int Loadgen(const LoadgenOptions& opts) {
+  KafkaProperties props{{"bootstrap.servers", opts.brokers},
+                        {"linger.ms", "20"},
+                        {"batch.num.messages", "10000"},
+                        {"queue.buffering.max.messages", "500000"}};
+  for (const std::string& item : opts.x) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "touchstream loadgen: -X " << item << ": expected key=value\n";
+      return kExitUsage;
+    }
+    props[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  auto conf = MakeKafkaConf(props);
+  if (!conf.ok()) {
+    std::cerr << "touchstream loadgen: " << conf.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::string errstr;
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), errstr));
+  if (!producer) {
+    std::cerr << "touchstream loadgen: cannot create producer: " << errstr << "\n";
+    return kExitFailure;
+  }
+
+  // Journeys in generator time, 200 journeys per generator second, starting 30 days ago: the
+  // event times are compressed into the past (a billion events take under 10 days of them),
+  // so every event is valid and absence timers fire as the watermark passes them.
+  JourneyOptions journey;
+  journey.seed = opts.seed;
+  journey.customers = opts.customers;
+  journey.journeys_per_second = 200;
+  JourneyGenerator generator(journey);
+  const SystemClock clock;
+  TimeMs generator_now = clock.NowMs() - 30 * kDayMs;
+
+  using Steady = std::chrono::steady_clock;
+  const auto started = Steady::now();
+  auto last_report = started;
+  uint64_t produced = 0;
+  std::string bytes;
+  std::vector<v1::TouchpointEvent> batch;
+  while (produced < opts.events) {
+    batch = generator.Poll(generator_now);
+    generator_now += 100;
+    for (const v1::TouchpointEvent& event : batch) {
+      if (produced == opts.events) break;
+      event.SerializeToString(&bytes);
+      while (true) {
+        const RdKafka::ErrorCode err = producer->produce(
+            opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+            bytes.data(), bytes.size(), event.customer_id().data(), event.customer_id().size(),
+            0, nullptr);
+        if (err == RdKafka::ERR_NO_ERROR) break;
+        if (err != RdKafka::ERR__QUEUE_FULL) {
+          std::cerr << "touchstream loadgen: " << RdKafka::err2str(err) << "\n";
+          return kExitFailure;
+        }
+        producer->poll(10);
+      }
+      ++produced;
+      if (opts.rate > 0) {
+        const auto due = started + std::chrono::duration<double>(produced / opts.rate);
+        if (due > Steady::now()) std::this_thread::sleep_until(due);
+      }
+    }
+    producer->poll(0);
+    if (Steady::now() - last_report >= std::chrono::seconds(1)) {
+      last_report = Steady::now();
+      const double seconds = std::chrono::duration<double>(last_report - started).count();
+      std::cerr << "loadgen: " << produced << " events in " << seconds << " s ("
+                << static_cast<uint64_t>(produced / seconds) << "/s)\n";
+    }
+  }
+  if (producer->flush(60'000) != RdKafka::ERR_NO_ERROR || producer->outq_len() > 0) {
+    std::cerr << "touchstream loadgen: " << producer->outq_len()
+              << " records not delivered within 60 s\n";
+    return kExitFailure;
+  }
+  const double seconds = std::chrono::duration<double>(Steady::now() - started).count();
+  std::cerr << "loadgen: produced " << produced << " events in " << seconds << " s ("
+            << static_cast<uint64_t>(produced / seconds) << "/s)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddLoadgenCommand(CLI::App& app, Action* run) {
+  auto opts = std::make_shared<LoadgenOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "loadgen",
+      "Produce synthetic customer journeys (web, app, email, SMS, in-store, ...) as protobuf "
+      "touchpoint records keyed by customer_id, as fast as possible or at --rate. Progress "
+      "once a second on stderr.");
+  cmd->add_option("--brokers", opts->brokers, "bootstrap servers host:port[,...]")->required();
+  cmd->add_option("--topic", opts->topic, "topic to produce to")->capture_default_str();
+  cmd->add_option("--events", opts->events, "how many events")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000'000}));
+  cmd->add_option("--customers", opts->customers, "size of the customer pool")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000'000));
+  cmd->add_option("--seed", opts->seed, "generator seed (same seed, same events)")
+      ->capture_default_str();
+  cmd->add_option("--rate", opts->rate, "events per second; 0 = as fast as possible")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("-X", opts->x, "librdkafka property key=value (repeatable)");
+  cmd->callback([opts, run] { *run = [opts] { return Loadgen(*opts); }; });
+}
+
+}  // namespace touchstream
