@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/paced_producer.h"
 #include "tests/integration/oracle.h"
 
 namespace touchstream::testing {
