@@ -307,12 +307,6 @@ Status Processor::Commit() {
     markers.push_back(changelog::MarkerRecord(config_.changelog.name, p, marker, false));
     offsets.push_back(RdKafka::TopicPartition::create(config_.touchpoints.name, partition,
                                                       task->checkpoint.next_offset()));
-    metrics_.watermark_seconds(partition).Set(
-        task->pipeline.watermark_ms() == kNoTime ? 0 : task->pipeline.watermark_ms() / 1000.0);
-    metrics_.max_event_time_seconds(partition).Set(task->pipeline.max_event_time_ms() == kNoTime
-                                                       ? 0
-                                                       : task->pipeline.max_event_time_ms() /
-                                                             1000.0);
   }
   // After every state record: a marker closes its partition's commit.
   for (auto& marker : markers) pending_outbox_.push_back(std::move(marker));
@@ -367,7 +361,11 @@ void Processor::ObserveCommitted() {
 
 void Processor::SampleGauges() {
   last_sample_ = std::chrono::steady_clock::now();
+  auto seconds = [](TimeMs ms) { return ms == kNoTime ? 0.0 : ms / 1000.0; };
   for (const auto& [partition, task] : partitions_) {
+    // Sampled, not set per commit: an idle partition's clock moves without commits.
+    metrics_.watermark_seconds(partition).Set(seconds(task->pipeline.watermark_ms()));
+    metrics_.max_event_time_seconds(partition).Set(seconds(task->pipeline.max_event_time_ms()));
     int64_t low = 0;
     int64_t high = 0;
     // Cached from the last fetch response: no broker round trip.
