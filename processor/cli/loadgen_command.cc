@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "processor/cli/commands.h"
+#include "processor/config/config.h"
 #include "processor/core/clock.h"
 #include "processor/demo/journey_generator.h"
 #include "processor/kafka/kafka_conf.h"
@@ -29,13 +30,9 @@ int Loadgen(const LoadgenOptions& opts) {
                         {"linger.ms", "20"},
                         {"batch.num.messages", "10000"},
                         {"queue.buffering.max.messages", "500000"}};
-  for (const std::string& item : opts.x) {
-    const size_t eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << "touchstream loadgen: -X " << item << ": expected key=value\n";
-      return kExitUsage;
-    }
-    props[item.substr(0, eq)] = item.substr(eq + 1);
+  if (Status s = AddPropertyItems(opts.x, props); !s.ok()) {
+    std::cerr << "touchstream loadgen: " << s.message() << "\n";
+    return kExitUsage;
   }
   auto conf = MakeKafkaConf(props);
   if (!conf.ok()) {

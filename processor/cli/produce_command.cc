@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "processor/cli/commands.h"
+#include "processor/config/config.h"
 #include "processor/core/clock.h"
 #include "processor/core/event_validator.h"
 #include "processor/json/json_lines.h"
@@ -23,13 +24,9 @@ struct ProduceOptions {
 
 int Produce(const ProduceOptions& opts) {
   KafkaProperties props{{"bootstrap.servers", opts.brokers}, {"linger.ms", "5"}};
-  for (const std::string& item : opts.x) {
-    const size_t eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << "touchstream produce: -X " << item << ": expected key=value\n";
-      return kExitUsage;
-    }
-    props[item.substr(0, eq)] = item.substr(eq + 1);
+  if (Status s = AddPropertyItems(opts.x, props); !s.ok()) {
+    std::cerr << "touchstream produce: " << s.message() << "\n";
+    return kExitUsage;
   }
   auto conf = MakeKafkaConf(props, {{"enable.idempotence", "true"}});
   if (!conf.ok()) {

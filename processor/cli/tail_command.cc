@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "processor/cli/commands.h"
+#include "processor/config/config.h"
 #include "processor/core/time.h"
 #include "processor/json/json_lines.h"
 #include "processor/kafka/kafka_conf.h"
@@ -70,13 +71,9 @@ int Tail(const TailOptions& opts) {
                         {"group.id", "touchstream-tail"},
                         {"enable.auto.commit", "false"},
                         {"fetch.wait.max.ms", "50"}};
-  for (const std::string& item : opts.x) {
-    const size_t eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << "touchstream tail: -X " << item << ": expected key=value\n";
-      return kExitUsage;
-    }
-    props[item.substr(0, eq)] = item.substr(eq + 1);
+  if (Status s = AddPropertyItems(opts.x, props); !s.ok()) {
+    std::cerr << "touchstream tail: " << s.message() << "\n";
+    return kExitUsage;
   }
   auto conf = MakeKafkaConf(props);
   if (!conf.ok()) {

@@ -184,13 +184,21 @@ void ApplyKafkaOverrides(Config& config, char** environ_vars,
     });
     config.kafka[key] = std::string(item.substr(eq + 1));
   }
-  for (const std::string& x : x_items) {
-    const size_t eq = x.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw ConfigError("-X " + x + ": expected key=value");
-    }
-    config.kafka[x.substr(0, eq)] = x.substr(eq + 1);
+  if (Status s = AddPropertyItems(x_items, config.kafka); !s.ok()) {
+    throw ConfigError(s.message());
   }
+}
+
+Status AddPropertyItems(const std::vector<std::string>& items,
+                        std::map<std::string, std::string>& props) {
+  for (const std::string& item : items) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("-X " + item + ": expected key=value");
+    }
+    props[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return Status::Ok();
 }
 
 std::string DescribeKafkaConfig(const std::map<std::string, std::string>& kafka) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "processor/core/event_dedup.h"
+#include "processor/core/status.h"
 #include "processor/core/event_validator.h"
 #include "processor/core/rule.h"
 
@@ -76,6 +77,11 @@ std::string DefaultTransactionalId(const Config& config);
 // Parses YAML text. `source` names the file in errors.
 Config ParseConfig(const std::string& yaml_text, const std::string& source);
 Config LoadConfigFile(const std::string& path);
+
+// Adds command-line `-X key=value` librdkafka items to `props` (later items win).
+// InvalidArgument "-X <item>: expected key=value" for an item without a key or an '='.
+Status AddPropertyItems(const std::vector<std::string>& items,
+                        std::map<std::string, std::string>& props);
 
 // Applies librdkafka overrides: TOUCHSTREAM_KAFKA_* environment variables (upper snake case,
 // e.g. TOUCHSTREAM_KAFKA_BOOTSTRAP_SERVERS=...), then `-X key=value` items, in that order.

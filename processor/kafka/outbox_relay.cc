@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "processor/kafka/record_producer.h"
 #include "processor/run/crash_point.h"
 
 namespace touchstream {
@@ -95,31 +96,16 @@ void OutboxRelay::Pump() {
 }
 
 void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
-  while (true) {
-    RdKafka::Headers* headers = nullptr;
-    if (record.headers_size() > 0) {
-      headers = RdKafka::Headers::create();
-      for (const auto& h : record.headers()) headers->add(h.key(), h.value().data(), h.value().size());
-    }
-    RdKafka::ErrorCode err = producer_->produce(
-        record.topic(), record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(record.value().data()), record.value().size(), record.key().data(),
-        record.key().size(), 0, headers, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
-    if (err == RdKafka::ERR_NO_ERROR) {  // headers now owned by librdkafka
-      CrashPoint("produce_queued");
-      return;
-    }
-    delete headers;
-    if (err == RdKafka::ERR__FATAL) fatal_ = true;
-    if (err == RdKafka::ERR__QUEUE_FULL) {
-      producer_->poll(10);
-      continue;
-    }
-    // Not retriable right now (e.g. unknown topic): keep it in flight and retry on Poll.
-    if (on_failed_) on_failed_(record.topic(), RdKafka::err2str(err));
-    failed_.push_back(seq);
+  const RdKafka::ErrorCode err =
+      ProduceRecord(*producer_, record, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
+  if (err == RdKafka::ERR_NO_ERROR) {
+    CrashPoint("produce_queued");
     return;
   }
+  if (err == RdKafka::ERR__FATAL) fatal_ = true;
+  // Not retriable right now (e.g. unknown topic): keep it in flight and retry on Poll.
+  if (on_failed_) on_failed_(record.topic(), RdKafka::err2str(err));
+  failed_.push_back(seq);
 }
 
 void OutboxRelay::dr_cb(RdKafka::Message& message) {

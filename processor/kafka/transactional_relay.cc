@@ -1,5 +1,6 @@
 #include "processor/kafka/transactional_relay.h"
 
+#include "processor/kafka/record_producer.h"
 #include "processor/run/crash_point.h"
 
 namespace touchstream {
@@ -68,29 +69,13 @@ std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
     return Describe(*error);
   }
   for (const OutboxEntry& entry : entries) {
-    const v1::state::OutboxRecord& record = entry.record;
-    while (true) {
-      RdKafka::Headers* headers = nullptr;
-      if (record.headers_size() > 0) {
-        headers = RdKafka::Headers::create();
-        for (const auto& h : record.headers()) {
-          headers->add(h.key(), h.value().data(), h.value().size());
-        }
-      }
-      const RdKafka::ErrorCode err = producer_->produce(
-          record.topic(),
-          record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
-          RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.value().data()),
-          record.value().size(), record.key().data(), record.key().size(), 0, headers, nullptr);
-      if (err == RdKafka::ERR_NO_ERROR) break;  // headers now owned by librdkafka
-      delete headers;
-      if (err != RdKafka::ERR__QUEUE_FULL) {
-        // The transaction cannot hold this record: abort it (commit would fail anyway).
-        if (on_failed_) on_failed_(record.topic(), RdKafka::err2str(err));
-        return AttemptError{"cannot produce to " + record.topic() + ": " + RdKafka::err2str(err),
-                            err == RdKafka::ERR__FATAL};
-      }
-      producer_->poll(10);
+    const RdKafka::ErrorCode err = ProduceRecord(*producer_, entry.record, nullptr);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      // The transaction cannot hold this record: abort it (commit would fail anyway).
+      if (on_failed_) on_failed_(entry.record.topic(), RdKafka::err2str(err));
+      return AttemptError{
+          "cannot produce to " + entry.record.topic() + ": " + RdKafka::err2str(err),
+          err == RdKafka::ERR__FATAL};
     }
   }
   CrashPoint("produce_queued");

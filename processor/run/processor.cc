@@ -376,8 +376,9 @@ void Processor::SampleGauges() {
           std::max<int64_t>(0, high - std::max(low, task->checkpoint.next_offset()))));
     }
   }
-  metrics_.store().Sample(db_);
-  const bool low = !CheckDiskReserve().ok();
+  const StoreSample store = metrics_.store().Sample(db_);
+  const bool low =
+      !CheckDiskReserve(DiskSpace{store.disk_available_bytes, store.disk_size_bytes}).ok();
   if (health_) health_->SetDiskFull(low);
   if (paused_for_disk_ && !low) {
     paused_for_disk_ = false;

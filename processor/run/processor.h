@@ -28,6 +28,7 @@
 #include "processor/kafka/changelog_restorer.h"
 #include "processor/kafka/relay.h"
 #include "processor/metrics/metrics.h"
+#include "state/disk_space.h"
 #include "state/partition_state.h"
 
 namespace touchstream {
@@ -95,6 +96,8 @@ class Processor : public RdKafka::RebalanceCb {
   // Unavailable (naming the free and reserved bytes) when the state filesystem is below
   // state.min_free_bytes; Ok otherwise, or when its free space cannot be read.
   Status CheckDiskReserve() const;
+  // The same for a reading already taken (size 0: unknown, Ok).
+  Status CheckDiskReserve(const DiskSpace& space) const;
   // Leaves the group until the reserve is free again (checked once a second).
   void PauseForDisk(const std::string& reason);
   // A commit attempt's result: a paused disk is no fatal error.

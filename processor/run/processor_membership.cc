@@ -166,11 +166,17 @@ void Processor::JoinGroup() {
 }
 
 Status Processor::CheckDiskReserve() const {
-  if (config_.min_free_disk_bytes == 0) return Status::Ok();
   auto space = ReadDiskSpace(db_.dir());
-  if (!space.ok() || space->available_bytes >= config_.min_free_disk_bytes) return Status::Ok();
+  return space.ok() ? CheckDiskReserve(*space) : Status::Ok();
+}
+
+Status Processor::CheckDiskReserve(const DiskSpace& space) const {
+  if (config_.min_free_disk_bytes == 0 || space.size_bytes == 0 ||
+      space.available_bytes >= config_.min_free_disk_bytes) {
+    return Status::Ok();
+  }
   return Status::Unavailable("the state filesystem of " + db_.dir() + " has " +
-                             HumanBytes(space->available_bytes) + " free, below " +
+                             HumanBytes(space.available_bytes) + " free, below " +
                              "state.min_free_bytes (" +
                              HumanBytes(config_.min_free_disk_bytes) + ")");
 }

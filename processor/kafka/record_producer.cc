@@ -1,0 +1,27 @@
+#include "processor/kafka/record_producer.h"
+
+namespace touchstream {
+
+RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer,
+                                 const v1::state::OutboxRecord& record, void* opaque) {
+  while (true) {
+    RdKafka::Headers* headers = nullptr;
+    if (record.headers_size() > 0) {
+      headers = RdKafka::Headers::create();
+      for (const auto& h : record.headers()) {
+        headers->add(h.key(), h.value().data(), h.value().size());
+      }
+    }
+    const RdKafka::ErrorCode err = producer.produce(
+        record.topic(),
+        record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
+        RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.value().data()),
+        record.value().size(), record.key().data(), record.key().size(), 0, headers, opaque);
+    if (err == RdKafka::ERR_NO_ERROR) return err;  // headers now owned by librdkafka
+    delete headers;
+    if (err != RdKafka::ERR__QUEUE_FULL) return err;
+    producer.poll(10);
+  }
+}
+
+}  // namespace touchstream
