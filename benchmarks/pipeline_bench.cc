@@ -9,6 +9,7 @@
 #include "processor/core/pipeline.h"
 #include "processor/demo/journey_generator.h"
 #include "processor/rules/cart_abandonment_rule.h"
+#include "state/commit_batch.h"
 #include "state/partition_state.h"
 
 namespace touchstream {
@@ -91,9 +92,9 @@ void BM_PipelineOnRocksDb(benchmark::State& state) {
     (void)pipeline.Process(events[i++ % events.size()], out);
     out.clear();
     if (i % 5000 == 0) {
-      rocksdb::WriteBatch batch;
-      store.AddToBatch(batch);
-      (void)(*db)->Commit(batch);
+      CommitBatch batch(**db);
+      batch.AddChanges(store);
+      (void)batch.Commit();
       store.OnCommitted();
     }
   }

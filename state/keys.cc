@@ -34,12 +34,6 @@ std::string Customer(int32_t partition, std::string_view customer_id) {
   return out;
 }
 
-std::string TimerBound(int32_t partition, TimeMs due_ms) {
-  std::string out = PartitionPrefix(partition);
-  PutU64(out, (static_cast<uint64_t>(due_ms) ^ kSignBit) + 1);
-  return out;
-}
-
 std::string Timer(int32_t partition, const TimerKey& key) {
   std::string out = PartitionPrefix(partition);
   PutU64(out, static_cast<uint64_t>(key.due_ms) ^ kSignBit);

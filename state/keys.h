@@ -19,8 +19,6 @@ std::string Customer(int32_t partition, std::string_view customer_id);
 // sort as plain strings would.
 std::string Timer(int32_t partition, const TimerKey& key);
 std::optional<TimerKey> DecodeTimer(std::string_view encoded);
-// The first key of a partition's timers due strictly after `due_ms`.
-std::string TimerBound(int32_t partition, TimeMs due_ms);
 // The prefix shared by all keys of one partition (customers and timers).
 std::string PartitionPrefix(int32_t partition);
 

@@ -5,59 +5,74 @@
 #include <ostream>
 #include <string>
 
-#include "processor/core/pipeline.h"
+#include "processor/core/partition_task.h"
 #include "processor/json/json_lines.h"
 
 namespace touchstream {
 
-BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream& out,
-                           std::ostream& errors, const BacktestOptions& options,
-                           MemoryStore* store) {
+BacktestReport RunBacktest(const Config& config, std::istream& in,
+                           std::ostream& out, std::ostream& errors,
+                           const BacktestOptions& options, MemoryStore* store) {
   MemoryStore own_store;
-  MemoryStore& state = store != nullptr ? *store : own_store;
-  PartitionPipeline pipeline(config.rules, state, config.allowed_lateness_ms, config.dedup);
-  const EventValidator validator(config.validation);
+  TaskSettings settings = MakeTaskSettings(config);
+  settings.clock = ClockMode::kEventTime;
+  PartitionTask task(settings, config.rules,
+                     store != nullptr ? *store : own_store);
   // Pure event time: no event is "in the future".
-  const TimeMs no_wall_clock = std::numeric_limits<TimeMs>::max() / 2;
+  const TaskTime time{std::numeric_limits<TimeMs>::max() / 2};
 
   BacktestReport report;
-  std::vector<v1::Trigger> triggers;
+  TaskOutput output;
   auto emit = [&] {
-    for (const auto& t : triggers) out << ToJsonLine(t) << "\n";
-    report.triggers += triggers.size();
-    triggers.clear();
+    for (const auto& t : output.triggers) out << ToJsonLine(t.trigger) << "\n";
+    report.triggers += output.triggers.size();
+    output.Clear();
   };
 
   v1::TouchpointEvent event;
   std::string line;
-  uint64_t line_number = 0;
+  std::string bytes;
+  int64_t line_number = 0;
   while (std::getline(in, line)) {
     ++line_number;
     if (IsBlankOrComment(line)) continue;
     if (Status s = ParseJsonLine(line, &event); !s.ok()) {
-      errors << "line " << line_number << ": undecodable: " << s.message() << "\n";
+      errors << "line " << line_number << ": undecodable: " << s.message()
+             << "\n";
       ++report.rejected;
       continue;
     }
-    Verdict verdict = validator.Validate(event, no_wall_clock);
-    if (!verdict.ok()) {
-      errors << "line " << line_number << ": " << RejectReasonName(verdict.reason) << ": "
-             << verdict.detail << "\n";
+    // The same per-record step as `run`: the line's event as the bytes a
+    // producer would send.
+    event.SerializeToString(&bytes);
+    const InputRecord record{"backtest", 0, line_number, event.customer_id(),
+                             bytes};
+    StatusOr<RecordOutcome> outcome = task.Process(record, time, output);
+    if (!outcome.ok()) {
+      errors << "line " << line_number << ": " << outcome.status().message()
+             << "\n";
       ++report.rejected;
+      output.Clear();
       continue;
     }
-    if (Status s = pipeline.Process(event, triggers); !s.ok()) {
-      errors << "line " << line_number << ": " << s.message() << "\n";
-      ++report.rejected;
-      continue;
+    switch (outcome->kind) {
+      case RecordOutcome::Kind::kDeadLettered:
+        errors << "line " << line_number << ": "
+               << RejectReasonName(outcome->verdict.reason) << ": "
+               << outcome->verdict.detail << "\n";
+        ++report.rejected;
+        break;
+      case RecordOutcome::Kind::kDuplicate:
+        ++report.duplicates;
+        break;
+      default:
+        ++report.events;
     }
-    ++report.events;
+    output.dead_letters.clear();  // reported above as error lines
     emit();
   }
-  report.duplicates = pipeline.duplicates();
-  report.events -= report.duplicates;
   if (options.until_ms) {
-    if (Status s = pipeline.AdvanceWatermark(*options.until_ms, triggers); !s.ok()) {
+    if (Status s = task.AdvanceWatermark(*options.until_ms, output); !s.ok()) {
       errors << "advancing to --until: " << s.message() << "\n";
     }
     emit();

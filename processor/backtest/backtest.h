@@ -1,5 +1,6 @@
-// Backtest: the same pipeline as `run`, with no Kafka and an in-memory store. Events come in as
-// JSON lines in input order (one partition, one watermark), triggers go out as JSON lines.
+// Backtest: the same per-partition task as `run` (PartitionTask), with no Kafka and an
+// in-memory store. Events come in as JSON lines in input order (one partition, one
+// watermark), triggers go out as JSON lines.
 // Deterministic: pure event time; the wall-clock future-skew check is not applied.
 #pragma once
 

@@ -14,6 +14,16 @@
 
 namespace touchstream {
 
+TaskSettings MakeTaskSettings(const Config& config) {
+  TaskSettings settings;
+  settings.allowed_lateness_ms = config.allowed_lateness_ms;
+  settings.dedup = config.dedup;
+  settings.validation = config.validation;
+  settings.clock = config.clock;
+  settings.dead_letter_topic = config.dead_letter.name;
+  return settings;
+}
+
 std::string DefaultTransactionalId(const Config& config) {
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {

@@ -9,6 +9,7 @@
 #include "processor/core/event_dedup.h"
 #include "processor/core/status.h"
 #include "processor/core/event_validator.h"
+#include "processor/core/partition_task.h"
 #include "processor/core/rule.h"
 
 namespace touchstream {
@@ -17,8 +18,6 @@ struct TopicConfig {
   std::string name;
   int partitions = 1;
 };
-
-enum class ClockMode { kEventTime, kHybrid };
 
 struct Config {
   // librdkafka properties passed through to every client (bootstrap.servers, security, ...).
@@ -70,6 +69,9 @@ struct Config {
   // Built from the `rules` section, in config order.
   RuleSet rules;
 };
+
+// The per-partition task's settings (processing, validation, timers, the dead-letter topic).
+TaskSettings MakeTaskSettings(const Config& config);
 
 // "<group_id>-<hostname>".
 std::string DefaultTransactionalId(const Config& config);

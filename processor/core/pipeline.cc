@@ -66,6 +66,7 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     if (!next.ok()) return next.status();
     if (!next->has_value()) return Status::Ok();
     const TimerKey& key = **next;
+    ++timers_fired_;
     auto rule_it = rules_by_id_.find(key.rule_id);
     if (rule_it == rules_by_id_.end()) continue;  // rule removed from the config
     StatusOr<CustomerState*> loaded = store_->Mutable(key.customer_id);

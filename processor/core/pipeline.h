@@ -42,6 +42,8 @@ class PartitionPipeline {
   TimeMs max_event_time_ms() const { return max_event_time_ms_; }
   // Events skipped as duplicates since construction.
   uint64_t duplicates() const { return duplicates_; }
+  // Timer index entries popped since construction (fired, or found stale).
+  uint64_t timers_fired() const { return timers_fired_; }
 
  private:
   Status FireDueTimers(std::vector<v1::Trigger>& out);
@@ -62,6 +64,7 @@ class PartitionPipeline {
   TimeMs max_event_time_ms_ = kNoTime;
   TimeMs watermark_ms_ = kNoTime;
   uint64_t duplicates_ = 0;
+  uint64_t timers_fired_ = 0;
   std::vector<Emission> scratch_;  // reused across calls
 };
 

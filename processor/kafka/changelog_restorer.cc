@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "processor/kafka/watermarks.h"
-#include "state/keys.h"
+#include "state/commit_batch.h"
 
 namespace touchstream {
 
@@ -20,20 +20,23 @@ std::string HeaderValue(const RdKafka::Headers* headers, const char* key) {
 }  // namespace
 
 StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(
-    const KafkaProperties& props, std::string changelog_topic, std::string input_topic) {
+    const KafkaProperties& props, std::string changelog_topic,
+    std::string input_topic) {
   KafkaProperties own = props;
   own.erase("group.instance.id");
   own.erase("partition.assignment.strategy");
-  auto conf = MakeKafkaConf(own, {{"group.id", "touchstream-restore"},
-                                  {"enable.auto.commit", "false"},
-                                  {"enable.auto.offset.store", "false"},
-                                  // The end: under read_committed (exactly_once) the
-                                  // last offsets may be transaction markers, never delivered.
-                                  {"enable.partition.eof", "true"}});
+  auto conf = MakeKafkaConf(
+      own, {{"group.id", "touchstream-restore"},
+            {"enable.auto.commit", "false"},
+            {"enable.auto.offset.store", "false"},
+            // The end: under read_committed (exactly_once) the
+            // last offsets may be transaction markers, never delivered.
+            {"enable.partition.eof", "true"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
   std::unique_ptr<ChangelogRestorer> restorer(new ChangelogRestorer());
-  restorer->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), errstr));
+  restorer->consumer_.reset(
+      RdKafka::KafkaConsumer::create(conf->get(), errstr));
   if (!restorer->consumer_) {
     return Status::KafkaError("cannot create the changelog reader: " + errstr);
   }
@@ -46,15 +49,18 @@ ChangelogRestorer::~ChangelogRestorer() {
   if (consumer_) consumer_->close();
 }
 
-Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, int timeout_ms,
-                               const std::function<Status(const changelog::Record&)>& fn,
-                               uint64_t& records, const ProgressFn& progress) {
+Status ChangelogRestorer::Read(
+    int32_t partition, int64_t begin, int64_t end, int timeout_ms,
+    const std::function<Status(const changelog::Record&)>& fn,
+    uint64_t& records, const ProgressFn& progress) {
   if (begin >= end) return Status::Ok();
   std::unique_ptr<RdKafka::TopicPartition> tp(
       RdKafka::TopicPartition::create(changelog_topic_, partition, begin));
   std::vector<RdKafka::TopicPartition*> assignment{tp.get()};
-  if (RdKafka::ErrorCode err = consumer_->assign(assignment); err != RdKafka::ERR_NO_ERROR) {
-    return Status::KafkaError("cannot read " + changelog_topic_ + ": " + RdKafka::err2str(err));
+  if (RdKafka::ErrorCode err = consumer_->assign(assignment);
+      err != RdKafka::ERR_NO_ERROR) {
+    return Status::KafkaError("cannot read " + changelog_topic_ + ": " +
+                              RdKafka::err2str(err));
   }
   Status result = Status::Ok();
   int64_t next = begin;
@@ -64,10 +70,10 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
     if (m->err() == RdKafka::ERR__TIMED_OUT) {
       if (std::chrono::steady_clock::now() - last_progress >
           std::chrono::milliseconds(timeout_ms)) {
-        result = Status::KafkaError("reading " + changelog_topic_ + "/" +
-                                    std::to_string(partition) + " made no progress for " +
-                                    std::to_string(timeout_ms) + " ms at offset " +
-                                    std::to_string(next));
+        result = Status::KafkaError(
+            "reading " + changelog_topic_ + "/" + std::to_string(partition) +
+            " made no progress for " + std::to_string(timeout_ms) +
+            " ms at offset " + std::to_string(next));
       }
       continue;
     }
@@ -76,7 +82,8 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
       continue;
     }
     if (m->err() != RdKafka::ERR_NO_ERROR) {
-      if (m->err() == RdKafka::ERR__FATAL) result = Status::KafkaError(m->errstr());
+      if (m->err() == RdKafka::ERR__FATAL)
+        result = Status::KafkaError(m->errstr());
       continue;
     }
     if (m->partition() != partition || m->offset() < next) continue;
@@ -84,9 +91,11 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
     changelog::Record record;
     record.offset = m->offset();
     if (m->key_pointer() != nullptr) {
-      record.key = std::string_view(static_cast<const char*>(m->key_pointer()), m->key_len());
+      record.key = std::string_view(static_cast<const char*>(m->key_pointer()),
+                                    m->key_len());
     }
-    record.value = std::string_view(static_cast<const char*>(m->payload()), m->len());
+    record.value =
+        std::string_view(static_cast<const char*>(m->payload()), m->len());
     const RdKafka::Headers* headers = m->headers();
     const std::string owner = HeaderValue(headers, changelog::kOwnerHeader);
     const std::string marker = HeaderValue(headers, changelog::kMarkerHeader);
@@ -100,11 +109,12 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
   return result;
 }
 
-StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition, StateDb& db,
-                                                               const ProgressFn& progress,
-                                                               int timeout_ms) {
+StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(
+    int32_t partition, StateDb& db, const ProgressFn& progress,
+    int timeout_ms) {
   Result result;
-  auto watermarks = QueryWatermarks(*consumer_, changelog_topic_, partition, timeout_ms);
+  auto watermarks =
+      QueryWatermarks(*consumer_, changelog_topic_, partition, timeout_ms);
   if (!watermarks.ok()) return watermarks.status();
   const int64_t low = watermarks->low;
   const int64_t high = watermarks->high;
@@ -114,9 +124,10 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   result.checkpoint = *local;
 
   changelog::Replay replay;
-  if (Status s = Read(partition, low, high, timeout_ms,
-                      [&](const changelog::Record& r) { return replay.Scan(r); }, result.records,
-                      progress);
+  if (Status s = Read(
+          partition, low, high, timeout_ms,
+          [&](const changelog::Record& r) { return replay.Scan(r); },
+          result.records, progress);
       !s.ok()) {
     return s;
   }
@@ -128,39 +139,35 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     return result;  // the local state is the latest commit
   }
 
-  // Replace: wipe, write the valid commits' states in batches (no checkpoint, so a crash
-  // mid-way restores again), then derive the timer index and store the checkpoint.
-  rocksdb::WriteBatch batch;
-  db.WipePartition(batch, input_topic_, partition);
-  auto flush = [&]() -> Status {
-    Status s = db.Commit(batch);
-    batch.Clear();
-    return s;
+  // Replace: wipe, write the valid commits' states in batches (no checkpoint,
+  // so a crash mid-way restores again), then derive the timer index and store
+  // the checkpoint.
+  CommitBatch batch(db);
+  batch.WipePartition(input_topic_, partition);
+  auto flush_when_full = [&]() {
+    return batch.size() >= 1000 ? batch.Commit() : Status::Ok();
   };
   Status s = Read(
       partition, low, high, timeout_ms,
       [&](const changelog::Record& r) {
-        return replay.Apply(r, [&](const std::string& customer_id, const std::string* value) {
-          const std::string key = keys::Customer(partition, customer_id);
-          if (value == nullptr) {
-            batch.Delete(db.customers(), key).PermitUncheckedError();
-          } else {
-            batch.Put(db.customers(), key, *value).PermitUncheckedError();
-          }
-          return batch.Count() >= 1000 ? flush() : Status::Ok();
-        });
+        return replay.Apply(
+            r, [&](const std::string& customer_id, const std::string* value) {
+              batch.PutCustomerValue(partition, customer_id, value);
+              return flush_when_full();
+            });
       },
       result.records, progress);
-  if (s.ok()) s = flush();
+  if (s.ok()) s = batch.Commit();
   if (!s.ok()) return s;
-  s = db.ForEachCustomerOf(partition, [&](v1::state::CustomerState state) -> Status {
-    db.PutRestoredCustomer(batch, partition, state);
-    ++result.customers;
-    return batch.Count() >= 1000 ? flush() : Status::Ok();
-  });
+  s = db.ForEachCustomerOf(partition,
+                           [&](v1::state::CustomerState state) -> Status {
+                             batch.PutRestoredTimers(partition, state);
+                             ++result.customers;
+                             return flush_when_full();
+                           });
   if (!s.ok()) return s;
-  db.PutCheckpoint(batch, input_topic_, partition, *latest);
-  if (Status committed = flush(); !committed.ok()) return committed;
+  batch.PutCheckpoint(input_topic_, partition, *latest);
+  if (Status committed = batch.Commit(); !committed.ok()) return committed;
   result.checkpoint = latest;
   result.replayed = true;
   return result;

@@ -7,14 +7,8 @@ namespace touchstream {
 
 namespace {
 
-constexpr const char* kFamilies[] = {"customers", "timers", "checkpoints", "outbox"};
-
-rocksdb::ColumnFamilyHandle* Handle(StateDb& db, const std::string& name) {
-  if (name == "customers") return db.customers();
-  if (name == "timers") return db.timers();
-  if (name == "checkpoints") return db.checkpoints();
-  return db.outbox();
-}
+constexpr const char* kFamilies[] = {"customers", "timers", "checkpoints",
+                                     "outbox"};
 
 }  // namespace
 
@@ -23,8 +17,10 @@ StoreMetrics::StoreMetrics(prometheus::Registry& registry) {
   using prometheus::BuildGauge;
   auto& keys = BuildGauge()
                    .Name("touchstream_rocksdb_estimated_keys")
-                   .Help("RocksDB estimate of live keys, by column family (timers: pending "
-                         "timers)")
+                   .Help(
+                       "RocksDB estimate of live keys, by column family "
+                       "(timers: pending "
+                       "timers)")
                    .Register(registry);
   auto& live = BuildGauge()
                    .Name("touchstream_rocksdb_live_data_size_bytes")
@@ -34,37 +30,44 @@ StoreMetrics::StoreMetrics(prometheus::Registry& registry) {
     families_[family] = {&keys.Add({{"column_family", family}}),
                          &live.Add({{"column_family", family}})};
   }
-  pending_compaction_bytes_ = &BuildGauge()
-                                   .Name("touchstream_rocksdb_pending_compaction_bytes")
-                                   .Help("Bytes RocksDB estimates compaction must rewrite")
-                                   .Register(registry)
-                                   .Add({});
-  block_cache_usage_bytes_ = &BuildGauge()
-                                  .Name("touchstream_rocksdb_block_cache_usage_bytes")
-                                  .Help("Memory used by the RocksDB block cache")
-                                  .Register(registry)
-                                  .Add({});
-  background_errors_ = &BuildCounter()
-                            .Name("touchstream_rocksdb_background_errors_total")
-                            .Help("RocksDB background (flush/compaction) errors")
-                            .Register(registry)
-                            .Add({});
-  write_stopped_ = &BuildGauge()
-                        .Name("touchstream_rocksdb_write_stopped")
-                        .Help("1 while RocksDB stops writes (write stall), else 0")
-                        .Register(registry)
-                        .Add({});
-  delayed_write_rate_ = &BuildGauge()
-                             .Name("touchstream_rocksdb_delayed_write_rate_bytes_per_second")
-                             .Help("Write rate RocksDB throttles to while slowing writes; 0 "
-                                   "when not slowed")
-                             .Register(registry)
-                             .Add({});
-  disk_available_bytes_ = &BuildGauge()
-                               .Name("touchstream_state_disk_available_bytes")
-                               .Help("Free bytes on the state directory's filesystem")
-                               .Register(registry)
-                               .Add({});
+  pending_compaction_bytes_ =
+      &BuildGauge()
+           .Name("touchstream_rocksdb_pending_compaction_bytes")
+           .Help("Bytes RocksDB estimates compaction must rewrite")
+           .Register(registry)
+           .Add({});
+  block_cache_usage_bytes_ =
+      &BuildGauge()
+           .Name("touchstream_rocksdb_block_cache_usage_bytes")
+           .Help("Memory used by the RocksDB block cache")
+           .Register(registry)
+           .Add({});
+  background_errors_ =
+      &BuildCounter()
+           .Name("touchstream_rocksdb_background_errors_total")
+           .Help("RocksDB background (flush/compaction) errors")
+           .Register(registry)
+           .Add({});
+  write_stopped_ =
+      &BuildGauge()
+           .Name("touchstream_rocksdb_write_stopped")
+           .Help("1 while RocksDB stops writes (write stall), else 0")
+           .Register(registry)
+           .Add({});
+  delayed_write_rate_ =
+      &BuildGauge()
+           .Name("touchstream_rocksdb_delayed_write_rate_bytes_per_second")
+           .Help(
+               "Write rate RocksDB throttles to while slowing writes; 0 "
+               "when not slowed")
+           .Register(registry)
+           .Add({});
+  disk_available_bytes_ =
+      &BuildGauge()
+           .Name("touchstream_state_disk_available_bytes")
+           .Help("Free bytes on the state directory's filesystem")
+           .Register(registry)
+           .Add({});
   disk_size_bytes_ = &BuildGauge()
                           .Name("touchstream_state_disk_size_bytes")
                           .Help("Size of the state directory's filesystem")
@@ -74,34 +77,33 @@ StoreMetrics::StoreMetrics(prometheus::Registry& registry) {
 
 StoreSample StoreMetrics::Sample(StateDb& db) {
   StoreSample sample;
+  const StateDb::Stats stats = db.ReadStats();
   uint64_t pending_compaction = 0;
-  for (auto& [name, gauges] : families_) {
-    rocksdb::ColumnFamilyHandle* family = Handle(db, name);
-    gauges.estimated_keys->Set(
-        static_cast<double>(db.IntProperty(family, "rocksdb.estimate-num-keys")));
-    gauges.live_data_bytes->Set(
-        static_cast<double>(db.IntProperty(family, "rocksdb.estimate-live-data-size")));
-    pending_compaction += db.IntProperty(family, "rocksdb.estimate-pending-compaction-bytes");
+  for (const StateDb::FamilyStats& family : stats.families) {
+    auto it = families_.find(family.name);
+    if (it == families_.end()) continue;
+    it->second.estimated_keys->Set(static_cast<double>(family.estimated_keys));
+    it->second.live_data_bytes->Set(
+        static_cast<double>(family.live_data_bytes));
+    pending_compaction += family.pending_compaction_bytes;
   }
   pending_compaction_bytes_->Set(static_cast<double>(pending_compaction));
-  // DB-wide properties: read once, on the default family (the block cache is shared).
-  rocksdb::ColumnFamilyHandle* all = db.default_family();
   block_cache_usage_bytes_->Set(
-      static_cast<double>(db.IntProperty(all, "rocksdb.block-cache-usage")));
-  write_stopped_->Set(static_cast<double>(db.IntProperty(all, "rocksdb.is-write-stopped")));
-  delayed_write_rate_->Set(
-      static_cast<double>(db.IntProperty(all, "rocksdb.actual-delayed-write-rate")));
-  sample.background_errors = db.IntProperty(all, "rocksdb.background-errors");
+      static_cast<double>(stats.block_cache_usage_bytes));
+  write_stopped_->Set(static_cast<double>(stats.write_stopped));
+  delayed_write_rate_->Set(static_cast<double>(stats.delayed_write_rate));
+  sample.background_errors = stats.background_errors;
   if (sample.background_errors > background_errors_seen_) {
-    background_errors_->Increment(
-        static_cast<double>(sample.background_errors - background_errors_seen_));
+    background_errors_->Increment(static_cast<double>(sample.background_errors -
+                                                      background_errors_seen_));
     background_errors_seen_ = sample.background_errors;
   }
 
   if (auto space = ReadDiskSpace(db.dir()); space.ok()) {
     sample.disk_available_bytes = space->available_bytes;
     sample.disk_size_bytes = space->size_bytes;
-    disk_available_bytes_->Set(static_cast<double>(sample.disk_available_bytes));
+    disk_available_bytes_->Set(
+        static_cast<double>(sample.disk_available_bytes));
     disk_size_bytes_->Set(static_cast<double>(sample.disk_size_bytes));
   }
   return sample;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "state/commit_batch.h"
 #include "tests/unit/relay_test_fixture.h"
 
 namespace touchstream::testing {
@@ -24,7 +25,7 @@ class OutboxRelayTest : public RelayTest {
   std::set<std::string> CommitAndSend(int count) {
     std::vector<OutboxEntry> entries = CommitToOutbox(count);
     std::set<std::string> values = Values(entries);
-    EXPECT_TRUE(relay_->Publish(std::move(entries), {}, nullptr).ok());
+    EXPECT_TRUE(relay_->Publish(std::move(entries), {}).ok());
     return values;
   }
 
@@ -114,7 +115,7 @@ TEST(OutboxRelayBarrierTest, MarkersOfACommitGoTogetherAfterItsRecordsAndBeforeT
   std::vector<OutboxEntry> warmup(1);
   warmup[0].record.set_topic("data");
   warmup[0].record.set_value("warmup");
-  ASSERT_TRUE((*relay)->Publish(std::move(warmup), {}, nullptr).ok());
+  ASSERT_TRUE((*relay)->Publish(std::move(warmup), {}).ok());
   ASSERT_TRUE((*relay)->Flush(10'000).ok());
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster, 1, 400), RD_KAFKA_RESP_ERR_NO_ERROR);
 
@@ -127,9 +128,9 @@ TEST(OutboxRelayBarrierTest, MarkersOfACommitGoTogetherAfterItsRecordsAndBeforeT
     if (partition >= 0) e.record.set_partition(partition);
     e.record.set_value(value);
     e.record.set_barrier(barrier);
-    rocksdb::WriteBatch batch;
-    e.seq = (*db)->PutOutbox(batch, e.record);
-    ASSERT_TRUE((*db)->Commit(batch).ok());
+    CommitBatch batch(**db);
+    e.seq = batch.AddOutbox(e.record);
+    ASSERT_TRUE(batch.Commit().ok());
     entries.push_back(std::move(e));
   };
   add("data", 0, "d1", false);
@@ -138,7 +139,7 @@ TEST(OutboxRelayBarrierTest, MarkersOfACommitGoTogetherAfterItsRecordsAndBeforeT
   add("markers", 1, "m1-1", true);
   add("data", 0, "d3", false);
   add("markers", 0, "m2-0", true);
-  ASSERT_TRUE((*relay)->Publish(std::move(entries), {}, nullptr).ok());
+  ASSERT_TRUE((*relay)->Publish(std::move(entries), {}).ok());
   ASSERT_TRUE((*relay)->Flush(20'000).ok());
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster, 1, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
 

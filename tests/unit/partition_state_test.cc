@@ -8,6 +8,7 @@
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
 #include "processor/rules/cart_abandonment_rule.h"
+#include "state/commit_batch.h"
 #include "state/keys.h"
 #include "tests/unit/test_events.h"
 
@@ -39,9 +40,9 @@ class PartitionStateTest : public ::testing::Test {
     db_ = std::move(*db);
   }
   void Commit(PartitionState& state) {
-    rocksdb::WriteBatch batch;
-    state.AddToBatch(batch);
-    ASSERT_TRUE(db_->Commit(batch).ok());
+    CommitBatch batch(*db_);
+    batch.AddChanges(state);
+    ASSERT_TRUE(batch.Commit().ok());
     state.OnCommitted();
   }
   std::optional<TimerKey> Pop(PartitionState& state, TimeMs watermark) {
@@ -104,12 +105,12 @@ TEST_F(PartitionStateTest, ACommitWritesOnlyWhatChangedSinceTheLast) {
   EXPECT_FALSE(state.has_changes());
   ASSERT_TRUE(state.Mutable("c2").ok());
   std::vector<std::string> changed;
-  rocksdb::WriteBatch batch;
-  state.AddToBatch(batch, [&](const std::string& id, const CustomerState*) {
+  CommitBatch batch(*db_);
+  batch.AddChanges(state, [&](const std::string& id, const CustomerState*) {
     changed.push_back(id);
   });
   EXPECT_EQ(changed, std::vector<std::string>{"c2"});
-  ASSERT_TRUE(db_->Commit(batch).ok());
+  ASSERT_TRUE(batch.Commit().ok());
   state.OnCommitted();
   state.CancelTimer(TimerKey{kT0, "c3", "r"});
   EXPECT_TRUE(state.has_changes()) << "a timer change is a change";

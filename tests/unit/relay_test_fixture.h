@@ -15,6 +15,7 @@
 
 #include "processor/kafka/embedded_kafka.h"
 #include "processor/kafka/relay.h"
+#include "state/commit_batch.h"
 #include "state/state_db.h"
 
 namespace touchstream::testing {
@@ -56,9 +57,9 @@ class RelayTest : public ::testing::Test {
       entry.record.set_topic(kTopic);
       entry.record.set_key("customer-" + std::to_string(i % 7));
       entry.record.set_value("record-" + std::to_string(next_++));
-      rocksdb::WriteBatch batch;
-      entry.seq = db_->PutOutbox(batch, entry.record);
-      EXPECT_TRUE(db_->Commit(batch).ok());
+      CommitBatch batch(*db_);
+      entry.seq = batch.AddOutbox(entry.record);
+      EXPECT_TRUE(batch.Commit().ok());
       entries.push_back(std::move(entry));
     }
     return entries;

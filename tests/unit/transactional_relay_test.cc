@@ -44,11 +44,8 @@ class TransactionalRelayTest : public RelayTest {
     ASSERT_TRUE(relay_->Recover().ok());
   }
   Status Publish(std::vector<OutboxEntry> entries, int64_t input_offset) {
-    std::vector<RdKafka::TopicPartition*> offsets = {
-        RdKafka::TopicPartition::create(kInputTopic, 0, input_offset)};
-    Status s = relay_->Publish(std::move(entries), offsets, consumer_.get());
-    RdKafka::TopicPartition::destroy(offsets);
-    return s;
+    relay_->set_consumer(consumer_.get());
+    return relay_->Publish(std::move(entries), {{kInputTopic, 0, input_offset}});
   }
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<TransactionalRelay> relay_;
@@ -76,7 +73,7 @@ TEST_F(TransactionalRelayTest, InputOffsetsAreInTheTransaction) {
   // (a partition's fence) does not add them; the next commit does, and is aborted and redone.
   const rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
   rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kAddOffsetsToTxnApi, 1, &error);
-  ASSERT_TRUE(relay_->Publish(CommitToOutbox(1), {}, nullptr).ok());
+  ASSERT_TRUE(relay_->Publish(CommitToOutbox(1), {}).ok());
   EXPECT_TRUE(aborts_.empty());
   ASSERT_TRUE(Publish(CommitToOutbox(3), 11).ok());
   ASSERT_EQ(aborts_.size(), 1u);

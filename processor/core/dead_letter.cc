@@ -1,4 +1,4 @@
-#include "processor/run/dead_letter.h"
+#include "processor/core/dead_letter.h"
 
 namespace touchstream {
 

@@ -1,0 +1,33 @@
+// One input record as any source hands it to a PartitionTask: Kafka (`run`), a
+// file
+// (`backtest`) or the in-process test driver. The views point into the caller's
+// buffers and are valid only for the call they are passed to.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "processor/core/time.h"
+
+namespace touchstream {
+
+struct InputRecord {
+  // Where the record was read: its source topic, partition and offset. The task
+  // applies each offset of a source at most once.
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::optional<std::string_view> key;  // nullopt: a record without a key
+  std::string_view value;
+};
+
+// The clocks a task may read, passed in with each call so that a test can set
+// each one. Event time comes from the events themselves.
+struct TaskTime {
+  // The local wall clock: the limit for events "in the future", and in hybrid
+  // mode the clock an idle partition follows.
+  TimeMs wall_ms = 0;
+};
+
+}  // namespace touchstream

@@ -1,0 +1,96 @@
+#include "processor/core/partition_task.h"
+
+namespace touchstream {
+
+PartitionTask::PartitionTask(const TaskSettings& settings, const RuleSet& rules,
+                             PartitionStore& store)
+    : settings_(settings),
+      validator_(settings.validation),
+      pipeline_(rules, store, settings.allowed_lateness_ms, settings.dedup) {
+  checkpoint_.set_max_event_time_ms(kNoTime);
+  checkpoint_.set_watermark_ms(kNoTime);
+  pipeline_.RestoreClock(kNoTime, kNoTime);
+}
+
+void PartitionTask::Resume(const v1::state::PartitionCheckpoint& checkpoint) {
+  checkpoint_ = checkpoint;
+  pipeline_.RestoreClock(checkpoint.max_event_time_ms(),
+                         checkpoint.watermark_ms());
+}
+
+StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record,
+                                               const TaskTime& time,
+                                               TaskOutput& out) {
+  RecordOutcome outcome;
+  if (record.offset < checkpoint_.next_offset()) {
+    outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
+    return outcome;
+  }
+  caught_up_ = false;
+  dirty_ = true;
+  outcome.verdict =
+      validator_.DecodeAndValidate(record.value, time.wall_ms, &event_);
+  if (!outcome.verdict.ok()) {
+    outcome.kind = RecordOutcome::Kind::kDeadLettered;
+    out.dead_letters.push_back(MakeDeadLetter(
+        settings_.dead_letter_topic, record.key.value_or(std::string_view()),
+        record.value, outcome.verdict,
+        SourcePosition{std::string(record.topic), record.partition,
+                       record.offset}));
+  } else {
+    outcome.type = event_.type();
+    outcome.channel = event_.channel();
+    const uint64_t duplicates = pipeline_.duplicates();
+    if (Status s = pipeline_.Process(event_, fired_scratch_); !s.ok()) {
+      fired_scratch_.clear();
+      return s;
+    }
+    if (pipeline_.duplicates() != duplicates)
+      outcome.kind = RecordOutcome::Kind::kDuplicate;
+    AddTriggers(fired_scratch_, &event_.event_id(), out);
+  }
+  checkpoint_.set_next_offset(record.offset + 1);
+  return outcome;
+}
+
+Status PartitionTask::Punctuate(const TaskTime& time, TaskOutput& out) {
+  if (settings_.clock != ClockMode::kHybrid || !caught_up_) return Status::Ok();
+  return AdvanceWatermark(time.wall_ms - settings_.allowed_lateness_ms, out);
+}
+
+Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {
+  if (watermark_ms <= pipeline_.watermark_ms()) return Status::Ok();
+  const uint64_t fired = pipeline_.timers_fired();
+  if (Status s = pipeline_.AdvanceWatermark(watermark_ms, fired_scratch_);
+      !s.ok()) {
+    fired_scratch_.clear();
+    return s;
+  }
+  // Only a timer makes an idle partition's commit worth a write and a changelog
+  // marker: a watermark that fired nothing is derived from the wall clock again
+  // after a restart, with the same outcome.
+  if (pipeline_.timers_fired() != fired) dirty_ = true;
+  AddTriggers(fired_scratch_, nullptr, out);
+  return Status::Ok();
+}
+
+const v1::state::PartitionCheckpoint& PartitionTask::PrepareCommit() {
+  checkpoint_.set_max_event_time_ms(pipeline_.max_event_time_ms());
+  checkpoint_.set_watermark_ms(pipeline_.watermark_ms());
+  checkpoint_.set_commit_seq(checkpoint_.commit_seq() + 1);
+  return checkpoint_;
+}
+
+void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired,
+                                const std::string* event_id, TaskOutput& out) {
+  for (v1::Trigger& t : fired) {
+    // Timers fire before the event is applied, so a timer-fired trigger names
+    // an earlier cause.
+    const bool event_caused =
+        event_id != nullptr && t.cause_event_id() == *event_id;
+    out.triggers.push_back({std::move(t), event_caused});
+  }
+  fired.clear();
+}
+
+}  // namespace touchstream

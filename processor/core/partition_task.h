@@ -1,0 +1,149 @@
+// The work of one input partition, Kafka-free (Kafka Streams' StreamTask):
+// input records and time in; decode and validate (dead letters), dedup, rules;
+// out comes everything one commit of the partition must hold besides the
+// store's own changes (triggers, dead letters) and the checkpoint that goes
+// with them. `run` (Kafka + RocksDB), `backtest` (a file + memory), the demo
+// and the in-process test driver all drive this class, so a record is processed
+// the same way everywhere.
+//
+// Stages, in order (DESIGN.md, "Data flow"):
+//   decode + validate ─bad─► dead letter
+//   [identity / repartition stage: not yet; it goes here, before the customer's
+//   state] dedup ─► aggregate ─► rules (PartitionPipeline) [policy stage: not
+//   yet; it goes here, between the rules and the outbox]
+//
+// Time: event time drives the rules (PartitionPipeline). The wall clock comes
+// in with each call (TaskTime): validation measures future skew against it, and
+// in hybrid mode a partition that has caught up with its input follows it in
+// Punctuate(), so absence triggers fire while the partition is quiet.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "processor/core/dead_letter.h"
+#include "processor/core/event_validator.h"
+#include "processor/core/input_record.h"
+#include "processor/core/pipeline.h"
+#include "state.pb.h"
+
+namespace touchstream {
+
+enum class ClockMode {
+  kEventTime,  // the clock moves only with event time (backtest, replays)
+  kHybrid,     // and an idle, caught-up partition also follows the wall clock
+               // (run)
+};
+
+// Constant for the life of a task.
+struct TaskSettings {
+  DurationMs allowed_lateness_ms = 0;
+  DedupPolicy dedup;
+  ValidationLimits validation;
+  ClockMode clock = ClockMode::kEventTime;
+  std::string dead_letter_topic = "touchpoints-dlq";
+};
+
+// What the task emitted since the caller last cleared it; committed with the
+// state.
+struct TaskOutput {
+  struct EmittedTrigger {
+    v1::Trigger trigger;
+    bool event_caused = false;  // false: a timer fired it
+  };
+  std::vector<EmittedTrigger> triggers;
+  std::vector<v1::state::OutboxRecord> dead_letters;
+  // Stages to come add theirs here: audit records (policy), forwarded records
+  // (repartition).
+
+  bool empty() const { return triggers.empty() && dead_letters.empty(); }
+  void Clear() {
+    triggers.clear();
+    dead_letters.clear();
+  }
+};
+
+// What became of one input record (for metrics and the backtest's error lines).
+struct RecordOutcome {
+  enum class Kind {
+    kAlreadyApplied,  // its offset is before the checkpoint: skipped, nothing
+                      // changed
+    kApplied,         // a valid event, applied
+    kDuplicate,       // a valid event whose id the customer has seen within the
+                      // horizon
+    kDeadLettered,    // invalid: a dead letter is in the output
+  };
+  Kind kind = Kind::kApplied;
+  Verdict verdict;  // why, for kDeadLettered
+  v1::EventType type =
+      v1::EVENT_TYPE_UNSPECIFIED;  // for kApplied and kDuplicate
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+};
+
+// Owned by the thread that drives the partition.
+class PartitionTask {
+ public:
+  // `rules` and `store` must outlive the task.
+  PartitionTask(const TaskSettings& settings, const RuleSet& rules,
+                PartitionStore& store);
+
+  // Resumes from a stored checkpoint: input offset, clock, changelog owner and
+  // sequence.
+  void Resume(const v1::state::PartitionCheckpoint& checkpoint);
+
+  // Processes one record of this partition's input. Errors come from the store;
+  // the record is then not applied and the task must not be committed (drop the
+  // batch).
+  StatusOr<RecordOutcome> Process(const InputRecord& record,
+                                  const TaskTime& time, TaskOutput& out);
+
+  // In hybrid mode, once the input is caught up: moves the clock to the wall
+  // clock minus the allowed lateness, firing what comes due. No-op in
+  // event-time mode or while behind.
+  Status Punctuate(const TaskTime& time, TaskOutput& out);
+
+  // Moves the clock to `watermark_ms` if that is later, firing what comes due
+  // (backtest
+  // --until; the test driver). Timer-fired triggers go to `out`.
+  Status AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out);
+
+  // The input reached its end (true) or delivered a record again (false).
+  void set_caught_up(bool caught_up) { caught_up_ = caught_up; }
+
+  // True if the next commit must write this partition (a record was consumed, a
+  // timer fired).
+  bool dirty() const { return dirty_; }
+  // Completes the checkpoint for the commit being built: the clock and the next
+  // commit sequence number of this owner. Call once per commit, only when
+  // dirty().
+  const v1::state::PartitionCheckpoint& PrepareCommit();
+  // The commit holding PrepareCommit()'s checkpoint is durable.
+  void OnCommitted() { dirty_ = false; }
+
+  const v1::state::PartitionCheckpoint& checkpoint() const {
+    return checkpoint_;
+  }
+  // For the ownership fence (a new owner id, sequence 0) and a retention gap's
+  // new offset.
+  v1::state::PartitionCheckpoint& mutable_checkpoint() { return checkpoint_; }
+
+  TimeMs watermark_ms() const { return pipeline_.watermark_ms(); }
+  TimeMs max_event_time_ms() const { return pipeline_.max_event_time_ms(); }
+
+ private:
+  void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id,
+                   TaskOutput& out);
+
+  // Constant after construction.
+  const TaskSettings& settings_;
+  const EventValidator validator_;
+
+  PartitionPipeline pipeline_;
+  v1::state::PartitionCheckpoint checkpoint_;
+  bool caught_up_ = false;
+  bool dirty_ = false;
+  v1::TouchpointEvent event_;               // reused decode target
+  std::vector<v1::Trigger> fired_scratch_;  // reused
+};
+
+}  // namespace touchstream

@@ -1,0 +1,238 @@
+#include "processor/run/task_manager.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <random>
+
+#include "processor/run/crash_point.h"
+#include "state/changelog.h"
+#include "state/commit_batch.h"
+
+namespace touchstream {
+
+namespace {
+
+// A fresh changelog owner id: 128 random bits, hex.
+std::string NewOwnerId() {
+  static std::mt19937_64 rng{
+      std::random_device{}() ^
+      static_cast<uint64_t>(
+          std::chrono::steady_clock::now().time_since_epoch().count())};
+  char buf[33];
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx",
+                static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+}  // namespace
+
+TaskManager::TaskManager(const Config& config, const RuleSet& rules,
+                         StateDb& db, Relay& relay, Metrics& metrics)
+    : config_(config),
+      settings_(MakeTaskSettings(config)),
+      rules_(rules),
+      db_(db),
+      relay_(relay),
+      metrics_(metrics) {}
+
+Status TaskManager::Assign(int32_t partition,
+                           const v1::state::PartitionCheckpoint& checkpoint,
+                           int64_t base_offset) {
+  auto assigned = std::make_unique<Assigned>(settings_, rules_, db_, partition);
+  assigned->task.Resume(checkpoint);
+  // The fence: from here on this assignment owns the partition's changelog.
+  v1::state::PartitionCheckpoint& owned = assigned->task.mutable_checkpoint();
+  owned.set_owner(NewOwnerId());
+  owned.set_commit_seq(0);
+  v1::state::ChangelogMarker fence;
+  *fence.mutable_checkpoint() = owned;
+  fence.set_base_offset(base_offset);
+  v1::state::OutboxRecord record =
+      changelog::MarkerRecord(config_.changelog.name, partition, fence, true);
+  CommitBatch batch(db_);
+  batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
+  const uint64_t seq = batch.AddOutbox(record);
+  if (Status s = batch.Commit(); !s.ok()) return s;
+  std::vector<OutboxEntry> entries;
+  entries.push_back({seq, std::move(record)});
+  if (Status s = relay_.Publish(std::move(entries), {}); !s.ok()) return s;
+  tasks_[partition] = std::move(assigned);
+  return Status::Ok();
+}
+
+void TaskManager::Remove(int32_t partition) { tasks_.erase(partition); }
+
+void TaskManager::Clear() {
+  DiscardBatch();
+  tasks_.clear();
+}
+
+void TaskManager::DiscardBatch() {
+  output_.Clear();
+  batch_records_ = 0;
+  batch_poll_times_.clear();
+  batch_triggers_.clear();
+}
+
+const PartitionTask* TaskManager::Find(int32_t partition) const {
+  auto it = tasks_.find(partition);
+  return it == tasks_.end() ? nullptr : &it->second->task;
+}
+
+std::vector<int32_t> TaskManager::partitions() const {
+  std::vector<int32_t> out;
+  for (const auto& [partition, assigned] : tasks_) out.push_back(partition);
+  return out;
+}
+
+void TaskManager::MarkCaughtUp(int32_t partition) {
+  if (auto it = tasks_.find(partition); it != tasks_.end())
+    it->second->task.set_caught_up(true);
+}
+
+Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
+  auto it = tasks_.find(record.partition);
+  if (it == tasks_.end()) return Status::Ok();  // not (or no longer) ours
+  const size_t triggers_before = output_.triggers.size();
+  StatusOr<RecordOutcome> outcome =
+      it->second->task.Process(record, time, output_);
+  if (!outcome.ok()) return outcome.status();
+  if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied)
+    return Status::Ok();
+  metrics_.records_consumed().Increment();
+  consumed_.fetch_add(1);
+  ++batch_records_;
+  batch_poll_times_.push_back(std::chrono::steady_clock::now());
+  switch (outcome->kind) {
+    case RecordOutcome::Kind::kDeadLettered:
+      metrics_.events_invalid(outcome->verdict.reason).Increment();
+      invalid_.fetch_add(1);
+      break;
+    case RecordOutcome::Kind::kDuplicate:
+      metrics_.events_deduplicated().Increment();
+      [[fallthrough]];
+    default:
+      metrics_.events_processed(outcome->type, outcome->channel).Increment();
+  }
+  CountTriggers(triggers_before);
+  return Status::Ok();
+}
+
+void TaskManager::CountTriggers(size_t from) {
+  for (size_t i = from; i < output_.triggers.size(); ++i) {
+    const v1::Trigger& t = output_.triggers[i].trigger;
+    metrics_.triggers_emitted(t.rule_id(), t.type()).Increment();
+    triggers_.fetch_add(1);
+  }
+}
+
+Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
+  for (auto& [partition, assigned] : tasks_) {
+    const size_t triggers_before = output_.triggers.size();
+    if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_);
+        !s.ok())
+      return s;
+    CountTriggers(triggers_before);
+  }
+  return Status::Ok();
+}
+
+Status TaskManager::Commit(const TaskTime& time) {
+  const auto started = std::chrono::steady_clock::now();
+  for (auto& [partition, assigned] : tasks_) {
+    const size_t triggers_before = output_.triggers.size();
+    if (Status s = assigned->task.Punctuate(time, output_); !s.ok()) return s;
+    CountTriggers(triggers_before);
+  }
+  // Outbox order: triggers and dead letters, then each partition's changelog
+  // state records, then (after every state record) the commit markers that
+  // close them.
+  std::vector<v1::state::OutboxRecord> outbox;
+  outbox.reserve(output_.triggers.size() + output_.dead_letters.size());
+  for (TaskOutput::EmittedTrigger& t : output_.triggers) {
+    batch_triggers_.push_back(
+        {t.event_caused,
+         google::protobuf::util::TimeUtil::TimestampToMilliseconds(
+             t.trigger.fire_time())});
+    v1::state::OutboxRecord record;
+    record.set_topic(config_.triggers.name);
+    record.set_key(t.trigger.customer_id());
+    record.set_value(t.trigger.SerializeAsString());
+    outbox.push_back(std::move(record));
+  }
+  for (v1::state::OutboxRecord& dead_letter : output_.dead_letters) {
+    outbox.push_back(std::move(dead_letter));
+  }
+  output_.Clear();
+
+  CommitBatch batch(db_);
+  std::vector<SourceOffset> offsets;
+  std::vector<v1::state::OutboxRecord> markers;
+  for (auto& [partition, assigned] : tasks_) {
+    PartitionTask& task = assigned->task;
+    if (!task.dirty()) continue;
+    const int32_t p = partition;
+    const std::string owner = task.checkpoint().owner();
+    batch.AddChanges(
+        assigned->store, [&](const std::string& customer_id,
+                             const v1::state::CustomerState* state) {
+          outbox.push_back(changelog::StateRecord(config_.changelog.name, p,
+                                                  owner, customer_id, state));
+        });
+    const v1::state::PartitionCheckpoint& checkpoint = task.PrepareCommit();
+    batch.PutCheckpoint(config_.touchpoints.name, partition, checkpoint);
+    v1::state::ChangelogMarker marker;
+    *marker.mutable_checkpoint() = checkpoint;
+    markers.push_back(
+        changelog::MarkerRecord(config_.changelog.name, p, marker, false));
+    offsets.push_back(
+        {config_.touchpoints.name, partition, checkpoint.next_offset()});
+  }
+  for (auto& marker : markers) outbox.push_back(std::move(marker));
+  std::vector<OutboxEntry> entries;
+  entries.reserve(outbox.size());
+  for (auto& record : outbox) {
+    const uint64_t seq = batch.AddOutbox(record);
+    entries.push_back({seq, std::move(record)});
+  }
+
+  const bool writes = !batch.empty();
+  if (writes) CrashPoint("batch_built");
+  Status s = batch.Commit();
+  if (s.ok()) {
+    if (writes) CrashPoint("db_write");
+    for (auto& [partition, assigned] : tasks_) {
+      if (!assigned->task.dirty()) continue;
+      assigned->store.OnCommitted();
+      assigned->task.OnCommitted();
+    }
+    if (!entries.empty()) s = relay_.Publish(std::move(entries), offsets);
+    last_offsets_ = std::move(offsets);
+    metrics_.commit_batch_events().Observe(static_cast<double>(batch_records_));
+    batch_records_ = 0;
+    ObserveCommitted(time.wall_ms);
+  }
+  metrics_.commit_duration().Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count());
+  return s;
+}
+
+void TaskManager::ObserveCommitted(TimeMs wall_ms) {
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& polled : batch_poll_times_) {
+    metrics_.processing_latency().Observe(
+        std::chrono::duration<double>(now - polled).count());
+  }
+  batch_poll_times_.clear();
+  for (const PendingTrigger& t : batch_triggers_) {
+    const double delay = std::max<TimeMs>(0, wall_ms - t.fire_time_ms) / 1000.0;
+    (t.event_caused ? metrics_.event_to_trigger_latency()
+                    : metrics_.timer_fire_delay())
+        .Observe(delay);
+  }
+  batch_triggers_.clear();
+}
+
+}  // namespace touchstream

@@ -1,0 +1,50 @@
+// A Relay that "delivers" each committed record at once, in memory: the test
+// driver's Kafka. Records leave the outbox as they would on Kafka's
+// acknowledgement.
+#pragma once
+
+#include <vector>
+
+#include "processor/kafka/relay.h"
+#include "state/state_db.h"
+
+namespace touchstream::testing {
+
+// Owned by the test's thread.
+class MemoryRelay final : public Relay {
+ public:
+  // `db` must outlive the relay.
+  explicit MemoryRelay(StateDb& db) : db_(db) {}
+
+  Status Recover() override { return Status::Ok(); }
+  Status Publish(std::vector<OutboxEntry> entries,
+                 const std::vector<SourceOffset>& offsets) override {
+    std::vector<uint64_t> seqs;
+    for (OutboxEntry& entry : entries) {
+      seqs.push_back(entry.seq);
+      if (on_delivered_) on_delivered_(entry.record);
+      delivered_.push_back(std::move(entry.record));
+    }
+    for (const SourceOffset& o : offsets) committed_offsets_.push_back(o);
+    return db_.DeleteOutbox(seqs);
+  }
+  Status Poll(int timeout_ms) override { return Status::Ok(); }
+  Status Flush(int timeout_ms) override { return Status::Ok(); }
+  size_t in_flight() const override { return 0; }
+  bool commits_offsets() const override { return false; }
+
+  // Every record delivered so far, in delivery order.
+  const std::vector<v1::state::OutboxRecord>& delivered() const {
+    return delivered_;
+  }
+  const std::vector<SourceOffset>& committed_offsets() const {
+    return committed_offsets_;
+  }
+
+ private:
+  StateDb& db_;
+  std::vector<v1::state::OutboxRecord> delivered_;
+  std::vector<SourceOffset> committed_offsets_;
+};
+
+}  // namespace touchstream::testing

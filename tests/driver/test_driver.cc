@@ -1,0 +1,160 @@
+#include "tests/driver/test_driver.h"
+
+#include <random>
+
+#include "processor/json/json_lines.h"
+
+namespace touchstream::testing {
+
+namespace {
+
+std::filesystem::path FreshDir() {
+  std::random_device rd;
+  return std::filesystem::temp_directory_path() /
+         ("touchstream-driver-" + std::to_string(rd()) + std::to_string(rd()));
+}
+
+}  // namespace
+
+TestDriver::TestDriver(RuleSet rules, Options options)
+    : rules_(std::move(rules)), dir_(FreshDir()), wall_ms_(options.wall_ms) {
+  config_.allowed_lateness_ms = options.allowed_lateness_ms;
+  config_.dedup = options.dedup;
+  config_.clock = options.clock;
+  config_.touchpoints.partitions = options.partitions;
+  auto db = StateDb::Open(dir_.string(), false);
+  if (!db.ok()) {
+    status_ = db.status();
+    return;
+  }
+  db_ = std::move(*db);
+  relay_ = std::make_unique<MemoryRelay>(*db_);
+  std::vector<std::string> rule_ids;
+  for (const auto& rule : rules_) rule_ids.push_back(rule->id());
+  metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids);
+  tasks_ =
+      std::make_unique<TaskManager>(config_, rules_, *db_, *relay_, *metrics_);
+  for (int32_t p = 0; p < options.partitions; ++p) {
+    v1::state::PartitionCheckpoint fresh;
+    fresh.set_max_event_time_ms(kNoTime);
+    fresh.set_watermark_ms(kNoTime);
+    if (status_ = tasks_->Assign(p, fresh, 0); !status_.ok()) return;
+    next_offsets_.push_back(0);
+  }
+  read_upto_ = relay_->delivered().size();  // the fences
+}
+
+std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml,
+                                                 Options options) {
+  Config config = ParseConfig(yaml, "test config");
+  options.clock = config.clock;
+  options.allowed_lateness_ms = config.allowed_lateness_ms;
+  options.dedup = config.dedup;
+  return std::make_unique<TestDriver>(std::move(config.rules), options);
+}
+
+TestDriver::~TestDriver() {
+  tasks_.reset();
+  relay_.reset();
+  db_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::vector<v1::Trigger> TestDriver::Pipe(const v1::TouchpointEvent& event,
+                                          int32_t partition) {
+  return PipeBytes(event.customer_id(), event.SerializeAsString(), partition);
+}
+
+std::vector<v1::Trigger> TestDriver::PipeJson(const std::string& line,
+                                              int32_t partition) {
+  v1::TouchpointEvent event;
+  if (status_ = ParseJsonLine(line, &event); !status_.ok()) return {};
+  return Pipe(event, partition);
+}
+
+std::vector<v1::Trigger> TestDriver::PipeBytes(std::optional<std::string> key,
+                                               const std::string& value,
+                                               int32_t partition) {
+  if (!tasks_) return {};
+  InputRecord record;
+  record.topic = config_.touchpoints.name;
+  record.partition = partition;
+  record.offset = next_offsets_.at(partition)++;
+  if (key) record.key = *key;
+  record.value = value;
+  if (status_ = tasks_->Process(record, TaskTime{wall_ms_}); !status_.ok())
+    return {};
+  return CommitAndCollect();
+}
+
+std::vector<v1::Trigger> TestDriver::AdvanceEventTime(TimeMs watermark_ms) {
+  if (!tasks_) return {};
+  if (status_ = tasks_->AdvanceEventTime(watermark_ms); !status_.ok())
+    return {};
+  return CommitAndCollect();
+}
+
+std::vector<v1::Trigger> TestDriver::AdvanceWallClock(DurationMs d) {
+  if (!tasks_) return {};
+  wall_ms_ += d;
+  for (int32_t p : tasks_->partitions()) tasks_->MarkCaughtUp(p);
+  return CommitAndCollect();
+}
+
+std::vector<v1::Trigger> TestDriver::CommitAndCollect() {
+  if (status_ = tasks_->Commit(TaskTime{wall_ms_}); !status_.ok()) return {};
+  std::vector<v1::Trigger> triggers;
+  const auto& delivered = relay_->delivered();
+  for (; read_upto_ < delivered.size(); ++read_upto_) {
+    const v1::state::OutboxRecord& record = delivered[read_upto_];
+    if (record.topic() != config_.triggers.name) continue;
+    v1::Trigger t;
+    if (!t.ParseFromString(record.value())) {
+      status_ = Status::Internal("a delivered trigger does not parse");
+      continue;
+    }
+    triggers.push_back(std::move(t));
+  }
+  return triggers;
+}
+
+std::vector<v1::state::OutboxRecord> TestDriver::Delivered(
+    const std::string& topic) const {
+  std::vector<v1::state::OutboxRecord> out;
+  if (!relay_) return out;
+  for (const auto& record : relay_->delivered()) {
+    if (record.topic() == topic) out.push_back(record);
+  }
+  return out;
+}
+
+std::vector<v1::state::OutboxRecord> TestDriver::DeadLetters() const {
+  return Delivered(config_.dead_letter.name);
+}
+
+std::vector<v1::state::OutboxRecord> TestDriver::ChangelogRecords() const {
+  return Delivered(config_.changelog.name);
+}
+
+std::optional<v1::state::CustomerState> TestDriver::ReadState(
+    const std::string& customer_id, int32_t partition) {
+  auto state = db_->ReadCustomer(partition, customer_id);
+  if (!state.ok()) {
+    status_ = state.status();
+    return std::nullopt;
+  }
+  return *state;
+}
+
+std::optional<v1::state::PartitionCheckpoint> TestDriver::ReadCheckpoint(
+    int32_t partition) {
+  auto checkpoint = db_->ReadCheckpoint(config_.touchpoints.name, partition);
+  if (!checkpoint.ok()) {
+    status_ = checkpoint.status();
+    return std::nullopt;
+  }
+  return *checkpoint;
+}
+
+}  // namespace touchstream::testing
