@@ -147,6 +147,10 @@ std::optional<v1::state::CustomerState> TestDriver::ReadState(
   return *state;
 }
 
+const PartitionTask* TestDriver::task(int32_t partition) const {
+  return tasks_ ? tasks_->Find(partition) : nullptr;
+}
+
 std::optional<v1::state::PartitionCheckpoint> TestDriver::ReadCheckpoint(
     int32_t partition) {
   auto checkpoint = db_->ReadCheckpoint(config_.touchpoints.name, partition);

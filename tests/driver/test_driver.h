@@ -86,6 +86,10 @@ class TestDriver {
   std::optional<v1::state::PartitionCheckpoint> ReadCheckpoint(
       int32_t partition = 0);
 
+  // A partition's task (its clock and checkpoint); nullptr if the partition has
+  // none.
+  const PartitionTask* task(int32_t partition = 0) const;
+
   // The status of the last call (a store or relay error; Ok normally).
   const Status& status() const { return status_; }
   const Config& config() const { return config_; }

@@ -2,9 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "processor/core/memory_store.h"
-#include "processor/core/pipeline.h"
-#include "tests/unit/test_events.h"
+#include "tests/driver/driver_test.h"
 
 namespace touchstream {
 namespace {
@@ -15,38 +13,24 @@ using testing::kT0;
 using testing::WithItem;
 using V = std::vector<std::string>;
 
-class CartAbandonmentRuleTest : public ::testing::Test {
+class CartAbandonmentRuleTest : public testing::DriverTest {
  protected:
-  void SetUp() override {
-    AddRule("cart_1h", {kHourMs, 0});
-    pipeline_ = std::make_unique<PartitionPipeline>(rules_, store_, 0);
-  }
+  void SetUp() override { Start({{"cart_1h", {kHourMs, 0}}}); }
 
-  void AddRule(const std::string& id, CartAbandonmentParams params) {
-    rules_.push_back(std::make_unique<CartAbandonmentRule>(id, params));
+  // Restarts the driver with these rules, in order.
+  void Start(std::vector<std::pair<std::string, CartAbandonmentParams>> rules) {
+    RuleSet set;
+    for (const auto& [id, params] : rules) {
+      set.push_back(std::make_unique<CartAbandonmentRule>(id, params));
+    }
+    DriverTest::Start(std::move(set));
   }
-
-  V Process(const v1::TouchpointEvent& e) {
-    std::vector<v1::Trigger> out;
-    EXPECT_TRUE(pipeline_->Process(e, out).ok());
-    last_ = out;
-    return Describe(out);
+  v1::TouchpointEvent Add(const std::string& id, TimeMs t,
+                          const std::string& sku = "sku-1", int qty = 1,
+                          int64_t price = 1000) {
+    return WithItem(Event(id, "c1", t, v1::EVENT_TYPE_ADD_TO_CART), sku, qty,
+                    price);
   }
-  V AdvanceTo(TimeMs t) {
-    std::vector<v1::Trigger> out;
-    EXPECT_TRUE(pipeline_->AdvanceWatermark(t, out).ok());
-    last_ = out;
-    return Describe(out);
-  }
-  v1::TouchpointEvent Add(const std::string& id, TimeMs t, const std::string& sku = "sku-1",
-                          int qty = 1, int64_t price = 1000) {
-    return WithItem(Event(id, "c1", t, v1::EVENT_TYPE_ADD_TO_CART), sku, qty, price);
-  }
-
-  RuleSet rules_;
-  MemoryStore store_;
-  std::unique_ptr<PartitionPipeline> pipeline_;
-  std::vector<v1::Trigger> last_;
 };
 
 TEST_F(CartAbandonmentRuleTest, FiresAtDelayAfterLastCartChange) {
@@ -68,21 +52,23 @@ TEST_F(CartAbandonmentRuleTest, FiresOncePerEpisode) {
   EXPECT_EQ(AdvanceTo(kT0 + 10 * kHourMs), V{});
   // The next change arms a new episode.
   Process(Add("e2", kT0 + 11 * kHourMs));
-  EXPECT_EQ(AdvanceTo(kT0 + 12 * kHourMs), V{"CART_ABANDONED cart_1h c1 @+43200s"});
+  EXPECT_EQ(AdvanceTo(kT0 + 12 * kHourMs),
+            V{"CART_ABANDONED cart_1h c1 @+43200s"});
 }
 
 TEST_F(CartAbandonmentRuleTest, EachChangeRearms) {
   Process(Add("e1", kT0));
   Process(Add("e2", kT0 + 30 * kMinuteMs, "sku-2"));
   EXPECT_EQ(AdvanceTo(kT0 + kHourMs), V{});
-  EXPECT_EQ(AdvanceTo(kT0 + 90 * kMinuteMs), V{"CART_ABANDONED cart_1h c1 @+5400s"});
+  EXPECT_EQ(AdvanceTo(kT0 + 90 * kMinuteMs),
+            V{"CART_ABANDONED cart_1h c1 @+5400s"});
   EXPECT_EQ(last_[0].cart().total_minor(), 2000);
 }
 
 TEST_F(CartAbandonmentRuleTest, InStorePurchaseCancelsOnlineCart) {
   Process(Add("e1", kT0));
-  auto purchase = WithItem(Event("e2", "c1", kT0 + 10 * kMinuteMs, v1::EVENT_TYPE_PURCHASE,
-                                 v1::CHANNEL_IN_STORE),
+  auto purchase = WithItem(Event("e2", "c1", kT0 + 10 * kMinuteMs,
+                                 v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE),
                            "sku-1", 1, 1000);
   Process(purchase);
   EXPECT_EQ(AdvanceTo(kT0 + 5 * kHourMs), V{});
@@ -90,45 +76,43 @@ TEST_F(CartAbandonmentRuleTest, InStorePurchaseCancelsOnlineCart) {
 
 TEST_F(CartAbandonmentRuleTest, PurchaseWithoutItemsEmptiesTheCart) {
   Process(Add("e1", kT0));
-  Process(Event("e2", "c1", kT0 + kMinuteMs, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE));
+  Process(Event("e2", "c1", kT0 + kMinuteMs, v1::EVENT_TYPE_PURCHASE,
+                v1::CHANNEL_IN_STORE));
   EXPECT_EQ(AdvanceTo(kT0 + 5 * kHourMs), V{});
 }
 
 TEST_F(CartAbandonmentRuleTest, PartialPurchaseRearmsForTheRest) {
   Process(Add("e1", kT0, "sku-1", 2, 500));
-  Process(WithItem(Event("e2", "c1", kT0 + 20 * kMinuteMs, v1::EVENT_TYPE_PURCHASE),
-                   "sku-1", 1, 500));
+  Process(
+      WithItem(Event("e2", "c1", kT0 + 20 * kMinuteMs, v1::EVENT_TYPE_PURCHASE),
+               "sku-1", 1, 500));
   EXPECT_EQ(AdvanceTo(kT0 + kHourMs), V{});
-  EXPECT_EQ(AdvanceTo(kT0 + 80 * kMinuteMs), V{"CART_ABANDONED cart_1h c1 @+4800s"});
+  EXPECT_EQ(AdvanceTo(kT0 + 80 * kMinuteMs),
+            V{"CART_ABANDONED cart_1h c1 @+4800s"});
   EXPECT_EQ(last_[0].cart().items(0).quantity(), 1);
 }
 
 TEST_F(CartAbandonmentRuleTest, EventExactlyAtDeadlineIsTooLate) {
   Process(Add("e1", kT0));
-  // The purchase at the deadline moves the watermark first, so the timer fires before it.
+  // The purchase at the deadline moves the watermark first, so the timer fires
+  // before it.
   EXPECT_EQ(Process(Event("e2", "c1", kT0 + kHourMs, v1::EVENT_TYPE_PURCHASE)),
             V{"CART_ABANDONED cart_1h c1 @+3600s"});
 }
 
 TEST_F(CartAbandonmentRuleTest, RespectsMinimumCartValue) {
-  rules_.clear();
-  AddRule("big_carts", {kHourMs, 5000});
-  PartitionPipeline pipeline(rules_, store_, 0);
-  std::vector<v1::Trigger> out;
-  ASSERT_TRUE(pipeline.Process(Add("e1", kT0, "cheap", 1, 100), out).ok());
-  ASSERT_TRUE(pipeline.AdvanceWatermark(kT0 + 2 * kHourMs, out).ok());
-  EXPECT_EQ(Describe(out), V{});
+  Start({{"big_carts", {kHourMs, 5000}}});
+  EXPECT_EQ(Process(Add("e1", kT0, "cheap", 1, 100)), V{});
+  EXPECT_EQ(AdvanceTo(kT0 + 2 * kHourMs), V{});
 }
 
 TEST_F(CartAbandonmentRuleTest, TwoInstancesFireIndependently) {
-  AddRule("cart_24h", {24 * kHourMs, 0});
-  PartitionPipeline pipeline(rules_, store_, 0);
-  std::vector<v1::Trigger> out;
-  ASSERT_TRUE(pipeline.Process(Add("e1", kT0), out).ok());
-  ASSERT_TRUE(pipeline.AdvanceWatermark(kT0 + 30 * kHourMs, out).ok());
-  EXPECT_EQ(Describe(out), (V{"CART_ABANDONED cart_1h c1 @+3600s",
-                              "CART_ABANDONED cart_24h c1 @+86400s"}));
-  EXPECT_NE(out[0].trigger_id(), out[1].trigger_id());
+  Start({{"cart_1h", {kHourMs, 0}}, {"cart_24h", {24 * kHourMs, 0}}});
+  Process(Add("e1", kT0));
+  EXPECT_EQ(AdvanceTo(kT0 + 30 * kHourMs),
+            (V{"CART_ABANDONED cart_1h c1 @+3600s",
+               "CART_ABANDONED cart_24h c1 @+86400s"}));
+  EXPECT_NE(last_[0].trigger_id(), last_[1].trigger_id());
 }
 
 TEST_F(CartAbandonmentRuleTest, RemovingEverythingDisarms) {

@@ -1,0 +1,161 @@
+// The per-partition tasks and their commit, in process through the test driver:
+// the hybrid clock, and what one commit holds (state, checkpoint, outbox:
+// triggers, dead letters, changelog records closed by a marker).
+#include "processor/run/task_manager.h"
+
+#include "processor/core/memory_store.h"
+#include "processor/rules/cart_abandonment_rule.h"
+#include "state/changelog.h"
+#include "tests/driver/driver_test.h"
+
+namespace touchstream {
+namespace {
+
+using testing::Event;
+using testing::kT0;
+using testing::WithItem;
+
+class TaskManagerTest : public testing::DriverTest {
+ protected:
+  void Start(ClockMode clock, TimeMs wall_ms = kT0) {
+    RuleSet rules;
+    rules.push_back(std::make_unique<CartAbandonmentRule>(
+        "cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    testing::DriverOptions options;
+    options.clock = clock;
+    options.wall_ms = wall_ms;
+    DriverTest::Start(std::move(rules), options);
+  }
+  static v1::TouchpointEvent Add(const std::string& id,
+                                 const std::string& customer, TimeMs t) {
+    return WithItem(Event(id, customer, t, v1::EVENT_TYPE_ADD_TO_CART), "sku",
+                    1, 1000);
+  }
+  static std::string Header(const v1::state::OutboxRecord& r,
+                            const std::string& key) {
+    for (const auto& h : r.headers()) {
+      if (h.key() == key) return h.value();
+    }
+    return "";
+  }
+};
+
+TEST_F(TaskManagerTest, HybridClockFiresAnAbsenceTriggerOnAQuietPartition) {
+  Start(ClockMode::kHybrid);
+  EXPECT_EQ(Process(Add("e1", "amy", kT0)), V{});
+  EXPECT_EQ(driver_->AdvanceWallClock(59 * kMinuteMs).size(), 0u);
+  const std::vector<v1::Trigger> fired = driver_->AdvanceWallClock(kMinuteMs);
+  ASSERT_EQ(testing::Describe(fired), V{"CART_ABANDONED cart_1h amy @+3600s"});
+  EXPECT_EQ(driver_->task()->watermark_ms(), kT0 + kHourMs);
+  // The firing is committed with the partition's clock.
+  EXPECT_EQ(driver_->ReadCheckpoint()->watermark_ms(), kT0 + kHourMs);
+}
+
+TEST_F(TaskManagerTest, EventTimeModeIgnoresTheWallClock) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));
+  EXPECT_EQ(driver_->AdvanceWallClock(2 * kHourMs).size(), 0u);
+  EXPECT_EQ(AdvanceTo(kT0 + kHourMs), V{"CART_ABANDONED cart_1h amy @+3600s"});
+}
+
+TEST_F(TaskManagerTest, APartitionStillReadingDoesNotFollowTheWallClock) {
+  // Catching up on input two hours old: until the end of the input is reached,
+  // the events move the clock, not the wall clock (a purchase further on may
+  // still cancel the cart).
+  Start(ClockMode::kHybrid, kT0 + 2 * kHourMs);
+  EXPECT_EQ(Process(Add("e1", "amy", kT0)), V{});
+  EXPECT_EQ(Process(Add("e2", "bob", kT0 + kMinuteMs)), V{});
+  EXPECT_EQ(driver_->task()->watermark_ms(), kT0 + kMinuteMs);
+  // Caught up: now the partition follows the wall clock.
+  EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(0)),
+            (V{"CART_ABANDONED cart_1h amy @+3600s",
+               "CART_ABANDONED cart_1h bob @+3660s"}));
+}
+
+TEST_F(TaskManagerTest, AnIdleTickThatFiresNothingWritesNoCommit) {
+  Start(ClockMode::kHybrid);
+  Process(Add("e1", "amy", kT0));
+  const size_t changelog = driver_->ChangelogRecords().size();
+  const int64_t seq = driver_->ReadCheckpoint()->commit_seq();
+  driver_->AdvanceWallClock(kMinuteMs);
+  driver_->AdvanceWallClock(kMinuteMs);
+  EXPECT_EQ(driver_->ChangelogRecords().size(), changelog);
+  EXPECT_EQ(driver_->ReadCheckpoint()->commit_seq(), seq);
+}
+
+TEST_F(TaskManagerTest, ACommitHoldsStateCheckpointChangelogAndMarker) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));
+  const std::optional<CustomerState> amy = driver_->ReadState("amy");
+  ASSERT_TRUE(amy.has_value());
+  EXPECT_EQ(amy->cart().lines_size(), 1);
+  const std::optional<v1::state::PartitionCheckpoint> checkpoint =
+      driver_->ReadCheckpoint();
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->next_offset(), 1);
+  EXPECT_EQ(checkpoint->commit_seq(), 1);
+
+  // The assignment's fence, then amy's state record, then the marker that
+  // closes the commit.
+  const std::vector<v1::state::OutboxRecord> changelog =
+      driver_->ChangelogRecords();
+  ASSERT_EQ(changelog.size(), 3u);
+  EXPECT_EQ(Header(changelog[0], changelog::kMarkerHeader), changelog::kFence);
+  EXPECT_EQ(changelog[1].key(), "amy");
+  EXPECT_EQ(Header(changelog[1], changelog::kOwnerHeader), checkpoint->owner());
+  CustomerState logged;
+  ASSERT_TRUE(logged.ParseFromString(changelog[1].value()));
+  EXPECT_EQ(logged.SerializeAsString(), amy->SerializeAsString());
+  EXPECT_EQ(Header(changelog[2], changelog::kMarkerHeader), changelog::kCommit);
+  v1::state::ChangelogMarker marker;
+  ASSERT_TRUE(marker.ParseFromString(changelog[2].value()));
+  EXPECT_EQ(marker.checkpoint().SerializeAsString(),
+            checkpoint->SerializeAsString());
+}
+
+TEST_F(TaskManagerTest, AnInvalidRecordIsDeadLetteredAndItsOffsetCommitted) {
+  Start(ClockMode::kEventTime);
+  driver_->PipeBytes(std::string("amy"), "\xff not protobuf");
+  ASSERT_TRUE(driver_->status().ok());
+  const std::vector<v1::state::OutboxRecord> dead = driver_->DeadLetters();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].key(), "amy");
+  EXPECT_EQ(dead[0].value(), "\xff not protobuf");
+  EXPECT_EQ(Header(dead[0], "touchstream.reason"), "undecodable");
+  EXPECT_EQ(Header(dead[0], "touchstream.source.offset"), "0");
+  EXPECT_EQ(driver_->ReadCheckpoint()->next_offset(), 1);
+  // The next valid record is processed as usual.
+  Process(Add("e1", "amy", kT0));
+  EXPECT_TRUE(driver_->ReadState("amy").has_value());
+}
+
+TEST(PartitionTaskTest, ARecordAlreadyAppliedIsSkipped) {
+  // Replayed input at an offset before the checkpoint (e.g. the group's offset
+  // reset) is recognised by the task, whatever its content.
+  MemoryStore store;
+  RuleSet rules;
+  rules.push_back(std::make_unique<CartAbandonmentRule>(
+      "cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  TaskSettings settings;
+  PartitionTask fresh(settings, rules, store);
+  v1::state::PartitionCheckpoint checkpoint;
+  checkpoint.set_next_offset(5);
+  fresh.Resume(checkpoint);
+  TaskOutput out;
+  const std::string bytes =
+      WithItem(Event("e2", "bob", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1,
+               1000)
+          .SerializeAsString();
+  auto outcome =
+      fresh.Process({"touchpoints", 0, 4, "bob", bytes}, TaskTime{kT0}, out);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kAlreadyApplied);
+  EXPECT_TRUE(store.customers().empty());
+  outcome =
+      fresh.Process({"touchpoints", 0, 5, "bob", bytes}, TaskTime{kT0}, out);
+  EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kApplied);
+  EXPECT_EQ(store.customers().size(), 1u);
+}
+
+}  // namespace
+}  // namespace touchstream
