@@ -46,8 +46,8 @@ void BM_DecodeAndValidate(benchmark::State& state) {
   v1::TouchpointEvent scratch;
   size_t i = 0;
   for (auto _ : state) {
-    Verdict v = validator.DecodeAndValidate(bytes[i++ % bytes.size()], 1767225600000 + kDayMs,
-                                            &scratch);
+    Verdict v =
+        validator.DecodeAndValidate(bytes[i++ % bytes.size()], 1767225600000 + kDayMs, &scratch);
     benchmark::DoNotOptimize(v);
   }
   state.SetItemsProcessed(state.iterations());

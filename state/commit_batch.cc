@@ -4,24 +4,19 @@
 
 namespace touchstream {
 
-void CommitBatch::AddChanges(PartitionState& store,
-                             const PartitionState::ChangeFn& on_change) {
+void CommitBatch::AddChanges(PartitionState& store, const PartitionState::ChangeFn& on_change) {
   store.AddToBatch(batch_, on_change);
 }
 
-void CommitBatch::PutCheckpoint(
-    const std::string& topic, int32_t partition,
-    const v1::state::PartitionCheckpoint& checkpoint) {
-  batch_
-      .Put(db_.checkpoints(), keys::Checkpoint(topic, partition),
-           checkpoint.SerializeAsString())
+void CommitBatch::PutCheckpoint(const std::string& topic, int32_t partition,
+                                const v1::state::PartitionCheckpoint& checkpoint) {
+  batch_.Put(db_.checkpoints(), keys::Checkpoint(topic, partition), checkpoint.SerializeAsString())
       .PermitUncheckedError();
 }
 
 uint64_t CommitBatch::AddOutbox(const v1::state::OutboxRecord& record) {
   const uint64_t seq = db_.next_outbox_seq_++;
-  batch_.Put(db_.outbox(), keys::Outbox(seq), record.SerializeAsString())
-      .PermitUncheckedError();
+  batch_.Put(db_.outbox(), keys::Outbox(seq), record.SerializeAsString()).PermitUncheckedError();
   return seq;
 }
 
@@ -29,17 +24,14 @@ void CommitBatch::WipePartition(const std::string& topic, int32_t partition) {
   const std::string begin = keys::PartitionPrefix(partition);
   // The first key of the next partition; UINT32_MAX's keys all start with 0xFF
   // bytes.
-  const std::string end = partition == INT32_MAX
-                              ? std::string(5, '\xff')
-                              : keys::PartitionPrefix(partition + 1);
+  const std::string end =
+      partition == INT32_MAX ? std::string(5, '\xff') : keys::PartitionPrefix(partition + 1);
   batch_.DeleteRange(db_.customers(), begin, end).PermitUncheckedError();
   batch_.DeleteRange(db_.timers(), begin, end).PermitUncheckedError();
-  batch_.Delete(db_.checkpoints(), keys::Checkpoint(topic, partition))
-      .PermitUncheckedError();
+  batch_.Delete(db_.checkpoints(), keys::Checkpoint(topic, partition)).PermitUncheckedError();
 }
 
-void CommitBatch::PutCustomerValue(int32_t partition,
-                                   const std::string& customer_id,
+void CommitBatch::PutCustomerValue(int32_t partition, const std::string& customer_id,
                                    const std::string* value) {
   const std::string key = keys::Customer(partition, customer_id);
   if (value == nullptr) {
@@ -49,15 +41,13 @@ void CommitBatch::PutCustomerValue(int32_t partition,
   }
 }
 
-void CommitBatch::PutRestoredTimers(int32_t partition,
-                                    const v1::state::CustomerState& state) {
+void CommitBatch::PutRestoredTimers(int32_t partition, const v1::state::CustomerState& state) {
   for (const auto& slot : state.rules()) {
     if (slot.state().due_ms() == 0) continue;
     batch_
         .Put(db_.timers(),
              keys::Timer(partition,
-                         TimerKey{slot.state().due_ms(), state.customer_id(),
-                                  slot.rule_id()}),
+                         TimerKey{slot.state().due_ms(), state.customer_id(), slot.rule_id()}),
              "")
         .PermitUncheckedError();
   }

@@ -26,8 +26,7 @@ class CommitBatch {
   // Every customer and timer change of `store` since its last commit;
   // `on_change` is called for each changed customer (its new state, or nullptr
   // when it is gone). After Commit() succeeds, call store.OnCommitted().
-  void AddChanges(PartitionState& store,
-                  const PartitionState::ChangeFn& on_change = nullptr);
+  void AddChanges(PartitionState& store, const PartitionState::ChangeFn& on_change = nullptr);
 
   // Where input `topic`/`partition` resumes, and the partition's changelog
   // position.
@@ -48,8 +47,7 @@ class CommitBatch {
                         const std::string* value);
   // Changelog restore: the timer index entries of a stored customer's rule
   // states.
-  void PutRestoredTimers(int32_t partition,
-                         const v1::state::CustomerState& state);
+  void PutRestoredTimers(int32_t partition, const v1::state::CustomerState& state);
 
   // Writes (key) operations in the batch.
   int size() const { return batch_.Count(); }

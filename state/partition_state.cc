@@ -4,12 +4,10 @@
 
 namespace touchstream {
 
-PartitionState::PartitionState(StateDb& db, int32_t partition,
-                               size_t max_cached)
+PartitionState::PartitionState(StateDb& db, int32_t partition, size_t max_cached)
     : db_(db), partition_(partition), max_cached_(max_cached) {}
 
-StatusOr<CustomerState*> PartitionState::Mutable(
-    const std::string& customer_id) {
+StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id) {
   auto it = cache_.find(customer_id);
   if (it == cache_.end()) {
     auto stored = db_.ReadCustomer(partition_, customer_id);
@@ -43,8 +41,7 @@ Status PartitionState::LoadDbHead() {
   const std::string upper = keys::PartitionPrefix(partition_ + 1);
   rocksdb::Slice upper_slice(upper);
   options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_.db_->NewIterator(options, db_.timers()));
+  std::unique_ptr<rocksdb::Iterator> it(db_.db_->NewIterator(options, db_.timers()));
   it->Seek(db_cursor_.empty() ? keys::PartitionPrefix(partition_) : db_cursor_);
   db_head_.reset();
   for (; it->Valid(); it->Next()) {
@@ -55,31 +52,26 @@ Status PartitionState::LoadDbHead() {
     db_cursor_ = it->key().ToString();
     break;
   }
-  if (!it->status().ok())
-    return Status::IoError("cannot read timers: " + it->status().ToString());
+  if (!it->status().ok()) return Status::IoError("cannot read timers: " + it->status().ToString());
   db_head_valid_ = true;
   return Status::Ok();
 }
 
-StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(
-    TimeMs watermark_ms) {
+StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(TimeMs watermark_ms) {
   if (!db_head_valid_) {
     if (Status s = LoadDbHead(); !s.ok()) return s;
   }
-  const bool overlay_first =
-      !added_.empty() && (!db_head_ || *added_.begin() < *db_head_);
+  const bool overlay_first = !added_.empty() && (!db_head_ || *added_.begin() < *db_head_);
   if (overlay_first) {
     if (added_.begin()->due_ms > watermark_ms) return std::optional<TimerKey>();
     TimerKey key = *added_.begin();
     added_.erase(added_.begin());
-    // The same key may also be stored (re-scheduled after firing): delete that
-    // copy too.
+    // The same key may also be stored (re-scheduled after firing): delete that copy too.
     removed_.insert(key);
     if (db_head_ && *db_head_ == key) db_head_valid_ = false;
     return std::optional<TimerKey>(std::move(key));
   }
-  if (!db_head_ || db_head_->due_ms > watermark_ms)
-    return std::optional<TimerKey>();
+  if (!db_head_ || db_head_->due_ms > watermark_ms) return std::optional<TimerKey>();
   TimerKey key = std::move(*db_head_);
   removed_.insert(key);
   added_.erase(key);
@@ -92,8 +84,7 @@ void PartitionState::MarkDirty(const std::string& customer_id, Cached& entry) {
   entry.dirty = true;
 }
 
-void PartitionState::AddToBatch(rocksdb::WriteBatch& batch,
-                                const ChangeFn& on_change) {
+void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change) {
   for (const std::string& id : dirty_) {
     const Cached& entry = cache_.at(id);
     const std::string key = keys::Customer(partition_, id);
@@ -101,18 +92,15 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch,
       batch.Delete(db_.customers(), key).PermitUncheckedError();
       if (on_change) on_change(id, nullptr);
     } else {
-      batch.Put(db_.customers(), key, entry.state.SerializeAsString())
-          .PermitUncheckedError();
+      batch.Put(db_.customers(), key, entry.state.SerializeAsString()).PermitUncheckedError();
       if (on_change) on_change(id, &entry.state);
     }
   }
   for (const TimerKey& key : removed_) {
-    batch.Delete(db_.timers(), keys::Timer(partition_, key))
-        .PermitUncheckedError();
+    batch.Delete(db_.timers(), keys::Timer(partition_, key)).PermitUncheckedError();
   }
   for (const TimerKey& key : added_) {
-    batch.Put(db_.timers(), keys::Timer(partition_, key), "")
-        .PermitUncheckedError();
+    batch.Put(db_.timers(), keys::Timer(partition_, key), "").PermitUncheckedError();
   }
 }
 
@@ -136,8 +124,7 @@ void PartitionState::OnCommitted() {
   db_cursor_.clear();
 }
 
-StatusOr<std::optional<CustomerState>> PartitionState::Read(
-    const std::string& customer_id) {
+StatusOr<std::optional<CustomerState>> PartitionState::Read(const std::string& customer_id) {
   auto it = cache_.find(customer_id);
   if (it != cache_.end()) {
     if (it->second.erased || it->second.state.first_seen_ms() == 0) {

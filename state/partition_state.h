@@ -1,7 +1,6 @@
-// PartitionStore on RocksDB for one input partition, with a write-back cache:
-// customers and timer changes touched since the last commit live in memory and
-// are written once per commit (as Kafka Streams' record cache). Reads fall
-// through to RocksDB.
+// PartitionStore on RocksDB for one input partition, with a write-back cache: customers and
+// timer changes touched since the last commit live in memory and are written once per commit
+// (as Kafka Streams' record cache). Reads fall through to RocksDB.
 #pragma once
 
 #include <functional>
@@ -17,8 +16,7 @@ namespace touchstream {
 // Owned by the consume thread.
 class PartitionState final : public PartitionStore {
  public:
-  // `db` must outlive this object. `max_cached` bounds the customers kept after
-  // a commit.
+  // `db` must outlive this object. `max_cached` bounds the customers kept after a commit.
   PartitionState(StateDb& db, int32_t partition, size_t max_cached = 100'000);
 
   StatusOr<CustomerState*> Mutable(const std::string& customer_id) override;
@@ -29,15 +27,12 @@ class PartitionState final : public PartitionStore {
 
   // Called for each changed customer: its new state, or nullptr if it is gone
   // (erased).
-  using ChangeFn =
-      std::function<void(const std::string& customer_id, const CustomerState*)>;
+  using ChangeFn = std::function<void(const std::string& customer_id, const CustomerState*)>;
   // Call after the CommitBatch holding this store's changes was written: they
   // become durable, the cache may be trimmed.
   void OnCommitted();
   // True if anything changed since the last commit.
-  bool has_changes() const {
-    return !dirty_.empty() || !added_.empty() || !removed_.empty();
-  }
+  bool has_changes() const { return !dirty_.empty() || !added_.empty() || !removed_.empty(); }
 
   // Read-only lookup (cache first, then the store). nullopt if unknown.
   StatusOr<std::optional<CustomerState>> Read(const std::string& customer_id);
@@ -67,8 +62,7 @@ class PartitionState final : public PartitionStore {
   const size_t max_cached_;
 
   std::unordered_map<std::string, Cached> cache_;
-  // Ids of the dirty entries of cache_, so that a commit costs O(changed
-  // customers).
+  // Ids of the dirty entries of cache_, so that a commit costs O(changed customers).
   std::vector<std::string> dirty_;
   // Timer changes not yet committed.
   std::set<TimerKey> added_;

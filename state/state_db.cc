@@ -15,18 +15,15 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir,
-                                                 bool sync) {
+StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync) {
   return OpenImpl(dir, sync, false);
 }
 
-StatusOr<std::unique_ptr<StateDb>> StateDb::OpenReadOnly(
-    const std::string& dir) {
+StatusOr<std::unique_ptr<StateDb>> StateDb::OpenReadOnly(const std::string& dir) {
   return OpenImpl(dir, false, true);
 }
 
-StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir,
-                                                     bool sync,
+StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, bool sync,
                                                      bool read_only) {
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -45,10 +42,8 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir,
   std::unique_ptr<StateDb> state(new StateDb());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
-      read_only ? rocksdb::DB::OpenForReadOnly(options, dir, descriptors,
-                                               &state->handles_, &raw)
-                : rocksdb::DB::Open(options, dir, descriptors, &state->handles_,
-                                    &raw);
+      read_only ? rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &state->handles_, &raw)
+                : rocksdb::DB::Open(options, dir, descriptors, &state->handles_, &raw);
   if (!s.ok()) return FromRocks(s, "cannot open state store in " + dir);
   state->db_.reset(raw);
   state->write_options_.sync = sync;
@@ -57,8 +52,7 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir,
   std::unique_ptr<rocksdb::Iterator> it(
       state->db_->NewIterator(rocksdb::ReadOptions(), state->outbox()));
   it->SeekToLast();
-  if (it->Valid())
-    state->next_outbox_seq_ = keys::DecodeOutbox(it->key().ToStringView()) + 1;
+  if (it->Valid()) state->next_outbox_seq_ = keys::DecodeOutbox(it->key().ToStringView()) + 1;
   return state;
 }
 
@@ -76,26 +70,22 @@ Status StateDb::Write(rocksdb::WriteBatch& batch) {
 StatusOr<std::optional<v1::state::PartitionCheckpoint>> StateDb::ReadCheckpoint(
     const std::string& topic, int32_t partition) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), checkpoints(),
-                               keys::Checkpoint(topic, partition), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), checkpoints(), keys::Checkpoint(topic, partition), &value);
   if (s.IsNotFound()) return std::optional<v1::state::PartitionCheckpoint>();
   if (!s.ok()) return FromRocks(s, "cannot read checkpoint");
   v1::state::PartitionCheckpoint checkpoint;
   if (!checkpoint.ParseFromString(value)) {
-    return Status::Internal("corrupt checkpoint for " + topic + "/" +
-                            std::to_string(partition));
+    return Status::Internal("corrupt checkpoint for " + topic + "/" + std::to_string(partition));
   }
   return std::optional<v1::state::PartitionCheckpoint>(std::move(checkpoint));
 }
 
-Status StateDb::ForEachOutbox(
-    const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), outbox()));
+Status StateDb::ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     v1::state::OutboxRecord record;
-    if (!record.ParseFromArray(it->value().data(),
-                               static_cast<int>(it->value().size()))) {
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::Internal("corrupt outbox record");
     }
     fn(keys::DecodeOutbox(it->key().ToStringView()), std::move(record));
@@ -106,24 +96,19 @@ Status StateDb::ForEachOutbox(
 Status StateDb::DeleteOutbox(const std::vector<uint64_t>& seqs) {
   if (seqs.empty()) return Status::Ok();
   rocksdb::WriteBatch batch;
-  for (uint64_t seq : seqs)
-    batch.Delete(outbox(), keys::Outbox(seq)).PermitUncheckedError();
+  for (uint64_t seq : seqs) batch.Delete(outbox(), keys::Outbox(seq)).PermitUncheckedError();
   return Write(batch);
 }
 
-Status StateDb::ForEachCustomer(
-    const std::function<void(int32_t, v1::state::CustomerState)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), customers()));
+Status StateDb::ForEachCustomer(const std::function<void(int32_t, v1::state::CustomerState)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = it->key().ToStringView();
     if (key.size() < 4) return Status::Internal("corrupt customer key");
     int32_t partition = 0;
-    for (int i = 0; i < 4; ++i)
-      partition = (partition << 8) | static_cast<uint8_t>(key[i]);
+    for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
     v1::state::CustomerState state;
-    if (!state.ParseFromArray(it->value().data(),
-                              static_cast<int>(it->value().size()))) {
+    if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::Internal("corrupt customer state");
     }
     fn(partition, std::move(state));
@@ -131,17 +116,13 @@ Status StateDb::ForEachCustomer(
   return FromRocks(it->status(), "cannot read customers");
 }
 
-Status StateDb::ForEachCustomerOf(
-    int32_t partition,
-    const std::function<Status(v1::state::CustomerState)>& fn) {
+Status StateDb::ForEachCustomerOf(int32_t partition,
+                                  const std::function<Status(v1::state::CustomerState)>& fn) {
   const std::string prefix = keys::PartitionPrefix(partition);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), customers()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     v1::state::CustomerState state;
-    if (!state.ParseFromArray(it->value().data(),
-                              static_cast<int>(it->value().size()))) {
+    if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::Internal("corrupt customer state");
     }
     if (Status s = fn(std::move(state)); !s.ok()) return s;
@@ -150,29 +131,25 @@ Status StateDb::ForEachCustomerOf(
 }
 
 StateDb::Stats StateDb::ReadStats() {
-  static constexpr const char* kNames[] = {"customers", "timers", "checkpoints",
-                                           "outbox"};
+  static constexpr const char* kNames[] = {"customers", "timers", "checkpoints", "outbox"};
   Stats stats;
   for (size_t i = 0; i < 4; ++i) {
     rocksdb::ColumnFamilyHandle* family = handles_[i + 1];
-    stats.families.push_back(
-        {kNames[i], IntProperty(family, "rocksdb.estimate-num-keys"),
-         IntProperty(family, "rocksdb.estimate-live-data-size"),
-         IntProperty(family, "rocksdb.estimate-pending-compaction-bytes")});
+    stats.families.push_back({kNames[i], IntProperty(family, "rocksdb.estimate-num-keys"),
+                              IntProperty(family, "rocksdb.estimate-live-data-size"),
+                              IntProperty(family, "rocksdb.estimate-pending-compaction-bytes")});
   }
   // DB-wide properties: read once, on the default family (the block cache is
   // shared).
   rocksdb::ColumnFamilyHandle* all = handles_[0];
   stats.block_cache_usage_bytes = IntProperty(all, "rocksdb.block-cache-usage");
   stats.write_stopped = IntProperty(all, "rocksdb.is-write-stopped");
-  stats.delayed_write_rate =
-      IntProperty(all, "rocksdb.actual-delayed-write-rate");
+  stats.delayed_write_rate = IntProperty(all, "rocksdb.actual-delayed-write-rate");
   stats.background_errors = IntProperty(all, "rocksdb.background-errors");
   return stats;
 }
 
-uint64_t StateDb::IntProperty(rocksdb::ColumnFamilyHandle* family,
-                              const std::string& name) {
+uint64_t StateDb::IntProperty(rocksdb::ColumnFamilyHandle* family, const std::string& name) {
   uint64_t value = 0;
   return db_->GetIntProperty(family, name, &value) ? value : 0;
 }
@@ -180,41 +157,36 @@ uint64_t StateDb::IntProperty(rocksdb::ColumnFamilyHandle* family,
 StatusOr<std::optional<v1::state::CustomerState>> StateDb::ReadCustomer(
     int32_t partition, const std::string& customer_id) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), customers(),
-                               keys::Customer(partition, customer_id), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), customers(), keys::Customer(partition, customer_id), &value);
   if (s.IsNotFound()) return std::optional<v1::state::CustomerState>();
   if (!s.ok()) return FromRocks(s, "cannot read customer");
   v1::state::CustomerState state;
   if (!state.ParseFromString(value)) {
-    return Status::Internal(
-        "corrupt stored state for a customer in partition " +
-        std::to_string(partition));
+    return Status::Internal("corrupt stored state for a customer in partition " +
+                            std::to_string(partition));
   }
   return std::optional<v1::state::CustomerState>(std::move(state));
 }
 
-StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>>
-StateDb::FindCustomer(const std::string& customer_id) {
+StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> StateDb::FindCustomer(
+    const std::string& customer_id) {
   using Found = std::optional<std::pair<int32_t, v1::state::CustomerState>>;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), customers()));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->SeekToFirst(); it->Valid();) {
     const std::string_view key = it->key().ToStringView();
     if (key.size() < 4) return Status::Internal("corrupt customer key");
     uint32_t partition = 0;
-    for (int i = 0; i < 4; ++i)
-      partition = (partition << 8) | static_cast<uint8_t>(key[i]);
+    for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
     auto state = ReadCustomer(static_cast<int32_t>(partition), customer_id);
     if (!state.ok()) return state.status();
     if (state->has_value()) {
-      return Found(
-          std::make_pair(static_cast<int32_t>(partition), std::move(**state)));
+      return Found(std::make_pair(static_cast<int32_t>(partition), std::move(**state)));
     }
     if (partition == UINT32_MAX) break;
     it->Seek(keys::PartitionPrefix(static_cast<int32_t>(partition + 1)));
   }
-  if (!it->status().ok())
-    return FromRocks(it->status(), "cannot read customers");
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read customers");
   return Found();
 }
 

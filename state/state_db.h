@@ -1,12 +1,10 @@
 // The RocksDB database of one processor instance. Column families:
 //   customers   - CustomerState per (partition, customer id)
-//   timers      - the time-ordered timer index, derived from the states' due
-//   times checkpoints - PartitionCheckpoint per input (topic, partition): where
-//   input resumes outbox      - OutboxRecord per sequence number: produced
-//   records awaiting delivery
+//   timers      - the time-ordered timer index, derived from the states' due times
+//   checkpoints - PartitionCheckpoint per input (topic, partition): where input resumes
+//   outbox      - OutboxRecord per sequence number: produced records awaiting delivery
 // Everything one commit changes goes into one WriteBatch, built by CommitBatch
-// (state/commit_batch.h). Nothing outside state/ sees RocksDB handles or raw
-// keys.
+// (state/commit_batch.h). Nothing outside state/ sees RocksDB handles or raw keys.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -23,43 +21,33 @@
 
 namespace touchstream {
 
-// Safe for concurrent use (RocksDB is); the outbox sequence belongs to the
-// commit thread.
+// Safe for concurrent use (RocksDB is); the outbox sequence belongs to the commit thread.
 class StateDb {
  public:
-  // Opens or creates the database in `dir`. `sync` makes every commit fsync its
-  // WAL.
-  static StatusOr<std::unique_ptr<StateDb>> Open(const std::string& dir,
-                                                 bool sync);
-  // Opens an existing database read-only (allowed while a processor has it
-  // open).
-  static StatusOr<std::unique_ptr<StateDb>> OpenReadOnly(
-      const std::string& dir);
+  // Opens or creates the database in `dir`. `sync` makes every commit fsync its WAL.
+  static StatusOr<std::unique_ptr<StateDb>> Open(const std::string& dir, bool sync);
+  // Opens an existing database read-only (allowed while a processor has it open).
+  static StatusOr<std::unique_ptr<StateDb>> OpenReadOnly(const std::string& dir);
   ~StateDb();
 
   StateDb(const StateDb&) = delete;
   StateDb& operator=(const StateDb&) = delete;
 
   // nullopt if the partition has no checkpoint yet.
-  StatusOr<std::optional<v1::state::PartitionCheckpoint>> ReadCheckpoint(
-      const std::string& topic, int32_t partition);
-  // Calls `fn` for every pending outbox record in sequence order (used on
-  // start-up).
-  Status ForEachOutbox(
-      const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
+  StatusOr<std::optional<v1::state::PartitionCheckpoint>> ReadCheckpoint(const std::string& topic,
+                                                                         int32_t partition);
+  // Calls `fn` for every pending outbox record in sequence order (used on start-up).
+  Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
 
-  // Calls `fn` for every stored customer state of one partition, in customer id
-  // order; stops at the first error `fn` returns.
-  Status ForEachCustomerOf(
-      int32_t partition,
-      const std::function<Status(v1::state::CustomerState)>& fn);
+  // Calls `fn` for every stored customer state of one partition, in customer id order; stops
+  // at the first error `fn` returns.
+  Status ForEachCustomerOf(int32_t partition,
+                           const std::function<Status(v1::state::CustomerState)>& fn);
 
-  // Calls `fn` for every stored customer state, in (partition, customer id)
-  // order.
+  // Calls `fn` for every stored customer state, in (partition, customer id) order.
   Status ForEachCustomer(
-      const std::function<void(int32_t partition, v1::state::CustomerState)>&
-          fn);
+      const std::function<void(int32_t partition, v1::state::CustomerState)>& fn);
 
   // RocksDB's own estimates, for gauges. Cheap (property reads), not free.
   struct FamilyStats {
@@ -77,16 +65,14 @@ class StateDb {
   };
   Stats ReadStats();
 
-  // Read-only: the committed state of one customer, nullopt if none is stored.
-  // Safe from any thread while the consume thread commits (reads see the last
-  // committed batch).
-  StatusOr<std::optional<v1::state::CustomerState>> ReadCustomer(
-      int32_t partition, const std::string& customer_id);
-  // Read-only, any thread: finds the customer in whichever stored partition
-  // holds it (one seek and one lookup per stored partition). nullopt if no
-  // partition does.
-  StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>>
-  FindCustomer(const std::string& customer_id);
+  // Read-only: the committed state of one customer, nullopt if none is stored. Safe from any
+  // thread while the consume thread commits (reads see the last committed batch).
+  StatusOr<std::optional<v1::state::CustomerState>> ReadCustomer(int32_t partition,
+                                                                 const std::string& customer_id);
+  // Read-only, any thread: finds the customer in whichever stored partition holds it (one
+  // seek and one lookup per stored partition). nullopt if no partition does.
+  StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> FindCustomer(
+      const std::string& customer_id);
 
   // The directory the database lives in.
   const std::string& dir() const { return dir_; }
@@ -102,11 +88,12 @@ class StateDb {
   rocksdb::ColumnFamilyHandle* outbox() { return handles_[4]; }
   // Atomically applies `batch` (WAL on; fsync if opened with sync).
   Status Write(rocksdb::WriteBatch& batch);
-  uint64_t IntProperty(rocksdb::ColumnFamilyHandle* family,
-                       const std::string& name);
+  // A RocksDB integer property of one column family; DB-wide properties (background errors,
+  // block cache usage, write stops) are read on the default family. 0 if unknown.
+  uint64_t IntProperty(rocksdb::ColumnFamilyHandle* family, const std::string& name);
 
-  static StatusOr<std::unique_ptr<StateDb>> OpenImpl(const std::string& dir,
-                                                     bool sync, bool read_only);
+  static StatusOr<std::unique_ptr<StateDb>> OpenImpl(const std::string& dir, bool sync,
+                                                     bool read_only);
 
   // Destruction order: handles before the DB (see ~StateDb).
   std::unique_ptr<rocksdb::DB> db_;

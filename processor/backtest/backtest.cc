@@ -10,14 +10,13 @@
 
 namespace touchstream {
 
-BacktestReport RunBacktest(const Config& config, std::istream& in,
-                           std::ostream& out, std::ostream& errors,
-                           const BacktestOptions& options, MemoryStore* store) {
+BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream& out,
+                           std::ostream& errors, const BacktestOptions& options,
+                           MemoryStore* store) {
   MemoryStore own_store;
   TaskSettings settings = MakeTaskSettings(config);
   settings.clock = ClockMode::kEventTime;
-  PartitionTask task(settings, config.rules,
-                     store != nullptr ? *store : own_store);
+  PartitionTask task(settings, config.rules, store != nullptr ? *store : own_store);
   // Pure event time: no event is "in the future".
   const TaskTime time{std::numeric_limits<TimeMs>::max() / 2};
 
@@ -37,29 +36,25 @@ BacktestReport RunBacktest(const Config& config, std::istream& in,
     ++line_number;
     if (IsBlankOrComment(line)) continue;
     if (Status s = ParseJsonLine(line, &event); !s.ok()) {
-      errors << "line " << line_number << ": undecodable: " << s.message()
-             << "\n";
+      errors << "line " << line_number << ": undecodable: " << s.message() << "\n";
       ++report.rejected;
       continue;
     }
     // The same per-record step as `run`: the line's event as the bytes a
     // producer would send.
     event.SerializeToString(&bytes);
-    const InputRecord record{"backtest", 0, line_number, event.customer_id(),
-                             bytes};
+    const InputRecord record{"backtest", 0, line_number, event.customer_id(), bytes};
     StatusOr<RecordOutcome> outcome = task.Process(record, time, output);
     if (!outcome.ok()) {
-      errors << "line " << line_number << ": " << outcome.status().message()
-             << "\n";
+      errors << "line " << line_number << ": " << outcome.status().message() << "\n";
       ++report.rejected;
       output.Clear();
       continue;
     }
     switch (outcome->kind) {
       case RecordOutcome::Kind::kDeadLettered:
-        errors << "line " << line_number << ": "
-               << RejectReasonName(outcome->verdict.reason) << ": "
-               << outcome->verdict.detail << "\n";
+        errors << "line " << line_number << ": " << RejectReasonName(outcome->verdict.reason)
+               << ": " << outcome->verdict.detail << "\n";
         ++report.rejected;
         break;
       case RecordOutcome::Kind::kDuplicate:

@@ -20,7 +20,7 @@ struct BacktestOptions {
 struct BacktestReport {
   uint64_t events = 0;      // valid events applied
   uint64_t duplicates = 0;  // valid events skipped by input dedup
-  uint64_t rejected = 0;  // lines that failed to parse or validate
+  uint64_t rejected = 0;    // lines that failed to parse or validate
   uint64_t triggers = 0;
 };
 

@@ -34,7 +34,6 @@ std::string DefaultTransactionalId(const Config& config) {
 
 namespace {
 
-
 TopicConfig ReadTopic(YamlReader& topics, const std::string& key, TopicConfig fallback) {
   YamlReader t = topics.Child(key);
   TopicConfig topic;
@@ -107,9 +106,9 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.group_id = consumer.String("group_id", config.group_id);
   if (config.group_id.empty()) throw ConfigError("consumer.group_id: must not be empty");
   consumer.Finish();
-  config.changelog = {changelog_name.empty() ? config.group_id + "-customers-changelog"
-                                             : changelog_name,
-                      config.touchpoints.partitions};
+  config.changelog = {
+      changelog_name.empty() ? config.group_id + "-customers-changelog" : changelog_name,
+      config.touchpoints.partitions};
 
   YamlReader state = root.Child("state");
   config.state_dir = state.String("dir", config.state_dir);
@@ -129,12 +128,10 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.dedup.horizon_ms = processing.Duration("dedup_horizon", config.dedup.horizon_ms);
   config.dedup.max_ids =
       static_cast<int>(processing.Int("dedup_max_ids", config.dedup.max_ids, 1, 100'000));
-  config.skip_retention_gap =
-      processing.Enum("on_retention_gap", "fail", {"fail", "skip_to_earliest"}) ==
-      "skip_to_earliest";
-  config.exactly_once =
-      processing.Enum("guarantee", "at_least_once", {"at_least_once", "exactly_once"}) ==
-      "exactly_once";
+  config.skip_retention_gap = processing.Enum("on_retention_gap", "fail",
+                                              {"fail", "skip_to_earliest"}) == "skip_to_earliest";
+  config.exactly_once = processing.Enum("guarantee", "at_least_once",
+                                        {"at_least_once", "exactly_once"}) == "exactly_once";
   config.transactional_id = processing.String("transactional_id", "");
   processing.Finish();
   if (config.transactional_id.empty()) config.transactional_id = DefaultTransactionalId(config);
@@ -214,10 +211,9 @@ Status AddPropertyItems(const std::vector<std::string>& items,
 std::string DescribeKafkaConfig(const std::map<std::string, std::string>& kafka) {
   std::string out;
   for (const auto& [key, value] : kafka) {
-    const bool secret = key.find("password") != std::string::npos ||
-                        key.find("secret") != std::string::npos ||
-                        key.find("key") != std::string::npos ||
-                        key.find("oauthbearer.config") != std::string::npos;
+    const bool secret =
+        key.find("password") != std::string::npos || key.find("secret") != std::string::npos ||
+        key.find("key") != std::string::npos || key.find("oauthbearer.config") != std::string::npos;
     out += key + "=" + (secret ? "[redacted]" : value) + "\n";
   }
   return out;

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "processor/core/event_dedup.h"
-#include "processor/core/status.h"
 #include "processor/core/event_validator.h"
 #include "processor/core/partition_task.h"
 #include "processor/core/rule.h"
+#include "processor/core/status.h"
 
 namespace touchstream {
 

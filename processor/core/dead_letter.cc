@@ -2,9 +2,9 @@
 
 namespace touchstream {
 
-v1::state::OutboxRecord MakeDeadLetter(const std::string& dead_letter_topic,
-                                       std::string_view key, std::string_view value,
-                                       const Verdict& verdict, const SourcePosition& source) {
+v1::state::OutboxRecord MakeDeadLetter(const std::string& dead_letter_topic, std::string_view key,
+                                       std::string_view value, const Verdict& verdict,
+                                       const SourcePosition& source) {
   v1::state::OutboxRecord record;
   record.set_topic(dead_letter_topic);
   record.set_key(std::string(key));

@@ -21,8 +21,8 @@ struct SourcePosition {
   int64_t offset = 0;
 };
 
-v1::state::OutboxRecord MakeDeadLetter(const std::string& dead_letter_topic,
-                                       std::string_view key, std::string_view value,
-                                       const Verdict& verdict, const SourcePosition& source);
+v1::state::OutboxRecord MakeDeadLetter(const std::string& dead_letter_topic, std::string_view key,
+                                       std::string_view value, const Verdict& verdict,
+                                       const SourcePosition& source);
 
 }  // namespace touchstream

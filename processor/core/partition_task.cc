@@ -14,12 +14,10 @@ PartitionTask::PartitionTask(const TaskSettings& settings, const RuleSet& rules,
 
 void PartitionTask::Resume(const v1::state::PartitionCheckpoint& checkpoint) {
   checkpoint_ = checkpoint;
-  pipeline_.RestoreClock(checkpoint.max_event_time_ms(),
-                         checkpoint.watermark_ms());
+  pipeline_.RestoreClock(checkpoint.max_event_time_ms(), checkpoint.watermark_ms());
 }
 
-StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record,
-                                               const TaskTime& time,
+StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const TaskTime& time,
                                                TaskOutput& out) {
   RecordOutcome outcome;
   if (record.offset < checkpoint_.next_offset()) {
@@ -28,15 +26,13 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record,
   }
   caught_up_ = false;
   dirty_ = true;
-  outcome.verdict =
-      validator_.DecodeAndValidate(record.value, time.wall_ms, &event_);
+  outcome.verdict = validator_.DecodeAndValidate(record.value, time.wall_ms, &event_);
   if (!outcome.verdict.ok()) {
     outcome.kind = RecordOutcome::Kind::kDeadLettered;
-    out.dead_letters.push_back(MakeDeadLetter(
-        settings_.dead_letter_topic, record.key.value_or(std::string_view()),
-        record.value, outcome.verdict,
-        SourcePosition{std::string(record.topic), record.partition,
-                       record.offset}));
+    out.dead_letters.push_back(
+        MakeDeadLetter(settings_.dead_letter_topic, record.key.value_or(std::string_view()),
+                       record.value, outcome.verdict,
+                       SourcePosition{std::string(record.topic), record.partition, record.offset}));
   } else {
     outcome.type = event_.type();
     outcome.channel = event_.channel();
@@ -45,8 +41,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record,
       fired_scratch_.clear();
       return s;
     }
-    if (pipeline_.duplicates() != duplicates)
-      outcome.kind = RecordOutcome::Kind::kDuplicate;
+    if (pipeline_.duplicates() != duplicates) outcome.kind = RecordOutcome::Kind::kDuplicate;
     AddTriggers(fired_scratch_, &event_.event_id(), out);
   }
   checkpoint_.set_next_offset(record.offset + 1);
@@ -61,8 +56,7 @@ Status PartitionTask::Punctuate(const TaskTime& time, TaskOutput& out) {
 Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {
   if (watermark_ms <= pipeline_.watermark_ms()) return Status::Ok();
   const uint64_t fired = pipeline_.timers_fired();
-  if (Status s = pipeline_.AdvanceWatermark(watermark_ms, fired_scratch_);
-      !s.ok()) {
+  if (Status s = pipeline_.AdvanceWatermark(watermark_ms, fired_scratch_); !s.ok()) {
     fired_scratch_.clear();
     return s;
   }
@@ -81,13 +75,12 @@ const v1::state::PartitionCheckpoint& PartitionTask::PrepareCommit() {
   return checkpoint_;
 }
 
-void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired,
-                                const std::string* event_id, TaskOutput& out) {
+void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id,
+                                TaskOutput& out) {
   for (v1::Trigger& t : fired) {
     // Timers fire before the event is applied, so a timer-fired trigger names
     // an earlier cause.
-    const bool event_caused =
-        event_id != nullptr && t.cause_event_id() == *event_id;
+    const bool event_caused = event_id != nullptr && t.cause_event_id() == *event_id;
     out.triggers.push_back({std::move(t), event_caused});
   }
   fired.clear();

@@ -74,9 +74,8 @@ struct RecordOutcome {
     kDeadLettered,    // invalid: a dead letter is in the output
   };
   Kind kind = Kind::kApplied;
-  Verdict verdict;  // why, for kDeadLettered
-  v1::EventType type =
-      v1::EVENT_TYPE_UNSPECIFIED;  // for kApplied and kDuplicate
+  Verdict verdict;                                  // why, for kDeadLettered
+  v1::EventType type = v1::EVENT_TYPE_UNSPECIFIED;  // for kApplied and kDuplicate
   v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
 };
 
@@ -84,8 +83,7 @@ struct RecordOutcome {
 class PartitionTask {
  public:
   // `rules` and `store` must outlive the task.
-  PartitionTask(const TaskSettings& settings, const RuleSet& rules,
-                PartitionStore& store);
+  PartitionTask(const TaskSettings& settings, const RuleSet& rules, PartitionStore& store);
 
   // Resumes from a stored checkpoint: input offset, clock, changelog owner and
   // sequence.
@@ -94,8 +92,7 @@ class PartitionTask {
   // Processes one record of this partition's input. Errors come from the store;
   // the record is then not applied and the task must not be committed (drop the
   // batch).
-  StatusOr<RecordOutcome> Process(const InputRecord& record,
-                                  const TaskTime& time, TaskOutput& out);
+  StatusOr<RecordOutcome> Process(const InputRecord& record, const TaskTime& time, TaskOutput& out);
 
   // In hybrid mode, once the input is caught up: moves the clock to the wall
   // clock minus the allowed lateness, firing what comes due. No-op in
@@ -120,9 +117,7 @@ class PartitionTask {
   // The commit holding PrepareCommit()'s checkpoint is durable.
   void OnCommitted() { dirty_ = false; }
 
-  const v1::state::PartitionCheckpoint& checkpoint() const {
-    return checkpoint_;
-  }
+  const v1::state::PartitionCheckpoint& checkpoint() const { return checkpoint_; }
   // For the ownership fence (a new owner id, sequence 0) and a retention gap's
   // new offset.
   v1::state::PartitionCheckpoint& mutable_checkpoint() { return checkpoint_; }
@@ -131,8 +126,7 @@ class PartitionTask {
   TimeMs max_event_time_ms() const { return pipeline_.max_event_time_ms(); }
 
  private:
-  void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id,
-                   TaskOutput& out);
+  void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id, TaskOutput& out);
 
   // Constant after construction.
   const TaskSettings& settings_;

@@ -6,10 +6,7 @@ namespace touchstream {
 
 PartitionPipeline::PartitionPipeline(const RuleSet& rules, PartitionStore& store,
                                      DurationMs allowed_lateness_ms, DedupPolicy dedup)
-    : rules_(&rules),
-      store_(&store),
-      allowed_lateness_ms_(allowed_lateness_ms),
-      dedup_(dedup) {
+    : rules_(&rules), store_(&store), allowed_lateness_ms_(allowed_lateness_ms), dedup_(dedup) {
   for (const auto& rule : *rules_) rules_by_id_[rule->id()] = rule.get();
 }
 
@@ -18,8 +15,7 @@ void PartitionPipeline::RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_
   watermark_ms_ = watermark_ms;
 }
 
-Status PartitionPipeline::Process(const v1::TouchpointEvent& event,
-                                  std::vector<v1::Trigger>& out) {
+Status PartitionPipeline::Process(const v1::TouchpointEvent& event, std::vector<v1::Trigger>& out) {
   const TimeMs t = ToTimeMs(event.event_time());
   if (t > max_event_time_ms_) {
     max_event_time_ms_ = t;

@@ -19,24 +19,22 @@ std::string HeaderValue(const RdKafka::Headers* headers, const char* key) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(
-    const KafkaProperties& props, std::string changelog_topic,
-    std::string input_topic) {
+StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(const KafkaProperties& props,
+                                                                       std::string changelog_topic,
+                                                                       std::string input_topic) {
   KafkaProperties own = props;
   own.erase("group.instance.id");
   own.erase("partition.assignment.strategy");
-  auto conf = MakeKafkaConf(
-      own, {{"group.id", "touchstream-restore"},
-            {"enable.auto.commit", "false"},
-            {"enable.auto.offset.store", "false"},
-            // The end: under read_committed (exactly_once) the
-            // last offsets may be transaction markers, never delivered.
-            {"enable.partition.eof", "true"}});
+  auto conf = MakeKafkaConf(own, {{"group.id", "touchstream-restore"},
+                                  {"enable.auto.commit", "false"},
+                                  {"enable.auto.offset.store", "false"},
+                                  // The end: under read_committed (exactly_once) the
+                                  // last offsets may be transaction markers, never delivered.
+                                  {"enable.partition.eof", "true"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
   std::unique_ptr<ChangelogRestorer> restorer(new ChangelogRestorer());
-  restorer->consumer_.reset(
-      RdKafka::KafkaConsumer::create(conf->get(), errstr));
+  restorer->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), errstr));
   if (!restorer->consumer_) {
     return Status::KafkaError("cannot create the changelog reader: " + errstr);
   }
@@ -49,18 +47,15 @@ ChangelogRestorer::~ChangelogRestorer() {
   if (consumer_) consumer_->close();
 }
 
-Status ChangelogRestorer::Read(
-    int32_t partition, int64_t begin, int64_t end, int timeout_ms,
-    const std::function<Status(const changelog::Record&)>& fn,
-    uint64_t& records, const ProgressFn& progress) {
+Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, int timeout_ms,
+                               const std::function<Status(const changelog::Record&)>& fn,
+                               uint64_t& records, const ProgressFn& progress) {
   if (begin >= end) return Status::Ok();
   std::unique_ptr<RdKafka::TopicPartition> tp(
       RdKafka::TopicPartition::create(changelog_topic_, partition, begin));
   std::vector<RdKafka::TopicPartition*> assignment{tp.get()};
-  if (RdKafka::ErrorCode err = consumer_->assign(assignment);
-      err != RdKafka::ERR_NO_ERROR) {
-    return Status::KafkaError("cannot read " + changelog_topic_ + ": " +
-                              RdKafka::err2str(err));
+  if (RdKafka::ErrorCode err = consumer_->assign(assignment); err != RdKafka::ERR_NO_ERROR) {
+    return Status::KafkaError("cannot read " + changelog_topic_ + ": " + RdKafka::err2str(err));
   }
   Status result = Status::Ok();
   int64_t next = begin;
@@ -70,10 +65,10 @@ Status ChangelogRestorer::Read(
     if (m->err() == RdKafka::ERR__TIMED_OUT) {
       if (std::chrono::steady_clock::now() - last_progress >
           std::chrono::milliseconds(timeout_ms)) {
-        result = Status::KafkaError(
-            "reading " + changelog_topic_ + "/" + std::to_string(partition) +
-            " made no progress for " + std::to_string(timeout_ms) +
-            " ms at offset " + std::to_string(next));
+        result =
+            Status::KafkaError("reading " + changelog_topic_ + "/" + std::to_string(partition) +
+                               " made no progress for " + std::to_string(timeout_ms) +
+                               " ms at offset " + std::to_string(next));
       }
       continue;
     }
@@ -82,8 +77,7 @@ Status ChangelogRestorer::Read(
       continue;
     }
     if (m->err() != RdKafka::ERR_NO_ERROR) {
-      if (m->err() == RdKafka::ERR__FATAL)
-        result = Status::KafkaError(m->errstr());
+      if (m->err() == RdKafka::ERR__FATAL) result = Status::KafkaError(m->errstr());
       continue;
     }
     if (m->partition() != partition || m->offset() < next) continue;
@@ -91,11 +85,9 @@ Status ChangelogRestorer::Read(
     changelog::Record record;
     record.offset = m->offset();
     if (m->key_pointer() != nullptr) {
-      record.key = std::string_view(static_cast<const char*>(m->key_pointer()),
-                                    m->key_len());
+      record.key = std::string_view(static_cast<const char*>(m->key_pointer()), m->key_len());
     }
-    record.value =
-        std::string_view(static_cast<const char*>(m->payload()), m->len());
+    record.value = std::string_view(static_cast<const char*>(m->payload()), m->len());
     const RdKafka::Headers* headers = m->headers();
     const std::string owner = HeaderValue(headers, changelog::kOwnerHeader);
     const std::string marker = HeaderValue(headers, changelog::kMarkerHeader);
@@ -109,12 +101,11 @@ Status ChangelogRestorer::Read(
   return result;
 }
 
-StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(
-    int32_t partition, StateDb& db, const ProgressFn& progress,
-    int timeout_ms) {
+StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition, StateDb& db,
+                                                               const ProgressFn& progress,
+                                                               int timeout_ms) {
   Result result;
-  auto watermarks =
-      QueryWatermarks(*consumer_, changelog_topic_, partition, timeout_ms);
+  auto watermarks = QueryWatermarks(*consumer_, changelog_topic_, partition, timeout_ms);
   if (!watermarks.ok()) return watermarks.status();
   const int64_t low = watermarks->low;
   const int64_t high = watermarks->high;
@@ -126,8 +117,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(
   changelog::Replay replay;
   if (Status s = Read(
           partition, low, high, timeout_ms,
-          [&](const changelog::Record& r) { return replay.Scan(r); },
-          result.records, progress);
+          [&](const changelog::Record& r) { return replay.Scan(r); }, result.records, progress);
       !s.ok()) {
     return s;
   }
@@ -144,27 +134,23 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(
   // the checkpoint.
   CommitBatch batch(db);
   batch.WipePartition(input_topic_, partition);
-  auto flush_when_full = [&]() {
-    return batch.size() >= 1000 ? batch.Commit() : Status::Ok();
-  };
+  auto flush_when_full = [&]() { return batch.size() >= 1000 ? batch.Commit() : Status::Ok(); };
   Status s = Read(
       partition, low, high, timeout_ms,
       [&](const changelog::Record& r) {
-        return replay.Apply(
-            r, [&](const std::string& customer_id, const std::string* value) {
-              batch.PutCustomerValue(partition, customer_id, value);
-              return flush_when_full();
-            });
+        return replay.Apply(r, [&](const std::string& customer_id, const std::string* value) {
+          batch.PutCustomerValue(partition, customer_id, value);
+          return flush_when_full();
+        });
       },
       result.records, progress);
   if (s.ok()) s = batch.Commit();
   if (!s.ok()) return s;
-  s = db.ForEachCustomerOf(partition,
-                           [&](v1::state::CustomerState state) -> Status {
-                             batch.PutRestoredTimers(partition, state);
-                             ++result.customers;
-                             return flush_when_full();
-                           });
+  s = db.ForEachCustomerOf(partition, [&](v1::state::CustomerState state) -> Status {
+    batch.PutRestoredTimers(partition, state);
+    ++result.customers;
+    return flush_when_full();
+  });
   if (!s.ok()) return s;
   batch.PutCheckpoint(input_topic_, partition, *latest);
   if (Status committed = batch.Commit(); !committed.ok()) return committed;

@@ -8,25 +8,23 @@
 
 namespace touchstream {
 
-StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(
-    const KafkaProperties& props, StateDb& db) {
+StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(const KafkaProperties& props,
+                                                           StateDb& db) {
   std::unique_ptr<OutboxRelay> relay(new OutboxRelay(db, props));
   if (Status s = relay->CreateProducer(); !s.ok()) return s;
   return relay;
 }
 
 Status OutboxRelay::CreateProducer() {
-  auto conf =
-      MakeKafkaConf(props_, {{"enable.idempotence", "true"}, {"acks", "all"}});
+  auto conf = MakeKafkaConf(props_, {{"enable.idempotence", "true"}, {"acks", "all"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
-  if ((*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this),
-                   errstr) != RdKafka::Conf::CONF_OK) {
+  if ((*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), errstr) !=
+      RdKafka::Conf::CONF_OK) {
     return Status::InvalidArgument("dr_cb: " + errstr);
   }
   producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
-  if (!producer_)
-    return Status::KafkaError("cannot create producer: " + errstr);
+  if (!producer_) return Status::KafkaError("cannot create producer: " + errstr);
   return Status::Ok();
 }
 
@@ -34,11 +32,9 @@ Status OutboxRelay::RecreateProducer() {
   std::string reason;
   const RdKafka::ErrorCode code = producer_->fatal_error(reason);
   reason = RdKafka::err2str(code) + ": " + reason;
-  // Serve the reports of what the old producer still holds (each lands in
-  // delivered_ or failed_), then drop it; its queued messages reference no
-  // memory of ours.
-  producer_->purge(RdKafka::Producer::PURGE_QUEUE |
-                   RdKafka::Producer::PURGE_INFLIGHT |
+  // Serve the reports of what the old producer still holds (each lands in delivered_ or
+  // failed_), then drop it; its queued messages reference no memory of ours.
+  producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT |
                    RdKafka::Producer::PURGE_NON_BLOCKING);
   producer_->poll(0);
   producer_.reset();
@@ -81,17 +77,13 @@ void OutboxRelay::Pump() {
     const uint64_t seq = queue_.front();
     const v1::state::OutboxRecord& record = records_.at(seq);
     if (record.barrier()) {
-      // Waits for everything before it, but goes out with the barriers just
-      // before it (one commit's markers, each to its own changelog partition):
-      // one round trip per commit.
+      // Waits for everything before it, but goes out with the barriers just before it (one
+      // commit's markers, each to its own changelog partition): one round trip per commit.
       if (produced_.size() != open_barriers_.size()) return;
-      // Two barriers of one partition never fly together: a retried one could
-      // land second.
+      // Two barriers of one partition never fly together: a retried one could land second.
       for (uint64_t open : open_barriers_) {
         const v1::state::OutboxRecord& other = records_.at(open);
-        if (other.topic() == record.topic() &&
-            other.partition() == record.partition())
-          return;
+        if (other.topic() == record.topic() && other.partition() == record.partition()) return;
       }
     } else if (!open_barriers_.empty()) {
       return;  // nothing passes an unacknowledged barrier
@@ -104,22 +96,20 @@ void OutboxRelay::Pump() {
 }
 
 void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
-  const RdKafka::ErrorCode err = ProduceRecord(
-      *producer_, record, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
+  const RdKafka::ErrorCode err =
+      ProduceRecord(*producer_, record, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
   if (err == RdKafka::ERR_NO_ERROR) {
     CrashPoint("produce_queued");
     return;
   }
   if (err == RdKafka::ERR__FATAL) fatal_ = true;
-  // Not retriable right now (e.g. unknown topic): keep it in flight and retry
-  // on Poll.
+  // Not retriable right now (e.g. unknown topic): keep it in flight and retry on Poll.
   if (on_failed_) on_failed_(record.topic(), RdKafka::err2str(err));
   failed_.push_back(seq);
 }
 
 void OutboxRelay::dr_cb(RdKafka::Message& message) {
-  const uint64_t seq =
-      static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
+  const uint64_t seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
   if (message.err() == RdKafka::ERR_NO_ERROR) {
     CrashPoint("delivery_report");
     delivered_.push_back(seq);
@@ -132,10 +122,9 @@ void OutboxRelay::dr_cb(RdKafka::Message& message) {
 
 Status OutboxRelay::ResendPending() {
   std::vector<std::pair<uint64_t, v1::state::OutboxRecord>> pending;
-  Status s =
-      db_.ForEachOutbox([&](uint64_t seq, v1::state::OutboxRecord record) {
-        pending.emplace_back(seq, std::move(record));
-      });
+  Status s = db_.ForEachOutbox([&](uint64_t seq, v1::state::OutboxRecord record) {
+    pending.emplace_back(seq, std::move(record));
+  });
   if (!s.ok()) return s;
   for (auto& [seq, record] : pending) Send(seq, std::move(record));
   return Status::Ok();
@@ -183,15 +172,13 @@ Status OutboxRelay::Poll(int timeout_ms) {
 }
 
 Status OutboxRelay::Flush(int timeout_ms) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (!records_.empty() && std::chrono::steady_clock::now() < deadline) {
     if (Status s = Poll(50); !s.ok()) return s;
   }
   if (!records_.empty()) {
-    return Status::KafkaError(
-        std::to_string(records_.size()) +
-        " records not yet delivered; they stay in the outbox");
+    return Status::KafkaError(std::to_string(records_.size()) +
+                              " records not yet delivered; they stay in the outbox");
   }
   return Status::Ok();
 }

@@ -1,17 +1,15 @@
-// The outbox relay: produces committed outbox records (triggers, dead letters)
-// and deletes each from the outbox only on a successful delivery report. Failed
-// deliveries are re-sent with the same bytes, so a trigger is at-least-once and
-// every copy has the same trigger_id. Records are produced in sequence order. A
-// barrier record (a changelog marker) is produced only once every earlier
-// record but the barriers just before it is acknowledged, and nothing but a
-// barrier is produced while one is unacknowledged: a marker in the changelog
-// means its commit's triggers and states all arrived, and nothing of a later
-// commit precedes it in its partition even if it is retried. A fatal producer
-// error (e.g. the idempotent producer cannot keep its guarantees) destroys the
-// producer, creates a new one and re-sends every unacknowledged record in
-// sequence order: nothing is dropped, and a record that did arrive before the
-// error arrives again with the same bytes (trigger ids make that a harmless
-// duplicate).
+// The outbox relay: produces committed outbox records (triggers, dead letters) and deletes
+// each from the outbox only on a successful delivery report. Failed deliveries are re-sent
+// with the same bytes, so a trigger is at-least-once and every copy has the same trigger_id.
+// Records are produced in sequence order. A barrier record (a changelog marker) is produced
+// only once every earlier record but the barriers just before it is acknowledged, and nothing
+// but a barrier is produced while one is unacknowledged: a marker in the changelog means its
+// commit's triggers and states all arrived, and nothing of a later commit precedes it in its
+// partition even if it is retried.
+// A fatal producer error (e.g. the idempotent producer cannot keep its guarantees) destroys
+// the producer, creates a new one and re-sends every unacknowledged record in sequence order:
+// nothing is dropped, and a record that did arrive before the error arrives again with the
+// same bytes (trigger ids make that a harmless duplicate).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -29,22 +27,20 @@
 
 namespace touchstream {
 
-// Owned by the consume thread: Send, Poll and Flush must be called from one
-// thread (delivery reports are served inside Poll/Flush on that thread).
+// Owned by the consume thread: Send, Poll and Flush must be called from one thread (delivery
+// reports are served inside Poll/Flush on that thread).
 class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
  public:
   // Called after a fatal producer error, once the replacement producer exists.
   using RecreatedFn = std::function<void(const std::string& reason)>;
 
   // `db` must outlive the relay.
-  static StatusOr<std::unique_ptr<OutboxRelay>> Create(
-      const KafkaProperties& props, StateDb& db);
+  static StatusOr<std::unique_ptr<OutboxRelay>> Create(const KafkaProperties& props, StateDb& db);
   ~OutboxRelay() override;
 
   void set_on_recreated(RecreatedFn fn) { on_recreated_ = std::move(fn); }
 
-  // Relay: Recover re-sends what is left in the outbox; Publish sends each
-  // entry.
+  // Relay: Recover re-sends what is left in the outbox; Publish sends each entry.
   Status Recover() override { return ResendPending(); }
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override;
@@ -54,13 +50,11 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   void Send(uint64_t seq, v1::state::OutboxRecord record);
   // Re-sends every record left in the outbox (start-up after a stop or crash).
   Status ResendPending();
-  // Serves delivery reports for up to `timeout_ms`, deletes delivered records
-  // from the outbox and re-sends failed ones; after a fatal producer error,
-  // replaces the producer first. Errors: the outbox delete failed, or a
-  // replacement producer cannot be created.
+  // Serves delivery reports for up to `timeout_ms`, deletes delivered records from the outbox
+  // and re-sends failed ones; after a fatal producer error, replaces the producer first.
+  // Errors: the outbox delete failed, or a replacement producer cannot be created.
   Status Poll(int timeout_ms) override;
-  // Waits up to `timeout_ms` for everything in flight. Errors if records are
-  // still pending.
+  // Waits up to `timeout_ms` for everything in flight. Errors if records are still pending.
   Status Flush(int timeout_ms) override;
 
   // Records not yet acknowledged (queued or produced).
@@ -69,11 +63,9 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   void dr_cb(RdKafka::Message& message) override;
 
  private:
-  OutboxRelay(StateDb& db, KafkaProperties props)
-      : db_(db), props_(std::move(props)) {}
+  OutboxRelay(StateDb& db, KafkaProperties props) : db_(db), props_(std::move(props)) {}
   Status CreateProducer();
-  // After a fatal error: a new producer, and every unacknowledged record queued
-  // again.
+  // After a fatal error: a new producer, and every unacknowledged record queued again.
   Status RecreateProducer();
   void Produce(uint64_t seq, const v1::state::OutboxRecord& record);
   // Deletes the delivered records from the outbox and forgets them.
@@ -87,15 +79,13 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
 
   std::unique_ptr<RdKafka::Producer> producer_;
   RecreatedFn on_recreated_;
-  bool fatal_ =
-      false;  // the producer raised a fatal error; replaced on the next Poll
+  bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll
 
-  std::map<uint64_t, v1::state::OutboxRecord>
-      records_;                       // every unacknowledged record
-  std::deque<uint64_t> queue_;        // not yet produced, in order
-  std::set<uint64_t> produced_;       // produced, awaiting a report
-  std::set<uint64_t> open_barriers_;  // produced barriers awaiting a report
-  std::vector<uint64_t> delivered_;   // filled by dr_cb, drained by Poll
+  std::map<uint64_t, v1::state::OutboxRecord> records_;  // every unacknowledged record
+  std::deque<uint64_t> queue_;                           // not yet produced, in order
+  std::set<uint64_t> produced_;                          // produced, awaiting a report
+  std::set<uint64_t> open_barriers_;                     // produced barriers awaiting a report
+  std::vector<uint64_t> delivered_;                      // filled by dr_cb, drained by Poll
   std::vector<uint64_t> failed_;
 };
 

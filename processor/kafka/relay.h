@@ -1,14 +1,11 @@
-// Where committed outbox records go (DESIGN.md principle 5). The processor
-// writes each commit's records to the outbox in the same RocksDB WriteBatch as
-// the state, then hands them to a Relay. Two implementations:
-//   OutboxRelay        at_least_once: an idempotent producer; each record
-//   leaves the outbox
-//                      when Kafka acknowledges it; re-sent after a crash with
-//                      the same bytes.
-//   TransactionalRelay exactly_once: each commit's records and input offsets in
-//   one Kafka
-//                      transaction (KIP-447); read_committed consumers see a
-//                      commit whole or not at all.
+// Where committed outbox records go (DESIGN.md principle 5). The processor writes each commit's
+// records to the outbox in the same RocksDB WriteBatch as the state, then hands them to a
+// Relay. Two implementations:
+//   OutboxRelay        at_least_once: an idempotent producer; each record leaves the outbox
+//                      when Kafka acknowledges it; re-sent after a crash with the same bytes.
+//   TransactionalRelay exactly_once: each commit's records and input offsets in one Kafka
+//                      transaction (KIP-447); read_committed consumers see a commit whole or
+//                      not at all.
 #pragma once
 
 #include <cstdint>
@@ -42,38 +39,30 @@ struct SourceOffset {
 // Owned by the consume thread: every call, and every callback, happens on it.
 class Relay {
  public:
-  // Called for every record Kafka has (for exactly_once: whose transaction
-  // committed).
+  // Called for every record Kafka has (for exactly_once: whose transaction committed).
   using DeliveredFn = std::function<void(const v1::state::OutboxRecord&)>;
-  // A delivery or transaction attempt failed and is retried; `topic` may be
-  // empty.
-  using FailedFn =
-      std::function<void(const std::string& topic, const std::string& error)>;
+  // A delivery or transaction attempt failed and is retried; `topic` may be empty.
+  using FailedFn = std::function<void(const std::string& topic, const std::string& error)>;
 
   virtual ~Relay() = default;
 
   void set_on_delivered(DeliveredFn fn) { on_delivered_ = std::move(fn); }
   void set_on_failed(FailedFn fn) { on_failed_ = std::move(fn); }
 
-  // The consumer whose group exactly_once commits the input offsets for
-  // (KIP-447); null detaches it. It must stay open while attached.
-  // at_least_once ignores it.
+  // The consumer whose group exactly_once commits the input offsets for (KIP-447); null
+  // detaches it. It must stay open while attached. at_least_once ignores it.
   virtual void set_consumer(RdKafka::KafkaConsumer* consumer) {}
-  // Once, before the first Publish: deals with what an earlier run left in the
-  // outbox.
+  // Once, before the first Publish: deals with what an earlier run left in the outbox.
   virtual Status Recover() = 0;
-  // Hands over one commit's records in sequence order. `offsets` (next offset
-  // per input partition) are what the commit advanced; exactly_once commits
-  // them in the transaction (for the consumer group it was given),
-  // at_least_once ignores them. Errors: processing must stop (e.g. this
-  // instance was fenced).
+  // Hands over one commit's records in sequence order. `offsets` (next offset per input
+  // partition) are what the commit advanced; exactly_once commits them in the transaction
+  // (for the consumer group it was given), at_least_once ignores them. Errors: processing
+  // must stop (e.g. this instance was fenced).
   virtual Status Publish(std::vector<OutboxEntry> entries,
                          const std::vector<SourceOffset>& offsets) = 0;
-  // Serves delivery reports for up to `timeout_ms`. Errors: the outbox delete
-  // failed.
+  // Serves delivery reports for up to `timeout_ms`. Errors: the outbox delete failed.
   virtual Status Poll(int timeout_ms) = 0;
-  // Waits up to `timeout_ms` for everything handed over. Errors if records are
-  // still pending.
+  // Waits up to `timeout_ms` for everything handed over. Errors if records are still pending.
   virtual Status Flush(int timeout_ms) = 0;
   // Records handed over and not yet acknowledged.
   virtual size_t in_flight() const = 0;

@@ -19,18 +19,16 @@ TransactionalRelay::AttemptError Describe(const RdKafka::Error& error) {
 }  // namespace
 
 StatusOr<std::unique_ptr<TransactionalRelay>> TransactionalRelay::Create(
-    const KafkaProperties& props, const std::string& transactional_id,
-    StateDb& db, int timeout_ms) {
-  std::unique_ptr<TransactionalRelay> relay(
-      new TransactionalRelay(db, timeout_ms));
-  auto conf = MakeKafkaConf(props, {{"transactional.id", transactional_id},
-                                    {"enable.idempotence", "true"},
-                                    {"acks", "all"}});
+    const KafkaProperties& props, const std::string& transactional_id, StateDb& db,
+    int timeout_ms) {
+  std::unique_ptr<TransactionalRelay> relay(new TransactionalRelay(db, timeout_ms));
+  auto conf = MakeKafkaConf(
+      props,
+      {{"transactional.id", transactional_id}, {"enable.idempotence", "true"}, {"acks", "all"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
   relay->producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
-  if (!relay->producer_)
-    return Status::KafkaError("cannot create producer: " + errstr);
+  if (!relay->producer_) return Status::KafkaError("cannot create producer: " + errstr);
   return relay;
 }
 
@@ -43,8 +41,7 @@ TransactionalRelay::~TransactionalRelay() {
 std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(
     const std::function<RdKafka::Error*()>& call) {
   std::unique_ptr<RdKafka::Error> error(call());
-  for (int attempt = 1;
-       error && error->is_retriable() && attempt < kMaxAttempts; ++attempt) {
+  for (int attempt = 1; error && error->is_retriable() && attempt < kMaxAttempts; ++attempt) {
     if (on_failed_) on_failed_("", error->str() + " (retrying)");
     error.reset(call());
   }
@@ -52,15 +49,12 @@ std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(
 }
 
 Status TransactionalRelay::Recover() {
-  if (auto error =
-          Retrying([&] { return producer_->init_transactions(timeout_ms_); })) {
+  if (auto error = Retrying([&] { return producer_->init_transactions(timeout_ms_); })) {
     return FromError("init_transactions", *error);
   }
   std::vector<uint64_t> seqs;
-  if (Status s =
-          db_.ForEachOutbox([&](uint64_t seq, const v1::state::OutboxRecord&) {
-            seqs.push_back(seq);
-          });
+  if (Status s = db_.ForEachOutbox(
+          [&](uint64_t seq, const v1::state::OutboxRecord&) { seqs.push_back(seq); });
       !s.ok()) {
     return s;
   }
@@ -69,49 +63,41 @@ Status TransactionalRelay::Recover() {
 }
 
 std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
-    const std::vector<OutboxEntry>& entries,
-    const std::vector<RdKafka::TopicPartition*>& offsets) {
-  if (std::unique_ptr<RdKafka::Error> error(producer_->begin_transaction());
-      error) {
+    const std::vector<OutboxEntry>& entries, const std::vector<RdKafka::TopicPartition*>& offsets) {
+  if (std::unique_ptr<RdKafka::Error> error(producer_->begin_transaction()); error) {
     return Describe(*error);
   }
   for (const OutboxEntry& entry : entries) {
-    const RdKafka::ErrorCode err =
-        ProduceRecord(*producer_, entry.record, nullptr);
+    const RdKafka::ErrorCode err = ProduceRecord(*producer_, entry.record, nullptr);
     if (err != RdKafka::ERR_NO_ERROR) {
       // The transaction cannot hold this record: abort it (commit would fail
       // anyway).
       if (on_failed_) on_failed_(entry.record.topic(), RdKafka::err2str(err));
-      return AttemptError{"cannot produce to " + entry.record.topic() + ": " +
-                              RdKafka::err2str(err),
-                          err == RdKafka::ERR__FATAL};
+      return AttemptError{
+          "cannot produce to " + entry.record.topic() + ": " + RdKafka::err2str(err),
+          err == RdKafka::ERR__FATAL};
     }
   }
   CrashPoint("produce_queued");
   if (!offsets.empty() && consumer_ != nullptr) {
-    std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(
-        consumer_->groupMetadata());
+    std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
     if (auto error = Retrying([&] {
-          return producer_->send_offsets_to_transaction(offsets, group.get(),
-                                                        timeout_ms_);
+          return producer_->send_offsets_to_transaction(offsets, group.get(), timeout_ms_);
         })) {
       return Describe(*error);
     }
   }
-  if (auto error = Retrying(
-          [&] { return producer_->commit_transaction(timeout_ms_); })) {
+  if (auto error = Retrying([&] { return producer_->commit_transaction(timeout_ms_); })) {
     return Describe(*error);
   }
   return std::nullopt;
 }
 
-Status TransactionalRelay::Publish(
-    std::vector<OutboxEntry> entries,
-    const std::vector<SourceOffset>& source_offsets) {
+Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
+                                   const std::vector<SourceOffset>& source_offsets) {
   std::vector<RdKafka::TopicPartition*> offsets;
   for (const SourceOffset& o : source_offsets) {
-    offsets.push_back(
-        RdKafka::TopicPartition::create(o.topic, o.partition, o.next_offset));
+    offsets.push_back(RdKafka::TopicPartition::create(o.topic, o.partition, o.next_offset));
   }
   struct Destroy {
     std::vector<RdKafka::TopicPartition*>& list;
@@ -120,21 +106,17 @@ Status TransactionalRelay::Publish(
   for (int attempt = 1;; ++attempt) {
     const std::optional<AttemptError> error = Attempt(entries, offsets);
     if (!error) break;
-    if (error->fatal)
-      return Status::KafkaError("transaction failed: " + error->text +
-                                " (fatal)");
+    if (error->fatal) return Status::KafkaError("transaction failed: " + error->text + " (fatal)");
     // An error that is neither abortable nor retriable (e.g. a produce refused
     // locally) still leaves an open transaction: abort it as well.
     const std::string& reason = error->text;
     if (on_failed_) on_failed_("", reason);
-    if (auto abort_error = Retrying(
-            [&] { return producer_->abort_transaction(timeout_ms_); })) {
+    if (auto abort_error = Retrying([&] { return producer_->abort_transaction(timeout_ms_); })) {
       return FromError("abort_transaction after " + reason, *abort_error);
     }
     if (on_aborted_) on_aborted_(reason);
     if (attempt >= kMaxAttempts) {
-      return Status::KafkaError("transaction failed " +
-                                std::to_string(attempt) +
+      return Status::KafkaError("transaction failed " + std::to_string(attempt) +
                                 " times, last: " + reason);
     }
   }

@@ -1,23 +1,20 @@
-// The exactly_once Relay (see relay.h): one Kafka transaction per commit
-// holding the commit's triggers, dead letters, changelog records and markers,
-// and its input offsets (sent to the consumer group's coordinator with the
-// group metadata, KIP-447, so a zombie of an older generation is fenced). One
-// transactional producer per instance; `transactional.id` must be stable across
-// restarts of that instance and unique in the cluster.
+// The exactly_once Relay (see relay.h): one Kafka transaction per commit holding the commit's
+// triggers, dead letters, changelog records and markers, and its input offsets (sent to the
+// consumer group's coordinator with the group metadata, KIP-447, so a zombie of an older
+// generation is fenced). One transactional producer per instance; `transactional.id` must be
+// stable across restarts of that instance and unique in the cluster.
 //
-// Recovery: init_transactions aborts whatever transaction an earlier
-// incarnation left open. Records still in the outbox then belong to a commit
-// whose transaction either committed (so Kafka has them) or did not (so the
-// changelog lacks the commit, the restore on assignment rewinds the partition
-// to the last commit the changelog has, and the input is processed again,
-// producing the same records). Either way they must not be sent again: Recover
-// drops them.
+// Recovery: init_transactions aborts whatever transaction an earlier incarnation left open.
+// Records still in the outbox then belong to a commit whose transaction either committed (so
+// Kafka has them) or did not (so the changelog lacks the commit, the restore on assignment
+// rewinds the partition to the last commit the changelog has, and the input is processed
+// again, producing the same records). Either way they must not be sent again: Recover drops
+// them.
 //
-// Errors of one transaction attempt, as librdkafka classifies them: retriable
-// (e.g. a timeout) repeats the call; abortable (e.g. a failed produce) aborts
-// and repeats the whole transaction with the same records, up to kMaxAttempts;
-// fatal (fenced by a newer instance, or an unrecoverable producer state) stops
-// processing.
+// Errors of one transaction attempt, as librdkafka classifies them: retriable (e.g. a timeout)
+// repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole
+// transaction with the same records, up to kMaxAttempts; fatal (fenced by a newer instance, or
+// an unrecoverable producer state) stops processing.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -41,23 +38,19 @@ class TransactionalRelay : public Relay {
   using AbortedFn = std::function<void(const std::string& reason)>;
 
   // `db` must outlive the relay. `timeout_ms` bounds each transactional call.
-  static StatusOr<std::unique_ptr<TransactionalRelay>> Create(
-      const KafkaProperties& props, const std::string& transactional_id,
-      StateDb& db, int timeout_ms = 30'000);
+  static StatusOr<std::unique_ptr<TransactionalRelay>> Create(const KafkaProperties& props,
+                                                              const std::string& transactional_id,
+                                                              StateDb& db, int timeout_ms = 30'000);
   ~TransactionalRelay() override;
 
   void set_on_aborted(AbortedFn fn) { on_aborted_ = std::move(fn); }
-  void set_consumer(RdKafka::KafkaConsumer* consumer) override {
-    consumer_ = consumer;
-  }
+  void set_consumer(RdKafka::KafkaConsumer* consumer) override { consumer_ = consumer; }
 
-  // init_transactions (fences earlier incarnations), then drops the outbox (see
-  // above).
+  // init_transactions (fences earlier incarnations), then drops the outbox (see above).
   Status Recover() override;
-  // One transaction: every entry, then the offsets, then commit; the entries
-  // leave the outbox once it committed. Errors: fatal, or still failing after
-  // kMaxAttempts (the entries stay in the outbox; a restart drops them and the
-  // restore redoes their commit).
+  // One transaction: every entry, then the offsets, then commit; the entries leave the outbox
+  // once it committed. Errors: fatal, or still failing after kMaxAttempts (the entries stay in
+  // the outbox; a restart drops them and the restore redoes their commit).
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override;
   // Publish is synchronous: nothing is ever in flight between calls.
@@ -73,16 +66,12 @@ class TransactionalRelay : public Relay {
   };
 
  private:
-  TransactionalRelay(StateDb& db, int timeout_ms)
-      : db_(db), timeout_ms_(timeout_ms) {}
+  TransactionalRelay(StateDb& db, int timeout_ms) : db_(db), timeout_ms_(timeout_ms) {}
   // One attempt. nullopt on commit.
-  std::optional<AttemptError> Attempt(
-      const std::vector<OutboxEntry>& entries,
-      const std::vector<RdKafka::TopicPartition*>& offsets);
-  // Repeats `call` while it fails with a retriable error (at most kMaxAttempts
-  // times).
-  std::unique_ptr<RdKafka::Error> Retrying(
-      const std::function<RdKafka::Error*()>& call);
+  std::optional<AttemptError> Attempt(const std::vector<OutboxEntry>& entries,
+                                      const std::vector<RdKafka::TopicPartition*>& offsets);
+  // Repeats `call` while it fails with a retriable error (at most kMaxAttempts times).
+  std::unique_ptr<RdKafka::Error> Retrying(const std::function<RdKafka::Error*()>& call);
 
   // Constant after construction.
   StateDb& db_;

@@ -4,6 +4,7 @@
 
 #include "processor/run/crash_point.h"
 #include "processor/run/log.h"
+#include "processor/run/processor.h"
 
 namespace touchstream {
 
@@ -15,20 +16,17 @@ namespace {
 // (librdkafka issue #4312), and its mock cluster does not complete cooperative
 // rebalances, so older versions get the eager assignors.
 std::string DefaultAssignmentStrategy() {
-  return RdKafka::version() >= 0x020300ff ? "cooperative-sticky"
-                                          : "range,roundrobin";
+  return RdKafka::version() >= 0x020300ff ? "cooperative-sticky" : "range,roundrobin";
 }
 
 }  // namespace
 
-std::string Processor::PartitionName(const std::string& topic,
-                                     int32_t partition) {
+std::string Processor::PartitionName(const std::string& topic, int32_t partition) {
   return topic + "/" + std::to_string(partition);
 }
 
-Processor::Processor(const Config& config, const RuleSet& rules, StateDb& db,
-                     Relay& relay, Metrics& metrics, const Clock& clock,
-                     HealthState* health)
+Processor::Processor(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
+                     Metrics& metrics, const Clock& clock, HealthState* health)
     : config_(config),
       db_(db),
       relay_(relay),
@@ -47,36 +45,32 @@ Status Processor::Start() {
   KafkaProperties props = config_.kafka;
   for (const auto& [key, value] : config_.kafka_consumer) props[key] = value;
   props.emplace("partition.assignment.strategy", DefaultAssignmentStrategy());
-  auto restorer = ChangelogRestorer::Create(props, config_.changelog.name,
-                                            config_.touchpoints.name);
+  auto restorer =
+      ChangelogRestorer::Create(props, config_.changelog.name, config_.touchpoints.name);
   if (!restorer.ok()) return restorer.status();
   restorer_ = std::move(*restorer);
   if (auto it = props.find("session.timeout.ms"); it != props.end()) {
-    session_timeout_ =
-        std::chrono::milliseconds(std::atoll(it->second.c_str()));
+    session_timeout_ = std::chrono::milliseconds(std::atoll(it->second.c_str()));
   }
-  auto conf = MakeKafkaConf(
-      props, {{"group.id", config_.group_id},
-              {"enable.auto.commit", "false"},
-              {"enable.auto.offset.store", "false"},
-              {"enable.partition.eof", "true"},
-              // An offset deleted by retention is a retention gap, never
-              // a silent jump (processing.on_retention_gap).
-              {"auto.offset.reset", "error"}});
+  auto conf = MakeKafkaConf(props, {{"group.id", config_.group_id},
+                                    {"enable.auto.commit", "false"},
+                                    {"enable.auto.offset.store", "false"},
+                                    {"enable.partition.eof", "true"},
+                                    // An offset deleted by retention is a retention gap, never
+                                    // a silent jump (processing.on_retention_gap).
+                                    {"auto.offset.reset", "error"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
-  if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this),
-                   errstr) != RdKafka::Conf::CONF_OK) {
+  if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), errstr) !=
+      RdKafka::Conf::CONF_OK) {
     return Status::InvalidArgument("rebalance_cb: " + errstr);
   }
   consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), errstr));
-  if (!consumer_)
-    return Status::KafkaError("cannot create consumer: " + errstr);
+  if (!consumer_) return Status::KafkaError("cannot create consumer: " + errstr);
   relay_.set_consumer(consumer_.get());
   RdKafka::ErrorCode err = consumer_->subscribe({config_.touchpoints.name});
   if (err != RdKafka::ERR_NO_ERROR) {
-    return Status::KafkaError("cannot subscribe to " +
-                              config_.touchpoints.name + ": " +
+    return Status::KafkaError("cannot subscribe to " + config_.touchpoints.name + ": " +
                               RdKafka::err2str(err));
   }
   if (Status s = CheckTopics(); !s.ok()) return s;
@@ -85,13 +79,10 @@ Status Processor::Start() {
   // restores or fences anything.
   if (Status s = relay_.Recover(); !s.ok()) return s;
   if (relay_.in_flight() > 0) {
-    LogInfo("delivering " + std::to_string(relay_.in_flight()) +
-            " records left in the outbox");
-    if (Status s = relay_.Flush(10'000); !s.ok())
-      LogWarn("outbox: " + s.message());
+    LogInfo("delivering " + std::to_string(relay_.in_flight()) + " records left in the outbox");
+    if (Status s = relay_.Flush(10'000); !s.ok()) LogWarn("outbox: " + s.message());
   }
-  LogInfo("consuming " + config_.touchpoints.name + " as group " +
-          config_.group_id);
+  LogInfo("consuming " + config_.touchpoints.name + " as group " + config_.group_id);
   return Status::Ok();
 }
 
@@ -100,8 +91,7 @@ Status Processor::CheckTopics() {
   RdKafka::ErrorCode err = consumer_->metadata(true, nullptr, &raw, 10'000);
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   if (err != RdKafka::ERR_NO_ERROR) {
-    LogWarn("cannot check topics yet (" + RdKafka::err2str(err) +
-            "); continuing");
+    LogWarn("cannot check topics yet (" + RdKafka::err2str(err) + "); continuing");
     return Status::Ok();
   }
   int input_partitions = -1;
@@ -115,17 +105,14 @@ Status Processor::CheckTopics() {
   if (changelog_partitions < 0) {
     return Status::InvalidArgument(
         "topics.changelog: topic '" + config_.changelog.name +
-        "' does not exist; create it with cleanup.policy=compact and as many "
-        "partitions as " +
-        config_.touchpoints.name +
-        " (embedded-kafka creates it from the same config)");
+        "' does not exist; create it with cleanup.policy=compact and as many partitions as " +
+        config_.touchpoints.name + " (embedded-kafka creates it from the same config)");
   }
   if (input_partitions > changelog_partitions) {
     return Status::InvalidArgument(
         "topics.changelog: topic '" + config_.changelog.name + "' has " +
-        std::to_string(changelog_partitions) + " partitions but " +
-        config_.touchpoints.name + " has " + std::to_string(input_partitions) +
-        "; it needs at least as many");
+        std::to_string(changelog_partitions) + " partitions but " + config_.touchpoints.name +
+        " has " + std::to_string(input_partitions) + "; it needs at least as many");
   }
   return Status::Ok();
 }
@@ -137,12 +124,9 @@ Status Processor::Run(const std::atomic<bool>& stop) {
   while (!stop.load() && fatal_.ok()) {
     const auto elapsed = std::chrono::steady_clock::now() - batch_started_;
     const int wait_ms = static_cast<int>(std::max<int64_t>(
-        1, std::chrono::duration_cast<std::chrono::milliseconds>(interval -
-                                                                 elapsed)
-               .count()));
-    // While the relay has records in flight, the wait happens in its poll
-    // (below), which wakes on a delivery report: a barrier's acknowledgement
-    // lets the next commit go out.
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(interval - elapsed).count()));
+    // While the relay has records in flight, the wait happens in its poll (below), which
+    // wakes on a delivery report: a barrier's acknowledgement lets the next commit go out.
     const bool relaying = relay_.in_flight() > 0;
     std::unique_ptr<RdKafka::Message> message(
         consumer_->consume(relaying ? 0 : std::min(wait_ms, 100)));
@@ -168,32 +152,24 @@ Status Processor::Run(const std::atomic<bool>& stop) {
         break;
       case RdKafka::ERR__AUTO_OFFSET_RESET: {
         metrics_.retention_gaps().Increment();
-        const std::string where =
-            PartitionName(config_.touchpoints.name, message->partition());
+        const std::string where = PartitionName(config_.touchpoints.name, message->partition());
         if (!config_.skip_retention_gap) {
           fatal_ = Status::KafkaError(
-              "retention gap on " + where +
-              ": the next offset to process is no longer in " + "Kafka (" +
-              message->errstr() +
-              "); events were lost upstream of touchstream. " +
-              "Set processing.on_retention_gap: skip_to_earliest to continue "
-              "from the earliest");
+              "retention gap on " + where + ": the next offset to process is no longer in " +
+              "Kafka (" + message->errstr() + "); events were lost upstream of touchstream. " +
+              "Set processing.on_retention_gap: skip_to_earliest to continue from the earliest");
           break;
         }
         LogError("retention gap on " + where + " (" + message->errstr() +
-                 "): continuing from the earliest offset "
-                 "(processing.on_retention_gap)");
-        std::unique_ptr<RdKafka::TopicPartition> tp(
-            RdKafka::TopicPartition::create(config_.touchpoints.name,
-                                            message->partition(),
-                                            RdKafka::Topic::OFFSET_BEGINNING));
+                 "): continuing from the earliest offset (processing.on_retention_gap)");
+        std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
+            config_.touchpoints.name, message->partition(), RdKafka::Topic::OFFSET_BEGINNING));
         consumer_->seek(*tp, 5000);
         break;
       }
       default:
         if (message->err() == RdKafka::ERR__FATAL) {
-          fatal_ =
-              Status::KafkaError("consumer fatal error: " + message->errstr());
+          fatal_ = Status::KafkaError("consumer fatal error: " + message->errstr());
         } else {
           LogWarn("consumer: " + message->errstr());
         }
@@ -204,13 +180,11 @@ Status Processor::Run(const std::atomic<bool>& stop) {
       OnCommitResult(Commit());
     }
     if (!pause_request_.empty()) PauseForDisk(pause_request_);
-    if (Status s = relay_.Poll(relaying && idle ? std::min(wait_ms, 10) : 0);
-        !s.ok()) {
+    if (Status s = relay_.Poll(relaying && idle ? std::min(wait_ms, 10) : 0); !s.ok()) {
       fatal_ = s;
     }
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
-    if (std::chrono::steady_clock::now() - last_sample_ >=
-        std::chrono::seconds(1)) {
+    if (std::chrono::steady_clock::now() - last_sample_ >= std::chrono::seconds(1)) {
       SampleGauges();
     }
   }
@@ -226,8 +200,7 @@ Status Processor::Run(const std::atomic<bool>& stop) {
   } else if (!s.ok()) {
     return s;
   }
-  if (Status s = relay_.Flush(10'000); !s.ok())
-    LogWarn("relay: " + s.message());
+  if (Status s = relay_.Flush(10'000); !s.ok()) LogWarn("relay: " + s.message());
   relay_.set_consumer(nullptr);
   consumer_->close();
   consumer_.reset();
@@ -241,13 +214,11 @@ void Processor::HandleRecord(RdKafka::Message& message) {
   record.partition = message.partition();
   record.offset = message.offset();
   if (message.key_pointer() != nullptr) {
-    record.key = std::string_view(
-        static_cast<const char*>(message.key_pointer()), message.key_len());
+    record.key =
+        std::string_view(static_cast<const char*>(message.key_pointer()), message.key_len());
   }
-  record.value = std::string_view(static_cast<const char*>(message.payload()),
-                                  message.len());
-  if (Status s = tasks_.Process(record, TaskTime{clock_.NowMs()}); !s.ok())
-    fatal_ = s;
+  record.value = std::string_view(static_cast<const char*>(message.payload()), message.len());
+  if (Status s = tasks_.Process(record, TaskTime{clock_.NowMs()}); !s.ok()) fatal_ = s;
 }
 
 Status Processor::Commit() {
@@ -263,8 +234,7 @@ Status Processor::Commit() {
       !tasks_.last_committed_offsets().empty()) {
     std::vector<RdKafka::TopicPartition*> offsets;
     for (const SourceOffset& o : tasks_.last_committed_offsets()) {
-      offsets.push_back(
-          RdKafka::TopicPartition::create(o.topic, o.partition, o.next_offset));
+      offsets.push_back(RdKafka::TopicPartition::create(o.topic, o.partition, o.next_offset));
     }
     consumer_->commitAsync(offsets);
     RdKafka::TopicPartition::destroy(offsets);
@@ -281,24 +251,20 @@ void Processor::SampleGauges() {
     // Sampled, not set per commit: an idle partition's clock moves without
     // commits.
     metrics_.watermark_seconds(partition).Set(seconds(task.watermark_ms()));
-    metrics_.max_event_time_seconds(partition).Set(
-        seconds(task.max_event_time_ms()));
+    metrics_.max_event_time_seconds(partition).Set(seconds(task.max_event_time_ms()));
     int64_t low = 0;
     int64_t high = 0;
     // Cached from the last fetch response: no broker round trip.
-    if (consumer_->get_watermark_offsets(config_.touchpoints.name, partition,
-                                         &low,
-                                         &high) == RdKafka::ERR_NO_ERROR &&
+    if (consumer_->get_watermark_offsets(config_.touchpoints.name, partition, &low, &high) ==
+            RdKafka::ERR_NO_ERROR &&
         high >= 0) {
-      metrics_.consumer_lag(partition).Set(
-          static_cast<double>(std::max<int64_t>(
-              0, high - std::max(low, task.checkpoint().next_offset()))));
+      metrics_.consumer_lag(partition).Set(static_cast<double>(
+          std::max<int64_t>(0, high - std::max(low, task.checkpoint().next_offset()))));
     }
   }
   const StoreSample store = metrics_.store().Sample(db_);
-  const bool low = !CheckDiskReserve(DiskSpace{store.disk_available_bytes,
-                                               store.disk_size_bytes})
-                        .ok();
+  const bool low =
+      !CheckDiskReserve(DiskSpace{store.disk_available_bytes, store.disk_size_bytes}).ok();
   if (health_) health_->SetDiskFull(low);
   if (paused_for_disk_ && !low) {
     paused_for_disk_ = false;

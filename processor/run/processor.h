@@ -34,23 +34,20 @@
 
 namespace touchstream {
 
-// Owned by the consume thread: Run() and everything it calls happen on one
-// thread.
+// Owned by the consume thread: Run() and everything it calls happen on one thread.
 class Processor : public RdKafka::RebalanceCb {
  public:
-  // All references must outlive the processor; so must `health` if given (it is
-  // fed the loop's liveness and readiness).
-  Processor(const Config& config, const RuleSet& rules, StateDb& db,
-            Relay& relay, Metrics& metrics, const Clock& clock,
-            HealthState* health = nullptr);
+  // All references must outlive the processor; so must `health` if given (it is fed the
+  // loop's liveness and readiness).
+  Processor(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay, Metrics& metrics,
+            const Clock& clock, HealthState* health = nullptr);
   ~Processor() override;
 
   // Creates the consumer and subscribes. Errors name the bad kafka.* property.
   Status Start();
 
-  // Consumes until `stop` is set, then commits, flushes the relay and closes
-  // the consumer. Errors: a state commit failed or Kafka reported a fatal error
-  // (processing stopped).
+  // Consumes until `stop` is set, then commits, flushes the relay and closes the consumer.
+  // Errors: a state commit failed or Kafka reported a fatal error (processing stopped).
   Status Run(const std::atomic<bool>& stop);
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
@@ -71,8 +68,7 @@ class Processor : public RdKafka::RebalanceCb {
   Status TakeOver(RdKafka::TopicPartition& tp);
   // Stops processing `partitions`: commits and flushes first unless the
   // assignment was lost.
-  void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions,
-              bool lost);
+  void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
   // Drops the uncommitted batch (its effects are redone by whoever owns the
   // partitions next).
   void DiscardBatch();
@@ -113,14 +109,12 @@ class Processor : public RdKafka::RebalanceCb {
 
   std::chrono::steady_clock::time_point batch_started_;
   std::chrono::steady_clock::time_point last_sample_;
-  std::chrono::milliseconds session_timeout_{
-      45'000};  // the consumer's session.timeout.ms
-  // Time spent in rebalance callbacks (restores) since the last poll:
-  // heartbeats go on then.
+  std::chrono::milliseconds session_timeout_{45'000};  // the consumer's session.timeout.ms
+  // Time spent in rebalance callbacks (restores) since the last poll: heartbeats go on then.
   std::chrono::steady_clock::duration in_callbacks_{};
-  // State-disk reserve: paused_for_disk_ while out of the group for lack of
-  // space. A rebalance callback that finds the disk low sets pause_request_
-  // (the loop acts on it: a callback must not unsubscribe).
+  // State-disk reserve: paused_for_disk_ while out of the group for lack of space. A rebalance
+  // callback that finds the disk low sets pause_request_ (the loop acts on it: a callback
+  // must not unsubscribe).
   bool paused_for_disk_ = false;
   std::string pause_request_;
 };

@@ -1,7 +1,6 @@
-// Processor: consumer-group membership. Assignment (restore from the changelog,
-// fence), revocation (commit and flush, or drop when lost), leaving and
-// rejoining the group, and the state-disk pause. See processor.h for the
-// contracts.
+// Processor: consumer-group membership. Assignment (restore from the changelog, fence),
+// revocation (commit and flush, or drop when lost), leaving and rejoining the group, and the
+// state-disk pause. See processor.h for the contracts.
 #include "processor/kafka/watermarks.h"
 #include "processor/run/crash_point.h"
 #include "processor/run/log.h"
@@ -18,24 +17,22 @@ Status Processor::TakeOver(RdKafka::TopicPartition& tp) {
   if (Status s = CheckDiskReserve(); !s.ok()) return s;
   const auto started = std::chrono::steady_clock::now();
   metrics_.restoring_partitions().Increment();
-  auto restored =
-      restorer_->Restore(partition, db_, [&](uint64_t records, int64_t end) {
-        LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
-                std::to_string(records) + " records read (end offset " +
-                std::to_string(end) + ", two passes)");
-      });
+  auto restored = restorer_->Restore(partition, db_, [&](uint64_t records, int64_t end) {
+    LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
+            std::to_string(records) + " records read (end offset " + std::to_string(end) +
+            ", two passes)");
+  });
   metrics_.restoring_partitions().Decrement();
   if (!restored.ok()) return restored.status();
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-          .count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.restore_records().Increment(static_cast<double>(restored->records));
   metrics_.restore_duration().Observe(seconds);
   if (restored->replayed) {
     LogInfo("restored " + name + " from " + config_.changelog.name + ": " +
             std::to_string(restored->customers) + " customers, " +
-            std::to_string(restored->records) + " records read in " +
-            std::to_string(seconds) + " s");
+            std::to_string(restored->records) + " records read in " + std::to_string(seconds) +
+            " s");
   }
 
   v1::state::PartitionCheckpoint checkpoint;
@@ -51,33 +48,27 @@ Status Processor::TakeOver(RdKafka::TopicPartition& tp) {
     auto watermarks = QueryWatermarks(*consumer_, tp.topic(), partition, 5'000);
     if (watermarks.ok()) {
       low = watermarks->low;
-    } else {  // the consumer's auto.offset.reset=error still reports a gap when
-              // it fetches
+    } else {  // the consumer's auto.offset.reset=error still reports a gap when it fetches
       LogWarn("cannot check " + name +
               " for a retention gap now: " + watermarks.status().message());
     }
   }
   if (next > 0 && next < low) {
     metrics_.retention_gaps().Increment();
-    const std::string gap =
-        "retention gap on " + name + ": the next offset to process is " +
-        std::to_string(next) + " but the earliest in Kafka is " +
-        std::to_string(low) + " (" + std::to_string(low - next) +
-        " events deleted unprocessed)";
+    const std::string gap = "retention gap on " + name + ": the next offset to process is " +
+                            std::to_string(next) + " but the earliest in Kafka is " +
+                            std::to_string(low) + " (" + std::to_string(low - next) +
+                            " events deleted unprocessed)";
     if (!config_.skip_retention_gap) {
-      return Status::KafkaError(
-          gap +
-          "; set processing.on_retention_gap: skip_to_earliest to continue");
+      return Status::KafkaError(gap +
+                                "; set processing.on_retention_gap: skip_to_earliest to continue");
     }
-    LogError(gap + "; continuing from " + std::to_string(low) +
-             " (processing.on_retention_gap)");
+    LogError(gap + "; continuing from " + std::to_string(low) + " (processing.on_retention_gap)");
     checkpoint.set_next_offset(low);  // stored with the fence below
   }
   const int64_t start = checkpoint.next_offset();
   tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
-  if (Status s = tasks_.Assign(partition, checkpoint, restored->end_offset);
-      !s.ok())
-    return s;
+  if (Status s = tasks_.Assign(partition, checkpoint, restored->end_offset); !s.ok()) return s;
 
   LogInfo("assigned " + name + " from offset " +
           (start > 0 ? std::to_string(start) : std::string("beginning")) +
@@ -103,21 +94,17 @@ Status Processor::Assign(std::vector<RdKafka::TopicPartition*>& partitions) {
 void Processor::DiscardBatch() { tasks_.DiscardBatch(); }
 
 void Processor::RejoinAfterPause(std::chrono::steady_clock::duration paused) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(paused).count();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(paused).count();
   LogWarn("the consume loop was paused for " + std::to_string(ms) +
-          " ms, longer than session.timeout.ms (" +
-          std::to_string(session_timeout_.count()) +
-          " ms): the group has moved our partitions; dropping " +
-          std::to_string(tasks_.size()) +
+          " ms, longer than session.timeout.ms (" + std::to_string(session_timeout_.count()) +
+          " ms): the group has moved our partitions; dropping " + std::to_string(tasks_.size()) +
           " partitions and the uncommitted batch, rejoining");
   LeaveGroup();
   if (!paused_for_disk_) JoinGroup();
 }
 
 void Processor::LeaveGroup() {
-  for (int32_t partition : tasks_.partitions())
-    metrics_.RemovePartition(partition);
+  for (int32_t partition : tasks_.partitions()) metrics_.RemovePartition(partition);
   tasks_.Clear();
   metrics_.assigned_partitions().Set(0);
   if (health_) health_->SetAssignedPartitions(0);
@@ -127,9 +114,8 @@ void Processor::LeaveGroup() {
 void Processor::JoinGroup() {
   if (RdKafka::ErrorCode err = consumer_->subscribe({config_.touchpoints.name});
       err != RdKafka::ERR_NO_ERROR) {
-    fatal_ =
-        Status::KafkaError("cannot subscribe to " + config_.touchpoints.name +
-                           ": " + RdKafka::err2str(err));
+    fatal_ = Status::KafkaError("cannot subscribe to " + config_.touchpoints.name + ": " +
+                                RdKafka::err2str(err));
   }
 }
 
@@ -143,10 +129,9 @@ Status Processor::CheckDiskReserve(const DiskSpace& space) const {
       space.available_bytes >= config_.min_free_disk_bytes) {
     return Status::Ok();
   }
-  return Status::Unavailable("the state filesystem of " + db_.dir() + " has " +
-                             HumanBytes(space.available_bytes) +
-                             " free, below " + "state.min_free_bytes (" +
-                             HumanBytes(config_.min_free_disk_bytes) + ")");
+  return Status::Unavailable(
+      "the state filesystem of " + db_.dir() + " has " + HumanBytes(space.available_bytes) +
+      " free, below " + "state.min_free_bytes (" + HumanBytes(config_.min_free_disk_bytes) + ")");
 }
 
 void Processor::OnCommitResult(const Status& s) {
@@ -163,8 +148,7 @@ void Processor::PauseForDisk(const std::string& reason) {
   paused_for_disk_ = true;
   LogError("pausing: " + reason + ". Leaving the consumer group with " +
            std::to_string(tasks_.size()) +
-           " partitions; their uncommitted records are processed again from "
-           "the last commit. "
+           " partitions; their uncommitted records are processed again from the last commit. "
            "Resuming when space returns");
   metrics_.state_disk_pauses().Increment();
   metrics_.state_writes_paused().Set(1);
@@ -172,8 +156,7 @@ void Processor::PauseForDisk(const std::string& reason) {
   LeaveGroup();
 }
 
-void Processor::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions,
-                       bool lost) {
+void Processor::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
   Status committed;
   if (!lost) {
     committed = Commit();
@@ -186,18 +169,15 @@ void Processor::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions,
     // Another instance may own them already, or the disk cannot take the
     // commit: commit nothing, emit nothing more. The uncommitted batch spans
     // every partition, so all of them are dropped.
-    LogWarn((lost ? std::string("assignment lost (session timed out?)")
-                  : committed.message()) +
+    LogWarn((lost ? std::string("assignment lost (session timed out?)") : committed.message()) +
             ": dropping " + std::to_string(tasks_.size()) +
             " partitions and the uncommitted batch");
-    for (int32_t partition : tasks_.partitions())
-      metrics_.RemovePartition(partition);
+    for (int32_t partition : tasks_.partitions()) metrics_.RemovePartition(partition);
     tasks_.Clear();
   } else {
     CrashPoint("revoke");
     // Deliver the changelog before the next owner restores from it.
-    if (Status s = relay_.Flush(5'000); !s.ok())
-      LogWarn("revoking: " + s.message());
+    if (Status s = relay_.Flush(5'000); !s.ok()) LogWarn("revoking: " + s.message());
     for (const RdKafka::TopicPartition* tp : partitions) {
       metrics_.RemovePartition(tp->partition());
       tasks_.Remove(tp->partition());
@@ -208,9 +188,8 @@ void Processor::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions,
   if (health_) health_->SetAssignedPartitions(static_cast<int>(tasks_.size()));
 }
 
-void Processor::rebalance_cb(
-    RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
-    std::vector<RdKafka::TopicPartition*>& partitions) {
+void Processor::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                             std::vector<RdKafka::TopicPartition*>& partitions) {
   metrics_.rebalances().Increment();
   const auto started = std::chrono::steady_clock::now();
   struct AddElapsed {

@@ -16,19 +16,17 @@ namespace {
 std::string NewOwnerId() {
   static std::mt19937_64 rng{
       std::random_device{}() ^
-      static_cast<uint64_t>(
-          std::chrono::steady_clock::now().time_since_epoch().count())};
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
   char buf[33];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx",
-                static_cast<unsigned long long>(rng()),
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(rng()),
                 static_cast<unsigned long long>(rng()));
   return buf;
 }
 
 }  // namespace
 
-TaskManager::TaskManager(const Config& config, const RuleSet& rules,
-                         StateDb& db, Relay& relay, Metrics& metrics)
+TaskManager::TaskManager(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
+                         Metrics& metrics)
     : config_(config),
       settings_(MakeTaskSettings(config)),
       rules_(rules),
@@ -36,8 +34,7 @@ TaskManager::TaskManager(const Config& config, const RuleSet& rules,
       relay_(relay),
       metrics_(metrics) {}
 
-Status TaskManager::Assign(int32_t partition,
-                           const v1::state::PartitionCheckpoint& checkpoint,
+Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
                            int64_t base_offset) {
   auto assigned = std::make_unique<Assigned>(settings_, rules_, db_, partition);
   assigned->task.Resume(checkpoint);
@@ -87,19 +84,16 @@ std::vector<int32_t> TaskManager::partitions() const {
 }
 
 void TaskManager::MarkCaughtUp(int32_t partition) {
-  if (auto it = tasks_.find(partition); it != tasks_.end())
-    it->second->task.set_caught_up(true);
+  if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.set_caught_up(true);
 }
 
 Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return Status::Ok();  // not (or no longer) ours
   const size_t triggers_before = output_.triggers.size();
-  StatusOr<RecordOutcome> outcome =
-      it->second->task.Process(record, time, output_);
+  StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return outcome.status();
-  if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied)
-    return Status::Ok();
+  if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied) return Status::Ok();
   metrics_.records_consumed().Increment();
   consumed_.fetch_add(1);
   ++batch_records_;
@@ -130,9 +124,7 @@ void TaskManager::CountTriggers(size_t from) {
 Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_);
-        !s.ok())
-      return s;
+    if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_); !s.ok()) return s;
     CountTriggers(triggers_before);
   }
   return Status::Ok();
@@ -153,8 +145,7 @@ Status TaskManager::Commit(const TaskTime& time) {
   for (TaskOutput::EmittedTrigger& t : output_.triggers) {
     batch_triggers_.push_back(
         {t.event_caused,
-         google::protobuf::util::TimeUtil::TimestampToMilliseconds(
-             t.trigger.fire_time())});
+         google::protobuf::util::TimeUtil::TimestampToMilliseconds(t.trigger.fire_time())});
     v1::state::OutboxRecord record;
     record.set_topic(config_.triggers.name);
     record.set_key(t.trigger.customer_id());
@@ -174,20 +165,17 @@ Status TaskManager::Commit(const TaskTime& time) {
     if (!task.dirty()) continue;
     const int32_t p = partition;
     const std::string owner = task.checkpoint().owner();
-    batch.AddChanges(
-        assigned->store, [&](const std::string& customer_id,
-                             const v1::state::CustomerState* state) {
-          outbox.push_back(changelog::StateRecord(config_.changelog.name, p,
-                                                  owner, customer_id, state));
-        });
+    batch.AddChanges(assigned->store,
+                     [&](const std::string& customer_id, const v1::state::CustomerState* state) {
+                       outbox.push_back(changelog::StateRecord(config_.changelog.name, p, owner,
+                                                               customer_id, state));
+                     });
     const v1::state::PartitionCheckpoint& checkpoint = task.PrepareCommit();
     batch.PutCheckpoint(config_.touchpoints.name, partition, checkpoint);
     v1::state::ChangelogMarker marker;
     *marker.mutable_checkpoint() = checkpoint;
-    markers.push_back(
-        changelog::MarkerRecord(config_.changelog.name, p, marker, false));
-    offsets.push_back(
-        {config_.touchpoints.name, partition, checkpoint.next_offset()});
+    markers.push_back(changelog::MarkerRecord(config_.changelog.name, p, marker, false));
+    offsets.push_back({config_.touchpoints.name, partition, checkpoint.next_offset()});
   }
   for (auto& marker : markers) outbox.push_back(std::move(marker));
   std::vector<OutboxEntry> entries;
@@ -214,22 +202,19 @@ Status TaskManager::Commit(const TaskTime& time) {
     ObserveCommitted(time.wall_ms);
   }
   metrics_.commit_duration().Observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-          .count());
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return s;
 }
 
 void TaskManager::ObserveCommitted(TimeMs wall_ms) {
   const auto now = std::chrono::steady_clock::now();
   for (const auto& polled : batch_poll_times_) {
-    metrics_.processing_latency().Observe(
-        std::chrono::duration<double>(now - polled).count());
+    metrics_.processing_latency().Observe(std::chrono::duration<double>(now - polled).count());
   }
   batch_poll_times_.clear();
   for (const PendingTrigger& t : batch_triggers_) {
     const double delay = std::max<TimeMs>(0, wall_ms - t.fire_time_ms) / 1000.0;
-    (t.event_caused ? metrics_.event_to_trigger_latency()
-                    : metrics_.timer_fire_delay())
+    (t.event_caused ? metrics_.event_to_trigger_latency() : metrics_.timer_fire_delay())
         .Observe(delay);
   }
   batch_triggers_.clear();

@@ -28,15 +28,14 @@ namespace touchstream {
 class TaskManager {
  public:
   // All references must outlive the manager.
-  TaskManager(const Config& config, const RuleSet& rules, StateDb& db,
-              Relay& relay, Metrics& metrics);
+  TaskManager(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
+              Metrics& metrics);
 
   // Takes `partition` over: a task resumed from `checkpoint` (the restored one,
   // or a fresh one), under a new changelog owner id, announced by a fence
   // marker (`base_offset`: the changelog end offset the restore read up to)
   // committed and handed to the relay at once.
-  Status Assign(int32_t partition,
-                const v1::state::PartitionCheckpoint& checkpoint,
+  Status Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
                 int64_t base_offset);
   // Stops processing `partition` (its changes must have been committed, or be
   // dropped).
@@ -69,9 +68,7 @@ class TaskManager {
   int64_t batch_records() const { return batch_records_; }
   // The input offsets the last successful Commit advanced (one per partition it
   // wrote).
-  const std::vector<SourceOffset>& last_committed_offsets() const {
-    return last_offsets_;
-  }
+  const std::vector<SourceOffset>& last_committed_offsets() const { return last_offsets_; }
 
   bool empty() const { return tasks_.empty(); }
   size_t size() const { return tasks_.size(); }
@@ -84,14 +81,11 @@ class TaskManager {
     uint64_t invalid = 0;
     uint64_t triggers = 0;
   };
-  Progress progress() const {
-    return {consumed_.load(), invalid_.load(), triggers_.load()};
-  }
+  Progress progress() const { return {consumed_.load(), invalid_.load(), triggers_.load()}; }
 
  private:
   struct Assigned {
-    Assigned(const TaskSettings& settings, const RuleSet& rules, StateDb& db,
-             int32_t partition)
+    Assigned(const TaskSettings& settings, const RuleSet& rules, StateDb& db, int32_t partition)
         : store(db, partition), task(settings, rules, store) {}
     PartitionState store;
     PartitionTask task;

@@ -30,9 +30,7 @@ class DriverTest : public ::testing::Test {
   V AdvanceTo(TimeMs t) { return Keep(driver_->AdvanceEventTime(t)); }
 
   // How a trigger reads in asserts; rule tests show their kind's detail.
-  virtual std::string DescribeTrigger(const v1::Trigger& t) const {
-    return Describe(t);
-  }
+  virtual std::string DescribeTrigger(const v1::Trigger& t) const { return Describe(t); }
 
   std::unique_ptr<TestDriver> driver_;
   std::vector<v1::Trigger> last_;  // what the last call delivered

@@ -34,12 +34,8 @@ class MemoryRelay final : public Relay {
   bool commits_offsets() const override { return false; }
 
   // Every record delivered so far, in delivery order.
-  const std::vector<v1::state::OutboxRecord>& delivered() const {
-    return delivered_;
-  }
-  const std::vector<SourceOffset>& committed_offsets() const {
-    return committed_offsets_;
-  }
+  const std::vector<v1::state::OutboxRecord>& delivered() const { return delivered_; }
+  const std::vector<SourceOffset>& committed_offsets() const { return committed_offsets_; }
 
  private:
   StateDb& db_;

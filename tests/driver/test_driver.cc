@@ -32,8 +32,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   std::vector<std::string> rule_ids;
   for (const auto& rule : rules_) rule_ids.push_back(rule->id());
   metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids);
-  tasks_ =
-      std::make_unique<TaskManager>(config_, rules_, *db_, *relay_, *metrics_);
+  tasks_ = std::make_unique<TaskManager>(config_, rules_, *db_, *relay_, *metrics_);
   for (int32_t p = 0; p < options.partitions; ++p) {
     v1::state::PartitionCheckpoint fresh;
     fresh.set_max_event_time_ms(kNoTime);
@@ -44,8 +43,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   read_upto_ = relay_->delivered().size();  // the fences
 }
 
-std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml,
-                                                 Options options) {
+std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Options options) {
   Config config = ParseConfig(yaml, "test config");
   options.clock = config.clock;
   options.allowed_lateness_ms = config.allowed_lateness_ms;
@@ -61,21 +59,18 @@ TestDriver::~TestDriver() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-std::vector<v1::Trigger> TestDriver::Pipe(const v1::TouchpointEvent& event,
-                                          int32_t partition) {
+std::vector<v1::Trigger> TestDriver::Pipe(const v1::TouchpointEvent& event, int32_t partition) {
   return PipeBytes(event.customer_id(), event.SerializeAsString(), partition);
 }
 
-std::vector<v1::Trigger> TestDriver::PipeJson(const std::string& line,
-                                              int32_t partition) {
+std::vector<v1::Trigger> TestDriver::PipeJson(const std::string& line, int32_t partition) {
   v1::TouchpointEvent event;
   if (status_ = ParseJsonLine(line, &event); !status_.ok()) return {};
   return Pipe(event, partition);
 }
 
 std::vector<v1::Trigger> TestDriver::PipeBytes(std::optional<std::string> key,
-                                               const std::string& value,
-                                               int32_t partition) {
+                                               const std::string& value, int32_t partition) {
   if (!tasks_) return {};
   InputRecord record;
   record.topic = config_.touchpoints.name;
@@ -83,15 +78,13 @@ std::vector<v1::Trigger> TestDriver::PipeBytes(std::optional<std::string> key,
   record.offset = next_offsets_.at(partition)++;
   if (key) record.key = *key;
   record.value = value;
-  if (status_ = tasks_->Process(record, TaskTime{wall_ms_}); !status_.ok())
-    return {};
+  if (status_ = tasks_->Process(record, TaskTime{wall_ms_}); !status_.ok()) return {};
   return CommitAndCollect();
 }
 
 std::vector<v1::Trigger> TestDriver::AdvanceEventTime(TimeMs watermark_ms) {
   if (!tasks_) return {};
-  if (status_ = tasks_->AdvanceEventTime(watermark_ms); !status_.ok())
-    return {};
+  if (status_ = tasks_->AdvanceEventTime(watermark_ms); !status_.ok()) return {};
   return CommitAndCollect();
 }
 
@@ -119,8 +112,7 @@ std::vector<v1::Trigger> TestDriver::CommitAndCollect() {
   return triggers;
 }
 
-std::vector<v1::state::OutboxRecord> TestDriver::Delivered(
-    const std::string& topic) const {
+std::vector<v1::state::OutboxRecord> TestDriver::Delivered(const std::string& topic) const {
   std::vector<v1::state::OutboxRecord> out;
   if (!relay_) return out;
   for (const auto& record : relay_->delivered()) {
@@ -137,8 +129,8 @@ std::vector<v1::state::OutboxRecord> TestDriver::ChangelogRecords() const {
   return Delivered(config_.changelog.name);
 }
 
-std::optional<v1::state::CustomerState> TestDriver::ReadState(
-    const std::string& customer_id, int32_t partition) {
+std::optional<v1::state::CustomerState> TestDriver::ReadState(const std::string& customer_id,
+                                                              int32_t partition) {
   auto state = db_->ReadCustomer(partition, customer_id);
   if (!state.ok()) {
     status_ = state.status();
@@ -151,8 +143,7 @@ const PartitionTask* TestDriver::task(int32_t partition) const {
   return tasks_ ? tasks_->Find(partition) : nullptr;
 }
 
-std::optional<v1::state::PartitionCheckpoint> TestDriver::ReadCheckpoint(
-    int32_t partition) {
+std::optional<v1::state::PartitionCheckpoint> TestDriver::ReadCheckpoint(int32_t partition) {
   auto checkpoint = db_->ReadCheckpoint(config_.touchpoints.name, partition);
   if (!checkpoint.ok()) {
     status_ = checkpoint.status();

@@ -43,26 +43,21 @@ class TestDriver {
   using Options = DriverOptions;
 
   // Runs `rules` (in config order).
-  explicit TestDriver(RuleSet rules)
-      : TestDriver(std::move(rules), Options{}) {}
+  explicit TestDriver(RuleSet rules) : TestDriver(std::move(rules), Options{}) {}
   TestDriver(RuleSet rules, Options options);
   // Runs the rules and processing settings of a YAML config (ParseConfig;
   // throws ConfigError). `options.clock`, `allowed_lateness_ms` and `dedup` are
   // taken from the config.
-  static std::unique_ptr<TestDriver> FromYaml(const std::string& yaml,
-                                              Options options = {});
+  static std::unique_ptr<TestDriver> FromYaml(const std::string& yaml, Options options = {});
   ~TestDriver();
 
   // Pipes one record into `partition` at its next offset and commits. Returns
   // the triggers that commit delivered.
-  std::vector<v1::Trigger> Pipe(const v1::TouchpointEvent& event,
-                                int32_t partition = 0);
+  std::vector<v1::Trigger> Pipe(const v1::TouchpointEvent& event, int32_t partition = 0);
   // A JSON line in the event contract's JSON form (as `produce` and `backtest`
   // read it).
-  std::vector<v1::Trigger> PipeJson(const std::string& line,
-                                    int32_t partition = 0);
-  std::vector<v1::Trigger> PipeBytes(std::optional<std::string> key,
-                                     const std::string& value,
+  std::vector<v1::Trigger> PipeJson(const std::string& line, int32_t partition = 0);
+  std::vector<v1::Trigger> PipeBytes(std::optional<std::string> key, const std::string& value,
                                      int32_t partition = 0);
 
   // Moves every partition's event-time clock to `watermark_ms` and commits.
@@ -74,17 +69,15 @@ class TestDriver {
   TimeMs wall_ms() const { return wall_ms_; }
 
   // Everything delivered to a topic since the start, in delivery order.
-  std::vector<v1::state::OutboxRecord> Delivered(
-      const std::string& topic) const;
+  std::vector<v1::state::OutboxRecord> Delivered(const std::string& topic) const;
   std::vector<v1::state::OutboxRecord> DeadLetters() const;
   std::vector<v1::state::OutboxRecord> ChangelogRecords() const;
   // The committed state of a customer (as `state-dump` reads it); nullopt if
   // none.
-  std::optional<v1::state::CustomerState> ReadState(
-      const std::string& customer_id, int32_t partition = 0);
+  std::optional<v1::state::CustomerState> ReadState(const std::string& customer_id,
+                                                    int32_t partition = 0);
   // The committed checkpoint of a partition; nullopt if none.
-  std::optional<v1::state::PartitionCheckpoint> ReadCheckpoint(
-      int32_t partition = 0);
+  std::optional<v1::state::PartitionCheckpoint> ReadCheckpoint(int32_t partition = 0);
 
   // A partition's task (its clock and checkpoint); nullptr if the partition has
   // none.

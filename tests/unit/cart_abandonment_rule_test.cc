@@ -25,11 +25,9 @@ class CartAbandonmentRuleTest : public testing::DriverTest {
     }
     DriverTest::Start(std::move(set));
   }
-  v1::TouchpointEvent Add(const std::string& id, TimeMs t,
-                          const std::string& sku = "sku-1", int qty = 1,
-                          int64_t price = 1000) {
-    return WithItem(Event(id, "c1", t, v1::EVENT_TYPE_ADD_TO_CART), sku, qty,
-                    price);
+  v1::TouchpointEvent Add(const std::string& id, TimeMs t, const std::string& sku = "sku-1",
+                          int qty = 1, int64_t price = 1000) {
+    return WithItem(Event(id, "c1", t, v1::EVENT_TYPE_ADD_TO_CART), sku, qty, price);
   }
 };
 
@@ -52,50 +50,44 @@ TEST_F(CartAbandonmentRuleTest, FiresOncePerEpisode) {
   EXPECT_EQ(AdvanceTo(kT0 + 10 * kHourMs), V{});
   // The next change arms a new episode.
   Process(Add("e2", kT0 + 11 * kHourMs));
-  EXPECT_EQ(AdvanceTo(kT0 + 12 * kHourMs),
-            V{"CART_ABANDONED cart_1h c1 @+43200s"});
+  EXPECT_EQ(AdvanceTo(kT0 + 12 * kHourMs), V{"CART_ABANDONED cart_1h c1 @+43200s"});
 }
 
 TEST_F(CartAbandonmentRuleTest, EachChangeRearms) {
   Process(Add("e1", kT0));
   Process(Add("e2", kT0 + 30 * kMinuteMs, "sku-2"));
   EXPECT_EQ(AdvanceTo(kT0 + kHourMs), V{});
-  EXPECT_EQ(AdvanceTo(kT0 + 90 * kMinuteMs),
-            V{"CART_ABANDONED cart_1h c1 @+5400s"});
+  EXPECT_EQ(AdvanceTo(kT0 + 90 * kMinuteMs), V{"CART_ABANDONED cart_1h c1 @+5400s"});
   EXPECT_EQ(last_[0].cart().total_minor(), 2000);
 }
 
 TEST_F(CartAbandonmentRuleTest, InStorePurchaseCancelsOnlineCart) {
   Process(Add("e1", kT0));
-  auto purchase = WithItem(Event("e2", "c1", kT0 + 10 * kMinuteMs,
-                                 v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE),
-                           "sku-1", 1, 1000);
+  auto purchase = WithItem(
+      Event("e2", "c1", kT0 + 10 * kMinuteMs, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE),
+      "sku-1", 1, 1000);
   Process(purchase);
   EXPECT_EQ(AdvanceTo(kT0 + 5 * kHourMs), V{});
 }
 
 TEST_F(CartAbandonmentRuleTest, PurchaseWithoutItemsEmptiesTheCart) {
   Process(Add("e1", kT0));
-  Process(Event("e2", "c1", kT0 + kMinuteMs, v1::EVENT_TYPE_PURCHASE,
-                v1::CHANNEL_IN_STORE));
+  Process(Event("e2", "c1", kT0 + kMinuteMs, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE));
   EXPECT_EQ(AdvanceTo(kT0 + 5 * kHourMs), V{});
 }
 
 TEST_F(CartAbandonmentRuleTest, PartialPurchaseRearmsForTheRest) {
   Process(Add("e1", kT0, "sku-1", 2, 500));
   Process(
-      WithItem(Event("e2", "c1", kT0 + 20 * kMinuteMs, v1::EVENT_TYPE_PURCHASE),
-               "sku-1", 1, 500));
+      WithItem(Event("e2", "c1", kT0 + 20 * kMinuteMs, v1::EVENT_TYPE_PURCHASE), "sku-1", 1, 500));
   EXPECT_EQ(AdvanceTo(kT0 + kHourMs), V{});
-  EXPECT_EQ(AdvanceTo(kT0 + 80 * kMinuteMs),
-            V{"CART_ABANDONED cart_1h c1 @+4800s"});
+  EXPECT_EQ(AdvanceTo(kT0 + 80 * kMinuteMs), V{"CART_ABANDONED cart_1h c1 @+4800s"});
   EXPECT_EQ(last_[0].cart().items(0).quantity(), 1);
 }
 
 TEST_F(CartAbandonmentRuleTest, EventExactlyAtDeadlineIsTooLate) {
   Process(Add("e1", kT0));
-  // The purchase at the deadline moves the watermark first, so the timer fires
-  // before it.
+  // The purchase at the deadline moves the watermark first, so the timer fires before it.
   EXPECT_EQ(Process(Event("e2", "c1", kT0 + kHourMs, v1::EVENT_TYPE_PURCHASE)),
             V{"CART_ABANDONED cart_1h c1 @+3600s"});
 }
@@ -110,8 +102,7 @@ TEST_F(CartAbandonmentRuleTest, TwoInstancesFireIndependently) {
   Start({{"cart_1h", {kHourMs, 0}}, {"cart_24h", {24 * kHourMs, 0}}});
   Process(Add("e1", kT0));
   EXPECT_EQ(AdvanceTo(kT0 + 30 * kHourMs),
-            (V{"CART_ABANDONED cart_1h c1 @+3600s",
-               "CART_ABANDONED cart_24h c1 @+86400s"}));
+            (V{"CART_ABANDONED cart_1h c1 @+3600s", "CART_ABANDONED cart_24h c1 @+86400s"}));
   EXPECT_NE(last_[0].trigger_id(), last_[1].trigger_id());
 }
 

@@ -93,10 +93,10 @@ TEST_F(OutboxRelayTest, RetriableErrorsAreRetriedWithoutReplacingTheProducer) {
   EXPECT_EQ(TopicValues(sent.size()), sent);
 }
 
-
-// Barriers (changelog markers) against a slow broker (400 ms per response): a commit's markers wait for its other
-// records' acknowledgements and then go out together; nothing after them goes out before they
-// are acknowledged. Produce times show it (a record's timestamp is when it was produced).
+// Barriers (changelog markers) against a slow broker (400 ms per response): a commit's markers wait
+// for its other records' acknowledgements and then go out together; nothing after them goes out
+// before they are acknowledged. Produce times show it (a record's timestamp is when it was
+// produced).
 TEST(OutboxRelayBarrierTest, MarkersOfACommitGoTogetherAfterItsRecordsAndBeforeTheNext) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("outbox_relay_barrier_test_" + std::to_string(::getpid()));

@@ -57,8 +57,8 @@ class PartitionStateTest : public ::testing::Test {
 
 TEST(KeysTest, TimerKeysSortByDueThenCustomerThenRule) {
   const std::vector<TimerKey> ordered = {
-      {-5, "z", "r"}, {0, "a", "r"}, {7, "a", "r"}, {7, std::string("a\0b", 3), "r"}, {7, "ab", "a"},
-      {7, "ab", "b"}, {1LL << 40, "", "r"}};
+      {-5, "z", "r"}, {0, "a", "r"},  {7, "a", "r"},       {7, std::string("a\0b", 3), "r"},
+      {7, "ab", "a"}, {7, "ab", "b"}, {1LL << 40, "", "r"}};
   for (size_t i = 0; i + 1 < ordered.size(); ++i) {
     EXPECT_LT(keys::Timer(3, ordered[i]), keys::Timer(3, ordered[i + 1])) << i;
   }
@@ -106,9 +106,8 @@ TEST_F(PartitionStateTest, ACommitWritesOnlyWhatChangedSinceTheLast) {
   ASSERT_TRUE(state.Mutable("c2").ok());
   std::vector<std::string> changed;
   CommitBatch batch(*db_);
-  batch.AddChanges(state, [&](const std::string& id, const CustomerState*) {
-    changed.push_back(id);
-  });
+  batch.AddChanges(state,
+                   [&](const std::string& id, const CustomerState*) { changed.push_back(id); });
   EXPECT_EQ(changed, std::vector<std::string>{"c2"});
   ASSERT_TRUE(batch.Commit().ok());
   state.OnCommitted();
@@ -161,10 +160,10 @@ TEST_F(PartitionStateTest, CancelledTimersNeverPop) {
 // The RocksDB store with commits at random points behaves exactly like the in-memory one.
 TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
   RuleSet rules;
-  rules.push_back(std::make_unique<CartAbandonmentRule>("cart_10m",
-                                                        CartAbandonmentParams{10 * kMinuteMs, 0}));
-  rules.push_back(std::make_unique<CartAbandonmentRule>("cart_1h",
-                                                        CartAbandonmentParams{kHourMs, 0}));
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_10m", CartAbandonmentParams{10 * kMinuteMs, 0}));
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
   MemoryStore memory;
   PartitionPipeline reference(rules, memory, 0);
   auto rocks = std::make_unique<PartitionState>(*db_, 0);
@@ -178,9 +177,8 @@ TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
     const std::string customer = "c" + std::to_string(rng() % 40);
     const int kind = rng() % 10;
     v1::TouchpointEvent e =
-        kind < 5   ? WithItem(Event("e" + std::to_string(i), customer, t,
-                                    v1::EVENT_TYPE_ADD_TO_CART),
-                              "sku" + std::to_string(rng() % 3), 1, 100)
+        kind < 5 ? WithItem(Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_ADD_TO_CART),
+                            "sku" + std::to_string(rng() % 3), 1, 100)
         : kind < 7 ? Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_PURCHASE,
                            v1::CHANNEL_IN_STORE)
         : kind < 8 ? Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_ERASURE_REQUEST)

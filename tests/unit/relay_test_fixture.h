@@ -79,8 +79,8 @@ class RelayTest : public ::testing::Test {
 
   // Every value in the topic, read from the beginning until `expected` distinct values arrived
   // or 15 s passed (then `settle` more, to see unexpected extras).
-  std::set<std::string> TopicValues(size_t expected,
-                                    std::chrono::milliseconds settle = std::chrono::milliseconds(0)) {
+  std::set<std::string> TopicValues(
+      size_t expected, std::chrono::milliseconds settle = std::chrono::milliseconds(0)) {
     std::string errstr;
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);

@@ -16,13 +16,12 @@ using V = std::vector<std::string>;
 
 constexpr TimeMs Hour(int n) { return kT0 + n * kHourMs; }
 
-// "REWARD_EARNED rw c1 @+1h 1/5000": type, rule, customer, fire time in hours
-// after kT0, purchases/amount so far, and "+N points" when bonus points were
-// awarded.
+// "REWARD_EARNED rw c1 @+1h 1/5000": type, rule, customer, fire time in hours after kT0,
+// purchases/amount so far, and "+N points" when bonus points were awarded.
 std::string Describe(const v1::Trigger& t) {
   const TimeMs since = ToTimeMs(t.fire_time()) - kT0;
-  std::string s = v1::TriggerType_Name(t.type()).substr(13) + " " +
-                  t.rule_id() + " " + t.customer_id() + " @+" +
+  std::string s = v1::TriggerType_Name(t.type()).substr(13) + " " + t.rule_id() + " " +
+                  t.customer_id() + " @+" +
                   (since % kHourMs == 0 ? std::to_string(since / kHourMs) + "h"
                                         : std::to_string(since) + "ms") +
                   " " + std::to_string(t.reward().purchases()) + "/" +
@@ -50,30 +49,24 @@ class RewardWindowRuleTest : public testing::DriverTest {
     DriverTest::Start(std::move(set), options);
   }
   void Start(RewardWindowParams params) { Start({{"rw", std::move(params)}}); }
-  std::string DescribeTrigger(const v1::Trigger& t) const override {
-    return Describe(t);
-  }
+  std::string DescribeTrigger(const v1::Trigger& t) const override { return Describe(t); }
 
   static v1::TouchpointEvent Accept(const std::string& id, TimeMs t,
                                     const std::string& campaign = "spring") {
-    v1::TouchpointEvent e =
-        Event(id, "c1", t, v1::EVENT_TYPE_OFFER_ACCEPTED, v1::CHANNEL_EMAIL);
+    v1::TouchpointEvent e = Event(id, "c1", t, v1::EVENT_TYPE_OFFER_ACCEPTED, v1::CHANNEL_EMAIL);
     e.set_campaign_id(campaign);
     return e;
   }
-  static v1::TouchpointEvent Purchase(const std::string& id, TimeMs t,
-                                      int64_t amount,
+  static v1::TouchpointEvent Purchase(const std::string& id, TimeMs t, int64_t amount,
                                       v1::Channel channel = v1::CHANNEL_WEB) {
-    v1::TouchpointEvent e =
-        Event(id, "c1", t, v1::EVENT_TYPE_PURCHASE, channel);
+    v1::TouchpointEvent e = Event(id, "c1", t, v1::EVENT_TYPE_PURCHASE, channel);
     e.set_amount_minor(amount);
     return e;
   }
 };
 
 TEST_F(RewardWindowRuleTest, OpenerOpensAWindow) {
-  EXPECT_EQ(Process(Accept("o1", kT0)),
-            V{"REWARD_WINDOW_OPENED rw c1 @+0h 0/0"});
+  EXPECT_EQ(Process(Accept("o1", kT0)), V{"REWARD_WINDOW_OPENED rw c1 @+0h 0/0"});
   const v1::Trigger& t = last_.at(0);
   EXPECT_EQ(t.reward().window_id(), "rw:" + std::to_string(kT0));
   EXPECT_EQ(t.reward().campaign_id(), "spring");
@@ -84,8 +77,7 @@ TEST_F(RewardWindowRuleTest, OpenerOpensAWindow) {
 
 TEST_F(RewardWindowRuleTest, PurchaseInsideTheWindowEarnsAndCloses) {
   Process(Accept("o1", kT0));
-  EXPECT_EQ(Process(Purchase("p1", Hour(5), 5000)),
-            V{"REWARD_EARNED rw c1 @+5h 1/5000"});
+  EXPECT_EQ(Process(Purchase("p1", Hour(5), 5000)), V{"REWARD_EARNED rw c1 @+5h 1/5000"});
   const v1::Trigger& t = last_.at(0);
   EXPECT_EQ(t.cause_event_id(), "p1");
   EXPECT_EQ(t.reward().window_id(), "rw:" + std::to_string(kT0));
@@ -101,14 +93,11 @@ TEST_F(RewardWindowRuleTest, GoalNeedsBothPurchasesAndAmount) {
   Start(params);
   Process(Accept("o1", kT0));
   EXPECT_EQ(Process(Purchase("p1", Hour(1), 9000)), V{});
-  EXPECT_EQ(Process(Purchase("p2", Hour(2), 500)),
-            V{});  // 2 purchases, 9500 < 10000
-  EXPECT_EQ(Process(Purchase("p3", Hour(3), 700)),
-            V{"REWARD_EARNED rw c1 @+3h 3/10200"});
+  EXPECT_EQ(Process(Purchase("p2", Hour(2), 500)), V{});  // 2 purchases, 9500 < 10000
+  EXPECT_EQ(Process(Purchase("p3", Hour(3), 700)), V{"REWARD_EARNED rw c1 @+3h 3/10200"});
 }
 
-TEST_F(RewardWindowRuleTest,
-       BonusPointsAreAmountTimesPointsPerUnitOver100Floored) {
+TEST_F(RewardWindowRuleTest, BonusPointsAreAmountTimesPointsPerUnitOver100Floored) {
   RewardWindowParams params;
   params.points_per_unit = 7;
   Start(params);
@@ -143,32 +132,27 @@ TEST_F(RewardWindowRuleTest, ExpiresWithTheGoalUnmet) {
   EXPECT_EQ(AdvanceTo(Hour(72)), V{"REWARD_WINDOW_EXPIRED rw c1 @+72h 1/4000"});
   EXPECT_EQ(last_.at(0).cause_event_id(), "o1");
   // Closed: the next opener opens a new window.
-  EXPECT_EQ(Process(Accept("o2", Hour(80))),
-            V{"REWARD_WINDOW_OPENED rw c1 @+80h 0/0"});
+  EXPECT_EQ(Process(Accept("o2", Hour(80))), V{"REWARD_WINDOW_OPENED rw c1 @+80h 0/0"});
   EXPECT_EQ(last_.at(0).reward().window_id(), "rw:" + std::to_string(Hour(80)));
 }
 
 TEST_F(RewardWindowRuleTest, PurchaseExactlyAtExpiryIsTooLate) {
   Process(Accept("o1", kT0));
-  EXPECT_EQ(Process(Purchase("p1", Hour(72), 5000)),
-            V{"REWARD_WINDOW_EXPIRED rw c1 @+72h 0/0"});
+  EXPECT_EQ(Process(Purchase("p1", Hour(72), 5000)), V{"REWARD_WINDOW_EXPIRED rw c1 @+72h 0/0"});
 }
 
-TEST_F(RewardWindowRuleTest,
-       PurchaseAtExpiryIsTooLateEvenBeforeTheExpiryFires) {
+TEST_F(RewardWindowRuleTest, PurchaseAtExpiryIsTooLateEvenBeforeTheExpiryFires) {
   // With allowed lateness the watermark trails the purchase, so the window is
   // still open.
   Start({{"rw", Offer()}}, kHourMs);
   Process(Accept("o1", kT0));
   EXPECT_EQ(Process(Purchase("p1", Hour(72), 5000)), V{});
-  EXPECT_EQ(Process(Purchase("p2", Hour(73), 5000)),
-            V{"REWARD_WINDOW_EXPIRED rw c1 @+72h 0/0"});
+  EXPECT_EQ(Process(Purchase("p2", Hour(73), 5000)), V{"REWARD_WINDOW_EXPIRED rw c1 @+72h 0/0"});
 }
 
 TEST_F(RewardWindowRuleTest, PurchaseBeforeTheWindowDoesNotCount) {
   Process(Accept("o1", Hour(10)));
-  EXPECT_EQ(Process(Purchase("p1", Hour(9), 5000)),
-            V{});  // late event from before the opener
+  EXPECT_EQ(Process(Purchase("p1", Hour(9), 5000)), V{});  // late event from before the opener
   EXPECT_EQ(AdvanceTo(Hour(82)), V{"REWARD_WINDOW_EXPIRED rw c1 @+82h 0/0"});
 }
 
@@ -199,8 +183,7 @@ TEST_F(RewardWindowRuleTest, EarnedAfterTheReminder) {
   Start(params);
   Process(Accept("o1", kT0));
   AdvanceTo(Hour(48));
-  EXPECT_EQ(Process(Purchase("p1", Hour(50), 100)),
-            V{"REWARD_EARNED rw c1 @+50h 1/100"});
+  EXPECT_EQ(Process(Purchase("p1", Hour(50), 100)), V{"REWARD_EARNED rw c1 @+50h 1/100"});
   EXPECT_EQ(AdvanceTo(Hour(100)), V{});
 }
 
@@ -217,8 +200,7 @@ TEST_F(RewardWindowRuleTest, CooldownAfterEarning) {
   Process(Accept("o1", kT0));
   Process(Purchase("p1", Hour(1), 100));
   EXPECT_EQ(Process(Accept("o2", Hour(1 + 168) - 1)), V{});
-  EXPECT_EQ(Process(Accept("o3", Hour(1 + 168))),
-            V{"REWARD_WINDOW_OPENED rw c1 @+169h 0/0"});
+  EXPECT_EQ(Process(Accept("o3", Hour(1 + 168))), V{"REWARD_WINDOW_OPENED rw c1 @+169h 0/0"});
 }
 
 TEST_F(RewardWindowRuleTest, CooldownAfterExpiryStartsAtExpiry) {
@@ -228,8 +210,7 @@ TEST_F(RewardWindowRuleTest, CooldownAfterExpiryStartsAtExpiry) {
   Process(Accept("o1", kT0));
   AdvanceTo(Hour(72));
   EXPECT_EQ(Process(Accept("o2", Hour(95))), V{});
-  EXPECT_EQ(Process(Accept("o3", Hour(96))),
-            V{"REWARD_WINDOW_OPENED rw c1 @+96h 0/0"});
+  EXPECT_EQ(Process(Accept("o3", Hour(96))), V{"REWARD_WINDOW_OPENED rw c1 @+96h 0/0"});
 }
 
 TEST_F(RewardWindowRuleTest, LateOpenerFromBeforeTheLastCloseIsIgnored) {
@@ -243,21 +224,17 @@ TEST_F(RewardWindowRuleTest, CampaignFilter) {
   params.opener_campaign_id = "spring";
   Start(params);
   EXPECT_EQ(Process(Accept("o1", kT0, "autumn")), V{});
-  EXPECT_EQ(Process(Accept("o2", Hour(1), "spring")),
-            V{"REWARD_WINDOW_OPENED rw c1 @+1h 0/0"});
+  EXPECT_EQ(Process(Accept("o2", Hour(1), "spring")), V{"REWARD_WINDOW_OPENED rw c1 @+1h 0/0"});
 }
 
 TEST_F(RewardWindowRuleTest, OpenerPurchaseDoesNotCountTowardsItsOwnGoal) {
   RewardWindowParams params;
   params.opener_type = v1::EVENT_TYPE_PURCHASE;
   Start(params);
-  EXPECT_EQ(Process(Purchase("p1", kT0, 5000)),
-            V{"REWARD_WINDOW_OPENED rw c1 @+0h 0/0"});
-  EXPECT_EQ(Process(Purchase("p2", Hour(1), 3000)),
-            V{"REWARD_EARNED rw c1 @+1h 1/3000"});
+  EXPECT_EQ(Process(Purchase("p1", kT0, 5000)), V{"REWARD_WINDOW_OPENED rw c1 @+0h 0/0"});
+  EXPECT_EQ(Process(Purchase("p2", Hour(1), 3000)), V{"REWARD_EARNED rw c1 @+1h 1/3000"});
   // The purchase that earned opens no window; the next one does.
-  EXPECT_EQ(Process(Purchase("p3", Hour(2), 1000)),
-            V{"REWARD_WINDOW_OPENED rw c1 @+2h 0/0"});
+  EXPECT_EQ(Process(Purchase("p3", Hour(2), 1000)), V{"REWARD_WINDOW_OPENED rw c1 @+2h 0/0"});
 }
 
 TEST_F(RewardWindowRuleTest, TwoInstancesWithDifferentOpenersCoexist) {
@@ -266,17 +243,14 @@ TEST_F(RewardWindowRuleTest, TwoInstancesWithDifferentOpenersCoexist) {
   scan.duration_ms = 24 * kHourMs;
   scan.points_per_unit = 10;
   Start({{"rw_offer", Offer()}, {"rw_scan", scan}});
-  EXPECT_EQ(Process(Accept("o1", kT0)),
-            V{"REWARD_WINDOW_OPENED rw_offer c1 @+0h 0/0"});
-  EXPECT_EQ(Process(Event("s1", "c1", Hour(1), v1::EVENT_TYPE_LOYALTY_SCAN,
-                          v1::CHANNEL_IN_STORE)),
+  EXPECT_EQ(Process(Accept("o1", kT0)), V{"REWARD_WINDOW_OPENED rw_offer c1 @+0h 0/0"});
+  EXPECT_EQ(Process(Event("s1", "c1", Hour(1), v1::EVENT_TYPE_LOYALTY_SCAN, v1::CHANNEL_IN_STORE)),
             V{"REWARD_WINDOW_OPENED rw_scan c1 @+1h 0/0"});
   EXPECT_EQ(Process(Purchase("p1", Hour(2), 2000, v1::CHANNEL_IN_STORE)),
             (V{"REWARD_EARNED rw_offer c1 @+2h 1/2000",
                "REWARD_EARNED rw_scan c1 @+2h 1/2000 +200 points"}));
   EXPECT_NE(last_.at(0).trigger_id(), last_.at(1).trigger_id());
-  EXPECT_EQ(last_.at(1).reward().window_id(),
-            "rw_scan:" + std::to_string(Hour(1)));
+  EXPECT_EQ(last_.at(1).reward().window_id(), "rw_scan:" + std::to_string(Hour(1)));
 }
 
 TEST_F(RewardWindowRuleTest, TriggerIdsDifferPerTypeAndWindow) {

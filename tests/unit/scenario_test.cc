@@ -1,7 +1,6 @@
-// Golden-file scenarios: each directory in tests/scenarios/ holds config.yaml
-// (rules), events.jsonl and expected_triggers.jsonl. backtest over the events
-// must print exactly the expected triggers. The integration tests run the same
-// scenarios through `run` on Kafka.
+// Golden-file scenarios: each directory in tests/scenarios/ holds config.yaml (rules),
+// events.jsonl and expected_triggers.jsonl. backtest over the events must print exactly the
+// expected triggers. The integration tests run the same scenarios through `run` on Kafka.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,14 +14,11 @@
 namespace touchstream {
 namespace {
 
-std::string ScenarioRoot() {
-  return std::string(TOUCHSTREAM_SOURCE_DIR_PATH) + "/tests/scenarios";
-}
+std::string ScenarioRoot() { return std::string(TOUCHSTREAM_SOURCE_DIR_PATH) + "/tests/scenarios"; }
 
 std::vector<std::string> ScenarioNames() {
   std::vector<std::string> names;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(ScenarioRoot())) {
+  for (const auto& entry : std::filesystem::directory_iterator(ScenarioRoot())) {
     if (entry.is_directory()) names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
@@ -47,8 +43,7 @@ TEST_P(GoldenScenarioTest, BacktestPrintsTheExpectedTriggers) {
   BacktestReport report = RunBacktest(config, events, out, errors, {});
   EXPECT_EQ(report.rejected, 0u) << errors.str();
   const std::string expected = Read(dir + "/expected_triggers.jsonl");
-  ASSERT_FALSE(expected.empty())
-      << "a scenario must expect at least one trigger";
+  ASSERT_FALSE(expected.empty()) << "a scenario must expect at least one trigger";
   EXPECT_EQ(out.str(), expected);
 }
 
@@ -63,17 +58,14 @@ TEST_P(GoldenScenarioTest, TheTestDriverDeliversTheExpectedTriggers) {
   std::string out;
   while (std::getline(events, line)) {
     if (IsBlankOrComment(line)) continue;
-    for (const v1::Trigger& t : driver->PipeJson(line))
-      out += ToJsonLine(t) + "\n";
-    ASSERT_TRUE(driver->status().ok())
-        << line << ": " << driver->status().message();
+    for (const v1::Trigger& t : driver->PipeJson(line)) out += ToJsonLine(t) + "\n";
+    ASSERT_TRUE(driver->status().ok()) << line << ": " << driver->status().message();
   }
   EXPECT_TRUE(driver->DeadLetters().empty());
   EXPECT_EQ(out, Read(dir + "/expected_triggers.jsonl"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, GoldenScenarioTest,
-                         ::testing::ValuesIn(ScenarioNames()),
+INSTANTIATE_TEST_SUITE_P(Scenarios, GoldenScenarioTest, ::testing::ValuesIn(ScenarioNames()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -19,20 +19,17 @@ class TaskManagerTest : public testing::DriverTest {
  protected:
   void Start(ClockMode clock, TimeMs wall_ms = kT0) {
     RuleSet rules;
-    rules.push_back(std::make_unique<CartAbandonmentRule>(
-        "cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    rules.push_back(
+        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
     testing::DriverOptions options;
     options.clock = clock;
     options.wall_ms = wall_ms;
     DriverTest::Start(std::move(rules), options);
   }
-  static v1::TouchpointEvent Add(const std::string& id,
-                                 const std::string& customer, TimeMs t) {
-    return WithItem(Event(id, customer, t, v1::EVENT_TYPE_ADD_TO_CART), "sku",
-                    1, 1000);
+  static v1::TouchpointEvent Add(const std::string& id, const std::string& customer, TimeMs t) {
+    return WithItem(Event(id, customer, t, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 1000);
   }
-  static std::string Header(const v1::state::OutboxRecord& r,
-                            const std::string& key) {
+  static std::string Header(const v1::state::OutboxRecord& r, const std::string& key) {
     for (const auto& h : r.headers()) {
       if (h.key() == key) return h.value();
     }
@@ -68,8 +65,7 @@ TEST_F(TaskManagerTest, APartitionStillReadingDoesNotFollowTheWallClock) {
   EXPECT_EQ(driver_->task()->watermark_ms(), kT0 + kMinuteMs);
   // Caught up: now the partition follows the wall clock.
   EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(0)),
-            (V{"CART_ABANDONED cart_1h amy @+3600s",
-               "CART_ABANDONED cart_1h bob @+3660s"}));
+            (V{"CART_ABANDONED cart_1h amy @+3600s", "CART_ABANDONED cart_1h bob @+3660s"}));
 }
 
 TEST_F(TaskManagerTest, AnIdleTickThatFiresNothingWritesNoCommit) {
@@ -89,16 +85,14 @@ TEST_F(TaskManagerTest, ACommitHoldsStateCheckpointChangelogAndMarker) {
   const std::optional<CustomerState> amy = driver_->ReadState("amy");
   ASSERT_TRUE(amy.has_value());
   EXPECT_EQ(amy->cart().lines_size(), 1);
-  const std::optional<v1::state::PartitionCheckpoint> checkpoint =
-      driver_->ReadCheckpoint();
+  const std::optional<v1::state::PartitionCheckpoint> checkpoint = driver_->ReadCheckpoint();
   ASSERT_TRUE(checkpoint.has_value());
   EXPECT_EQ(checkpoint->next_offset(), 1);
   EXPECT_EQ(checkpoint->commit_seq(), 1);
 
   // The assignment's fence, then amy's state record, then the marker that
   // closes the commit.
-  const std::vector<v1::state::OutboxRecord> changelog =
-      driver_->ChangelogRecords();
+  const std::vector<v1::state::OutboxRecord> changelog = driver_->ChangelogRecords();
   ASSERT_EQ(changelog.size(), 3u);
   EXPECT_EQ(Header(changelog[0], changelog::kMarkerHeader), changelog::kFence);
   EXPECT_EQ(changelog[1].key(), "amy");
@@ -109,8 +103,7 @@ TEST_F(TaskManagerTest, ACommitHoldsStateCheckpointChangelogAndMarker) {
   EXPECT_EQ(Header(changelog[2], changelog::kMarkerHeader), changelog::kCommit);
   v1::state::ChangelogMarker marker;
   ASSERT_TRUE(marker.ParseFromString(changelog[2].value()));
-  EXPECT_EQ(marker.checkpoint().SerializeAsString(),
-            checkpoint->SerializeAsString());
+  EXPECT_EQ(marker.checkpoint().SerializeAsString(), checkpoint->SerializeAsString());
 }
 
 TEST_F(TaskManagerTest, AnInvalidRecordIsDeadLetteredAndItsOffsetCommitted) {
@@ -134,8 +127,8 @@ TEST(PartitionTaskTest, ARecordAlreadyAppliedIsSkipped) {
   // reset) is recognised by the task, whatever its content.
   MemoryStore store;
   RuleSet rules;
-  rules.push_back(std::make_unique<CartAbandonmentRule>(
-      "cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
   TaskSettings settings;
   PartitionTask fresh(settings, rules, store);
   v1::state::PartitionCheckpoint checkpoint;
@@ -143,16 +136,13 @@ TEST(PartitionTaskTest, ARecordAlreadyAppliedIsSkipped) {
   fresh.Resume(checkpoint);
   TaskOutput out;
   const std::string bytes =
-      WithItem(Event("e2", "bob", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1,
-               1000)
+      WithItem(Event("e2", "bob", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 1000)
           .SerializeAsString();
-  auto outcome =
-      fresh.Process({"touchpoints", 0, 4, "bob", bytes}, TaskTime{kT0}, out);
+  auto outcome = fresh.Process({"touchpoints", 0, 4, "bob", bytes}, TaskTime{kT0}, out);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kAlreadyApplied);
   EXPECT_TRUE(store.customers().empty());
-  outcome =
-      fresh.Process({"touchpoints", 0, 5, "bob", bytes}, TaskTime{kT0}, out);
+  outcome = fresh.Process({"touchpoints", 0, 5, "bob", bytes}, TaskTime{kT0}, out);
   EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kApplied);
   EXPECT_EQ(store.customers().size(), 1u);
 }

@@ -33,14 +33,13 @@ class TransactionalRelayTest : public RelayTest {
     RelayTest::TearDown();
   }
   void CreateRelay(int timeout_ms = 5'000) {
-    auto relay = TransactionalRelay::Create(
-        {{"bootstrap.servers", kafka_->bootstrap_servers()}}, "relay-test-txn", *db_, timeout_ms);
+    auto relay = TransactionalRelay::Create({{"bootstrap.servers", kafka_->bootstrap_servers()}},
+                                            "relay-test-txn", *db_, timeout_ms);
     ASSERT_TRUE(relay.ok()) << relay.status().message();
     relay_ = std::move(*relay);
     relay_->set_on_aborted([this](const std::string& reason) { aborts_.push_back(reason); });
-    relay_->set_on_failed([this](const std::string&, const std::string& error) {
-      failures_.push_back(error);
-    });
+    relay_->set_on_failed(
+        [this](const std::string&, const std::string& error) { failures_.push_back(error); });
     ASSERT_TRUE(relay_->Recover().ok());
   }
   Status Publish(std::vector<OutboxEntry> entries, int64_t input_offset) {

@@ -13,19 +13,18 @@ using V = std::vector<std::string>;
 
 constexpr TimeMs Day(int n) { return kT0 + n * kDayMs; }
 
-// "WIN_BACK wb c1 day 30 tier 1 inactive 30d": type, rule, customer, fire day
-// after kT0, detail.
+// "WIN_BACK wb c1 day 30 tier 1 inactive 30d": type, rule, customer, fire day after kT0, detail.
 std::string Describe(const v1::Trigger& t) {
-  std::string s = v1::TriggerType_Name(t.type()).substr(13) + " " +
-                  t.rule_id() + " " + t.customer_id() + " day " +
+  std::string s = v1::TriggerType_Name(t.type()).substr(13) + " " + t.rule_id() + " " +
+                  t.customer_id() + " day " +
                   std::to_string((ToTimeMs(t.fire_time()) - kT0) / kDayMs);
   if (t.has_win_back()) {
     s += " tier " + std::to_string(t.win_back().tier()) + " inactive " +
          std::to_string(t.win_back().inactive_days()) + "d";
   }
   if (t.has_reactivated()) {
-    s += " dormant " + std::to_string(t.reactivated().dormant_days()) +
-         "d via " + v1::Channel_Name(t.reactivated().channel());
+    s += " dormant " + std::to_string(t.reactivated().dormant_days()) + "d via " +
+         v1::Channel_Name(t.reactivated().channel());
   }
   return s;
 }
@@ -39,9 +38,7 @@ class WinBackRuleTest : public testing::DriverTest {
     rules.push_back(std::make_unique<WinBackRule>("wb", std::move(params)));
     DriverTest::Start(std::move(rules));
   }
-  std::string DescribeTrigger(const v1::Trigger& t) const override {
-    return Describe(t);
-  }
+  std::string DescribeTrigger(const v1::Trigger& t) const override { return Describe(t); }
 
   static v1::TouchpointEvent Purchase(const std::string& id, TimeMs t,
                                       v1::Channel channel = v1::CHANNEL_WEB) {
@@ -61,9 +58,8 @@ TEST_F(WinBackRuleTest, FiresEachTierOnceInOrder) {
   EXPECT_EQ(ToTimeMs(t.win_back().last_activity_time()), kT0);
   EXPECT_EQ(t.cause_event_id(), "e1");
   EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_WEB);
-  EXPECT_EQ(AdvanceTo(Day(365)),
-            (V{"WIN_BACK wb c1 day 60 tier 2 inactive 60d",
-               "WIN_BACK wb c1 day 90 tier 3 inactive 90d"}));
+  EXPECT_EQ(AdvanceTo(Day(365)), (V{"WIN_BACK wb c1 day 60 tier 2 inactive 60d",
+                                    "WIN_BACK wb c1 day 90 tier 3 inactive 90d"}));
   EXPECT_EQ(AdvanceTo(Day(1000)), V{});
 }
 
@@ -151,8 +147,7 @@ TEST_F(WinBackRuleTest, EngagementExactlyAtTierDueComesAfterTheWinBack) {
 TEST_F(WinBackRuleTest, LateEngagementFromBeforeTheWinBackIsNoReactivation) {
   Process(Purchase("e1", kT0));
   AdvanceTo(Day(30));
-  // Happened on day 20, arrives after the day-30 win-back: a new dormancy, no
-  // REACTIVATED.
+  // Happened on day 20, arrives after the day-30 win-back: a new dormancy, no REACTIVATED.
   EXPECT_EQ(Process(View("e2", Day(20))), V{});
   EXPECT_EQ(AdvanceTo(Day(50)), V{"WIN_BACK wb c1 day 50 tier 1 inactive 30d"});
 }
@@ -161,16 +156,14 @@ TEST_F(WinBackRuleTest, NonEngagementEventsDoNotEndTheDormancy) {
   Process(Purchase("e1", kT0));
   AdvanceTo(Day(30));
   EXPECT_EQ(Process(Event("e2", "c1", Day(35), v1::EVENT_TYPE_IDENTIFY)), V{});
-  EXPECT_EQ(Process(Event("e3", "c1", Day(36), v1::EVENT_TYPE_CONSENT_CHANGE)),
-            V{});
+  EXPECT_EQ(Process(Event("e3", "c1", Day(36), v1::EVENT_TYPE_CONSENT_CHANGE)), V{});
   EXPECT_EQ(AdvanceTo(Day(60)), V{"WIN_BACK wb c1 day 60 tier 2 inactive 60d"});
 }
 
 TEST_F(WinBackRuleTest, InactiveDaysAreWholeDays) {
   Start({{36 * kHourMs}, true});
   Process(Purchase("e1", kT0));
-  EXPECT_EQ(AdvanceTo(kT0 + 36 * kHourMs),
-            V{"WIN_BACK wb c1 day 1 tier 1 inactive 1d"});
+  EXPECT_EQ(AdvanceTo(kT0 + 36 * kHourMs), V{"WIN_BACK wb c1 day 1 tier 1 inactive 1d"});
 }
 
 }  // namespace
