@@ -3,7 +3,7 @@
 // Debian's RocksDB build (7.8.3) keeps assertions on, and its file writer asserts (aborts the
 // process) when a write fails: a full disk under RocksDB is a crash, not an error value. So
 // touchstream never lets RocksDB reach a full disk: below `state.min_free_bytes` it stops
-// writing (processor/run/processor.h says how) and waits for space to return.
+// writing (processor/run/group_membership.h says how) and waits for space to return.
 #pragma once
 
 #include <cstdint>

@@ -11,9 +11,10 @@
 #include "processor/config/config.h"
 #include "processor/core/clock.h"
 #include "processor/demo/journey_generator.h"
+#include "processor/diagnostics/log.h"
+#include "processor/embedded/embedded_kafka.h"
+#include "processor/http/http_server.h"
 #include "processor/json/json_lines.h"
-#include "processor/kafka/embedded_kafka.h"
-#include "processor/run/log.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
 
@@ -40,8 +41,8 @@ std::string Money(int64_t minor) {
 
 std::string DescribeTrigger(const v1::Trigger& t) {
   std::string type = v1::TriggerType_Name(t.type()).substr(13);
-  std::string line = "TRIGGER " + type + " rule=" + t.rule_id() + " customer=" +
-                     t.customer_id() + " fire_time=" + FormatTime(ToTimeMs(t.fire_time()));
+  std::string line = "TRIGGER " + type + " rule=" + t.rule_id() + " customer=" + t.customer_id() +
+                     " fire_time=" + FormatTime(ToTimeMs(t.fire_time()));
   if (t.has_cart()) {
     line += " items=" + std::to_string(t.cart().items_size()) +
             " total=" + Money(t.cart().total_minor());
@@ -58,8 +59,7 @@ std::string DescribeTrigger(const v1::Trigger& t) {
       line += " bonus_points=" + std::to_string(t.reward().bonus_points());
     }
   }
-  line += " channel=" + v1::Channel_Name(t.suggested_channel()).substr(8) +
-          " id=" + t.trigger_id();
+  line += " channel=" + v1::Channel_Name(t.suggested_channel()).substr(8) + " id=" + t.trigger_id();
   return line;
 }
 
@@ -68,19 +68,23 @@ Config DemoConfig(DurationMs cart_delay_ms) {
   const std::string cart = FormatDuration(cart_delay_ms);
   return ParseConfig(
       "rules:\n"
-      "  cart_" + cart + ":\n"
-      "    kind: cart_abandonment\n"
-      "    delay: " + cart + "\n"
-      "  win_back_demo:\n"
-      "    kind: win_back\n"
-      "    tiers: [30s, 45s]\n"
-      "  spring_offer:\n"
-      "    kind: reward_window\n"
-      "    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}\n"
-      "    duration: 30s\n"
-      "    goal: {purchases: 1, min_amount_minor: 2000}\n"
-      "    reminder_before: 10s\n"
-      "    points_per_unit: 10\n",
+      "  cart_" +
+          cart +
+          ":\n"
+          "    kind: cart_abandonment\n"
+          "    delay: " +
+          cart +
+          "\n"
+          "  win_back_demo:\n"
+          "    kind: win_back\n"
+          "    tiers: [30s, 45s]\n"
+          "  spring_offer:\n"
+          "    kind: reward_window\n"
+          "    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}\n"
+          "    duration: 30s\n"
+          "    goal: {purchases: 1, min_amount_minor: 2000}\n"
+          "    reminder_before: 10s\n"
+          "    points_per_unit: 10\n",
       "built-in demo rules");
 }
 
@@ -175,15 +179,18 @@ int Demo(const DemoOptions& opts) {
   std::vector<std::string> rule_ids;
   for (const auto& rule : config.rules) rule_ids.push_back(rule->id());
   Metrics metrics(config.touchpoints.name, rule_ids);
-  try {
-    metrics.Serve(config.metrics_listen);
+  HealthState health;
+  // The same HTTP server as `run`: /metrics, /healthz, /readyz.
+  auto http = HttpServer::Start({config.metrics_listen, config.healthz_max_poll_age_ms, false},
+                                metrics, health);
+  if (http.ok()) {
     LogInfo("demo: metrics on http://" + config.metrics_listen + "/metrics");
-  } catch (const std::exception& e) {
-    LogWarn("demo: cannot serve metrics on " + config.metrics_listen + ": " + e.what() +
-            " (continuing without; use --metrics-listen)");
+  } else {
+    LogWarn("demo: cannot serve metrics on " + config.metrics_listen + ": " +
+            http.status().message() + " (continuing without; use --metrics-listen)");
   }
 
-  auto service = Service::Create(config, metrics);
+  auto service = Service::Create(config, metrics, &health);
   if (!service.ok()) {
     LogError(service.status().message());
     return kExitFailure;
@@ -199,10 +206,9 @@ int Demo(const DemoOptions& opts) {
 
   std::atomic<uint64_t> produced{0};
   std::atomic<bool> generator_stop{false};
-  std::thread generator(
-      [&] { Generate(brokers, config, opts, generator_stop, produced); });
+  std::thread generator([&] { Generate(brokers, config, opts, generator_stop, produced); });
   const auto started = std::chrono::steady_clock::now();
-  Processor& processor = (*service)->processor();
+  ConsumeLoop& loop = (*service)->loop();
   std::thread progress([&] {
     auto next = started + std::chrono::seconds(5);
     while (!stop.load()) {
@@ -213,7 +219,7 @@ int Demo(const DemoOptions& opts) {
       }
       if (now < next) continue;
       next += std::chrono::seconds(5);
-      const Processor::Progress p = processor.progress();
+      const TaskManager::Progress p = loop.progress();
       const long elapsed = static_cast<long>(
           std::chrono::duration_cast<std::chrono::seconds>(now - started).count());
       std::lock_guard<std::mutex> lock(print_mutex);
@@ -227,7 +233,7 @@ int Demo(const DemoOptions& opts) {
   stop.store(true);
   generator.join();
   progress.join();
-  const Processor::Progress p = processor.progress();
+  const TaskManager::Progress p = loop.progress();
   service->reset();
   std::error_code ignored;
   std::filesystem::remove_all(config.state_dir, ignored);
@@ -255,8 +261,10 @@ void AddDemoCommand(CLI::App& app, Action* run) {
       ->capture_default_str();
   cmd->add_option("--metrics-listen", opts->listen, "host:port for /metrics")
       ->capture_default_str();
-  cmd->add_option("--config", opts->config,
-                  "use this config's rules and topics instead of the built-in demo rules (a cart rule, win-back after 30s and 45s, a 30s reward window for the spring-offer campaign)");
+  cmd->add_option(
+      "--config", opts->config,
+      "use this config's rules and topics instead of the built-in demo rules (a cart rule, "
+      "win-back after 30s and 45s, a 30s reward window for the spring-offer campaign)");
   cmd->add_option("--seed", opts->seed, "random seed of the journey generator")
       ->capture_default_str();
   cmd->add_flag("--json", opts->json, "print triggers as JSON lines");

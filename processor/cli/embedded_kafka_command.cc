@@ -1,5 +1,5 @@
 // `touchstream embedded-kafka`: librdkafka's mock cluster as a separate process, with a control
-// channel on stdin to inject the faults the mock supports (processor/kafka/fault_command.h).
+// channel on stdin to inject the faults the mock supports (processor/embedded/fault_command.h).
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,9 +11,9 @@
 
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
-#include "processor/kafka/embedded_kafka.h"
-#include "processor/kafka/fault_command.h"
-#include "processor/run/log.h"
+#include "processor/embedded/embedded_kafka.h"
+#include "processor/embedded/fault_command.h"
+#include "processor/diagnostics/log.h"
 #include "processor/run/shutdown.h"
 
 namespace touchstream {

@@ -5,7 +5,7 @@
 #include "processor/config/config.h"
 #include "processor/http/customer_view.h"
 #include "processor/http/http_server.h"
-#include "processor/run/log.h"
+#include "processor/diagnostics/log.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
 

@@ -1,5 +1,6 @@
-// The wall clock, injected (as LevelDB's Env::NowMicros). Rules never read it: they work on
-// event time. Only validation (future skew) and the hybrid idle-partition clock use it.
+// The clocks, injected (as LevelDB's Env::NowMicros). Rules never read them: they work on
+// event time. The wall clock serves validation (future skew) and the hybrid idle-partition
+// clock; the steady clock the consume loop's intervals.
 #pragma once
 
 #include <atomic>
@@ -25,16 +26,19 @@ class SystemClock final : public Clock {
   }
 };
 
-// A clock tests set and advance by hand. Safe for concurrent use.
-class FakeClock final : public Clock {
+// The monotonic clock the consume loop measures intervals with (commit interval, the pause
+// past the session timeout, the once-a-second gauges), injected so that a test can step it.
+// Safe for concurrent use.
+class SteadyClock {
  public:
-  explicit FakeClock(TimeMs now) : now_(now) {}
-  TimeMs NowMs() const override { return now_.load(); }
-  void Set(TimeMs now) { now_.store(now); }
-  void Advance(DurationMs d) { now_.fetch_add(d); }
+  using TimePoint = std::chrono::steady_clock::time_point;
+  virtual ~SteadyClock() = default;
+  virtual TimePoint Now() const = 0;
+};
 
- private:
-  std::atomic<TimeMs> now_;
+class SystemSteadyClock final : public SteadyClock {
+ public:
+  TimePoint Now() const override { return std::chrono::steady_clock::now(); }
 };
 
 }  // namespace touchstream

@@ -18,7 +18,6 @@ class MemoryStore final : public PartitionStore {
 
   // Customers by id, in id order (for state dumps).
   const std::map<std::string, CustomerState>& customers() const { return customers_; }
-  size_t pending_timers() const { return timers_.size(); }
 
  private:
   std::map<std::string, CustomerState> customers_;

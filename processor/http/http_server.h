@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "processor/core/status.h"
-#include "processor/http/health_state.h"
+#include "processor/health/health_state.h"
 #include "processor/metrics/metrics.h"
 
 class CivetServer;

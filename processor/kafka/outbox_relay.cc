@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "processor/kafka/record_producer.h"
-#include "processor/run/crash_point.h"
+#include "processor/diagnostics/crash_point.h"
 
 namespace touchstream {
 

@@ -1,7 +1,7 @@
 #include "processor/kafka/transactional_relay.h"
 
 #include "processor/kafka/record_producer.h"
-#include "processor/run/crash_point.h"
+#include "processor/diagnostics/crash_point.h"
 
 namespace touchstream {
 

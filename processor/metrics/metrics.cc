@@ -72,7 +72,8 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                           .Register(*registry_);
   for (const std::string& rule : rule_ids) {
     for (int t = 1; v1::TriggerType_IsValid(t); ++t) {
-      triggers_family_->Add({{"rule", rule}, {"type", TriggerLabel(static_cast<v1::TriggerType>(t))}});
+      triggers_family_->Add(
+          {{"rule", rule}, {"type", TriggerLabel(static_cast<v1::TriggerType>(t))}});
     }
   }
 
@@ -82,20 +83,22 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                                  .Register(*registry_);
 
   producer_fatal_errors_ = &BuildCounter()
-                               .Name("touchstream_producer_fatal_errors_total")
-                               .Help("Fatal producer errors; each replaced the producer and "
-                                     "re-sent every unacknowledged outbox record")
+                                .Name("touchstream_producer_fatal_errors_total")
+                                .Help(
+                                    "Fatal producer errors; each replaced the producer and "
+                                    "re-sent every unacknowledged outbox record")
+                                .Register(*registry_)
+                                .Add({});
+  transactions_aborted_ = &BuildCounter()
+                               .Name("touchstream_transactions_aborted_total")
+                               .Help("exactly_once: transactions aborted and retried")
                                .Register(*registry_)
                                .Add({});
-  transactions_aborted_ = &BuildCounter()
-                              .Name("touchstream_transactions_aborted_total")
-                              .Help("exactly_once: transactions aborted and retried")
-                              .Register(*registry_)
-                              .Add({});
   state_writes_paused_ = &BuildGauge()
                               .Name("touchstream_state_writes_paused")
-                              .Help("1 while processing is paused because the state "
-                                    "filesystem has less than state.min_free_bytes free")
+                              .Help(
+                                  "1 while processing is paused because the state "
+                                  "filesystem has less than state.min_free_bytes free")
                               .Register(*registry_)
                               .Add({});
   state_disk_pauses_ = &BuildCounter()
@@ -104,19 +107,19 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                             .Register(*registry_)
                             .Add({});
 
-  commit_duration_ = &BuildHistogram()
-                          .Name("touchstream_commit_duration_seconds")
-                          .Help("Time to build and write one commit batch")
-                          .Register(*registry_)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{
-                                       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                       0.25, 0.5, 1, 2.5});
-  commit_batch_events_ = &BuildHistogram()
-                              .Name("touchstream_commit_batch_events")
-                              .Help("Records per commit batch")
-                              .Register(*registry_)
-                              .Add({}, prometheus::Histogram::BucketBoundaries{
-                                           1, 10, 100, 1000, 5000, 10000, 50000});
+  commit_duration_ =
+      &BuildHistogram()
+           .Name("touchstream_commit_duration_seconds")
+           .Help("Time to build and write one commit batch")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+  commit_batch_events_ =
+      &BuildHistogram()
+           .Name("touchstream_commit_batch_events")
+           .Help("Records per commit batch")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 1000, 5000, 10000, 50000});
   outbox_pending_ = &BuildGauge()
                          .Name("touchstream_outbox_pending")
                          .Help("Outbox records produced but not yet acknowledged")
@@ -150,8 +153,9 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                                         0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900});
   retention_gaps_ = &BuildCounter()
                          .Name("touchstream_input_retention_gaps_total")
-                         .Help("Input partitions whose stored offset had been deleted by "
-                               "retention (processing.on_retention_gap decides what follows)")
+                         .Help(
+                             "Input partitions whose stored offset had been deleted by "
+                             "retention (processing.on_retention_gap decides what follows)")
                          .Register(*registry_)
                          .Add({});
   watermark_family_ = &BuildGauge()
@@ -163,13 +167,13 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                               .Help("Valid events skipped because their event_id was seen")
                               .Register(*registry_)
                               .Add({});
-  processing_latency_ = &BuildHistogram()
-                             .Name("touchstream_processing_latency_seconds")
-                             .Help("Poll of a record to the commit of its effects")
-                             .Register(*registry_)
-                             .Add({}, prometheus::Histogram::BucketBoundaries{
-                                          0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                          0.5, 1, 2.5, 5, 10});
+  processing_latency_ =
+      &BuildHistogram()
+           .Name("touchstream_processing_latency_seconds")
+           .Help("Poll of a record to the commit of its effects")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   const prometheus::Histogram::BucketBoundaries delay_buckets{
       0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600};
   event_to_trigger_latency_ =
@@ -195,12 +199,6 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
   process_ = std::make_shared<ProcessCollector>();
 }
 
-void Metrics::Serve(const std::string& listen) {
-  exposer_ = std::make_unique<prometheus::Exposer>(listen);
-  exposer_->RegisterCollectable(registry_);
-  exposer_->RegisterCollectable(process_);
-}
-
 prometheus::Counter& Metrics::events_processed(v1::EventType type, v1::Channel channel) {
   return *events_processed_.at({type, channel});
 }
@@ -209,8 +207,7 @@ prometheus::Counter& Metrics::events_invalid(RejectReason reason) {
   return *events_invalid_.at(reason);
 }
 
-prometheus::Counter& Metrics::triggers_emitted(const std::string& rule_id,
-                                                v1::TriggerType type) {
+prometheus::Counter& Metrics::triggers_emitted(const std::string& rule_id, v1::TriggerType type) {
   return triggers_family_->Add({{"rule", rule_id}, {"type", TriggerLabel(type)}});
 }
 

@@ -1,10 +1,9 @@
 // Prometheus metrics of the processor (prefix touchstream_, base units, counters end in
 // _total, bounded labels only: never a customer id). Series are created at start-up so they
-// exist at zero. Exposed on /metrics by the prometheus-cpp pull exposer.
+// exist at zero. Served on /metrics by processor/http/http_server.h.
 #pragma once
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -27,9 +26,6 @@ class Metrics {
  public:
   // `rule_ids` pre-create the per-rule trigger series.
   Metrics(const std::string& consume_topic, const std::vector<std::string>& rule_ids);
-
-  // Starts serving /metrics on host:port. Throws std::exception if the port cannot be bound.
-  void Serve(const std::string& listen);
 
   prometheus::Counter& records_consumed() { return *records_consumed_; }
   prometheus::Counter& events_processed(v1::EventType type, v1::Channel channel);
@@ -71,7 +67,6 @@ class Metrics {
   // RocksDB and state-disk gauges, sampled by the consume thread.
   StoreMetrics& store() { return *store_; }
 
-  std::shared_ptr<prometheus::Registry> registry() { return registry_; }
   // Everything to serialize on /metrics: the registry and the process collector.
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const {
     return {registry_, process_};
@@ -79,7 +74,6 @@ class Metrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
 
   prometheus::Counter* records_consumed_;
   prometheus::Family<prometheus::Counter>* events_processed_family_;

@@ -1,8 +1,8 @@
 #include "processor/run/service.h"
 
+#include "processor/diagnostics/log.h"
 #include "processor/kafka/outbox_relay.h"
 #include "processor/kafka/transactional_relay.h"
-#include "processor/run/log.h"
 
 namespace touchstream {
 
@@ -46,14 +46,15 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics
     service->relay_ = std::move(*relay);
   }
   service->relay_->set_on_failed(on_failed);
-  service->processor_ = std::make_unique<Processor>(
-      config, config.rules, *service->db_, *service->relay_, metrics, service->clock_, health);
-  if (Status s = service->processor_->Start(); !s.ok()) return s;
+  service->loop_ =
+      std::make_unique<ConsumeLoop>(config, config.rules, *service->db_, *service->relay_, metrics,
+                                    LoopClocks{service->clock_, service->steady_clock_}, health);
+  if (Status s = service->loop_->Start(); !s.ok()) return s;
   return service;
 }
 
 Service::~Service() {
-  processor_.reset();
+  loop_.reset();
   relay_.reset();
   if (health_) health_->SetStoreOpen(false);
   db_.reset();

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <memory>
 
-#include "processor/run/processor.h"
+#include "processor/run/consume_loop.h"
 
 namespace touchstream {
 
@@ -21,9 +21,9 @@ class Service {
   ~Service();
 
   // Runs until `stop` is set (clean shutdown) or a fatal error.
-  Status Run(const std::atomic<bool>& stop) { return processor_->Run(stop); }
+  Status Run(const std::atomic<bool>& stop) { return loop_->Run(stop); }
 
-  Processor& processor() { return *processor_; }
+  ConsumeLoop& loop() { return *loop_; }
   Relay& relay() { return *relay_; }
   StateDb& db() { return *db_; }
 
@@ -31,11 +31,12 @@ class Service {
   Service() = default;
 
   SystemClock clock_;
+  SystemSteadyClock steady_clock_;
   HealthState* health_ = nullptr;
-  // Destruction order matters: processor (uses relay and db), then relay (uses db), then db.
+  // Destruction order matters: the loop (uses relay and db), then relay (uses db), then db.
   std::unique_ptr<StateDb> db_;
   std::unique_ptr<Relay> relay_;
-  std::unique_ptr<Processor> processor_;
+  std::unique_ptr<ConsumeLoop> loop_;
 };
 
 }  // namespace touchstream

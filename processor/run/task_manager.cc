@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "processor/run/crash_point.h"
+#include "processor/diagnostics/crash_point.h"
 #include "state/changelog.h"
 #include "state/commit_batch.h"
 

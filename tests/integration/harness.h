@@ -92,7 +92,7 @@ class EmbeddedKafkaProcess {
   const std::string& bootstrap() const { return bootstrap_; }
 
   // Sends one fault command line (grammar: `touchstream embedded-kafka --help`,
-  // processor/kafka/fault_command.h) and returns its reply line: "ok ..." when applied, else
+  // processor/embedded/fault_command.h) and returns its reply line: "ok ..." when applied, else
   // "error: ..." — also when there is no control channel, the process exited or no reply came
   // within `timeout`.
   std::string Control(const std::string& command,

@@ -1,4 +1,4 @@
-#include "processor/kafka/embedded_kafka.h"
+#include "processor/embedded/embedded_kafka.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "processor/kafka/fault_command.h"
+#include "processor/embedded/fault_command.h"
 
 #include <gtest/gtest.h>
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "processor/kafka/embedded_kafka.h"
+#include "processor/embedded/embedded_kafka.h"
 #include "processor/kafka/relay.h"
 #include "state/commit_batch.h"
 #include "state/state_db.h"

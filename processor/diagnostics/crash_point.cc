@@ -1,4 +1,4 @@
-#include "processor/run/crash_point.h"
+#include "processor/diagnostics/crash_point.h"
 
 #include <unistd.h>
 

@@ -3,7 +3,7 @@
 //   ready: the state store is open, at least one input partition is assigned (assignment
 //          loads the partition's checkpoint synchronously, so assigned means restored), the
 //          loop has no fatal error, and the state filesystem has its reserve free
-//          (state.min_free_bytes; below it processing pauses, see processor/run/processor.h).
+//          (state.min_free_bytes; below it processing pauses, see processor/run/group_membership.h).
 #pragma once
 
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "processor/run/log.h"
+#include "processor/diagnostics/log.h"
 
 #include <unistd.h>
 

@@ -11,7 +11,7 @@
 
 #include "processor/config/config.h"
 #include "processor/core/status.h"
-#include "processor/kafka/fault_command.h"
+#include "processor/embedded/fault_command.h"
 
 namespace touchstream {
 

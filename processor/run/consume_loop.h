@@ -1,0 +1,79 @@
+// `touchstream run`: the consume loop. Polls the touchpoints topic in a consumer group and
+// hands each record and the time to the TaskManager (one PartitionTask per assigned partition,
+// one commit of state, timers, outbox and input offsets per batch: task_manager.h); the relay
+// then produces the triggers and the changelog records. Which partitions it owns is
+// GroupMembership's business (restore, fence, revoke, pauses: group_membership.h).
+// Input resumes from the offsets stored with the state, not the group's committed offsets.
+#pragma once
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include "processor/config/config.h"
+#include "processor/core/clock.h"
+#include "processor/health/health_state.h"
+#include "processor/kafka/relay.h"
+#include "processor/metrics/metrics.h"
+#include "processor/run/group_membership.h"
+#include "processor/run/task_manager.h"
+#include "state/disk_reserve.h"
+
+namespace touchstream {
+
+// The clocks the loop reads; both must outlive it.
+struct LoopClocks {
+  const Clock& wall;
+  const SteadyClock& steady;
+};
+
+// Owned by the consume thread: Run() and everything it calls happen on one thread.
+class ConsumeLoop {
+ public:
+  // All references must outlive the loop; so must `health` if given (it is fed the loop's
+  // liveness and readiness).
+  ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
+              Metrics& metrics, LoopClocks clocks, HealthState* health = nullptr);
+  ~ConsumeLoop();
+
+  // Creates the consumer, checks the topics, delivers what an earlier run left in the outbox
+  // and joins the group. Errors name the bad kafka.* property or topic.
+  Status Start();
+
+  // Consumes until `stop` is set, then commits, flushes the relay and closes the consumer.
+  // Errors: a state commit failed or Kafka reported a fatal error (processing stopped).
+  Status Run(const std::atomic<bool>& stop);
+
+  // Progress counters, for the demo's progress line. Any thread.
+  TaskManager::Progress progress() const { return tasks_.progress(); }
+
+ private:
+  void HandleRecord(RdKafka::Message& message);
+  // A retention gap under the consumer (auto.offset.reset=error): stop, or skip ahead.
+  void OnRetentionGap(RdKafka::Message& message);
+  // Commits the batch; kUnavailable when the disk is below its reserve (nothing written).
+  Status Commit();
+  // Once a second: partition clocks, consumer lag, RocksDB and disk gauges, readiness.
+  void SampleGauges();
+
+  // Constant after construction.
+  const Config& config_;
+  StateDb& db_;
+  Relay& relay_;
+  Metrics& metrics_;
+  const LoopClocks clocks_;
+  HealthState* const health_;  // may be null
+  const DiskReserve disk_;
+
+  TaskManager tasks_;
+  GroupMembership membership_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  Status fatal_;
+  std::chrono::milliseconds session_timeout_{45'000};  // the consumer's session.timeout.ms
+  SteadyClock::TimePoint batch_started_;
+  SteadyClock::TimePoint last_sample_;
+};
+
+}  // namespace touchstream

@@ -1,0 +1,249 @@
+#include "processor/run/group_membership.h"
+
+#include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/log.h"
+#include "processor/kafka/watermarks.h"
+
+namespace touchstream {
+
+namespace {
+
+// "touchpoints/3", for log lines.
+std::string PartitionName(const std::string& topic, int32_t partition) {
+  return topic + "/" + std::to_string(partition);
+}
+
+}  // namespace
+
+GroupMembership::GroupMembership(const Config& config, StateDb& db, TaskManager& tasks,
+                                 Relay& relay, Metrics& metrics, const DiskReserve& disk,
+                                 HealthState* health)
+    : config_(config),
+      db_(db),
+      tasks_(tasks),
+      relay_(relay),
+      metrics_(metrics),
+      disk_(disk),
+      health_(health) {}
+
+Status GroupMembership::Init(const KafkaProperties& consumer_props) {
+  auto restorer =
+      ChangelogRestorer::Create(consumer_props, config_.changelog.name, config_.touchpoints.name);
+  if (!restorer.ok()) return restorer.status();
+  restorer_ = std::move(*restorer);
+  return Status::Ok();
+}
+
+void GroupMembership::Attach(RdKafka::KafkaConsumer* consumer, CommitFn commit) {
+  consumer_ = consumer;
+  commit_ = std::move(commit);
+}
+
+Status GroupMembership::Join() {
+  if (RdKafka::ErrorCode err = consumer_->subscribe({config_.touchpoints.name});
+      err != RdKafka::ERR_NO_ERROR) {
+    return Status::KafkaError("cannot subscribe to " + config_.touchpoints.name + ": " +
+                              RdKafka::err2str(err));
+  }
+  return Status::Ok();
+}
+
+Status GroupMembership::TakeError() { return std::exchange(pending_.error, Status::Ok()); }
+
+std::string GroupMembership::TakePauseRequest() {
+  return std::exchange(pending_.pause_request, std::string());
+}
+
+std::chrono::steady_clock::duration GroupMembership::TakeCallbackTime() {
+  return std::exchange(pending_.in_callbacks, std::chrono::steady_clock::duration{});
+}
+
+Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
+  const int32_t partition = tp.partition();
+  const std::string name = PartitionName(tp.topic(), partition);
+  // A restore and the fence write to the store.
+  if (Status s = disk_.Check(); !s.ok()) return s;
+  const auto started = std::chrono::steady_clock::now();
+  metrics_.restoring_partitions().Increment();
+  auto restored = restorer_->Restore(partition, db_, [&](uint64_t records, int64_t end) {
+    LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
+            std::to_string(records) + " records read (end offset " + std::to_string(end) +
+            ", two passes)");
+  });
+  metrics_.restoring_partitions().Decrement();
+  if (!restored.ok()) return restored.status();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.restore_records().Increment(static_cast<double>(restored->records));
+  metrics_.restore_duration().Observe(seconds);
+  if (restored->replayed) {
+    LogInfo("restored " + name + " from " + config_.changelog.name + ": " +
+            std::to_string(restored->customers) + " customers, " +
+            std::to_string(restored->records) + " records read in " + std::to_string(seconds) +
+            " s");
+  }
+
+  v1::state::PartitionCheckpoint checkpoint;
+  if (restored->checkpoint.has_value()) {
+    checkpoint = *restored->checkpoint;
+  } else {
+    checkpoint.set_max_event_time_ms(kNoTime);
+    checkpoint.set_watermark_ms(kNoTime);
+  }
+  const int64_t next = checkpoint.next_offset();
+  int64_t low = 0;
+  if (next > 0) {
+    auto watermarks = QueryWatermarks(*consumer_, tp.topic(), partition, 5'000);
+    if (watermarks.ok()) {
+      low = watermarks->low;
+    } else {  // the consumer's auto.offset.reset=error still reports a gap when it fetches
+      LogWarn("cannot check " + name +
+              " for a retention gap now: " + watermarks.status().message());
+    }
+  }
+  if (next > 0 && next < low) {
+    metrics_.retention_gaps().Increment();
+    const std::string gap = "retention gap on " + name + ": the next offset to process is " +
+                            std::to_string(next) + " but the earliest in Kafka is " +
+                            std::to_string(low) + " (" + std::to_string(low - next) +
+                            " events deleted unprocessed)";
+    if (!config_.skip_retention_gap) {
+      return Status::KafkaError(gap +
+                                "; set processing.on_retention_gap: skip_to_earliest to continue");
+    }
+    LogError(gap + "; continuing from " + std::to_string(low) + " (processing.on_retention_gap)");
+    checkpoint.set_next_offset(low);  // stored with the fence below
+  }
+  const int64_t start = checkpoint.next_offset();
+  tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
+  if (Status s = tasks_.Assign(partition, checkpoint, restored->end_offset); !s.ok()) return s;
+  LogInfo("assigned " + name + " from offset " +
+          (start > 0 ? std::to_string(start) : std::string("beginning")) +
+          (restored->replayed ? " (restored)" : ""));
+  return Status::Ok();
+}
+
+Status GroupMembership::Assign(std::vector<RdKafka::TopicPartition*>& partitions) {
+  for (RdKafka::TopicPartition* tp : partitions) {
+    Status s = TakeOver(*tp);
+    if (s.code() == Status::Code::kUnavailable) {
+      pending_.pause_request = s.message();  // the rest stay without a task: ignored
+      break;
+    }
+    if (!s.ok()) return s;
+    metrics_.consumer_lag(tp->partition()).Set(0);
+  }
+  PublishAssigned();
+  return Status::Ok();
+}
+
+void GroupMembership::PublishAssigned() {
+  metrics_.assigned_partitions().Set(static_cast<double>(tasks_.size()));
+  if (health_) health_->SetAssignedPartitions(static_cast<int>(tasks_.size()));
+}
+
+void GroupMembership::DropAll() {
+  for (int32_t partition : tasks_.partitions()) metrics_.RemovePartition(partition);
+  tasks_.Clear();
+  PublishAssigned();
+}
+
+void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
+  Status committed;
+  if (!lost) {
+    committed = commit_();
+    if (committed.code() == Status::Code::kUnavailable) {
+      pending_.pause_request = committed.message();
+    } else if (!committed.ok()) {
+      pending_.error = committed;
+    }
+  }
+  if (lost || committed.code() == Status::Code::kUnavailable) {
+    // Another instance may own them already, or the disk cannot take the commit: commit
+    // nothing, emit nothing more. The uncommitted batch spans every partition, so all of them
+    // are dropped.
+    LogWarn((lost ? std::string("assignment lost (session timed out?)") : committed.message()) +
+            ": dropping " + std::to_string(tasks_.size()) +
+            " partitions and the uncommitted batch");
+    DropAll();
+    return;
+  }
+  CrashPoint("revoke");
+  // Deliver the changelog before the next owner restores from it.
+  if (Status s = relay_.Flush(5'000); !s.ok()) LogWarn("revoking: " + s.message());
+  for (const RdKafka::TopicPartition* tp : partitions) {
+    metrics_.RemovePartition(tp->partition());
+    tasks_.Remove(tp->partition());
+    LogInfo("revoked " + PartitionName(tp->topic(), tp->partition()));
+  }
+  PublishAssigned();
+}
+
+void GroupMembership::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                                   std::vector<RdKafka::TopicPartition*>& partitions) {
+  metrics_.rebalances().Increment();
+  struct AddElapsed {
+    std::chrono::steady_clock::duration& total;
+    std::chrono::steady_clock::time_point since;
+    ~AddElapsed() { total += std::chrono::steady_clock::now() - since; }
+  } add_elapsed{pending_.in_callbacks, std::chrono::steady_clock::now()};
+  const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    if (Status s = Assign(partitions); !s.ok()) {
+      pending_.error = s;
+      return;
+    }
+    if (cooperative) {
+      delete consumer->incremental_assign(partitions);
+    } else {
+      consumer->assign(partitions);
+    }
+  } else {
+    Revoke(partitions, consumer->assignment_lost());
+    if (cooperative) {
+      delete consumer->incremental_unassign(partitions);
+    } else {
+      consumer->unassign();
+    }
+  }
+}
+
+void GroupMembership::RejoinAfterPause(std::chrono::steady_clock::duration paused) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(paused).count();
+  LogWarn("the consume loop was paused for " + std::to_string(ms) +
+          " ms, longer than session.timeout.ms: the group has moved our partitions; dropping " +
+          std::to_string(tasks_.size()) + " partitions and the uncommitted batch, rejoining");
+  Leave();
+  if (paused_for_disk_) return;
+  if (Status s = Join(); !s.ok()) pending_.error = s;
+}
+
+void GroupMembership::Leave() {
+  DropAll();
+  consumer_->unsubscribe();
+}
+
+void GroupMembership::PauseForDisk(const std::string& reason) {
+  if (paused_for_disk_) return;
+  paused_for_disk_ = true;
+  LogError("pausing: " + reason + ". Leaving the consumer group with " +
+           std::to_string(tasks_.size()) +
+           " partitions; their uncommitted records are processed again from the last commit. "
+           "Resuming when space returns");
+  metrics_.state_disk_pauses().Increment();
+  metrics_.state_writes_paused().Set(1);
+  if (health_) health_->SetDiskFull(true);
+  Leave();
+}
+
+void GroupMembership::OnDiskSample(bool low) {
+  if (health_) health_->SetDiskFull(low);
+  if (!paused_for_disk_ || low) return;
+  paused_for_disk_ = false;
+  metrics_.state_writes_paused().Set(0);
+  LogInfo("the state filesystem has state.min_free_bytes free again: resuming, rejoining " +
+          config_.group_id);
+  if (Status s = Join(); !s.ok()) pending_.error = s;
+}
+
+}  // namespace touchstream

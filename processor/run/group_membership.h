@@ -1,0 +1,99 @@
+// Consumer-group membership of one instance (the partitions it owns come and go here):
+//   assigned: restore the partition from its changelog (ChangelogRestorer), check its stored
+//             offset against Kafka's retention, and hand it to the TaskManager, which fences
+//             the changelog with a new owner id;
+//   revoked:  commit the batch and flush the relay first, so the next owner restores all of it;
+//   lost:     the group moved on without us: drop the partitions and the batch uncommitted;
+//   paused:   the loop did not poll for longer than session.timeout.ms (SIGSTOP, a VM
+//             pause): the group has given our partitions away; drop them, rejoin;
+//   disk:     the state filesystem is below its reserve (DiskReserve): leave the group, fail
+//             /readyz, rejoin once space returns.
+// Cooperative-sticky assignment by default (see consume_loop.cc).
+#pragma once
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "processor/config/config.h"
+#include "processor/health/health_state.h"
+#include "processor/kafka/changelog_restorer.h"
+#include "processor/metrics/metrics.h"
+#include "processor/run/task_manager.h"
+#include "state/disk_reserve.h"
+
+namespace touchstream {
+
+// Owned by the consume thread: rebalance callbacks run inside the consumer's poll on it.
+class GroupMembership : public RdKafka::RebalanceCb {
+ public:
+  // Commits the uncommitted batch (before a revocation). kUnavailable: the disk reserve.
+  using CommitFn = std::function<Status()>;
+
+  // All references must outlive the membership; so must `health` if given.
+  GroupMembership(const Config& config, StateDb& db, TaskManager& tasks, Relay& relay,
+                  Metrics& metrics, const DiskReserve& disk, HealthState* health);
+
+  // Creates the changelog reader from the consumer's properties. Errors name the property.
+  Status Init(const KafkaProperties& consumer_props);
+  // The group's consumer, and how to commit before a revocation; before the first poll.
+  void Attach(RdKafka::KafkaConsumer* consumer, CommitFn commit);
+
+  // Subscribes to the input topic (joins the group).
+  Status Join();
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override;
+
+  // The loop was paused for `paused`, longer than the session timeout: drops every partition
+  // and the batch, and rejoins (unless paused for the disk).
+  void RejoinAfterPause(std::chrono::steady_clock::duration paused);
+  // Leaves the group until the disk reserve is free again.
+  void PauseForDisk(const std::string& reason);
+  // About once a second: whether the disk is below its reserve; rejoins when space is back.
+  void OnDiskSample(bool low);
+
+  // What the callbacks left for the loop, each cleared by taking it: a fatal error, a request
+  // to pause for the disk (a callback must not unsubscribe), and the time spent in callbacks
+  // since the last take (restores: heartbeats go on meanwhile).
+  Status TakeError();
+  std::string TakePauseRequest();
+  std::chrono::steady_clock::duration TakeCallbackTime();
+
+ private:
+  Status Assign(std::vector<RdKafka::TopicPartition*>& partitions);
+  // Restores (if needed) and fences one partition; sets tp's start offset.
+  Status TakeOver(RdKafka::TopicPartition& tp);
+  void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
+  // Drops the batch and every partition, and unsubscribes.
+  void Leave();
+  // Drops every partition and the uncommitted batch (their next owner redoes them).
+  void DropAll();
+  void PublishAssigned();
+
+  // Constant after construction.
+  const Config& config_;
+  StateDb& db_;
+  TaskManager& tasks_;
+  Relay& relay_;
+  Metrics& metrics_;
+  const DiskReserve& disk_;
+  HealthState* const health_;  // may be null
+
+  RdKafka::KafkaConsumer* consumer_ = nullptr;  // see Attach
+  CommitFn commit_;
+  std::unique_ptr<ChangelogRestorer> restorer_;
+  // Left for the loop by callbacks (see TakeError and the two after it).
+  struct Pending {
+    Status error;
+    std::string pause_request;
+    std::chrono::steady_clock::duration in_callbacks{};
+  } pending_;
+  bool paused_for_disk_ = false;
+};
+
+}  // namespace touchstream
