@@ -34,6 +34,12 @@ std::string DefaultTransactionalId(const Config& config) {
 
 namespace {
 
+// 127.0.0.0/8, localhost or [::1], with a port: civetweb binds nothing else.
+bool IsLoopbackListen(const std::string& listen) {
+  return listen.rfind("127.", 0) == 0 || listen.rfind("localhost:", 0) == 0 ||
+         listen.rfind("[::1]:", 0) == 0;
+}
+
 TopicConfig ReadTopic(YamlReader& topics, const std::string& key, TopicConfig fallback) {
   YamlReader t = topics.Child(key);
   TopicConfig topic;
@@ -161,6 +167,13 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.customers_endpoint = http.Bool("customers_endpoint", config.customers_endpoint);
   if (config.customers_endpoint && config.metrics_listen.empty()) {
     throw ConfigError("http.customers_endpoint: needs http.listen (it is empty)");
+  }
+  // /customers/{id} shows one person's data: never beyond the host (or pod) it runs on.
+  if (config.customers_endpoint && !IsLoopbackListen(config.metrics_listen)) {
+    throw ConfigError(
+        "http.customers_endpoint: serves customer data, so only on a loopback "
+        "http.listen (127.0.0.1:PORT, localhost:PORT or [::1]:PORT), not '" +
+        config.metrics_listen + "'; reach it with kubectl port-forward or exec");
   }
   http.Finish();
 

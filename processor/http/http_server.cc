@@ -11,6 +11,11 @@ namespace {
 
 constexpr char kCustomersPrefix[] = "/customers/";
 
+// Enough workers that a few slow or idle clients cannot keep a probe (/healthz, /readyz)
+// waiting, and a short limit on reading a request so that they let go soon.
+constexpr char kWorkerThreads[] = "16";
+constexpr char kRequestTimeoutMs[] = "2000";
+
 }  // namespace
 
 // Adapts civetweb's callback to HttpServer::Get.
@@ -35,19 +40,17 @@ class HttpServer::Handler : public CivetHandler {
 };
 
 HttpServer::HttpServer(const HttpOptions& options, Metrics& metrics, HealthState& health)
-    : options_(options),
-      metrics_(metrics),
-      health_(health) {}
+    : options_(options), metrics_(metrics), health_(health) {}
 
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options,
-                                                        Metrics& metrics,
-                                                        HealthState& health) {
+                                                        Metrics& metrics, HealthState& health) {
   std::unique_ptr<HttpServer> server(new HttpServer(options, metrics, health));
   server->handler_ = std::make_unique<Handler>(*server);
   mg_init_library(0);
   try {
-    server->server_ = std::make_unique<CivetServer>(std::vector<std::string>{
-        "listening_ports", options.listen, "num_threads", "4", "request_timeout_ms", "10000"});
+    server->server_ = std::make_unique<CivetServer>(
+        std::vector<std::string>{"listening_ports", options.listen, "num_threads", kWorkerThreads,
+                                 "request_timeout_ms", kRequestTimeoutMs});
   } catch (const CivetException& e) {
     return Status::InvalidArgument("cannot listen on '" + options.listen + "': " + e.what());
   }
@@ -62,7 +65,7 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::SetCustomerLookup(CustomerLookup lookup) {
-  std::lock_guard<std::mutex> lock(lookup_mutex_);
+  std::unique_lock<std::shared_mutex> lock(lookup_mutex_);
   lookup_ = std::move(lookup);
 }
 
@@ -91,18 +94,15 @@ HttpServer::Response HttpServer::Get(const std::string& path) const {
   }
   if (path.rfind(kCustomersPrefix, 0) == 0 && options_.customers_endpoint) {
     const std::string id = path.substr(sizeof(kCustomersPrefix) - 1);
-    CustomerLookup lookup;
-    {
-      std::lock_guard<std::mutex> lock(lookup_mutex_);
-      lookup = lookup_;
-    }
+    // Held through the lookup: the store it reads cannot close under it.
+    std::shared_lock<std::shared_mutex> lock(lookup_mutex_);
     if (id.empty()) {
       response.status = 400;
       response.body = "missing customer id\n";
-    } else if (!lookup) {
+    } else if (!lookup_) {
       response.status = 503;
       response.body = "state store not open\n";
-    } else if (auto found = lookup(id); !found.ok()) {
+    } else if (auto found = lookup_(id); !found.ok()) {
       response.status = 500;
       response.body = found.status().message() + "\n";
     } else if (!found->has_value()) {

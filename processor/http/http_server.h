@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -37,12 +38,13 @@ class HttpServer {
  public:
   // Starts serving. `metrics` and `health` must outlive the server. Errors: the address is
   // invalid or cannot be bound (kInvalidArgument).
-  static StatusOr<std::unique_ptr<HttpServer>> Start(const HttpOptions& options,
-                                                     Metrics& metrics, HealthState& health);
+  static StatusOr<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, Metrics& metrics,
+                                                     HealthState& health);
   ~HttpServer();
 
   // Sets (or, with nullptr, clears) the source of /customers/{id}. Clear it before whatever
-  // the lookup reads is destroyed; until set, the endpoint answers 503.
+  // the lookup reads is destroyed: clearing waits for lookups in progress, and none starts
+  // after it returns. Until set, the endpoint answers 503.
   void SetCustomerLookup(CustomerLookup lookup);
 
   // The ports actually bound (useful with port 0).
@@ -65,7 +67,8 @@ class HttpServer {
   Metrics& metrics_;
   HealthState& health_;
 
-  mutable std::mutex lookup_mutex_;  // guards lookup_
+  // Guards lookup_: held shared for the whole of each lookup, exclusively to change it.
+  mutable std::shared_mutex lookup_mutex_;
   CustomerLookup lookup_;
 
   // Destroyed first (joins civetweb's threads) so no handler outlives the members above.

@@ -24,9 +24,9 @@ TEST(HttpConfigTest, DefaultsServeHealthButNotCustomers) {
 
 TEST(HttpConfigTest, ReadsEveryKey) {
   Config c = ParseConfig(
-      "http: {listen: '0.0.0.0:9000', healthz_max_poll_age: 5s, customers_endpoint: true}",
+      "http: {listen: '127.0.0.1:9000', healthz_max_poll_age: 5s, customers_endpoint: true}",
       "test.yaml");
-  EXPECT_EQ(c.metrics_listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.metrics_listen, "127.0.0.1:9000");
   EXPECT_EQ(c.healthz_max_poll_age_ms, 5 * kSecondMs);
   EXPECT_TRUE(c.customers_endpoint);
 }
@@ -42,6 +42,12 @@ TEST(HttpConfigTest, ErrorsNameTheKey) {
   EXPECT_EQ(ErrorOf("http: {listen: '', customers_endpoint: true}"),
             "http.customers_endpoint: needs http.listen (it is empty)");
   EXPECT_EQ(ErrorOf("http: {customer_endpoint: true}"), "http.customer_endpoint: unknown key");
+  EXPECT_EQ(ErrorOf("http: {listen: '0.0.0.0:9464', customers_endpoint: true}"),
+            "http.customers_endpoint: serves customer data, so only on a loopback http.listen "
+            "(127.0.0.1:PORT, localhost:PORT or [::1]:PORT), not '0.0.0.0:9464'; reach it with "
+            "kubectl port-forward or exec");
+  EXPECT_EQ(ErrorOf("http: {listen: '9464', customers_endpoint: true}").substr(0, 40),
+            "http.customers_endpoint: serves customer");
 }
 
 }  // namespace

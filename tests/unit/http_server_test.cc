@@ -1,6 +1,14 @@
 #include "processor/http/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 namespace touchstream {
 namespace {
@@ -75,6 +83,67 @@ TEST_F(HttpServerTest, CustomersEndpointAnswersFromTheLookup) {
   EXPECT_EQ(server->Get("/customers/bob").status, 404);
   EXPECT_EQ(server->Get("/customers/").status, 400);
   EXPECT_EQ(server->Get("/nothing").status, 404);
+}
+
+// A TCP connection to 127.0.0.1:`port`, with reads bounded by `timeout_ms`; -1 on failure.
+int Connect(int port, int timeout_ms) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(HttpServerTest, SlowClientsCannotStarveTheProbes) {
+  auto server = Start(false);
+  health_.RecordPoll(SteadyNowMs());
+  const int port = server->ports().at(0);
+  // Clients that connect and send nothing each hold a worker until the request timeout.
+  std::vector<int> idle;
+  for (int i = 0; i < 8; ++i) idle.push_back(Connect(port, 1000));
+  const int probe = Connect(port, 1500);
+  ASSERT_GE(probe, 0);
+  const std::string request = "GET /healthz HTTP/1.0\r\n\r\n";
+  ASSERT_EQ(write(probe, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  char buf[256] = {};
+  const ssize_t n = read(probe, buf, sizeof(buf) - 1);
+  EXPECT_GT(n, 0) << "no answer to /healthz within 1.5 s while 8 idle clients are connected";
+  EXPECT_NE(std::string(buf).find(" 200 "), std::string::npos) << buf;
+  close(probe);
+  for (int fd : idle) close(fd);
+}
+
+TEST_F(HttpServerTest, ClearingTheLookupWaitsForALookupInProgress) {
+  auto server = Start(true);
+  std::atomic<bool> entered{false};
+  std::atomic<bool> release{false};
+  server->SetCustomerLookup([&](const std::string&) -> StatusOr<std::optional<std::string>> {
+    entered = true;
+    while (!release.load()) std::this_thread::yield();
+    return std::optional<std::string>("{}");
+  });
+  std::thread request([&] { EXPECT_EQ(server->Get("/customers/alice").status, 200); });
+  while (!entered.load()) std::this_thread::yield();
+  // Shutdown clears the lookup before it closes the store the lookup reads.
+  std::atomic<bool> cleared{false};
+  std::thread shutdown([&] {
+    server->SetCustomerLookup(nullptr);
+    cleared = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(cleared.load()) << "the lookup was cleared while it was still running";
+  release = true;
+  request.join();
+  shutdown.join();
+  EXPECT_TRUE(cleared.load());
+  EXPECT_EQ(server->Get("/customers/alice").status, 503);
 }
 
 TEST_F(HttpServerTest, BadListenAddressIsAnError) {
