@@ -22,8 +22,7 @@ uint64_t CommitBatch::AddOutbox(const v1::state::OutboxRecord& record) {
 
 void CommitBatch::WipePartition(const std::string& topic, int32_t partition) {
   const std::string begin = keys::PartitionPrefix(partition);
-  // The first key of the next partition; UINT32_MAX's keys all start with 0xFF
-  // bytes.
+  // The first key of the next partition; UINT32_MAX's keys all start with 0xFF bytes.
   const std::string end =
       partition == INT32_MAX ? std::string(5, '\xff') : keys::PartitionPrefix(partition + 1);
   batch_.DeleteRange(db_.customers(), begin, end).PermitUncheckedError();

@@ -1,8 +1,7 @@
-// One atomic commit of the state store (DESIGN.md, principle 4): customer
-// states, their timer index, input checkpoints and outbox records, assembled in
-// one RocksDB WriteBatch and written at once. Processing, the ownership fence
-// and the changelog restore all commit through this class: nothing outside
-// state/ builds a WriteBatch or sees a column family or a raw key.
+// One atomic commit of the state store (DESIGN.md, principle 4): customer states, their timer
+// index, input checkpoints and outbox records, assembled in one RocksDB WriteBatch and written at
+// once. Processing, the ownership fence and the changelog restore all commit through this class:
+// nothing outside state/ builds a WriteBatch or sees a column family or a raw key.
 #pragma once
 
 #include <rocksdb/write_batch.h>
@@ -23,39 +22,34 @@ class CommitBatch {
   // `db` must outlive the batch.
   explicit CommitBatch(StateDb& db) : db_(db) {}
 
-  // Every customer and timer change of `store` since its last commit;
-  // `on_change` is called for each changed customer (its new state, or nullptr
-  // when it is gone). After Commit() succeeds, call store.OnCommitted().
+  // Every customer and timer change of `store` since its last commit; `on_change` is called for
+  // each changed customer (its new state, or nullptr when it is gone). After Commit() succeeds,
+  // call store.OnCommitted().
   void AddChanges(PartitionState& store, const PartitionState::ChangeFn& on_change = nullptr);
 
-  // Where input `topic`/`partition` resumes, and the partition's changelog
-  // position.
+  // Where input `topic`/`partition` resumes, and the partition's changelog position.
   void PutCheckpoint(const std::string& topic, int32_t partition,
                      const v1::state::PartitionCheckpoint& checkpoint);
 
-  // Adds a record to the outbox; returns its sequence number (the relay deletes
-  // it by that number once Kafka has it).
+  // Adds a record to the outbox; returns its sequence number (the relay deletes it by that number
+  // once Kafka has it).
   uint64_t AddOutbox(const v1::state::OutboxRecord& record);
 
-  // Changelog restore: deletes every customer, timer and the checkpoint of
-  // `partition`.
+  // Changelog restore: deletes every customer, timer and the checkpoint of `partition`.
   void WipePartition(const std::string& topic, int32_t partition);
-  // Changelog restore: one customer's serialized CustomerState as the changelog
-  // holds it; nullptr deletes the customer. Timers are derived afterwards
-  // (PutRestoredTimers).
+  // Changelog restore: one customer's serialized CustomerState as the changelog holds it; nullptr
+  // deletes the customer. Timers are derived afterwards (PutRestoredTimers).
   void PutCustomerValue(int32_t partition, const std::string& customer_id,
                         const std::string* value);
-  // Changelog restore: the timer index entries of a stored customer's rule
-  // states.
+  // Changelog restore: the timer index entries of a stored customer's rule states.
   void PutRestoredTimers(int32_t partition, const v1::state::CustomerState& state);
 
   // Writes (key) operations in the batch.
   int size() const { return batch_.Count(); }
   bool empty() const { return batch_.Count() == 0; }
 
-  // Writes everything atomically (WAL on; fsync if the store was opened with
-  // sync). The batch is empty afterwards whatever the result. An empty batch is
-  // Ok without a write.
+  // Writes everything atomically (WAL on; fsync if the store was opened with sync). The batch is
+  // empty afterwards whatever the result. An empty batch is Ok without a write.
   [[nodiscard]] Status Commit();
 
  private:

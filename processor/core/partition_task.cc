@@ -26,7 +26,10 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   }
   caught_up_ = false;
   dirty_ = true;
-  outcome.verdict = validator_.DecodeAndValidate(record.value, time.wall_ms, &event_);
+  // "In the future" by the producer's clock when the record carries it: a local clock that jumped
+  // back must not dead-letter live events.
+  outcome.verdict = validator_.DecodeAndValidate(
+      record.value, record.create_time_ms.value_or(time.wall_ms), &event_);
   if (!outcome.verdict.ok()) {
     outcome.kind = RecordOutcome::Kind::kDeadLettered;
     out.dead_letters.push_back(
@@ -48,9 +51,9 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   return outcome;
 }
 
-Status PartitionTask::Punctuate(const TaskTime& time, TaskOutput& out) {
+Status PartitionTask::Punctuate(TimeMs idle_limit_ms, TaskOutput& out) {
   if (settings_.clock != ClockMode::kHybrid || !caught_up_) return Status::Ok();
-  return AdvanceWatermark(time.wall_ms - settings_.allowed_lateness_ms, out);
+  return AdvanceWatermark(idle_limit_ms - settings_.allowed_lateness_ms, out);
 }
 
 Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {
@@ -60,9 +63,8 @@ Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {
     fired_scratch_.clear();
     return s;
   }
-  // Only a timer makes an idle partition's commit worth a write and a changelog
-  // marker: a watermark that fired nothing is derived from the wall clock again
-  // after a restart, with the same outcome.
+  // Only a timer makes an idle partition's commit worth a write and a changelog marker: a watermark
+  // that fired nothing is derived from the wall clock again after a restart, with the same outcome.
   if (pipeline_.timers_fired() != fired) dirty_ = true;
   AddTriggers(fired_scratch_, nullptr, out);
   return Status::Ok();
@@ -78,8 +80,7 @@ const v1::state::PartitionCheckpoint& PartitionTask::PrepareCommit() {
 void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id,
                                 TaskOutput& out) {
   for (v1::Trigger& t : fired) {
-    // Timers fire before the event is applied, so a timer-fired trigger names
-    // an earlier cause.
+    // Timers fire before the event is applied, so a timer-fired trigger names an earlier cause.
     const bool event_caused = event_id != nullptr && t.cause_event_id() == *event_id;
     out.triggers.push_back({std::move(t), event_caused});
   }

@@ -1,21 +1,19 @@
-// The work of one input partition, Kafka-free (Kafka Streams' StreamTask):
-// input records and time in; decode and validate (dead letters), dedup, rules;
-// out comes everything one commit of the partition must hold besides the
-// store's own changes (triggers, dead letters) and the checkpoint that goes
-// with them. `run` (Kafka + RocksDB), `backtest` (a file + memory), the demo
-// and the in-process test driver all drive this class, so a record is processed
-// the same way everywhere.
+// The work of one input partition, Kafka-free (Kafka Streams' StreamTask): input records and time
+// in; decode and validate (dead letters), dedup, rules; out comes everything one commit of the
+// partition must hold besides the store's own changes (triggers, dead letters) and the checkpoint
+// that goes with them. `run` (Kafka + RocksDB), `backtest` (a file + memory), the demo and the
+// in-process test driver all drive this class, so a record is processed the same way everywhere.
 //
 // Stages, in order (DESIGN.md, "Data flow"):
 //   decode + validate ─bad─► dead letter
-//   [identity / repartition stage: not yet; it goes here, before the customer's
-//   state] dedup ─► aggregate ─► rules (PartitionPipeline) [policy stage: not
-//   yet; it goes here, between the rules and the outbox]
+//   [identity / repartition stage: not yet; it goes here, before the customer's state]
+//   dedup ─► aggregate ─► rules (PartitionPipeline)
+//   [policy stage: not yet; it goes here, between the rules and the outbox]
 //
-// Time: event time drives the rules (PartitionPipeline). The wall clock comes
-// in with each call (TaskTime): validation measures future skew against it, and
-// in hybrid mode a partition that has caught up with its input follows it in
-// Punctuate(), so absence triggers fire while the partition is quiet.
+// Time: event time drives the rules (PartitionPipeline). Validation measures "in the future"
+// against the record's CreateTime (the producer's clock), else the local wall clock. In hybrid mode
+// a partition that has caught up with its input follows the wall clock within HybridClock's limit
+// (Punctuate), so absence triggers fire while the partition is quiet.
 #pragma once
 
 #include <string>
@@ -31,8 +29,7 @@ namespace touchstream {
 
 enum class ClockMode {
   kEventTime,  // the clock moves only with event time (backtest, replays)
-  kHybrid,     // and an idle, caught-up partition also follows the wall clock
-               // (run)
+  kHybrid,     // and an idle, caught-up partition also follows the wall clock (run)
 };
 
 // Constant for the life of a task.
@@ -44,8 +41,7 @@ struct TaskSettings {
   std::string dead_letter_topic = "touchpoints-dlq";
 };
 
-// What the task emitted since the caller last cleared it; committed with the
-// state.
+// What the task emitted since the caller last cleared it; committed with the state.
 struct TaskOutput {
   struct EmittedTrigger {
     v1::Trigger trigger;
@@ -53,8 +49,7 @@ struct TaskOutput {
   };
   std::vector<EmittedTrigger> triggers;
   std::vector<v1::state::OutboxRecord> dead_letters;
-  // Stages to come add theirs here: audit records (policy), forwarded records
-  // (repartition).
+  // Stages to come add theirs here: audit records (policy), forwarded records (repartition).
 
   bool empty() const { return triggers.empty() && dead_letters.empty(); }
   void Clear() {
@@ -85,41 +80,35 @@ class PartitionTask {
   // `rules` and `store` must outlive the task.
   PartitionTask(const TaskSettings& settings, const RuleSet& rules, PartitionStore& store);
 
-  // Resumes from a stored checkpoint: input offset, clock, changelog owner and
-  // sequence.
+  // Resumes from a stored checkpoint: input offset, clock, changelog owner and sequence.
   void Resume(const v1::state::PartitionCheckpoint& checkpoint);
 
-  // Processes one record of this partition's input. Errors come from the store;
-  // the record is then not applied and the task must not be committed (drop the
-  // batch).
+  // Processes one record of this partition's input. Errors come from the store; the record is then
+  // not applied and the task must not be committed (drop the batch).
   StatusOr<RecordOutcome> Process(const InputRecord& record, const TaskTime& time, TaskOutput& out);
 
-  // In hybrid mode, once the input is caught up: moves the clock to the wall
-  // clock minus the allowed lateness, firing what comes due. No-op in
-  // event-time mode or while behind.
-  Status Punctuate(const TaskTime& time, TaskOutput& out);
+  // In hybrid mode, once the input is caught up: moves the clock to `idle_limit_ms` (the wall
+  // clock within HybridClock's limit) minus the allowed lateness, firing what comes due.
+  // No-op in event-time mode or while behind.
+  Status Punctuate(TimeMs idle_limit_ms, TaskOutput& out);
 
-  // Moves the clock to `watermark_ms` if that is later, firing what comes due
-  // (backtest
+  // Moves the clock to `watermark_ms` if that is later, firing what comes due (backtest
   // --until; the test driver). Timer-fired triggers go to `out`.
   Status AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out);
 
   // The input reached its end (true) or delivered a record again (false).
   void set_caught_up(bool caught_up) { caught_up_ = caught_up; }
 
-  // True if the next commit must write this partition (a record was consumed, a
-  // timer fired).
+  // True if the next commit must write this partition (a record was consumed, a timer fired).
   bool dirty() const { return dirty_; }
-  // Completes the checkpoint for the commit being built: the clock and the next
-  // commit sequence number of this owner. Call once per commit, only when
-  // dirty().
+  // Completes the checkpoint for the commit being built: the clock and the next commit sequence
+  // number of this owner. Call once per commit, only when dirty().
   const v1::state::PartitionCheckpoint& PrepareCommit();
   // The commit holding PrepareCommit()'s checkpoint is durable.
   void OnCommitted() { dirty_ = false; }
 
   const v1::state::PartitionCheckpoint& checkpoint() const { return checkpoint_; }
-  // For the ownership fence (a new owner id, sequence 0) and a retention gap's
-  // new offset.
+  // For the ownership fence (a new owner id, sequence 0) and a retention gap's new offset.
   v1::state::PartitionCheckpoint& mutable_checkpoint() { return checkpoint_; }
 
   TimeMs watermark_ms() const { return pipeline_.watermark_ms(); }

@@ -175,8 +175,14 @@ void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
         std::string_view(static_cast<const char*>(message.key_pointer()), message.key_len());
   }
   record.value = std::string_view(static_cast<const char*>(message.payload()), message.len());
-  if (Status s = tasks_.Process(record, TaskTime{clocks_.wall.NowMs()}); !s.ok()) fatal_ = s;
+  if (const RdKafka::MessageTimestamp ts = message.timestamp();
+      ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME && ts.timestamp > 0) {
+    record.create_time_ms = ts.timestamp;
+  }
+  if (Status s = tasks_.Process(record, Now()); !s.ok()) fatal_ = s;
 }
+
+TaskTime ConsumeLoop::Now() const { return {clocks_.wall.NowMs(), Ms(clocks_.steady.Now())}; }
 
 void ConsumeLoop::OnRetentionGap(RdKafka::Message& message) {
   metrics_.retention_gaps().Increment();
@@ -200,7 +206,7 @@ Status ConsumeLoop::Commit() {
   if (!tasks_.empty() || tasks_.batch_records() > 0) {
     if (Status s = disk_.Check(); !s.ok()) return s;
   }
-  Status s = tasks_.Commit(TaskTime{clocks_.wall.NowMs()});
+  Status s = tasks_.Commit(Now());
   // Informational only (lag tools read it); recovery uses the stored checkpoints.
   if (s.ok() && !relay_.commits_offsets() && consumer_ &&
       !tasks_.last_committed_offsets().empty()) {

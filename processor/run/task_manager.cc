@@ -90,6 +90,7 @@ void TaskManager::MarkCaughtUp(int32_t partition) {
 Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return Status::Ok();  // not (or no longer) ours
+  if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return outcome.status();
@@ -132,14 +133,14 @@ Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
 
 Status TaskManager::Commit(const TaskTime& time) {
   const auto started = std::chrono::steady_clock::now();
+  const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (Status s = assigned->task.Punctuate(time, output_); !s.ok()) return s;
+    if (Status s = assigned->task.Punctuate(idle_limit_ms, output_); !s.ok()) return s;
     CountTriggers(triggers_before);
   }
-  // Outbox order: triggers and dead letters, then each partition's changelog
-  // state records, then (after every state record) the commit markers that
-  // close them.
+  // Outbox order: triggers and dead letters, then each partition's changelog state records, then
+  // (after every state record) the commit markers that close them.
   std::vector<v1::state::OutboxRecord> outbox;
   outbox.reserve(output_.triggers.size() + output_.dead_letters.size());
   for (TaskOutput::EmittedTrigger& t : output_.triggers) {

@@ -1,12 +1,11 @@
-// The tasks of the input partitions this instance owns, the batch they build
-// together, and its commit (Kafka Streams' TaskManager). One commit is one
-// CommitBatch: every dirty partition's customer states and timers, its
-// checkpoint, and an outbox holding the batch's triggers, dead letters and
-// changelog records (a state record per changed customer, then a commit marker
-// per partition, state/changelog.h); the relay then produces them.
+// The tasks of the input partitions this instance owns, the batch they build together, and its
+// commit (Kafka Streams' TaskManager). One commit is one CommitBatch: every dirty partition's
+// customer states and timers, its checkpoint, and an outbox holding the batch's triggers, dead
+// letters and changelog records (a state record per changed customer, then a commit marker per
+// partition, state/changelog.h); the relay then produces them.
 //
-// Kafka-free: the consume loop feeds it records and time, the in-process test
-// driver does the same with an in-memory relay, and both see the same commits.
+// Kafka-free: the consume loop feeds it records and time, the in-process test driver does the same
+// with an in-memory relay, and both see the same commits.
 #pragma once
 
 #include <atomic>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "processor/config/config.h"
+#include "processor/core/hybrid_clock.h"
 #include "processor/core/partition_task.h"
 #include "processor/kafka/relay.h"
 #include "processor/metrics/metrics.h"
@@ -31,43 +31,36 @@ class TaskManager {
   TaskManager(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
               Metrics& metrics);
 
-  // Takes `partition` over: a task resumed from `checkpoint` (the restored one,
-  // or a fresh one), under a new changelog owner id, announced by a fence
-  // marker (`base_offset`: the changelog end offset the restore read up to)
-  // committed and handed to the relay at once.
+  // Takes `partition` over: a task resumed from `checkpoint` (the restored one, or a fresh one),
+  // under a new changelog owner id, announced by a fence marker (`base_offset`: the changelog end
+  // offset the restore read up to) committed and handed to the relay at once.
   Status Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
                 int64_t base_offset);
-  // Stops processing `partition` (its changes must have been committed, or be
-  // dropped).
+  // Stops processing `partition` (its changes must have been committed, or be dropped).
   void Remove(int32_t partition);
   // Drops every task and the uncommitted batch.
   void Clear();
-  // Drops the uncommitted batch; its records are processed again by whoever
-  // owns the partitions next (the store's cached changes go with the tasks:
-  // call Clear or Remove).
+  // Drops the uncommitted batch; its records are processed again by whoever owns the partitions
+  // next (the store's cached changes go with the tasks: call Clear or Remove).
   void DiscardBatch();
 
-  // Processes one record. A record of a partition without a task (not, or no
-  // longer, ours) is ignored. Errors: the store failed (drop the batch).
+  // Processes one record. A record of a partition without a task (not, or no longer, ours) is
+  // ignored. Errors: the store failed (drop the batch).
   Status Process(const InputRecord& record, const TaskTime& time);
-  // The partition's input reached its end: in hybrid mode its clock may follow
-  // the wall one.
+  // The partition's input reached its end: in hybrid mode its clock may follow the wall one.
   void MarkCaughtUp(int32_t partition);
 
-  // Moves every task's event-time clock to `watermark_ms` if that is later (the
-  // test driver; backtest --until does the same on its one task). Triggers join
-  // the batch.
+  // Moves every task's event-time clock to `watermark_ms` if that is later (the test driver;
+  // backtest --until does the same on its one task). Triggers join the batch.
   Status AdvanceEventTime(TimeMs watermark_ms);
 
-  // Punctuates every task (hybrid clock), then commits the batch and hands its
-  // records to the relay. Errors: the state write or the relay failed
-  // (processing must stop).
+  // Punctuates every task (hybrid clock), then commits the batch and hands its records to the
+  // relay. Errors: the state write or the relay failed (processing must stop).
   Status Commit(const TaskTime& time);
 
   // Records processed since the last commit.
   int64_t batch_records() const { return batch_records_; }
-  // The input offsets the last successful Commit advanced (one per partition it
-  // wrote).
+  // The input offsets the last successful Commit advanced (one per partition it wrote).
   const std::vector<SourceOffset>& last_committed_offsets() const { return last_offsets_; }
 
   bool empty() const { return tasks_.empty(); }
@@ -92,8 +85,7 @@ class TaskManager {
   };
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
-  // After a successful commit: latencies of the records and triggers it made
-  // durable.
+  // After a successful commit: latencies of the records and triggers it made durable.
   void ObserveCommitted(TimeMs wall_ms);
 
   // Constant after construction.
@@ -105,6 +97,7 @@ class TaskManager {
   Metrics& metrics_;
 
   std::map<int32_t, std::unique_ptr<Assigned>> tasks_;
+  HybridClock hybrid_clock_;  // shared by all partitions: the producers' clock is one
   // The batch being built.
   TaskOutput output_;
   int64_t batch_records_ = 0;

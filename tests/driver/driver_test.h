@@ -1,6 +1,5 @@
-// The fixture rule and pipeline tests share: a TestDriver over a rule set,
-// events in, triggers out as one-line descriptions (so that asserts stay on one
-// line).
+// The fixture rule and pipeline tests share: a TestDriver over a rule set, events in, triggers out
+// as one-line descriptions (so that asserts stay on one line).
 #pragma once
 
 #include <gtest/gtest.h>

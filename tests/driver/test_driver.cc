@@ -17,7 +17,10 @@ std::filesystem::path FreshDir() {
 }  // namespace
 
 TestDriver::TestDriver(RuleSet rules, Options options)
-    : rules_(std::move(rules)), dir_(FreshDir()), wall_ms_(options.wall_ms) {
+    : rules_(std::move(rules)),
+      dir_(FreshDir()),
+      wall_ms_(options.wall_ms),
+      producer_ms_(options.wall_ms) {
   config_.allowed_lateness_ms = options.allowed_lateness_ms;
   config_.dedup = options.dedup;
   config_.clock = options.clock;
@@ -78,7 +81,8 @@ std::vector<v1::Trigger> TestDriver::PipeBytes(std::optional<std::string> key,
   record.offset = next_offsets_.at(partition)++;
   if (key) record.key = *key;
   record.value = value;
-  if (status_ = tasks_->Process(record, TaskTime{wall_ms_}); !status_.ok()) return {};
+  record.create_time_ms = producer_ms_;
+  if (status_ = tasks_->Process(record, TaskTime{wall_ms_, steady_ms_}); !status_.ok()) return {};
   return CommitAndCollect();
 }
 
@@ -91,12 +95,21 @@ std::vector<v1::Trigger> TestDriver::AdvanceEventTime(TimeMs watermark_ms) {
 std::vector<v1::Trigger> TestDriver::AdvanceWallClock(DurationMs d) {
   if (!tasks_) return {};
   wall_ms_ += d;
+  producer_ms_ += d;
+  steady_ms_ += d;
+  for (int32_t p : tasks_->partitions()) tasks_->MarkCaughtUp(p);
+  return CommitAndCollect();
+}
+
+std::vector<v1::Trigger> TestDriver::StepLocalClock(DurationMs d) {
+  if (!tasks_) return {};
+  wall_ms_ += d;
   for (int32_t p : tasks_->partitions()) tasks_->MarkCaughtUp(p);
   return CommitAndCollect();
 }
 
 std::vector<v1::Trigger> TestDriver::CommitAndCollect() {
-  if (status_ = tasks_->Commit(TaskTime{wall_ms_}); !status_.ok()) return {};
+  if (status_ = tasks_->Commit(TaskTime{wall_ms_, steady_ms_}); !status_.ok()) return {};
   std::vector<v1::Trigger> triggers;
   const auto& delivered = relay_->delivered();
   for (; read_upto_ < delivered.size(); ++read_upto_) {

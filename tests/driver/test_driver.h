@@ -1,12 +1,10 @@
-// The in-process test driver (as Kafka Streams' TopologyTestDriver): the same
-// TaskManager and PartitionTasks as `run`, on a RocksDB store in a temporary
-// directory, with an in-memory relay instead of Kafka and fake clocks. Pipe
-// events in (protobuf, JSON or raw bytes), move event time or the wall clock,
-// and read out what each commit delivered: triggers, dead letters, changelog
+// The in-process test driver (as Kafka Streams' TopologyTestDriver): the same TaskManager and
+// PartitionTasks as `run`, on a RocksDB store in a temporary directory, with an in-memory relay
+// instead of Kafka and fake clocks. Pipe events in (protobuf, JSON or raw bytes), move event time
+// or the wall clock, and read out what each commit delivered: triggers, dead letters, changelog
 // records, and the committed state. No child processes, no sleeps.
 //
-// Each Pipe and each Advance commits at once, so every call also exercises
-// commit assembly.
+// Each Pipe and each Advance commits at once, so every call also exercises commit assembly.
 #pragma once
 
 #include <filesystem>
@@ -31,8 +29,8 @@ struct DriverOptions {
   DurationMs allowed_lateness_ms = 0;
   DedupPolicy dedup{0, 512};  // off
   ClockMode clock = ClockMode::kEventTime;
-  // The fake wall clock's start. The default lies far ahead so that no event is
-  // "in the future" (as backtest); hybrid-clock tests set it.
+  // The fake wall clock's start. The default lies far ahead so that no event is "in the future" (as
+  // backtest); hybrid-clock tests set it.
   TimeMs wall_ms = std::numeric_limits<TimeMs>::max() / 2;
   int partitions = 1;
 };
@@ -45,42 +43,42 @@ class TestDriver {
   // Runs `rules` (in config order).
   explicit TestDriver(RuleSet rules) : TestDriver(std::move(rules), Options{}) {}
   TestDriver(RuleSet rules, Options options);
-  // Runs the rules and processing settings of a YAML config (ParseConfig;
-  // throws ConfigError). `options.clock`, `allowed_lateness_ms` and `dedup` are
-  // taken from the config.
+  // Runs the rules and processing settings of a YAML config (ParseConfig; throws ConfigError).
+  // `options.clock`, `allowed_lateness_ms` and `dedup` are taken from the config.
   static std::unique_ptr<TestDriver> FromYaml(const std::string& yaml, Options options = {});
   ~TestDriver();
 
-  // Pipes one record into `partition` at its next offset and commits. Returns
-  // the triggers that commit delivered.
+  // Pipes one record into `partition` at its next offset and commits. Returns the triggers that
+  // commit delivered.
   std::vector<v1::Trigger> Pipe(const v1::TouchpointEvent& event, int32_t partition = 0);
-  // A JSON line in the event contract's JSON form (as `produce` and `backtest`
-  // read it).
+  // A JSON line in the event contract's JSON form (as `produce` and `backtest` read it).
   std::vector<v1::Trigger> PipeJson(const std::string& line, int32_t partition = 0);
   std::vector<v1::Trigger> PipeBytes(std::optional<std::string> key, const std::string& value,
                                      int32_t partition = 0);
 
   // Moves every partition's event-time clock to `watermark_ms` and commits.
   std::vector<v1::Trigger> AdvanceEventTime(TimeMs watermark_ms);
-  // Moves the fake wall clock by `d`; every partition's input is caught up
-  // (nothing more to read), so in hybrid mode their clocks follow; then
-  // commits, as the consume loop does.
+  // Lets `d` pass: the local wall clock, the monotonic clock and the producers' clock (the
+  // CreateTime of records piped from now on) all move by `d`. Every partition's input is
+  // caught up (nothing more to read), so in hybrid mode their clocks follow; then commits, as
+  // the consume loop does.
   std::vector<v1::Trigger> AdvanceWallClock(DurationMs d);
+  // Steps the local wall clock alone by `d` (an NTP step, a restored VM; negative: back),
+  // then commits as AdvanceWallClock does. No time passes.
+  std::vector<v1::Trigger> StepLocalClock(DurationMs d);
   TimeMs wall_ms() const { return wall_ms_; }
 
   // Everything delivered to a topic since the start, in delivery order.
   std::vector<v1::state::OutboxRecord> Delivered(const std::string& topic) const;
   std::vector<v1::state::OutboxRecord> DeadLetters() const;
   std::vector<v1::state::OutboxRecord> ChangelogRecords() const;
-  // The committed state of a customer (as `state-dump` reads it); nullopt if
-  // none.
+  // The committed state of a customer (as `state-dump` reads it); nullopt if none.
   std::optional<v1::state::CustomerState> ReadState(const std::string& customer_id,
                                                     int32_t partition = 0);
   // The committed checkpoint of a partition; nullopt if none.
   std::optional<v1::state::PartitionCheckpoint> ReadCheckpoint(int32_t partition = 0);
 
-  // A partition's task (its clock and checkpoint); nullptr if the partition has
-  // none.
+  // A partition's task (its clock and checkpoint); nullptr if the partition has none.
   const PartitionTask* task(int32_t partition = 0) const;
 
   // The status of the last call (a store or relay error; Ok normally).
@@ -98,7 +96,9 @@ class TestDriver {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<TaskManager> tasks_;
   std::vector<int64_t> next_offsets_;
-  TimeMs wall_ms_;
+  TimeMs wall_ms_;      // the local wall clock
+  TimeMs producer_ms_;  // the producers' clock: records' CreateTime
+  TimeMs steady_ms_ = 0;
   size_t read_upto_ = 0;  // delivered records already returned as triggers
   Status status_;
 };

@@ -1,6 +1,6 @@
-// The per-partition tasks and their commit, in process through the test driver:
-// the hybrid clock, and what one commit holds (state, checkpoint, outbox:
-// triggers, dead letters, changelog records closed by a marker).
+// The per-partition tasks and their commit, in process through the test driver: the hybrid clock,
+// and what one commit holds (state, checkpoint, outbox: triggers, dead letters, changelog records
+// closed by a marker).
 #include "processor/run/task_manager.h"
 
 #include "processor/core/memory_store.h"
@@ -48,6 +48,32 @@ TEST_F(TaskManagerTest, HybridClockFiresAnAbsenceTriggerOnAQuietPartition) {
   EXPECT_EQ(driver_->ReadCheckpoint()->watermark_ms(), kT0 + kHourMs);
 }
 
+TEST_F(TaskManagerTest, ALocalClockAYearAheadFiresNothingEarly) {
+  Start(ClockMode::kHybrid);
+  Process(Add("e1", "amy", kT0));
+  // The local clock jumps a year ahead; the producers' clock and the monotonic time do not.
+  EXPECT_EQ(driver_->StepLocalClock(365 * kDayMs).size(), 0u);
+  EXPECT_LT(driver_->task()->watermark_ms(), kT0 + kHourMs);
+  EXPECT_LT(driver_->ReadCheckpoint()->watermark_ms(), kT0 + kHourMs);
+  // Real time still fires the absence trigger when it is due, and no earlier.
+  EXPECT_EQ(driver_->AdvanceWallClock(59 * kMinuteMs).size(), 0u);
+  EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(kMinuteMs)),
+            V{"CART_ABANDONED cart_1h amy @+3600s"});
+}
+
+TEST_F(TaskManagerTest, ALocalClockAYearBehindDeadLettersNoLiveEvent) {
+  Start(ClockMode::kHybrid);
+  Process(Add("e1", "amy", kT0));
+  driver_->StepLocalClock(-365 * kDayMs);
+  // Live events, stamped by their producers' clocks, are not "in the future".
+  Process(Add("e2", "bob", kT0 + kMinuteMs));
+  EXPECT_TRUE(driver_->DeadLetters().empty());
+  EXPECT_TRUE(driver_->ReadState("bob").has_value());
+  // The idle clock waits for the local clock instead of running ahead of it.
+  EXPECT_EQ(driver_->AdvanceWallClock(2 * kHourMs).size(), 0u);
+  EXPECT_EQ(driver_->StepLocalClock(365 * kDayMs).size(), 2u);
+}
+
 TEST_F(TaskManagerTest, EventTimeModeIgnoresTheWallClock) {
   Start(ClockMode::kEventTime);
   Process(Add("e1", "amy", kT0));
@@ -56,9 +82,8 @@ TEST_F(TaskManagerTest, EventTimeModeIgnoresTheWallClock) {
 }
 
 TEST_F(TaskManagerTest, APartitionStillReadingDoesNotFollowTheWallClock) {
-  // Catching up on input two hours old: until the end of the input is reached,
-  // the events move the clock, not the wall clock (a purchase further on may
-  // still cancel the cart).
+  // Catching up on input two hours old: until the end of the input is reached, the events move the
+  // clock, not the wall clock (a purchase further on may still cancel the cart).
   Start(ClockMode::kHybrid, kT0 + 2 * kHourMs);
   EXPECT_EQ(Process(Add("e1", "amy", kT0)), V{});
   EXPECT_EQ(Process(Add("e2", "bob", kT0 + kMinuteMs)), V{});
@@ -90,8 +115,7 @@ TEST_F(TaskManagerTest, ACommitHoldsStateCheckpointChangelogAndMarker) {
   EXPECT_EQ(checkpoint->next_offset(), 1);
   EXPECT_EQ(checkpoint->commit_seq(), 1);
 
-  // The assignment's fence, then amy's state record, then the marker that
-  // closes the commit.
+  // The assignment's fence, then amy's state record, then the marker that closes the commit.
   const std::vector<v1::state::OutboxRecord> changelog = driver_->ChangelogRecords();
   ASSERT_EQ(changelog.size(), 3u);
   EXPECT_EQ(Header(changelog[0], changelog::kMarkerHeader), changelog::kFence);
@@ -123,8 +147,8 @@ TEST_F(TaskManagerTest, AnInvalidRecordIsDeadLetteredAndItsOffsetCommitted) {
 }
 
 TEST(PartitionTaskTest, ARecordAlreadyAppliedIsSkipped) {
-  // Replayed input at an offset before the checkpoint (e.g. the group's offset
-  // reset) is recognised by the task, whatever its content.
+  // Replayed input at an offset before the checkpoint (e.g. the group's offset reset) is recognised
+  // by the task, whatever its content.
   MemoryStore store;
   RuleSet rules;
   rules.push_back(
