@@ -29,10 +29,10 @@ class ChangelogRestorer {
   struct Result {
     // The partition's checkpoint now stored locally (nullopt: none, a fresh partition).
     std::optional<v1::state::PartitionCheckpoint> checkpoint;
-    int64_t end_offset = 0;   // the changelog end offset the restore read up to
-    bool replayed = false;    // the local state was replaced from the changelog
-    uint64_t records = 0;     // changelog records read (both passes)
-    uint64_t customers = 0;   // customer states written
+    int64_t end_offset = 0;  // the changelog end offset the restore read up to
+    bool replayed = false;   // the local state was replaced from the changelog
+    uint64_t records = 0;    // changelog records read (both passes)
+    uint64_t customers = 0;  // customer states written
   };
   // Called every ~10,000 records with (records read, end offset).
   using ProgressFn = std::function<void(uint64_t records, int64_t end_offset)>;

@@ -3,7 +3,7 @@
 namespace touchstream {
 
 StatusOr<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(const KafkaProperties& props,
-                                                        const KafkaProperties& overrides) {
+                                                       const KafkaProperties& overrides) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string errstr;
   for (const KafkaProperties* layer : {&props, &overrides}) {

@@ -16,6 +16,6 @@ using KafkaProperties = std::map<std::string, std::string>;
 
 // `props` first, then `overrides` on top (the component's own required settings).
 StatusOr<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(const KafkaProperties& props,
-                                                        const KafkaProperties& overrides = {});
+                                                       const KafkaProperties& overrides = {});
 
 }  // namespace touchstream

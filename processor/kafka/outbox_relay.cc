@@ -3,14 +3,15 @@
 #include <chrono>
 #include <cstdint>
 
-#include "processor/kafka/record_producer.h"
 #include "processor/diagnostics/crash_point.h"
+#include "processor/kafka/record_producer.h"
 
 namespace touchstream {
 
 StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(const KafkaProperties& props,
-                                                           StateDb& db) {
-  std::unique_ptr<OutboxRelay> relay(new OutboxRelay(db, props));
+                                                           StateDb& db,
+                                                           UndeliverablePolicy policy) {
+  std::unique_ptr<OutboxRelay> relay(new OutboxRelay(db, props, std::move(policy)));
   if (Status s = relay->CreateProducer(); !s.ok()) return s;
   return relay;
 }
@@ -103,9 +104,39 @@ void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
     return;
   }
   if (err == RdKafka::ERR__FATAL) fatal_ = true;
+  if (IsPermanentProduceError(err)) {
+    OnPermanentError(seq, RdKafka::err2str(err));
+    return;
+  }
   // Not retriable right now (e.g. unknown topic): keep it in flight and retry on Poll.
   if (on_failed_) on_failed_(record.topic(), RdKafka::err2str(err));
   failed_.push_back(seq);
+}
+
+void OutboxRelay::OnPermanentError(uint64_t seq, const std::string& error) {
+  v1::state::OutboxRecord& record = records_.at(seq);
+  const UndeliverableAction action = Decide(policy_, record);
+  if (on_undeliverable_) on_undeliverable_(record.topic(), action, error);
+  switch (action) {
+    case UndeliverableAction::kReroute:
+      // Same place in the sequence (barriers wait for it as before), other bytes; the outbox
+      // keeps the original, so a restart reroutes it again.
+      record = Reroute(policy_, record, error);
+      failed_.push_back(seq);
+      break;
+    case UndeliverableAction::kDrop:
+      dropped_.insert(seq);
+      delivered_.push_back(seq);
+      break;
+    case UndeliverableAction::kStop:
+      stopped_ = Status::KafkaError(
+          "a changelog record of " + record.topic() + "/" + std::to_string(record.partition()) +
+          " cannot be produced (" + error +
+          "); stopping rather than losing that partition's state: raise the topic's "
+          "max.message.bytes and the producer's message.max.bytes, or lower the state limits");
+      failed_.push_back(seq);  // kept: it is retried if the processor is restarted
+      break;
+  }
 }
 
 void OutboxRelay::dr_cb(RdKafka::Message& message) {
@@ -115,6 +146,10 @@ void OutboxRelay::dr_cb(RdKafka::Message& message) {
     delivered_.push_back(seq);
   } else {
     if (message.err() == RdKafka::ERR__FATAL) fatal_ = true;
+    if (IsPermanentProduceError(message.err()) && records_.count(seq) != 0) {
+      OnPermanentError(seq, message.errstr());
+      return;
+    }
     if (on_failed_) on_failed_(message.topic_name(), message.errstr());
     failed_.push_back(seq);
   }
@@ -138,7 +173,8 @@ Status OutboxRelay::DeleteDelivered() {
     open_barriers_.erase(seq);
     auto it = records_.find(seq);
     if (it == records_.end()) continue;
-    if (on_delivered_) on_delivered_(it->second);
+    const bool dropped = dropped_.erase(seq) > 0;
+    if (on_delivered_ && !dropped) on_delivered_(it->second);
     records_.erase(it);
   }
   delivered_.clear();
@@ -146,6 +182,7 @@ Status OutboxRelay::DeleteDelivered() {
 }
 
 Status OutboxRelay::Poll(int timeout_ms) {
+  if (!stopped_.ok()) return stopped_;
   producer_->poll(timeout_ms);
   if (!fatal_) {
     std::string ignored;
@@ -159,6 +196,7 @@ Status OutboxRelay::Poll(int timeout_ms) {
   if (!delivered_.empty()) {
     if (Status s = DeleteDelivered(); !s.ok()) return s;
   }
+  if (!stopped_.ok()) return stopped_;
   if (!failed_.empty()) {
     std::vector<uint64_t> retry;
     retry.swap(failed_);

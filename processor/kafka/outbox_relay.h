@@ -34,8 +34,9 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   // Called after a fatal producer error, once the replacement producer exists.
   using RecreatedFn = std::function<void(const std::string& reason)>;
 
-  // `db` must outlive the relay.
-  static StatusOr<std::unique_ptr<OutboxRelay>> Create(const KafkaProperties& props, StateDb& db);
+  // `db` must outlive the relay. `policy` says where undeliverable records go.
+  static StatusOr<std::unique_ptr<OutboxRelay>> Create(const KafkaProperties& props, StateDb& db,
+                                                       UndeliverablePolicy policy = {});
   ~OutboxRelay() override;
 
   void set_on_recreated(RecreatedFn fn) { on_recreated_ = std::move(fn); }
@@ -52,7 +53,8 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   Status ResendPending();
   // Serves delivery reports for up to `timeout_ms`, deletes delivered records from the outbox
   // and re-sends failed ones; after a fatal producer error, replaces the producer first.
-  // Errors: the outbox delete failed, or a replacement producer cannot be created.
+  // Errors: the outbox delete failed, a replacement producer cannot be created, or a changelog
+  // record was refused for good (processing must stop rather than lose state).
   Status Poll(int timeout_ms) override;
   // Waits up to `timeout_ms` for everything in flight. Errors if records are still pending.
   Status Flush(int timeout_ms) override;
@@ -63,7 +65,10 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   void dr_cb(RdKafka::Message& message) override;
 
  private:
-  OutboxRelay(StateDb& db, KafkaProperties props) : db_(db), props_(std::move(props)) {}
+  OutboxRelay(StateDb& db, KafkaProperties props, UndeliverablePolicy policy)
+      : db_(db), props_(std::move(props)), policy_(std::move(policy)) {}
+  // Kafka refused record `seq` for good: reroute, drop or stop (undeliverable.h).
+  void OnPermanentError(uint64_t seq, const std::string& error);
   Status CreateProducer();
   // After a fatal error: a new producer, and every unacknowledged record queued again.
   Status RecreateProducer();
@@ -76,9 +81,11 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   // Constant after construction.
   StateDb& db_;
   const KafkaProperties props_;
+  const UndeliverablePolicy policy_;
 
   std::unique_ptr<RdKafka::Producer> producer_;
   RecreatedFn on_recreated_;
+  Status stopped_;      // a changelog record was refused for good
   bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll
 
   std::map<uint64_t, v1::state::OutboxRecord> records_;  // every unacknowledged record
@@ -86,6 +93,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   std::set<uint64_t> produced_;                          // produced, awaiting a report
   std::set<uint64_t> open_barriers_;                     // produced barriers awaiting a report
   std::vector<uint64_t> delivered_;                      // filled by dr_cb, drained by Poll
+  std::set<uint64_t> dropped_;  // in delivered_, but refused for good and not rerouted
   std::vector<uint64_t> failed_;
 };
 

@@ -2,8 +2,8 @@
 
 namespace touchstream {
 
-RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer,
-                                 const v1::state::OutboxRecord& record, void* opaque) {
+RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::OutboxRecord& record,
+                                 void* opaque) {
   while (true) {
     RdKafka::Headers* headers = nullptr;
     if (record.headers_size() > 0) {
@@ -13,8 +13,7 @@ RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer,
       }
     }
     const RdKafka::ErrorCode err = producer.produce(
-        record.topic(),
-        record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
+        record.topic(), record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
         RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.value().data()),
         record.value().size(), record.key().data(), record.key().size(), 0, headers, opaque);
     if (err == RdKafka::ERR_NO_ERROR) return err;  // headers now owned by librdkafka

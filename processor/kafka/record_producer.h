@@ -11,7 +11,7 @@ namespace touchstream {
 // Queues `record` with `opaque` for its delivery report. While the local queue is full it
 // serves the producer's events and tries again. Returns ERR_NO_ERROR once queued, else the
 // error of produce(). Called on the thread that owns `producer`.
-RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer,
-                                 const v1::state::OutboxRecord& record, void* opaque);
+RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::OutboxRecord& record,
+                                 void* opaque);
 
 }  // namespace touchstream

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "processor/core/status.h"
+#include "processor/kafka/undeliverable.h"
 #include "state.pb.h"
 
 namespace RdKafka {
@@ -46,8 +47,14 @@ class Relay {
 
   virtual ~Relay() = default;
 
+  // Kafka refused a record for good (undeliverable.h): `topic` is where it was going,
+  // `action` what became of it.
+  using UndeliverableFn = std::function<void(const std::string& topic, UndeliverableAction action,
+                                             const std::string& error)>;
+
   void set_on_delivered(DeliveredFn fn) { on_delivered_ = std::move(fn); }
   void set_on_failed(FailedFn fn) { on_failed_ = std::move(fn); }
+  void set_on_undeliverable(UndeliverableFn fn) { on_undeliverable_ = std::move(fn); }
 
   // The consumer whose group exactly_once commits the input offsets for (KIP-447); null
   // detaches it. It must stay open while attached. at_least_once ignores it.
@@ -72,6 +79,7 @@ class Relay {
  protected:
   DeliveredFn on_delivered_;
   FailedFn on_failed_;
+  UndeliverableFn on_undeliverable_;
 };
 
 }  // namespace touchstream

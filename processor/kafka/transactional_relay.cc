@@ -1,7 +1,7 @@
 #include "processor/kafka/transactional_relay.h"
 
-#include "processor/kafka/record_producer.h"
 #include "processor/diagnostics/crash_point.h"
+#include "processor/kafka/record_producer.h"
 
 namespace touchstream {
 
@@ -19,9 +19,10 @@ TransactionalRelay::AttemptError Describe(const RdKafka::Error& error) {
 }  // namespace
 
 StatusOr<std::unique_ptr<TransactionalRelay>> TransactionalRelay::Create(
-    const KafkaProperties& props, const std::string& transactional_id, StateDb& db,
-    int timeout_ms) {
-  std::unique_ptr<TransactionalRelay> relay(new TransactionalRelay(db, timeout_ms));
+    const KafkaProperties& props, const std::string& transactional_id, StateDb& db, int timeout_ms,
+    UndeliverablePolicy policy) {
+  std::unique_ptr<TransactionalRelay> relay(
+      new TransactionalRelay(db, timeout_ms, std::move(policy)));
   auto conf = MakeKafkaConf(
       props,
       {{"transactional.id", transactional_id}, {"enable.idempotence", "true"}, {"acks", "all"}});
@@ -63,12 +64,32 @@ Status TransactionalRelay::Recover() {
 }
 
 std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
-    const std::vector<OutboxEntry>& entries, const std::vector<RdKafka::TopicPartition*>& offsets) {
+    std::vector<OutboxEntry>& entries, std::set<uint64_t>& dropped,
+    const std::vector<RdKafka::TopicPartition*>& offsets) {
   if (std::unique_ptr<RdKafka::Error> error(producer_->begin_transaction()); error) {
     return Describe(*error);
   }
-  for (const OutboxEntry& entry : entries) {
+  for (OutboxEntry& entry : entries) {
+    if (dropped.count(entry.seq) != 0) continue;
     const RdKafka::ErrorCode err = ProduceRecord(*producer_, entry.record, nullptr);
+    if (IsPermanentProduceError(err)) {
+      const std::string error = RdKafka::err2str(err);
+      const UndeliverableAction action = Decide(policy_, entry.record);
+      if (on_undeliverable_) on_undeliverable_(entry.record.topic(), action, error);
+      if (action == UndeliverableAction::kStop) {
+        return AttemptError{"a changelog record of " + entry.record.topic() + "/" +
+                                std::to_string(entry.record.partition()) + " cannot be produced (" +
+                                error + "); stopping rather than losing that partition's state",
+                            true};
+      }
+      if (action == UndeliverableAction::kReroute) {
+        entry.record = Reroute(policy_, entry.record, error);
+      } else {
+        dropped.insert(entry.seq);
+      }
+      return AttemptError{"rerouted an undeliverable record to " + policy_.dead_letter_topic, false,
+                          true};
+    }
     if (err != RdKafka::ERR_NO_ERROR) {
       // The transaction cannot hold this record: abort it (commit would fail
       // anyway).
@@ -103,8 +124,9 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
     std::vector<RdKafka::TopicPartition*>& list;
     ~Destroy() { RdKafka::TopicPartition::destroy(list); }
   } destroy{offsets};
+  std::set<uint64_t> dropped;
   for (int attempt = 1;; ++attempt) {
-    const std::optional<AttemptError> error = Attempt(entries, offsets);
+    const std::optional<AttemptError> error = Attempt(entries, dropped, offsets);
     if (!error) break;
     if (error->fatal) return Status::KafkaError("transaction failed: " + error->text + " (fatal)");
     // An error that is neither abortable nor retriable (e.g. a produce refused
@@ -113,6 +135,10 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
     if (on_failed_) on_failed_("", reason);
     if (auto abort_error = Retrying([&] { return producer_->abort_transaction(timeout_ms_); })) {
       return FromError("abort_transaction after " + reason, *abort_error);
+    }
+    if (error->rerouted) {
+      --attempt;  // the next attempt goes without the refused record: not a retry
+      continue;
     }
     if (on_aborted_) on_aborted_(reason);
     if (attempt >= kMaxAttempts) {
@@ -127,7 +153,9 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
   if (Status s = db_.DeleteOutbox(seqs); !s.ok()) return s;
   CrashPoint("outbox_delete");
   if (on_delivered_) {
-    for (const OutboxEntry& entry : entries) on_delivered_(entry.record);
+    for (const OutboxEntry& entry : entries) {
+      if (dropped.count(entry.seq) == 0) on_delivered_(entry.record);
+    }
   }
   return Status::Ok();
 }

@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "processor/kafka/kafka_conf.h"
@@ -40,7 +41,8 @@ class TransactionalRelay : public Relay {
   // `db` must outlive the relay. `timeout_ms` bounds each transactional call.
   static StatusOr<std::unique_ptr<TransactionalRelay>> Create(const KafkaProperties& props,
                                                               const std::string& transactional_id,
-                                                              StateDb& db, int timeout_ms = 30'000);
+                                                              StateDb& db, int timeout_ms = 30'000,
+                                                              UndeliverablePolicy policy = {});
   ~TransactionalRelay() override;
 
   void set_on_aborted(AbortedFn fn) { on_aborted_ = std::move(fn); }
@@ -63,12 +65,17 @@ class TransactionalRelay : public Relay {
   struct AttemptError {
     std::string text;  // librdkafka's name and message
     bool fatal = false;
+    bool rerouted = false;  // a record was replaced: try again at once, no attempt counted
   };
 
  private:
-  TransactionalRelay(StateDb& db, int timeout_ms) : db_(db), timeout_ms_(timeout_ms) {}
+  TransactionalRelay(StateDb& db, int timeout_ms, UndeliverablePolicy policy)
+      : db_(db), timeout_ms_(timeout_ms), policy_(std::move(policy)) {}
   // One attempt. nullopt on commit.
-  std::optional<AttemptError> Attempt(const std::vector<OutboxEntry>& entries,
+  // A record Kafka refuses for good is replaced in `entries` (rerouted, or dropped: added to
+  // `dropped`) before the error returns; the next attempt goes without it.
+  std::optional<AttemptError> Attempt(std::vector<OutboxEntry>& entries,
+                                      std::set<uint64_t>& dropped,
                                       const std::vector<RdKafka::TopicPartition*>& offsets);
   // Repeats `call` while it fails with a retriable error (at most kMaxAttempts times).
   std::unique_ptr<RdKafka::Error> Retrying(const std::function<RdKafka::Error*()>& call);
@@ -76,6 +83,7 @@ class TransactionalRelay : public Relay {
   // Constant after construction.
   StateDb& db_;
   const int timeout_ms_;
+  const UndeliverablePolicy policy_;
 
   RdKafka::KafkaConsumer* consumer_ = nullptr;  // see set_consumer
 

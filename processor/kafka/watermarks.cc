@@ -13,8 +13,7 @@ StatusOr<Watermarks> QueryWatermarks(RdKafka::KafkaConsumer& consumer, const std
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   auto remaining_ms = [&] {
     return static_cast<int>(std::max<int64_t>(
-        1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
-               .count()));
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
   };
   RdKafka::ErrorCode err = RdKafka::ERR_NO_ERROR;
   for (int attempt = 0;; ++attempt) {

@@ -82,6 +82,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                                  .Help("Failed deliveries of outbox records (each is retried)")
                                  .Register(*registry_);
 
+  undeliverable_family_ = &BuildCounter()
+                               .Name("touchstream_records_undeliverable_total")
+                               .Help(
+                                   "Outbox records Kafka refused for good (e.g. too large), by "
+                                   "destination topic and action: rerouted to the dead-letter "
+                                   "topic, dropped (a refused dead letter), stopped (changelog)")
+                               .Register(*registry_);
+
   producer_fatal_errors_ = &BuildCounter()
                                 .Name("touchstream_producer_fatal_errors_total")
                                 .Help(
@@ -209,6 +217,11 @@ prometheus::Counter& Metrics::events_invalid(RejectReason reason) {
 
 prometheus::Counter& Metrics::triggers_emitted(const std::string& rule_id, v1::TriggerType type) {
   return triggers_family_->Add({{"rule", rule_id}, {"type", TriggerLabel(type)}});
+}
+
+prometheus::Counter& Metrics::records_undeliverable(const std::string& topic,
+                                                    const std::string& action) {
+  return undeliverable_family_->Add({{"topic", topic}, {"action", action}});
 }
 
 prometheus::Counter& Metrics::delivery_errors(const std::string& topic) {

@@ -32,6 +32,9 @@ class Metrics {
   prometheus::Counter& events_invalid(RejectReason reason);
   prometheus::Counter& triggers_emitted(const std::string& rule_id, v1::TriggerType type);
   prometheus::Counter& delivery_errors(const std::string& topic);
+  // Records Kafka refused for good (processor/kafka/undeliverable.h), by the topic they were
+  // going to and what became of them: rerouted (to the dead-letter topic), dropped, stopped.
+  prometheus::Counter& records_undeliverable(const std::string& topic, const std::string& action);
   prometheus::Counter& producer_fatal_errors() { return *producer_fatal_errors_; }
   prometheus::Counter& transactions_aborted() { return *transactions_aborted_; }
   // The state-disk reserve (state.min_free_bytes): 1 while paused; pauses so far.
@@ -81,6 +84,7 @@ class Metrics {
   std::map<RejectReason, prometheus::Counter*> events_invalid_;
   prometheus::Family<prometheus::Counter>* triggers_family_;
   prometheus::Family<prometheus::Counter>* delivery_errors_family_;
+  prometheus::Family<prometheus::Counter>* undeliverable_family_;
   prometheus::Counter* producer_fatal_errors_;
   prometheus::Counter* transactions_aborted_;
   prometheus::Gauge* state_writes_paused_;

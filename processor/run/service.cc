@@ -19,13 +19,19 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics
   // Pre-create the delivery error series at zero for the topics the relay produces to.
   metrics.delivery_errors(config.triggers.name);
   metrics.delivery_errors(config.dead_letter.name);
+  const UndeliverablePolicy undeliverable{config.dead_letter.name, config.changelog.name};
+  // Pre-create the undeliverable series at zero for what can be rerouted.
+  metrics.records_undeliverable(config.triggers.name, "rerouted");
+  metrics.records_undeliverable(config.dead_letter.name, "dropped");
+  metrics.records_undeliverable(config.changelog.name, "stopped");
   auto on_failed = [&metrics](const std::string& topic, const std::string& error) {
     metrics.delivery_errors(topic.empty() ? "transaction" : topic).Increment();
     LogWarn((topic.empty() ? "transaction" : "delivery to " + topic) +
             " failed, will retry: " + error);
   };
   if (config.exactly_once) {
-    auto relay = TransactionalRelay::Create(producer_props, config.transactional_id, *service->db_);
+    auto relay = TransactionalRelay::Create(producer_props, config.transactional_id, *service->db_,
+                                            30'000, undeliverable);
     if (!relay.ok()) return relay.status();
     (*relay)->set_on_aborted([&metrics](const std::string& reason) {
       metrics.transactions_aborted().Increment();
@@ -35,7 +41,7 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics
             ")");
     service->relay_ = std::move(*relay);
   } else {
-    auto relay = OutboxRelay::Create(producer_props, *service->db_);
+    auto relay = OutboxRelay::Create(producer_props, *service->db_, undeliverable);
     if (!relay.ok()) return relay.status();
     (*relay)->set_on_recreated([&metrics](const std::string& reason) {
       metrics.producer_fatal_errors().Increment();
@@ -46,6 +52,14 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics
     service->relay_ = std::move(*relay);
   }
   service->relay_->set_on_failed(on_failed);
+  service->relay_->set_on_undeliverable(
+      [&metrics](const std::string& topic, UndeliverableAction action, const std::string& error) {
+        const char* what = action == UndeliverableAction::kReroute ? "rerouted"
+                           : action == UndeliverableAction::kDrop  ? "dropped"
+                                                                   : "stopped";
+        metrics.records_undeliverable(topic, what).Increment();
+        LogError("a record to " + topic + " was refused for good (" + error + "): " + what);
+      });
   service->loop_ =
       std::make_unique<ConsumeLoop>(config, config.rules, *service->db_, *service->relay_, metrics,
                                     LoopClocks{service->clock_, service->steady_clock_}, health);

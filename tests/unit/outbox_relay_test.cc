@@ -32,6 +32,65 @@ class OutboxRelayTest : public RelayTest {
   std::unique_ptr<OutboxRelay> relay_;
 };
 
+// Commits one record to the outbox.
+OutboxEntry Committed(StateDb& db, const std::string& topic, std::string value,
+                      bool barrier = false) {
+  OutboxEntry e;
+  e.record.set_topic(topic);
+  e.record.set_key("customer-1");
+  e.record.set_value(std::move(value));
+  e.record.set_barrier(barrier);
+  CommitBatch batch(db);
+  e.seq = batch.AddOutbox(e.record);
+  EXPECT_TRUE(batch.Commit().ok());
+  return e;
+}
+
+TEST_F(OutboxRelayTest, ARecordTooLargeToProduceGoesToTheDeadLetterTopicAndOutputGoesOn) {
+  constexpr char kDeadLetters[] = "relay-test-dlq";
+  ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kDeadLetters, 1}).ok());
+  auto relay = OutboxRelay::Create({{"bootstrap.servers", kafka_->bootstrap_servers()},
+                                    {"message.max.bytes", "100000"}},
+                                   *db_, UndeliverablePolicy{kDeadLetters, "changelog"});
+  ASSERT_TRUE(relay.ok()) << relay.status().message();
+  relay_ = std::move(*relay);
+  std::vector<std::string> undeliverable;
+  relay_->set_on_undeliverable(
+      [&](const std::string& topic, UndeliverableAction action, const std::string&) {
+        undeliverable.push_back(topic + (action == UndeliverableAction::kReroute ? " rerouted"
+                                                                                 : " other"));
+      });
+  const std::string big(300'000, 'x');  // librdkafka refuses it: over message.max.bytes
+  std::vector<OutboxEntry> entries;
+  entries.push_back(Committed(*db_, kTopic, "before"));
+  entries.push_back(Committed(*db_, kTopic, big));
+  entries.push_back(Committed(*db_, kTopic, "marker", /*barrier=*/true));
+  entries.push_back(Committed(*db_, kTopic, "after"));
+  ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
+  // The barrier behind the refused record clears, and everything leaves the outbox.
+  ASSERT_TRUE(relay_->Flush(15'000).ok());
+  EXPECT_EQ(OutboxSize(), 0u);
+  EXPECT_EQ(TopicValues(3), (std::set<std::string>{"before", "marker", "after"}));
+  EXPECT_EQ(undeliverable, std::vector<std::string>{std::string(kTopic) + " rerouted"});
+  EXPECT_EQ(TopicValues(1, std::chrono::milliseconds(0), kDeadLetters),
+            std::set<std::string>{std::string(kMaxUndeliverableValueBytes, 'x')});
+}
+
+TEST_F(OutboxRelayTest, AChangelogRecordTooLargeToProduceStopsTheRelay) {
+  auto relay = OutboxRelay::Create({{"bootstrap.servers", kafka_->bootstrap_servers()},
+                                    {"message.max.bytes", "100000"}},
+                                   *db_, UndeliverablePolicy{"dlq", kTopic});
+  ASSERT_TRUE(relay.ok()) << relay.status().message();
+  relay_ = std::move(*relay);
+  std::vector<OutboxEntry> entries;
+  entries.push_back(Committed(*db_, kTopic, std::string(300'000, 's')));
+  ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
+  const Status s = relay_->Flush(5'000);
+  EXPECT_EQ(s.code(), Status::Code::kKafkaError);
+  EXPECT_NE(s.message().find("stopping rather than losing"), std::string::npos) << s.message();
+  EXPECT_EQ(OutboxSize(), 1u) << "the changelog record stays in the outbox";
+}
+
 TEST_F(OutboxRelayTest, DeliversAndEmptiesTheOutbox) {
   CreateRelay({});
   const std::set<std::string> sent = CommitAndSend(50);

@@ -80,7 +80,8 @@ class RelayTest : public ::testing::Test {
   // Every value in the topic, read from the beginning until `expected` distinct values arrived
   // or 15 s passed (then `settle` more, to see unexpected extras).
   std::set<std::string> TopicValues(
-      size_t expected, std::chrono::milliseconds settle = std::chrono::milliseconds(0)) {
+      size_t expected, std::chrono::milliseconds settle = std::chrono::milliseconds(0),
+      const std::string& topic = kTopic) {
     std::string errstr;
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
@@ -89,7 +90,7 @@ class RelayTest : public ::testing::Test {
     std::unique_ptr<RdKafka::KafkaConsumer> consumer(
         RdKafka::KafkaConsumer::create(conf.get(), errstr));
     std::vector<RdKafka::TopicPartition*> tps = {
-        RdKafka::TopicPartition::create(kTopic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
+        RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
     consumer->assign(tps);
     RdKafka::TopicPartition::destroy(tps);
     std::set<std::string> values;
