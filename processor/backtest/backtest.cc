@@ -7,6 +7,7 @@
 
 #include "processor/core/pipeline.h"
 #include "processor/json/json_lines.h"
+#include "processor/rules/rule_registry.h"
 
 namespace touchstream {
 
@@ -15,7 +16,8 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
                            MemoryStore* store) {
   MemoryStore own_store;
   MemoryStore& state = store != nullptr ? *store : own_store;
-  PartitionPipeline pipeline(config.rules, state, config.allowed_lateness_ms, config.dedup);
+  const RuleSet rules = BuildRuleSet(config.rules);
+  PartitionPipeline pipeline(rules, state, config.allowed_lateness_ms, config.dedup);
   const EventValidator validator(config.validation);
   // Pure event time: no event is "in the future".
   const TimeMs no_wall_clock = std::numeric_limits<TimeMs>::max() / 2;

@@ -13,6 +13,7 @@
 #include "processor/demo/journey_generator.h"
 #include "processor/json/json_lines.h"
 #include "processor/kafka/embedded_kafka.h"
+#include "processor/rules/rule_registry.h"
 #include "processor/run/log.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
@@ -146,6 +147,7 @@ int Demo(const DemoOptions& opts) {
   } else {
     config = DemoConfig(*cart_delay);
   }
+  const RuleSet rules = BuildRuleSet(config.rules);
   config.metrics_listen = opts.listen;
   config.commit_interval_ms = 200;
   char dir_template[] = "/tmp/touchstream-demo-XXXXXX";
@@ -173,7 +175,7 @@ int Demo(const DemoOptions& opts) {
           ", running for " + FormatDuration(*duration) + " (Ctrl-C stops)");
 
   std::vector<std::string> rule_ids;
-  for (const auto& rule : config.rules) rule_ids.push_back(rule->id());
+  for (const auto& rule : rules) rule_ids.push_back(rule->id());
   Metrics metrics(config.touchpoints.name, rule_ids);
   try {
     metrics.Serve(config.metrics_listen);
@@ -183,7 +185,7 @@ int Demo(const DemoOptions& opts) {
             " (continuing without; use --metrics-listen)");
   }
 
-  auto service = Service::Create(config, metrics);
+  auto service = Service::Create(config, rules, metrics);
   if (!service.ok()) {
     LogError(service.status().message());
     return kExitFailure;

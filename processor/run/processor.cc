@@ -28,9 +28,10 @@ std::string Processor::PartitionName(const std::string& topic, int32_t partition
   return topic + "/" + std::to_string(partition);
 }
 
-Processor::Processor(const Config& config, StateDb& db, Relay& relay, Metrics& metrics,
-                     const Clock& clock, HealthState* health)
+Processor::Processor(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
+                     Metrics& metrics, const Clock& clock, HealthState* health)
     : config_(config),
+      rules_(rules),
       db_(db),
       relay_(relay),
       metrics_(metrics),

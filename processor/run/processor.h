@@ -37,8 +37,8 @@ namespace touchstream {
 class Processor : public RdKafka::RebalanceCb {
  public:
   // All references must outlive the processor; so must `health` if given (it is fed the
-  // loop's liveness and readiness).
-  Processor(const Config& config, StateDb& db, Relay& relay, Metrics& metrics,
+  // loop's liveness and readiness). `rules`: BuildRuleSet(config.rules).
+  Processor(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay, Metrics& metrics,
             const Clock& clock, HealthState* health = nullptr);
   ~Processor() override;
 
@@ -64,9 +64,8 @@ class Processor : public RdKafka::RebalanceCb {
 
  private:
   struct PartitionTask {
-    PartitionTask(const Config& config, StateDb& db, int32_t partition)
-        : store(db, partition),
-          pipeline(config.rules, store, config.allowed_lateness_ms, config.dedup) {}
+    PartitionTask(const Config& config, const RuleSet& rules, StateDb& db, int32_t partition)
+        : store(db, partition), pipeline(rules, store, config.allowed_lateness_ms, config.dedup) {}
     PartitionState store;
     PartitionPipeline pipeline;
     // Includes this assignment's changelog owner id and the last commit_seq.
@@ -114,6 +113,7 @@ class Processor : public RdKafka::RebalanceCb {
 
   // Constant after construction.
   const Config& config_;
+  const RuleSet& rules_;
   StateDb& db_;
   Relay& relay_;
   Metrics& metrics_;

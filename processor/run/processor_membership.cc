@@ -55,7 +55,7 @@ StatusOr<std::unique_ptr<Processor::PartitionTask>> Processor::TakeOver(
             " s");
   }
 
-  auto task = std::make_unique<PartitionTask>(config_, db_, partition);
+  auto task = std::make_unique<PartitionTask>(config_, rules_, db_, partition);
   if (restored->checkpoint.has_value()) {
     task->checkpoint = *restored->checkpoint;
   } else {

@@ -6,8 +6,8 @@
 
 namespace touchstream {
 
-StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics& metrics,
-                                                   HealthState* health) {
+StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const RuleSet& rules,
+                                                   Metrics& metrics, HealthState* health) {
   std::unique_ptr<Service> service(new Service());
   auto db = StateDb::Open(config.state_dir, config.sync_writes);
   if (!db.ok()) return db.status();
@@ -46,7 +46,7 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics
     service->relay_ = std::move(*relay);
   }
   service->relay_->set_on_failed(on_failed);
-  service->processor_ = std::make_unique<Processor>(config, *service->db_, *service->relay_,
+  service->processor_ = std::make_unique<Processor>(config, rules, *service->db_, *service->relay_,
                                                     metrics, service->clock_, health);
   if (Status s = service->processor_->Start(); !s.ok()) return s;
   return service;
