@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "processor/rules/browse_abandonment_rule.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "processor/rules/reward_window_rule.h"
 #include "processor/rules/win_back_rule.h"
@@ -11,6 +12,7 @@ namespace touchstream {
 const std::vector<RuleKind>& RuleKinds() {
   // One line per kind.
   static const std::vector<RuleKind> kinds{
+      {"browse_abandonment", &MakeBrowseAbandonmentRule},
       {"cart_abandonment", &MakeCartAbandonmentRule},
       {"reward_window", &MakeRewardWindowRule},
       {"win_back", &MakeWinBackRule},

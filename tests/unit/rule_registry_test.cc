@@ -5,6 +5,7 @@
 #include "processor/config/config.h"
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
+#include "processor/rules/browse_abandonment_rule.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "processor/rules/reward_window_rule.h"
 #include "processor/rules/win_back_rule.h"
@@ -74,9 +75,41 @@ TEST(RuleRegistryTest, FindsEveryRegisteredKindByName) {
 
 TEST(RuleRegistryTest, KindMustBeKnown) {
   EXPECT_EQ(ErrorOf("rules: {x: {kind: winback}}"),
-            "rules.x.kind: 'winback' is not one of: cart_abandonment, reward_window, win_back");
+            "rules.x.kind: 'winback' is not one of: browse_abandonment, cart_abandonment, "
+            "reward_window, win_back");
   EXPECT_EQ(ErrorOf("rules: {x: {tiers: [1d]}}"),
-            "rules.x.kind: '' is not one of: cart_abandonment, reward_window, win_back");
+            "rules.x.kind: '' is not one of: browse_abandonment, cart_abandonment, reward_window, "
+            "win_back");
+}
+
+TEST(RuleRegistryTest, BrowseAbandonmentDefaults) {
+  const RuleSet c = Build("rules:\n  browse:\n    kind: browse_abandonment\n");
+  const BrowseAbandonmentRule* rule = OnlyRule<BrowseAbandonmentRule>(c);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->params().delay_ms, 30 * kMinuteMs);
+  EXPECT_EQ(rule->params().max_items, 5);
+}
+
+TEST(RuleRegistryTest, BrowseAbandonmentReadsEveryParam) {
+  const RuleSet c = Build("rules: {b: {kind: browse_abandonment, delay: 2h, max_items: 100}}");
+  const BrowseAbandonmentRule* rule = OnlyRule<BrowseAbandonmentRule>(c);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->params().delay_ms, 2 * kHourMs);
+  EXPECT_EQ(rule->params().max_items, 100);
+}
+
+TEST(RuleRegistryTest, BrowseAbandonmentErrorsNameTheKey) {
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, delay: 0}}"),
+            "rules.b.delay: must be greater than 0");
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, delay: later}}"),
+            "rules.b.delay: invalid duration 'later' (expected an integer with a unit: 500ms, "
+            "30s, 15m, 1h, 7d)");
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, max_items: 0}}"),
+            "rules.b.max_items: 0 is out of range [1, 100]");
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, max_items: 101}}"),
+            "rules.b.max_items: 101 is out of range [1, 100]");
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, min_cart_value_minor: 1}}"),
+            "rules.b.min_cart_value_minor: unknown key");
 }
 
 TEST(RuleRegistryTest, WinBackDefaults) {
@@ -195,14 +228,16 @@ TEST(RuleRegistryTest, SeveralKindsAndInstancesInConfigOrder) {
 rules:
   cart_1h: {kind: cart_abandonment}
   wb: {kind: win_back, tiers: [7d]}
+  browse: {kind: browse_abandonment}
   rw_offer: {kind: reward_window, opener: {event_type: OFFER_ACCEPTED}}
   rw_scan: {kind: reward_window, opener: {event_type: LOYALTY_SCAN}}
 )");
-  ASSERT_EQ(c.size(), 4u);
+  ASSERT_EQ(c.size(), 5u);
   EXPECT_EQ(c[0]->id(), "cart_1h");
   EXPECT_EQ(c[1]->id(), "wb");
-  EXPECT_EQ(c[2]->id(), "rw_offer");
-  EXPECT_EQ(c[3]->id(), "rw_scan");
+  EXPECT_EQ(c[2]->id(), "browse");
+  EXPECT_EQ(c[3]->id(), "rw_offer");
+  EXPECT_EQ(c[4]->id(), "rw_scan");
 }
 
 }  // namespace
