@@ -47,6 +47,11 @@ std::string DescribeTrigger(const v1::Trigger& t) {
     line += " items=" + std::to_string(t.cart().items_size()) +
             " total=" + Money(t.cart().total_minor());
   }
+  if (t.has_browse()) {
+    std::string skus;
+    for (const auto& item : t.browse().items()) skus += (skus.empty() ? "" : ",") + item.sku();
+    line += " viewed=" + skus;
+  }
   if (t.has_win_back()) line += " tier=" + std::to_string(t.win_back().tier());
   if (t.has_reactivated()) {
     line += " back_via=" + v1::Channel_Name(t.reactivated().channel()).substr(8);
@@ -72,6 +77,10 @@ Config DemoConfig(DurationMs cart_delay_ms) {
       "  cart_" + cart + ":\n"
       "    kind: cart_abandonment\n"
       "    delay: " + cart + "\n"
+      "  browse_10s:\n"
+      "    kind: browse_abandonment\n"
+      "    delay: 10s\n"
+      "    max_items: 3\n"
       "  win_back_demo:\n"
       "    kind: win_back\n"
       "    tiers: [30s, 45s]\n"
@@ -258,7 +267,9 @@ void AddDemoCommand(CLI::App& app, Action* run) {
   cmd->add_option("--metrics-listen", opts->listen, "host:port for /metrics")
       ->capture_default_str();
   cmd->add_option("--config", opts->config,
-                  "use this config's rules and topics instead of the built-in demo rules (a cart rule, win-back after 30s and 45s, a 30s reward window for the spring-offer campaign)");
+                  "use this config's rules and topics instead of the built-in demo rules (a cart "
+                  "rule, browse abandonment after 10s, win-back after 30s and 45s, a 30s reward "
+                  "window for the spring-offer campaign)");
   cmd->add_option("--seed", opts->seed, "random seed of the journey generator")
       ->capture_default_str();
   cmd->add_flag("--json", opts->json, "print triggers as JSON lines");
