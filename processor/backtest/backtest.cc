@@ -7,6 +7,7 @@
 
 #include "processor/core/partition_task.h"
 #include "processor/json/json_lines.h"
+#include "processor/rules/rule_registry.h"
 
 namespace touchstream {
 
@@ -16,7 +17,8 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
   MemoryStore own_store;
   TaskSettings settings = MakeTaskSettings(config);
   settings.clock = ClockMode::kEventTime;
-  PartitionTask task(settings, config.rules, store != nullptr ? *store : own_store);
+  const RuleSet rules = BuildRuleSet(config.rules);
+  PartitionTask task(settings, rules, store != nullptr ? *store : own_store);
   // Pure event time: no event is "in the future".
   const TaskTime time{std::numeric_limits<TimeMs>::max() / 2};
 

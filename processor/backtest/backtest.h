@@ -24,6 +24,7 @@ struct BacktestReport {
   uint64_t triggers = 0;
 };
 
+// Builds the config's rules first: a bad rule throws ConfigError before any input is read.
 // Reads `in` to the end. Each rejected line is reported on `errors` as
 // "line N: <reason>: <detail>". Triggers are written to `out`, one JSON object per line.
 BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream& out,

@@ -15,6 +15,7 @@
 #include "processor/embedded/embedded_kafka.h"
 #include "processor/http/http_server.h"
 #include "processor/json/json_lines.h"
+#include "processor/rules/rule_registry.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
 
@@ -47,6 +48,11 @@ std::string DescribeTrigger(const v1::Trigger& t) {
     line += " items=" + std::to_string(t.cart().items_size()) +
             " total=" + Money(t.cart().total_minor());
   }
+  if (t.has_browse()) {
+    std::string skus;
+    for (const auto& item : t.browse().items()) skus += (skus.empty() ? "" : ",") + item.sku();
+    line += " viewed=" + skus;
+  }
   if (t.has_win_back()) line += " tier=" + std::to_string(t.win_back().tier());
   if (t.has_reactivated()) {
     line += " back_via=" + v1::Channel_Name(t.reactivated().channel()).substr(8);
@@ -68,23 +74,23 @@ Config DemoConfig(DurationMs cart_delay_ms) {
   const std::string cart = FormatDuration(cart_delay_ms);
   return ParseConfig(
       "rules:\n"
-      "  cart_" +
-          cart +
-          ":\n"
-          "    kind: cart_abandonment\n"
-          "    delay: " +
-          cart +
-          "\n"
-          "  win_back_demo:\n"
-          "    kind: win_back\n"
-          "    tiers: [30s, 45s]\n"
-          "  spring_offer:\n"
-          "    kind: reward_window\n"
-          "    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}\n"
-          "    duration: 30s\n"
-          "    goal: {purchases: 1, min_amount_minor: 2000}\n"
-          "    reminder_before: 10s\n"
-          "    points_per_unit: 10\n",
+      "  cart_" + cart + ":\n"
+      "    kind: cart_abandonment\n"
+      "    delay: " + cart + "\n"
+      "  browse_10s:\n"
+      "    kind: browse_abandonment\n"
+      "    delay: 10s\n"
+      "    max_items: 3\n"
+      "  win_back_demo:\n"
+      "    kind: win_back\n"
+      "    tiers: [30s, 45s]\n"
+      "  spring_offer:\n"
+      "    kind: reward_window\n"
+      "    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}\n"
+      "    duration: 30s\n"
+      "    goal: {purchases: 1, min_amount_minor: 2000}\n"
+      "    reminder_before: 10s\n"
+      "    points_per_unit: 10\n",
       "built-in demo rules");
 }
 
@@ -150,6 +156,7 @@ int Demo(const DemoOptions& opts) {
   } else {
     config = DemoConfig(*cart_delay);
   }
+  const RuleSet rules = BuildRuleSet(config.rules);
   config.metrics_listen = opts.listen;
   config.commit_interval_ms = 200;
   char dir_template[] = "/tmp/touchstream-demo-XXXXXX";
@@ -177,7 +184,7 @@ int Demo(const DemoOptions& opts) {
           ", running for " + FormatDuration(*duration) + " (Ctrl-C stops)");
 
   std::vector<std::string> rule_ids;
-  for (const auto& rule : config.rules) rule_ids.push_back(rule->id());
+  for (const auto& rule : rules) rule_ids.push_back(rule->id());
   Metrics metrics(config.touchpoints.name, rule_ids);
   HealthState health;
   // The same HTTP server as `run`: /metrics, /healthz, /readyz.
@@ -190,7 +197,7 @@ int Demo(const DemoOptions& opts) {
             http.status().message() + " (continuing without; use --metrics-listen)");
   }
 
-  auto service = Service::Create(config, metrics, &health);
+  auto service = Service::Create(config, rules, metrics, &health);
   if (!service.ok()) {
     LogError(service.status().message());
     return kExitFailure;
@@ -261,10 +268,10 @@ void AddDemoCommand(CLI::App& app, Action* run) {
       ->capture_default_str();
   cmd->add_option("--metrics-listen", opts->listen, "host:port for /metrics")
       ->capture_default_str();
-  cmd->add_option(
-      "--config", opts->config,
-      "use this config's rules and topics instead of the built-in demo rules (a cart rule, "
-      "win-back after 30s and 45s, a 30s reward window for the spring-offer campaign)");
+  cmd->add_option("--config", opts->config,
+                  "use this config's rules and topics instead of the built-in demo rules (a cart "
+                  "rule, browse abandonment after 10s, win-back after 30s and 45s, a 30s reward "
+                  "window for the spring-offer campaign)");
   cmd->add_option("--seed", opts->seed, "random seed of the journey generator")
       ->capture_default_str();
   cmd->add_flag("--json", opts->json, "print triggers as JSON lines");

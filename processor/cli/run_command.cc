@@ -6,6 +6,7 @@
 #include "processor/http/customer_view.h"
 #include "processor/http/http_server.h"
 #include "processor/diagnostics/log.h"
+#include "processor/rules/rule_registry.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
 
@@ -30,11 +31,12 @@ void AddRunCommand(CLI::App& app, Action* run) {
     *run = [opts]() -> int {
       Config config = LoadConfigFile(opts->config);
       ApplyKafkaOverrides(config, environ, opts->x);
+      const RuleSet rules = BuildRuleSet(config.rules);  // a bad rule fails here, exit 2
       std::atomic<bool>& stop = InstallStopSignals();
       LogInfo("kafka properties:\n" + DescribeKafkaConfig(config.kafka));
 
       std::vector<std::string> rule_ids;
-      for (const auto& rule : config.rules) rule_ids.push_back(rule->id());
+      for (const auto& rule : rules) rule_ids.push_back(rule->id());
       Metrics metrics(config.touchpoints.name, rule_ids);
       HealthState health;
       std::unique_ptr<HttpServer> http;
@@ -52,7 +54,7 @@ void AddRunCommand(CLI::App& app, Action* run) {
                 std::string(config.customers_endpoint ? ", /customers/{id}" : "") + " on " +
                 config.metrics_listen);
       }
-      auto service = Service::Create(config, metrics, &health);
+      auto service = Service::Create(config, rules, metrics, &health);
       if (!service.ok()) {
         LogError(service.status().message());
         return service.status().code() == Status::Code::kInvalidArgument ? kExitUsage

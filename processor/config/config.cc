@@ -6,11 +6,9 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
-#include <set>
 #include <sstream>
 
 #include "processor/config/yaml_reader.h"
-#include "processor/rules/rule_factory.h"
 
 namespace touchstream {
 
@@ -61,19 +59,6 @@ void ReadKafkaSection(YamlReader& root, const std::string& section,
       throw ConfigError(section + "." + key + ": expected a single value");
     }
     out[key] = entry.second.Scalar();
-  }
-}
-
-void ReadRules(YamlReader& root, Config& config) {
-  YAML::Node rules = root.Raw("rules");
-  if (!rules || rules.IsNull()) return;
-  if (!rules.IsMap()) throw ConfigError("rules: expected a mapping of rule id to rule");
-  std::set<std::string> seen;
-  for (const auto& entry : rules) {
-    const std::string id = entry.first.Scalar();
-    YamlReader rule(entry.second, "rules." + id);
-    config.rules.push_back(MakeRule(id, rule));
-    rule.Finish();
   }
 }
 
@@ -177,7 +162,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   }
   http.Finish();
 
-  ReadRules(root, config);
+  config.rules = ReadRuleSpecs(root.Raw("rules"));
   root.Finish();
   return config;
 }

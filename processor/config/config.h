@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "processor/config/rule_spec.h"
 #include "processor/core/event_dedup.h"
 #include "processor/core/event_validator.h"
 #include "processor/core/partition_task.h"
@@ -66,8 +67,9 @@ struct Config {
   // Serve GET /customers/{id} (one customer's state as JSON). Off: it exposes customer data.
   bool customers_endpoint = false;
 
-  // Built from the `rules` section, in config order.
-  RuleSet rules;
+  // The `rules` section, in config order: ids and kinds checked, each kind's parameters not
+  // yet. BuildRuleSet (processor/rules/rule_registry.h) builds the rules, once at start-up.
+  std::vector<RuleSpec> rules;
 };
 
 // The per-partition task's settings (processing, validation, timers, the dead-letter topic).

@@ -91,10 +91,12 @@ Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) co
     if (too_large(item.sku())) {
       return Reject(RejectReason::kFieldTooLarge, "items[" + std::to_string(i) + "].sku is too large");
     }
-    if (item.sku().empty() || item.quantity() <= 0 || item.unit_price_minor() < 0) {
+    // A product view shows a product: it may omit the quantity (0), never make it negative.
+    const bool view = e.type() == v1::EVENT_TYPE_PRODUCT_VIEW;
+    if (item.sku().empty() || item.quantity() < (view ? 0 : 1) || item.unit_price_minor() < 0) {
       return Reject(RejectReason::kInvalidItem,
-                    "items[" + std::to_string(i) +
-                        "] needs a sku, quantity > 0 and unit_price_minor >= 0");
+                    "items[" + std::to_string(i) + "] needs a sku, quantity " +
+                        (view ? ">= 0" : "> 0") + " and unit_price_minor >= 0");
     }
   }
   if (static_cast<size_t>(e.attributes_size()) > limits_.max_attributes) {

@@ -73,10 +73,15 @@ void JourneyGenerator::StartJourney(TimeMs start) {
   const Product& first = kCatalog[product_dist(rng_)];
   const Product& second = kCatalog[product_dist(rng_)];
   step();
-  push(with_item(Make(customer, t, v1::EVENT_TYPE_PRODUCT_VIEW, online), first, 1));
+  // Product views carry no quantity.
+  push(with_item(Make(customer, t, v1::EVENT_TYPE_PRODUCT_VIEW, online), first, 0));
 
   const int kind = pct(rng_);
-  if (kind <= 25) return;  // browsed only
+  if (pct(rng_) <= 40) {  // compares with a second product, left behind unless added below
+    step();
+    push(with_item(Make(customer, t, v1::EVENT_TYPE_PRODUCT_VIEW, online), second, 0));
+  }
+  if (kind <= 25) return;  // browsed only: the views are abandoned
   step();
   push(with_item(Make(customer, t, v1::EVENT_TYPE_ADD_TO_CART, online), first, 1));
   if (pct(rng_) <= 40) {

@@ -1,6 +1,7 @@
-// Synthetic multi-channel customer journeys for the demo and the load generator: browsing,
-// carts (some abandoned), online purchases, in-store purchases that settle an online cart,
-// offers opened from email/SMS, and customers who lapse. Deterministic for a given seed and
+// Synthetic multi-channel customer journeys for the demo and the load generator: browsing
+// (product views without a quantity, some left without adding the product to a cart), carts
+// (some abandoned), online purchases, in-store purchases that settle an online cart, offers
+// opened from email/SMS, and customers who lapse. Deterministic for a given seed and
 // sequence of Poll times.
 #pragma once
 

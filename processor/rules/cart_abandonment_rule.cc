@@ -1,5 +1,9 @@
 #include "processor/rules/cart_abandonment_rule.h"
 
+#include <limits>
+
+#include "processor/config/yaml_reader.h"
+
 namespace touchstream {
 
 void CartAbandonmentRule::OnEvent(const v1::TouchpointEvent& event, const AppliedEvent& applied,
@@ -42,6 +46,15 @@ void CartAbandonmentRule::OnTimer(TimeMs due_ms, const CustomerState& customer,
   detail.set_total_minor(total);
   *detail.mutable_last_change_time() = ToTimestamp(customer.cart().last_change_ms());
   out.push_back(std::move(e));
+}
+
+std::unique_ptr<const Rule> MakeCartAbandonmentRule(const std::string& id, YamlReader& p) {
+  CartAbandonmentParams params;
+  params.delay_ms = p.Duration("delay", params.delay_ms);
+  if (params.delay_ms <= 0) throw ConfigError(p.Key("delay") + ": must be greater than 0");
+  params.min_cart_value_minor = p.Int("min_cart_value_minor", params.min_cart_value_minor, 0,
+                                      std::numeric_limits<int64_t>::max());
+  return std::make_unique<CartAbandonmentRule>(id, params);
 }
 
 }  // namespace touchstream

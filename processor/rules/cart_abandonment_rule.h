@@ -8,6 +8,8 @@
 
 namespace touchstream {
 
+class YamlReader;
+
 struct CartAbandonmentParams {
   DurationMs delay_ms = kHourMs;
   int64_t min_cart_value_minor = 0;
@@ -27,5 +29,9 @@ class CartAbandonmentRule final : public Rule {
  private:
   const CartAbandonmentParams params_;
 };
+
+// The `cart_abandonment` kind's builder (processor/rules/rule_registry.h): reads `delay`
+// (> 0) and `min_cart_value_minor` (>= 0).
+std::unique_ptr<const Rule> MakeCartAbandonmentRule(const std::string& id, YamlReader& params);
 
 }  // namespace touchstream

@@ -1,5 +1,9 @@
 #include "processor/rules/reward_window_rule.h"
 
+#include <limits>
+
+#include "processor/config/yaml_reader.h"
+
 namespace touchstream {
 
 namespace {
@@ -126,6 +130,52 @@ void RewardWindowRule::OnTimer(TimeMs due_ms, const CustomerState& /*customer*/,
   }
   out.push_back(TimerTrigger(v1::TRIGGER_TYPE_REWARD_WINDOW_EXPIRED, due_ms, window));
   Close(window.expires_ms(), rule_state);
+}
+
+namespace {
+
+// Required; "OFFER_ACCEPTED" or "EVENT_TYPE_OFFER_ACCEPTED".
+v1::EventType ReadEventType(YamlReader& p, const std::string& key) {
+  const std::string name = p.String(key, "");
+  if (name.empty()) throw ConfigError(p.Key(key) + ": required, e.g. OFFER_ACCEPTED");
+  const std::string full = name.rfind("EVENT_TYPE_", 0) == 0 ? name : "EVENT_TYPE_" + name;
+  v1::EventType type = v1::EVENT_TYPE_UNSPECIFIED;
+  // Erasure requests never reach rules.
+  if (!v1::EventType_Parse(full, &type) || type == v1::EVENT_TYPE_UNSPECIFIED ||
+      type == v1::EVENT_TYPE_ERASURE_REQUEST) {
+    throw ConfigError(p.Key(key) + ": '" + name +
+                      "' is not an event type that can open a window, e.g. OFFER_ACCEPTED");
+  }
+  return type;
+}
+
+}  // namespace
+
+std::unique_ptr<const Rule> MakeRewardWindowRule(const std::string& id, YamlReader& p) {
+  RewardWindowParams params;
+  YamlReader opener = p.Child("opener");
+  params.opener_type = ReadEventType(opener, "event_type");
+  params.opener_campaign_id = opener.String("campaign_id", params.opener_campaign_id);
+  opener.Finish();
+
+  params.duration_ms = p.Duration("duration", params.duration_ms);
+  if (params.duration_ms <= 0) throw ConfigError(p.Key("duration") + ": must be greater than 0");
+
+  YamlReader goal = p.Child("goal");
+  params.goal_purchases =
+      static_cast<int32_t>(goal.Int("purchases", params.goal_purchases, 1, 1'000'000));
+  params.goal_min_amount_minor = goal.Int("min_amount_minor", params.goal_min_amount_minor, 0,
+                                          std::numeric_limits<int64_t>::max());
+  goal.Finish();
+
+  params.reminder_before_ms = p.Duration("reminder_before", params.reminder_before_ms);
+  if (params.reminder_before_ms >= params.duration_ms) {
+    throw ConfigError(p.Key("reminder_before") + ": must be less than duration (" +
+                      FormatDuration(params.duration_ms) + ")");
+  }
+  params.points_per_unit = p.Int("points_per_unit", params.points_per_unit, 0, 1'000'000);
+  params.cooldown_ms = p.Duration("cooldown", params.cooldown_ms);
+  return std::make_unique<RewardWindowRule>(id, std::move(params));
 }
 
 }  // namespace touchstream

@@ -24,6 +24,8 @@
 
 namespace touchstream {
 
+class YamlReader;
+
 struct RewardWindowParams {
   v1::EventType opener_type = v1::EVENT_TYPE_OFFER_ACCEPTED;
   std::string opener_campaign_id;         // empty: any campaign
@@ -59,5 +61,10 @@ class RewardWindowRule final : public Rule {
 
   const RewardWindowParams params_;
 };
+
+// The `reward_window` kind's builder (processor/rules/rule_registry.h): reads `opener`
+// (`event_type` required, `campaign_id`), `duration`, `goal` (`purchases`,
+// `min_amount_minor`), `reminder_before`, `points_per_unit` and `cooldown`.
+std::unique_ptr<const Rule> MakeRewardWindowRule(const std::string& id, YamlReader& params);
 
 }  // namespace touchstream

@@ -1,5 +1,7 @@
 #include "processor/rules/win_back_rule.h"
 
+#include "processor/config/yaml_reader.h"
+
 namespace touchstream {
 
 namespace {
@@ -76,6 +78,44 @@ void WinBackRule::OnTimer(TimeMs due_ms, const CustomerState& customer, RuleStat
   dormancy.set_tiers_fired(tier);
   out.push_back(WinBack(due_ms, tier, dormancy));
   rule_state.set_due_ms(NextDue(dormancy, customer));
+}
+
+namespace {
+
+// A list of strictly increasing positive durations, e.g. [30d, 60d, 90d].
+std::vector<DurationMs> ReadTiers(YamlReader& p, std::vector<DurationMs> fallback) {
+  const std::string key = p.Key("tiers");
+  const YAML::Node node = p.Raw("tiers");
+  if (!node || node.IsNull()) return fallback;
+  if (!node.IsSequence() || node.size() == 0) {
+    throw ConfigError(key + ": expected a non-empty list of durations, e.g. [30d, 60d, 90d]");
+  }
+  std::vector<DurationMs> tiers;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string item = key + "[" + std::to_string(i) + "]";
+    if (!node[i].IsScalar()) throw ConfigError(item + ": expected a duration");
+    const std::optional<DurationMs> d = ParseDuration(node[i].Scalar());
+    if (!d) {
+      throw ConfigError(item + ": invalid duration '" + node[i].Scalar() +
+                        "' (expected an integer with a unit: 500ms, 30s, 15m, 1h, 7d)");
+    }
+    if (*d <= 0) throw ConfigError(item + ": must be greater than 0");
+    if (!tiers.empty() && *d <= tiers.back()) {
+      throw ConfigError(item + ": must be greater than the previous tier (" +
+                        FormatDuration(tiers.back()) + ")");
+    }
+    tiers.push_back(*d);
+  }
+  return tiers;
+}
+
+}  // namespace
+
+std::unique_ptr<const Rule> MakeWinBackRule(const std::string& id, YamlReader& p) {
+  WinBackParams params;
+  params.tiers_ms = ReadTiers(p, params.tiers_ms);
+  params.require_purchase = p.Bool("require_purchase", params.require_purchase);
+  return std::make_unique<WinBackRule>(id, std::move(params));
 }
 
 }  // namespace touchstream

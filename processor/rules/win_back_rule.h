@@ -21,6 +21,8 @@
 
 namespace touchstream {
 
+class YamlReader;
+
 struct WinBackParams {
   // Inactivity thresholds: non-empty, each > 0, strictly increasing.
   std::vector<DurationMs> tiers_ms{30 * kDayMs, 60 * kDayMs, 90 * kDayMs};
@@ -47,5 +49,9 @@ class WinBackRule final : public Rule {
 
   const WinBackParams params_;
 };
+
+// The `win_back` kind's builder (processor/rules/rule_registry.h): reads `tiers` (a non-empty
+// list of strictly increasing durations > 0) and `require_purchase`.
+std::unique_ptr<const Rule> MakeWinBackRule(const std::string& id, YamlReader& params);
 
 }  // namespace touchstream

@@ -6,8 +6,8 @@
 
 namespace touchstream {
 
-StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics& metrics,
-                                                   HealthState* health) {
+StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const RuleSet& rules,
+                                                   Metrics& metrics, HealthState* health) {
   std::unique_ptr<Service> service(new Service());
   auto db = StateDb::Open(config.state_dir, config.sync_writes);
   if (!db.ok()) return db.status();
@@ -61,7 +61,7 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, Metrics
         LogError("a record to " + topic + " was refused for good (" + error + "): " + what);
       });
   service->loop_ =
-      std::make_unique<ConsumeLoop>(config, config.rules, *service->db_, *service->relay_, metrics,
+      std::make_unique<ConsumeLoop>(config, rules, *service->db_, *service->relay_, metrics,
                                     LoopClocks{service->clock_, service->steady_clock_}, health);
   if (Status s = service->loop_->Start(); !s.ok()) return s;
   return service;

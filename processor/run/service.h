@@ -14,10 +14,10 @@ class Service {
  public:
   // Opens the state store, creates the relay (processing.guarantee decides which) and the
   // consumer, and recovers the outbox (Relay::Recover).
-  // `config` and `metrics` must outlive the service; so must `health` if given (it learns
-  // whether the store is open and is fed by the processor).
-  static StatusOr<std::unique_ptr<Service>> Create(const Config& config, Metrics& metrics,
-                                                   HealthState* health = nullptr);
+  // `config`, `rules` (BuildRuleSet(config.rules)) and `metrics` must outlive the service; so
+  // must `health` if given (it learns whether the store is open and is fed by the processor).
+  static StatusOr<std::unique_ptr<Service>> Create(const Config& config, const RuleSet& rules,
+                                                   Metrics& metrics, HealthState* health = nullptr);
   ~Service();
 
   // Runs until `stop` is set (clean shutdown) or a fatal error.

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "processor/json/json_lines.h"
+#include "processor/rules/rule_registry.h"
 
 namespace touchstream::testing {
 
@@ -51,7 +52,7 @@ std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Option
   options.clock = config.clock;
   options.allowed_lateness_ms = config.allowed_lateness_ms;
   options.dedup = config.dedup;
-  return std::make_unique<TestDriver>(std::move(config.rules), options);
+  return std::make_unique<TestDriver>(BuildRuleSet(config.rules), options);
 }
 
 TestDriver::~TestDriver() {

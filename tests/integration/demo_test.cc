@@ -29,6 +29,7 @@ TEST(DemoTest, RunsBoundedAndFiresEveryRuleKind) {
   const std::string out = demo.Stdout();
   const std::string err = demo.Stderr();
   EXPECT_GT(Count(out, "TRIGGER CART_ABANDONED rule=cart_5s "), 0) << out;
+  EXPECT_GT(Count(out, "TRIGGER BROWSE_ABANDONED rule=browse_10s "), 0) << out;
   EXPECT_GT(Count(out, "TRIGGER WIN_BACK rule=win_back_demo "), 0) << out;
   EXPECT_GT(Count(out, "TRIGGER REWARD_WINDOW_OPENED rule=spring_offer "), 0) << out;
   EXPECT_GT(Count(out, "TRIGGER REWARD_EARNED rule=spring_offer "), 0) << out;

@@ -3,13 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "processor/config/config_error.h"
+#include "processor/rules/rule_registry.h"
 
 namespace touchstream {
 namespace {
 
+// The first error of parsing `yaml` and building its rules, as `run` does at start-up.
 std::string ErrorOf(const std::string& yaml) {
   try {
-    ParseConfig(yaml, "test.yaml");
+    BuildRuleSet(ParseConfig(yaml, "test.yaml").rules);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -69,7 +71,9 @@ rules:
   EXPECT_EQ(c.clock, ClockMode::kEventTime);
   EXPECT_EQ(c.metrics_listen, "0.0.0.0:9000");
   ASSERT_EQ(c.rules.size(), 1u);
-  EXPECT_EQ(c.rules[0]->id(), "cart_1h");
+  EXPECT_EQ(c.rules[0].id, "cart_1h");
+  EXPECT_EQ(c.rules[0].kind, "cart_abandonment");
+  EXPECT_EQ(BuildRuleSet(c.rules)[0]->id(), "cart_1h");
 }
 
 TEST(ConfigTest, ErrorsNameTheKey) {
@@ -123,7 +127,7 @@ TEST(ConfigTest, DescribeRedactsSecrets) {
 TEST(ConfigTest, ExampleConfigsInDeployParse) {
   for (const char* name : {"touchstream.yaml"}) {
     const std::string path = std::string(TOUCHSTREAM_SOURCE_DIR_PATH) + "/deploy/config/" + name;
-    EXPECT_NO_THROW(LoadConfigFile(path)) << path;
+    EXPECT_NO_THROW(BuildRuleSet(LoadConfigFile(path).rules)) << path;
   }
 }
 

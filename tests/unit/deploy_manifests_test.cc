@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "processor/config/config.h"
+#include "processor/rules/rule_registry.h"
 
 namespace touchstream {
 namespace {
@@ -87,6 +88,7 @@ TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
   const Config config =
       ParseConfig(compose["configs"]["touchstream-config"]["content"].as<std::string>(),
                   "compose touchstream-config");
+  EXPECT_NO_THROW(BuildRuleSet(config.rules));
   EXPECT_EQ(ts["configs"][0]["target"].as<std::string>(), ts["command"][2].as<std::string>());
   EXPECT_EQ(ts["ports"][0].as<std::string>(),
             Port(config.metrics_listen) + ":" + Port(config.metrics_listen));
@@ -154,6 +156,7 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
   const std::string config_key = configmap["data"].begin()->first.as<std::string>();
   const Config config =
       ParseConfig(configmap["data"][config_key].as<std::string>(), "configmap");
+  EXPECT_NO_THROW(BuildRuleSet(config.rules));
 
   EXPECT_EQ(container["image"].as<std::string>(), "touchstream:" + ProjectVersion());
   const std::string port = Port(config.metrics_listen);

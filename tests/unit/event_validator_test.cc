@@ -83,6 +83,21 @@ TEST(EventValidatorTest, RejectsItemsWithoutSkuOrWithNonPositiveQuantity) {
   EXPECT_EQ(Check(testing::WithItem(Valid(), "", 1, 100)), RejectReason::kInvalidItem);
   EXPECT_EQ(Check(testing::WithItem(Valid(), "sku", 0, 100)), RejectReason::kInvalidItem);
   EXPECT_EQ(Check(testing::WithItem(Valid(), "sku", 1, -5)), RejectReason::kInvalidItem);
+  for (v1::EventType type : {v1::EVENT_TYPE_ADD_TO_CART, v1::EVENT_TYPE_PURCHASE}) {
+    const auto e = testing::WithItem(Event("e1", "c1", kT0, type), "sku", 0, 100);
+    EXPECT_EQ(Check(e), RejectReason::kInvalidItem) << v1::EventType_Name(type);
+  }
+}
+
+TEST(EventValidatorTest, ProductViewItemsMayOmitQuantity) {
+  const auto view = Event("e1", "c1", kT0, v1::EVENT_TYPE_PRODUCT_VIEW);
+  EXPECT_EQ(Check(testing::WithItem(view, "sku", 0, 100)), RejectReason::kNone);
+  EXPECT_EQ(Check(testing::WithItem(view, "sku", 2, 100)), RejectReason::kNone);
+  EXPECT_EQ(Check(testing::WithItem(view, "sku", -1, 100)), RejectReason::kInvalidItem);
+  EXPECT_EQ(Check(testing::WithItem(view, "", 0, 100)), RejectReason::kInvalidItem);
+  EXPECT_EQ(Check(testing::WithItem(view, "sku", 0, -1)), RejectReason::kInvalidItem);
+  EXPECT_EQ(EventValidator({}).Validate(testing::WithItem(view, "sku", -1, 100), kNow).detail,
+            "items[0] needs a sku, quantity >= 0 and unit_price_minor >= 0");
 }
 
 TEST(EventValidatorTest, DetailNamesTheField) {

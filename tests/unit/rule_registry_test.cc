@@ -1,10 +1,11 @@
-#include "processor/rules/rule_factory.h"
+#include "processor/rules/rule_registry.h"
 
 #include <gtest/gtest.h>
 
 #include "processor/config/config.h"
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
+#include "processor/rules/browse_abandonment_rule.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "processor/rules/reward_window_rule.h"
 #include "processor/rules/win_back_rule.h"
@@ -20,26 +21,28 @@ using Tiers = std::vector<DurationMs>;
 
 std::string ErrorOf(const std::string& yaml) {
   try {
-    ParseConfig(yaml, "test.yaml");
+    BuildRuleSet(ParseConfig(yaml, "test.yaml").rules);
   } catch (const ConfigError& e) {
     return e.what();
   }
   return "no error";
 }
 
-// The config's only rule as a T (nullptr if it is another kind).
+RuleSet Build(const std::string& yaml) { return BuildRuleSet(ParseConfig(yaml, "t").rules); }
+
+// The only rule as a T (nullptr if it is another kind).
 template <typename T>
-const T* OnlyRule(const Config& config) {
-  EXPECT_EQ(config.rules.size(), 1u);
-  return config.rules.empty() ? nullptr : dynamic_cast<const T*>(config.rules[0].get());
+const T* OnlyRule(const RuleSet& rules) {
+  EXPECT_EQ(rules.size(), 1u);
+  return rules.empty() ? nullptr : dynamic_cast<const T*>(rules[0].get());
 }
 
-TEST(RuleFactoryTest, CartAbandonmentReadsDelay) {
-  Config c = ParseConfig("rules:\n  cart_2h:\n    kind: cart_abandonment\n    delay: 2h\n", "t");
+TEST(RuleRegistryTest, CartAbandonmentReadsDelay) {
+  const RuleSet c = Build("rules:\n  cart_2h:\n    kind: cart_abandonment\n    delay: 2h\n");
   ASSERT_NE(OnlyRule<CartAbandonmentRule>(c), nullptr);
-  EXPECT_EQ(c.rules[0]->id(), "cart_2h");
+  EXPECT_EQ(c[0]->id(), "cart_2h");
   MemoryStore store;
-  PartitionPipeline pipeline(c.rules, store, 0);
+  PartitionPipeline pipeline(c, store, 0);
   std::vector<v1::Trigger> out;
   ASSERT_TRUE(
       pipeline
@@ -51,7 +54,7 @@ TEST(RuleFactoryTest, CartAbandonmentReadsDelay) {
   EXPECT_EQ(out.size(), 1u);
 }
 
-TEST(RuleFactoryTest, CartAbandonmentErrorsNameTheKey) {
+TEST(RuleRegistryTest, CartAbandonmentErrorsNameTheKey) {
   EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, delay: soon}}"),
             "rules.c.delay: invalid duration 'soon' (expected an integer with a unit: 500ms, 30s, "
             "15m, 1h, 7d)");
@@ -59,32 +62,74 @@ TEST(RuleFactoryTest, CartAbandonmentErrorsNameTheKey) {
             "rules.c.min_cart_value_minor: -1 is out of range [0, 9223372036854775807]");
 }
 
-TEST(RuleFactoryTest, KindMustBeKnown) {
-  EXPECT_EQ(ErrorOf("rules: {x: {kind: winback}}"),
-            "rules.x.kind: 'winback' is not one of: cart_abandonment, reward_window, win_back");
-  EXPECT_EQ(ErrorOf("rules: {x: {tiers: [1d]}}"),
-            "rules.x.kind: '' is not one of: cart_abandonment, reward_window, win_back");
+TEST(RuleRegistryTest, FindsEveryRegisteredKindByName) {
+  ASSERT_FALSE(RuleKinds().empty());
+  for (const RuleKind& kind : RuleKinds()) {
+    const RuleKind* found = FindRuleKind(kind.name);
+    ASSERT_NE(found, nullptr) << kind.name;
+    EXPECT_EQ(found->build, kind.build) << kind.name;
+  }
+  EXPECT_EQ(FindRuleKind("cart"), nullptr);
+  EXPECT_EQ(FindRuleKind(""), nullptr);
 }
 
-TEST(RuleFactoryTest, WinBackDefaults) {
-  Config c = ParseConfig("rules:\n  wb:\n    kind: win_back\n", "t");
+TEST(RuleRegistryTest, KindMustBeKnown) {
+  EXPECT_EQ(ErrorOf("rules: {x: {kind: winback}}"),
+            "rules.x.kind: 'winback' is not one of: browse_abandonment, cart_abandonment, "
+            "reward_window, win_back");
+  EXPECT_EQ(ErrorOf("rules: {x: {tiers: [1d]}}"),
+            "rules.x.kind: '' is not one of: browse_abandonment, cart_abandonment, reward_window, "
+            "win_back");
+}
+
+TEST(RuleRegistryTest, BrowseAbandonmentDefaults) {
+  const RuleSet c = Build("rules:\n  browse:\n    kind: browse_abandonment\n");
+  const BrowseAbandonmentRule* rule = OnlyRule<BrowseAbandonmentRule>(c);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->params().delay_ms, 30 * kMinuteMs);
+  EXPECT_EQ(rule->params().max_items, 5);
+}
+
+TEST(RuleRegistryTest, BrowseAbandonmentReadsEveryParam) {
+  const RuleSet c = Build("rules: {b: {kind: browse_abandonment, delay: 2h, max_items: 100}}");
+  const BrowseAbandonmentRule* rule = OnlyRule<BrowseAbandonmentRule>(c);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->params().delay_ms, 2 * kHourMs);
+  EXPECT_EQ(rule->params().max_items, 100);
+}
+
+TEST(RuleRegistryTest, BrowseAbandonmentErrorsNameTheKey) {
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, delay: 0}}"),
+            "rules.b.delay: must be greater than 0");
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, delay: later}}"),
+            "rules.b.delay: invalid duration 'later' (expected an integer with a unit: 500ms, "
+            "30s, 15m, 1h, 7d)");
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, max_items: 0}}"),
+            "rules.b.max_items: 0 is out of range [1, 100]");
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, max_items: 101}}"),
+            "rules.b.max_items: 101 is out of range [1, 100]");
+  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, min_cart_value_minor: 1}}"),
+            "rules.b.min_cart_value_minor: unknown key");
+}
+
+TEST(RuleRegistryTest, WinBackDefaults) {
+  const RuleSet c = Build("rules:\n  wb:\n    kind: win_back\n");
   const WinBackRule* rule = OnlyRule<WinBackRule>(c);
   ASSERT_NE(rule, nullptr);
   EXPECT_EQ(rule->params().tiers_ms, (Tiers{30 * kDayMs, 60 * kDayMs, 90 * kDayMs}));
   EXPECT_TRUE(rule->params().require_purchase);
 }
 
-TEST(RuleFactoryTest, WinBackReadsTiersAndRequirePurchase) {
-  Config c = ParseConfig(
-      "rules:\n  wb:\n    kind: win_back\n    tiers: [36h, 30d]\n    require_purchase: false\n",
-      "t");
+TEST(RuleRegistryTest, WinBackReadsTiersAndRequirePurchase) {
+  const RuleSet c = Build(
+      "rules:\n  wb:\n    kind: win_back\n    tiers: [36h, 30d]\n    require_purchase: false\n");
   const WinBackRule* rule = OnlyRule<WinBackRule>(c);
   ASSERT_NE(rule, nullptr);
   EXPECT_EQ(rule->params().tiers_ms, (Tiers{36 * kHourMs, 30 * kDayMs}));
   EXPECT_FALSE(rule->params().require_purchase);
 }
 
-TEST(RuleFactoryTest, WinBackErrorsNameTheKey) {
+TEST(RuleRegistryTest, WinBackErrorsNameTheKey) {
   EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: [30d, 30d]}}"),
             "rules.wb.tiers[1]: must be greater than the previous tier (30d)");
   EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: [60d, 30d]}}"),
@@ -105,9 +150,9 @@ TEST(RuleFactoryTest, WinBackErrorsNameTheKey) {
   EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tier: [30d]}}"), "rules.wb.tier: unknown key");
 }
 
-TEST(RuleFactoryTest, RewardWindowDefaults) {
-  Config c = ParseConfig(
-      "rules:\n  rw:\n    kind: reward_window\n    opener: {event_type: OFFER_ACCEPTED}\n", "t");
+TEST(RuleRegistryTest, RewardWindowDefaults) {
+  const RuleSet c =
+      Build("rules:\n  rw:\n    kind: reward_window\n    opener: {event_type: OFFER_ACCEPTED}\n");
   const RewardWindowRule* rule = OnlyRule<RewardWindowRule>(c);
   ASSERT_NE(rule, nullptr);
   const RewardWindowParams& p = rule->params();
@@ -121,8 +166,8 @@ TEST(RuleFactoryTest, RewardWindowDefaults) {
   EXPECT_EQ(p.cooldown_ms, 0);
 }
 
-TEST(RuleFactoryTest, RewardWindowReadsEveryParam) {
-  Config c = ParseConfig(R"(
+TEST(RuleRegistryTest, RewardWindowReadsEveryParam) {
+  const RuleSet c = Build(R"(
 rules:
   rw:
     kind: reward_window
@@ -132,8 +177,7 @@ rules:
     reminder_before: 1d
     points_per_unit: 10
     cooldown: 30d
-)",
-                         "t");
+)");
   const RewardWindowRule* rule = OnlyRule<RewardWindowRule>(c);
   ASSERT_NE(rule, nullptr);
   const RewardWindowParams& p = rule->params();
@@ -147,7 +191,7 @@ rules:
   EXPECT_EQ(p.cooldown_ms, 30 * kDayMs);
 }
 
-TEST(RuleFactoryTest, RewardWindowErrorsNameTheKey) {
+TEST(RuleRegistryTest, RewardWindowErrorsNameTheKey) {
   EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window}}"),
             "rules.rw.opener.event_type: required, e.g. OFFER_ACCEPTED");
   EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, opener: OFFER_ACCEPTED}}"),
@@ -179,20 +223,21 @@ TEST(RuleFactoryTest, RewardWindowErrorsNameTheKey) {
             "rules.rw.window: unknown key");
 }
 
-TEST(RuleFactoryTest, SeveralKindsAndInstancesInConfigOrder) {
-  Config c = ParseConfig(R"(
+TEST(RuleRegistryTest, SeveralKindsAndInstancesInConfigOrder) {
+  const RuleSet c = Build(R"(
 rules:
   cart_1h: {kind: cart_abandonment}
   wb: {kind: win_back, tiers: [7d]}
+  browse: {kind: browse_abandonment}
   rw_offer: {kind: reward_window, opener: {event_type: OFFER_ACCEPTED}}
   rw_scan: {kind: reward_window, opener: {event_type: LOYALTY_SCAN}}
-)",
-                         "t");
-  ASSERT_EQ(c.rules.size(), 4u);
-  EXPECT_EQ(c.rules[0]->id(), "cart_1h");
-  EXPECT_EQ(c.rules[1]->id(), "wb");
-  EXPECT_EQ(c.rules[2]->id(), "rw_offer");
-  EXPECT_EQ(c.rules[3]->id(), "rw_scan");
+)");
+  ASSERT_EQ(c.size(), 5u);
+  EXPECT_EQ(c[0]->id(), "cart_1h");
+  EXPECT_EQ(c[1]->id(), "wb");
+  EXPECT_EQ(c[2]->id(), "browse");
+  EXPECT_EQ(c[3]->id(), "rw_offer");
+  EXPECT_EQ(c[4]->id(), "rw_scan");
 }
 
 }  // namespace
