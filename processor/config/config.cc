@@ -133,6 +133,12 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   limits.max_field_bytes = validation.Int("max_field_bytes", limits.max_field_bytes, 1, 1 << 20);
   limits.max_items = validation.Int("max_items", limits.max_items, 0, 100000);
   limits.max_attributes = validation.Int("max_attributes", limits.max_attributes, 0, 100000);
+  // Each bound keeps a quantity × price product, and a sum of 100,000 of them, inside int64.
+  limits.max_quantity = validation.Int("max_quantity", limits.max_quantity, 1, 1'000'000'000);
+  limits.max_price_minor =
+      validation.Int("max_price_minor", limits.max_price_minor, 0, 1'000'000'000'000'000);
+  limits.max_amount_minor =
+      validation.Int("max_amount_minor", limits.max_amount_minor, 0, 1'000'000'000'000'000);
   validation.Finish();
 
   YamlReader timers = root.Child("timers");

@@ -68,6 +68,8 @@ DurationMs YamlReader::Duration(const std::string& key, DurationMs fallback) {
     Fail(key, "invalid duration '" + v.Scalar() +
                   "' (expected an integer with a unit: 500ms, 30s, 15m, 1h, 7d)");
   }
+  // Any duration is added to event times: bounded so that the sum cannot overflow.
+  if (*d > kMaxConfigDurationMs) Fail(key, "must be at most 36500d (100 years)");
   return *d;
 }
 

@@ -14,6 +14,9 @@
 
 namespace touchstream {
 
+// The longest duration a config accepts (100 years): durations are added to event times.
+inline constexpr DurationMs kMaxConfigDurationMs = 36500 * kDayMs;
+
 // Not thread-safe; used during start-up only.
 class YamlReader {
  public:
@@ -26,6 +29,7 @@ class YamlReader {
   std::string String(const std::string& key, const std::string& fallback);
   int64_t Int(const std::string& key, int64_t fallback, int64_t min, int64_t max);
   bool Bool(const std::string& key, bool fallback);
+  // A duration such as 30s or 7d, at most kMaxConfigDurationMs.
   DurationMs Duration(const std::string& key, DurationMs fallback);
   // One of `allowed`.
   std::string Enum(const std::string& key, const std::string& fallback,

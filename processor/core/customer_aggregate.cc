@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "processor/core/saturating.h"
+
 namespace touchstream {
 
 bool IsOfflineChannel(v1::Channel channel) {
@@ -18,10 +20,9 @@ namespace {
 
 auto LowerBound(CustomerState& customer, const std::string& rule_id) {
   auto& slots = *customer.mutable_rules();
-  return std::lower_bound(slots.begin(), slots.end(), rule_id,
-                          [](const v1::state::RuleSlot& slot, const std::string& id) {
-                            return slot.rule_id() < id;
-                          });
+  return std::lower_bound(
+      slots.begin(), slots.end(), rule_id,
+      [](const v1::state::RuleSlot& slot, const std::string& id) { return slot.rule_id() < id; });
 }
 
 }  // namespace
@@ -52,7 +53,9 @@ void DropRuleStateIfEmpty(CustomerState& customer, const std::string& rule_id) {
 
 int64_t CartTotalMinor(const v1::state::Cart& cart) {
   int64_t total = 0;
-  for (const auto& line : cart.lines()) total += line.quantity() * line.unit_price_minor();
+  for (const auto& line : cart.lines()) {
+    total = SaturatingAdd(total, SaturatingMul(line.quantity(), line.unit_price_minor()));
+  }
   return total;
 }
 
@@ -81,7 +84,7 @@ bool AddItems(const v1::TouchpointEvent& event, v1::state::Cart& cart) {
       line = cart.add_lines();
       line->set_sku(item.sku());
     }
-    line->set_quantity(line->quantity() + item.quantity());
+    line->set_quantity(SaturatingAdd32(line->quantity(), item.quantity()));
     line->set_unit_price_minor(item.unit_price_minor());
   }
   return event.items_size() > 0;
@@ -98,7 +101,7 @@ bool RemoveItems(const v1::TouchpointEvent& event, v1::state::Cart& cart) {
   for (const auto& item : event.items()) {
     v1::state::CartLine* line = FindLine(*cart.mutable_lines(), item.sku());
     if (line == nullptr) continue;
-    line->set_quantity(line->quantity() - item.quantity());
+    line->set_quantity(SaturatingAdd32(line->quantity(), -item.quantity()));
     changed = true;
   }
   DropEmptyLines(*cart.mutable_lines());
@@ -108,7 +111,9 @@ bool RemoveItems(const v1::TouchpointEvent& event, v1::state::Cart& cart) {
 int64_t OrderAmount(const v1::TouchpointEvent& event) {
   if (event.amount_minor() != 0 || event.items_size() == 0) return event.amount_minor();
   int64_t total = 0;
-  for (const auto& item : event.items()) total += item.quantity() * item.unit_price_minor();
+  for (const auto& item : event.items()) {
+    total = SaturatingAdd(total, SaturatingMul(item.quantity(), item.unit_price_minor()));
+  }
   return total;
 }
 
@@ -146,7 +151,8 @@ AppliedEvent ApplyEvent(const v1::TouchpointEvent& event, CustomerState& state) 
       } else {
         state.set_purchases_online(state.purchases_online() + 1);
       }
-      state.set_lifetime_value_minor(state.lifetime_value_minor() + OrderAmount(event));
+      state.set_lifetime_value_minor(
+          SaturatingAdd(state.lifetime_value_minor(), OrderAmount(event)));
       applied.cart_changed = RemoveItems(event, cart);
       break;
     default:

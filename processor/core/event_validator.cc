@@ -4,17 +4,32 @@ namespace touchstream {
 
 const char* RejectReasonName(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kNone: return "none";
-    case RejectReason::kUndecodable: return "undecodable";
-    case RejectReason::kMissingEventId: return "missing_event_id";
-    case RejectReason::kMissingCustomerId: return "missing_customer_id";
-    case RejectReason::kMissingEventTime: return "missing_event_time";
-    case RejectReason::kInvalidChannel: return "invalid_channel";
-    case RejectReason::kInvalidType: return "invalid_type";
-    case RejectReason::kEventTimeTooOld: return "event_time_too_old";
-    case RejectReason::kEventTimeInFuture: return "event_time_in_future";
-    case RejectReason::kFieldTooLarge: return "field_too_large";
-    case RejectReason::kInvalidItem: return "invalid_item";
+    case RejectReason::kNone:
+      return "none";
+    case RejectReason::kUndecodable:
+      return "undecodable";
+    case RejectReason::kMissingEventId:
+      return "missing_event_id";
+    case RejectReason::kMissingCustomerId:
+      return "missing_customer_id";
+    case RejectReason::kMissingEventTime:
+      return "missing_event_time";
+    case RejectReason::kInvalidChannel:
+      return "invalid_channel";
+    case RejectReason::kInvalidType:
+      return "invalid_type";
+    case RejectReason::kEventTimeTooOld:
+      return "event_time_too_old";
+    case RejectReason::kEventTimeInFuture:
+      return "event_time_in_future";
+    case RejectReason::kFieldTooLarge:
+      return "field_too_large";
+    case RejectReason::kInvalidItem:
+      return "invalid_item";
+    case RejectReason::kEventTimeOutOfRange:
+      return "event_time_out_of_range";
+    case RejectReason::kInvalidAmount:
+      return "invalid_amount";
   }
   return "unknown";
 }
@@ -50,18 +65,26 @@ Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) co
     return Reject(RejectReason::kInvalidType,
                   "type " + std::to_string(e.type()) + " is unspecified or unknown");
   }
+  // 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, as google.protobuf.Timestamp defines it;
+  // checked first: outside it the conversion to milliseconds itself overflows.
+  constexpr int64_t kMinSeconds = -62135596800;
+  constexpr int64_t kMaxSeconds = 253402300799;
+  if (e.event_time().seconds() < kMinSeconds || e.event_time().seconds() > kMaxSeconds) {
+    return Reject(RejectReason::kEventTimeOutOfRange, "event_time seconds " +
+                                                          std::to_string(e.event_time().seconds()) +
+                                                          " is outside 0001-01-01..9999-12-31");
+  }
   const TimeMs t = ToTimeMs(e.event_time());
   if (e.event_time().nanos() < 0 || e.event_time().nanos() > 999'999'999 ||
       t < limits_.min_event_time_ms) {
-    return Reject(RejectReason::kEventTimeTooOld, "event_time " + FormatTime(t) +
-                                                      " is before " +
+    return Reject(RejectReason::kEventTimeTooOld, "event_time " + FormatTime(t) + " is before " +
                                                       FormatTime(limits_.min_event_time_ms));
   }
   if (t > now_ms + limits_.max_future_skew_ms) {
-    return Reject(RejectReason::kEventTimeInFuture,
-                  "event_time " + FormatTime(t) + " is more than " +
-                      FormatDuration(limits_.max_future_skew_ms) + " ahead of " +
-                      FormatTime(now_ms));
+    return Reject(RejectReason::kEventTimeInFuture, "event_time " + FormatTime(t) +
+                                                        " is more than " +
+                                                        FormatDuration(limits_.max_future_skew_ms) +
+                                                        " ahead of " + FormatTime(now_ms));
   }
 
   const size_t max = limits_.max_field_bytes;
@@ -70,11 +93,11 @@ Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) co
     const char* name;
     const std::string& value;
   };
-  for (const Named& f : {Named{"event_id", e.event_id()}, Named{"customer_id", e.customer_id()},
-                         Named{"currency", e.currency()}, Named{"campaign_id", e.campaign_id()},
-                         Named{"store_id", e.store_id()}, Named{"timezone", e.timezone()},
-                         Named{"anonymous_id", e.anonymous_id()},
-                         Named{"loyalty_id", e.loyalty_id()}}) {
+  for (const Named& f :
+       {Named{"event_id", e.event_id()}, Named{"customer_id", e.customer_id()},
+        Named{"currency", e.currency()}, Named{"campaign_id", e.campaign_id()},
+        Named{"store_id", e.store_id()}, Named{"timezone", e.timezone()},
+        Named{"anonymous_id", e.anonymous_id()}, Named{"loyalty_id", e.loyalty_id()}}) {
     if (too_large(f.value)) {
       return Reject(RejectReason::kFieldTooLarge, std::string(f.name) + " has " +
                                                       std::to_string(f.value.size()) +
@@ -86,10 +109,16 @@ Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) co
                                                     " entries, limit " +
                                                     std::to_string(limits_.max_items));
   }
+  if (e.amount_minor() < 0 || e.amount_minor() > limits_.max_amount_minor) {
+    return Reject(RejectReason::kInvalidAmount, "amount_minor " + std::to_string(e.amount_minor()) +
+                                                    " is outside 0.." +
+                                                    std::to_string(limits_.max_amount_minor));
+  }
   for (int i = 0; i < e.items_size(); ++i) {
     const v1::LineItem& item = e.items(i);
     if (too_large(item.sku())) {
-      return Reject(RejectReason::kFieldTooLarge, "items[" + std::to_string(i) + "].sku is too large");
+      return Reject(RejectReason::kFieldTooLarge,
+                    "items[" + std::to_string(i) + "].sku is too large");
     }
     // A product view shows a product: it may omit the quantity (0), never make it negative.
     const bool view = e.type() == v1::EVENT_TYPE_PRODUCT_VIEW;
@@ -97,6 +126,14 @@ Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) co
       return Reject(RejectReason::kInvalidItem,
                     "items[" + std::to_string(i) + "] needs a sku, quantity " +
                         (view ? ">= 0" : "> 0") + " and unit_price_minor >= 0");
+    }
+    if (item.quantity() > limits_.max_quantity ||
+        item.unit_price_minor() > limits_.max_price_minor) {
+      return Reject(RejectReason::kInvalidItem,
+                    "items[" + std::to_string(i) + "] quantity " + std::to_string(item.quantity()) +
+                        " or unit_price_minor " + std::to_string(item.unit_price_minor()) +
+                        " is above the limit (" + std::to_string(limits_.max_quantity) + ", " +
+                        std::to_string(limits_.max_price_minor) + ")");
     }
   }
   if (static_cast<size_t>(e.attributes_size()) > limits_.max_attributes) {
@@ -106,8 +143,8 @@ Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) co
   }
   for (const auto& [key, value] : e.attributes()) {
     if (too_large(key) || too_large(value)) {
-      return Reject(RejectReason::kFieldTooLarge, "attribute '" + key.substr(0, 64) +
-                                                      "' key or value is too large");
+      return Reject(RejectReason::kFieldTooLarge,
+                    "attribute '" + key.substr(0, 64) + "' key or value is too large");
     }
   }
   return Verdict{};

@@ -23,15 +23,18 @@ enum class RejectReason {
   kEventTimeInFuture,
   kFieldTooLarge,
   kInvalidItem,
+  kEventTimeOutOfRange,
+  kInvalidAmount,
 };
 
 // All reasons except kNone, for pre-creating metric series.
 inline constexpr RejectReason kAllRejectReasons[] = {
-    RejectReason::kUndecodable,       RejectReason::kMissingEventId,
-    RejectReason::kMissingCustomerId, RejectReason::kMissingEventTime,
-    RejectReason::kInvalidChannel,    RejectReason::kInvalidType,
-    RejectReason::kEventTimeTooOld,   RejectReason::kEventTimeInFuture,
-    RejectReason::kFieldTooLarge,     RejectReason::kInvalidItem,
+    RejectReason::kUndecodable,         RejectReason::kMissingEventId,
+    RejectReason::kMissingCustomerId,   RejectReason::kMissingEventTime,
+    RejectReason::kInvalidChannel,      RejectReason::kInvalidType,
+    RejectReason::kEventTimeTooOld,     RejectReason::kEventTimeInFuture,
+    RejectReason::kFieldTooLarge,       RejectReason::kInvalidItem,
+    RejectReason::kEventTimeOutOfRange, RejectReason::kInvalidAmount,
 };
 
 // snake_case name, e.g. "missing_event_id".
@@ -46,6 +49,11 @@ struct ValidationLimits {
   size_t max_field_bytes = 512;
   size_t max_items = 200;
   size_t max_attributes = 64;
+  // Upper bounds on an item's quantity and unit price and on an order's amount; with them no
+  // product of event values can overflow (running sums saturate: core/saturating.h).
+  int64_t max_quantity = 1'000'000;
+  int64_t max_price_minor = 1'000'000'000'000;   // 10^12 minor units
+  int64_t max_amount_minor = 1'000'000'000'000;  // per order
 };
 
 struct Verdict {

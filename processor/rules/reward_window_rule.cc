@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "processor/config/yaml_reader.h"
+#include "processor/core/saturating.h"
 
 namespace touchstream {
 
@@ -14,13 +15,16 @@ using Window = v1::state::RewardRuleState;
 int64_t OrderTotalMinor(const v1::TouchpointEvent& event) {
   if (event.amount_minor() != 0 || event.items_size() == 0) return event.amount_minor();
   int64_t total = 0;
-  for (const auto& item : event.items()) total += item.quantity() * item.unit_price_minor();
+  for (const auto& item : event.items()) {
+    total = SaturatingAdd(total, SaturatingMul(item.quantity(), item.unit_price_minor()));
+  }
   return total;
 }
 
-// amount × points / 100, floored, without overflowing for any realistic amount.
+// amount × points / 100, floored; saturates instead of overflowing.
 int64_t BonusPoints(int64_t amount_minor, int64_t points_per_unit) {
-  return amount_minor / 100 * points_per_unit + amount_minor % 100 * points_per_unit / 100;
+  return SaturatingAdd(SaturatingMul(amount_minor / 100, points_per_unit),
+                       amount_minor % 100 * points_per_unit / 100);
 }
 
 Emission RewardTrigger(v1::TriggerType type, const Window& window) {
@@ -103,7 +107,7 @@ void RewardWindowRule::CountPurchase(const v1::TouchpointEvent& event, RuleState
     return;
   }
   window.set_purchases(window.purchases() + 1);
-  window.set_amount_minor(window.amount_minor() + OrderTotalMinor(event));
+  window.set_amount_minor(SaturatingAdd(window.amount_minor(), OrderTotalMinor(event)));
   if (window.purchases() < params_.goal_purchases ||
       window.amount_minor() < params_.goal_min_amount_minor) {
     return;

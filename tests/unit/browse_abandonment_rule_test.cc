@@ -62,7 +62,6 @@ class BrowseAbandonmentRuleTest : public testing::DriverTest {
   std::string LastItems(size_t i = 0) const {
     return i < last_.size() ? Items(last_[i]) : "<none>";
   }
-
 };
 
 TEST_F(BrowseAbandonmentRuleTest, FiresAtDelayAfterTheView) {

@@ -82,6 +82,10 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   EXPECT_EQ(ErrorOf("processing: {commit_interval: fast}"),
             "processing.commit_interval: invalid duration 'fast' (expected an integer with a "
             "unit: 500ms, 30s, 15m, 1h, 7d)");
+  EXPECT_EQ(ErrorOf("timers: {allowed_lateness: 36501d}"),
+            "timers.allowed_lateness: must be at most 36500d (100 years)");
+  EXPECT_EQ(ErrorOf("validation: {max_quantity: 0}"),
+            "validation.max_quantity: 0 is out of range [1, 1000000000]");
   EXPECT_EQ(ErrorOf("timers: {clock: wall}"),
             "timers.clock: 'wall' is not one of: event_time, hybrid");
   EXPECT_EQ(ErrorOf("state: {sync_writes: maybe}"),
@@ -92,7 +96,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "state.min_free_bytes: -1 is out of range [0, 1125899906842624]");
   EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, delay: 0}}"),
             "rules.c.delay: must be greater than 0");
-  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, dealy: 1h}}"), "rules.c.dealy: unknown key");
+  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, dealy: 1h}}"),
+            "rules.c.dealy: unknown key");
   EXPECT_EQ(ErrorOf("rules: {\"Bad Id\": {kind: cart_abandonment}}"),
             "rules.Bad Id: a rule id is 1-64 characters of a-z, 0-9, '_' and '-'");
   EXPECT_EQ(ErrorOf("consumer: {groupid: x}"), "consumer.groupid: unknown key");

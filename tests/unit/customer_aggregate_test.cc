@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "tests/unit/test_events.h"
 
 namespace touchstream {
@@ -37,8 +39,7 @@ TEST(CustomerAggregateTest, CountsOnlineAndOfflinePurchasesIntoOneLifetimeValue)
   ApplyEvent(online, s);
   ApplyEvent(offline, s);
   // No amount: the items' total counts.
-  ApplyEvent(WithItem(Event("e3", "c1", kT0 + 2, v1::EVENT_TYPE_PURCHASE,
-                            v1::CHANNEL_CALL_CENTER),
+  ApplyEvent(WithItem(Event("e3", "c1", kT0 + 2, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_CALL_CENTER),
                       "sku", 2, 300),
              s);
   EXPECT_EQ(s.purchases_online(), 1);
@@ -48,8 +49,9 @@ TEST(CustomerAggregateTest, CountsOnlineAndOfflinePurchasesIntoOneLifetimeValue)
 
 TEST(CustomerAggregateTest, CartAddRemoveAndPurchase) {
   CustomerState s;
-  EXPECT_TRUE(ApplyEvent(WithItem(Event("e1", "c1", kT0, v1::EVENT_TYPE_ADD_TO_CART), "a", 2, 100), s)
-                  .cart_changed);
+  EXPECT_TRUE(
+      ApplyEvent(WithItem(Event("e1", "c1", kT0, v1::EVENT_TYPE_ADD_TO_CART), "a", 2, 100), s)
+          .cart_changed);
   ApplyEvent(WithItem(Event("e2", "c1", kT0 + 1, v1::EVENT_TYPE_ADD_TO_CART), "a", 1, 120), s);
   ApplyEvent(WithItem(Event("e3", "c1", kT0 + 2, v1::EVENT_TYPE_ADD_TO_CART), "b", 1, 50), s);
   EXPECT_EQ(s.cart().lines(0).quantity(), 3);
@@ -63,11 +65,36 @@ TEST(CustomerAggregateTest, CartAddRemoveAndPurchase) {
   EXPECT_FALSE(
       ApplyEvent(WithItem(Event("e5", "c1", kT0 + 4, v1::EVENT_TYPE_PURCHASE), "zzz", 1, 1), s)
           .cart_changed);
-  EXPECT_TRUE(ApplyEvent(Event("e6", "c1", kT0 + 5, v1::EVENT_TYPE_PURCHASE,
-                               v1::CHANNEL_IN_STORE),
-                         s)
-                  .cart_changed);
+  EXPECT_TRUE(
+      ApplyEvent(Event("e6", "c1", kT0 + 5, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE), s)
+          .cart_changed);
   EXPECT_FALSE(s.has_cart()) << "an emptied cart leaves no trace in the stored state";
+}
+
+TEST(CustomerAggregateTest, SumsSaturateInsteadOfOverflowing) {
+  // Values as large as the config lets validation accept (validation.max_*: up to 10^18):
+  // quantities, cart totals and the lifetime value stop at the int limits, never wrap.
+  constexpr int64_t kHuge = 1'000'000'000'000'000'000;
+  CustomerState s;
+  for (int i = 0; i < 10; ++i) {
+    auto buy = Event("p" + std::to_string(i), "c1", kT0 + i, v1::EVENT_TYPE_PURCHASE);
+    buy.set_amount_minor(kHuge);
+    ApplyEvent(buy, s);
+  }
+  EXPECT_EQ(s.lifetime_value_minor(), std::numeric_limits<int64_t>::max());
+  for (int i = 0; i < 3; ++i) {
+    ApplyEvent(WithItem(Event("a" + std::to_string(i), "c1", kT0, v1::EVENT_TYPE_ADD_TO_CART),
+                        "sku", std::numeric_limits<int32_t>::max() / 2 + 1, kHuge),
+               s);
+  }
+  EXPECT_EQ(s.cart().lines(0).quantity(), std::numeric_limits<int32_t>::max());
+  EXPECT_EQ(CartTotalMinor(s.cart()), std::numeric_limits<int64_t>::max());
+  // An order paid by its items: quantity × price saturates too.
+  auto by_items = Event("p", "c2", kT0, v1::EVENT_TYPE_PURCHASE);
+  for (int j = 0; j < 3; ++j) by_items = WithItem(by_items, "x" + std::to_string(j), 1000, kHuge);
+  CustomerState c2;
+  ApplyEvent(by_items, c2);
+  EXPECT_EQ(c2.lifetime_value_minor(), std::numeric_limits<int64_t>::max());
 }
 
 TEST(CustomerAggregateTest, OfflineChannels) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "tests/unit/test_events.h"
 
 namespace touchstream {
@@ -18,9 +20,7 @@ RejectReason Check(const v1::TouchpointEvent& e, ValidationLimits limits = {}) {
 
 v1::TouchpointEvent Valid() { return Event("e1", "c1", kT0, v1::EVENT_TYPE_PAGE_VIEW); }
 
-TEST(EventValidatorTest, AcceptsACompleteEvent) {
-  EXPECT_EQ(Check(Valid()), RejectReason::kNone);
-}
+TEST(EventValidatorTest, AcceptsACompleteEvent) { EXPECT_EQ(Check(Valid()), RejectReason::kNone); }
 
 TEST(EventValidatorTest, RejectsUndecodableBytes) {
   v1::TouchpointEvent scratch;
@@ -98,6 +98,38 @@ TEST(EventValidatorTest, ProductViewItemsMayOmitQuantity) {
   EXPECT_EQ(Check(testing::WithItem(view, "sku", 0, -1)), RejectReason::kInvalidItem);
   EXPECT_EQ(EventValidator({}).Validate(testing::WithItem(view, "sku", -1, 100), kNow).detail,
             "items[0] needs a sku, quantity >= 0 and unit_price_minor >= 0");
+}
+
+TEST(EventValidatorTest, EventTimesOutsideTheTimestampRangeAreOutOfRangeFirst) {
+  // 2305843010980919552 s: seconds * 1000 wraps around to a date in 2026.
+  for (int64_t seconds : {int64_t{2305843010980919552}, int64_t{253402300800},
+                          int64_t{-62135596801}, std::numeric_limits<int64_t>::min()}) {
+    auto e = Valid();
+    e.mutable_event_time()->set_seconds(seconds);
+    EXPECT_EQ(Check(e), RejectReason::kEventTimeOutOfRange) << seconds;
+  }
+  auto last = Valid();
+  last.mutable_event_time()->set_seconds(253402300799);  // 9999-12-31T23:59:59Z
+  EXPECT_EQ(Check(last), RejectReason::kEventTimeInFuture);
+}
+
+TEST(EventValidatorTest, AmountsQuantitiesAndPricesAreBounded) {
+  ValidationLimits limits;
+  auto order = [](int64_t amount) {
+    auto e = Event("e1", "c1", kT0, v1::EVENT_TYPE_PURCHASE);
+    e.set_amount_minor(amount);
+    return e;
+  };
+  EXPECT_EQ(Check(order(-1)), RejectReason::kInvalidAmount);
+  EXPECT_EQ(Check(order(limits.max_amount_minor + 1)), RejectReason::kInvalidAmount);
+  EXPECT_EQ(Check(order(limits.max_amount_minor)), RejectReason::kNone);
+  auto item = [](int qty, int64_t price) {
+    return testing::WithItem(Event("e1", "c1", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku", qty, price);
+  };
+  EXPECT_EQ(Check(item(static_cast<int>(limits.max_quantity) + 1, 1)), RejectReason::kInvalidItem);
+  EXPECT_EQ(Check(item(1, limits.max_price_minor + 1)), RejectReason::kInvalidItem);
+  EXPECT_EQ(Check(item(static_cast<int>(limits.max_quantity), limits.max_price_minor)),
+            RejectReason::kNone);
 }
 
 TEST(EventValidatorTest, DetailNamesTheField) {
