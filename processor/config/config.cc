@@ -116,6 +116,10 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   }
   config.commit_max_events =
       processing.Int("commit_max_events", config.commit_max_events, 1, 10'000'000);
+  config.max_outbox_records =
+      processing.Int("max_outbox_records", config.max_outbox_records, 1, 100'000'000);
+  config.max_outbox_bytes =
+      processing.Int("max_outbox_bytes", config.max_outbox_bytes, 1 << 20, 1ll << 40);
   config.dedup.horizon_ms = processing.Duration("dedup_horizon", config.dedup.horizon_ms);
   config.dedup.max_ids =
       static_cast<int>(processing.Int("dedup_max_ids", config.dedup.max_ids, 1, 100'000));

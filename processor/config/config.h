@@ -42,6 +42,10 @@ struct Config {
   uint64_t min_free_disk_bytes = 512ull << 20;
   DurationMs commit_interval_ms = 100;
   int64_t commit_max_events = 5000;
+  // Input pauses while the relay holds more unacknowledged records or bytes than this
+  // (processor/run/outbox_backpressure.h).
+  int64_t max_outbox_records = 200'000;
+  int64_t max_outbox_bytes = 256ll << 20;
   // Input dedup: an event id seen for the customer within this event-time horizon is skipped.
   DedupPolicy dedup{24 * kHourMs, 512};
   // When an input partition's stored offset is below the earliest offset Kafka still has

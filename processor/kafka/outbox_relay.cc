@@ -69,6 +69,7 @@ Status OutboxRelay::Publish(std::vector<OutboxEntry> entries,
 void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord record) {
   auto [it, inserted] = records_.emplace(seq, std::move(record));
   if (!inserted) return;  // already in flight
+  bytes_ += it->second.key().size() + it->second.value().size();
   queue_.push_back(seq);
   Pump();
 }
@@ -121,7 +122,9 @@ void OutboxRelay::OnPermanentError(uint64_t seq, const std::string& error) {
     case UndeliverableAction::kReroute:
       // Same place in the sequence (barriers wait for it as before), other bytes; the outbox
       // keeps the original, so a restart reroutes it again.
+      bytes_ -= record.key().size() + record.value().size();
       record = Reroute(policy_, record, error);
+      bytes_ += record.key().size() + record.value().size();
       failed_.push_back(seq);
       break;
     case UndeliverableAction::kDrop:
@@ -175,6 +178,7 @@ Status OutboxRelay::DeleteDelivered() {
     if (it == records_.end()) continue;
     const bool dropped = dropped_.erase(seq) > 0;
     if (on_delivered_ && !dropped) on_delivered_(it->second);
+    bytes_ -= it->second.key().size() + it->second.value().size();
     records_.erase(it);
   }
   delivered_.clear();

@@ -61,6 +61,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
 
   // Records not yet acknowledged (queued or produced).
   size_t in_flight() const override { return records_.size(); }
+  uint64_t in_flight_bytes() const override { return bytes_; }
 
   void dr_cb(RdKafka::Message& message) override;
 
@@ -89,6 +90,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll
 
   std::map<uint64_t, v1::state::OutboxRecord> records_;  // every unacknowledged record
+  uint64_t bytes_ = 0;                                   // their keys and values
   std::deque<uint64_t> queue_;                           // not yet produced, in order
   std::set<uint64_t> produced_;                          // produced, awaiting a report
   std::set<uint64_t> open_barriers_;                     // produced barriers awaiting a report

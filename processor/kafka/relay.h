@@ -71,8 +71,9 @@ class Relay {
   virtual Status Poll(int timeout_ms) = 0;
   // Waits up to `timeout_ms` for everything handed over. Errors if records are still pending.
   virtual Status Flush(int timeout_ms) = 0;
-  // Records handed over and not yet acknowledged.
+  // Records handed over and not yet acknowledged, and their key and value bytes.
   virtual size_t in_flight() const = 0;
+  virtual uint64_t in_flight_bytes() const { return 0; }
   // True if Publish commits the input offsets itself (the consumer must not).
   virtual bool commits_offsets() const = 0;
 

@@ -128,6 +128,13 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
            .Help("Records per commit batch")
            .Register(*registry_)
            .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 1000, 5000, 10000, 50000});
+  input_paused_ = &BuildGauge()
+                       .Name("touchstream_input_paused")
+                       .Help(
+                           "1 while input is paused because too many outbox records wait for "
+                           "Kafka's acknowledgement (processing.max_outbox_records/bytes)")
+                       .Register(*registry_)
+                       .Add({});
   outbox_pending_ = &BuildGauge()
                          .Name("touchstream_outbox_pending")
                          .Help("Outbox records produced but not yet acknowledged")

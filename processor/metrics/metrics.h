@@ -43,6 +43,8 @@ class Metrics {
   prometheus::Histogram& commit_duration() { return *commit_duration_; }
   prometheus::Histogram& commit_batch_events() { return *commit_batch_events_; }
   prometheus::Gauge& outbox_pending() { return *outbox_pending_; }
+  // 1 while input is paused for the outbox backlog (processing.max_outbox_*), else 0.
+  prometheus::Gauge& input_paused() { return *input_paused_; }
   prometheus::Gauge& assigned_partitions() { return *assigned_partitions_; }
   prometheus::Counter& rebalances() { return *rebalances_; }
   // Changelog restores: records read, partitions being restored, time per partition.
@@ -92,6 +94,7 @@ class Metrics {
   prometheus::Histogram* commit_duration_;
   prometheus::Histogram* commit_batch_events_;
   prometheus::Gauge* outbox_pending_;
+  prometheus::Gauge* input_paused_;
   prometheus::Gauge* assigned_partitions_;
   prometheus::Counter* rebalances_;
   prometheus::Counter* restore_records_;

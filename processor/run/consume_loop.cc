@@ -34,6 +34,8 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
       health_(health),
       disk_(db.dir(), config.min_free_disk_bytes),
       tasks_(config, rules, db, relay, metrics),
+      backpressure_(static_cast<size_t>(config.max_outbox_records),
+                    static_cast<uint64_t>(config.max_outbox_bytes)),
       membership_(config, db, tasks_, relay, metrics, disk_, health) {}
 
 ConsumeLoop::~ConsumeLoop() {
@@ -143,6 +145,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
       fatal_ = s;
     }
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
+    ApplyBackpressure();
     if (clocks_.steady.Now() - last_sample_ >= std::chrono::seconds(1)) SampleGauges();
   }
   if (health_) health_->SetFatal(!fatal_.ok());
@@ -163,6 +166,29 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   consumer_.reset();
   tasks_.Clear();
   return Status::Ok();
+}
+
+void ConsumeLoop::ApplyBackpressure() {
+  const bool pause = backpressure_.Update(relay_.in_flight(), relay_.in_flight_bytes());
+  // Re-applied while paused: partitions assigned meanwhile start paused too.
+  if (!pause && !input_paused_) return;
+  std::vector<RdKafka::TopicPartition*> assigned;
+  if (consumer_->assignment(assigned) != RdKafka::ERR_NO_ERROR) return;
+  if (pause) {
+    if (!input_paused_) {
+      LogWarn("pausing input: " + std::to_string(relay_.in_flight()) + " records (" +
+              HumanBytes(relay_.in_flight_bytes()) +
+              ") wait for Kafka's acknowledgement, over "
+              "processing.max_outbox_records or max_outbox_bytes");
+    }
+    consumer_->pause(assigned);
+  } else {
+    LogInfo("resuming input: the outbox backlog is below half its limits");
+    consumer_->resume(assigned);
+  }
+  input_paused_ = pause;
+  metrics_.input_paused().Set(pause ? 1 : 0);
+  RdKafka::TopicPartition::destroy(assigned);
 }
 
 void ConsumeLoop::HandleRecord(RdKafka::Message& message) {

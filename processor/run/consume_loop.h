@@ -18,6 +18,7 @@
 #include "processor/kafka/relay.h"
 #include "processor/metrics/metrics.h"
 #include "processor/run/group_membership.h"
+#include "processor/run/outbox_backpressure.h"
 #include "processor/run/task_manager.h"
 #include "state/disk_reserve.h"
 
@@ -56,6 +57,8 @@ class ConsumeLoop {
   void OnRetentionGap(RdKafka::Message& message);
   // Commits the batch; kUnavailable when the disk is below its reserve (nothing written).
   Status Commit();
+  // Pauses or resumes the assigned input partitions as the relay's backlog requires.
+  void ApplyBackpressure();
   // Once a second: partition clocks, consumer lag, RocksDB and disk gauges, readiness.
   void SampleGauges();
 
@@ -72,6 +75,8 @@ class ConsumeLoop {
   GroupMembership membership_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
+  OutboxBackpressure backpressure_;
+  bool input_paused_ = false;
   std::chrono::milliseconds session_timeout_{45'000};  // the consumer's session.timeout.ms
   SteadyClock::TimePoint batch_started_;
   SteadyClock::TimePoint last_sample_;
