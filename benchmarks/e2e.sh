@@ -5,6 +5,8 @@
 # trigger and changelog record is acknowledged (outbox empty).
 #
 # Usage: benchmarks/e2e.sh [EVENTS] [PARTITIONS]      (make bench-e2e)
+# E2E_CONFIG: extra top-level config lines, e.g. E2E_CONFIG='processing: {max_outbox_records: 1000}'
+# RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # The embedded Kafka keeps about 5 MiB per partition: keep EVENTS/PARTITIONS under ~30,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,7 @@ topics:
   triggers: {name: triggers, partitions: 6}
   dead_letter: {name: touchpoints-dlq, partitions: 1}
 state: {dir: $dir/state}
+${E2E_CONFIG:-}
 http: {listen: "127.0.0.1:$PORT"}
 rules:
   cart_1h: {kind: cart_abandonment, delay: 1h}
@@ -72,6 +75,10 @@ while [ "$(metric touchstream_outbox_pending)" -gt 0 ]; do sleep 0.05; done
 drained_at=$(now)
 
 triggers=$(metric touchstream_triggers_emitted_total)
+pauses=$(grep -c "pausing input" "$dir/run.err" || true)
+if [ "$pauses" -gt 0 ]; then
+  echo "input paused $pauses times for the outbox backlog (processing.max_outbox_*)"
+fi
 invalid=$(metric touchstream_events_invalid_total)
 awk -v s="$start" -v c="$consumed_at" -v d="$drained_at" -v n="$EVENTS" -v t="$triggers" -v i="$invalid" 'BEGIN {
   printf "processed %d events in %.2f s: %.0f events/s (%d triggers, %d invalid)\n", n, c - s, n / (c - s), t, i
