@@ -50,7 +50,7 @@ Status ConsumeLoop::Start() {
   props.emplace("partition.assignment.strategy", DefaultAssignmentStrategy());
   if (Status s = membership_.Init(props); !s.ok()) return s;
   if (auto it = props.find("session.timeout.ms"); it != props.end()) {
-    session_timeout_ = std::chrono::milliseconds(std::atoll(it->second.c_str()));
+    times_.session_timeout = std::chrono::milliseconds(std::atoll(it->second.c_str()));
   }
   auto conf = MakeKafkaConf(props, {{"group.id", config_.group_id},
                                     {"enable.auto.commit", "false"},
@@ -86,11 +86,11 @@ Status ConsumeLoop::Start() {
 }
 
 Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
-  batch_started_ = clocks_.steady.Now();
-  auto last_poll = batch_started_;
+  times_.batch_started = clocks_.steady.Now();
+  auto last_poll = times_.batch_started;
   const auto interval = std::chrono::milliseconds(config_.commit_interval_ms);
   while (!stop.load() && fatal_.ok()) {
-    const auto elapsed = clocks_.steady.Now() - batch_started_;
+    const auto elapsed = clocks_.steady.Now() - times_.batch_started;
     const int wait_ms = static_cast<int>(std::max<int64_t>(
         1, std::chrono::duration_cast<std::chrono::milliseconds>(interval - elapsed).count()));
     // While the relay has records in flight, the wait happens in its poll (below), which
@@ -103,7 +103,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     if (health_) health_->RecordPoll(Ms(polled));
     const auto gap = polled - last_poll - membership_.TakeCallbackTime();
     last_poll = polled;
-    if (gap > session_timeout_) {
+    if (gap > times_.session_timeout) {
       membership_.RejoinAfterPause(gap);
       continue;
     }
@@ -129,7 +129,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     }
     message.reset();
     if (tasks_.batch_records() >= config_.commit_max_events ||
-        clocks_.steady.Now() - batch_started_ >= interval) {
+        clocks_.steady.Now() - times_.batch_started >= interval) {
       // A disk below its reserve is no fatal error: the instance pauses.
       if (Status s = Commit(); s.code() == Status::Code::kUnavailable) {
         membership_.PauseForDisk(s.message());
@@ -146,7 +146,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     }
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
     ApplyBackpressure();
-    if (clocks_.steady.Now() - last_sample_ >= std::chrono::seconds(1)) SampleGauges();
+    if (clocks_.steady.Now() - times_.last_sample >= std::chrono::seconds(1)) SampleGauges();
   }
   if (health_) health_->SetFatal(!fatal_.ok());
   if (!fatal_.ok()) {
@@ -169,13 +169,14 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
 }
 
 void ConsumeLoop::ApplyBackpressure() {
+  const bool was_paused = backpressure_.paused();
   const bool pause = backpressure_.Update(relay_.in_flight(), relay_.in_flight_bytes());
   // Re-applied while paused: partitions assigned meanwhile start paused too.
-  if (!pause && !input_paused_) return;
+  if (!pause && !was_paused) return;
   std::vector<RdKafka::TopicPartition*> assigned;
   if (consumer_->assignment(assigned) != RdKafka::ERR_NO_ERROR) return;
   if (pause) {
-    if (!input_paused_) {
+    if (!was_paused) {
       LogWarn("pausing input: " + std::to_string(relay_.in_flight()) + " records (" +
               HumanBytes(relay_.in_flight_bytes()) +
               ") wait for Kafka's acknowledgement, over "
@@ -186,7 +187,6 @@ void ConsumeLoop::ApplyBackpressure() {
     LogInfo("resuming input: the outbox backlog is below half its limits");
     consumer_->resume(assigned);
   }
-  input_paused_ = pause;
   metrics_.input_paused().Set(pause ? 1 : 0);
   RdKafka::TopicPartition::destroy(assigned);
 }
@@ -243,12 +243,12 @@ Status ConsumeLoop::Commit() {
     consumer_->commitAsync(offsets);
     RdKafka::TopicPartition::destroy(offsets);
   }
-  batch_started_ = clocks_.steady.Now();
+  times_.batch_started = clocks_.steady.Now();
   return s;
 }
 
 void ConsumeLoop::SampleGauges() {
-  last_sample_ = clocks_.steady.Now();
+  times_.last_sample = clocks_.steady.Now();
   auto seconds = [](TimeMs ms) { return ms == kNoTime ? 0.0 : ms / 1000.0; };
   for (int32_t partition : tasks_.partitions()) {
     const PartitionTask& task = *tasks_.Find(partition);

@@ -75,11 +75,12 @@ class ConsumeLoop {
   GroupMembership membership_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
-  OutboxBackpressure backpressure_;
-  bool input_paused_ = false;
-  std::chrono::milliseconds session_timeout_{45'000};  // the consumer's session.timeout.ms
-  SteadyClock::TimePoint batch_started_;
-  SteadyClock::TimePoint last_sample_;
+  OutboxBackpressure backpressure_;  // paused(): the input partitions are paused
+  struct {
+    std::chrono::milliseconds session_timeout{45'000};  // the consumer's session.timeout.ms
+    SteadyClock::TimePoint batch_started;
+    SteadyClock::TimePoint last_sample;
+  } times_;
 };
 
 }  // namespace touchstream

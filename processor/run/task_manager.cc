@@ -68,8 +68,7 @@ void TaskManager::Clear() {
 void TaskManager::DiscardBatch() {
   output_.Clear();
   batch_records_ = 0;
-  batch_poll_times_.clear();
-  batch_triggers_.clear();
+  latency_.Clear();
 }
 
 const PartitionTask* TaskManager::Find(int32_t partition) const {
@@ -96,13 +95,13 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   if (!outcome.ok()) return outcome.status();
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied) return Status::Ok();
   metrics_.records_consumed().Increment();
-  consumed_.fetch_add(1);
+  progress_.consumed.fetch_add(1);
   ++batch_records_;
-  batch_poll_times_.push_back(std::chrono::steady_clock::now());
+  latency_.OnRecord(std::chrono::steady_clock::now());
   switch (outcome->kind) {
     case RecordOutcome::Kind::kDeadLettered:
       metrics_.events_invalid(outcome->verdict.reason).Increment();
-      invalid_.fetch_add(1);
+      progress_.invalid.fetch_add(1);
       break;
     case RecordOutcome::Kind::kDuplicate:
       metrics_.events_deduplicated().Increment();
@@ -118,7 +117,7 @@ void TaskManager::CountTriggers(size_t from) {
   for (size_t i = from; i < output_.triggers.size(); ++i) {
     const v1::Trigger& t = output_.triggers[i].trigger;
     metrics_.triggers_emitted(t.rule_id(), t.type()).Increment();
-    triggers_.fetch_add(1);
+    progress_.triggers.fetch_add(1);
   }
 }
 
@@ -144,9 +143,8 @@ Status TaskManager::Commit(const TaskTime& time) {
   std::vector<v1::state::OutboxRecord> outbox;
   outbox.reserve(output_.triggers.size() + output_.dead_letters.size());
   for (TaskOutput::EmittedTrigger& t : output_.triggers) {
-    batch_triggers_.push_back(
-        {t.event_caused,
-         google::protobuf::util::TimeUtil::TimestampToMilliseconds(t.trigger.fire_time())});
+    latency_.OnTrigger(t.event_caused, google::protobuf::util::TimeUtil::TimestampToMilliseconds(
+                                           t.trigger.fire_time()));
     v1::state::OutboxRecord record;
     record.set_topic(config_.triggers.name);
     record.set_key(t.trigger.customer_id());
@@ -200,25 +198,11 @@ Status TaskManager::Commit(const TaskTime& time) {
     last_offsets_ = std::move(offsets);
     metrics_.commit_batch_events().Observe(static_cast<double>(batch_records_));
     batch_records_ = 0;
-    ObserveCommitted(time.wall_ms);
+    latency_.Observe(metrics_, time.wall_ms);
   }
   metrics_.commit_duration().Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return s;
-}
-
-void TaskManager::ObserveCommitted(TimeMs wall_ms) {
-  const auto now = std::chrono::steady_clock::now();
-  for (const auto& polled : batch_poll_times_) {
-    metrics_.processing_latency().Observe(std::chrono::duration<double>(now - polled).count());
-  }
-  batch_poll_times_.clear();
-  for (const PendingTrigger& t : batch_triggers_) {
-    const double delay = std::max<TimeMs>(0, wall_ms - t.fire_time_ms) / 1000.0;
-    (t.event_caused ? metrics_.event_to_trigger_latency() : metrics_.timer_fire_delay())
-        .Observe(delay);
-  }
-  batch_triggers_.clear();
 }
 
 }  // namespace touchstream

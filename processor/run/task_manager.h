@@ -19,6 +19,7 @@
 #include "processor/core/partition_task.h"
 #include "processor/kafka/relay.h"
 #include "processor/metrics/metrics.h"
+#include "processor/run/commit_latency.h"
 #include "state/partition_state.h"
 #include "state/state_db.h"
 
@@ -74,7 +75,9 @@ class TaskManager {
     uint64_t invalid = 0;
     uint64_t triggers = 0;
   };
-  Progress progress() const { return {consumed_.load(), invalid_.load(), triggers_.load()}; }
+  Progress progress() const {
+    return {progress_.consumed.load(), progress_.invalid.load(), progress_.triggers.load()};
+  }
 
  private:
   struct Assigned {
@@ -85,8 +88,6 @@ class TaskManager {
   };
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
-  // After a successful commit: latencies of the records and triggers it made durable.
-  void ObserveCommitted(TimeMs wall_ms);
 
   // Constant after construction.
   const Config& config_;
@@ -101,17 +102,13 @@ class TaskManager {
   // The batch being built.
   TaskOutput output_;
   int64_t batch_records_ = 0;
-  // For the latency histograms, cleared by each commit.
-  std::vector<std::chrono::steady_clock::time_point> batch_poll_times_;
-  struct PendingTrigger {
-    bool event_caused;
-    TimeMs fire_time_ms;
-  };
-  std::vector<PendingTrigger> batch_triggers_;
+  CommitLatency latency_;  // of the batch being built
   std::vector<SourceOffset> last_offsets_;
-  std::atomic<uint64_t> consumed_{0};
-  std::atomic<uint64_t> invalid_{0};
-  std::atomic<uint64_t> triggers_{0};
+  struct {
+    std::atomic<uint64_t> consumed{0};
+    std::atomic<uint64_t> invalid{0};
+    std::atomic<uint64_t> triggers{0};
+  } progress_;  // read by any thread
 };
 
 }  // namespace touchstream
