@@ -45,7 +45,7 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
     // The same per-record step as `run`: the line's event as the bytes a
     // producer would send.
     event.SerializeToString(&bytes);
-    const InputRecord record{"backtest", 0, line_number, event.customer_id(), bytes};
+    const InputRecord record{settings.input_topic, 0, line_number, event.customer_id(), bytes};
     StatusOr<RecordOutcome> outcome = task.Process(record, time, output);
     if (!outcome.ok()) {
       errors << "line " << line_number << ": " << outcome.status().message() << "\n";

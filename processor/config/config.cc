@@ -19,6 +19,7 @@ TaskSettings MakeTaskSettings(const Config& config) {
   settings.validation = config.validation;
   settings.clock = config.clock;
   settings.dead_letter_topic = config.dead_letter.name;
+  settings.input_topic = config.touchpoints.name;
   return settings;
 }
 

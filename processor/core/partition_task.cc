@@ -20,7 +20,7 @@ void PartitionTask::Resume(const v1::state::PartitionCheckpoint& checkpoint) {
 StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const TaskTime& time,
                                                TaskOutput& out) {
   RecordOutcome outcome;
-  if (record.offset < checkpoint_.next_offset()) {
+  if (record.offset < NextOffset(record.topic)) {
     outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
     return outcome;
   }
@@ -47,7 +47,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     if (pipeline_.duplicates() != duplicates) outcome.kind = RecordOutcome::Kind::kDuplicate;
     AddTriggers(fired_scratch_, &event_.event_id(), out);
   }
-  checkpoint_.set_next_offset(record.offset + 1);
+  SetNextOffset(record.topic, record.offset + 1);
   return outcome;
 }
 
@@ -75,6 +75,21 @@ const v1::state::PartitionCheckpoint& PartitionTask::PrepareCommit() {
   checkpoint_.set_watermark_ms(pipeline_.watermark_ms());
   checkpoint_.set_commit_seq(checkpoint_.commit_seq() + 1);
   return checkpoint_;
+}
+
+int64_t PartitionTask::NextOffset(std::string_view topic) const {
+  if (topic == settings_.input_topic) return checkpoint_.next_offset();
+  const auto& sources = checkpoint_.source_next_offsets();
+  auto it = sources.find(std::string(topic));
+  return it == sources.end() ? 0 : it->second;
+}
+
+void PartitionTask::SetNextOffset(std::string_view topic, int64_t next) {
+  if (topic == settings_.input_topic) {
+    checkpoint_.set_next_offset(next);
+  } else {
+    (*checkpoint_.mutable_source_next_offsets())[std::string(topic)] = next;
+  }
 }
 
 void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id,

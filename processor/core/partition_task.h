@@ -39,6 +39,9 @@ struct TaskSettings {
   ValidationLimits validation;
   ClockMode clock = ClockMode::kEventTime;
   std::string dead_letter_topic = "touchpoints-dlq";
+  // The partition's own input; its offsets go in PartitionCheckpoint.next_offset, those of any
+  // other source (later: the repartition topic) in source_next_offsets.
+  std::string input_topic = "touchpoints";
 };
 
 // What the task emitted since the caller last cleared it; committed with the state.
@@ -116,6 +119,9 @@ class PartitionTask {
 
  private:
   void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id, TaskOutput& out);
+  // The next offset to apply from source `topic`; recording the next one after an applied record.
+  int64_t NextOffset(std::string_view topic) const;
+  void SetNextOffset(std::string_view topic, int64_t next);
 
   // Constant after construction.
   const TaskSettings& settings_;

@@ -171,5 +171,30 @@ TEST(PartitionTaskTest, ARecordAlreadyAppliedIsSkipped) {
   EXPECT_EQ(store.customers().size(), 1u);
 }
 
+TEST(PartitionTaskTest, EachSourceHasItsOwnOffsetInTheCheckpoint) {
+  MemoryStore store;
+  RuleSet rules;
+  TaskSettings settings;
+  PartitionTask task(settings, rules, store);
+  TaskOutput out;
+  auto bytes = [](const std::string& id) {
+    return Event(id, "amy", kT0, v1::EVENT_TYPE_PAGE_VIEW).SerializeAsString();
+  };
+  const std::string e1 = bytes("e1"), e2 = bytes("e2"), e3 = bytes("e3");
+  ASSERT_TRUE(task.Process({"touchpoints", 0, 7, "amy", e1}, TaskTime{kT0}, out).ok());
+  ASSERT_TRUE(task.Process({"forwarded", 0, 2, "amy", e2}, TaskTime{kT0}, out).ok());
+  EXPECT_EQ(task.checkpoint().next_offset(), 8);
+  EXPECT_EQ(task.checkpoint().source_next_offsets().at("forwarded"), 3);
+  // A re-sent record of either source is recognised by its own offset, after a restart too.
+  PartitionTask resumed(settings, rules, store);
+  resumed.Resume(task.checkpoint());
+  EXPECT_EQ(resumed.Process({"forwarded", 0, 2, "amy", e2}, TaskTime{kT0}, out)->kind,
+            RecordOutcome::Kind::kAlreadyApplied);
+  EXPECT_EQ(resumed.Process({"touchpoints", 0, 7, "amy", e1}, TaskTime{kT0}, out)->kind,
+            RecordOutcome::Kind::kAlreadyApplied);
+  EXPECT_EQ(resumed.Process({"forwarded", 0, 3, "amy", e3}, TaskTime{kT0}, out)->kind,
+            RecordOutcome::Kind::kApplied);
+}
+
 }  // namespace
 }  // namespace touchstream
