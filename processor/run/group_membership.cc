@@ -116,7 +116,7 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
   }
   const int64_t start = checkpoint.next_offset();
   tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
-  if (Status s = tasks_.Assign(partition, checkpoint, restored->end_offset); !s.ok()) return s;
+  if (Status s = tasks_.Assign(partition, checkpoint, restored->fence_epoch); !s.ok()) return s;
   LogInfo("assigned " + name + " from offset " +
           (start > 0 ? std::to_string(start) : std::string("beginning")) +
           (restored->replayed ? " (restored)" : ""));
