@@ -146,13 +146,21 @@ std::optional<v1::state::PartitionCheckpoint> Replay::Latest() const {
   return latest_;
 }
 
-Status Replay::Apply(const Record& record, const ApplyFn& apply) {
+bool Replay::Counts(const Record& record) const {
   Decide();
-  if (IsMarkerKey(record.key)) return Status::Ok();
+  if (IsMarkerKey(record.key)) return false;
   const std::optional<int64_t> seq = ParseCount(record.seq);
-  if (!seq) return Status::Internal(Where(record) + " has no valid touchstream.seq header");
+  if (!seq || *seq < 1) return false;
   auto valid = valid_up_to_.find(record.owner);
-  if (valid == valid_up_to_.end() || *seq < 1 || *seq > valid->second) return Status::Ok();
+  return valid != valid_up_to_.end() && *seq <= valid->second;
+}
+
+Status Replay::Apply(const Record& record, const ApplyFn& apply) {
+  if (IsMarkerKey(record.key)) return Status::Ok();
+  if (!ParseCount(record.seq)) {
+    return Status::Internal(Where(record) + " has no valid touchstream.seq header");
+  }
+  if (!Counts(record)) return Status::Ok();
   const std::string customer_id(record.key);
   if (!record.value) return apply(customer_id, nullptr);
   const std::string value(*record.value);

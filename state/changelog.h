@@ -127,6 +127,10 @@ class Replay {
   // fence seen (1 when none).
   int64_t NextEpoch() const { return max_epoch_ + 1; }
 
+  // After pass 1: whether `record` is a state record that counts (pass 2 applies it); false
+  // for markers and for records without a valid seq header.
+  bool Counts(const Record& record) const;
+
   // Pass 2: every record again, in log order. Calls `apply` for each valid state record (value
   // nullptr: erased). Errors: what `apply` returns, or a malformed seq header.
   using ApplyFn = std::function<Status(const std::string& customer_id, const std::string* value)>;
