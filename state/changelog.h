@@ -42,17 +42,21 @@
 // restore read the marker of prev_seq, so every valid record of a predecessor precedes the
 // successor's fence, and the successor's own records follow it.
 //
-// Guarantee and its limits (at_least_once: an idempotent, not transactional, producer):
-//  - Kafka cannot fence a zombie's late writes; replay ignores them (seq > the prev_seq its
-//    successor recorded), as it ignores an uncommitted tail.
-//  - Compaction keeps only the latest record per key. If a zombie or an uncommitted tail wrote
-//    a customer after that customer's last valid record, the cleaner deletes the valid one as
-//    soon as the late write is in the part of the log it compacts, and the customer is lost
-//    on restore. The changelog must therefore be created with min.compaction.lag.ms larger
-//    than the zombie window (README, "Scale-out and the changelog"): within it nothing is
-//    compacted, and a zombie stops writing within it. A restore is exact while no late write
-//    older than min.compaction.lag.ms is the last record of its customer; a customer that no
-//    valid commit rewrote within that time after a late write can lose its state.
+// Guarantee and its limits (at_least_once: an idempotent, not transactional, producer; README,
+// "Scale-out and the changelog", says the same for operators):
+//  - A restore brings back the latest valid commit: every customer at its latest record of a
+//    commit that counts, and that commit's checkpoint. Kafka cannot fence a zombie's late
+//    writes; replay ignores them (seq > the prev_seq its successor recorded), as it ignores an
+//    uncommitted tail.
+//  - Compaction keeps only the latest record per key. If a late write (a zombie's, or an
+//    uncommitted tail) is the latest record of its customer, the cleaner deletes the valid one
+//    before it as soon as it compacts the late write, and a later restore loses the customer.
+//    The changelog must therefore be created with min.compaction.lag.ms of at least the zombie
+//    window, session.timeout.ms + message.timeout.ms (the relay drops a lost partition's
+//    changelog records it has not produced, Relay::Abandon; librdkafka retries what it holds
+//    for up to message.timeout.ms); one hour is recommended. Within it nothing is compacted and
+//    a zombie stops writing within it. A customer a late write touched that no valid commit
+//    writes again within min.compaction.lag.ms can still lose its state at a later restore.
 //  - Two owners that fenced at the same epoch without seeing each other (possible only when an
 //    instance finished a restore after it had lost the partition): the later fence in the log
 //    wins, even if it is the zombie's.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "state/changelog.h"
+#include "touchpoint.pb.h"
 
 namespace touchstream::changelog {
 namespace {
@@ -297,9 +298,11 @@ TEST(ChangelogReplayTest, MarkerKeysCannotBeCustomerIds) {
   const std::string fence_key(kFenceKeyPrefix);
   EXPECT_EQ(commit_key[0], '\xFF');
   EXPECT_EQ(fence_key[0], '\xFF');
-  CustomerState state;
-  EXPECT_FALSE(state.ParseFromString(std::string("\x0a\x01\xff", 3)))
-      << "a customer_id with byte 0xFF must not parse (proto3 strings are UTF-8)";
+  // customer_id (field 2) holding the byte 0xFF: protobuf refuses the event (proto3 strings
+  // are UTF-8), so it is dead-lettered and never becomes a customer.
+  v1::TouchpointEvent event;
+  EXPECT_FALSE(event.ParseFromString(std::string("\x12\x01\xff", 3)));
+  EXPECT_TRUE(event.ParseFromString(std::string("\x12\x01\x7f", 3))) << "the control case";
 }
 
 TEST(ChangelogReplayTest, CustomerIdsEqualToTheOldMarkerKeysRestore) {
