@@ -1,5 +1,8 @@
 #include "state/changelog.h"
 
+#include <charconv>
+#include <set>
+
 namespace touchstream::changelog {
 
 namespace {
@@ -10,52 +13,96 @@ void AddHeader(v1::state::OutboxRecord& record, const char* key, const std::stri
   h->set_value(value);
 }
 
-}  // namespace
-
-v1::state::OutboxRecord StateRecord(const std::string& topic, int32_t partition,
-                                    const std::string& owner, const std::string& customer_id,
-                                    const v1::state::CustomerState* state) {
+v1::state::OutboxRecord Written(const std::string& topic, int32_t partition, const Writer& writer,
+                                int64_t seq) {
   v1::state::OutboxRecord record;
   record.set_topic(topic);
   record.set_partition(partition);
-  record.set_key(customer_id);
-  if (state != nullptr) record.set_value(state->SerializeAsString());
-  AddHeader(record, kOwnerHeader, owner);
+  AddHeader(record, kOwnerHeader, writer.owner);
+  AddHeader(record, kEpochHeader, std::to_string(writer.epoch));
+  AddHeader(record, kSeqHeader, std::to_string(seq));
   return record;
 }
 
-v1::state::OutboxRecord MarkerRecord(const std::string& topic, int32_t partition,
-                                     const v1::state::ChangelogMarker& marker, bool fence) {
-  v1::state::OutboxRecord record;
-  record.set_topic(topic);
-  record.set_partition(partition);
-  // One key per partition and kind: compaction keeps the latest of each.
-  record.set_key(std::string("\0touchstream.", 13) + (fence ? kFence : kCommit));
+std::string Where(const Record& record) {
+  return record.offset >= 0 ? "changelog record at offset " + std::to_string(record.offset)
+                            : "changelog record";
+}
+
+// A non-negative decimal header value.
+std::optional<int64_t> ParseCount(std::string_view text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < 0) return std::nullopt;
+  return value;
+}
+
+bool IsMarkerKey(std::string_view key) { return !key.empty() && key[0] == '\xFF'; }
+
+}  // namespace
+
+v1::state::OutboxRecord StateRecord(const std::string& topic, int32_t partition,
+                                    const Writer& writer, int64_t seq,
+                                    const std::string& customer_id,
+                                    const v1::state::CustomerState* state) {
+  v1::state::OutboxRecord record = Written(topic, partition, writer, seq);
+  record.set_key(customer_id);
+  if (state != nullptr) {
+    record.set_value(state->SerializeAsString());
+  } else {
+    record.set_null_value(true);
+  }
+  return record;
+}
+
+v1::state::OutboxRecord CommitRecord(const std::string& topic, int32_t partition,
+                                     const Writer& writer,
+                                     const v1::state::ChangelogMarker& marker) {
+  v1::state::OutboxRecord record =
+      Written(topic, partition, writer, marker.checkpoint().commit_seq());
+  record.set_key(std::string(kCommitKeyPrefix) + writer.owner);
   record.set_value(marker.SerializeAsString());
   record.set_barrier(true);
-  AddHeader(record, kOwnerHeader, marker.checkpoint().owner());
-  AddHeader(record, kMarkerHeader, fence ? kFence : kCommit);
+  return record;
+}
+
+v1::state::OutboxRecord FenceRecord(const std::string& topic, int32_t partition,
+                                    const v1::state::ChangelogMarker& marker) {
+  const Writer writer{marker.checkpoint().owner(), marker.epoch()};
+  v1::state::OutboxRecord record = Written(topic, partition, writer, 0);
+  record.set_key(std::string(kFenceKeyPrefix) + writer.owner);
+  record.set_value(marker.SerializeAsString());
+  record.set_barrier(true);
   return record;
 }
 
 Status Replay::Scan(const Record& record) {
-  if (record.marker.empty()) return Status::Ok();
-  v1::state::ChangelogMarker marker;
-  if (!marker.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
-    return Status::Internal("changelog marker at offset " + std::to_string(record.offset) +
-                              " does not parse");
+  const int64_t position = scanned_++;
+  if (record.owner.empty() || !ParseCount(record.seq)) {
+    return Status::Internal(Where(record) +
+                            " has no touchstream.owner or touchstream.seq header (written "
+                            "before this changelog format? recreate the changelog topic)");
   }
-  const std::string owner(record.owner);
-  if (record.marker == kFence) {
-    // Effective unless its restore missed a takeover: an effective fence of another owner in
-    // [base_offset, offset).
-    for (auto it = fences_.rbegin(); it != fences_.rend() && it->offset >= marker.base_offset();
-         ++it) {
-      if (it->owner != owner) return Status::Ok();
-    }
-    fences_.push_back({record.offset, marker.base_offset(), owner, marker.checkpoint()});
-  } else if (record.marker == kCommit) {
-    commits_.push_back({record.offset, owner, marker.checkpoint()});
+  if (!IsMarkerKey(record.key)) return Status::Ok();
+  const bool fence = record.key.starts_with(kFenceKeyPrefix);
+  if (!fence && !record.key.starts_with(kCommitKeyPrefix)) {
+    return Status::Internal(Where(record) + " has an unknown marker key");
+  }
+  v1::state::ChangelogMarker marker;
+  if (!record.value ||
+      !marker.ParseFromArray(record.value->data(), static_cast<int>(record.value->size()))) {
+    return Status::Internal(Where(record) + ": a marker that does not parse");
+  }
+  Owner& owner = owners_[std::string(record.owner)];
+  if (fence) {
+    // A fence is written once per owner; a duplicate (a re-sent record) changes nothing.
+    if (!owner.fence) owner.fence_position = position;
+    owner.fence = std::move(marker);
+    max_epoch_ = std::max(max_epoch_, owner.fence->epoch());
+  } else if (marker.checkpoint().commit_seq() >= owner.latest_seq) {
+    owner.latest_seq = marker.checkpoint().commit_seq();
+    owner.latest_checkpoint = marker.checkpoint();
   }
   decided_ = false;
   return Status::Ok();
@@ -63,28 +110,35 @@ Status Replay::Scan(const Record& record) {
 
 void Replay::Decide() const {
   if (decided_) return;
-  valid_commits_.clear();
-  latest_.reset();
-  int64_t latest_offset = -1;
-  size_t next_fence = 0;  // first fence after the commit being decided
-  for (const Commit& commit : commits_) {
-    while (next_fence < fences_.size() && fences_[next_fence].offset < commit.offset) {
-      ++next_fence;
-    }
-    if (next_fence == 0 || fences_[next_fence - 1].owner != commit.owner) continue;
-    bool blind = false;
-    for (size_t f = next_fence; f < fences_.size() && !blind; ++f) {
-      blind = fences_[f].owner != commit.owner && fences_[f].base_offset <= commit.offset;
-    }
-    if (blind) continue;
-    valid_commits_.insert(commit.offset);
-    latest_ = commit.checkpoint;
-    latest_offset = commit.offset;
-  }
-  if (!fences_.empty() && fences_.back().offset > latest_offset) {
-    latest_ = fences_.back().checkpoint;
-  }
   decided_ = true;
+  latest_.reset();
+  valid_up_to_.clear();
+  const Owner* head = nullptr;
+  std::string_view head_id;
+  for (const auto& [id, owner] : owners_) {
+    if (!owner.fence) continue;
+    if (head == nullptr || owner.fence->epoch() > head->fence->epoch() ||
+        (owner.fence->epoch() == head->fence->epoch() &&
+         owner.fence_position > head->fence_position)) {
+      head = &owner;
+      head_id = id;
+    }
+  }
+  if (head == nullptr) return;
+  latest_ = head->latest_seq > 0 ? head->latest_checkpoint : head->fence->checkpoint();
+  valid_up_to_[std::string(head_id)] = head->latest_seq;
+  // Walk back through the prev pointers; an owner seen twice ends the walk (a cycle can only
+  // come from corrupt data).
+  std::set<std::string_view> seen{head_id};
+  for (const Owner* successor = head; !successor->fence->prev_owner().empty();) {
+    const std::string& prev_id = successor->fence->prev_owner();
+    if (!seen.insert(prev_id).second) break;
+    auto prev = owners_.find(prev_id);
+    const int64_t latest = prev == owners_.end() ? 0 : prev->second.latest_seq;
+    valid_up_to_[prev_id] = std::min(successor->fence->prev_seq(), latest);
+    if (prev == owners_.end() || !prev->second.fence) break;
+    successor = &prev->second;
+  }
 }
 
 std::optional<v1::state::PartitionCheckpoint> Replay::Latest() const {
@@ -92,28 +146,25 @@ std::optional<v1::state::PartitionCheckpoint> Replay::Latest() const {
   return latest_;
 }
 
-Status Replay::Apply(const Record& record, const ApplyFn& apply) {
+bool Replay::Counts(const Record& record) const {
   Decide();
-  auto pending = pending_.find(record.owner);
-  if (record.marker.empty()) {
-    if (pending == pending_.end()) {
-      pending = pending_.emplace(std::string(record.owner), decltype(pending_)::mapped_type())
-                    .first;
-    }
-    std::optional<std::string> value;
-    if (!record.value.empty()) value.emplace(record.value);
-    pending->second.emplace_back(std::string(record.key), std::move(value));
-    return Status::Ok();
+  if (IsMarkerKey(record.key)) return false;
+  const std::optional<int64_t> seq = ParseCount(record.seq);
+  if (!seq || *seq < 1) return false;
+  auto valid = valid_up_to_.find(record.owner);
+  return valid != valid_up_to_.end() && *seq <= valid->second;
+}
+
+Status Replay::Apply(const Record& record, const ApplyFn& apply) {
+  if (IsMarkerKey(record.key)) return Status::Ok();
+  if (!ParseCount(record.seq)) {
+    return Status::Internal(Where(record) + " has no valid touchstream.seq header");
   }
-  if (pending == pending_.end()) return Status::Ok();
-  if (record.marker == kCommit && valid_commits_.count(record.offset) > 0) {
-    for (const auto& [customer_id, value] : pending->second) {
-      if (Status s = apply(customer_id, value ? &*value : nullptr); !s.ok()) return s;
-    }
-  }
-  // A fence starts its owner afresh; an invalid commit's records are dropped.
-  pending->second.clear();
-  return Status::Ok();
+  if (!Counts(record)) return Status::Ok();
+  const std::string customer_id(record.key);
+  if (!record.value) return apply(customer_id, nullptr);
+  const std::string value(*record.value);
+  return apply(customer_id, &value);
 }
 
 }  // namespace touchstream::changelog

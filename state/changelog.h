@@ -1,32 +1,73 @@
 // The changelog of the customers store, and how to replay it.
 //
-// Every commit of a partition also goes, through the outbox, to the changelog topic's
-// partition of the same number: one state record per changed customer (key = customer id,
-// value = CustomerState; an empty value = erased), then a commit marker (value =
-// ChangelogMarker with the partition's checkpoint). Every record names its owner in a header:
-// one owner id per assignment of the partition to an instance. When an instance takes a
-// partition over, it restores the partition from the changelog (unless its local state is
-// the latest valid commit already) and then writes a fence: a marker saying "from here on I
-// own this partition; my state is what the changelog held up to offset `base_offset`".
+// Format. Every commit of a partition also goes, through the outbox, to the changelog topic's
+// partition of the same number: one state record per changed customer, then a commit marker.
+// Every record names its writer in three headers:
+//   touchstream.owner  the owner id: one per assignment of the partition to an instance;
+//   touchstream.epoch  the owner's epoch (decimal, see fences);
+//   touchstream.seq    the sequence number of the owner's commit the record belongs to
+//                      (decimal; 1, 2, ... per owner; 0 for the fence).
+//  - A state record: key = customer id, value = CustomerState bytes, or a null value (a
+//    tombstone) when the customer was erased.
+//  - A commit marker: key = "\xFF" "touchstream.commit." + owner, value = ChangelogMarker with
+//    the partition's checkpoint after that commit.
+//  - A fence, the first record of a new owner after it took the partition over and restored
+//    it: key = "\xFF" "touchstream.fence." + owner, value = ChangelogMarker with its epoch (1 +
+//    the highest epoch of any fence its restore saw; 1 when there was none), the commit its
+//    state is (prev_owner, prev_seq: the latest valid commit its restore found, empty / 0 when
+//    none) and its checkpoint.
+// Marker keys start with the byte 0xFF, which never occurs in valid UTF-8; a customer id is a
+// proto3 string, which protobuf verifies to be UTF-8 when it parses an event, so no customer
+// id can equal a marker key. Compaction (cleanup.policy=compact) therefore keeps, per owner,
+// its fence and its latest commit marker (= its highest committed seq), and per customer the
+// latest state record.
 //
-// At-least-once delivery and zombies (an instance that lost the partition but still has
-// records in flight) mean the log can hold records that must not count. Replay keeps:
-//  - an effective fence: a fence with no effective fence of another owner in
-//    [base_offset, its own offset) (its restore saw every takeover before it);
-//  - a valid commit: a commit marker whose owner holds the last effective fence before it,
-//    and that lies in no other owner's blind spot [base_offset, fence offset).
-// The state = the state records of valid commits, in log order. A replay needs two passes:
-// Scan (markers only) decides validity, Apply replays.
+// Which records count. At-least-once delivery and zombies (an instance that lost the
+// partition but still has records in flight) mean the log can hold records that must not
+// count: a zombie's commits after the new owner restored, and an uncommitted tail (state
+// records whose marker never arrived). A restore reads the partition twice:
+//  - Scan (pass 1) keeps per owner only its fence (epoch, prev owner / seq, checkpoint) and
+//    its latest commit marker (seq, checkpoint): memory bounded by the number of owners.
+//  - Decide: the head is the fence with the highest epoch (a tie: the later one in log order).
+//    The chain runs from the head through the prev pointers. The head's valid seqs are 1 ..
+//    its latest marker's seq; each predecessor's are 1 .. the prev_seq its successor recorded,
+//    capped by its own latest marker. Owners off the chain contribute nothing. The restored
+//    checkpoint is the head's latest commit marker's, or the head fence's if it has none.
+//  - Apply (pass 2) applies, in log order, every state record whose (owner, seq) is valid
+//    (a put, or a delete for a tombstone): each customer ends at its latest valid record.
+// The decision depends only on what records carry and on their relative order, never on
+// offsets: a copy of a compacted log (renumbered) restores the same state. Why it is right:
+// the relay produces a marker only after every earlier record is acknowledged and nothing
+// after it until it is, so a commit's state records precede its marker; the new owner's
+// restore read the marker of prev_seq, so every valid record of a predecessor precedes the
+// successor's fence, and the successor's own records follow it.
+//
+// Guarantee and its limits (at_least_once: an idempotent, not transactional, producer; README,
+// "Scale-out and the changelog", says the same for operators):
+//  - A restore brings back the latest valid commit: every customer at its latest record of a
+//    commit that counts, and that commit's checkpoint. Kafka cannot fence a zombie's late
+//    writes; replay ignores them (seq > the prev_seq its successor recorded), as it ignores an
+//    uncommitted tail.
+//  - Compaction keeps only the latest record per key. If a late write (a zombie's, or an
+//    uncommitted tail) is the latest record of its customer, the cleaner deletes the valid one
+//    before it as soon as it compacts the late write, and a later restore loses the customer.
+//    The changelog must therefore be created with min.compaction.lag.ms of at least the zombie
+//    window, session.timeout.ms + message.timeout.ms (the relay drops a lost partition's
+//    changelog records it has not produced, Relay::Abandon; librdkafka retries what it holds
+//    for up to message.timeout.ms); one hour is recommended. Within it nothing is compacted and
+//    a zombie stops writing within it. A customer a late write touched that no valid commit
+//    writes again within min.compaction.lag.ms can still lose its state at a later restore.
+//  - Two owners that fenced at the same epoch without seeing each other (possible only when an
+//    instance finished a restore after it had lost the partition): the later fence in the log
+//    wins, even if it is the zombie's.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "processor/core/status.h"
 #include "state.pb.h"
@@ -34,66 +75,90 @@
 namespace touchstream::changelog {
 
 inline constexpr char kOwnerHeader[] = "touchstream.owner";
-inline constexpr char kMarkerHeader[] = "touchstream.marker";
-inline constexpr char kCommit[] = "commit";
-inline constexpr char kFence[] = "fence";
+inline constexpr char kEpochHeader[] = "touchstream.epoch";
+inline constexpr char kSeqHeader[] = "touchstream.seq";
+// Marker keys: a prefix and the owner id. 0xFF cannot occur in a UTF-8 customer id.
+inline constexpr std::string_view kCommitKeyPrefix =
+    "\xFF"
+    "touchstream.commit.";
+inline constexpr std::string_view kFenceKeyPrefix =
+    "\xFF"
+    "touchstream.fence.";
 
-// A state record of `customer_id`; `state` == nullptr: the customer was erased.
+// Who writes: the owner of one assignment, its epoch, and (for a record) its commit's seq.
+struct Writer {
+  std::string owner;
+  int64_t epoch = 0;
+};
+
+// A state record of commit `seq` of `writer`; `state` == nullptr: the customer was erased (a
+// tombstone).
 v1::state::OutboxRecord StateRecord(const std::string& topic, int32_t partition,
-                                    const std::string& owner, const std::string& customer_id,
+                                    const Writer& writer, int64_t seq,
+                                    const std::string& customer_id,
                                     const v1::state::CustomerState* state);
-// A commit marker or fence (owner = marker.checkpoint().owner()); a barrier in the outbox.
-v1::state::OutboxRecord MarkerRecord(const std::string& topic, int32_t partition,
-                                     const v1::state::ChangelogMarker& marker, bool fence);
+// The commit marker closing commit `marker.checkpoint().commit_seq()` of `writer`; a barrier in
+// the outbox.
+v1::state::OutboxRecord CommitRecord(const std::string& topic, int32_t partition,
+                                     const Writer& writer,
+                                     const v1::state::ChangelogMarker& marker);
+// The fence of a new owner (`marker` holds its epoch, prev_owner, prev_seq and checkpoint,
+// whose owner is the new owner); a barrier in the outbox.
+v1::state::OutboxRecord FenceRecord(const std::string& topic, int32_t partition,
+                                    const v1::state::ChangelogMarker& marker);
 
-// One consumed changelog record; `marker` is the marker header ("" for a state record).
+// One consumed changelog record. The views must stay valid during the call they are passed to.
 struct Record {
-  int64_t offset = 0;
   std::string_view key;
-  std::string_view value;
-  std::string_view owner;
-  std::string_view marker;
+  std::optional<std::string_view> value;  // nullopt: a null value (tombstone)
+  std::string_view owner;                 // the headers' values, "" when absent
+  std::string_view epoch;
+  std::string_view seq;
+  int64_t offset = -1;  // for error messages only
 };
 
 // Replays one changelog partition. Not thread-safe.
 class Replay {
  public:
-  // Pass 1: every record in offset order. Errors: a marker that does not parse.
+  // Pass 1: every record in log order. Errors: a record without owner or seq header, or a
+  // marker that does not parse (e.g. a changelog written by a version before this format).
   Status Scan(const Record& record);
-  // After pass 1: the checkpoint of the last valid commit or effective fence; nullopt if none.
-  std::optional<v1::state::PartitionCheckpoint> Latest() const;
 
-  // Pass 2: every record again, in offset order. At each valid commit marker, calls `apply`
-  // for each of that commit's state records in log order (value nullptr: erased).
+  // After pass 1: the checkpoint of the latest valid commit (the head's latest commit marker,
+  // or the head's fence); nullopt when the log holds no fence.
+  std::optional<v1::state::PartitionCheckpoint> Latest() const;
+  // After pass 1: the epoch of the fence the next owner writes: 1 + the highest epoch of any
+  // fence seen (1 when none).
+  int64_t NextEpoch() const { return max_epoch_ + 1; }
+
+  // After pass 1: whether `record` is a state record that counts (pass 2 applies it); false
+  // for markers and for records without a valid seq header.
+  bool Counts(const Record& record) const;
+
+  // Pass 2: every record again, in log order. Calls `apply` for each valid state record (value
+  // nullptr: erased). Errors: what `apply` returns, or a malformed seq header.
   using ApplyFn = std::function<Status(const std::string& customer_id, const std::string* value)>;
   Status Apply(const Record& record, const ApplyFn& apply);
 
  private:
-  struct Fence {
-    int64_t offset;
-    int64_t base_offset;
-    std::string owner;
-    v1::state::PartitionCheckpoint checkpoint;
+  // What pass 1 keeps of one owner.
+  struct Owner {
+    std::optional<v1::state::ChangelogMarker> fence;
+    int64_t fence_position = -1;  // the fence's index among the records scanned
+    int64_t latest_seq = 0;       // of its latest commit marker; 0: none
+    v1::state::PartitionCheckpoint latest_checkpoint;
   };
-  struct Commit {
-    int64_t offset;
-    std::string owner;
-    v1::state::PartitionCheckpoint checkpoint;
-  };
+  // Computes the head, the chain and each owner's valid seqs.
   void Decide() const;
 
-  std::vector<Fence> fences_;  // effective ones, in offset order
-  std::vector<Commit> commits_;
+  std::map<std::string, Owner, std::less<>> owners_;
+  int64_t max_epoch_ = 0;
+  int64_t scanned_ = 0;
 
   // Computed lazily after Scan.
   mutable bool decided_ = false;
-  mutable std::set<int64_t> valid_commits_;
   mutable std::optional<v1::state::PartitionCheckpoint> latest_;
-
-  // Pass 2: the state records of each owner since its last marker.
-  std::map<std::string, std::vector<std::pair<std::string, std::optional<std::string>>>,
-           std::less<>>
-      pending_;
+  mutable std::map<std::string, int64_t, std::less<>> valid_up_to_;  // owner -> last valid seq
 };
 
 }  // namespace touchstream::changelog

@@ -32,6 +32,9 @@ EmbeddedKafka::~EmbeddedKafka() {
 }
 
 Status EmbeddedKafka::CreateTopic(const TopicConfig& topic) {
+  // No topic configs: rd_kafka_mock_topic_create takes none, and the mock neither compacts nor
+  // knows cleanup.policy or min.compaction.lag.ms (the changelog's, README). Tests compact a
+  // copy instead (tests/integration/harness.h, CompactChangelog).
   rd_kafka_resp_err_t err =
       rd_kafka_mock_topic_create(cluster_, topic.name.c_str(), topic.partitions, 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -55,7 +58,8 @@ std::string EmbeddedKafka::bootstrap_servers() const {
 int EmbeddedKafka::broker_count() const {
   // One host:port per broker: the mock has no other public way to tell.
   const std::string servers = bootstrap_servers();
-  return servers.empty() ? 0 : 1 + static_cast<int>(std::count(servers.begin(), servers.end(), ','));
+  return servers.empty() ? 0
+                         : 1 + static_cast<int>(std::count(servers.begin(), servers.end(), ','));
 }
 
 Status EmbeddedKafka::CheckBroker(int32_t broker_id, bool all_allowed) const {
@@ -99,23 +103,21 @@ StatusOr<std::string> EmbeddedKafka::ApplyFault(const FaultCommand& c) {
       if (c.broker_id != kNoLeader) {
         if (Status s = CheckBroker(c.broker_id, false); !s.ok()) return s;
       }
-      err = rd_kafka_mock_partition_set_leader(cluster_, c.topic.c_str(), c.partition,
-                                               c.broker_id);
+      err = rd_kafka_mock_partition_set_leader(cluster_, c.topic.c_str(), c.partition, c.broker_id);
       if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
         return Status::InvalidArgument("topic " + c.topic + " has no partition " +
                                        std::to_string(c.partition));
       }
       if (err) return MockError(err);
       const std::string where = c.topic + "/" + std::to_string(c.partition);
-      return c.broker_id == kNoLeader ? where + " has no leader"
-                                      : "leader of " + where + " is broker " +
-                                            std::to_string(c.broker_id);
+      return c.broker_id == kNoLeader
+                 ? where + " has no leader"
+                 : "leader of " + where + " is broker " + std::to_string(c.broker_id);
     }
     case Kind::kCoordinator: {
       // The mock asserts (aborts) on a FindCoordinator for a broker that does not exist.
       if (Status s = CheckBroker(c.broker_id, false); !s.ok()) return s;
-      err = rd_kafka_mock_coordinator_set(cluster_, c.key_type.c_str(), c.key.c_str(),
-                                          c.broker_id);
+      err = rd_kafka_mock_coordinator_set(cluster_, c.key_type.c_str(), c.key.c_str(), c.broker_id);
       if (err) return MockError(err);
       return "coordinator of " + c.key_type + " " + c.key + " is broker " +
              std::to_string(c.broker_id);
@@ -141,9 +143,9 @@ StatusOr<std::string> EmbeddedKafka::ApplyFault(const FaultCommand& c) {
                                                            c.error, c.delay_ms);
         if (err) return MockError(err);
       }
-      return "broker " + std::to_string(c.broker_id) + ": next " + std::to_string(c.count) +
-             " " + c.api.name + (c.count == 1 ? " response " : " responses ") +
-             FaultErrorName(c.error) + " after " + std::to_string(c.delay_ms) + " ms";
+      return "broker " + std::to_string(c.broker_id) + ": next " + std::to_string(c.count) + " " +
+             c.api.name + (c.count == 1 ? " response " : " responses ") + FaultErrorName(c.error) +
+             " after " + std::to_string(c.delay_ms) + " ms";
     }
     case Kind::kClearErrors: {
       for (const FaultableApi& api : FaultableApis()) {
@@ -151,7 +153,8 @@ StatusOr<std::string> EmbeddedKafka::ApplyFault(const FaultCommand& c) {
           rd_kafka_mock_clear_request_errors(cluster_, api.key);
         }
       }
-      return std::string("cleared queued errors of ") + (c.api.key == -1 ? "every api" : c.api.name);
+      return std::string("cleared queued errors of ") +
+             (c.api.key == -1 ? "every api" : c.api.name);
     }
     case Kind::kPendingErrors: {
       if (Status s = CheckBroker(c.broker_id, false); !s.ok()) return s;

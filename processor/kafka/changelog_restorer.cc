@@ -87,12 +87,16 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
     if (m->key_pointer() != nullptr) {
       record.key = std::string_view(static_cast<const char*>(m->key_pointer()), m->key_len());
     }
-    record.value = std::string_view(static_cast<const char*>(m->payload()), m->len());
+    if (m->payload() != nullptr) {
+      record.value = std::string_view(static_cast<const char*>(m->payload()), m->len());
+    }
     const RdKafka::Headers* headers = m->headers();
     const std::string owner = HeaderValue(headers, changelog::kOwnerHeader);
-    const std::string marker = HeaderValue(headers, changelog::kMarkerHeader);
+    const std::string epoch = HeaderValue(headers, changelog::kEpochHeader);
+    const std::string seq = HeaderValue(headers, changelog::kSeqHeader);
     record.owner = owner;
-    record.marker = marker;
+    record.epoch = epoch;
+    record.seq = seq;
     result = fn(record);
     next = m->offset() + 1;
     if (++records % 10'000 == 0 && progress) progress(records, end);
@@ -109,7 +113,6 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   if (!watermarks.ok()) return watermarks.status();
   const int64_t low = watermarks->low;
   const int64_t high = watermarks->high;
-  result.end_offset = high;
   auto local = db.ReadCheckpoint(input_topic_, partition);
   if (!local.ok()) return local.status();
   result.checkpoint = *local;
@@ -121,6 +124,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
       !s.ok()) {
     return s;
   }
+  result.fence_epoch = replay.NextEpoch();
   const std::optional<v1::state::PartitionCheckpoint> latest = replay.Latest();
   // Nothing valid in the changelog: the local state (if any) is all there is.
   if (!latest) return result;
@@ -129,7 +133,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     return result;  // the local state is the latest commit
   }
 
-  // Replace: wipe, write the valid commits' states in batches (no checkpoint,
+  // Replace: wipe, write the valid records' states in batches (no checkpoint,
   // so a crash mid-way restores again), then derive the timer index and store
   // the checkpoint.
   CommitBatch batch(db);

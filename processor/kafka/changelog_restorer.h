@@ -1,7 +1,9 @@
 // Brings a partition's local state up to its changelog (see state/changelog.h) when the
 // partition is assigned: reads the changelog partition up to its current end once to find the
 // latest valid commit; if the local state is not that commit, wipes the partition's local
-// customers, timers and checkpoint and replays the valid commits in a second read.
+// customers, timers and checkpoint and replays the valid records in a second read. Either way
+// it tells the new owner what its fence must say (its epoch; the commit it resumes from is the
+// returned checkpoint).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -29,7 +31,8 @@ class ChangelogRestorer {
   struct Result {
     // The partition's checkpoint now stored locally (nullopt: none, a fresh partition).
     std::optional<v1::state::PartitionCheckpoint> checkpoint;
-    int64_t end_offset = 0;  // the changelog end offset the restore read up to
+    // The epoch of the new owner's fence: 1 + the highest epoch of any fence read.
+    int64_t fence_epoch = 1;
     bool replayed = false;   // the local state was replaced from the changelog
     uint64_t records = 0;    // changelog records read (both passes)
     uint64_t customers = 0;  // customer states written

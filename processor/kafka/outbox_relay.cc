@@ -44,7 +44,13 @@ Status OutboxRelay::RecreateProducer() {
   if (!delivered_.empty()) {
     if (Status s = DeleteDelivered(); !s.ok()) return s;
   }
-  // Everything unacknowledged goes out again, in sequence order.
+  // Everything unacknowledged goes out again, in sequence order, but what was abandoned.
+  if (!abandoned_.empty()) {
+    const std::vector<uint64_t> given_up(abandoned_.begin(), abandoned_.end());
+    if (Status s = db_.DeleteOutbox(given_up); !s.ok()) return s;
+    for (uint64_t seq : given_up) Forget(seq);
+    abandoned_.clear();
+  }
   failed_.clear();
   produced_.clear();
   queue_.clear();
@@ -174,6 +180,7 @@ Status OutboxRelay::DeleteDelivered() {
   for (uint64_t seq : delivered_) {
     produced_.erase(seq);
     open_barriers_.erase(seq);
+    abandoned_.erase(seq);
     auto it = records_.find(seq);
     if (it == records_.end()) continue;
     const bool dropped = dropped_.erase(seq) > 0;
@@ -182,6 +189,42 @@ Status OutboxRelay::DeleteDelivered() {
     records_.erase(it);
   }
   delivered_.clear();
+  return Status::Ok();
+}
+
+void OutboxRelay::Forget(uint64_t seq) {
+  auto it = records_.find(seq);
+  if (it == records_.end()) return;
+  bytes_ -= it->second.key().size() + it->second.value().size();
+  records_.erase(it);
+}
+
+Status OutboxRelay::Abandon(const std::string& topic, const std::vector<int32_t>& partitions) {
+  const std::set<int32_t> lost(partitions.begin(), partitions.end());
+  auto matches = [&](uint64_t seq) {
+    const v1::state::OutboxRecord& r = records_.at(seq);
+    return r.topic() == topic && r.has_partition() && lost.count(r.partition()) > 0;
+  };
+  std::vector<uint64_t> unsent;
+  std::erase_if(queue_, [&](uint64_t seq) {
+    if (!matches(seq)) return false;
+    unsent.push_back(seq);
+    return true;
+  });
+  std::erase_if(failed_, [&](uint64_t seq) {
+    if (records_.count(seq) == 0 || !matches(seq)) return false;
+    produced_.erase(seq);
+    open_barriers_.erase(seq);
+    unsent.push_back(seq);
+    return true;
+  });
+  for (uint64_t seq : produced_) {
+    if (matches(seq)) abandoned_.insert(seq);
+  }
+  if (unsent.empty()) return Status::Ok();
+  if (Status s = db_.DeleteOutbox(unsent); !s.ok()) return s;
+  for (uint64_t seq : unsent) Forget(seq);
+  Pump();  // an abandoned barrier may have held others back
   return Status::Ok();
 }
 
@@ -204,9 +247,23 @@ Status OutboxRelay::Poll(int timeout_ms) {
   if (!failed_.empty()) {
     std::vector<uint64_t> retry;
     retry.swap(failed_);
+    std::vector<uint64_t> given_up;
     for (uint64_t seq : retry) {
       auto it = records_.find(seq);
-      if (it != records_.end()) Produce(seq, it->second);
+      if (it == records_.end()) continue;
+      if (abandoned_.erase(seq) > 0) {
+        given_up.push_back(seq);
+      } else {
+        Produce(seq, it->second);
+      }
+    }
+    if (!given_up.empty()) {
+      if (Status s = db_.DeleteOutbox(given_up); !s.ok()) return s;
+      for (uint64_t seq : given_up) {
+        produced_.erase(seq);
+        open_barriers_.erase(seq);
+        Forget(seq);
+      }
     }
   }
   Pump();

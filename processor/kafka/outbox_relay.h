@@ -9,7 +9,8 @@
 // A fatal producer error (e.g. the idempotent producer cannot keep its guarantees) destroys
 // the producer, creates a new one and re-sends every unacknowledged record in sequence order:
 // nothing is dropped, and a record that did arrive before the error arrives again with the
-// same bytes (trigger ids make that a harmless duplicate).
+// same bytes (trigger ids make that a harmless duplicate). Abandon is the one way a committed
+// record leaves the outbox unsent: the changelog records of a partition this instance lost.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -59,6 +60,8 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   // Waits up to `timeout_ms` for everything in flight. Errors if records are still pending.
   Status Flush(int timeout_ms) override;
 
+  Status Abandon(const std::string& topic, const std::vector<int32_t>& partitions) override;
+
   // Records not yet acknowledged (queued or produced).
   size_t in_flight() const override { return records_.size(); }
   uint64_t in_flight_bytes() const override { return bytes_; }
@@ -74,6 +77,8 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   // After a fatal error: a new producer, and every unacknowledged record queued again.
   Status RecreateProducer();
   void Produce(uint64_t seq, const v1::state::OutboxRecord& record);
+  // Drops record `seq` from memory (records_ and bytes_).
+  void Forget(uint64_t seq);
   // Deletes the delivered records from the outbox and forgets them.
   Status DeleteDelivered();
   // Produces queued records up to the next barrier that must wait.
@@ -97,6 +102,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   std::vector<uint64_t> delivered_;                      // filled by dr_cb, drained by Poll
   std::set<uint64_t> dropped_;  // in delivered_, but refused for good and not rerouted
   std::vector<uint64_t> failed_;
+  std::set<uint64_t> abandoned_;  // produced, then abandoned: deleted on failure, never retried
 };
 
 }  // namespace touchstream

@@ -12,10 +12,13 @@ RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::O
         headers->add(h.key(), h.value().data(), h.value().size());
       }
     }
+    // A null payload is a null value (a tombstone), not an empty one.
+    char* payload = record.null_value() ? nullptr : const_cast<char*>(record.value().data());
+    const size_t size = record.null_value() ? 0 : record.value().size();
     const RdKafka::ErrorCode err = producer.produce(
         record.topic(), record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
-        RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.value().data()),
-        record.value().size(), record.key().data(), record.key().size(), 0, headers, opaque);
+        RdKafka::Producer::RK_MSG_COPY, payload, size, record.key().data(), record.key().size(), 0,
+        headers, opaque);
     if (err == RdKafka::ERR_NO_ERROR) return err;  // headers now owned by librdkafka
     delete headers;
     if (err != RdKafka::ERR__QUEUE_FULL) return err;

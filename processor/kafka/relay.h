@@ -71,6 +71,15 @@ class Relay {
   virtual Status Poll(int timeout_ms) = 0;
   // Waits up to `timeout_ms` for everything handed over. Errors if records are still pending.
   virtual Status Flush(int timeout_ms) = 0;
+  // Gives up on the records of `topic`'s `partitions` not yet acknowledged: those not yet
+  // produced leave the outbox unsent, and one already produced is not produced again if its
+  // delivery fails. For the changelog of partitions this instance no longer owns: their records
+  // belong to commits the next owner ignores (state/changelog.h), and sending them late would
+  // only leave late writes for the log cleaner. Errors: the outbox delete failed. A relay with
+  // nothing in flight between calls has nothing to give up.
+  virtual Status Abandon(const std::string& topic, const std::vector<int32_t>& partitions) {
+    return Status::Ok();
+  }
   // Records handed over and not yet acknowledged, and their key and value bytes.
   virtual size_t in_flight() const = 0;
   virtual uint64_t in_flight_bytes() const { return 0; }

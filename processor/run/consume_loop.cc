@@ -74,8 +74,12 @@ Status ConsumeLoop::Start() {
       !s.ok()) {
     return s;
   }
-  // Records a previous run committed but did not deliver (triggers, changelog) go out first,
-  // so that the changelog is current before this instance restores or fences anything.
+  // Changelog records a previous run committed but did not deliver are dropped, not sent: the
+  // partitions may have moved meanwhile (they would be late writes after the next owner's
+  // fence, README "the zombie window"), and a partition assigned here again is restored from
+  // the changelog's last commit, its later input processed again.
+  if (Status s = DropUndeliveredChangelog(); !s.ok()) return s;
+  // Records a previous run committed but did not deliver (triggers, dead letters) go out first.
   if (Status s = relay_.Recover(); !s.ok()) return s;
   if (relay_.in_flight() > 0) {
     LogInfo("delivering " + std::to_string(relay_.in_flight()) + " records left in the outbox");
@@ -83,6 +87,21 @@ Status ConsumeLoop::Start() {
   }
   LogInfo("consuming " + config_.touchpoints.name + " as group " + config_.group_id);
   return Status::Ok();
+}
+
+Status ConsumeLoop::DropUndeliveredChangelog() {
+  std::vector<uint64_t> undelivered;
+  if (Status s = db_.ForEachOutbox([&](uint64_t seq, const v1::state::OutboxRecord& record) {
+        if (record.topic() == config_.changelog.name) undelivered.push_back(seq);
+      });
+      !s.ok()) {
+    return s;
+  }
+  if (undelivered.empty()) return Status::Ok();
+  LogInfo("dropping " + std::to_string(undelivered.size()) +
+          " changelog records an earlier run did not deliver (partitions it owned are restored "
+          "from the changelog's last commit when assigned again)");
+  return db_.DeleteOutbox(undelivered);
 }
 
 Status ConsumeLoop::Run(const std::atomic<bool>& stop) {

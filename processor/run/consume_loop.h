@@ -40,7 +40,8 @@ class ConsumeLoop {
   ~ConsumeLoop();
 
   // Creates the consumer, checks the topics, delivers what an earlier run left in the outbox
-  // and joins the group. Errors name the bad kafka.* property or topic.
+  // (but its changelog records, which are dropped) and joins the group. Errors name the bad
+  // kafka.* property or topic.
   Status Start();
 
   // Consumes until `stop` is set, then commits, flushes the relay and closes the consumer.
@@ -51,6 +52,8 @@ class ConsumeLoop {
   TaskManager::Progress progress() const { return tasks_.progress(); }
 
  private:
+  // Deletes the changelog records left in the outbox by an earlier run (see Start).
+  Status DropUndeliveredChangelog();
   void HandleRecord(RdKafka::Message& message);
   TaskTime Now() const;
   // A retention gap under the consumer (auto.offset.reset=error): stop, or skip ahead.

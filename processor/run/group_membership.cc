@@ -116,7 +116,7 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
   }
   const int64_t start = checkpoint.next_offset();
   tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
-  if (Status s = tasks_.Assign(partition, checkpoint, restored->end_offset); !s.ok()) return s;
+  if (Status s = tasks_.Assign(partition, checkpoint, restored->fence_epoch); !s.ok()) return s;
   LogInfo("assigned " + name + " from offset " +
           (start > 0 ? std::to_string(start) : std::string("beginning")) +
           (restored->replayed ? " (restored)" : ""));
@@ -143,9 +143,18 @@ void GroupMembership::PublishAssigned() {
 }
 
 void GroupMembership::DropAll() {
-  for (int32_t partition : tasks_.partitions()) metrics_.RemovePartition(partition);
+  const std::vector<int32_t> dropped = tasks_.partitions();
+  for (int32_t partition : dropped) metrics_.RemovePartition(partition);
   tasks_.Clear();
+  AbandonChangelog(dropped);
   PublishAssigned();
+}
+
+void GroupMembership::AbandonChangelog(const std::vector<int32_t>& partitions) {
+  if (partitions.empty()) return;
+  if (Status s = relay_.Abandon(config_.changelog.name, partitions); !s.ok()) {
+    pending_.error = s;
+  }
 }
 
 void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
@@ -170,11 +179,19 @@ void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partit
   }
   CrashPoint("revoke");
   // Deliver the changelog before the next owner restores from it.
-  if (Status s = relay_.Flush(5'000); !s.ok()) LogWarn("revoking: " + s.message());
+  const Status flushed = relay_.Flush(5'000);
+  std::vector<int32_t> revoked;
   for (const RdKafka::TopicPartition* tp : partitions) {
+    revoked.push_back(tp->partition());
     metrics_.RemovePartition(tp->partition());
     tasks_.Remove(tp->partition());
     LogInfo("revoked " + PartitionName(tp->topic(), tp->partition()));
+  }
+  if (!flushed.ok()) {
+    // The next owner may restore before they arrive: they would be late writes.
+    LogWarn("revoking: " + flushed.message() + "; the changelog records of the revoked " +
+            "partitions are dropped (the next owner redoes their commits from the input)");
+    AbandonChangelog(revoked);
   }
   PublishAssigned();
 }

@@ -2,10 +2,12 @@
 //   assigned: restore the partition from its changelog (ChangelogRestorer), check its stored
 //             offset against Kafka's retention, and hand it to the TaskManager, which fences
 //             the changelog with a new owner id;
-//   revoked:  commit the batch and flush the relay first, so the next owner restores all of it;
-//   lost:     the group moved on without us: drop the partitions and the batch uncommitted;
+//   revoked:  commit the batch and flush the relay first, so the next owner restores all of it
+//             (what the flush could not deliver in 5 s of the changelog is dropped);
+//   lost:     the group moved on without us: drop the partitions and the batch uncommitted,
+//             and the partitions' changelog records the relay has not delivered yet;
 //   paused:   the loop did not poll for longer than session.timeout.ms (SIGSTOP, a VM
-//             pause): the group has given our partitions away; drop them, rejoin;
+//             pause): the group has given our partitions away; drop them as when lost, rejoin;
 //   disk:     the state filesystem is below its reserve (DiskReserve): leave the group, fail
 //             /readyz, rejoin once space returns.
 // Cooperative-sticky assignment by default (see consume_loop.cc).
@@ -71,8 +73,13 @@ class GroupMembership : public RdKafka::RebalanceCb {
   void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
   // Drops the batch and every partition, and unsubscribes.
   void Leave();
-  // Drops every partition and the uncommitted batch (their next owner redoes them).
+  // Drops every partition and the uncommitted batch (their next owner redoes them), and the
+  // partitions' changelog records not yet delivered (AbandonChangelog).
   void DropAll();
+  // The relay gives up on the undelivered changelog records of `partitions`, which this
+  // instance no longer owns: they could only arrive late, after the next owner's fence
+  // (README, "the zombie window").
+  void AbandonChangelog(const std::vector<int32_t>& partitions);
   void PublishAssigned();
 
   // Constant after construction.

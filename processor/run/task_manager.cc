@@ -35,18 +35,21 @@ TaskManager::TaskManager(const Config& config, const RuleSet& rules, StateDb& db
       metrics_(metrics) {}
 
 Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
-                           int64_t base_offset) {
+                           int64_t fence_epoch) {
   auto assigned = std::make_unique<Assigned>(settings_, rules_, db_, partition);
   assigned->task.Resume(checkpoint);
-  // The fence: from here on this assignment owns the partition's changelog.
+  // The fence: from here on this assignment owns the partition's changelog; its state is the
+  // commit `checkpoint` names.
+  v1::state::ChangelogMarker fence;
+  fence.set_epoch(fence_epoch);
+  fence.set_prev_owner(checkpoint.owner());
+  fence.set_prev_seq(checkpoint.commit_seq());
   v1::state::PartitionCheckpoint& owned = assigned->task.mutable_checkpoint();
   owned.set_owner(NewOwnerId());
   owned.set_commit_seq(0);
-  v1::state::ChangelogMarker fence;
   *fence.mutable_checkpoint() = owned;
-  fence.set_base_offset(base_offset);
-  v1::state::OutboxRecord record =
-      changelog::MarkerRecord(config_.changelog.name, partition, fence, true);
+  assigned->writer = {owned.owner(), fence_epoch};
+  v1::state::OutboxRecord record = changelog::FenceRecord(config_.changelog.name, partition, fence);
   CommitBatch batch(db_);
   batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
   const uint64_t seq = batch.AddOutbox(record);
@@ -163,17 +166,18 @@ Status TaskManager::Commit(const TaskTime& time) {
     PartitionTask& task = assigned->task;
     if (!task.dirty()) continue;
     const int32_t p = partition;
-    const std::string owner = task.checkpoint().owner();
+    const v1::state::PartitionCheckpoint& checkpoint = task.PrepareCommit();
+    const changelog::Writer& writer = assigned->writer;
+    const int64_t seq = checkpoint.commit_seq();
     batch.AddChanges(assigned->store,
                      [&](const std::string& customer_id, const v1::state::CustomerState* state) {
-                       outbox.push_back(changelog::StateRecord(config_.changelog.name, p, owner,
-                                                               customer_id, state));
+                       outbox.push_back(changelog::StateRecord(config_.changelog.name, p, writer,
+                                                               seq, customer_id, state));
                      });
-    const v1::state::PartitionCheckpoint& checkpoint = task.PrepareCommit();
     batch.PutCheckpoint(config_.touchpoints.name, partition, checkpoint);
     v1::state::ChangelogMarker marker;
     *marker.mutable_checkpoint() = checkpoint;
-    markers.push_back(changelog::MarkerRecord(config_.changelog.name, p, marker, false));
+    markers.push_back(changelog::CommitRecord(config_.changelog.name, p, writer, marker));
     offsets.push_back({config_.touchpoints.name, partition, checkpoint.next_offset()});
   }
   for (auto& marker : markers) outbox.push_back(std::move(marker));

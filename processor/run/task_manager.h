@@ -20,6 +20,7 @@
 #include "processor/kafka/relay.h"
 #include "processor/metrics/metrics.h"
 #include "processor/run/commit_latency.h"
+#include "state/changelog.h"
 #include "state/partition_state.h"
 #include "state/state_db.h"
 
@@ -33,10 +34,11 @@ class TaskManager {
               Metrics& metrics);
 
   // Takes `partition` over: a task resumed from `checkpoint` (the restored one, or a fresh one),
-  // under a new changelog owner id, announced by a fence marker (`base_offset`: the changelog end
-  // offset the restore read up to) committed and handed to the relay at once.
+  // under a new changelog owner id, announced by a fence (state/changelog.h: epoch `fence_epoch`,
+  // from the restore; prev owner and seq: `checkpoint`'s) committed and handed to the relay at
+  // once.
   Status Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
-                int64_t base_offset);
+                int64_t fence_epoch);
   // Stops processing `partition` (its changes must have been committed, or be dropped).
   void Remove(int32_t partition);
   // Drops every task and the uncommitted batch.
@@ -85,6 +87,7 @@ class TaskManager {
         : store(db, partition), task(settings, rules, store) {}
     PartitionState store;
     PartitionTask task;
+    changelog::Writer writer;  // this assignment's changelog owner id and epoch
   };
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);

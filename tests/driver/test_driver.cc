@@ -41,7 +41,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
     v1::state::PartitionCheckpoint fresh;
     fresh.set_max_event_time_ms(kNoTime);
     fresh.set_watermark_ms(kNoTime);
-    if (status_ = tasks_->Assign(p, fresh, 0); !status_.ok()) return;
+    if (status_ = tasks_->Assign(p, fresh, 1); !status_.ok()) return;
     next_offsets_.push_back(0);
   }
   read_upto_ = relay_->delivered().size();  // the fences

@@ -3,14 +3,15 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -231,16 +232,16 @@ void ProduceRaw(const std::string& bootstrap, const std::string& topic,
   ASSERT_TRUE(producer) << errstr;
   for (const auto& [key, value] : key_values) {
     RdKafka::ErrorCode err = producer->produce(
-        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
-        value.size(), key.data(), key.size(), 0, nullptr);
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, nullptr);
     ASSERT_EQ(err, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(err);
   }
   ASSERT_EQ(producer->flush(20'000), RdKafka::ERR_NO_ERROR);
   ASSERT_EQ(producer->outq_len(), 0);
 }
 
-std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic,
-                               size_t count, std::chrono::milliseconds timeout,
+std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic, size_t count,
+                               std::chrono::milliseconds timeout,
                                std::chrono::milliseconds settle) {
   std::string errstr;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -265,7 +266,11 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
       r.partition = m->partition();
       r.offset = m->offset();
       if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
-      r.value.assign(static_cast<const char*>(m->payload()), m->len());
+      if (m->payload() != nullptr) {
+        r.value.assign(static_cast<const char*>(m->payload()), m->len());
+      } else {
+        r.null_value = true;
+      }
       if (RdKafka::Headers* h = m->headers()) {
         for (const auto& header : h->get_all()) {
           r.headers[header.key()] =
@@ -281,6 +286,137 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
   }
   consumer->close();
   return records;
+}
+
+namespace {
+
+std::unique_ptr<RdKafka::KafkaConsumer> Reader(const std::string& bootstrap) {
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, errstr);
+  conf->set("group.id", "integration-test-topic-reader", errstr);
+  conf->set("enable.auto.commit", "false", errstr);
+  conf->set("fetch.wait.max.ms", "20", errstr);
+  return std::unique_ptr<RdKafka::KafkaConsumer>(
+      RdKafka::KafkaConsumer::create(conf.get(), errstr));
+}
+
+}  // namespace
+
+std::vector<int64_t> LowWatermarks(const std::string& bootstrap, const std::string& topic,
+                                   int partitions) {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap);
+  std::vector<int64_t> out;
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = -1, high = -1;
+    if (consumer->query_watermark_offsets(topic, p, &low, &high, 10'000) != RdKafka::ERR_NO_ERROR) {
+      low = -1;
+    }
+    out.push_back(low);
+  }
+  consumer->close();
+  return out;
+}
+
+std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
+                                                 const std::string& topic, int partitions) {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap);
+  std::map<int32_t, std::vector<Record>> out;
+  std::map<int32_t, int64_t> ends;  // partitions still to read -> their end offset
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    const RdKafka::ErrorCode err = consumer->query_watermark_offsets(topic, p, &low, &high, 10'000);
+    EXPECT_EQ(err, RdKafka::ERR_NO_ERROR) << topic << "/" << p << ": " << RdKafka::err2str(err);
+    out[p];
+    if (high > low) {
+      ends[p] = high;
+      assignment.push_back(RdKafka::TopicPartition::create(topic, p, low));
+    }
+  }
+  consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ends.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    auto end = ends.find(m->partition());
+    if (end == ends.end()) continue;
+    Record r;
+    r.partition = m->partition();
+    r.offset = m->offset();
+    if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
+    if (m->payload() != nullptr) {
+      r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    } else {
+      r.null_value = true;
+    }
+    if (RdKafka::Headers* h = m->headers()) {
+      for (const auto& header : h->get_all()) {
+        r.headers[header.key()] =
+            std::string(static_cast<const char*>(header.value()), header.value_size());
+      }
+    }
+    out[r.partition].push_back(std::move(r));
+    if (m->offset() + 1 >= end->second) ends.erase(end);
+  }
+  EXPECT_TRUE(ends.empty()) << "reading " << topic << ": " << ends.size()
+                            << " partitions not read to their end within 30 s";
+  consumer->close();
+  return out;
+}
+
+void ProduceRecords(const std::string& bootstrap, const std::string& topic,
+                    const std::map<int32_t, std::vector<Record>>& records) {
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  ASSERT_EQ(conf->set("bootstrap.servers", bootstrap, errstr), RdKafka::Conf::CONF_OK);
+  // Idempotence keeps each partition's order exactly as given, retries included.
+  ASSERT_EQ(conf->set("enable.idempotence", "true", errstr), RdKafka::Conf::CONF_OK);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
+  ASSERT_TRUE(producer) << errstr;
+  for (const auto& [partition, list] : records) {
+    for (const Record& r : list) {
+      RdKafka::Headers* headers = RdKafka::Headers::create();
+      for (const auto& [key, value] : r.headers) headers->add(key, value.data(), value.size());
+      RdKafka::ErrorCode err;
+      while ((err = producer->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY,
+                                      r.null_value ? nullptr : const_cast<char*>(r.value.data()),
+                                      r.null_value ? 0 : r.value.size(), r.key.data(), r.key.size(),
+                                      0, headers, nullptr)) == RdKafka::ERR__QUEUE_FULL) {
+        producer->poll(10);
+      }
+      if (err != RdKafka::ERR_NO_ERROR) delete headers;  // else librdkafka owns them
+      ASSERT_EQ(err, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(err);
+    }
+  }
+  ASSERT_EQ(producer->flush(30'000), RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(producer->outq_len(), 0);
+}
+
+std::vector<Record> Compacted(const std::vector<Record>& records, size_t cleanable) {
+  cleanable = std::min(cleanable, records.size());
+  std::map<std::string, size_t> last;  // key -> index of its last record in the cleanable part
+  for (size_t i = 0; i < cleanable; ++i) last[records[i].key] = i;
+  std::vector<Record> out;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i < cleanable && (last[records[i].key] != i || records[i].null_value)) continue;
+    out.push_back(records[i]);
+  }
+  return out;
+}
+
+std::map<int32_t, std::vector<Record>> CompactChangelog(const std::string& from_bootstrap,
+                                                        const std::string& topic, int partitions,
+                                                        const std::string& to_bootstrap,
+                                                        const CleanableFn& cleanable) {
+  std::map<int32_t, std::vector<Record>> survivors;
+  for (const auto& [partition, records] : ReadTopic(from_bootstrap, topic, partitions)) {
+    survivors[partition] =
+        Compacted(records, cleanable ? cleanable(partition, records) : records.size());
+  }
+  ProduceRecords(to_bootstrap, topic, survivors);
+  return survivors;
 }
 
 int FreeLoopbackPort() {

@@ -87,8 +87,7 @@ class EmbeddedKafkaProcess {
   // One broker, no control channel (stdin is /dev/null).
   EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix);
   // `brokers` brokers (numbered 1..brokers) and the fault control channel on stdin (Control).
-  EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix,
-                       int brokers);
+  EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix, int brokers);
   const std::string& bootstrap() const { return bootstrap_; }
 
   // Sends one fault command line (grammar: `touchstream embedded-kafka --help`,
@@ -100,8 +99,8 @@ class EmbeddedKafkaProcess {
   std::string Stderr() const { return process_.Stderr(); }
 
  private:
-  EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix,
-                       int brokers, ChildStdin stdin_mode);
+  EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix, int brokers,
+                       ChildStdin stdin_mode);
 
   ChildProcess process_;
   std::string bootstrap_;
@@ -113,17 +112,52 @@ struct Record {
   int64_t offset = 0;
   std::string key;
   std::string value;
+  bool null_value = false;  // a tombstone (value is then empty)
   std::map<std::string, std::string> headers;
 };
+
+// The low watermark (earliest offset still held) of each of `partitions` partitions of `topic`;
+// -1 where it cannot be queried.
+std::vector<int64_t> LowWatermarks(const std::string& bootstrap, const std::string& topic,
+                                   int partitions);
+
+// Every record of `partitions` partitions of `topic`, by partition, from the beginning to the
+// end offset at the time of the call, in offset order (fails the test on a timeout).
+std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
+                                                 const std::string& topic, int partitions);
+
+// Produces `records` to their partitions of `topic`, in order, with their keys, values (null
+// for tombstones) and headers; returns when all are acknowledged (or fails the test).
+void ProduceRecords(const std::string& bootstrap, const std::string& topic,
+                    const std::map<int32_t, std::vector<Record>>& records);
+
+// What the log cleaner of a cleanup.policy=compact topic leaves of one partition: of the first
+// `cleanable` records (those older than min.compaction.lag.ms) only the last of each key, and
+// no tombstone (as after delete.retention.ms); the records from `cleanable` on unchanged, all
+// in their order.
+std::vector<Record> Compacted(const std::vector<Record>& records, size_t cleanable);
+
+// Compacts `topic` of the cluster at `from_bootstrap` into the same topic of the cluster at
+// `to_bootstrap` (which must have it, empty, with as many partitions): reads each partition
+// from the beginning to its end, keeps what the log cleaner keeps (Compacted; `cleanable`
+// says how many leading records of a partition it may compact, all of them when not given)
+// and writes the survivors in order to the same partition. Returns the records written per
+// partition.
+using CleanableFn = std::function<size_t(int32_t partition, const std::vector<Record>& records)>;
+std::map<int32_t, std::vector<Record>> CompactChangelog(const std::string& from_bootstrap,
+                                                        const std::string& topic, int partitions,
+                                                        const std::string& to_bootstrap,
+                                                        const CleanableFn& cleanable = {});
 
 // Produces raw records, partitioned by key; returns when all are acknowledged (or fails the test).
 void ProduceRaw(const std::string& bootstrap, const std::string& topic,
                 const std::vector<std::pair<std::string, std::string>>& key_values);
 
-// Reads partition 0 of `topic` (test topics have one partition) from the beginning until `count` records arrived or `timeout` passed; then
-// keeps reading for `settle` to catch unexpected extra records.
-std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic,
-                               size_t count, std::chrono::milliseconds timeout,
+// Reads partition 0 of `topic` (test topics have one partition) from the beginning until `count`
+// records arrived or `timeout` passed; then keeps reading for `settle` to catch unexpected extra
+// records.
+std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic, size_t count,
+                               std::chrono::milliseconds timeout,
                                std::chrono::milliseconds settle = std::chrono::seconds(2));
 
 // A loopback TCP port that was free a moment ago (bind to port 0, read it, close).

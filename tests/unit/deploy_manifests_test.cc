@@ -1,7 +1,8 @@
 // deploy/docker and deploy/k8s: every file parses as YAML, and references only what exists in
 // the project: build files, mounted paths, the image's version, the ports and state directory
 // of the config they embed (parsed by the real config parser), endpoints the processor serves,
-// topics the config names and librdkafka properties behind TOUCHSTREAM_KAFKA_* variables.
+// topics the config names (the changelog compacted, with a compaction lag above the zombie
+// window) and librdkafka properties behind TOUCHSTREAM_KAFKA_* variables.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <yaml-cpp/yaml.h>
@@ -57,6 +58,39 @@ void ExpectKafkaEnv(const std::string& name, const std::string& value) {
 
 const std::set<std::string> kServedPaths = {"/metrics", "/healthz", "/readyz"};
 
+// The zombie window of `config` (README, "Scale-out and the changelog"): session.timeout.ms +
+// message.timeout.ms, librdkafka's defaults (45 s, 300 s) unless the config sets them.
+int64_t ZombieWindowMs(const Config& config) {
+  auto property = [&](const std::map<std::string, std::string>& own, const char* name,
+                      const char* alias, int64_t fallback) -> int64_t {
+    for (const auto* props : {&own, &config.kafka}) {
+      for (const char* key : {name, alias}) {
+        if (auto it = props->find(key); it != props->end()) return std::stoll(it->second);
+      }
+    }
+    return fallback;
+  };
+  return property(config.kafka_consumer, "session.timeout.ms", "session.timeout.ms", 45'000) +
+         property(config.kafka_producer, "message.timeout.ms", "delivery.timeout.ms", 300'000);
+}
+
+// `text` creates (or tells how to create) the changelog of `config` compacted, with
+// min.compaction.lag.ms of at least the zombie window.
+void ExpectCompactedChangelog(const std::string& text, const Config& config,
+                              const std::string& where) {
+  EXPECT_NE(text.find("--topic " + config.changelog.name + " --partitions " +
+                      std::to_string(config.changelog.partitions) + " "),
+            std::string::npos)
+      << where << " does not create " << config.changelog.name;
+  EXPECT_NE(text.find("--config cleanup.policy=compact"), std::string::npos) << where;
+  std::smatch lag;
+  ASSERT_TRUE(
+      std::regex_search(text, lag, std::regex(R"(--config min\.compaction\.lag\.ms=(\d+))")))
+      << where << ": the changelog needs min.compaction.lag.ms (README)";
+  EXPECT_GE(std::stoll(lag[1].str()), ZombieWindowMs(config))
+      << where << ": min.compaction.lag.ms below the zombie window";
+}
+
 TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
   const std::string dir = Source() + "/deploy/docker";
   const YAML::Node compose = YAML::LoadFile(dir + "/compose.yaml");
@@ -101,6 +135,7 @@ TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
               std::string::npos)
         << "kafka-init does not create " << topic.name;
   }
+  ExpectCompactedChangelog(init, config, "kafka-init");
 
   const YAML::Node prometheus = YAML::LoadFile(Source() + "/deploy/prometheus/prometheus.yml");
   EXPECT_EQ(prometheus["scrape_configs"][0]["job_name"].as<std::string>(), "touchstream");
@@ -110,8 +145,8 @@ TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
   EXPECT_NE(ReadText(dir + "/compose.yaml").find("../prometheus/alerts.yml:" + rules + ":ro"),
             std::string::npos);
 
-  const YAML::Node provider = YAML::Load(
-      compose["configs"]["grafana-dashboards"]["content"].as<std::string>());
+  const YAML::Node provider =
+      YAML::Load(compose["configs"]["grafana-dashboards"]["content"].as<std::string>());
   const std::string dashboards = provider["providers"][0]["options"]["path"].as<std::string>();
   EXPECT_EQ(services["grafana"]["volumes"][0].as<std::string>(),
             "../grafana/touchstream.json:" + dashboards + "/touchstream.json:ro");
@@ -154,16 +189,18 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
   const YAML::Node pod = sts["spec"]["template"];
   const YAML::Node container = pod["spec"]["containers"][0];
   const std::string config_key = configmap["data"].begin()->first.as<std::string>();
-  const Config config =
-      ParseConfig(configmap["data"][config_key].as<std::string>(), "configmap");
+  const Config config = ParseConfig(configmap["data"][config_key].as<std::string>(), "configmap");
   EXPECT_NO_THROW(BuildRuleSet(config.rules));
+  ExpectCompactedChangelog(configmap["data"][config_key].as<std::string>(), config,
+                           "the ConfigMap's changelog comment");
 
   EXPECT_EQ(container["image"].as<std::string>(), "touchstream:" + ProjectVersion());
   const std::string port = Port(config.metrics_listen);
   EXPECT_EQ(container["ports"][0]["containerPort"].as<std::string>(), port);
   const std::string port_name = container["ports"][0]["name"].as<std::string>();
   EXPECT_EQ(pod["metadata"]["annotations"]["prometheus.io/port"].as<std::string>(), port);
-  EXPECT_TRUE(kServedPaths.count(pod["metadata"]["annotations"]["prometheus.io/path"].as<std::string>()));
+  EXPECT_TRUE(
+      kServedPaths.count(pod["metadata"]["annotations"]["prometheus.io/path"].as<std::string>()));
   EXPECT_EQ(container["livenessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
   EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/readyz");
   for (const char* probe : {"startupProbe", "livenessProbe", "readinessProbe"}) {
@@ -179,7 +216,8 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
   for (const auto& m : container["volumeMounts"]) {
     mounts[m["name"].as<std::string>()] = m["mountPath"].as<std::string>();
   }
-  const std::string claim = sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"].as<std::string>();
+  const std::string claim =
+      sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"].as<std::string>();
   EXPECT_EQ(mounts[claim], config.state_dir) << "the PVC must hold state.dir";
   std::string config_volume;
   for (const auto& v : pod["spec"]["volumes"]) {
@@ -196,8 +234,8 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
     const std::string name = env["name"].as<std::string>();
     ExpectKafkaEnv(name, env["value"].as<std::string>("pod-0"));
     if (name == "TOUCHSTREAM_KAFKA_GROUP_INSTANCE_ID") {
-      static_membership = env["valueFrom"]["fieldRef"]["fieldPath"].as<std::string>("") ==
-                          "metadata.name";
+      static_membership =
+          env["valueFrom"]["fieldRef"]["fieldPath"].as<std::string>("") == "metadata.name";
     }
   }
   EXPECT_TRUE(static_membership) << "group.instance.id must come from the pod name";

@@ -156,6 +156,67 @@ TEST_F(OutboxRelayTest, RetriableErrorsAreRetriedWithoutReplacingTheProducer) {
 // for its other records' acknowledgements and then go out together; nothing after them goes out
 // before they are acknowledged. Produce times show it (a record's timestamp is when it was
 // produced).
+TEST_F(OutboxRelayTest, AbandonedRecordsOfALostPartitionAreNeverSent) {
+  ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{"changelog", 2}).ok());
+  CreateRelay({{"linger.ms", "0"}});
+  // Changelog partition 0 has no leader: its first marker waits in the producer, and the
+  // records after it in the relay.
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "changelog", 0, -1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::vector<OutboxEntry> entries;
+  auto add = [&](int32_t partition, const std::string& value, bool barrier) {
+    OutboxEntry e;
+    e.record.set_topic("changelog");
+    e.record.set_partition(partition);
+    e.record.set_key("k");
+    e.record.set_value(value);
+    e.record.set_barrier(barrier);
+    CommitBatch batch(*db_);
+    e.seq = batch.AddOutbox(e.record);
+    ASSERT_TRUE(batch.Commit().ok());
+    entries.push_back(std::move(e));
+  };
+  add(0, "marker-0", true);  // produced, stuck
+  add(0, "state-0", false);  // queued behind it
+  add(1, "state-1", false);  // another partition's, queued behind it too
+  ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
+  ASSERT_TRUE(relay_->Poll(100).ok());
+  EXPECT_EQ(relay_->in_flight(), 3u);
+
+  // The instance lost partition 0.
+  ASSERT_TRUE(relay_->Abandon("changelog", {0}).ok());
+  EXPECT_EQ(relay_->in_flight(), 2u) << "the queued record left at once, the produced one not";
+  EXPECT_EQ(OutboxSize(), 2u);
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "changelog", 0, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_TRUE(relay_->Flush(15'000).ok());
+  EXPECT_EQ(OutboxSize(), 0u);
+
+  std::map<int32_t, std::vector<std::string>> arrived;
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
+  conf->set("group.id", "abandon-reader", errstr);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), errstr));
+  std::vector<RdKafka::TopicPartition*> tps = {
+      RdKafka::TopicPartition::create("changelog", 0, RdKafka::Topic::OFFSET_BEGINNING),
+      RdKafka::TopicPartition::create("changelog", 1, RdKafka::Topic::OFFSET_BEGINNING)};
+  consumer->assign(tps);
+  RdKafka::TopicPartition::destroy(tps);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    arrived[m->partition()].emplace_back(static_cast<const char*>(m->payload()), m->len());
+  }
+  consumer->close();
+  // What the producer already had still arrives (within message.timeout.ms); nothing else of
+  // partition 0 does; partition 1 is untouched.
+  EXPECT_EQ(arrived[0], std::vector<std::string>{"marker-0"});
+  EXPECT_EQ(arrived[1], std::vector<std::string>{"state-1"});
+}
+
 TEST(OutboxRelayBarrierTest, MarkersOfACommitGoTogetherAfterItsRecordsAndBeforeTheNext) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("outbox_relay_barrier_test_" + std::to_string(::getpid()));

@@ -115,19 +115,42 @@ TEST_F(TaskManagerTest, ACommitHoldsStateCheckpointChangelogAndMarker) {
   EXPECT_EQ(checkpoint->next_offset(), 1);
   EXPECT_EQ(checkpoint->commit_seq(), 1);
 
-  // The assignment's fence, then amy's state record, then the marker that closes the commit.
+  // The assignment's fence, then amy's state record, then the marker that
+  // closes the commit; each names its writer (owner, epoch, commit seq).
   const std::vector<v1::state::OutboxRecord> changelog = driver_->ChangelogRecords();
   ASSERT_EQ(changelog.size(), 3u);
-  EXPECT_EQ(Header(changelog[0], changelog::kMarkerHeader), changelog::kFence);
+  const std::string owner = checkpoint->owner();
+  EXPECT_EQ(changelog[0].key(), std::string(changelog::kFenceKeyPrefix) + owner);
+  EXPECT_EQ(Header(changelog[0], changelog::kSeqHeader), "0");
+  EXPECT_EQ(Header(changelog[0], changelog::kEpochHeader), "1");
+  v1::state::ChangelogMarker fence;
+  ASSERT_TRUE(fence.ParseFromString(changelog[0].value()));
+  EXPECT_EQ(fence.epoch(), 1);
+  EXPECT_EQ(fence.prev_owner(), "");  // a fresh partition: no commit to resume from
   EXPECT_EQ(changelog[1].key(), "amy");
-  EXPECT_EQ(Header(changelog[1], changelog::kOwnerHeader), checkpoint->owner());
+  EXPECT_EQ(Header(changelog[1], changelog::kOwnerHeader), owner);
+  EXPECT_EQ(Header(changelog[1], changelog::kEpochHeader), "1");
+  EXPECT_EQ(Header(changelog[1], changelog::kSeqHeader), "1");
   CustomerState logged;
   ASSERT_TRUE(logged.ParseFromString(changelog[1].value()));
   EXPECT_EQ(logged.SerializeAsString(), amy->SerializeAsString());
-  EXPECT_EQ(Header(changelog[2], changelog::kMarkerHeader), changelog::kCommit);
+  EXPECT_EQ(changelog[2].key(), std::string(changelog::kCommitKeyPrefix) + owner);
+  EXPECT_EQ(Header(changelog[2], changelog::kSeqHeader), "1");
   v1::state::ChangelogMarker marker;
   ASSERT_TRUE(marker.ParseFromString(changelog[2].value()));
   EXPECT_EQ(marker.checkpoint().SerializeAsString(), checkpoint->SerializeAsString());
+}
+
+TEST_F(TaskManagerTest, AnErasureIsATombstoneInTheChangelog) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));
+  Process(Event("e2", "amy", kT0 + kMinuteMs, v1::EVENT_TYPE_ERASURE_REQUEST));
+  EXPECT_FALSE(driver_->ReadState("amy").has_value());
+  const std::vector<v1::state::OutboxRecord> changelog = driver_->ChangelogRecords();
+  ASSERT_EQ(changelog.size(), 5u);  // fence, amy, commit 1, amy erased, commit 2
+  EXPECT_EQ(changelog[3].key(), "amy");
+  EXPECT_TRUE(changelog[3].null_value()) << "compaction keeps an empty value forever";
+  EXPECT_EQ(Header(changelog[3], changelog::kSeqHeader), "2");
 }
 
 TEST_F(TaskManagerTest, AnInvalidRecordIsDeadLetteredAndItsOffsetCommitted) {
