@@ -2,10 +2,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "processor/backtest/backtest.h"
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
 #include "processor/json/json_lines.h"
-#include "processor/backtest/backtest.h"
 
 namespace touchstream {
 

@@ -74,30 +74,36 @@ Config DemoConfig(DurationMs cart_delay_ms) {
   const std::string cart = FormatDuration(cart_delay_ms);
   return ParseConfig(
       "rules:\n"
-      "  cart_" + cart + ":\n"
-      "    kind: cart_abandonment\n"
-      "    delay: " + cart + "\n"
-      "  browse_10s:\n"
-      "    kind: browse_abandonment\n"
-      "    delay: 10s\n"
-      "    max_items: 3\n"
-      "  win_back_demo:\n"
-      "    kind: win_back\n"
-      "    tiers: [30s, 45s]\n"
-      "  spring_offer:\n"
-      "    kind: reward_window\n"
-      "    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}\n"
-      "    duration: 30s\n"
-      "    goal: {purchases: 1, min_amount_minor: 2000}\n"
-      "    reminder_before: 10s\n"
-      "    points_per_unit: 10\n",
+      "  cart_" +
+          cart +
+          ":\n"
+          "    kind: cart_abandonment\n"
+          "    delay: " +
+          cart +
+          "\n"
+          "  browse_10s:\n"
+          "    kind: browse_abandonment\n"
+          "    delay: 10s\n"
+          "    max_items: 3\n"
+          "  win_back_demo:\n"
+          "    kind: win_back\n"
+          "    tiers: [30s, 45s]\n"
+          "  spring_offer:\n"
+          "    kind: reward_window\n"
+          "    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}\n"
+          "    duration: 30s\n"
+          "    goal: {purchases: 1, min_amount_minor: 2000}\n"
+          "    reminder_before: 10s\n"
+          "    points_per_unit: 10\n",
       "built-in demo rules");
 }
 
 // Produces generated journeys (and an occasional bad record) until `stop`.
 void Generate(const std::string& brokers, const Config& config, const DemoOptions& opts,
               const std::atomic<bool>& stop, std::atomic<uint64_t>& produced) {
-  auto conf = MakeKafkaConf({{"bootstrap.servers", brokers}, {"linger.ms", "5"}});
+  // The owner partition of each customer (murmur2), as `produce`.
+  auto conf = MakeKafkaConf(
+      {{"bootstrap.servers", brokers}, {"linger.ms", "5"}, {"partitioner", "murmur2_random"}});
   std::string errstr;
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), errstr));
   if (!producer) {

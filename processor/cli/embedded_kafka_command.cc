@@ -11,9 +11,9 @@
 
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
+#include "processor/diagnostics/log.h"
 #include "processor/embedded/embedded_kafka.h"
 #include "processor/embedded/fault_command.h"
-#include "processor/diagnostics/log.h"
 #include "processor/run/shutdown.h"
 
 namespace touchstream {
@@ -87,7 +87,7 @@ class ControlInput {
 // The topics this process created: `leader` refuses others, since the mock would create them.
 std::set<std::string> ConfigTopics(const Config& config) {
   return {config.touchpoints.name, config.triggers.name, config.dead_letter.name,
-          config.changelog.name};
+          config.changelog.name, config.repartition.name};
 }
 
 // One reply line, without its newline: "ok ..." or "error: <reason>".
@@ -161,9 +161,9 @@ void AddEmbeddedKafkaCommand(CLI::App& app, Action* run) {
       std::cout << (*kafka)->bootstrap_servers() << std::endl;
       LogInfo("embedded Kafka with " + std::to_string(opts->brokers) + " brokers at " +
               (*kafka)->bootstrap_servers() + "; topics " + config.touchpoints.name + "/" +
-              std::to_string(config.touchpoints.partitions) + ", " + config.triggers.name +
-              "/" + std::to_string(config.triggers.partitions) + ", " +
-              config.dead_letter.name + "/" + std::to_string(config.dead_letter.partitions));
+              std::to_string(config.touchpoints.partitions) + ", " + config.triggers.name + "/" +
+              std::to_string(config.triggers.partitions) + ", " + config.dead_letter.name + "/" +
+              std::to_string(config.dead_letter.partitions));
       const std::set<std::string> topics = ConfigTopics(config);
       ControlInput input(STDIN_FILENO);
       while (!stop.load()) {

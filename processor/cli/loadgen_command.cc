@@ -29,7 +29,9 @@ int Loadgen(const LoadgenOptions& opts) {
   KafkaProperties props{{"bootstrap.servers", opts.brokers},
                         {"linger.ms", "20"},
                         {"batch.num.messages", "10000"},
-                        {"queue.buffering.max.messages", "500000"}};
+                        {"queue.buffering.max.messages", "500000"},
+                        // the owner partition of each customer, as `produce`
+                        {"partitioner", "murmur2_random"}};
   if (Status s = AddPropertyItems(opts.x, props); !s.ok()) {
     std::cerr << "touchstream loadgen: " << s.message() << "\n";
     return kExitUsage;
@@ -71,9 +73,8 @@ int Loadgen(const LoadgenOptions& opts) {
       event.SerializeToString(&bytes);
       while (true) {
         const RdKafka::ErrorCode err = producer->produce(
-            opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-            bytes.data(), bytes.size(), event.customer_id().data(), event.customer_id().size(),
-            0, nullptr);
+            opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
+            bytes.size(), event.customer_id().data(), event.customer_id().size(), 0, nullptr);
         if (err == RdKafka::ERR_NO_ERROR) break;
         if (err != RdKafka::ERR__QUEUE_FULL) {
           std::cerr << "touchstream loadgen: " << RdKafka::err2str(err) << "\n";

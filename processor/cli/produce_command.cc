@@ -23,7 +23,10 @@ struct ProduceOptions {
 };
 
 int Produce(const ProduceOptions& opts) {
-  KafkaProperties props{{"bootstrap.servers", opts.brokers}, {"linger.ms", "5"}};
+  // murmur2 of the key: the partition that owns the customer (README, "Which partition owns a
+  // customer"), as the Java client partitions.
+  KafkaProperties props{
+      {"bootstrap.servers", opts.brokers}, {"linger.ms", "5"}, {"partitioner", "murmur2_random"}};
   if (Status s = AddPropertyItems(opts.x, props); !s.ok()) {
     std::cerr << "touchstream produce: " << s.message() << "\n";
     return kExitUsage;
@@ -66,8 +69,8 @@ int Produce(const ProduceOptions& opts) {
     if (!opts.no_validate) {
       Verdict v = validator.Validate(event, clock.NowMs());
       if (!v.ok()) {
-        std::cerr << "line " << line_number << ": rejected: " << RejectReasonName(v.reason)
-                  << ": " << v.detail << "\n";
+        std::cerr << "line " << line_number << ": rejected: " << RejectReasonName(v.reason) << ": "
+                  << v.detail << "\n";
         ++rejected;
         continue;
       }
@@ -75,9 +78,8 @@ int Produce(const ProduceOptions& opts) {
     event.SerializeToString(&bytes);
     while (true) {
       RdKafka::ErrorCode err = producer->produce(
-          opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-          bytes.data(), bytes.size(), event.customer_id().data(), event.customer_id().size(), 0,
-          nullptr);
+          opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
+          bytes.size(), event.customer_id().data(), event.customer_id().size(), 0, nullptr);
       if (err == RdKafka::ERR__QUEUE_FULL) {
         producer->poll(50);
         continue;
@@ -111,8 +113,7 @@ void AddProduceCommand(CLI::App& app, Action* run) {
       "stderr with the reason; exit code 3 if any were rejected.");
   cmd->add_option("--brokers", opts->brokers, "bootstrap servers host:port[,...]")->required();
   cmd->add_option("--topic", opts->topic, "topic to produce to")->capture_default_str();
-  cmd->add_option("--input", opts->input, "JSON-lines file; '-' for stdin")
-      ->capture_default_str();
+  cmd->add_option("--input", opts->input, "JSON-lines file; '-' for stdin")->capture_default_str();
   cmd->add_flag("--no-validate", opts->no_validate,
                 "produce events as they are, invalid ones included (to exercise the "
                 "dead-letter path)");

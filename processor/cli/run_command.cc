@@ -3,9 +3,9 @@
 
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
+#include "processor/diagnostics/log.h"
 #include "processor/http/customer_view.h"
 #include "processor/http/http_server.h"
-#include "processor/diagnostics/log.h"
 #include "processor/rules/rule_registry.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
@@ -21,8 +21,9 @@ void AddRunCommand(CLI::App& app, Action* run) {
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
-      "run", "Run the processor: consume touchpoints from Kafka, keep customer state in "
-             "RocksDB, produce triggers. Stops cleanly on SIGTERM/SIGINT.");
+      "run",
+      "Run the processor: consume touchpoints from Kafka, keep customer state in "
+      "RocksDB, produce triggers. Stops cleanly on SIGTERM/SIGINT.");
   cmd->add_option("--config", opts->config, "YAML config file")->required();
   cmd->add_option("-X", opts->x,
                   "librdkafka property key=value (repeatable); overrides the config's kafka "
@@ -41,9 +42,9 @@ void AddRunCommand(CLI::App& app, Action* run) {
       HealthState health;
       std::unique_ptr<HttpServer> http;
       if (!config.metrics_listen.empty()) {
-        auto server = HttpServer::Start({config.metrics_listen, config.healthz_max_poll_age_ms,
-                                         config.customers_endpoint},
-                                        metrics, health);
+        auto server = HttpServer::Start(
+            {config.metrics_listen, config.healthz_max_poll_age_ms, config.customers_endpoint},
+            metrics, health);
         if (!server.ok()) {
           std::cerr << "touchstream: config error: http.listen: " << server.status().message()
                     << "\n";

@@ -42,8 +42,7 @@ std::string DeadLetterJson(RdKafka::Message& m) {
   f["partition"].set_number_value(m.partition());
   f["offset"].set_number_value(static_cast<double>(m.offset()));
   if (m.key_pointer() != nullptr) {
-    f["key"].set_string_value(
-        std::string(static_cast<const char*>(m.key_pointer()), m.key_len()));
+    f["key"].set_string_value(std::string(static_cast<const char*>(m.key_pointer()), m.key_len()));
   }
   auto& headers = *f["headers"].mutable_struct_value()->mutable_fields();
   if (RdKafka::Headers* h = m.headers(); h != nullptr) {
@@ -96,18 +95,16 @@ int Tail(const TailOptions& opts) {
   if (err != RdKafka::ERR_NO_ERROR || metadata->topics()->empty() ||
       metadata->topics()->at(0)->err() != RdKafka::ERR_NO_ERROR) {
     std::cerr << "touchstream tail: cannot read metadata of " << opts.topic << ": "
-              << RdKafka::err2str(err != RdKafka::ERR_NO_ERROR
-                                      ? err
-                                      : metadata->topics()->empty()
-                                            ? RdKafka::ERR_UNKNOWN_TOPIC_OR_PART
-                                            : metadata->topics()->at(0)->err())
+              << RdKafka::err2str(err != RdKafka::ERR_NO_ERROR  ? err
+                                  : metadata->topics()->empty() ? RdKafka::ERR_UNKNOWN_TOPIC_OR_PART
+                                                                : metadata->topics()->at(0)->err())
               << "\n";
     return kExitFailure;
   }
   std::vector<RdKafka::TopicPartition*> partitions;
   for (const auto* p : *metadata->topics()->at(0)->partitions()) {
-    partitions.push_back(RdKafka::TopicPartition::create(opts.topic, p->id(),
-                                                         RdKafka::Topic::OFFSET_BEGINNING));
+    partitions.push_back(
+        RdKafka::TopicPartition::create(opts.topic, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
   }
   err = consumer->assign(partitions);
   RdKafka::TopicPartition::destroy(partitions);
@@ -123,8 +120,8 @@ int Tail(const TailOptions& opts) {
   while (!stop.load() && (opts.max_records == 0 || seen < opts.max_records)) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) {
-      if (idle && std::chrono::steady_clock::now() - last_record >
-                      std::chrono::milliseconds(*idle)) {
+      if (idle &&
+          std::chrono::steady_clock::now() - last_record > std::chrono::milliseconds(*idle)) {
         break;
       }
       continue;
@@ -140,8 +137,8 @@ int Tail(const TailOptions& opts) {
     } else if (trigger.ParseFromArray(m->payload(), static_cast<int>(m->len()))) {
       std::cout << ToJsonLine(trigger) << std::endl;
     } else {
-      std::cerr << "touchstream tail: offset " << m->offset() << " of partition "
-                << m->partition() << " is not a Trigger\n";
+      std::cerr << "touchstream tail: offset " << m->offset() << " of partition " << m->partition()
+                << " is not a Trigger\n";
     }
   }
   consumer->close();
@@ -153,9 +150,10 @@ int Tail(const TailOptions& opts) {
 void AddTailCommand(CLI::App& app, Action* run) {
   auto opts = std::make_shared<TailOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "tail", "Print a topic's records as JSON lines from the beginning: triggers by default, "
-              "dead-lettered records with --dead-letter. Runs until Ctrl-C, --max or "
-              "--idle-timeout.");
+      "tail",
+      "Print a topic's records as JSON lines from the beginning: triggers by default, "
+      "dead-lettered records with --dead-letter. Runs until Ctrl-C, --max or "
+      "--idle-timeout.");
   cmd->add_option("--brokers", opts->brokers, "bootstrap servers host:port[,...]")->required();
   cmd->add_option("--topic", opts->topic, "topic to read")->capture_default_str();
   cmd->add_flag("--dead-letter", opts->dead_letter,

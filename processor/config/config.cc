@@ -20,6 +20,7 @@ TaskSettings MakeTaskSettings(const Config& config) {
   settings.clock = config.clock;
   settings.dead_letter_topic = config.dead_letter.name;
   settings.input_topic = config.touchpoints.name;
+  settings.repartition_topic = config.repartition.name;
   return settings;
 }
 
@@ -87,7 +88,17 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   const int64_t changelog_partitions =
       changelog.Int("partitions", config.touchpoints.partitions, 1, 10000);
   changelog.Finish();
+  YamlReader repartition = topics.Child("repartition");
+  const std::string repartition_name = repartition.String("name", "");
+  const int64_t repartition_partitions =
+      repartition.Int("partitions", config.touchpoints.partitions, 1, 10000);
+  repartition.Finish();
   topics.Finish();
+  if (repartition_partitions != config.touchpoints.partitions) {
+    throw ConfigError("topics.repartition.partitions: must equal topics.touchpoints.partitions (" +
+                      std::to_string(config.touchpoints.partitions) +
+                      "): repartition/N is read by the owner of touchpoints/N");
+  }
   if (changelog_partitions != config.touchpoints.partitions) {
     throw ConfigError("topics.changelog.partitions: must equal topics.touchpoints.partitions (" +
                       std::to_string(config.touchpoints.partitions) +
@@ -100,6 +111,9 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   consumer.Finish();
   config.changelog = {
       changelog_name.empty() ? config.group_id + "-customers-changelog" : changelog_name,
+      config.touchpoints.partitions};
+  config.repartition = {
+      repartition_name.empty() ? config.group_id + "-touchpoints-repartition" : repartition_name,
       config.touchpoints.partitions};
 
   YamlReader state = root.Child("state");

@@ -33,6 +33,9 @@ struct Config {
   // Committed state changes of the customers store, partitioned like `touchpoints`; compacted
   // in production. Default name: "<group_id>-customers-changelog".
   TopicConfig changelog{"touchstream-customers-changelog", 6};
+  // The repartition stage's internal topic (processor/core/forwarded_record.h), partitioned like
+  // `touchpoints`, cleanup.policy=delete. Default name: "<group_id>-touchpoints-repartition".
+  TopicConfig repartition{"touchstream-touchpoints-repartition", 6};
 
   std::string group_id = "touchstream";
   std::string state_dir = "./touchstream-data";

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "processor/core/saturating.h"
+
 namespace touchstream {
 
 uint64_t EventIdHash(std::string_view event_id) {
@@ -27,7 +29,8 @@ void RememberEvent(CustomerState& customer, std::string_view event_id, TimeMs ev
                    TimeMs watermark_ms, const DedupPolicy& policy) {
   if (policy.horizon_ms <= 0) return;
   auto& recent = *customer.mutable_recent_events();
-  const TimeMs cutoff = watermark_ms - policy.horizon_ms;
+  // Saturating: before the first watermark (kNoTime) nothing is older than the horizon.
+  const TimeMs cutoff = SaturatingAdd(watermark_ms, -policy.horizon_ms);
   recent.erase(std::remove_if(recent.begin(), recent.end(),
                               [cutoff](const auto& r) { return r.time_ms() < cutoff; }),
                recent.end());

@@ -5,11 +5,18 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "processor/core/time.h"
 
 namespace touchstream {
+
+// One record header (views, as InputRecord's).
+struct InputHeader {
+  std::string_view key;
+  std::string_view value;
+};
 
 struct InputRecord {
   // Where the record was read: its source topic, partition and offset. The task applies each
@@ -22,6 +29,9 @@ struct InputRecord {
   // The record's CreateTime: the producer's clock when it sent the record. nullopt when the
   // source has none (a file; a topic with LogAppendTime).
   std::optional<TimeMs> create_time_ms;
+  // The record's headers. Sources fill them where the task reads them: the repartition topic
+  // (forwarded_record.h); empty elsewhere.
+  std::span<const InputHeader> headers;
 };
 
 // The clocks a task manager reads, passed in with each call so that a test can set each one.

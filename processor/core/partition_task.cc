@@ -1,5 +1,7 @@
 #include "processor/core/partition_task.h"
 
+#include <algorithm>
+
 namespace touchstream {
 
 PartitionTask::PartitionTask(const TaskSettings& settings, const RuleSet& rules,
@@ -24,21 +26,45 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
     return outcome;
   }
-  caught_up_ = false;
+  const bool forwarded = repartitioning() && record.topic == settings_.repartition_topic;
+  (forwarded ? sources_.repartition : sources_.input) = false;
   dirty_ = true;
-  // "In the future" by the producer's clock when the record carries it: a local clock that jumped
-  // back must not dead-letter live events.
+  std::optional<RecordOrigin> origin;
+  if (forwarded) origin = ParseOrigin(record.headers);
+  if (origin && AppliedBefore(*origin)) {
+    SetNextOffset(record.topic, record.offset + 1);
+    outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
+    return outcome;
+  }
+  // "In the future" by the producer's clock when the record carries it (a forwarded record keeps
+  // its producer's): a local clock that jumped back must not dead-letter live events.
   outcome.verdict = validator_.DecodeAndValidate(
       record.value, record.create_time_ms.value_or(time.wall_ms), &event_);
   if (!outcome.verdict.ok()) {
     outcome.kind = RecordOutcome::Kind::kDeadLettered;
-    out.dead_letters.push_back(
-        MakeDeadLetter(settings_.dead_letter_topic, record.key.value_or(std::string_view()),
-                       record.value, outcome.verdict,
-                       SourcePosition{std::string(record.topic), record.partition, record.offset}));
+    // Where the record was first read: a forwarded record names its origin.
+    const SourcePosition source =
+        origin ? SourcePosition{std::string(origin->topic), origin->partition, origin->offset}
+               : SourcePosition{std::string(record.topic), record.partition, record.offset};
+    out.dead_letters.push_back(MakeDeadLetter(settings_.dead_letter_topic,
+                                              record.key.value_or(std::string_view()), record.value,
+                                              outcome.verdict, source));
+  } else if (const int32_t owner = OwnerOf(event_.customer_id(), record.partition);
+             !forwarded && owner != record.partition) {
+    outcome.kind = RecordOutcome::Kind::kForwarded;
+    outcome.type = event_.type();
+    outcome.channel = event_.channel();
+    out.forwarded.push_back(
+        MakeForwarded(settings_.repartition_topic, owner, event_.customer_id(), record));
   } else {
     outcome.type = event_.type();
     outcome.channel = event_.channel();
+    // A forwarded record shows how far its source has come: its own time counts.
+    if (forwarded) {
+      sources_.repartition_event_time_ms =
+          std::max(sources_.repartition_event_time_ms, ToTimeMs(event_.event_time()));
+    }
+    UpdateWatermarkLimit();
     const uint64_t duplicates = pipeline_.duplicates();
     if (Status s = pipeline_.Process(event_, fired_scratch_); !s.ok()) {
       fired_scratch_.clear();
@@ -47,12 +73,59 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     if (pipeline_.duplicates() != duplicates) outcome.kind = RecordOutcome::Kind::kDuplicate;
     AddTriggers(fired_scratch_, &event_.event_id(), out);
   }
+  if (origin) {
+    (*checkpoint_.mutable_forwarded_next_offsets())[OriginKey(origin->topic, origin->partition)] =
+        origin->offset + 1;
+  }
   SetNextOffset(record.topic, record.offset + 1);
   return outcome;
 }
 
+Status PartitionTask::MarkCaughtUp(std::string_view topic, TaskOutput& out) {
+  if (topic == settings_.input_topic) {
+    sources_.input = true;
+    return Status::Ok();
+  }
+  if (!repartitioning() || topic != settings_.repartition_topic) return Status::Ok();
+  sources_.repartition = true;
+  UpdateWatermarkLimit();
+  // Timers the repartition source held back fire now.
+  const uint64_t fired = pipeline_.timers_fired();
+  if (Status s = pipeline_.CatchUp(fired_scratch_); !s.ok()) {
+    fired_scratch_.clear();
+    return s;
+  }
+  if (pipeline_.timers_fired() != fired) dirty_ = true;
+  AddTriggers(fired_scratch_, nullptr, out);
+  return Status::Ok();
+}
+
+int32_t PartitionTask::OwnerOf(const std::string& customer_id, int32_t here) const {
+  return repartitioning() ? settings_.ownership->OwnerOf(customer_id) : here;
+}
+
+void PartitionTask::UpdateWatermarkLimit() {
+  if (!repartitioning() || sources_.repartition) {
+    pipeline_.set_watermark_limit(kMaxTime);
+    return;
+  }
+  // Behind on forwarded records: event time waits at the latest one applied (at the current
+  // watermark before any).
+  const TimeMs t = sources_.repartition_event_time_ms;
+  pipeline_.set_watermark_limit(
+      t == kNoTime ? pipeline_.watermark_ms()
+                   : std::max(pipeline_.watermark_ms(), t - settings_.allowed_lateness_ms));
+}
+
+bool PartitionTask::AppliedBefore(const RecordOrigin& origin) const {
+  const auto& applied = checkpoint_.forwarded_next_offsets();
+  auto it = applied.find(OriginKey(origin.topic, origin.partition));
+  return it != applied.end() && origin.offset < it->second;
+}
+
 Status PartitionTask::Punctuate(TimeMs idle_limit_ms, TaskOutput& out) {
-  if (settings_.clock != ClockMode::kHybrid || !caught_up_) return Status::Ok();
+  const bool caught_up = sources_.input && (!repartitioning() || sources_.repartition);
+  if (settings_.clock != ClockMode::kHybrid || !caught_up) return Status::Ok();
   return AdvanceWatermark(idle_limit_ms - settings_.allowed_lateness_ms, out);
 }
 
@@ -74,6 +147,7 @@ const v1::state::PartitionCheckpoint& PartitionTask::PrepareCommit() {
   checkpoint_.set_max_event_time_ms(pipeline_.max_event_time_ms());
   checkpoint_.set_watermark_ms(pipeline_.watermark_ms());
   checkpoint_.set_commit_seq(checkpoint_.commit_seq() + 1);
+  if (repartitioning()) checkpoint_.set_input_partitions(settings_.ownership->partitions());
   return checkpoint_;
 }
 

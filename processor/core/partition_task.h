@@ -6,14 +6,18 @@
 //
 // Stages, in order (DESIGN.md, "Data flow"):
 //   decode + validate ─bad─► dead letter
-//   [identity / repartition stage: not yet; it goes here, before the customer's state]
+//   repartition: a customer this partition does not own ─► forwarded to its owner
+//                (forwarded_record.h; identity resolution will re-key here too)
 //   dedup ─► aggregate ─► rules (PartitionPipeline)
 //   [policy stage: not yet; it goes here, between the rules and the outbox]
 //
 // Time: event time drives the rules (PartitionPipeline). Validation measures "in the future"
-// against the record's CreateTime (the producer's clock), else the local wall clock. In hybrid mode
-// a partition that has caught up with its input follows the wall clock within HybridClock's limit
-// (Punctuate), so absence triggers fire while the partition is quiet.
+// against the record's CreateTime (the producer's clock), else the local wall clock. With the
+// repartition stage on, the partition's event time does not pass what its repartition source has
+// caught up to while that source has records to read (as Kafka Streams' max.task.idle.ms), so a
+// forwarded purchase still cancels its cart. In hybrid mode a partition that has caught up with
+// both sources follows the wall clock within HybridClock's limit (Punctuate), so absence triggers
+// fire while the partition is quiet.
 #pragma once
 
 #include <string>
@@ -21,7 +25,9 @@
 
 #include "processor/core/dead_letter.h"
 #include "processor/core/event_validator.h"
+#include "processor/core/forwarded_record.h"
 #include "processor/core/input_record.h"
+#include "processor/core/partition_ownership.h"
 #include "processor/core/pipeline.h"
 #include "state.pb.h"
 
@@ -40,8 +46,13 @@ struct TaskSettings {
   ClockMode clock = ClockMode::kEventTime;
   std::string dead_letter_topic = "touchpoints-dlq";
   // The partition's own input; its offsets go in PartitionCheckpoint.next_offset, those of any
-  // other source (later: the repartition topic) in source_next_offsets.
+  // other source (the repartition topic) in source_next_offsets.
   std::string input_topic = "touchpoints";
+  // The repartition stage: on when `ownership` is set (by whoever knows the input's partition
+  // count; it must outlive the tasks). Off: every valid event is applied where it arrives
+  // (backtest, a single partition).
+  const PartitionOwnership* ownership = nullptr;
+  std::string repartition_topic = "touchstream-touchpoints-repartition";
 };
 
 // What the task emitted since the caller last cleared it; committed with the state.
@@ -52,24 +63,27 @@ struct TaskOutput {
   };
   std::vector<EmittedTrigger> triggers;
   std::vector<v1::state::OutboxRecord> dead_letters;
-  // Stages to come add theirs here: audit records (policy), forwarded records (repartition).
+  // Records for the repartition topic (forwarded_record.h).
+  std::vector<v1::state::OutboxRecord> forwarded;
+  // Stages to come add theirs here: audit records (policy).
 
-  bool empty() const { return triggers.empty() && dead_letters.empty(); }
+  bool empty() const { return triggers.empty() && dead_letters.empty() && forwarded.empty(); }
   void Clear() {
     triggers.clear();
     dead_letters.clear();
+    forwarded.clear();
   }
 };
 
 // What became of one input record (for metrics and the backtest's error lines).
 struct RecordOutcome {
   enum class Kind {
-    kAlreadyApplied,  // its offset is before the checkpoint: skipped, nothing
-                      // changed
+    kAlreadyApplied,  // its offset (or a forwarded record's origin offset) is before the
+                      // checkpoint: skipped, nothing changed
     kApplied,         // a valid event, applied
-    kDuplicate,       // a valid event whose id the customer has seen within the
-                      // horizon
+    kDuplicate,       // a valid event whose id the customer has seen within the horizon
     kDeadLettered,    // invalid: a dead letter is in the output
+    kForwarded,       // a valid event of a customer another partition owns: forwarded
   };
   Kind kind = Kind::kApplied;
   Verdict verdict;                                  // why, for kDeadLettered
@@ -99,8 +113,9 @@ class PartitionTask {
   // --until; the test driver). Timer-fired triggers go to `out`.
   Status AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out);
 
-  // The input reached its end (true) or delivered a record again (false).
-  void set_caught_up(bool caught_up) { caught_up_ = caught_up; }
+  // Source `topic` (the input or the repartition topic) has no more records to read now; the
+  // next record from it un-sets this. Timers the repartition source held back may fire (`out`).
+  Status MarkCaughtUp(std::string_view topic, TaskOutput& out);
 
   // True if the next commit must write this partition (a record was consumed, a timer fired).
   bool dirty() const { return dirty_; }
@@ -122,6 +137,13 @@ class PartitionTask {
   // The next offset to apply from source `topic`; recording the next one after an applied record.
   int64_t NextOffset(std::string_view topic) const;
   void SetNextOffset(std::string_view topic, int64_t next);
+  // A forwarded record's origin: true if it was applied already.
+  bool AppliedBefore(const RecordOrigin& origin) const;
+  // While the repartition source is behind, event time waits for it.
+  void UpdateWatermarkLimit();
+  bool repartitioning() const { return settings_.ownership != nullptr; }
+  // The partition owning `customer_id`; `here` when the repartition stage is off.
+  int32_t OwnerOf(const std::string& customer_id, int32_t here) const;
 
   // Constant after construction.
   const TaskSettings& settings_;
@@ -129,7 +151,12 @@ class PartitionTask {
 
   PartitionPipeline pipeline_;
   v1::state::PartitionCheckpoint checkpoint_;
-  bool caught_up_ = false;
+  struct {
+    bool input = false;        // the input has no more records now
+    bool repartition = false;  // nor has the repartition topic
+    // The latest event time applied from the repartition topic.
+    TimeMs repartition_event_time_ms = kNoTime;
+  } sources_;
   bool dirty_ = false;
   v1::TouchpointEvent event_;               // reused decode target
   std::vector<v1::Trigger> fired_scratch_;  // reused

@@ -17,8 +17,8 @@ RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::O
     const size_t size = record.null_value() ? 0 : record.value().size();
     const RdKafka::ErrorCode err = producer.produce(
         record.topic(), record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
-        RdKafka::Producer::RK_MSG_COPY, payload, size, record.key().data(), record.key().size(), 0,
-        headers, opaque);
+        RdKafka::Producer::RK_MSG_COPY, payload, size, record.key().data(), record.key().size(),
+        record.has_timestamp_ms() ? record.timestamp_ms() : 0, headers, opaque);
     if (err == RdKafka::ERR_NO_ERROR) return err;  // headers now owned by librdkafka
     delete headers;
     if (err != RdKafka::ERR__QUEUE_FULL) return err;

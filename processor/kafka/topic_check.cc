@@ -1,41 +1,70 @@
 #include "processor/kafka/topic_check.h"
 
+#include <map>
 #include <memory>
 
 #include "processor/diagnostics/log.h"
 
 namespace touchstream {
 
-Status CheckChangelogTopic(RdKafka::Handle& client, const std::string& input_topic,
-                           const std::string& changelog_topic) {
+StatusOr<int32_t> CheckTopics(RdKafka::Handle& client, const Config& config) {
   RdKafka::Metadata* raw = nullptr;
   RdKafka::ErrorCode err = client.metadata(true, nullptr, &raw, 10'000);
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   if (err != RdKafka::ERR_NO_ERROR) {
-    LogWarn("cannot check topics yet (" + RdKafka::err2str(err) + "); continuing");
-    return Status::Ok();
+    LogWarn("cannot check topics yet (" + RdKafka::err2str(err) + "); continuing with " +
+            std::to_string(config.touchpoints.partitions) +
+            " input partitions (topics.touchpoints.partitions)");
+    return static_cast<int32_t>(config.touchpoints.partitions);
   }
-  int input_partitions = -1;
-  int changelog_partitions = -1;
+  std::map<std::string, int> partitions;  // of each topic that exists
   for (const RdKafka::TopicMetadata* topic : *metadata->topics()) {
     if (topic->err() != RdKafka::ERR_NO_ERROR) continue;
-    const int n = static_cast<int>(topic->partitions()->size());
-    if (topic->topic() == input_topic) input_partitions = n;
-    if (topic->topic() == changelog_topic) changelog_partitions = n;
+    partitions[topic->topic()] = static_cast<int>(topic->partitions()->size());
   }
+  auto count = [&](const std::string& topic) {
+    auto it = partitions.find(topic);
+    return it == partitions.end() ? -1 : it->second;
+  };
+  const std::string& input = config.touchpoints.name;
+  int input_partitions = count(input);
+  if (input_partitions < 0) {
+    LogWarn("topic " + input + " does not exist yet; customer ownership uses " +
+            std::to_string(config.touchpoints.partitions) + " partitions (topics.touchpoints)");
+    input_partitions = config.touchpoints.partitions;
+  }
+  const int changelog_partitions = count(config.changelog.name);
   if (changelog_partitions < 0) {
     return Status::InvalidArgument(
-        "topics.changelog: topic '" + changelog_topic +
+        "topics.changelog: topic '" + config.changelog.name +
         "' does not exist; create it with cleanup.policy=compact and as many partitions as " +
-        input_topic + " (embedded-kafka creates it from the same config)");
+        input + " (embedded-kafka creates it from the same config)");
   }
   if (input_partitions > changelog_partitions) {
-    return Status::InvalidArgument("topics.changelog: topic '" + changelog_topic + "' has " +
+    return Status::InvalidArgument("topics.changelog: topic '" + config.changelog.name + "' has " +
                                    std::to_string(changelog_partitions) + " partitions but " +
-                                   input_topic + " has " + std::to_string(input_partitions) +
+                                   input + " has " + std::to_string(input_partitions) +
                                    "; it needs at least as many");
   }
-  return Status::Ok();
+  const int repartition_partitions = count(config.repartition.name);
+  if (repartition_partitions < 0) {
+    return Status::InvalidArgument(
+        "topics.repartition: topic '" + config.repartition.name +
+        "' does not exist; create it with cleanup.policy=delete and as many partitions as " +
+        input + " (embedded-kafka creates it from the same config)");
+  }
+  if (repartition_partitions != input_partitions) {
+    return Status::InvalidArgument("topics.repartition: topic '" + config.repartition.name +
+                                   "' has " + std::to_string(repartition_partitions) +
+                                   " partitions but " + input + " has " +
+                                   std::to_string(input_partitions) + "; it needs as many");
+  }
+  if (input_partitions != config.touchpoints.partitions) {
+    LogWarn("topics.touchpoints.partitions is " + std::to_string(config.touchpoints.partitions) +
+            " but " + input + " has " + std::to_string(input_partitions) +
+            " partitions; customer ownership uses " + std::to_string(input_partitions));
+  }
+  return static_cast<int32_t>(input_partitions);
 }
 
 }  // namespace touchstream

@@ -5,14 +5,17 @@
 
 #include <string>
 
+#include "processor/config/config.h"
 #include "processor/core/status.h"
 
 namespace touchstream {
 
-// InvalidArgument naming topics.changelog when the changelog topic does not exist or has
-// fewer partitions than the input topic. Ok (with a warning logged) when the metadata cannot
-// be read yet.
-Status CheckChangelogTopic(RdKafka::Handle& client, const std::string& input_topic,
-                           const std::string& changelog_topic);
+// Checks the internal topics against the input and returns the input's partition count (what
+// customer ownership is computed with). InvalidArgument naming the config key when:
+//   topics.changelog:   the changelog topic is missing or has fewer partitions than the input;
+//   topics.repartition: the repartition topic is missing or has another partition count.
+// When the metadata cannot be read within 10 s, or the input does not exist yet: a warning, and
+// the configured topics.touchpoints.partitions.
+StatusOr<int32_t> CheckTopics(RdKafka::Handle& client, const Config& config);
 
 }  // namespace touchstream

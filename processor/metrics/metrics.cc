@@ -43,6 +43,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                            .Help("Records consumed from Kafka, valid or not")
                            .Register(*registry_)
                            .Add({{"topic", consume_topic}});
+  records_repartitioned_ =
+      &BuildCounter()
+           .Name("touchstream_records_repartitioned_total")
+           .Help(
+               "Valid events read from an input partition that does not own their customer, "
+               "forwarded to the owner through the repartition topic")
+           .Register(*registry_)
+           .Add({});
 
   events_processed_family_ = &BuildCounter()
                                   .Name("touchstream_events_processed_total")

@@ -27,7 +27,10 @@ class Metrics {
   // `rule_ids` pre-create the per-rule trigger series.
   Metrics(const std::string& consume_topic, const std::vector<std::string>& rule_ids);
 
+  // Records consumed from the input topic (not the repartition topic), valid or not.
   prometheus::Counter& records_consumed() { return *records_consumed_; }
+  // Valid events forwarded to the partition that owns their customer (the repartition stage).
+  prometheus::Counter& records_repartitioned() { return *records_repartitioned_; }
   prometheus::Counter& events_processed(v1::EventType type, v1::Channel channel);
   prometheus::Counter& events_invalid(RejectReason reason);
   prometheus::Counter& triggers_emitted(const std::string& rule_id, v1::TriggerType type);
@@ -81,6 +84,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
 
   prometheus::Counter* records_consumed_;
+  prometheus::Counter* records_repartitioned_;
   prometheus::Family<prometheus::Counter>* events_processed_family_;
   std::map<std::pair<int, int>, prometheus::Counter*> events_processed_;
   std::map<RejectReason, prometheus::Counter*> events_invalid_;

@@ -1,9 +1,12 @@
 #include "processor/run/consume_loop.h"
 
+#include <librdkafka/rdkafka.h>
+
 #include <cstdlib>
 
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
+#include "processor/kafka/murmur2_ownership.h"
 #include "processor/kafka/topic_check.h"
 
 namespace touchstream {
@@ -70,9 +73,12 @@ Status ConsumeLoop::Start() {
   relay_.set_consumer(consumer_.get());
   membership_.Attach(consumer_.get(), [this] { return Commit(); });
   if (Status s = membership_.Join(); !s.ok()) return s;
-  if (Status s = CheckChangelogTopic(*consumer_, config_.touchpoints.name, config_.changelog.name);
-      !s.ok()) {
-    return s;
+  StatusOr<int32_t> input_partitions = CheckTopics(*consumer_, config_);
+  if (!input_partitions.ok()) return input_partitions.status();
+  // One partition owns every customer: no repartition stage.
+  if (*input_partitions > 1) {
+    ownership_ = std::make_unique<Murmur2Ownership>(*input_partitions);
+    tasks_.SetOwnership(ownership_.get());
   }
   // Changelog records a previous run committed but did not deliver are dropped, not sent: the
   // partitions may have moved meanwhile (they would be late writes after the next owner's
@@ -132,7 +138,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
         HandleRecord(*message);
         break;
       case RdKafka::ERR__PARTITION_EOF:
-        tasks_.MarkCaughtUp(message->partition());
+        if (Status s = tasks_.MarkCaughtUp(message->topic_name(), message->partition()); !s.ok()) {
+          fatal_ = s;
+        }
         break;
       case RdKafka::ERR__TIMED_OUT:
         break;
@@ -212,7 +220,8 @@ void ConsumeLoop::ApplyBackpressure() {
 
 void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
   InputRecord record;
-  record.topic = config_.touchpoints.name;
+  const std::string topic = message.topic_name();
+  record.topic = topic;
   record.partition = message.partition();
   record.offset = message.offset();
   if (message.key_pointer() != nullptr) {
@@ -224,6 +233,21 @@ void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
       ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME && ts.timestamp > 0) {
     record.create_time_ms = ts.timestamp;
   }
+  // Only forwarded records carry headers the task reads (their origin).
+  std::vector<InputHeader> headers;  // views into the message (the C API lends them)
+  rd_kafka_headers_t* raw_headers = nullptr;
+  if (topic == config_.repartition.name &&
+      rd_kafka_message_headers(message.c_ptr(), &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(raw_headers, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      headers.push_back({name, std::string_view(static_cast<const char*>(value), size)});
+    }
+    record.headers = headers;
+  }
   if (Status s = tasks_.Process(record, Now()); !s.ok()) fatal_ = s;
 }
 
@@ -231,7 +255,8 @@ TaskTime ConsumeLoop::Now() const { return {clocks_.wall.NowMs(), Ms(clocks_.ste
 
 void ConsumeLoop::OnRetentionGap(RdKafka::Message& message) {
   metrics_.retention_gaps().Increment();
-  const std::string where = config_.touchpoints.name + "/" + std::to_string(message.partition());
+  const std::string topic = message.topic_name();
+  const std::string where = topic + "/" + std::to_string(message.partition());
   if (!config_.skip_retention_gap) {
     fatal_ = Status::KafkaError(
         "retention gap on " + where + ": the next offset to process is no longer in " + "Kafka (" +
@@ -242,7 +267,7 @@ void ConsumeLoop::OnRetentionGap(RdKafka::Message& message) {
   LogError("retention gap on " + where + " (" + message.errstr() +
            "): continuing from the earliest offset (processing.on_retention_gap)");
   std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
-      config_.touchpoints.name, message.partition(), RdKafka::Topic::OFFSET_BEGINNING));
+      topic, message.partition(), RdKafka::Topic::OFFSET_BEGINNING));
   consumer_->seek(*tp, 5000);
 }
 

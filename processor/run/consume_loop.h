@@ -1,5 +1,6 @@
-// `touchstream run`: the consume loop. Polls the touchpoints topic in a consumer group and
-// hands each record and the time to the TaskManager (one PartitionTask per assigned partition,
+// `touchstream run`: the consume loop. Polls the touchpoints topic in a consumer group (and the
+// repartition topic's partitions of the same numbers, forwarded_record.h) and hands each record
+// and the time to the TaskManager (one PartitionTask per assigned partition,
 // one commit of state, timers, outbox and input offsets per batch: task_manager.h); the relay
 // then produces the triggers and the changelog records. Which partitions it owns is
 // GroupMembership's business (restore, fence, revoke, pauses: group_membership.h).
@@ -74,6 +75,7 @@ class ConsumeLoop {
   HealthState* const health_;  // may be null
   const DiskReserve disk_;
 
+  std::unique_ptr<PartitionOwnership> ownership_;  // set in Start: the repartition stage
   TaskManager tasks_;
   GroupMembership membership_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;

@@ -205,24 +205,58 @@ void GroupMembership::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::Er
     ~AddElapsed() { total += std::chrono::steady_clock::now() - since; }
   } add_elapsed{pending_.in_callbacks, std::chrono::steady_clock::now()};
   const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+  // The group assigns the input; each input partition brings its repartition partition along.
+  std::vector<RdKafka::TopicPartition*> input;
+  for (RdKafka::TopicPartition* tp : partitions) {
+    if (tp->topic() == config_.touchpoints.name) input.push_back(tp);
+  }
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-    if (Status s = Assign(partitions); !s.ok()) {
+    if (Status s = Assign(input); !s.ok()) {
       pending_.error = s;
       return;
     }
+    std::vector<RdKafka::TopicPartition*> sources = WithRepartition(input, true);
     if (cooperative) {
-      delete consumer->incremental_assign(partitions);
+      delete consumer->incremental_assign(sources);
     } else {
-      consumer->assign(partitions);
+      consumer->assign(sources);
     }
+    DestroyRepartition(sources, input.size());
   } else {
-    Revoke(partitions, consumer->assignment_lost());
+    Revoke(input, consumer->assignment_lost());
     if (cooperative) {
-      delete consumer->incremental_unassign(partitions);
+      std::vector<RdKafka::TopicPartition*> sources = WithRepartition(input, false);
+      delete consumer->incremental_unassign(sources);
+      DestroyRepartition(sources, input.size());
     } else {
       consumer->unassign();
     }
   }
+}
+
+std::vector<RdKafka::TopicPartition*> GroupMembership::WithRepartition(
+    const std::vector<RdKafka::TopicPartition*>& input, bool assigning) const {
+  std::vector<RdKafka::TopicPartition*> sources = input;
+  for (const RdKafka::TopicPartition* tp : input) {
+    int64_t start = RdKafka::Topic::OFFSET_BEGINNING;
+    if (assigning) {
+      const PartitionTask* task = tasks_.Find(tp->partition());
+      if (task == nullptr) continue;  // not taken over (the disk): its records are ignored
+      const auto& offsets = task->checkpoint().source_next_offsets();
+      if (auto it = offsets.find(config_.repartition.name); it != offsets.end() && it->second > 0) {
+        start = it->second;
+      }
+    }
+    sources.push_back(
+        RdKafka::TopicPartition::create(config_.repartition.name, tp->partition(), start));
+  }
+  return sources;
+}
+
+void GroupMembership::DestroyRepartition(std::vector<RdKafka::TopicPartition*>& sources,
+                                         size_t input_count) {
+  for (size_t i = input_count; i < sources.size(); ++i) delete sources[i];
+  sources.resize(input_count);
 }
 
 void GroupMembership::RejoinAfterPause(std::chrono::steady_clock::duration paused) {

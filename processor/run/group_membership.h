@@ -1,4 +1,6 @@
-// Consumer-group membership of one instance (the partitions it owns come and go here):
+// Consumer-group membership of one instance (the partitions it owns come and go here). The group
+// assigns input partitions; touchpoints/N brings the repartition topic's partition N along (no
+// assignor co-partitions two topics by itself), assigned and revoked with it:
 //   assigned: restore the partition from its changelog (ChangelogRestorer), check its stored
 //             offset against Kafka's retention, and hand it to the TaskManager, which fences
 //             the changelog with a new owner id;
@@ -81,6 +83,12 @@ class GroupMembership : public RdKafka::RebalanceCb {
   // (README, "the zombie window").
   void AbandonChangelog(const std::vector<int32_t>& partitions);
   void PublishAssigned();
+  // `input` and, after them, the repartition partitions of the same numbers (created here; free
+  // with DestroyRepartition): assigning, only those with a task, at the task's stored offset.
+  std::vector<RdKafka::TopicPartition*> WithRepartition(
+      const std::vector<RdKafka::TopicPartition*>& input, bool assigning) const;
+  static void DestroyRepartition(std::vector<RdKafka::TopicPartition*>& sources,
+                                 size_t input_count);
 
   // Constant after construction.
   const Config& config_;

@@ -36,6 +36,16 @@ TaskManager::TaskManager(const Config& config, const RuleSet& rules, StateDb& db
 
 Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
                            int64_t fence_epoch) {
+  if (settings_.ownership != nullptr && checkpoint.input_partitions() != 0 &&
+      checkpoint.input_partitions() != settings_.ownership->partitions()) {
+    return Status::InvalidArgument(
+        "topics.touchpoints: " + config_.touchpoints.name + " has " +
+        std::to_string(settings_.ownership->partitions()) + " partitions, but the state of " +
+        config_.touchpoints.name + "/" + std::to_string(partition) + " was built with " +
+        std::to_string(checkpoint.input_partitions()) +
+        ": a customer's partition is murmur2(customer id) modulo the count, so changing it moves "
+        "customers away from their state (README, \"Which partition owns a customer\")");
+  }
   auto assigned = std::make_unique<Assigned>(settings_, rules_, db_, partition);
   assigned->task.Resume(checkpoint);
   // The fence: from here on this assignment owns the partition's changelog; its state is the
@@ -85,8 +95,13 @@ std::vector<int32_t> TaskManager::partitions() const {
   return out;
 }
 
-void TaskManager::MarkCaughtUp(int32_t partition) {
-  if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.set_caught_up(true);
+Status TaskManager::MarkCaughtUp(std::string_view topic, int32_t partition) {
+  auto it = tasks_.find(partition);
+  if (it == tasks_.end()) return Status::Ok();
+  const size_t triggers_before = output_.triggers.size();
+  if (Status s = it->second->task.MarkCaughtUp(topic, output_); !s.ok()) return s;
+  CountTriggers(triggers_before);
+  return Status::Ok();
 }
 
 Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
@@ -97,11 +112,16 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return outcome.status();
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied) return Status::Ok();
-  metrics_.records_consumed().Increment();
-  progress_.consumed.fetch_add(1);
+  if (record.topic == config_.touchpoints.name) {  // a forwarded record was counted where read
+    metrics_.records_consumed().Increment();
+    progress_.consumed.fetch_add(1);
+  }
   ++batch_records_;
   latency_.OnRecord(std::chrono::steady_clock::now());
   switch (outcome->kind) {
+    case RecordOutcome::Kind::kForwarded:
+      metrics_.records_repartitioned().Increment();
+      break;
     case RecordOutcome::Kind::kDeadLettered:
       metrics_.events_invalid(outcome->verdict.reason).Increment();
       progress_.invalid.fetch_add(1);
@@ -157,6 +177,8 @@ Status TaskManager::Commit(const TaskTime& time) {
   for (v1::state::OutboxRecord& dead_letter : output_.dead_letters) {
     outbox.push_back(std::move(dead_letter));
   }
+  for (v1::state::OutboxRecord& forwarded : output_.forwarded)
+    outbox.push_back(std::move(forwarded));
   output_.Clear();
 
   CommitBatch batch(db_);
@@ -179,6 +201,10 @@ Status TaskManager::Commit(const TaskTime& time) {
     *marker.mutable_checkpoint() = checkpoint;
     markers.push_back(changelog::CommitRecord(config_.changelog.name, p, writer, marker));
     offsets.push_back({config_.touchpoints.name, partition, checkpoint.next_offset()});
+    if (auto it = checkpoint.source_next_offsets().find(settings_.repartition_topic);
+        it != checkpoint.source_next_offsets().end()) {
+      offsets.push_back({settings_.repartition_topic, partition, it->second});
+    }
   }
   for (auto& marker : markers) outbox.push_back(std::move(marker));
   std::vector<OutboxEntry> entries;

@@ -50,8 +50,15 @@ class TaskManager {
   // Processes one record. A record of a partition without a task (not, or no longer, ours) is
   // ignored. Errors: the store failed (drop the batch).
   Status Process(const InputRecord& record, const TaskTime& time);
-  // The partition's input reached its end: in hybrid mode its clock may follow the wall one.
-  void MarkCaughtUp(int32_t partition);
+  // Turns the repartition stage on (before the first Assign): `ownership` says which partition
+  // owns a customer; it must outlive the manager. Off by default (every record applied where it
+  // arrives).
+  void SetOwnership(const PartitionOwnership* ownership) { settings_.ownership = ownership; }
+
+  // Source `topic` of `partition` (the input or the repartition topic) reached its end: in hybrid
+  // mode the clock may follow the wall one once both have; timers the repartition source held
+  // back join the batch. Errors: the store failed (drop the batch).
+  Status MarkCaughtUp(std::string_view topic, int32_t partition);
 
   // Moves every task's event-time clock to `watermark_ms` if that is later (the test driver;
   // backtest --until does the same on its one task). Triggers join the batch.
@@ -63,7 +70,8 @@ class TaskManager {
 
   // Records processed since the last commit.
   int64_t batch_records() const { return batch_records_; }
-  // The input offsets the last successful Commit advanced (one per partition it wrote).
+  // The source offsets the last successful Commit advanced (the input and the repartition topic
+  // of each partition it wrote).
   const std::vector<SourceOffset>& last_committed_offsets() const { return last_offsets_; }
 
   bool empty() const { return tasks_.empty(); }
@@ -94,7 +102,7 @@ class TaskManager {
 
   // Constant after construction.
   const Config& config_;
-  const TaskSettings settings_;
+  TaskSettings settings_;  // constant once a task exists
   const RuleSet& rules_;
   StateDb& db_;
   Relay& relay_;

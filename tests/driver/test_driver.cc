@@ -3,6 +3,7 @@
 #include <random>
 
 #include "processor/json/json_lines.h"
+#include "processor/kafka/murmur2_ownership.h"
 #include "processor/rules/rule_registry.h"
 
 namespace touchstream::testing {
@@ -37,14 +38,26 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   for (const auto& rule : rules_) rule_ids.push_back(rule->id());
   metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids);
   tasks_ = std::make_unique<TaskManager>(config_, rules_, *db_, *relay_, *metrics_);
+  hold_repartition_ = options.hold_repartition;
+  if (options.partitions > 1) {
+    ownership_ = std::make_unique<Murmur2Ownership>(options.partitions);
+    tasks_->SetOwnership(ownership_.get());
+  }
+  forwarded_.resize(options.partitions);
+  repartition_offsets_.assign(options.partitions, 0);
   for (int32_t p = 0; p < options.partitions; ++p) {
     v1::state::PartitionCheckpoint fresh;
     fresh.set_max_event_time_ms(kNoTime);
     fresh.set_watermark_ms(kNoTime);
     if (status_ = tasks_->Assign(p, fresh, 1); !status_.ok()) return;
     next_offsets_.push_back(0);
+    // The repartition topic starts empty: caught up, unless forwarded records are held back.
+    if (!hold_repartition_) {
+      if (status_ = tasks_->MarkCaughtUp(config_.repartition.name, p); !status_.ok()) return;
+    }
   }
   read_upto_ = relay_->delivered().size();  // the fences
+  forwarded_upto_ = read_upto_;
 }
 
 std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Options options) {
@@ -98,19 +111,81 @@ std::vector<v1::Trigger> TestDriver::AdvanceWallClock(DurationMs d) {
   wall_ms_ += d;
   producer_ms_ += d;
   steady_ms_ += d;
-  for (int32_t p : tasks_->partitions()) tasks_->MarkCaughtUp(p);
+  for (int32_t p : tasks_->partitions()) {
+    if (status_ = tasks_->MarkCaughtUp(config_.touchpoints.name, p); !status_.ok()) return {};
+  }
   return CommitAndCollect();
 }
 
 std::vector<v1::Trigger> TestDriver::StepLocalClock(DurationMs d) {
   if (!tasks_) return {};
   wall_ms_ += d;
-  for (int32_t p : tasks_->partitions()) tasks_->MarkCaughtUp(p);
+  for (int32_t p : tasks_->partitions()) {
+    if (status_ = tasks_->MarkCaughtUp(config_.touchpoints.name, p); !status_.ok()) return {};
+  }
   return CommitAndCollect();
 }
 
+std::vector<v1::Trigger> TestDriver::DeliverRepartitioned(int32_t partition) {
+  if (!tasks_) return {};
+  CollectForwarded();
+  if (status_ = ProcessForwarded(partition); !status_.ok()) return {};
+  if (status_ = tasks_->MarkCaughtUp(config_.repartition.name, partition); !status_.ok()) {
+    return {};
+  }
+  return CommitAndCollect();
+}
+
+int32_t TestDriver::OwnerOf(const std::string& customer_id) const {
+  return ownership_ ? ownership_->OwnerOf(customer_id) : 0;
+}
+
+bool TestDriver::CollectForwarded() {
+  bool any = false;
+  const auto& delivered = relay_->delivered();
+  for (; forwarded_upto_ < delivered.size(); ++forwarded_upto_) {
+    const v1::state::OutboxRecord& record = delivered[forwarded_upto_];
+    if (record.topic() != config_.repartition.name) continue;
+    forwarded_.at(record.partition()).push_back(record);
+    any = true;
+  }
+  return any;
+}
+
+Status TestDriver::ProcessForwarded(int32_t partition) {
+  std::vector<v1::state::OutboxRecord> queued = std::move(forwarded_.at(partition));
+  forwarded_.at(partition).clear();
+  for (const v1::state::OutboxRecord& f : queued) {
+    std::vector<InputHeader> headers;
+    for (const auto& h : f.headers()) headers.push_back({h.key(), h.value()});
+    InputRecord record;
+    record.topic = config_.repartition.name;
+    record.partition = partition;
+    record.offset = repartition_offsets_.at(partition)++;
+    record.key = f.key();
+    record.value = f.value();
+    if (f.has_timestamp_ms()) record.create_time_ms = f.timestamp_ms();
+    record.headers = headers;
+    if (Status s = tasks_->Process(record, TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status TestDriver::CommitAndForward() {
+  if (Status s = tasks_->Commit(TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
+  if (hold_repartition_) return Status::Ok();
+  while (CollectForwarded()) {
+    for (int32_t p = 0; p < static_cast<int32_t>(forwarded_.size()); ++p) {
+      if (Status s = ProcessForwarded(p); !s.ok()) return s;
+      if (Status s = tasks_->MarkCaughtUp(config_.repartition.name, p); !s.ok()) return s;
+    }
+    if (Status s = tasks_->Commit(TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 std::vector<v1::Trigger> TestDriver::CommitAndCollect() {
-  if (status_ = tasks_->Commit(TaskTime{wall_ms_, steady_ms_}); !status_.ok()) return {};
+  if (status_ = CommitAndForward(); !status_.ok()) return {};
   std::vector<v1::Trigger> triggers;
   const auto& delivered = relay_->delivered();
   for (; read_upto_ < delivered.size(); ++read_upto_) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "processor/config/config.h"
+#include "processor/core/partition_ownership.h"
 #include "processor/metrics/metrics.h"
 #include "processor/run/task_manager.h"
 #include "state/state_db.h"
@@ -33,6 +34,13 @@ struct DriverOptions {
   // backtest); hybrid-clock tests set it.
   TimeMs wall_ms = std::numeric_limits<TimeMs>::max() / 2;
   int partitions = 1;
+  // With more than one partition the repartition stage is on (murmur2 ownership, as `run`):
+  // a record piped into a partition that does not own its customer is forwarded. By default the
+  // driver delivers forwarded records to their owners at once (each Pipe processes them and
+  // commits again, and the repartition topic is then caught up). true: they wait until
+  // DeliverRepartitioned, and until then every repartition source is behind, as after an
+  // assignment while the repartition topic has a backlog.
+  bool hold_repartition = false;
 };
 
 // Owned by the test's thread.
@@ -55,6 +63,12 @@ class TestDriver {
   std::vector<v1::Trigger> PipeJson(const std::string& line, int32_t partition = 0);
   std::vector<v1::Trigger> PipeBytes(std::optional<std::string> key, const std::string& value,
                                      int32_t partition = 0);
+
+  // Delivers the forwarded records waiting for `partition` (hold_repartition) to its task, marks
+  // its repartition source caught up and commits. Returns the triggers.
+  std::vector<v1::Trigger> DeliverRepartitioned(int32_t partition);
+  // The partition that owns `customer_id` (0 with one partition).
+  int32_t OwnerOf(const std::string& customer_id) const;
 
   // Moves every partition's event-time clock to `watermark_ms` and commits.
   std::vector<v1::Trigger> AdvanceEventTime(TimeMs watermark_ms);
@@ -87,6 +101,12 @@ class TestDriver {
 
  private:
   std::vector<v1::Trigger> CommitAndCollect();
+  // Commits, then (unless hold_repartition) delivers forwarded records until none are left.
+  Status CommitAndForward();
+  // Queues forwarded records delivered since the last call; true if there were any.
+  bool CollectForwarded();
+  // Processes the queued forwarded records of `partition` (not committed).
+  Status ProcessForwarded(int32_t partition);
 
   Config config_;
   RuleSet rules_;
@@ -96,8 +116,15 @@ class TestDriver {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<TaskManager> tasks_;
   std::vector<int64_t> next_offsets_;
-  TimeMs wall_ms_;      // the local wall clock
-  TimeMs producer_ms_;  // the producers' clock: records' CreateTime
+  std::unique_ptr<PartitionOwnership> ownership_;  // null with one partition
+  bool hold_repartition_ = false;
+  // The repartition topic, per partition: records forwarded but not yet processed, and the next
+  // offset.
+  std::vector<std::vector<v1::state::OutboxRecord>> forwarded_;
+  std::vector<int64_t> repartition_offsets_;
+  size_t forwarded_upto_ = 0;  // delivered records already scanned for forwarded ones
+  TimeMs wall_ms_;             // the local wall clock
+  TimeMs producer_ms_;         // the producers' clock: records' CreateTime
   TimeMs steady_ms_ = 0;
   size_t read_upto_ = 0;  // delivered records already returned as triggers
   Status status_;

@@ -223,17 +223,28 @@ std::string EmbeddedKafkaProcess::Control(const std::string& command,
 
 void ProduceRaw(const std::string& bootstrap, const std::string& topic,
                 const std::vector<std::pair<std::string, std::string>>& key_values) {
+  std::vector<KeyedValue> records;
+  records.reserve(key_values.size());
+  for (const auto& [key, value] : key_values) records.push_back({key, value});
+  ProduceWithPartitioner(bootstrap, topic, records, "murmur2_random");
+}
+
+void ProduceWithPartitioner(const std::string& bootstrap, const std::string& topic,
+                            const std::vector<KeyedValue>& records,
+                            const std::string& partitioner) {
   std::string errstr;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   ASSERT_EQ(conf->set("bootstrap.servers", bootstrap, errstr), RdKafka::Conf::CONF_OK);
   // One in-flight request keeps the input order exactly as given.
   ASSERT_EQ(conf->set("enable.idempotence", "true", errstr), RdKafka::Conf::CONF_OK);
+  ASSERT_EQ(conf->set("partitioner", partitioner, errstr), RdKafka::Conf::CONF_OK) << errstr;
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
   ASSERT_TRUE(producer) << errstr;
-  for (const auto& [key, value] : key_values) {
-    RdKafka::ErrorCode err = producer->produce(
-        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, nullptr);
+  for (const KeyedValue& r : records) {
+    RdKafka::ErrorCode err =
+        producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                          const_cast<char*>(r.value.data()), r.value.size(),
+                          r.key ? r.key->data() : nullptr, r.key ? r.key->size() : 0, 0, nullptr);
     ASSERT_EQ(err, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(err);
   }
   ASSERT_EQ(producer->flush(20'000), RdKafka::ERR_NO_ERROR);

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,9 +150,21 @@ std::map<int32_t, std::vector<Record>> CompactChangelog(const std::string& from_
                                                         const std::string& to_bootstrap,
                                                         const CleanableFn& cleanable = {});
 
-// Produces raw records, partitioned by key; returns when all are acknowledged (or fails the test).
+// Produces raw records, partitioned by key as the Java client does (murmur2: each customer's
+// records land in the partition that owns the customer); returns when all are acknowledged (or
+// fails the test).
 void ProduceRaw(const std::string& bootstrap, const std::string& topic,
                 const std::vector<std::pair<std::string, std::string>>& key_values);
+
+struct KeyedValue {
+  std::optional<std::string> key;  // nullopt: no key
+  std::string value;
+};
+// Produces `records` in order with librdkafka's `partitioner` ("murmur2_random": the Java
+// client's; "consistent_random": librdkafka's default, CRC32; "random"); returns when all are
+// acknowledged (or fails the test).
+void ProduceWithPartitioner(const std::string& bootstrap, const std::string& topic,
+                            const std::vector<KeyedValue>& records, const std::string& partitioner);
 
 // Reads partition 0 of `topic` (test topics have one partition) from the beginning until `count`
 // records arrived or `timeout` passed; then keeps reading for `settle` to catch unexpected extra

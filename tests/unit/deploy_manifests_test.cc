@@ -91,6 +91,19 @@ void ExpectCompactedChangelog(const std::string& text, const Config& config,
       << where << ": min.compaction.lag.ms below the zombie window";
 }
 
+// `text` creates (or tells how to create) the repartition topic of `config` with the input's
+// partition count and the delete policy.
+void ExpectRepartitionTopic(const std::string& text, const Config& config,
+                            const std::string& where) {
+  const std::string create = "--topic " + config.repartition.name + " --partitions " +
+                             std::to_string(config.touchpoints.partitions) + " ";
+  const size_t at = text.find(create);
+  ASSERT_NE(at, std::string::npos) << where << " does not create " << config.repartition.name;
+  const std::string line = text.substr(at, text.find('\n', at) - at);
+  EXPECT_NE(line.find("--config cleanup.policy=delete"), std::string::npos)
+      << where << ": " << line;
+}
+
 TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
   const std::string dir = Source() + "/deploy/docker";
   const YAML::Node compose = YAML::LoadFile(dir + "/compose.yaml");
@@ -136,6 +149,7 @@ TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
         << "kafka-init does not create " << topic.name;
   }
   ExpectCompactedChangelog(init, config, "kafka-init");
+  ExpectRepartitionTopic(init, config, "kafka-init");
 
   const YAML::Node prometheus = YAML::LoadFile(Source() + "/deploy/prometheus/prometheus.yml");
   EXPECT_EQ(prometheus["scrape_configs"][0]["job_name"].as<std::string>(), "touchstream");
@@ -193,6 +207,8 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
   EXPECT_NO_THROW(BuildRuleSet(config.rules));
   ExpectCompactedChangelog(configmap["data"][config_key].as<std::string>(), config,
                            "the ConfigMap's changelog comment");
+  ExpectRepartitionTopic(configmap["data"][config_key].as<std::string>(), config,
+                         "the ConfigMap's repartition comment");
 
   EXPECT_EQ(container["image"].as<std::string>(), "touchstream:" + ProjectVersion());
   const std::string port = Port(config.metrics_listen);

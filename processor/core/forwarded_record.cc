@@ -1,0 +1,62 @@
+#include "processor/core/forwarded_record.h"
+
+#include <charconv>
+
+namespace touchstream {
+
+namespace {
+
+constexpr std::string_view kTopicHeader = "touchstream.source.topic";
+constexpr std::string_view kPartitionHeader = "touchstream.source.partition";
+constexpr std::string_view kOffsetHeader = "touchstream.source.offset";
+
+template <typename Int>
+bool ParseDecimal(std::string_view text, Int& out) {
+  if (text.empty()) return false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && out >= 0;
+}
+
+}  // namespace
+
+v1::state::OutboxRecord MakeForwarded(const std::string& repartition_topic, int32_t owner,
+                                      std::string_view customer_id, const InputRecord& record) {
+  v1::state::OutboxRecord out;
+  out.set_topic(repartition_topic);
+  out.set_partition(owner);
+  out.set_key(std::string(customer_id));
+  out.set_value(std::string(record.value));
+  if (record.create_time_ms) out.set_timestamp_ms(*record.create_time_ms);
+  auto add = [&out](std::string_view name, std::string value) {
+    auto* h = out.add_headers();
+    h->set_key(std::string(name));
+    h->set_value(std::move(value));
+  };
+  add(kTopicHeader, std::string(record.topic));
+  add(kPartitionHeader, std::to_string(record.partition));
+  add(kOffsetHeader, std::to_string(record.offset));
+  return out;
+}
+
+std::optional<RecordOrigin> ParseOrigin(std::span<const InputHeader> headers) {
+  RecordOrigin origin;
+  int found = 0;
+  for (const InputHeader& h : headers) {
+    if (h.key == kTopicHeader && !h.value.empty()) {
+      origin.topic = h.value;
+      found |= 1;
+    } else if (h.key == kPartitionHeader && ParseDecimal(h.value, origin.partition)) {
+      found |= 2;
+    } else if (h.key == kOffsetHeader && ParseDecimal(h.value, origin.offset)) {
+      found |= 4;
+    }
+  }
+  if (found != 7) return std::nullopt;
+  return origin;
+}
+
+std::string OriginKey(std::string_view topic, int32_t partition) {
+  return std::string(topic) + "/" + std::to_string(partition);
+}
+
+}  // namespace touchstream

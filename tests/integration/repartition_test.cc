@@ -1,0 +1,164 @@
+// The repartition stage through Kafka: one customer's events come from producers that partition
+// differently — a murmur2 producer (the Java client's partitioner: the customer's own
+// partition), a CRC32 producer (librdkafka's default), a producer keying by session instead of
+// customer, and one sending no key. Every record that lands outside its customer's partition is
+// forwarded through the repartition topic to the owner; triggers and state equal the oracle's (a
+// backtest of the same events in one partition), also when the instance is killed mid-way.
+// The events are produced in rounds, each processed completely before the next, so that each
+// customer's events are applied in the order the oracle applies them.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/oracle.h"
+#include "tests/unit/test_events.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr int kPartitions = 4;
+constexpr int kCustomers = 40;
+
+constexpr char kRules[] = R"(
+rules:
+  cart_1h:
+    kind: cart_abandonment
+    delay: 1h
+)";
+
+std::string KafkaConfig(int http_port) {
+  return R"(
+topics:
+  touchpoints: {name: touchpoints, partitions: 4}
+  triggers: {name: triggers, partitions: 1}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+consumer: {group_id: repartition}
+processing: {commit_interval: 20ms}
+timers: {clock: event_time}
+kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.interval.ms: 500}
+http: {listen: "127.0.0.1:)" +
+         std::to_string(http_port) + "\"}\n";
+}
+
+// The sum of a counter's series in /metrics; -1 when the instance does not answer.
+double MetricSum(int port, const std::string& name) {
+  const HttpResponse response = HttpGet(port, "/metrics");
+  if (response.status != 200) return -1;
+  double sum = 0;
+  std::istringstream lines(response.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0) {
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return sum;
+}
+
+// Customer i's producer: how its records are partitioned and keyed.
+enum class Producer { kMurmur2, kCrc32, kSessionKey, kNoKey };
+Producer ProducerOf(int customer) { return static_cast<Producer>(customer % 4); }
+
+// Round `round` of the events: each customer's event of that round.
+std::vector<v1::TouchpointEvent> Round(int round) {
+  std::vector<v1::TouchpointEvent> events;
+  for (int i = 0; i < kCustomers; ++i) {
+    const std::string customer = "customer-" + std::to_string(i);
+    const std::string id = "r" + std::to_string(round) + "-" + customer;
+    const TimeMs t = kT0 + i * 1000;
+    if (round == 0) {  // everyone fills a cart
+      events.push_back(
+          WithItem(Event(id, customer, t, v1::EVENT_TYPE_ADD_TO_CART), "sku-1", 1, 2500));
+    } else if (round == 1 && i % 2 == 0) {  // half of them pay for it in the store
+      events.push_back(WithItem(
+          Event(id, customer, t + 10 * kMinuteMs, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE),
+          "sku-1", 1, 2500));
+    } else if (round == 2) {  // two hours later: the unpaid carts are abandoned
+      events.push_back(Event(id, customer, t + 2 * kHourMs, v1::EVENT_TYPE_PAGE_VIEW));
+    }
+  }
+  return events;
+}
+
+// Produces a round, each customer's record through its producer.
+void ProduceRound(const std::string& bootstrap, const std::vector<v1::TouchpointEvent>& events,
+                  int round) {
+  std::map<Producer, std::vector<KeyedValue>> by_producer;
+  for (const v1::TouchpointEvent& e : events) {
+    const int i = std::stoi(e.customer_id().substr(e.customer_id().find('-') + 1));
+    KeyedValue record{e.customer_id(), e.SerializeAsString()};
+    if (ProducerOf(i) == Producer::kSessionKey) {
+      record.key = "session-" + std::to_string(i * 7 + round);
+    }
+    if (ProducerOf(i) == Producer::kNoKey) record.key.reset();
+    by_producer[ProducerOf(i)].push_back(std::move(record));
+  }
+  for (const auto& [producer, records] : by_producer) {
+    ProduceWithPartitioner(bootstrap, "touchpoints", records,
+                           producer == Producer::kCrc32 ? "consistent_random" : "murmur2_random");
+  }
+}
+
+void RunScenario(bool kill_mid_way) {
+  TempDir dir;
+  const int port = FreeLoopbackPort();
+  const std::string config = dir.Write(
+      "run.yaml", KafkaConfig(port) + kRules + "state: {dir: " + dir.path() + "/state}\n");
+  EmbeddedKafkaProcess kafka(config, dir.path() + "/kafka");
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  int launches = 0;
+  auto start = [&] {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{TouchstreamBin(), "run", "--config", config, "-X",
+                                 "bootstrap.servers=" + kafka.bootstrap()},
+        dir.path() + "/run-" + std::to_string(launches++));
+  };
+  std::unique_ptr<ChildProcess> run = start();
+
+  std::vector<std::string> all;  // the oracle's input: every event in produce order
+  for (int round = 0; round < 3; ++round) {
+    const std::vector<v1::TouchpointEvent> events = Round(round);
+    ProduceRound(kafka.bootstrap(), events, round);
+    for (const auto& e : events) all.push_back(e.SerializeAsString());
+    if (kill_mid_way && round == 1) {
+      // Killed while the purchases are being read and forwarded; a new instance on the same
+      // state goes on from the last commit (the outbox may send forwarded records again).
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      run->Kill();
+      run = start();
+    }
+    // Every event of the round applied by its owner before the next round is produced.
+    const Oracle so_far = BacktestOracle(kRules, {{0, all}});
+    const std::string dumped =
+        AwaitState(config, so_far.state, dir.path() + "/dump-" + std::to_string(round),
+                   std::chrono::seconds(60), [&] { return run->running(); });
+    ASSERT_EQ(dumped, so_far.state) << "round " << round << "\n" << run->Stderr();
+  }
+  // Most records were read outside their customer's partition (the counter restarts with the
+  // instance).
+  EXPECT_GT(MetricSum(port, "touchstream_records_repartitioned_total"), kill_mid_way ? 0 : 20);
+
+  const Oracle oracle = BacktestOracle(kRules, {{0, all}});
+  ASSERT_EQ(oracle.triggers.size(), static_cast<size_t>(kCustomers / 2))
+      << "every unpaid cart is abandoned, no paid one";
+  const std::string dumped = AwaitState(config, oracle.state, dir.path() + "/dump",
+                                        std::chrono::seconds(30), [&] { return run->running(); });
+  const std::vector<Record> records =
+      ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(), std::chrono::seconds(30),
+                 std::chrono::milliseconds(1000));
+  EXPECT_EQ(run->Stop(), 0) << run->Stderr();
+  ExpectInvariants(oracle, records, dumped, dir.path());
+}
+
+TEST(RepartitionTest, EventsFromEveryKindOfProducerReachTheCustomersOwner) {
+  RunScenario(/*kill_mid_way=*/false);
+}
+
+TEST(RepartitionTest, AnInstanceKilledMidWayLosesAndDoublesNothing) {
+  RunScenario(/*kill_mid_way=*/true);
+}
+
+}  // namespace
+}  // namespace touchstream::testing

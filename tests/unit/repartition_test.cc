@@ -1,0 +1,231 @@
+// The repartition stage, in process through the test driver: a record read in a partition that
+// does not own its customer is forwarded to the owner and applied there once, whatever
+// partition each of a customer's events arrived in; event time waits for a repartition source
+// that is behind; the checkpoint remembers the input's partition count.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+
+#include "processor/core/forwarded_record.h"
+#include "processor/core/memory_store.h"
+#include "processor/core/partition_task.h"
+#include "processor/kafka/murmur2_ownership.h"
+#include "processor/rules/cart_abandonment_rule.h"
+#include "tests/driver/driver_test.h"
+
+namespace touchstream {
+namespace {
+
+using testing::Event;
+using testing::kT0;
+using testing::WithItem;
+
+RuleSet CartRules() {
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_30m", CartAbandonmentParams{30 * kMinuteMs, 0}));
+  return rules;
+}
+
+v1::TouchpointEvent Add(const std::string& id, const std::string& customer, TimeMs t) {
+  return WithItem(Event(id, customer, t, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 1000);
+}
+
+v1::TouchpointEvent Buy(const std::string& id, const std::string& customer, TimeMs t) {
+  return WithItem(Event(id, customer, t, v1::EVENT_TYPE_PURCHASE), "sku", 1, 1000);
+}
+
+std::string Header(const v1::state::OutboxRecord& r, const std::string& key) {
+  for (const auto& h : r.headers()) {
+    if (h.key() == key) return h.value();
+  }
+  return "";
+}
+
+// A customer id that partition `owner` of `n` owns.
+std::string CustomerOwnedBy(int32_t owner, int32_t n, const std::string& prefix) {
+  const Murmur2Ownership ownership(n);
+  for (int i = 0;; ++i) {
+    std::string id = prefix + std::to_string(i);
+    if (ownership.OwnerOf(id) == owner) return id;
+  }
+}
+
+TEST(Murmur2OwnershipTest, MatchesTheJavaClientsDefaultPartitioner) {
+  // Kafka's Java client: Utils.toPositive(Utils.murmur2(key)) % n. Values from its test suite
+  // (murmur2 of "21" is -973932308, of "foobar" -790332482).
+  const Murmur2Ownership ownership(100);
+  EXPECT_EQ(ownership.OwnerOf("21"), (-973932308 & 0x7fffffff) % 100);
+  EXPECT_EQ(ownership.OwnerOf("foobar"), (-790332482 & 0x7fffffff) % 100);
+}
+
+class RepartitionTest : public testing::DriverTest {
+ protected:
+  void Start(int partitions, bool hold = false) {
+    testing::DriverOptions options;
+    options.partitions = partitions;
+    options.hold_repartition = hold;
+    DriverTest::Start(CartRules(), options);
+  }
+};
+
+TEST_F(RepartitionTest, ARecordInTheWrongPartitionIsForwardedToItsOwnerAndAppliedThere) {
+  Start(4);
+  const std::string amy = CustomerOwnedBy(2, 4, "amy");
+  const v1::TouchpointEvent add = Add("e1", amy, kT0);
+  driver_->Pipe(add, 0);
+  ASSERT_TRUE(driver_->status().ok()) << driver_->status().message();
+
+  const auto forwarded = driver_->Delivered(driver_->config().repartition.name);
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(forwarded[0].partition(), 2);
+  EXPECT_EQ(forwarded[0].key(), amy);
+  EXPECT_EQ(forwarded[0].value(), add.SerializeAsString());  // unchanged
+  EXPECT_EQ(Header(forwarded[0], "touchstream.source.topic"), "touchpoints");
+  EXPECT_EQ(Header(forwarded[0], "touchstream.source.partition"), "0");
+  EXPECT_EQ(Header(forwarded[0], "touchstream.source.offset"), "0");
+
+  EXPECT_FALSE(driver_->ReadState(amy, 0).has_value());
+  ASSERT_TRUE(driver_->ReadState(amy, 2).has_value());
+  // Both hops are in the checkpoints: partition 0 read its input offset, partition 2 the
+  // forwarded record (repartition offset and origin offset).
+  EXPECT_EQ(driver_->ReadCheckpoint(0)->next_offset(), 1);
+  const auto owner = driver_->ReadCheckpoint(2);
+  EXPECT_EQ(owner->source_next_offsets().at(driver_->config().repartition.name), 1);
+  EXPECT_EQ(owner->forwarded_next_offsets().at("touchpoints/0"), 1);
+  EXPECT_EQ(owner->input_partitions(), 4);
+  // A record already in its owner is applied where it is, not forwarded.
+  driver_->Pipe(Add("e2", amy, kT0 + 1), 2);
+  EXPECT_EQ(driver_->Delivered(driver_->config().repartition.name).size(), 1u);
+}
+
+TEST_F(RepartitionTest, WhateverPartitionEventsArriveInTheOutcomeIsTheOwners) {
+  // The same events in the same order into four partitions: once each into its customer's
+  // partition (the oracle: a murmur2 producer), once each into a random one (any other
+  // producer). The same triggers and the same state per customer.
+  std::vector<v1::TouchpointEvent> events;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 200; ++i) {
+    const std::string customer = "c" + std::to_string(rng() % 20);
+    const TimeMs t = kT0 + i * kMinuteMs;
+    const std::string id = "e" + std::to_string(i);
+    events.push_back(rng() % 3 == 0 ? Buy(id, customer, t) : Add(id, customer, t));
+  }
+  auto run = [&](bool to_owner) {
+    Start(4);
+    std::mt19937 pick(11);
+    std::vector<std::string> fired;
+    for (const auto& e : events) {
+      const int32_t partition =
+          to_owner ? driver_->OwnerOf(e.customer_id()) : static_cast<int32_t>(pick() % 4);
+      for (const auto& t : driver_->Pipe(e, partition)) {
+        fired.push_back(testing::Describe(t) + " cause=" + t.cause_event_id());
+      }
+    }
+    for (const auto& t : driver_->AdvanceEventTime(kT0 + 400 * kMinuteMs)) {
+      fired.push_back(testing::Describe(t) + " cause=" + t.cause_event_id());
+    }
+    EXPECT_TRUE(driver_->status().ok()) << driver_->status().message();
+    std::sort(fired.begin(), fired.end());
+    std::map<std::string, std::string> states;
+    for (int i = 0; i < 20; ++i) {
+      const std::string customer = "c" + std::to_string(i);
+      auto state = driver_->ReadState(customer, driver_->OwnerOf(customer));
+      if (state) states[customer] = state->SerializeAsString();
+    }
+    return std::make_pair(fired, states);
+  };
+  const auto oracle = run(true);
+  EXPECT_TRUE(driver_->Delivered(driver_->config().repartition.name).empty());
+  const auto repartitioned = run(false);
+  EXPECT_GT(driver_->Delivered(driver_->config().repartition.name).size(), 100u);
+  ASSERT_GT(oracle.first.size(), 20u);
+  EXPECT_EQ(repartitioned.first, oracle.first);
+  EXPECT_EQ(repartitioned.second, oracle.second);
+}
+
+TEST_F(RepartitionTest, EventTimeWaitsForARepartitionSourceThatIsBehind) {
+  // As after an assignment while the repartition topic has a backlog: amy's purchase was read
+  // in partition 1 and forwarded, but partition 0 (her owner) has not read it yet when its own
+  // input moves event time past her cart's delay.
+  Start(2, /*hold=*/true);
+  const std::string amy = CustomerOwnedBy(0, 2, "amy");
+  const std::string bob = CustomerOwnedBy(0, 2, "bob");
+  EXPECT_EQ(Process(Add("e1", amy, kT0)), V{});
+  driver_->Pipe(Buy("e2", amy, kT0 + kMinuteMs), 1);
+  EXPECT_EQ(testing::Describe(driver_->Pipe(Add("e3", bob, kT0 + 2 * kHourMs), 0)), V{});
+  // The purchase arrives: the cart is paid; event time catches up and fires nothing for amy.
+  EXPECT_EQ(testing::Describe(driver_->DeliverRepartitioned(0)), V{});
+  EXPECT_GE(driver_->task(0)->watermark_ms(), kT0 + kHourMs);
+  // Bob's cart still fires when due.
+  EXPECT_EQ(testing::Describe(driver_->AdvanceEventTime(kT0 + 3 * kHourMs)),
+            V{"CART_ABANDONED cart_30m " + bob + " @+9000s"});
+}
+
+// A fixed owner, for the task-level tests below.
+class FixedOwnership final : public PartitionOwnership {
+ public:
+  int32_t partitions() const override { return 2; }
+  int32_t OwnerOf(std::string_view) const override { return 0; }
+};
+
+TEST(PartitionTaskRepartitionTest, AForwardedRecordSentAgainIsAppliedOnce) {
+  RuleSet rules = CartRules();
+  MemoryStore store;
+  FixedOwnership ownership;
+  TaskSettings settings;
+  settings.ownership = &ownership;
+  PartitionTask task(settings, rules, store);
+  const std::string value = Add("e1", "amy", kT0).SerializeAsString();
+  const InputHeader origin[] = {{"touchstream.source.topic", "touchpoints"},
+                                {"touchstream.source.partition", "1"},
+                                {"touchstream.source.offset", "41"}};
+  InputRecord record;
+  record.topic = settings.repartition_topic;
+  record.key = "amy";
+  record.value = value;
+  record.headers = origin;
+  record.create_time_ms = kT0;
+  TaskOutput out;
+  record.offset = 0;
+  auto first = task.Process(record, TaskTime{}, out);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->kind, RecordOutcome::Kind::kApplied);
+  // The outbox sent it again after a crash: a later repartition offset, the same origin.
+  record.offset = 1;
+  auto again = task.Process(record, TaskTime{}, out);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->kind, RecordOutcome::Kind::kAlreadyApplied);
+  EXPECT_EQ(task.checkpoint().source_next_offsets().at(settings.repartition_topic), 2);
+  EXPECT_EQ(task.checkpoint().forwarded_next_offsets().at("touchpoints/1"), 42);
+  const CustomerState& amy = store.customers().at("amy");
+  ASSERT_EQ(amy.cart().lines_size(), 1);
+  EXPECT_EQ(amy.cart().lines(0).quantity(), 1);  // added once
+}
+
+TEST(PartitionTaskRepartitionTest, ForwardedHeadersRoundTrip) {
+  InputRecord record;
+  record.topic = "touchpoints";
+  record.partition = 3;
+  record.offset = 1234567890123;
+  record.value = "v";
+  record.create_time_ms = 99;
+  const v1::state::OutboxRecord f = MakeForwarded("r", 5, "amy", record);
+  EXPECT_EQ(f.timestamp_ms(), 99);
+  std::vector<InputHeader> headers;
+  for (const auto& h : f.headers()) headers.push_back({h.key(), h.value()});
+  const auto origin = ParseOrigin(headers);
+  ASSERT_TRUE(origin.has_value());
+  EXPECT_EQ(origin->topic, "touchpoints");
+  EXPECT_EQ(origin->partition, 3);
+  EXPECT_EQ(origin->offset, 1234567890123);
+  headers.pop_back();
+  EXPECT_FALSE(ParseOrigin(headers).has_value());
+  headers.push_back({"touchstream.source.offset", "-1"});
+  EXPECT_FALSE(ParseOrigin(headers).has_value());
+}
+
+}  // namespace
+}  // namespace touchstream
