@@ -1,10 +1,13 @@
-// `touchstream produce`: JSON-lines events to protobuf records keyed by customer_id.
+// `touchstream produce`: JSON-lines events to protobuf records keyed by customer_id, plain or
+// in Confluent's framing.
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
 #include "processor/core/clock.h"
+#include "processor/core/confluent_framing.h"
 #include "processor/core/event_validator.h"
 #include "processor/json/json_lines.h"
 #include "processor/kafka/kafka_conf.h"
@@ -19,6 +22,8 @@ struct ProduceOptions {
   std::string topic = "touchpoints";
   std::string input = "-";
   bool no_validate = false;
+  std::string framing = "plain";  // or "confluent"
+  int32_t schema_id = 1;          // with --framing confluent
   std::vector<std::string> x;
 };
 
@@ -54,6 +59,11 @@ int Produce(const ProduceOptions& opts) {
 
   const EventValidator validator{ValidationLimits{}};
   const SystemClock clock;
+  // Prepended to every record as KafkaProtobufSerializer does; empty for plain protobuf.
+  const int32_t touchpoint_event_path[] = {kTouchpointEventMessageIndex};
+  const std::string framing = opts.framing == "confluent"
+                                  ? ConfluentFramingPrefix(opts.schema_id, touchpoint_event_path)
+                                  : std::string();
   v1::TouchpointEvent event;
   std::string line;
   std::string bytes;
@@ -75,7 +85,8 @@ int Produce(const ProduceOptions& opts) {
         continue;
       }
     }
-    event.SerializeToString(&bytes);
+    bytes = framing;
+    event.AppendToString(&bytes);
     while (true) {
       RdKafka::ErrorCode err = producer->produce(
           opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
@@ -109,14 +120,25 @@ void AddProduceCommand(CLI::App& app, Action* run) {
   CLI::App* cmd = app.add_subcommand(
       "produce",
       "Read touchpoint events as JSON lines (protobuf JSON mapping), validate them, and "
-      "produce them as protobuf records keyed by customer_id. Rejected lines are reported on "
-      "stderr with the reason; exit code 3 if any were rejected.");
+      "produce them as protobuf records keyed by customer_id, plain or in Confluent's "
+      "KafkaProtobufSerializer framing. Rejected lines are reported on stderr with the reason; "
+      "exit code 3 if any were rejected.");
   cmd->add_option("--brokers", opts->brokers, "bootstrap servers host:port[,...]")->required();
   cmd->add_option("--topic", opts->topic, "topic to produce to")->capture_default_str();
   cmd->add_option("--input", opts->input, "JSON-lines file; '-' for stdin")->capture_default_str();
   cmd->add_flag("--no-validate", opts->no_validate,
                 "produce events as they are, invalid ones included (to exercise the "
                 "dead-letter path)");
+  cmd->add_option("--framing", opts->framing,
+                  "record format: 'plain' protobuf bytes, or 'confluent': magic byte 0x00, the "
+                  "4-byte big-endian --schema-id, the message-index path of TouchpointEvent, "
+                  "then the protobuf bytes (as Confluent's KafkaProtobufSerializer writes them)")
+      ->check(CLI::IsMember({"plain", "confluent"}))
+      ->capture_default_str();
+  cmd->add_option("--schema-id", opts->schema_id,
+                  "the Schema Registry id written in each record with --framing confluent")
+      ->check(CLI::Range(0, std::numeric_limits<int32_t>::max()))
+      ->capture_default_str();
   cmd->add_option("-X", opts->x, "librdkafka property key=value (repeatable)");
   cmd->callback([opts, run] { *run = [opts] { return Produce(*opts); }; });
 }

@@ -40,12 +40,18 @@ bool IsLoopbackListen(const std::string& listen) {
          listen.rfind("[::1]:", 0) == 0;
 }
 
-TopicConfig ReadTopic(YamlReader& topics, const std::string& key, TopicConfig fallback) {
-  YamlReader t = topics.Child(key);
+// The keys every topic has; the caller finishes `t` (a topic may have keys of its own).
+TopicConfig ReadTopic(YamlReader& t, TopicConfig fallback) {
   TopicConfig topic;
   topic.name = t.String("name", fallback.name);
   if (topic.name.empty()) throw ConfigError(t.Key("name") + ": must not be empty");
   topic.partitions = static_cast<int>(t.Int("partitions", fallback.partitions, 1, 10000));
+  return topic;
+}
+
+TopicConfig ReadTopic(YamlReader& topics, const std::string& key, TopicConfig fallback) {
+  YamlReader t = topics.Child(key);
+  TopicConfig topic = ReadTopic(t, fallback);
   t.Finish();
   return topic;
 }
@@ -80,7 +86,13 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   ReadKafkaSection(root, "kafka_producer", config.kafka_producer);
 
   YamlReader topics = root.Child("topics");
-  config.touchpoints = ReadTopic(topics, "touchpoints", config.touchpoints);
+  YamlReader touchpoints = topics.Child("touchpoints");
+  config.touchpoints = ReadTopic(touchpoints, config.touchpoints);
+  // Schema ids are non-negative int32s; the list pins Confluent-framed input to them.
+  for (int64_t id : touchpoints.IntList("schema_ids", 0, std::numeric_limits<int32_t>::max())) {
+    config.validation.schema_ids.push_back(static_cast<int32_t>(id));
+  }
+  touchpoints.Finish();
   config.triggers = ReadTopic(topics, "triggers", config.triggers);
   config.dead_letter = ReadTopic(topics, "dead_letter", config.dead_letter);
   YamlReader changelog = topics.Child("changelog");

@@ -40,7 +40,24 @@ std::string YamlReader::String(const std::string& key, const std::string& fallba
 int64_t YamlReader::Int(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
   YAML::Node v = Get(key);
   if (!v || v.IsNull()) return fallback;
-  const std::string& s = v.Scalar();
+  return ParseInt(key, v.Scalar(), min, max);
+}
+
+std::vector<int64_t> YamlReader::IntList(const std::string& key, int64_t min, int64_t max) {
+  YAML::Node list = Raw(key);
+  std::vector<int64_t> values;
+  if (!list || list.IsNull()) return values;
+  if (!list.IsSequence()) Fail(key, "expected a list of integers, e.g. [12, 13]");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string element = key + "[" + std::to_string(i) + "]";
+    if (!list[i].IsScalar()) Fail(element, "expected an integer");
+    values.push_back(ParseInt(element, list[i].Scalar(), min, max));
+  }
+  return values;
+}
+
+int64_t YamlReader::ParseInt(const std::string& key, const std::string& s, int64_t min,
+                             int64_t max) const {
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || ptr != s.data() + s.size()) Fail(key, "'" + s + "' is not an integer");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "processor/config/config_error.h"
 #include "processor/core/time.h"
@@ -28,6 +29,9 @@ class YamlReader {
 
   std::string String(const std::string& key, const std::string& fallback);
   int64_t Int(const std::string& key, int64_t fallback, int64_t min, int64_t max);
+  // A list of integers in [min, max], e.g. [12, 13]; empty if absent. Errors name the element
+  // ("topics.touchpoints.schema_ids[1]: ...").
+  std::vector<int64_t> IntList(const std::string& key, int64_t min, int64_t max);
   bool Bool(const std::string& key, bool fallback);
   // A duration such as 30s or 7d, at most kMaxConfigDurationMs.
   DurationMs Duration(const std::string& key, DurationMs fallback);
@@ -47,6 +51,8 @@ class YamlReader {
 
  private:
   YAML::Node Get(const std::string& key);
+  // `text` as an integer in [min, max]; errors name `key`.
+  int64_t ParseInt(const std::string& key, const std::string& text, int64_t min, int64_t max) const;
   [[noreturn]] void Fail(const std::string& key, const std::string& what) const;
 
   YAML::Node node_;

@@ -1,5 +1,9 @@
 #include "processor/core/event_validator.h"
 
+#include <algorithm>
+
+#include "processor/core/confluent_framing.h"
+
 namespace touchstream {
 
 const char* RejectReasonName(RejectReason reason) {
@@ -30,6 +34,12 @@ const char* RejectReasonName(RejectReason reason) {
       return "event_time_out_of_range";
     case RejectReason::kInvalidAmount:
       return "invalid_amount";
+    case RejectReason::kBadFraming:
+      return "bad_framing";
+    case RejectReason::kUnexpectedMessageIndex:
+      return "unexpected_message_index";
+    case RejectReason::kUnknownSchemaId:
+      return "unknown_schema_id";
   }
   return "unknown";
 }
@@ -45,7 +55,28 @@ Verdict Reject(RejectReason reason, std::string detail) {
 Verdict EventValidator::DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
                                           v1::TouchpointEvent* event) const {
   event->Clear();
-  if (!event->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  std::string_view payload = bytes;
+  if (IsConfluentFramed(bytes)) {
+    StatusOr<ConfluentFrame> frame = ParseConfluentFrame(bytes);
+    if (!frame.ok()) {
+      return Reject(RejectReason::kBadFraming, "Confluent framing: " + frame.status().message());
+    }
+    // An id outside the list names a schema nobody vouched for: its message indexes mean nothing.
+    const std::vector<int32_t>& ids = limits_.schema_ids;
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), frame->schema_id) == ids.end()) {
+      return Reject(RejectReason::kUnknownSchemaId, "schema id " +
+                                                        std::to_string(frame->schema_id) +
+                                                        " is not in topics.touchpoints.schema_ids");
+    }
+    if (!frame->message_indexes.IsTopLevel(kTouchpointEventMessageIndex)) {
+      return Reject(RejectReason::kUnexpectedMessageIndex,
+                    "message-index path " + frame->message_indexes.ToString() +
+                        " is not touchstream.v1.TouchpointEvent's [" +
+                        std::to_string(kTouchpointEventMessageIndex) + "]");
+    }
+    payload = frame->payload;
+  }
+  if (!event->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return Reject(RejectReason::kUndecodable, "not a serialized touchstream.v1.TouchpointEvent");
   }
   return Validate(*event, now_ms);

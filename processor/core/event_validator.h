@@ -2,8 +2,10 @@
 // that fails here goes to the dead-letter topic with its reason code; it never reaches a rule.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "processor/core/time.h"
 #include "touchpoint.pb.h"
@@ -25,6 +27,9 @@ enum class RejectReason {
   kInvalidItem,
   kEventTimeOutOfRange,
   kInvalidAmount,
+  kBadFraming,              // Confluent framing truncated or malformed
+  kUnexpectedMessageIndex,  // Confluent-framed, but the message is not TouchpointEvent
+  kUnknownSchemaId,         // Confluent-framed with a schema id not in the configured list
 };
 
 // All reasons except kNone, for pre-creating metric series.
@@ -35,7 +40,16 @@ inline constexpr RejectReason kAllRejectReasons[] = {
     RejectReason::kEventTimeTooOld,     RejectReason::kEventTimeInFuture,
     RejectReason::kFieldTooLarge,       RejectReason::kInvalidItem,
     RejectReason::kEventTimeOutOfRange, RejectReason::kInvalidAmount,
+    RejectReason::kBadFraming,          RejectReason::kUnexpectedMessageIndex,
+    RejectReason::kUnknownSchemaId,
 };
+
+// TouchpointEvent's index among the message declarations of proto/touchpoint.proto, in file
+// order from 0 (LineItem 0, ConsentChange 1, TouchpointEvent 2): the message-index path [2] of a
+// Confluent-framed record (processor/core/confluent_framing.h) names it. Equal to
+// TouchpointEvent::descriptor()->index() (checked by a test); reordering the messages of the
+// .proto file changes it, and breaks every Java producer's registered schema too.
+inline constexpr int32_t kTouchpointEventMessageIndex = 2;
 
 // snake_case name, e.g. "missing_event_id".
 const char* RejectReasonName(RejectReason reason);
@@ -54,6 +68,9 @@ struct ValidationLimits {
   int64_t max_quantity = 1'000'000;
   int64_t max_price_minor = 1'000'000'000'000;   // 10^12 minor units
   int64_t max_amount_minor = 1'000'000'000'000;  // per order
+  // Confluent-framed records: the schema ids accepted (topics.touchpoints.schema_ids); empty
+  // accepts any id. Plain protobuf records carry no schema id and are not affected.
+  std::vector<int32_t> schema_ids;
 };
 
 struct Verdict {
@@ -68,7 +85,11 @@ class EventValidator {
   explicit EventValidator(ValidationLimits limits) : limits_(limits) {}
 
   // Parses `bytes` into `*event` (reused by the caller to avoid allocations) and validates it
-  // against the wall-clock time `now_ms`.
+  // against the wall-clock time `now_ms`. `bytes` is a plain serialized TouchpointEvent or one
+  // in Confluent's framing (a record starting with 0x00, processor/core/confluent_framing.h):
+  // then a malformed framing is kBadFraming, a schema id outside limits().schema_ids (when
+  // set) kUnknownSchemaId, a message-index path other than [kTouchpointEventMessageIndex]
+  // kUnexpectedMessageIndex, and the payload is decoded and validated as a plain record is.
   Verdict DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
                             v1::TouchpointEvent* event) const;
 

@@ -108,6 +108,35 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(ErrorOf("{{{").find("test.yaml: not valid YAML"), std::string::npos);
 }
 
+TEST(ConfigTest, SchemaIdsPinConfluentFramedInput) {
+  EXPECT_TRUE(ParseConfig("", "test.yaml").validation.schema_ids.empty());
+  Config c = ParseConfig("topics: {touchpoints: {name: tp, schema_ids: [12, 0, 2147483647]}}",
+                         "test.yaml");
+  EXPECT_EQ(c.touchpoints.name, "tp");
+  EXPECT_EQ(c.validation.schema_ids, (std::vector<int32_t>{12, 0, 2147483647}));
+  EXPECT_EQ(MakeTaskSettings(c).validation.schema_ids, c.validation.schema_ids);
+  EXPECT_TRUE(ParseConfig("topics: {touchpoints: {schema_ids: []}}", "test.yaml")
+                  .validation.schema_ids.empty());
+
+  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [12, x]}}"),
+            "topics.touchpoints.schema_ids[1]: 'x' is not an integer");
+  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [1.5]}}"),
+            "topics.touchpoints.schema_ids[0]: '1.5' is not an integer");
+  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [-1]}}"),
+            "topics.touchpoints.schema_ids[0]: -1 is out of range [0, 2147483647]");
+  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [2147483648]}}"),
+            "topics.touchpoints.schema_ids[0]: 2147483648 is out of range [0, 2147483647]");
+  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: 12}}"),
+            "topics.touchpoints.schema_ids: expected a list of integers, e.g. [12, 13]");
+  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [[12]]}}"),
+            "topics.touchpoints.schema_ids[0]: expected an integer");
+  // Only the input carries Confluent-framed events.
+  EXPECT_EQ(ErrorOf("topics: {triggers: {schema_ids: [12]}}"),
+            "topics.triggers.schema_ids: unknown key");
+  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_id: [12]}}"),
+            "topics.touchpoints.schema_id: unknown key");
+}
+
 TEST(ConfigTest, KafkaOverridesApplyEnvThenDashX) {
   Config c = ParseConfig("kafka: {bootstrap.servers: from-file:9092, client.id: file}", "t");
   char env1[] = "TOUCHSTREAM_KAFKA_BOOTSTRAP_SERVERS=from-env:9092";

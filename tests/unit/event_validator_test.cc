@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <string>
 
 #include "tests/unit/test_events.h"
 
@@ -26,6 +27,71 @@ TEST(EventValidatorTest, RejectsUndecodableBytes) {
   v1::TouchpointEvent scratch;
   Verdict v = EventValidator({}).DecodeAndValidate("\xff\xff\xff garbage", kNow, &scratch);
   EXPECT_EQ(v.reason, RejectReason::kUndecodable);
+}
+
+// Confluent framings written byte by byte: magic byte, big-endian schema id, message-index path.
+std::string Framed(uint8_t schema_id, const std::string& path, const std::string& payload) {
+  return std::string("\x00\x00\x00\x00", 4) + static_cast<char>(schema_id) + path + payload;
+}
+const std::string kTouchpointEventPath("\x02\x04", 2);  // count 1, index 2 (zigzag)
+
+// "reason: detail" of decoding `bytes`, the decoded event's id appended when it is accepted.
+std::string Decode(const std::string& bytes, ValidationLimits limits = {}) {
+  v1::TouchpointEvent event;
+  Verdict v = EventValidator(std::move(limits)).DecodeAndValidate(bytes, kNow, &event);
+  return v.ok() ? "ok " + event.event_id()
+                : std::string(RejectReasonName(v.reason)) + ": " + v.detail;
+}
+
+TEST(EventValidatorTest, TouchpointEventMessageIndexIsItsIndexInTheProtoFile) {
+  EXPECT_EQ(v1::TouchpointEvent::descriptor()->containing_type(), nullptr);
+  EXPECT_EQ(kTouchpointEventMessageIndex, v1::TouchpointEvent::descriptor()->index());
+}
+
+TEST(EventValidatorTest, AcceptsPlainAndConfluentFramedEvents) {
+  const std::string bytes = Valid().SerializeAsString();
+  EXPECT_EQ(Decode(bytes), "ok e1");
+  EXPECT_EQ(Decode(Framed(12, kTouchpointEventPath, bytes)), "ok e1");
+  // The framed payload is validated like a plain record.
+  auto no_id = Valid();
+  no_id.clear_event_id();
+  EXPECT_EQ(Decode(Framed(12, kTouchpointEventPath, no_id.SerializeAsString())),
+            "missing_event_id: event_id is empty");
+  EXPECT_EQ(Decode(Framed(12, kTouchpointEventPath, "\xff\xff garbage")),
+            "undecodable: not a serialized touchstream.v1.TouchpointEvent");
+}
+
+TEST(EventValidatorTest, RejectsFramedRecordsOfAnotherMessage) {
+  const std::string bytes = Valid().SerializeAsString();
+  // [0] in its short form is LineItem, the file's first message; [1] ConsentChange; [2, 0] a
+  // message nested in TouchpointEvent.
+  EXPECT_EQ(Decode(Framed(12, std::string(1, '\0'), bytes)),
+            "unexpected_message_index: message-index path [0] is not "
+            "touchstream.v1.TouchpointEvent's [2]");
+  EXPECT_EQ(Decode(Framed(12, "\x02\x02", bytes)).substr(0, 24), "unexpected_message_index");
+  EXPECT_EQ(Decode(Framed(12, std::string("\x04\x04\x00", 3), bytes)),
+            "unexpected_message_index: message-index path [2, 0] is not "
+            "touchstream.v1.TouchpointEvent's [2]");
+}
+
+TEST(EventValidatorTest, RejectsMalformedFraming) {
+  EXPECT_EQ(Decode(std::string(1, '\0')), "bad_framing: Confluent framing: schema id is truncated");
+  EXPECT_EQ(Decode(Framed(12, "\x02", "")),
+            "bad_framing: Confluent framing: message index is truncated");
+  EXPECT_EQ(Decode(Framed(12, "\x02\xff\xff\xff\xff\x7f", "")),
+            "bad_framing: Confluent framing: message index overflows 32 bits");
+}
+
+TEST(EventValidatorTest, PinnedSchemaIdsRejectOtherFramedIds) {
+  ValidationLimits pinned;
+  pinned.schema_ids = {12, 13};
+  const std::string bytes = Valid().SerializeAsString();
+  EXPECT_EQ(Decode(Framed(12, kTouchpointEventPath, bytes), pinned), "ok e1");
+  EXPECT_EQ(Decode(Framed(13, kTouchpointEventPath, bytes), pinned), "ok e1");
+  EXPECT_EQ(Decode(Framed(14, kTouchpointEventPath, bytes), pinned),
+            "unknown_schema_id: schema id 14 is not in topics.touchpoints.schema_ids");
+  EXPECT_EQ(Decode(bytes, pinned), "ok e1") << "plain records carry no schema id";
+  EXPECT_EQ(Decode(Framed(14, kTouchpointEventPath, bytes)), "ok e1") << "unpinned: any id";
 }
 
 TEST(EventValidatorTest, RejectsEachMissingRequiredField) {
