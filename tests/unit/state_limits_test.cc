@@ -8,6 +8,7 @@
 
 #include "processor/backtest/backtest.h"
 #include "processor/json/json_lines.h"
+#include "processor/rules/cart_abandonment_rule.h"
 #include "tests/driver/driver_test.h"
 
 namespace touchstream {
@@ -16,7 +17,6 @@ namespace {
 using testing::Event;
 using testing::kT0;
 using testing::WithItem;
-using V = std::vector<std::string>;
 
 // An entry's name: its sku up to the padding ("a1" of "a1....").
 std::string Name(const std::string& sku) { return sku.substr(0, sku.find('.')); }
@@ -176,10 +176,14 @@ TEST(StateLimitsTest, MinStateBytesBoundsAStateWithEveryListEmpty) {
 // Through the driver: the committed state, the changelog record and the metric.
 class StateLimitsDriverTest : public testing::DriverTest {
  protected:
+  // A one-hour cart rule.
   void Start(StateLimits limits) {
     testing::DriverOptions options;
     options.limits = limits;
-    DriverTest::Start({}, options);
+    RuleSet rules;
+    rules.push_back(
+        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    DriverTest::Start(std::move(rules), options);
   }
   static v1::TouchpointEvent Add(int i, size_t sku_bytes = 0) {
     return WithItem(Event("e" + std::to_string(i), "c1", kT0 + i, v1::EVENT_TYPE_ADD_TO_CART),
@@ -198,6 +202,11 @@ TEST_F(StateLimitsDriverTest, ACartOverMaxCartLinesKeepsTheNewestLinesAndCountsT
   EXPECT_EQ(Skus(*driver_->ReadState("c1")), "s3 s4 s5 ");
   EXPECT_EQ(Trimmed(TrimReason::kMaxCartLines), 2);
   EXPECT_EQ(driver_->task()->trims().max_cart_lines, 2u);
+  // The reminder lists the cart as kept.
+  ASSERT_EQ(AdvanceTo(kT0 + 2 * kHourMs), V{"CART_ABANDONED cart_1h c1 @+3600s"});
+  std::string items;
+  for (const auto& item : last_[0].cart().items()) items += item.sku() + " ";
+  EXPECT_EQ(items, "s3 s4 s5 ");
 }
 
 TEST_F(StateLimitsDriverTest, NoChangelogRecordIsLargerThanMaxStateBytes) {
