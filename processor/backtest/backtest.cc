@@ -74,6 +74,7 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
     }
     emit();
   }
+  report.trimmed = task.trims();
   out.flush();
   return report;
 }

@@ -78,7 +78,9 @@ void AddBacktestCommand(CLI::App& app, Action* run) {
       }
       std::cerr << "backtest: " << report.events << " events, " << report.duplicates
                 << " duplicates, " << report.rejected << " rejected, " << report.triggers
-                << " triggers\n";
+                << " triggers, " << report.trimmed.total() << " state entries trimmed ("
+                << report.trimmed.max_cart_lines << " max_cart_lines, "
+                << report.trimmed.max_state_bytes << " max_state_bytes)\n";
       return kExitOk;
     };
   });

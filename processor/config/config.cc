@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 #include "processor/config/yaml_reader.h"
 
@@ -16,6 +17,7 @@ TaskSettings MakeTaskSettings(const Config& config) {
   TaskSettings settings;
   settings.allowed_lateness_ms = config.allowed_lateness_ms;
   settings.dedup = config.dedup;
+  settings.limits = config.limits;
   settings.validation = config.validation;
   settings.clock = config.clock;
   settings.dead_letter_topic = config.dead_letter.name;
@@ -172,6 +174,13 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
       validation.Int("max_amount_minor", limits.max_amount_minor, 0, 1'000'000'000'000'000);
   validation.Finish();
 
+  YamlReader limits_section = root.Child("limits");
+  config.limits.max_cart_lines = static_cast<int>(
+      limits_section.Int("max_cart_lines", config.limits.max_cart_lines, 1, 1'000'000));
+  config.limits.max_state_bytes = static_cast<size_t>(limits_section.Int(
+      "max_state_bytes", static_cast<int64_t>(config.limits.max_state_bytes), 1, 1ll << 30));
+  limits_section.Finish();
+
   YamlReader timers = root.Child("timers");
   config.allowed_lateness_ms = timers.Duration("allowed_lateness", config.allowed_lateness_ms);
   config.clock = timers.Enum("clock", "hybrid", {"event_time", "hybrid"}) == "event_time"
@@ -201,6 +210,16 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
 
   config.rules = ReadRuleSpecs(root.Raw("rules"));
   root.Finish();
+  // What no trim can shorten must fit, or a state could stay over the limit.
+  const size_t max_field = config.validation.max_field_bytes;
+  const size_t floor = MinStateBytes(max_field, config.rules.size());
+  if (config.limits.max_state_bytes < floor) {
+    throw ConfigError("limits.max_state_bytes: must be at least " + std::to_string(floor) +
+                      " with validation.max_field_bytes " + std::to_string(max_field) + " and " +
+                      std::to_string(config.rules.size()) +
+                      " rules (the ids and fields of a state that are never trimmed)");
+  }
+  CheckStateFitsRecord(config);
   return config;
 }
 
@@ -228,6 +247,40 @@ void ApplyKafkaOverrides(Config& config, char** environ_vars,
   }
   if (Status s = AddPropertyItems(x_items, config.kafka); !s.ok()) {
     throw ConfigError(s.message());
+  }
+  CheckStateFitsRecord(config);
+}
+
+void CheckStateFitsRecord(const Config& config) {
+  static constexpr char kProperty[] = "message.max.bytes";
+  std::string source = "librdkafka's default";
+  int64_t max_message = kDefaultMessageMaxBytes;
+  using Section = std::pair<const char*, const std::map<std::string, std::string>*>;
+  // The producer's own section wins over the one every client shares.
+  for (const auto& [section, props] :
+       {Section{"kafka_producer", &config.kafka_producer}, Section{"kafka", &config.kafka}}) {
+    auto it = props->find(kProperty);
+    if (it == props->end()) continue;
+    source = std::string(section) + "." + kProperty;
+    try {
+      size_t used = 0;
+      max_message = std::stoll(it->second, &used);
+      if (used != it->second.size()) throw std::invalid_argument("trailing characters");
+    } catch (const std::exception&) {
+      throw ConfigError(source + ": expected an integer, got '" + it->second + "'");
+    }
+    break;
+  }
+  const int64_t record_max = static_cast<int64_t>(config.limits.max_state_bytes) +
+                             static_cast<int64_t>(config.validation.max_field_bytes) +
+                             kRecordHeadroomBytes;
+  if (record_max >= max_message) {
+    throw ConfigError("limits.max_state_bytes: " + std::to_string(config.limits.max_state_bytes) +
+                      " plus " + std::to_string(record_max - config.limits.max_state_bytes) +
+                      " bytes for a changelog record's key and headers must be below the "
+                      "producer's message.max.bytes (" +
+                      std::to_string(max_message) + ", " + source +
+                      "); lower limits.max_state_bytes or raise message.max.bytes");
   }
 }
 

@@ -11,6 +11,7 @@
 #include "processor/core/event_validator.h"
 #include "processor/core/partition_task.h"
 #include "processor/core/rule.h"
+#include "processor/core/state_limits.h"
 #include "processor/core/status.h"
 
 namespace touchstream {
@@ -63,6 +64,9 @@ struct Config {
   // cluster. Default "<group_id>-<hostname>" (a StatefulSet pod name is stable).
   std::string transactional_id;
 
+  // Per-customer limits on the stored state (core/state_limits.h). max_state_bytes plus
+  // kRecordHeadroomBytes must stay below the producer's message.max.bytes (checked at load).
+  StateLimits limits;
   ValidationLimits validation;
   DurationMs allowed_lateness_ms = 0;
   ClockMode clock = ClockMode::kHybrid;
@@ -78,6 +82,13 @@ struct Config {
   // yet. BuildRuleSet (processor/rules/rule_registry.h) builds the rules, once at start-up.
   std::vector<RuleSpec> rules;
 };
+
+// Room a changelog record needs besides its value: its key (a customer id, at most
+// validation.max_field_bytes) and this much for its headers and the record's framing.
+inline constexpr int64_t kRecordHeadroomBytes = 1024;
+
+// librdkafka's default message.max.bytes.
+inline constexpr int64_t kDefaultMessageMaxBytes = 1'000'000;
 
 // The per-partition task's settings (processing, validation, timers, the dead-letter topic).
 TaskSettings MakeTaskSettings(const Config& config);
@@ -95,9 +106,16 @@ Status AddPropertyItems(const std::vector<std::string>& items,
                         std::map<std::string, std::string>& props);
 
 // Applies librdkafka overrides: TOUCHSTREAM_KAFKA_* environment variables (upper snake case,
-// e.g. TOUCHSTREAM_KAFKA_BOOTSTRAP_SERVERS=...), then `-X key=value` items, in that order.
+// e.g. TOUCHSTREAM_KAFKA_BOOTSTRAP_SERVERS=...), then `-X key=value` items, in that order, and
+// checks the state limits against the resulting message.max.bytes (CheckStateFitsRecord).
 void ApplyKafkaOverrides(Config& config, char** environ_vars,
                          const std::vector<std::string>& x_items);
+
+// Throws ConfigError naming limits.max_state_bytes unless the largest state plus its key and
+// headers (kRecordHeadroomBytes) is below the producer's message.max.bytes (kafka_producer, else
+// kafka, else librdkafka's default), so that every changelog record can be produced. ParseConfig
+// and ApplyKafkaOverrides call it.
+void CheckStateFitsRecord(const Config& config);
 
 // The kafka section as "key=value" lines with secrets (passwords, keys, secrets) redacted.
 std::string DescribeKafkaConfig(const std::map<std::string, std::string>& kafka);

@@ -8,7 +8,7 @@ PartitionTask::PartitionTask(const TaskSettings& settings, const RuleSet& rules,
                              PartitionStore& store)
     : settings_(settings),
       validator_(settings.validation),
-      pipeline_(rules, store, settings.allowed_lateness_ms, settings.dedup) {
+      pipeline_(rules, store, settings.allowed_lateness_ms, settings.dedup, settings.limits) {
   checkpoint_.set_max_event_time_ms(kNoTime);
   checkpoint_.set_watermark_ms(kNoTime);
   pipeline_.RestoreClock(kNoTime, kNoTime);

@@ -42,6 +42,7 @@ enum class ClockMode {
 struct TaskSettings {
   DurationMs allowed_lateness_ms = 0;
   DedupPolicy dedup;
+  StateLimits limits;
   ValidationLimits validation;
   ClockMode clock = ClockMode::kEventTime;
   std::string dead_letter_topic = "touchpoints-dlq";
@@ -131,6 +132,8 @@ class PartitionTask {
 
   TimeMs watermark_ms() const { return pipeline_.watermark_ms(); }
   TimeMs max_event_time_ms() const { return pipeline_.max_event_time_ms(); }
+  // State entries trimmed to the limits since construction (metrics, backtest).
+  const TrimCounts& trims() const { return pipeline_.trims(); }
 
  private:
   void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id, TaskOutput& out);

@@ -5,8 +5,13 @@
 namespace touchstream {
 
 PartitionPipeline::PartitionPipeline(const RuleSet& rules, PartitionStore& store,
-                                     DurationMs allowed_lateness_ms, DedupPolicy dedup)
-    : rules_(&rules), store_(&store), allowed_lateness_ms_(allowed_lateness_ms), dedup_(dedup) {
+                                     DurationMs allowed_lateness_ms, DedupPolicy dedup,
+                                     StateLimits limits)
+    : rules_(&rules),
+      store_(&store),
+      allowed_lateness_ms_(allowed_lateness_ms),
+      dedup_(dedup),
+      limits_(limits) {
   for (const auto& rule : *rules_) rules_by_id_[rule->id()] = rule.get();
 }
 
@@ -48,6 +53,7 @@ Status PartitionPipeline::Process(const v1::TouchpointEvent& event, std::vector<
     }
     Complete(*rule, customer, scratch_, out);
   }
+  TrimToLimits(customer, limits_, trims_);
   return Status::Ok();
 }
 

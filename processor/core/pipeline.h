@@ -7,6 +7,9 @@
 // an event is applied, every timer due at or before the watermark that event produces fires,
 // in (due time, customer id, rule id) order. AdvanceWatermark moves it without an event (idle
 // partitions in hybrid mode, `backtest --until`).
+//
+// State limits: after an event is applied (aggregate and rules), the customer's state is trimmed
+// to the StateLimits (core/state_limits.h), so no stored state outgrows them.
 #pragma once
 
 #include <limits>
@@ -16,6 +19,7 @@
 #include "processor/core/event_dedup.h"
 #include "processor/core/partition_store.h"
 #include "processor/core/rule.h"
+#include "processor/core/state_limits.h"
 
 namespace touchstream {
 
@@ -27,7 +31,7 @@ class PartitionPipeline {
  public:
   // `rules` and `store` must outlive the pipeline. Input dedup is off unless `dedup` says.
   PartitionPipeline(const RuleSet& rules, PartitionStore& store, DurationMs allowed_lateness_ms,
-                    DedupPolicy dedup = {});
+                    DedupPolicy dedup = {}, StateLimits limits = {});
 
   // Resumes the clock from a checkpoint.
   void RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_ms);
@@ -55,6 +59,8 @@ class PartitionPipeline {
   uint64_t duplicates() const { return duplicates_; }
   // Timer index entries popped since construction (fired, or found stale).
   uint64_t timers_fired() const { return timers_fired_; }
+  // State entries trimmed to the limits since construction.
+  const TrimCounts& trims() const { return trims_; }
 
  private:
   Status FireDueTimers(std::vector<v1::Trigger>& out);
@@ -71,12 +77,14 @@ class PartitionPipeline {
   PartitionStore* store_;
   const DurationMs allowed_lateness_ms_;
   const DedupPolicy dedup_;
+  const StateLimits limits_;
 
   TimeMs max_event_time_ms_ = kNoTime;
   TimeMs watermark_ms_ = kNoTime;
   TimeMs watermark_limit_ms_ = kMaxTime;
   uint64_t duplicates_ = 0;
   uint64_t timers_fired_ = 0;
+  TrimCounts trims_;
   std::vector<Emission> scratch_;  // reused across calls
 };
 

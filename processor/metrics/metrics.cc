@@ -190,6 +190,15 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                               .Help("Valid events skipped because their event_id was seen")
                               .Register(*registry_)
                               .Add({});
+  auto& trimmed = BuildCounter()
+                      .Name("touchstream_state_trimmed_total")
+                      .Help(
+                          "Entries of customer states (cart lines, browsed skus, remembered "
+                          "event ids) trimmed to the per-customer limits, by limit")
+                      .Register(*registry_);
+  for (TrimReason r : kAllTrimReasons) {
+    state_trimmed_[static_cast<int>(r)] = &trimmed.Add({{"reason", TrimReasonName(r)}});
+  }
   processing_latency_ =
       &BuildHistogram()
            .Name("touchstream_processing_latency_seconds")
@@ -224,6 +233,10 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
 
 prometheus::Counter& Metrics::events_processed(v1::EventType type, v1::Channel channel) {
   return *events_processed_.at({type, channel});
+}
+
+prometheus::Counter& Metrics::state_trimmed(TrimReason reason) {
+  return *state_trimmed_[static_cast<int>(reason)];
 }
 
 prometheus::Counter& Metrics::events_invalid(RejectReason reason) {

@@ -8,12 +8,14 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "processor/core/event_validator.h"
+#include "processor/core/state_limits.h"
 #include "processor/metrics/process_collector.h"
 #include "processor/metrics/store_metrics.h"
 #include "touchpoint.pb.h"
@@ -58,6 +60,8 @@ class Metrics {
   prometheus::Counter& retention_gaps() { return *retention_gaps_; }
   prometheus::Gauge& watermark_seconds(int32_t partition);
   prometheus::Counter& events_deduplicated() { return *events_deduplicated_; }
+  // Customer state entries trimmed to the limits (core/state_limits.h), by the limit.
+  prometheus::Counter& state_trimmed(TrimReason reason);
   // Poll of a record -> the commit that made its effects durable.
   prometheus::Histogram& processing_latency() { return *processing_latency_; }
   // Event time of the causing event -> trigger committed to the outbox (event-caused only).
@@ -107,6 +111,7 @@ class Metrics {
   prometheus::Counter* retention_gaps_;
   prometheus::Family<prometheus::Gauge>* watermark_family_;
   prometheus::Counter* events_deduplicated_;
+  prometheus::Counter* state_trimmed_[std::size(kAllTrimReasons)];
   prometheus::Histogram* processing_latency_;
   prometheus::Histogram* event_to_trigger_latency_;
   prometheus::Histogram* timer_fire_delay_;

@@ -109,8 +109,13 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   if (it == tasks_.end()) return Status::Ok();  // not (or no longer) ours
   if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
+  const TrimCounts trims_before = it->second->task.trims();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return outcome.status();
+  for (TrimReason r : kAllTrimReasons) {
+    const uint64_t trimmed = it->second->task.trims().of(r) - trims_before.of(r);
+    if (trimmed != 0) metrics_.state_trimmed(r).Increment(static_cast<double>(trimmed));
+  }
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied) return Status::Ok();
   if (record.topic == config_.touchpoints.name) {  // a forwarded record was counted where read
     metrics_.records_consumed().Increment();

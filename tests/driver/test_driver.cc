@@ -25,6 +25,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
       producer_ms_(options.wall_ms) {
   config_.allowed_lateness_ms = options.allowed_lateness_ms;
   config_.dedup = options.dedup;
+  config_.limits = options.limits;
   config_.clock = options.clock;
   config_.touchpoints.partitions = options.partitions;
   auto db = StateDb::Open(dir_.string(), false);
@@ -65,6 +66,7 @@ std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Option
   options.clock = config.clock;
   options.allowed_lateness_ms = config.allowed_lateness_ms;
   options.dedup = config.dedup;
+  options.limits = config.limits;
   return std::make_unique<TestDriver>(BuildRuleSet(config.rules), options);
 }
 

@@ -29,6 +29,7 @@ namespace touchstream::testing {
 struct DriverOptions {
   DurationMs allowed_lateness_ms = 0;
   DedupPolicy dedup{0, 512};  // off
+  StateLimits limits;
   ClockMode clock = ClockMode::kEventTime;
   // The fake wall clock's start. The default lies far ahead so that no event is "in the future" (as
   // backtest); hybrid-clock tests set it.
@@ -52,7 +53,7 @@ class TestDriver {
   explicit TestDriver(RuleSet rules) : TestDriver(std::move(rules), Options{}) {}
   TestDriver(RuleSet rules, Options options);
   // Runs the rules and processing settings of a YAML config (ParseConfig; throws ConfigError).
-  // `options.clock`, `allowed_lateness_ms` and `dedup` are taken from the config.
+  // `options.clock`, `allowed_lateness_ms`, `dedup` and `limits` are taken from the config.
   static std::unique_ptr<TestDriver> FromYaml(const std::string& yaml, Options options = {});
   ~TestDriver();
 
@@ -98,6 +99,8 @@ class TestDriver {
   // The status of the last call (a store or relay error; Ok normally).
   const Status& status() const { return status_; }
   const Config& config() const { return config_; }
+  // The metrics the tasks count into, as `run` serves them.
+  Metrics& metrics() { return *metrics_; }
 
  private:
   std::vector<v1::Trigger> CommitAndCollect();

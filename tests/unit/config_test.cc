@@ -33,6 +33,8 @@ TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
   EXPECT_FALSE(c.exactly_once);
   EXPECT_EQ(c.transactional_id.rfind("touchstream-", 0), 0u) << c.transactional_id;
   EXPECT_TRUE(c.rules.empty());
+  EXPECT_EQ(c.limits.max_cart_lines, 200);
+  EXPECT_EQ(c.limits.max_state_bytes, 512u * 1024);
 }
 
 TEST(ConfigTest, ReadsEverySection) {
@@ -46,6 +48,7 @@ state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576}
 processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h,
              guarantee: exactly_once, transactional_id: ts-0}
 validation: {max_future_skew: 1m, max_field_bytes: 128}
+limits: {max_cart_lines: 50, max_state_bytes: 65536}
 timers: {allowed_lateness: 30s, clock: event_time}
 http: {listen: "0.0.0.0:9000"}
 rules:
@@ -67,6 +70,9 @@ rules:
   EXPECT_EQ(c.dedup.horizon_ms, kHourMs);
   EXPECT_EQ(c.validation.max_future_skew_ms, kMinuteMs);
   EXPECT_EQ(c.validation.max_field_bytes, 128u);
+  EXPECT_EQ(c.limits.max_cart_lines, 50);
+  EXPECT_EQ(c.limits.max_state_bytes, 65536u);
+  EXPECT_EQ(MakeTaskSettings(c).limits.max_state_bytes, 65536u);
   EXPECT_EQ(c.allowed_lateness_ms, 30 * kSecondMs);
   EXPECT_EQ(c.clock, ClockMode::kEventTime);
   EXPECT_EQ(c.metrics_listen, "0.0.0.0:9000");
@@ -135,6 +141,55 @@ TEST(ConfigTest, SchemaIdsPinConfluentFramedInput) {
             "topics.triggers.schema_ids: unknown key");
   EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_id: [12]}}"),
             "topics.touchpoints.schema_id: unknown key");
+}
+
+TEST(ConfigTest, StateLimitsErrorsNameTheKey) {
+  EXPECT_EQ(ErrorOf("limits: {max_cart_lines: 0}"),
+            "limits.max_cart_lines: 0 is out of range [1, 1000000]");
+  EXPECT_EQ(ErrorOf("limits: {max_state_bytes: many}"),
+            "limits.max_state_bytes: 'many' is not an integer");
+  EXPECT_EQ(ErrorOf("limits: {max_lines: 3}"), "limits.max_lines: unknown key");
+  // What no trim can shorten (ids of the customer and of each rule's state) must fit.
+  EXPECT_EQ(ErrorOf("limits: {max_state_bytes: 3000}\n"
+                    "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
+            "limits.max_state_bytes: must be at least 3608 with validation.max_field_bytes 512 "
+            "and 1 rules (the ids and fields of a state that are never trimmed)");
+  EXPECT_EQ(ErrorOf("limits: {max_state_bytes: 3608}\n"
+                    "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
+            "no error");
+}
+
+// Every state must fit in a changelog record the producer accepts.
+TEST(ConfigTest, MaxStateBytesMustFitTheProducersMessageMaxBytes) {
+  EXPECT_EQ(ErrorOf("kafka_producer: {message.max.bytes: 200000}"),
+            "limits.max_state_bytes: 524288 plus 1536 bytes for a changelog record's key and "
+            "headers must be below the producer's message.max.bytes (200000, "
+            "kafka_producer.message.max.bytes); lower limits.max_state_bytes or raise "
+            "message.max.bytes");
+  EXPECT_NE(ErrorOf("kafka: {message.max.bytes: 525824}").find("(525824, kafka.message.max.bytes)"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("kafka: {message.max.bytes: 525825}"), "no error");
+  // The producer's own section wins over the shared one.
+  EXPECT_EQ(ErrorOf("kafka: {message.max.bytes: 1000}\n"
+                    "kafka_producer: {message.max.bytes: 2000000}"),
+            "no error");
+  EXPECT_EQ(ErrorOf("kafka_producer: {message.max.bytes: 200000}\n"
+                    "limits: {max_state_bytes: 100000}"),
+            "no error");
+  // librdkafka's default (1000000) when unset.
+  EXPECT_NE(ErrorOf("limits: {max_state_bytes: 999000}").find("(1000000, librdkafka's default)"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("kafka_producer: {message.max.bytes: 1MB}"),
+            "kafka_producer.message.max.bytes: expected an integer, got '1MB'");
+  // -X and TOUCHSTREAM_KAFKA_* overrides come after the file: checked again.
+  Config c = ParseConfig("", "t");
+  try {
+    ApplyKafkaOverrides(c, nullptr, {"message.max.bytes=100000"});
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("limits.max_state_bytes: 524288 plus", 0), 0u)
+        << e.what();
+  }
 }
 
 TEST(ConfigTest, KafkaOverridesApplyEnvThenDashX) {

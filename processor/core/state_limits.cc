@@ -1,0 +1,80 @@
+#include "processor/core/state_limits.h"
+
+#include <google/protobuf/io/coded_stream.h>
+
+namespace touchstream {
+
+const char* TrimReasonName(TrimReason reason) {
+  return reason == TrimReason::kMaxCartLines ? "max_cart_lines" : "max_state_bytes";
+}
+
+namespace {
+
+// What one element of a repeated message field adds to its parent: tag, length, bytes (every
+// list trimmed here has a field number below 16, so a one-byte tag).
+template <typename Message>
+size_t EncodedSize(const Message& element) {
+  const size_t bytes = element.ByteSizeLong();
+  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(bytes) + bytes;
+}
+
+// Removes entries of `list` from its oldest end (the front if `oldest_first`, else the back)
+// until `customer` fits in `max_bytes` or the list is empty. `size` is the customer's serialized
+// size, kept up to date.
+template <typename Message>
+void TrimOldest(google::protobuf::RepeatedPtrField<Message>& list, bool oldest_first,
+                const CustomerState& customer, size_t max_bytes, size_t& size, uint64_t& trimmed) {
+  while (size > max_bytes && !list.empty()) {
+    // Enough of the oldest entries to cover the excess; the parents' length prefixes may shrink
+    // too, which the recount below sees.
+    int count = 0;
+    size_t freed = 0;
+    while (count < list.size() && freed < size - max_bytes) {
+      freed += EncodedSize(list.Get(oldest_first ? count : list.size() - 1 - count));
+      ++count;
+    }
+    list.DeleteSubrange(oldest_first ? 0 : list.size() - count, count);
+    trimmed += count;
+    size = customer.ByteSizeLong();
+  }
+}
+
+}  // namespace
+
+void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts) {
+  // mutable_cart() only for a customer with a cart: an empty one would change the stored bytes.
+  if (customer.has_cart() && customer.cart().lines_size() > limits.max_cart_lines) {
+    auto& lines = *customer.mutable_cart()->mutable_lines();
+    const int excess = lines.size() - limits.max_cart_lines;
+    lines.DeleteSubrange(0, excess);  // kept in the order first added: the oldest first
+    counts.max_cart_lines += excess;
+  }
+
+  size_t size = customer.ByteSizeLong();
+  if (size <= limits.max_state_bytes) return;
+  const size_t max = limits.max_state_bytes;
+  if (customer.has_cart()) {
+    TrimOldest(*customer.mutable_cart()->mutable_lines(), /*oldest_first=*/true, customer, max,
+               size, counts.max_state_bytes);
+  }
+  for (auto& slot : *customer.mutable_rules()) {
+    if (!slot.state().has_browse()) continue;
+    // Newest view first: the oldest view is the last.
+    TrimOldest(*slot.mutable_state()->mutable_browse()->mutable_skus(), /*oldest_first=*/false,
+               customer, max, size, counts.max_state_bytes);
+  }
+  TrimOldest(*customer.mutable_recent_events(), /*oldest_first=*/true, customer, max, size,
+             counts.max_state_bytes);
+}
+
+size_t MinStateBytes(size_t max_field_bytes, size_t rule_count) {
+  // Generous: every string at its longest with a 5-byte length, every number at 10 bytes.
+  constexpr size_t kFixedCustomerBytes = 1024;  // times, counters, events per channel, cart
+  constexpr size_t kFixedRuleBytes = 512;       // rule id (<= 64), due time, the kind's numbers
+  const size_t field = max_field_bytes + 6;
+  // The customer id and the cart's last change event id; per rule at most two strings of event
+  // data (reward_window: campaign id and opener event id).
+  return kFixedCustomerBytes + 2 * field + rule_count * (kFixedRuleBytes + 2 * field);
+}
+
+}  // namespace touchstream
