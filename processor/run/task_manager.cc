@@ -95,7 +95,7 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
-  if (!outcome.ok()) return outcome.status();
+  if (!outcome.ok()) return NoteCorruption(record.partition, outcome.status());
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied) return Status::Ok();
   metrics_.records_consumed().Increment();
   progress_.consumed.fetch_add(1);
@@ -116,6 +116,17 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   return Status::Ok();
 }
 
+Status TaskManager::NoteCorruption(int32_t partition, Status s) {
+  if (s.code() == Status::Code::kCorruption) corrupt_.insert(partition);
+  return s;
+}
+
+std::vector<int32_t> TaskManager::TakeCorruptPartitions() {
+  std::vector<int32_t> out(corrupt_.begin(), corrupt_.end());
+  corrupt_.clear();
+  return out;
+}
+
 void TaskManager::CountTriggers(size_t from) {
   for (size_t i = from; i < output_.triggers.size(); ++i) {
     const v1::Trigger& t = output_.triggers[i].trigger;
@@ -127,7 +138,9 @@ void TaskManager::CountTriggers(size_t from) {
 Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_); !s.ok()) return s;
+    if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_); !s.ok()) {
+      return NoteCorruption(partition, std::move(s));
+    }
     CountTriggers(triggers_before);
   }
   return Status::Ok();
@@ -138,7 +151,9 @@ Status TaskManager::Commit(const TaskTime& time) {
   const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (Status s = assigned->task.Punctuate(idle_limit_ms, output_); !s.ok()) return s;
+    if (Status s = assigned->task.Punctuate(idle_limit_ms, output_); !s.ok()) {
+      return NoteCorruption(partition, std::move(s));
+    }
     CountTriggers(triggers_before);
   }
   // Outbox order: triggers and dead letters, then each partition's changelog state records, then
