@@ -136,7 +136,8 @@ class Replay {
   bool Counts(const Record& record) const;
 
   // Pass 2: every record again, in log order. Calls `apply` for each valid state record (value
-  // nullptr: erased). Errors: what `apply` returns, or a malformed seq header.
+  // nullptr: erased). Errors: what `apply` returns, a malformed seq header, or a valid state
+  // record whose value is no CustomerState (Internal: a corrupt changelog is fatal).
   using ApplyFn = std::function<Status(const std::string& customer_id, const std::string* value)>;
   Status Apply(const Record& record, const ApplyFn& apply);
 

@@ -46,11 +46,17 @@ Status PartitionState::LoadDbHead() {
   db_head_.reset();
   for (; it->Valid(); it->Next()) {
     std::optional<TimerKey> key = keys::DecodeTimer(it->key().ToStringView());
-    if (!key) return Status::Internal("corrupt timer index key");
+    if (!key) {
+      return Status::Corruption("corrupt timer index key in partition " +
+                                std::to_string(partition_));
+    }
     if (removed_.count(*key)) continue;
     db_head_ = std::move(key);
     db_cursor_ = it->key().ToString();
     break;
+  }
+  if (it->status().IsCorruption()) {
+    return Status::Corruption("cannot read timers: " + it->status().ToString());
   }
   if (!it->status().ok()) return Status::IoError("cannot read timers: " + it->status().ToString());
   db_head_valid_ = true;

@@ -13,6 +13,22 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   return Status::IoError(what + ": " + s.ToString());
 }
 
+// A read: what RocksDB itself reports corrupt (a checksum mismatch) is local corruption.
+Status FromRocksRead(const rocksdb::Status& s, const std::string& what) {
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return FromRocks(s, what);
+}
+
+// Open: a corrupt file, or a file the database names (CURRENT -> MANIFEST -> tables) that is
+// missing, is a store that cannot be opened again as it is. Anything else (the LOCK held by
+// another process, permissions, a full disk) is not the store's fault.
+Status FromRocksOpen(const rocksdb::Status& s, const std::string& what) {
+  if (s.IsCorruption() || s.IsPathNotFound()) {
+    return Status::Corruption(what + ": " + s.ToString());
+  }
+  return FromRocks(s, what);
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync) {
@@ -44,7 +60,7 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   rocksdb::Status s =
       read_only ? rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &state->handles_, &raw)
                 : rocksdb::DB::Open(options, dir, descriptors, &state->handles_, &raw);
-  if (!s.ok()) return FromRocks(s, "cannot open state store in " + dir);
+  if (!s.ok()) return FromRocksOpen(s, "cannot open state store in " + dir);
   state->db_.reset(raw);
   state->write_options_.sync = sync;
   state->dir_ = dir;
@@ -73,10 +89,10 @@ StatusOr<std::optional<v1::state::PartitionCheckpoint>> StateDb::ReadCheckpoint(
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), checkpoints(), keys::Checkpoint(topic, partition), &value);
   if (s.IsNotFound()) return std::optional<v1::state::PartitionCheckpoint>();
-  if (!s.ok()) return FromRocks(s, "cannot read checkpoint");
+  if (!s.ok()) return FromRocksRead(s, "cannot read checkpoint");
   v1::state::PartitionCheckpoint checkpoint;
   if (!checkpoint.ParseFromString(value)) {
-    return Status::Internal("corrupt checkpoint for " + topic + "/" + std::to_string(partition));
+    return Status::Corruption("corrupt checkpoint for " + topic + "/" + std::to_string(partition));
   }
   return std::optional<v1::state::PartitionCheckpoint>(std::move(checkpoint));
 }
@@ -104,16 +120,17 @@ Status StateDb::ForEachCustomer(const std::function<void(int32_t, v1::state::Cus
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = it->key().ToStringView();
-    if (key.size() < 4) return Status::Internal("corrupt customer key");
+    if (key.size() < 4) return Status::Corruption("corrupt customer key");
     int32_t partition = 0;
     for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
     v1::state::CustomerState state;
     if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::Internal("corrupt customer state");
+      return Status::Corruption("corrupt stored state for a customer in partition " +
+                                std::to_string(partition));
     }
     fn(partition, std::move(state));
   }
-  return FromRocks(it->status(), "cannot read customers");
+  return FromRocksRead(it->status(), "cannot read customers");
 }
 
 Status StateDb::ForEachCustomerOf(int32_t partition,
@@ -123,11 +140,12 @@ Status StateDb::ForEachCustomerOf(int32_t partition,
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     v1::state::CustomerState state;
     if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::Internal("corrupt customer state");
+      return Status::Corruption("corrupt stored state for a customer in partition " +
+                                std::to_string(partition));
     }
     if (Status s = fn(std::move(state)); !s.ok()) return s;
   }
-  return FromRocks(it->status(), "cannot read customers");
+  return FromRocksRead(it->status(), "cannot read customers");
 }
 
 StateDb::Stats StateDb::ReadStats() {
@@ -160,11 +178,11 @@ StatusOr<std::optional<v1::state::CustomerState>> StateDb::ReadCustomer(
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), customers(), keys::Customer(partition, customer_id), &value);
   if (s.IsNotFound()) return std::optional<v1::state::CustomerState>();
-  if (!s.ok()) return FromRocks(s, "cannot read customer");
+  if (!s.ok()) return FromRocksRead(s, "cannot read customer");
   v1::state::CustomerState state;
   if (!state.ParseFromString(value)) {
-    return Status::Internal("corrupt stored state for a customer in partition " +
-                            std::to_string(partition));
+    return Status::Corruption("corrupt stored state for a customer in partition " +
+                              std::to_string(partition));
   }
   return std::optional<v1::state::CustomerState>(std::move(state));
 }
@@ -175,7 +193,7 @@ StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> StateDb::F
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->SeekToFirst(); it->Valid();) {
     const std::string_view key = it->key().ToStringView();
-    if (key.size() < 4) return Status::Internal("corrupt customer key");
+    if (key.size() < 4) return Status::Corruption("corrupt customer key");
     uint32_t partition = 0;
     for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
     auto state = ReadCustomer(static_cast<int32_t>(partition), customer_id);
@@ -186,7 +204,7 @@ StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> StateDb::F
     if (partition == UINT32_MAX) break;
     it->Seek(keys::PartitionPrefix(static_cast<int32_t>(partition + 1)));
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "cannot read customers");
+  if (!it->status().ok()) return FromRocksRead(it->status(), "cannot read customers");
   return Found();
 }
 

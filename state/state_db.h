@@ -5,6 +5,9 @@
 //   outbox      - OutboxRecord per sequence number: produced records awaiting delivery
 // Everything one commit changes goes into one WriteBatch, built by CommitBatch
 // (state/commit_batch.h). Nothing outside state/ sees RocksDB handles or raw keys.
+// Errors: Status::Corruption when stored data does not parse or RocksDB reports it corrupt (or,
+// on open, a file the database names is missing): local damage that the changelog can repair
+// (state/corrupt_store.h, README "Corrupt local state"); any other RocksDB error is IoError.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -25,6 +28,8 @@ namespace touchstream {
 class StateDb {
  public:
   // Opens or creates the database in `dir`. `sync` makes every commit fsync its WAL.
+  // Corruption: the database cannot be opened as it is (OpenOrMoveAside); IoError: anything else,
+  // e.g. its LOCK held by another process, a permission error, a full disk.
   static StatusOr<std::unique_ptr<StateDb>> Open(const std::string& dir, bool sync);
   // Opens an existing database read-only (allowed while a processor has it open).
   static StatusOr<std::unique_ptr<StateDb>> OpenReadOnly(const std::string& dir);
@@ -33,7 +38,7 @@ class StateDb {
   StateDb(const StateDb&) = delete;
   StateDb& operator=(const StateDb&) = delete;
 
-  // nullopt if the partition has no checkpoint yet.
+  // nullopt if the partition has no checkpoint yet; Corruption if the stored one does not parse.
   StatusOr<std::optional<v1::state::PartitionCheckpoint>> ReadCheckpoint(const std::string& topic,
                                                                          int32_t partition);
   // Calls `fn` for every pending outbox record in sequence order (used on start-up).
@@ -65,8 +70,9 @@ class StateDb {
   };
   Stats ReadStats();
 
-  // Read-only: the committed state of one customer, nullopt if none is stored. Safe from any
-  // thread while the consume thread commits (reads see the last committed batch).
+  // Read-only: the committed state of one customer, nullopt if none is stored, Corruption if it
+  // does not parse. Safe from any thread while the consume thread commits (reads see the last
+  // committed batch).
   StatusOr<std::optional<v1::state::CustomerState>> ReadCustomer(int32_t partition,
                                                                  const std::string& customer_id);
   // Read-only, any thread: finds the customer in whichever stored partition holds it (one

@@ -19,6 +19,8 @@ class [[nodiscard]] Status {
     kKafkaError,
     kInternal,
     kUnavailable,  // transient: nothing was changed; the same call may succeed later
+    kCorruption,   // stored local data does not parse, or RocksDB reports it corrupt: local
+                   // damage, rebuilt from the changelog (never said of the changelog itself)
   };
 
   Status() = default;
@@ -34,6 +36,9 @@ class [[nodiscard]] Status {
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
   static Status Unavailable(std::string msg) {
     return Status(Code::kUnavailable, std::move(msg));
+  }
+  static Status Corruption(std::string msg) {
+    return Status(Code::kCorruption, std::move(msg));
   }
 
   bool ok() const { return code_ == Code::kOk; }

@@ -114,15 +114,29 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   const int64_t low = watermarks->low;
   const int64_t high = watermarks->high;
   auto local = db.ReadCheckpoint(input_topic_, partition);
+  if (!local.ok() && local.status().code() == Status::Code::kCorruption) {
+    // Local damage: the partition's local data goes; it is restored as on a new instance.
+    CommitBatch wipe(db);
+    wipe.WipePartition(input_topic_, partition);
+    if (Status s = wipe.Commit(); !s.ok()) return s;
+    result.dropped_corrupt = local.status().message();
+    local = std::optional<v1::state::PartitionCheckpoint>();
+  }
   if (!local.ok()) return local.status();
   result.checkpoint = *local;
 
+  // A changelog record that cannot be replayed is fatal (nothing to rebuild it from): the
+  // error names the topic and partition (the record's offset is in the message).
+  const std::string where = changelog_topic_ + "/" + std::to_string(partition) + ": ";
+  auto named = [&](const Status& s) {
+    return s.code() == Status::Code::kInternal ? Status::Internal(where + s.message()) : s;
+  };
   changelog::Replay replay;
   if (Status s = Read(
           partition, low, high, timeout_ms,
           [&](const changelog::Record& r) { return replay.Scan(r); }, result.records, progress);
       !s.ok()) {
-    return s;
+    return named(s);
   }
   result.fence_epoch = replay.NextEpoch();
   const std::optional<v1::state::PartitionCheckpoint> latest = replay.Latest();
@@ -149,12 +163,16 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
       },
       result.records, progress);
   if (s.ok()) s = batch.Commit();
-  if (!s.ok()) return s;
+  if (!s.ok()) return named(s);
   s = db.ForEachCustomerOf(partition, [&](v1::state::CustomerState state) -> Status {
     batch.PutRestoredTimers(partition, state);
     ++result.customers;
     return flush_when_full();
   });
+  // What was just written and verified does not read back: not a state to rebuild again.
+  if (s.code() == Status::Code::kCorruption) {
+    return Status::Internal(where + "the restored state does not read back: " + s.message());
+  }
   if (!s.ok()) return s;
   batch.PutCheckpoint(input_topic_, partition, *latest);
   if (Status committed = batch.Commit(); !committed.ok()) return committed;

@@ -33,16 +33,22 @@ class ChangelogRestorer {
     std::optional<v1::state::PartitionCheckpoint> checkpoint;
     // The epoch of the new owner's fence: 1 + the highest epoch of any fence read.
     int64_t fence_epoch = 1;
-    bool replayed = false;   // the local state was replaced from the changelog
+    bool replayed = false;  // the local state was replaced from the changelog
+    // Why the partition's local data was dropped first (its checkpoint did not parse); empty
+    // when it was not. The partition is then restored as on a new instance.
+    std::string dropped_corrupt;
     uint64_t records = 0;    // changelog records read (both passes)
     uint64_t customers = 0;  // customer states written
   };
   // Called every ~10,000 records with (records read, end offset).
   using ProgressFn = std::function<void(uint64_t records, int64_t end_offset)>;
 
+  // A local checkpoint that does not parse is local damage, not an error: the partition's local
+  // data is wiped and it is restored as a fresh one (Result::dropped_corrupt).
   // Errors: the changelog cannot be read within `timeout_ms` without progress, a corrupt
-  // record, or a RocksDB write failure (the local state is then unchanged or wiped, never
-  // half-restored with a checkpoint).
+  // changelog record (Internal, naming the topic, partition and offset: fatal), or a RocksDB
+  // write failure (the local state is then unchanged or wiped, never half-restored with a
+  // checkpoint).
   StatusOr<Result> Restore(int32_t partition, StateDb& db, const ProgressFn& progress,
                            int timeout_ms = 30'000);
 

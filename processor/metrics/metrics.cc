@@ -181,6 +181,19 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                              "retention (processing.on_retention_gap decides what follows)")
                          .Register(*registry_)
                          .Add({});
+  auto& rebuilds = BuildCounter()
+                       .Name("touchstream_state_rebuilds_total")
+                       .Help(
+                           "Local state dropped as corrupt and rebuilt from the changelog: "
+                           "store_unopenable (the store moved aside), corrupt_checkpoint and "
+                           "corrupt_state (one partition each)")
+                       .Register(*registry_);
+  for (const auto& [reason, label] :
+       {std::pair{StateRebuildReason::kStoreUnopenable, "store_unopenable"},
+        std::pair{StateRebuildReason::kCorruptCheckpoint, "corrupt_checkpoint"},
+        std::pair{StateRebuildReason::kCorruptState, "corrupt_state"}}) {
+    state_rebuilds_[reason] = &rebuilds.Add({{"reason", label}});
+  }
   watermark_family_ = &BuildGauge()
                            .Name("touchstream_partition_watermark_seconds")
                            .Help("Event-time watermark of each assigned input partition")
@@ -245,6 +258,10 @@ prometheus::Counter& Metrics::events_invalid(RejectReason reason) {
 
 prometheus::Counter& Metrics::triggers_emitted(const std::string& rule_id, v1::TriggerType type) {
   return triggers_family_->Add({{"rule", rule_id}, {"type", TriggerLabel(type)}});
+}
+
+prometheus::Counter& Metrics::state_rebuilds(StateRebuildReason reason) {
+  return *state_rebuilds_.at(reason);
 }
 
 prometheus::Counter& Metrics::records_undeliverable(const std::string& topic,

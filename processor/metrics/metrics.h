@@ -23,6 +23,13 @@
 
 namespace touchstream {
 
+// Why local state was dropped and rebuilt from the changelog (README, "Corrupt local state").
+enum class StateRebuildReason {
+  kStoreUnopenable,    // RocksDB would not open the store: moved aside, one count per store
+  kCorruptCheckpoint,  // an assigned partition's checkpoint did not parse: one per partition
+  kCorruptState,       // a customer state (or timer key) read while processing: one per partition
+};
+
 // Safe for concurrent use (prometheus-cpp metrics are atomic).
 class Metrics {
  public:
@@ -56,6 +63,8 @@ class Metrics {
   prometheus::Counter& restore_records() { return *restore_records_; }
   prometheus::Gauge& restoring_partitions() { return *restoring_partitions_; }
   prometheus::Histogram& restore_duration() { return *restore_duration_; }
+  // Local state dropped and rebuilt from the changelog, by reason.
+  prometheus::Counter& state_rebuilds(StateRebuildReason reason);
   // Assigned partitions whose stored offset was below the earliest offset still in Kafka.
   prometheus::Counter& retention_gaps() { return *retention_gaps_; }
   prometheus::Gauge& watermark_seconds(int32_t partition);
@@ -109,6 +118,7 @@ class Metrics {
   prometheus::Gauge* restoring_partitions_;
   prometheus::Histogram* restore_duration_;
   prometheus::Counter* retention_gaps_;
+  std::map<StateRebuildReason, prometheus::Counter*> state_rebuilds_;
   prometheus::Family<prometheus::Gauge>* watermark_family_;
   prometheus::Counter* events_deduplicated_;
   prometheus::Counter* state_trimmed_[std::size(kAllTrimReasons)];

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
@@ -155,8 +156,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
         }
     }
     message.reset();
-    if (tasks_.batch_records() >= config_.commit_max_events ||
-        clocks_.steady.Now() - times_.batch_started >= interval) {
+    // Never commit a batch a record failed in (fatal_ set above: stop, or rebuild below).
+    if (fatal_.ok() && (tasks_.batch_records() >= config_.commit_max_events ||
+                        clocks_.steady.Now() - times_.batch_started >= interval)) {
       // A disk below its reserve is no fatal error: the instance pauses.
       if (Status s = Commit(); s.code() == Status::Code::kUnavailable) {
         membership_.PauseForDisk(s.message());
@@ -174,6 +176,11 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
     ApplyBackpressure();
     if (clocks_.steady.Now() - times_.last_sample >= std::chrono::seconds(1)) SampleGauges();
+    // A corrupt stored state is local damage, not a reason to stop (README, "Corrupt local
+    // state").
+    if (fatal_.code() == Status::Code::kCorruption) {
+      fatal_ = membership_.RebuildCorrupt(std::exchange(fatal_, Status::Ok()));
+    }
   }
   if (health_) health_->SetFatal(!fatal_.ok());
   if (!fatal_.ok()) {
@@ -181,7 +188,8 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     return fatal_;
   }
   LogInfo("shutting down: committing and flushing");
-  if (Status s = Commit(); s.code() == Status::Code::kUnavailable) {
+  if (Status s = Commit();
+      s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kCorruption) {
     LogWarn("shutting down without the last commit (" + s.message() +
             "): its records are processed again from the last commit");
   } else if (!s.ok()) {

@@ -3,6 +3,7 @@
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/watermarks.h"
+#include "state/commit_batch.h"
 
 namespace touchstream {
 
@@ -72,6 +73,11 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
   });
   metrics_.restoring_partitions().Decrement();
   if (!restored.ok()) return restored.status();
+  if (!restored->dropped_corrupt.empty()) {
+    metrics_.state_rebuilds(StateRebuildReason::kCorruptCheckpoint).Increment();
+    LogError(restored->dropped_corrupt + ": deleted the local data of " + name +
+             "; restoring it from " + config_.changelog.name + " as on a new instance");
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.restore_records().Increment(static_cast<double>(restored->records));
@@ -295,6 +301,29 @@ void GroupMembership::OnDiskSample(bool low) {
   LogInfo("the state filesystem has state.min_free_bytes free again: resuming, rejoining " +
           config_.group_id);
   if (Status s = Join(); !s.ok()) pending_.error = s;
+}
+
+Status GroupMembership::RebuildCorrupt(const Status& corruption) {
+  const std::vector<int32_t> corrupt = tasks_.TakeCorruptPartitions();
+  if (corrupt.empty()) return corruption;
+  std::string names;
+  for (int32_t partition : corrupt) {
+    names += (names.empty() ? "" : ", ") + PartitionName(config_.touchpoints.name, partition);
+  }
+  LogError(corruption.message() + ": dropping the uncommitted batch and the local data of " +
+           names + ", rejoining " + config_.group_id + " to restore them from " +
+           config_.changelog.name);
+  // Only what was committed goes out; delivered now, the next owner's restore finds it.
+  tasks_.DiscardBatch();
+  if (Status s = relay_.Flush(5'000); !s.ok()) LogWarn("before rebuilding: " + s.message());
+  Leave();
+  for (int32_t partition : corrupt) {
+    CommitBatch wipe(db_);
+    wipe.WipePartition(config_.touchpoints.name, partition);
+    if (Status s = wipe.Commit(); !s.ok()) return s;
+    metrics_.state_rebuilds(StateRebuildReason::kCorruptState).Increment();
+  }
+  return paused_for_disk_ ? Status::Ok() : Join();
 }
 
 }  // namespace touchstream

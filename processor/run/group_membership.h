@@ -11,7 +11,9 @@
 //   paused:   the loop did not poll for longer than session.timeout.ms (SIGSTOP, a VM
 //             pause): the group has given our partitions away; drop them as when lost, rejoin;
 //   disk:     the state filesystem is below its reserve (DiskReserve): leave the group, fail
-//             /readyz, rejoin once space returns.
+//             /readyz, rejoin once space returns;
+//   corrupt:  a stored state of an owned partition does not parse (RebuildCorrupt): drop the
+//             batch and the partition's local data, rejoin; its next owner restores it.
 // Cooperative-sticky assignment by default (see consume_loop.cc).
 #pragma once
 
@@ -56,6 +58,13 @@ class GroupMembership : public RdKafka::RebalanceCb {
   // The loop was paused for `paused`, longer than the session timeout: drops every partition
   // and the batch, and rejoins (unless paused for the disk).
   void RejoinAfterPause(std::chrono::steady_clock::duration paused);
+  // `corruption` (Status::Corruption) came from the store while processing: drops the
+  // uncommitted batch (it spans every partition), delivers what was committed, leaves the group,
+  // deletes the local data of the partitions the TaskManager found corrupt and rejoins, so that
+  // they are restored from the changelog like a new instance's (README, "Corrupt local state").
+  // Errors (processing must stop): `corruption` itself when no partition was found corrupt, a
+  // failed delete, or the rejoin.
+  Status RebuildCorrupt(const Status& corruption);
   // Leaves the group until the disk reserve is free again.
   void PauseForDisk(const std::string& reason);
   // About once a second: whether the disk is below its reserve; rejoins when space is back.

@@ -3,15 +3,24 @@
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/outbox_relay.h"
 #include "processor/kafka/transactional_relay.h"
+#include "state/corrupt_store.h"
 
 namespace touchstream {
 
 StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const RuleSet& rules,
                                                    Metrics& metrics, HealthState* health) {
   std::unique_ptr<Service> service(new Service());
-  auto db = StateDb::Open(config.state_dir, config.sync_writes);
-  if (!db.ok()) return db.status();
-  service->db_ = std::move(*db);
+  auto opened =
+      OpenOrMoveAside(config.state_dir, config.sync_writes, std::chrono::system_clock::now());
+  if (!opened.ok()) return opened.status();
+  if (opened->moved_aside) {
+    metrics.state_rebuilds(StateRebuildReason::kStoreUnopenable).Increment();
+    LogError(opened->moved_aside->reason + ": moved the state store aside to " +
+             opened->moved_aside->path + " (kept for inspection; delete it when done) and " +
+             "opened an empty one: every assigned partition is restored from " +
+             config.changelog.name);
+  }
+  service->db_ = std::move(opened->db);
   service->health_ = health;
   if (health) health->SetStoreOpen(true);
   KafkaProperties producer_props = config.kafka;

@@ -12,8 +12,9 @@ namespace touchstream {
 // Owned by the thread that calls Run.
 class Service {
  public:
-  // Opens the state store, creates the relay (processing.guarantee decides which) and the
-  // consumer, and recovers the outbox (Relay::Recover).
+  // Opens the state store (moving a corrupt one aside: state/corrupt_store.h), creates the relay
+  // (processing.guarantee decides which) and the consumer, and recovers the outbox
+  // (Relay::Recover).
   // `config`, `rules` (BuildRuleSet(config.rules)) and `metrics` must outlive the service; so
   // must `health` if given (it learns whether the store is open and is fed by the processor).
   static StatusOr<std::unique_ptr<Service>> Create(const Config& config, const RuleSet& rules,

@@ -99,7 +99,9 @@ Status TaskManager::MarkCaughtUp(std::string_view topic, int32_t partition) {
   auto it = tasks_.find(partition);
   if (it == tasks_.end()) return Status::Ok();
   const size_t triggers_before = output_.triggers.size();
-  if (Status s = it->second->task.MarkCaughtUp(topic, output_); !s.ok()) return s;
+  if (Status s = it->second->task.MarkCaughtUp(topic, output_); !s.ok()) {
+    return NoteCorruption(partition, std::move(s));
+  }
   CountTriggers(triggers_before);
   return Status::Ok();
 }
@@ -111,7 +113,7 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   const size_t triggers_before = output_.triggers.size();
   const TrimCounts trims_before = it->second->task.trims();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
-  if (!outcome.ok()) return outcome.status();
+  if (!outcome.ok()) return NoteCorruption(record.partition, outcome.status());
   for (TrimReason r : kAllTrimReasons) {
     const uint64_t trimmed = it->second->task.trims().of(r) - trims_before.of(r);
     if (trimmed != 0) metrics_.state_trimmed(r).Increment(static_cast<double>(trimmed));
@@ -141,6 +143,17 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   return Status::Ok();
 }
 
+Status TaskManager::NoteCorruption(int32_t partition, Status s) {
+  if (s.code() == Status::Code::kCorruption) corrupt_.insert(partition);
+  return s;
+}
+
+std::vector<int32_t> TaskManager::TakeCorruptPartitions() {
+  std::vector<int32_t> out(corrupt_.begin(), corrupt_.end());
+  corrupt_.clear();
+  return out;
+}
+
 void TaskManager::CountTriggers(size_t from) {
   for (size_t i = from; i < output_.triggers.size(); ++i) {
     const v1::Trigger& t = output_.triggers[i].trigger;
@@ -152,7 +165,9 @@ void TaskManager::CountTriggers(size_t from) {
 Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_); !s.ok()) return s;
+    if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_); !s.ok()) {
+      return NoteCorruption(partition, std::move(s));
+    }
     CountTriggers(triggers_before);
   }
   return Status::Ok();
@@ -163,7 +178,9 @@ Status TaskManager::Commit(const TaskTime& time) {
   const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (Status s = assigned->task.Punctuate(idle_limit_ms, output_); !s.ok()) return s;
+    if (Status s = assigned->task.Punctuate(idle_limit_ms, output_); !s.ok()) {
+      return NoteCorruption(partition, std::move(s));
+    }
     CountTriggers(triggers_before);
   }
   // Outbox order: triggers and dead letters, then each partition's changelog state records, then

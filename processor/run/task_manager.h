@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "processor/config/config.h"
@@ -48,7 +49,8 @@ class TaskManager {
   void DiscardBatch();
 
   // Processes one record. A record of a partition without a task (not, or no longer, ours) is
-  // ignored. Errors: the store failed (drop the batch).
+  // ignored. Errors: the store failed (drop the batch); Corruption: a stored state of the
+  // partition does not parse (drop the batch, rebuild it: TakeCorruptPartitions).
   Status Process(const InputRecord& record, const TaskTime& time);
   // Turns the repartition stage on (before the first Assign): `ownership` says which partition
   // owns a customer; it must outlive the manager. Off by default (every record applied where it
@@ -67,6 +69,10 @@ class TaskManager {
   // Punctuates every task (hybrid clock), then commits the batch and hands its records to the
   // relay. Errors: the state write or the relay failed (processing must stop).
   Status Commit(const TaskTime& time);
+
+  // The partitions whose store reported Status::Corruption since the last call (Process,
+  // Commit, AdvanceEventTime), in partition order; cleared by taking them.
+  std::vector<int32_t> TakeCorruptPartitions();
 
   // Records processed since the last commit.
   int64_t batch_records() const { return batch_records_; }
@@ -99,6 +105,8 @@ class TaskManager {
   };
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
+  // Returns `s`, noting `partition` as corrupt if `s` is a Corruption.
+  Status NoteCorruption(int32_t partition, Status s);
 
   // Constant after construction.
   const Config& config_;
@@ -115,6 +123,7 @@ class TaskManager {
   int64_t batch_records_ = 0;
   CommitLatency latency_;  // of the batch being built
   std::vector<SourceOffset> last_offsets_;
+  std::set<int32_t> corrupt_;  // see TakeCorruptPartitions
   struct {
     std::atomic<uint64_t> consumed{0};
     std::atomic<uint64_t> invalid{0};

@@ -5,6 +5,7 @@
 #include "processor/json/json_lines.h"
 #include "processor/kafka/murmur2_ownership.h"
 #include "processor/rules/rule_registry.h"
+#include "state/commit_batch.h"
 
 namespace touchstream::testing {
 
@@ -228,6 +229,13 @@ std::optional<v1::state::CustomerState> TestDriver::ReadState(const std::string&
     return std::nullopt;
   }
   return *state;
+}
+
+void TestDriver::StoreRawState(const std::string& customer_id, const std::string& value,
+                               int32_t partition) {
+  CommitBatch batch(*db_);
+  batch.PutCustomerValue(partition, customer_id, &value);
+  status_ = batch.Commit();
 }
 
 const PartitionTask* TestDriver::task(int32_t partition) const {

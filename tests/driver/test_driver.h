@@ -93,6 +93,13 @@ class TestDriver {
   // The committed checkpoint of a partition; nullopt if none.
   std::optional<v1::state::PartitionCheckpoint> ReadCheckpoint(int32_t partition = 0);
 
+  // Stores `value` (e.g. bytes that do not parse) as a customer's committed state, as damage on
+  // disk would; the customer must not be in the task's cache (not piped before).
+  void StoreRawState(const std::string& customer_id, const std::string& value,
+                     int32_t partition = 0);
+  // The partitions whose store reported corruption (TaskManager::TakeCorruptPartitions).
+  std::vector<int32_t> TakeCorruptPartitions() { return tasks_->TakeCorruptPartitions(); }
+
   // A partition's task (its clock and checkpoint); nullptr if the partition has none.
   const PartitionTask* task(int32_t partition = 0) const;
 

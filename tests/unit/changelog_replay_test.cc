@@ -156,6 +156,44 @@ TEST(ChangelogReplayTest, RecordsWithoutTheirMarkerDoNotCount) {
   EXPECT_EQ(Describe(log.Replayed()), "{ann:1 } latest=a/1@10");
 }
 
+TEST(ChangelogReplayTest, AValidStateRecordThatDoesNotParseIsFatalNotARebuild) {
+  ChangelogMarker fence;
+  fence.mutable_checkpoint()->set_owner("a");
+  fence.set_epoch(1);
+  ChangelogMarker commit;
+  commit.mutable_checkpoint()->set_owner("a");
+  commit.mutable_checkpoint()->set_commit_seq(1);
+  const OutboxRecord fence_record = FenceRecord("cl", 0, fence);
+  OutboxRecord corrupt = StateRecord("cl", 0, {"a", 1}, 1, "ann", nullptr);
+  corrupt.set_null_value(false);
+  corrupt.set_value("\x0a\xff\xff\xff\xff");  // field 1, a length past the end
+  const OutboxRecord commit_record = CommitRecord("cl", 0, {"a", 1}, commit);
+  auto view = [](const OutboxRecord& r, int64_t offset) {
+    Record out;
+    out.key = r.key();
+    if (!r.null_value()) out.value = r.value();
+    for (const auto& h : r.headers()) {
+      if (h.key() == kOwnerHeader) out.owner = h.value();
+      if (h.key() == kEpochHeader) out.epoch = h.value();
+      if (h.key() == kSeqHeader) out.seq = h.value();
+    }
+    out.offset = offset;
+    return out;
+  };
+  Replay replay;
+  ASSERT_TRUE(replay.Scan(view(fence_record, 0)).ok());
+  ASSERT_TRUE(replay.Scan(view(corrupt, 1)).ok());
+  ASSERT_TRUE(replay.Scan(view(commit_record, 2)).ok());
+  int applied = 0;
+  const Status s = replay.Apply(view(corrupt, 1), [&](const std::string&, const std::string*) {
+    ++applied;
+    return Status::Ok();
+  });
+  EXPECT_EQ(s.code(), Status::Code::kInternal) << s.message();
+  EXPECT_NE(s.message().find("offset 1"), std::string::npos) << s.message();
+  EXPECT_EQ(applied, 0);
+}
+
 TEST(ChangelogReplayTest, EmptyLogHasNoLatest) {
   EXPECT_EQ(Describe(Log().Replayed()), "{} latest=none");
 }

@@ -139,7 +139,9 @@ TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
   EXPECT_EQ(ts["configs"][0]["target"].as<std::string>(), ts["command"][2].as<std::string>());
   EXPECT_EQ(ts["ports"][0].as<std::string>(),
             Port(config.metrics_listen) + ":" + Port(config.metrics_listen));
-  EXPECT_EQ(ts["volumes"][0].as<std::string>(), "touchstream-data:" + config.state_dir);
+  // state.dir inside the volume, not its mount point: a corrupt store is renamed beside it.
+  EXPECT_EQ(ts["volumes"][0].as<std::string>(),
+            "touchstream-data:" + fs::path(config.state_dir).parent_path().string());
 
   const std::string init = services["kafka-init"]["command"][0].as<std::string>();
   for (const TopicConfig& topic : {config.touchpoints, config.triggers, config.dead_letter}) {
@@ -234,7 +236,8 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
   }
   const std::string claim =
       sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"].as<std::string>();
-  EXPECT_EQ(mounts[claim], config.state_dir) << "the PVC must hold state.dir";
+  EXPECT_EQ(mounts[claim], fs::path(config.state_dir).parent_path().string())
+      << "state.dir must be a directory inside the PVC (a corrupt store is renamed beside it)";
   std::string config_volume;
   for (const auto& v : pod["spec"]["volumes"]) {
     if (v["configMap"]["name"].as<std::string>("") ==

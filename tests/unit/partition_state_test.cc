@@ -204,5 +204,19 @@ TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
   EXPECT_EQ(actual, expected);
 }
 
+TEST_F(PartitionStateTest, AStoredStateThatDoesNotParseIsCorruptionNotAFreshCustomer) {
+  const std::string garbage = "\x0a\xff\xff\xff\xff";  // field 1, a length past the end
+  CommitBatch batch(*db_);
+  batch.PutCustomerValue(3, "ann", &garbage);
+  ASSERT_TRUE(batch.Commit().ok());
+  PartitionState state(*db_, 3);
+  // Applying an event to a default state would forget the customer: the caller must rebuild.
+  auto ann = state.Mutable("ann");
+  EXPECT_EQ(ann.status().code(), Status::Code::kCorruption) << ann.status().message();
+  EXPECT_EQ(state.Read("ann").status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(db_->ForEachCustomerOf(3, [](CustomerState) { return Status::Ok(); }).code(),
+            Status::Code::kCorruption);
+}
+
 }  // namespace
 }  // namespace touchstream
