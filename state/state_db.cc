@@ -109,6 +109,18 @@ Status StateDb::ForEachOutbox(const std::function<void(uint64_t, v1::state::Outb
   return FromRocks(it->status(), "cannot read outbox");
 }
 
+StatusOr<size_t> StateDb::DeleteOutboxOf(const std::string& topic) {
+  std::vector<uint64_t> seqs;
+  if (Status s = ForEachOutbox([&](uint64_t seq, const v1::state::OutboxRecord& record) {
+        if (record.topic() == topic) seqs.push_back(seq);
+      });
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = DeleteOutbox(seqs); !s.ok()) return s;
+  return seqs.size();
+}
+
 Status StateDb::DeleteOutbox(const std::vector<uint64_t>& seqs) {
   if (seqs.empty()) return Status::Ok();
   rocksdb::WriteBatch batch;

@@ -44,6 +44,8 @@ class StateDb {
   // Calls `fn` for every pending outbox record in sequence order (used on start-up).
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
+  // Deletes every pending outbox record for `topic`; returns how many.
+  StatusOr<size_t> DeleteOutboxOf(const std::string& topic);
 
   // Calls `fn` for every stored customer state of one partition, in customer id order; stops
   // at the first error `fn` returns.

@@ -1,12 +1,11 @@
 #include "processor/run/consume_loop.h"
 
-#include <librdkafka/rdkafka.h>
-
 #include <cstdlib>
 #include <utility>
 
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
+#include "processor/kafka/input_message.h"
 #include "processor/kafka/murmur2_ownership.h"
 #include "processor/kafka/topic_check.h"
 
@@ -85,7 +84,13 @@ Status ConsumeLoop::Start() {
   // partitions may have moved meanwhile (they would be late writes after the next owner's
   // fence, README "the zombie window"), and a partition assigned here again is restored from
   // the changelog's last commit, its later input processed again.
-  if (Status s = DropUndeliveredChangelog(); !s.ok()) return s;
+  StatusOr<size_t> dropped = db_.DeleteOutboxOf(config_.changelog.name);
+  if (!dropped.ok()) return dropped.status();
+  if (*dropped > 0) {
+    LogInfo("dropped " + std::to_string(*dropped) +
+            " changelog records an earlier run did not deliver (partitions it owned are restored "
+            "from the changelog's last commit when assigned again)");
+  }
   // Records a previous run committed but did not deliver (triggers, dead letters) go out first.
   if (Status s = relay_.Recover(); !s.ok()) return s;
   if (relay_.in_flight() > 0) {
@@ -94,21 +99,6 @@ Status ConsumeLoop::Start() {
   }
   LogInfo("consuming " + config_.touchpoints.name + " as group " + config_.group_id);
   return Status::Ok();
-}
-
-Status ConsumeLoop::DropUndeliveredChangelog() {
-  std::vector<uint64_t> undelivered;
-  if (Status s = db_.ForEachOutbox([&](uint64_t seq, const v1::state::OutboxRecord& record) {
-        if (record.topic() == config_.changelog.name) undelivered.push_back(seq);
-      });
-      !s.ok()) {
-    return s;
-  }
-  if (undelivered.empty()) return Status::Ok();
-  LogInfo("dropping " + std::to_string(undelivered.size()) +
-          " changelog records an earlier run did not deliver (partitions it owned are restored "
-          "from the changelog's last commit when assigned again)");
-  return db_.DeleteOutbox(undelivered);
 }
 
 Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
@@ -227,36 +217,9 @@ void ConsumeLoop::ApplyBackpressure() {
 }
 
 void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
-  InputRecord record;
-  const std::string topic = message.topic_name();
-  record.topic = topic;
-  record.partition = message.partition();
-  record.offset = message.offset();
-  if (message.key_pointer() != nullptr) {
-    record.key =
-        std::string_view(static_cast<const char*>(message.key_pointer()), message.key_len());
-  }
-  record.value = std::string_view(static_cast<const char*>(message.payload()), message.len());
-  if (const RdKafka::MessageTimestamp ts = message.timestamp();
-      ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME && ts.timestamp > 0) {
-    record.create_time_ms = ts.timestamp;
-  }
   // Only forwarded records carry headers the task reads (their origin).
-  std::vector<InputHeader> headers;  // views into the message (the C API lends them)
-  rd_kafka_headers_t* raw_headers = nullptr;
-  if (topic == config_.repartition.name &&
-      rd_kafka_message_headers(message.c_ptr(), &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(raw_headers, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      headers.push_back({name, std::string_view(static_cast<const char*>(value), size)});
-    }
-    record.headers = headers;
-  }
-  if (Status s = tasks_.Process(record, Now()); !s.ok()) fatal_ = s;
+  const InputMessage input(message, message.topic_name() == config_.repartition.name);
+  if (Status s = tasks_.Process(input.record(), Now()); !s.ok()) fatal_ = s;
 }
 
 TaskTime ConsumeLoop::Now() const { return {clocks_.wall.NowMs(), Ms(clocks_.steady.Now())}; }

@@ -53,8 +53,6 @@ class ConsumeLoop {
   TaskManager::Progress progress() const { return tasks_.progress(); }
 
  private:
-  // Deletes the changelog records left in the outbox by an earlier run (see Start).
-  Status DropUndeliveredChangelog();
   void HandleRecord(RdKafka::Message& message);
   TaskTime Now() const;
   // A retention gap under the consumer (auto.offset.reset=error): stop, or skip ahead.

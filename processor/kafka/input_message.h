@@ -1,0 +1,31 @@
+// A consumed Kafka message as the task's InputRecord (processor/core/input_record.h): topic,
+// partition, offset, key (or none), value, the CreateTime when the record has one, and, when
+// asked, its headers. The record's views point into the message and this object: both must
+// outlive every use of record().
+#pragma once
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <string>
+#include <vector>
+
+#include "processor/core/input_record.h"
+
+namespace touchstream {
+
+class InputMessage {
+ public:
+  // `with_headers`: read the headers too (only the repartition topic's are read by the task).
+  InputMessage(RdKafka::Message& message, bool with_headers);
+  InputMessage(const InputMessage&) = delete;
+  InputMessage& operator=(const InputMessage&) = delete;
+
+  const InputRecord& record() const { return record_; }
+
+ private:
+  const std::string topic_;
+  std::vector<InputHeader> headers_;  // views lent by librdkafka's C API
+  InputRecord record_;
+};
+
+}  // namespace touchstream
