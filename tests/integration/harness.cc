@@ -240,17 +240,50 @@ void ProduceRaw(const std::string& bootstrap, const std::string& topic,
   ASSERT_EQ(producer->outq_len(), 0);
 }
 
-std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic, size_t count,
-                               std::chrono::milliseconds timeout,
-                               std::chrono::milliseconds settle) {
+namespace {
+
+// A consumer in group `group_id` for reading topics by assignment: it commits nothing and an
+// empty fetch waits 20 ms.
+std::unique_ptr<RdKafka::KafkaConsumer> Reader(const std::string& bootstrap,
+                                               const std::string& group_id) {
   std::string errstr;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, errstr);
-  conf->set("group.id", "integration-test-reader", errstr);
+  conf->set("group.id", group_id, errstr);
   conf->set("enable.auto.commit", "false", errstr);
   conf->set("fetch.wait.max.ms", "20", errstr);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+  return std::unique_ptr<RdKafka::KafkaConsumer>(
       RdKafka::KafkaConsumer::create(conf.get(), errstr));
+}
+
+constexpr char kTopicReaderGroup[] = "integration-test-topic-reader";
+
+// A consumed message as a Record: a null payload is a tombstone.
+Record ToRecord(RdKafka::Message& m) {
+  Record r;
+  r.partition = m.partition();
+  r.offset = m.offset();
+  if (m.key_pointer()) r.key.assign(static_cast<const char*>(m.key_pointer()), m.key_len());
+  if (m.payload() != nullptr) {
+    r.value.assign(static_cast<const char*>(m.payload()), m.len());
+  } else {
+    r.null_value = true;
+  }
+  if (RdKafka::Headers* h = m.headers()) {
+    for (const auto& header : h->get_all()) {
+      r.headers[header.key()] =
+          std::string(static_cast<const char*>(header.value()), header.value_size());
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic, size_t count,
+                               std::chrono::milliseconds timeout,
+                               std::chrono::milliseconds settle) {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap, "integration-test-reader");
   std::vector<RdKafka::TopicPartition*> partitions = {
       RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
   consumer->assign(partitions);
@@ -261,24 +294,7 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
   bool settling = false;
   while (std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
-    if (m->err() == RdKafka::ERR_NO_ERROR) {
-      Record r;
-      r.partition = m->partition();
-      r.offset = m->offset();
-      if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
-      if (m->payload() != nullptr) {
-        r.value.assign(static_cast<const char*>(m->payload()), m->len());
-      } else {
-        r.null_value = true;
-      }
-      if (RdKafka::Headers* h = m->headers()) {
-        for (const auto& header : h->get_all()) {
-          r.headers[header.key()] =
-              std::string(static_cast<const char*>(header.value()), header.value_size());
-        }
-      }
-      records.push_back(std::move(r));
-    }
+    if (m->err() == RdKafka::ERR_NO_ERROR) records.push_back(ToRecord(*m));
     if (!settling && records.size() >= count) {
       settling = true;
       deadline = std::chrono::steady_clock::now() + settle;
@@ -288,24 +304,9 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
   return records;
 }
 
-namespace {
-
-std::unique_ptr<RdKafka::KafkaConsumer> Reader(const std::string& bootstrap) {
-  std::string errstr;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, errstr);
-  conf->set("group.id", "integration-test-topic-reader", errstr);
-  conf->set("enable.auto.commit", "false", errstr);
-  conf->set("fetch.wait.max.ms", "20", errstr);
-  return std::unique_ptr<RdKafka::KafkaConsumer>(
-      RdKafka::KafkaConsumer::create(conf.get(), errstr));
-}
-
-}  // namespace
-
 std::vector<int64_t> LowWatermarks(const std::string& bootstrap, const std::string& topic,
                                    int partitions) {
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap, kTopicReaderGroup);
   std::vector<int64_t> out;
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = -1, high = -1;
@@ -320,7 +321,7 @@ std::vector<int64_t> LowWatermarks(const std::string& bootstrap, const std::stri
 
 std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
                                                  const std::string& topic, int partitions) {
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap, kTopicReaderGroup);
   std::map<int32_t, std::vector<Record>> out;
   std::map<int32_t, int64_t> ends;  // partitions still to read -> their end offset
   std::vector<RdKafka::TopicPartition*> assignment;
@@ -342,22 +343,7 @@ std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
     auto end = ends.find(m->partition());
     if (end == ends.end()) continue;
-    Record r;
-    r.partition = m->partition();
-    r.offset = m->offset();
-    if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
-    if (m->payload() != nullptr) {
-      r.value.assign(static_cast<const char*>(m->payload()), m->len());
-    } else {
-      r.null_value = true;
-    }
-    if (RdKafka::Headers* h = m->headers()) {
-      for (const auto& header : h->get_all()) {
-        r.headers[header.key()] =
-            std::string(static_cast<const char*>(header.value()), header.value_size());
-      }
-    }
-    out[r.partition].push_back(std::move(r));
+    out[m->partition()].push_back(ToRecord(*m));
     if (m->offset() + 1 >= end->second) ends.erase(end);
   }
   EXPECT_TRUE(ends.empty()) << "reading " << topic << ": " << ends.size()
