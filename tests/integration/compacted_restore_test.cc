@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include "processor/core/partition_name.h"
 #include "state/changelog.h"
 #include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
@@ -63,8 +64,8 @@ std::vector<bool> Counting(const std::vector<Record>& records) {
 void ExpectResumedAtTheEnd(const std::string& log,
                            const std::map<int32_t, std::vector<std::string>>& input) {
   for (const auto& [partition, values] : input) {
-    const std::string line = "assigned touchpoints/" + std::to_string(partition) + " from offset " +
-                             std::to_string(values.size()) + " (restored)";
+    const std::string line = "assigned " + PartitionName("touchpoints", partition) +
+                             " from offset " + std::to_string(values.size()) + " (restored)";
     EXPECT_NE(log.find(line), std::string::npos)
         << "expected '" << line << "': the restore must bring the checkpoint of the last "
         << "commit, and the state with it\n"
@@ -191,7 +192,7 @@ TEST(CompactedRestoreTest, ACompactionThatLeavesTheZombieWindowRestoresTheState)
     const std::vector<bool> counts = Counting(records);
     const size_t first = std::find(counts.begin(), counts.end(), false) - counts.begin();
     late += std::count(counts.begin(), counts.end(), false);
-    std::cout << "changelog/" << partition << ": " << records.size()
+    std::cout << PartitionName("changelog", partition) << ": " << records.size()
               << " records, the first that does not count at " << first << "\n";
     return first;
   };

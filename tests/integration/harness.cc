@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "processor/core/partition_name.h"
+
 namespace touchstream::testing {
 
 namespace {
@@ -328,7 +330,8 @@ std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
     const RdKafka::ErrorCode err = consumer->query_watermark_offsets(topic, p, &low, &high, 10'000);
-    EXPECT_EQ(err, RdKafka::ERR_NO_ERROR) << topic << "/" << p << ": " << RdKafka::err2str(err);
+    EXPECT_EQ(err, RdKafka::ERR_NO_ERROR)
+        << PartitionName(topic, p) << ": " << RdKafka::err2str(err);
     out[p];
     if (high > low) {
       ends[p] = high;
