@@ -223,15 +223,29 @@ std::string EmbeddedKafkaProcess::Control(const std::string& command,
   }
 }
 
-void ProduceRaw(const std::string& bootstrap, const std::string& topic,
-                const std::vector<std::pair<std::string, std::string>>& key_values) {
+namespace {
+
+// An idempotent producer to `bootstrap`: idempotence keeps each partition's order exactly as
+// given, retries included. nullptr, and a test failure, if it cannot be created.
+std::unique_ptr<RdKafka::Producer> OrderedProducer(const std::string& bootstrap) {
   std::string errstr;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  ASSERT_EQ(conf->set("bootstrap.servers", bootstrap, errstr), RdKafka::Conf::CONF_OK);
-  // One in-flight request keeps the input order exactly as given.
-  ASSERT_EQ(conf->set("enable.idempotence", "true", errstr), RdKafka::Conf::CONF_OK);
+  if (conf->set("bootstrap.servers", bootstrap, errstr) != RdKafka::Conf::CONF_OK ||
+      conf->set("enable.idempotence", "true", errstr) != RdKafka::Conf::CONF_OK) {
+    ADD_FAILURE() << errstr;
+    return nullptr;
+  }
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
-  ASSERT_TRUE(producer) << errstr;
+  if (!producer) ADD_FAILURE() << errstr;
+  return producer;
+}
+
+}  // namespace
+
+void ProduceRaw(const std::string& bootstrap, const std::string& topic,
+                const std::vector<std::pair<std::string, std::string>>& key_values) {
+  std::unique_ptr<RdKafka::Producer> producer = OrderedProducer(bootstrap);
+  ASSERT_TRUE(producer);
   for (const auto& [key, value] : key_values) {
     RdKafka::ErrorCode err = producer->produce(
         topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
@@ -357,13 +371,8 @@ std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
 
 void ProduceRecords(const std::string& bootstrap, const std::string& topic,
                     const std::map<int32_t, std::vector<Record>>& records) {
-  std::string errstr;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  ASSERT_EQ(conf->set("bootstrap.servers", bootstrap, errstr), RdKafka::Conf::CONF_OK);
-  // Idempotence keeps each partition's order exactly as given, retries included.
-  ASSERT_EQ(conf->set("enable.idempotence", "true", errstr), RdKafka::Conf::CONF_OK);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
-  ASSERT_TRUE(producer) << errstr;
+  std::unique_ptr<RdKafka::Producer> producer = OrderedProducer(bootstrap);
+  ASSERT_TRUE(producer);
   for (const auto& [partition, list] : records) {
     for (const Record& r : list) {
       RdKafka::Headers* headers = RdKafka::Headers::create();
