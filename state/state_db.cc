@@ -2,6 +2,7 @@
 
 #include <rocksdb/table.h>
 
+#include "processor/core/partition_name.h"
 #include "state/keys.h"
 
 namespace touchstream {
@@ -92,7 +93,7 @@ StatusOr<std::optional<v1::state::PartitionCheckpoint>> StateDb::ReadCheckpoint(
   if (!s.ok()) return FromRocksRead(s, "cannot read checkpoint");
   v1::state::PartitionCheckpoint checkpoint;
   if (!checkpoint.ParseFromString(value)) {
-    return Status::Corruption("corrupt checkpoint for " + topic + "/" + std::to_string(partition));
+    return Status::Corruption("corrupt checkpoint for " + PartitionName(topic, partition));
   }
   return std::optional<v1::state::PartitionCheckpoint>(std::move(checkpoint));
 }

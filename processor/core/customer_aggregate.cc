@@ -108,7 +108,9 @@ bool RemoveItems(const v1::TouchpointEvent& event, v1::state::Cart& cart) {
   return changed;
 }
 
-int64_t OrderAmount(const v1::TouchpointEvent& event) {
+}  // namespace
+
+int64_t OrderTotalMinor(const v1::TouchpointEvent& event) {
   if (event.amount_minor() != 0 || event.items_size() == 0) return event.amount_minor();
   int64_t total = 0;
   for (const auto& item : event.items()) {
@@ -116,8 +118,6 @@ int64_t OrderAmount(const v1::TouchpointEvent& event) {
   }
   return total;
 }
-
-}  // namespace
 
 AppliedEvent ApplyEvent(const v1::TouchpointEvent& event, CustomerState& state) {
   AppliedEvent applied;
@@ -152,7 +152,7 @@ AppliedEvent ApplyEvent(const v1::TouchpointEvent& event, CustomerState& state) 
         state.set_purchases_online(state.purchases_online() + 1);
       }
       state.set_lifetime_value_minor(
-          SaturatingAdd(state.lifetime_value_minor(), OrderAmount(event)));
+          SaturatingAdd(state.lifetime_value_minor(), OrderTotalMinor(event)));
       applied.cart_changed = RemoveItems(event, cart);
       break;
     default:

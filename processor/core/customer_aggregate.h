@@ -40,4 +40,9 @@ void DropRuleStateIfEmpty(CustomerState& customer, const std::string& rule_id);
 // Σ quantity × unit price over the cart.
 int64_t CartTotalMinor(const v1::state::Cart& cart);
 
+// The amount of an order (a purchase) as the aggregate counts it in lifetime value: its
+// `amount_minor` if set, else Σ quantity × unit price over its items; saturating (README, the
+// event contract).
+int64_t OrderTotalMinor(const v1::TouchpointEvent& event);
+
 }  // namespace touchstream

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "processor/core/partition_name.h"
+
 namespace touchstream {
 
 namespace {
@@ -56,7 +58,7 @@ std::optional<RecordOrigin> ParseOrigin(std::span<const InputHeader> headers) {
 }
 
 std::string OriginKey(std::string_view topic, int32_t partition) {
-  return std::string(topic) + "/" + std::to_string(partition);
+  return PartitionName(topic, partition);
 }
 
 }  // namespace touchstream

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "processor/core/partition_name.h"
+
 namespace touchstream {
 
 StatusOr<std::unique_ptr<EmbeddedKafka>> EmbeddedKafka::Start(int brokers) {
@@ -110,7 +112,7 @@ StatusOr<std::string> EmbeddedKafka::ApplyFault(const FaultCommand& c) {
                                        std::to_string(c.partition));
       }
       if (err) return MockError(err);
-      const std::string where = c.topic + "/" + std::to_string(c.partition);
+      const std::string where = PartitionName(c.topic, c.partition);
       return c.broker_id == kNoLeader
                  ? where + " has no leader"
                  : "leader of " + where + " is broker " + std::to_string(c.broker_id);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "processor/core/partition_name.h"
 #include "processor/kafka/watermarks.h"
 #include "state/commit_batch.h"
 
@@ -65,10 +66,9 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
     if (m->err() == RdKafka::ERR__TIMED_OUT) {
       if (std::chrono::steady_clock::now() - last_progress >
           std::chrono::milliseconds(timeout_ms)) {
-        result =
-            Status::KafkaError("reading " + changelog_topic_ + "/" + std::to_string(partition) +
-                               " made no progress for " + std::to_string(timeout_ms) +
-                               " ms at offset " + std::to_string(next));
+        result = Status::KafkaError("reading " + PartitionName(changelog_topic_, partition) +
+                                    " made no progress for " + std::to_string(timeout_ms) +
+                                    " ms at offset " + std::to_string(next));
       }
       continue;
     }
@@ -127,7 +127,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
 
   // A changelog record that cannot be replayed is fatal (nothing to rebuild it from): the
   // error names the topic and partition (the record's offset is in the message).
-  const std::string where = changelog_topic_ + "/" + std::to_string(partition) + ": ";
+  const std::string where = PartitionName(changelog_topic_, partition) + ": ";
   auto named = [&](const Status& s) {
     return s.code() == Status::Code::kInternal ? Status::Internal(where + s.message()) : s;
   };

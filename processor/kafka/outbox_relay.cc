@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/kafka/record_producer.h"
 
@@ -139,7 +140,7 @@ void OutboxRelay::OnPermanentError(uint64_t seq, const std::string& error) {
       break;
     case UndeliverableAction::kStop:
       stopped_ = Status::KafkaError(
-          "a changelog record of " + record.topic() + "/" + std::to_string(record.partition()) +
+          "a changelog record of " + PartitionName(record.topic(), record.partition()) +
           " cannot be produced (" + error +
           "); stopping rather than losing that partition's state: raise the topic's "
           "max.message.bytes and the producer's message.max.bytes, or lower the state limits");

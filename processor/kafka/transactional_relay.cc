@@ -1,5 +1,6 @@
 #include "processor/kafka/transactional_relay.h"
 
+#include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/kafka/record_producer.h"
 
@@ -77,9 +78,10 @@ std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
       const UndeliverableAction action = Decide(policy_, entry.record);
       if (on_undeliverable_) on_undeliverable_(entry.record.topic(), action, error);
       if (action == UndeliverableAction::kStop) {
-        return AttemptError{"a changelog record of " + entry.record.topic() + "/" +
-                                std::to_string(entry.record.partition()) + " cannot be produced (" +
-                                error + "); stopping rather than losing that partition's state",
+        return AttemptError{"a changelog record of " +
+                                PartitionName(entry.record.topic(), entry.record.partition()) +
+                                " cannot be produced (" + error +
+                                "); stopping rather than losing that partition's state",
                             true};
       }
       if (action == UndeliverableAction::kReroute) {

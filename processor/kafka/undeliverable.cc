@@ -1,10 +1,13 @@
 #include "processor/kafka/undeliverable.h"
 
+#include <string_view>
+
+#include "processor/core/dead_letter.h"
+
 namespace touchstream {
 
 namespace {
 
-constexpr char kReasonHeader[] = "touchstream.reason";
 constexpr char kUndeliverable[] = "undeliverable";
 
 bool IsRerouted(const v1::state::OutboxRecord& record) {
@@ -41,21 +44,14 @@ UndeliverableAction Decide(const UndeliverablePolicy& policy,
 
 v1::state::OutboxRecord Reroute(const UndeliverablePolicy& policy,
                                 const v1::state::OutboxRecord& record, const std::string& error) {
-  v1::state::OutboxRecord out;
-  out.set_topic(policy.dead_letter_topic);
-  out.set_key(record.key());
   const bool truncated = record.value().size() > kMaxUndeliverableValueBytes;
-  out.set_value(truncated ? record.value().substr(0, kMaxUndeliverableValueBytes) : record.value());
-  *out.mutable_headers() = record.headers();
-  auto add = [&out](const char* key, std::string value) {
-    auto* h = out.add_headers();
-    h->set_key(key);
-    h->set_value(std::move(value));
-  };
-  add(kReasonHeader, kUndeliverable);
-  add("touchstream.detail", error);
-  add("touchstream.original.topic", record.topic());
-  add("touchstream.truncated", truncated ? "true" : "false");
+  const std::string_view value =
+      std::string_view(record.value())
+          .substr(0, truncated ? kMaxUndeliverableValueBytes : record.value().size());
+  v1::state::OutboxRecord out = MakeDeadLetter(policy.dead_letter_topic, record.key(), value,
+                                               kUndeliverable, error, record.headers());
+  AddHeader(out, "touchstream.original.topic", record.topic());
+  AddHeader(out, "touchstream.truncated", truncated ? "true" : "false");
   return out;
 }
 

@@ -5,6 +5,8 @@
 #include <memory>
 #include <thread>
 
+#include "processor/core/partition_name.h"
+
 namespace touchstream {
 
 StatusOr<Watermarks> QueryWatermarks(RdKafka::KafkaConsumer& consumer, const std::string& topic,
@@ -30,8 +32,8 @@ StatusOr<Watermarks> QueryWatermarks(RdKafka::KafkaConsumer& consumer, const std
         std::chrono::milliseconds(std::min(remaining_ms(), 50 << std::min(attempt, 4))));
     if (Clock::now() >= deadline) break;
   }
-  return Status::KafkaError("cannot read the offsets of " + topic + "/" +
-                            std::to_string(partition) + " within " + std::to_string(timeout_ms) +
+  return Status::KafkaError("cannot read the offsets of " + PartitionName(topic, partition) +
+                            " within " + std::to_string(timeout_ms) +
                             " ms: " + RdKafka::err2str(err));
 }
 

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "processor/config/yaml_reader.h"
+#include "processor/core/customer_aggregate.h"
 #include "processor/core/saturating.h"
 
 namespace touchstream {
@@ -10,16 +11,6 @@ namespace touchstream {
 namespace {
 
 using Window = v1::state::RewardRuleState;
-
-// The order total as the aggregate counts it (README, the event contract).
-int64_t OrderTotalMinor(const v1::TouchpointEvent& event) {
-  if (event.amount_minor() != 0 || event.items_size() == 0) return event.amount_minor();
-  int64_t total = 0;
-  for (const auto& item : event.items()) {
-    total = SaturatingAdd(total, SaturatingMul(item.quantity(), item.unit_price_minor()));
-  }
-  return total;
-}
 
 // amount × points / 100, floored; saturates instead of overflowing.
 int64_t BonusPoints(int64_t amount_minor, int64_t points_per_unit) {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/input_message.h"
@@ -227,7 +228,7 @@ TaskTime ConsumeLoop::Now() const { return {clocks_.wall.NowMs(), Ms(clocks_.ste
 void ConsumeLoop::OnRetentionGap(RdKafka::Message& message) {
   metrics_.retention_gaps().Increment();
   const std::string topic = message.topic_name();
-  const std::string where = topic + "/" + std::to_string(message.partition());
+  const std::string where = PartitionName(topic, message.partition());
   if (!config_.skip_retention_gap) {
     fatal_ = Status::KafkaError(
         "retention gap on " + where + ": the next offset to process is no longer in " + "Kafka (" +

@@ -1,20 +1,12 @@
 #include "processor/run/group_membership.h"
 
+#include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/watermarks.h"
 #include "state/commit_batch.h"
 
 namespace touchstream {
-
-namespace {
-
-// "touchpoints/3", for log lines.
-std::string PartitionName(const std::string& topic, int32_t partition) {
-  return topic + "/" + std::to_string(partition);
-}
-
-}  // namespace
 
 GroupMembership::GroupMembership(const Config& config, StateDb& db, TaskManager& tasks,
                                  Relay& relay, Metrics& metrics, const DiskReserve& disk,

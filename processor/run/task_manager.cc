@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "state/changelog.h"
 #include "state/commit_batch.h"
@@ -41,7 +42,7 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
     return Status::InvalidArgument(
         "topics.touchpoints: " + config_.touchpoints.name + " has " +
         std::to_string(settings_.ownership->partitions()) + " partitions, but the state of " +
-        config_.touchpoints.name + "/" + std::to_string(partition) + " was built with " +
+        PartitionName(config_.touchpoints.name, partition) + " was built with " +
         std::to_string(checkpoint.input_partitions()) +
         ": a customer's partition is murmur2(customer id) modulo the count, so changing it moves "
         "customers away from their state (README, \"Which partition owns a customer\")");

@@ -8,41 +8,25 @@
 #include <iostream>
 #include <thread>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/paced_producer.h"
+#include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
+#include "tests/integration/paced_producer.h"
 
 namespace touchstream::testing {
 namespace {
 
 constexpr int kPartitions = 4;
 
-constexpr char kRules[] = R"(
-rules:
-  cart_2m:
-    kind: cart_abandonment
-    delay: 2m
-  offer:
-    kind: reward_window
-    opener: {event_type: OFFER_ACCEPTED}
-    duration: 5m
-    reminder_before: 2m
-    points_per_unit: 10
-)";
-
 // The changelog keeps its default name, <group_id>-customers-changelog.
-constexpr char kKafka[] = R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 4}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer: {group_id: faults}
-processing: {commit_interval: 20ms, commit_max_events: 500}
-timers: {clock: event_time}
-http: {listen: ""}
-kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.interval.ms: 500}
-)";
 constexpr char kChangelog[] = "faults-customers-changelog";
+
+ClusterConfig Faults() {
+  ClusterConfig config;
+  config.group_id = "faults";
+  config.partitions = kPartitions;
+  config.rules = std::string(kCart2mRules) + kOfferRule + "    points_per_unit: 10\n";
+  return config;
+}
 
 // Sends a fault command; anything but an "ok ..." reply fails the assertion that wraps it.
 ::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
@@ -52,18 +36,13 @@ constexpr char kChangelog[] = "faults-customers-changelog";
   return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
 }
 
-bool Running(ChildProcess& process) {
-  return process.Wait(std::chrono::milliseconds(0)) == -1000;
-}
+bool Running(ChildProcess& process) { return process.Wait(std::chrono::milliseconds(0)) == -1000; }
 
 TEST(BrokerFaultTest, BrokerDownLeaderAndCoordinatorMovesSlowAcksKeepI1ToI3) {
   TempDir dir;
-  auto config_for = [&](const std::string& name) {
-    return dir.Write(name + ".yaml", std::string(kKafka) + kRules + "state:\n  dir: " +
-                                         dir.path() + "/state-" + name + "\n");
-  };
-  EmbeddedKafkaProcess kafka(config_for("kafka"), dir.path() + "/kafka", 3);
-  ASSERT_FALSE(kafka.bootstrap().empty()) << kafka.Stderr();
+  Cluster cluster(dir, Faults(), FaultChannel::kYes, 3);
+  EmbeddedKafkaProcess& kafka = cluster.kafka();
+  ASSERT_TRUE(cluster.started()) << kafka.Stderr();
   auto pause = [](int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
 
   // Deterministic placement. Broker 2 leads an input partition, the trigger partition and a
@@ -78,21 +57,15 @@ TEST(BrokerFaultTest, BrokerDownLeaderAndCoordinatorMovesSlowAcksKeepI1ToI3) {
     ASSERT_TRUE(Applied(kafka, command));
   }
 
-  auto start = [&](const std::string& name) {
-    return std::make_unique<ChildProcess>(
-        std::vector<std::string>{TouchstreamBin(), "run", "--config", config_for(name), "-X",
-                                 "bootstrap.servers=" + kafka.bootstrap()},
-        dir.path() + "/" + name);
-  };
-  auto a = start("a");
-  ASSERT_TRUE(
-      WaitFor([&] { return a->Stderr(); }, "assigned touchpoints/", std::chrono::seconds(20)))
-      << a->Stderr();
+  ChildProcess& a = cluster.Start("a");
+  ASSERT_TRUE(cluster.WaitForLog("a", "assigned touchpoints/", std::chrono::seconds(20)))
+      << a.Stderr();
   // B's join is a rebalance of A as well; on a loaded 2-core machine it once took over 20 s.
-  auto b = start("b");
-  ASSERT_TRUE(
-      WaitFor([&] { return b->Stderr(); }, "assigned touchpoints/", std::chrono::seconds(60)))
-      << "B:\n" << b->Stderr() << "\nA:\n" << a->Stderr();
+  ChildProcess& b = cluster.Start("b");
+  ASSERT_TRUE(cluster.WaitForLog("b", "assigned touchpoints/", std::chrono::seconds(60)))
+      << "B:\n"
+      << b.Stderr() << "\nA:\n"
+      << a.Stderr();
 
   // About 36 s of input at a steady rate: it keeps arriving while every fault is active.
   const auto events = JourneyLoad(47, 600, 10'000);
@@ -141,28 +114,19 @@ TEST(BrokerFaultTest, BrokerDownLeaderAndCoordinatorMovesSlowAcksKeepI1ToI3) {
     pause(500);
   }
   EXPECT_EQ(pending, "ok 0") << "broker 3 did not answer 10 Produce requests";
-  EXPECT_TRUE(Running(*a)) << "A exited during the faults:\n" << a->Stderr();
-  EXPECT_TRUE(Running(*b)) << "B exited during the faults:\n" << b->Stderr();
+  EXPECT_TRUE(Running(a)) << "A exited during the faults:\n" << a.Stderr();
+  EXPECT_TRUE(Running(b)) << "B exited during the faults:\n" << b.Stderr();
 
   // The oracle: each partition on its own, in offset order, as `run` sees it.
-  const auto partitions =
-      ReadPartitions(kafka.bootstrap(), "touchpoints", kPartitions, events.size());
-  size_t input_records = 0;
-  for (const auto& [partition, values] : partitions) input_records += values.size();
-  ASSERT_EQ(input_records, events.size());
+  const auto partitions = cluster.ReadInput(events.size());
+  ASSERT_EQ(RecordCount(partitions), events.size());
   ASSERT_EQ(partitions.size(), static_cast<size_t>(kPartitions)) << "every partition has input";
-  const Oracle oracle = BacktestOracle(kRules, partitions);
+  const Oracle oracle = BacktestOracle(cluster.config().rules, partitions);
   ASSERT_GT(oracle.triggers.size(), 300u) << "the load should fire many triggers";
 
   // B leaves cleanly, a rebalance through the moved coordinator: A owns every partition.
-  EXPECT_EQ(b->Stop(), 0) << b->Stderr();
-  const std::string dumped = AwaitState(config_for("a"), oracle.state, dir.path() + "/dump",
-                                        std::chrono::seconds(60), [&] { return Running(*a); });
-  const std::vector<Record> output =
-      ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(), std::chrono::seconds(30),
-                 std::chrono::milliseconds(1000));
-  EXPECT_EQ(a->Stop(), 0) << a->Stderr();
-  ExpectInvariants(oracle, output, dumped, dir.path());
+  cluster.Stop("b");
+  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60), [&] { return Running(a); });
 }
 
 }  // namespace

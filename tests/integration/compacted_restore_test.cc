@@ -12,79 +12,23 @@
 #include <regex>
 #include <thread>
 
+#include "processor/core/partition_name.h"
 #include "state/changelog.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
 
 namespace touchstream::testing {
 namespace {
 
-constexpr char kRules[] = R"(
-rules:
-  cart_2m:
-    kind: cart_abandonment
-    delay: 2m
-  offer:
-    kind: reward_window
-    opener: {event_type: OFFER_ACCEPTED}
-    duration: 5m
-    reminder_before: 2m
-)";
-
-std::string KafkaConfig(int partitions) {
-  const std::string p = std::to_string(partitions);
-  return "topics:\n"
-         "  touchpoints: {name: touchpoints, partitions: " +
-         p +
-         "}\n"
-         "  triggers: {name: triggers, partitions: 1}\n"
-         "  dead_letter: {name: touchpoints-dlq, partitions: 1}\n"
-         "  changelog: {name: changelog, partitions: " +
-         p +
-         "}\n"
-         "consumer: {group_id: compacted}\n"
-         "processing: {commit_interval: 20ms, commit_max_events: 200}\n"
-         "timers: {clock: event_time}\n"
-         "http: {listen: \"\"}\n"
-         "kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, "
-         "heartbeat.interval.ms: 500}\n";
+ClusterConfig Compacted(int partitions) {
+  ClusterConfig config;
+  config.group_id = "compacted";
+  config.partitions = partitions;
+  config.changelog = "changelog";
+  config.processing = "commit_interval: 20ms, commit_max_events: 200";
+  config.rules = std::string(kCart2mRules) + kOfferRule;
+  return config;
 }
-
-// Instances of one consumer group on one cluster, each with its own state directory.
-class Group {
- public:
-  Group(const TempDir& dir, int partitions, const std::string& bootstrap)
-      : dir_(dir), partitions_(partitions), bootstrap_(bootstrap) {}
-
-  std::string Config(const std::string& name) const {
-    return dir_.Write(name + ".yaml", KafkaConfig(partitions_) + kRules + "state:\n  dir: " +
-                                          dir_.path() + "/state-" + name + "\n");
-  }
-  ChildProcess& Start(const std::string& name) {
-    auto& p = running_[name];
-    p = std::make_unique<ChildProcess>(
-        std::vector<std::string>{TouchstreamBin(), "run", "--config", Config(name), "-X",
-                                 "bootstrap.servers=" + bootstrap_},
-        dir_.path() + "/" + name + "-" + std::to_string(launches_++));
-    return *p;
-  }
-  ChildProcess& operator[](const std::string& name) { return *running_.at(name); }
-  void Stop(const std::string& name) {
-    EXPECT_EQ(running_.at(name)->Stop(), 0) << running_.at(name)->Stderr();
-    running_.erase(name);
-  }
-  void Kill(const std::string& name) {
-    running_.at(name)->Kill();
-    running_.erase(name);
-  }
-
- private:
-  const TempDir& dir_;
-  const int partitions_;
-  const std::string bootstrap_;
-  std::map<std::string, std::unique_ptr<ChildProcess>> running_;
-  int launches_ = 0;
-};
 
 // Per changelog record: does it count on restore (state/changelog.h)? Markers count as true.
 std::vector<bool> Counting(const std::vector<Record>& records) {
@@ -120,8 +64,8 @@ std::vector<bool> Counting(const std::vector<Record>& records) {
 void ExpectResumedAtTheEnd(const std::string& log,
                            const std::map<int32_t, std::vector<std::string>>& input) {
   for (const auto& [partition, values] : input) {
-    const std::string line = "assigned touchpoints/" + std::to_string(partition) + " from offset " +
-                             std::to_string(values.size()) + " (restored)";
+    const std::string line = "assigned " + PartitionName("touchpoints", partition) +
+                             " from offset " + std::to_string(values.size()) + " (restored)";
     EXPECT_NE(log.find(line), std::string::npos)
         << "expected '" << line << "': the restore must bring the checkpoint of the last "
         << "commit, and the state with it\n"
@@ -131,45 +75,43 @@ void ExpectResumedAtTheEnd(const std::string& log,
 
 // Copies the input and compacts the changelog of `from` into a second cluster, starts a fresh
 // instance there and requires the oracle's state from its restore alone.
-void RestoreFromACompactedCopy(const TempDir& dir, int partitions, const std::string& from,
+void RestoreFromACompactedCopy(const Cluster& from,
                                const std::map<int32_t, std::vector<std::string>>& input,
                                const Oracle& oracle, const CleanableFn& cleanable) {
-  for (int64_t low : LowWatermarks(from, "changelog", partitions)) {
+  const int partitions = from.config().partitions;
+  for (int64_t low : LowWatermarks(from.bootstrap(), "changelog", partitions)) {
     ASSERT_EQ(low, 0) << "the embedded broker trimmed the changelog: keep the input smaller";
   }
-  Group copy_group(dir, partitions, "");
-  EmbeddedKafkaProcess copy(copy_group.Config("copy-kafka"), dir.path() + "/copy-kafka");
-  ASSERT_FALSE(copy.bootstrap().empty());
-  ProduceRecords(copy.bootstrap(), "touchpoints", ReadTopic(from, "touchpoints", partitions));
+  TempDir copy_dir;
+  Cluster copy(copy_dir, from.config());
+  ASSERT_TRUE(copy.started());
+  ProduceRecords(copy.bootstrap(), "touchpoints",
+                 ReadTopic(from.bootstrap(), "touchpoints", partitions));
   size_t before = 0, after = 0;
-  for (const auto& [p, records] : ReadTopic(from, "changelog", partitions))
+  for (const auto& [p, records] : ReadTopic(from.bootstrap(), "changelog", partitions))
     before += records.size();
   for (const auto& [p, records] :
-       CompactChangelog(from, "changelog", partitions, copy.bootstrap(), cleanable)) {
+       CompactChangelog(from.bootstrap(), "changelog", partitions, copy.bootstrap(), cleanable)) {
     after += records.size();
   }
   std::cout << "changelog: " << before << " records, " << after << " after compaction\n";
   ASSERT_LT(after, before) << "the compaction removed nothing: the test proves nothing";
 
-  Group fresh(dir, partitions, copy.bootstrap());
-  ChildProcess& restorer = fresh.Start("fresh");
-  const std::string dumped = AwaitState(fresh.Config("fresh"), oracle.state,
-                                        dir.path() + "/fresh-dump", std::chrono::seconds(40));
+  ChildProcess& restorer = copy.Start("fresh");
+  const std::string dumped = copy.AwaitState("fresh", oracle.state, std::chrono::seconds(40));
   EXPECT_TRUE(dumped == oracle.state)
       << "the state restored from the compacted changelog differs from the oracle's: "
       << std::count(dumped.begin(), dumped.end(), '\n') << " customers restored, "
       << std::count(oracle.state.begin(), oracle.state.end(), '\n') << " expected";
   ExpectResumedAtTheEnd(restorer.Stderr(), input);
-  fresh.Stop("fresh");
+  copy.Stop("fresh");
 }
 
 TEST(CompactedRestoreTest, AFullyCompactedChangelogRestoresTheStateAfterOwnerChanges) {
   constexpr int kPartitions = 4;
   TempDir dir;
-  Group group(dir, kPartitions, "");
-  EmbeddedKafkaProcess kafka(group.Config("kafka"), dir.path() + "/kafka");
-  ASSERT_FALSE(kafka.bootstrap().empty());
-  Group run(dir, kPartitions, kafka.bootstrap());
+  Cluster run(dir, Compacted(kPartitions));
+  ASSERT_TRUE(run.started());
 
   const auto events = JourneyLoad(41, 300, 4200);
   // After each chunk of input, one membership change. No zombie and no restart of a killed
@@ -179,41 +121,32 @@ TEST(CompactedRestoreTest, AFullyCompactedChangelogRestoresTheStateAfterOwnerCha
       [&] { run.Start("c"); }, [&] { run.Stop("a"); },  [&] { run.Start("d"); },
       [&] { run.Stop("c"); },
   };
-  const size_t chunk = events.size() / steps.size();
   for (size_t step = 0; step < steps.size(); ++step) {
-    ProduceRaw(kafka.bootstrap(), "touchpoints",
-               {events.begin() + step * chunk,
-                step + 1 == steps.size() ? events.end() : events.begin() + (step + 1) * chunk});
+    run.Produce(Part(events, step, steps.size()));
     steps[step]();
     std::this_thread::sleep_for(std::chrono::milliseconds(step == 2 ? 7000 : 3000));
   }
-  const auto input = ReadPartitions(kafka.bootstrap(), "touchpoints", kPartitions, events.size());
+  const auto input = run.ReadInput(events.size());
   ASSERT_EQ(input.size(), static_cast<size_t>(kPartitions)) << "every partition has input";
-  const Oracle oracle = BacktestOracle(kRules, input);
+  const Oracle oracle = BacktestOracle(run.config().rules, input);
   // d, the last one standing, owns every partition.
-  const std::string dumped =
-      AwaitState(run.Config("d"), oracle.state, dir.path() + "/dump", std::chrono::seconds(40));
+  const std::string dumped = run.AwaitState("d", oracle.state, std::chrono::seconds(40));
   ASSERT_TRUE(dumped == oracle.state) << "the run itself did not reach the oracle's state";
   run.Stop("d");
 
-  RestoreFromACompactedCopy(dir, kPartitions, kafka.bootstrap(), input, oracle, {});
+  RestoreFromACompactedCopy(run, input, oracle, {});
 }
 
 TEST(CompactedRestoreTest, ACompactionThatLeavesTheZombieWindowRestoresTheState) {
   constexpr int kPartitions = 2;
   TempDir dir;
-  Group group(dir, kPartitions, "");
   // One broker with the fault channel (a changelog partition without a leader).
-  EmbeddedKafkaProcess kafka(group.Config("kafka"), dir.path() + "/kafka", 1);
-  ASSERT_FALSE(kafka.bootstrap().empty());
-  Group run(dir, kPartitions, kafka.bootstrap());
+  Cluster run(dir, Compacted(kPartitions), FaultChannel::kYes, 1);
+  ASSERT_TRUE(run.started());
+  EmbeddedKafkaProcess& kafka = run.kafka();
 
   const auto events = JourneyLoad(43, 200, 3000);
-  auto produce_part = [&](int i) {
-    const size_t n = events.size() / 4;
-    ProduceRaw(kafka.bootstrap(), "touchpoints",
-               {events.begin() + i * n, i == 3 ? events.end() : events.begin() + (i + 1) * n});
-  };
+  auto produce_part = [&](int i) { run.Produce(Part(events, i, 4)); };
   ChildProcess& a = run.Start("a");
   run.Start("b");
   std::this_thread::sleep_for(std::chrono::seconds(5));
@@ -243,12 +176,11 @@ TEST(CompactedRestoreTest, ACompactionThatLeavesTheZombieWindowRestoresTheState)
       << "the thawed instance did not notice it had been away:\n"
       << a.Stderr();
 
-  const auto input = ReadPartitions(kafka.bootstrap(), "touchpoints", kPartitions, events.size());
+  const auto input = run.ReadInput(events.size());
   ASSERT_EQ(input.size(), static_cast<size_t>(kPartitions)) << "every partition has input";
-  const Oracle oracle = BacktestOracle(kRules, input);
+  const Oracle oracle = BacktestOracle(run.config().rules, input);
   run.Stop("b");  // a, the former zombie, owns both partitions
-  const std::string dumped =
-      AwaitState(run.Config("a"), oracle.state, dir.path() + "/dump", std::chrono::seconds(40));
+  const std::string dumped = run.AwaitState("a", oracle.state, std::chrono::seconds(40));
   ASSERT_TRUE(dumped == oracle.state) << "the run itself did not reach the oracle's state";
   run.Stop("a");
 
@@ -260,11 +192,11 @@ TEST(CompactedRestoreTest, ACompactionThatLeavesTheZombieWindowRestoresTheState)
     const std::vector<bool> counts = Counting(records);
     const size_t first = std::find(counts.begin(), counts.end(), false) - counts.begin();
     late += std::count(counts.begin(), counts.end(), false);
-    std::cout << "changelog/" << partition << ": " << records.size()
+    std::cout << PartitionName("changelog", partition) << ": " << records.size()
               << " records, the first that does not count at " << first << "\n";
     return first;
   };
-  RestoreFromACompactedCopy(dir, kPartitions, kafka.bootstrap(), input, oracle, before_first_late);
+  RestoreFromACompactedCopy(run, input, oracle, before_first_late);
   EXPECT_GT(late, 0u) << "no record was written late: the run had no zombie writes to ignore";
 }
 

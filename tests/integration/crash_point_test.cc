@@ -13,36 +13,12 @@
 #include <thread>
 
 #include "processor/demo/journey_generator.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
 #include "tests/unit/test_events.h"
 
 namespace touchstream::testing {
 namespace {
-
-constexpr char kRules[] = R"(
-rules:
-  cart_2m:
-    kind: cart_abandonment
-    delay: 2m
-  offer:
-    kind: reward_window
-    opener: {event_type: OFFER_ACCEPTED}
-    duration: 5m
-    reminder_before: 2m
-)";
-
-constexpr char kKafka[] = R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 1}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer: {group_id: crashpoints}
-processing: {commit_interval: 20ms, commit_max_events: 100}
-timers: {clock: event_time}
-http: {listen: ""}
-kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000}
-)";
 
 struct Case {
   const char* point;
@@ -65,10 +41,13 @@ class CrashPointTest : public ::testing::TestWithParam<Case> {};
 TEST_P(CrashPointTest, RestartAfterTheCrashEndsWithTheOraclesTriggersAndState) {
   const Case c = GetParam();
   TempDir dir;
-  const std::string config_path = dir.Write(
-      "config.yaml", std::string(kKafka) + kRules + "state:\n  dir: " + dir.path() + "/state\n");
-  EmbeddedKafkaProcess kafka(config_path, dir.path() + "/kafka");
-  ASSERT_FALSE(kafka.bootstrap().empty());
+  ClusterConfig config;
+  config.group_id = "crashpoints";
+  config.processing = "commit_interval: 20ms, commit_max_events: 100";
+  config.kafka_consumer = "fetch.wait.max.ms: 20, session.timeout.ms: 6000";
+  config.rules = std::string(kCart2mRules) + kOfferRule;
+  Cluster cluster(dir, config);
+  ASSERT_TRUE(cluster.started());
 
   JourneyOptions options;
   options.seed = 100 + c.seed;
@@ -87,8 +66,8 @@ TEST_P(CrashPointTest, RestartAfterTheCrashEndsWithTheOraclesTriggersAndState) {
       if (records.size() % 97 == 0) {  // an upstream bug: undecodable, or no customer id
         poison_offsets.insert(static_cast<int64_t>(records.size()));
         e.clear_customer_id();
-        records.emplace_back("poison", poison_offsets.size() % 2 ? "\xff\x01 not protobuf"
-                                                                 : e.SerializeAsString());
+        records.emplace_back(
+            "poison", poison_offsets.size() % 2 ? "\xff\x01 not protobuf" : e.SerializeAsString());
       }
       if (records.size() > 1000 && records.size() % 50 == 0) {  // an upstream retry
         size_t earlier = rng() % 900;
@@ -97,18 +76,16 @@ TEST_P(CrashPointTest, RestartAfterTheCrashEndsWithTheOraclesTriggersAndState) {
       }
     }
   }
-  ProduceRaw(kafka.bootstrap(), "touchpoints", records);
-  const Oracle oracle = BacktestOracle(kRules, clean);
+  cluster.Produce(records);
+  const Oracle oracle = BacktestOracle(config.rules, clean);
   ASSERT_GT(oracle.triggers.size(), 50u);
 
-  std::vector<std::string> run = {TouchstreamBin(), "run", "--config", config_path, "-X",
-                                  "bootstrap.servers=" + kafka.bootstrap()};
-  std::vector<std::string> crashing = run;
-  crashing.insert(crashing.begin(), {"/usr/bin/env", "TOUCHSTREAM_CRASH_AT=" +
-                                                         std::string(c.point) + ":" +
-                                                         std::to_string(HitFor(c))});
+  // One instance ("run") on one state directory: first with the crash point, then without.
+  const std::string config_path = cluster.Config("run");
   {
-    ChildProcess first(crashing, dir.path() + "/crashing");
+    ChildProcess& first = cluster.Run(
+        "run", config_path,
+        {"TOUCHSTREAM_CRASH_AT=" + std::string(c.point) + ":" + std::to_string(HitFor(c))});
     int code;
     if (std::string(c.point) == "revoke") {
       // Leaving the group revokes the partitions: SIGTERM after some work.
@@ -122,25 +99,26 @@ TEST_P(CrashPointTest, RestartAfterTheCrashEndsWithTheOraclesTriggersAndState) {
               std::string::npos);
   }
 
-  ChildProcess second(run, dir.path() + "/restarted");
+  cluster.Start("run");
   std::vector<Record> output;
   DeliveryCheck check;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
   while (std::chrono::steady_clock::now() < deadline) {
-    output = ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
-                        std::chrono::seconds(5), std::chrono::milliseconds(500));
+    output = cluster.Consume("triggers", oracle.triggers.size(), std::chrono::seconds(5),
+                             std::chrono::milliseconds(500));
     check = CheckDelivery(oracle, output);
     if (check.missing == 0) break;
   }
-  EXPECT_EQ(second.Stop(), 0) << second.Stderr();
+  cluster.Stop("run");
   EXPECT_EQ(check.missing, 0u) << "I1: oracle triggers missing";
   EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
   EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
   // Every poison record dead-lettered; copies (after a crash) identical.
   std::map<std::string, std::string> dead;  // source offset -> value
   size_t differing_dead = 0;
-  for (const Record& r : ConsumeAll(kafka.bootstrap(), "touchpoints-dlq", poison_offsets.size(),
-                                    std::chrono::seconds(10), std::chrono::milliseconds(200))) {
+  for (const Record& r :
+       cluster.Consume("touchpoints-dlq", poison_offsets.size(), std::chrono::seconds(10),
+                       std::chrono::milliseconds(200))) {
     const std::string offset = r.headers.count("touchstream.source.offset")
                                    ? r.headers.at("touchstream.source.offset")
                                    : "none";
@@ -160,17 +138,18 @@ TEST_P(CrashPointTest, RestartAfterTheCrashEndsWithTheOraclesTriggersAndState) {
             << " delivered=" << check.delivered << "\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Points, CrashPointTest,
-    ::testing::Values(Case{"after_poll", 0}, Case{"after_poll", 1}, Case{"batch_built", 0},
-                      Case{"batch_built", 1}, Case{"db_write", 0}, Case{"db_write", 1},
-                      Case{"produce_queued", 0}, Case{"produce_queued", 1},
-                      Case{"delivery_report", 0}, Case{"delivery_report", 1},
-                      Case{"outbox_delete", 0}, Case{"outbox_delete", 1}, Case{"revoke", 0},
-                      Case{"revoke", 1}),
-    [](const auto& info) {
-      return std::string(info.param.point) + "_seed" + std::to_string(info.param.seed);
-    });
+INSTANTIATE_TEST_SUITE_P(Points, CrashPointTest,
+                         ::testing::Values(Case{"after_poll", 0}, Case{"after_poll", 1},
+                                           Case{"batch_built", 0}, Case{"batch_built", 1},
+                                           Case{"db_write", 0}, Case{"db_write", 1},
+                                           Case{"produce_queued", 0}, Case{"produce_queued", 1},
+                                           Case{"delivery_report", 0}, Case{"delivery_report", 1},
+                                           Case{"outbox_delete", 0}, Case{"outbox_delete", 1},
+                                           Case{"revoke", 0}, Case{"revoke", 1}),
+                         [](const auto& info) {
+                           return std::string(info.param.point) + "_seed" +
+                                  std::to_string(info.param.seed);
+                         });
 
 }  // namespace
 }  // namespace touchstream::testing

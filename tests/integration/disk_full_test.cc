@@ -13,20 +13,13 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
 
 namespace touchstream::testing {
 namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
-
-constexpr char kRules[] = R"(
-rules:
-  cart_2m:
-    kind: cart_abandonment
-    delay: 2m
-)";
 
 // A tmpfs mounted on `dir` until destruction.
 class TmpfsMount {
@@ -88,34 +81,22 @@ TEST(DiskFullTest, PausesWhileTheStateDiskIsFullAndResumesLosingNothing) {
   if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs (needs root): " << tmpfs.error();
 
   const int http_port = FreeLoopbackPort();
-  const std::string config = dir.Write(
-      "config.yaml", std::string(R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 2}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer: {group_id: diskfull}
-processing: {commit_interval: 20ms, commit_max_events: 200}
-timers: {clock: event_time}
-kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.interval.ms: 500}
-)") + kRules + "state:\n  dir: " + mnt + "/state\n  min_free_bytes: " +
-                         std::to_string(16 * kMiB) + "\nhttp:\n  listen: 127.0.0.1:" +
-                         std::to_string(http_port) + "\n");
-  EmbeddedKafkaProcess kafka(config, dir.path() + "/kafka");
-  ASSERT_FALSE(kafka.bootstrap().empty());
+  ClusterConfig config;
+  config.group_id = "diskfull";
+  config.partitions = 2;
+  config.processing = "commit_interval: 20ms, commit_max_events: 200";
+  config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
+  config.state_root = mnt;
+  config.state = "min_free_bytes: " + std::to_string(16 * kMiB);
+  config.rules = kCart2mRules;
+  Cluster cluster(dir, config);
+  ASSERT_TRUE(cluster.started());
 
   const auto events = JourneyLoad(41, 300, 4500);
-  auto produce_part = [&](int part) {
-    const size_t n = events.size() / 3;
-    ProduceRaw(kafka.bootstrap(), "touchpoints",
-               {events.begin() + part * n,
-                part == 2 ? events.end() : events.begin() + (part + 1) * n});
-  };
+  auto produce_part = [&](int part) { cluster.Produce(Part(events, part, 3)); };
   auto metrics = [&] { return HttpGet(http_port, "/metrics").body; };
 
-  ChildProcess processor({TouchstreamBin(), "run", "--config", config, "-X",
-                          "bootstrap.servers=" + kafka.bootstrap()},
-                         dir.path() + "/run");
+  ChildProcess& processor = cluster.Start("run");
   ASSERT_TRUE(Eventually([&] { return HttpGet(http_port, "/readyz").status == 200; },
                          std::chrono::seconds(30)))
       << processor.Stderr();
@@ -133,13 +114,13 @@ kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.inte
     std::ofstream out(filler, std::ios::binary);
     const std::string chunk(kMiB, '\0');
     for (uint64_t written = 0; written < fill; written += chunk.size()) {
-      out.write(chunk.data(), static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), fill - written)));
+      out.write(chunk.data(),
+                static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), fill - written)));
     }
   }
   ASSERT_LT(AvailableBytes(mnt), 16 * kMiB);
   produce_part(1);
-  ASSERT_TRUE(WaitFor([&] { return processor.Stderr(); }, "pausing: the state filesystem",
-                      std::chrono::seconds(20)))
+  ASSERT_TRUE(cluster.WaitForLog("run", "pausing: the state filesystem", std::chrono::seconds(20)))
       << processor.Stderr();
   ASSERT_TRUE(Eventually([&] { return HttpGet(http_port, "/readyz").status == 503; },
                          std::chrono::seconds(5)));
@@ -160,7 +141,7 @@ kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.inte
 
   // Space returns: it resumes by itself and catches up.
   std::filesystem::remove(filler);
-  ASSERT_TRUE(WaitFor([&] { return processor.Stderr(); }, "resuming", std::chrono::seconds(10)))
+  ASSERT_TRUE(cluster.WaitForLog("run", "resuming", std::chrono::seconds(10)))
       << processor.Stderr();
   ASSERT_TRUE(Eventually([&] { return HttpGet(http_port, "/readyz").status == 200; },
                          std::chrono::seconds(30)))
@@ -168,16 +149,10 @@ kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.inte
   EXPECT_EQ(MetricSum(metrics(), "touchstream_state_writes_paused"), 0);
   produce_part(2);
 
-  const auto input = ReadPartitions(kafka.bootstrap(), "touchpoints", 2, events.size());
-  const Oracle oracle = BacktestOracle(kRules, input);
+  const auto input = cluster.ReadInput(events.size());
+  const Oracle oracle = BacktestOracle(config.rules, input);
   ASSERT_GT(oracle.triggers.size(), 50u);
-  const std::string dumped =
-      AwaitState(config, oracle.state, dir.path() + "/dump", std::chrono::seconds(60));
-  const std::vector<Record> output =
-      ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
-                 std::chrono::seconds(30), std::chrono::milliseconds(1000));
-  EXPECT_EQ(processor.Stop(), 0) << processor.Stderr();
-  ExpectInvariants(oracle, output, dumped, dir.path());
+  cluster.ExpectOracleFrom("run", oracle, std::chrono::seconds(60));
 }
 
 }  // namespace

@@ -11,64 +11,52 @@
 #include "processor/core/clock.h"
 #include "processor/core/event_validator.h"
 #include "processor/json/json_lines.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/unit/test_events.h"
 #include "trigger.pb.h"
 
 namespace touchstream::testing {
 namespace {
 
-constexpr char kConfig[] = R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 1}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer:
-  group_id: e2e
-processing:
-  commit_interval: 50ms
-timers:
-  clock: event_time
-validation:
-  max_field_bytes: 64
-http:
-  listen: ""
-kafka_consumer:
-  fetch.wait.max.ms: 20
-  session.timeout.ms: 6000
+ClusterConfig EndToEnd() {
+  ClusterConfig config;
+  config.group_id = "e2e";
+  config.processing = "commit_interval: 50ms";
+  config.kafka_consumer = "fetch.wait.max.ms: 20, session.timeout.ms: 6000";
+  config.extra = "validation: {max_field_bytes: 64}\n";
+  config.rules = R"(
 rules:
   cart_1h:
     kind: cart_abandonment
     delay: 1h
 )";
+  return config;
+}
 
+// Every instance of a test runs on one state directory ("run"), one after the other.
 class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
-    config_path_ = dir_.Write("config.yaml", std::string(kConfig) + "state:\n  dir: " +
-                                                 dir_.path() + "/state\n");
-    kafka_ = std::make_unique<EmbeddedKafkaProcess>(config_path_, dir_.path() + "/kafka");
-    ASSERT_FALSE(kafka_->bootstrap().empty()) << "embedded Kafka did not start";
+    cluster_ = std::make_unique<Cluster>(dir_, EndToEnd());
+    ASSERT_TRUE(cluster_->started()) << "embedded Kafka did not start";
+    config_path_ = cluster_->Config("run");
   }
 
-  std::unique_ptr<ChildProcess> StartProcessor(const std::string& name) {
-    return std::make_unique<ChildProcess>(
-        std::vector<std::string>{TouchstreamBin(), "run", "--config", config_path_, "-X",
-                                 "bootstrap.servers=" + kafka_->bootstrap()},
-        dir_.path() + "/" + name);
+  ChildProcess& StartProcessor(const std::string& name) {
+    return cluster_->Run(name, config_path_);
   }
 
   void Produce(const std::vector<v1::TouchpointEvent>& events) {
     std::vector<std::pair<std::string, std::string>> records;
     for (const auto& e : events) records.emplace_back(e.customer_id(), e.SerializeAsString());
-    ProduceRaw(kafka_->bootstrap(), "touchpoints", records);
+    cluster_->Produce(records);
   }
 
   std::vector<v1::Trigger> Triggers(size_t count,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     std::vector<v1::Trigger> out;
-    for (const Record& r : ConsumeAll(kafka_->bootstrap(), "triggers", count, timeout)) {
+    for (const Record& r : cluster_->Consume("triggers", count, timeout)) {
       v1::Trigger t;
       EXPECT_TRUE(t.ParseFromString(r.value));
       EXPECT_EQ(r.key, t.customer_id());
@@ -77,9 +65,11 @@ class EndToEndTest : public ::testing::Test {
     return out;
   }
 
+  const std::string& bootstrap() const { return cluster_->bootstrap(); }
+
   TempDir dir_;
+  std::unique_ptr<Cluster> cluster_;
   std::string config_path_;
-  std::unique_ptr<EmbeddedKafkaProcess> kafka_;
 };
 
 v1::TouchpointEvent AddToCart(const std::string& id, const std::string& customer, TimeMs t,
@@ -88,7 +78,7 @@ v1::TouchpointEvent AddToCart(const std::string& id, const std::string& customer
 }
 
 TEST_F(EndToEndTest, EmitsExactTriggersAndDeadLettersEveryInvalidRecord) {
-  auto processor = StartProcessor("run");
+  ChildProcess& processor = StartProcessor("run");
 
   const TimeMs far_future = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
@@ -110,37 +100,36 @@ TEST_F(EndToEndTest, EmitsExactTriggersAndDeadLettersEveryInvalidRecord) {
   auto add = [&](const v1::TouchpointEvent& e) {
     records.emplace_back(e.customer_id(), e.SerializeAsString());
   };
-  add(AddToCart("e1", "c1", kT0, "sku-1", 2, 1500));                    // offset 0
+  add(AddToCart("e1", "c1", kT0, "sku-1", 2, 1500));                     // offset 0
   records.emplace_back("c1", std::string("\xff\xfe garbage \x01", 12));  // offset 1
-  add(missing_id);                                                      // 2
-  add(missing_customer);                                                // 3
-  add(missing_time);                                                    // 4
-  add(no_channel);                                                      // 5
-  add(unknown_type);                                                    // 6
-  add(too_old);                                                         // 7
-  add(too_new);                                                         // 8
-  add(too_large);                                                       // 9
-  add(bad_item);                                                        // 10
-  add(AddToCart("e2", "c2", kT0 + 10 * kMinuteMs, "sku-2", 1, 999));   // 11
+  add(missing_id);                                                       // 2
+  add(missing_customer);                                                 // 3
+  add(missing_time);                                                     // 4
+  add(no_channel);                                                       // 5
+  add(unknown_type);                                                     // 6
+  add(too_old);                                                          // 7
+  add(too_new);                                                          // 8
+  add(too_large);                                                        // 9
+  add(bad_item);                                                         // 10
+  add(AddToCart("e2", "c2", kT0 + 10 * kMinuteMs, "sku-2", 1, 999));     // 11
   // c2 settles the online cart in a store: no trigger for c2.
   add(Event("e3", "c2", kT0 + 20 * kMinuteMs, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE));
   // Another customer's event moves the watermark past c1's deadline.
   add(Event("e4", "c3", kT0 + 2 * kHourMs, v1::EVENT_TYPE_PAGE_VIEW));
-  ProduceRaw(kafka_->bootstrap(), "touchpoints", records);
+  cluster_->Produce(records);
 
   std::vector<v1::Trigger> triggers = Triggers(1);
-  ASSERT_EQ(triggers.size(), 1u) << processor->Stderr();
+  ASSERT_EQ(triggers.size(), 1u) << processor.Stderr();
   EXPECT_EQ(Describe(triggers[0]), "CART_ABANDONED cart_1h c1 @+3600s");
   EXPECT_EQ(triggers[0].cart().total_minor(), 3000);
   EXPECT_EQ(triggers[0].cart().items(0).quantity(), 2);
   EXPECT_EQ(triggers[0].cause_event_id(), "e1");
 
-  std::vector<Record> dead = ConsumeAll(kafka_->bootstrap(), "touchpoints-dlq", 10,
-                                        std::chrono::seconds(30));
+  std::vector<Record> dead = cluster_->Consume("touchpoints-dlq", 10, std::chrono::seconds(30));
   const std::vector<std::pair<int64_t, std::string>> expected = {
-      {1, "undecodable"},          {2, "missing_event_id"},   {3, "missing_customer_id"},
-      {4, "missing_event_time"},   {5, "invalid_channel"},    {6, "invalid_type"},
-      {7, "event_time_too_old"},   {8, "event_time_in_future"}, {9, "field_too_large"},
+      {1, "undecodable"},        {2, "missing_event_id"},     {3, "missing_customer_id"},
+      {4, "missing_event_time"}, {5, "invalid_channel"},      {6, "invalid_type"},
+      {7, "event_time_too_old"}, {8, "event_time_in_future"}, {9, "field_too_large"},
       {10, "invalid_item"}};
   ASSERT_EQ(dead.size(), expected.size());
   for (size_t i = 0; i < dead.size(); ++i) {
@@ -153,30 +142,28 @@ TEST_F(EndToEndTest, EmitsExactTriggersAndDeadLettersEveryInvalidRecord) {
     EXPECT_EQ(dead[i].value, records[offset].second) << "original bytes must be untouched";
     EXPECT_EQ(dead[i].key, records[offset].first);
   }
-  EXPECT_EQ(processor->Stop(), 0) << processor->Stderr();
+  EXPECT_EQ(processor.Stop(), 0) << processor.Stderr();
 }
 
 TEST_F(EndToEndTest, StateAndOffsetsSurviveARestart) {
-  auto processor = StartProcessor("run1");
+  ChildProcess& processor = StartProcessor("run1");
   Produce({AddToCart("e1", "c1", kT0, "sku-1", 1, 500),
            Event("e2", "c2", kT0 + 30 * kMinuteMs, v1::EVENT_TYPE_PAGE_VIEW)});
-  ASSERT_TRUE(WaitFor([&] { return processor->Stderr(); }, "assigned touchpoints/0",
-                      std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster_->WaitForLog("run1", "assigned touchpoints/0", std::chrono::seconds(20)));
   // Give it time to consume and commit both: nothing fires yet (watermark < T0+1h).
   EXPECT_TRUE(Triggers(1, std::chrono::seconds(3)).empty());
-  ASSERT_EQ(processor->Stop(), 0) << processor->Stderr();
+  ASSERT_EQ(processor.Stop(), 0) << processor.Stderr();
 
   // The cart lives only in RocksDB now; a later event must fire it exactly once, and the
   // two events before the restart must not be applied again.
-  auto restarted = StartProcessor("run2");
+  ChildProcess& restarted = StartProcessor("run2");
   Produce({Event("e3", "c3", kT0 + 3 * kHourMs, v1::EVENT_TYPE_PAGE_VIEW)});
   std::vector<v1::Trigger> triggers = Triggers(1);
-  ASSERT_EQ(triggers.size(), 1u) << restarted->Stderr();
+  ASSERT_EQ(triggers.size(), 1u) << restarted.Stderr();
   EXPECT_EQ(Describe(triggers[0]), "CART_ABANDONED cart_1h c1 @+3600s");
   EXPECT_EQ(triggers[0].customer().last_activity_time().seconds() * 1000, kT0);
-  EXPECT_NE(restarted->Stderr().find("from offset 2"), std::string::npos)
-      << restarted->Stderr();
-  EXPECT_EQ(restarted->Stop(), 0);
+  EXPECT_NE(restarted.Stderr().find("from offset 2"), std::string::npos) << restarted.Stderr();
+  EXPECT_EQ(restarted.Stop(), 0);
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -217,27 +204,26 @@ TEST_P(ScenarioOnKafkaTest, RunEmitsTheSameTriggersAsBacktest) {
   const auto& [scenario, guarantee] = GetParam();
   const std::string dir = SourceDir() + "/tests/scenarios/" + scenario;
   // The scenario's rules on top of the test's Kafka settings.
-  std::string base = kConfig;
-  base = base.substr(0, base.find("rules:"));
-  base.replace(base.find("processing:\n"), 12, "processing:\n  guarantee: " + guarantee + "\n");
-  config_path_ = dir_.Write("scenario.yaml", base + ReadText(dir + "/config.yaml") +
-                                                 "state:\n  dir: " + dir_.path() + "/state\n");
+  ClusterConfig config = cluster_->config();
+  config.processing = "guarantee: " + guarantee + ", " + config.processing;
+  config.rules = ReadText(dir + "/config.yaml");
+  config_path_ = cluster_->WriteConfig("scenario", "run", config);
   const std::vector<std::string> expected = Lines(ReadText(dir + "/expected_triggers.jsonl"));
   ASSERT_FALSE(expected.empty());
 
-  auto processor = StartProcessor("run");
-  ChildProcess produce({TouchstreamBin(), "produce", "--brokers", kafka_->bootstrap(),
-                        "--topic", "touchpoints", "--input", dir + "/events.jsonl"},
+  ChildProcess& processor = StartProcessor("run");
+  ChildProcess produce({TouchstreamBin(), "produce", "--brokers", bootstrap(), "--topic",
+                        "touchpoints", "--input", dir + "/events.jsonl"},
                        dir_.path() + "/produce");
   ASSERT_EQ(produce.Wait(std::chrono::seconds(30)), 0) << produce.Stderr();
 
   std::vector<std::string> actual;
   for (const v1::Trigger& t : Triggers(expected.size())) actual.push_back(ToJsonLine(t));
-  EXPECT_EQ(actual, expected) << processor->Stderr();
-  EXPECT_EQ(processor->Stop(), 0);
+  EXPECT_EQ(actual, expected) << processor.Stderr();
+  EXPECT_EQ(processor.Stop(), 0);
   if (guarantee == "exactly_once") {
-    EXPECT_NE(processor->Stderr().find("processing.guarantee: exactly_once"), std::string::npos)
-        << processor->Stderr();
+    EXPECT_NE(processor.Stderr().find("processing.guarantee: exactly_once"), std::string::npos)
+        << processor.Stderr();
   }
 }
 
@@ -249,17 +235,16 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioOnKafkaTest,
                          });
 
 TEST_F(EndToEndTest, ProduceRejectsInvalidLinesAndTailPrintsWhatArrived) {
-  const std::string input = dir_.Write(
-      "events.jsonl",
-      "# a comment\n"
-      "{\"eventId\":\"p1\",\"customerId\":\"c1\",\"eventTime\":\"2026-01-01T00:00:00Z\","
-      "\"channel\":\"CHANNEL_WEB\",\"type\":\"EVENT_TYPE_PAGE_VIEW\"}\n"
-      "{\"eventId\":\"p2\",\"eventTime\":\"2026-01-01T00:00:00Z\","
-      "\"channel\":\"CHANNEL_WEB\",\"type\":\"EVENT_TYPE_PAGE_VIEW\"}\n"
-      "{\"eventId\":\"p3\",\"customerId\":\"c1\",\"evnetTime\":\"x\"}\n"
-      "not json\n");
-  ChildProcess produce({TouchstreamBin(), "produce", "--brokers", kafka_->bootstrap(),
-                        "--input", input},
+  const std::string input =
+      dir_.Write("events.jsonl",
+                 "# a comment\n"
+                 "{\"eventId\":\"p1\",\"customerId\":\"c1\",\"eventTime\":\"2026-01-01T00:00:00Z\","
+                 "\"channel\":\"CHANNEL_WEB\",\"type\":\"EVENT_TYPE_PAGE_VIEW\"}\n"
+                 "{\"eventId\":\"p2\",\"eventTime\":\"2026-01-01T00:00:00Z\","
+                 "\"channel\":\"CHANNEL_WEB\",\"type\":\"EVENT_TYPE_PAGE_VIEW\"}\n"
+                 "{\"eventId\":\"p3\",\"customerId\":\"c1\",\"evnetTime\":\"x\"}\n"
+                 "not json\n");
+  ChildProcess produce({TouchstreamBin(), "produce", "--brokers", bootstrap(), "--input", input},
                        dir_.path() + "/produce");
   EXPECT_EQ(produce.Wait(std::chrono::seconds(30)), 3);
   const std::string err = produce.Stderr();
@@ -269,9 +254,9 @@ TEST_F(EndToEndTest, ProduceRejectsInvalidLinesAndTailPrintsWhatArrived) {
   EXPECT_NE(err.find("produced 1, rejected 3"), std::string::npos) << err;
 
   // The valid one is on the topic; a garbage record next to it is dead-lettered by `run`.
-  ProduceRaw(kafka_->bootstrap(), "touchpoints", {{"c2", "garbage"}});
-  auto processor = StartProcessor("run");
-  ChildProcess tail({TouchstreamBin(), "tail", "--brokers", kafka_->bootstrap(), "--topic",
+  cluster_->Produce({{"c2", "garbage"}});
+  ChildProcess& processor = StartProcessor("run");
+  ChildProcess tail({TouchstreamBin(), "tail", "--brokers", bootstrap(), "--topic",
                      "touchpoints-dlq", "--dead-letter", "--max", "1"},
                     dir_.path() + "/tail");
   ASSERT_EQ(tail.Wait(std::chrono::seconds(30)), 0) << tail.Stderr();
@@ -279,19 +264,18 @@ TEST_F(EndToEndTest, ProduceRejectsInvalidLinesAndTailPrintsWhatArrived) {
   EXPECT_NE(line.find("\"touchstream.reason\":\"undecodable\""), std::string::npos) << line;
   EXPECT_NE(line.find("\"touchstream.source.offset\":\"1\""), std::string::npos) << line;
   EXPECT_NE(line.find("\"valueBase64\":\"Z2FyYmFnZQ==\""), std::string::npos) << line;
-  EXPECT_EQ(processor->Stop(), 0);
+  EXPECT_EQ(processor.Stop(), 0);
 }
 
 TEST_F(EndToEndTest, LoadgenProducesValidJourneysDeterministically) {
   auto loadgen = [&](const std::string& topic) {
-    ChildProcess run({TouchstreamBin(), "loadgen", "--brokers", kafka_->bootstrap(), "--topic",
-                      topic, "--events", "3000", "--customers", "500", "--seed", "9"},
+    ChildProcess run({TouchstreamBin(), "loadgen", "--brokers", bootstrap(), "--topic", topic,
+                      "--events", "3000", "--customers", "500", "--seed", "9"},
                      dir_.path() + "/loadgen-" + topic);
     EXPECT_EQ(run.Wait(std::chrono::seconds(60)), 0) << run.Stderr();
     EXPECT_NE(run.Stderr().find("loadgen: produced 3000 events"), std::string::npos)
         << run.Stderr();
-    return ConsumeAll(kafka_->bootstrap(), topic, 3000, std::chrono::seconds(20),
-                      std::chrono::milliseconds(500));
+    return cluster_->Consume(topic, 3000, std::chrono::seconds(20), std::chrono::milliseconds(500));
   };
   const std::vector<Record> first = loadgen("touchpoints");
   ASSERT_EQ(first.size(), 3000u);
@@ -319,8 +303,9 @@ TEST_F(EndToEndTest, LoadgenProducesValidJourneysDeterministically) {
 }
 
 TEST_F(EndToEndTest, BadConfigFailsAtStartupNamingTheKey) {
-  const std::string bad = dir_.Write("bad.yaml", "rules:\n  cart:\n    kind: cart_abandonment\n"
-                                                 "    delay: soon\n");
+  const std::string bad = dir_.Write("bad.yaml",
+                                     "rules:\n  cart:\n    kind: cart_abandonment\n"
+                                     "    delay: soon\n");
   ChildProcess run({TouchstreamBin(), "run", "--config", bad}, dir_.path() + "/bad");
   EXPECT_EQ(run.Wait(std::chrono::seconds(10)), 2);
   EXPECT_NE(run.Stderr().find("rules.cart.delay"), std::string::npos) << run.Stderr();

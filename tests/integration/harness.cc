@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "processor/core/partition_name.h"
+
 namespace touchstream::testing {
 
 namespace {
@@ -221,6 +223,28 @@ std::string EmbeddedKafkaProcess::Control(const std::string& command,
   }
 }
 
+namespace {
+
+// An idempotent producer to `bootstrap` partitioning keys with librdkafka's `partitioner`:
+// idempotence keeps each partition's order exactly as given, retries included. nullptr, and a
+// test failure, if it cannot be created.
+std::unique_ptr<RdKafka::Producer> OrderedProducer(
+    const std::string& bootstrap, const std::string& partitioner = "murmur2_random") {
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (conf->set("bootstrap.servers", bootstrap, errstr) != RdKafka::Conf::CONF_OK ||
+      conf->set("enable.idempotence", "true", errstr) != RdKafka::Conf::CONF_OK ||
+      conf->set("partitioner", partitioner, errstr) != RdKafka::Conf::CONF_OK) {
+    ADD_FAILURE() << errstr;
+    return nullptr;
+  }
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
+  if (!producer) ADD_FAILURE() << errstr;
+  return producer;
+}
+
+}  // namespace
+
 void ProduceRaw(const std::string& bootstrap, const std::string& topic,
                 const std::vector<std::pair<std::string, std::string>>& key_values) {
   std::vector<KeyedValue> records;
@@ -232,14 +256,8 @@ void ProduceRaw(const std::string& bootstrap, const std::string& topic,
 void ProduceWithPartitioner(const std::string& bootstrap, const std::string& topic,
                             const std::vector<KeyedValue>& records,
                             const std::string& partitioner) {
-  std::string errstr;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  ASSERT_EQ(conf->set("bootstrap.servers", bootstrap, errstr), RdKafka::Conf::CONF_OK);
-  // One in-flight request keeps the input order exactly as given.
-  ASSERT_EQ(conf->set("enable.idempotence", "true", errstr), RdKafka::Conf::CONF_OK);
-  ASSERT_EQ(conf->set("partitioner", partitioner, errstr), RdKafka::Conf::CONF_OK) << errstr;
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
-  ASSERT_TRUE(producer) << errstr;
+  std::unique_ptr<RdKafka::Producer> producer = OrderedProducer(bootstrap, partitioner);
+  ASSERT_TRUE(producer);
   for (const KeyedValue& r : records) {
     RdKafka::ErrorCode err =
         producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
@@ -251,17 +269,50 @@ void ProduceWithPartitioner(const std::string& bootstrap, const std::string& top
   ASSERT_EQ(producer->outq_len(), 0);
 }
 
-std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic, size_t count,
-                               std::chrono::milliseconds timeout,
-                               std::chrono::milliseconds settle) {
+namespace {
+
+// A consumer in group `group_id` for reading topics by assignment: it commits nothing and an
+// empty fetch waits 20 ms.
+std::unique_ptr<RdKafka::KafkaConsumer> Reader(const std::string& bootstrap,
+                                               const std::string& group_id) {
   std::string errstr;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, errstr);
-  conf->set("group.id", "integration-test-reader", errstr);
+  conf->set("group.id", group_id, errstr);
   conf->set("enable.auto.commit", "false", errstr);
   conf->set("fetch.wait.max.ms", "20", errstr);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+  return std::unique_ptr<RdKafka::KafkaConsumer>(
       RdKafka::KafkaConsumer::create(conf.get(), errstr));
+}
+
+constexpr char kTopicReaderGroup[] = "integration-test-topic-reader";
+
+// A consumed message as a Record: a null payload is a tombstone.
+Record ToRecord(RdKafka::Message& m) {
+  Record r;
+  r.partition = m.partition();
+  r.offset = m.offset();
+  if (m.key_pointer()) r.key.assign(static_cast<const char*>(m.key_pointer()), m.key_len());
+  if (m.payload() != nullptr) {
+    r.value.assign(static_cast<const char*>(m.payload()), m.len());
+  } else {
+    r.null_value = true;
+  }
+  if (RdKafka::Headers* h = m.headers()) {
+    for (const auto& header : h->get_all()) {
+      r.headers[header.key()] =
+          std::string(static_cast<const char*>(header.value()), header.value_size());
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& topic, size_t count,
+                               std::chrono::milliseconds timeout,
+                               std::chrono::milliseconds settle) {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap, "integration-test-reader");
   std::vector<RdKafka::TopicPartition*> partitions = {
       RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
   consumer->assign(partitions);
@@ -272,24 +323,7 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
   bool settling = false;
   while (std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
-    if (m->err() == RdKafka::ERR_NO_ERROR) {
-      Record r;
-      r.partition = m->partition();
-      r.offset = m->offset();
-      if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
-      if (m->payload() != nullptr) {
-        r.value.assign(static_cast<const char*>(m->payload()), m->len());
-      } else {
-        r.null_value = true;
-      }
-      if (RdKafka::Headers* h = m->headers()) {
-        for (const auto& header : h->get_all()) {
-          r.headers[header.key()] =
-              std::string(static_cast<const char*>(header.value()), header.value_size());
-        }
-      }
-      records.push_back(std::move(r));
-    }
+    if (m->err() == RdKafka::ERR_NO_ERROR) records.push_back(ToRecord(*m));
     if (!settling && records.size() >= count) {
       settling = true;
       deadline = std::chrono::steady_clock::now() + settle;
@@ -299,24 +333,9 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
   return records;
 }
 
-namespace {
-
-std::unique_ptr<RdKafka::KafkaConsumer> Reader(const std::string& bootstrap) {
-  std::string errstr;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, errstr);
-  conf->set("group.id", "integration-test-topic-reader", errstr);
-  conf->set("enable.auto.commit", "false", errstr);
-  conf->set("fetch.wait.max.ms", "20", errstr);
-  return std::unique_ptr<RdKafka::KafkaConsumer>(
-      RdKafka::KafkaConsumer::create(conf.get(), errstr));
-}
-
-}  // namespace
-
 std::vector<int64_t> LowWatermarks(const std::string& bootstrap, const std::string& topic,
                                    int partitions) {
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap, kTopicReaderGroup);
   std::vector<int64_t> out;
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = -1, high = -1;
@@ -331,14 +350,15 @@ std::vector<int64_t> LowWatermarks(const std::string& bootstrap, const std::stri
 
 std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
                                                  const std::string& topic, int partitions) {
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(bootstrap, kTopicReaderGroup);
   std::map<int32_t, std::vector<Record>> out;
   std::map<int32_t, int64_t> ends;  // partitions still to read -> their end offset
   std::vector<RdKafka::TopicPartition*> assignment;
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
     const RdKafka::ErrorCode err = consumer->query_watermark_offsets(topic, p, &low, &high, 10'000);
-    EXPECT_EQ(err, RdKafka::ERR_NO_ERROR) << topic << "/" << p << ": " << RdKafka::err2str(err);
+    EXPECT_EQ(err, RdKafka::ERR_NO_ERROR)
+        << PartitionName(topic, p) << ": " << RdKafka::err2str(err);
     out[p];
     if (high > low) {
       ends[p] = high;
@@ -353,22 +373,7 @@ std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
     auto end = ends.find(m->partition());
     if (end == ends.end()) continue;
-    Record r;
-    r.partition = m->partition();
-    r.offset = m->offset();
-    if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
-    if (m->payload() != nullptr) {
-      r.value.assign(static_cast<const char*>(m->payload()), m->len());
-    } else {
-      r.null_value = true;
-    }
-    if (RdKafka::Headers* h = m->headers()) {
-      for (const auto& header : h->get_all()) {
-        r.headers[header.key()] =
-            std::string(static_cast<const char*>(header.value()), header.value_size());
-      }
-    }
-    out[r.partition].push_back(std::move(r));
+    out[m->partition()].push_back(ToRecord(*m));
     if (m->offset() + 1 >= end->second) ends.erase(end);
   }
   EXPECT_TRUE(ends.empty()) << "reading " << topic << ": " << ends.size()
@@ -379,13 +384,8 @@ std::map<int32_t, std::vector<Record>> ReadTopic(const std::string& bootstrap,
 
 void ProduceRecords(const std::string& bootstrap, const std::string& topic,
                     const std::map<int32_t, std::vector<Record>>& records) {
-  std::string errstr;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  ASSERT_EQ(conf->set("bootstrap.servers", bootstrap, errstr), RdKafka::Conf::CONF_OK);
-  // Idempotence keeps each partition's order exactly as given, retries included.
-  ASSERT_EQ(conf->set("enable.idempotence", "true", errstr), RdKafka::Conf::CONF_OK);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
-  ASSERT_TRUE(producer) << errstr;
+  std::unique_ptr<RdKafka::Producer> producer = OrderedProducer(bootstrap);
+  ASSERT_TRUE(producer);
   for (const auto& [partition, list] : records) {
     for (const Record& r : list) {
       RdKafka::Headers* headers = RdKafka::Headers::create();

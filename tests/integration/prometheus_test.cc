@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "processor/core/time.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/unit/test_events.h"
 
 namespace touchstream::testing {
@@ -70,8 +70,10 @@ std::vector<std::string> TopLevelOperands(const std::string& expr) {
   for (size_t i = 0; i < expr.size(); ++i) {
     const char c = expr[i];
     if (quote != 0) {
-      if (c == '\\') current += expr[i++];
-      else if (c == quote) quote = 0;
+      if (c == '\\')
+        current += expr[i++];
+      else if (c == quote)
+        quote = 0;
       current += c;
       continue;
     }
@@ -120,9 +122,9 @@ TEST(PrometheusToolsTest, AlertRuleUnitTestsPass) {
   ASSERT_TRUE(std::filesystem::exists(PromtoolBin()))
       << PromtoolBin() << " missing: run `make deps` (Debian package prometheus)";
   TempDir dir;
-  ChildProcess test({PromtoolBin(), "test", "rules",
-                     SourceDir() + "/deploy/prometheus/alerts_test.yml"},
-                    dir.path() + "/test");
+  ChildProcess test(
+      {PromtoolBin(), "test", "rules", SourceDir() + "/deploy/prometheus/alerts_test.yml"},
+      dir.path() + "/test");
   EXPECT_EQ(test.Wait(std::chrono::seconds(60)), 0) << test.Stdout() << test.Stderr();
 }
 
@@ -136,40 +138,35 @@ class PrometheusTest : public ::testing::Test {
     ASSERT_GT(http_port_, 0);
     ASSERT_GT(prometheus_port_, 0);
     ASSERT_NE(http_port_, prometheus_port_);
-    config_path_ = dir_.Write("config.yaml", R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 2}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer: {group_id: prometheus-test}
-processing: {commit_interval: 50ms}
-kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000}
-rules:
-  cart_fast: {kind: cart_abandonment, delay: 1s}
-state: {dir: )" + dir_.path() + R"(/state}
-http: {listen: "127.0.0.1:)" + std::to_string(http_port_) + R"(", customers_endpoint: true}
-)");
-    kafka_ = std::make_unique<EmbeddedKafkaProcess>(config_path_, dir_.path() + "/kafka");
-    ASSERT_FALSE(kafka_->bootstrap().empty()) << "embedded Kafka did not start";
-    processor_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{TouchstreamBin(), "run", "--config", config_path_, "-X",
-                                 "bootstrap.servers=" + kafka_->bootstrap()},
-        dir_.path() + "/run");
+    ClusterConfig config;
+    config.group_id = "prometheus-test";
+    config.partitions = 2;
+    config.processing = "commit_interval: 50ms";
+    config.timers = "";
+    config.kafka_consumer = "fetch.wait.max.ms: 20, session.timeout.ms: 6000";
+    config.http =
+        "listen: \"127.0.0.1:" + std::to_string(http_port_) + "\", customers_endpoint: true";
+    config.rules = "rules:\n  cart_fast: {kind: cart_abandonment, delay: 1s}\n";
+    cluster_ = std::make_unique<Cluster>(dir_, config);
+    ASSERT_TRUE(cluster_->started()) << "embedded Kafka did not start";
+    processor_ = &cluster_->Start("run");
     const std::string prometheus_config =
-        dir_.Write("prometheus.yml", "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-                                     "rule_files: ['" +
-                                         SourceDir() + "/deploy/prometheus/alerts.yml']\n"
-                                         "scrape_configs:\n"
-                                         "  - job_name: touchstream\n"
-                                         "    static_configs:\n"
-                                         "      - targets: ['127.0.0.1:" +
-                                         std::to_string(http_port_) + "']\n");
+        dir_.Write("prometheus.yml",
+                   "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                   "rule_files: ['" +
+                       SourceDir() +
+                       "/deploy/prometheus/alerts.yml']\n"
+                       "scrape_configs:\n"
+                       "  - job_name: touchstream\n"
+                       "    static_configs:\n"
+                       "      - targets: ['127.0.0.1:" +
+                       std::to_string(http_port_) + "']\n");
     prometheus_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{PrometheusBin(), "--config.file=" + prometheus_config,
-                                 "--storage.tsdb.path=" + dir_.path() + "/tsdb",
-                                 "--web.listen-address=127.0.0.1:" +
-                                     std::to_string(prometheus_port_),
-                                 "--log.level=warn"},
+        std::vector<std::string>{
+            PrometheusBin(), "--config.file=" + prometheus_config,
+            "--storage.tsdb.path=" + dir_.path() + "/tsdb",
+            "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_),
+            "--log.level=warn"},
         dir_.path() + "/prometheus");
   }
 
@@ -185,8 +182,7 @@ http: {listen: "127.0.0.1:)" + std::to_string(http_port_) + R"(", customers_endp
 
   // Runs an instant query; fills `error` if Prometheus rejected it.
   YAML::Node Query(const std::string& promql, std::string* error) {
-    const HttpResponse r =
-        HttpGet(prometheus_port_, "/api/v1/query?query=" + UrlEncode(promql));
+    const HttpResponse r = HttpGet(prometheus_port_, "/api/v1/query?query=" + UrlEncode(promql));
     YAML::Node doc;
     try {
       doc = YAML::Load(r.body);
@@ -219,14 +215,14 @@ http: {listen: "127.0.0.1:)" + std::to_string(http_port_) + R"(", customers_endp
         auto cart = WithItem(Event(id, customer, now, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 100);
         records.emplace_back(customer, cart.SerializeAsString());
         if (i % 2 == 0) {
-          auto buy = Event(id + "-buy", customer, now, v1::EVENT_TYPE_PURCHASE,
-                           v1::CHANNEL_IN_STORE);
+          auto buy =
+              Event(id + "-buy", customer, now, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE);
           records.emplace_back(customer, buy.SerializeAsString());
         }
         if (i % 10 == 0) records.emplace_back(customer, cart.SerializeAsString());  // duplicate
         if (i % 20 == 0) records.emplace_back(customer, "not a protobuf \xff\xff");
       }
-      ProduceRaw(kafka_->bootstrap(), "touchpoints", records);
+      cluster_->Produce(records);
       produced_ += records.size();
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
@@ -241,9 +237,8 @@ http: {listen: "127.0.0.1:)" + std::to_string(http_port_) + R"(", customers_endp
   TempDir dir_;
   int http_port_ = 0;
   int prometheus_port_ = 0;
-  std::string config_path_;
-  std::unique_ptr<EmbeddedKafkaProcess> kafka_;
-  std::unique_ptr<ChildProcess> processor_;
+  std::unique_ptr<Cluster> cluster_;
+  ChildProcess* processor_ = nullptr;  // owned by cluster_
   std::unique_ptr<ChildProcess> prometheus_;
   std::atomic<size_t> produced_{0};
 };
@@ -278,12 +273,11 @@ TEST_F(PrometheusTest, DashboardAndAlertQueriesReturnSeriesFromRealPrometheus) {
   std::this_thread::sleep_for(std::chrono::seconds(2));  // two more scrapes under load
   stop = true;
   producer.join();
-  ASSERT_TRUE(scraped) << "Prometheus never saw the load; produced " << produced_.load()
-                       << "\n" << processor_->Stderr() << prometheus_->Stderr();
+  ASSERT_TRUE(scraped) << "Prometheus never saw the load; produced " << produced_.load() << "\n"
+                       << processor_->Stderr() << prometheus_->Stderr();
 
   // Every dashboard query returns series.
-  const YAML::Node dashboard =
-      YAML::LoadFile(SourceDir() + "/deploy/grafana/touchstream.json");
+  const YAML::Node dashboard = YAML::LoadFile(SourceDir() + "/deploy/grafana/touchstream.json");
   std::vector<std::string> exprs;
   CollectDashboardExprs(dashboard["panels"], exprs);
   ASSERT_GE(exprs.size(), 20u);
@@ -372,8 +366,8 @@ TEST_F(PrometheusTest, DashboardAndAlertQueriesReturnSeriesFromRealPrometheus) {
 
 TEST(PromQlOperandsTest, SplitsAtTopLevelComparisonsAndSetOperators) {
   EXPECT_EQ(TopLevelOperands("sum by (a) (x{l=~\"a|b\", m!=\"c>d\"}) > 5\nand\nrate(y[5m]) == 0"),
-            (std::vector<std::string>{"sum by (a) (x{l=~\"a|b\", m!=\"c>d\"})", "5",
-                                      "rate(y[5m])", "0"}));
+            (std::vector<std::string>{"sum by (a) (x{l=~\"a|b\", m!=\"c>d\"})", "5", "rate(y[5m])",
+                                      "0"}));
   EXPECT_EQ(TopLevelOperands("a / b < 0.05"), (std::vector<std::string>{"a / b", "0.05"}));
   EXPECT_EQ(TopLevelOperands("histogram_quantile(0.99, sum by (le) (rate(h[1m])))"),
             (std::vector<std::string>{"histogram_quantile(0.99, sum by (le) (rate(h[1m])))"}));

@@ -7,30 +7,11 @@
 
 #include <thread>
 
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
 
 namespace touchstream::testing {
 namespace {
-
-constexpr char kRules[] = R"(
-rules:
-  cart_2m:
-    kind: cart_abandonment
-    delay: 2m
-)";
-
-constexpr char kKafka[] = R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 1}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer: {group_id: replay}
-processing: {commit_interval: 20ms, commit_max_events: 500}
-timers: {clock: event_time}
-http: {listen: ""}
-kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000}
-)";
 
 // Joins `group` (its processors stopped) and commits offset `offset` of touchpoints/0, as a
 // reset tool would.
@@ -63,48 +44,38 @@ void ResetGroupOffset(const std::string& bootstrap, const std::string& group, in
 
 TEST(ReplayTest, RetriedEventsAndAGroupResetToTheBeginningChangeNothing) {
   TempDir dir;
-  const std::string config = dir.Write(
-      "config.yaml", std::string(kKafka) + kRules + "state:\n  dir: " + dir.path() + "/state\n");
-  EmbeddedKafkaProcess kafka(config, dir.path() + "/kafka");
-  ASSERT_FALSE(kafka.bootstrap().empty());
-  auto run = [&](const std::string& name) {
-    return std::make_unique<ChildProcess>(
-        std::vector<std::string>{TouchstreamBin(), "run", "--config", config, "-X",
-                                 "bootstrap.servers=" + kafka.bootstrap()},
-        dir.path() + "/" + name);
-  };
+  ClusterConfig config;
+  config.group_id = "replay";
+  config.kafka_consumer = "fetch.wait.max.ms: 20, session.timeout.ms: 6000";
+  config.rules = kCart2mRules;
+  Cluster cluster(dir, config);
+  ASSERT_TRUE(cluster.started());
 
   const auto events = JourneyLoad(53, 300, 5000);
   std::map<int32_t, std::vector<std::string>> input;
   for (const auto& [customer, value] : events) input[0].push_back(value);
-  const Oracle oracle = BacktestOracle(kRules, input);
+  const Oracle oracle = BacktestOracle(config.rules, input);
   ASSERT_GT(oracle.triggers.size(), 40u);
 
-  auto first = run("first");
-  ProduceRaw(kafka.bootstrap(), "touchpoints", events);
-  const std::string before =
-      AwaitState(config, oracle.state, dir.path() + "/dump", std::chrono::seconds(60));
+  // Two runs of one instance ("run") on one state directory.
+  cluster.Start("run");
+  cluster.Produce(events);
+  const std::string before = cluster.AwaitState("run", oracle.state, std::chrono::seconds(60));
   ASSERT_TRUE(before == oracle.state) << "the first run did not reach the oracle's state";
-  EXPECT_EQ(first->Stop(), 0) << first->Stderr();
+  cluster.Stop("run");
 
   // Upstream retries: the first thousand events again, at new offsets. And the group's
   // committed offset back at the beginning.
-  ProduceRaw(kafka.bootstrap(), "touchpoints", {events.begin(), events.begin() + 1000});
-  ResetGroupOffset(kafka.bootstrap(), "replay", 0);
+  cluster.Produce({events.begin(), events.begin() + 1000});
+  ResetGroupOffset(cluster.bootstrap(), "replay", 0);
 
-  auto second = run("second");
-  ASSERT_TRUE(WaitFor([&] { return second->Stderr(); }, "assigned touchpoints/0 from offset 5000",
-                      std::chrono::seconds(30)))
+  ChildProcess& second = cluster.Start("run");
+  ASSERT_TRUE(cluster.WaitForLog("run", "assigned touchpoints/0 from offset 5000",
+                                 std::chrono::seconds(30)))
       << "it must resume from its stored offset, not the group's:\n"
-      << second->Stderr();
+      << second.Stderr();
   std::this_thread::sleep_for(std::chrono::seconds(3));  // time to process the retries
-  const std::string after =
-      AwaitState(config, oracle.state, dir.path() + "/dump", std::chrono::seconds(30));
-  const std::vector<Record> output =
-      ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(),
-                 std::chrono::seconds(30), std::chrono::milliseconds(1000));
-  EXPECT_EQ(second->Stop(), 0) << second->Stderr();
-  ExpectInvariants(oracle, output, after, dir.path());
+  cluster.ExpectOracleFrom("run", oracle, std::chrono::seconds(30));
 }
 
 }  // namespace

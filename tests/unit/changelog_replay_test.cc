@@ -66,6 +66,13 @@ class Log {
     m.mutable_checkpoint()->set_next_offset(next_offset);
     records_.push_back(CommitRecord("cl", 0, WriterOf(owner), m));
   }
+  // Commit `seq` of `owner` up to `next_offset`: the states of `customers` (id, first seen) in
+  // order, then the commit marker.
+  void Committed(const std::string& owner, int64_t seq, int64_t next_offset,
+                 const std::vector<std::pair<std::string, int64_t>>& customers) {
+    for (const auto& [customer, first_seen] : customers) State(owner, seq, customer, first_seen);
+    Commit(owner, seq, next_offset);
+  }
   size_t size() const { return records_.size(); }
 
   // What the log cleaner leaves: of the records before `k`, only the latest of each key (and,
@@ -132,12 +139,37 @@ class Log {
 
 using Customers = std::map<std::string, int64_t>;
 
+// The opening most tests share: a owns the partition from the start (epoch 1) and commits ann
+// (first seen 1) as its commit 1, up to offset 10.
+Log AnnCommittedByA() {
+  Log log;
+  log.Fence("a", 1, "", 0, 0);
+  log.Committed("a", 1, 10, {{"ann", 1}});
+  return log;
+}
+
+// b takes the partition over from a's commit 1 (epoch 2) and commits bob (first seen 2) as its
+// commit 1, up to offset 20.
+void BobCommittedByB(Log& log) {
+  log.Fence("b", 2, "a", 1, 10);
+  log.Committed("b", 1, 20, {{"bob", 2}});
+}
+
+// A record as the restorer reads it (a view: the arguments must outlive it); "": no header.
+Record Consumed(std::string_view key, std::string_view value, std::string_view owner,
+                std::string_view seq) {
+  Record r;
+  r.key = key;
+  r.value = value;
+  r.owner = owner;
+  r.seq = seq;
+  return r;
+}
+
 TEST(ChangelogReplayTest, AppliesCommittedRecordsOfTheOwner) {
   Log log;
   log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.State("a", 1, "bob", 2);
-  log.Commit("a", 1, 10);
+  log.Committed("a", 1, 10, {{"ann", 1}, {"bob", 2}});
   log.State("a", 2, "ann", 3);
   log.Erased("a", 2, "bob");
   log.Commit("a", 2, 20);
@@ -147,10 +179,7 @@ TEST(ChangelogReplayTest, AppliesCommittedRecordsOfTheOwner) {
 }
 
 TEST(ChangelogReplayTest, RecordsWithoutTheirMarkerDoNotCount) {
-  Log log;
-  log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.Commit("a", 1, 10);
+  Log log = AnnCommittedByA();
   log.State("a", 2, "ann", 2);  // the commit's marker never made it
   log.State("a", 2, "bob", 2);
   EXPECT_EQ(Describe(log.Replayed()), "{ann:1 } latest=a/1@10");
@@ -199,70 +228,42 @@ TEST(ChangelogReplayTest, EmptyLogHasNoLatest) {
 }
 
 TEST(ChangelogReplayTest, HandoverKeepsBothOwnersCommits) {
-  Log log;
-  log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.Commit("a", 1, 10);
-  log.Fence("b", 2, "a", 1, 10);  // b restored a's commit 1, then fenced
-  log.State("b", 1, "bob", 2);
-  log.Commit("b", 1, 20);
+  Log log = AnnCommittedByA();
+  BobCommittedByB(log);  // b restored a's commit 1, then fenced
   EXPECT_EQ(Describe(log.Replayed()), "{ann:1 bob:2 } latest=b/1@20");
 }
 
 TEST(ChangelogReplayTest, ZombieCommitAfterTheTakeoverIsIgnored) {
-  Log log;
-  log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.Commit("a", 1, 10);
+  Log log = AnnCommittedByA();
   log.Fence("b", 2, "a", 1, 10);
-  log.State("a", 2, "ann", 99);  // a lost the partition but its batch arrives late
-  log.Commit("a", 2, 30);
-  log.State("b", 1, "bob", 2);
-  log.Commit("b", 1, 20);
+  log.Committed("a", 2, 30, {{"ann", 99}});  // a lost the partition; its batch arrives late
+  log.Committed("b", 1, 20, {{"bob", 2}});
   EXPECT_EQ(Describe(log.Replayed()), "{ann:1 bob:2 } latest=b/1@20");
 }
 
 TEST(ChangelogReplayTest, ZombieCommitBetweenTheNewOwnersRestoreAndFenceIsIgnored) {
-  Log log;
-  log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.Commit("a", 1, 10);
-  log.State("a", 2, "ann", 99);  // lands after b's restore read, before b's fence
-  log.Commit("a", 2, 30);
+  Log log = AnnCommittedByA();
+  log.Committed("a", 2, 30, {{"ann", 99}});  // after b's restore read, before b's fence
   log.Fence("b", 2, "a", 1, 10);
   EXPECT_EQ(Describe(log.Replayed()), "{ann:1 } latest=b/0@10");
 }
 
 TEST(ChangelogReplayTest, AChainOfOwnersKeepsWhatEachSuccessorRestored) {
-  Log log;
-  log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.Commit("a", 1, 10);
-  log.Fence("b", 2, "a", 1, 10);
-  log.State("b", 1, "bob", 2);
-  log.Commit("b", 1, 20);
-  log.State("b", 2, "cy", 3);
-  log.Commit("b", 2, 30);
+  Log log = AnnCommittedByA();
+  BobCommittedByB(log);
+  log.Committed("b", 2, 30, {{"cy", 3}});
   log.Fence("c", 3, "b", 2, 30);
-  log.State("b", 3, "bob", 99);  // b, a zombie now
-  log.Commit("b", 3, 40);
-  log.State("c", 1, "dan", 4);
-  log.Commit("c", 1, 50);
+  log.Committed("b", 3, 40, {{"bob", 99}});  // b, a zombie now
+  log.Committed("c", 1, 50, {{"dan", 4}});
   EXPECT_EQ(Describe(log.Replayed()), "{ann:1 bob:2 cy:3 dan:4 } latest=c/1@50");
 }
 
 TEST(ChangelogReplayTest, AFenceWithALowerEpochIsIgnored) {
-  Log log;
-  log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.Commit("a", 1, 10);
-  log.Fence("b", 2, "a", 1, 10);
-  log.State("b", 1, "bob", 2);
-  log.Commit("b", 1, 20);
+  Log log = AnnCommittedByA();
+  BobCommittedByB(log);
   // c's restore began before a's fence arrived: it saw nothing, yet fenced later.
   log.Fence("c", 1, "", 0, 0);
-  log.State("c", 1, "cy", 3);
-  log.Commit("c", 1, 5);
+  log.Committed("c", 1, 5, {{"cy", 3}});
   EXPECT_EQ(Describe(log.Replayed()), "{ann:1 bob:2 } latest=b/1@20");
 }
 
@@ -270,18 +271,11 @@ TEST(ChangelogReplayTest, TiedEpochsTheLaterFenceWinsADocumentedLimit) {
   // c finished a restore of a's commit after the partition had moved to b: both fenced at
   // epoch 2 without seeing each other. The later fence in the log wins, here c's, and b's
   // commits are lost (state/changelog.h).
-  Log log;
-  log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.Commit("a", 1, 10);
-  log.Fence("b", 2, "a", 1, 10);
-  log.State("b", 1, "bob", 2);
-  log.Commit("b", 1, 20);
+  Log log = AnnCommittedByA();
+  BobCommittedByB(log);
   log.Fence("c", 2, "a", 1, 10);
-  log.State("c", 1, "cy", 3);
-  log.Commit("c", 1, 15);
-  log.State("b", 2, "bob", 4);
-  log.Commit("b", 2, 30);
+  log.Committed("c", 1, 15, {{"cy", 3}});
+  log.Committed("b", 2, 30, {{"bob", 4}});
   EXPECT_EQ(Describe(log.Replayed()), "{ann:1 cy:3 } latest=c/1@15");
 }
 
@@ -295,8 +289,7 @@ TEST(ChangelogReplayTest, LatestIsTheFenceWhenTheNewOwnerHasNotCommitted) {
 
 TEST(ChangelogReplayTest, CommitsWithoutAFenceOfTheirOwnerAreIgnored) {
   Log log;
-  log.State("x", 1, "ann", 1);
-  log.Commit("x", 1, 10);
+  log.Committed("x", 1, 10, {{"ann", 1}});
   EXPECT_EQ(Describe(log.Replayed()), "{} latest=none");
 }
 
@@ -307,12 +300,7 @@ TEST(ChangelogReplayTest, NextEpochIsOneMoreThanAnyFenceSeen) {
   m.mutable_checkpoint()->set_owner("a");
   m.set_epoch(7);
   const OutboxRecord fence = FenceRecord("cl", 0, m);
-  Record r;
-  r.key = fence.key();
-  r.value = fence.value();
-  r.owner = "a";
-  r.seq = "0";
-  ASSERT_TRUE(replay.Scan(r).ok());
+  ASSERT_TRUE(replay.Scan(Consumed(fence.key(), fence.value(), "a", "0")).ok());
   EXPECT_EQ(replay.NextEpoch(), 8);
 }
 
@@ -322,8 +310,7 @@ TEST(ChangelogReplayTest, AnErasureIsATombstoneAndDeletes) {
   EXPECT_EQ(erased.key(), "bob");
   Log log;
   log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "bob", 1);
-  log.Commit("a", 1, 10);
+  log.Committed("a", 1, 10, {{"bob", 1}});
   log.Erased("a", 2, "bob");
   log.Commit("a", 2, 20);
   EXPECT_EQ(Describe(log.Replayed()), "{} latest=a/2@20");
@@ -349,12 +336,9 @@ TEST(ChangelogReplayTest, CustomerIdsEqualToTheOldMarkerKeysRestore) {
   const std::string commit_like("\0touchstream.commit", 19);
   Log log;
   log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, fence_like, 1);
-  log.State("a", 1, commit_like, 2);
-  log.Commit("a", 1, 10);
+  log.Committed("a", 1, 10, {{fence_like, 1}, {commit_like, 2}});
   log.Fence("b", 2, "a", 1, 10);
-  log.State("b", 1, "bob", 3);
-  log.Commit("b", 1, 20);
+  log.Committed("b", 1, 20, {{"bob", 3}});
   const Customers expected{{fence_like, 1}, {commit_like, 2}, {"bob", 3}};
   EXPECT_EQ(log.Replayed().customers, expected);
   EXPECT_EQ(log.Compacted(log.size(), false).Replayed().customers, expected);
@@ -362,38 +346,21 @@ TEST(ChangelogReplayTest, CustomerIdsEqualToTheOldMarkerKeysRestore) {
 
 TEST(ChangelogReplayTest, MalformedRecordsAreErrors) {
   Replay replay;
-  Record garbage;
-  garbage.key = kCommitKeyPrefix;
-  garbage.value = "\xff\xff garbage";
-  garbage.owner = "a";
-  garbage.seq = "1";
-  EXPECT_FALSE(replay.Scan(garbage).ok());
-  Record old_format;  // a state record of the previous format: no seq header
-  old_format.key = "ann";
-  old_format.value = "";
-  old_format.owner = "a";
-  EXPECT_FALSE(replay.Scan(old_format).ok());
-  Record unknown_marker;
-  unknown_marker.key =
+  EXPECT_FALSE(replay.Scan(Consumed(kCommitKeyPrefix, "\xff\xff garbage", "a", "1")).ok());
+  // A state record of the previous format: no seq header.
+  EXPECT_FALSE(replay.Scan(Consumed("ann", "", "a", "")).ok());
+  const std::string unknown_marker =
       "\xFF"
       "touchstream.other";
-  unknown_marker.value = "";
-  unknown_marker.owner = "a";
-  unknown_marker.seq = "0";
-  EXPECT_FALSE(replay.Scan(unknown_marker).ok());
+  EXPECT_FALSE(replay.Scan(Consumed(unknown_marker, "", "a", "0")).ok());
 }
 
 // Several owner changes, a zombie writing after the takeover, an erasure, an uncommitted tail.
 // Returns the index of the first record that does not count (the zombie's first write).
 size_t BuildHistory(Log& log) {
   log.Fence("a", 1, "", 0, 0);
-  log.State("a", 1, "ann", 1);
-  log.State("a", 1, "bob", 1);
-  log.State("a", 1, "cy", 1);
-  log.Commit("a", 1, 10);
-  log.State("a", 2, "ann", 2);
-  log.State("a", 2, "dan", 2);
-  log.Commit("a", 2, 20);
+  log.Committed("a", 1, 10, {{"ann", 1}, {"bob", 1}, {"cy", 1}});
+  log.Committed("a", 2, 20, {{"ann", 2}, {"dan", 2}});
   log.State("a", 3, "bob", 3);
   log.Erased("a", 3, "dan");
   log.Commit("a", 3, 30);
@@ -404,16 +371,12 @@ size_t BuildHistory(Log& log) {
   log.State("b", 2, "eve", 5);
   log.Erased("b", 2, "ann");
   log.Commit("b", 2, 50);
-  log.State("b", 3, "bob", 6);
-  log.Commit("b", 3, 60);
+  log.Committed("b", 3, 60, {{"bob", 6}});
   log.Fence("c", 3, "b", 3, 60);  // b froze past its session timeout; c took over
   const size_t first_late = log.size();
-  log.State("b", 4, "cy", 99);  // b, thawed, a zombie: its in-flight commit arrives
-  log.State("b", 4, "bob", 99);
-  log.Commit("b", 4, 70);
-  log.State("c", 1, "bob", 7);
-  log.State("c", 1, "fay", 7);
-  log.Commit("c", 1, 70);
+  // b, thawed, a zombie: its in-flight commit arrives.
+  log.Committed("b", 4, 70, {{"cy", 99}, {"bob", 99}});
+  log.Committed("c", 1, 70, {{"bob", 7}, {"fay", 7}});
   log.State("c", 2, "fay", 8);  // c crashed before this commit's marker went out
   log.State("c", 2, "eve", 8);
   return first_late;

@@ -4,19 +4,12 @@
 
 #include "processor/config/config_error.h"
 #include "processor/rules/rule_registry.h"
+#include "tests/unit/config_errors.h"
 
 namespace touchstream {
 namespace {
 
-// The first error of parsing `yaml` and building its rules, as `run` does at start-up.
-std::string ErrorOf(const std::string& yaml) {
-  try {
-    BuildRuleSet(ParseConfig(yaml, "test.yaml").rules);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::StartupErrorOf;
 
 TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
   Config c = ParseConfig("", "test.yaml");
@@ -83,35 +76,35 @@ rules:
 }
 
 TEST(ConfigTest, ErrorsNameTheKey) {
-  EXPECT_EQ(ErrorOf("topics: {touchpoints: {partitions: 0}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {touchpoints: {partitions: 0}}"),
             "topics.touchpoints.partitions: 0 is out of range [1, 10000]");
-  EXPECT_EQ(ErrorOf("processing: {commit_interval: fast}"),
+  EXPECT_EQ(StartupErrorOf("processing: {commit_interval: fast}"),
             "processing.commit_interval: invalid duration 'fast' (expected an integer with a "
             "unit: 500ms, 30s, 15m, 1h, 7d)");
-  EXPECT_EQ(ErrorOf("timers: {allowed_lateness: 36501d}"),
+  EXPECT_EQ(StartupErrorOf("timers: {allowed_lateness: 36501d}"),
             "timers.allowed_lateness: must be at most 36500d (100 years)");
-  EXPECT_EQ(ErrorOf("validation: {max_quantity: 0}"),
+  EXPECT_EQ(StartupErrorOf("validation: {max_quantity: 0}"),
             "validation.max_quantity: 0 is out of range [1, 1000000000]");
-  EXPECT_EQ(ErrorOf("timers: {clock: wall}"),
+  EXPECT_EQ(StartupErrorOf("timers: {clock: wall}"),
             "timers.clock: 'wall' is not one of: event_time, hybrid");
-  EXPECT_EQ(ErrorOf("state: {sync_writes: maybe}"),
+  EXPECT_EQ(StartupErrorOf("state: {sync_writes: maybe}"),
             "state.sync_writes: 'maybe' is not true or false");
-  EXPECT_EQ(ErrorOf("processing: {guarantee: exactly-once}"),
+  EXPECT_EQ(StartupErrorOf("processing: {guarantee: exactly-once}"),
             "processing.guarantee: 'exactly-once' is not one of: at_least_once, exactly_once");
-  EXPECT_EQ(ErrorOf("state: {min_free_bytes: -1}"),
+  EXPECT_EQ(StartupErrorOf("state: {min_free_bytes: -1}"),
             "state.min_free_bytes: -1 is out of range [0, 1125899906842624]");
-  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, delay: 0}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {c: {kind: cart_abandonment, delay: 0}}"),
             "rules.c.delay: must be greater than 0");
-  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, dealy: 1h}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {c: {kind: cart_abandonment, dealy: 1h}}"),
             "rules.c.dealy: unknown key");
-  EXPECT_EQ(ErrorOf("rules: {\"Bad Id\": {kind: cart_abandonment}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {\"Bad Id\": {kind: cart_abandonment}}"),
             "rules.Bad Id: a rule id is 1-64 characters of a-z, 0-9, '_' and '-'");
-  EXPECT_EQ(ErrorOf("consumer: {groupid: x}"), "consumer.groupid: unknown key");
-  EXPECT_EQ(ErrorOf("topcis: {}"), "topcis: unknown key");
-  EXPECT_EQ(ErrorOf("kafka: [a, b]"), "kafka: expected a mapping of librdkafka properties");
-  EXPECT_NE(ErrorOf("rules: {c: {kind: cart}}").find("rules.c.kind: 'cart' is not one of"),
+  EXPECT_EQ(StartupErrorOf("consumer: {groupid: x}"), "consumer.groupid: unknown key");
+  EXPECT_EQ(StartupErrorOf("topcis: {}"), "topcis: unknown key");
+  EXPECT_EQ(StartupErrorOf("kafka: [a, b]"), "kafka: expected a mapping of librdkafka properties");
+  EXPECT_NE(StartupErrorOf("rules: {c: {kind: cart}}").find("rules.c.kind: 'cart' is not one of"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("{{{").find("test.yaml: not valid YAML"), std::string::npos);
+  EXPECT_NE(StartupErrorOf("{{{").find("test.yaml: not valid YAML"), std::string::npos);
 }
 
 TEST(ConfigTest, SchemaIdsPinConfluentFramedInput) {

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "processor/core/partition_name.h"
+
 namespace touchstream {
 namespace {
 
@@ -26,7 +28,7 @@ std::string Show(std::string_view line) {
     case Kind::kBrokerUp:
       return "broker-up" + broker;
     case Kind::kLeader:
-      return "leader " + c.topic + "/" + std::to_string(c.partition) + broker;
+      return "leader " + PartitionName(c.topic, c.partition) + broker;
     case Kind::kCoordinator:
       return "coordinator " + c.key_type + " " + c.key + broker;
     case Kind::kRtt:

@@ -2,18 +2,12 @@
 
 #include "processor/config/config.h"
 #include "processor/config/config_error.h"
+#include "tests/unit/config_errors.h"
 
 namespace touchstream {
 namespace {
 
-std::string ErrorOf(const std::string& yaml) {
-  try {
-    ParseConfig(yaml, "test.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::ParseErrorOf;
 
 TEST(HttpConfigTest, DefaultsServeHealthButNotCustomers) {
   Config c = ParseConfig("", "test.yaml");
@@ -32,21 +26,21 @@ TEST(HttpConfigTest, ReadsEveryKey) {
 }
 
 TEST(HttpConfigTest, ErrorsNameTheKey) {
-  EXPECT_EQ(ErrorOf("http: {customers_endpoint: sometimes}"),
+  EXPECT_EQ(ParseErrorOf("http: {customers_endpoint: sometimes}"),
             "http.customers_endpoint: 'sometimes' is not true or false");
-  EXPECT_EQ(ErrorOf("http: {healthz_max_poll_age: 0}"),
+  EXPECT_EQ(ParseErrorOf("http: {healthz_max_poll_age: 0}"),
             "http.healthz_max_poll_age: must be greater than 0");
-  EXPECT_EQ(ErrorOf("http: {healthz_max_poll_age: soon}"),
+  EXPECT_EQ(ParseErrorOf("http: {healthz_max_poll_age: soon}"),
             "http.healthz_max_poll_age: invalid duration 'soon' (expected an integer with a "
             "unit: 500ms, 30s, 15m, 1h, 7d)");
-  EXPECT_EQ(ErrorOf("http: {listen: '', customers_endpoint: true}"),
+  EXPECT_EQ(ParseErrorOf("http: {listen: '', customers_endpoint: true}"),
             "http.customers_endpoint: needs http.listen (it is empty)");
-  EXPECT_EQ(ErrorOf("http: {customer_endpoint: true}"), "http.customer_endpoint: unknown key");
-  EXPECT_EQ(ErrorOf("http: {listen: '0.0.0.0:9464', customers_endpoint: true}"),
+  EXPECT_EQ(ParseErrorOf("http: {customer_endpoint: true}"), "http.customer_endpoint: unknown key");
+  EXPECT_EQ(ParseErrorOf("http: {listen: '0.0.0.0:9464', customers_endpoint: true}"),
             "http.customers_endpoint: serves customer data, so only on a loopback http.listen "
             "(127.0.0.1:PORT, localhost:PORT or [::1]:PORT), not '0.0.0.0:9464'; reach it with "
             "kubectl port-forward or exec");
-  EXPECT_EQ(ErrorOf("http: {listen: '9464', customers_endpoint: true}").substr(0, 40),
+  EXPECT_EQ(ParseErrorOf("http: {listen: '9464', customers_endpoint: true}").substr(0, 40),
             "http.customers_endpoint: serves customer");
 }
 

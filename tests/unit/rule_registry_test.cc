@@ -9,6 +9,7 @@
 #include "processor/rules/cart_abandonment_rule.h"
 #include "processor/rules/reward_window_rule.h"
 #include "processor/rules/win_back_rule.h"
+#include "tests/unit/config_errors.h"
 #include "tests/unit/test_events.h"
 
 namespace touchstream {
@@ -16,17 +17,9 @@ namespace {
 
 using testing::Event;
 using testing::kT0;
+using testing::StartupErrorOf;
 using testing::WithItem;
 using Tiers = std::vector<DurationMs>;
-
-std::string ErrorOf(const std::string& yaml) {
-  try {
-    BuildRuleSet(ParseConfig(yaml, "test.yaml").rules);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 RuleSet Build(const std::string& yaml) { return BuildRuleSet(ParseConfig(yaml, "t").rules); }
 
@@ -55,10 +48,10 @@ TEST(RuleRegistryTest, CartAbandonmentReadsDelay) {
 }
 
 TEST(RuleRegistryTest, CartAbandonmentErrorsNameTheKey) {
-  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, delay: soon}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {c: {kind: cart_abandonment, delay: soon}}"),
             "rules.c.delay: invalid duration 'soon' (expected an integer with a unit: 500ms, 30s, "
             "15m, 1h, 7d)");
-  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, min_cart_value_minor: -1}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {c: {kind: cart_abandonment, min_cart_value_minor: -1}}"),
             "rules.c.min_cart_value_minor: -1 is out of range [0, 9223372036854775807]");
 }
 
@@ -74,10 +67,10 @@ TEST(RuleRegistryTest, FindsEveryRegisteredKindByName) {
 }
 
 TEST(RuleRegistryTest, KindMustBeKnown) {
-  EXPECT_EQ(ErrorOf("rules: {x: {kind: winback}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {x: {kind: winback}}"),
             "rules.x.kind: 'winback' is not one of: browse_abandonment, cart_abandonment, "
             "reward_window, win_back");
-  EXPECT_EQ(ErrorOf("rules: {x: {tiers: [1d]}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {x: {tiers: [1d]}}"),
             "rules.x.kind: '' is not one of: browse_abandonment, cart_abandonment, reward_window, "
             "win_back");
 }
@@ -99,16 +92,16 @@ TEST(RuleRegistryTest, BrowseAbandonmentReadsEveryParam) {
 }
 
 TEST(RuleRegistryTest, BrowseAbandonmentErrorsNameTheKey) {
-  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, delay: 0}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {b: {kind: browse_abandonment, delay: 0}}"),
             "rules.b.delay: must be greater than 0");
-  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, delay: later}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {b: {kind: browse_abandonment, delay: later}}"),
             "rules.b.delay: invalid duration 'later' (expected an integer with a unit: 500ms, "
             "30s, 15m, 1h, 7d)");
-  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, max_items: 0}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {b: {kind: browse_abandonment, max_items: 0}}"),
             "rules.b.max_items: 0 is out of range [1, 100]");
-  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, max_items: 101}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {b: {kind: browse_abandonment, max_items: 101}}"),
             "rules.b.max_items: 101 is out of range [1, 100]");
-  EXPECT_EQ(ErrorOf("rules: {b: {kind: browse_abandonment, min_cart_value_minor: 1}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {b: {kind: browse_abandonment, min_cart_value_minor: 1}}"),
             "rules.b.min_cart_value_minor: unknown key");
 }
 
@@ -130,24 +123,25 @@ TEST(RuleRegistryTest, WinBackReadsTiersAndRequirePurchase) {
 }
 
 TEST(RuleRegistryTest, WinBackErrorsNameTheKey) {
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: [30d, 30d]}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: [30d, 30d]}}"),
             "rules.wb.tiers[1]: must be greater than the previous tier (30d)");
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: [60d, 30d]}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: [60d, 30d]}}"),
             "rules.wb.tiers[1]: must be greater than the previous tier (60d)");
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: [0]}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: [0]}}"),
             "rules.wb.tiers[0]: must be greater than 0");
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: [30d, soon]}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: [30d, soon]}}"),
             "rules.wb.tiers[1]: invalid duration 'soon' (expected an integer with a unit: 500ms, "
             "30s, 15m, 1h, 7d)");
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: [[30d]]}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: [[30d]]}}"),
             "rules.wb.tiers[0]: expected a duration");
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: 30d}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: 30d}}"),
             "rules.wb.tiers: expected a non-empty list of durations, e.g. [30d, 60d, 90d]");
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tiers: []}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: []}}"),
             "rules.wb.tiers: expected a non-empty list of durations, e.g. [30d, 60d, 90d]");
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, require_purchase: maybe}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, require_purchase: maybe}}"),
             "rules.wb.require_purchase: 'maybe' is not true or false");
-  EXPECT_EQ(ErrorOf("rules: {wb: {kind: win_back, tier: [30d]}}"), "rules.wb.tier: unknown key");
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tier: [30d]}}"),
+            "rules.wb.tier: unknown key");
 }
 
 TEST(RuleRegistryTest, RewardWindowDefaults) {
@@ -192,34 +186,37 @@ rules:
 }
 
 TEST(RuleRegistryTest, RewardWindowErrorsNameTheKey) {
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window}}"),
             "rules.rw.opener.event_type: required, e.g. OFFER_ACCEPTED");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, opener: OFFER_ACCEPTED}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window, opener: OFFER_ACCEPTED}}"),
             "rules.rw.opener: expected a mapping of keys to values");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, opener: {event_type: OFFER}}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window, opener: {event_type: OFFER}}}"),
             "rules.rw.opener.event_type: 'OFFER' is not an event type that can open a window, "
             "e.g. OFFER_ACCEPTED");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, opener: {event_type: UNSPECIFIED}}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window, opener: {event_type: UNSPECIFIED}}}"),
             "rules.rw.opener.event_type: 'UNSPECIFIED' is not an event type that can open a "
             "window, e.g. OFFER_ACCEPTED");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, opener: {event_type: OFFER_ACCEPTED, "
-                    "campaign: x}}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window, opener: {event_type: OFFER_ACCEPTED, "
+                           "campaign: x}}}"),
             "rules.rw.opener.campaign: unknown key");
   const std::string opener = "opener: {event_type: OFFER_ACCEPTED}, ";
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, " + opener + "duration: 0}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window, " + opener + "duration: 0}}"),
             "rules.rw.duration: must be greater than 0");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, " + opener + "goal: {purchases: 0}}}"),
-            "rules.rw.goal.purchases: 0 is out of range [1, 1000000]");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, " + opener + "goal: {min_amount: 100}}}"),
-            "rules.rw.goal.min_amount: unknown key");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, " + opener + "reminder_before: 72h}}"),
-            "rules.rw.reminder_before: must be less than duration (3d)");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, " + opener + "points_per_unit: -1}}"),
+  EXPECT_EQ(
+      StartupErrorOf("rules: {rw: {kind: reward_window, " + opener + "goal: {purchases: 0}}}"),
+      "rules.rw.goal.purchases: 0 is out of range [1, 1000000]");
+  EXPECT_EQ(
+      StartupErrorOf("rules: {rw: {kind: reward_window, " + opener + "goal: {min_amount: 100}}}"),
+      "rules.rw.goal.min_amount: unknown key");
+  EXPECT_EQ(
+      StartupErrorOf("rules: {rw: {kind: reward_window, " + opener + "reminder_before: 72h}}"),
+      "rules.rw.reminder_before: must be less than duration (3d)");
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window, " + opener + "points_per_unit: -1}}"),
             "rules.rw.points_per_unit: -1 is out of range [0, 1000000]");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, " + opener + "cooldown: -1d}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window, " + opener + "cooldown: -1d}}"),
             "rules.rw.cooldown: invalid duration '-1d' (expected an integer with a unit: 500ms, "
             "30s, 15m, 1h, 7d)");
-  EXPECT_EQ(ErrorOf("rules: {rw: {kind: reward_window, " + opener + "window: 3d}}"),
+  EXPECT_EQ(StartupErrorOf("rules: {rw: {kind: reward_window, " + opener + "window: 3d}}"),
             "rules.rw.window: unknown key");
 }
 

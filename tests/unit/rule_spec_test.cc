@@ -4,18 +4,12 @@
 
 #include "processor/config/config.h"
 #include "processor/config/config_error.h"
+#include "tests/unit/config_errors.h"
 
 namespace touchstream {
 namespace {
 
-std::string ErrorOf(const std::string& yaml) {
-  try {
-    ParseConfig(yaml, "test.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::ParseErrorOf;
 
 TEST(RuleSpecTest, KeepsIdKindAndTheKindsOwnKeysInConfigOrder) {
   const Config c = ParseConfig(R"(
@@ -37,19 +31,19 @@ rules:
 
 TEST(RuleSpecTest, KindParametersAreNotCheckedHere) {
   // The kind's builder checks them (BuildRuleSet, rule_registry_test.cc): config/ knows no kind.
-  EXPECT_EQ(ErrorOf("rules: {c: {kind: cart_abandonment, delay: soon}}"), "no error");
-  EXPECT_EQ(ErrorOf("rules: {c: {kind: no_such_kind}}"), "no error");
+  EXPECT_EQ(ParseErrorOf("rules: {c: {kind: cart_abandonment, delay: soon}}"), "no error");
+  EXPECT_EQ(ParseErrorOf("rules: {c: {kind: no_such_kind}}"), "no error");
 }
 
 TEST(RuleSpecTest, ErrorsNameTheKey) {
-  EXPECT_EQ(ErrorOf("rules: {\"Bad Id\": {kind: cart_abandonment}}"),
+  EXPECT_EQ(ParseErrorOf("rules: {\"Bad Id\": {kind: cart_abandonment}}"),
             "rules.Bad Id: a rule id is 1-64 characters of a-z, 0-9, '_' and '-'");
   EXPECT_EQ(
-      ErrorOf("rules: {" + std::string(65, 'a') + ": {kind: win_back}}"),
+      ParseErrorOf("rules: {" + std::string(65, 'a') + ": {kind: win_back}}"),
       "rules." + std::string(65, 'a') + ": a rule id is 1-64 characters of a-z, 0-9, '_' and '-'");
-  EXPECT_EQ(ErrorOf("rules: {c: 5}"), "rules.c: expected a mapping of keys to values");
-  EXPECT_EQ(ErrorOf("rules: {c: {kind: [a]}}"), "rules.c.kind: expected a single value");
-  EXPECT_EQ(ErrorOf("rules: [a]"), "rules: expected a mapping of rule id to rule");
+  EXPECT_EQ(ParseErrorOf("rules: {c: 5}"), "rules.c: expected a mapping of keys to values");
+  EXPECT_EQ(ParseErrorOf("rules: {c: {kind: [a]}}"), "rules.c.kind: expected a single value");
+  EXPECT_EQ(ParseErrorOf("rules: [a]"), "rules: expected a mapping of rule id to rule");
 }
 
 }  // namespace
