@@ -12,8 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/oracle.h"
+#include "tests/integration/cluster.h"
 #include "tests/unit/test_events.h"
 
 namespace touchstream::testing {
@@ -28,20 +27,6 @@ rules:
     kind: cart_abandonment
     delay: 1h
 )";
-
-std::string KafkaConfig(int http_port) {
-  return R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 4}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer: {group_id: repartition}
-processing: {commit_interval: 20ms}
-timers: {clock: event_time}
-kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.interval.ms: 500}
-http: {listen: "127.0.0.1:)" +
-         std::to_string(http_port) + "\"}\n";
-}
 
 // The sum of a counter's series in /metrics; -1 when the instance does not answer.
 double MetricSum(int port, const std::string& name) {
@@ -104,37 +89,33 @@ void ProduceRound(const std::string& bootstrap, const std::vector<v1::Touchpoint
 void RunScenario(bool kill_mid_way) {
   TempDir dir;
   const int port = FreeLoopbackPort();
-  const std::string config = dir.Write(
-      "run.yaml", KafkaConfig(port) + kRules + "state: {dir: " + dir.path() + "/state}\n");
-  EmbeddedKafkaProcess kafka(config, dir.path() + "/kafka");
-  ASSERT_FALSE(kafka.bootstrap().empty());
-  int launches = 0;
-  auto start = [&] {
-    return std::make_unique<ChildProcess>(
-        std::vector<std::string>{TouchstreamBin(), "run", "--config", config, "-X",
-                                 "bootstrap.servers=" + kafka.bootstrap()},
-        dir.path() + "/run-" + std::to_string(launches++));
-  };
-  std::unique_ptr<ChildProcess> run = start();
+  ClusterConfig config;
+  config.group_id = "repartition";
+  config.partitions = kPartitions;
+  config.processing = "commit_interval: 20ms";
+  config.http = "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
+  config.rules = kRules;
+  Cluster cluster(dir, config);
+  ASSERT_TRUE(cluster.started());
+  cluster.Start("run");
 
   std::vector<std::string> all;  // the oracle's input: every event in produce order
   for (int round = 0; round < 3; ++round) {
     const std::vector<v1::TouchpointEvent> events = Round(round);
-    ProduceRound(kafka.bootstrap(), events, round);
+    ProduceRound(cluster.bootstrap(), events, round);
     for (const auto& e : events) all.push_back(e.SerializeAsString());
     if (kill_mid_way && round == 1) {
       // Killed while the purchases are being read and forwarded; a new instance on the same
       // state goes on from the last commit (the outbox may send forwarded records again).
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      run->Kill();
-      run = start();
+      cluster.Kill("run");
+      cluster.Start("run");
     }
     // Every event of the round applied by its owner before the next round is produced.
     const Oracle so_far = BacktestOracle(kRules, {{0, all}});
-    const std::string dumped =
-        AwaitState(config, so_far.state, dir.path() + "/dump-" + std::to_string(round),
-                   std::chrono::seconds(60), [&] { return run->running(); });
-    ASSERT_EQ(dumped, so_far.state) << "round " << round << "\n" << run->Stderr();
+    const std::string dumped = cluster.AwaitState("run", so_far.state, std::chrono::seconds(60),
+                                                  [&] { return cluster["run"].running(); });
+    ASSERT_EQ(dumped, so_far.state) << "round " << round << "\n" << cluster["run"].Stderr();
   }
   // Most records were read outside their customer's partition (the counter restarts with the
   // instance).
@@ -143,13 +124,7 @@ void RunScenario(bool kill_mid_way) {
   const Oracle oracle = BacktestOracle(kRules, {{0, all}});
   ASSERT_EQ(oracle.triggers.size(), static_cast<size_t>(kCustomers / 2))
       << "every unpaid cart is abandoned, no paid one";
-  const std::string dumped = AwaitState(config, oracle.state, dir.path() + "/dump",
-                                        std::chrono::seconds(30), [&] { return run->running(); });
-  const std::vector<Record> records =
-      ConsumeAll(kafka.bootstrap(), "triggers", oracle.triggers.size(), std::chrono::seconds(30),
-                 std::chrono::milliseconds(1000));
-  EXPECT_EQ(run->Stop(), 0) << run->Stderr();
-  ExpectInvariants(oracle, records, dumped, dir.path());
+  cluster.ExpectOracleFrom("run", oracle, std::chrono::seconds(30));
 }
 
 TEST(RepartitionTest, EventsFromEveryKindOfProducerReachTheCustomersOwner) {

@@ -226,16 +226,18 @@ TEST_F(TaskManagerTest, AStoredStateThatDoesNotParseFailsTheRecordAndNamesItsPar
   testing::DriverOptions options;
   options.partitions = 2;
   DriverTest::Start(std::move(rules), options);
-  EXPECT_EQ(driver_->Pipe(Add("e1", "amy", kT0), 1).size(), 0u);
-  driver_->StoreRawState("bob", "\x0a\xff\xff\xff\xff", 1);
+  // Bob's partition (the repartition stage forwards records to it).
+  const int32_t p = driver_->OwnerOf("bob");
+  EXPECT_EQ(driver_->Pipe(Add("e1", "bob-neighbour", kT0), p).size(), 0u);
+  driver_->StoreRawState("bob", "\x0a\xff\xff\xff\xff", p);
   ASSERT_TRUE(driver_->status().ok()) << driver_->status().message();
 
-  // Not applied to a fresh state, not committed: the batch is to be dropped and partition 1
+  // Not applied to a fresh state, not committed: the batch is to be dropped and bob's partition
   // rebuilt from the changelog.
-  EXPECT_EQ(driver_->Pipe(Add("e2", "bob", kT0 + 1), 1).size(), 0u);
+  EXPECT_EQ(driver_->Pipe(Add("e2", "bob", kT0 + 1), p).size(), 0u);
   EXPECT_EQ(driver_->status().code(), Status::Code::kCorruption) << driver_->status().message();
-  EXPECT_EQ(driver_->ReadCheckpoint(1)->next_offset(), 1);
-  EXPECT_EQ(driver_->TakeCorruptPartitions(), std::vector<int32_t>{1});
+  EXPECT_EQ(driver_->ReadCheckpoint(p)->next_offset(), 1);
+  EXPECT_EQ(driver_->TakeCorruptPartitions(), std::vector<int32_t>{p});
   EXPECT_EQ(driver_->TakeCorruptPartitions(), std::vector<int32_t>{});
 }
 
