@@ -3,24 +3,18 @@
 #include <cstdlib>
 #include <utility>
 
-#include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
+#include "processor/kafka/group_consumer.h"
 #include "processor/kafka/input_message.h"
 #include "processor/kafka/murmur2_ownership.h"
+#include "processor/kafka/retention_gap.h"
 #include "processor/kafka/topic_check.h"
+#include "processor/run/partition_gauges.h"
 
 namespace touchstream {
 
 namespace {
-
-// cooperative-sticky keeps partitions running on their instance across a rebalance (no
-// restore, no pause). librdkafka before 2.3.0 can abort when a cooperative-sticky consumer is
-// destroyed before its first assignment (librdkafka issue #4312), and its mock cluster does not
-// complete cooperative rebalances, so older versions get the eager assignors.
-std::string DefaultAssignmentStrategy() {
-  return RdKafka::version() >= 0x020300ff ? "cooperative-sticky" : "range,roundrobin";
-}
 
 int64_t Ms(SteadyClock::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -49,28 +43,14 @@ ConsumeLoop::~ConsumeLoop() {
 }
 
 Status ConsumeLoop::Start() {
-  KafkaProperties props = config_.kafka;
-  for (const auto& [key, value] : config_.kafka_consumer) props[key] = value;
-  props.emplace("partition.assignment.strategy", DefaultAssignmentStrategy());
+  const KafkaProperties props = GroupConsumerProperties(config_.kafka, config_.kafka_consumer);
   if (Status s = membership_.Init(props); !s.ok()) return s;
   if (auto it = props.find("session.timeout.ms"); it != props.end()) {
     times_.session_timeout = std::chrono::milliseconds(std::atoll(it->second.c_str()));
   }
-  auto conf = MakeKafkaConf(props, {{"group.id", config_.group_id},
-                                    {"enable.auto.commit", "false"},
-                                    {"enable.auto.offset.store", "false"},
-                                    {"enable.partition.eof", "true"},
-                                    // An offset deleted by retention is a retention gap, never
-                                    // a silent jump (processing.on_retention_gap).
-                                    {"auto.offset.reset", "error"}});
-  if (!conf.ok()) return conf.status();
-  std::string errstr;
-  if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(&membership_), errstr) !=
-      RdKafka::Conf::CONF_OK) {
-    return Status::InvalidArgument("rebalance_cb: " + errstr);
-  }
-  consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), errstr));
-  if (!consumer_) return Status::KafkaError("cannot create consumer: " + errstr);
+  auto consumer = CreateGroupConsumer(props, config_.group_id, &membership_);
+  if (!consumer.ok()) return consumer.status();
+  consumer_ = std::move(*consumer);
   relay_.set_consumer(consumer_.get());
   membership_.Attach(consumer_.get(), [this] { return Commit(); });
   if (Status s = membership_.Join(); !s.ok()) return s;
@@ -137,7 +117,8 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
       case RdKafka::ERR__TIMED_OUT:
         break;
       case RdKafka::ERR__AUTO_OFFSET_RESET:
-        OnRetentionGap(*message);
+        metrics_.retention_gaps().Increment();
+        fatal_ = OnRetentionGap(*consumer_, *message, config_.skip_retention_gap);
         break;
       default:
         if (message->err() == RdKafka::ERR__FATAL) {
@@ -225,24 +206,6 @@ void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
 
 TaskTime ConsumeLoop::Now() const { return {clocks_.wall.NowMs(), Ms(clocks_.steady.Now())}; }
 
-void ConsumeLoop::OnRetentionGap(RdKafka::Message& message) {
-  metrics_.retention_gaps().Increment();
-  const std::string topic = message.topic_name();
-  const std::string where = PartitionName(topic, message.partition());
-  if (!config_.skip_retention_gap) {
-    fatal_ = Status::KafkaError(
-        "retention gap on " + where + ": the next offset to process is no longer in " + "Kafka (" +
-        message.errstr() + "); events were lost upstream of touchstream. " +
-        "Set processing.on_retention_gap: skip_to_earliest to continue from the earliest");
-    return;
-  }
-  LogError("retention gap on " + where + " (" + message.errstr() +
-           "): continuing from the earliest offset (processing.on_retention_gap)");
-  std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
-      topic, message.partition(), RdKafka::Topic::OFFSET_BEGINNING));
-  consumer_->seek(*tp, 5000);
-}
-
 Status ConsumeLoop::Commit() {
   // Checked before anything changes, so that a refused commit leaves a batch to drop whole.
   if (!tasks_.empty() || tasks_.batch_records() > 0) {
@@ -265,22 +228,7 @@ Status ConsumeLoop::Commit() {
 
 void ConsumeLoop::SampleGauges() {
   times_.last_sample = clocks_.steady.Now();
-  auto seconds = [](TimeMs ms) { return ms == kNoTime ? 0.0 : ms / 1000.0; };
-  for (int32_t partition : tasks_.partitions()) {
-    const PartitionTask& task = *tasks_.Find(partition);
-    // Sampled, not set per commit: an idle partition's clock moves without commits.
-    metrics_.watermark_seconds(partition).Set(seconds(task.watermark_ms()));
-    metrics_.max_event_time_seconds(partition).Set(seconds(task.max_event_time_ms()));
-    int64_t low = 0;
-    int64_t high = 0;
-    // Cached from the last fetch response: no broker round trip.
-    if (consumer_->get_watermark_offsets(config_.touchpoints.name, partition, &low, &high) ==
-            RdKafka::ERR_NO_ERROR &&
-        high >= 0) {
-      metrics_.consumer_lag(partition).Set(static_cast<double>(
-          std::max<int64_t>(0, high - std::max(low, task.checkpoint().next_offset()))));
-    }
-  }
+  SamplePartitionGauges(tasks_, *consumer_, config_.touchpoints.name, metrics_);
   metrics_.store().Sample(db_);
   membership_.OnDiskSample(!disk_.Check().ok());
 }

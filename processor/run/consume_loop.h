@@ -55,8 +55,6 @@ class ConsumeLoop {
  private:
   void HandleRecord(RdKafka::Message& message);
   TaskTime Now() const;
-  // A retention gap under the consumer (auto.offset.reset=error): stop, or skip ahead.
-  void OnRetentionGap(RdKafka::Message& message);
   // Commits the batch; kUnavailable when the disk is below its reserve (nothing written).
   Status Commit();
   // Pauses or resumes the assigned input partitions as the relay's backlog requires.

@@ -117,62 +117,62 @@ TEST(ConfigTest, SchemaIdsPinConfluentFramedInput) {
   EXPECT_TRUE(ParseConfig("topics: {touchpoints: {schema_ids: []}}", "test.yaml")
                   .validation.schema_ids.empty());
 
-  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [12, x]}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {touchpoints: {schema_ids: [12, x]}}"),
             "topics.touchpoints.schema_ids[1]: 'x' is not an integer");
-  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [1.5]}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {touchpoints: {schema_ids: [1.5]}}"),
             "topics.touchpoints.schema_ids[0]: '1.5' is not an integer");
-  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [-1]}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {touchpoints: {schema_ids: [-1]}}"),
             "topics.touchpoints.schema_ids[0]: -1 is out of range [0, 2147483647]");
-  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [2147483648]}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {touchpoints: {schema_ids: [2147483648]}}"),
             "topics.touchpoints.schema_ids[0]: 2147483648 is out of range [0, 2147483647]");
-  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: 12}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {touchpoints: {schema_ids: 12}}"),
             "topics.touchpoints.schema_ids: expected a list of integers, e.g. [12, 13]");
-  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_ids: [[12]]}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {touchpoints: {schema_ids: [[12]]}}"),
             "topics.touchpoints.schema_ids[0]: expected an integer");
   // Only the input carries Confluent-framed events.
-  EXPECT_EQ(ErrorOf("topics: {triggers: {schema_ids: [12]}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {triggers: {schema_ids: [12]}}"),
             "topics.triggers.schema_ids: unknown key");
-  EXPECT_EQ(ErrorOf("topics: {touchpoints: {schema_id: [12]}}"),
+  EXPECT_EQ(StartupErrorOf("topics: {touchpoints: {schema_id: [12]}}"),
             "topics.touchpoints.schema_id: unknown key");
 }
 
 TEST(ConfigTest, StateLimitsErrorsNameTheKey) {
-  EXPECT_EQ(ErrorOf("limits: {max_cart_lines: 0}"),
+  EXPECT_EQ(StartupErrorOf("limits: {max_cart_lines: 0}"),
             "limits.max_cart_lines: 0 is out of range [1, 1000000]");
-  EXPECT_EQ(ErrorOf("limits: {max_state_bytes: many}"),
+  EXPECT_EQ(StartupErrorOf("limits: {max_state_bytes: many}"),
             "limits.max_state_bytes: 'many' is not an integer");
-  EXPECT_EQ(ErrorOf("limits: {max_lines: 3}"), "limits.max_lines: unknown key");
+  EXPECT_EQ(StartupErrorOf("limits: {max_lines: 3}"), "limits.max_lines: unknown key");
   // What no trim can shorten (ids of the customer and of each rule's state) must fit.
-  EXPECT_EQ(ErrorOf("limits: {max_state_bytes: 3000}\n"
+  EXPECT_EQ(StartupErrorOf("limits: {max_state_bytes: 3000}\n"
                     "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
             "limits.max_state_bytes: must be at least 3608 with validation.max_field_bytes 512 "
             "and 1 rules (the ids and fields of a state that are never trimmed)");
-  EXPECT_EQ(ErrorOf("limits: {max_state_bytes: 3608}\n"
+  EXPECT_EQ(StartupErrorOf("limits: {max_state_bytes: 3608}\n"
                     "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
             "no error");
 }
 
 // Every state must fit in a changelog record the producer accepts.
 TEST(ConfigTest, MaxStateBytesMustFitTheProducersMessageMaxBytes) {
-  EXPECT_EQ(ErrorOf("kafka_producer: {message.max.bytes: 200000}"),
+  EXPECT_EQ(StartupErrorOf("kafka_producer: {message.max.bytes: 200000}"),
             "limits.max_state_bytes: 524288 plus 1536 bytes for a changelog record's key and "
             "headers must be below the producer's message.max.bytes (200000, "
             "kafka_producer.message.max.bytes); lower limits.max_state_bytes or raise "
             "message.max.bytes");
-  EXPECT_NE(ErrorOf("kafka: {message.max.bytes: 525824}").find("(525824, kafka.message.max.bytes)"),
+  EXPECT_NE(StartupErrorOf("kafka: {message.max.bytes: 525824}").find("(525824, kafka.message.max.bytes)"),
             std::string::npos);
-  EXPECT_EQ(ErrorOf("kafka: {message.max.bytes: 525825}"), "no error");
+  EXPECT_EQ(StartupErrorOf("kafka: {message.max.bytes: 525825}"), "no error");
   // The producer's own section wins over the shared one.
-  EXPECT_EQ(ErrorOf("kafka: {message.max.bytes: 1000}\n"
+  EXPECT_EQ(StartupErrorOf("kafka: {message.max.bytes: 1000}\n"
                     "kafka_producer: {message.max.bytes: 2000000}"),
             "no error");
-  EXPECT_EQ(ErrorOf("kafka_producer: {message.max.bytes: 200000}\n"
+  EXPECT_EQ(StartupErrorOf("kafka_producer: {message.max.bytes: 200000}\n"
                     "limits: {max_state_bytes: 100000}"),
             "no error");
   // librdkafka's default (1000000) when unset.
-  EXPECT_NE(ErrorOf("limits: {max_state_bytes: 999000}").find("(1000000, librdkafka's default)"),
+  EXPECT_NE(StartupErrorOf("limits: {max_state_bytes: 999000}").find("(1000000, librdkafka's default)"),
             std::string::npos);
-  EXPECT_EQ(ErrorOf("kafka_producer: {message.max.bytes: 1MB}"),
+  EXPECT_EQ(StartupErrorOf("kafka_producer: {message.max.bytes: 1MB}"),
             "kafka_producer.message.max.bytes: expected an integer, got '1MB'");
   // -X and TOUCHSTREAM_KAFKA_* overrides come after the file: checked again.
   Config c = ParseConfig("", "t");
