@@ -59,12 +59,6 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   } else {
     outcome.type = event_.type();
     outcome.channel = event_.channel();
-    // A forwarded record shows how far its source has come: its own time counts.
-    if (forwarded) {
-      sources_.repartition_event_time_ms =
-          std::max(sources_.repartition_event_time_ms, ToTimeMs(event_.event_time()));
-    }
-    UpdateWatermarkLimit();
     const uint64_t duplicates = pipeline_.duplicates();
     if (Status s = pipeline_.Process(event_, fired_scratch_); !s.ok()) {
       fired_scratch_.clear();
@@ -81,40 +75,13 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   return outcome;
 }
 
-Status PartitionTask::MarkCaughtUp(std::string_view topic, TaskOutput& out) {
-  if (topic == settings_.input_topic) {
-    sources_.input = true;
-    return Status::Ok();
-  }
-  if (!repartitioning() || topic != settings_.repartition_topic) return Status::Ok();
-  sources_.repartition = true;
-  UpdateWatermarkLimit();
-  // Timers the repartition source held back fire now.
-  const uint64_t fired = pipeline_.timers_fired();
-  if (Status s = pipeline_.CatchUp(fired_scratch_); !s.ok()) {
-    fired_scratch_.clear();
-    return s;
-  }
-  if (pipeline_.timers_fired() != fired) dirty_ = true;
-  AddTriggers(fired_scratch_, nullptr, out);
-  return Status::Ok();
+void PartitionTask::MarkCaughtUp(std::string_view topic) {
+  if (topic == settings_.input_topic) sources_.input = true;
+  if (repartitioning() && topic == settings_.repartition_topic) sources_.repartition = true;
 }
 
 int32_t PartitionTask::OwnerOf(const std::string& customer_id, int32_t here) const {
   return repartitioning() ? settings_.ownership->OwnerOf(customer_id) : here;
-}
-
-void PartitionTask::UpdateWatermarkLimit() {
-  if (!repartitioning() || sources_.repartition) {
-    pipeline_.set_watermark_limit(kMaxTime);
-    return;
-  }
-  // Behind on forwarded records: event time waits at the latest one applied (at the current
-  // watermark before any).
-  const TimeMs t = sources_.repartition_event_time_ms;
-  pipeline_.set_watermark_limit(
-      t == kNoTime ? pipeline_.watermark_ms()
-                   : std::max(pipeline_.watermark_ms(), t - settings_.allowed_lateness_ms));
 }
 
 bool PartitionTask::AppliedBefore(const RecordOrigin& origin) const {

@@ -11,13 +11,13 @@
 //   dedup ─► aggregate ─► rules (PartitionPipeline)
 //   [policy stage: not yet; it goes here, between the rules and the outbox]
 //
-// Time: event time drives the rules (PartitionPipeline). Validation measures "in the future"
-// against the record's CreateTime (the producer's clock), else the local wall clock. With the
-// repartition stage on, the partition's event time does not pass what its repartition source has
-// caught up to while that source has records to read (as Kafka Streams' max.task.idle.ms), so a
-// forwarded purchase still cancels its cart. In hybrid mode a partition that has caught up with
-// both sources follows the wall clock within HybridClock's limit (Punctuate), so absence triggers
-// fire while the partition is quiet.
+// Time: event time drives the rules (PartitionPipeline); records of both sources are applied in
+// the order they arrive. Validation measures "in the future" against the record's CreateTime
+// (the producer's clock), else the local wall clock. In hybrid mode a partition that has caught
+// up with its input and, with the repartition stage on, with its repartition source follows the
+// wall clock within HybridClock's limit (Punctuate), so absence triggers fire while the partition
+// is quiet, and not before a forwarded record still waiting in the repartition topic (a purchase
+// that pays for a cart) is applied.
 #pragma once
 
 #include <string>
@@ -115,8 +115,8 @@ class PartitionTask {
   Status AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out);
 
   // Source `topic` (the input or the repartition topic) has no more records to read now; the
-  // next record from it un-sets this. Timers the repartition source held back may fire (`out`).
-  Status MarkCaughtUp(std::string_view topic, TaskOutput& out);
+  // next record from it un-sets this.
+  void MarkCaughtUp(std::string_view topic);
 
   // True if the next commit must write this partition (a record was consumed, a timer fired).
   bool dirty() const { return dirty_; }
@@ -142,8 +142,6 @@ class PartitionTask {
   void SetNextOffset(std::string_view topic, int64_t next);
   // A forwarded record's origin: true if it was applied already.
   bool AppliedBefore(const RecordOrigin& origin) const;
-  // While the repartition source is behind, event time waits for it.
-  void UpdateWatermarkLimit();
   bool repartitioning() const { return settings_.ownership != nullptr; }
   // The partition owning `customer_id`; `here` when the repartition stage is off.
   int32_t OwnerOf(const std::string& customer_id, int32_t here) const;
@@ -157,8 +155,6 @@ class PartitionTask {
   struct {
     bool input = false;        // the input has no more records now
     bool repartition = false;  // nor has the repartition topic
-    // The latest event time applied from the repartition topic.
-    TimeMs repartition_event_time_ms = kNoTime;
   } sources_;
   bool dirty_ = false;
   v1::TouchpointEvent event_;               // reused decode target

@@ -24,8 +24,7 @@ Status PartitionPipeline::Process(const v1::TouchpointEvent& event, std::vector<
   const TimeMs t = ToTimeMs(event.event_time());
   if (t > max_event_time_ms_) {
     max_event_time_ms_ = t;
-    watermark_ms_ =
-        std::max(watermark_ms_, std::min(t - allowed_lateness_ms_, watermark_limit_ms_));
+    watermark_ms_ = std::max(watermark_ms_, t - allowed_lateness_ms_);
   }
   if (Status s = FireDueTimers(out); !s.ok()) return s;
   if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) return Erase(event.customer_id());
@@ -58,15 +57,9 @@ Status PartitionPipeline::Process(const v1::TouchpointEvent& event, std::vector<
 }
 
 Status PartitionPipeline::AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::Trigger>& out) {
-  watermark_ms = std::min(watermark_ms, watermark_limit_ms_);
   if (watermark_ms <= watermark_ms_) return Status::Ok();
   watermark_ms_ = watermark_ms;
   return FireDueTimers(out);
-}
-
-Status PartitionPipeline::CatchUp(std::vector<v1::Trigger>& out) {
-  if (max_event_time_ms_ == kNoTime) return Status::Ok();
-  return AdvanceWatermark(max_event_time_ms_ - allowed_lateness_ms_, out);
 }
 
 Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {

@@ -2,8 +2,7 @@
 // partition's event-time clock and drives rules over a PartitionStore. The same class runs
 // under `touchstream run` (RocksDB store, Kafka around it), `backtest` and unit tests.
 //
-// Time: the watermark is max event time seen − allowed_lateness (held at or below the watermark
-// limit, see set_watermark_limit), and never moves back. Before
+// Time: the watermark is max event time seen − allowed_lateness, and never moves back. Before
 // an event is applied, every timer due at or before the watermark that event produces fires,
 // in (due time, customer id, rule id) order. AdvanceWatermark moves it without an event (idle
 // partitions in hybrid mode, `backtest --until`).
@@ -24,7 +23,6 @@
 namespace touchstream {
 
 inline constexpr TimeMs kNoTime = std::numeric_limits<TimeMs>::min();
-inline constexpr TimeMs kMaxTime = std::numeric_limits<TimeMs>::max();
 
 // Owned by the thread that drives the partition.
 class PartitionPipeline {
@@ -41,17 +39,8 @@ class PartitionPipeline {
   // counted in duplicates()). Errors come from the store; the event is then not applied.
   Status Process(const v1::TouchpointEvent& event, std::vector<v1::Trigger>& out);
 
-  // Moves the watermark to `watermark_ms` (at most the limit) if that is later, firing what
-  // comes due.
+  // Moves the watermark to `watermark_ms` if that is later, firing what comes due.
   Status AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::Trigger>& out);
-
-  // The watermark does not pass `limit_ms` (another source of the partition has not caught up:
-  // PartitionTask); kMaxTime: no limit (the default). Raising the limit fires nothing by itself:
-  // call CatchUp.
-  void set_watermark_limit(TimeMs limit_ms) { watermark_limit_ms_ = limit_ms; }
-  // Moves the watermark to what the events seen so far produce, within the limit, firing what
-  // comes due (after the limit was raised).
-  Status CatchUp(std::vector<v1::Trigger>& out);
 
   TimeMs watermark_ms() const { return watermark_ms_; }
   TimeMs max_event_time_ms() const { return max_event_time_ms_; }
@@ -81,7 +70,6 @@ class PartitionPipeline {
 
   TimeMs max_event_time_ms_ = kNoTime;
   TimeMs watermark_ms_ = kNoTime;
-  TimeMs watermark_limit_ms_ = kMaxTime;
   uint64_t duplicates_ = 0;
   uint64_t timers_fired_ = 0;
   TrimCounts trims_;

@@ -110,9 +110,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
         HandleRecord(*message);
         break;
       case RdKafka::ERR__PARTITION_EOF:
-        if (Status s = tasks_.MarkCaughtUp(message->topic_name(), message->partition()); !s.ok()) {
-          fatal_ = s;
-        }
+        tasks_.MarkCaughtUp(message->topic_name(), message->partition());
         break;
       case RdKafka::ERR__TIMED_OUT:
         break;

@@ -96,15 +96,8 @@ std::vector<int32_t> TaskManager::partitions() const {
   return out;
 }
 
-Status TaskManager::MarkCaughtUp(std::string_view topic, int32_t partition) {
-  auto it = tasks_.find(partition);
-  if (it == tasks_.end()) return Status::Ok();
-  const size_t triggers_before = output_.triggers.size();
-  if (Status s = it->second->task.MarkCaughtUp(topic, output_); !s.ok()) {
-    return NoteCorruption(partition, std::move(s));
-  }
-  CountTriggers(triggers_before);
-  return Status::Ok();
+void TaskManager::MarkCaughtUp(std::string_view topic, int32_t partition) {
+  if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.MarkCaughtUp(topic);
 }
 
 Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {

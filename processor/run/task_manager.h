@@ -58,9 +58,8 @@ class TaskManager {
   void SetOwnership(const PartitionOwnership* ownership) { settings_.ownership = ownership; }
 
   // Source `topic` of `partition` (the input or the repartition topic) reached its end: in hybrid
-  // mode the clock may follow the wall one once both have; timers the repartition source held
-  // back join the batch. Errors: the store failed (drop the batch).
-  Status MarkCaughtUp(std::string_view topic, int32_t partition);
+  // mode the clock may follow the wall one once both have.
+  void MarkCaughtUp(std::string_view topic, int32_t partition);
 
   // Moves every task's event-time clock to `watermark_ms` if that is later (the test driver;
   // backtest --until does the same on its one task). Triggers join the batch.

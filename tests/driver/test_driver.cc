@@ -55,7 +55,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
     next_offsets_.push_back(0);
     // The repartition topic starts empty: caught up, unless forwarded records are held back.
     if (!hold_repartition_) {
-      if (status_ = tasks_->MarkCaughtUp(config_.repartition.name, p); !status_.ok()) return;
+      tasks_->MarkCaughtUp(config_.repartition.name, p);
     }
   }
   read_upto_ = relay_->delivered().size();  // the fences
@@ -115,7 +115,7 @@ std::vector<v1::Trigger> TestDriver::AdvanceWallClock(DurationMs d) {
   producer_ms_ += d;
   steady_ms_ += d;
   for (int32_t p : tasks_->partitions()) {
-    if (status_ = tasks_->MarkCaughtUp(config_.touchpoints.name, p); !status_.ok()) return {};
+    tasks_->MarkCaughtUp(config_.touchpoints.name, p);
   }
   return CommitAndCollect();
 }
@@ -124,7 +124,7 @@ std::vector<v1::Trigger> TestDriver::StepLocalClock(DurationMs d) {
   if (!tasks_) return {};
   wall_ms_ += d;
   for (int32_t p : tasks_->partitions()) {
-    if (status_ = tasks_->MarkCaughtUp(config_.touchpoints.name, p); !status_.ok()) return {};
+    tasks_->MarkCaughtUp(config_.touchpoints.name, p);
   }
   return CommitAndCollect();
 }
@@ -133,9 +133,7 @@ std::vector<v1::Trigger> TestDriver::DeliverRepartitioned(int32_t partition) {
   if (!tasks_) return {};
   CollectForwarded();
   if (status_ = ProcessForwarded(partition); !status_.ok()) return {};
-  if (status_ = tasks_->MarkCaughtUp(config_.repartition.name, partition); !status_.ok()) {
-    return {};
-  }
+  tasks_->MarkCaughtUp(config_.repartition.name, partition);
   return CommitAndCollect();
 }
 
@@ -180,7 +178,7 @@ Status TestDriver::CommitAndForward() {
   while (CollectForwarded()) {
     for (int32_t p = 0; p < static_cast<int32_t>(forwarded_.size()); ++p) {
       if (Status s = ProcessForwarded(p); !s.ok()) return s;
-      if (Status s = tasks_->MarkCaughtUp(config_.repartition.name, p); !s.ok()) return s;
+      tasks_->MarkCaughtUp(config_.repartition.name, p);
     }
     if (Status s = tasks_->Commit(TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
   }

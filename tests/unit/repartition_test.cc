@@ -1,7 +1,8 @@
 // The repartition stage, in process through the test driver: a record read in a partition that
 // does not own its customer is forwarded to the owner and applied there once, whatever
-// partition each of a customer's events arrived in; event time waits for a repartition source
-// that is behind; the checkpoint remembers the input's partition count.
+// partition each of a customer's events arrived in; an idle partition follows the wall clock
+// only once its repartition source is caught up; the checkpoint remembers the input's partition
+// count.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -146,22 +147,31 @@ TEST_F(RepartitionTest, WhateverPartitionEventsArriveInTheOutcomeIsTheOwners) {
   EXPECT_EQ(repartitioned.second, oracle.second);
 }
 
-TEST_F(RepartitionTest, EventTimeWaitsForARepartitionSourceThatIsBehind) {
-  // As after an assignment while the repartition topic has a backlog: amy's purchase was read
-  // in partition 1 and forwarded, but partition 0 (her owner) has not read it yet when its own
-  // input moves event time past her cart's delay.
-  Start(2, /*hold=*/true);
+TEST_F(RepartitionTest, AnIdlePartitionWaitsForItsRepartitionSourceBeforeFollowingTheWallClock) {
+  // Hybrid clock: amy's cart is in partition 0, her owner; her purchase was read in partition 1
+  // and forwarded, but partition 0 has not read it from the repartition topic yet. Partition 0's
+  // input is caught up and the wall clock passes the cart's delay: the cart must not fire before
+  // the purchase is applied.
+  testing::DriverOptions options;
+  options.partitions = 2;
+  options.hold_repartition = true;
+  options.clock = ClockMode::kHybrid;
+  options.wall_ms = kT0;
+  DriverTest::Start(CartRules(), options);
   const std::string amy = CustomerOwnedBy(0, 2, "amy");
-  const std::string bob = CustomerOwnedBy(0, 2, "bob");
-  EXPECT_EQ(Process(Add("e1", amy, kT0)), V{});
+  EXPECT_EQ(testing::Describe(driver_->Pipe(Add("e1", amy, kT0), 0)), V{});
   driver_->Pipe(Buy("e2", amy, kT0 + kMinuteMs), 1);
-  EXPECT_EQ(testing::Describe(driver_->Pipe(Add("e3", bob, kT0 + 2 * kHourMs), 0)), V{});
-  // The purchase arrives: the cart is paid; event time catches up and fires nothing for amy.
+  EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(2 * kHourMs)), V{});
+  EXPECT_EQ(driver_->task(0)->watermark_ms(), kT0);
+  // The purchase arrives and the repartition topic is caught up: the cart is paid, nothing fires.
   EXPECT_EQ(testing::Describe(driver_->DeliverRepartitioned(0)), V{});
-  EXPECT_GE(driver_->task(0)->watermark_ms(), kT0 + kHourMs);
-  // Bob's cart still fires when due.
-  EXPECT_EQ(testing::Describe(driver_->AdvanceEventTime(kT0 + 3 * kHourMs)),
-            V{"CART_ABANDONED cart_30m " + bob + " @+9000s"});
+  EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(kHourMs)), V{});
+  EXPECT_GT(driver_->task(0)->watermark_ms(), kT0 + kHourMs);
+  // A cart nobody pays for still fires by the wall clock once both sources are caught up.
+  const std::string bob = CustomerOwnedBy(0, 2, "bob");
+  driver_->Pipe(Add("e3", bob, kT0 + 3 * kHourMs), 0);
+  EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(kHourMs)),
+            V{"CART_ABANDONED cart_30m " + bob + " @+12600s"});
 }
 
 // A fixed owner, for the task-level tests below.
