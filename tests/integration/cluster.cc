@@ -7,6 +7,7 @@ namespace touchstream::testing {
 std::string ConfigYaml(const ClusterConfig& config, const std::string& state_dir) {
   const std::string partitions = std::to_string(config.partitions);
   std::string yaml = "topics:\n  touchpoints: {name: touchpoints, partitions: " + partitions +
+                     (config.touchpoints.empty() ? "" : ", " + config.touchpoints) +
                      "}\n"
                      "  triggers: {name: triggers, partitions: 1}\n"
                      "  dead_letter: {name: touchpoints-dlq, partitions: 1}\n";

@@ -34,12 +34,14 @@ inline constexpr char kOfferRule[] = R"(  offer:
 
 // The parts of a test's config that tests vary. Each string is the body of a YAML flow mapping
 // ("key: value, key: value") unless it says otherwise; the skeleton around them is:
-//   topics: touchpoints (`partitions`), triggers (1), touchpoints-dlq (1)[, `changelog`]
+//   topics: touchpoints (`partitions`[, `touchpoints`]), triggers (1), touchpoints-dlq (1)
+//           [, `changelog`]
 //   consumer: {group_id}  processing: {...}  [timers: {...}]  http: {...}
 //   kafka_consumer: {...}  `extra`  `rules`  state: {dir: <state_root>/state-<name>[, state]}
 struct ClusterConfig {
   std::string group_id;
-  int partitions = 1;  // of the input topic
+  int partitions = 1;       // of the input topic
+  std::string touchpoints;  // more keys of the input topic, e.g. "schema_ids: [12, 13]"
   // A changelog topic to list, with `partitions` partitions; empty: not listed (its default
   // name is <group_id>-customers-changelog).
   std::string changelog;

@@ -7,34 +7,29 @@
 
 #include "processor/core/clock.h"
 #include "processor/core/event_validator.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/unit/test_events.h"
 #include "trigger.pb.h"
 
 namespace touchstream::testing {
 namespace {
 
-constexpr char kConfig[] = R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 1, schema_ids: [12, 13]}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer:
-  group_id: framing
-processing:
-  commit_interval: 50ms
-timers:
-  clock: event_time
-http:
-  listen: ""
-kafka_consumer:
-  fetch.wait.max.ms: 20
-  session.timeout.ms: 6000
+constexpr char kRules[] = R"(
 rules:
   cart_1h:
     kind: cart_abandonment
     delay: 1h
 )";
+
+ClusterConfig FramingConfig() {
+  ClusterConfig config;
+  config.group_id = "framing";
+  config.touchpoints = "schema_ids: [12, 13]";
+  config.processing = "commit_interval: 50ms";
+  config.kafka_consumer = "fetch.wait.max.ms: 20, session.timeout.ms: 6000";
+  config.rules = kRules;
+  return config;
+}
 
 // What KafkaProtobufSerializer writes, byte by byte (Confluent's MessageIndexes.toByteArray and
 // Kafka's ByteUtils.writeVarint), written here apart from the code under test: magic byte 0,
@@ -65,15 +60,12 @@ class ConfluentFramingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
-    config_path_ = dir_.Write("config.yaml",
-                              std::string(kConfig) + "state:\n  dir: " + dir_.path() + "/state\n");
-    kafka_ = std::make_unique<EmbeddedKafkaProcess>(config_path_, dir_.path() + "/kafka");
-    ASSERT_FALSE(kafka_->bootstrap().empty()) << "embedded Kafka did not start";
+    cluster_ = std::make_unique<Cluster>(dir_, FramingConfig());
+    ASSERT_TRUE(cluster_->started()) << "embedded Kafka did not start";
   }
 
   TempDir dir_;
-  std::string config_path_;
-  std::unique_ptr<EmbeddedKafkaProcess> kafka_;
+  std::unique_ptr<Cluster> cluster_;  // after dir_: its processes end before dir_ is removed
 };
 
 v1::TouchpointEvent AddToCart(const std::string& id, const std::string& customer, TimeMs t) {
@@ -81,9 +73,7 @@ v1::TouchpointEvent AddToCart(const std::string& id, const std::string& customer
 }
 
 TEST_F(ConfluentFramingTest, FramedAndPlainEventsAreAppliedAndBadFramesDeadLettered) {
-  ChildProcess processor({TouchstreamBin(), "run", "--config", config_path_, "-X",
-                          "bootstrap.servers=" + kafka_->bootstrap()},
-                         dir_.path() + "/run");
+  ChildProcess& processor = cluster_->Start("run");
   std::vector<std::pair<std::string, std::string>> records;
   auto plain = [&](const v1::TouchpointEvent& e) {
     records.emplace_back(e.customer_id(), e.SerializeAsString());
@@ -105,10 +95,10 @@ TEST_F(ConfluentFramingTest, FramedAndPlainEventsAreAppliedAndBadFramesDeadLette
   plain(AddToCart("e6", "c5", kT0 + 30 * kMinuteMs));            // 6
   // Moves the watermark past both open carts' deadlines.
   framed(13, kTouchpointEventPath, Event("e7", "c6", kT0 + 3 * kHourMs, v1::EVENT_TYPE_PAGE_VIEW));
-  ProduceRaw(kafka_->bootstrap(), "touchpoints", records);
+  cluster_->Produce(records);
 
   std::vector<std::string> triggers;
-  for (const Record& r : ConsumeAll(kafka_->bootstrap(), "triggers", 2, std::chrono::seconds(30))) {
+  for (const Record& r : cluster_->Consume("triggers", 2, std::chrono::seconds(30))) {
     v1::Trigger t;
     EXPECT_TRUE(t.ParseFromString(r.value));
     triggers.push_back(Describe(t) + " cause " + t.cause_event_id());
@@ -117,8 +107,7 @@ TEST_F(ConfluentFramingTest, FramedAndPlainEventsAreAppliedAndBadFramesDeadLette
                                                 "CART_ABANDONED cart_1h c5 @+5400s cause e6"}))
       << processor.Stderr();
 
-  std::vector<Record> dead =
-      ConsumeAll(kafka_->bootstrap(), "touchpoints-dlq", 3, std::chrono::seconds(30));
+  std::vector<Record> dead = cluster_->Consume("touchpoints-dlq", 3, std::chrono::seconds(30));
   const std::vector<std::pair<int64_t, std::string>> expected = {
       {3, "unexpected_message_index"}, {4, "unknown_schema_id"}, {5, "bad_framing"}};
   ASSERT_EQ(dead.size(), expected.size()) << processor.Stderr();
@@ -128,7 +117,7 @@ TEST_F(ConfluentFramingTest, FramedAndPlainEventsAreAppliedAndBadFramesDeadLette
     EXPECT_EQ(dead[i].headers["touchstream.source.offset"], std::to_string(offset));
     EXPECT_EQ(dead[i].value, records[offset].second) << "original bytes must be untouched";
   }
-  EXPECT_EQ(processor.Stop(), 0) << processor.Stderr();
+  cluster_->Stop("run");
 }
 
 TEST_F(ConfluentFramingTest, ProduceWritesTheSerializersFraming) {
@@ -136,13 +125,13 @@ TEST_F(ConfluentFramingTest, ProduceWritesTheSerializersFraming) {
       dir_.Write("events.jsonl",
                  "{\"eventId\":\"p1\",\"customerId\":\"c1\",\"eventTime\":\"2026-01-01T00:00:00Z\","
                  "\"channel\":\"CHANNEL_WEB\",\"type\":\"EVENT_TYPE_PAGE_VIEW\"}\n");
-  ChildProcess produce({TouchstreamBin(), "produce", "--brokers", kafka_->bootstrap(), "--input",
+  ChildProcess produce({TouchstreamBin(), "produce", "--brokers", cluster_->bootstrap(), "--input",
                         input, "--framing", "confluent", "--schema-id", "300"},
                        dir_.path() + "/produce");
   ASSERT_EQ(produce.Wait(std::chrono::seconds(30)), 0) << produce.Stderr();
 
-  std::vector<Record> records = ConsumeAll(kafka_->bootstrap(), "touchpoints", 1,
-                                           std::chrono::seconds(20), std::chrono::milliseconds(0));
+  std::vector<Record> records =
+      cluster_->Consume("touchpoints", 1, std::chrono::seconds(20), std::chrono::milliseconds(0));
   ASSERT_EQ(records.size(), 1u);
   const std::string prefix = SerializerFraming(300, kTouchpointEventPath);
   ASSERT_EQ(records[0].value.substr(0, prefix.size()), prefix);

@@ -14,7 +14,7 @@
 #include "state/commit_batch.h"
 #include "state/keys.h"
 #include "state/state_db.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
 
 namespace touchstream::testing {
@@ -29,25 +29,7 @@ rules:
     delay: 20s
 )";
 
-constexpr char kKafka[] = R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 2}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-  changelog: {name: changelog, partitions: 2}
-consumer: {group_id: corrupt}
-processing: {commit_interval: 20ms, commit_max_events: 200}
-timers: {clock: event_time}
-http: {listen: ""}
-kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000, heartbeat.interval.ms: 500}
-)";
-
 using Events = std::vector<std::pair<std::string, std::string>>;
-
-// The oracle of the first `count` input records.
-Oracle OracleOf(const std::string& bootstrap, size_t count) {
-  return BacktestOracle(kRules, ReadPartitions(bootstrap, "touchpoints", kPartitions, count));
-}
 
 // Damage as a disk could do it, written while the instance is stopped: the first customer of
 // `next` that the store holds gets a state that does not parse. Returns the customer's
@@ -90,61 +72,60 @@ void CorruptCheckpoint(const std::string& state_dir, int32_t partition) {
 
 TEST(CorruptStateTest, ACorruptStateValueAndAnUnopenableStoreAreRebuiltFromTheChangelog) {
   TempDir dir;
+  ClusterConfig config;
+  config.group_id = "corrupt";
+  config.partitions = kPartitions;
+  config.changelog = "changelog";
+  config.processing = "commit_interval: 20ms, commit_max_events: 200";
+  config.rules = kRules;
+  Cluster cluster(dir, config);
+  ASSERT_TRUE(cluster.started());
   const std::string state_dir = dir.path() + "/state-a";
-  const std::string config =
-      dir.Write("a.yaml", std::string(kKafka) + kRules + "state:\n  dir: " + state_dir + "\n");
-  EmbeddedKafkaProcess kafka(config, dir.path() + "/kafka");
-  ASSERT_FALSE(kafka.bootstrap().empty());
-  int launches = 0;
-  auto start = [&] {
-    return std::make_unique<ChildProcess>(
-        std::vector<std::string>{TouchstreamBin(), "run", "--config", config, "-X",
-                                 "bootstrap.servers=" + kafka.bootstrap()},
-        dir.path() + "/a-" + std::to_string(launches++));
-  };
+  // The oracle of the first `count` input records.
+  auto oracle_of = [&](size_t count) { return BacktestOracle(kRules, cluster.ReadInput(count)); };
 
   const Events events = JourneyLoad(23, 80, 1500);
-  const size_t third = events.size() / 3;
-  const Events first(events.begin(), events.begin() + third);
-  const Events second(events.begin() + third, events.begin() + 2 * third);
-  const Events last(events.begin() + 2 * third, events.end());
+  const Events first = Part(events, 0, 3);
+  const Events second = Part(events, 1, 3);
+  const Events last = Part(events, 2, 3);
 
-  auto a = start();
-  ProduceRaw(kafka.bootstrap(), "touchpoints", first);
-  const Oracle after_first = OracleOf(kafka.bootstrap(), first.size());
-  ASSERT_EQ(AwaitState(config, after_first.state, dir.path() + "/dump", std::chrono::seconds(30)),
+  cluster.Start("a");
+  cluster.Produce(first);
+  const Oracle after_first = oracle_of(first.size());
+  ASSERT_EQ(cluster.AwaitState("a", after_first.state, std::chrono::seconds(30)),
             after_first.state);
-  ASSERT_EQ(a->Stop(), 0) << a->Stderr();
+  // ChildProcess::Stop, not Cluster::Stop: the test cannot go on unless the instance exited 0.
+  ASSERT_EQ(cluster["a"].Stop(), 0) << cluster["a"].Stderr();
 
   // (a) One customer's stored state does not parse. The customer has events in `second`, so
   // the restarted instance reads it while processing.
   const int32_t partition = CorruptOneCustomer(state_dir, second);
   ASSERT_GE(partition, 0) << "no customer of the second third is stored yet";
-  a = start();
-  ProduceRaw(kafka.bootstrap(), "touchpoints", second);
-  const Oracle after_second = OracleOf(kafka.bootstrap(), first.size() + second.size());
-  EXPECT_EQ(AwaitState(config, after_second.state, dir.path() + "/dump", std::chrono::seconds(40)),
+  cluster.Start("a");
+  cluster.Produce(second);
+  const Oracle after_second = oracle_of(first.size() + second.size());
+  EXPECT_EQ(cluster.AwaitState("a", after_second.state, std::chrono::seconds(40)),
             after_second.state);
-  EXPECT_NE(a->Stderr().find("the local data of touchpoints/" + std::to_string(partition)),
-            std::string::npos)
+  EXPECT_NE(
+      cluster["a"].Stderr().find("the local data of touchpoints/" + std::to_string(partition)),
+      std::string::npos)
       << "the corrupt state must be found while processing and its partition rebuilt\n"
-      << a->Stderr();
-  ASSERT_EQ(a->Stop(), 0) << a->Stderr();
+      << cluster["a"].Stderr();
+  ASSERT_EQ(cluster["a"].Stop(), 0) << cluster["a"].Stderr();
 
   // (b) RocksDB will not open the store: CURRENT, which names the MANIFEST, is garbage.
   std::ofstream(state_dir + "/CURRENT", std::ios::trunc) << "garbage\n";
-  a = start();
-  EXPECT_EQ(AwaitState(config, after_second.state, dir.path() + "/dump", std::chrono::seconds(30)),
+  cluster.Start("a");
+  EXPECT_EQ(cluster.AwaitState("a", after_second.state, std::chrono::seconds(30)),
             after_second.state)
       << "the state must be restored from the changelog alone";
-  ProduceRaw(kafka.bootstrap(), "touchpoints", last);
-  const Oracle after_all = OracleOf(kafka.bootstrap(), events.size());
+  cluster.Produce(last);
+  const Oracle after_all = oracle_of(events.size());
   ASSERT_GT(after_all.triggers.size(), 20u) << "the load should fire triggers";
-  const std::string dumped =
-      AwaitState(config, after_all.state, dir.path() + "/dump", std::chrono::seconds(30));
-  EXPECT_NE(a->Stderr().find("moved the state store aside to " + state_dir + ".corrupt-"),
+  const std::string dumped = cluster.AwaitState("a", after_all.state, std::chrono::seconds(30));
+  EXPECT_NE(cluster["a"].Stderr().find("moved the state store aside to " + state_dir + ".corrupt-"),
             std::string::npos)
-      << a->Stderr();
+      << cluster["a"].Stderr();
   int moved_aside = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     const std::string name = entry.path().filename().string();
@@ -159,32 +140,30 @@ TEST(CorruptStateTest, ACorruptStateValueAndAnUnopenableStoreAreRebuiltFromTheCh
   EXPECT_EQ(moved_aside, 1);
 
   EXPECT_EQ(dumped, after_all.state);
-  ASSERT_EQ(a->Stop(), 0) << a->Stderr();
+  ASSERT_EQ(cluster["a"].Stop(), 0) << cluster["a"].Stderr();
 
   // (c) A partition's checkpoint does not parse: found when the partition is assigned.
   CorruptCheckpoint(state_dir, 0);
-  a = start();
+  cluster.Start("a");
   // The state-dump reads no checkpoint: first wait until the partition was taken over.
-  EXPECT_TRUE(WaitFor([&] { return a->Stderr(); },
-                      "corrupt checkpoint for touchpoints/0: deleted the local data of "
-                      "touchpoints/0",
-                      std::chrono::seconds(20)))
-      << a->Stderr();
+  EXPECT_TRUE(cluster.WaitForLog("a",
+                                 "corrupt checkpoint for touchpoints/0: deleted the local data of "
+                                 "touchpoints/0",
+                                 std::chrono::seconds(20)))
+      << cluster["a"].Stderr();
   // Restored from the changelog with the checkpoint of the last commit: nothing is redone.
-  const size_t end_offset =
-      ReadPartitions(kafka.bootstrap(), "touchpoints", kPartitions, events.size())[0].size();
-  EXPECT_TRUE(
-      WaitFor([&] { return a->Stderr(); },
-              "assigned touchpoints/0 from offset " + std::to_string(end_offset) + " (restored)",
-              std::chrono::seconds(20)))
-      << a->Stderr();
-  const std::string restored =
-      AwaitState(config, after_all.state, dir.path() + "/dump", std::chrono::seconds(30));
+  const size_t end_offset = cluster.ReadInput(events.size())[0].size();
+  EXPECT_TRUE(cluster.WaitForLog(
+      "a", "assigned touchpoints/0 from offset " + std::to_string(end_offset) + " (restored)",
+      std::chrono::seconds(20)))
+      << cluster["a"].Stderr();
+  // Spelled out rather than ExpectOracleFrom, which would wait 30 s for the triggers, not 20.
+  const std::string restored = cluster.AwaitState("a", after_all.state, std::chrono::seconds(30));
 
   const std::vector<Record> triggers =
-      ConsumeAll(kafka.bootstrap(), "triggers", after_all.triggers.size(), std::chrono::seconds(20),
-                 std::chrono::milliseconds(1000));
-  EXPECT_EQ(a->Stop(), 0) << a->Stderr();
+      cluster.Consume("triggers", after_all.triggers.size(), std::chrono::seconds(20),
+                      std::chrono::milliseconds(1000));
+  cluster.Stop("a");
   ExpectInvariants(after_all, triggers, restored, dir.path());
 }
 

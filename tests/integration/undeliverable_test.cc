@@ -8,30 +8,27 @@
 
 #include <iostream>
 
-#include "tests/integration/harness.h"
+#include "tests/integration/cluster.h"
 #include "tests/unit/test_events.h"
 #include "trigger.pb.h"
 
 namespace touchstream::testing {
 namespace {
 
-// Broker 2 leads only the triggers partition, so an error injected there hits trigger records
-// and nothing else. The producer refuses records over 200,000 bytes; the state limit keeps every
-// changelog record well below that (a config load check).
-constexpr char kConfig[] = R"(
-topics:
-  touchpoints: {name: touchpoints, partitions: 1}
-  triggers: {name: triggers, partitions: 1}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-consumer: {group_id: oversize}
-processing: {commit_interval: 20ms}
-timers: {clock: event_time}
-limits: {max_state_bytes: 100000}
-kafka_producer: {message.max.bytes: 200000}
-kafka_consumer: {fetch.wait.max.ms: 20, session.timeout.ms: 6000}
-rules:
-  cart_1h: {kind: cart_abandonment, delay: 1h}
-)";
+// The producer refuses records over 200,000 bytes; the state limit keeps every changelog record
+// well below that (a config load check).
+ClusterConfig OversizeConfig(int http_port) {
+  ClusterConfig config;
+  config.group_id = "oversize";
+  config.processing = "commit_interval: 20ms";
+  config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
+  config.kafka_consumer = "fetch.wait.max.ms: 20, session.timeout.ms: 6000";
+  config.extra =
+      "limits: {max_state_bytes: 100000}\n"
+      "kafka_producer: {message.max.bytes: 200000}\n";
+  config.rules = "rules:\n  cart_1h: {kind: cart_abandonment, delay: 1h}\n";
+  return config;
+}
 
 ::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
   const std::string reply = kafka.Control(command);
@@ -56,50 +53,41 @@ std::string Sample(const std::string& metrics, const std::string& name) {
 TEST(UndeliverableTest, RecordsTooLargeToProduceAreDeadLetteredAndOutputGoesOn) {
   TempDir dir;
   const int http_port = FreeLoopbackPort();
-  const std::string config =
-      dir.Write("config.yaml",
-                std::string(kConfig) + "state: {dir: " + dir.path() +
-                    "/state}\nhttp: {listen: \"127.0.0.1:" + std::to_string(http_port) + "\"}\n");
-  EmbeddedKafkaProcess kafka(config, dir.path() + "/kafka", 2);
-  ASSERT_FALSE(kafka.bootstrap().empty()) << kafka.Stderr();
+  Cluster cluster(dir, OversizeConfig(http_port), FaultChannel::kYes, /*brokers=*/2);
+  ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
+  // Broker 2 leads only the triggers partition, so an error injected there hits trigger records
+  // and nothing else.
   for (const std::string& command : {"leader touchpoints 0 1", "leader touchpoints-dlq 0 1",
                                      "leader oversize-customers-changelog 0 1",
                                      "leader triggers 0 2", "coordinator group oversize 1"}) {
-    ASSERT_TRUE(Applied(kafka, command));
+    ASSERT_TRUE(Applied(cluster.kafka(), command));
   }
-  ChildProcess run(
-      {TouchstreamBin(), "run", "--config", config, "-X", "bootstrap.servers=" + kafka.bootstrap()},
-      dir.path() + "/run");
-  ASSERT_TRUE(
-      WaitFor([&] { return run.Stderr(); }, "assigned touchpoints/", std::chrono::seconds(30)))
+  ChildProcess& run = cluster.Start("run");
+  ASSERT_TRUE(cluster.WaitForLog("run", "assigned touchpoints/", std::chrono::seconds(30)))
       << run.Stderr();
 
   // 1. The broker refuses the next Produce request for the triggers partition as too large.
   // c2's cart moves event time past c1's deadline: c1's trigger is that request.
-  ASSERT_TRUE(Applied(kafka, "errors-rtt 2 Produce MSG_SIZE_TOO_LARGE 0 1"));
-  ProduceRaw(
-      kafka.bootstrap(), "touchpoints",
+  ASSERT_TRUE(Applied(cluster.kafka(), "errors-rtt 2 Produce MSG_SIZE_TOO_LARGE 0 1"));
+  cluster.Produce(
       {{"c1", AddToCart("e1", "c1", kT0)}, {"c2", AddToCart("e2", "c2", kT0 + 2 * kHourMs)}});
-  const std::vector<Record> first = ConsumeAll(kafka.bootstrap(), "touchpoints-dlq", 1,
-                                               std::chrono::seconds(30), std::chrono::seconds(0));
+  const std::vector<Record> first =
+      cluster.Consume("touchpoints-dlq", 1, std::chrono::seconds(30), std::chrono::seconds(0));
   ASSERT_EQ(first.size(), 1u) << run.Stderr();
 
   // 2. An invalid input of 300,000 bytes: its dead letter is over message.max.bytes, refused by
   // librdkafka before it leaves. 3. Then c3's cart fires c2's trigger.
-  ProduceRaw(
-      kafka.bootstrap(), "touchpoints",
+  cluster.Produce(
       {{"c9", std::string(300'000, '\xff')}, {"c3", AddToCart("e3", "c3", kT0 + 4 * kHourMs)}});
 
   // Output went on: c2's trigger arrived, c1's did not (it is a dead letter).
-  const std::vector<Record> triggers =
-      ConsumeAll(kafka.bootstrap(), "triggers", 1, std::chrono::seconds(30));
+  const std::vector<Record> triggers = cluster.Consume("triggers", 1, std::chrono::seconds(30));
   ASSERT_EQ(triggers.size(), 1u) << run.Stderr();
   v1::Trigger later;
   ASSERT_TRUE(later.ParseFromString(triggers[0].value));
   EXPECT_EQ(Describe(later), "CART_ABANDONED cart_1h c2 @+10800s");
 
-  const std::vector<Record> dead =
-      ConsumeAll(kafka.bootstrap(), "touchpoints-dlq", 2, std::chrono::seconds(30));
+  const std::vector<Record> dead = cluster.Consume("touchpoints-dlq", 2, std::chrono::seconds(30));
   ASSERT_EQ(dead.size(), 2u) << run.Stderr();
   // The trigger the broker refused, whole, with the reason.
   v1::Trigger refused;
@@ -131,7 +119,7 @@ TEST(UndeliverableTest, RecordsTooLargeToProduceAreDeadLetteredAndOutputGoesOn) 
                    "\"touchpoints-dlq\"}"),
             "1")
       << metrics;
-  EXPECT_EQ(run.Stop(), 0) << run.Stderr();
+  cluster.Stop("run");
 }
 
 }  // namespace
