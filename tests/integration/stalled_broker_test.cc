@@ -1,0 +1,132 @@
+// Outbox backpressure with a broker that stops acknowledging (processor/run/outbox_backpressure.h):
+// on a 2-broker embedded Kafka, broker 2 leads the triggers and changelog partitions and answers
+// every request 15 s late, so no record the relay produces is acknowledged meanwhile. With a small
+// processing.max_outbox_records the instance pauses its input: touchstream_input_paused is 1, the
+// outbox backlog stays near the limit instead of growing with the input, and consumption stops.
+// Once the broker answers again everything completes: triggers and state equal the oracle's
+// (I1-I3, tests/integration/oracle.h). BackpressureTest shows the same pause with a healthy broker.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/cluster.h"
+#include "tests/integration/oracle.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr int kMaxOutboxRecords = 300;
+constexpr int kCommitMaxEvents = 100;
+constexpr size_t kEvents = 3000;
+// Longer than the stalled phase of the test takes, shorter than the producer's 30 s
+// request.timeout.ms: the delayed acknowledgements arrive, none time out.
+constexpr int kStallMs = 15'000;
+
+// The sum of a metric's series in /metrics; -1 when the instance does not answer.
+double MetricSum(int port, const std::string& name) {
+  const HttpResponse response = HttpGet(port, "/metrics");
+  if (response.status != 200) return -1;
+  double sum = 0;
+  std::istringstream lines(response.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0) {
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return sum;
+}
+
+// Sends a fault command; anything but an "ok ..." reply fails the assertion that wraps it.
+::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
+  const std::string reply = kafka.Control(command);
+  std::cout << "fault: " << command << " -> " << reply << std::endl;
+  if (reply.rfind("ok", 0) == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
+}
+
+TEST(StalledBrokerTest, InputPausesWhileTheBrokerStopsAcknowledgingAndNothingIsLost) {
+  TempDir dir;
+  const int port = FreeLoopbackPort();
+  ClusterConfig config;
+  config.group_id = "stalled";
+  config.processing =
+      "commit_interval: 20ms, commit_max_events: " + std::to_string(kCommitMaxEvents) +
+      ", max_outbox_records: " + std::to_string(kMaxOutboxRecords);
+  config.http = "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
+  config.rules = kCart2mRules;
+  Cluster cluster(dir, config, FaultChannel::kYes, 2);
+  EmbeddedKafkaProcess& kafka = cluster.kafka();
+  ASSERT_TRUE(cluster.started()) << kafka.Stderr();
+
+  // Broker 1 serves the input side (input, repartition and dead-letter partitions, the group's
+  // coordinator); broker 2 only what the relay produces: triggers and the changelog.
+  for (const char* command :
+       {"leader touchpoints 0 1", "leader stalled-touchpoints-repartition 0 1",
+        "leader touchpoints-dlq 0 1", "coordinator group stalled 1", "leader triggers 0 2",
+        "leader stalled-customers-changelog 0 2"}) {
+    ASSERT_TRUE(Applied(kafka, command));
+  }
+  ChildProcess& run = cluster.Start("run");
+  ASSERT_TRUE(cluster.WaitForLog("run", "assigned touchpoints/", std::chrono::seconds(30)))
+      << run.Stderr();
+
+  // Broker 2 stops acknowledging. The input goes through broker 1 alone (the first bootstrap
+  // address), so that producing it does not wait on broker 2.
+  ASSERT_TRUE(Applied(kafka, "rtt 2 " + std::to_string(kStallMs)));
+  const std::string broker1 = cluster.bootstrap().substr(0, cluster.bootstrap().find(','));
+  const auto events = JourneyLoad(23, 300, kEvents);
+  ProduceRaw(broker1, "touchpoints", events);
+
+  // At most the limit plus one commit's output: the loop decides to pause after every poll, and
+  // the backlog grows only at a commit, so it passes the limit by one commit at most. A commit of
+  // at most kCommitMaxEvents events hands the relay one changelog record per customer it
+  // touched, the triggers its event time fired and a marker: well under 2 * kCommitMaxEvents.
+  // Without the pause the backlog grows with the input (several thousand records).
+  const double bound = kMaxOutboxRecords + 2 * kCommitMaxEvents;
+  double max_pending = 0;
+  auto sample_pending = [&] {
+    max_pending = std::max(max_pending, MetricSum(port, "touchstream_outbox_pending"));
+  };
+  const auto pause_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (MetricSum(port, "touchstream_input_paused") != 1 &&
+         std::chrono::steady_clock::now() < pause_deadline) {
+    sample_pending();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(MetricSum(port, "touchstream_input_paused"), 1)
+      << "input never paused; outbox pending " << MetricSum(port, "touchstream_outbox_pending")
+      << "\n"
+      << run.Stderr();
+
+  // Paused, consumption stays flat for 2 s while nothing is acknowledged.
+  const double consumed = MetricSum(port, "touchstream_records_consumed_total");
+  for (int i = 0; i < 20; ++i) {
+    sample_pending();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  sample_pending();
+  EXPECT_EQ(MetricSum(port, "touchstream_records_consumed_total"), consumed);
+  EXPECT_LT(consumed, static_cast<double>(kEvents)) << "it paused before reading all input";
+  EXPECT_EQ(MetricSum(port, "touchstream_input_paused"), 1);
+  EXPECT_GT(max_pending, kMaxOutboxRecords) << "the backlog reached the limit";
+  EXPECT_LE(max_pending, bound);
+  std::cout << "paused after " << consumed << " of " << kEvents
+            << " events; outbox pending at most " << max_pending << " (bound " << bound << ")"
+            << std::endl;
+
+  // The broker answers again: the backlog drains, input resumes, everything completes.
+  ASSERT_TRUE(Applied(kafka, "rtt 2 0"));
+  const auto input = cluster.ReadInput(events.size());
+  ASSERT_EQ(RecordCount(input), events.size());
+  const Oracle oracle = BacktestOracle(config.rules, input);
+  ASSERT_GE(oracle.triggers.size(), 20u) << "the load should fire triggers";
+  cluster.ExpectOracleFrom("run", oracle, std::chrono::seconds(40), [&] {
+    return run.Wait(std::chrono::milliseconds(0)) == -1000;  // still running
+  });
+}
+
+}  // namespace
+}  // namespace touchstream::testing
