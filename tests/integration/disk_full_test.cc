@@ -50,20 +50,6 @@ uint64_t AvailableBytes(const std::string& dir) {
   return statvfs(dir.c_str(), &fs) == 0 ? static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize : 0;
 }
 
-// The sum of every sample of `name` (any labels) in Prometheus text output; -1 if none.
-double MetricSum(const std::string& metrics, const std::string& name) {
-  std::istringstream lines(metrics);
-  std::string line;
-  double sum = -1;
-  while (std::getline(lines, line)) {
-    if (line.rfind(name, 0) != 0) continue;
-    const char next = line[name.size()];
-    if (next != ' ' && next != '{') continue;
-    sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
 template <typename Predicate>
 bool Eventually(Predicate predicate, std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -430,6 +430,24 @@ std::map<int32_t, std::vector<Record>> CompactChangelog(const std::string& from_
   return survivors;
 }
 
+double MetricSum(const std::string& metrics, const std::string& name) {
+  std::istringstream lines(metrics);
+  std::string line;
+  double sum = -1;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name, 0) != 0) continue;
+    const char next = line[name.size()];
+    if (next != ' ' && next != '{') continue;
+    sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+double ScrapeMetricSum(int port, const std::string& name) {
+  const HttpResponse response = HttpGet(port, "/metrics");
+  return response.status == 200 ? MetricSum(response.body, name) : -1;
+}
+
 int FreeLoopbackPort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return 0;

@@ -173,6 +173,11 @@ std::vector<Record> ConsumeAll(const std::string& bootstrap, const std::string& 
                                std::chrono::milliseconds timeout,
                                std::chrono::milliseconds settle = std::chrono::seconds(2));
 
+// The sum of every sample of `name` (any labels) in Prometheus text output; -1 if none.
+double MetricSum(const std::string& metrics, const std::string& name);
+// The same from http://127.0.0.1:`port`/metrics; -1 when it does not answer.
+double ScrapeMetricSum(int port, const std::string& name);
+
 // A loopback TCP port that was free a moment ago (bind to port 0, read it, close).
 int FreeLoopbackPort();
 

@@ -28,20 +28,6 @@ rules:
     delay: 1h
 )";
 
-// The sum of a counter's series in /metrics; -1 when the instance does not answer.
-double MetricSum(int port, const std::string& name) {
-  const HttpResponse response = HttpGet(port, "/metrics");
-  if (response.status != 200) return -1;
-  double sum = 0;
-  std::istringstream lines(response.body);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0) {
-      sum += std::stod(line.substr(line.rfind(' ') + 1));
-    }
-  }
-  return sum;
-}
-
 // Customer i's producer: how its records are partitioned and keyed.
 enum class Producer { kMurmur2, kCrc32, kSessionKey, kNoKey };
 Producer ProducerOf(int customer) { return static_cast<Producer>(customer % 4); }
@@ -119,7 +105,8 @@ void RunScenario(bool kill_mid_way) {
   }
   // Most records were read outside their customer's partition (the counter restarts with the
   // instance).
-  EXPECT_GT(MetricSum(port, "touchstream_records_repartitioned_total"), kill_mid_way ? 0 : 20);
+  EXPECT_GT(ScrapeMetricSum(port, "touchstream_records_repartitioned_total"),
+            kill_mid_way ? 0 : 20);
 
   const Oracle oracle = BacktestOracle(kRules, {{0, all}});
   ASSERT_EQ(oracle.triggers.size(), static_cast<size_t>(kCustomers / 2))

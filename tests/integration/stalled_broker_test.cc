@@ -25,20 +25,6 @@ constexpr size_t kEvents = 3000;
 // request.timeout.ms: the delayed acknowledgements arrive, none time out.
 constexpr int kStallMs = 15'000;
 
-// The sum of a metric's series in /metrics; -1 when the instance does not answer.
-double MetricSum(int port, const std::string& name) {
-  const HttpResponse response = HttpGet(port, "/metrics");
-  if (response.status != 200) return -1;
-  double sum = 0;
-  std::istringstream lines(response.body);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0) {
-      sum += std::stod(line.substr(line.rfind(' ') + 1));
-    }
-  }
-  return sum;
-}
-
 // Sends a fault command; anything but an "ok ..." reply fails the assertion that wraps it.
 ::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
   const std::string reply = kafka.Control(command);
@@ -88,29 +74,29 @@ TEST(StalledBrokerTest, InputPausesWhileTheBrokerStopsAcknowledgingAndNothingIsL
   const double bound = kMaxOutboxRecords + 2 * kCommitMaxEvents;
   double max_pending = 0;
   auto sample_pending = [&] {
-    max_pending = std::max(max_pending, MetricSum(port, "touchstream_outbox_pending"));
+    max_pending = std::max(max_pending, ScrapeMetricSum(port, "touchstream_outbox_pending"));
   };
   const auto pause_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (MetricSum(port, "touchstream_input_paused") != 1 &&
+  while (ScrapeMetricSum(port, "touchstream_input_paused") != 1 &&
          std::chrono::steady_clock::now() < pause_deadline) {
     sample_pending();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_EQ(MetricSum(port, "touchstream_input_paused"), 1)
-      << "input never paused; outbox pending " << MetricSum(port, "touchstream_outbox_pending")
-      << "\n"
+  ASSERT_EQ(ScrapeMetricSum(port, "touchstream_input_paused"), 1)
+      << "input never paused; outbox pending "
+      << ScrapeMetricSum(port, "touchstream_outbox_pending") << "\n"
       << run.Stderr();
 
   // Paused, consumption stays flat for 2 s while nothing is acknowledged.
-  const double consumed = MetricSum(port, "touchstream_records_consumed_total");
+  const double consumed = ScrapeMetricSum(port, "touchstream_records_consumed_total");
   for (int i = 0; i < 20; ++i) {
     sample_pending();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   sample_pending();
-  EXPECT_EQ(MetricSum(port, "touchstream_records_consumed_total"), consumed);
+  EXPECT_EQ(ScrapeMetricSum(port, "touchstream_records_consumed_total"), consumed);
   EXPECT_LT(consumed, static_cast<double>(kEvents)) << "it paused before reading all input";
-  EXPECT_EQ(MetricSum(port, "touchstream_input_paused"), 1);
+  EXPECT_EQ(ScrapeMetricSum(port, "touchstream_input_paused"), 1);
   EXPECT_GT(max_pending, kMaxOutboxRecords) << "the backlog reached the limit";
   EXPECT_LE(max_pending, bound);
   std::cout << "paused after " << consumed << " of " << kEvents
