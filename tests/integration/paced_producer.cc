@@ -49,6 +49,9 @@ void PacedProducer::Produce() {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   if (conf->set("bootstrap.servers", bootstrap_, errstr) != RdKafka::Conf::CONF_OK ||
       conf->set("enable.idempotence", "true", errstr) != RdKafka::Conf::CONF_OK ||
+      // Each customer's records in the partition that owns it (murmur2), as ProduceRaw: the
+      // per-partition oracle holds.
+      conf->set("partitioner", "murmur2_random", errstr) != RdKafka::Conf::CONF_OK ||
       conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&errors), errstr) !=
           RdKafka::Conf::CONF_OK) {
     fail(errstr);
@@ -63,8 +66,9 @@ void PacedProducer::Produce() {
   }
   const auto started = std::chrono::steady_clock::now();
   for (size_t i = 0; i < key_values_.size() && !stop_.load();) {
-    const auto due = started + std::chrono::microseconds(static_cast<int64_t>(
-                                   1e6 * static_cast<double>(i) / per_second_));
+    const auto due =
+        started +
+        std::chrono::microseconds(static_cast<int64_t>(1e6 * static_cast<double>(i) / per_second_));
     if (std::chrono::steady_clock::now() < due) {
       producer->poll(5);
       continue;

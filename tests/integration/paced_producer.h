@@ -11,10 +11,11 @@
 
 namespace touchstream::testing {
 
-// Produces raw records, partitioned by key and in the given order (idempotent producer), on
-// its own thread at about `per_second` records a second, so that input keeps arriving while
-// faults come and go. Records for a partition whose leader is unreachable wait in the
-// producer's queue (message.timeout.ms: 300 s) and go out when it is back. Owned by one thread.
+// Produces raw records, partitioned by key (murmur2, the Java client's partitioner) and in the
+// given order (idempotent producer), on its own thread at about `per_second` records a second, so
+// that input keeps arriving while faults come and go. Records for a partition whose leader is
+// unreachable wait in the producer's queue (message.timeout.ms: 300 s) and go out when it is back.
+// Owned by one thread.
 class PacedProducer {
  public:
   PacedProducer(const std::string& bootstrap, const std::string& topic,
@@ -41,8 +42,8 @@ class PacedProducer {
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};  // every record produced and acknowledged (or stopped)
   std::atomic<size_t> handed_over_{0};
-  std::mutex mutex_;   // guards error_
-  std::string error_;  // set by the producing thread
+  std::mutex mutex_;    // guards error_
+  std::string error_;   // set by the producing thread
   std::thread thread_;  // last: starts once every member above is initialized
 };
 
