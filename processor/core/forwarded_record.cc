@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "processor/core/dead_letter.h"
 #include "processor/core/partition_name.h"
 
 namespace touchstream {
@@ -29,14 +30,9 @@ v1::state::OutboxRecord MakeForwarded(const std::string& repartition_topic, int3
   out.set_key(std::string(customer_id));
   out.set_value(std::string(record.value));
   if (record.create_time_ms) out.set_timestamp_ms(*record.create_time_ms);
-  auto add = [&out](std::string_view name, std::string value) {
-    auto* h = out.add_headers();
-    h->set_key(std::string(name));
-    h->set_value(std::move(value));
-  };
-  add(kTopicHeader, std::string(record.topic));
-  add(kPartitionHeader, std::to_string(record.partition));
-  add(kOffsetHeader, std::to_string(record.offset));
+  AddHeader(out, kTopicHeader, record.topic);
+  AddHeader(out, kPartitionHeader, std::to_string(record.partition));
+  AddHeader(out, kOffsetHeader, std::to_string(record.offset));
   return out;
 }
 

@@ -4,9 +4,9 @@
 
 namespace touchstream {
 
-InputMessage::InputMessage(RdKafka::Message& message, bool with_headers)
-    : topic_(message.topic_name()) {
-  record_.topic = topic_;
+InputMessage::InputMessage(RdKafka::Message& message, std::string_view headers_topic) {
+  // The C API lends the name (topic_name() would copy it for every record).
+  record_.topic = rd_kafka_topic_name(message.c_ptr()->rkt);
   record_.partition = message.partition();
   record_.offset = message.offset();
   if (message.key_pointer() != nullptr) {
@@ -19,7 +19,7 @@ InputMessage::InputMessage(RdKafka::Message& message, bool with_headers)
     record_.create_time_ms = ts.timestamp;
   }
   rd_kafka_headers_t* headers = nullptr;
-  if (!with_headers ||
+  if (record_.topic != headers_topic ||
       rd_kafka_message_headers(message.c_ptr(), &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return;
   }

@@ -6,7 +6,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
-#include <string>
+#include <string_view>
 #include <vector>
 
 #include "processor/core/input_record.h"
@@ -15,15 +15,15 @@ namespace touchstream {
 
 class InputMessage {
  public:
-  // `with_headers`: read the headers too (only the repartition topic's are read by the task).
-  InputMessage(RdKafka::Message& message, bool with_headers);
+  // Reads the headers too when the message is from `headers_topic` (the task reads only the
+  // repartition topic's).
+  InputMessage(RdKafka::Message& message, std::string_view headers_topic);
   InputMessage(const InputMessage&) = delete;
   InputMessage& operator=(const InputMessage&) = delete;
 
   const InputRecord& record() const { return record_; }
 
  private:
-  const std::string topic_;
   std::vector<InputHeader> headers_;  // views lent by librdkafka's C API
   InputRecord record_;
 };

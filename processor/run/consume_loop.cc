@@ -198,7 +198,7 @@ void ConsumeLoop::ApplyBackpressure() {
 
 void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
   // Only forwarded records carry headers the task reads (their origin).
-  const InputMessage input(message, message.topic_name() == config_.repartition.name);
+  const InputMessage input(message, config_.repartition.name);
   if (Status s = tasks_.Process(input.record(), Now()); !s.ok()) fatal_ = s;
 }
 

@@ -25,6 +25,12 @@ rules:
     kind: cart_abandonment
     delay: 2m
 )";
+inline constexpr char kCart1hRules[] = R"(
+rules:
+  cart_1h:
+    kind: cart_abandonment
+    delay: 1h
+)";
 inline constexpr char kOfferRule[] = R"(  offer:
     kind: reward_window
     opener: {event_type: OFFER_ACCEPTED}

@@ -14,12 +14,7 @@
 namespace touchstream::testing {
 namespace {
 
-constexpr char kRules[] = R"(
-rules:
-  cart_1h:
-    kind: cart_abandonment
-    delay: 1h
-)";
+constexpr const char* kRules = kCart1hRules;
 
 ClusterConfig FramingConfig() {
   ClusterConfig config;

@@ -21,12 +21,7 @@ namespace {
 constexpr int kPartitions = 4;
 constexpr int kCustomers = 40;
 
-constexpr char kRules[] = R"(
-rules:
-  cart_1h:
-    kind: cart_abandonment
-    delay: 1h
-)";
+constexpr const char* kRules = kCart1hRules;
 
 // Customer i's producer: how its records are partitioned and keyed.
 enum class Producer { kMurmur2, kCrc32, kSessionKey, kNoKey };
