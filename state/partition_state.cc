@@ -63,13 +63,13 @@ Status PartitionState::LoadDbHead() {
   return Status::Ok();
 }
 
-StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(TimeMs watermark_ms) {
+StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(const TimerLimit& limit) {
   if (!db_head_valid_) {
     if (Status s = LoadDbHead(); !s.ok()) return s;
   }
   const bool overlay_first = !added_.empty() && (!db_head_ || *added_.begin() < *db_head_);
   if (overlay_first) {
-    if (added_.begin()->due_ms > watermark_ms) return std::optional<TimerKey>();
+    if (!limit.Admits(*added_.begin())) return std::optional<TimerKey>();
     TimerKey key = *added_.begin();
     added_.erase(added_.begin());
     // The same key may also be stored (re-scheduled after firing): delete that copy too.
@@ -77,7 +77,7 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(TimeMs watermark_m
     if (db_head_ && *db_head_ == key) db_head_valid_ = false;
     return std::optional<TimerKey>(std::move(key));
   }
-  if (!db_head_ || db_head_->due_ms > watermark_ms) return std::optional<TimerKey>();
+  if (!db_head_ || !limit.Admits(*db_head_)) return std::optional<TimerKey>();
   TimerKey key = std::move(*db_head_);
   removed_.insert(key);
   added_.erase(key);

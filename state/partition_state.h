@@ -23,7 +23,7 @@ class PartitionState final : public PartitionStore {
   void Erase(const std::string& customer_id) override;
   void ScheduleTimer(const TimerKey& key) override;
   void CancelTimer(const TimerKey& key) override;
-  StatusOr<std::optional<TimerKey>> PopDueTimer(TimeMs watermark_ms) override;
+  StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) override;
 
   // Called for each changed customer: its new state, or nullptr if it is gone
   // (erased).

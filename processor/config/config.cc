@@ -23,6 +23,7 @@ TaskSettings MakeTaskSettings(const Config& config) {
   settings.dead_letter_topic = config.dead_letter.name;
   settings.input_topic = config.touchpoints.name;
   settings.repartition_topic = config.repartition.name;
+  settings.max_timers_per_step = static_cast<size_t>(config.max_timers_per_step);
   return settings;
 }
 
@@ -145,6 +146,8 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   }
   config.commit_max_events =
       processing.Int("commit_max_events", config.commit_max_events, 1, 10'000'000);
+  config.max_timers_per_step =
+      processing.Int("max_timers_per_step", config.max_timers_per_step, 1, 10'000'000);
   config.max_outbox_records =
       processing.Int("max_outbox_records", config.max_outbox_records, 1, 100'000'000);
   config.max_outbox_bytes =

@@ -46,6 +46,9 @@ struct Config {
   uint64_t min_free_disk_bytes = 512ull << 20;
   DurationMs commit_interval_ms = 100;
   int64_t commit_max_events = 5000;
+  // Timers fired in one step at most (PartitionPipeline's chunk bound): a clock that jumped
+  // fires its backlog in chunks, with polls and commits in between.
+  int64_t max_timers_per_step = 10'000;
   // Input pauses while the relay holds more unacknowledged records or bytes than this
   // (processor/run/outbox_backpressure.h).
   int64_t max_outbox_records = 200'000;

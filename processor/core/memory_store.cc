@@ -8,8 +8,8 @@ StatusOr<CustomerState*> MemoryStore::Mutable(const std::string& customer_id) {
 
 void MemoryStore::Erase(const std::string& customer_id) { customers_.erase(customer_id); }
 
-StatusOr<std::optional<TimerKey>> MemoryStore::PopDueTimer(TimeMs watermark_ms) {
-  if (timers_.empty() || timers_.begin()->due_ms > watermark_ms) {
+StatusOr<std::optional<TimerKey>> MemoryStore::PopDueTimer(const TimerLimit& limit) {
+  if (timers_.empty() || !limit.Admits(*timers_.begin())) {
     return std::optional<TimerKey>();
   }
   TimerKey key = *timers_.begin();

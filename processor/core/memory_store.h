@@ -14,7 +14,7 @@ class MemoryStore final : public PartitionStore {
   void Erase(const std::string& customer_id) override;
   void ScheduleTimer(const TimerKey& key) override { timers_.insert(key); }
   void CancelTimer(const TimerKey& key) override { timers_.erase(key); }
-  StatusOr<std::optional<TimerKey>> PopDueTimer(TimeMs watermark_ms) override;
+  StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) override;
 
   // Customers by id, in id order (for state dumps).
   const std::map<std::string, CustomerState>& customers() const { return customers_; }

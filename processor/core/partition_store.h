@@ -28,6 +28,20 @@ struct TimerKey {
   }
 };
 
+// Which due timer PopDueTimer may return: one due at or before the watermark and, with
+// `same_instant`, only one due at that timer's instant for that timer's customer (the pipeline
+// finishes a customer's instant before it stops a bounded chunk of timers).
+struct TimerLimit {
+  TimeMs watermark_ms = 0;
+  const TimerKey* same_instant = nullptr;
+
+  bool Admits(const TimerKey& key) const {
+    if (key.due_ms > watermark_ms) return false;
+    return same_instant == nullptr ||
+           (key.due_ms == same_instant->due_ms && key.customer_id == same_instant->customer_id);
+  }
+};
+
 // Owned by the thread that drives the partition's pipeline.
 class PartitionStore {
  public:
@@ -44,8 +58,9 @@ class PartitionStore {
   virtual void ScheduleTimer(const TimerKey& key) = 0;
   virtual void CancelTimer(const TimerKey& key) = 0;
 
-  // Removes and returns the first timer due at or before `watermark_ms`; nullopt if none.
-  virtual StatusOr<std::optional<TimerKey>> PopDueTimer(TimeMs watermark_ms) = 0;
+  // Removes and returns the first timer of the index if `limit` admits it; nullopt if not (or
+  // the index is empty).
+  virtual StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) = 0;
 };
 
 }  // namespace touchstream

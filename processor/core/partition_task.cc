@@ -8,7 +8,8 @@ PartitionTask::PartitionTask(const TaskSettings& settings, const RuleSet& rules,
                              PartitionStore& store)
     : settings_(settings),
       validator_(settings.validation),
-      pipeline_(rules, store, settings.allowed_lateness_ms, settings.dedup, settings.limits) {
+      pipeline_(rules, store, settings.allowed_lateness_ms, settings.dedup, settings.limits,
+                settings.max_timers_per_step) {
   checkpoint_.set_max_event_time_ms(kNoTime);
   checkpoint_.set_watermark_ms(kNoTime);
   pipeline_.RestoreClock(kNoTime, kNoTime);
@@ -28,6 +29,12 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   }
   const bool forwarded = repartitioning() && record.topic == settings_.repartition_topic;
   (forwarded ? sources_.repartition : sources_.input) = false;
+  bool& held = forwarded ? held_.repartition : held_.input;
+  if (held || timer_backlog()) {
+    held = true;
+    outcome.kind = RecordOutcome::Kind::kHeld;
+    return outcome;
+  }
   dirty_ = true;
   std::optional<RecordOrigin> origin;
   if (forwarded) origin = ParseOrigin(record.headers);
@@ -60,9 +67,16 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     outcome.type = event_.type();
     outcome.channel = event_.channel();
     const uint64_t duplicates = pipeline_.duplicates();
-    if (Status s = pipeline_.Process(event_, fired_scratch_); !s.ok()) {
+    StatusOr<EventStep> step = pipeline_.Process(event_, fired_scratch_);
+    if (!step.ok()) {
       fired_scratch_.clear();
-      return s;
+      return step.status();
+    }
+    if (*step == EventStep::kTimersFirst) {
+      AddTriggers(fired_scratch_, nullptr, out);
+      held = true;
+      outcome.kind = RecordOutcome::Kind::kHeld;
+      return outcome;  // its offsets stay: it is delivered again
     }
     if (pipeline_.duplicates() != duplicates) outcome.kind = RecordOutcome::Kind::kDuplicate;
     AddTriggers(fired_scratch_, &event_.event_id(), out);
@@ -75,7 +89,19 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   return outcome;
 }
 
+bool PartitionTask::held(std::string_view topic) const {
+  if (topic == settings_.input_topic) return held_.input;
+  return repartitioning() && topic == settings_.repartition_topic && held_.repartition;
+}
+
+void PartitionTask::Rewound(std::string_view topic) {
+  if (topic == settings_.input_topic) held_.input = false;
+  if (repartitioning() && topic == settings_.repartition_topic) held_.repartition = false;
+}
+
 void PartitionTask::MarkCaughtUp(std::string_view topic) {
+  // A held record is still to be read, whatever the consumer says about the end.
+  if (held(topic)) return;
   if (topic == settings_.input_topic) sources_.input = true;
   if (repartitioning() && topic == settings_.repartition_topic) sources_.repartition = true;
 }
@@ -108,6 +134,18 @@ Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {
   if (pipeline_.timers_fired() != fired) dirty_ = true;
   AddTriggers(fired_scratch_, nullptr, out);
   return Status::Ok();
+}
+
+StatusOr<uint64_t> PartitionTask::FireDueTimers(TaskOutput& out) {
+  const uint64_t fired = pipeline_.timers_fired();
+  if (Status s = pipeline_.FireDueTimers(fired_scratch_); !s.ok()) {
+    fired_scratch_.clear();
+    return s;
+  }
+  const uint64_t popped = pipeline_.timers_fired() - fired;
+  if (popped != 0) dirty_ = true;
+  AddTriggers(fired_scratch_, nullptr, out);
+  return popped;
 }
 
 const v1::state::PartitionCheckpoint& PartitionTask::PrepareCommit() {

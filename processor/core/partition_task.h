@@ -54,6 +54,8 @@ struct TaskSettings {
   // (backtest, a single partition).
   const PartitionOwnership* ownership = nullptr;
   std::string repartition_topic = "touchstream-touchpoints-repartition";
+  // Timers fired per step at most (PartitionPipeline's chunk bound; 0: no bound).
+  size_t max_timers_per_step = 0;
 };
 
 // What the task emitted since the caller last cleared it; committed with the state.
@@ -85,6 +87,9 @@ struct RecordOutcome {
     kDuplicate,       // a valid event whose id the customer has seen within the horizon
     kDeadLettered,    // invalid: a dead letter is in the output
     kForwarded,       // a valid event of a customer another partition owns: forwarded
+    kHeld,            // not processed yet: timers due before it are left to fire
+                      // (timer_backlog()); its offset is not advanced, deliver it again once
+                      // FireDueTimers has cleared the backlog
   };
   Kind kind = Kind::kApplied;
   Verdict verdict;                                  // why, for kDeadLettered
@@ -114,6 +119,21 @@ class PartitionTask {
   // --until; the test driver). Timer-fired triggers go to `out`.
   Status AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out);
 
+  // Timers are fired in chunks of at most TaskSettings::max_timers_per_step (a customer's timers
+  // due at one instant always together). While timers due are left, every record is kHeld, and
+  // so is every later record of a source once one of its records was held (none is skipped):
+  // the driver of the task commits, polls and calls FireDueTimers until the backlog is gone,
+  // then rewinds each held source to its next offset (checkpoint()) and calls Rewound.
+  bool timer_backlog() const { return pipeline_.timer_backlog(); }
+  // Fires the next chunk of due timers into `out`; returns how many timers it popped.
+  StatusOr<uint64_t> FireDueTimers(TaskOutput& out);
+  // True if a record of source `topic` was held since it was last rewound.
+  bool held(std::string_view topic) const;
+  // Source `topic` is delivered again from its next offset: its records are processed again.
+  void Rewound(std::string_view topic);
+  // The next offset to apply from source `topic` (the input or the repartition topic).
+  int64_t NextOffset(std::string_view topic) const;
+
   // Source `topic` (the input or the repartition topic) has no more records to read now; the
   // next record from it un-sets this.
   void MarkCaughtUp(std::string_view topic);
@@ -137,8 +157,7 @@ class PartitionTask {
 
  private:
   void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id, TaskOutput& out);
-  // The next offset to apply from source `topic`; recording the next one after an applied record.
-  int64_t NextOffset(std::string_view topic) const;
+  // Records the next offset of source `topic` after an applied record.
   void SetNextOffset(std::string_view topic, int64_t next);
   // A forwarded record's origin: true if it was applied already.
   bool AppliedBefore(const RecordOrigin& origin) const;
@@ -156,6 +175,10 @@ class PartitionTask {
     bool input = false;        // the input has no more records now
     bool repartition = false;  // nor has the repartition topic
   } sources_;
+  struct {
+    bool input = false;  // a record of the input was held (see held())
+    bool repartition = false;
+  } held_;
   bool dirty_ = false;
   v1::TouchpointEvent event_;               // reused decode target
   std::vector<v1::Trigger> fired_scratch_;  // reused

@@ -6,12 +6,13 @@ namespace touchstream {
 
 PartitionPipeline::PartitionPipeline(const RuleSet& rules, PartitionStore& store,
                                      DurationMs allowed_lateness_ms, DedupPolicy dedup,
-                                     StateLimits limits)
+                                     StateLimits limits, size_t max_timers_per_step)
     : rules_(&rules),
       store_(&store),
       allowed_lateness_ms_(allowed_lateness_ms),
       dedup_(dedup),
-      limits_(limits) {
+      limits_(limits),
+      max_timers_per_step_(max_timers_per_step) {
   for (const auto& rule : *rules_) rules_by_id_[rule->id()] = rule.get();
 }
 
@@ -20,21 +21,26 @@ void PartitionPipeline::RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_
   watermark_ms_ = watermark_ms;
 }
 
-Status PartitionPipeline::Process(const v1::TouchpointEvent& event, std::vector<v1::Trigger>& out) {
+StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
+                                               std::vector<v1::Trigger>& out) {
   const TimeMs t = ToTimeMs(event.event_time());
   if (t > max_event_time_ms_) {
     max_event_time_ms_ = t;
     watermark_ms_ = std::max(watermark_ms_, t - allowed_lateness_ms_);
   }
   if (Status s = FireDueTimers(out); !s.ok()) return s;
-  if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) return Erase(event.customer_id());
+  if (timer_backlog_) return EventStep::kTimersFirst;
+  if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) {
+    if (Status s = Erase(event.customer_id()); !s.ok()) return s;
+    return EventStep::kApplied;
+  }
 
   StatusOr<CustomerState*> loaded = store_->Mutable(event.customer_id());
   if (!loaded.ok()) return loaded.status();
   CustomerState& customer = **loaded;
   if (dedup_.horizon_ms > 0 && SeenRecently(customer, event.event_id())) {
     ++duplicates_;
-    return Status::Ok();
+    return EventStep::kApplied;
   }
   const AppliedEvent applied = ApplyEvent(event, customer);
   RememberEvent(customer, event.event_id(), t, watermark_ms_, dedup_);
@@ -53,7 +59,7 @@ Status PartitionPipeline::Process(const v1::TouchpointEvent& event, std::vector<
     Complete(*rule, customer, scratch_, out);
   }
   TrimToLimits(customer, limits_, trims_);
-  return Status::Ok();
+  return EventStep::kApplied;
 }
 
 Status PartitionPipeline::AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::Trigger>& out) {
@@ -63,11 +69,21 @@ Status PartitionPipeline::AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::
 }
 
 Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
+  size_t popped = 0;
+  TimerKey last;  // the last popped: past the bound, only the rest of its instant may follow
+  timer_backlog_ = false;
   while (true) {
-    StatusOr<std::optional<TimerKey>> next = store_->PopDueTimer(watermark_ms_);
+    const bool bounded = max_timers_per_step_ != 0 && popped >= max_timers_per_step_;
+    StatusOr<std::optional<TimerKey>> next =
+        store_->PopDueTimer(TimerLimit{watermark_ms_, bounded ? &last : nullptr});
     if (!next.ok()) return next.status();
-    if (!next->has_value()) return Status::Ok();
-    const TimerKey& key = **next;
+    if (!next->has_value()) {
+      timer_backlog_ = bounded;
+      return Status::Ok();
+    }
+    last = std::move(**next);
+    const TimerKey& key = last;
+    ++popped;
     ++timers_fired_;
     auto rule_it = rules_by_id_.find(key.rule_id);
     if (rule_it == rules_by_id_.end()) continue;  // rule removed from the config

@@ -7,6 +7,14 @@
 // in (due time, customer id, rule id) order. AdvanceWatermark moves it without an event (idle
 // partitions in hybrid mode, `backtest --until`).
 //
+// Timers fire in bounded chunks: at most `max_timers_per_step` per call (0: no bound), never
+// splitting one customer's timers due at the same instant, so that a partition whose clock
+// jumped (downtime, a clock step, an event far ahead) does not fire millions of timers in one
+// step with no poll in between. While timers due are left (timer_backlog()), an event is not
+// applied (Process says kTimersFirst): the caller fires the rest with FireDueTimers, committing
+// and polling in between, and then processes the event again. The order of everything fired
+// and applied is the same as without a bound.
+//
 // State limits: after an event is applied (aggregate and rules), the customer's state is trimmed
 // to the StateLimits (core/state_limits.h), so no stored state outgrows them.
 #pragma once
@@ -24,23 +32,40 @@ namespace touchstream {
 
 inline constexpr TimeMs kNoTime = std::numeric_limits<TimeMs>::min();
 
+// What Process did with an event.
+enum class EventStep {
+  kApplied,      // applied (or skipped as a duplicate)
+  kTimersFirst,  // not applied: timers due before it are left (timer_backlog()); fire them,
+                 // then process the event again
+};
+
 // Owned by the thread that drives the partition.
 class PartitionPipeline {
  public:
   // `rules` and `store` must outlive the pipeline. Input dedup is off unless `dedup` says.
+  // `max_timers_per_step`: the chunk bound (0: none).
   PartitionPipeline(const RuleSet& rules, PartitionStore& store, DurationMs allowed_lateness_ms,
-                    DedupPolicy dedup = {}, StateLimits limits = {});
+                    DedupPolicy dedup = {}, StateLimits limits = {},
+                    size_t max_timers_per_step = 0);
 
   // Resumes the clock from a checkpoint.
   void RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_ms);
 
   // Applies one valid event; appends the triggers it causes (timer-fired ones first) to `out`.
   // An event whose id was applied to the customer within the dedup horizon is skipped (only
-  // counted in duplicates()). Errors come from the store; the event is then not applied.
-  Status Process(const v1::TouchpointEvent& event, std::vector<v1::Trigger>& out);
+  // counted in duplicates()). kTimersFirst: a chunk of the timers due before it fired (their
+  // triggers are in `out`), the event is not applied yet. Errors come from the store; the event
+  // is then not applied.
+  StatusOr<EventStep> Process(const v1::TouchpointEvent& event, std::vector<v1::Trigger>& out);
 
-  // Moves the watermark to `watermark_ms` if that is later, firing what comes due.
+  // Moves the watermark to `watermark_ms` if that is later, firing a chunk of what comes due.
   Status AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::Trigger>& out);
+
+  // Fires the next chunk of timers due at or before the watermark.
+  Status FireDueTimers(std::vector<v1::Trigger>& out);
+  // True if the last chunk stopped at its bound: timers due may be left (exactly a bound's worth
+  // due also reads true, until the next chunk finds none).
+  bool timer_backlog() const { return timer_backlog_; }
 
   TimeMs watermark_ms() const { return watermark_ms_; }
   TimeMs max_event_time_ms() const { return max_event_time_ms_; }
@@ -52,7 +77,6 @@ class PartitionPipeline {
   const TrimCounts& trims() const { return trims_; }
 
  private:
-  Status FireDueTimers(std::vector<v1::Trigger>& out);
   Status Erase(const std::string& customer_id);
   // Keeps the timer index in step with a rule state whose due time may have changed.
   void SyncTimer(const std::string& customer_id, const std::string& rule_id, TimeMs old_due,
@@ -67,11 +91,13 @@ class PartitionPipeline {
   const DurationMs allowed_lateness_ms_;
   const DedupPolicy dedup_;
   const StateLimits limits_;
+  const size_t max_timers_per_step_;
 
   TimeMs max_event_time_ms_ = kNoTime;
   TimeMs watermark_ms_ = kNoTime;
   uint64_t duplicates_ = 0;
   uint64_t timers_fired_ = 0;
+  bool timer_backlog_ = false;
   TrimCounts trims_;
   std::vector<Emission> scratch_;  // reused across calls
 };

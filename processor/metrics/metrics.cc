@@ -143,6 +143,19 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                            "Kafka's acknowledgement (processing.max_outbox_records/bytes)")
                        .Register(*registry_)
                        .Add({});
+  timer_chunks_ = &BuildCounter()
+                       .Name("touchstream_timer_chunks_total")
+                       .Help(
+                           "Chunks of due timers fired for a partition whose backlog exceeded "
+                           "processing.max_timers_per_step, with polls and commits in between")
+                       .Register(*registry_)
+                       .Add({});
+  timer_backlog_partitions_ =
+      &BuildGauge()
+           .Name("touchstream_timer_backlog_partitions")
+           .Help("Partitions paused while their backlog of due timers is fired in chunks")
+           .Register(*registry_)
+           .Add({});
   outbox_pending_ = &BuildGauge()
                          .Name("touchstream_outbox_pending")
                          .Help("Outbox records produced but not yet acknowledged")

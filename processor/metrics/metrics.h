@@ -57,6 +57,10 @@ class Metrics {
   prometheus::Gauge& outbox_pending() { return *outbox_pending_; }
   // 1 while input is paused for the outbox backlog (processing.max_outbox_*), else 0.
   prometheus::Gauge& input_paused() { return *input_paused_; }
+  // Timer backlogs (processing.max_timers_per_step): chunks fired after the first, and the
+  // partitions paused until theirs is fired.
+  prometheus::Counter& timer_chunks() { return *timer_chunks_; }
+  prometheus::Gauge& timer_backlog_partitions() { return *timer_backlog_partitions_; }
   prometheus::Gauge& assigned_partitions() { return *assigned_partitions_; }
   prometheus::Counter& rebalances() { return *rebalances_; }
   // Changelog restores: records read, partitions being restored, time per partition.
@@ -112,6 +116,8 @@ class Metrics {
   prometheus::Histogram* commit_batch_events_;
   prometheus::Gauge* outbox_pending_;
   prometheus::Gauge* input_paused_;
+  prometheus::Counter* timer_chunks_;
+  prometheus::Gauge* timer_backlog_partitions_;
   prometheus::Gauge* assigned_partitions_;
   prometheus::Counter* rebalances_;
   prometheus::Counter* restore_records_;

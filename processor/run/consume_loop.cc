@@ -61,6 +61,8 @@ Status ConsumeLoop::Start() {
     ownership_ = std::make_unique<Murmur2Ownership>(*input_partitions);
     tasks_.SetOwnership(ownership_.get());
   }
+  timer_pauses_ = std::make_unique<TimerBacklogPauses>(
+      config_.touchpoints.name, ownership_ ? config_.repartition.name : std::string());
   // Changelog records a previous run committed but did not deliver are dropped, not sent: the
   // partitions may have moved meanwhile (they would be late writes after the next owner's
   // fence, README "the zombie window"), and a partition assigned here again is restored from
@@ -94,7 +96,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     // wakes on a delivery report: a barrier's acknowledgement lets the next commit go out.
     const bool relaying = relay_.in_flight() > 0;
     std::unique_ptr<RdKafka::Message> message(
-        consumer_->consume(relaying ? 0 : std::min(wait_ms, 100)));
+        consumer_->consume(relaying || timer_backlog_ ? 0 : std::min(wait_ms, 100)));
     const bool idle = message->err() == RdKafka::ERR__TIMED_OUT;
     const auto polled = clocks_.steady.Now();
     if (health_) health_->RecordPoll(Ms(polled));
@@ -126,6 +128,10 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
         }
     }
     message.reset();
+    // A chunk of each timer backlog per poll, while the outbox has room for its triggers.
+    if (timer_backlog_ && fatal_.ok() && !backpressure_.paused()) {
+      fatal_ = tasks_.FireTimerBacklogs();
+    }
     // Never commit a batch a record failed in (fatal_ set above: stop, or rebuild below).
     if (fatal_.ok() && (tasks_.batch_records() >= config_.commit_max_events ||
                         clocks_.steady.Now() - times_.batch_started >= interval)) {
@@ -145,6 +151,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     }
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
     ApplyBackpressure();
+    timer_backlog_ = timer_pauses_->Update(*consumer_, tasks_, metrics_);
     if (clocks_.steady.Now() - times_.last_sample >= std::chrono::seconds(1)) SampleGauges();
     // A corrupt stored state is local damage, not a reason to stop (README, "Corrupt local
     // state").

@@ -21,6 +21,7 @@
 #include "processor/run/group_membership.h"
 #include "processor/run/outbox_backpressure.h"
 #include "processor/run/task_manager.h"
+#include "processor/run/timer_backlog_pauses.h"
 #include "state/disk_reserve.h"
 
 namespace touchstream {
@@ -76,7 +77,9 @@ class ConsumeLoop {
   GroupMembership membership_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
-  OutboxBackpressure backpressure_;  // paused(): the input partitions are paused
+  OutboxBackpressure backpressure_;                   // paused(): the input partitions are paused
+  std::unique_ptr<TimerBacklogPauses> timer_pauses_;  // set in Start
+  bool timer_backlog_ = false;                        // a task has timers due left to fire
   struct {
     std::chrono::milliseconds session_timeout{45'000};  // the consumer's session.timeout.ms
     SteadyClock::TimePoint batch_started;

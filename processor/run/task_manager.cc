@@ -112,7 +112,12 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
     const uint64_t trimmed = it->second->task.trims().of(r) - trims_before.of(r);
     if (trimmed != 0) metrics_.state_trimmed(r).Increment(static_cast<double>(trimmed));
   }
-  if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied) return Status::Ok();
+  CountTriggers(triggers_before);  // a held record's include the timers that fired before it
+  if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
+      outcome->kind == RecordOutcome::Kind::kHeld) {
+    return Status::Ok();
+  }
+
   if (record.topic == config_.touchpoints.name) {  // a forwarded record was counted where read
     metrics_.records_consumed().Increment();
     progress_.consumed.fetch_add(1);
@@ -133,7 +138,6 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
     default:
       metrics_.events_processed(outcome->type, outcome->channel).Increment();
   }
-  CountTriggers(triggers_before);
   return Status::Ok();
 }
 
@@ -165,6 +169,31 @@ Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
     CountTriggers(triggers_before);
   }
   return Status::Ok();
+}
+
+Status TaskManager::FireTimerBacklogs() {
+  for (auto& [partition, assigned] : tasks_) {
+    if (!assigned->task.timer_backlog()) continue;
+    const size_t triggers_before = output_.triggers.size();
+    StatusOr<uint64_t> popped = assigned->task.FireDueTimers(output_);
+    if (!popped.ok()) return NoteCorruption(partition, popped.status());
+    batch_records_ += static_cast<int64_t>(*popped);
+    metrics_.timer_chunks().Increment();
+    CountTriggers(triggers_before);
+  }
+  return Status::Ok();
+}
+
+std::vector<int32_t> TaskManager::BackloggedPartitions() const {
+  std::vector<int32_t> out;
+  for (const auto& [partition, assigned] : tasks_) {
+    if (assigned->task.timer_backlog()) out.push_back(partition);
+  }
+  return out;
+}
+
+void TaskManager::Rewound(int32_t partition, std::string_view topic) {
+  if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.Rewound(topic);
 }
 
 Status TaskManager::Commit(const TaskTime& time) {

@@ -65,6 +65,16 @@ class TaskManager {
   // backtest --until does the same on its one task). Triggers join the batch.
   Status AdvanceEventTime(TimeMs watermark_ms);
 
+  // Timer backlogs (PartitionTask::timer_backlog): fires the next chunk of every task that has
+  // one; the timers popped count as batch records (so commit_max_events bounds a commit), their
+  // triggers join the batch. Errors as Process.
+  Status FireTimerBacklogs();
+  // Partitions whose task has a timer backlog, in partition order.
+  std::vector<int32_t> BackloggedPartitions() const;
+  // Source `topic` of `partition` is delivered again from the task's next offset
+  // (PartitionTask::Rewound).
+  void Rewound(int32_t partition, std::string_view topic);
+
   // Punctuates every task (hybrid clock), then commits the batch and hands its records to the
   // relay. Errors: the state write or the relay failed (processing must stop).
   Status Commit(const TaskTime& time);

@@ -29,6 +29,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   config_.limits = options.limits;
   config_.clock = options.clock;
   config_.touchpoints.partitions = options.partitions;
+  config_.max_timers_per_step = options.max_timers_per_step;
   auto db = StateDb::Open(dir_.string(), false);
   if (!db.ok()) {
     status_ = db.status();
@@ -60,6 +61,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   }
   read_upto_ = relay_->delivered().size();  // the fences
   forwarded_upto_ = read_upto_;
+  counted_upto_ = read_upto_;
 }
 
 std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Options options) {
@@ -68,6 +70,7 @@ std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Option
   options.allowed_lateness_ms = config.allowed_lateness_ms;
   options.dedup = config.dedup;
   options.limits = config.limits;
+  options.max_timers_per_step = config.max_timers_per_step;
   return std::make_unique<TestDriver>(BuildRuleSet(config.rules), options);
 }
 
@@ -92,15 +95,32 @@ std::vector<v1::Trigger> TestDriver::PipeJson(const std::string& line, int32_t p
 std::vector<v1::Trigger> TestDriver::PipeBytes(std::optional<std::string> key,
                                                const std::string& value, int32_t partition) {
   if (!tasks_) return {};
+  if (status_ = ProcessRecord(NextRecord(key, value, partition)); !status_.ok()) return {};
+  return CommitAndCollect();
+}
+
+std::vector<v1::Trigger> TestDriver::PipeBatch(const std::vector<v1::TouchpointEvent>& events,
+                                               int32_t partition) {
+  if (!tasks_) return {};
+  for (const v1::TouchpointEvent& event : events) {
+    const std::string value = event.SerializeAsString();
+    if (status_ = ProcessRecord(NextRecord(event.customer_id(), value, partition)); !status_.ok()) {
+      return {};
+    }
+  }
+  return CommitAndCollect();
+}
+
+InputRecord TestDriver::NextRecord(std::optional<std::string_view> key, std::string_view value,
+                                   int32_t partition) {
   InputRecord record;
   record.topic = config_.touchpoints.name;
   record.partition = partition;
   record.offset = next_offsets_.at(partition)++;
-  if (key) record.key = *key;
+  record.key = key;
   record.value = value;
   record.create_time_ms = producer_ms_;
-  if (status_ = tasks_->Process(record, TaskTime{wall_ms_, steady_ms_}); !status_.ok()) return {};
-  return CommitAndCollect();
+  return record;
 }
 
 std::vector<v1::Trigger> TestDriver::AdvanceEventTime(TimeMs watermark_ms) {
@@ -167,20 +187,51 @@ Status TestDriver::ProcessForwarded(int32_t partition) {
     record.value = f.value();
     if (f.has_timestamp_ms()) record.create_time_ms = f.timestamp_ms();
     record.headers = headers;
+    if (Status s = ProcessRecord(record); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status TestDriver::ProcessRecord(const InputRecord& record) {
+  while (true) {
     if (Status s = tasks_->Process(record, TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
+    const PartitionTask* task = tasks_->Find(record.partition);
+    if (task == nullptr || !task->held(record.topic)) return Status::Ok();
+    ++held_records_;
+    if (Status s = CommitAndFire(); !s.ok()) return s;
+    tasks_->Rewound(record.partition, record.topic);
+  }
+}
+
+Status TestDriver::CommitOnce() {
+  if (Status s = tasks_->Commit(TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
+  size_t triggers = 0;
+  const auto& delivered = relay_->delivered();
+  for (; counted_upto_ < delivered.size(); ++counted_upto_) {
+    if (delivered[counted_upto_].topic() == config_.triggers.name) ++triggers;
+  }
+  triggers_per_commit_.push_back(triggers);
+  return Status::Ok();
+}
+
+Status TestDriver::CommitAndFire() {
+  if (Status s = CommitOnce(); !s.ok()) return s;
+  while (!tasks_->BackloggedPartitions().empty()) {
+    if (Status s = tasks_->FireTimerBacklogs(); !s.ok()) return s;
+    if (Status s = CommitOnce(); !s.ok()) return s;
   }
   return Status::Ok();
 }
 
 Status TestDriver::CommitAndForward() {
-  if (Status s = tasks_->Commit(TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
+  if (Status s = CommitAndFire(); !s.ok()) return s;
   if (hold_repartition_) return Status::Ok();
   while (CollectForwarded()) {
     for (int32_t p = 0; p < static_cast<int32_t>(forwarded_.size()); ++p) {
       if (Status s = ProcessForwarded(p); !s.ok()) return s;
       tasks_->MarkCaughtUp(config_.repartition.name, p);
     }
-    if (Status s = tasks_->Commit(TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
+    if (Status s = CommitAndFire(); !s.ok()) return s;
   }
   return Status::Ok();
 }

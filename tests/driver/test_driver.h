@@ -42,6 +42,10 @@ struct DriverOptions {
   // DeliverRepartitioned, and until then every repartition source is behind, as after an
   // assignment while the repartition topic has a backlog.
   bool hold_repartition = false;
+  // processing.max_timers_per_step: a timer backlog fires in chunks of this many, with a commit
+  // after each (the consume loop polls in between); a record behind it is held and delivered
+  // again once the backlog is fired.
+  int64_t max_timers_per_step = Config{}.max_timers_per_step;
 };
 
 // Owned by the test's thread.
@@ -60,6 +64,10 @@ class TestDriver {
   // Pipes one record into `partition` at its next offset and commits. Returns the triggers that
   // commit delivered.
   std::vector<v1::Trigger> Pipe(const v1::TouchpointEvent& event, int32_t partition = 0);
+  // Pipes `events` into `partition` one after another and commits once, as one batch of the
+  // consume loop (a record held behind a timer backlog still commits the chunks before it).
+  std::vector<v1::Trigger> PipeBatch(const std::vector<v1::TouchpointEvent>& events,
+                                     int32_t partition = 0);
   // A JSON line in the event contract's JSON form (as `produce` and `backtest` read it).
   std::vector<v1::Trigger> PipeJson(const std::string& line, int32_t partition = 0);
   std::vector<v1::Trigger> PipeBytes(std::optional<std::string> key, const std::string& value,
@@ -100,6 +108,11 @@ class TestDriver {
   // The partitions whose store reported corruption (TaskManager::TakeCorruptPartitions).
   std::vector<int32_t> TakeCorruptPartitions() { return tasks_->TakeCorruptPartitions(); }
 
+  // The triggers each commit delivered, in commit order (timer chunks commit one by one).
+  const std::vector<size_t>& triggers_per_commit() const { return triggers_per_commit_; }
+  // Records held behind a timer backlog and delivered again.
+  uint64_t held_records() const { return held_records_; }
+
   // A partition's task (its clock and checkpoint); nullptr if the partition has none.
   const PartitionTask* task(int32_t partition = 0) const;
 
@@ -111,6 +124,16 @@ class TestDriver {
 
  private:
   std::vector<v1::Trigger> CommitAndCollect();
+  // The next record of `partition`'s input.
+  // `key` and `value` must outlive the record.
+  InputRecord NextRecord(std::optional<std::string_view> key, std::string_view value,
+                         int32_t partition);
+  // Processes `record` as the consume loop does: while it is held behind a timer backlog, fires
+  // the backlog, rewinds and delivers it again.
+  Status ProcessRecord(const InputRecord& record);
+  // Commits, then fires every timer backlog chunk by chunk, committing after each.
+  Status CommitAndFire();
+  Status CommitOnce();
   // Commits, then (unless hold_repartition) delivers forwarded records until none are left.
   Status CommitAndForward();
   // Queues forwarded records delivered since the last call; true if there were any.
@@ -136,7 +159,10 @@ class TestDriver {
   TimeMs wall_ms_;             // the local wall clock
   TimeMs producer_ms_;         // the producers' clock: records' CreateTime
   TimeMs steady_ms_ = 0;
-  size_t read_upto_ = 0;  // delivered records already returned as triggers
+  size_t read_upto_ = 0;     // delivered records already returned as triggers
+  size_t counted_upto_ = 0;  // delivered records already counted in triggers_per_commit_
+  std::vector<size_t> triggers_per_commit_;
+  uint64_t held_records_ = 0;
   Status status_;
 };
 

@@ -46,7 +46,7 @@ class PartitionStateTest : public ::testing::Test {
     state.OnCommitted();
   }
   std::optional<TimerKey> Pop(PartitionState& state, TimeMs watermark) {
-    auto r = state.PopDueTimer(watermark);
+    auto r = state.PopDueTimer(TimerLimit{watermark});
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : std::nullopt;
   }
