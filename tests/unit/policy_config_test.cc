@@ -82,6 +82,15 @@ rules:
             "no error");
 }
 
+TEST(PolicyConfigTest, QuietHoursMayBeUnquotedOrOff) {
+  const QuietHours q =
+      ParseConfig("policies: {quiet_hours: {start: 22:15, end: 06:00}}", "t").policy.quiet_hours;
+  EXPECT_TRUE(q.enabled);
+  EXPECT_EQ(q.start_minute, 22 * 60 + 15);
+  EXPECT_EQ(q.end_minute, 6 * 60);
+  EXPECT_FALSE(ParseConfig("policies: {quiet_hours: null}", "t").policy.quiet_hours.enabled);
+}
+
 TEST(PolicyConfigTest, HoldoutPercentErrorsNameTheKey) {
   const std::string suffix = "' is not a percentage from 0 to 100 with at most two decimals";
   EXPECT_EQ(ParseErrorOf("rules: {c: {kind: win_back, holdout_percent: 12.345}}"),
