@@ -106,8 +106,9 @@ std::vector<FrequencyCap> ReadCaps(YamlReader& policies, const std::vector<RuleS
     if (cap.per <= 0) throw ConfigError(entry.Key("per") + ": required, greater than 0");
     YAML::Node names = entry.Raw("rules");
     if (names && !names.IsNull()) {
-      if (!names.IsSequence())
+      if (!names.IsSequence()) {
         throw ConfigError(entry.Key("rules") + ": expected a list of rule ids");
+      }
       for (size_t r = 0; r < names.size(); ++r) {
         const std::string name = names[r].IsScalar() ? names[r].Scalar() : "";
         const bool configured = std::any_of(rules.begin(), rules.end(),
