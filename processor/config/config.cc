@@ -9,7 +9,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "processor/config/policy_section.h"
 #include "processor/config/yaml_reader.h"
+#include "processor/policy/time_zone_catalog.h"
 
 namespace touchstream {
 
@@ -212,6 +214,8 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   http.Finish();
 
   config.rules = ReadRuleSpecs(root.Raw("rules"));
+  for (const RuleSpec& spec : config.rules) config.policy.rules[spec.id] = spec.common.policy;
+  ReadPolicySections(root, config.rules, TimeZoneCatalog::System(), config.policy);
   root.Finish();
   // What no trim can shorten must fit, or a state could stay over the limit.
   const size_t max_field = config.validation.max_field_bytes;

@@ -13,6 +13,7 @@
 #include "processor/core/rule.h"
 #include "processor/core/state_limits.h"
 #include "processor/core/status.h"
+#include "processor/policy/policy_config.h"
 
 namespace touchstream {
 
@@ -84,6 +85,10 @@ struct Config {
   // The `rules` section, in config order: ids and kinds checked, each kind's parameters not
   // yet. BuildRuleSet (processor/rules/rule_registry.h) builds the rules, once at start-up.
   std::vector<RuleSpec> rules;
+
+  // The policy stage (issue 12): the `channels` and `policies` sections and each rule's policy
+  // keys (policy.rules, by rule id). Read and checked; not yet applied to triggers.
+  PolicyConfig policy;
 };
 
 // Room a changelog record needs besides its value: its key (a customer id, at most

@@ -1,5 +1,6 @@
 #include "processor/config/rule_spec.h"
 
+#include "processor/config/policy_section.h"
 #include "processor/config/yaml_reader.h"
 
 namespace touchstream {
@@ -27,8 +28,10 @@ std::vector<RuleSpec> ReadRuleSpecs(const YAML::Node& rules) {
     CheckId(spec.id);
     YamlReader rule(entry.second, spec.path());  // throws unless a mapping (or empty)
     spec.kind = rule.String("kind", "");
+    spec.common.policy = ReadRulePolicy(rule);
     spec.params = YAML::Clone(rule.node());
     spec.params.remove("kind");
+    for (const char* key : kRulePolicyKeys) spec.params.remove(key);
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -9,13 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "processor/policy/policy_config.h"
+
 namespace touchstream {
 
-// Keys every rule has, whatever its kind, read once for all kinds by ReadRuleSpecs.
-// Reserved for the ones planned next (priority, holdout_percent, quiet_hours, on_cap): none
-// is implemented yet, so today a rule with one of them fails as an unknown key. When one
-// comes, it becomes a field here, read (and removed from RuleSpec::params) in rule_spec.cc.
-struct RuleCommon {};
+// Keys every rule has, whatever its kind, read once for all kinds by ReadRuleSpecs: today the
+// policy keys (holdout_percent, quiet_hours, on_cap, priority; processor/policy/). A new common
+// key becomes a field here, read (and removed from RuleSpec::params) in rule_spec.cc.
+struct RuleCommon {
+  RulePolicy policy;
+};
 
 struct RuleSpec {
   // The rule's key in `rules`: 1-64 characters of a-z, 0-9, '_' and '-'. The trigger's rule_id.

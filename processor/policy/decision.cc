@@ -1,0 +1,54 @@
+#include "processor/policy/decision.h"
+
+namespace touchstream {
+
+std::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kSend:
+      return "send";
+    case Verdict::kDefer:
+      return "defer";
+    case Verdict::kSuppress:
+      return "suppress";
+    case Verdict::kHoldout:
+      return "holdout";
+  }
+  return "unknown";
+}
+
+std::string_view ReasonName(PolicyReason reason) {
+  switch (reason) {
+    case PolicyReason::kNone:
+      return "";
+    case PolicyReason::kHoldout:
+      return "holdout";
+    case PolicyReason::kNoConsent:
+      return "no_consent";
+    case PolicyReason::kQuietHours:
+      return "quiet_hours";
+    case PolicyReason::kFrequencyCap:
+      return "frequency_cap";
+    case PolicyReason::kSuperseded:
+      return "superseded";
+    case PolicyReason::kStale:
+      return "stale";
+  }
+  return "unknown";
+}
+
+std::string DescribeDecision(const Decision& decision) {
+  switch (decision.verdict) {
+    case Verdict::kSend:
+      return "SEND " + v1::Channel_Name(decision.channel);
+    case Verdict::kDefer:
+      return "DEFER " + std::string(ReasonName(decision.reason)) + " until " +
+             FormatTime(decision.until_ms);
+    case Verdict::kSuppress:
+      return "SUPPRESS " + std::string(ReasonName(decision.reason));
+    case Verdict::kHoldout:
+      return "HOLDOUT";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace touchstream
