@@ -2,15 +2,15 @@
 
 namespace touchstream {
 
-std::string_view VerdictName(Verdict verdict) {
+std::string_view PolicyVerdictName(PolicyVerdict verdict) {
   switch (verdict) {
-    case Verdict::kSend:
+    case PolicyVerdict::kSend:
       return "send";
-    case Verdict::kDefer:
+    case PolicyVerdict::kDefer:
       return "defer";
-    case Verdict::kSuppress:
+    case PolicyVerdict::kSuppress:
       return "suppress";
-    case Verdict::kHoldout:
+    case PolicyVerdict::kHoldout:
       return "holdout";
   }
   return "unknown";
@@ -38,14 +38,14 @@ std::string_view ReasonName(PolicyReason reason) {
 
 std::string DescribeDecision(const Decision& decision) {
   switch (decision.verdict) {
-    case Verdict::kSend:
+    case PolicyVerdict::kSend:
       return "SEND " + v1::Channel_Name(decision.channel);
-    case Verdict::kDefer:
+    case PolicyVerdict::kDefer:
       return "DEFER " + std::string(ReasonName(decision.reason)) + " until " +
              FormatTime(decision.until_ms);
-    case Verdict::kSuppress:
+    case PolicyVerdict::kSuppress:
       return "SUPPRESS " + std::string(ReasonName(decision.reason));
-    case Verdict::kHoldout:
+    case PolicyVerdict::kHoldout:
       return "HOLDOUT";
   }
   return "UNKNOWN";

@@ -10,7 +10,7 @@
 
 namespace touchstream {
 
-enum class Verdict { kSend, kDefer, kSuppress, kHoldout };
+enum class PolicyVerdict { kSend, kDefer, kSuppress, kHoldout };
 
 // Why a trigger did not go out at once. kNone for a SEND.
 enum class PolicyReason {
@@ -24,7 +24,7 @@ enum class PolicyReason {
 };
 
 struct Decision {
-  Verdict verdict = Verdict::kSend;
+  PolicyVerdict verdict = PolicyVerdict::kSend;
   PolicyReason reason = PolicyReason::kNone;
   // kDefer: the release time (event time), always after the decision time.
   TimeMs until_ms = 0;
@@ -32,21 +32,21 @@ struct Decision {
   v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
 
   static Decision Send(v1::Channel channel) {
-    return {Verdict::kSend, PolicyReason::kNone, 0, channel};
+    return {PolicyVerdict::kSend, PolicyReason::kNone, 0, channel};
   }
   static Decision Defer(TimeMs until_ms, PolicyReason reason) {
-    return {Verdict::kDefer, reason, until_ms, v1::CHANNEL_UNSPECIFIED};
+    return {PolicyVerdict::kDefer, reason, until_ms, v1::CHANNEL_UNSPECIFIED};
   }
   static Decision Suppress(PolicyReason reason) {
-    return {Verdict::kSuppress, reason, 0, v1::CHANNEL_UNSPECIFIED};
+    return {PolicyVerdict::kSuppress, reason, 0, v1::CHANNEL_UNSPECIFIED};
   }
   static Decision Holdout() {
-    return {Verdict::kHoldout, PolicyReason::kHoldout, 0, v1::CHANNEL_UNSPECIFIED};
+    return {PolicyVerdict::kHoldout, PolicyReason::kHoldout, 0, v1::CHANNEL_UNSPECIFIED};
   }
 };
 
 // "send", "defer", "suppress", "holdout".
-std::string_view VerdictName(Verdict verdict);
+std::string_view PolicyVerdictName(PolicyVerdict verdict);
 // The audit record's and the metrics' reason: "holdout", "no_consent", "quiet_hours",
 // "frequency_cap", "superseded", "stale"; "" for kNone.
 std::string_view ReasonName(PolicyReason reason);

@@ -112,8 +112,7 @@ TEST(DecideTest, QuietHoursInTheCustomersZoneAcrossTheDstChange) {
   PolicyState state;
   state.set_timezone("America/New_York");
   const v1::Trigger trigger = PolicyTrigger("cart_1h", "c-1", At("2026-03-08T03:30:00Z"));
-  EXPECT_EQ(First(trigger, state, BaseConfig()),
-            "DEFER quiet_hours until 2026-03-08T12:00:00Z");
+  EXPECT_EQ(First(trigger, state, BaseConfig()), "DEFER quiet_hours until 2026-03-08T12:00:00Z");
   EXPECT_EQ(Released(trigger, state, BaseConfig(), At("2026-03-08T12:00:00Z")),
             "SEND CHANNEL_PUSH");
   // Without a zone of their own the configured default applies: 03:30 UTC is quiet until 08:00.
@@ -165,7 +164,7 @@ TEST(DecideTest, PriorityDecidesWhichSameInstantTriggerTheCapLetsThrough) {
   std::vector<std::string> outcomes;
   for (const DecisionCandidate& c : candidates) {
     const Decision d = Decide(*c.trigger, state, config, Zones(), DecisionPoint::First(kNoon, {}));
-    if (d.verdict == Verdict::kSend) RecordSend(c.trigger->rule_id(), kNoon, config, state);
+    if (d.verdict == PolicyVerdict::kSend) RecordSend(c.trigger->rule_id(), kNoon, config, state);
     outcomes.push_back(c.trigger->rule_id() + ": " + DescribeDecision(d));
   }
   EXPECT_EQ(outcomes, (std::vector<std::string>{"win_back: SEND CHANNEL_PUSH",
