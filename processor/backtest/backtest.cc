@@ -7,6 +7,7 @@
 
 #include "processor/core/partition_task.h"
 #include "processor/json/json_lines.h"
+#include "processor/policy/policy_stage.h"
 #include "processor/rules/rule_registry.h"
 
 namespace touchstream {
@@ -32,6 +33,8 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
   MemoryStore own_store;
   TaskSettings settings = MakeTaskSettings(config);
   settings.clock = ClockMode::kEventTime;
+  const PolicyStage policy(config.policy, TimeZoneCatalog::System());
+  settings.policy = &policy;
   const RuleSet rules = BuildRuleSet(config.rules);
   PartitionTask task(settings, rules, store != nullptr ? *store : own_store);
   // Pure event time: no event is "in the future".
@@ -42,6 +45,7 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
   auto emit = [&] {
     for (const auto& t : output.triggers) out << ToJsonLine(t.trigger) << "\n";
     report.triggers += output.triggers.size();
+    report.audits += output.audits.size();
     output.Clear();
   };
 

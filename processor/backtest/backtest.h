@@ -22,7 +22,8 @@ struct BacktestReport {
   uint64_t duplicates = 0;  // valid events skipped by input dedup
   uint64_t rejected = 0;    // lines that failed to parse or validate
   uint64_t triggers = 0;
-  TrimCounts trimmed;  // state entries trimmed to the limits (core/state_limits.h)
+  uint64_t audits = 0;  // policy decisions other than an immediate send (deferred, ...)
+  TrimCounts trimmed;   // state entries trimmed to the limits (core/state_limits.h)
 };
 
 // Builds the config's rules first: a bad rule throws ConfigError before any input is read.

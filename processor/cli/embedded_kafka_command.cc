@@ -86,8 +86,8 @@ class ControlInput {
 
 // The topics this process created: `leader` refuses others, since the mock would create them.
 std::set<std::string> ConfigTopics(const Config& config) {
-  return {config.touchpoints.name, config.triggers.name, config.dead_letter.name,
-          config.changelog.name, config.repartition.name};
+  return {config.touchpoints.name, config.triggers.name,  config.dead_letter.name,
+          config.audit.name,       config.changelog.name, config.repartition.name};
 }
 
 // One reply line, without its newline: "ok ..." or "error: <reason>".
@@ -163,7 +163,8 @@ void AddEmbeddedKafkaCommand(CLI::App& app, Action* run) {
               (*kafka)->bootstrap_servers() + "; topics " + config.touchpoints.name + "/" +
               std::to_string(config.touchpoints.partitions) + ", " + config.triggers.name + "/" +
               std::to_string(config.triggers.partitions) + ", " + config.dead_letter.name + "/" +
-              std::to_string(config.dead_letter.partitions));
+              std::to_string(config.dead_letter.partitions) + ", " + config.audit.name + "/" +
+              std::to_string(config.audit.partitions));
       const std::set<std::string> topics = ConfigTopics(config);
       ControlInput input(STDIN_FILENO);
       while (!stop.load()) {

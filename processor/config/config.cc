@@ -100,6 +100,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   touchpoints.Finish();
   config.triggers = ReadTopic(topics, "triggers", config.triggers);
   config.dead_letter = ReadTopic(topics, "dead_letter", config.dead_letter);
+  config.audit = ReadTopic(topics, "audit", config.audit);
   YamlReader changelog = topics.Child("changelog");
   const std::string changelog_name = changelog.String("name", "");
   const int64_t changelog_partitions =

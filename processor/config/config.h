@@ -32,6 +32,8 @@ struct Config {
   TopicConfig touchpoints{"touchpoints", 6};
   TopicConfig triggers{"triggers", 6};
   TopicConfig dead_letter{"touchpoints-dlq", 1};
+  // The suppression audit (proto/audit.proto): every policy decision but an immediate send.
+  TopicConfig audit{"touchstream-audit", 1};
   // Committed state changes of the customers store, partitioned like `touchpoints`; compacted
   // in production. Default name: "<group_id>-customers-changelog".
   TopicConfig changelog{"touchstream-customers-changelog", 6};

@@ -10,6 +10,7 @@ PartitionTask::PartitionTask(const TaskSettings& settings, const RuleSet& rules,
       validator_(settings.validation),
       pipeline_(rules, store, settings.allowed_lateness_ms, settings.dedup, settings.limits,
                 settings.max_timers_per_step) {
+  pipeline_.SetPolicy(settings.policy);
   checkpoint_.set_max_event_time_ms(kNoTime);
   checkpoint_.set_watermark_ms(kNoTime);
   pipeline_.RestoreClock(kNoTime, kNoTime);
@@ -29,6 +30,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   }
   const bool forwarded = repartitioning() && record.topic == settings_.repartition_topic;
   (forwarded ? sources_.repartition : sources_.input) = false;
+  if (settings_.staleness_by_wall_clock) pipeline_.SetWallClock(time.wall_ms);
   bool& held = forwarded ? held_.repartition : held_.input;
   if (held || timer_backlog()) {
     held = true;
@@ -179,6 +181,8 @@ void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired, const std::stri
     out.triggers.push_back({std::move(t), event_caused});
   }
   fired.clear();
+  for (v1::AuditRecord& audit : pipeline_.audits()) out.audits.push_back(std::move(audit));
+  pipeline_.audits().clear();
 }
 
 }  // namespace touchstream

@@ -8,8 +8,7 @@
 //   decode + validate ─bad─► dead letter
 //   repartition: a customer this partition does not own ─► forwarded to its owner
 //                (forwarded_record.h; identity resolution will re-key here too)
-//   dedup ─► aggregate ─► rules (PartitionPipeline)
-//   [policy stage: not yet; it goes here, between the rules and the outbox]
+//   dedup ─► aggregate ─► rules ─► policy stage (PartitionPipeline, policy_stage.h)
 //
 // Time: event time drives the rules (PartitionPipeline); records of both sources are applied in
 // the order they arrive. Validation measures "in the future" against the record's CreateTime
@@ -56,6 +55,12 @@ struct TaskSettings {
   std::string repartition_topic = "touchstream-touchpoints-repartition";
   // Timers fired per step at most (PartitionPipeline's chunk bound; 0: no bound).
   size_t max_timers_per_step = 0;
+  // The policy stage (processor/policy/policy_stage.h); it must outlive the tasks. Null: off
+  // (every trigger goes out as the rules made it).
+  const PolicyStage* policy = nullptr;
+  // Whether staleness (policies.max_trigger_age) is measured against TaskTime's wall clock
+  // (`run`); false: not checked (backtest, which has no wall clock of its own).
+  bool staleness_by_wall_clock = false;
 };
 
 // What the task emitted since the caller last cleared it; committed with the state.
@@ -68,13 +73,17 @@ struct TaskOutput {
   std::vector<v1::state::OutboxRecord> dead_letters;
   // Records for the repartition topic (forwarded_record.h).
   std::vector<v1::state::OutboxRecord> forwarded;
-  // Stages to come add theirs here: audit records (policy).
+  // The policy stage's audit records (every decision but an immediate send).
+  std::vector<v1::AuditRecord> audits;
 
-  bool empty() const { return triggers.empty() && dead_letters.empty() && forwarded.empty(); }
+  bool empty() const {
+    return triggers.empty() && dead_letters.empty() && forwarded.empty() && audits.empty();
+  }
   void Clear() {
     triggers.clear();
     dead_letters.clear();
     forwarded.clear();
+    audits.clear();
   }
 };
 
@@ -156,6 +165,7 @@ class PartitionTask {
   const TrimCounts& trims() const { return pipeline_.trims(); }
 
  private:
+  // Moves the pipeline's triggers (and the policy stage's audit records) to `out`.
   void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id, TaskOutput& out);
   // Records the next offset of source `topic` after an applied record.
   void SetNextOffset(std::string_view topic, int64_t next);

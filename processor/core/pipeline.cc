@@ -1,5 +1,7 @@
 #include "processor/core/pipeline.h"
 
+#include <algorithm>
+
 #include "processor/core/trigger_id.h"
 
 namespace touchstream {
@@ -44,6 +46,7 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
   }
   const AppliedEvent applied = ApplyEvent(event, customer);
   RememberEvent(customer, event.event_id(), t, watermark_ms_, dedup_);
+  if (policy_ != nullptr && policy_->OnEvent(event, customer)) ++unknown_timezones_;
 
   for (const auto& rule : *rules_) {
     RuleState& rule_state = RuleStateFor(customer, rule->id());
@@ -56,8 +59,9 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
       if (!e.trigger.has_fire_time()) *e.trigger.mutable_fire_time() = event.event_time();
       if (e.trigger.cause_event_id().empty()) e.trigger.set_cause_event_id(event.event_id());
     }
-    Complete(*rule, customer, scratch_, out);
+    Complete(*rule, customer, scratch_, /*timer_fired=*/false);
   }
+  FlushGroup(out);
   TrimToLimits(customer, limits_, trims_);
   return EventStep::kApplied;
 }
@@ -78,6 +82,7 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
         store_->PopDueTimer(TimerLimit{watermark_ms_, bounded ? &last : nullptr});
     if (!next.ok()) return next.status();
     if (!next->has_value()) {
+      FlushGroup(out);
       timer_backlog_ = bounded;
       return Status::Ok();
     }
@@ -85,13 +90,22 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     const TimerKey& key = last;
     ++popped;
     ++timers_fired_;
+    if (group_customer_ != nullptr &&
+        (key.due_ms != group_ms_ || key.customer_id != group_customer_->customer_id())) {
+      FlushGroup(out);
+    }
+    const std::optional<std::string> deferred = DeferredTriggerOf(key.rule_id);
     auto rule_it = rules_by_id_.find(key.rule_id);
-    if (rule_it == rules_by_id_.end()) continue;  // rule removed from the config
+    if (!deferred && rule_it == rules_by_id_.end()) continue;  // rule removed from the config
     StatusOr<CustomerState*> loaded = store_->Mutable(key.customer_id);
     if (!loaded.ok()) return loaded.status();
     CustomerState& customer = **loaded;
     if (customer.first_seen_ms() == 0) {  // stale index entry of an erased customer
       store_->Erase(key.customer_id);
+      continue;
+    }
+    if (deferred) {
+      Release(*deferred, key.due_ms, customer);
       continue;
     }
     RuleState* rule_state = FindRuleState(customer, key.rule_id);
@@ -101,16 +115,14 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     // The popped entry is gone from the index; only a new due time needs an entry.
     SyncTimer(customer.customer_id(), key.rule_id, 0, rule_state->due_ms());
     DropRuleStateIfEmpty(customer, key.rule_id);
-    Complete(*rule_it->second, customer, scratch_, out);
+    Complete(*rule_it->second, customer, scratch_, /*timer_fired=*/true);
   }
 }
 
 Status PartitionPipeline::Erase(const std::string& customer_id) {
   StatusOr<CustomerState*> loaded = store_->Mutable(customer_id);
   if (!loaded.ok()) return loaded.status();
-  for (const auto& slot : (*loaded)->rules()) {
-    SyncTimer(customer_id, slot.rule_id(), slot.state().due_ms(), 0);
-  }
+  for (const TimerKey& timer : TimersOf(**loaded)) store_->CancelTimer(timer);
   store_->Erase(customer_id);
   return Status::Ok();
 }
@@ -122,9 +134,8 @@ void PartitionPipeline::SyncTimer(const std::string& customer_id, const std::str
   if (new_due != 0) store_->ScheduleTimer(TimerKey{new_due, customer_id, rule_id});
 }
 
-void PartitionPipeline::Complete(const Rule& rule, const CustomerState& customer,
-                                 std::vector<Emission>& emitted,
-                                 std::vector<v1::Trigger>& out) const {
+void PartitionPipeline::Complete(const Rule& rule, CustomerState& customer,
+                                 std::vector<Emission>& emitted, bool timer_fired) {
   for (Emission& e : emitted) {
     v1::Trigger& t = e.trigger;
     t.set_trigger_id(MakeTriggerId(rule.id(), customer.customer_id(), t.type(), e.episode));
@@ -134,8 +145,54 @@ void PartitionPipeline::Complete(const Rule& rule, const CustomerState& customer
       t.set_suggested_channel(static_cast<v1::Channel>(customer.last_channel()));
     }
     FillSummary(customer, *t.mutable_customer());
-    out.push_back(std::move(t));
+    const TimeMs fire_ms = ToTimeMs(t.fire_time());
+    AddToGroup(customer, PolicyCandidate{std::move(t), fire_ms, timer_fired});
   }
+}
+
+void PartitionPipeline::Release(const std::string& trigger_id, TimeMs due_ms,
+                                CustomerState& customer) {
+  auto& pending = *customer.mutable_policy()->mutable_deferred();
+  auto it = std::find_if(pending.begin(), pending.end(), [&](const auto& d) {
+    return d.trigger().trigger_id() == trigger_id && d.release_ms() == due_ms;
+  });
+  if (it == pending.end()) return;  // stale: released or replaced already
+  PolicyCandidate candidate{std::move(*it->mutable_trigger()), due_ms, /*timer_fired=*/true,
+                            /*release=*/true};
+  pending.erase(it);
+  auto rule_it = rules_by_id_.find(candidate.trigger.rule_id());
+  // A rule removed from the config no longer stands behind its trigger.
+  candidate.still_holds =
+      rule_it != rules_by_id_.end() &&
+      rule_it->second->StillHolds(candidate.trigger, due_ms, customer,
+                                  FindRuleState(customer, candidate.trigger.rule_id()));
+  AddToGroup(customer, std::move(candidate));
+}
+
+void PartitionPipeline::AddToGroup(CustomerState& customer, PolicyCandidate candidate) {
+  group_customer_ = &customer;
+  group_ms_ = candidate.decision_ms;
+  group_.push_back(std::move(candidate));
+}
+
+void PartitionPipeline::FlushGroup(std::vector<v1::Trigger>& out) {
+  if (group_.empty()) {
+    group_customer_ = nullptr;
+    return;
+  }
+  if (policy_ == nullptr) {
+    for (PolicyCandidate& c : group_) out.push_back(std::move(c.trigger));
+  } else {
+    policy_out_.sent.clear();
+    policy_out_.deferral_timers.clear();
+    policy_->Decide(group_, *group_customer_, wall_clock_ms_, policy_out_);
+    for (v1::Trigger& t : policy_out_.sent) out.push_back(std::move(t));
+    for (v1::AuditRecord& a : policy_out_.audits) audits_.push_back(std::move(a));
+    policy_out_.audits.clear();
+    for (const TimerKey& timer : policy_out_.deferral_timers) store_->ScheduleTimer(timer);
+  }
+  group_.clear();
+  group_customer_ = nullptr;
 }
 
 void FillSummary(const CustomerState& customer, v1::CustomerSummary& summary) {

@@ -15,6 +15,11 @@
 // and polling in between, and then processes the event again. The order of everything fired
 // and applied is the same as without a bound.
 //
+// The policy stage (processor/policy/policy_stage.h), when set, decides every trigger before it
+// is returned: one customer's triggers of one instant together (timer-fired ones and released
+// deferrals as one group, an event's as another). Triggers it holds back are not returned; its
+// audit records wait in audits() for the caller.
+//
 // State limits: after an event is applied (aggregate and rules), the customer's state is trimmed
 // to the StateLimits (core/state_limits.h), so no stored state outgrows them.
 #pragma once
@@ -27,6 +32,7 @@
 #include "processor/core/partition_store.h"
 #include "processor/core/rule.h"
 #include "processor/core/state_limits.h"
+#include "processor/policy/policy_stage.h"
 
 namespace touchstream {
 
@@ -50,6 +56,16 @@ class PartitionPipeline {
 
   // Resumes the clock from a checkpoint.
   void RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_ms);
+
+  // Turns the policy stage on (before the first event); `policy` must outlive the pipeline.
+  // Off: every trigger is returned as the rules made it.
+  void SetPolicy(const PolicyStage* policy) { policy_ = policy; }
+  // The wall clock staleness is measured against (policies.max_trigger_age); nullopt: none.
+  void SetWallClock(std::optional<TimeMs> wall_clock_ms) { wall_clock_ms_ = wall_clock_ms; }
+  // Audit records of the policy stage's decisions since the caller last cleared them.
+  std::vector<v1::AuditRecord>& audits() { return audits_; }
+  // Events whose time zone the catalog does not know, since construction.
+  uint64_t unknown_timezones() const { return unknown_timezones_; }
 
   // Applies one valid event; appends the triggers it causes (timer-fired ones first) to `out`.
   // An event whose id was applied to the customer within the dedup horizon is skipped (only
@@ -81,8 +97,15 @@ class PartitionPipeline {
   // Keeps the timer index in step with a rule state whose due time may have changed.
   void SyncTimer(const std::string& customer_id, const std::string& rule_id, TimeMs old_due,
                  TimeMs new_due);
-  void Complete(const Rule& rule, const CustomerState& customer, std::vector<Emission>& emitted,
-                std::vector<v1::Trigger>& out) const;
+  // Completes the rule's emissions and adds them to the group being decided.
+  void Complete(const Rule& rule, CustomerState& customer, std::vector<Emission>& emitted,
+                bool timer_fired);
+  // A deferral's timer fired: its trigger joins the group, with the rule's "still holds".
+  void Release(const std::string& trigger_id, TimeMs due_ms, CustomerState& customer);
+  // Adds one candidate to the group (one customer, one instant).
+  void AddToGroup(CustomerState& customer, PolicyCandidate candidate);
+  // Decides the group (the policy stage, if on) and appends what is sent to `out`.
+  void FlushGroup(std::vector<v1::Trigger>& out);
 
   // Constant after construction (the rule set must not change while the pipeline lives).
   const RuleSet* rules_;
@@ -100,6 +123,15 @@ class PartitionPipeline {
   bool timer_backlog_ = false;
   TrimCounts trims_;
   std::vector<Emission> scratch_;  // reused across calls
+  const PolicyStage* policy_ = nullptr;
+  std::optional<TimeMs> wall_clock_ms_;
+  std::vector<v1::AuditRecord> audits_;
+  uint64_t unknown_timezones_ = 0;
+  // The group of triggers being built: one customer's, of one instant.
+  std::vector<PolicyCandidate> group_;
+  CustomerState* group_customer_ = nullptr;
+  TimeMs group_ms_ = 0;
+  PolicyOutput policy_out_;  // reused
 };
 
 // Fills a trigger's customer summary from the aggregate.

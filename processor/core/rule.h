@@ -42,6 +42,16 @@ class Rule {
   virtual void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                        std::vector<Emission>& out) const = 0;
 
+  // A trigger of this rule the policy stage deferred is released at `release_ms`: whether it
+  // still holds for the customer as they are now (a cart reminder: the cart did not change
+  // since). `rule_state` is null when the rule keeps none for the customer. By default a
+  // trigger always holds (an opening, an earned reward: facts that do not expire).
+  virtual bool StillHolds(const v1::Trigger& /*trigger*/, TimeMs /*release_ms*/,
+                          const CustomerState& /*customer*/,
+                          const RuleState* /*rule_state*/) const {
+    return true;
+  }
+
  private:
   const std::string id_;
 };

@@ -46,9 +46,8 @@ Status EmbeddedKafka::CreateTopic(const TopicConfig& topic) {
 }
 
 Status EmbeddedKafka::CreateTopics(const Config& config) {
-  for (const TopicConfig* t :
-       {&config.touchpoints, &config.triggers, &config.dead_letter, &config.changelog,
-        &config.repartition}) {
+  for (const TopicConfig* t : {&config.touchpoints, &config.triggers, &config.dead_letter,
+                               &config.audit, &config.changelog, &config.repartition}) {
     if (Status s = CreateTopic(*t); !s.ok()) return s;
   }
   return Status::Ok();

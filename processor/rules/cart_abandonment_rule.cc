@@ -57,4 +57,12 @@ std::unique_ptr<const Rule> MakeCartAbandonmentRule(const std::string& id, YamlR
   return std::make_unique<CartAbandonmentRule>(id, params);
 }
 
+bool CartAbandonmentRule::StillHolds(const v1::Trigger& trigger, TimeMs /*release_ms*/,
+                                     const CustomerState& customer,
+                                     const RuleState* /*rule_state*/) const {
+  // The cart the reminder shows is the cart now: not changed, bought or emptied since.
+  return customer.cart().lines_size() > 0 &&
+         ToTimeMs(trigger.cart().last_change_time()) == customer.cart().last_change_ms();
+}
+
 }  // namespace touchstream

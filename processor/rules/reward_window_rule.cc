@@ -173,4 +173,14 @@ std::unique_ptr<const Rule> MakeRewardWindowRule(const std::string& id, YamlRead
   return std::make_unique<RewardWindowRule>(id, std::move(params));
 }
 
+bool RewardWindowRule::StillHolds(const v1::Trigger& trigger, TimeMs release_ms,
+                                  const CustomerState& /*customer*/,
+                                  const RuleState* rule_state) const {
+  if (trigger.type() != v1::TRIGGER_TYPE_REWARD_WINDOW_REMINDER) return true;
+  // The window it reminds of is still open (not earned, not expired) at the release.
+  return rule_state != nullptr &&
+         rule_state->reward().window_id() == trigger.reward().window_id() &&
+         release_ms < rule_state->reward().expires_ms();
+}
+
 }  // namespace touchstream

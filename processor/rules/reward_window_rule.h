@@ -47,6 +47,8 @@ class RewardWindowRule final : public Rule {
                std::vector<Emission>& out) const override;
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
+  bool StillHolds(const v1::Trigger& trigger, TimeMs release_ms, const CustomerState& customer,
+                  const RuleState* rule_state) const override;
 
   const RewardWindowParams& params() const { return params_; }
 

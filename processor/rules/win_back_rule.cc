@@ -118,4 +118,11 @@ std::unique_ptr<const Rule> MakeWinBackRule(const std::string& id, YamlReader& p
   return std::make_unique<WinBackRule>(id, std::move(params));
 }
 
+bool WinBackRule::StillHolds(const v1::Trigger& trigger, TimeMs /*release_ms*/,
+                             const CustomerState& customer, const RuleState* /*rule_state*/) const {
+  if (trigger.type() != v1::TRIGGER_TYPE_WIN_BACK) return true;  // REACTIVATED: a fact
+  // No engagement since the inactivity it names.
+  return customer.last_activity_ms() <= ToTimeMs(trigger.win_back().last_activity_time());
+}
+
 }  // namespace touchstream

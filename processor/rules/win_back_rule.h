@@ -39,6 +39,8 @@ class WinBackRule final : public Rule {
                std::vector<Emission>& out) const override;
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
+  bool StillHolds(const v1::Trigger& trigger, TimeMs release_ms, const CustomerState& customer,
+                  const RuleState* rule_state) const override;
 
   const WinBackParams& params() const { return params_; }
 

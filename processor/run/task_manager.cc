@@ -29,11 +29,15 @@ std::string NewOwnerId() {
 TaskManager::TaskManager(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
                          Metrics& metrics)
     : config_(config),
+      policy_stage_(config.policy, TimeZoneCatalog::System()),
       settings_(MakeTaskSettings(config)),
       rules_(rules),
       db_(db),
       relay_(relay),
-      metrics_(metrics) {}
+      metrics_(metrics) {
+  settings_.policy = &policy_stage_;
+  settings_.staleness_by_wall_clock = true;
+}
 
 Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
                            int64_t fence_epoch) {
@@ -224,6 +228,13 @@ Status TaskManager::Commit(const TaskTime& time) {
   }
   for (v1::state::OutboxRecord& forwarded : output_.forwarded)
     outbox.push_back(std::move(forwarded));
+  for (const v1::AuditRecord& audit : output_.audits) {
+    v1::state::OutboxRecord record;
+    record.set_topic(config_.audit.name);
+    record.set_key(audit.trigger().customer_id());
+    record.set_value(audit.SerializeAsString());
+    outbox.push_back(std::move(record));
+  }
   output_.Clear();
 
   CommitBatch batch(db_);

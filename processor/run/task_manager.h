@@ -119,7 +119,8 @@ class TaskManager {
 
   // Constant after construction.
   const Config& config_;
-  TaskSettings settings_;  // constant once a task exists
+  const PolicyStage policy_stage_;  // the tasks' policy stage (config_.policy)
+  TaskSettings settings_;           // constant once a task exists
   const RuleSet& rules_;
   StateDb& db_;
   Relay& relay_;

@@ -73,7 +73,9 @@ TEST_F(BrowseAbandonmentRuleTest, FiresAtDelayAfterTheView) {
   EXPECT_EQ(Items(t), "sku-1 1000 @+0s");
   EXPECT_EQ(ToTimeMs(t.browse().last_view_time()), kT0);
   EXPECT_EQ(t.cause_event_id(), "e1");
-  EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_WEB);
+  // The policy stage: web and the mobile app carry no message, and the customer never engaged
+  // on a channel that does: the first permitted one of channels.preference.
+  EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_PUSH);
   EXPECT_EQ(t.trigger_id().size(), 34u);
 }
 

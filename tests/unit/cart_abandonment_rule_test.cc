@@ -40,7 +40,9 @@ TEST_F(CartAbandonmentRuleTest, FiresAtDelayAfterLastCartChange) {
   EXPECT_EQ(t.cart().total_minor(), 1000);
   EXPECT_EQ(t.cart().items(0).sku(), "sku-1");
   EXPECT_EQ(t.cause_event_id(), "e1");
-  EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_WEB);
+  // The policy stage: web and the mobile app carry no message, and the customer never engaged
+  // on a channel that does: the first permitted one of channels.preference.
+  EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_PUSH);
   EXPECT_EQ(t.trigger_id().size(), 34u);
 }
 

@@ -57,7 +57,9 @@ TEST_F(WinBackRuleTest, FiresEachTierOnceInOrder) {
   const v1::Trigger& t = last_.at(0);
   EXPECT_EQ(ToTimeMs(t.win_back().last_activity_time()), kT0);
   EXPECT_EQ(t.cause_event_id(), "e1");
-  EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_WEB);
+  // The policy stage: web and the mobile app carry no message, and the customer never engaged
+  // on a channel that does: the first permitted one of channels.preference.
+  EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_PUSH);
   EXPECT_EQ(AdvanceTo(Day(365)), (V{"WIN_BACK wb c1 day 60 tier 2 inactive 60d",
                                     "WIN_BACK wb c1 day 90 tier 3 inactive 90d"}));
   EXPECT_EQ(AdvanceTo(Day(1000)), V{});
@@ -121,7 +123,9 @@ TEST_F(WinBackRuleTest, ReactivatedOnFirstEngagementAfterAWinBack) {
             V{"REACTIVATED wb c1 day 45 dormant 45d via CHANNEL_MOBILE_APP"});
   const v1::Trigger& t = last_.at(0);
   EXPECT_EQ(t.cause_event_id(), "e2");
-  EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_MOBILE_APP);
+  // The policy stage: web and the mobile app carry no message, and the customer never engaged
+  // on a channel that does: the first permitted one of channels.preference.
+  EXPECT_EQ(t.suggested_channel(), v1::CHANNEL_PUSH);
   EXPECT_EQ(Process(View("e3", Day(46))), V{});
 }
 
