@@ -1,5 +1,6 @@
 #include "state/commit_batch.h"
 
+#include "processor/policy/policy_stage.h"
 #include "state/keys.h"
 
 namespace touchstream {
@@ -41,14 +42,9 @@ void CommitBatch::PutCustomerValue(int32_t partition, const std::string& custome
 }
 
 void CommitBatch::PutRestoredTimers(int32_t partition, const v1::state::CustomerState& state) {
-  for (const auto& slot : state.rules()) {
-    if (slot.state().due_ms() == 0) continue;
-    batch_
-        .Put(db_.timers(),
-             keys::Timer(partition,
-                         TimerKey{slot.state().due_ms(), state.customer_id(), slot.rule_id()}),
-             "")
-        .PermitUncheckedError();
+  // The rules' due times and the policy stage's deferrals.
+  for (const TimerKey& timer : TimersOf(state)) {
+    batch_.Put(db_.timers(), keys::Timer(partition, timer), "").PermitUncheckedError();
   }
 }
 
