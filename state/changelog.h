@@ -25,7 +25,9 @@
 // Which records count. At-least-once delivery and zombies (an instance that lost the
 // partition but still has records in flight) mean the log can hold records that must not
 // count: a zombie's commits after the new owner restored, and an uncommitted tail (state
-// records whose marker never arrived). A restore reads the partition twice:
+// records whose marker never arrived). A restore reads the partition twice (or, when its local
+// state is still the latest valid commit, only the tail since its previous restore: see
+// changelog_tail.h):
 //  - Scan (pass 1) keeps per owner only numbers and ids: its fence's epoch and prev
 //    owner / seq, and its latest commit marker's seq; whole checkpoints only of the owner whose
 //    fence heads the records scanned so far (its fence's and latest marker's) and of an owner
