@@ -127,6 +127,11 @@ struct Record {
 // Replays one changelog partition. Not thread-safe.
 class Replay {
  public:
+  Replay() = default;
+  // Not copyable: it keeps pointers into its own map.
+  Replay(const Replay&) = delete;
+  Replay& operator=(const Replay&) = delete;
+
   // Pass 1: every record in log order. Errors: a record without owner or seq header, or a
   // marker that does not parse (e.g. a changelog written by a version before this format).
   Status Scan(const Record& record);

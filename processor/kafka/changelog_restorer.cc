@@ -216,11 +216,13 @@ StatusOr<bool> ChangelogRestorer::RestoreFromTail(int32_t partition, int64_t end
   v1::state::RestoreHint next_hint = hint;
   bool first = true;
   bool matched = false;
+  bool mismatched = false;
   Status read = Read(
       partition, hint.last_offset(), end, timeout_ms,
       [&](const changelog::Record& r) {
         if (std::exchange(first, false)) {
           matched = changelog::IsLastRecord(hint, r);
+          mismatched = !matched;
           // Another log, or that record compacted away: stop, read the whole log.
           return matched ? Status::Ok() : Status::NotFound("not the hint's record");
         }
@@ -228,8 +230,9 @@ StatusOr<bool> ChangelogRestorer::RestoreFromTail(int32_t partition, int64_t end
         return tail.Scan(r);
       },
       result.records, progress);
-  if (!matched) return false;
+  if (mismatched) return false;
   if (!read.ok()) return read;
+  if (!matched) return false;  // nothing delivered from the hint's offset on
   const std::optional<v1::state::ChangelogSummary> whole =
       changelog::ProveCurrent(hint.summary(), tail, local);
   if (!whole) return false;

@@ -79,9 +79,9 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
             std::to_string(restored->records) + " records read in " + std::to_string(seconds) +
             " s");
   } else {
-    LogInfo("verified " + name + " against " + config_.changelog.name +
-            ": the local state is the latest commit, " + std::to_string(restored->records) +
-            " records read (" +
+    // The local state is the latest commit, or the changelog holds none.
+    LogInfo("checked " + name + " against " + config_.changelog.name + ": nothing to replay, " +
+            std::to_string(restored->records) + " records read (" +
             (restored->tail_only ? "the tail since the last restore" : "the whole changelog") +
             ")");
   }

@@ -93,9 +93,9 @@ TEST(TailRestoreTest, ARestartWithTheLatestCommitLocallyReadsOnlyTheChangelogsTa
   EXPECT_LT(read, static_cast<double>(changelog) / 5);
   for (int p = 0; p < kPartitions; ++p) {
     EXPECT_TRUE(std::regex_search(
-        log, std::regex("verified touchpoints/" + std::to_string(p) +
-                        " against changelog: the local state is the latest commit, \\d+ records "
-                        "read \\(the tail since the last restore\\)")))
+        log, std::regex("checked touchpoints/" + std::to_string(p) +
+                        " against changelog: nothing to replay, \\d+ records read \\(the "
+                        "tail since the last restore\\)")))
         << log;
   }
   EXPECT_EQ(log.find("restored touchpoints/"), std::string::npos) << "nothing to replay\n" << log;
