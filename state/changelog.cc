@@ -78,7 +78,6 @@ v1::state::OutboxRecord FenceRecord(const std::string& topic, int32_t partition,
 }
 
 Status Replay::Scan(const Record& record) {
-  const int64_t position = scanned_++;
   if (record.owner.empty() || !ParseCount(record.seq)) {
     return Status::Internal(Where(record) +
                             " has no touchstream.owner or touchstream.seq header (written "
@@ -94,15 +93,28 @@ Status Replay::Scan(const Record& record) {
       !marker.ParseFromArray(record.value->data(), static_cast<int>(record.value->size()))) {
     return Status::Internal(Where(record) + ": a marker that does not parse");
   }
-  Owner& owner = owners_[std::string(record.owner)];
+  const auto it = owners_.try_emplace(std::string(record.owner)).first;
+  Owner& owner = it->second;
   if (fence) {
     // A fence is written once per owner; a duplicate (a re-sent record) changes nothing.
-    if (!owner.fence) owner.fence_position = position;
-    owner.fence = std::move(marker);
-    max_epoch_ = std::max(max_epoch_, owner.fence->epoch());
+    if (!owner.fenced) {
+      owner.fenced = true;
+      owner.epoch = marker.epoch();
+      owner.prev_owner = marker.prev_owner();
+      owner.prev_seq = marker.prev_seq();
+      max_epoch_ = std::max(max_epoch_, owner.epoch);
+      if (head_ == nullptr || owner.epoch >= head_->epoch) {  // a tie: the later fence
+        if (head_ != nullptr) head_->latest_checkpoint.reset();
+        head_ = &owner;
+        head_id_ = it->first;
+        head_fence_checkpoint_ = marker.checkpoint();
+      } else {
+        owner.latest_checkpoint.reset();
+      }
+    }
   } else if (marker.checkpoint().commit_seq() >= owner.latest_seq) {
     owner.latest_seq = marker.checkpoint().commit_seq();
-    owner.latest_checkpoint = marker.checkpoint();
+    if (!owner.fenced || &owner == head_) owner.latest_checkpoint = marker.checkpoint();
   }
   decided_ = false;
   return Status::Ok();
@@ -113,30 +125,22 @@ void Replay::Decide() const {
   decided_ = true;
   latest_.reset();
   valid_up_to_.clear();
-  const Owner* head = nullptr;
-  std::string_view head_id;
-  for (const auto& [id, owner] : owners_) {
-    if (!owner.fence) continue;
-    if (head == nullptr || owner.fence->epoch() > head->fence->epoch() ||
-        (owner.fence->epoch() == head->fence->epoch() &&
-         owner.fence_position > head->fence_position)) {
-      head = &owner;
-      head_id = id;
-    }
-  }
+  const Owner* head = head_;
+  const std::string_view head_id = head_id_;
   if (head == nullptr) return;
-  latest_ = head->latest_seq > 0 ? head->latest_checkpoint : head->fence->checkpoint();
+  latest_ = head->latest_seq > 0 && head->latest_checkpoint ? *head->latest_checkpoint
+                                                            : head_fence_checkpoint_;
   valid_up_to_[std::string(head_id)] = head->latest_seq;
   // Walk back through the prev pointers; an owner seen twice ends the walk (a cycle can only
   // come from corrupt data).
   std::set<std::string_view> seen{head_id};
-  for (const Owner* successor = head; !successor->fence->prev_owner().empty();) {
-    const std::string& prev_id = successor->fence->prev_owner();
+  for (const Owner* successor = head; !successor->prev_owner.empty();) {
+    const std::string& prev_id = successor->prev_owner;
     if (!seen.insert(prev_id).second) break;
     auto prev = owners_.find(prev_id);
     const int64_t latest = prev == owners_.end() ? 0 : prev->second.latest_seq;
-    valid_up_to_[prev_id] = std::min(successor->fence->prev_seq(), latest);
-    if (prev == owners_.end() || !prev->second.fence) break;
+    valid_up_to_[prev_id] = std::min(successor->prev_seq, latest);
+    if (prev == owners_.end() || !prev->second.fenced) break;
     successor = &prev->second;
   }
 }
@@ -144,6 +148,22 @@ void Replay::Decide() const {
 std::optional<v1::state::PartitionCheckpoint> Replay::Latest() const {
   Decide();
   return latest_;
+}
+
+v1::state::ChangelogSummary Replay::Summarize() const {
+  v1::state::ChangelogSummary summary;
+  summary.set_max_epoch(max_epoch_);
+  if (head_ != nullptr) {
+    summary.set_head_owner(std::string(head_id_));
+    summary.set_head_epoch(head_->epoch);
+    summary.set_head_seq(head_->latest_seq);
+  }
+  return summary;
+}
+
+int64_t Replay::LatestSeqOf(std::string_view owner) const {
+  auto it = owners_.find(owner);
+  return it == owners_.end() ? 0 : it->second.latest_seq;
 }
 
 bool Replay::Counts(const Record& record) const {

@@ -25,9 +25,16 @@
 // Which records count. At-least-once delivery and zombies (an instance that lost the
 // partition but still has records in flight) mean the log can hold records that must not
 // count: a zombie's commits after the new owner restored, and an uncommitted tail (state
-// records whose marker never arrived). A restore reads the partition twice:
-//  - Scan (pass 1) keeps per owner only its fence (epoch, prev owner / seq, checkpoint) and
-//    its latest commit marker (seq, checkpoint): memory bounded by the number of owners.
+// records whose marker never arrived). A restore reads the partition twice (or, when its local
+// state is still the latest valid commit, only the tail since its previous restore: see
+// changelog_tail.h):
+//  - Scan (pass 1) keeps per owner only numbers and ids: its fence's epoch and prev
+//    owner / seq, and its latest commit marker's seq; whole checkpoints only of the owner whose
+//    fence heads the records scanned so far (its fence's and latest marker's) and of an owner
+//    whose markers came before its fence (none in a log written as specified here). Memory:
+//    about 100 bytes per owner in the log (one owner per assignment of the partition, each
+//    leaving at least its fence in the log, compacted or not) plus two checkpoints, whatever
+//    the number of records or commits.
 //  - Decide: the head is the fence with the highest epoch (a tie: the later one in log order).
 //    The chain runs from the head through the prev pointers. The head's valid seqs are 1 ..
 //    its latest marker's seq; each predecessor's are 1 .. the prev_seq its successor recorded,
@@ -120,6 +127,11 @@ struct Record {
 // Replays one changelog partition. Not thread-safe.
 class Replay {
  public:
+  Replay() = default;
+  // Not copyable: it keeps pointers into its own map.
+  Replay(const Replay&) = delete;
+  Replay& operator=(const Replay&) = delete;
+
   // Pass 1: every record in log order. Errors: a record without owner or seq header, or a
   // marker that does not parse (e.g. a changelog written by a version before this format).
   Status Scan(const Record& record);
@@ -130,6 +142,12 @@ class Replay {
   // After pass 1: the epoch of the fence the next owner writes: 1 + the highest epoch of any
   // fence seen (1 when none).
   int64_t NextEpoch() const { return max_epoch_ + 1; }
+
+  // After pass 1 (or any prefix of it): the records scanned reduced to what decides their
+  // latest valid commit (see the proto); a restore keeps it as its hint (changelog_tail.h).
+  v1::state::ChangelogSummary Summarize() const;
+  // The seq of `owner`'s latest commit marker scanned; 0 when none.
+  int64_t LatestSeqOf(std::string_view owner) const;
 
   // After pass 1: whether `record` is a state record that counts (pass 2 applies it); false
   // for markers and for records without a valid seq header.
@@ -144,17 +162,27 @@ class Replay {
  private:
   // What pass 1 keeps of one owner.
   struct Owner {
-    std::optional<v1::state::ChangelogMarker> fence;
-    int64_t fence_position = -1;  // the fence's index among the records scanned
-    int64_t latest_seq = 0;       // of its latest commit marker; 0: none
-    v1::state::PartitionCheckpoint latest_checkpoint;
+    bool fenced = false;
+    int64_t epoch = 0;       // of its first fence (a duplicate changes nothing)
+    std::string prev_owner;  // its first fence's
+    int64_t prev_seq = 0;
+    int64_t latest_seq = 0;  // of its latest commit marker; 0: none
+    // That marker's checkpoint, kept only while the owner can still be the head: before its
+    // fence is scanned, and while its fence heads the records scanned. (The head changes only
+    // to an owner whose fence is new, so an owner that is not the head once its fence is
+    // scanned never becomes it.)
+    std::optional<v1::state::PartitionCheckpoint> latest_checkpoint;
   };
-  // Computes the head, the chain and each owner's valid seqs.
+  // Computes the chain and each owner's valid seqs.
   void Decide() const;
 
   std::map<std::string, Owner, std::less<>> owners_;
+  // The owner whose fence heads the records scanned so far (highest epoch, the later on a
+  // tie), and its fence's checkpoint; nullptr: no fence yet. Points into owners_.
+  Owner* head_ = nullptr;
+  std::string_view head_id_;
+  v1::state::PartitionCheckpoint head_fence_checkpoint_;
   int64_t max_epoch_ = 0;
-  int64_t scanned_ = 0;
 
   // Computed lazily after Scan.
   mutable bool decided_ = false;

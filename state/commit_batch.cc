@@ -15,6 +15,14 @@ void CommitBatch::PutCheckpoint(const std::string& topic, int32_t partition,
       .PermitUncheckedError();
 }
 
+void CommitBatch::PutRestoreHint(const std::string& changelog_topic, int32_t partition,
+                                 const v1::state::RestoreHint& hint) {
+  batch_
+      .Put(db_.checkpoints(), keys::RestoreHint(changelog_topic, partition),
+           hint.SerializeAsString())
+      .PermitUncheckedError();
+}
+
 uint64_t CommitBatch::AddOutbox(const v1::state::OutboxRecord& record) {
   const uint64_t seq = db_.next_outbox_seq_++;
   batch_.Put(db_.outbox(), keys::Outbox(seq), record.SerializeAsString()).PermitUncheckedError();

@@ -31,6 +31,11 @@ class CommitBatch {
   void PutCheckpoint(const std::string& topic, int32_t partition,
                      const v1::state::PartitionCheckpoint& checkpoint);
 
+  // Changelog restore: the hint for the next restore of `changelog_topic`/`partition`
+  // (state/changelog_tail.h). Not deleted by WipePartition: it describes the changelog.
+  void PutRestoreHint(const std::string& changelog_topic, int32_t partition,
+                      const v1::state::RestoreHint& hint);
+
   // Adds a record to the outbox; returns its sequence number (the relay deletes it by that number
   // once Kafka has it).
   uint64_t AddOutbox(const v1::state::OutboxRecord& record);

@@ -77,6 +77,15 @@ std::string Checkpoint(std::string_view topic, int32_t partition) {
   return out;
 }
 
+std::string RestoreHint(std::string_view changelog_topic, int32_t partition) {
+  std::string out("\xFFrestore-hint");
+  out.push_back('\0');
+  out.append(changelog_topic);
+  out.push_back('\0');
+  PutU32(out, static_cast<uint32_t>(partition));
+  return out;
+}
+
 std::string Outbox(uint64_t seq) {
   std::string out;
   PutU64(out, seq);

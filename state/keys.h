@@ -25,6 +25,10 @@ std::string PartitionPrefix(int32_t partition);
 // checkpoints CF: [topic][0x00][partition u32 BE].
 std::string Checkpoint(std::string_view topic, int32_t partition);
 
+// checkpoints CF, a changelog partition's restore hint: [0xFF]["restore-hint"][0x00][changelog
+// topic][0x00][partition u32 BE]. No topic name holds 0xFF, so it is no checkpoint's key.
+std::string RestoreHint(std::string_view changelog_topic, int32_t partition);
+
 // outbox CF: [sequence u64 BE].
 std::string Outbox(uint64_t seq);
 uint64_t DecodeOutbox(std::string_view encoded);

@@ -98,6 +98,21 @@ StatusOr<std::optional<v1::state::PartitionCheckpoint>> StateDb::ReadCheckpoint(
   return std::optional<v1::state::PartitionCheckpoint>(std::move(checkpoint));
 }
 
+StatusOr<std::optional<v1::state::RestoreHint>> StateDb::ReadRestoreHint(
+    const std::string& changelog_topic, int32_t partition) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), checkpoints(),
+                               keys::RestoreHint(changelog_topic, partition), &value);
+  if (s.IsNotFound()) return std::optional<v1::state::RestoreHint>();
+  if (!s.ok()) return FromRocksRead(s, "cannot read restore hint");
+  v1::state::RestoreHint hint;
+  if (!hint.ParseFromString(value)) {
+    return Status::Corruption("corrupt restore hint for " +
+                              PartitionName(changelog_topic, partition));
+  }
+  return std::optional<v1::state::RestoreHint>(std::move(hint));
+}
+
 Status StateDb::ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {

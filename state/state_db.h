@@ -1,7 +1,8 @@
 // The RocksDB database of one processor instance. Column families:
 //   customers   - CustomerState per (partition, customer id)
 //   timers      - the time-ordered timer index, derived from the states' due times
-//   checkpoints - PartitionCheckpoint per input (topic, partition): where input resumes
+//   checkpoints - PartitionCheckpoint per input (topic, partition): where input resumes; and
+//                 the restore hint of each changelog partition (state/changelog_tail.h)
 //   outbox      - OutboxRecord per sequence number: produced records awaiting delivery
 // Everything one commit changes goes into one WriteBatch, built by CommitBatch
 // (state/commit_batch.h). Nothing outside state/ sees RocksDB handles or raw keys.
@@ -41,6 +42,10 @@ class StateDb {
   // nullopt if the partition has no checkpoint yet; Corruption if the stored one does not parse.
   StatusOr<std::optional<v1::state::PartitionCheckpoint>> ReadCheckpoint(const std::string& topic,
                                                                          int32_t partition);
+  // The hint the last restore of `changelog_topic`/`partition` left (state/changelog_tail.h);
+  // nullopt if none; Corruption if the stored one does not parse.
+  StatusOr<std::optional<v1::state::RestoreHint>> ReadRestoreHint(
+      const std::string& changelog_topic, int32_t partition);
   // Calls `fn` for every pending outbox record in sequence order (used on start-up).
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);

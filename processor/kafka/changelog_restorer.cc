@@ -1,9 +1,11 @@
 #include "processor/kafka/changelog_restorer.h"
 
 #include <chrono>
+#include <utility>
 
 #include "processor/core/partition_name.h"
 #include "processor/kafka/watermarks.h"
+#include "state/changelog_tail.h"
 #include "state/commit_batch.h"
 
 namespace touchstream {
@@ -131,26 +133,50 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   auto named = [&](const Status& s) {
     return s.code() == Status::Code::kInternal ? Status::Internal(where + s.message()) : s;
   };
+
+  if (local->has_value()) {
+    auto hint = db.ReadRestoreHint(changelog_topic_, partition);
+    // A hint that does not parse is only a lost shortcut.
+    if (!hint.ok() && hint.status().code() != Status::Code::kCorruption) return hint.status();
+    if (hint.ok() && hint->has_value() && (*hint)->last_offset() >= low &&
+        (*hint)->last_offset() < high) {
+      auto proven =
+          RestoreFromTail(partition, high, **hint, **local, timeout_ms, db, result, progress);
+      if (!proven.ok()) return named(proven.status());
+      if (*proven) return result;
+    }
+  }
+
   changelog::Replay replay;
+  v1::state::RestoreHint next_hint;
+  bool read_any = false;
   if (Status s = Read(
           partition, low, high, timeout_ms,
-          [&](const changelog::Record& r) { return replay.Scan(r); }, result.records, progress);
+          [&](const changelog::Record& r) {
+            changelog::NoteLastRecord(r, next_hint);
+            read_any = true;
+            return replay.Scan(r);
+          },
+          result.records, progress);
       !s.ok()) {
     return named(s);
   }
   result.fence_epoch = replay.NextEpoch();
+  *next_hint.mutable_summary() = replay.Summarize();
+  CommitBatch batch(db);
+  if (read_any) batch.PutRestoreHint(changelog_topic_, partition, next_hint);
   const std::optional<v1::state::PartitionCheckpoint> latest = replay.Latest();
-  // Nothing valid in the changelog: the local state (if any) is all there is.
-  if (!latest) return result;
-  if (local->has_value() && (*local)->owner() == latest->owner() &&
-      (*local)->commit_seq() == latest->commit_seq()) {
-    return result;  // the local state is the latest commit
+  // Nothing valid in the changelog: the local state (if any) is all there is. Or the local state
+  // is the latest commit.
+  if (!latest || (local->has_value() && (*local)->owner() == latest->owner() &&
+                  (*local)->commit_seq() == latest->commit_seq())) {
+    if (Status s = batch.Commit(); !s.ok()) return s;
+    return result;
   }
 
   // Replace: wipe, write the valid records' states in batches (no checkpoint,
   // so a crash mid-way restores again), then derive the timer index and store
   // the checkpoint.
-  CommitBatch batch(db);
   batch.WipePartition(input_topic_, partition);
   auto flush_when_full = [&]() { return batch.size() >= 1000 ? batch.Commit() : Status::Ok(); };
   Status s = Read(
@@ -179,6 +205,44 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   result.checkpoint = latest;
   result.replayed = true;
   return result;
+}
+
+StatusOr<bool> ChangelogRestorer::RestoreFromTail(int32_t partition, int64_t end,
+                                                  const v1::state::RestoreHint& hint,
+                                                  const v1::state::PartitionCheckpoint& local,
+                                                  int timeout_ms, StateDb& db, Result& result,
+                                                  const ProgressFn& progress) {
+  changelog::Replay tail;
+  v1::state::RestoreHint next_hint = hint;
+  bool first = true;
+  bool matched = false;
+  bool mismatched = false;
+  Status read = Read(
+      partition, hint.last_offset(), end, timeout_ms,
+      [&](const changelog::Record& r) {
+        if (std::exchange(first, false)) {
+          matched = changelog::IsLastRecord(hint, r);
+          mismatched = !matched;
+          // Another log, or that record compacted away: stop, read the whole log.
+          return matched ? Status::Ok() : Status::NotFound("not the hint's record");
+        }
+        changelog::NoteLastRecord(r, next_hint);
+        return tail.Scan(r);
+      },
+      result.records, progress);
+  if (mismatched) return false;
+  if (!read.ok()) return read;
+  if (!matched) return false;  // nothing delivered from the hint's offset on
+  const std::optional<v1::state::ChangelogSummary> whole =
+      changelog::ProveCurrent(hint.summary(), tail, local);
+  if (!whole) return false;
+  *next_hint.mutable_summary() = *whole;
+  CommitBatch batch(db);
+  batch.PutRestoreHint(changelog_topic_, partition, next_hint);
+  if (Status s = batch.Commit(); !s.ok()) return s;
+  result.fence_epoch = whole->max_epoch() + 1;
+  result.tail_only = true;
+  return true;
 }
 
 }  // namespace touchstream

@@ -1,9 +1,15 @@
 // Brings a partition's local state up to its changelog (see state/changelog.h) when the
-// partition is assigned: reads the changelog partition up to its current end once to find the
-// latest valid commit; if the local state is not that commit, wipes the partition's local
-// customers, timers and checkpoint and replays the valid records in a second read. Either way
-// it tells the new owner what its fence must say (its epoch; the commit it resumes from is the
-// returned checkpoint).
+// partition is assigned. What it reads, up to the changelog partition's end at the start:
+//  1. With a local checkpoint and the hint the previous restore left (state/changelog_tail.h):
+//     only the tail, from the last record that restore read. If the tail proves the local state
+//     is the latest valid commit, that is all (Result::tail_only).
+//  2. Otherwise the whole partition once, to find the latest valid commit; if the local state is
+//     not that commit, it wipes the partition's local customers, timers and checkpoint and
+//     replays the valid records in a second read.
+// Either way it leaves a new hint (the last record read, the summary of the log through it) and
+// tells the new owner what its fence must say (its epoch; the commit it resumes from is the
+// returned checkpoint). Memory: the tail's or the whole log's owners (Replay, about 100 bytes
+// each) and at most 1,000 customer writes per RocksDB batch; never the log's records.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -33,11 +39,12 @@ class ChangelogRestorer {
     std::optional<v1::state::PartitionCheckpoint> checkpoint;
     // The epoch of the new owner's fence: 1 + the highest epoch of any fence read.
     int64_t fence_epoch = 1;
-    bool replayed = false;  // the local state was replaced from the changelog
+    bool replayed = false;   // the local state was replaced from the changelog
+    bool tail_only = false;  // only the tail was read: it proved the local state current
     // Why the partition's local data was dropped first (its checkpoint did not parse); empty
     // when it was not. The partition is then restored as on a new instance.
     std::string dropped_corrupt;
-    uint64_t records = 0;    // changelog records read (both passes)
+    uint64_t records = 0;    // changelog records read (the tail and both passes)
     uint64_t customers = 0;  // customer states written
   };
   // Called every ~10,000 records with (records read, end offset).
@@ -54,6 +61,12 @@ class ChangelogRestorer {
 
  private:
   ChangelogRestorer() = default;
+  // Step 1: whether the tail after `hint`'s record proves `local` current; on yes, the new
+  // hint and the fence epoch go into `result`. Errors as Restore's; a mismatched hint is no
+  // error (false).
+  StatusOr<bool> RestoreFromTail(int32_t partition, int64_t end, const v1::state::RestoreHint& hint,
+                                 const v1::state::PartitionCheckpoint& local, int timeout_ms,
+                                 StateDb& db, Result& result, const ProgressFn& progress);
   // Reads [begin, end) of the partition in offset order.
   Status Read(int32_t partition, int64_t begin, int64_t end, int timeout_ms,
               const std::function<Status(const changelog::Record&)>& fn, uint64_t& records,

@@ -60,8 +60,7 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
   metrics_.restoring_partitions().Increment();
   auto restored = restorer_->Restore(partition, db_, [&](uint64_t records, int64_t end) {
     LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
-            std::to_string(records) + " records read (end offset " + std::to_string(end) +
-            ", two passes)");
+            std::to_string(records) + " records read (end offset " + std::to_string(end) + ")");
   });
   metrics_.restoring_partitions().Decrement();
   if (!restored.ok()) return restored.status();
@@ -79,6 +78,12 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
             std::to_string(restored->customers) + " customers, " +
             std::to_string(restored->records) + " records read in " + std::to_string(seconds) +
             " s");
+  } else {
+    // The local state is the latest commit, or the changelog holds none.
+    LogInfo("checked " + name + " against " + config_.changelog.name + ": nothing to replay, " +
+            std::to_string(restored->records) + " records read (" +
+            (restored->tail_only ? "the tail since the last restore" : "the whole changelog") +
+            ")");
   }
 
   v1::state::PartitionCheckpoint checkpoint;

@@ -1,0 +1,138 @@
+// Restoring from the changelog's tail (state/changelog_tail.h): an instance that gets its
+// partitions back with a local state that is still the latest commit reads only what was written
+// to the changelog since its previous restore, not the whole changelog; one whose local state is
+// stale (another instance committed after it) still restores the latest commit, hint or not.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "tests/integration/cluster.h"
+#include "tests/integration/oracle.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr int kPartitions = 2;
+
+ClusterConfig TailConfig(int port) {
+  ClusterConfig config;
+  config.group_id = "tail";
+  config.partitions = kPartitions;
+  config.changelog = "changelog";
+  config.http = "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
+  config.rules = kCart2mRules;
+  return config;
+}
+
+size_t ChangelogSize(const Cluster& cluster) {
+  for (int64_t low : LowWatermarks(cluster.bootstrap(), "changelog", kPartitions)) {
+    EXPECT_EQ(low, 0) << "the embedded broker trimmed the changelog: keep the input smaller";
+  }
+  size_t size = 0;
+  for (const auto& [p, records] : ReadTopic(cluster.bootstrap(), "changelog", kPartitions)) {
+    size += records.size();
+  }
+  return size;
+}
+
+// Starts `name` and waits until it has taken over every partition; returns the changelog
+// records its restores read (touchstream_restore_records_total).
+double StartAndRestore(Cluster& cluster, const std::string& name, int port) {
+  ChildProcess& instance = cluster.Start(name);
+  for (int p = 0; p < kPartitions; ++p) {
+    EXPECT_TRUE(cluster.WaitForLog(name, "assigned touchpoints/" + std::to_string(p) + " from",
+                                   std::chrono::seconds(30)))
+        << instance.Stderr();
+  }
+  return ScrapeMetricSum(port, "touchstream_restore_records_total");
+}
+
+// Produces part `i` of `parts` of `events` and waits until `name` has applied all input so far.
+void ProduceAndApply(Cluster& cluster, const std::string& name,
+                     const std::vector<std::pair<std::string, std::string>>& events, size_t i,
+                     size_t parts, size_t& produced) {
+  const auto part = Part(events, i, parts);
+  cluster.Produce(part);
+  produced += part.size();
+  const Oracle so_far = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
+  ASSERT_EQ(cluster.AwaitState(name, so_far.state, std::chrono::seconds(40)), so_far.state)
+      << cluster[name].Stderr();
+}
+
+TEST(TailRestoreTest, ARestartWithTheLatestCommitLocallyReadsOnlyTheChangelogsTail) {
+  TempDir dir;
+  const int port = FreeLoopbackPort();
+  Cluster cluster(dir, TailConfig(port));
+  ASSERT_TRUE(cluster.started());
+  const auto events = JourneyLoad(51, 300, 3000);
+  size_t produced = 0;
+
+  // First run: most of the input, a changelog of thousands of records.
+  StartAndRestore(cluster, "a", port);
+  ProduceAndApply(cluster, "a", events, 0, 10, produced);
+  for (size_t i = 1; i < 9; ++i) ProduceAndApply(cluster, "a", events, i, 10, produced);
+  cluster.Stop("a");
+  const size_t before_second = ChangelogSize(cluster);
+  // Second run: its restore reads the whole changelog (the first left no hint: it read nothing)
+  // and leaves a hint; a little more input.
+  StartAndRestore(cluster, "a", port);
+  ProduceAndApply(cluster, "a", events, 9, 10, produced);
+  cluster.Stop("a");
+  const size_t changelog = ChangelogSize(cluster);
+  ASSERT_GT(changelog, 1000u);
+
+  // Third run: the local state is the latest commit of every partition.
+  const double read = StartAndRestore(cluster, "a", port);
+  const std::string log = cluster["a"].Stderr();
+  std::cout << "changelog: " << changelog << " records, " << before_second
+            << " before the second run; the restart read " << read << "\n";
+  // Per partition: the hint's record (the last the second run's restore read), then the tail.
+  EXPECT_EQ(read, static_cast<double>(changelog - before_second + kPartitions))
+      << "the restore read more than the tail written since the previous restore\n"
+      << log;
+  EXPECT_LT(read, static_cast<double>(changelog) / 5);
+  for (int p = 0; p < kPartitions; ++p) {
+    EXPECT_TRUE(std::regex_search(
+        log, std::regex("checked touchpoints/" + std::to_string(p) +
+                        " against changelog: nothing to replay, \\d+ records read \\(the "
+                        "tail since the last restore\\)")))
+        << log;
+  }
+  EXPECT_EQ(log.find("restored touchpoints/"), std::string::npos) << "nothing to replay\n" << log;
+  const Oracle oracle = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
+  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(40));
+}
+
+TEST(TailRestoreTest, AStaleLocalStateWithAHintIsReplacedByTheLatestCommit) {
+  TempDir dir;
+  const int port = FreeLoopbackPort();
+  Cluster cluster(dir, TailConfig(port));
+  ASSERT_TRUE(cluster.started());
+  const auto events = JourneyLoad(52, 200, 1500);
+  size_t produced = 0;
+
+  StartAndRestore(cluster, "a", port);
+  ProduceAndApply(cluster, "a", events, 0, 3, produced);
+  cluster.Stop("a");
+  StartAndRestore(cluster, "a", port);  // leaves a hint
+  cluster.Stop("a");
+  // b, on its own state directory, takes every partition over and commits after a's commits.
+  StartAndRestore(cluster, "b", port);
+  ProduceAndApply(cluster, "b", events, 1, 3, produced);
+  cluster.Stop("b");
+
+  // a's local state is stale: its hint's tail holds b's fences, so it replays the changelog.
+  StartAndRestore(cluster, "a", port);
+  const std::string log = cluster["a"].Stderr();
+  for (int p = 0; p < kPartitions; ++p) {
+    EXPECT_NE(log.find("restored touchpoints/" + std::to_string(p) + " from changelog"),
+              std::string::npos)
+        << log;
+  }
+  ProduceAndApply(cluster, "a", events, 2, 3, produced);
+  const Oracle oracle = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
+  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(40));
+}
+
+}  // namespace
+}  // namespace touchstream::testing
