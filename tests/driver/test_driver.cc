@@ -30,6 +30,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   config_.clock = options.clock;
   config_.touchpoints.partitions = options.partitions;
   config_.max_timers_per_step = options.max_timers_per_step;
+  config_.policy = options.policy;
   auto db = StateDb::Open(dir_.string(), false);
   if (!db.ok()) {
     status_ = db.status();
@@ -71,6 +72,7 @@ std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Option
   options.dedup = config.dedup;
   options.limits = config.limits;
   options.max_timers_per_step = config.max_timers_per_step;
+  options.policy = config.policy;
   return std::make_unique<TestDriver>(BuildRuleSet(config.rules), options);
 }
 
