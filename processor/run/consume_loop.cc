@@ -234,8 +234,12 @@ Status ConsumeLoop::Commit() {
 void ConsumeLoop::SampleGauges() {
   times_.last_sample = clocks_.steady.Now();
   SamplePartitionGauges(tasks_, *consumer_, config_.touchpoints.name, metrics_);
-  metrics_.store().Sample(db_);
-  membership_.OnDiskSample(!disk_.Check().ok());
+  // One statvfs per sample: the gauges' reading is the reserve's too.
+  const StoreSample sample = metrics_.store().Sample(db_);
+  DiskSpace space;
+  space.available_bytes = sample.disk_available_bytes;
+  space.size_bytes = sample.disk_size_bytes;
+  membership_.OnDiskSample(!disk_.Check(space).ok());
 }
 
 }  // namespace touchstream
