@@ -30,6 +30,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   config_.clock = options.clock;
   config_.touchpoints.partitions = options.partitions;
   config_.max_timers_per_step = options.max_timers_per_step;
+  config_.policy = options.policy;
   auto db = StateDb::Open(dir_.string(), false);
   if (!db.ok()) {
     status_ = db.status();
@@ -39,7 +40,8 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   relay_ = std::make_unique<MemoryRelay>(*db_);
   std::vector<std::string> rule_ids;
   for (const auto& rule : rules_) rule_ids.push_back(rule->id());
-  metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids);
+  metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids,
+                                       config_.policy.channels.messageable);
   tasks_ = std::make_unique<TaskManager>(config_, rules_, *db_, *relay_, *metrics_);
   hold_repartition_ = options.hold_repartition;
   if (options.partitions > 1) {
@@ -71,6 +73,7 @@ std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Option
   options.dedup = config.dedup;
   options.limits = config.limits;
   options.max_timers_per_step = config.max_timers_per_step;
+  options.policy = config.policy;
   return std::make_unique<TestDriver>(BuildRuleSet(config.rules), options);
 }
 

@@ -46,6 +46,9 @@ struct DriverOptions {
   // after each (the consume loop polls in between); a record behind it is held and delivered
   // again once the backlog is fired.
   int64_t max_timers_per_step = Config{}.max_timers_per_step;
+  // The policy stage's settings (`channels`, `policies`, the rules' policy keys); the default
+  // holds no one out, permits the default channels and has no quiet hours or caps.
+  PolicyConfig policy;
 };
 
 // Owned by the test's thread.
@@ -57,7 +60,8 @@ class TestDriver {
   explicit TestDriver(RuleSet rules) : TestDriver(std::move(rules), Options{}) {}
   TestDriver(RuleSet rules, Options options);
   // Runs the rules and processing settings of a YAML config (ParseConfig; throws ConfigError).
-  // `options.clock`, `allowed_lateness_ms`, `dedup` and `limits` are taken from the config.
+  // `options.clock`, `allowed_lateness_ms`, `dedup`, `limits` and `policy` are taken from the
+  // config.
   static std::unique_ptr<TestDriver> FromYaml(const std::string& yaml, Options options = {});
   ~TestDriver();
 
