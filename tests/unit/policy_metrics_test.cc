@@ -72,7 +72,7 @@ TEST(PolicyMetricsTest, CountsSentHoldoutAndSuppressedByRuleAndReason) {
   EXPECT_EQ(policy.suppressed("cart_1h", "no_consent").Value(), 1);
   EXPECT_EQ(policy.suppressed("cart_held", "no_consent").Value(), 0) << "held out first";
   EXPECT_EQ(policy.deferred_pending().Value(), 0);
-  // Every trigger the rules made is still counted as emitted.
+  // Emitted counts what went out, as sent does: not bob's suppressed trigger.
   EXPECT_EQ(driver->metrics().triggers_emitted("cart_1h", v1::TRIGGER_TYPE_CART_ABANDONED).Value(),
             1);
 }
