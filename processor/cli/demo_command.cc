@@ -191,7 +191,7 @@ int Demo(const DemoOptions& opts) {
 
   std::vector<std::string> rule_ids;
   for (const auto& rule : rules) rule_ids.push_back(rule->id());
-  Metrics metrics(config.touchpoints.name, rule_ids);
+  Metrics metrics(config.touchpoints.name, rule_ids, config.policy.channels.messageable);
   HealthState health;
   // The same HTTP server as `run`: /metrics, /healthz, /readyz.
   auto http = HttpServer::Start({config.metrics_listen, config.healthz_max_poll_age_ms, false},

@@ -38,7 +38,7 @@ void AddRunCommand(CLI::App& app, Action* run) {
 
       std::vector<std::string> rule_ids;
       for (const auto& rule : rules) rule_ids.push_back(rule->id());
-      Metrics metrics(config.touchpoints.name, rule_ids);
+      Metrics metrics(config.touchpoints.name, rule_ids, config.policy.channels.messageable);
       HealthState health;
       std::unique_ptr<HttpServer> http;
       if (!config.metrics_listen.empty()) {

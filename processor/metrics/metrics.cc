@@ -25,7 +25,8 @@ std::string TriggerLabel(v1::TriggerType t) { return Lower(v1::TriggerType_Name(
 
 }  // namespace
 
-Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string>& rule_ids)
+Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string>& rule_ids,
+                 const std::vector<v1::Channel>& channels)
     : registry_(std::make_shared<prometheus::Registry>()) {
   using prometheus::BuildCounter;
   using prometheus::BuildGauge;
@@ -254,6 +255,7 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                                 .Help("Latest event time processed, per assigned partition")
                                 .Register(*registry_);
   store_ = std::make_unique<StoreMetrics>(*registry_);
+  policy_ = std::make_unique<PolicyMetrics>(*registry_, rule_ids, channels);
   process_ = std::make_shared<ProcessCollector>();
 }
 

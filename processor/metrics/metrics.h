@@ -16,6 +16,7 @@
 
 #include "processor/core/event_validator.h"
 #include "processor/core/state_limits.h"
+#include "processor/metrics/policy_metrics.h"
 #include "processor/metrics/process_collector.h"
 #include "processor/metrics/store_metrics.h"
 #include "touchpoint.pb.h"
@@ -33,8 +34,10 @@ enum class StateRebuildReason {
 // Safe for concurrent use (prometheus-cpp metrics are atomic).
 class Metrics {
  public:
-  // `rule_ids` pre-create the per-rule trigger series.
-  Metrics(const std::string& consume_topic, const std::vector<std::string>& rule_ids);
+  // `rule_ids` pre-create the per-rule trigger series; `channels` (the messageable ones,
+  // channels.messageable) the per-channel series of sent triggers.
+  Metrics(const std::string& consume_topic, const std::vector<std::string>& rule_ids,
+          const std::vector<v1::Channel>& channels = {});
 
   // Records consumed from the input topic (not the repartition topic), valid or not.
   prometheus::Counter& records_consumed() { return *records_consumed_; }
@@ -91,6 +94,8 @@ class Metrics {
 
   // RocksDB and state-disk gauges, sampled by the consume thread.
   StoreMetrics& store() { return *store_; }
+  // What the policy stage decided: sent, suppressed, deferred, holdout, deferrals pending.
+  PolicyMetrics& policy() { return *policy_; }
 
   // Everything to serialize on /metrics: the registry and the process collector.
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const {
@@ -134,6 +139,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* lag_family_;
   prometheus::Family<prometheus::Gauge>* max_event_time_family_;
   std::unique_ptr<StoreMetrics> store_;
+  std::unique_ptr<PolicyMetrics> policy_;
   std::shared_ptr<ProcessCollector> process_;
 };
 

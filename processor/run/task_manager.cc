@@ -160,6 +160,7 @@ void TaskManager::CountTriggers(size_t from) {
   for (size_t i = from; i < output_.triggers.size(); ++i) {
     const v1::Trigger& t = output_.triggers[i].trigger;
     metrics_.triggers_emitted(t.rule_id(), t.type()).Increment();
+    metrics_.policy().CountSent(t);
     progress_.triggers.fetch_add(1);
   }
 }
@@ -229,6 +230,7 @@ Status TaskManager::Commit(const TaskTime& time) {
   for (v1::state::OutboxRecord& forwarded : output_.forwarded)
     outbox.push_back(std::move(forwarded));
   for (const v1::AuditRecord& audit : output_.audits) {
+    metrics_.policy().CountAudit(audit);
     v1::state::OutboxRecord record;
     record.set_topic(config_.audit.name);
     record.set_key(audit.trigger().customer_id());

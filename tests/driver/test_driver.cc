@@ -40,7 +40,8 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   relay_ = std::make_unique<MemoryRelay>(*db_);
   std::vector<std::string> rule_ids;
   for (const auto& rule : rules_) rule_ids.push_back(rule->id());
-  metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids);
+  metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids,
+                                       config_.policy.channels.messageable);
   tasks_ = std::make_unique<TaskManager>(config_, rules_, *db_, *relay_, *metrics_);
   hold_repartition_ = options.hold_repartition;
   if (options.partitions > 1) {

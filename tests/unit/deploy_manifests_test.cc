@@ -144,7 +144,8 @@ TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
             "touchstream-data:" + fs::path(config.state_dir).parent_path().string());
 
   const std::string init = services["kafka-init"]["command"][0].as<std::string>();
-  for (const TopicConfig& topic : {config.touchpoints, config.triggers, config.dead_letter}) {
+  for (const TopicConfig& topic :
+       {config.touchpoints, config.triggers, config.dead_letter, config.audit}) {
     EXPECT_NE(init.find("--topic " + topic.name + " --partitions " +
                         std::to_string(topic.partitions) + " "),
               std::string::npos)
@@ -211,6 +212,11 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
                            "the ConfigMap's changelog comment");
   ExpectRepartitionTopic(configmap["data"][config_key].as<std::string>(), config,
                          "the ConfigMap's repartition comment");
+  EXPECT_NE(configmap["data"][config_key].as<std::string>().find(
+                "kafka-topics.sh --create --topic " + config.audit.name + " --partitions " +
+                std::to_string(config.audit.partitions) + " "),
+            std::string::npos)
+      << "the ConfigMap does not tell how to create " << config.audit.name;
 
   EXPECT_EQ(container["image"].as<std::string>(), "touchstream:" + ProjectVersion());
   const std::string port = Port(config.metrics_listen);

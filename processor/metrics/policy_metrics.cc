@@ -1,0 +1,119 @@
+#include "processor/metrics/policy_metrics.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <cctype>
+
+namespace touchstream {
+
+namespace {
+
+// The reasons the policy stage gives (processor/policy/decision.h, ReasonName).
+constexpr const char* kSuppressReasons[] = {"no_consent", "quiet_hours", "frequency_cap",
+                                            "superseded", "stale"};
+constexpr const char* kDeferReasons[] = {"quiet_hours", "frequency_cap"};
+
+std::string Lower(const std::string& s, size_t strip_prefix) {
+  std::string out = s.substr(strip_prefix);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string ChannelLabel(v1::Channel c) { return Lower(v1::Channel_Name(c), 8); }
+std::string TriggerLabel(v1::TriggerType t) { return Lower(v1::TriggerType_Name(t), 13); }
+
+// Decided when a deferral was released, not when the rule fired it: a release happens after
+// the fire time, a first decision at it (PartitionPipeline).
+bool AtRelease(const v1::AuditRecord& audit) {
+  using google::protobuf::util::TimeUtil;
+  return audit.has_trigger() && TimeUtil::TimestampToMilliseconds(audit.decision_time()) >
+                                    TimeUtil::TimestampToMilliseconds(audit.trigger().fire_time());
+}
+
+}  // namespace
+
+PolicyMetrics::PolicyMetrics(prometheus::Registry& registry,
+                             const std::vector<std::string>& rule_ids,
+                             const std::vector<v1::Channel>& channels) {
+  using prometheus::BuildCounter;
+  suppressed_family_ = &BuildCounter()
+                            .Name("touchstream_triggers_suppressed_total")
+                            .Help("Triggers the policy stage suppressed, by rule and reason")
+                            .Register(registry);
+  deferred_family_ = &BuildCounter()
+                          .Name("touchstream_triggers_deferred_total")
+                          .Help(
+                              "Trigger deferrals by the policy stage (a deferral deferred "
+                              "again at its release counts again), by rule and reason")
+                          .Register(registry);
+  holdout_family_ = &BuildCounter()
+                         .Name("touchstream_triggers_holdout_total")
+                         .Help("Triggers not sent because the customer is in the rule's holdout")
+                         .Register(registry);
+  sent_family_ = &BuildCounter()
+                      .Name("touchstream_triggers_sent_total")
+                      .Help(
+                          "Triggers the policy stage sent (at once or at a deferral's "
+                          "release), by rule, type and suggested channel")
+                      .Register(registry);
+  deferred_pending_ = &prometheus::BuildGauge()
+                           .Name("touchstream_deferred_pending")
+                           .Help(
+                               "Deferrals this instance stored and has not yet released "
+                               "(counted since start-up; see README, Metrics)")
+                           .Register(registry)
+                           .Add({});
+  for (const std::string& rule : rule_ids) {
+    for (const char* reason : kSuppressReasons) suppressed(rule, reason);
+    for (const char* reason : kDeferReasons) deferred(rule, reason);
+    holdout(rule);
+    for (int t = 1; v1::TriggerType_IsValid(t); ++t) {
+      for (v1::Channel channel : channels) sent(rule, static_cast<v1::TriggerType>(t), channel);
+    }
+  }
+}
+
+void PolicyMetrics::CountSent(const v1::Trigger& trigger) {
+  sent(trigger.rule_id(), trigger.type(), trigger.suggested_channel()).Increment();
+}
+
+void PolicyMetrics::CountAudit(const v1::AuditRecord& audit) {
+  const std::string& rule = audit.trigger().rule_id();
+  switch (audit.decision()) {
+    case v1::AUDIT_DECISION_SUPPRESSED:
+      suppressed(rule, audit.reason()).Increment();
+      break;
+    case v1::AUDIT_DECISION_DEFERRED:
+      deferred(rule, audit.reason()).Increment();
+      deferred_pending_->Increment();
+      break;
+    case v1::AUDIT_DECISION_HOLDOUT:
+      holdout(rule).Increment();
+      break;
+    default:  // RELEASED (its send is counted as sent), ERASED
+      break;
+  }
+  if (AtRelease(audit)) deferred_pending_->Decrement();
+}
+
+prometheus::Counter& PolicyMetrics::suppressed(const std::string& rule_id,
+                                               const std::string& reason) {
+  return suppressed_family_->Add({{"rule", rule_id}, {"reason", reason}});
+}
+
+prometheus::Counter& PolicyMetrics::deferred(const std::string& rule_id,
+                                             const std::string& reason) {
+  return deferred_family_->Add({{"rule", rule_id}, {"reason", reason}});
+}
+
+prometheus::Counter& PolicyMetrics::holdout(const std::string& rule_id) {
+  return holdout_family_->Add({{"rule", rule_id}});
+}
+
+prometheus::Counter& PolicyMetrics::sent(const std::string& rule_id, v1::TriggerType type,
+                                         v1::Channel channel) {
+  return sent_family_->Add(
+      {{"rule", rule_id}, {"type", TriggerLabel(type)}, {"channel", ChannelLabel(channel)}});
+}
+
+}  // namespace touchstream
