@@ -138,6 +138,8 @@ class PartitionTask {
   StatusOr<uint64_t> FireDueTimers(TaskOutput& out);
   // True if a record of source `topic` was held since it was last rewound.
   bool held(std::string_view topic) const;
+  // True if a record of any source was held since it was last rewound.
+  bool any_held() const { return held_.input || held_.repartition; }
   // Source `topic` is delivered again from its next offset: its records are processed again.
   void Rewound(std::string_view topic);
   // The next offset to apply from source `topic` (the input or the repartition topic).

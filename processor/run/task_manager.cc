@@ -189,6 +189,13 @@ Status TaskManager::FireTimerBacklogs() {
   return Status::Ok();
 }
 
+bool TaskManager::AnyBacklogOrHeld() const {
+  for (const auto& [partition, assigned] : tasks_) {
+    if (assigned->task.timer_backlog() || assigned->task.any_held()) return true;
+  }
+  return false;
+}
+
 std::vector<int32_t> TaskManager::BackloggedPartitions() const {
   std::vector<int32_t> out;
   for (const auto& [partition, assigned] : tasks_) {

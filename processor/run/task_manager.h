@@ -69,6 +69,8 @@ class TaskManager {
   // one; the timers popped count as batch records (so commit_max_events bounds a commit), their
   // triggers join the batch. Errors as Process.
   Status FireTimerBacklogs();
+  // True if a task has a timer backlog or a held record: cheap (no allocation), for every poll.
+  bool AnyBacklogOrHeld() const;
   // Partitions whose task has a timer backlog, in partition order.
   std::vector<int32_t> BackloggedPartitions() const;
   // Source `topic` of `partition` is delivered again from the task's next offset

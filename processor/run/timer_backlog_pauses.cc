@@ -35,6 +35,8 @@ void TimerBacklogPauses::SetPaused(RdKafka::KafkaConsumer& consumer, int32_t par
 
 bool TimerBacklogPauses::Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks,
                                 Metrics& metrics) {
+  // The common case, on every poll: nothing paused, nothing to pause or rewind.
+  if (paused_.empty() && !tasks.AnyBacklogOrHeld()) return false;
   bool any_backlog = false;
   std::set<int32_t> still_paused;
   for (int32_t partition : tasks.partitions()) {
