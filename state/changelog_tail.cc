@@ -1,13 +1,25 @@
 #include "state/changelog_tail.h"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <string>
 
 namespace touchstream::changelog {
 
+namespace {
+// The hint names the record's key by its SHA-256, never the key itself: a customer id in a local
+// file would outlive the customer's erasure (README "Privacy").
+std::string KeyDigest(std::string_view key) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+}  // namespace
+
 void NoteLastRecord(const Record& record, v1::state::RestoreHint& hint) {
   hint.set_last_offset(record.offset);
-  hint.set_last_key(std::string(record.key));
+  hint.set_last_key_sha256(KeyDigest(record.key));
   hint.set_last_owner(std::string(record.owner));
   hint.set_last_epoch(std::string(record.epoch));
   hint.set_last_seq(std::string(record.seq));
@@ -16,7 +28,7 @@ void NoteLastRecord(const Record& record, v1::state::RestoreHint& hint) {
 
 bool IsLastRecord(const v1::state::RestoreHint& hint, const Record& record) {
   const int64_t value_size = record.value ? static_cast<int64_t>(record.value->size()) : -1;
-  return record.offset == hint.last_offset() && record.key == hint.last_key() &&
+  return record.offset == hint.last_offset() && KeyDigest(record.key) == hint.last_key_sha256() &&
          record.owner == hint.last_owner() && record.epoch == hint.last_epoch() &&
          record.seq == hint.last_seq() && value_size == hint.last_value_size();
 }

@@ -1,6 +1,6 @@
 #include "state/commit_batch.h"
 
-#include "processor/policy/policy_stage.h"
+#include "processor/core/erasure_memory.h"
 #include "state/keys.h"
 
 namespace touchstream {
@@ -39,6 +39,10 @@ void CommitBatch::WipePartition(const std::string& topic, int32_t partition) {
   batch_.Delete(db_.checkpoints(), keys::Checkpoint(topic, partition)).PermitUncheckedError();
 }
 
+void CommitBatch::ClearReleased(int32_t partition) {
+  batch_.Delete(db_.checkpoints(), keys::Released(partition)).PermitUncheckedError();
+}
+
 void CommitBatch::PutCustomerValue(int32_t partition, const std::string& customer_id,
                                    const std::string* value) {
   const std::string key = keys::Customer(partition, customer_id);
@@ -49,9 +53,9 @@ void CommitBatch::PutCustomerValue(int32_t partition, const std::string& custome
   }
 }
 
-void CommitBatch::PutRestoredTimers(int32_t partition, const v1::state::CustomerState& state) {
-  // The rules' due times and the policy stage's deferrals.
-  for (const TimerKey& timer : TimersOf(state)) {
+void CommitBatch::PutRestoredTimers(int32_t partition, const std::string& key,
+                                    const v1::state::CustomerState& state) {
+  for (const TimerKey& timer : TimersOfEntry(key, state)) {
     batch_.Put(db_.timers(), keys::Timer(partition, timer), "").PermitUncheckedError();
   }
 }

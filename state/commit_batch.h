@@ -42,12 +42,16 @@ class CommitBatch {
 
   // Changelog restore: deletes every customer, timer and the checkpoint of `partition`.
   void WipePartition(const std::string& topic, int32_t partition);
+  // This instance owns `partition` (again): its local copy is no longer a released one.
+  void ClearReleased(int32_t partition);
   // Changelog restore: one customer's serialized CustomerState as the changelog holds it; nullptr
   // deletes the customer. Timers are derived afterwards (PutRestoredTimers).
   void PutCustomerValue(int32_t partition, const std::string& customer_id,
                         const std::string* value);
-  // Changelog restore: the timer index entries of a stored customer's rule states.
-  void PutRestoredTimers(int32_t partition, const v1::state::CustomerState& state);
+  // Changelog restore: the timer index entries of a stored entry under `key` (a customer's rule
+  // states and deferrals, or an erasure memory's forget timer).
+  void PutRestoredTimers(int32_t partition, const std::string& key,
+                         const v1::state::CustomerState& state);
 
   // Writes (key) operations in the batch.
   int size() const { return batch_.Count(); }

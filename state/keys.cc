@@ -86,6 +86,28 @@ std::string RestoreHint(std::string_view changelog_topic, int32_t partition) {
   return out;
 }
 
+std::string ReleasedPrefix() {
+  std::string out("\xFFreleased");
+  out.push_back('\0');
+  return out;
+}
+
+std::string Released(int32_t partition) {
+  std::string out = ReleasedPrefix();
+  PutU32(out, static_cast<uint32_t>(partition));
+  return out;
+}
+
+std::optional<int32_t> DecodeReleased(std::string_view encoded) {
+  const std::string prefix = ReleasedPrefix();
+  if (encoded.size() != prefix.size() + 4 || encoded.substr(0, prefix.size()) != prefix) {
+    return std::nullopt;
+  }
+  uint32_t partition = 0;
+  for (char c : encoded.substr(prefix.size())) partition = (partition << 8) | uint8_t(c);
+  return static_cast<int32_t>(partition);
+}
+
 std::string Outbox(uint64_t seq) {
   std::string out;
   PutU64(out, seq);

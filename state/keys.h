@@ -29,6 +29,13 @@ std::string Checkpoint(std::string_view topic, int32_t partition);
 // topic][0x00][partition u32 BE]. No topic name holds 0xFF, so it is no checkpoint's key.
 std::string RestoreHint(std::string_view changelog_topic, int32_t partition);
 
+// checkpoints CF, a partition whose local copy this instance no longer owns:
+// [0xFF]["released"][0x00][partition u32 BE] (state/released_partitions.h).
+std::string Released(int32_t partition);
+// The prefix of every Released key; DecodeReleased: its partition, nullopt if not one.
+std::string ReleasedPrefix();
+std::optional<int32_t> DecodeReleased(std::string_view encoded);
+
 // outbox CF: [sequence u64 BE].
 std::string Outbox(uint64_t seq);
 uint64_t DecodeOutbox(std::string_view encoded);

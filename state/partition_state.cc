@@ -1,5 +1,6 @@
 #include "state/partition_state.h"
 
+#include "processor/core/erasure_memory.h"
 #include "state/keys.h"
 
 namespace touchstream {
@@ -19,6 +20,22 @@ StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id)
   MarkDirty(it->first, it->second);
   it->second.erased = false;
   return &it->second.state;
+}
+
+StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_id) {
+  auto it = cache_.find(customer_id);
+  if (it == cache_.end()) {
+    auto stored = db_.ReadCustomer(partition_, customer_id);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) return static_cast<const CustomerState*>(nullptr);
+    Cached entry;  // clean: a commit writes it only once Mutable marks it
+    entry.state = std::move(**stored);
+    it = cache_.emplace(customer_id, std::move(entry)).first;
+  }
+  if (it->second.erased || HoldsNothing(it->second.state)) {
+    return static_cast<const CustomerState*>(nullptr);
+  }
+  return static_cast<const CustomerState*>(&it->second.state);
 }
 
 void PartitionState::Erase(const std::string& customer_id) {
@@ -94,7 +111,7 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
   for (const std::string& id : dirty_) {
     const Cached& entry = cache_.at(id);
     const std::string key = keys::Customer(partition_, id);
-    if (entry.erased || entry.state.first_seen_ms() == 0) {
+    if (entry.erased || HoldsNothing(entry.state)) {
       batch.Delete(db_.customers(), key).PermitUncheckedError();
       if (on_change) on_change(id, nullptr);
     } else {
@@ -133,7 +150,7 @@ void PartitionState::OnCommitted() {
 StatusOr<std::optional<CustomerState>> PartitionState::Read(const std::string& customer_id) {
   auto it = cache_.find(customer_id);
   if (it != cache_.end()) {
-    if (it->second.erased || it->second.state.first_seen_ms() == 0) {
+    if (it->second.erased || HoldsNothing(it->second.state)) {
       return std::optional<CustomerState>();
     }
     return std::optional<CustomerState>(it->second.state);

@@ -20,6 +20,7 @@ class PartitionState final : public PartitionStore {
   PartitionState(StateDb& db, int32_t partition, size_t max_cached = 100'000);
 
   StatusOr<CustomerState*> Mutable(const std::string& customer_id) override;
+  StatusOr<const CustomerState*> Find(const std::string& customer_id) override;
   void Erase(const std::string& customer_id) override;
   void ScheduleTimer(const TimerKey& key) override;
   void CancelTimer(const TimerKey& key) override;

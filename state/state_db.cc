@@ -2,6 +2,9 @@
 
 #include <rocksdb/table.h>
 
+#include <cstring>
+
+#include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
 #include "state/keys.h"
 
@@ -113,6 +116,29 @@ StatusOr<std::optional<v1::state::RestoreHint>> StateDb::ReadRestoreHint(
   return std::optional<v1::state::RestoreHint>(std::move(hint));
 }
 
+StatusOr<std::map<int32_t, int64_t>> StateDb::ReleasedPartitions() {
+  std::map<int32_t, int64_t> released;
+  const std::string prefix = keys::ReleasedPrefix();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::optional<int32_t> partition = keys::DecodeReleased(it->key().ToStringView());
+    if (!partition || it->value().size() != 8) return Status::Corruption("corrupt release mark");
+    int64_t at_ms = 0;
+    std::memcpy(&at_ms, it->value().data(), 8);
+    released[*partition] = at_ms;
+  }
+  if (!it->status().ok()) return FromRocksRead(it->status(), "cannot read release marks");
+  return released;
+}
+
+Status StateDb::MarkReleased(const std::vector<int32_t>& partitions, int64_t at_ms) {
+  rocksdb::WriteBatch batch;
+  const std::string value(reinterpret_cast<const char*>(&at_ms), sizeof(at_ms));
+  for (int32_t p : partitions)
+    batch.Put(checkpoints(), keys::Released(p), value).PermitUncheckedError();
+  return Write(batch);
+}
+
 Status StateDb::ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -145,12 +171,16 @@ Status StateDb::DeleteOutbox(const std::vector<uint64_t>& seqs) {
 }
 
 Status StateDb::ForEachCustomer(const std::function<void(int32_t, v1::state::CustomerState)>& fn) {
+  StatusOr<std::map<int32_t, int64_t>> released = ReleasedPartitions();
+  if (!released.ok()) return released.status();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = it->key().ToStringView();
     if (key.size() < 4) return Status::Corruption("corrupt customer key");
     int32_t partition = 0;
     for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
+    if (released->count(partition) != 0) continue;
+    if (IsErasureMemoryKey(key.substr(4))) continue;
     v1::state::CustomerState state;
     if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::Corruption("corrupt stored state for a customer in partition " +
@@ -161,8 +191,9 @@ Status StateDb::ForEachCustomer(const std::function<void(int32_t, v1::state::Cus
   return FromRocksRead(it->status(), "cannot read customers");
 }
 
-Status StateDb::ForEachCustomerOf(int32_t partition,
-                                  const std::function<Status(v1::state::CustomerState)>& fn) {
+Status StateDb::ForEachEntryOf(
+    int32_t partition,
+    const std::function<Status(const std::string& key, v1::state::CustomerState)>& fn) {
   const std::string prefix = keys::PartitionPrefix(partition);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -171,7 +202,8 @@ Status StateDb::ForEachCustomerOf(int32_t partition,
       return Status::Corruption("corrupt stored state for a customer in partition " +
                                 std::to_string(partition));
     }
-    if (Status s = fn(std::move(state)); !s.ok()) return s;
+    const std::string key(it->key().ToStringView().substr(prefix.size()));
+    if (Status s = fn(key, std::move(state)); !s.ok()) return s;
   }
   return FromRocksRead(it->status(), "cannot read customers");
 }
@@ -218,12 +250,20 @@ StatusOr<std::optional<v1::state::CustomerState>> StateDb::ReadCustomer(
 StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> StateDb::FindCustomer(
     const std::string& customer_id) {
   using Found = std::optional<std::pair<int32_t, v1::state::CustomerState>>;
+  if (IsErasureMemoryKey(customer_id)) return Found();
+  StatusOr<std::map<int32_t, int64_t>> released = ReleasedPartitions();
+  if (!released.ok()) return released.status();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->SeekToFirst(); it->Valid();) {
     const std::string_view key = it->key().ToStringView();
     if (key.size() < 4) return Status::Corruption("corrupt customer key");
     uint32_t partition = 0;
     for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
+    if (released->count(static_cast<int32_t>(partition)) != 0) {
+      if (partition == UINT32_MAX) break;
+      it->Seek(keys::PartitionPrefix(static_cast<int32_t>(partition + 1)));
+      continue;
+    }
     auto state = ReadCustomer(static_cast<int32_t>(partition), customer_id);
     if (!state.ok()) return state.status();
     if (state->has_value()) {

@@ -15,6 +15,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,18 +47,27 @@ class StateDb {
   // nullopt if none; Corruption if the stored one does not parse.
   StatusOr<std::optional<v1::state::RestoreHint>> ReadRestoreHint(
       const std::string& changelog_topic, int32_t partition);
+  // Partitions whose local copy this instance no longer owns (state/released_partitions.h), with
+  // the wall-clock time each was released.
+  StatusOr<std::map<int32_t, int64_t>> ReleasedPartitions();
+  // Marks `partitions` released at `at_ms` (a revocation, a lost assignment).
+  Status MarkReleased(const std::vector<int32_t>& partitions, int64_t at_ms);
+
   // Calls `fn` for every pending outbox record in sequence order (used on start-up).
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
   // Deletes every pending outbox record for `topic`; returns how many.
   StatusOr<size_t> DeleteOutboxOf(const std::string& topic);
 
-  // Calls `fn` for every stored customer state of one partition, in customer id order; stops
-  // at the first error `fn` returns.
-  Status ForEachCustomerOf(int32_t partition,
-                           const std::function<Status(v1::state::CustomerState)>& fn);
+  // Calls `fn` for every stored entry of one partition, in key order: customer states (key = the
+  // customer id) and erasure memories (core/erasure_memory.h); stops at the first error `fn`
+  // returns.
+  Status ForEachEntryOf(
+      int32_t partition,
+      const std::function<Status(const std::string& key, v1::state::CustomerState)>& fn);
 
-  // Calls `fn` for every stored customer state, in (partition, customer id) order.
+  // Calls `fn` for every stored customer state (not erasure memories, nor the copies of released
+  // partitions), in (partition, customer id) order.
   Status ForEachCustomer(
       const std::function<void(int32_t partition, v1::state::CustomerState)>& fn);
 
@@ -83,7 +93,8 @@ class StateDb {
   StatusOr<std::optional<v1::state::CustomerState>> ReadCustomer(int32_t partition,
                                                                  const std::string& customer_id);
   // Read-only, any thread: finds the customer in whichever stored partition holds it (one
-  // seek and one lookup per stored partition). nullopt if no partition does.
+  // seek and one lookup per stored partition that is not released). nullopt if no partition
+  // does (or `customer_id` names an erasure memory).
   StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> FindCustomer(
       const std::string& customer_id);
 

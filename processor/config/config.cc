@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "processor/config/policy_section.h"
+#include "processor/config/privacy_section.h"
 #include "processor/config/yaml_reader.h"
 #include "processor/policy/time_zone_catalog.h"
 
@@ -26,6 +27,7 @@ TaskSettings MakeTaskSettings(const Config& config) {
   settings.input_topic = config.touchpoints.name;
   settings.repartition_topic = config.repartition.name;
   settings.max_timers_per_step = static_cast<size_t>(config.max_timers_per_step);
+  settings.privacy = config.privacy;
   return settings;
 }
 
@@ -140,6 +142,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.sync_writes = state.Bool("sync_writes", config.sync_writes);
   config.min_free_disk_bytes = static_cast<uint64_t>(state.Int(
       "min_free_bytes", static_cast<int64_t>(config.min_free_disk_bytes), 0, int64_t{1} << 50));
+  config.state_cleanup_delay_ms = state.Duration("cleanup_delay", config.state_cleanup_delay_ms);
   state.Finish();
 
   YamlReader processing = root.Child("processing");
@@ -213,6 +216,8 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
         config.metrics_listen + "'; reach it with kubectl port-forward or exec");
   }
   http.Finish();
+
+  config.privacy = ReadPrivacySection(root.Child("privacy"));
 
   config.rules = ReadRuleSpecs(root.Raw("rules"));
   for (const RuleSpec& spec : config.rules) config.policy.rules[spec.id] = spec.common.policy;

@@ -47,6 +47,9 @@ struct Config {
   // Free space kept on the state filesystem: below it the instance stops writing and leaves
   // the group until space returns (state/disk_space.h says why). 0 turns the guard off.
   uint64_t min_free_disk_bytes = 512ull << 20;
+  // How long the local copy of a partition this instance lost is kept before it is deleted
+  // (state/released_partitions.h); never served meanwhile.
+  DurationMs state_cleanup_delay_ms = 10 * 60'000;
   DurationMs commit_interval_ms = 100;
   int64_t commit_max_events = 5000;
   // Timers fired in one step at most (PartitionPipeline's chunk bound): a clock that jumped
@@ -91,6 +94,9 @@ struct Config {
   // The policy stage (issue 12): the `channels` and `policies` sections and each rule's policy
   // keys (policy.rules, by rule id). Read and checked; not yet applied to triggers.
   PolicyConfig policy;
+
+  // The `privacy` section (config/privacy_section.h): erasure memory and customer hashes.
+  PrivacySettings privacy;
 };
 
 // Room a changelog record needs besides its value: its key (a customer id, at most

@@ -1,9 +1,19 @@
 #include "processor/core/memory_store.h"
 
+#include "processor/core/erasure_memory.h"
+
 namespace touchstream {
 
 StatusOr<CustomerState*> MemoryStore::Mutable(const std::string& customer_id) {
   return &customers_[customer_id];
+}
+
+StatusOr<const CustomerState*> MemoryStore::Find(const std::string& customer_id) {
+  auto it = customers_.find(customer_id);
+  if (it == customers_.end() || HoldsNothing(it->second)) {
+    return static_cast<const CustomerState*>(nullptr);
+  }
+  return static_cast<const CustomerState*>(&it->second);
 }
 
 void MemoryStore::Erase(const std::string& customer_id) { customers_.erase(customer_id); }

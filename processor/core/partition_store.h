@@ -52,6 +52,10 @@ class PartitionStore {
   // corrupt stored state.
   virtual StatusOr<CustomerState*> Mutable(const std::string& customer_id) = 0;
 
+  // The stored entry without marking it changed; nullptr if unknown (or erased). The pointer
+  // stays valid until the next Erase or commit of the store. Errors: as Mutable.
+  virtual StatusOr<const CustomerState*> Find(const std::string& customer_id) = 0;
+
   // Forgets the customer (erasure request).
   virtual void Erase(const std::string& customer_id) = 0;
 

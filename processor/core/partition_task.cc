@@ -11,6 +11,7 @@ PartitionTask::PartitionTask(const TaskSettings& settings, const RuleSet& rules,
       pipeline_(rules, store, settings.allowed_lateness_ms, settings.dedup, settings.limits,
                 settings.max_timers_per_step) {
   pipeline_.SetPolicy(settings.policy);
+  pipeline_.SetPrivacy(&settings.privacy);
   checkpoint_.set_max_event_time_ms(kNoTime);
   checkpoint_.set_watermark_ms(kNoTime);
   pipeline_.RestoreClock(kNoTime, kNoTime);
@@ -81,7 +82,13 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
       return outcome;  // its offsets stay: it is delivered again
     }
     if (pipeline_.duplicates() != duplicates) outcome.kind = RecordOutcome::Kind::kDuplicate;
+    if (*step == EventStep::kDroppedErased) outcome.kind = RecordOutcome::Kind::kDroppedErased;
     AddTriggers(fired_scratch_, &event_.event_id(), out);
+    // With the triggers of the customer's timers that fired just before the request.
+    if (*step == EventStep::kErased) {
+      Withdraw(event_.customer_id(), out);
+      outcome.erased_customer = event_.customer_id();
+    }
   }
   if (origin) {
     (*checkpoint_.mutable_forwarded_next_offsets())[OriginKey(origin->topic, origin->partition)] =
@@ -171,6 +178,15 @@ void PartitionTask::SetNextOffset(std::string_view topic, int64_t next) {
   } else {
     (*checkpoint_.mutable_source_next_offsets())[std::string(topic)] = next;
   }
+}
+
+void PartitionTask::Withdraw(const std::string& customer_id, TaskOutput& out) {
+  std::erase_if(out.triggers, [&](const TaskOutput::EmittedTrigger& t) {
+    return t.trigger.customer_id() == customer_id;
+  });
+  std::erase_if(out.audits, [&](const v1::AuditRecord& audit) {
+    return audit.has_trigger() && audit.trigger().customer_id() == customer_id;
+  });
 }
 
 void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id,

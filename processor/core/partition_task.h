@@ -8,7 +8,9 @@
 //   decode + validate ─bad─► dead letter
 //   repartition: a customer this partition does not own ─► forwarded to its owner
 //                (forwarded_record.h; identity resolution will re-key here too)
+//   erasure memory ─dropped─► counted only (erasure_memory.h)
 //   dedup ─► aggregate ─► rules ─► policy stage (PartitionPipeline, policy_stage.h)
+//   an erasure request also withdraws the customer's output of the commit being built
 //
 // Time: event time drives the rules (PartitionPipeline); records of both sources are applied in
 // the order they arrive. Validation measures "in the future" against the record's CreateTime
@@ -58,6 +60,8 @@ struct TaskSettings {
   // The policy stage (processor/policy/policy_stage.h); it must outlive the tasks. Null: off
   // (every trigger goes out as the rules made it).
   const PolicyStage* policy = nullptr;
+  // Erasure memory and customer hashes (core/erasure_memory.h).
+  PrivacySettings privacy;
   // Whether staleness (policies.max_trigger_age) is measured against TaskTime's wall clock
   // (`run`); false: not checked (backtest, which has no wall clock of its own).
   bool staleness_by_wall_clock = false;
@@ -96,6 +100,8 @@ struct RecordOutcome {
     kDuplicate,       // a valid event whose id the customer has seen within the horizon
     kDeadLettered,    // invalid: a dead letter is in the output
     kForwarded,       // a valid event of a customer another partition owns: forwarded
+    kDroppedErased,   // a valid event of a customer erased after its time: dropped, counted
+                      // only (core/erasure_memory.h); never dead-lettered
     kHeld,            // not processed yet: timers due before it are left to fire
                       // (timer_backlog()); its offset is not advanced, deliver it again once
                       // FireDueTimers has cleared the backlog
@@ -104,6 +110,9 @@ struct RecordOutcome {
   Verdict verdict;                                  // why, for kDeadLettered
   v1::EventType type = v1::EVENT_TYPE_UNSPECIFIED;  // for kApplied and kDuplicate
   v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  // An erasure request carried out: the customer erased (the driver also recalls their
+  // records committed earlier but not yet handed to the producer, Relay::Recall).
+  std::string erased_customer;
 };
 
 // Owned by the thread that drives the partition.
@@ -167,6 +176,9 @@ class PartitionTask {
   const TrimCounts& trims() const { return pipeline_.trims(); }
 
  private:
+  // An erasure of `customer_id`: withdraws the customer's triggers and audit records from `out`
+  // (not yet committed, so never sent).
+  static void Withdraw(const std::string& customer_id, TaskOutput& out);
   // Moves the pipeline's triggers (and the policy stage's audit records) to `out`.
   void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id, TaskOutput& out);
   // Records the next offset of source `topic` after an applied record.

@@ -33,13 +33,18 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
   if (Status s = FireDueTimers(out); !s.ok()) return s;
   if (timer_backlog_) return EventStep::kTimersFirst;
   if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) {
-    if (Status s = Erase(event.customer_id()); !s.ok()) return s;
-    return EventStep::kApplied;
+    if (Status s = Erase(event); !s.ok()) return s;
+    return EventStep::kErased;
   }
+  StatusOr<std::optional<v1::state::ErasureMemory>> memory = MemoryOf(event.customer_id());
+  if (!memory.ok()) return memory.status();
+  if (*memory && DropsEvent(**memory, t, max_event_time_ms_)) return EventStep::kDroppedErased;
 
   StatusOr<CustomerState*> loaded = store_->Mutable(event.customer_id());
   if (!loaded.ok()) return loaded.status();
   CustomerState& customer = **loaded;
+  // A customer back after an erasure keeps the memory: their own late events are dropped too.
+  if (*memory && customer.first_seen_ms() == 0) *customer.mutable_erased() = **memory;
   if (dedup_.horizon_ms > 0 && SeenRecently(customer, event.event_id())) {
     ++duplicates_;
     return EventStep::kApplied;
@@ -90,6 +95,10 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     const TimerKey& key = last;
     ++popped;
     ++timers_fired_;
+    if (key.rule_id == kForgetTimerId) {
+      if (Status s = Forget(key); !s.ok()) return s;
+      continue;
+    }
     if (group_customer_ != nullptr &&
         (key.due_ms != group_ms_ || key.customer_id != group_customer_->customer_id())) {
       FlushGroup(out);
@@ -119,11 +128,57 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
   }
 }
 
-Status PartitionPipeline::Erase(const std::string& customer_id) {
+Status PartitionPipeline::Erase(const v1::TouchpointEvent& request) {
+  const std::string& customer_id = request.customer_id();
   StatusOr<CustomerState*> loaded = store_->Mutable(customer_id);
   if (!loaded.ok()) return loaded.status();
   for (const TimerKey& timer : TimersOf(**loaded)) store_->CancelTimer(timer);
   store_->Erase(customer_id);
+
+  const TimeMs erased_at = ToTimeMs(request.event_time());
+  v1::AuditRecord audit;
+  audit.set_decision(v1::AUDIT_DECISION_ERASED);
+  audit.set_reason("erased");
+  *audit.mutable_decision_time() = request.event_time();
+  audit.set_event_id(request.event_id());
+  if (privacy_ != nullptr && privacy_->remembers()) {
+    audit.set_customer_hash(CustomerHash(privacy_->hash_key, customer_id));
+    const std::string key = ErasureMemoryKey(audit.customer_hash());
+    StatusOr<CustomerState*> entry = store_->Mutable(key);
+    if (!entry.ok()) return entry.status();
+    v1::state::ErasureMemory& memory = *(*entry)->mutable_erased();
+    if (memory.forget_at_ms() != 0)
+      store_->CancelTimer({memory.forget_at_ms(), key, kForgetTimerId});
+    memory.set_erased_at_ms(std::max(memory.erased_at_ms(), erased_at));
+    memory.set_forget_at_ms(memory.erased_at_ms() + privacy_->erasure_memory_ms);
+    store_->ScheduleTimer({memory.forget_at_ms(), key, kForgetTimerId});
+  }
+  audits_.push_back(std::move(audit));
+  return Status::Ok();
+}
+
+StatusOr<std::optional<v1::state::ErasureMemory>> PartitionPipeline::MemoryOf(
+    const std::string& customer_id) {
+  using Memory = std::optional<v1::state::ErasureMemory>;
+  if (privacy_ == nullptr || !privacy_->remembers()) return Memory();
+  StatusOr<const CustomerState*> customer = store_->Find(customer_id);
+  if (!customer.ok()) return customer.status();
+  if (*customer != nullptr) {
+    return (*customer)->has_erased() ? Memory((*customer)->erased()) : Memory();
+  }
+  StatusOr<const CustomerState*> entry =
+      store_->Find(ErasureMemoryKey(CustomerHash(privacy_->hash_key, customer_id)));
+  if (!entry.ok()) return entry.status();
+  return *entry != nullptr ? Memory((*entry)->erased()) : Memory();
+}
+
+Status PartitionPipeline::Forget(const TimerKey& timer) {
+  StatusOr<const CustomerState*> entry = store_->Find(timer.customer_id);
+  if (!entry.ok()) return entry.status();
+  // A later erasure moved the entry's forget time: this index entry is stale.
+  if (*entry != nullptr && (*entry)->erased().forget_at_ms() == timer.due_ms) {
+    store_->Erase(timer.customer_id);
+  }
   return Status::Ok();
 }
 

@@ -20,6 +20,10 @@
 // deferrals as one group, an event's as another). Triggers it holds back are not returned; its
 // audit records wait in audits() for the caller.
 //
+// Erasure (core/erasure_memory.h): an ERASURE_REQUEST erases the customer (kErased; the caller
+// withdraws the customer's output not yet committed) and, with a hash key, remembers it; an
+// event the memory holds is dropped (kDroppedErased).
+//
 // State limits: after an event is applied (aggregate and rules), the customer's state is trimmed
 // to the StateLimits (core/state_limits.h), so no stored state outgrows them.
 #pragma once
@@ -28,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "processor/core/erasure_memory.h"
 #include "processor/core/event_dedup.h"
 #include "processor/core/partition_store.h"
 #include "processor/core/rule.h"
@@ -40,9 +45,11 @@ inline constexpr TimeMs kNoTime = std::numeric_limits<TimeMs>::min();
 
 // What Process did with an event.
 enum class EventStep {
-  kApplied,      // applied (or skipped as a duplicate)
-  kTimersFirst,  // not applied: timers due before it are left (timer_backlog()); fire them,
-                 // then process the event again
+  kApplied,        // applied (or skipped as a duplicate)
+  kTimersFirst,    // not applied: timers due before it are left (timer_backlog()); fire them,
+                   // then process the event again
+  kErased,         // an erasure request, carried out
+  kDroppedErased,  // dropped: the customer was erased after this event's time
 };
 
 // Owned by the thread that drives the partition.
@@ -60,6 +67,9 @@ class PartitionPipeline {
   // Turns the policy stage on (before the first event); `policy` must outlive the pipeline.
   // Off: every trigger is returned as the rules made it.
   void SetPolicy(const PolicyStage* policy) { policy_ = policy; }
+  // Sets how erasures are remembered (before the first event); `privacy` must outlive the
+  // pipeline. Unset: erasures erase, and are not remembered.
+  void SetPrivacy(const PrivacySettings* privacy) { privacy_ = privacy; }
   // The wall clock staleness is measured against (policies.max_trigger_age); nullopt: none.
   void SetWallClock(std::optional<TimeMs> wall_clock_ms) { wall_clock_ms_ = wall_clock_ms; }
   // Audit records of the policy stage's decisions since the caller last cleared them.
@@ -93,7 +103,13 @@ class PartitionPipeline {
   const TrimCounts& trims() const { return trims_; }
 
  private:
-  Status Erase(const std::string& customer_id);
+  // Erases the request's customer, remembers the erasure and records its ERASED audit.
+  Status Erase(const v1::TouchpointEvent& request);
+  // The erasure memory that applies to `customer_id`: its state's copy or, for a customer with
+  // no state, the partition's entry under its hash. nullopt: none, or no memory kept.
+  StatusOr<std::optional<v1::state::ErasureMemory>> MemoryOf(const std::string& customer_id);
+  // A memory entry's forget timer fired.
+  Status Forget(const TimerKey& timer);
   // Keeps the timer index in step with a rule state whose due time may have changed.
   void SyncTimer(const std::string& customer_id, const std::string& rule_id, TimeMs old_due,
                  TimeMs new_due);
@@ -124,6 +140,7 @@ class PartitionPipeline {
   TrimCounts trims_;
   std::vector<Emission> scratch_;  // reused across calls
   const PolicyStage* policy_ = nullptr;
+  const PrivacySettings* privacy_ = nullptr;
   std::optional<TimeMs> wall_clock_ms_;
   std::vector<v1::AuditRecord> audits_;
   uint64_t unknown_timezones_ = 0;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
 #include "processor/kafka/watermarks.h"
 #include "state/changelog_tail.h"
@@ -190,9 +191,9 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
       result.records, progress);
   if (s.ok()) s = batch.Commit();
   if (!s.ok()) return named(s);
-  s = db.ForEachCustomerOf(partition, [&](v1::state::CustomerState state) -> Status {
-    batch.PutRestoredTimers(partition, state);
-    ++result.customers;
+  s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {
+    batch.PutRestoredTimers(partition, key, state);
+    if (!IsErasureMemoryKey(key)) ++result.customers;
     return flush_when_full();
   });
   // What was just written and verified does not read back: not a state to rebuild again.

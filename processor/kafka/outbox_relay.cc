@@ -1,5 +1,6 @@
 #include "processor/kafka/outbox_relay.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -202,10 +203,20 @@ void OutboxRelay::Forget(uint64_t seq) {
 
 Status OutboxRelay::Abandon(const std::string& topic, const std::vector<int32_t>& partitions) {
   const std::set<int32_t> lost(partitions.begin(), partitions.end());
-  auto matches = [&](uint64_t seq) {
-    const v1::state::OutboxRecord& r = records_.at(seq);
+  return GiveUp([&](const v1::state::OutboxRecord& r) {
     return r.topic() == topic && r.has_partition() && lost.count(r.partition()) > 0;
-  };
+  });
+}
+
+Status OutboxRelay::Recall(const std::vector<std::string>& topics, const std::string& key) {
+  return GiveUp([&](const v1::state::OutboxRecord& r) {
+    return r.key() == key && std::find(topics.begin(), topics.end(), r.topic()) != topics.end();
+  });
+}
+
+Status OutboxRelay::GiveUp(
+    const std::function<bool(const v1::state::OutboxRecord&)>& matches_record) {
+  auto matches = [&](uint64_t seq) { return matches_record(records_.at(seq)); };
   std::vector<uint64_t> unsent;
   std::erase_if(queue_, [&](uint64_t seq) {
     if (!matches(seq)) return false;
@@ -225,7 +236,7 @@ Status OutboxRelay::Abandon(const std::string& topic, const std::vector<int32_t>
   if (unsent.empty()) return Status::Ok();
   if (Status s = db_.DeleteOutbox(unsent); !s.ok()) return s;
   for (uint64_t seq : unsent) Forget(seq);
-  Pump();  // an abandoned barrier may have held others back
+  Pump();  // a barrier given up may have held others back
   return Status::Ok();
 }
 

@@ -9,8 +9,9 @@
 // A fatal producer error (e.g. the idempotent producer cannot keep its guarantees) destroys
 // the producer, creates a new one and re-sends every unacknowledged record in sequence order:
 // nothing is dropped, and a record that did arrive before the error arrives again with the
-// same bytes (trigger ids make that a harmless duplicate). Abandon is the one way a committed
-// record leaves the outbox unsent: the changelog records of a partition this instance lost.
+// same bytes (trigger ids make that a harmless duplicate). Abandon and Recall are the only ways a
+// committed record leaves the outbox unsent: the changelog records of a partition this instance
+// lost, and the triggers and audit records of an erased customer.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -61,6 +62,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   Status Flush(int timeout_ms) override;
 
   Status Abandon(const std::string& topic, const std::vector<int32_t>& partitions) override;
+  Status Recall(const std::vector<std::string>& topics, const std::string& key) override;
 
   // Records not yet acknowledged (queued or produced).
   size_t in_flight() const override { return records_.size(); }
@@ -81,6 +83,9 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   void Forget(uint64_t seq);
   // Deletes the delivered records from the outbox and forgets them.
   Status DeleteDelivered();
+  // Gives up on the unacknowledged records `matches` selects (Abandon, Recall): those not yet
+  // produced leave the outbox unsent; a produced one is not produced again if it fails.
+  Status GiveUp(const std::function<bool(const v1::state::OutboxRecord&)>& matches);
   // Produces queued records up to the next barrier that must wait.
   void Pump();
 

@@ -80,6 +80,13 @@ class Relay {
   virtual Status Abandon(const std::string& topic, const std::vector<int32_t>& partitions) {
     return Status::Ok();
   }
+  // An erasure: gives up on the records of `topics` keyed `key` not yet acknowledged, as Abandon
+  // does (those not yet produced are never sent; what the producer already holds cannot be
+  // recalled, only not retried). A relay that hands every record over at once (exactly_once:
+  // each commit's records go in its transaction) has nothing to recall.
+  virtual Status Recall(const std::vector<std::string>& topics, const std::string& key) {
+    return Status::Ok();
+  }
   // Records handed over and not yet acknowledged, and their key and value bytes.
   virtual size_t in_flight() const = 0;
   virtual uint64_t in_flight_bytes() const { return 0; }

@@ -217,6 +217,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                               .Help("Valid events skipped because their event_id was seen")
                               .Register(*registry_)
                               .Add({});
+  events_dropped_erased_ =
+      &BuildCounter()
+           .Name("touchstream_events_dropped_total")
+           .Help(
+               "Valid events dropped unprocessed and not dead-lettered, by reason (erased: the "
+               "customer was erased after the event's time, within privacy.erasure_memory)")
+           .Register(*registry_)
+           .Add({{"reason", "erased"}});
   auto& trimmed = BuildCounter()
                       .Name("touchstream_state_trimmed_total")
                       .Help(

@@ -76,6 +76,9 @@ class Metrics {
   prometheus::Counter& retention_gaps() { return *retention_gaps_; }
   prometheus::Gauge& watermark_seconds(int32_t partition);
   prometheus::Counter& events_deduplicated() { return *events_deduplicated_; }
+  // Valid events dropped unprocessed, never dead-lettered: reason="erased" (the erasure memory,
+  // core/erasure_memory.h).
+  prometheus::Counter& events_dropped_erased() { return *events_dropped_erased_; }
   // Customer state entries trimmed to the limits (core/state_limits.h), by the limit.
   prometheus::Counter& state_trimmed(TrimReason reason);
   // Poll of a record -> the commit that made its effects durable.
@@ -132,6 +135,7 @@ class Metrics {
   std::map<StateRebuildReason, prometheus::Counter*> state_rebuilds_;
   prometheus::Family<prometheus::Gauge>* watermark_family_;
   prometheus::Counter* events_deduplicated_;
+  prometheus::Counter* events_dropped_erased_;
   prometheus::Counter* state_trimmed_[std::size(kAllTrimReasons)];
   prometheus::Histogram* processing_latency_;
   prometheus::Histogram* event_to_trigger_latency_;

@@ -174,6 +174,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   }
   if (Status s = relay_.Flush(10'000); !s.ok()) LogWarn("relay: " + s.message());
   relay_.set_consumer(nullptr);
+  membership_.set_stopping();
   consumer_->close();
   consumer_.reset();
   tasks_.Clear();
@@ -240,6 +241,7 @@ void ConsumeLoop::SampleGauges() {
   space.available_bytes = sample.disk_available_bytes;
   space.size_bytes = sample.disk_size_bytes;
   membership_.OnDiskSample(!disk_.Check(space).ok());
+  membership_.DeleteReleasedCopies();
 }
 
 }  // namespace touchstream

@@ -5,6 +5,7 @@
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/watermarks.h"
 #include "state/commit_batch.h"
+#include "state/released_partitions.h"
 
 namespace touchstream {
 
@@ -150,7 +151,36 @@ void GroupMembership::DropAll() {
   for (int32_t partition : dropped) metrics_.RemovePartition(partition);
   tasks_.Clear();
   AbandonChangelog(dropped);
+  Release(dropped);
   PublishAssigned();
+}
+
+void GroupMembership::Release(const std::vector<int32_t>& partitions) {
+  if (stopping_ || partitions.empty()) return;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  if (Status s = db_.MarkReleased(partitions, now_ms); !s.ok()) {
+    LogWarn("cannot mark the local copies of lost partitions as released (" + s.message() +
+            "): state-dump and /customers may show them until they are assigned here again");
+  }
+}
+
+void GroupMembership::DeleteReleasedCopies() {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  StatusOr<std::vector<int32_t>> deleted = touchstream::DeleteReleasedCopies(
+      db_, config_.touchpoints.name, now_ms, config_.state_cleanup_delay_ms,
+      [this](int32_t partition) { return tasks_.Find(partition) != nullptr; });
+  if (!deleted.ok()) {
+    LogWarn("cannot delete the local copies of released partitions: " + deleted.status().message());
+    return;
+  }
+  for (int32_t partition : *deleted) {
+    LogInfo("deleted the local copy of " + PartitionName(config_.touchpoints.name, partition) +
+            ", released over state.cleanup_delay ago");
+  }
 }
 
 void GroupMembership::AbandonChangelog(const std::vector<int32_t>& partitions) {
@@ -190,6 +220,7 @@ void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partit
     tasks_.Remove(tp->partition());
     LogInfo("revoked " + PartitionName(tp->topic(), tp->partition()));
   }
+  Release(revoked);
   if (!flushed.ok()) {
     // The next owner may restore before they arrive: they would be late writes.
     LogWarn("revoking: " + flushed.message() + "; the changelog records of the revoked " +

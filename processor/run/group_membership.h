@@ -69,6 +69,12 @@ class GroupMembership : public RdKafka::RebalanceCb {
   void PauseForDisk(const std::string& reason);
   // About once a second: whether the disk is below its reserve; rejoins when space is back.
   void OnDiskSample(bool low);
+  // About once a second: deletes the local copies of partitions released over
+  // state.cleanup_delay ago (state/released_partitions.h).
+  void DeleteReleasedCopies();
+  // The instance is stopping: partitions revoked from now on stay this instance's local state
+  // (served by state-dump, restored from the tail when it starts again), not released copies.
+  void set_stopping() { stopping_ = true; }
 
   // What the callbacks left for the loop, each cleared by taking it: a fatal error, a request
   // to pause for the disk (a callback must not unsubscribe), and the time spent in callbacks
@@ -91,6 +97,9 @@ class GroupMembership : public RdKafka::RebalanceCb {
   // instance no longer owns: they could only arrive late, after the next owner's fence
   // (README, "the zombie window").
   void AbandonChangelog(const std::vector<int32_t>& partitions);
+  // `partitions` are no longer ours: their local copies are released (not served, deleted after
+  // state.cleanup_delay). Not while stopping.
+  void Release(const std::vector<int32_t>& partitions);
   void PublishAssigned();
   // `input` and, after them, the repartition partitions of the same numbers (created here; free
   // with DestroyRepartition): assigning, only those with a task, at the task's stored offset.
@@ -118,6 +127,7 @@ class GroupMembership : public RdKafka::RebalanceCb {
     std::chrono::steady_clock::duration in_callbacks{};
   } pending_;
   bool paused_for_disk_ = false;
+  bool stopping_ = false;
 };
 
 }  // namespace touchstream

@@ -67,6 +67,7 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   v1::state::OutboxRecord record = changelog::FenceRecord(config_.changelog.name, partition, fence);
   CommitBatch batch(db_);
   batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
+  batch.ClearReleased(partition);  // its local copy is served again
   const uint64_t seq = batch.AddOutbox(record);
   if (Status s = batch.Commit(); !s.ok()) return s;
   std::vector<OutboxEntry> entries;
@@ -121,6 +122,13 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
       outcome->kind == RecordOutcome::Kind::kHeld) {
     return Status::Ok();
   }
+  if (!outcome->erased_customer.empty()) {
+    if (Status s =
+            relay_.Recall({config_.triggers.name, config_.audit.name}, outcome->erased_customer);
+        !s.ok()) {
+      return s;
+    }
+  }
 
   if (record.topic == config_.touchpoints.name) {  // a forwarded record was counted where read
     metrics_.records_consumed().Increment();
@@ -135,6 +143,9 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
     case RecordOutcome::Kind::kDeadLettered:
       metrics_.events_invalid(outcome->verdict.reason).Increment();
       progress_.invalid.fetch_add(1);
+      break;
+    case RecordOutcome::Kind::kDroppedErased:
+      metrics_.events_dropped_erased().Increment();
       break;
     case RecordOutcome::Kind::kDuplicate:
       metrics_.events_deduplicated().Increment();
@@ -240,7 +251,8 @@ Status TaskManager::Commit(const TaskTime& time) {
     metrics_.policy().CountAudit(audit);
     v1::state::OutboxRecord record;
     record.set_topic(config_.audit.name);
-    record.set_key(audit.trigger().customer_id());
+    // An ERASED record holds no customer id: keyed by the customer's hash instead.
+    record.set_key(audit.has_trigger() ? audit.trigger().customer_id() : audit.customer_hash());
     record.set_value(audit.SerializeAsString());
     outbox.push_back(std::move(record));
   }

@@ -31,6 +31,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   config_.touchpoints.partitions = options.partitions;
   config_.max_timers_per_step = options.max_timers_per_step;
   config_.policy = options.policy;
+  config_.privacy = options.privacy;
   auto db = StateDb::Open(dir_.string(), false);
   if (!db.ok()) {
     status_ = db.status();
@@ -74,6 +75,7 @@ std::unique_ptr<TestDriver> TestDriver::FromYaml(const std::string& yaml, Option
   options.limits = config.limits;
   options.max_timers_per_step = config.max_timers_per_step;
   options.policy = config.policy;
+  options.privacy = config.privacy;
   return std::make_unique<TestDriver>(BuildRuleSet(config.rules), options);
 }
 

@@ -48,6 +48,8 @@ struct DriverOptions {
   int64_t max_timers_per_step = Config{}.max_timers_per_step;
   // The policy stage's settings (the `channels` and `policies` sections, each rule's keys).
   PolicyConfig policy;
+  // The `privacy` section: erasure memory and customer hashes.
+  PrivacySettings privacy;
 };
 
 // Owned by the test's thread.
@@ -59,8 +61,8 @@ class TestDriver {
   explicit TestDriver(RuleSet rules) : TestDriver(std::move(rules), Options{}) {}
   TestDriver(RuleSet rules, Options options);
   // Runs the rules and processing settings of a YAML config (ParseConfig; throws ConfigError).
-  // `options.clock`, `allowed_lateness_ms`, `dedup`, `limits`, `max_timers_per_step` and
-  // `policy` are taken from the config.
+  // `options.clock`, `allowed_lateness_ms`, `dedup`, `limits`, `max_timers_per_step`,
+  // `policy` and `privacy` are taken from the config.
   static std::unique_ptr<TestDriver> FromYaml(const std::string& yaml, Options options = {});
   ~TestDriver();
 

@@ -214,7 +214,7 @@ TEST_F(PartitionStateTest, AStoredStateThatDoesNotParseIsCorruptionNotAFreshCust
   auto ann = state.Mutable("ann");
   EXPECT_EQ(ann.status().code(), Status::Code::kCorruption) << ann.status().message();
   EXPECT_EQ(state.Read("ann").status().code(), Status::Code::kCorruption);
-  EXPECT_EQ(db_->ForEachCustomerOf(3, [](CustomerState) { return Status::Ok(); }).code(),
+  EXPECT_EQ(db_->ForEachEntryOf(3, [](const std::string&, CustomerState) { return Status::Ok(); }).code(),
             Status::Code::kCorruption);
 }
 
