@@ -62,7 +62,7 @@ TEST_P(GoldenScenarioTest, BacktestPrintsTheExpectedTriggersAndAudit) {
 
 // The same task behind `run`, record by record with a commit after each, in
 // process: the trigger topic and the audit topic.
-TEST_P(GoldenScenarioTest, TheTestDriverDeliversTheExpectedTriggers) {
+TEST_P(GoldenScenarioTest, TheTestDriverDeliversTheExpectedTriggersAndAudit) {
   const std::string dir = ScenarioRoot() + "/" + GetParam();
   auto driver = testing::TestDriver::FromYaml(Read(dir + "/config.yaml"));
   ASSERT_TRUE(driver->status().ok()) << driver->status().message();
