@@ -45,6 +45,9 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
   auto emit = [&] {
     for (const auto& t : output.triggers) out << ToJsonLine(t.trigger) << "\n";
     report.triggers += output.triggers.size();
+    if (options.audit_out != nullptr) {
+      for (const auto& a : output.audits) *options.audit_out << ToJsonLine(a) << "\n";
+    }
     report.audits += output.audits.size();
     output.Clear();
   };
@@ -104,6 +107,7 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
   }
   report.trimmed = task.trims();
   out.flush();
+  if (options.audit_out != nullptr) options.audit_out->flush();
   return report;
 }
 

@@ -1,10 +1,12 @@
-// `touchstream tail`: print triggers or dead-lettered records as JSON lines.
+// `touchstream tail`: print triggers, audit records or dead-lettered records as JSON lines.
 #include <google/protobuf/struct.pb.h>
 #include <openssl/evp.h>
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 
+#include "audit.pb.h"
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
 #include "processor/core/time.h"
@@ -19,8 +21,9 @@ namespace {
 
 struct TailOptions {
   std::string brokers;
-  std::string topic = "triggers";
+  std::string topic;  // empty: the default topic of what is read
   bool dead_letter = false;
+  bool audit = false;
   int64_t max_records = 0;
   std::string idle_timeout;
   std::vector<std::string> x;
@@ -56,7 +59,14 @@ std::string DeadLetterJson(RdKafka::Message& m) {
   return ToJsonLine(s);
 }
 
-int Tail(const TailOptions& opts) {
+// The record's value as a JSON line of `message`'s type; nullopt when it does not parse.
+std::optional<std::string> ProtoJson(RdKafka::Message& m, google::protobuf::Message& message) {
+  if (!message.ParseFromArray(m.payload(), static_cast<int>(m.len()))) return std::nullopt;
+  return ToJsonLine(message);
+}
+
+int Tail(TailOptions opts) {
+  if (opts.topic.empty()) opts.topic = opts.audit ? Config{}.audit.name : "triggers";
   std::optional<DurationMs> idle;
   if (!opts.idle_timeout.empty()) {
     idle = ParseDuration(opts.idle_timeout);
@@ -117,6 +127,9 @@ int Tail(const TailOptions& opts) {
   int64_t seen = 0;
   auto last_record = std::chrono::steady_clock::now();
   v1::Trigger trigger;
+  v1::AuditRecord audit;
+  google::protobuf::Message& message =
+      opts.audit ? static_cast<google::protobuf::Message&>(audit) : trigger;
   while (!stop.load() && (opts.max_records == 0 || seen < opts.max_records)) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) {
@@ -134,11 +147,11 @@ int Tail(const TailOptions& opts) {
     ++seen;
     if (opts.dead_letter) {
       std::cout << DeadLetterJson(*m) << std::endl;
-    } else if (trigger.ParseFromArray(m->payload(), static_cast<int>(m->len()))) {
-      std::cout << ToJsonLine(trigger) << std::endl;
+    } else if (std::optional<std::string> json = ProtoJson(*m, message)) {
+      std::cout << *json << std::endl;
     } else {
       std::cerr << "touchstream tail: offset " << m->offset() << " of partition " << m->partition()
-                << " is not a Trigger\n";
+                << " is not a" << (opts.audit ? "n AuditRecord" : " Trigger") << "\n";
     }
   }
   consumer->close();
@@ -151,13 +164,20 @@ void AddTailCommand(CLI::App& app, Action* run) {
   auto opts = std::make_shared<TailOptions>();
   CLI::App* cmd = app.add_subcommand(
       "tail",
-      "Print a topic's records as JSON lines from the beginning: triggers by default, "
-      "dead-lettered records with --dead-letter. Runs until Ctrl-C, --max or "
-      "--idle-timeout.");
+      "Print a topic's records as JSON lines from the beginning: triggers by default, the "
+      "policy stage's audit records with --audit, dead-lettered records with --dead-letter. "
+      "Runs until Ctrl-C, --max or --idle-timeout.");
   cmd->add_option("--brokers", opts->brokers, "bootstrap servers host:port[,...]")->required();
-  cmd->add_option("--topic", opts->topic, "topic to read")->capture_default_str();
-  cmd->add_flag("--dead-letter", opts->dead_letter,
-                "records are dead letters: print headers and base64 value");
+  cmd->add_option("--topic", opts->topic,
+                  "topic to read (default: triggers; with --audit: touchstream-audit, the "
+                  "default of topics.audit)");
+  CLI::Option* dead_letter =
+      cmd->add_flag("--dead-letter", opts->dead_letter,
+                    "records are dead letters: print headers and base64 value");
+  cmd->add_flag("--audit", opts->audit,
+                "records are audit records (proto/audit.proto): every policy decision other "
+                "than an immediate send, with its reason")
+      ->excludes(dead_letter);
   cmd->add_option("--max", opts->max_records, "exit after this many records (0 = no limit)")
       ->capture_default_str();
   cmd->add_option("--idle-timeout", opts->idle_timeout,

@@ -11,10 +11,14 @@ namespace {
 
 constexpr char kDeferralPrefix[] = "~defer:";
 
+// The audit record of `trigger`. Only a trigger that went out (RELEASED) carries a suggested
+// channel: one held back was suggested none, and what the field holds before the decision (the
+// customer's last channel) may be one that cannot carry a message.
 v1::AuditRecord Audit(const v1::Trigger& trigger, v1::AuditDecision decision, PolicyReason reason,
                       TimeMs decision_ms) {
   v1::AuditRecord audit;
   *audit.mutable_trigger() = trigger;
+  if (decision != v1::AUDIT_DECISION_RELEASED) audit.mutable_trigger()->clear_suggested_channel();
   audit.set_decision(decision);
   audit.set_reason(std::string(ReasonName(reason)));
   *audit.mutable_decision_time() = ToTimestamp(decision_ms);

@@ -79,6 +79,8 @@ TEST(PolicyStageTest, NoPermittedChannelSuppressesAndTheAuditSaysWhy) {
   EXPECT_EQ(Describe(audits[0]), "SUPPRESSED cart_1h no_consent");
   EXPECT_EQ(Describe(audits[1]), "SUPPRESSED cart_2h no_consent");
   EXPECT_EQ(ToTimeMs(audits[0].decision_time()), kEvening + kHourMs);
+  // Nothing was suggested: not the web channel the cart was filled on, which carries no message.
+  EXPECT_EQ(audits[0].trigger().suggested_channel(), v1::CHANNEL_UNSPECIFIED);
   // An SMS opt-in makes SMS the one permitted channel again.
   driver->Pipe(Consent("i1", kEvening + 4 * kHourMs, v1::CHANNEL_SMS, true));
   driver->Pipe(Add("e2", kEvening + 4 * kHourMs));
