@@ -139,6 +139,7 @@ void Generate(const std::string& brokers, const Config& config, const DemoOption
   JourneyOptions journey_options;
   journey_options.seed = opts.seed;
   journey_options.journeys_per_second = opts.rate;
+  journey_options.consent_and_time_zones = true;  // for the policy stage
   JourneyGenerator generator(journey_options);
   const SystemClock clock;
   std::string bytes;

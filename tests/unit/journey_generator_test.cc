@@ -28,6 +28,7 @@ std::string Describe(const v1::TouchpointEvent& e) {
 
 TEST(JourneyGeneratorTest, CustomersChangeConsentAndEachCarriesOneTimeZone) {
   JourneyOptions options;
+  options.consent_and_time_zones = true;
   options.customers = 200;  // customers come back within the run
   const auto events = Generate(options, 120);
   std::set<std::string> zones;
@@ -53,8 +54,8 @@ TEST(JourneyGeneratorTest, CustomersChangeConsentAndEachCarriesOneTimeZone) {
 
 TEST(JourneyGeneratorTest, WithoutProfilesTheJourneysAreUnchanged) {
   JourneyOptions with;
+  with.consent_and_time_zones = true;
   JourneyOptions without;
-  without.consent_and_time_zones = false;
   std::vector<std::string> plain;
   for (const auto& e : Generate(without, 60)) {
     EXPECT_EQ(e.timezone(), "");
