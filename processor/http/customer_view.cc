@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "processor/json/json_lines.h"
 #include "processor/policy/consent.h"
