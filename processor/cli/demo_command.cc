@@ -10,6 +10,7 @@
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
 #include "processor/core/clock.h"
+#include "processor/demo/decision_tally.h"
 #include "processor/demo/journey_generator.h"
 #include "processor/diagnostics/log.h"
 #include "processor/embedded/embedded_kafka.h"
@@ -69,33 +70,58 @@ std::string DescribeTrigger(const v1::Trigger& t) {
   return line;
 }
 
-// The built-in demo rules: every rule kind, on demo time scales (seconds, not days).
+// A policy decision other than an immediate send (an audit record), e.g. "AUDIT DEFERRED
+// quiet_hours CART_ABANDONED rule=cart_20s customer=cust-000042 until=2026-12-02T07:00:00Z
+// id=t-…".
+std::string DescribeAudit(const v1::AuditRecord& audit) {
+  const v1::Trigger& t = audit.trigger();
+  std::string line = "AUDIT " + v1::AuditDecision_Name(audit.decision()).substr(15);
+  if (!audit.reason().empty()) line += " " + audit.reason();
+  line += " " + v1::TriggerType_Name(t.type()).substr(13) + " rule=" + t.rule_id() +
+          " customer=" + t.customer_id();
+  if (audit.has_until()) line += " until=" + FormatTime(ToTimeMs(audit.until()));
+  return line + " id=" + t.trigger_id();
+}
+
+// The built-in demo rules: every rule kind, on demo time scales (seconds, not days), and the
+// policies on the same scales: quiet hours 21:00-08:00 in each customer's zone (the reward
+// window's messages answer what the customer just did, so they ignore quiet hours), one product
+// reminder (browse or cart) a minute (a cart reminder waits for the window; a browse reminder
+// is dropped), at most three messages a minute, and a 10% holdout of the cart reminder.
 Config DemoConfig(DurationMs cart_delay_ms) {
-  const std::string cart = FormatDuration(cart_delay_ms);
-  return ParseConfig(
-      "rules:\n"
-      "  cart_" +
-          cart +
-          ":\n"
-          "    kind: cart_abandonment\n"
-          "    delay: " +
-          cart +
-          "\n"
-          "  browse_10s:\n"
-          "    kind: browse_abandonment\n"
-          "    delay: 10s\n"
-          "    max_items: 3\n"
-          "  win_back_demo:\n"
-          "    kind: win_back\n"
-          "    tiers: [30s, 45s]\n"
-          "  spring_offer:\n"
-          "    kind: reward_window\n"
-          "    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}\n"
-          "    duration: 30s\n"
-          "    goal: {purchases: 1, min_amount_minor: 2000}\n"
-          "    reminder_before: 10s\n"
-          "    points_per_unit: 10\n",
-      "built-in demo rules");
+  std::string yaml = R"(rules:
+  cart_DELAY:
+    kind: cart_abandonment
+    delay: DELAY
+    holdout_percent: 10
+    on_cap: defer
+  browse_10s:
+    kind: browse_abandonment
+    delay: 10s
+    max_items: 3
+  win_back_demo:
+    kind: win_back
+    tiers: [30s, 45s]
+  spring_offer:
+    kind: reward_window
+    opener: {event_type: OFFER_ACCEPTED, campaign_id: spring-offer}
+    duration: 30s
+    goal: {purchases: 1, min_amount_minor: 2000}
+    reminder_before: 10s
+    points_per_unit: 10
+    quiet_hours: ignore
+policies:
+  quiet_hours: {start: "21:00", end: "08:00"}
+  caps:
+    - {max: 1, per: 1m, rules: [browse_10s, cart_DELAY]}
+    - {max: 3, per: 1m}
+)";
+  const std::string delay = FormatDuration(cart_delay_ms);
+  for (size_t at = yaml.find("DELAY"); at != std::string::npos;
+       at = yaml.find("DELAY", at + delay.size())) {
+    yaml.replace(at, 5, delay);
+  }
+  return ParseConfig(yaml, "built-in demo rules");
 }
 
 // Produces generated journeys (and an occasional bad record) until `stop`.
@@ -113,6 +139,7 @@ void Generate(const std::string& brokers, const Config& config, const DemoOption
   JourneyOptions journey_options;
   journey_options.seed = opts.seed;
   journey_options.journeys_per_second = opts.rate;
+  journey_options.consent_and_time_zones = true;  // for the policy stage
   JourneyGenerator generator(journey_options);
   const SystemClock clock;
   std::string bytes;
@@ -209,12 +236,22 @@ int Demo(const DemoOptions& opts) {
     return kExitFailure;
   }
   std::mutex print_mutex;
+  DecisionTally tally;  // counted on the consume thread, read after Run returns
   (*service)->relay().set_on_delivered([&](const v1::state::OutboxRecord& record) {
-    if (record.topic() != config.triggers.name) return;
-    v1::Trigger t;
-    if (!t.ParseFromString(record.value())) return;
-    std::lock_guard<std::mutex> lock(print_mutex);
-    std::cout << (opts.json ? ToJsonLine(t) : DescribeTrigger(t)) << std::endl;
+    if (record.topic() == config.triggers.name) {
+      v1::Trigger t;
+      if (!t.ParseFromString(record.value())) return;
+      tally.CountSent(t);
+      std::lock_guard<std::mutex> lock(print_mutex);
+      std::cout << (opts.json ? ToJsonLine(t) : DescribeTrigger(t)) << std::endl;
+    } else if (record.topic() == config.audit.name) {
+      v1::AuditRecord audit;
+      if (!audit.ParseFromString(record.value())) return;
+      tally.CountAudit(audit);
+      if (opts.json) return;  // --json prints triggers only
+      std::lock_guard<std::mutex> lock(print_mutex);
+      std::cout << DescribeAudit(audit) << std::endl;
+    }
   });
 
   std::atomic<uint64_t> produced{0};
@@ -251,7 +288,8 @@ int Demo(const DemoOptions& opts) {
   std::error_code ignored;
   std::filesystem::remove_all(config.state_dir, ignored);
   std::cerr << "demo finished: produced=" << produced.load() << " consumed=" << p.consumed
-            << " dead-lettered=" << p.invalid << " triggers=" << p.triggers << "\n";
+            << " dead-lettered=" << p.invalid << " triggers=" << p.triggers << "\n"
+            << "decisions: " << tally.Summary() << "\n";
   return s.ok() ? kExitOk : kExitFailure;
 }
 
@@ -262,8 +300,9 @@ void AddDemoCommand(CLI::App& app, Action* run) {
   CLI::App* cmd = app.add_subcommand(
       "demo",
       "Run everything in one process: embedded Kafka, a generator of realistic multi-channel "
-      "customer journeys, and the processor. Prints triggers as they fire and a progress "
-      "line every 5s; serves /metrics.");
+      "customer journeys, and the processor. Prints triggers as they fire, the policy stage's "
+      "other decisions (AUDIT lines: deferred, released, suppressed, holdout, with the reason), "
+      "a progress line every 5s and a summary of the decisions at the end; serves /metrics.");
   cmd->add_option("--duration", opts->duration, "how long to run; 0 = until Ctrl-C")
       ->capture_default_str();
   cmd->add_option("--rate", opts->rate, "new customer journeys per second")
@@ -277,10 +316,11 @@ void AddDemoCommand(CLI::App& app, Action* run) {
   cmd->add_option("--config", opts->config,
                   "use this config's rules and topics instead of the built-in demo rules (a cart "
                   "rule, browse abandonment after 10s, win-back after 30s and 45s, a 30s reward "
-                  "window for the spring-offer campaign)");
+                  "window for the spring-offer campaign; quiet hours 21:00-08:00, one product "
+                  "reminder and three messages a minute, a 10% holdout of the cart rule)");
   cmd->add_option("--seed", opts->seed, "random seed of the journey generator")
       ->capture_default_str();
-  cmd->add_flag("--json", opts->json, "print triggers as JSON lines");
+  cmd->add_flag("--json", opts->json, "print triggers as JSON lines (and no AUDIT lines)");
   cmd->callback([opts, run] { *run = [opts] { return Demo(*opts); }; });
 }
 

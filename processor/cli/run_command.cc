@@ -62,7 +62,7 @@ void AddRunCommand(CLI::App& app, Action* run) {
                                                                          : kExitFailure;
       }
       if (http && config.customers_endpoint) {
-        http->SetCustomerLookup(MakeCustomerLookup((*service)->db()));
+        http->SetCustomerLookup(MakeCustomerLookup((*service)->db(), config.policy));
       }
       Status s = (*service)->Run(stop);
       if (http) http->SetCustomerLookup(nullptr);  // before the store closes

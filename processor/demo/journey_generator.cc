@@ -14,13 +14,30 @@ struct Product {
 };
 
 constexpr std::array<Product, 12> kCatalog{{
-    {"sku-sneaker-42", 8999}, {"sku-hoodie-m", 5499},   {"sku-socks-3pk", 1299},
-    {"sku-jacket-l", 14999},  {"sku-cap", 2499},        {"sku-backpack", 6999},
-    {"sku-tee-s", 1999},      {"sku-jeans-32", 7999},   {"sku-scarf", 2999},
-    {"sku-watch", 19999},     {"sku-bottle", 1599},     {"sku-gloves", 2299},
+    {"sku-sneaker-42", 8999},
+    {"sku-hoodie-m", 5499},
+    {"sku-socks-3pk", 1299},
+    {"sku-jacket-l", 14999},
+    {"sku-cap", 2499},
+    {"sku-backpack", 6999},
+    {"sku-tee-s", 1999},
+    {"sku-jeans-32", 7999},
+    {"sku-scarf", 2999},
+    {"sku-watch", 19999},
+    {"sku-bottle", 1599},
+    {"sku-gloves", 2299},
 }};
 
 bool Later(const auto& a, const auto& b) { return a.at > b.at; }
+
+// Where customers live (the IANA zone on their events). With quiet hours 21:00-08:00 at least
+// one of these zones is in quiet hours at every instant of the year; "" = events carry no zone
+// (the policies.timezone default applies).
+constexpr std::array<const char*, 6> kZones{
+    {"America/New_York", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo", ""}};
+
+// Customer number `n`'s zone; independent of their consent (n % 20 in StateConsent).
+const char* ZoneOf(int n) { return kZones[(n / 20) % kZones.size()]; }
 
 }  // namespace
 
@@ -42,22 +59,53 @@ v1::TouchpointEvent JourneyGenerator::Make(const std::string& customer, TimeMs t
   return e;
 }
 
+void JourneyGenerator::StateConsent(int n, const std::string& customer, TimeMs t, v1::Channel via) {
+  if (!consent_stated_.insert(n).second) return;
+  auto change = [&](v1::Channel channel, bool opted_in) {
+    v1::TouchpointEvent e = Make(customer, t, v1::EVENT_TYPE_CONSENT_CHANGE, via);
+    e.mutable_consent()->set_channel(channel);
+    e.mutable_consent()->set_opted_in(opted_in);
+    Push(t, std::move(e), ZoneOf(n));
+  };
+  const int profile = n % 20;
+  if (profile == 0) {  // unsubscribes from everything messaged without an opt-in
+    change(v1::CHANNEL_PUSH, false);
+    change(v1::CHANNEL_EMAIL, false);
+    change(v1::CHANNEL_IN_APP, false);
+  } else if (profile <= 2) {
+    change(v1::CHANNEL_PUSH, false);
+  } else if (profile == 3) {
+    change(v1::CHANNEL_EMAIL, false);
+  } else if (profile <= 7) {
+    change(v1::CHANNEL_WHATSAPP, true);
+  } else if (profile <= 11) {
+    change(v1::CHANNEL_SMS, true);
+  }
+}
+
+void JourneyGenerator::Push(TimeMs t, v1::TouchpointEvent e, const std::string& zone) {
+  if (!zone.empty()) e.set_timezone(zone);
+  pending_.push_back({t, std::move(e)});
+  std::push_heap(pending_.begin(), pending_.end(), [](auto& a, auto& b) { return Later(a, b); });
+}
+
 void JourneyGenerator::StartJourney(TimeMs start) {
   ++journeys_started_;
   std::uniform_int_distribution<int> customer_dist(1, options_.customers);
+  const int n = customer_dist(rng_);
   char customer[32];
-  std::snprintf(customer, sizeof(customer), "cust-%06d", customer_dist(rng_));
+  std::snprintf(customer, sizeof(customer), "cust-%06d", n);
+  const bool profiles = options_.consent_and_time_zones;
+  const std::string zone = profiles ? ZoneOf(n) : "";
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
   std::uniform_int_distribution<size_t> product_dist(0, kCatalog.size() - 1);
   std::uniform_int_distribution<int> pct(1, 100);
 
   TimeMs t = start;
   auto step = [&] { t += static_cast<TimeMs>(options_.step_ms * jitter(rng_)); };
-  auto push = [&](v1::TouchpointEvent e) {
-    pending_.push_back({t, std::move(e)});
-    std::push_heap(pending_.begin(), pending_.end(), [](auto& a, auto& b) { return Later(a, b); });
-  };
+  auto push = [&](v1::TouchpointEvent e) { Push(t, std::move(e), zone); };
   const v1::Channel online = pct(rng_) <= 55 ? v1::CHANNEL_MOBILE_APP : v1::CHANNEL_WEB;
+  if (profiles) StateConsent(n, customer, t, online);
   auto with_item = [&](v1::TouchpointEvent e, const Product& p, int qty) {
     auto* item = e.add_items();
     item->set_sku(p.sku);
@@ -67,8 +115,8 @@ void JourneyGenerator::StartJourney(TimeMs start) {
   };
 
   // A short browse precedes most journeys.
-  push(Make(customer, t, online == v1::CHANNEL_MOBILE_APP ? v1::EVENT_TYPE_APP_OPEN
-                                                          : v1::EVENT_TYPE_PAGE_VIEW,
+  push(Make(customer, t,
+            online == v1::CHANNEL_MOBILE_APP ? v1::EVENT_TYPE_APP_OPEN : v1::EVENT_TYPE_PAGE_VIEW,
             online));
   const Product& first = kCatalog[product_dist(rng_)];
   const Product& second = kCatalog[product_dist(rng_)];
@@ -117,6 +165,12 @@ void JourneyGenerator::StartJourney(TimeMs start) {
   }
   // Comes back through an offer message, accepts it and buys (online or in a store)...
   const v1::Channel message = pct(rng_) <= 50 ? v1::CHANNEL_EMAIL : v1::CHANNEL_SMS;
+  if (profiles && message == v1::CHANNEL_SMS) {  // texted offers go only to those who opted in
+    auto opt_in = Make(customer, start, v1::EVENT_TYPE_CONSENT_CHANGE, v1::CHANNEL_SMS);
+    opt_in.mutable_consent()->set_channel(v1::CHANNEL_SMS);
+    opt_in.mutable_consent()->set_opted_in(true);
+    Push(start, std::move(opt_in), zone);
+  }
   step();
   auto open = Make(customer, t, v1::EVENT_TYPE_MESSAGE_OPEN, message);
   open.set_campaign_id("spring-offer");
@@ -125,10 +179,10 @@ void JourneyGenerator::StartJourney(TimeMs start) {
   auto accepted = Make(customer, t, v1::EVENT_TYPE_OFFER_ACCEPTED, message);
   accepted.set_campaign_id("spring-offer");
   push(std::move(accepted));
-  if (pct(rng_) <= 35) return;  // ...or lets the offer lapse
+  if (pct(rng_) <= 35) return;                                    // ...or lets the offer lapse
   t += static_cast<TimeMs>(options_.step_ms * 4 * jitter(rng_));  // thinks it over
-  auto purchase = Make(customer, t, v1::EVENT_TYPE_PURCHASE,
-                       pct(rng_) <= 30 ? v1::CHANNEL_IN_STORE : online);
+  auto purchase =
+      Make(customer, t, v1::EVENT_TYPE_PURCHASE, pct(rng_) <= 30 ? v1::CHANNEL_IN_STORE : online);
   if (purchase.channel() == v1::CHANNEL_IN_STORE) purchase.set_store_id("store-berlin-01");
   purchase.set_amount_minor(first.price_minor);
   push(with_item(std::move(purchase), first, 1));

@@ -359,6 +359,11 @@ TEST_F(PrometheusTest, DashboardAndAlertQueriesReturnSeriesFromRealPrometheus) {
   const HttpResponse customer = HttpGet(http_port_, "/customers/c0-1");
   EXPECT_EQ(customer.status, 200) << customer.body;
   EXPECT_NE(customer.body.find("\"customerId\":\"c0-1\""), std::string::npos) << customer.body;
+  // ...and the policy stage's view of them (customer_view.h), with the config's channels.
+  EXPECT_NE(customer.body.find(",\"policy\":{\"timezone\":{\"name\":\"UTC\",\"default\":true},"
+                               "\"consent\":[{\"channel\":\"CHANNEL_EMAIL\""),
+            std::string::npos)
+      << customer.body;
   EXPECT_EQ(HttpGet(http_port_, "/customers/nobody").status, 404);
 
   EXPECT_EQ(processor_->Stop(), 0) << processor_->Stderr();
