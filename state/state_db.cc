@@ -87,6 +87,22 @@ Status StateDb::Write(rocksdb::WriteBatch& batch) {
   return FromRocks(db_->Write(write_options_, &batch), "state commit failed");
 }
 
+Status StateDb::CompactAll() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (Status s = FromRocks(db_->Flush(flush, handles_), "flush failed"); !s.ok()) return s;
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (rocksdb::ColumnFamilyHandle* family : handles_) {
+    if (Status s =
+            FromRocks(db_->CompactRange(compact, family, nullptr, nullptr), "compaction failed");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<std::optional<v1::state::PartitionCheckpoint>> StateDb::ReadCheckpoint(
     const std::string& topic, int32_t partition) {
   std::string value;

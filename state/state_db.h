@@ -98,6 +98,12 @@ class StateDb {
   StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> FindCustomer(
       const std::string& customer_id);
 
+  // Flushes every column family and rewrites its files with a forced bottommost compaction, so
+  // that no file holds a deleted key any more (an erasure, on disk: README "Privacy"). The
+  // files it replaces are deleted once no reader holds them; the next open writes a fresh
+  // MANIFEST. Slow (it rewrites everything): for maintenance and tests.
+  Status CompactAll();
+
   // The directory the database lives in.
   const std::string& dir() const { return dir_; }
 
