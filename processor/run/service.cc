@@ -38,6 +38,12 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
     LogWarn((topic.empty() ? "transaction" : "delivery to " + topic) +
             " failed, will retry: " + error);
   };
+  if (!config.privacy.remembers()) {
+    LogWarn(
+        "privacy.hash_key is not set: erasure requests erase the customer, but the erasure is "
+        "not remembered (late events of an erased customer start a new profile) and ERASED audit "
+        "records carry no customer hash");
+  }
   if (config.exactly_once) {
     auto relay = TransactionalRelay::Create(producer_props, config.transactional_id, *service->db_,
                                             30'000, undeliverable);
