@@ -215,3 +215,38 @@ TEST(ConfigTest, ExampleConfigsInDeployParse) {
 
 }  // namespace
 }  // namespace touchstream
+
+namespace touchstream {
+namespace {
+
+TEST(PrivacyConfigTest, ReadsTheKeyAndTheMemory) {
+  const Config c = ParseConfig("privacy: {hash_key: \"0123456789abcdef\", erasure_memory: 7d}",
+                               "test.yaml");
+  EXPECT_EQ(c.privacy.hash_key, "0123456789abcdef");
+  EXPECT_EQ(c.privacy.erasure_memory_ms, 7 * kDayMs);
+  EXPECT_EQ(MakeTaskSettings(c).privacy.hash_key, "0123456789abcdef");
+  const Config defaults = ParseConfig("", "test.yaml");
+  EXPECT_FALSE(defaults.privacy.remembers());
+  EXPECT_EQ(defaults.privacy.erasure_memory_ms, 30 * kDayMs);
+  EXPECT_EQ(defaults.state_cleanup_delay_ms, 10 * 60'000);
+}
+
+TEST(PrivacyConfigTest, ErrorsNameTheKey) {
+  using testing::ParseErrorOf;
+  EXPECT_EQ(ParseErrorOf("privacy: {hash_key: short}"),
+            "privacy.hash_key: must be at least 16 bytes");
+  EXPECT_EQ(ParseErrorOf("privacy: {hash_key_env: TOUCHSTREAM_TEST_UNSET_VARIABLE}"),
+            "privacy.hash_key_env: the environment variable TOUCHSTREAM_TEST_UNSET_VARIABLE is "
+            "not set");
+  EXPECT_EQ(ParseErrorOf("privacy: {hash_key: \"0123456789abcdef\", hash_key_env: X}"),
+            "privacy.hash_key_env: set either it or privacy.hash_key, not both");
+  EXPECT_EQ(ParseErrorOf("privacy: {erasure_memory: 0}"),
+            "privacy.erasure_memory: must be greater than 0");
+  EXPECT_EQ(ParseErrorOf("privacy: {hash: x}").find("privacy.hash"), 0u);
+  ::setenv("TOUCHSTREAM_TEST_HASH_KEY", "from-the-environment-0123", 1);
+  EXPECT_EQ(ParseConfig("privacy: {hash_key_env: TOUCHSTREAM_TEST_HASH_KEY}", "t").privacy.hash_key,
+            "from-the-environment-0123");
+}
+
+}  // namespace
+}  // namespace touchstream
