@@ -87,7 +87,12 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
         store_->PopDueTimer(TimerLimit{watermark_ms_, bounded ? &last : nullptr});
     if (!next.ok()) return next.status();
     if (!next->has_value()) {
-      FlushGroup(out);
+      // The last group's deferrals may be due already (a watermark that jumped past a quiet
+      // hours' end): decide it, then look again.
+      if (!group_.empty()) {
+        FlushGroup(out);
+        continue;
+      }
       timer_backlog_ = bounded;
       return Status::Ok();
     }

@@ -234,8 +234,11 @@ Status TaskManager::Commit(const TaskTime& time) {
   std::vector<v1::state::OutboxRecord> outbox;
   outbox.reserve(output_.triggers.size() + output_.dead_letters.size());
   for (TaskOutput::EmittedTrigger& t : output_.triggers) {
-    latency_.OnTrigger(t.event_caused, google::protobuf::util::TimeUtil::TimestampToMilliseconds(
-                                           t.trigger.fire_time()));
+    // Due when it is sent: a deferral's release time, not the fire time it was held back from.
+    const google::protobuf::Timestamp& due =
+        t.trigger.has_send_time() ? t.trigger.send_time() : t.trigger.fire_time();
+    latency_.OnTrigger(t.event_caused,
+                       google::protobuf::util::TimeUtil::TimestampToMilliseconds(due));
     v1::state::OutboxRecord record;
     record.set_topic(config_.triggers.name);
     record.set_key(t.trigger.customer_id());

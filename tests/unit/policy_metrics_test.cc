@@ -100,5 +100,31 @@ policies:
             1);
 }
 
+TEST(PolicyMetricsTest, TimerFireDelayOfAReleasedDeferralCountsFromItsRelease) {
+  // Released at 02:00 with the wall clock at 02:00:05: 5 s late, not the hour it was deferred.
+  testing::DriverOptions options;
+  options.wall_ms = kT0 + 2 * kHourMs + 5000;
+  auto driver = testing::TestDriver::FromYaml(R"(
+rules:
+  cart_1h: {kind: cart_abandonment, delay: 1h}
+timers: {clock: event_time}
+policies:
+  quiet_hours: {start: "00:00", end: "02:00"}
+)",
+                                              options);
+  driver->Pipe(Add("a1", "amy", kT0));
+  // One step past the quiet hours' end: deferred and released in it.
+  ASSERT_EQ(driver->AdvanceEventTime(kT0 + 2 * kHourMs).size(), 1u);
+  ASSERT_TRUE(driver->status().ok()) << driver->status().message();
+  const auto families = driver->metrics().collectables()[0]->Collect();
+  double sum = -1;
+  for (const auto& family : families) {
+    if (family.name == "touchstream_timer_fire_delay_seconds") {
+      sum = family.metric.at(0).histogram.sample_sum;
+    }
+  }
+  EXPECT_DOUBLE_EQ(sum, 5.0);
+}
+
 }  // namespace
 }  // namespace touchstream
