@@ -130,8 +130,9 @@ class PartitionTask {
 
   // In hybrid mode, once the input is caught up: moves the clock to `idle_limit_ms` (the wall
   // clock within HybridClock's limit) minus the allowed lateness, firing what comes due.
-  // No-op in event-time mode or while behind.
-  Status Punctuate(TimeMs idle_limit_ms, TaskOutput& out);
+  // No-op in event-time mode or while behind. `time`'s wall clock is what staleness is
+  // measured against from now on (as for a record), also when nothing comes due.
+  Status Punctuate(const TaskTime& time, TimeMs idle_limit_ms, TaskOutput& out);
 
   // Moves the clock to `watermark_ms` if that is later, firing what comes due (backtest
   // --until; the test driver). Timer-fired triggers go to `out`.

@@ -224,7 +224,7 @@ Status TaskManager::Commit(const TaskTime& time) {
   const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (Status s = assigned->task.Punctuate(idle_limit_ms, output_); !s.ok()) {
+    if (Status s = assigned->task.Punctuate(time, idle_limit_ms, output_); !s.ok()) {
       return NoteCorruption(partition, std::move(s));
     }
     CountTriggers(triggers_before);

@@ -126,5 +126,23 @@ policies:
   EXPECT_DOUBLE_EQ(sum, 5.0);
 }
 
+TEST(PolicyMetricsTest, TimersFiredAfterADowntimeAreStaleByTheClockNow) {
+  // A cart at the wall clock's time; the instance is then down for three days (no record
+  // since): its timer fires on the idle clock three days late, older than max_trigger_age.
+  testing::DriverOptions options;
+  options.wall_ms = kT0;
+  auto driver = testing::TestDriver::FromYaml(R"(
+rules:
+  cart_1h: {kind: cart_abandonment, delay: 1h}
+policies:
+  max_trigger_age: 6h
+)",
+                                              options);
+  driver->Pipe(Add("a1", "amy", kT0));
+  EXPECT_TRUE(driver->AdvanceWallClock(3 * kDayMs).empty());
+  ASSERT_TRUE(driver->status().ok()) << driver->status().message();
+  EXPECT_EQ(driver->metrics().policy().suppressed("cart_1h", "stale").Value(), 1);
+}
+
 }  // namespace
 }  // namespace touchstream
