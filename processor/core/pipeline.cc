@@ -67,7 +67,7 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
     Complete(*rule, customer, scratch_, /*timer_fired=*/false);
   }
   FlushGroup(out);
-  TrimToLimits(customer, limits_, trims_);
+  Trim(customer, t);
   return EventStep::kApplied;
 }
 
@@ -250,9 +250,25 @@ void PartitionPipeline::FlushGroup(std::vector<v1::Trigger>& out) {
     for (v1::AuditRecord& a : policy_out_.audits) audits_.push_back(std::move(a));
     policy_out_.audits.clear();
     for (const TimerKey& timer : policy_out_.deferral_timers) store_->ScheduleTimer(timer);
+    Trim(*group_customer_, group_ms_);  // a deferral holds a whole trigger
   }
   group_.clear();
   group_customer_ = nullptr;
+}
+
+void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
+  dropped_.clear();
+  TrimToLimits(customer, limits_, trims_, &dropped_);
+  for (v1::state::DeferredTrigger& deferral : dropped_) {
+    store_->CancelTimer({deferral.release_ms(), customer.customer_id(),
+                         DeferralTimerId(deferral.trigger().trigger_id())});
+    v1::AuditRecord audit;
+    *audit.mutable_trigger() = std::move(*deferral.mutable_trigger());
+    audit.set_decision(v1::AUDIT_DECISION_SUPPRESSED);
+    audit.set_reason(std::string(ReasonName(PolicyReason::kStateLimit)));
+    *audit.mutable_decision_time() = ToTimestamp(now_ms);
+    audits_.push_back(std::move(audit));
+  }
 }
 
 void FillSummary(const CustomerState& customer, v1::CustomerSummary& summary) {

@@ -122,6 +122,9 @@ class PartitionPipeline {
   void AddToGroup(CustomerState& customer, PolicyCandidate candidate);
   // Decides the group (the policy stage, if on) and appends what is sent to `out`.
   void FlushGroup(std::vector<v1::Trigger>& out);
+  // Trims the customer to the state limits at `now_ms`; a deferral trimmed is suppressed
+  // (state_limit, audited) and its timer cancelled.
+  void Trim(CustomerState& customer, TimeMs now_ms);
 
   // Constant after construction (the rule set must not change while the pipeline lives).
   const RuleSet* rules_;
@@ -148,7 +151,8 @@ class PartitionPipeline {
   std::vector<PolicyCandidate> group_;
   CustomerState* group_customer_ = nullptr;
   TimeMs group_ms_ = 0;
-  PolicyOutput policy_out_;  // reused
+  PolicyOutput policy_out_;                          // reused
+  std::vector<v1::state::DeferredTrigger> dropped_;  // reused by Trim
 };
 
 // Fills a trigger's customer summary from the aggregate.

@@ -41,7 +41,8 @@ void TrimOldest(google::protobuf::RepeatedPtrField<Message>& list, bool oldest_f
 
 }  // namespace
 
-void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts) {
+void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts,
+                  std::vector<v1::state::DeferredTrigger>* dropped) {
   // mutable_cart() only for a customer with a cart: an empty one would change the stored bytes.
   if (customer.has_cart() && customer.cart().lines_size() > limits.max_cart_lines) {
     auto& lines = *customer.mutable_cart()->mutable_lines();
@@ -65,6 +66,17 @@ void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts
   }
   TrimOldest(*customer.mutable_recent_events(), /*oldest_first=*/true, customer, max, size,
              counts.max_state_bytes);
+  if (size <= max || !customer.has_policy()) return;
+  TrimOldest(*customer.mutable_policy()->mutable_sent(), /*oldest_first=*/true, customer, max, size,
+             counts.max_state_bytes);
+  // Sorted by release time: the one released last goes first.
+  auto& deferred = *customer.mutable_policy()->mutable_deferred();
+  while (size > max && !deferred.empty()) {
+    if (dropped != nullptr) dropped->push_back(std::move(*deferred.rbegin()));
+    deferred.RemoveLast();
+    ++counts.max_state_bytes;
+    size = customer.ByteSizeLong();
+  }
 }
 
 size_t MinStateBytes(size_t max_field_bytes, size_t rule_count) {
@@ -74,7 +86,12 @@ size_t MinStateBytes(size_t max_field_bytes, size_t rule_count) {
   const size_t field = max_field_bytes + 6;
   // The customer id and the cart's last change event id; per rule at most two strings of event
   // data (reward_window: campaign id and opener event id).
-  return kFixedCustomerBytes + 2 * field + rule_count * (kFixedRuleBytes + 2 * field);
+  // The policy state's part that does not grow with events: a consent and an engagement entry
+  // per channel (16 channels at most, 17 + 15 bytes) and the time zone: a name the zone catalog
+  // knows (IANA names are under 64 bytes) and its time.
+  constexpr size_t kFixedPolicyBytes = 16 * (17 + 15) + 64 + 16;
+  return kFixedCustomerBytes + kFixedPolicyBytes + 2 * field +
+         rule_count * (kFixedRuleBytes + 2 * field);
 }
 
 }  // namespace touchstream

@@ -11,7 +11,12 @@
 //   2. cart lines, the oldest first (down to none: the cart rule then has nothing to remind of);
 //   3. browsed skus of each browse_abandonment rule (rule_id order), the oldest view first;
 //   4. remembered event ids (input dedup), the oldest first: a retry of a forgotten event
-//      would be applied again.
+//      would be applied again;
+//   5. the policy stage's send history (what frequency caps count), the oldest first: a cap
+//      then counts fewer sends;
+//   6. the policy stage's deferred triggers (each holds a whole trigger, cart included), the
+//      one released last first: they are returned, and the pipeline suppresses each with an
+//      audit record (reason state_limit) and cancels its timer.
 // The rest of a state (ids, times, counters, one slot per rule) does not grow with events; its
 // size is bounded by validation.max_field_bytes and the number of rules (MinStateBytes). A new
 // list in proto/state.proto that grows with events must be trimmed here.
@@ -19,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "processor/core/customer_aggregate.h"
 
@@ -48,10 +54,12 @@ struct TrimCounts {
   uint64_t total() const { return max_cart_lines + max_state_bytes; }
 };
 
-// Trims `customer` to `limits` (see the order above); adds what it removed to `counts`.
+// Trims `customer` to `limits` (see the order above); adds what it removed to `counts`, and the
+// deferred triggers it removed to `dropped` (if not null; else they are just removed).
 // Afterwards the cart has at most max_cart_lines lines, and the state is at most
 // max_state_bytes unless its part that does not grow with events alone is larger.
-void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts);
+void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts,
+                  std::vector<v1::state::DeferredTrigger>* dropped = nullptr);
 
 // An upper bound on the serialized size of a state with every list empty: the customer id and
 // the event ids the aggregate and `rule_count` rules keep (each at most `max_field_bytes`), and

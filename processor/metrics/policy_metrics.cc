@@ -10,7 +10,7 @@ namespace {
 
 // The reasons the policy stage gives (processor/policy/decision.h, ReasonName).
 constexpr const char* kSuppressReasons[] = {"no_consent", "quiet_hours", "frequency_cap",
-                                            "superseded", "stale"};
+                                            "superseded", "stale", "state_limit"};
 constexpr const char* kDeferReasons[] = {"quiet_hours", "frequency_cap"};
 
 std::string Lower(const std::string& s, size_t strip_prefix) {

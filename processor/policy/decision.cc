@@ -32,6 +32,8 @@ std::string_view ReasonName(PolicyReason reason) {
       return "superseded";
     case PolicyReason::kStale:
       return "stale";
+    case PolicyReason::kStateLimit:
+      return "state_limit";
   }
   return "unknown";
 }

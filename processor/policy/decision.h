@@ -21,6 +21,7 @@ enum class PolicyReason {
   kFrequencyCap,
   kSuperseded,
   kStale,
+  kStateLimit,  // a deferral dropped to keep the customer's state within limits.max_state_bytes
 };
 
 struct Decision {

@@ -145,9 +145,9 @@ TEST(ConfigTest, StateLimitsErrorsNameTheKey) {
   // What no trim can shorten (ids of the customer and of each rule's state) must fit.
   EXPECT_EQ(StartupErrorOf("limits: {max_state_bytes: 3000}\n"
                     "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
-            "limits.max_state_bytes: must be at least 3608 with validation.max_field_bytes 512 "
+            "limits.max_state_bytes: must be at least 4200 with validation.max_field_bytes 512 "
             "and 1 rules (the ids and fields of a state that are never trimmed)");
-  EXPECT_EQ(StartupErrorOf("limits: {max_state_bytes: 3608}\n"
+  EXPECT_EQ(StartupErrorOf("limits: {max_state_bytes: 4200}\n"
                     "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
             "no error");
 }

@@ -47,8 +47,8 @@ channels:
 TEST(PolicyMetricsTest, SeriesExistAtZeroFromStartUp) {
   auto driver = testing::TestDriver::FromYaml(kTwoRules);
   const Metrics& metrics = driver->metrics();
-  // Per rule: 5 suppression reasons, 2 deferral reasons, holdout, 8 types x 1 messageable channel.
-  EXPECT_EQ(SeriesOf(metrics, "touchstream_triggers_suppressed_total"), 2u * 5);
+  // Per rule: 6 suppression reasons, 2 deferral reasons, holdout, 8 types x 1 messageable channel.
+  EXPECT_EQ(SeriesOf(metrics, "touchstream_triggers_suppressed_total"), 2u * 6);
   EXPECT_EQ(SeriesOf(metrics, "touchstream_triggers_deferred_total"), 2u * 2);
   EXPECT_EQ(SeriesOf(metrics, "touchstream_triggers_holdout_total"), 2u);
   EXPECT_EQ(SeriesOf(metrics, "touchstream_triggers_sent_total"), 2u * 8);

@@ -7,7 +7,11 @@
 #include <sstream>
 
 #include "processor/backtest/backtest.h"
+#include "processor/core/memory_store.h"
+#include "processor/core/pipeline.h"
 #include "processor/json/json_lines.h"
+#include "processor/policy/policy_stage.h"
+#include "processor/policy/time_zone_catalog.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "tests/driver/driver_test.h"
 
@@ -229,14 +233,15 @@ TEST_F(StateLimitsDriverTest, NoChangelogRecordIsLargerThanMaxStateBytes) {
 
 // `backtest` and the driver (the task behind `run`) trim the same entries.
 TEST(StateLimitsBacktestTest, BacktestTrimsAsRunDoes) {
-  // Two customers; every third sku long, so that both limits trim.
-  const std::string yaml = "limits: {max_cart_lines: 10, max_state_bytes: 2100}\n";
+  // Two customers; the first 30 skus short (over max_cart_lines), the last 20 long (over
+  // max_state_bytes), so that both limits trim.
+  const std::string yaml = "limits: {max_cart_lines: 10, max_state_bytes: 2700}\n";
   std::string events;
-  for (int i = 1; i <= 30; ++i) {
+  for (int i = 1; i <= 50; ++i) {
     v1::TouchpointEvent e =
         WithItem(Event("e" + std::to_string(i), "c" + std::to_string(i % 2), kT0 + i * 1000,
                        v1::EVENT_TYPE_ADD_TO_CART),
-                 "sku" + std::to_string(i) + std::string(i % 3 == 0 ? 500 : 10, '.'), 1, 100);
+                 "sku" + std::to_string(i) + std::string(i > 30 ? 500 : 10, '.'), 1, 100);
     events += ToJsonLine(e) + "\n";
   }
   auto driver = testing::TestDriver::FromYaml(yaml);
@@ -258,6 +263,86 @@ TEST(StateLimitsBacktestTest, BacktestTrimsAsRunDoes) {
               driver->ReadState(id)->SerializeAsString())
         << id;
   }
+}
+
+}  // namespace
+}  // namespace touchstream
+
+namespace touchstream {
+namespace {
+
+// A deferral holding a trigger of about `bytes` bytes, released at `release_ms`.
+v1::state::DeferredTrigger BigDeferral(const std::string& id, TimeMs release_ms, size_t bytes) {
+  v1::state::DeferredTrigger d;
+  d.mutable_trigger()->set_trigger_id(id);
+  d.mutable_trigger()->set_rule_id("cart_1h");
+  d.mutable_trigger()->set_customer_id("amy");
+  d.mutable_trigger()->mutable_cart()->add_items()->set_sku(std::string(bytes, 'x'));
+  d.set_release_ms(release_ms);
+  d.set_reason(v1::state::DEFERRAL_REASON_QUIET_HOURS);
+  return d;
+}
+
+TEST(PolicyStateLimitsTest, SendHistoryThenTheDeferralReleasedLastAreTrimmedLast) {
+  CustomerState customer;
+  customer.set_customer_id("amy");
+  customer.set_first_seen_ms(1);
+  for (int i = 0; i < 50; ++i) customer.add_recent_events()->set_time_ms(i);
+  for (int i = 0; i < 50; ++i) customer.mutable_policy()->add_sent()->set_time_ms(i);
+  for (int i = 0; i < 3; ++i) {
+    *customer.mutable_policy()->add_deferred() = BigDeferral("t" + std::to_string(i), 10 + i, 1000);
+  }
+  TrimCounts counts;
+  std::vector<v1::state::DeferredTrigger> dropped;
+  TrimToLimits(customer, StateLimits{200, 2500}, counts, &dropped);
+  EXPECT_LE(customer.ByteSizeLong(), 2500u);
+  // Event ids and the send history go before any deferral; then the one released last.
+  EXPECT_EQ(customer.recent_events_size(), 0);
+  EXPECT_EQ(customer.policy().sent_size(), 0);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].trigger().trigger_id(), "t2");
+  EXPECT_EQ(customer.policy().deferred_size(), 2);
+  EXPECT_EQ(counts.max_state_bytes, 50u + 50u + 1u);
+}
+
+TEST(PolicyStateLimitsTest, ATrimmedDeferralIsSuppressedAuditedAndNeverReleased) {
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  PolicyConfig config;
+  PolicyStage policy(config, TimeZoneCatalog::System());
+  MemoryStore store;
+  PartitionPipeline pipeline(rules, store, 0, {}, StateLimits{200, 2500});
+  pipeline.SetPolicy(&policy);
+  {
+    CustomerState& amy = **store.Mutable("amy");
+    amy.set_customer_id("amy");
+    amy.set_first_seen_ms(testing::kT0);
+    for (int i = 0; i < 3; ++i) {
+      const std::string id = "t" + std::to_string(i);
+      *amy.mutable_policy()->add_deferred() = BigDeferral(id, testing::kT0 + kHourMs + i, 1000);
+      store.ScheduleTimer({testing::kT0 + kHourMs + i, "amy", DeferralTimerId(id)});
+    }
+  }
+  std::vector<v1::Trigger> out;
+  ASSERT_TRUE(
+      pipeline.Process(testing::Event("v1", "amy", testing::kT0, v1::EVENT_TYPE_PAGE_VIEW), out)
+          .ok());
+  ASSERT_EQ(pipeline.audits().size(), 1u);
+  EXPECT_EQ(pipeline.audits()[0].decision(), v1::AUDIT_DECISION_SUPPRESSED);
+  EXPECT_EQ(pipeline.audits()[0].reason(), "state_limit");
+  EXPECT_EQ(pipeline.audits()[0].trigger().trigger_id(), "t2");
+  pipeline.audits().clear();
+
+  // t0 and t1 are decided at their release (amy has no cart any more: superseded); t2's timer
+  // was cancelled with it.
+  ASSERT_TRUE(pipeline.AdvanceWatermark(testing::kT0 + 2 * kHourMs, out).ok());
+  std::vector<std::string> decided;
+  for (const v1::AuditRecord& a : pipeline.audits()) {
+    decided.push_back(a.trigger().trigger_id() + " " + a.reason());
+  }
+  for (const v1::Trigger& t : out) decided.push_back(t.trigger_id() + " sent");
+  EXPECT_EQ(decided, (std::vector<std::string>{"t0 superseded", "t1 superseded"}));
 }
 
 }  // namespace
