@@ -49,16 +49,16 @@ OutboxEntry Committed(StateDb& db, const std::string& topic, std::string value,
 TEST_F(OutboxRelayTest, ARecordTooLargeToProduceGoesToTheDeadLetterTopicAndOutputGoesOn) {
   constexpr char kDeadLetters[] = "relay-test-dlq";
   ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kDeadLetters, 1}).ok());
-  auto relay = OutboxRelay::Create({{"bootstrap.servers", kafka_->bootstrap_servers()},
-                                    {"message.max.bytes", "100000"}},
-                                   *db_, UndeliverablePolicy{kDeadLetters, "changelog"});
+  auto relay = OutboxRelay::Create(
+      {{"bootstrap.servers", kafka_->bootstrap_servers()}, {"message.max.bytes", "100000"}}, *db_,
+      UndeliverablePolicy{kDeadLetters, "changelog"});
   ASSERT_TRUE(relay.ok()) << relay.status().message();
   relay_ = std::move(*relay);
   std::vector<std::string> undeliverable;
   relay_->set_on_undeliverable(
       [&](const std::string& topic, UndeliverableAction action, const std::string&) {
-        undeliverable.push_back(topic + (action == UndeliverableAction::kReroute ? " rerouted"
-                                                                                 : " other"));
+        undeliverable.push_back(topic +
+                                (action == UndeliverableAction::kReroute ? " rerouted" : " other"));
       });
   const std::string big(300'000, 'x');  // librdkafka refuses it: over message.max.bytes
   std::vector<OutboxEntry> entries;
@@ -77,9 +77,9 @@ TEST_F(OutboxRelayTest, ARecordTooLargeToProduceGoesToTheDeadLetterTopicAndOutpu
 }
 
 TEST_F(OutboxRelayTest, AChangelogRecordTooLargeToProduceStopsTheRelay) {
-  auto relay = OutboxRelay::Create({{"bootstrap.servers", kafka_->bootstrap_servers()},
-                                    {"message.max.bytes", "100000"}},
-                                   *db_, UndeliverablePolicy{"dlq", kTopic});
+  auto relay = OutboxRelay::Create(
+      {{"bootstrap.servers", kafka_->bootstrap_servers()}, {"message.max.bytes", "100000"}}, *db_,
+      UndeliverablePolicy{"dlq", kTopic});
   ASSERT_TRUE(relay.ok()) << relay.status().message();
   relay_ = std::move(*relay);
   std::vector<OutboxEntry> entries;
@@ -156,6 +156,45 @@ TEST_F(OutboxRelayTest, RetriableErrorsAreRetriedWithoutReplacingTheProducer) {
 // for its other records' acknowledgements and then go out together; nothing after them goes out
 // before they are acknowledged. Produce times show it (a record's timestamp is when it was
 // produced).
+// An erasure recalls the customer's triggers committed but not yet produced (queued behind an
+// unacknowledged changelog marker): they leave the outbox unsent; another customer's stay.
+TEST_F(OutboxRelayTest, RecalledRecordsOfAnErasedCustomerAreNeverSent) {
+  ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{"changelog", 1}).ok());
+  CreateRelay({{"linger.ms", "0"}});
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "changelog", 0, -1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::vector<OutboxEntry> entries;
+  auto add = [&](const std::string& topic, const std::string& key, bool barrier) {
+    OutboxEntry e;
+    e.record.set_topic(topic);
+    if (topic == "changelog") e.record.set_partition(0);
+    e.record.set_key(key);
+    e.record.set_value(key + "@" + topic);
+    e.record.set_barrier(barrier);
+    CommitBatch batch(*db_);
+    e.seq = batch.AddOutbox(e.record);
+    ASSERT_TRUE(batch.Commit().ok());
+    entries.push_back(std::move(e));
+  };
+  add("changelog", "marker", true);  // produced, stuck: everything after it waits
+  add(kTopic, "amy", false);
+  add(kTopic, "bob", false);
+  add(kTopic, "amy", false);
+  ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
+  ASSERT_TRUE(relay_->Poll(100).ok());
+  ASSERT_EQ(relay_->in_flight(), 4u);
+
+  ASSERT_TRUE(relay_->Recall({kTopic}, "amy").ok());
+  EXPECT_EQ(relay_->in_flight(), 2u);
+  EXPECT_EQ(OutboxSize(), 2u);
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "changelog", 0, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_TRUE(relay_->Flush(15'000).ok());
+  EXPECT_EQ(OutboxSize(), 0u);
+  EXPECT_EQ(TopicValues(1, std::chrono::milliseconds(500)),
+            std::set<std::string>{"bob@" + std::string(kTopic)});
+}
+
 TEST_F(OutboxRelayTest, AbandonedRecordsOfALostPartitionAreNeverSent) {
   ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{"changelog", 2}).ok());
   CreateRelay({{"linger.ms", "0"}});
