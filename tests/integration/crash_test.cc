@@ -1,7 +1,10 @@
 // Crash safety: three `touchstream run` instances in one group under continuous load; after
 // each chunk of input one of them, chosen at random, is killed with SIGKILL at a random moment
-// and restarted on its own state directory. Oracle and invariants I1-I3:
+// and restarted on its own state directory. Oracle and invariants I1-I4:
 // tests/integration/oracle.h; for I3 the last instance standing owns every partition.
+// Every policy is on (tests/integration/policy_load.h), with quiet hours inside the input's
+// event time: kills find deferrals pending (checked on the victim's state) that a restarted or
+// another instance must release once, with their trigger ids.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -10,6 +13,7 @@
 
 #include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
+#include "tests/integration/policy_load.h"
 
 namespace touchstream::testing {
 namespace {
@@ -18,40 +22,52 @@ constexpr int kPartitions = 4;
 constexpr int kCrashes = 10;
 
 TEST(CrashTest, OneOfThreeInstancesKilledRepeatedlyUnderLoadLosesNothing) {
+  const auto events = WithPolicyInput(JourneyLoad(7, 400, 12'000));
+  const auto [first, last] = EventTimeSpan(events);
   TempDir dir;
   ClusterConfig config;
   config.group_id = "crash";
   config.partitions = kPartitions;
-  config.rules = std::string(kCart2mRules) + R"(  cart_10m:
-    kind: cart_abandonment
-    delay: 10m
-)";
+  // Quiet from a fifth to seven tenths into the input's event time.
+  config.extra = PolicySections(first + (last - first) / 5, first + (last - first) * 7 / 10);
+  config.rules = kPolicyCartRules;
   Cluster cluster(dir, config);
   ASSERT_TRUE(cluster.started());
 
   const std::vector<std::string> names = {"a", "b", "c"};
   for (const std::string& name : names) cluster.Start(name);
 
-  const auto events = JourneyLoad(7, 400, 12'000);
   std::mt19937 rng(11);
+  size_t pending_at_kills = 0;
   for (int crash = 0; crash < kCrashes; ++crash) {
     cluster.Produce(Part(events, crash, kCrashes));
     // Let them work for a random while (sometimes past a rebalance), then crash one.
     std::this_thread::sleep_for(std::chrono::milliseconds(500 + rng() % 3500));
     const std::string& victim = names[rng() % names.size()];
     cluster.Kill(victim);
+    ChildProcess dump({TouchstreamBin(), "state-dump", "--config", cluster.Config(victim)},
+                      dir.path() + "/dump-killed");
+    if (dump.Wait(std::chrono::seconds(30)) == 0)
+      pending_at_kills += PendingDeferrals(dump.Stdout());
     cluster.Start(victim);
   }
+  std::cout << "deferrals pending in the killed instances' states: " << pending_at_kills << "\n";
+  EXPECT_GT(pending_at_kills, 0u) << "no kill found a deferral pending";
 
   const auto input = cluster.ReadInput(events.size());
   ASSERT_EQ(RecordCount(input), events.size());
-  const Oracle oracle = BacktestOracle(config.rules, input);
+  const Oracle oracle = BacktestOracle(config.extra + config.rules, input);
   ASSERT_GT(oracle.triggers.size(), 300u) << "the load should fire many triggers";
+  ExpectEveryPolicyDecides(oracle);
 
   // Two leave cleanly: "a", the last one standing, owns every partition.
   cluster.Stop("b");
   cluster.Stop("c");
-  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60));
+  const std::vector<Record> triggers =
+      cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60));
+  ExpectPolicyInvariants(oracle, triggers,
+                         cluster.Consume("touchstream-audit", oracle.audits.size(),
+                                         std::chrono::seconds(10), std::chrono::milliseconds(500)));
 }
 
 }  // namespace
