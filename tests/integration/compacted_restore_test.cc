@@ -119,12 +119,13 @@ void ExpectDeferralsReleasedAfterRestore(Cluster& copy, const Oracle& restored,
   EXPECT_EQ(check.unknown, 0u) << "triggers sent after the restore that the oracle does not send "
                                   "then (sent again, or never)";
   EXPECT_EQ(check.differing, 0u) << "copies of one id must be identical";
-  ExpectPolicyInvariants(added, triggers,
-                         copy.Consume("touchstream-audit", added.audits.size(),
-                                      std::chrono::seconds(10), std::chrono::milliseconds(500)));
+  const std::vector<Record> audits =
+      copy.Consume("touchstream-audit", added.audits.size(), std::chrono::seconds(10),
+                   std::chrono::milliseconds(500));
+  ExpectPolicyInvariants(added, triggers, audits);
 
-  // Each deferral pending in the restored state: its first decision afterwards is at its
-  // release time.
+  // Each deferral pending in the restored state and due by the end: the restored instance's
+  // first decision on it (on the audit topic) is at its release time.
   std::map<std::string, TimeMs> pending;  // trigger id -> release time
   std::istringstream lines(restored.state);
   for (std::string line; std::getline(lines, line);) {
@@ -136,16 +137,16 @@ void ExpectDeferralsReleasedAfterRestore(Cluster& copy, const Oracle& restored,
   }
   size_t released = 0, undecided = 0, decided_off_time = 0;
   for (const auto& [id, release_ms] : pending) {
-    auto first = std::find_if(added.audits.begin(), added.audits.end(), [&](const auto& bytes) {
+    auto first = std::find_if(audits.begin(), audits.end(), [&](const Record& r) {
       v1::AuditRecord a;
-      return a.ParseFromString(bytes) && a.trigger().trigger_id() == id;
+      return a.ParseFromString(r.value) && a.trigger().trigger_id() == id;
     });
-    if (first == added.audits.end()) {
+    if (first == audits.end()) {
       ++undecided;
       continue;
     }
     v1::AuditRecord decision;
-    ASSERT_TRUE(decision.ParseFromString(*first));
+    ASSERT_TRUE(decision.ParseFromString(first->value));
     decided_off_time += ToTimeMs(decision.decision_time()) != release_ms;
     released += decision.decision() == v1::AUDIT_DECISION_RELEASED;
   }
