@@ -28,8 +28,9 @@ TEST(CrashTest, OneOfThreeInstancesKilledRepeatedlyUnderLoadLosesNothing) {
   ClusterConfig config;
   config.group_id = "crash";
   config.partitions = kPartitions;
-  // Quiet from a fifth to seven tenths into the input's event time.
-  config.extra = PolicySections(first + (last - first) / 5, first + (last - first) * 7 / 10);
+  // Quiet from 45% to 90% into the input's event time: late enough for cart_10m to be dropped
+  // in it, early enough for the deferrals to be released before the input ends.
+  config.extra = PolicySections(first + (last - first) * 45 / 100, first + (last - first) * 9 / 10);
   config.rules = kPolicyCartRules;
   Cluster cluster(dir, config);
   ASSERT_TRUE(cluster.started());
@@ -57,8 +58,9 @@ TEST(CrashTest, OneOfThreeInstancesKilledRepeatedlyUnderLoadLosesNothing) {
   const auto input = cluster.ReadInput(events.size());
   ASSERT_EQ(RecordCount(input), events.size());
   const Oracle oracle = BacktestOracle(config.extra + config.rules, input);
-  ASSERT_GT(oracle.triggers.size(), 300u) << "the load should fire many triggers";
   ExpectEveryPolicyDecides(oracle);
+  // The policies hold back a good part of what the rules fire.
+  ASSERT_GT(oracle.triggers.size(), 250u) << "the load should send many triggers";
 
   // Two leave cleanly: "a", the last one standing, owns every partition.
   cluster.Stop("b");
