@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -160,6 +162,31 @@ std::string AwaitState(const std::string& config_path, const std::string& expect
   return dumped;
 }
 
+namespace {
+
+// How two state-dumps (JSON lines sorted by customer id) differ: how many lines of each the
+// other lacks, and the first such line of each.
+std::string StateDifference(const std::string& dumped, const std::string& expected) {
+  auto lines = [](const std::string& text) {
+    std::set<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.insert(line);
+    return out;
+  };
+  const std::set<std::string> got = lines(dumped), want = lines(expected);
+  std::vector<std::string> extra, missing;
+  std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(extra));
+  std::set_difference(want.begin(), want.end(), got.begin(), got.end(),
+                      std::back_inserter(missing));
+  std::string out = std::to_string(extra.size()) + " dumped lines not in the oracle's, " +
+                    std::to_string(missing.size()) + " oracle lines not dumped";
+  if (!extra.empty()) out += "\nfirst dumped: " + extra.front();
+  if (!missing.empty()) out += "\nfirst oracle: " + missing.front();
+  return out;
+}
+
+}  // namespace
+
 void ExpectInvariants(const Oracle& oracle, const std::vector<Record>& output,
                       const std::string& dumped, const std::string& dir) {
   const DeliveryCheck check = CheckDelivery(oracle, output);
@@ -168,7 +195,7 @@ void ExpectInvariants(const Oracle& oracle, const std::vector<Record>& output,
   EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
   EXPECT_TRUE(dumped == oracle.state)
       << "I3: the final state differs from the oracle's; compare the last state-dump with " << dir
-      << "/oracle_state.jsonl";
+      << "/oracle_state.jsonl: " << StateDifference(dumped, oracle.state);
   if (dumped != oracle.state) std::ofstream(dir + "/oracle_state.jsonl") << oracle.state;
   std::cout << "oracle=" << oracle.triggers.size() << " delivered=" << check.delivered
             << " (duplicates " << check.delivered - check.distinct << ")\n";
