@@ -35,8 +35,9 @@ void PrintTo(const Case& c, std::ostream* os) {
   *os << c.point << " seed " << c.seed << (c.policies ? " with policies" : "");
 }
 
-// Which hit of the point aborts: early or late in the run, by seed; with policies, while the
-// quiet hours defer triggers.
+// Which hit of the point aborts: early or late in the run, by seed. With policies, the commit
+// points abort while the quiet hours defer triggers; at the relay's points the input has been
+// processed already (the relay lags): they test the audit records the relay had not finished.
 long HitFor(const Case& c) {
   const std::string p = c.point;
   if (c.policies) {
