@@ -100,14 +100,15 @@ std::string Cluster::AwaitState(const std::string& name, const std::string& expe
   return testing::AwaitState(Config(name), expected, dir_.path() + "/dump", timeout, keep_going);
 }
 
-void Cluster::ExpectOracleFrom(const std::string& last, const Oracle& oracle,
-                               std::chrono::seconds timeout,
-                               const std::function<bool()>& keep_going) {
+std::vector<Record> Cluster::ExpectOracleFrom(const std::string& last, const Oracle& oracle,
+                                              std::chrono::seconds timeout,
+                                              const std::function<bool()>& keep_going) {
   const std::string dumped = AwaitState(last, oracle.state, timeout, keep_going);
   const std::vector<Record> output = Consume("triggers", oracle.triggers.size(),
                                              std::chrono::seconds(30), std::chrono::seconds(1));
   Stop(last);
   ExpectInvariants(oracle, output, dumped, dir_.path());
+  return output;
 }
 
 std::vector<std::pair<std::string, std::string>> Part(

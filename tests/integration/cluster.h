@@ -127,9 +127,11 @@ class Cluster {
                          const std::function<bool()>& keep_going = {});
   // How every fault test ends: instance `last`, the one left owning every partition, is given
   // `timeout` to dump the oracle's state; the triggers topic is read (the oracle's count, 30 s,
-  // then 1 s for extra copies); `last` is stopped (exit code 0) and I1-I3 are checked.
-  void ExpectOracleFrom(const std::string& last, const Oracle& oracle, std::chrono::seconds timeout,
-                        const std::function<bool()>& keep_going = {});
+  // then 1 s for extra copies); `last` is stopped (exit code 0) and I1-I3 are checked. Returns
+  // the triggers read.
+  std::vector<Record> ExpectOracleFrom(const std::string& last, const Oracle& oracle,
+                                       std::chrono::seconds timeout,
+                                       const std::function<bool()>& keep_going = {});
 
  private:
   // Constant after construction.

@@ -5,17 +5,29 @@
 // directory restores every partition from it. Its state must be the backtest oracle's
 // (tests/integration/oracle.h), without processing any input again. The embedded broker does
 // not compact (DESIGN.md), hence the copy.
+// The fully compacted case runs every policy (tests/integration/policy_load.h) with quiet hours
+// that outlast its input: deferred triggers are pending in the restored state, and more input
+// to the restored instance must release each of them at its time with its trigger id.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
+#include <limits>
 #include <map>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
+#include "audit.pb.h"
 #include "processor/core/partition_name.h"
+#include "processor/json/json_lines.h"
+#include "processor/kafka/murmur2_ownership.h"
+#include "state.pb.h"
 #include "state/changelog.h"
 #include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
+#include "tests/integration/policy_load.h"
 
 namespace touchstream::testing {
 namespace {
@@ -73,11 +85,86 @@ void ExpectResumedAtTheEnd(const std::string& log,
   }
 }
 
+// What the restored instance is given after its restore: `input` to produce, and the oracle of
+// everything (what was restored, then `input`).
+struct AfterRestore {
+  std::vector<std::pair<std::string, std::string>> input;
+  Oracle oracle;
+  TimeMs watermark = 0;  // the lowest partition's at the end: what is due by then must fire
+};
+
+// Feeds `after` to instance "fresh" of `copy`, restored to `restored`: its triggers and audit
+// topics must then hold exactly what the oracle of everything adds to `restored`'s (nothing
+// of before the restore is sent again), and every deferral pending in the restored state must
+// be decided again at its release time (if due by the end), released ones sent with their
+// trigger ids.
+void ExpectDeferralsReleasedAfterRestore(Cluster& copy, const Oracle& restored,
+                                         const AfterRestore& after) {
+  copy.Produce(after.input);
+  const std::string dumped = copy.AwaitState("fresh", after.oracle.state, std::chrono::seconds(40));
+  EXPECT_TRUE(dumped == after.oracle.state)
+      << "after the restore and more input, the state differs from the oracle's";
+  Oracle added;  // what the oracle decides after the restore
+  for (const auto& [id, bytes] : after.oracle.triggers) {
+    if (restored.triggers.count(id) == 0) added.triggers[id] = bytes;
+  }
+  const std::set<std::string> audited_before(restored.audits.begin(), restored.audits.end());
+  for (const std::string& bytes : after.oracle.audits) {
+    if (audited_before.count(bytes) == 0) added.audits.push_back(bytes);
+  }
+  const std::vector<Record> triggers = copy.Consume(
+      "triggers", added.triggers.size(), std::chrono::seconds(20), std::chrono::seconds(1));
+  const DeliveryCheck check = CheckDelivery(added, triggers);
+  EXPECT_EQ(check.missing, 0u) << "triggers the oracle sends after the restore are missing";
+  EXPECT_EQ(check.unknown, 0u) << "triggers sent after the restore that the oracle does not send "
+                                  "then (sent again, or never)";
+  EXPECT_EQ(check.differing, 0u) << "copies of one id must be identical";
+  const std::vector<Record> audits =
+      copy.Consume("touchstream-audit", added.audits.size(), std::chrono::seconds(10),
+                   std::chrono::milliseconds(500));
+  ExpectPolicyInvariants(added, triggers, audits);
+
+  // Each deferral pending in the restored state and due by the end: the restored instance's
+  // first decision on it (on the audit topic) is at its release time.
+  std::map<std::string, TimeMs> pending;  // trigger id -> release time
+  std::istringstream lines(restored.state);
+  for (std::string line; std::getline(lines, line);) {
+    v1::state::CustomerState state;
+    ASSERT_TRUE(ParseJsonLine(line, &state).ok()) << line;
+    for (const auto& d : state.policy().deferred()) {
+      if (d.release_ms() <= after.watermark) pending[d.trigger().trigger_id()] = d.release_ms();
+    }
+  }
+  size_t released = 0, undecided = 0, decided_off_time = 0;
+  for (const auto& [id, release_ms] : pending) {
+    auto first = std::find_if(audits.begin(), audits.end(), [&](const Record& r) {
+      v1::AuditRecord a;
+      return a.ParseFromString(r.value) && a.trigger().trigger_id() == id;
+    });
+    if (first == audits.end()) {
+      ++undecided;
+      continue;
+    }
+    v1::AuditRecord decision;
+    ASSERT_TRUE(decision.ParseFromString(first->value));
+    decided_off_time += ToTimeMs(decision.decision_time()) != release_ms;
+    released += decision.decision() == v1::AUDIT_DECISION_RELEASED;
+  }
+  std::cout << "deferrals pending in the restored state and due by the end: " << pending.size()
+            << ", released " << released << ", not decided again: " << undecided << "\n";
+  EXPECT_GT(pending.size(), 0u) << "no deferral was pending at the restore: the test proves little";
+  EXPECT_GT(released, 0u) << "no deferral pending at the restore was released";
+  EXPECT_EQ(undecided, 0u) << "deferrals pending at the restore never decided again";
+  EXPECT_EQ(decided_off_time, 0u) << "deferrals decided again at another time than their release";
+}
+
 // Copies the input and compacts the changelog of `from` into a second cluster, starts a fresh
-// instance there and requires the oracle's state from its restore alone.
+// instance there and requires the oracle's state from its restore alone; then, if given,
+// `after` (ExpectDeferralsReleasedAfterRestore).
 void RestoreFromACompactedCopy(const Cluster& from,
                                const std::map<int32_t, std::vector<std::string>>& input,
-                               const Oracle& oracle, const CleanableFn& cleanable) {
+                               const Oracle& oracle, const CleanableFn& cleanable,
+                               const AfterRestore* after = nullptr) {
   const int partitions = from.config().partitions;
   for (int64_t low : LowWatermarks(from.bootstrap(), "changelog", partitions)) {
     ASSERT_EQ(low, 0) << "the embedded broker trimmed the changelog: keep the input smaller";
@@ -87,15 +174,15 @@ void RestoreFromACompactedCopy(const Cluster& from,
   ASSERT_TRUE(copy.started());
   ProduceRecords(copy.bootstrap(), "touchpoints",
                  ReadTopic(from.bootstrap(), "touchpoints", partitions));
-  size_t before = 0, after = 0;
+  size_t before = 0, after_compaction = 0;
   for (const auto& [p, records] : ReadTopic(from.bootstrap(), "changelog", partitions))
     before += records.size();
   for (const auto& [p, records] :
        CompactChangelog(from.bootstrap(), "changelog", partitions, copy.bootstrap(), cleanable)) {
-    after += records.size();
+    after_compaction += records.size();
   }
-  std::cout << "changelog: " << before << " records, " << after << " after compaction\n";
-  ASSERT_LT(after, before) << "the compaction removed nothing: the test proves nothing";
+  std::cout << "changelog: " << before << " records, " << after_compaction << " after compaction\n";
+  ASSERT_LT(after_compaction, before) << "the compaction removed nothing: the test proves nothing";
 
   ChildProcess& restorer = copy.Start("fresh");
   const std::string dumped = copy.AwaitState("fresh", oracle.state, std::chrono::seconds(40));
@@ -104,16 +191,30 @@ void RestoreFromACompactedCopy(const Cluster& from,
       << std::count(dumped.begin(), dumped.end(), '\n') << " customers restored, "
       << std::count(oracle.state.begin(), oracle.state.end(), '\n') << " expected";
   ExpectResumedAtTheEnd(restorer.Stderr(), input);
+  if (after != nullptr) ExpectDeferralsReleasedAfterRestore(copy, oracle, *after);
   copy.Stop("fresh");
 }
 
-TEST(CompactedRestoreTest, AFullyCompactedChangelogRestoresTheStateAfterOwnerChanges) {
+TEST(CompactedRestoreTest, AFullyCompactedChangelogRestoresTheStateAndDeferralsAfterOwnerChanges) {
   constexpr int kPartitions = 4;
+  // The run's input, then what the restored instance gets: a prefix of one load and the rest.
+  // 100 customers: they come back often enough to meet the caps.
+  const auto load = WithPolicyInput(JourneyLoad(41, 100, 6600));
+  const auto events = WithPolicyInput(JourneyLoad(41, 100, 4200));
+  const std::vector<std::pair<std::string, std::string>> more(load.begin() + events.size(),
+                                                              load.end());
+  const auto [first, last] = EventTimeSpan(events);
+  const TimeMs end = EventTimeSpan(load).second;
+  // Quiet from three fifths into the run's input to halfway through what follows the restore.
+  const TimeMs quiet_end = last + (end - last) / 2;
+  ASSERT_GT(quiet_end / 60'000, last / 60'000 + 1) << "quiet hours must outlast the run's input";
+  ClusterConfig config = Compacted(kPartitions);
+  config.extra = PolicySections(first + (last - first) * 3 / 5, quiet_end);
+  config.rules = kPolicyCartOfferRules;
   TempDir dir;
-  Cluster run(dir, Compacted(kPartitions));
+  Cluster run(dir, config);
   ASSERT_TRUE(run.started());
 
-  const auto events = JourneyLoad(41, 300, 4200);
   // After each chunk of input, one membership change. No zombie and no restart of a killed
   // instance: nothing is written late, so compacting all of the log must change nothing.
   const std::vector<std::function<void()>> steps = {
@@ -128,13 +229,30 @@ TEST(CompactedRestoreTest, AFullyCompactedChangelogRestoresTheStateAfterOwnerCha
   }
   const auto input = run.ReadInput(events.size());
   ASSERT_EQ(input.size(), static_cast<size_t>(kPartitions)) << "every partition has input";
-  const Oracle oracle = BacktestOracle(run.config().rules, input);
+  const std::string decides = config.extra + config.rules;
+  const Oracle oracle = BacktestOracle(decides, input);
   // d, the last one standing, owns every partition.
   const std::string dumped = run.AwaitState("d", oracle.state, std::chrono::seconds(40));
   ASSERT_TRUE(dumped == oracle.state) << "the run itself did not reach the oracle's state";
   run.Stop("d");
 
-  RestoreFromACompactedCopy(run, input, oracle, {});
+  // The oracle of everything: each partition's input, then what follows in that partition.
+  std::map<int32_t, std::vector<std::string>> everything = input;
+  const Murmur2Ownership owners(kPartitions);
+  for (const auto& [customer, value] : more) everything[owners.OwnerOf(customer)].push_back(value);
+  TimeMs watermark = std::numeric_limits<TimeMs>::max();
+  for (const auto& [partition, values] : everything) {
+    TimeMs latest = 0;
+    for (const std::string& value : values) {
+      v1::TouchpointEvent e;
+      if (e.ParseFromString(value)) latest = std::max(latest, ToTimeMs(e.event_time()));
+    }
+    watermark = std::min(watermark, latest);
+  }
+  ASSERT_GT(watermark, quiet_end) << "quiet hours must end before the input does";
+  const AfterRestore after{more, BacktestOracle(decides, everything), watermark};
+  ExpectEveryPolicyDecides(after.oracle);
+  RestoreFromACompactedCopy(run, input, oracle, {}, &after);
 }
 
 TEST(CompactedRestoreTest, ACompactionThatLeavesTheZombieWindowRestoresTheState) {

@@ -1,17 +1,18 @@
 #include "tests/integration/oracle.h"
 
+#include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
-
-#include <fstream>
 #include <thread>
 
+#include "audit.pb.h"
 #include "processor/backtest/backtest.h"
 #include "processor/demo/journey_generator.h"
 #include "processor/json/json_lines.h"
@@ -20,19 +21,21 @@
 
 namespace touchstream::testing {
 
-Oracle BacktestOracle(const std::string& rules_yaml,
+Oracle BacktestOracle(const std::string& config_yaml,
                       const std::map<int32_t, std::vector<std::string>>& partitions) {
   Oracle oracle;
   std::map<std::string, std::string> states;
   for (const auto& [partition, values] : partitions) {
-    std::stringstream in, out, errors;
+    std::stringstream in, out, audits, errors;
     for (const std::string& value : values) {
       v1::TouchpointEvent e;
       if (!e.ParseFromString(value)) continue;  // run dead-letters it; no trigger, no state
       in << ToJsonLine(e) << "\n";
     }
     MemoryStore store;
-    RunBacktest(ParseConfig(rules_yaml, "rules"), in, out, errors, {}, &store);
+    BacktestOptions options;
+    options.audit_out = &audits;
+    RunBacktest(ParseConfig(config_yaml, "oracle"), in, out, errors, options, &store);
     for (const auto& [id, state] : store.customers()) {
       if (state.first_seen_ms() != 0) states[id] = ToJsonLine(state);
     }
@@ -41,14 +44,19 @@ Oracle BacktestOracle(const std::string& rules_yaml,
       v1::Trigger t;
       if (ParseJsonLine(line, &t).ok()) oracle.triggers[t.trigger_id()] = t.SerializeAsString();
     }
+    while (std::getline(audits, line)) {
+      v1::AuditRecord a;
+      EXPECT_TRUE(ParseJsonLine(line, &a).ok()) << line;
+      oracle.audits.push_back(a.SerializeAsString());
+    }
   }
   for (const auto& [id, line] : states) oracle.state += line + "\n";
   return oracle;
 }
 
 std::map<int32_t, std::vector<std::string>> ReadPartitions(const std::string& bootstrap,
-                                                           const std::string& topic,
-                                                           int partitions, size_t count) {
+                                                           const std::string& topic, int partitions,
+                                                           size_t count) {
   std::string errstr;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, errstr);
@@ -99,6 +107,22 @@ DeliveryCheck CheckDelivery(const Oracle& oracle, const std::vector<Record>& rec
   return check;
 }
 
+AuditCheck CheckAudits(const Oracle& oracle, const std::vector<Record>& records) {
+  // Audit records carry no id of their own: a record is its bytes (every field is decided in
+  // event time, so a repeat after a crash is byte-identical).
+  const std::set<std::string> expected(oracle.audits.begin(), oracle.audits.end());
+  std::set<std::string> seen;
+  AuditCheck check;
+  for (const Record& r : records) {
+    seen.insert(r.value);
+    check.unknown += expected.count(r.value) == 0;
+  }
+  for (const std::string& bytes : expected) check.missing += seen.count(bytes) == 0;
+  check.delivered = records.size();
+  check.distinct = seen.size();
+  return check;
+}
+
 std::vector<std::pair<std::string, std::string>> JourneyLoad(uint64_t seed, int customers,
                                                              size_t count) {
   JourneyOptions options;
@@ -138,6 +162,31 @@ std::string AwaitState(const std::string& config_path, const std::string& expect
   return dumped;
 }
 
+namespace {
+
+// How two state-dumps (JSON lines sorted by customer id) differ: how many lines of each the
+// other lacks, and the first such line of each.
+std::string StateDifference(const std::string& dumped, const std::string& expected) {
+  auto lines = [](const std::string& text) {
+    std::set<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.insert(line);
+    return out;
+  };
+  const std::set<std::string> got = lines(dumped), want = lines(expected);
+  std::vector<std::string> extra, missing;
+  std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(extra));
+  std::set_difference(want.begin(), want.end(), got.begin(), got.end(),
+                      std::back_inserter(missing));
+  std::string out = std::to_string(extra.size()) + " dumped lines not in the oracle's, " +
+                    std::to_string(missing.size()) + " oracle lines not dumped";
+  if (!extra.empty()) out += "\nfirst dumped: " + extra.front();
+  if (!missing.empty()) out += "\nfirst oracle: " + missing.front();
+  return out;
+}
+
+}  // namespace
+
 void ExpectInvariants(const Oracle& oracle, const std::vector<Record>& output,
                       const std::string& dumped, const std::string& dir) {
   const DeliveryCheck check = CheckDelivery(oracle, output);
@@ -145,8 +194,8 @@ void ExpectInvariants(const Oracle& oracle, const std::vector<Record>& output,
   EXPECT_EQ(check.unknown, 0u) << "I2: trigger ids the oracle does not emit";
   EXPECT_EQ(check.differing, 0u) << "I2: copies of one id must be identical";
   EXPECT_TRUE(dumped == oracle.state)
-      << "I3: the final state differs from the oracle's; compare the last state-dump with "
-      << dir << "/oracle_state.jsonl";
+      << "I3: the final state differs from the oracle's; compare the last state-dump with " << dir
+      << "/oracle_state.jsonl: " << StateDifference(dumped, oracle.state);
   if (dumped != oracle.state) std::ofstream(dir + "/oracle_state.jsonl") << oracle.state;
   std::cout << "oracle=" << oracle.triggers.size() << " delivered=" << check.delivered
             << " (duplicates " << check.delivered - check.distinct << ")\n";
