@@ -25,6 +25,7 @@ void PartitionTask::Resume(const v1::state::PartitionCheckpoint& checkpoint) {
 StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const TaskTime& time,
                                                TaskOutput& out) {
   RecordOutcome outcome;
+  const size_t triggers_in = out.triggers.size();
   if (record.offset < NextOffset(record.topic)) {
     outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
     return outcome;
@@ -86,7 +87,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     AddTriggers(fired_scratch_, &event_.event_id(), out);
     // With the triggers of the customer's timers that fired just before the request.
     if (*step == EventStep::kErased) {
-      Withdraw(event_.customer_id(), out);
+      outcome.withdrawn_earlier = Withdraw(event_.customer_id(), triggers_in, out);
       outcome.erased_customer = event_.customer_id();
     }
   }
@@ -183,13 +184,19 @@ void PartitionTask::SetNextOffset(std::string_view topic, int64_t next) {
   }
 }
 
-void PartitionTask::Withdraw(const std::string& customer_id, TaskOutput& out) {
+size_t PartitionTask::Withdraw(const std::string& customer_id, size_t earlier, TaskOutput& out) {
+  size_t index = 0;
+  size_t withdrawn_earlier = 0;
   std::erase_if(out.triggers, [&](const TaskOutput::EmittedTrigger& t) {
-    return t.trigger.customer_id() == customer_id;
+    const bool withdrawn = t.trigger.customer_id() == customer_id;
+    if (withdrawn && index < earlier) ++withdrawn_earlier;
+    ++index;
+    return withdrawn;
   });
   std::erase_if(out.audits, [&](const v1::AuditRecord& audit) {
     return audit.has_trigger() && audit.trigger().customer_id() == customer_id;
   });
+  return withdrawn_earlier;
 }
 
 void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id,

@@ -113,6 +113,9 @@ struct RecordOutcome {
   // An erasure request carried out: the customer erased (the driver also recalls their
   // records committed earlier but not yet handed to the producer, Relay::Recall).
   std::string erased_customer;
+  // Of them, triggers withdrawn that were in the output before this record (the caller counted
+  // them already).
+  size_t withdrawn_earlier = 0;
 };
 
 // Owned by the thread that drives the partition.
@@ -178,8 +181,9 @@ class PartitionTask {
 
  private:
   // An erasure of `customer_id`: withdraws the customer's triggers and audit records from `out`
-  // (not yet committed, so never sent).
-  static void Withdraw(const std::string& customer_id, TaskOutput& out);
+  // (not yet committed, so never sent). Returns how many of the triggers withdrawn were among
+  // the first `earlier` of `out.triggers`.
+  static size_t Withdraw(const std::string& customer_id, size_t earlier, TaskOutput& out);
   // Moves the pipeline's triggers (and the policy stage's audit records) to `out`.
   void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id, TaskOutput& out);
   // Records the next offset of source `topic` after an applied record.

@@ -111,13 +111,14 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     const std::optional<std::string> deferred = DeferredTriggerOf(key.rule_id);
     auto rule_it = rules_by_id_.find(key.rule_id);
     if (!deferred && rule_it == rules_by_id_.end()) continue;  // rule removed from the config
+    // A stale index entry of an erased customer: dropped without touching the store (an empty
+    // entry would write a tombstone keyed by the raw id again).
+    StatusOr<const CustomerState*> known = store_->Find(key.customer_id);
+    if (!known.ok()) return known.status();
+    if (*known == nullptr) continue;
     StatusOr<CustomerState*> loaded = store_->Mutable(key.customer_id);
     if (!loaded.ok()) return loaded.status();
     CustomerState& customer = **loaded;
-    if (customer.first_seen_ms() == 0) {  // stale index entry of an erased customer
-      store_->Erase(key.customer_id);
-      continue;
-    }
     if (deferred) {
       Release(*deferred, key.due_ms, customer);
       continue;
@@ -264,6 +265,7 @@ void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
                          DeferralTimerId(deferral.trigger().trigger_id())});
     v1::AuditRecord audit;
     *audit.mutable_trigger() = std::move(*deferral.mutable_trigger());
+    audit.mutable_trigger()->clear_suggested_channel();  // held back: suggested no channel
     audit.set_decision(v1::AUDIT_DECISION_SUPPRESSED);
     audit.set_reason(std::string(ReasonName(PolicyReason::kStateLimit)));
     *audit.mutable_decision_time() = ToTimestamp(now_ms);

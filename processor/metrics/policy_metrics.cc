@@ -10,7 +10,7 @@ namespace {
 
 // The reasons the policy stage gives (processor/policy/decision.h, ReasonName).
 constexpr const char* kSuppressReasons[] = {"no_consent", "quiet_hours", "frequency_cap",
-                                            "superseded", "stale", "state_limit"};
+                                            "superseded", "stale",       "state_limit"};
 constexpr const char* kDeferReasons[] = {"quiet_hours", "frequency_cap"};
 
 std::string Lower(const std::string& s, size_t strip_prefix) {
@@ -93,7 +93,10 @@ void PolicyMetrics::CountAudit(const v1::AuditRecord& audit) {
     default:  // RELEASED (its send is counted as sent), ERASED
       break;
   }
-  if (AtRelease(audit)) deferred_pending_->Decrement();
+  // A deferral trimmed to the state limits leaves pending too, whenever it is trimmed.
+  const bool trimmed =
+      audit.decision() == v1::AUDIT_DECISION_SUPPRESSED && audit.reason() == "state_limit";
+  if (AtRelease(audit) || trimmed) deferred_pending_->Decrement();
 }
 
 prometheus::Counter& PolicyMetrics::suppressed(const std::string& rule_id,

@@ -110,14 +110,10 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   if (it == tasks_.end()) return Status::Ok();  // not (or no longer) ours
   if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
-  const TrimCounts trims_before = it->second->task.trims();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return NoteCorruption(record.partition, outcome.status());
-  for (TrimReason r : kAllTrimReasons) {
-    const uint64_t trimmed = it->second->task.trims().of(r) - trims_before.of(r);
-    if (trimmed != 0) metrics_.state_trimmed(r).Increment(static_cast<double>(trimmed));
-  }
-  CountTriggers(triggers_before);  // a held record's include the timers that fired before it
+  // A held record's include the timers that fired before it; an erasure withdrew counted ones.
+  CountTriggers(triggers_before - outcome->withdrawn_earlier);
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
       outcome->kind == RecordOutcome::Kind::kHeld) {
     return Status::Ok();
@@ -165,6 +161,15 @@ std::vector<int32_t> TaskManager::TakeCorruptPartitions() {
   std::vector<int32_t> out(corrupt_.begin(), corrupt_.end());
   corrupt_.clear();
   return out;
+}
+
+void TaskManager::PublishTrims(Assigned& assigned) {
+  const TrimCounts now = assigned.task.trims();
+  for (TrimReason r : kAllTrimReasons) {
+    const uint64_t trimmed = now.of(r) - assigned.published_trims.of(r);
+    if (trimmed != 0) metrics_.state_trimmed(r).Increment(static_cast<double>(trimmed));
+  }
+  assigned.published_trims = now;
 }
 
 void TaskManager::CountTriggers(size_t from) {
@@ -228,6 +233,8 @@ Status TaskManager::Commit(const TaskTime& time) {
       return NoteCorruption(partition, std::move(s));
     }
     CountTriggers(triggers_before);
+    // Trims of the batch's records, timer chunks and this punctuation alike.
+    PublishTrims(*assigned);
   }
   // Outbox order: triggers and dead letters, then each partition's changelog state records, then
   // (after every state record) the commit markers that close them.

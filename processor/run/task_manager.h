@@ -112,8 +112,11 @@ class TaskManager {
         : store(db, partition), task(settings, rules, store) {}
     PartitionState store;
     PartitionTask task;
-    changelog::Writer writer;  // this assignment's changelog owner id and epoch
+    changelog::Writer writer;    // this assignment's changelog owner id and epoch
+    TrimCounts published_trims;  // task.trims() as last added to the metrics
   };
+  // Adds what `assigned` trimmed since the last call to the metrics.
+  void PublishTrims(Assigned& assigned);
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
   // Returns `s`, noting `partition` as corrupt if `s` is a Corruption.

@@ -160,5 +160,16 @@ TEST(ErasureTest, WithoutAHashKeyAnErasureErasesAndRemembersNothing) {
   EXPECT_EQ(driver->metrics().events_dropped_erased().Value(), 0);
 }
 
+TEST(ErasureTest, TriggersFiredWithTheRequestAreCountedAfterAWithdrawal) {
+  auto driver = testing::TestDriver::FromYaml(Config(true));
+  // One batch: amy's trigger, then her erasure, whose time fires bob's cart timer (a trigger
+  // appended in the same call that withdraws amy's, counted already).
+  const auto delivered = driver->PipeBatch({Add("b1", "bob", kT0), Visit("a1", "amy", kT0 + 1),
+                                            Erasure("a2", "amy", kT0 + 2 * kHourMs)});
+  EXPECT_EQ(Describe(delivered), std::vector<std::string>{"CART_ABANDONED cart_1h bob @+3600s"});
+  EXPECT_EQ(
+      driver->metrics().triggers_emitted("cart_1h", v1::TRIGGER_TYPE_CART_ABANDONED).Value(), 1);
+}
+
 }  // namespace
 }  // namespace touchstream
