@@ -4,15 +4,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace touchstream {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;       // runtime failure (Kafka, state store)
-inline constexpr int kExitUsage = 2;         // bad arguments or bad config
-inline constexpr int kExitRejected = 3;      // produce: some input lines were rejected
+inline constexpr int kExitFailure = 1;   // runtime failure (Kafka, state store)
+inline constexpr int kExitUsage = 2;     // bad arguments or bad config
+inline constexpr int kExitRejected = 3;  // produce: some input lines were rejected
 
 using Action = std::function<int()>;
 
@@ -23,6 +22,7 @@ void AddTailCommand(CLI::App& app, Action* run);
 void AddBacktestCommand(CLI::App& app, Action* run);
 void AddDemoCommand(CLI::App& app, Action* run);
 void AddStateDumpCommand(CLI::App& app, Action* run);
+void AddStateCompactCommand(CLI::App& app, Action* run);
 void AddLoadgenCommand(CLI::App& app, Action* run);
 
 }  // namespace touchstream

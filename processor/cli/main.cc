@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   touchstream::AddBacktestCommand(app, &action);
   touchstream::AddDemoCommand(app, &action);
   touchstream::AddStateDumpCommand(app, &action);
+  touchstream::AddStateCompactCommand(app, &action);
   touchstream::AddLoadgenCommand(app, &action);
   try {
     app.parse(argc, argv);
