@@ -1,5 +1,6 @@
 #include "processor/run/group_membership.h"
 
+#include "processor/core/clock.h"
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
@@ -157,9 +158,7 @@ void GroupMembership::DropAll() {
 
 void GroupMembership::Release(const std::vector<int32_t>& partitions) {
   if (stopping_ || partitions.empty()) return;
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = SystemClock().NowMs();
   if (Status s = db_.MarkReleased(partitions, now_ms); !s.ok()) {
     LogWarn("cannot mark the local copies of lost partitions as released (" + s.message() +
             "): state-dump and /customers may show them until they are assigned here again");
@@ -167,9 +166,7 @@ void GroupMembership::Release(const std::vector<int32_t>& partitions) {
 }
 
 void GroupMembership::DeleteReleasedCopies() {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = SystemClock().NowMs();
   StatusOr<std::vector<int32_t>> deleted = touchstream::DeleteReleasedCopies(
       db_, config_.touchpoints.name, now_ms, config_.state_cleanup_delay_ms,
       [this](int32_t partition) { return tasks_.Find(partition) != nullptr; });
