@@ -1,45 +1,73 @@
 #!/usr/bin/env bash
-# End-to-end throughput: `touchstream loadgen` fills the embedded Kafka with synthetic
-# journeys, then one `touchstream run` (every rule kind, default settings) consumes them;
-# reported: events/s from the first consumed record to the last, and the time until every
-# trigger and changelog record is acknowledged (outbox empty).
+# End-to-end throughput against two baselines measured in the same run (make bench-e2e).
+#
+# Each run: a fresh embedded Kafka; `touchstream loadgen` fills `touchpoints` with synthetic
+# journeys (consent changes and time zones, UNKEYED_PERCENT of the records without a key, so
+# that they reach a random partition and go through the repartition hop); then, one after the
+# other on the same topic:
+#   1. raw consumer: touchstream_baseline consume (a librdkafka consumer doing no work);
+#   2. touchstream run (every rule kind; quiet hours, caps and a holdout unless POLICIES=0);
+#   3. raw pipe: touchstream_baseline pipe, producing as many records per event, of the same
+#      mean size, as touchstream wrote (triggers, audit, changelog, forwarded records).
+# CPU-seconds come from the operating system (/proc/PID/stat for `run`, getrusage for the
+# baselines), counted from the first record consumed; the broker's CPU is not in them. The
+# machine is shared and noisy: read the medians and the ratios measured in the same run.
 #
 # Usage: benchmarks/e2e.sh [EVENTS] [PARTITIONS]      (make bench-e2e)
+# RUNS (3): how many runs, each with its own broker; the medians are printed last.
+# POLICIES (1), UNKEYED_PERCENT (5): the workload, as above.
 # E2E_CONFIG: extra top-level config lines, e.g. E2E_CONFIG='processing: {max_outbox_records: 1000}'
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # The embedded Kafka keeps about 5 MiB per partition: keep EVENTS/PARTITIONS under ~30,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TOUCHSTREAM_BIN:-build/touchstream}
+BASELINE=${TOUCHSTREAM_BASELINE_BIN:-$(dirname "$BIN")/touchstream_baseline}
 EVENTS=${1:-200000}
 PARTITIONS=${2:-8}
+RUNS=${RUNS:-3}
+POLICIES=${POLICIES:-1}
+UNKEYED_PERCENT=${UNKEYED_PERCENT:-5}
 PORT=${PORT:-19464}
+CLK_TCK=$(getconf CLK_TCK)
 
 dir=$(mktemp -d /tmp/touchstream-e2e-XXXXXX)
 pids=()
-cleanup() {
+stop_all() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$dir"
+  pids=()
 }
-trap cleanup EXIT
+trap 'stop_all; rm -rf "$dir"' EXIT
 
+policies=""
+if [ "$POLICIES" = 1 ]; then
+  policies='policies:
+  quiet_hours: {start: "21:00", end: "08:00"}
+  caps:
+    - {max: 1, per: 1h, rules: [cart_1h]}
+    - {max: 3, per: 1d}'
+fi
 cat > "$dir/config.yaml" <<YAML
 topics:
   touchpoints: {name: touchpoints, partitions: $PARTITIONS}
   triggers: {name: triggers, partitions: 6}
   dead_letter: {name: touchpoints-dlq, partitions: 1}
+  audit: {name: audit, partitions: 1}
+  changelog: {name: changelog, partitions: $PARTITIONS}
+  repartition: {name: repartition, partitions: $PARTITIONS}
 state: {dir: $dir/state}
 ${E2E_CONFIG:-}
 http: {listen: "127.0.0.1:$PORT"}
 rules:
-  cart_1h: {kind: cart_abandonment, delay: 1h}
+  cart_1h: {kind: cart_abandonment, delay: 1h$([ "$POLICIES" = 1 ] && echo ", holdout_percent: 10, on_cap: defer")}
   win_back: {kind: win_back, tiers: [7d, 14d], require_purchase: false}
   spring_offer:
     kind: reward_window
     opener: {event_type: OFFER_ACCEPTED}
     duration: 72h
     reminder_before: 24h
+$policies
 YAML
 
 # The sum of a metric's samples in /metrics (0 if absent).
@@ -50,37 +78,98 @@ metric() {
   awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }' <<<"$body"
 }
 now() { date +%s.%N; }
+# CPU-seconds (user + system) of a process so far.
+cpu() { awk -v tck="$CLK_TCK" '{ sub(/.*\) /, ""); printf "%.3f\n", ($12 + $13) / tck }' "/proc/$1/stat"; }
+# The value of key=value in a line.
+field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
-"$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
-brokers=$(head -1 "$dir/brokers")
-echo "embedded Kafka at $brokers; touchpoints has $PARTITIONS partitions"
+results="$dir/results"
+: > "$results"
+for run in $(seq "$RUNS"); do
+  rm -rf "$dir/state" "$dir/brokers"
+  "$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
+  brokers=$(head -1 "$dir/brokers")
+  echo "run $run/$RUNS: embedded Kafka at $brokers; touchpoints has $PARTITIONS partitions"
 
-"$BIN" loadgen --brokers "$brokers" --events "$EVENTS" 2>&1 | tail -1
+  profile_flag=""
+  [ "$POLICIES" = 1 ] && profile_flag="--profiles"
+  "$BIN" loadgen --brokers "$brokers" --events "$EVENTS" $profile_flag \
+    --unkeyed-percent "$UNKEYED_PERCENT" 2>&1 | tail -1
 
-"$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" ${RUN_ARGS:-} 2> "$dir/run.err" &
-pids+=($!)
-start=""
-deadline=$(( $(date +%s) + 600 ))
-while :; do
-  consumed=$(metric touchstream_records_consumed_total)
-  if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then start=$(now); fi
-  [ "$consumed" -ge "$EVENTS" ] && break
-  if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $consumed events" >&2; exit 1; fi
-  sleep 0.05
+  raw=$("$BASELINE" consume --brokers "$brokers" --topic touchpoints --messages "$EVENTS")
+  echo "  raw consumer: $(field per_cpu_s "$raw") messages per CPU-second ($(field cpu_s "$raw") CPU-s, $(field wall_s "$raw") s)"
+
+  "$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" ${RUN_ARGS:-} 2> "$dir/run.err" &
+  run_pid=$!
+  pids+=($run_pid)
+  start="" cpu_start=""
+  deadline=$(( $(date +%s) + 600 ))
+  while :; do
+    consumed=$(metric touchstream_records_consumed_total)
+    if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then start=$(now); cpu_start=$(cpu $run_pid); fi
+    [ "$consumed" -ge "$EVENTS" ] && break
+    if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $consumed events" >&2; exit 1; fi
+    sleep 0.05
+  done
+  consumed_at=$(now)
+  cpu_consumed=$(cpu $run_pid)
+  # Every event applied (forwarded ones at their owner), then every output acknowledged.
+  while :; do
+    applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
+    [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ] && break
+    if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $applied events applied" >&2; exit 1; fi
+    sleep 0.05
+  done
+  drained_at=$(now)
+  cpu_drained=$(cpu $run_pid)
+  peak_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$run_pid/status")
+  triggers=$(metric touchstream_triggers_emitted_total)
+  forwarded=$(metric touchstream_records_repartitioned_total)
+  invalid=$(metric touchstream_events_invalid_total)
+  pauses=$(grep -c "pausing input" "$dir/run.err" || true)
+  kill "$run_pid"; wait "$run_pid" 2>/dev/null || true
+  state_bytes=$(du -sb "$dir/state" | cut -f1)
+
+  out=$("$BASELINE" count --brokers "$brokers" --topic triggers,audit,changelog,repartition,touchpoints-dlq)
+  out_records=$(field records "$out")
+  out_bytes=$(field value_bytes "$out")
+  per_event=$(awk -v r="$out_records" -v n="$EVENTS" 'BEGIN { printf "%.3f", r / n }')
+  mean_bytes=$(awk -v b="$out_bytes" -v r="$out_records" 'BEGIN { printf "%d", r ? b / r : 0 }')
+  pipe=$("$BASELINE" pipe --brokers "$brokers" --topic touchpoints --messages "$EVENTS" \
+    --out pipe-out --records-per-event "$per_event" --record-bytes "$mean_bytes")
+  stop_all
+
+  awk -v s="$start" -v c="$consumed_at" -v d="$drained_at" -v n="$EVENTS" \
+      -v c0="$cpu_start" -v c1="$cpu_consumed" -v c2="$cpu_drained" \
+      -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
+      -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" \
+      -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" '
+  BEGIN {
+    consume = n / (c1 - c0); e2e = n / (c2 - c0)
+    printf "  touchstream: %d events (%d forwarded, %d invalid), %d triggers; %.2f records out per event, %d bytes each\n", n, f, i, t, per, mb
+    printf "    consume phase: %.2f s, %.2f CPU-s: %.0f events per CPU-second\n", c - s, c1 - c0, consume
+    printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
+    printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
+    printf "  raw pipe: %.0f events per CPU-second\n", pipe
+    printf "  ratios: touchstream end to end / raw consumer %.3f, / raw pipe %.3f\n", e2e / raw, e2e / pipe
+    printf "%d %.0f %.0f %.0f %.0f %.0f %.0f\n", run, consume, e2e, n / (d - s), raw, pipe, rss / 1024 >> "/dev/stderr"
+  }' 2>> "$results"
 done
-consumed_at=$(now)
-while [ "$(metric touchstream_outbox_pending)" -gt 0 ]; do sleep 0.05; done
-drained_at=$(now)
 
-triggers=$(metric touchstream_triggers_emitted_total)
-pauses=$(grep -c "pausing input" "$dir/run.err" || true)
-if [ "$pauses" -gt 0 ]; then
-  echo "input paused $pauses times for the outbox backlog (processing.max_outbox_*)"
-fi
-invalid=$(metric touchstream_events_invalid_total)
-awk -v s="$start" -v c="$consumed_at" -v d="$drained_at" -v n="$EVENTS" -v t="$triggers" -v i="$invalid" 'BEGIN {
-  printf "processed %d events in %.2f s: %.0f events/s (%d triggers, %d invalid)\n", n, c - s, n / (c - s), t, i
-  printf "outbox empty %.2f s after the last event: %.0f events/s end to end\n", d - c, n / (d - s)
-}'
+echo "medians of $RUNS runs:"
+awk '
+  { for (k = 2; k <= 7; ++k) v[k, NR] = $k }
+  END {
+    split("consume-phase events/CPU-s,end-to-end events/CPU-s,end-to-end events/s wall,raw consumer messages/CPU-s,raw pipe events/CPU-s,peak RSS MiB", name, ",")
+    for (k = 2; k <= 7; ++k) {
+      n = 0; for (r = 1; r <= NR; ++r) a[++n] = v[k, r]
+      for (x = 1; x <= n; ++x) for (y = x + 1; y <= n; ++y) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
+      m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      med[k] = m
+      list = ""; for (r = 1; r <= NR; ++r) list = list (r > 1 ? ", " : "") v[k, r]
+      printf "  %s: %.0f (%s)\n", name[k - 1], m, list
+    }
+    printf "  end to end / raw consumer: %.3f; end to end / raw pipe: %.3f (ratios of the medians)\n", med[3] / med[5], med[3] / med[6]
+  }' "$results"

@@ -21,7 +21,9 @@ struct LoadgenOptions {
   uint64_t events = 100'000;
   int customers = 100'000;
   uint64_t seed = 42;
-  double rate = 0;  // events per second; 0: as fast as possible
+  double rate = 0;             // events per second; 0: as fast as possible
+  bool profiles = false;       // consent changes and time zones (the policy stage's inputs)
+  double unkeyed_percent = 0;  // share of records produced without a key (random partition)
   std::vector<std::string> x;
 };
 
@@ -55,6 +57,7 @@ int Loadgen(const LoadgenOptions& opts) {
   journey.seed = opts.seed;
   journey.customers = opts.customers;
   journey.journeys_per_second = 200;
+  journey.consent_and_time_zones = opts.profiles;
   JourneyGenerator generator(journey);
   const SystemClock clock;
   TimeMs generator_now = clock.NowMs() - 30 * kDayMs;
@@ -64,6 +67,10 @@ int Loadgen(const LoadgenOptions& opts) {
   auto last_report = started;
   uint64_t produced = 0;
   std::string bytes;
+  // Every k-th record goes without a key, so the partitioner places it at random and the
+  // owner's repartition hop has work (0: every record keyed by its customer id).
+  const uint64_t unkeyed_every =
+      opts.unkeyed_percent > 0 ? static_cast<uint64_t>(100.0 / opts.unkeyed_percent + 0.5) : 0;
   std::vector<v1::TouchpointEvent> batch;
   while (produced < opts.events) {
     batch = generator.Poll(generator_now);
@@ -71,10 +78,12 @@ int Loadgen(const LoadgenOptions& opts) {
     for (const v1::TouchpointEvent& event : batch) {
       if (produced == opts.events) break;
       event.SerializeToString(&bytes);
+      const bool keyed = unkeyed_every == 0 || (produced + 1) % unkeyed_every != 0;
       while (true) {
         const RdKafka::ErrorCode err = producer->produce(
             opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
-            bytes.size(), event.customer_id().data(), event.customer_id().size(), 0, nullptr);
+            bytes.size(), keyed ? event.customer_id().data() : nullptr,
+            keyed ? event.customer_id().size() : 0, 0, nullptr);
         if (err == RdKafka::ERR_NO_ERROR) break;
         if (err != RdKafka::ERR__QUEUE_FULL) {
           std::cerr << "touchstream loadgen: " << RdKafka::err2str(err) << "\n";
@@ -129,6 +138,13 @@ void AddLoadgenCommand(CLI::App& app, Action* run) {
   cmd->add_option("--rate", opts->rate, "events per second; 0 = as fast as possible")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e9));
+  cmd->add_flag("--profiles", opts->profiles,
+                "customers change consent and carry time zones (the policy stage's inputs)");
+  cmd->add_option("--unkeyed-percent", opts->unkeyed_percent,
+                  "share of records produced without a key, placed on a random partition and "
+                  "forwarded to their owner by `run`")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   cmd->add_option("-X", opts->x, "librdkafka property key=value (repeatable)");
   cmd->callback([opts, run] { *run = [opts] { return Loadgen(*opts); }; });
 }

@@ -1,0 +1,225 @@
+// touchstream_baseline: the two reference points of the end-to-end benchmark (benchmarks/e2e.sh),
+// measured on the same topic in the same run as `touchstream run`.
+//
+//   consume  a plain librdkafka consumer draining the topic from the beginning, doing no work
+//            with the records: the ceiling for anything that reads the topic.
+//   pipe     the same consumer, and for every record consumed `--records-per-event` records of
+//            `--record-bytes` each produced (idempotent, acks=all, as the relay's producer) to
+//            `--out`, until every one is acknowledged: what a stateless pipe writing as much
+//            output as touchstream does (triggers plus changelog records) costs.
+//   count    the records and value bytes now in `--topic` (comma-separated topics summed), read
+//            to the high watermark: how many records per event touchstream wrote, for `pipe`.
+//
+// consume and pipe report CPU-seconds of this process (getrusage: every librdkafka thread included)
+// from the first record consumed to the end, and wall seconds, as one line of key=value pairs on
+// stdout.
+#include <librdkafka/rdkafkacpp.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double WallSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Options {
+  std::string mode;
+  std::string brokers;
+  std::string topic = "touchpoints";
+  long messages = 0;
+  std::string out = "baseline-out";
+  double records_per_event = 0;
+  int record_bytes = 200;
+};
+
+[[noreturn]] void Usage(const std::string& why) {
+  std::cerr << "touchstream_baseline: " << why << "\n"
+            << "usage: touchstream_baseline consume|pipe|count --brokers HOST:PORT --messages N "
+               "[--topic T] [--out T --records-per-event R --record-bytes B]\n";
+  std::exit(2);
+}
+
+Options Parse(int argc, char** argv) {
+  if (argc < 2) Usage("no mode");
+  Options o;
+  o.mode = argv[1];
+  if (o.mode != "consume" && o.mode != "pipe" && o.mode != "count") {
+    Usage("unknown mode " + o.mode);
+  }
+  for (int i = 2; i < argc; i += 2) {
+    const std::string key = argv[i];
+    if (i + 1 >= argc) Usage(key + " needs a value");
+    const std::string value = argv[i + 1];
+    if (key == "--brokers")
+      o.brokers = value;
+    else if (key == "--topic")
+      o.topic = value;
+    else if (key == "--messages")
+      o.messages = std::stol(value);
+    else if (key == "--out")
+      o.out = value;
+    else if (key == "--records-per-event")
+      o.records_per_event = std::stod(value);
+    else if (key == "--record-bytes")
+      o.record_bytes = std::stoi(value);
+    else
+      Usage("unknown option " + key);
+  }
+  if (o.brokers.empty()) Usage("--brokers is required");
+  if (o.mode != "count" && o.messages <= 0) Usage("--messages is required");
+  return o;
+}
+
+void Set(RdKafka::Conf& conf, const std::string& key, const std::string& value) {
+  std::string err;
+  if (conf.set(key, value, err) != RdKafka::Conf::CONF_OK) {
+    std::cerr << "touchstream_baseline: " << key << ": " << err << "\n";
+    std::exit(1);
+  }
+}
+
+class CountDeliveries : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() != RdKafka::ERR_NO_ERROR) {
+      std::cerr << "touchstream_baseline: delivery failed: " << message.errstr() << "\n";
+      std::exit(1);
+    }
+    ++delivered;
+  }
+  long delivered = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = Parse(argc, argv);
+  std::string err;
+
+  std::unique_ptr<RdKafka::Conf> cconf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  Set(*cconf, "bootstrap.servers", o.brokers);
+  Set(*cconf, "group.id", "touchstream-baseline");
+  Set(*cconf, "enable.auto.commit", "false");
+  // count stops when every partition is at its end (transaction markers take offsets too)
+  Set(*cconf, "enable.partition.eof", o.mode == "count" ? "true" : "false");
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(cconf.get(), err));
+  if (!consumer) Usage("cannot create consumer: " + err);
+
+  // Every partition of the topics from its first offset: no group join, as a restore reads.
+  std::vector<RdKafka::TopicPartition*> partitions;
+  long high_total = 0;
+  for (size_t begin = 0; begin <= o.topic.size();) {
+    size_t end = o.topic.find(',', begin);
+    if (end == std::string::npos) end = o.topic.size();
+    const std::string name = o.topic.substr(begin, end - begin);
+    begin = end + 1;
+    RdKafka::Metadata* raw_metadata = nullptr;
+    std::unique_ptr<RdKafka::Topic> topic(
+        RdKafka::Topic::create(consumer.get(), name, nullptr, err));
+    if (consumer->metadata(false, topic.get(), &raw_metadata, 10'000) != RdKafka::ERR_NO_ERROR) {
+      Usage("no metadata for " + name);
+    }
+    std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);
+    for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+      if (t->err() != RdKafka::ERR_NO_ERROR) Usage(name + ": " + RdKafka::err2str(t->err()));
+      for (const RdKafka::PartitionMetadata* p : *t->partitions()) {
+        partitions.push_back(
+            RdKafka::TopicPartition::create(name, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
+        int64_t low = 0, high = 0;
+        if (consumer->query_watermark_offsets(name, p->id(), &low, &high, 10'000) !=
+            RdKafka::ERR_NO_ERROR) {
+          Usage("no watermarks for " + name);
+        }
+        high_total += high - low;
+      }
+    }
+  }
+  if (partitions.empty()) Usage("no partitions in " + o.topic);
+  const size_t partition_count = partitions.size();
+  std::set<std::pair<std::string, int32_t>> at_end;
+  consumer->assign(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+  const long messages = o.mode == "count" ? high_total + 1 : o.messages;
+
+  CountDeliveries deliveries;
+  std::unique_ptr<RdKafka::Producer> producer;
+  if (o.mode == "pipe") {
+    std::unique_ptr<RdKafka::Conf> pconf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    Set(*pconf, "bootstrap.servers", o.brokers);
+    Set(*pconf, "enable.idempotence", "true");
+    Set(*pconf, "acks", "all");
+    Set(*pconf, "linger.ms", "5");
+    Set(*pconf, "queue.buffering.max.messages", "1000000");
+    std::string cb_err;
+    if (pconf->set("dr_cb", &deliveries, cb_err) != RdKafka::Conf::CONF_OK) Usage(cb_err);
+    producer.reset(RdKafka::Producer::create(pconf.get(), err));
+    if (!producer) Usage("cannot create producer: " + err);
+  }
+  const std::string payload(o.record_bytes, 'x');
+
+  long consumed = 0;
+  long value_bytes = 0;
+  long produced = 0;
+  double cpu_start = 0;
+  double wall_start = 0;
+  double wall_consumed = 0;
+  while (consumed < messages) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      at_end.emplace(m->topic_name(), m->partition());
+      if (o.mode == "count" && at_end.size() == partition_count) break;
+      continue;
+    }
+    if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
+    if (m->err() != RdKafka::ERR_NO_ERROR) Usage("consume: " + m->errstr());
+    value_bytes += static_cast<long>(m->len());
+    if (consumed++ == 0) {
+      cpu_start = CpuSeconds();
+      wall_start = WallSeconds();
+    }
+    if (!producer) continue;
+    const long due = std::lround(consumed * o.records_per_event);
+    for (; produced < due; ++produced) {
+      const std::string key = std::to_string(produced);
+      while (producer->produce(o.out, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                               const_cast<char*>(payload.data()), payload.size(), key.data(),
+                               key.size(), 0, nullptr) == RdKafka::ERR__QUEUE_FULL) {
+        producer->poll(10);
+      }
+    }
+    producer->poll(0);
+  }
+  wall_consumed = WallSeconds();
+  if (o.mode == "count") {
+    std::printf("records=%ld value_bytes=%ld\n", consumed, value_bytes);
+    consumer->close();
+    return 0;
+  }
+  if (producer && producer->flush(120'000) != RdKafka::ERR_NO_ERROR) Usage("flush timed out");
+  const double cpu = CpuSeconds() - cpu_start;
+  const double wall = WallSeconds() - wall_start;
+  std::printf(
+      "mode=%s messages=%ld produced=%ld delivered=%ld cpu_s=%.3f wall_s=%.3f "
+      "consume_wall_s=%.3f per_cpu_s=%.0f\n",
+      o.mode.c_str(), consumed, produced, deliveries.delivered, cpu, wall,
+      wall_consumed - wall_start, consumed / cpu);
+  consumer->close();
+  return 0;
+}
