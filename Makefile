@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake make pkg-config \
   librdkafka-dev librocksdb-dev libprotobuf-dev protobuf-compiler \
   prometheus-cpp-dev libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev \
-  libbenchmark-dev libssl-dev libcivetweb-dev libcctz-dev tzdata prometheus
+  libbenchmark-dev libssl-dev libcivetweb-dev libcctz-dev libjemalloc-dev tzdata prometheus
 
 .PHONY: deps build test demo bench bench-e2e clean format
 

@@ -111,7 +111,7 @@ for run in $(seq "$RUNS"); do
     if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then start=$(now); cpu_start=$(cpu $run_pid); fi
     [ "$consumed" -ge "$EVENTS" ] && break
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $consumed events" >&2; exit 1; fi
-    sleep 0.05
+    sleep 0.1
   done
   consumed_at=$(now)
   cpu_consumed=$(cpu $run_pid)
@@ -120,7 +120,7 @@ for run in $(seq "$RUNS"); do
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
     [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ] && break
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $applied events applied" >&2; exit 1; fi
-    sleep 0.05
+    sleep 0.1
   done
   drained_at=$(now)
   cpu_drained=$(cpu $run_pid)

@@ -46,10 +46,21 @@ v1::state::OutboxRecord StateRecord(const std::string& topic, int32_t partition,
                                     const Writer& writer, int64_t seq,
                                     const std::string& customer_id,
                                     const v1::state::CustomerState* state) {
+  if (state == nullptr) {
+    return SerializedStateRecord(topic, partition, writer, seq, customer_id, nullptr);
+  }
+  const std::string value = state->SerializeAsString();
+  return SerializedStateRecord(topic, partition, writer, seq, customer_id, &value);
+}
+
+v1::state::OutboxRecord SerializedStateRecord(const std::string& topic, int32_t partition,
+                                              const Writer& writer, int64_t seq,
+                                              const std::string& customer_id,
+                                              const std::string* value) {
   v1::state::OutboxRecord record = Written(topic, partition, writer, seq);
   record.set_key(customer_id);
-  if (state != nullptr) {
-    record.set_value(state->SerializeAsString());
+  if (value != nullptr) {
+    record.set_value(*value);
   } else {
     record.set_null_value(true);
   }

@@ -104,6 +104,12 @@ v1::state::OutboxRecord StateRecord(const std::string& topic, int32_t partition,
                                     const Writer& writer, int64_t seq,
                                     const std::string& customer_id,
                                     const v1::state::CustomerState* state);
+// The same with the state already serialized (`value` == nullptr: a tombstone), as a commit has
+// it: the state is serialized once for the store and the changelog.
+v1::state::OutboxRecord SerializedStateRecord(const std::string& topic, int32_t partition,
+                                              const Writer& writer, int64_t seq,
+                                              const std::string& customer_id,
+                                              const std::string* value);
 // The commit marker closing commit `marker.checkpoint().commit_seq()` of `writer`; a barrier in
 // the outbox.
 v1::state::OutboxRecord CommitRecord(const std::string& topic, int32_t partition,

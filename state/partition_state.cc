@@ -54,12 +54,16 @@ void PartitionState::CancelTimer(const TimerKey& key) {
 }
 
 Status PartitionState::LoadDbHead() {
-  rocksdb::ReadOptions options;
-  const std::string upper = keys::PartitionPrefix(partition_ + 1);
-  rocksdb::Slice upper_slice(upper);
-  options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_.db_->NewIterator(options, db_.timers()));
-  it->Seek(db_cursor_.empty() ? keys::PartitionPrefix(partition_) : db_cursor_);
+  if (!timer_it_) {
+    rocksdb::ReadOptions options;
+    timer_upper_ = keys::PartitionPrefix(partition_ + 1);
+    timer_upper_slice_ = rocksdb::Slice(timer_upper_);
+    options.iterate_upper_bound = &timer_upper_slice_;
+    timer_it_.reset(db_.db_->NewIterator(options, db_.timers()));
+    timer_it_->Seek(db_cursor_.empty() ? keys::PartitionPrefix(partition_) : db_cursor_);
+  }
+  // The iterator stands on the last head (or before the first): what it passed is popped.
+  rocksdb::Iterator* it = timer_it_.get();
   db_head_.reset();
   for (; it->Valid(); it->Next()) {
     std::optional<TimerKey> key = keys::DecodeTimer(it->key().ToStringView());
@@ -115,8 +119,9 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
       batch.Delete(db_.customers(), key).PermitUncheckedError();
       if (on_change) on_change(id, nullptr);
     } else {
-      batch.Put(db_.customers(), key, entry.state.SerializeAsString()).PermitUncheckedError();
-      if (on_change) on_change(id, &entry.state);
+      entry.state.SerializeToString(&value_scratch_);
+      batch.Put(db_.customers(), key, value_scratch_).PermitUncheckedError();
+      if (on_change) on_change(id, &value_scratch_);
     }
   }
   for (const TimerKey& key : removed_) {
@@ -145,6 +150,7 @@ void PartitionState::OnCommitted() {
   removed_.clear();
   db_head_valid_ = false;
   db_cursor_.clear();
+  timer_it_.reset();  // the commit wrote timers it does not see
 }
 
 StatusOr<std::optional<CustomerState>> PartitionState::Read(const std::string& customer_id) {

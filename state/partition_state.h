@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -18,6 +19,8 @@ class PartitionState final : public PartitionStore {
  public:
   // `db` must outlive this object. `max_cached` bounds the customers kept after a commit.
   PartitionState(StateDb& db, int32_t partition, size_t max_cached = 100'000);
+  PartitionState(const PartitionState&) = delete;
+  PartitionState& operator=(const PartitionState&) = delete;
 
   StatusOr<CustomerState*> Mutable(const std::string& customer_id) override;
   StatusOr<const CustomerState*> Find(const std::string& customer_id) override;
@@ -26,9 +29,9 @@ class PartitionState final : public PartitionStore {
   void CancelTimer(const TimerKey& key) override;
   StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) override;
 
-  // Called for each changed customer: its new state, or nullptr if it is gone
-  // (erased).
-  using ChangeFn = std::function<void(const std::string& customer_id, const CustomerState*)>;
+  // Called for each changed customer: its new state serialized (the bytes written to the
+  // store), or nullptr if it is gone (erased).
+  using ChangeFn = std::function<void(const std::string& customer_id, const std::string* value)>;
   // Call after the CommitBatch holding this store's changes was written: they
   // become durable, the cache may be trimmed.
   void OnCommitted();
@@ -72,6 +75,13 @@ class PartitionState final : public PartitionStore {
   std::optional<TimerKey> db_head_;
   bool db_head_valid_ = false;
   std::string db_cursor_;  // LoadDbHead seeks from here (reset at each commit)
+  // LoadDbHead's iterator over this partition's timers, kept between pops until the next
+  // commit (a new iterator and seek per fired timer cost more than firing it).
+  // (The iterator's upper bound points into timer_upper_: this object never moves.)
+  std::string timer_upper_;
+  rocksdb::Slice timer_upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> timer_it_;
+  std::string value_scratch_;  // AddToBatch's serialized state, reused
 };
 
 }  // namespace touchstream

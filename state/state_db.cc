@@ -2,6 +2,7 @@
 
 #include <rocksdb/table.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "processor/core/erasure_memory.h"
@@ -181,8 +182,27 @@ StatusOr<size_t> StateDb::DeleteOutboxOf(const std::string& topic) {
 
 Status StateDb::DeleteOutbox(const std::vector<uint64_t>& seqs) {
   if (seqs.empty()) return Status::Ok();
+  // Acknowledgements come mostly in sequence order, so the delivered records of one poll are a
+  // few long runs: one range tombstone for each instead of a tombstone per record. Short runs
+  // stay point deletions, which keeps the range tombstones few (the outbox is read only at
+  // start-up).
+  constexpr size_t kMinRange = 16;
+  std::vector<uint64_t> sorted(seqs);
+  std::sort(sorted.begin(), sorted.end());
   rocksdb::WriteBatch batch;
-  for (uint64_t seq : seqs) batch.Delete(outbox(), keys::Outbox(seq)).PermitUncheckedError();
+  for (size_t begin = 0; begin < sorted.size();) {
+    size_t end = begin + 1;
+    while (end < sorted.size() && sorted[end] <= sorted[end - 1] + 1) ++end;
+    if (end - begin >= kMinRange) {
+      batch.DeleteRange(outbox(), keys::Outbox(sorted[begin]), keys::Outbox(sorted[end - 1] + 1))
+          .PermitUncheckedError();
+    } else {
+      for (size_t i = begin; i < end; ++i) {
+        batch.Delete(outbox(), keys::Outbox(sorted[i])).PermitUncheckedError();
+      }
+    }
+    begin = end;
+  }
   return Write(batch);
 }
 

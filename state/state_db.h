@@ -55,6 +55,7 @@ class StateDb {
 
   // Calls `fn` for every pending outbox record in sequence order (used on start-up).
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
+  // Deletes the records `seqs` (any order); a run of consecutive seqs is one range deletion.
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
   // Deletes every pending outbox record for `topic`; returns how many.
   StatusOr<size_t> DeleteOutboxOf(const std::string& topic);

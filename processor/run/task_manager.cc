@@ -279,9 +279,9 @@ Status TaskManager::Commit(const TaskTime& time) {
     const changelog::Writer& writer = assigned->writer;
     const int64_t seq = checkpoint.commit_seq();
     batch.AddChanges(assigned->store,
-                     [&](const std::string& customer_id, const v1::state::CustomerState* state) {
-                       outbox.push_back(changelog::StateRecord(config_.changelog.name, p, writer,
-                                                               seq, customer_id, state));
+                     [&](const std::string& customer_id, const std::string* value) {
+                       outbox.push_back(changelog::SerializedStateRecord(
+                           config_.changelog.name, p, writer, seq, customer_id, value));
                      });
     batch.PutCheckpoint(config_.touchpoints.name, partition, checkpoint);
     v1::state::ChangelogMarker marker;

@@ -107,7 +107,7 @@ TEST_F(PartitionStateTest, ACommitWritesOnlyWhatChangedSinceTheLast) {
   std::vector<std::string> changed;
   CommitBatch batch(*db_);
   batch.AddChanges(state,
-                   [&](const std::string& id, const CustomerState*) { changed.push_back(id); });
+                   [&](const std::string& id, const std::string*) { changed.push_back(id); });
   EXPECT_EQ(changed, std::vector<std::string>{"c2"});
   ASSERT_TRUE(batch.Commit().ok());
   state.OnCommitted();
