@@ -8,7 +8,7 @@ DEB_PACKAGES := g++ cmake make pkg-config \
   prometheus-cpp-dev libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev \
   libbenchmark-dev libssl-dev libcivetweb-dev libcctz-dev libjemalloc-dev tzdata prometheus
 
-.PHONY: deps build test demo bench bench-e2e clean format
+.PHONY: deps build test demo bench bench-e2e bench-latency clean format
 
 # Installs missing Debian packages (needs root); a fast no-op when all are present.
 deps:
@@ -35,9 +35,14 @@ demo: build
 bench: build
 	$(BUILD_DIR)/touchstream_bench
 
-# End-to-end throughput through the embedded Kafka (benchmarks/e2e.sh [EVENTS] [PARTITIONS]).
+# End-to-end throughput through the embedded Kafka against the raw consumer and a raw pipe, three
+# runs and their medians (benchmarks/e2e.sh [EVENTS] [PARTITIONS]).
 bench-e2e: build
 	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/e2e.sh $(E2E_ARGS)
+
+# Produce → trigger latency at several rates, and the timer fire delay (benchmarks/latency.sh).
+bench-latency: build
+	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/latency.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

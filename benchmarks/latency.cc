@@ -1,0 +1,202 @@
+// touchstream_latency: produce → event-caused trigger latency, as a campaign system sees it
+// (benchmarks/latency.sh runs it against a `touchstream run`).
+//
+// Produces OFFER_ACCEPTED events for fresh customers at `--rate` events per second for
+// `--seconds` (event time = now, keyed by customer id, partitioned with murmur2 as the Java
+// client); a reward_window rule opened by OFFER_ACCEPTED answers each with a
+// REWARD_WINDOW_OPENED trigger. A consumer on the trigger topic (from its end, assigned before
+// the first event) matches each trigger to its event by cause_event_id. Latency: the event's
+// produce call to the trigger's arrival at the consumer (producer batching, the broker twice,
+// the processor's commit and the consumer's fetch all included). Prints the distribution.
+#include <librdkafka/rdkafkacpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "touchpoint.pb.h"
+#include "trigger.pb.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string brokers;
+  std::string topic = "touchpoints";
+  std::string triggers = "triggers";
+  double rate = 1000;
+  double seconds = 10;
+  std::string run_id = "lat";
+};
+
+[[noreturn]] void Fail(const std::string& why) {
+  std::cerr << "touchstream_latency: " << why << "\n"
+            << "usage: touchstream_latency --brokers HOST:PORT [--rate EVENTS_PER_S] "
+               "[--seconds S] [--topic T] [--triggers T] [--run-id ID]\n";
+  std::exit(2);
+}
+
+Options Parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; i += 2) {
+    const std::string key = argv[i];
+    if (i + 1 >= argc) Fail(key + " needs a value");
+    const std::string value = argv[i + 1];
+    if (key == "--brokers")
+      o.brokers = value;
+    else if (key == "--rate")
+      o.rate = std::stod(value);
+    else if (key == "--seconds")
+      o.seconds = std::stod(value);
+    else if (key == "--topic")
+      o.topic = value;
+    else if (key == "--triggers")
+      o.triggers = value;
+    else if (key == "--run-id")
+      o.run_id = value;
+    else
+      Fail("unknown option " + key);
+  }
+  if (o.brokers.empty() || o.rate <= 0 || o.seconds <= 0) Fail("--brokers, --rate > 0 needed");
+  return o;
+}
+
+std::unique_ptr<RdKafka::Conf> Conf(const std::vector<std::pair<std::string, std::string>>& kv) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [k, v] : kv) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) Fail(k + ": " + err);
+  }
+  return conf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = Parse(argc, argv);
+  std::string err;
+  auto cconf = Conf({{"bootstrap.servers", o.brokers},
+                     {"group.id", "touchstream-latency"},
+                     {"enable.auto.commit", "false"},
+                     {"fetch.wait.max.ms", "5"},
+                     {"fetch.error.backoff.ms", "5"}});
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(cconf.get(), err));
+  if (!consumer) Fail(err);
+  RdKafka::Metadata* raw = nullptr;
+  std::unique_ptr<RdKafka::Topic> t(
+      RdKafka::Topic::create(consumer.get(), o.triggers, nullptr, err));
+  if (consumer->metadata(false, t.get(), &raw, 10'000) != RdKafka::ERR_NO_ERROR) {
+    Fail("no metadata for " + o.triggers);
+  }
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const auto* topic : *metadata->topics()) {
+    for (const auto* p : *topic->partitions()) {
+      int64_t low = 0, high = 0;
+      if (consumer->query_watermark_offsets(o.triggers, p->id(), &low, &high, 10'000) !=
+          RdKafka::ERR_NO_ERROR) {
+        Fail("no watermarks for " + o.triggers);
+      }
+      partitions.push_back(RdKafka::TopicPartition::create(o.triggers, p->id(), high));
+    }
+  }
+  if (partitions.empty()) Fail("topic " + o.triggers + " has no partitions");
+  consumer->assign(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+
+  auto pconf = Conf(
+      {{"bootstrap.servers", o.brokers}, {"linger.ms", "1"}, {"partitioner", "murmur2_random"}});
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(pconf.get(), err));
+  if (!producer) Fail(err);
+
+  const auto total = static_cast<size_t>(o.rate * o.seconds);
+  std::vector<Clock::time_point> sent(total);
+  std::vector<double> latency_ms(total, -1);
+  // Split at the trigger record's timestamp (its produce call in the relay, by the wall clock).
+  std::vector<int64_t> sent_wall_ms(total);
+  std::vector<double> to_relay_ms;
+  std::vector<double> from_relay_ms;
+  const std::string prefix = o.run_id + "-";
+  std::thread produce([&] {
+    const auto start = Clock::now();
+    std::string bytes;
+    for (size_t n = 0; n < total; ++n) {
+      std::this_thread::sleep_until(start + std::chrono::duration<double>(n / o.rate));
+      touchstream::v1::TouchpointEvent e;
+      e.set_event_id(prefix + std::to_string(n));
+      e.set_customer_id("latency-" + o.run_id + "-" + std::to_string(n));
+      const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      e.mutable_event_time()->set_seconds(now_ns / 1'000'000'000);
+      e.mutable_event_time()->set_nanos(static_cast<int32_t>(now_ns % 1'000'000'000) / 1'000'000 *
+                                        1'000'000);
+      e.set_type(touchstream::v1::EVENT_TYPE_OFFER_ACCEPTED);
+      e.set_channel(touchstream::v1::CHANNEL_MOBILE_APP);
+      e.set_campaign_id("spring-offer");
+      e.SerializeToString(&bytes);
+      sent[n] = Clock::now();
+      sent_wall_ms[n] = now_ns / 1'000'000;
+      while (producer->produce(o.topic, RdKafka::Topic::PARTITION_UA,
+                               RdKafka::Producer::RK_MSG_COPY, bytes.data(), bytes.size(),
+                               e.customer_id().data(), e.customer_id().size(), 0,
+                               nullptr) == RdKafka::ERR__QUEUE_FULL) {
+        producer->poll(1);
+      }
+      producer->poll(0);
+    }
+    producer->flush(30'000);
+  });
+
+  size_t matched = 0;
+  const auto give_up = Clock::now() + std::chrono::duration<double>(o.seconds + 30);
+  while (matched < total && Clock::now() < give_up) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    const auto arrived = Clock::now();
+    touchstream::v1::Trigger trigger;
+    if (!trigger.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
+    const std::string& cause = trigger.cause_event_id();
+    if (cause.rfind(prefix, 0) != 0) continue;
+    const size_t n = std::stoul(cause.substr(prefix.size()));
+    if (n >= total || latency_ms[n] >= 0) continue;
+    latency_ms[n] = std::chrono::duration<double, std::milli>(arrived - sent[n]).count();
+    const int64_t relayed = m->timestamp().timestamp;
+    const int64_t arrived_wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+    to_relay_ms.push_back(static_cast<double>(relayed - sent_wall_ms[n]));
+    from_relay_ms.push_back(static_cast<double>(arrived_wall - relayed));
+    ++matched;
+  }
+  produce.join();
+  consumer->close();
+
+  std::vector<double> seen;
+  for (double l : latency_ms) {
+    if (l >= 0) seen.push_back(l);
+  }
+  std::sort(seen.begin(), seen.end());
+  auto at = [&](double q) {
+    return seen.empty() ? 0.0
+                        : seen[std::min(seen.size() - 1, static_cast<size_t>(q * seen.size()))];
+  };
+  auto median = [](std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  std::printf(
+      "rate=%.0f events=%zu matched=%zu p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f p999_ms=%.1f "
+      "max_ms=%.1f (median split: %.0f ms to the relay's produce call, %.0f ms from it)\n",
+      o.rate, total, seen.size(), at(0.5), at(0.9), at(0.99), at(0.999),
+      seen.empty() ? 0.0 : seen.back(), median(to_relay_ms), median(from_relay_ms));
+  return seen.size() == total ? 0 : 1;
+}

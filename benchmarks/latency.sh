@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Produce → event-caused trigger latency through the embedded Kafka (make bench-latency).
+#
+# One embedded Kafka and one `touchstream run` (a reward window opened by OFFER_ACCEPTED, the
+# policies on: quiet hours, which the reward window ignores, and a cap); once it is ready,
+# touchstream_latency produces OFFER_ACCEPTED events for fresh customers at each rate in RATES
+# for SECONDS and times every REWARD_WINDOW_OPENED trigger from the event's produce call to its
+# arrival at a consumer of the trigger topic. Each window also fires a reminder 10 s and an
+# expiry 20 s after it opens: their timer fire delay (due time → trigger committed) comes from
+# the run's own histogram (touchstream_timer_fire_delay_seconds).
+#
+# Usage: benchmarks/latency.sh
+# RATES ("1000 5000 10000"), SECONDS (10), PARTITIONS (8).
+# COMMIT_INTERVAL (the processing.commit_interval under test; default 100ms, the product's).
+# RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
+# DEBUG_HIST=1: also print the run's poll → commit and event time → commit histograms.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${TOUCHSTREAM_BIN:-build/touchstream}
+LATENCY=${TOUCHSTREAM_LATENCY_BIN:-$(dirname "$BIN")/touchstream_latency}
+RATES=${RATES:-1000 5000 10000}
+SECONDS_EACH=${SECONDS:-10}
+PARTITIONS=${PARTITIONS:-8}
+COMMIT_INTERVAL=${COMMIT_INTERVAL:-100ms}
+PORT=${PORT:-19465}
+
+dir=$(mktemp -d /tmp/touchstream-latency-XXXXXX)
+pids=()
+trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+cat > "$dir/config.yaml" <<YAML
+topics:
+  touchpoints: {name: touchpoints, partitions: $PARTITIONS}
+  triggers: {name: triggers, partitions: 6}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+state: {dir: $dir/state}
+processing: {commit_interval: $COMMIT_INTERVAL}
+http: {listen: "127.0.0.1:$PORT"}
+rules:
+  spring_offer:
+    kind: reward_window
+    opener: {event_type: OFFER_ACCEPTED}
+    duration: 20s
+    reminder_before: 10s
+    quiet_hours: ignore
+policies:
+  quiet_hours: {start: "21:00", end: "08:00"}
+  caps:
+    - {max: 3, per: 1d}
+YAML
+
+metrics() {
+  { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3
+}
+
+"$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
+brokers=$(head -1 "$dir/brokers")
+"$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" ${RUN_ARGS:-} 2> "$dir/run.err" &
+pids+=($!)
+for _ in $(seq 300); do
+  assigned=$( (metrics 2>/dev/null || true) | awk '$1 == "touchstream_assigned_partitions" { print $2 }')
+  [ "${assigned:-0}" != 0 ] && break
+  sleep 0.1
+done
+echo "embedded Kafka at $brokers; touchstream run ready (commit_interval $COMMIT_INTERVAL${RUN_ARGS:+, $RUN_ARGS})"
+echo "produce → REWARD_WINDOW_OPENED at the consumer, ms:"
+for rate in $RATES; do
+  line=$("$LATENCY" --brokers "$brokers" --rate "$rate" --seconds "$SECONDS_EACH" --run-id "r$rate") || {
+    echo "  rate $rate: not every trigger arrived: $line" >&2
+    exit 1
+  }
+  echo "  $line"
+done
+sleep 22  # the last events' reminders (+10 s) and expiries (+20 s) fire
+echo "timer fire delay (due → trigger committed) of the reminders and expiries, cumulative buckets:"
+metrics | awk '/^touchstream_timer_fire_delay_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'
+if [ -n "${DEBUG_HIST:-}" ]; then metrics | grep -E "^touchstream_(event_to_trigger_latency|processing_latency)_seconds_(bucket|count)"; fi
