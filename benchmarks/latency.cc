@@ -163,6 +163,8 @@ int main(int argc, char** argv) {
     const auto arrived = Clock::now();
     touchstream::v1::Trigger trigger;
     if (!trigger.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
+    // Only the opening: a reminder or expiry names the same cause event.
+    if (trigger.type() != touchstream::v1::TRIGGER_TYPE_REWARD_WINDOW_OPENED) continue;
     const std::string& cause = trigger.cause_event_id();
     if (cause.rfind(prefix, 0) != 0) continue;
     const size_t n = std::stoul(cause.substr(prefix.size()));

@@ -10,7 +10,9 @@
 # the run's own histogram (touchstream_timer_fire_delay_seconds).
 #
 # Usage: benchmarks/latency.sh
-# RATES ("1000 5000 10000"), SECONDS (10), PARTITIONS (8).
+# RATES ("1000 5000 10000"), STEP_SECONDS (10): each rate for that long, after a 3 s warm-up at
+# 500 events/s (the first seconds after the assignment are slower and are not reported).
+# PARTITIONS (8).
 # COMMIT_INTERVAL (the processing.commit_interval under test; default 100ms, the product's).
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # DEBUG_HIST=1: also print the run's poll → commit and event time → commit histograms.
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 BIN=${TOUCHSTREAM_BIN:-build/touchstream}
 LATENCY=${TOUCHSTREAM_LATENCY_BIN:-$(dirname "$BIN")/touchstream_latency}
 RATES=${RATES:-1000 5000 10000}
-SECONDS_EACH=${SECONDS:-10}
+SECONDS_EACH=${STEP_SECONDS:-10}
 PARTITIONS=${PARTITIONS:-8}
 COMMIT_INTERVAL=${COMMIT_INTERVAL:-100ms}
 PORT=${PORT:-19465}
@@ -66,8 +68,11 @@ for _ in $(seq 300); do
 done
 echo "embedded Kafka at $brokers; touchstream run ready (commit_interval $COMMIT_INTERVAL${RUN_ARGS:+, $RUN_ARGS})"
 echo "produce → REWARD_WINDOW_OPENED at the consumer, ms:"
+"$LATENCY" --brokers "$brokers" --rate 500 --seconds 3 --run-id warmup > /dev/null
+step=0
 for rate in $RATES; do
-  line=$("$LATENCY" --brokers "$brokers" --rate "$rate" --seconds "$SECONDS_EACH" --run-id "r$rate") || {
+  step=$((step + 1))  # fresh customers and event ids in each step
+  line=$("$LATENCY" --brokers "$brokers" --rate "$rate" --seconds "$SECONDS_EACH" --run-id "s$step") || {
     echo "  rate $rate: not every trigger arrived: $line" >&2
     exit 1
   }
