@@ -17,7 +17,8 @@ namespace touchstream {
 // Owned by the consume thread.
 class PartitionState final : public PartitionStore {
  public:
-  // `db` must outlive this object. `max_cached` bounds the customers kept after a commit.
+  // `db` must outlive this object (it may hold a RocksDB iterator until the next commit).
+  // `max_cached` bounds the customers kept after a commit.
   PartitionState(StateDb& db, int32_t partition, size_t max_cached = 100'000);
   PartitionState(const PartitionState&) = delete;
   PartitionState& operator=(const PartitionState&) = delete;
