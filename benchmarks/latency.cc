@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -117,10 +118,11 @@ int main(int argc, char** argv) {
   if (!producer) Fail(err);
 
   const auto total = static_cast<size_t>(o.rate * o.seconds);
-  std::vector<Clock::time_point> sent(total);
+  // Written by the producing thread, read by this one: atomics (steady-clock nanoseconds).
+  std::vector<std::atomic<int64_t>> sent_ns(total);
   std::vector<double> latency_ms(total, -1);
   // Split at the trigger record's timestamp (its produce call in the relay, by the wall clock).
-  std::vector<int64_t> sent_wall_ms(total);
+  std::vector<std::atomic<int64_t>> sent_wall_ms(total);
   std::vector<double> to_relay_ms;
   std::vector<double> from_relay_ms;
   const std::string prefix = o.run_id + "-";
@@ -142,8 +144,8 @@ int main(int argc, char** argv) {
       e.set_channel(touchstream::v1::CHANNEL_MOBILE_APP);
       e.set_campaign_id("spring-offer");
       e.SerializeToString(&bytes);
-      sent[n] = Clock::now();
-      sent_wall_ms[n] = now_ns / 1'000'000;
+      sent_wall_ms[n].store(now_ns / 1'000'000, std::memory_order_relaxed);
+      sent_ns[n].store(Clock::now().time_since_epoch().count(), std::memory_order_release);
       while (producer->produce(o.topic, RdKafka::Topic::PARTITION_UA,
                                RdKafka::Producer::RK_MSG_COPY, bytes.data(), bytes.size(),
                                e.customer_id().data(), e.customer_id().size(), 0,
@@ -169,12 +171,14 @@ int main(int argc, char** argv) {
     if (cause.rfind(prefix, 0) != 0) continue;
     const size_t n = std::stoul(cause.substr(prefix.size()));
     if (n >= total || latency_ms[n] >= 0) continue;
-    latency_ms[n] = std::chrono::duration<double, std::milli>(arrived - sent[n]).count();
+    const Clock::time_point sent{Clock::duration(sent_ns[n].load(std::memory_order_acquire))};
+    latency_ms[n] = std::chrono::duration<double, std::milli>(arrived - sent).count();
     const int64_t relayed = m->timestamp().timestamp;
     const int64_t arrived_wall = std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count();
-    to_relay_ms.push_back(static_cast<double>(relayed - sent_wall_ms[n]));
+    to_relay_ms.push_back(
+        static_cast<double>(relayed - sent_wall_ms[n].load(std::memory_order_relaxed)));
     from_relay_ms.push_back(static_cast<double>(arrived_wall - relayed));
     ++matched;
   }

@@ -66,6 +66,11 @@ for _ in $(seq 300); do
   [ "${assigned:-0}" != 0 ] && break
   sleep 0.1
 done
+if [ "${assigned:-0}" = 0 ]; then
+  echo "touchstream run was not assigned a partition within 30 s:" >&2
+  tail -20 "$dir/run.err" >&2
+  exit 1
+fi
 echo "embedded Kafka at $brokers; touchstream run ready (commit_interval $COMMIT_INTERVAL${RUN_ARGS:+, $RUN_ARGS})"
 echo "produce → REWARD_WINDOW_OPENED at the consumer, ms:"
 "$LATENCY" --brokers "$brokers" --rate 500 --seconds 3 --run-id warmup > /dev/null
@@ -80,5 +85,7 @@ for rate in $RATES; do
 done
 sleep 22  # the last events' reminders (+10 s) and expiries (+20 s) fire
 echo "timer fire delay (due → trigger committed) of the reminders and expiries, cumulative buckets:"
-metrics | awk '/^touchstream_timer_fire_delay_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'
-if [ -n "${DEBUG_HIST:-}" ]; then metrics | grep -E "^touchstream_(event_to_trigger_latency|processing_latency)_seconds_(bucket|count)"; fi
+(metrics || true) | awk '/^touchstream_timer_fire_delay_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'
+if [ -n "${DEBUG_HIST:-}" ]; then
+  (metrics || true) | grep -E "^touchstream_(event_to_trigger_latency|processing_latency)_seconds_(bucket|count)" || true
+fi

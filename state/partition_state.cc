@@ -90,7 +90,7 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(const TimerLimit& 
   }
   const bool overlay_first = !added_.empty() && (!db_head_ || *added_.begin() < *db_head_);
   if (overlay_first) {
-    if (!limit.Admits(*added_.begin())) return std::optional<TimerKey>();
+    if (!limit.Admits(*added_.begin())) return NothingDue();
     TimerKey key = *added_.begin();
     added_.erase(added_.begin());
     // The same key may also be stored (re-scheduled after firing): delete that copy too.
@@ -98,12 +98,19 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(const TimerLimit& 
     if (db_head_ && *db_head_ == key) db_head_valid_ = false;
     return std::optional<TimerKey>(std::move(key));
   }
-  if (!db_head_ || !limit.Admits(*db_head_)) return std::optional<TimerKey>();
+  if (!db_head_ || !limit.Admits(*db_head_)) return NothingDue();
   TimerKey key = std::move(*db_head_);
   removed_.insert(key);
   added_.erase(key);
   db_head_valid_ = false;
   return std::optional<TimerKey>(std::move(key));
+}
+
+std::optional<TimerKey> PartitionState::NothingDue() {
+  // The head stays known (db_head_); the iterator goes, so that a partition where nothing comes
+  // due for days pins no memtable or file of the timers (the next pop seeks from db_cursor_).
+  timer_it_.reset();
+  return std::nullopt;
 }
 
 void PartitionState::MarkDirty(const std::string& customer_id, Cached& entry) {

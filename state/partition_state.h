@@ -60,6 +60,8 @@ class PartitionState final : public PartitionStore {
   void MarkDirty(const std::string& customer_id, Cached& entry);
   // Finds the first timer in RocksDB not cancelled or fired in this batch.
   Status LoadDbHead();
+  // PopDueTimer's answer when the earliest timer is not due yet; releases the iterator.
+  std::optional<TimerKey> NothingDue();
 
   // Constant after construction.
   StateDb& db_;
@@ -77,7 +79,8 @@ class PartitionState final : public PartitionStore {
   bool db_head_valid_ = false;
   std::string db_cursor_;  // LoadDbHead seeks from here (reset at each commit)
   // LoadDbHead's iterator over this partition's timers, kept between pops until the next
-  // commit (a new iterator and seek per fired timer cost more than firing it).
+  // commit or until nothing is due (a new iterator and seek per fired timer cost more than
+  // firing it; a live iterator pins the column family's memtables and files).
   // (The iterator's upper bound points into timer_upper_: this object never moves.)
   std::string timer_upper_;
   rocksdb::Slice timer_upper_slice_;

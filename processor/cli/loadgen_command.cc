@@ -67,10 +67,9 @@ int Loadgen(const LoadgenOptions& opts) {
   auto last_report = started;
   uint64_t produced = 0;
   std::string bytes;
-  // Every k-th record goes without a key, so the partitioner places it at random and the
-  // owner's repartition hop has work (0: every record keyed by its customer id).
-  const uint64_t unkeyed_every =
-      opts.unkeyed_percent > 0 ? static_cast<uint64_t>(100.0 / opts.unkeyed_percent + 0.5) : 0;
+  // That share of the records goes without a key, spread evenly, so the partitioner places them
+  // at random and the owner's repartition hop has work.
+  double unkeyed_credit = 0;
   std::vector<v1::TouchpointEvent> batch;
   while (produced < opts.events) {
     batch = generator.Poll(generator_now);
@@ -78,7 +77,9 @@ int Loadgen(const LoadgenOptions& opts) {
     for (const v1::TouchpointEvent& event : batch) {
       if (produced == opts.events) break;
       event.SerializeToString(&bytes);
-      const bool keyed = unkeyed_every == 0 || (produced + 1) % unkeyed_every != 0;
+      unkeyed_credit += opts.unkeyed_percent;
+      const bool keyed = unkeyed_credit < 100;
+      if (!keyed) unkeyed_credit -= 100;
       while (true) {
         const RdKafka::ErrorCode err = producer->produce(
             opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),

@@ -137,17 +137,17 @@ Status PartitionTask::Punctuate(const TaskTime& time, TimeMs idle_limit_ms, Task
   if (settings_.staleness_by_wall_clock) pipeline_.SetWallClock(time.wall_ms);
   // A repartition source caught up (or further along) since the last record releases the event
   // time it held back.
-  pipeline_.SetWatermarkCap(WatermarkCap());
-  if (pipeline_.max_event_time_ms() != kNoTime) {
-    if (Status s =
-            AdvanceWatermark(pipeline_.max_event_time_ms() - settings_.allowed_lateness_ms, out);
-        !s.ok()) {
-      return s;
-    }
-  }
+  TimeMs target = pipeline_.max_event_time_ms() == kNoTime
+                      ? kNoTime
+                      : pipeline_.max_event_time_ms() - settings_.allowed_lateness_ms;
+  // An idle partition follows the wall clock (hybrid) once both its sources are caught up.
   const bool caught_up = sources_.input && (!repartitioning() || sources_.repartition);
-  if (settings_.clock != ClockMode::kHybrid || !caught_up) return Status::Ok();
-  return AdvanceWatermark(idle_limit_ms - settings_.allowed_lateness_ms, out);
+  if (settings_.clock == ClockMode::kHybrid && caught_up) {
+    target = std::max(target, idle_limit_ms - settings_.allowed_lateness_ms);
+  }
+  // One advance, one chunk of timers at most (max_timers_per_step).
+  if (target == kNoTime) return Status::Ok();
+  return AdvanceWatermark(target, out);
 }
 
 TimeMs PartitionTask::WatermarkCap() const {
@@ -159,6 +159,7 @@ TimeMs PartitionTask::WatermarkCap() const {
 }
 
 Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {
+  pipeline_.SetWatermarkCap(WatermarkCap());
   if (watermark_ms <= pipeline_.watermark_ms()) return Status::Ok();
   const uint64_t fired = pipeline_.timers_fired();
   if (Status s = pipeline_.AdvanceWatermark(watermark_ms, fired_scratch_); !s.ok()) {
