@@ -1,6 +1,7 @@
 // The changelog of the customers store, and how to replay it.
 //
-// Format. Every commit of a partition also goes, through the outbox, to the changelog topic's
+// Format. Every commit of a partition also goes, through the outbox relay (in memory only, not
+// the stored outbox: a restart drops undelivered changelog records), to the changelog topic's
 // partition of the same number: one state record per changed customer, then a commit marker.
 // Every record names its writer in three headers:
 //   touchstream.owner  the owner id: one per assignment of the partition to an instance;

@@ -2,6 +2,8 @@
 // Records leave the outbox as they would on Kafka's acknowledgement.
 #pragma once
 
+#include <set>
+#include <string>
 #include <vector>
 
 #include "processor/kafka/relay.h"
@@ -18,6 +20,12 @@ class MemoryRelay final : public Relay {
   Status Recover() override { return Status::Ok(); }
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override {
+    // What the commit stored (a restart would send it) before it "leaves".
+    if (Status s = db_.ForEachOutbox(
+            [&](uint64_t, const v1::state::OutboxRecord& r) { stored_topics_.insert(r.topic()); });
+        !s.ok()) {
+      return s;
+    }
     std::vector<uint64_t> seqs;
     for (OutboxEntry& entry : entries) {
       seqs.push_back(entry.seq);
@@ -35,11 +43,14 @@ class MemoryRelay final : public Relay {
   // Every record delivered so far, in delivery order.
   const std::vector<v1::state::OutboxRecord>& delivered() const { return delivered_; }
   const std::vector<SourceOffset>& committed_offsets() const { return committed_offsets_; }
+  // The topics of every record a commit wrote to the stored outbox so far.
+  const std::set<std::string>& stored_topics() const { return stored_topics_; }
 
  private:
   StateDb& db_;
   std::vector<v1::state::OutboxRecord> delivered_;
   std::vector<SourceOffset> committed_offsets_;
+  std::set<std::string> stored_topics_;
 };
 
 }  // namespace touchstream::testing

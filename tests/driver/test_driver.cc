@@ -258,6 +258,10 @@ std::vector<v1::Trigger> TestDriver::CommitAndCollect() {
   return triggers;
 }
 
+std::set<std::string> TestDriver::StoredOutboxTopics() const {
+  return relay_ ? relay_->stored_topics() : std::set<std::string>();
+}
+
 std::vector<v1::state::OutboxRecord> TestDriver::Delivered(const std::string& topic) const {
   std::vector<v1::state::OutboxRecord> out;
   if (!relay_) return out;

@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,8 @@ class TestDriver {
 
   // Everything delivered to a topic since the start, in delivery order.
   std::vector<v1::state::OutboxRecord> Delivered(const std::string& topic) const;
+  // The topics of every record a commit stored in the outbox (what a restart would send).
+  std::set<std::string> StoredOutboxTopics() const;
   std::vector<v1::state::OutboxRecord> DeadLetters() const;
   std::vector<v1::state::OutboxRecord> ChangelogRecords() const;
   // The committed state of a customer (as `state-dump` reads it); nullopt if none.
