@@ -70,11 +70,6 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   } else {
     outcome.type = event_.type();
     outcome.channel = event_.channel();
-    if (forwarded) {
-      repartition_event_time_ms_ =
-          std::max(repartition_event_time_ms_, ToTimeMs(event_.event_time()));
-    }
-    pipeline_.SetWatermarkCap(WatermarkCap());
     const uint64_t duplicates = pipeline_.duplicates();
     StatusOr<EventStep> step = pipeline_.Process(event_, fired_scratch_);
     if (!step.ok()) {
@@ -135,31 +130,12 @@ Status PartitionTask::Punctuate(const TaskTime& time, TimeMs idle_limit_ms, Task
   // Timers fired after a downtime are as old as the downtime: judged by the clock now, not by
   // the last record's (none yet after a restart).
   if (settings_.staleness_by_wall_clock) pipeline_.SetWallClock(time.wall_ms);
-  // A repartition source caught up (or further along) since the last record releases the event
-  // time it held back.
-  TimeMs target = pipeline_.max_event_time_ms() == kNoTime
-                      ? kNoTime
-                      : pipeline_.max_event_time_ms() - settings_.allowed_lateness_ms;
-  // An idle partition follows the wall clock (hybrid) once both its sources are caught up.
   const bool caught_up = sources_.input && (!repartitioning() || sources_.repartition);
-  if (settings_.clock == ClockMode::kHybrid && caught_up) {
-    target = std::max(target, idle_limit_ms - settings_.allowed_lateness_ms);
-  }
-  // One advance, one chunk of timers at most (max_timers_per_step).
-  if (target == kNoTime) return Status::Ok();
-  return AdvanceWatermark(target, out);
-}
-
-TimeMs PartitionTask::WatermarkCap() const {
-  if (!repartitioning() || sources_.repartition) return PartitionPipeline::kNoCap;
-  // Not caught up: the event time goes no further than the repartition topic's has, as Kafka
-  // Streams' max.task.idle.ms: a forwarded purchase behind it still cancels the cart.
-  if (repartition_event_time_ms_ == kNoTime) return kNoTime;
-  return repartition_event_time_ms_ - settings_.allowed_lateness_ms;
+  if (settings_.clock != ClockMode::kHybrid || !caught_up) return Status::Ok();
+  return AdvanceWatermark(idle_limit_ms - settings_.allowed_lateness_ms, out);
 }
 
 Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {
-  pipeline_.SetWatermarkCap(WatermarkCap());
   if (watermark_ms <= pipeline_.watermark_ms()) return Status::Ok();
   const uint64_t fired = pipeline_.timers_fired();
   if (Status s = pipeline_.AdvanceWatermark(watermark_ms, fired_scratch_); !s.ok()) {

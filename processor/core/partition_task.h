@@ -193,8 +193,6 @@ class PartitionTask {
   bool repartitioning() const { return settings_.ownership != nullptr; }
   // The partition owning `customer_id`; `here` when the repartition stage is off.
   int32_t OwnerOf(const std::string& customer_id, int32_t here) const;
-  // How far the watermark may go: unbounded unless the repartition source lags (WatermarkCap).
-  TimeMs WatermarkCap() const;
 
   // Constant after construction.
   const TaskSettings& settings_;
@@ -211,8 +209,6 @@ class PartitionTask {
     bool repartition = false;
   } held_;
   bool dirty_ = false;
-  // The latest event time read from the repartition topic (kNoTime: none since the assignment).
-  TimeMs repartition_event_time_ms_ = kNoTime;
   v1::TouchpointEvent event_;               // reused decode target
   std::vector<v1::Trigger> fired_scratch_;  // reused
 };

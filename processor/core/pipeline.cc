@@ -26,9 +26,10 @@ void PartitionPipeline::RestoreClock(TimeMs max_event_time_ms, TimeMs watermark_
 StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
                                                std::vector<v1::Trigger>& out) {
   const TimeMs t = ToTimeMs(event.event_time());
-  max_event_time_ms_ = std::max(max_event_time_ms_, t);
-  watermark_ms_ = std::max(watermark_ms_,
-                           std::min(max_event_time_ms_ - allowed_lateness_ms_, watermark_cap_ms_));
+  if (t > max_event_time_ms_) {
+    max_event_time_ms_ = t;
+    watermark_ms_ = std::max(watermark_ms_, t - allowed_lateness_ms_);
+  }
   if (Status s = FireDueTimers(out); !s.ok()) return s;
   if (timer_backlog_) return EventStep::kTimersFirst;
   if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) {
@@ -71,7 +72,6 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
 }
 
 Status PartitionPipeline::AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::Trigger>& out) {
-  watermark_ms = std::min(watermark_ms, watermark_cap_ms_);
   if (watermark_ms <= watermark_ms_) return Status::Ok();
   watermark_ms_ = watermark_ms;
   return FireDueTimers(out);

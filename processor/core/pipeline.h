@@ -84,16 +84,8 @@ class PartitionPipeline {
   // is then not applied.
   StatusOr<EventStep> Process(const v1::TouchpointEvent& event, std::vector<v1::Trigger>& out);
 
-  // Moves the watermark to `watermark_ms` (at most the cap) if that is later, firing a chunk of
-  // what comes due.
+  // Moves the watermark to `watermark_ms` if that is later, firing a chunk of what comes due.
   Status AdvanceWatermark(TimeMs watermark_ms, std::vector<v1::Trigger>& out);
-
-  // The watermark never passes `cap_ms` (kNoCap: unbounded), however late the events: a task's
-  // second source that has not caught up (the repartition topic) bounds its event time. Raising
-  // the cap lets the watermark follow the events again at the next Process or
-  // AdvanceWatermark.
-  void SetWatermarkCap(TimeMs cap_ms) { watermark_cap_ms_ = cap_ms; }
-  static constexpr TimeMs kNoCap = std::numeric_limits<TimeMs>::max();
 
   // Fires the next chunk of timers due at or before the watermark.
   Status FireDueTimers(std::vector<v1::Trigger>& out);
@@ -145,7 +137,6 @@ class PartitionPipeline {
 
   TimeMs max_event_time_ms_ = kNoTime;
   TimeMs watermark_ms_ = kNoTime;
-  TimeMs watermark_cap_ms_ = kNoCap;
   uint64_t duplicates_ = 0;
   uint64_t timers_fired_ = 0;
   bool timer_backlog_ = false;
