@@ -8,7 +8,7 @@ DEB_PACKAGES := g++ cmake make pkg-config \
   prometheus-cpp-dev libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev \
   libbenchmark-dev libssl-dev libcivetweb-dev libcctz-dev libjemalloc-dev tzdata prometheus
 
-.PHONY: deps build test demo bench bench-e2e bench-latency clean format
+.PHONY: deps build test demo bench bench-e2e bench-latency bench-soak bench-full clean format
 
 # Installs missing Debian packages (needs root); a fast no-op when all are present.
 deps:
@@ -43,6 +43,17 @@ bench-e2e: build
 # Produce → trigger latency at several rates, and the timer fire delay (benchmarks/latency.sh).
 bench-latency: build
 	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/latency.sh
+
+# RSS under steady load over a fixed customer pool, 10 minutes (benchmarks/soak.sh).
+bench-soak: build
+	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/soak.sh
+
+# What the headline figures leave out (about half an hour): five end-to-end runs for the medians,
+# the latency steps, the 10-minute soak.
+bench-full: build
+	RUNS=5 TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/e2e.sh
+	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/latency.sh
+	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/soak.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -48,41 +49,39 @@ struct Options {
   int record_bytes = 200;
 };
 
-[[noreturn]] void Usage(const std::string& why) {
-  std::cerr << "touchstream_baseline: " << why << "\n"
-            << "usage: touchstream_baseline consume|pipe|count --brokers HOST:PORT --messages N "
-               "[--topic T] [--out T --records-per-event R --record-bytes B]\n";
-  std::exit(2);
+[[noreturn]] void Fail(const std::string& why) {
+  std::cerr << "touchstream_baseline: " << why << "\n";
+  std::exit(1);
 }
 
 Options Parse(int argc, char** argv) {
-  if (argc < 2) Usage("no mode");
   Options o;
-  o.mode = argv[1];
-  if (o.mode != "consume" && o.mode != "pipe" && o.mode != "count") {
-    Usage("unknown mode " + o.mode);
+  CLI::App app{
+      "Baselines for benchmarks/e2e.sh on the same topic: a raw librdkafka consumer "
+      "(consume), a raw consume-and-produce pipe (pipe), or a count of the records and "
+      "value bytes in topics (count)",
+      "touchstream_baseline"};
+  app.add_option("mode", o.mode, "consume, pipe or count")
+      ->required()
+      ->check(CLI::IsMember({"consume", "pipe", "count"}));
+  app.add_option("--brokers", o.brokers, "bootstrap servers")->required();
+  app.add_option("--topic", o.topic, "the topic to read (count: a comma-separated list)")
+      ->capture_default_str();
+  app.add_option("--messages", o.messages, "messages to read (consume, pipe)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--out", o.out, "pipe: the topic to produce to")->capture_default_str();
+  app.add_option("--records-per-event", o.records_per_event,
+                 "pipe: records produced per message read (fractions spread evenly)");
+  app.add_option("--record-bytes", o.record_bytes, "pipe: the value size of each record")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+    if (o.mode != "count" && o.messages <= 0) {
+      throw CLI::RequiredError("--messages (for " + o.mode + ")");
+    }
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
-  for (int i = 2; i < argc; i += 2) {
-    const std::string key = argv[i];
-    if (i + 1 >= argc) Usage(key + " needs a value");
-    const std::string value = argv[i + 1];
-    if (key == "--brokers")
-      o.brokers = value;
-    else if (key == "--topic")
-      o.topic = value;
-    else if (key == "--messages")
-      o.messages = std::stol(value);
-    else if (key == "--out")
-      o.out = value;
-    else if (key == "--records-per-event")
-      o.records_per_event = std::stod(value);
-    else if (key == "--record-bytes")
-      o.record_bytes = std::stoi(value);
-    else
-      Usage("unknown option " + key);
-  }
-  if (o.brokers.empty()) Usage("--brokers is required");
-  if (o.mode != "count" && o.messages <= 0) Usage("--messages is required");
   return o;
 }
 
@@ -120,7 +119,7 @@ int main(int argc, char** argv) {
   Set(*cconf, "enable.partition.eof", o.mode == "count" ? "true" : "false");
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(cconf.get(), err));
-  if (!consumer) Usage("cannot create consumer: " + err);
+  if (!consumer) Fail("cannot create consumer: " + err);
 
   // Every partition of the topics from its first offset: no group join, as a restore reads.
   std::vector<RdKafka::TopicPartition*> partitions;
@@ -134,24 +133,24 @@ int main(int argc, char** argv) {
     std::unique_ptr<RdKafka::Topic> topic(
         RdKafka::Topic::create(consumer.get(), name, nullptr, err));
     if (consumer->metadata(false, topic.get(), &raw_metadata, 10'000) != RdKafka::ERR_NO_ERROR) {
-      Usage("no metadata for " + name);
+      Fail("no metadata for " + name);
     }
     std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);
     for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
-      if (t->err() != RdKafka::ERR_NO_ERROR) Usage(name + ": " + RdKafka::err2str(t->err()));
+      if (t->err() != RdKafka::ERR_NO_ERROR) Fail(name + ": " + RdKafka::err2str(t->err()));
       for (const RdKafka::PartitionMetadata* p : *t->partitions()) {
         partitions.push_back(
             RdKafka::TopicPartition::create(name, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
         int64_t low = 0, high = 0;
         if (consumer->query_watermark_offsets(name, p->id(), &low, &high, 10'000) !=
             RdKafka::ERR_NO_ERROR) {
-          Usage("no watermarks for " + name);
+          Fail("no watermarks for " + name);
         }
         high_total += high - low;
       }
     }
   }
-  if (partitions.empty()) Usage("no partitions in " + o.topic);
+  if (partitions.empty()) Fail("no partitions in " + o.topic);
   const size_t partition_count = partitions.size();
   std::set<std::pair<std::string, int32_t>> at_end;
   consumer->assign(partitions);
@@ -168,9 +167,9 @@ int main(int argc, char** argv) {
     Set(*pconf, "linger.ms", "5");
     Set(*pconf, "queue.buffering.max.messages", "1000000");
     std::string cb_err;
-    if (pconf->set("dr_cb", &deliveries, cb_err) != RdKafka::Conf::CONF_OK) Usage(cb_err);
+    if (pconf->set("dr_cb", &deliveries, cb_err) != RdKafka::Conf::CONF_OK) Fail(cb_err);
     producer.reset(RdKafka::Producer::create(pconf.get(), err));
-    if (!producer) Usage("cannot create producer: " + err);
+    if (!producer) Fail("cannot create producer: " + err);
   }
   const std::string payload(o.record_bytes, 'x');
 
@@ -188,7 +187,7 @@ int main(int argc, char** argv) {
       continue;
     }
     if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
-    if (m->err() != RdKafka::ERR_NO_ERROR) Usage("consume: " + m->errstr());
+    if (m->err() != RdKafka::ERR_NO_ERROR) Fail("consume: " + m->errstr());
     value_bytes += static_cast<long>(m->len());
     if (consumed++ == 0) {
       cpu_start = CpuSeconds();
@@ -212,7 +211,7 @@ int main(int argc, char** argv) {
     consumer->close();
     return 0;
   }
-  if (producer && producer->flush(120'000) != RdKafka::ERR_NO_ERROR) Usage("flush timed out");
+  if (producer && producer->flush(120'000) != RdKafka::ERR_NO_ERROR) Fail("flush timed out");
   const double cpu = CpuSeconds() - cpu_start;
   const double wall = WallSeconds() - wall_start;
   std::printf(

@@ -70,12 +70,16 @@ rules:
 $policies
 YAML
 
-# The sum of a metric's samples in /metrics (0 if absent).
+# One scrape of /metrics into $scraped (empty if the instance does not answer yet): one
+# request per poll, however many metrics the poll reads, so that the benchmark's own load on
+# the instance stays small.
+scrape() {
+  scraped=$({ exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null &&
+            printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3) || scraped=""
+}
+# The sum of a metric's samples in the last scrape (0 if absent).
 metric() {
-  local body
-  body=$({ exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null &&
-         printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3) || { echo 0; return; }
-  awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }' <<<"$body"
+  awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }' <<<"$scraped"
 }
 now() { date +%s.%N; }
 # CPU-seconds (user + system) of a process so far.
@@ -107,6 +111,7 @@ for run in $(seq "$RUNS"); do
   start="" cpu_start=""
   deadline=$(( $(date +%s) + 600 ))
   while :; do
+    scrape
     consumed=$(metric touchstream_records_consumed_total)
     if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then start=$(now); cpu_start=$(cpu $run_pid); fi
     [ "$consumed" -ge "$EVENTS" ] && break
@@ -117,6 +122,7 @@ for run in $(seq "$RUNS"); do
   cpu_consumed=$(cpu $run_pid)
   # Every event applied (forwarded ones at their owner), then every output acknowledged.
   while :; do
+    scrape
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
     [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ] && break
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $applied events applied" >&2; exit 1; fi
@@ -125,6 +131,7 @@ for run in $(seq "$RUNS"); do
   drained_at=$(now)
   cpu_drained=$(cpu $run_pid)
   peak_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$run_pid/status")
+  scrape
   triggers=$(metric touchstream_triggers_emitted_total)
   forwarded=$(metric touchstream_records_repartitioned_total)
   invalid=$(metric touchstream_events_invalid_total)

@@ -10,6 +10,7 @@
 // the processor's commit and the consumer's fetch all included). Prints the distribution.
 #include <librdkafka/rdkafkacpp.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -37,34 +38,31 @@ struct Options {
 };
 
 [[noreturn]] void Fail(const std::string& why) {
-  std::cerr << "touchstream_latency: " << why << "\n"
-            << "usage: touchstream_latency --brokers HOST:PORT [--rate EVENTS_PER_S] "
-               "[--seconds S] [--topic T] [--triggers T] [--run-id ID]\n";
-  std::exit(2);
+  std::cerr << "touchstream_latency: " << why << "\n";
+  std::exit(1);
 }
 
 Options Parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string key = argv[i];
-    if (i + 1 >= argc) Fail(key + " needs a value");
-    const std::string value = argv[i + 1];
-    if (key == "--brokers")
-      o.brokers = value;
-    else if (key == "--rate")
-      o.rate = std::stod(value);
-    else if (key == "--seconds")
-      o.seconds = std::stod(value);
-    else if (key == "--topic")
-      o.topic = value;
-    else if (key == "--triggers")
-      o.triggers = value;
-    else if (key == "--run-id")
-      o.run_id = value;
-    else
-      Fail("unknown option " + key);
+  CLI::App app{
+      "Produces cart adds at a steady rate and measures, for each, produce to "
+      "REWARD_WINDOW_OPENED at a consumer of the trigger topic (benchmarks/latency.sh)",
+      "touchstream_latency"};
+  app.add_option("--brokers", o.brokers, "bootstrap servers")->required();
+  app.add_option("--rate", o.rate, "events per second")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--seconds", o.seconds, "how long to produce")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--topic", o.topic, "the input topic")->capture_default_str();
+  app.add_option("--triggers", o.triggers, "the trigger topic")->capture_default_str();
+  app.add_option("--run-id", o.run_id, "prefix of customer and event ids")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
-  if (o.brokers.empty() || o.rate <= 0 || o.seconds <= 0) Fail("--brokers, --rate > 0 needed");
   return o;
 }
 

@@ -42,17 +42,6 @@ bool IsMarkerKey(std::string_view key) { return !key.empty() && key[0] == '\xFF'
 
 }  // namespace
 
-v1::state::OutboxRecord StateRecord(const std::string& topic, int32_t partition,
-                                    const Writer& writer, int64_t seq,
-                                    const std::string& customer_id,
-                                    const v1::state::CustomerState* state) {
-  if (state == nullptr) {
-    return SerializedStateRecord(topic, partition, writer, seq, customer_id, nullptr);
-  }
-  const std::string value = state->SerializeAsString();
-  return SerializedStateRecord(topic, partition, writer, seq, customer_id, &value);
-}
-
 v1::state::OutboxRecord SerializedStateRecord(const std::string& topic, int32_t partition,
                                               const Writer& writer, int64_t seq,
                                               const std::string& customer_id,

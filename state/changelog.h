@@ -99,14 +99,8 @@ struct Writer {
   int64_t epoch = 0;
 };
 
-// A state record of commit `seq` of `writer`; `state` == nullptr: the customer was erased (a
-// tombstone).
-v1::state::OutboxRecord StateRecord(const std::string& topic, int32_t partition,
-                                    const Writer& writer, int64_t seq,
-                                    const std::string& customer_id,
-                                    const v1::state::CustomerState* state);
-// The same with the state already serialized (`value` == nullptr: a tombstone), as a commit has
-// it: the state is serialized once for the store and the changelog.
+// A state record of commit `seq` of `writer`, the state serialized (as a commit has it: once for
+// the store and the changelog); `value` == nullptr: the customer was erased (a tombstone).
 v1::state::OutboxRecord SerializedStateRecord(const std::string& topic, int32_t partition,
                                               const Writer& writer, int64_t seq,
                                               const std::string& customer_id,

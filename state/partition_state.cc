@@ -5,8 +5,31 @@
 
 namespace touchstream {
 
-PartitionState::PartitionState(StateDb& db, int32_t partition, size_t max_cached)
-    : db_(db), partition_(partition), max_cached_(max_cached) {}
+namespace {
+
+// A cached customer's fixed cost: the hash map node and bucket, the key's string, the Cached
+// struct and the message's own fields.
+constexpr uint64_t kEntryOverheadBytes = 512;
+// The parsed message per byte of its encoding: repeated fields, sub-messages and strings each
+// hold more in memory than on the wire.
+constexpr uint64_t kBytesPerSerializedByte = 4;
+
+}  // namespace
+
+PartitionState::PartitionState(StateDb& db, int32_t partition, uint64_t max_cache_bytes)
+    : db_(db), partition_(partition), max_cache_bytes_(max_cache_bytes) {}
+
+uint64_t PartitionState::EstimatedEntryBytes(const std::string& customer_id,
+                                             size_t serialized_bytes) {
+  return kEntryOverheadBytes + customer_id.size() + kBytesPerSerializedByte * serialized_bytes;
+}
+
+std::unordered_map<std::string, PartitionState::Cached>::iterator PartitionState::Cache(
+    const std::string& customer_id, Cached entry) {
+  entry.bytes = EstimatedEntryBytes(customer_id, entry.state.ByteSizeLong());
+  cached_bytes_ += entry.bytes;
+  return cache_.emplace(customer_id, std::move(entry)).first;
+}
 
 StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id) {
   auto it = cache_.find(customer_id);
@@ -15,7 +38,7 @@ StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id)
     if (!stored.ok()) return stored.status();
     Cached entry;
     if (stored->has_value()) entry.state = std::move(**stored);
-    it = cache_.emplace(customer_id, std::move(entry)).first;
+    it = Cache(customer_id, std::move(entry));
   }
   MarkDirty(it->first, it->second);
   it->second.erased = false;
@@ -30,7 +53,7 @@ StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_
     if (!stored->has_value()) return static_cast<const CustomerState*>(nullptr);
     Cached entry;  // clean: a commit writes it only once Mutable marks it
     entry.state = std::move(**stored);
-    it = cache_.emplace(customer_id, std::move(entry)).first;
+    it = Cache(customer_id, std::move(entry));
   }
   if (it->second.erased || HoldsNothing(it->second.state)) {
     return static_cast<const CustomerState*>(nullptr);
@@ -39,7 +62,8 @@ StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_
 }
 
 void PartitionState::Erase(const std::string& customer_id) {
-  auto [it, inserted] = cache_.try_emplace(customer_id);
+  auto it = cache_.find(customer_id);
+  if (it == cache_.end()) it = Cache(customer_id, Cached{});
   it->second.state.Clear();
   MarkDirty(it->first, it->second);
   it->second.erased = true;
@@ -120,16 +144,21 @@ void PartitionState::MarkDirty(const std::string& customer_id, Cached& entry) {
 
 void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change) {
   for (const std::string& id : dirty_) {
-    const Cached& entry = cache_.at(id);
+    Cached& entry = cache_.at(id);
     const std::string key = keys::Customer(partition_, id);
+    size_t serialized = 0;
     if (entry.erased || HoldsNothing(entry.state)) {
       batch.Delete(db_.customers(), key).PermitUncheckedError();
       if (on_change) on_change(id, nullptr);
     } else {
       entry.state.SerializeToString(&value_scratch_);
+      serialized = value_scratch_.size();
       batch.Put(db_.customers(), key, value_scratch_).PermitUncheckedError();
       if (on_change) on_change(id, &value_scratch_);
     }
+    cached_bytes_ -= entry.bytes;
+    entry.bytes = EstimatedEntryBytes(id, serialized);
+    cached_bytes_ += entry.bytes;
   }
   for (const TimerKey& key : removed_) {
     batch.Delete(db_.timers(), keys::Timer(partition_, key)).PermitUncheckedError();
@@ -140,12 +169,14 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
 }
 
 void PartitionState::OnCommitted() {
-  if (cache_.size() > max_cached_) {
+  if (cached_bytes_ > max_cache_bytes_) {
     cache_.clear();
+    cached_bytes_ = 0;
   } else {
     for (const std::string& id : dirty_) {
       auto it = cache_.find(id);
       if (it->second.erased) {
+        cached_bytes_ -= it->second.bytes;
         cache_.erase(it);
       } else {
         it->second.dirty = false;

@@ -1,6 +1,8 @@
 // PartitionStore on RocksDB for one input partition, with a write-back cache: customers and
 // timer changes touched since the last commit live in memory and are written once per commit
-// (as Kafka Streams' record cache). Reads fall through to RocksDB.
+// (as Kafka Streams' record cache). Reads fall through to RocksDB. The customers kept between
+// commits are bounded in bytes (an estimate of their memory, EstimatedEntryBytes): past the
+// bound, a commit empties the cache.
 #pragma once
 
 #include <functional>
@@ -18,8 +20,8 @@ namespace touchstream {
 class PartitionState final : public PartitionStore {
  public:
   // `db` must outlive this object (it may hold a RocksDB iterator until the next commit).
-  // `max_cached` bounds the customers kept after a commit.
-  PartitionState(StateDb& db, int32_t partition, size_t max_cached = 100'000);
+  // `max_cache_bytes` bounds the estimated bytes of the customers kept after a commit.
+  PartitionState(StateDb& db, int32_t partition, uint64_t max_cache_bytes = 32ull << 20);
   PartitionState(const PartitionState&) = delete;
   PartitionState& operator=(const PartitionState&) = delete;
 
@@ -43,15 +45,27 @@ class PartitionState final : public PartitionStore {
   StatusOr<std::optional<CustomerState>> Read(const std::string& customer_id);
 
   int32_t partition() const { return partition_; }
+  // The estimated memory of the cached customers (EstimatedEntryBytes summed).
+  uint64_t cached_bytes() const { return cached_bytes_; }
+  size_t cached_customers() const { return cache_.size(); }
+
+  // What a cached customer is taken to cost: its map node, key and the parsed message, estimated
+  // from the state's serialized size (tests/unit/partition_state_test.cc checks it is not below
+  // protobuf's own SpaceUsedLong for typical customers).
+  static uint64_t EstimatedEntryBytes(const std::string& customer_id, size_t serialized_bytes);
 
  private:
   friend class CommitBatch;
 
   struct Cached {
     CustomerState state;
+    uint64_t bytes = 0;  // EstimatedEntryBytes as of the last load or commit
     bool dirty = false;
     bool erased = false;
   };
+  // Adds a customer read from the store (or new) to the cache.
+  std::unordered_map<std::string, Cached>::iterator Cache(const std::string& customer_id,
+                                                          Cached entry);
 
   // Adds every change since the last commit to `batch`, reporting each changed
   // customer.
@@ -66,9 +80,10 @@ class PartitionState final : public PartitionStore {
   // Constant after construction.
   StateDb& db_;
   const int32_t partition_;
-  const size_t max_cached_;
+  const uint64_t max_cache_bytes_;
 
   std::unordered_map<std::string, Cached> cache_;
+  uint64_t cached_bytes_ = 0;
   // Ids of the dirty entries of cache_, so that a commit costs O(changed customers).
   std::vector<std::string> dirty_;
   // Timer changes not yet committed.

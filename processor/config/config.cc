@@ -27,6 +27,7 @@ TaskSettings MakeTaskSettings(const Config& config) {
   settings.input_topic = config.touchpoints.name;
   settings.repartition_topic = config.repartition.name;
   settings.max_timers_per_step = static_cast<size_t>(config.max_timers_per_step);
+  settings.max_repartition_wait_ms = config.max_repartition_wait_ms;
   settings.privacy = config.privacy;
   return settings;
 }
@@ -143,6 +144,8 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.min_free_disk_bytes = static_cast<uint64_t>(state.Int(
       "min_free_bytes", static_cast<int64_t>(config.min_free_disk_bytes), 0, int64_t{1} << 50));
   config.state_cleanup_delay_ms = state.Duration("cleanup_delay", config.state_cleanup_delay_ms);
+  config.cache_bytes = static_cast<uint64_t>(state.Int(
+      "cache_bytes", static_cast<int64_t>(config.cache_bytes), 1 << 20, int64_t{1} << 40));
   state.Finish();
 
   YamlReader processing = root.Child("processing");
@@ -154,6 +157,11 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
       processing.Int("commit_max_events", config.commit_max_events, 1, 10'000'000);
   config.max_timers_per_step =
       processing.Int("max_timers_per_step", config.max_timers_per_step, 1, 10'000'000);
+  config.max_repartition_wait_ms =
+      processing.Duration("max_repartition_wait", config.max_repartition_wait_ms);
+  if (config.max_repartition_wait_ms > 3'600'000) {
+    throw ConfigError("processing.max_repartition_wait: must be at most 1h");
+  }
   config.max_outbox_records =
       processing.Int("max_outbox_records", config.max_outbox_records, 1, 100'000'000);
   config.max_outbox_bytes =

@@ -47,6 +47,9 @@ struct Config {
   // Free space kept on the state filesystem: below it the instance stops writing and leaves
   // the group until space returns (state/disk_space.h says why). 0 turns the guard off.
   uint64_t min_free_disk_bytes = 512ull << 20;
+  // The write-back cache of customer states (state/partition_state.h), estimated bytes for the
+  // whole instance, shared evenly by the input's partitions.
+  uint64_t cache_bytes = 256ull << 20;
   // How long the local copy of a partition this instance lost is kept before it is deleted
   // (state/released_partitions.h); never served meanwhile.
   DurationMs state_cleanup_delay_ms = 10 * 60'000;
@@ -55,6 +58,9 @@ struct Config {
   // Timers fired in one step at most (PartitionPipeline's chunk bound): a clock that jumped
   // fires its backlog in chunks, with polls and commits in between.
   int64_t max_timers_per_step = 10'000;
+  // How long a partition's input waits for its repartition source to catch up before going on
+  // (PartitionTask::waits_for_repartition; Kafka Streams' max.task.idle.ms).
+  DurationMs max_repartition_wait_ms = 5'000;
   // Input pauses while the relay holds more unacknowledged records or bytes than this
   // (processor/run/outbox_backpressure.h).
   int64_t max_outbox_records = 200'000;

@@ -67,9 +67,16 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     outcome.channel = event_.channel();
     out.forwarded.push_back(
         MakeForwarded(settings_.repartition_topic, owner, event_.customer_id(), record));
+  } else if (!forwarded && MustWaitForRepartition(ToTimeMs(event_.event_time()), time)) {
+    held_.input = true;
+    outcome.kind = RecordOutcome::Kind::kHeld;
+    return outcome;
   } else {
     outcome.type = event_.type();
     outcome.channel = event_.channel();
+    if (forwarded) {
+      wait_.event_time_ms = std::max(wait_.event_time_ms, ToTimeMs(event_.event_time()));
+    }
     const uint64_t duplicates = pipeline_.duplicates();
     StatusOr<EventStep> step = pipeline_.Process(event_, fired_scratch_);
     if (!step.ok()) {
@@ -113,7 +120,36 @@ void PartitionTask::MarkCaughtUp(std::string_view topic) {
   // A held record is still to be read, whatever the consumer says about the end.
   if (held(topic)) return;
   if (topic == settings_.input_topic) sources_.input = true;
-  if (repartitioning() && topic == settings_.repartition_topic) sources_.repartition = true;
+  if (repartitioning() && topic == settings_.repartition_topic) {
+    sources_.repartition = true;
+    wait_.since_ms = kNoTime;
+    wait_.timed_out = false;
+  }
+}
+
+void PartitionTask::MarkBehind(std::string_view topic) {
+  if (topic == settings_.input_topic) sources_.input = false;
+  if (repartitioning() && topic == settings_.repartition_topic) sources_.repartition = false;
+}
+
+bool PartitionTask::caught_up(std::string_view topic) const {
+  if (topic == settings_.input_topic) return sources_.input;
+  return repartitioning() && topic == settings_.repartition_topic && sources_.repartition;
+}
+
+bool PartitionTask::MustWaitForRepartition(TimeMs event_time_ms, const TaskTime& time) {
+  if (!repartitioning() || sources_.repartition || wait_.timed_out) return false;
+  if (wait_.event_time_ms != kNoTime && event_time_ms <= wait_.event_time_ms) return false;
+  if (wait_.since_ms == kNoTime) wait_.since_ms = time.steady_ms;
+  if (time.steady_ms - wait_.since_ms < settings_.max_repartition_wait_ms) return true;
+  wait_.timed_out = true;
+  ++wait_.timeouts;
+  return false;
+}
+
+bool PartitionTask::waits_for_repartition(TimeMs steady_ms) const {
+  return held_.input && wait_.since_ms != kNoTime && !wait_.timed_out && !sources_.repartition &&
+         steady_ms - wait_.since_ms < settings_.max_repartition_wait_ms;
 }
 
 int32_t PartitionTask::OwnerOf(const std::string& customer_id, int32_t here) const {

@@ -55,6 +55,9 @@ struct TaskSettings {
   // (backtest, a single partition).
   const PartitionOwnership* ownership = nullptr;
   std::string repartition_topic = "touchstream-touchpoints-repartition";
+  // How long an input record waits for the repartition source to catch up (waits_for_repartition)
+  // before it is applied anyway (Kafka Streams' max.task.idle.ms).
+  DurationMs max_repartition_wait_ms = 5'000;
   // Timers fired per step at most (PartitionPipeline's chunk bound; 0: no bound).
   size_t max_timers_per_step = 0;
   // The policy stage (processor/policy/policy_stage.h); it must outlive the tasks. Null: off
@@ -103,8 +106,9 @@ struct RecordOutcome {
     kDroppedErased,   // a valid event of a customer erased after its time: dropped, counted
                       // only (core/erasure_memory.h); never dead-lettered
     kHeld,            // not processed yet: timers due before it are left to fire
-                      // (timer_backlog()); its offset is not advanced, deliver it again once
-                      // FireDueTimers has cleared the backlog
+                      // (timer_backlog()), or it waits for the repartition source
+                      // (waits_for_repartition()); its offset is not advanced, deliver it again
+                      // once FireDueTimers has cleared the backlog and the wait is over
   };
   Kind kind = Kind::kApplied;
   Verdict verdict;                                  // why, for kDeadLettered
@@ -161,6 +165,22 @@ class PartitionTask {
   // Source `topic` (the input or the repartition topic) has no more records to read now; the
   // next record from it un-sets this.
   void MarkCaughtUp(std::string_view topic);
+  // Source `topic` has records still to read (its consumer lag is positive).
+  void MarkBehind(std::string_view topic);
+  // True if source `topic` was marked caught up and no record of it came since.
+  bool caught_up(std::string_view topic) const;
+
+  // The repartition hold (README "The event time waits for the repartition source"): while the
+  // repartition source is not caught up, an input event later than the latest event read from
+  // that source is held (kHeld, and every input record after it, as for a timer backlog), so
+  // that a forwarded purchase still on its way is applied before the input's later events move
+  // the event time past its cart. The wait ends when the repartition source is caught up, or
+  // after TaskSettings::max_repartition_wait_ms (then input is applied without waiting until the
+  // source is caught up again; counted in repartition_wait_timeouts()). While this is true, keep
+  // the input paused and the repartition source flowing; once false, rewind the input
+  // (Rewound). `steady_ms`: TaskTime's monotonic clock.
+  bool waits_for_repartition(TimeMs steady_ms) const;
+  uint64_t repartition_wait_timeouts() const { return wait_.timeouts; }
 
   // True if the next commit must write this partition (a record was consumed, a timer fired).
   bool dirty() const { return dirty_; }
@@ -193,6 +213,9 @@ class PartitionTask {
   bool repartitioning() const { return settings_.ownership != nullptr; }
   // The partition owning `customer_id`; `here` when the repartition stage is off.
   int32_t OwnerOf(const std::string& customer_id, int32_t here) const;
+  // Whether an input event at `event_time_ms` must wait for the repartition source (starts or
+  // times out the wait).
+  bool MustWaitForRepartition(TimeMs event_time_ms, const TaskTime& time);
 
   // Constant after construction.
   const TaskSettings& settings_;
@@ -208,6 +231,12 @@ class PartitionTask {
     bool input = false;  // a record of the input was held (see held())
     bool repartition = false;
   } held_;
+  struct {
+    TimeMs event_time_ms = kNoTime;  // the latest event read from the repartition source
+    TimeMs since_ms = kNoTime;       // steady clock: when the current wait began
+    bool timed_out = false;          // input goes on without waiting until caught up again
+    uint64_t timeouts = 0;
+  } wait_;
   bool dirty_ = false;
   v1::TouchpointEvent event_;               // reused decode target
   std::vector<v1::Trigger> fired_scratch_;  // reused

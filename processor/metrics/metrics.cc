@@ -52,6 +52,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                "forwarded to the owner through the repartition topic")
            .Register(*registry_)
            .Add({});
+  repartition_wait_timeouts_ =
+      &BuildCounter()
+           .Name("touchstream_repartition_wait_timeouts_total")
+           .Help(
+               "Times a partition's input stopped waiting for its repartition source after "
+               "processing.max_repartition_wait: forwarded events may then be applied late")
+           .Register(*registry_)
+           .Add({});
 
   events_processed_family_ = &BuildCounter()
                                   .Name("touchstream_events_processed_total")
@@ -137,6 +145,13 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
            .Help("Records per commit batch")
            .Register(*registry_)
            .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 1000, 5000, 10000, 50000});
+  state_cache_bytes_ = &BuildGauge()
+                            .Name("touchstream_state_cache_bytes")
+                            .Help(
+                                "Estimated memory of the customer states in the write-back "
+                                "cache, all partitions (state.cache_bytes bounds it)")
+                            .Register(*registry_)
+                            .Add({});
   input_paused_ = &BuildGauge()
                        .Name("touchstream_input_paused")
                        .Help(

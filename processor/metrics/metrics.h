@@ -43,6 +43,9 @@ class Metrics {
   prometheus::Counter& records_consumed() { return *records_consumed_; }
   // Valid events forwarded to the partition that owns their customer (the repartition stage).
   prometheus::Counter& records_repartitioned() { return *records_repartitioned_; }
+  // Repartition holds that ended by processing.max_repartition_wait, not by the source catching
+  // up (PartitionTask::waits_for_repartition).
+  prometheus::Counter& repartition_wait_timeouts() { return *repartition_wait_timeouts_; }
   prometheus::Counter& events_processed(v1::EventType type, v1::Channel channel);
   prometheus::Counter& events_invalid(RejectReason reason);
   prometheus::Counter& triggers_emitted(const std::string& rule_id, v1::TriggerType type);
@@ -60,6 +63,8 @@ class Metrics {
   prometheus::Gauge& outbox_pending() { return *outbox_pending_; }
   // 1 while input is paused for the outbox backlog (processing.max_outbox_*), else 0.
   prometheus::Gauge& input_paused() { return *input_paused_; }
+  // The write-back cache's estimated bytes (state/partition_state.h), sampled once a second.
+  prometheus::Gauge& state_cache_bytes() { return *state_cache_bytes_; }
   // Timer backlogs (processing.max_timers_per_step): chunks fired after the first, and the
   // partitions paused until theirs is fired.
   prometheus::Counter& timer_chunks() { return *timer_chunks_; }
@@ -110,6 +115,7 @@ class Metrics {
 
   prometheus::Counter* records_consumed_;
   prometheus::Counter* records_repartitioned_;
+  prometheus::Counter* repartition_wait_timeouts_;
   prometheus::Family<prometheus::Counter>* events_processed_family_;
   std::map<std::pair<int, int>, prometheus::Counter*> events_processed_;
   std::map<RejectReason, prometheus::Counter*> events_invalid_;
@@ -124,6 +130,7 @@ class Metrics {
   prometheus::Histogram* commit_batch_events_;
   prometheus::Gauge* outbox_pending_;
   prometheus::Gauge* input_paused_;
+  prometheus::Gauge* state_cache_bytes_;
   prometheus::Counter* timer_chunks_;
   prometheus::Gauge* timer_backlog_partitions_;
   prometheus::Gauge* assigned_partitions_;

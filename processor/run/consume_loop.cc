@@ -11,6 +11,7 @@
 #include "processor/kafka/retention_gap.h"
 #include "processor/kafka/topic_check.h"
 #include "processor/run/partition_gauges.h"
+#include "processor/run/source_ends.h"
 
 namespace touchstream {
 
@@ -61,12 +62,15 @@ Status ConsumeLoop::Start() {
     ownership_ = std::make_unique<Murmur2Ownership>(*input_partitions);
     tasks_.SetOwnership(ownership_.get());
   }
-  timer_pauses_ = std::make_unique<TimerBacklogPauses>(
+  sources_ = {config_.touchpoints.name};
+  if (ownership_) sources_.push_back(config_.repartition.name);
+  source_pauses_ = std::make_unique<SourcePauses>(
       config_.touchpoints.name, ownership_ ? config_.repartition.name : std::string());
-  // Changelog records a previous run committed but did not deliver are dropped, not sent: the
-  // partitions may have moved meanwhile (they would be late writes after the next owner's
-  // fence, README "the zombie window"), and a partition assigned here again is restored from
-  // the changelog's last commit, its later input processed again.
+  // Changelog records are not stored in the outbox (TaskManager::Commit), but a state directory
+  // written by an earlier version may hold some a run committed and did not deliver. They are
+  // dropped, not sent: the partitions may have moved meanwhile (they would be late writes after the
+  // next owner's fence, README "the zombie window"), and a partition assigned here again is
+  // restored from the changelog's last commit, its later input processed again.
   StatusOr<size_t> dropped = db_.DeleteOutboxOf(config_.changelog.name);
   if (!dropped.ok()) return dropped.status();
   if (*dropped > 0) {
@@ -151,7 +155,11 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     }
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
     ApplyBackpressure();
-    timer_backlog_ = timer_pauses_->Update(*consumer_, tasks_, metrics_);
+    // A source at its end releases the input that waits for it (PartitionTask::
+    // waits_for_repartition) without waiting for the next commit.
+    if (ownership_ && tasks_.AnyBacklogOrHeld())
+      MarkSourcesAtTheirEnd(*consumer_, sources_, tasks_);
+    timer_backlog_ = source_pauses_->Update(*consumer_, tasks_, metrics_, Ms(clocks_.steady.Now()));
     if (clocks_.steady.Now() - times_.last_sample >= std::chrono::seconds(1)) SampleGauges();
     // A corrupt stored state is local damage, not a reason to stop (README, "Corrupt local
     // state").
@@ -207,6 +215,11 @@ void ConsumeLoop::ApplyBackpressure() {
 void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
   // Only forwarded records carry headers the task reads (their origin).
   const InputMessage input(message, config_.repartition.name);
+  // Whether an input event waits for the repartition source depends on that source being caught
+  // up: as the consumer knows it now, not as of the last commit.
+  if (ownership_ && input.record().topic == config_.touchpoints.name) {
+    MarkSourceAtItsEnd(*consumer_, config_.repartition.name, input.record().partition, tasks_);
+  }
   if (Status s = tasks_.Process(input.record(), Now()); !s.ok()) fatal_ = s;
 }
 
@@ -217,6 +230,8 @@ Status ConsumeLoop::Commit() {
   if (!tasks_.empty() || tasks_.batch_records() > 0) {
     if (Status s = disk_.Check(); !s.ok()) return s;
   }
+  // Punctuation (in the commit) moves an idle partition's clock only if its sources are caught up.
+  if (consumer_) MarkSourcesAtTheirEnd(*consumer_, sources_, tasks_);
   Status s = tasks_.Commit(Now());
   // Informational only (lag tools read it); recovery uses the stored checkpoints.
   if (s.ok() && !relay_.commits_offsets() && consumer_ &&

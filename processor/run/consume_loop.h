@@ -12,6 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "processor/config/config.h"
 #include "processor/core/clock.h"
@@ -20,8 +22,8 @@
 #include "processor/metrics/metrics.h"
 #include "processor/run/group_membership.h"
 #include "processor/run/outbox_backpressure.h"
+#include "processor/run/source_pauses.h"
 #include "processor/run/task_manager.h"
-#include "processor/run/timer_backlog_pauses.h"
 #include "state/disk_reserve.h"
 
 namespace touchstream {
@@ -73,13 +75,14 @@ class ConsumeLoop {
   const DiskReserve disk_;
 
   std::unique_ptr<PartitionOwnership> ownership_;  // set in Start: the repartition stage
+  std::vector<std::string> sources_;               // set in Start: the input (and repartition)
   TaskManager tasks_;
   GroupMembership membership_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
-  OutboxBackpressure backpressure_;                   // paused(): the input partitions are paused
-  std::unique_ptr<TimerBacklogPauses> timer_pauses_;  // set in Start
-  bool timer_backlog_ = false;                        // a task has timers due left to fire
+  OutboxBackpressure backpressure_;              // paused(): the input partitions are paused
+  std::unique_ptr<SourcePauses> source_pauses_;  // set in Start
+  bool timer_backlog_ = false;                   // a task has timers due left to fire
   struct {
     std::chrono::milliseconds session_timeout{45'000};  // the consumer's session.timeout.ms
     SteadyClock::TimePoint batch_started;

@@ -6,6 +6,7 @@ namespace touchstream {
 
 void SamplePartitionGauges(const TaskManager& tasks, RdKafka::KafkaConsumer& consumer,
                            const std::string& input_topic, Metrics& metrics) {
+  metrics.state_cache_bytes().Set(static_cast<double>(tasks.cached_bytes()));
   auto seconds = [](TimeMs ms) { return ms == kNoTime ? 0.0 : ms / 1000.0; };
   for (int32_t partition : tasks.partitions()) {
     const PartitionTask& task = *tasks.Find(partition);

@@ -6,6 +6,7 @@
 
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/log.h"
 #include "state/changelog.h"
 #include "state/commit_batch.h"
 
@@ -51,7 +52,10 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
         ": a customer's partition is murmur2(customer id) modulo the count, so changing it moves "
         "customers away from their state (README, \"Which partition owns a customer\")");
   }
-  auto assigned = std::make_unique<Assigned>(settings_, rules_, db_, partition);
+  // state.cache_bytes shared evenly by the input's partitions, however many are assigned here.
+  const int32_t partitions = settings_.ownership ? settings_.ownership->partitions() : 1;
+  auto assigned = std::make_unique<Assigned>(
+      settings_, rules_, db_, partition, config_.cache_bytes / static_cast<uint64_t>(partitions));
   assigned->task.Resume(checkpoint);
   // The fence: from here on this assignment owns the partition's changelog; its state is the
   // commit `checkpoint` names.
@@ -67,7 +71,7 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   v1::state::OutboxRecord record = changelog::FenceRecord(config_.changelog.name, partition, fence);
   CommitBatch batch(db_);
   batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
-  batch.ClearReleased(partition);  // its local copy is served again
+  batch.ClearReleased(partition);              // its local copy is served again
   const uint64_t seq = batch.DrawOutboxSeq();  // a changelog record: relayed, not stored
   if (Status s = batch.Commit(); !s.ok()) return s;
   std::vector<OutboxEntry> entries;
@@ -105,13 +109,30 @@ void TaskManager::MarkCaughtUp(std::string_view topic, int32_t partition) {
   if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.MarkCaughtUp(topic);
 }
 
+uint64_t TaskManager::cached_bytes() const {
+  uint64_t bytes = 0;
+  for (const auto& [partition, assigned] : tasks_) bytes += assigned->store.cached_bytes();
+  return bytes;
+}
+
+void TaskManager::MarkBehind(std::string_view topic, int32_t partition) {
+  if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.MarkBehind(topic);
+}
+
 Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return Status::Ok();  // not (or no longer) ours
   if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
+  const uint64_t wait_timeouts = it->second->task.repartition_wait_timeouts();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return NoteCorruption(record.partition, outcome.status());
+  if (it->second->task.repartition_wait_timeouts() != wait_timeouts) {
+    metrics_.repartition_wait_timeouts().Increment();
+    LogWarn(PartitionName(config_.touchpoints.name, record.partition) +
+            ": its repartition source did not catch up within processing.max_repartition_wait; "
+            "applying its input without waiting until it does");
+  }
   // A held record's include the timers that fired before it; an erasure withdrew counted ones.
   CountTriggers(triggers_before - outcome->withdrawn_earlier);
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
@@ -270,6 +291,9 @@ Status TaskManager::Commit(const TaskTime& time) {
 
   CommitBatch batch(db_);
   std::vector<SourceOffset> offsets;
+  // The changelog's records: every partition's state records, then (after all of them) the
+  // commit markers that close them.
+  std::vector<v1::state::OutboxRecord> changelog_records;
   std::vector<v1::state::OutboxRecord> markers;
   for (auto& [partition, assigned] : tasks_) {
     PartitionTask& task = assigned->task;
@@ -280,7 +304,7 @@ Status TaskManager::Commit(const TaskTime& time) {
     const int64_t seq = checkpoint.commit_seq();
     batch.AddChanges(assigned->store,
                      [&](const std::string& customer_id, const std::string* value) {
-                       outbox.push_back(changelog::SerializedStateRecord(
+                       changelog_records.push_back(changelog::SerializedStateRecord(
                            config_.changelog.name, p, writer, seq, customer_id, value));
                      });
     batch.PutCheckpoint(config_.touchpoints.name, partition, checkpoint);
@@ -293,17 +317,18 @@ Status TaskManager::Commit(const TaskTime& time) {
       offsets.push_back({settings_.repartition_topic, partition, it->second});
     }
   }
-  for (auto& marker : markers) outbox.push_back(std::move(marker));
+  for (auto& marker : markers) changelog_records.push_back(std::move(marker));
   std::vector<OutboxEntry> entries;
-  entries.reserve(outbox.size());
+  entries.reserve(outbox.size() + changelog_records.size());
   for (auto& record : outbox) {
-    // Changelog records (state records and markers) only in memory: a restart drops the
-    // undelivered ones rather than send them (ConsumeLoop::Start), so storing them bought
-    // nothing and cost a copy of every changed customer written to RocksDB and deleted again.
-    const uint64_t seq =
-        record.topic() == config_.changelog.name ? batch.DrawOutboxSeq() : batch.AddOutbox(record);
+    const uint64_t seq = batch.AddOutbox(record);
     entries.push_back({seq, std::move(record)});
   }
+  // Changelog records only in memory: a restart drops the undelivered ones rather than send
+  // them (ConsumeLoop::Start), so storing them would buy nothing and cost a copy of every
+  // changed customer written to RocksDB and deleted again.
+  for (auto& record : changelog_records)
+    entries.push_back({batch.DrawOutboxSeq(), std::move(record)});
 
   const bool writes = !batch.empty();
   if (writes) CrashPoint("batch_built");

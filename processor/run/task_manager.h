@@ -60,6 +60,8 @@ class TaskManager {
   // Source `topic` of `partition` (the input or the repartition topic) reached its end: in hybrid
   // mode the clock may follow the wall one once both have.
   void MarkCaughtUp(std::string_view topic, int32_t partition);
+  // Source `topic` of `partition` has records still to read (PartitionTask::MarkBehind).
+  void MarkBehind(std::string_view topic, int32_t partition);
 
   // Moves every task's event-time clock to `watermark_ms` if that is later (the test driver;
   // backtest --until does the same on its one task). Triggers join the batch.
@@ -92,6 +94,8 @@ class TaskManager {
   const std::vector<SourceOffset>& last_committed_offsets() const { return last_offsets_; }
 
   bool empty() const { return tasks_.empty(); }
+  // The write-back caches' estimated bytes, all assigned partitions.
+  uint64_t cached_bytes() const;
   size_t size() const { return tasks_.size(); }
   const PartitionTask* Find(int32_t partition) const;
   std::vector<int32_t> partitions() const;
@@ -108,8 +112,9 @@ class TaskManager {
 
  private:
   struct Assigned {
-    Assigned(const TaskSettings& settings, const RuleSet& rules, StateDb& db, int32_t partition)
-        : store(db, partition), task(settings, rules, store) {}
+    Assigned(const TaskSettings& settings, const RuleSet& rules, StateDb& db, int32_t partition,
+             uint64_t cache_bytes)
+        : store(db, partition, cache_bytes), task(settings, rules, store) {}
     PartitionState store;
     PartitionTask task;
     changelog::Writer writer;    // this assignment's changelog owner id and epoch

@@ -30,6 +30,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   config_.clock = options.clock;
   config_.touchpoints.partitions = options.partitions;
   config_.max_timers_per_step = options.max_timers_per_step;
+  config_.max_repartition_wait_ms = options.max_repartition_wait_ms;
   config_.policy = options.policy;
   config_.privacy = options.privacy;
   auto db = StateDb::Open(dir_.string(), false);
@@ -50,6 +51,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
     tasks_->SetOwnership(ownership_.get());
   }
   forwarded_.resize(options.partitions);
+  waiting_.resize(options.partitions);
   repartition_offsets_.assign(options.partitions, 0);
   for (int32_t p = 0; p < options.partitions; ++p) {
     v1::state::PartitionCheckpoint fresh;
@@ -57,10 +59,8 @@ TestDriver::TestDriver(RuleSet rules, Options options)
     fresh.set_watermark_ms(kNoTime);
     if (status_ = tasks_->Assign(p, fresh, 1); !status_.ok()) return;
     next_offsets_.push_back(0);
-    // The repartition topic starts empty: caught up, unless forwarded records are held back.
-    if (!hold_repartition_) {
-      tasks_->MarkCaughtUp(config_.repartition.name, p);
-    }
+    // The repartition topic starts empty: caught up.
+    tasks_->MarkCaughtUp(config_.repartition.name, p);
   }
   read_upto_ = relay_->delivered().size();  // the fences
   forwarded_upto_ = read_upto_;
@@ -198,10 +198,20 @@ Status TestDriver::ProcessForwarded(int32_t partition) {
 }
 
 Status TestDriver::ProcessRecord(const InputRecord& record) {
+  const bool input = record.topic == config_.touchpoints.name;
+  auto wait = [&] {
+    waiting_.at(record.partition)
+        .push_back({record.offset,
+                    record.key ? std::optional<std::string>(*record.key) : std::nullopt,
+                    std::string(record.value), record.create_time_ms});
+    return Status::Ok();
+  };
+  if (input && !waiting_.at(record.partition).empty()) return wait();
   while (true) {
     if (Status s = tasks_->Process(record, TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
     const PartitionTask* task = tasks_->Find(record.partition);
     if (task == nullptr || !task->held(record.topic)) return Status::Ok();
+    if (input && task->waits_for_repartition(steady_ms_)) return wait();
     ++held_records_;
     if (Status s = CommitAndFire(); !s.ok()) return s;
     tasks_->Rewound(record.partition, record.topic);
@@ -230,15 +240,51 @@ Status TestDriver::CommitAndFire() {
 
 Status TestDriver::CommitAndForward() {
   if (Status s = CommitAndFire(); !s.ok()) return s;
-  if (hold_repartition_) return Status::Ok();
-  while (CollectForwarded()) {
-    for (int32_t p = 0; p < static_cast<int32_t>(forwarded_.size()); ++p) {
-      if (Status s = ProcessForwarded(p); !s.ok()) return s;
-      tasks_->MarkCaughtUp(config_.repartition.name, p);
+  while (true) {
+    bool progressed = false;
+    if (hold_repartition_) {
+      // Forwarded records wait in the repartition topic: their owners' sources are behind.
+      CollectForwarded();
+      for (int32_t p = 0; p < static_cast<int32_t>(forwarded_.size()); ++p) {
+        if (!forwarded_[p].empty()) tasks_->MarkBehind(config_.repartition.name, p);
+      }
+    } else if (CollectForwarded()) {
+      for (int32_t p = 0; p < static_cast<int32_t>(forwarded_.size()); ++p) {
+        if (Status s = ProcessForwarded(p); !s.ok()) return s;
+        tasks_->MarkCaughtUp(config_.repartition.name, p);
+      }
+      progressed = true;
     }
+    StatusOr<bool> released = ReleaseWaiting();
+    if (!released.ok()) return released.status();
+    if (!progressed && !*released) return Status::Ok();
     if (Status s = CommitAndFire(); !s.ok()) return s;
   }
-  return Status::Ok();
+}
+
+StatusOr<bool> TestDriver::ReleaseWaiting() {
+  bool any = false;
+  for (int32_t p = 0; p < static_cast<int32_t>(waiting_.size()); ++p) {
+    const PartitionTask* task = tasks_->Find(p);
+    if (waiting_[p].empty() || task == nullptr || task->waits_for_repartition(steady_ms_)) {
+      continue;
+    }
+    std::deque<WaitingRecord> records = std::move(waiting_[p]);
+    waiting_[p].clear();
+    tasks_->Rewound(p, config_.touchpoints.name);
+    for (const WaitingRecord& w : records) {
+      InputRecord record;
+      record.topic = config_.touchpoints.name;
+      record.partition = p;
+      record.offset = w.offset;
+      if (w.key) record.key = *w.key;
+      record.value = w.value;
+      record.create_time_ms = w.create_time_ms;
+      if (Status s = ProcessRecord(record); !s.ok()) return s;
+    }
+    any = true;
+  }
+  return any;
 }
 
 std::vector<v1::Trigger> TestDriver::CommitAndCollect() {

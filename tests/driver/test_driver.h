@@ -7,6 +7,7 @@
 // Each Pipe and each Advance commits at once, so every call also exercises commit assembly.
 #pragma once
 
+#include <deque>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -40,9 +41,13 @@ struct DriverOptions {
   // a record piped into a partition that does not own its customer is forwarded. By default the
   // driver delivers forwarded records to their owners at once (each Pipe processes them and
   // commits again, and the repartition topic is then caught up). true: they wait until
-  // DeliverRepartitioned, and until then every repartition source is behind, as after an
-  // assignment while the repartition topic has a backlog.
+  // DeliverRepartitioned, and until then the repartition source of each partition they are
+  // forwarded to is behind, as when the owner has not fetched them yet.
   bool hold_repartition = false;
+  // processing.max_repartition_wait: how long (by the fake steady clock, which AdvanceWallClock
+  // moves) a partition's input waits for its repartition source (held, and delivered again once
+  // the wait is over).
+  DurationMs max_repartition_wait_ms = Config{}.max_repartition_wait_ms;
   // processing.max_timers_per_step: a timer backlog fires in chunks of this many, with a commit
   // after each (the consume loop polls in between); a record behind it is held and delivered
   // again once the backlog is fired.
@@ -148,6 +153,9 @@ class TestDriver {
   bool CollectForwarded();
   // Processes the queued forwarded records of `partition` (not committed).
   Status ProcessForwarded(int32_t partition);
+  // Delivers again, in order, the input records of each partition whose wait for its
+  // repartition source is over (PartitionTask::waits_for_repartition); true if any was.
+  StatusOr<bool> ReleaseWaiting();
 
   Config config_;
   RuleSet rules_;
@@ -163,6 +171,15 @@ class TestDriver {
   // offset.
   std::vector<std::vector<v1::state::OutboxRecord>> forwarded_;
   std::vector<int64_t> repartition_offsets_;
+  // Input records held while their partition waits for its repartition source, per partition
+  // (as the consume loop pauses the input and rewinds it).
+  struct WaitingRecord {
+    int64_t offset = 0;
+    std::optional<std::string> key;
+    std::string value;
+    std::optional<TimeMs> create_time_ms;
+  };
+  std::vector<std::deque<WaitingRecord>> waiting_;
   size_t forwarded_upto_ = 0;  // delivered records already scanned for forwarded ones
   TimeMs wall_ms_;             // the local wall clock
   TimeMs producer_ms_;         // the producers' clock: records' CreateTime

@@ -19,6 +19,17 @@ using v1::state::CustomerState;
 using v1::state::OutboxRecord;
 using v1::state::PartitionCheckpoint;
 
+// A state record of commit `seq` of `writer`; `state` == nullptr: a tombstone.
+inline OutboxRecord StateRecord(const std::string& topic, int32_t partition, const Writer& writer,
+                                int64_t seq, const std::string& customer_id,
+                                const CustomerState* state) {
+  if (state == nullptr) {
+    return SerializedStateRecord(topic, partition, writer, seq, customer_id, nullptr);
+  }
+  const std::string value = state->SerializeAsString();
+  return SerializedStateRecord(topic, partition, writer, seq, customer_id, &value);
+}
+
 // What a replay restores: customer -> first_seen_ms, and the checkpoint.
 struct Restored {
   std::map<std::string, int64_t> customers;

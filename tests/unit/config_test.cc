@@ -81,6 +81,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   EXPECT_EQ(StartupErrorOf("processing: {commit_interval: fast}"),
             "processing.commit_interval: invalid duration 'fast' (expected an integer with a "
             "unit: 500ms, 30s, 15m, 1h, 7d)");
+  EXPECT_EQ(StartupErrorOf("processing: {max_repartition_wait: 2h}"),
+            "processing.max_repartition_wait: must be at most 1h");
   EXPECT_EQ(StartupErrorOf("timers: {allowed_lateness: 36501d}"),
             "timers.allowed_lateness: must be at most 36500d (100 years)");
   EXPECT_EQ(StartupErrorOf("validation: {max_quantity: 0}"),
@@ -144,11 +146,11 @@ TEST(ConfigTest, StateLimitsErrorsNameTheKey) {
   EXPECT_EQ(StartupErrorOf("limits: {max_lines: 3}"), "limits.max_lines: unknown key");
   // What no trim can shorten (ids of the customer and of each rule's state) must fit.
   EXPECT_EQ(StartupErrorOf("limits: {max_state_bytes: 3000}\n"
-                    "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
+                           "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
             "limits.max_state_bytes: must be at least 4200 with validation.max_field_bytes 512 "
             "and 1 rules (the ids and fields of a state that are never trimmed)");
   EXPECT_EQ(StartupErrorOf("limits: {max_state_bytes: 4200}\n"
-                    "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
+                           "rules: {c: {kind: cart_abandonment, delay: 1h}}"),
             "no error");
 }
 
@@ -159,19 +161,21 @@ TEST(ConfigTest, MaxStateBytesMustFitTheProducersMessageMaxBytes) {
             "headers must be below the producer's message.max.bytes (200000, "
             "kafka_producer.message.max.bytes); lower limits.max_state_bytes or raise "
             "message.max.bytes");
-  EXPECT_NE(StartupErrorOf("kafka: {message.max.bytes: 525824}").find("(525824, kafka.message.max.bytes)"),
+  EXPECT_NE(StartupErrorOf("kafka: {message.max.bytes: 525824}")
+                .find("(525824, kafka.message.max.bytes)"),
             std::string::npos);
   EXPECT_EQ(StartupErrorOf("kafka: {message.max.bytes: 525825}"), "no error");
   // The producer's own section wins over the shared one.
   EXPECT_EQ(StartupErrorOf("kafka: {message.max.bytes: 1000}\n"
-                    "kafka_producer: {message.max.bytes: 2000000}"),
+                           "kafka_producer: {message.max.bytes: 2000000}"),
             "no error");
   EXPECT_EQ(StartupErrorOf("kafka_producer: {message.max.bytes: 200000}\n"
-                    "limits: {max_state_bytes: 100000}"),
+                           "limits: {max_state_bytes: 100000}"),
             "no error");
   // librdkafka's default (1000000) when unset.
-  EXPECT_NE(StartupErrorOf("limits: {max_state_bytes: 999000}").find("(1000000, librdkafka's default)"),
-            std::string::npos);
+  EXPECT_NE(
+      StartupErrorOf("limits: {max_state_bytes: 999000}").find("(1000000, librdkafka's default)"),
+      std::string::npos);
   EXPECT_EQ(StartupErrorOf("kafka_producer: {message.max.bytes: 1MB}"),
             "kafka_producer.message.max.bytes: expected an integer, got '1MB'");
   // -X and TOUCHSTREAM_KAFKA_* overrides come after the file: checked again.
@@ -220,8 +224,8 @@ namespace touchstream {
 namespace {
 
 TEST(PrivacyConfigTest, ReadsTheKeyAndTheMemory) {
-  const Config c = ParseConfig("privacy: {hash_key: \"0123456789abcdef\", erasure_memory: 7d}",
-                               "test.yaml");
+  const Config c =
+      ParseConfig("privacy: {hash_key: \"0123456789abcdef\", erasure_memory: 7d}", "test.yaml");
   EXPECT_EQ(c.privacy.hash_key, "0123456789abcdef");
   EXPECT_EQ(c.privacy.erasure_memory_ms, 7 * kDayMs);
   EXPECT_EQ(MakeTaskSettings(c).privacy.hash_key, "0123456789abcdef");

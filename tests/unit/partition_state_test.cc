@@ -204,6 +204,53 @@ TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
   EXPECT_EQ(actual, expected);
 }
 
+TEST_F(PartitionStateTest, TheCacheIsBoundedInBytesByAnEstimateThatCoversTheStatesMemory) {
+  // 300 customers with carts, rule state and remembered event ids: far more than 64 KiB of
+  // states. After every commit the cache holds at most its bound; and the estimate it is
+  // bounded by is not below what protobuf itself counts for each state (SpaceUsedLong).
+  constexpr uint64_t kBound = 64 << 10;
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_10m", CartAbandonmentParams{10 * kMinuteMs, 0}));
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  PartitionState rocks(*db_, 0, kBound);
+  PartitionPipeline pipeline(rules, rocks, 0, DedupPolicy{24 * kHourMs, 64});
+  std::mt19937 rng(11);
+  TimeMs t = kT0;
+  uint64_t most_cached = 0;
+  int emptied = 0;
+  for (int i = 0; i < 6000; ++i) {
+    t += std::uniform_int_distribution<int>(0, 2'000)(rng);
+    const std::string customer = "customer-" + std::to_string(rng() % 300);
+    v1::TouchpointEvent e =
+        rng() % 2 == 0
+            ? WithItem(Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_ADD_TO_CART),
+                       "sku-" + std::to_string(rng() % 50), 1, 1999)
+            : Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_PAGE_VIEW);
+    std::vector<v1::Trigger> fired;
+    ASSERT_TRUE(pipeline.Process(e, fired).ok());
+    most_cached = std::max(most_cached, rocks.cached_bytes());
+    if (i % 50 == 49) {
+      Commit(rocks);
+      EXPECT_LE(rocks.cached_bytes(), kBound) << "after commit " << i / 50;
+      if (rocks.cached_customers() == 0) ++emptied;
+    }
+  }
+  EXPECT_GT(most_cached, kBound) << "the load must outgrow the bound between commits";
+  EXPECT_GT(emptied, 0);
+  for (int c = 0; c < 300; ++c) {
+    const std::string customer = "customer-" + std::to_string(c);
+    auto state = rocks.Read(customer);
+    ASSERT_TRUE(state.ok());
+    if (!state->has_value()) continue;
+    const CustomerState& s = **state;
+    EXPECT_GE(PartitionState::EstimatedEntryBytes(customer, s.ByteSizeLong()),
+              s.SpaceUsedLong() + customer.size())
+        << customer << ": " << s.ByteSizeLong() << " bytes encoded";
+  }
+}
+
 TEST_F(PartitionStateTest, AStoredStateThatDoesNotParseIsCorruptionNotAFreshCustomer) {
   const std::string garbage = "\x0a\xff\xff\xff\xff";  // field 1, a length past the end
   CommitBatch batch(*db_);
@@ -214,8 +261,9 @@ TEST_F(PartitionStateTest, AStoredStateThatDoesNotParseIsCorruptionNotAFreshCust
   auto ann = state.Mutable("ann");
   EXPECT_EQ(ann.status().code(), Status::Code::kCorruption) << ann.status().message();
   EXPECT_EQ(state.Read("ann").status().code(), Status::Code::kCorruption);
-  EXPECT_EQ(db_->ForEachEntryOf(3, [](const std::string&, CustomerState) { return Status::Ok(); }).code(),
-            Status::Code::kCorruption);
+  EXPECT_EQ(
+      db_->ForEachEntryOf(3, [](const std::string&, CustomerState) { return Status::Ok(); }).code(),
+      Status::Code::kCorruption);
 }
 
 }  // namespace

@@ -162,7 +162,7 @@ TEST_F(RepartitionTest, AnIdlePartitionWaitsForItsRepartitionSourceBeforeFollowi
   EXPECT_EQ(testing::Describe(driver_->Pipe(Add("e1", amy, kT0), 0)), V{});
   driver_->Pipe(Buy("e2", amy, kT0 + kMinuteMs), 1);
   EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(2 * kHourMs)), V{});
-  EXPECT_EQ(driver_->task(0)->watermark_ms(), kT0);
+  EXPECT_LT(driver_->task(0)->watermark_ms(), kT0 + 30 * kMinuteMs);
   // The purchase arrives and the repartition topic is caught up: the cart is paid, nothing fires.
   EXPECT_EQ(testing::Describe(driver_->DeliverRepartitioned(0)), V{});
   EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(kHourMs)), V{});
@@ -172,6 +172,57 @@ TEST_F(RepartitionTest, AnIdlePartitionWaitsForItsRepartitionSourceBeforeFollowi
   driver_->Pipe(Add("e3", bob, kT0 + 3 * kHourMs), 0);
   EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(kHourMs)),
             V{"CART_ABANDONED cart_30m " + bob + " @+12600s"});
+}
+
+TEST_F(RepartitionTest, InputWaitsForTheRepartitionSourceSoAForwardedPurchaseStillPaysTheCart) {
+  // Event-time clock: amy's cart is in partition 0, her owner; her purchase a minute later was
+  // read in partition 1 and forwarded, and waits in the repartition topic. Partition 0's own input
+  // goes on (bob's events, up to 80 minutes later): applied now, they would move the event time
+  // past amy's cart (30 minutes) before the purchase that pays for it is applied.
+  Start(2, /*hold=*/true);
+  const std::string amy = CustomerOwnedBy(0, 2, "amy");
+  const std::string bob = CustomerOwnedBy(0, 2, "bob");
+  EXPECT_EQ(testing::Describe(driver_->Pipe(Add("e1", amy, kT0), 0)), V{});
+  driver_->Pipe(Buy("e2", amy, kT0 + kMinuteMs), 1);
+  for (int i = 1; i <= 4; ++i) {
+    EXPECT_EQ(testing::Describe(
+                  driver_->Pipe(Add("b" + std::to_string(i), bob, kT0 + i * 20 * kMinuteMs), 0)),
+              V{})
+        << "event " << i;
+  }
+  EXPECT_EQ(driver_->task(0)->watermark_ms(), kT0);
+  EXPECT_FALSE(driver_->ReadState(bob, 0).has_value()) << "bob's events wait";
+  // The purchase arrives, the repartition topic is caught up: the cart is paid, and bob's events
+  // are applied, in order (his cart fires 30 minutes after his last add, at +110 minutes).
+  EXPECT_EQ(testing::Describe(driver_->DeliverRepartitioned(0)), V{});
+  EXPECT_EQ(driver_->task(0)->watermark_ms(), kT0 + 80 * kMinuteMs);
+  EXPECT_EQ(testing::Describe(driver_->AdvanceEventTime(kT0 + 3 * kHourMs)),
+            V{"CART_ABANDONED cart_30m " + bob + " @+6600s"});
+  EXPECT_EQ(driver_->task(0)->repartition_wait_timeouts(), 0u);
+  ASSERT_TRUE(driver_->status().ok()) << driver_->status().message();
+}
+
+TEST_F(RepartitionTest, TheWaitForTheRepartitionSourceEndsAfterMaxRepartitionWait) {
+  // As above, but the purchase never arrives within processing.max_repartition_wait (10 s of
+  // the steady clock): bob's event is applied then, and amy's cart fires unpaid.
+  testing::DriverOptions options;
+  options.partitions = 2;
+  options.hold_repartition = true;
+  options.max_repartition_wait_ms = 10'000;
+  DriverTest::Start(CartRules(), options);
+  const std::string amy = CustomerOwnedBy(0, 2, "amy");
+  const std::string bob = CustomerOwnedBy(0, 2, "bob");
+  driver_->Pipe(Add("e1", amy, kT0), 0);
+  driver_->Pipe(Buy("e2", amy, kT0 + kMinuteMs), 1);
+  EXPECT_EQ(testing::Describe(driver_->Pipe(Add("b1", bob, kT0 + 40 * kMinuteMs), 0)), V{});
+  EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(9'000)), V{}) << "still waiting";
+  EXPECT_EQ(driver_->task(0)->watermark_ms(), kT0);
+  EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(1'000)),
+            V{"CART_ABANDONED cart_30m " + amy + " @+1800s"});
+  EXPECT_EQ(driver_->task(0)->repartition_wait_timeouts(), 1u);
+  // Caught up again, the next wait starts afresh.
+  EXPECT_EQ(testing::Describe(driver_->DeliverRepartitioned(0)), V{});
+  ASSERT_TRUE(driver_->status().ok()) << driver_->status().message();
 }
 
 // A fixed owner, for the task-level tests below.

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Memory under steady load (make bench-soak): is RSS flat once the working set is in memory?
+#
+# A fresh embedded Kafka; `touchstream run` (every rule kind, the policies on); `touchstream
+# loadgen` producing RATE events per second over a fixed pool of CUSTOMERS for SECONDS. The
+# embedded Kafka keeps only ~5 MiB per partition, so `run` consumes as loadgen produces. Every
+# SAMPLE seconds: the run's RSS (/proc/PID/status VmRSS), the write-back cache's estimated bytes
+# (touchstream_state_cache_bytes, bounded by state.cache_bytes) and the events applied so far.
+# "Flat" is the verdict the benchmark's goal asks for: over the last half of the run, the
+# highest RSS sample is within 5 % of the lowest.
+#
+# Usage: benchmarks/soak.sh      (make bench-soak; all settings from the environment)
+# SECONDS_TO_RUN (600), RATE (5000), CUSTOMERS (1000000), SAMPLE (10), PARTITIONS (8)
+# SOAK_CONFIG: extra top-level config lines, e.g. SOAK_CONFIG='state: {cache_bytes: 67108864}'
+# (then `state.dir` must be given there too: the script's own state line is replaced).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${TOUCHSTREAM_BIN:-build/touchstream}
+DURATION=${SECONDS_TO_RUN:-600}
+RATE=${RATE:-5000}
+CUSTOMERS=${CUSTOMERS:-1000000}
+SAMPLE=${SAMPLE:-10}
+PARTITIONS=${PARTITIONS:-8}
+PORT=${PORT:-19465}
+
+dir=$(mktemp -d /tmp/touchstream-soak-XXXXXX)
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+}
+trap 'stop_all; rm -rf "$dir"' EXIT
+
+cat > "$dir/config.yaml" <<YAML
+topics:
+  touchpoints: {name: touchpoints, partitions: $PARTITIONS}
+  triggers: {name: triggers, partitions: 6}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+  audit: {name: audit, partitions: 1}
+  changelog: {name: changelog, partitions: $PARTITIONS}
+  repartition: {name: repartition, partitions: $PARTITIONS}
+${SOAK_CONFIG:-state: {dir: $dir/state}}
+http: {listen: "127.0.0.1:$PORT"}
+rules:
+  cart_1h: {kind: cart_abandonment, delay: 1h, holdout_percent: 10, on_cap: defer}
+  win_back: {kind: win_back, tiers: [7d, 14d], require_purchase: false}
+  spring_offer:
+    kind: reward_window
+    opener: {event_type: OFFER_ACCEPTED}
+    duration: 72h
+    reminder_before: 24h
+policies:
+  quiet_hours: {start: "21:00", end: "08:00"}
+  caps:
+    - {max: 1, per: 1h, rules: [cart_1h]}
+    - {max: 3, per: 1d}
+YAML
+
+scrape() {
+  scraped=$({ exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null &&
+            printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3) || scraped=""
+}
+metric() {
+  awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }' <<<"$scraped"
+}
+
+"$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
+brokers=$(head -1 "$dir/brokers")
+"$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" 2> "$dir/run.err" &
+run_pid=$!
+pids+=($run_pid)
+events=$((RATE * DURATION))
+echo "soak: $events events at $RATE/s over $CUSTOMERS customers, $DURATION s, $PARTITIONS partitions"
+"$BIN" loadgen --brokers "$brokers" --events "$events" --customers "$CUSTOMERS" --rate "$RATE" \
+  --profiles > "$dir/loadgen.out" 2> "$dir/loadgen.err" &
+loadgen_pid=$!
+pids+=($loadgen_pid)
+
+samples="$dir/samples"
+: > "$samples"
+printf '%8s %10s %12s %12s\n' "seconds" "RSS MiB" "cache MiB" "applied"
+start=$(date +%s)
+while kill -0 "$loadgen_pid" 2>/dev/null; do
+  sleep "$SAMPLE"
+  kill -0 "$run_pid" 2>/dev/null || { echo "run exited:" >&2; tail -5 "$dir/run.err" >&2; exit 1; }
+  scrape
+  elapsed=$(( $(date +%s) - start ))
+  rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status")
+  cache=$(metric touchstream_state_cache_bytes)
+  applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) ))
+  printf '%8d %10.0f %12.1f %12d\n' "$elapsed" "$((rss_kib / 1024))" \
+    "$(awk -v b="$cache" 'BEGIN { print b / 1048576 }')" "$applied"
+  echo "$elapsed $rss_kib" >> "$samples"
+done
+wait "$loadgen_pid" || { echo "loadgen failed:" >&2; tail -5 "$dir/loadgen.err" >&2; exit 1; }
+
+awk -v half="$((DURATION / 2))" '
+  $1 >= half { n++; if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2 }
+  END {
+    if (n == 0) { print "no samples in the second half"; exit 1 }
+    spread = (max - min) / min * 100
+    printf "second half (%d samples): RSS %.0f to %.0f MiB, spread %.1f %%: %s\n",
+           n, min / 1024, max / 1024, spread, (spread <= 5 ? "flat" : "NOT flat")
+  }' "$samples"
