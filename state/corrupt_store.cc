@@ -18,8 +18,9 @@ std::string MovedAsidePath(const std::string& dir, std::chrono::system_clock::ti
 }
 
 StatusOr<OpenedStore> OpenOrMoveAside(const std::string& dir, bool sync,
-                                      std::chrono::system_clock::time_point now) {
-  auto db = StateDb::Open(dir, sync);
+                                      std::chrono::system_clock::time_point now,
+                                      const StoreMemory& memory) {
+  auto db = StateDb::Open(dir, sync, memory);
   if (db.ok()) return OpenedStore{std::move(*db), std::nullopt};
   if (db.status().code() != Status::Code::kCorruption) return db.status();
 
@@ -36,7 +37,7 @@ StatusOr<OpenedStore> OpenOrMoveAside(const std::string& dir, bool sync,
                            " (state.dir must be a directory the process can rename, not a "
                            "mount point)");
   }
-  auto fresh = StateDb::Open(dir, sync);
+  auto fresh = StateDb::Open(dir, sync, memory);
   if (!fresh.ok()) return fresh.status();
   return OpenedStore{std::move(*fresh), std::move(moved)};
 }

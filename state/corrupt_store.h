@@ -32,7 +32,8 @@ struct OpenedStore {
 // Corruption, unchanged; a rename that fails (e.g. `dir` is a mount point: state.dir must be a
 // directory inside the volume), naming both paths; the fresh store failing to open.
 StatusOr<OpenedStore> OpenOrMoveAside(const std::string& dir, bool sync,
-                                      std::chrono::system_clock::time_point now);
+                                      std::chrono::system_clock::time_point now,
+                                      const StoreMemory& memory = {});
 
 // `dir` (without a trailing '/') + ".corrupt-" + `now` in UTC as YYYYMMDDTHHMMSSZ.
 std::string MovedAsidePath(const std::string& dir, std::chrono::system_clock::time_point now);

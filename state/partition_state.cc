@@ -137,6 +137,23 @@ std::optional<TimerKey> PartitionState::NothingDue() {
   return std::nullopt;
 }
 
+void PartitionState::Evict(uint64_t target_bytes) {
+  const size_t buckets = cache_.bucket_count();
+  std::vector<std::string> victims;
+  for (size_t scanned = 0; cached_bytes_ > target_bytes && scanned < buckets; ++scanned) {
+    const size_t bucket = evict_cursor_++ % buckets;
+    victims.clear();
+    for (auto it = cache_.begin(bucket); it != cache_.end(bucket); ++it) {
+      victims.push_back(it->first);
+    }
+    for (const std::string& id : victims) {
+      auto it = cache_.find(id);
+      cached_bytes_ -= it->second.bytes;
+      cache_.erase(it);
+    }
+  }
+}
+
 void PartitionState::MarkDirty(const std::string& customer_id, Cached& entry) {
   if (!entry.dirty) dirty_.push_back(customer_id);
   entry.dirty = true;
@@ -169,20 +186,16 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
 }
 
 void PartitionState::OnCommitted() {
-  if (cached_bytes_ > max_cache_bytes_) {
-    cache_.clear();
-    cached_bytes_ = 0;
-  } else {
-    for (const std::string& id : dirty_) {
-      auto it = cache_.find(id);
-      if (it->second.erased) {
-        cached_bytes_ -= it->second.bytes;
-        cache_.erase(it);
-      } else {
-        it->second.dirty = false;
-      }
+  for (const std::string& id : dirty_) {
+    auto it = cache_.find(id);
+    if (it->second.erased) {
+      cached_bytes_ -= it->second.bytes;
+      cache_.erase(it);
+    } else {
+      it->second.dirty = false;
     }
   }
+  if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ / 10 * 9);
   dirty_.clear();
   added_.clear();
   removed_.clear();

@@ -1,6 +1,9 @@
 #include "state/state_db.h"
 
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
 #include <cstring>
@@ -36,21 +39,37 @@ Status FromRocksOpen(const rocksdb::Status& s, const std::string& what) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync) {
-  return OpenImpl(dir, sync, false);
+StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync,
+                                                 const StoreMemory& memory) {
+  return OpenImpl(dir, sync, false, memory);
 }
 
 StatusOr<std::unique_ptr<StateDb>> StateDb::OpenReadOnly(const std::string& dir) {
-  return OpenImpl(dir, false, true);
+  return OpenImpl(dir, false, true, StoreMemory{});
 }
 
 StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, bool sync,
-                                                     bool read_only) {
+                                                     bool read_only, const StoreMemory& memory) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
-  options.OptimizeLevelStyleCompaction();
+  // Memory bounded in bytes for the whole database: RocksDB's defaults tuned for level-style
+  // compaction give each of the five column families up to 6 memtables of 128 MiB (a soak
+  // over 1M customers grew past 700 MiB RSS, benchmarks/RESULTS.md) and a block cache each.
+  options.OptimizeLevelStyleCompaction(memory.write_buffer_bytes);
+  options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(memory.write_buffer_bytes);
+  options.write_buffer_size = std::max<uint64_t>(4ull << 20, memory.write_buffer_bytes / 4);
+  options.max_write_buffer_number = 3;
+  options.min_write_buffer_number_to_merge = 1;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(memory.block_cache_bytes);
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // A customer lookup of an id not stored (a new customer) mostly skips every file.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   rocksdb::ColumnFamilyOptions cf_options(options);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {

@@ -26,13 +26,22 @@
 
 namespace touchstream {
 
+// RocksDB's memory, bounded in bytes for the whole database (every column family shares both).
+struct StoreMemory {
+  // The LRU block cache: data blocks, and the index and bloom filter blocks of the files.
+  uint64_t block_cache_bytes = 64ull << 20;
+  // Memtables (a WriteBufferManager): past this, the largest is flushed.
+  uint64_t write_buffer_bytes = 128ull << 20;
+};
+
 // Safe for concurrent use (RocksDB is); the outbox sequence belongs to the commit thread.
 class StateDb {
  public:
   // Opens or creates the database in `dir`. `sync` makes every commit fsync its WAL.
   // Corruption: the database cannot be opened as it is (OpenOrMoveAside); IoError: anything else,
   // e.g. its LOCK held by another process, a permission error, a full disk.
-  static StatusOr<std::unique_ptr<StateDb>> Open(const std::string& dir, bool sync);
+  static StatusOr<std::unique_ptr<StateDb>> Open(const std::string& dir, bool sync,
+                                                 const StoreMemory& memory = {});
   // Opens an existing database read-only (allowed while a processor has it open).
   static StatusOr<std::unique_ptr<StateDb>> OpenReadOnly(const std::string& dir);
   ~StateDb();
@@ -124,7 +133,7 @@ class StateDb {
   uint64_t IntProperty(rocksdb::ColumnFamilyHandle* family, const std::string& name);
 
   static StatusOr<std::unique_ptr<StateDb>> OpenImpl(const std::string& dir, bool sync,
-                                                     bool read_only);
+                                                     bool read_only, const StoreMemory& memory);
 
   // Destruction order: handles before the DB (see ~StateDb).
   std::unique_ptr<rocksdb::DB> db_;

@@ -146,6 +146,12 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.state_cleanup_delay_ms = state.Duration("cleanup_delay", config.state_cleanup_delay_ms);
   config.cache_bytes = static_cast<uint64_t>(state.Int(
       "cache_bytes", static_cast<int64_t>(config.cache_bytes), 1 << 20, int64_t{1} << 40));
+  config.block_cache_bytes = static_cast<uint64_t>(
+      state.Int("block_cache_bytes", static_cast<int64_t>(config.block_cache_bytes), 1 << 20,
+                int64_t{1} << 40));
+  config.write_buffer_bytes = static_cast<uint64_t>(
+      state.Int("write_buffer_bytes", static_cast<int64_t>(config.write_buffer_bytes), 4 << 20,
+                int64_t{1} << 40));
   state.Finish();
 
   YamlReader processing = root.Child("processing");

@@ -50,6 +50,9 @@ struct Config {
   // The write-back cache of customer states (state/partition_state.h), estimated bytes for the
   // whole instance, shared evenly by the input's partitions.
   uint64_t cache_bytes = 256ull << 20;
+  // RocksDB's block cache and memtables, the whole database (state/state_db.h, StoreMemory).
+  uint64_t block_cache_bytes = 64ull << 20;
+  uint64_t write_buffer_bytes = 128ull << 20;
   // How long the local copy of a partition this instance lost is kept before it is deleted
   // (state/released_partitions.h); never served meanwhile.
   DurationMs state_cleanup_delay_ms = 10 * 60'000;
@@ -59,7 +62,7 @@ struct Config {
   // fires its backlog in chunks, with polls and commits in between.
   int64_t max_timers_per_step = 10'000;
   // How long a partition's input waits for its repartition source to catch up before going on
-  // (PartitionTask::waits_for_repartition; Kafka Streams' max.task.idle.ms).
+  // (PartitionTask::WaitsForRepartition; Kafka Streams' max.task.idle.ms).
   DurationMs max_repartition_wait_ms = 5'000;
   // Input pauses while the relay holds more unacknowledged records or bytes than this
   // (processor/run/outbox_backpressure.h).

@@ -122,7 +122,6 @@ void PartitionTask::MarkCaughtUp(std::string_view topic) {
   if (topic == settings_.input_topic) sources_.input = true;
   if (repartitioning() && topic == settings_.repartition_topic) {
     sources_.repartition = true;
-    wait_.since_ms = kNoTime;
     wait_.timed_out = false;
   }
 }
@@ -140,16 +139,24 @@ bool PartitionTask::caught_up(std::string_view topic) const {
 bool PartitionTask::MustWaitForRepartition(TimeMs event_time_ms, const TaskTime& time) {
   if (!repartitioning() || sources_.repartition || wait_.timed_out) return false;
   if (wait_.event_time_ms != kNoTime && event_time_ms <= wait_.event_time_ms) return false;
-  if (wait_.since_ms == kNoTime) wait_.since_ms = time.steady_ms;
-  if (time.steady_ms - wait_.since_ms < settings_.max_repartition_wait_ms) return true;
-  wait_.timed_out = true;
-  ++wait_.timeouts;
-  return false;
+  wait_.since_ms = time.steady_ms;
+  wait_.held_event_time_ms = event_time_ms;
+  return true;
 }
 
-bool PartitionTask::waits_for_repartition(TimeMs steady_ms) const {
-  return held_.input && wait_.since_ms != kNoTime && !wait_.timed_out && !sources_.repartition &&
-         steady_ms - wait_.since_ms < settings_.max_repartition_wait_ms;
+bool PartitionTask::WaitsForRepartition(TimeMs steady_ms) {
+  if (!held_.input || wait_.since_ms == kNoTime) return false;
+  const bool reached =
+      wait_.event_time_ms != kNoTime && wait_.event_time_ms >= wait_.held_event_time_ms;
+  const bool timed_out = steady_ms - wait_.since_ms >= settings_.max_repartition_wait_ms;
+  if (!sources_.repartition && !reached && !timed_out) return true;
+  if (!sources_.repartition && !reached) {
+    wait_.timed_out = true;
+    ++wait_.timeouts;
+  }
+  wait_.since_ms = kNoTime;
+  wait_.held_event_time_ms = kNoTime;
+  return false;
 }
 
 int32_t PartitionTask::OwnerOf(const std::string& customer_id, int32_t here) const {

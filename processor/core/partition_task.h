@@ -55,7 +55,7 @@ struct TaskSettings {
   // (backtest, a single partition).
   const PartitionOwnership* ownership = nullptr;
   std::string repartition_topic = "touchstream-touchpoints-repartition";
-  // How long an input record waits for the repartition source to catch up (waits_for_repartition)
+  // How long an input record waits for the repartition source to catch up (WaitsForRepartition)
   // before it is applied anyway (Kafka Streams' max.task.idle.ms).
   DurationMs max_repartition_wait_ms = 5'000;
   // Timers fired per step at most (PartitionPipeline's chunk bound; 0: no bound).
@@ -107,7 +107,7 @@ struct RecordOutcome {
                       // only (core/erasure_memory.h); never dead-lettered
     kHeld,            // not processed yet: timers due before it are left to fire
                       // (timer_backlog()), or it waits for the repartition source
-                      // (waits_for_repartition()); its offset is not advanced, deliver it again
+                      // (WaitsForRepartition()); its offset is not advanced, deliver it again
                       // once FireDueTimers has cleared the backlog and the wait is over
   };
   Kind kind = Kind::kApplied;
@@ -170,16 +170,17 @@ class PartitionTask {
   // True if source `topic` was marked caught up and no record of it came since.
   bool caught_up(std::string_view topic) const;
 
-  // The repartition hold (README "The event time waits for the repartition source"): while the
+  // The repartition hold (README "The input waits for the repartition source"): while the
   // repartition source is not caught up, an input event later than the latest event read from
   // that source is held (kHeld, and every input record after it, as for a timer backlog), so
   // that a forwarded purchase still on its way is applied before the input's later events move
-  // the event time past its cart. The wait ends when the repartition source is caught up, or
-  // after TaskSettings::max_repartition_wait_ms (then input is applied without waiting until the
-  // source is caught up again; counted in repartition_wait_timeouts()). While this is true, keep
-  // the input paused and the repartition source flowing; once false, rewind the input
-  // (Rewound). `steady_ms`: TaskTime's monotonic clock.
-  bool waits_for_repartition(TimeMs steady_ms) const;
+  // the event time past its cart. The wait ends when the repartition source is caught up, when
+  // an event read from it reaches the held event's time, or after
+  // TaskSettings::max_repartition_wait_ms (then input is applied without waiting until the
+  // source is caught up again; counted in repartition_wait_timeouts()). Ask after each poll:
+  // while true, keep the input paused and the repartition source flowing; once false, rewind the
+  // input (Rewound). `steady_ms`: TaskTime's monotonic clock.
+  bool WaitsForRepartition(TimeMs steady_ms);
   uint64_t repartition_wait_timeouts() const { return wait_.timeouts; }
 
   // True if the next commit must write this partition (a record was consumed, a timer fired).
@@ -232,9 +233,10 @@ class PartitionTask {
     bool repartition = false;
   } held_;
   struct {
-    TimeMs event_time_ms = kNoTime;  // the latest event read from the repartition source
-    TimeMs since_ms = kNoTime;       // steady clock: when the current wait began
-    bool timed_out = false;          // input goes on without waiting until caught up again
+    TimeMs event_time_ms = kNoTime;       // the latest event read from the repartition source
+    TimeMs since_ms = kNoTime;            // steady clock: when the current wait began
+    TimeMs held_event_time_ms = kNoTime;  // the event the current wait holds
+    bool timed_out = false;               // input goes on without waiting until caught up again
     uint64_t timeouts = 0;
   } wait_;
   bool dirty_ = false;

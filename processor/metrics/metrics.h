@@ -44,7 +44,7 @@ class Metrics {
   // Valid events forwarded to the partition that owns their customer (the repartition stage).
   prometheus::Counter& records_repartitioned() { return *records_repartitioned_; }
   // Repartition holds that ended by processing.max_repartition_wait, not by the source catching
-  // up (PartitionTask::waits_for_repartition).
+  // up (PartitionTask::WaitsForRepartition).
   prometheus::Counter& repartition_wait_timeouts() { return *repartition_wait_timeouts_; }
   prometheus::Counter& events_processed(v1::EventType type, v1::Channel channel);
   prometheus::Counter& events_invalid(RejectReason reason);

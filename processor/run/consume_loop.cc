@@ -10,6 +10,7 @@
 #include "processor/kafka/murmur2_ownership.h"
 #include "processor/kafka/retention_gap.h"
 #include "processor/kafka/topic_check.h"
+#include "processor/kafka/watermarks.h"
 #include "processor/run/partition_gauges.h"
 #include "processor/run/source_ends.h"
 
@@ -62,8 +63,21 @@ Status ConsumeLoop::Start() {
     ownership_ = std::make_unique<Murmur2Ownership>(*input_partitions);
     tasks_.SetOwnership(ownership_.get());
   }
-  sources_ = {config_.touchpoints.name};
-  if (ownership_) sources_.push_back(config_.repartition.name);
+  std::vector<std::string> sources{config_.touchpoints.name};
+  if (ownership_) sources.push_back(config_.repartition.name);
+  source_ends_ = std::make_unique<SourceEnds>(
+      std::move(sources),
+      [this](const std::string& topic, int32_t partition, bool fresh, int64_t* low, int64_t* high) {
+        if (fresh) {
+          StatusOr<Watermarks> w = QueryWatermarks(*consumer_, topic, partition, 1'000);
+          if (!w.ok()) return false;
+          *low = w->low;
+          *high = w->high;
+          return true;
+        }
+        return consumer_->get_watermark_offsets(topic, partition, low, high) ==
+               RdKafka::ERR_NO_ERROR;
+      });
   source_pauses_ = std::make_unique<SourcePauses>(
       config_.touchpoints.name, ownership_ ? config_.repartition.name : std::string());
   // Changelog records are not stored in the outbox (TaskManager::Commit), but a state directory
@@ -116,7 +130,8 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
         HandleRecord(*message);
         break;
       case RdKafka::ERR__PARTITION_EOF:
-        tasks_.MarkCaughtUp(message->topic_name(), message->partition());
+        source_ends_->OnEndOfPartition(message->topic_name(), message->partition(),
+                                       message->offset(), tasks_);
         break;
       case RdKafka::ERR__TIMED_OUT:
         break;
@@ -156,9 +171,8 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));
     ApplyBackpressure();
     // A source at its end releases the input that waits for it (PartitionTask::
-    // waits_for_repartition) without waiting for the next commit.
-    if (ownership_ && tasks_.AnyBacklogOrHeld())
-      MarkSourcesAtTheirEnd(*consumer_, sources_, tasks_);
+    // WaitsForRepartition) without waiting for the next commit.
+    if (ownership_ && tasks_.AnyBacklogOrHeld()) source_ends_->JudgeAll(tasks_);
     timer_backlog_ = source_pauses_->Update(*consumer_, tasks_, metrics_, Ms(clocks_.steady.Now()));
     if (clocks_.steady.Now() - times_.last_sample >= std::chrono::seconds(1)) SampleGauges();
     // A corrupt stored state is local damage, not a reason to stop (README, "Corrupt local
@@ -218,7 +232,7 @@ void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
   // Whether an input event waits for the repartition source depends on that source being caught
   // up: as the consumer knows it now, not as of the last commit.
   if (ownership_ && input.record().topic == config_.touchpoints.name) {
-    MarkSourceAtItsEnd(*consumer_, config_.repartition.name, input.record().partition, tasks_);
+    source_ends_->Judge(config_.repartition.name, input.record().partition, tasks_);
   }
   if (Status s = tasks_.Process(input.record(), Now()); !s.ok()) fatal_ = s;
 }
@@ -231,7 +245,7 @@ Status ConsumeLoop::Commit() {
     if (Status s = disk_.Check(); !s.ok()) return s;
   }
   // Punctuation (in the commit) moves an idle partition's clock only if its sources are caught up.
-  if (consumer_) MarkSourcesAtTheirEnd(*consumer_, sources_, tasks_);
+  if (consumer_ && source_ends_) source_ends_->JudgeAll(tasks_);
   Status s = tasks_.Commit(Now());
   // Informational only (lag tools read it); recovery uses the stored checkpoints.
   if (s.ok() && !relay_.commits_offsets() && consumer_ &&

@@ -22,6 +22,7 @@
 #include "processor/metrics/metrics.h"
 #include "processor/run/group_membership.h"
 #include "processor/run/outbox_backpressure.h"
+#include "processor/run/source_ends.h"
 #include "processor/run/source_pauses.h"
 #include "processor/run/task_manager.h"
 #include "state/disk_reserve.h"
@@ -75,7 +76,7 @@ class ConsumeLoop {
   const DiskReserve disk_;
 
   std::unique_ptr<PartitionOwnership> ownership_;  // set in Start: the repartition stage
-  std::vector<std::string> sources_;               // set in Start: the input (and repartition)
+  std::unique_ptr<SourceEnds> source_ends_;        // set in Start
   TaskManager tasks_;
   GroupMembership membership_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;

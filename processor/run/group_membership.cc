@@ -252,6 +252,10 @@ void GroupMembership::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::Er
     } else {
       consumer->assign(sources);
     }
+    // librdkafka keeps an application pause through unassign and assign: a partition paused for
+    // a timer backlog or a repartition wait when it was revoked would come back paused, with no
+    // task holding it to resume it. The outbox backpressure pauses it again if it must.
+    consumer->resume(sources);
     DestroyRepartition(sources, input.size());
   } else {
     Revoke(input, consumer->assignment_lost());

@@ -11,7 +11,8 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
                                                    Metrics& metrics, HealthState* health) {
   std::unique_ptr<Service> service(new Service());
   auto opened =
-      OpenOrMoveAside(config.state_dir, config.sync_writes, std::chrono::system_clock::now());
+      OpenOrMoveAside(config.state_dir, config.sync_writes, std::chrono::system_clock::now(),
+                      StoreMemory{config.block_cache_bytes, config.write_buffer_bytes});
   if (!opened.ok()) return opened.status();
   if (opened->moved_aside) {
     metrics.state_rebuilds(StateRebuildReason::kStoreUnopenable).Increment();

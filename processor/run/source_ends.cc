@@ -4,17 +4,40 @@
 
 namespace touchstream {
 
-void MarkSourceAtItsEnd(RdKafka::KafkaConsumer& consumer, const std::string& topic,
-                        int32_t partition, TaskManager& tasks) {
+SourceEnds::Seen* SourceEnds::Entry(const std::string& topic, int32_t partition,
+                                    const PartitionTask& task) {
+  auto source = std::find(sources_.begin(), sources_.end(), topic);
+  if (source == sources_.end()) return nullptr;
+  Seen& seen = seen_[{static_cast<size_t>(source - sources_.begin()), partition}];
+  if (seen.owner != task.checkpoint().owner()) seen = Seen{task.checkpoint().owner()};
+  return &seen;
+}
+
+void SourceEnds::OnEndOfPartition(const std::string& topic, int32_t partition, int64_t end_offset,
+                                  TaskManager& tasks) {
   const PartitionTask* task = tasks.Find(partition);
   if (task == nullptr) return;
+  if (Seen* seen = Entry(topic, partition, *task)) seen->eof_high = end_offset;
+  tasks.MarkCaughtUp(topic, partition);
+}
+
+void SourceEnds::Judge(const std::string& topic, int32_t partition, TaskManager& tasks) {
+  const PartitionTask* task = tasks.Find(partition);
+  if (task == nullptr) return;
+  Seen* seen = Entry(topic, partition, *task);
+  if (seen == nullptr) return;
   int64_t low = 0;
   int64_t high = -1;
-  if (consumer.get_watermark_offsets(topic, partition, &low, &high) != RdKafka::ERR_NO_ERROR ||
-      high < 0) {
-    return;
+  if (seen->broker_high < 0 && seen->eof_high < 0) {
+    // The first judgement of this assignment: the cached watermark may be older than it.
+    int64_t broker_low = 0;
+    if (!read_(topic, partition, true, &broker_low, &seen->broker_high)) seen->broker_high = 0;
   }
-  const bool at_end = std::max(task->NextOffset(topic), low) >= high;
+  if (!read_(topic, partition, false, &low, &high)) high = -1;
+  high = std::max(high, seen->broker_high);
+  if (high < 0) return;
+  const bool at_end = std::max(task->NextOffset(topic), low) >= high ||
+                      (seen->eof_high >= 0 && high <= seen->eof_high);
   if (at_end == task->caught_up(topic)) return;
   if (at_end) {
     tasks.MarkCaughtUp(topic, partition);
@@ -23,10 +46,9 @@ void MarkSourceAtItsEnd(RdKafka::KafkaConsumer& consumer, const std::string& top
   }
 }
 
-void MarkSourcesAtTheirEnd(RdKafka::KafkaConsumer& consumer,
-                           const std::vector<std::string>& sources, TaskManager& tasks) {
+void SourceEnds::JudgeAll(TaskManager& tasks) {
   for (int32_t partition : tasks.partitions()) {
-    for (const std::string& topic : sources) MarkSourceAtItsEnd(consumer, topic, partition, tasks);
+    for (const std::string& topic : sources_) Judge(topic, partition, tasks);
   }
 }
 

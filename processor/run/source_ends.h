@@ -1,31 +1,62 @@
-// Which of a task's sources (its input partition, its repartition partition) are caught up, from
-// the consumer's cached high watermarks: a source whose next offset to apply is at its
-// partition's high watermark has nothing more to read now, one below it is behind. The
-// end-of-partition event tells the first only when a fetch reaches the end, once per end offset,
-// and never the second; the hybrid clock's idle partitions and the repartition hold
-// (PartitionTask::waits_for_repartition) need both. No broker round trip: the watermarks come
-// with every fetch response.
+// Which of a task's sources (its input partition, its repartition partition) are caught up and
+// which are behind, as the consumer knows it. The end-of-partition event alone does not say:
+// librdkafka sends it once per end offset, not again when a partition is assigned again at an
+// end it reported before, and never says "behind". So a source is judged from its high
+// watermark (the consumer's cached one, from every fetch response; at the first judgement of an
+// assignment, asked of the broker, since the cached one may be the previous assignment's):
+// - caught up when the task's next offset to apply (or the low watermark, if retention deleted
+//   the records before it) is at the high watermark, or when the high watermark has not moved
+//   since the source's last end-of-partition event (transaction markers and, with
+//   read_committed, open transactions lie past the last record a consumer can read);
+// - behind otherwise.
+// The high watermark is as of the last fetch response: a record written since is not known
+// (README, the repartition stage's limit).
 #pragma once
 
-#include <librdkafka/rdkafkacpp.h>
-
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "processor/run/task_manager.h"
 
 namespace touchstream {
 
-// Marks each source topic in `sources` of each task caught up if its next offset to apply (or
-// the partition's low watermark, if retention deleted the records before it) is at or past the
-// partition's cached high watermark, behind if not. A partition not fetched yet has no cached
-// watermark and stays as it is; a held source (timer backlog) stays behind
-// (PartitionTask::MarkCaughtUp). The cached watermark is as of the last fetch response: a
-// record written since is not known (README, the repartition stage's limit).
-void MarkSourcesAtTheirEnd(RdKafka::KafkaConsumer& consumer,
-                           const std::vector<std::string>& sources, TaskManager& tasks);
-// The same for one source of one partition (no-op if the partition is not assigned).
-void MarkSourceAtItsEnd(RdKafka::KafkaConsumer& consumer, const std::string& topic,
-                        int32_t partition, TaskManager& tasks);
+// Owned by the consume thread.
+class SourceEnds {
+ public:
+  // Reads a partition's low and high watermark; `fresh`: ask the broker (else the consumer's
+  // cached values). False if unknown.
+  using WatermarkReader = std::function<bool(const std::string& topic, int32_t partition,
+                                             bool fresh, int64_t* low, int64_t* high)>;
+  // `sources`: the input topic, and the repartition topic when the stage is on.
+  SourceEnds(std::vector<std::string> sources, WatermarkReader read)
+      : sources_(std::move(sources)), read_(std::move(read)) {}
+
+  // An end-of-partition event at `end_offset`: the source is caught up.
+  void OnEndOfPartition(const std::string& topic, int32_t partition, int64_t end_offset,
+                        TaskManager& tasks);
+  // Judges one source of `partition` (no-op if not assigned or not a source).
+  void Judge(const std::string& topic, int32_t partition, TaskManager& tasks);
+  // Judges every source of every assigned partition.
+  void JudgeAll(TaskManager& tasks);
+
+ private:
+  // What is known of one source in the current assignment of its partition.
+  struct Seen {
+    std::string owner;         // the assignment: its changelog owner id
+    int64_t broker_high = -1;  // the high watermark the broker gave at its first judgement
+    int64_t eof_high = -1;     // the end offset of its last end-of-partition event
+  };
+  // The entry of `topic`/`partition` for `task`'s assignment (reset when the assignment changed);
+  // null if `topic` is not a source.
+  Seen* Entry(const std::string& topic, int32_t partition, const PartitionTask& task);
+
+  const std::vector<std::string> sources_;
+  const WatermarkReader read_;
+  std::map<std::pair<size_t, int32_t>, Seen> seen_;  // (index in sources_, partition)
+};
 
 }  // namespace touchstream

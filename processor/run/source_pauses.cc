@@ -35,7 +35,7 @@ bool SourcePauses::Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks, 
   for (int32_t partition : tasks.partitions()) {
     const PartitionTask* task = tasks.Find(partition);
     const bool backlog = task->timer_backlog();
-    const bool waits = !backlog && task->waits_for_repartition(steady_ms);
+    const bool waits = !backlog && tasks.WaitsForRepartition(partition, steady_ms);
     if (backlog) ++backlogged;
     for (const std::string& topic : sources) {
       const Source source{topic, partition};

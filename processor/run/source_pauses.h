@@ -4,7 +4,7 @@
 // - a backlog of due timers fired in chunks (PartitionTask::timer_backlog: the consume loop polls
 //   and commits between chunks): both sources pause;
 // - the input waits for its repartition source to catch up (PartitionTask::
-//   waits_for_repartition): the input pauses, the repartition source goes on.
+//   WaitsForRepartition): the input pauses, the repartition source goes on.
 // Once a source is no longer held it is resumed and, if a record of it was held, rewound to the
 // task's next offset. Only that partition pauses; the others go on.
 #pragma once

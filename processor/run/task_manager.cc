@@ -115,6 +115,23 @@ uint64_t TaskManager::cached_bytes() const {
   return bytes;
 }
 
+bool TaskManager::WaitsForRepartition(int32_t partition, TimeMs steady_ms) {
+  auto it = tasks_.find(partition);
+  if (it == tasks_.end()) return false;
+  Assigned& assigned = *it->second;
+  const bool waits = assigned.task.WaitsForRepartition(steady_ms);
+  if (const uint64_t timeouts = assigned.task.repartition_wait_timeouts();
+      timeouts != assigned.published_wait_timeouts) {
+    metrics_.repartition_wait_timeouts().Increment(
+        static_cast<double>(timeouts - assigned.published_wait_timeouts));
+    assigned.published_wait_timeouts = timeouts;
+    LogWarn(PartitionName(config_.touchpoints.name, partition) +
+            ": its repartition source did not catch up within processing.max_repartition_wait; "
+            "applying its input without waiting until it does");
+  }
+  return waits;
+}
+
 void TaskManager::MarkBehind(std::string_view topic, int32_t partition) {
   if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.MarkBehind(topic);
 }
@@ -124,15 +141,8 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   if (it == tasks_.end()) return Status::Ok();  // not (or no longer) ours
   if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
-  const uint64_t wait_timeouts = it->second->task.repartition_wait_timeouts();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return NoteCorruption(record.partition, outcome.status());
-  if (it->second->task.repartition_wait_timeouts() != wait_timeouts) {
-    metrics_.repartition_wait_timeouts().Increment();
-    LogWarn(PartitionName(config_.touchpoints.name, record.partition) +
-            ": its repartition source did not catch up within processing.max_repartition_wait; "
-            "applying its input without waiting until it does");
-  }
   // A held record's include the timers that fired before it; an erasure withdrew counted ones.
   CountTriggers(triggers_before - outcome->withdrawn_earlier);
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||

@@ -62,6 +62,9 @@ class TaskManager {
   void MarkCaughtUp(std::string_view topic, int32_t partition);
   // Source `topic` of `partition` has records still to read (PartitionTask::MarkBehind).
   void MarkBehind(std::string_view topic, int32_t partition);
+  // PartitionTask::WaitsForRepartition of `partition` (false if not assigned); a wait that timed
+  // out is counted and logged.
+  bool WaitsForRepartition(int32_t partition, TimeMs steady_ms);
 
   // Moves every task's event-time clock to `watermark_ms` if that is later (the test driver;
   // backtest --until does the same on its one task). Triggers join the batch.
@@ -117,8 +120,9 @@ class TaskManager {
         : store(db, partition, cache_bytes), task(settings, rules, store) {}
     PartitionState store;
     PartitionTask task;
-    changelog::Writer writer;    // this assignment's changelog owner id and epoch
-    TrimCounts published_trims;  // task.trims() as last added to the metrics
+    changelog::Writer writer;              // this assignment's changelog owner id and epoch
+    TrimCounts published_trims;            // task.trims() as last added to the metrics
+    uint64_t published_wait_timeouts = 0;  // task.repartition_wait_timeouts(), likewise
   };
   // Adds what `assigned` trimmed since the last call to the metrics.
   void PublishTrims(Assigned& assigned);

@@ -154,11 +154,11 @@ std::vector<v1::Trigger> TestDriver::StepLocalClock(DurationMs d) {
   return CommitAndCollect();
 }
 
-std::vector<v1::Trigger> TestDriver::DeliverRepartitioned(int32_t partition) {
+std::vector<v1::Trigger> TestDriver::DeliverRepartitioned(int32_t partition, bool caught_up) {
   if (!tasks_) return {};
   CollectForwarded();
   if (status_ = ProcessForwarded(partition); !status_.ok()) return {};
-  tasks_->MarkCaughtUp(config_.repartition.name, partition);
+  if (caught_up) tasks_->MarkCaughtUp(config_.repartition.name, partition);
   return CommitAndCollect();
 }
 
@@ -211,7 +211,7 @@ Status TestDriver::ProcessRecord(const InputRecord& record) {
     if (Status s = tasks_->Process(record, TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
     const PartitionTask* task = tasks_->Find(record.partition);
     if (task == nullptr || !task->held(record.topic)) return Status::Ok();
-    if (input && task->waits_for_repartition(steady_ms_)) return wait();
+    if (input && tasks_->WaitsForRepartition(record.partition, steady_ms_)) return wait();
     ++held_records_;
     if (Status s = CommitAndFire(); !s.ok()) return s;
     tasks_->Rewound(record.partition, record.topic);
@@ -266,7 +266,7 @@ StatusOr<bool> TestDriver::ReleaseWaiting() {
   bool any = false;
   for (int32_t p = 0; p < static_cast<int32_t>(waiting_.size()); ++p) {
     const PartitionTask* task = tasks_->Find(p);
-    if (waiting_[p].empty() || task == nullptr || task->waits_for_repartition(steady_ms_)) {
+    if (waiting_[p].empty() || task == nullptr || tasks_->WaitsForRepartition(p, steady_ms_)) {
       continue;
     }
     std::deque<WaitingRecord> records = std::move(waiting_[p]);

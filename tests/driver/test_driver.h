@@ -85,8 +85,9 @@ class TestDriver {
                                      int32_t partition = 0);
 
   // Delivers the forwarded records waiting for `partition` (hold_repartition) to its task, marks
-  // its repartition source caught up and commits. Returns the triggers.
-  std::vector<v1::Trigger> DeliverRepartitioned(int32_t partition);
+  // its repartition source caught up (unless `caught_up` is false: more is on its way) and
+  // commits. Returns the triggers.
+  std::vector<v1::Trigger> DeliverRepartitioned(int32_t partition, bool caught_up = true);
   // The partition that owns `customer_id` (0 with one partition).
   int32_t OwnerOf(const std::string& customer_id) const;
 
@@ -128,6 +129,8 @@ class TestDriver {
 
   // A partition's task (its clock and checkpoint); nullptr if the partition has none.
   const PartitionTask* task(int32_t partition = 0) const;
+  // The tasks, for tests of the adapters around them (processor/run/source_ends.h).
+  TaskManager& task_manager() { return *tasks_; }
 
   // The status of the last call (a store or relay error; Ok normally).
   const Status& status() const { return status_; }
@@ -154,7 +157,7 @@ class TestDriver {
   // Processes the queued forwarded records of `partition` (not committed).
   Status ProcessForwarded(int32_t partition);
   // Delivers again, in order, the input records of each partition whose wait for its
-  // repartition source is over (PartitionTask::waits_for_repartition); true if any was.
+  // repartition source is over (PartitionTask::WaitsForRepartition); true if any was.
   StatusOr<bool> ReleaseWaiting();
 
   Config config_;

@@ -202,6 +202,22 @@ TEST_F(RepartitionTest, InputWaitsForTheRepartitionSourceSoAForwardedPurchaseSti
   ASSERT_TRUE(driver_->status().ok()) << driver_->status().message();
 }
 
+TEST_F(RepartitionTest, TheWaitEndsWhenAForwardedEventReachesTheWaitingEventsTime) {
+  // The repartition source stays behind (more is on its way), but a forwarded event as late as
+  // the waiting one has been applied: what could come before it has come.
+  Start(2, /*hold=*/true);
+  const std::string amy = CustomerOwnedBy(0, 2, "amy");
+  const std::string bob = CustomerOwnedBy(0, 2, "bob");
+  driver_->Pipe(Add("e1", amy, kT0), 0);
+  driver_->Pipe(Buy("e2", amy, kT0 + kMinuteMs), 1);
+  driver_->Pipe(Add("b1", bob, kT0 + 30'000), 0);
+  EXPECT_FALSE(driver_->ReadState(bob, 0).has_value()) << "bob's add waits";
+  EXPECT_EQ(testing::Describe(driver_->DeliverRepartitioned(0, /*caught_up=*/false)), V{});
+  EXPECT_TRUE(driver_->ReadState(bob, 0).has_value());
+  EXPECT_EQ(driver_->task(0)->repartition_wait_timeouts(), 0u);
+  ASSERT_TRUE(driver_->status().ok()) << driver_->status().message();
+}
+
 TEST_F(RepartitionTest, TheWaitForTheRepartitionSourceEndsAfterMaxRepartitionWait) {
   // As above, but the purchase never arrives within processing.max_repartition_wait (10 s of
   // the steady clock): bob's event is applied then, and amy's cart fires unpaid.

@@ -1,0 +1,108 @@
+// Caught up or behind, from the partitions' high watermarks (processor/run/source_ends.h): the
+// end-of-partition event alone misses a partition assigned again at an end it reported before,
+// and transaction markers past the last record.
+#include "processor/run/source_ends.h"
+
+#include <map>
+
+#include "processor/rules/cart_abandonment_rule.h"
+#include "tests/driver/driver_test.h"
+
+namespace touchstream {
+namespace {
+
+using testing::Event;
+using testing::kT0;
+
+// Watermarks as a fake consumer and broker give them.
+struct FakeWatermarks {
+  std::map<std::pair<std::string, int32_t>, int64_t> cached;  // absent: not fetched yet
+  std::map<std::pair<std::string, int32_t>, int64_t> broker;
+  int broker_queries = 0;
+
+  SourceEnds::WatermarkReader Reader() {
+    return [this](const std::string& topic, int32_t partition, bool fresh, int64_t* low,
+                  int64_t* high) {
+      auto& from = fresh ? broker : cached;
+      if (fresh) ++broker_queries;
+      auto it = from.find({topic, partition});
+      if (it == from.end()) return false;
+      *low = 0;
+      *high = it->second;
+      return true;
+    };
+  }
+};
+
+class SourceEndsTest : public testing::DriverTest {
+ protected:
+  void SetUp() override {
+    RuleSet rules;
+    rules.push_back(
+        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    DriverTest::Start(std::move(rules), testing::DriverOptions{});
+  }
+  // Pipes `n` page views into the input (partition 0).
+  void Pipe(int n) {
+    for (int i = 0; i < n; ++i) {
+      driver_->Pipe(
+          Event("e" + std::to_string(next_++), "amy", kT0 + next_, v1::EVENT_TYPE_PAGE_VIEW), 0);
+    }
+  }
+  bool caught_up() const { return driver_->task(0)->caught_up(input()); }
+  std::string input() const { return driver_->config().touchpoints.name; }
+
+  FakeWatermarks watermarks_;
+  int next_ = 0;
+};
+
+TEST_F(SourceEndsTest, AtTheHighWatermarkIsCaughtUpBelowItIsBehind) {
+  SourceEnds ends({input()}, watermarks_.Reader());
+  Pipe(3);  // next offset 3
+  watermarks_.broker[{input(), 0}] = 3;
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_TRUE(caught_up());
+  watermarks_.cached[{input(), 0}] = 5;  // two records fetched, not yet applied
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_FALSE(caught_up());
+  Pipe(2);
+  ends.JudgeAll(driver_->task_manager());
+  EXPECT_TRUE(caught_up());
+}
+
+TEST_F(SourceEndsTest, AnAssignmentAtAnEndReportedBeforeIsJudgedByTheBrokersWatermark) {
+  // No end-of-partition event comes (librdkafka sent it in an earlier assignment) and nothing
+  // is fetched yet: the broker's watermark decides, once per assignment.
+  SourceEnds ends({input()}, watermarks_.Reader());
+  Pipe(4);
+  watermarks_.broker[{input(), 0}] = 4;
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_TRUE(caught_up());
+  EXPECT_EQ(watermarks_.broker_queries, 1);
+  // A cached watermark older than the assignment (the previous one's) does not make it behind,
+  // nor ahead: the broker's is the floor.
+  watermarks_.cached[{input(), 0}] = 2;
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_TRUE(caught_up());
+  EXPECT_EQ(watermarks_.broker_queries, 1);
+}
+
+TEST_F(SourceEndsTest, TransactionMarkersPastTheLastRecordDoNotKeepASourceBehind) {
+  // Three records, then a transaction's commit marker at offset 3: the high watermark is 4, the
+  // next offset to apply 3 for good. The end-of-partition event says where the end is.
+  SourceEnds ends({input()}, watermarks_.Reader());
+  Pipe(3);
+  watermarks_.cached[{input(), 0}] = 4;
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_FALSE(caught_up());
+  ends.OnEndOfPartition(input(), 0, 4, driver_->task_manager());
+  EXPECT_TRUE(caught_up());
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_TRUE(caught_up()) << "nothing was written since the end";
+  watermarks_.cached[{input(), 0}] = 6;  // another transaction
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_FALSE(caught_up());
+}
+
+}  // namespace
+}  // namespace touchstream
