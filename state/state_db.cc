@@ -270,7 +270,8 @@ StateDb::Stats StateDb::ReadStats() {
     rocksdb::ColumnFamilyHandle* family = handles_[i + 1];
     stats.families.push_back({kNames[i], IntProperty(family, "rocksdb.estimate-num-keys"),
                               IntProperty(family, "rocksdb.estimate-live-data-size"),
-                              IntProperty(family, "rocksdb.estimate-pending-compaction-bytes")});
+                              IntProperty(family, "rocksdb.estimate-pending-compaction-bytes"),
+                              IntProperty(family, "rocksdb.total-sst-files-size")});
   }
   // DB-wide properties: read once, on the default family (the block cache is
   // shared).

@@ -87,6 +87,7 @@ class StateDb {
     uint64_t estimated_keys = 0;
     uint64_t live_data_bytes = 0;
     uint64_t pending_compaction_bytes = 0;
+    uint64_t sst_bytes = 0;  // the family's SST files, exactly (after a full compaction: its size)
   };
   struct Stats {
     std::vector<FamilyStats> families;

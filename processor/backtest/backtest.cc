@@ -67,7 +67,11 @@ BacktestReport RunBacktest(const Config& config, std::istream& in, std::ostream&
     // The same per-record step as `run`: the line's event as the bytes a
     // producer would send.
     event.SerializeToString(&bytes);
-    const InputRecord record{settings.input_topic, 0, line_number, event.customer_id(), bytes};
+    InputRecord record;  // a file: no CreateTime, no headers
+    record.topic = settings.input_topic;
+    record.offset = line_number;
+    record.key = event.customer_id();
+    record.value = bytes;
     StatusOr<RecordOutcome> outcome = task.Process(record, time, output);
     // Timers due before the event fire first, in the task's bounded chunks (as `run` does).
     while (outcome.ok() && outcome->kind == RecordOutcome::Kind::kHeld) {

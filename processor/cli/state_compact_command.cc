@@ -1,7 +1,9 @@
 // `touchstream state-compact`: rewrites a stopped instance's state files so that nothing deleted
 // (an erased customer, a released partition's copy, delivered outbox records) stays on disk.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
@@ -20,6 +22,35 @@ uint64_t DirectoryBytes(const std::string& dir) {
   return bytes;
 }
 
+// What the compacted store holds, per column family, and per customer: the measure of the state
+// goal in benchmarks/RESULTS.md (customers' SST bytes after a full compaction / customers).
+Status PrintSizes(StateDb& db) {
+  std::vector<size_t> sizes;
+  if (Status s = db.ForEachCustomer(
+          [&](int32_t, v1::state::CustomerState state) { sizes.push_back(state.ByteSizeLong()); });
+      !s.ok()) {
+    return s;
+  }
+  std::sort(sizes.begin(), sizes.end());
+  auto at = [&](double q) {
+    return sizes.empty() ? 0
+                         : sizes[std::min(sizes.size() - 1, static_cast<size_t>(q * sizes.size()))];
+  };
+  for (const StateDb::FamilyStats& family : db.ReadStats().families) {
+    std::cout << family.name << ": " << family.sst_bytes << " SST bytes";
+    if (family.name == "customers") {
+      std::cout << ", " << sizes.size() << " customers";
+      if (!sizes.empty()) {
+        std::cout << ", " << family.sst_bytes / sizes.size()
+                  << " SST bytes per customer; encoded state p50 " << at(0.5) << ", p90 " << at(0.9)
+                  << ", p99 " << at(0.99) << ", max " << sizes.back() << " bytes";
+      }
+    }
+    std::cout << "\n";
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddStateCompactCommand(CLI::App& app, Action* run) {
@@ -30,8 +61,12 @@ void AddStateCompactCommand(CLI::App& app, Action* run) {
       "every column family), then reopen it, so that no deleted key, e.g. an erased customer's "
       "id, remains in any file, WAL included. The processor must be stopped (the store's lock).");
   cmd->add_option("--config", *config_path, "YAML config file (for state.dir)")->required();
-  cmd->callback([config_path, run] {
-    *run = [config_path]() -> int {
+  auto sizes = std::make_shared<bool>(false);
+  cmd->add_flag("--sizes", *sizes,
+                "then print each column family's SST bytes, and the customers' count, SST bytes "
+                "per customer and encoded state sizes (p50, p90, p99, max) on stdout");
+  cmd->callback([config_path, sizes, run] {
+    *run = [config_path, sizes]() -> int {
       const Config config = LoadConfigFile(*config_path);
       const uint64_t before = DirectoryBytes(config.state_dir);
       {
@@ -50,6 +85,12 @@ void AddStateCompactCommand(CLI::App& app, Action* run) {
       if (!reopened.ok()) {
         std::cerr << "touchstream state-compact: " << reopened.status().message() << "\n";
         return kExitFailure;
+      }
+      if (*sizes) {
+        if (Status s = PrintSizes(**reopened); !s.ok()) {
+          std::cerr << "touchstream state-compact: " << s.message() << "\n";
+          return kExitFailure;
+        }
       }
       reopened->reset();
       std::cerr << "touchstream state-compact: " << config.state_dir << ": " << before

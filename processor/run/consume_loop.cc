@@ -34,9 +34,9 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
       health_(health),
       disk_(db.dir(), config.min_free_disk_bytes),
       tasks_(config, rules, db, relay, metrics),
+      membership_(config, db, tasks_, relay, metrics, disk_, health),
       backpressure_(static_cast<size_t>(config.max_outbox_records),
-                    static_cast<uint64_t>(config.max_outbox_bytes)),
-      membership_(config, db, tasks_, relay, metrics, disk_, health) {}
+                    static_cast<uint64_t>(config.max_outbox_bytes)) {}
 
 ConsumeLoop::~ConsumeLoop() {
   // Every Message is freed inside Run; the consumer is closed there or here.

@@ -4,9 +4,10 @@
 // exactly the expected triggers and audit records. The integration tests run the same scenarios
 // through `run` on Kafka against the same files.
 //
-// Regenerating a scenario's goldens after an intended change (then read the diff line by line):
-//   build/touchstream backtest --config tests/scenarios/S/config.yaml \
-//     --input tests/scenarios/S/events.jsonl --output tests/scenarios/S/expected_triggers.jsonl \
+// Regenerating a scenario's goldens after an intended change (then read the diff line by line),
+// as one command:
+//   build/touchstream backtest --config tests/scenarios/S/config.yaml
+//     --input tests/scenarios/S/events.jsonl --output tests/scenarios/S/expected_triggers.jsonl
 //     --audit-out tests/scenarios/S/expected_audit.jsonl
 #include <gtest/gtest.h>
 

@@ -45,8 +45,8 @@ class SourceEndsTest : public testing::DriverTest {
   // Pipes `n` page views into the input (partition 0).
   void Pipe(int n) {
     for (int i = 0; i < n; ++i) {
-      driver_->Pipe(
-          Event("e" + std::to_string(next_++), "amy", kT0 + next_, v1::EVENT_TYPE_PAGE_VIEW), 0);
+      const int k = next_++;
+      driver_->Pipe(Event("e" + std::to_string(k), "amy", kT0 + k, v1::EVENT_TYPE_PAGE_VIEW), 0);
     }
   }
   bool caught_up() const { return driver_->task(0)->caught_up(input()); }

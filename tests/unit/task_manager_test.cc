@@ -199,11 +199,13 @@ TEST(PartitionTaskTest, ARecordAlreadyAppliedIsSkipped) {
   const std::string bytes =
       WithItem(Event("e2", "bob", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 1000)
           .SerializeAsString();
-  auto outcome = fresh.Process({"touchpoints", 0, 4, "bob", bytes}, TaskTime{kT0}, out);
+  auto outcome =
+      fresh.Process({"touchpoints", 0, 4, "bob", bytes, std::nullopt, {}}, TaskTime{kT0}, out);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kAlreadyApplied);
   EXPECT_TRUE(store.customers().empty());
-  outcome = fresh.Process({"touchpoints", 0, 5, "bob", bytes}, TaskTime{kT0}, out);
+  outcome =
+      fresh.Process({"touchpoints", 0, 5, "bob", bytes, std::nullopt, {}}, TaskTime{kT0}, out);
   EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kApplied);
   EXPECT_EQ(store.customers().size(), 1u);
 }
@@ -218,19 +220,24 @@ TEST(PartitionTaskTest, EachSourceHasItsOwnOffsetInTheCheckpoint) {
     return Event(id, "amy", kT0, v1::EVENT_TYPE_PAGE_VIEW).SerializeAsString();
   };
   const std::string e1 = bytes("e1"), e2 = bytes("e2"), e3 = bytes("e3");
-  ASSERT_TRUE(task.Process({"touchpoints", 0, 7, "amy", e1}, TaskTime{kT0}, out).ok());
-  ASSERT_TRUE(task.Process({"forwarded", 0, 2, "amy", e2}, TaskTime{kT0}, out).ok());
+  ASSERT_TRUE(
+      task.Process({"touchpoints", 0, 7, "amy", e1, std::nullopt, {}}, TaskTime{kT0}, out).ok());
+  ASSERT_TRUE(
+      task.Process({"forwarded", 0, 2, "amy", e2, std::nullopt, {}}, TaskTime{kT0}, out).ok());
   EXPECT_EQ(task.checkpoint().next_offset(), 8);
   EXPECT_EQ(task.checkpoint().source_next_offsets().at("forwarded"), 3);
   // A re-sent record of either source is recognised by its own offset, after a restart too.
   PartitionTask resumed(settings, rules, store);
   resumed.Resume(task.checkpoint());
-  EXPECT_EQ(resumed.Process({"forwarded", 0, 2, "amy", e2}, TaskTime{kT0}, out)->kind,
-            RecordOutcome::Kind::kAlreadyApplied);
-  EXPECT_EQ(resumed.Process({"touchpoints", 0, 7, "amy", e1}, TaskTime{kT0}, out)->kind,
-            RecordOutcome::Kind::kAlreadyApplied);
-  EXPECT_EQ(resumed.Process({"forwarded", 0, 3, "amy", e3}, TaskTime{kT0}, out)->kind,
-            RecordOutcome::Kind::kApplied);
+  EXPECT_EQ(
+      resumed.Process({"forwarded", 0, 2, "amy", e2, std::nullopt, {}}, TaskTime{kT0}, out)->kind,
+      RecordOutcome::Kind::kAlreadyApplied);
+  EXPECT_EQ(
+      resumed.Process({"touchpoints", 0, 7, "amy", e1, std::nullopt, {}}, TaskTime{kT0}, out)->kind,
+      RecordOutcome::Kind::kAlreadyApplied);
+  EXPECT_EQ(
+      resumed.Process({"forwarded", 0, 3, "amy", e3, std::nullopt, {}}, TaskTime{kT0}, out)->kind,
+      RecordOutcome::Kind::kApplied);
 }
 
 TEST_F(TaskManagerTest, AStoredStateThatDoesNotParseFailsTheRecordAndNamesItsPartition) {
