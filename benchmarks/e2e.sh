@@ -31,23 +31,9 @@ UNKEYED_PERCENT=${UNKEYED_PERCENT:-5}
 PORT=${PORT:-19464}
 CLK_TCK=$(getconf CLK_TCK)
 
-dir=$(mktemp -d /tmp/touchstream-e2e-XXXXXX)
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=()
-}
-trap 'stop_all; rm -rf "$dir"' EXIT
+source benchmarks/lib.sh
+workspace e2e
 
-policies=""
-if [ "$POLICIES" = 1 ]; then
-  policies='policies:
-  quiet_hours: {start: "21:00", end: "08:00"}
-  caps:
-    - {max: 1, per: 1h, rules: [cart_1h]}
-    - {max: 3, per: 1d}'
-fi
 cat > "$dir/config.yaml" <<YAML
 topics:
   touchpoints: {name: touchpoints, partitions: $PARTITIONS}
@@ -59,28 +45,9 @@ topics:
 state: {dir: $dir/state}
 ${E2E_CONFIG:-}
 http: {listen: "127.0.0.1:$PORT"}
-rules:
-  cart_1h: {kind: cart_abandonment, delay: 1h$([ "$POLICIES" = 1 ] && echo ", holdout_percent: 10, on_cap: defer")}
-  win_back: {kind: win_back, tiers: [7d, 14d], require_purchase: false}
-  spring_offer:
-    kind: reward_window
-    opener: {event_type: OFFER_ACCEPTED}
-    duration: 72h
-    reminder_before: 24h
-$policies
+$(workload_rules "$POLICIES")
 YAML
 
-# One scrape of /metrics into $scraped (empty if the instance does not answer yet): one
-# request per poll, however many metrics the poll reads, so that the benchmark's own load on
-# the instance stays small.
-scrape() {
-  scraped=$({ exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null &&
-            printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3) || scraped=""
-}
-# The sum of a metric's samples in the last scrape (0 if absent).
-metric() {
-  awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }' <<<"$scraped"
-}
 now() { date +%s.%N; }
 # CPU-seconds (user + system) of a process so far.
 cpu() { awk -v tck="$CLK_TCK" '{ sub(/.*\) /, ""); printf "%.3f\n", ($12 + $13) / tck }' "/proc/$1/stat"; }
@@ -91,10 +58,7 @@ results="$dir/results"
 : > "$results"
 for run in $(seq "$RUNS"); do
   rm -rf "$dir/state" "$dir/brokers"
-  "$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" &
-  pids+=($!)
-  for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
-  brokers=$(head -1 "$dir/brokers")
+  start_kafka
   echo "run $run/$RUNS: embedded Kafka at $brokers; touchpoints has $PARTITIONS partitions"
 
   profile_flag=""

@@ -26,9 +26,8 @@ PARTITIONS=${PARTITIONS:-8}
 COMMIT_INTERVAL=${COMMIT_INTERVAL:-100ms}
 PORT=${PORT:-19465}
 
-dir=$(mktemp -d /tmp/touchstream-latency-XXXXXX)
-pids=()
-trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+source benchmarks/lib.sh
+workspace latency
 
 cat > "$dir/config.yaml" <<YAML
 topics:
@@ -55,10 +54,7 @@ metrics() {
   { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3
 }
 
-"$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
-brokers=$(head -1 "$dir/brokers")
+start_kafka
 "$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" ${RUN_ARGS:-} 2> "$dir/run.err" &
 pids+=($!)
 for _ in $(seq 300); do

@@ -23,14 +23,8 @@ SAMPLE=${SAMPLE:-10}
 PARTITIONS=${PARTITIONS:-8}
 PORT=${PORT:-19465}
 
-dir=$(mktemp -d /tmp/touchstream-soak-XXXXXX)
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=()
-}
-trap 'stop_all; rm -rf "$dir"' EXIT
+source benchmarks/lib.sh
+workspace soak
 
 cat > "$dir/config.yaml" <<YAML
 topics:
@@ -42,33 +36,10 @@ topics:
   repartition: {name: repartition, partitions: $PARTITIONS}
 ${SOAK_CONFIG:-state: {dir: $dir/state}}
 http: {listen: "127.0.0.1:$PORT"}
-rules:
-  cart_1h: {kind: cart_abandonment, delay: 1h, holdout_percent: 10, on_cap: defer}
-  win_back: {kind: win_back, tiers: [7d, 14d], require_purchase: false}
-  spring_offer:
-    kind: reward_window
-    opener: {event_type: OFFER_ACCEPTED}
-    duration: 72h
-    reminder_before: 24h
-policies:
-  quiet_hours: {start: "21:00", end: "08:00"}
-  caps:
-    - {max: 1, per: 1h, rules: [cart_1h]}
-    - {max: 3, per: 1d}
+$(workload_rules 1)
 YAML
 
-scrape() {
-  scraped=$({ exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null &&
-            printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3) || scraped=""
-}
-metric() {
-  awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }' <<<"$scraped"
-}
-
-"$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
-brokers=$(head -1 "$dir/brokers")
+start_kafka
 "$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" 2> "$dir/run.err" &
 run_pid=$!
 pids+=($run_pid)
