@@ -18,6 +18,8 @@
 # POLICIES (1), UNKEYED_PERCENT (5): the workload, as above.
 # E2E_CONFIG: extra top-level config lines, e.g. E2E_CONFIG='processing: {max_outbox_records: 1000}'
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
+# PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record -g` from its
+#   first record to the outbox drained, into PROFILE.RUN.data (read with `perf report -i`).
 # The embedded Kafka keeps about 5 MiB per partition: keep EVENTS/PARTITIONS under ~30,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,7 +79,13 @@ for run in $(seq "$RUNS"); do
   while :; do
     scrape
     consumed=$(metric touchstream_records_consumed_total)
-    if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then start=$(now); cpu_start=$(cpu $run_pid); fi
+    if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then
+      start=$(now); cpu_start=$(cpu $run_pid)
+      if [ -n "${PROFILE:-}" ]; then
+        perf record -q -g -F 499 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
+        perf_pid=$!
+      fi
+    fi
     [ "$consumed" -ge "$EVENTS" ] && break
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $consumed events" >&2; exit 1; fi
     sleep 0.1
@@ -94,6 +102,7 @@ for run in $(seq "$RUNS"); do
   done
   drained_at=$(now)
   cpu_drained=$(cpu $run_pid)
+  if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""; fi
   peak_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$run_pid/status")
   scrape
   triggers=$(metric touchstream_triggers_emitted_total)
