@@ -8,7 +8,7 @@ DEB_PACKAGES := g++ cmake make pkg-config \
   prometheus-cpp-dev libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev \
   libbenchmark-dev libssl-dev libcivetweb-dev libcctz-dev libjemalloc-dev tzdata prometheus
 
-.PHONY: deps build test demo bench bench-e2e bench-latency bench-soak bench-full clean format
+.PHONY: deps build test demo bench bench-e2e bench-latency bench-soak bench-restore bench-full clean format
 
 # Installs missing Debian packages (needs root); a fast no-op when all are present.
 deps:
@@ -48,11 +48,17 @@ bench-latency: build
 bench-soak: build
 	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/soak.sh
 
+# Cold restore from the changelog and warm restart, against a raw consumer of the same changelog
+# (benchmarks/restore.sh [EVENTS] [PARTITIONS]).
+bench-restore: build
+	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/restore.sh $(RESTORE_ARGS)
+
 # What the headline figures leave out (about half an hour): five end-to-end runs for the medians,
-# the latency steps, the 10-minute soak.
+# the latency steps, the restore runs, the 10-minute soak.
 bench-full: build
 	RUNS=5 TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/e2e.sh
 	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/latency.sh
+	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/restore.sh
 	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/soak.sh
 
 clean:

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Restore from the changelog and a warm restart (make bench-restore).
+#
+# A fresh embedded Kafka; `touchstream loadgen` writes EVENTS events (the e2e workload) into
+# PARTITIONS partitions; `touchstream run` processes them until every output is acknowledged and
+# stops cleanly. Then, on the same changelog:
+#   1. raw consumer: touchstream_baseline consume reads every changelog record (no work);
+#   2. warm restart: `run` again on the same state directory: each partition's restore reads
+#      only the changelog's tail since the last restore and finds the local state current;
+#   3. cold restore: `run` on an empty state directory: every partition replays its changelog.
+# Each `run` joins a group of its own: the embedded Kafka ignores LeaveGroup, so a successor in
+# the same group would first wait out session.timeout.ms (45 s), which a real cluster does not
+# (a clean stop leaves the group; static membership keeps the assignment on Kubernetes).
+# Timers follow event time (timers.clock: event_time), so that nothing fires while no input
+# arrives: the state after the load, after the warm restart and after the cold restore must be
+# the same, and the script compares them (`touchstream state-dump`), failing if they differ.
+# Times come from the instance's own histogram touchstream_restore_duration_seconds (the sum
+# over partitions: they are restored one after the other on the consume thread, from the
+# assignment to the partition ready to consume), customers from its "restored" log lines.
+#
+# Usage: benchmarks/restore.sh [EVENTS] [PARTITIONS]      (make bench-restore)
+# RUNS (3): how many runs, each with its own broker. RUN_ARGS: extra arguments of each `run`.
+# PROFILE: a path prefix; each cold restore is sampled by `perf record -g` into PROFILE.RUN.data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${TOUCHSTREAM_BIN:-build/touchstream}
+BASELINE=${TOUCHSTREAM_BASELINE_BIN:-$(dirname "$BIN")/touchstream_baseline}
+EVENTS=${1:-200000}
+PARTITIONS=${2:-8}
+RUNS=${RUNS:-3}
+PORT=${PORT:-19466}
+
+source benchmarks/lib.sh
+workspace restore
+
+# The config of one instance; $1 names its group.
+write_config() {
+  cat > "$dir/config.yaml" <<YAML
+consumer: {group_id: $1}
+topics:
+  touchpoints: {name: touchpoints, partitions: $PARTITIONS}
+  triggers: {name: triggers, partitions: 6}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+  audit: {name: audit, partitions: 1}
+  changelog: {name: changelog, partitions: $PARTITIONS}
+  repartition: {name: repartition, partitions: $PARTITIONS}
+state: {dir: $dir/state}
+timers: {clock: event_time}
+http: {listen: "127.0.0.1:$PORT"}
+$(workload_rules 1)
+YAML
+}
+
+# Starts `run` (log in $dir/$1.err) and waits until every partition is assigned and restored.
+start_run() {
+  "$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" ${RUN_ARGS:-} 2> "$dir/$1.err" &
+  run_pid=$!
+  pids+=($run_pid)
+  local perf_pid=""
+  if [ -n "${PROFILE:-}" ] && [ "$1" = cold ]; then
+    perf record -q -g -F 999 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
+    perf_pid=$!
+  fi
+  local deadline=$(( $(date +%s) + 300 ))
+  while :; do
+    scrape
+    [ "$(metric touchstream_assigned_partitions)" -ge "$PARTITIONS" ] &&
+      [ "$(metric touchstream_restoring_partitions)" -eq 0 ] && break
+    if [ "$(date +%s)" -gt "$deadline" ]; then echo "$1: not ready in 300 s" >&2; tail -5 "$dir/$1.err" >&2; exit 1; fi
+    sleep 0.1
+  done
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+}
+stop_run() { kill "$run_pid"; wait "$run_pid" 2>/dev/null || true; }
+# The stopped instance's customer states into $dir/$1.dump; fails unless they equal the load's.
+dump_state() {
+  "$BIN" state-dump --config "$dir/config.yaml" > "$dir/$1.dump"
+  if [ "$1" != load ] && ! cmp -s "$dir/load.dump" "$dir/$1.dump"; then
+    echo "the state after the $1 run differs from the state after the load:" >&2
+    diff "$dir/load.dump" "$dir/$1.dump" | head -5 >&2
+    exit 1
+  fi
+}
+# The sum of the restore durations so far, in seconds, and the records read.
+restore_seconds() { awk '$1 == "touchstream_restore_duration_seconds_sum" { printf "%.3f\n", $2 }' <<<"$scraped"; }
+
+results="$dir/results"
+: > "$results"
+for run in $(seq "$RUNS"); do
+  rm -rf "$dir/state" "$dir/brokers"
+  write_config restore-load
+  start_kafka
+  echo "run $run/$RUNS: embedded Kafka at $brokers; $PARTITIONS partitions"
+  "$BIN" loadgen --brokers "$brokers" --events "$EVENTS" --profiles 2>&1 | tail -1
+
+  start_run load
+  deadline=$(( $(date +%s) + 600 ))
+  while :; do
+    scrape
+    applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
+    [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ] && break
+    if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $applied events applied" >&2; exit 1; fi
+    sleep 0.2
+  done
+  stop_run
+  dump_state load
+
+  records=$("$BASELINE" count --brokers "$brokers" --topic changelog)
+  records=$(tr ' ' '\n' <<<"$records" | awk -F= '$1 == "records" { print $2 }')
+  raw=$("$BASELINE" consume --brokers "$brokers" --topic changelog --messages "$records")
+  raw_wall=$(tr ' ' '\n' <<<"$raw" | awk -F= '$1 == "wall_s" { print $2 }')
+
+  write_config restore-warm
+  start_run warm
+  warm=$(restore_seconds)
+  warm_records=$(metric touchstream_restore_records_total)
+  stop_run
+  dump_state warm
+
+  rm -rf "$dir/state"
+  write_config restore-cold
+  start_run cold
+  cold=$(restore_seconds)
+  cold_records=$(metric touchstream_restore_records_total)
+  customers=$(awk '/ restored .* customers, / { for (i = 1; i <= NF; ++i) if ($(i + 1) == "customers,") n += $i } END { print n + 0 }' "$dir/cold.err")
+  stop_run
+  dump_state cold
+  stop_all
+
+  awk -v r="$records" -v rw="$raw_wall" -v w="$warm" -v wr="$warm_records" -v c="$cold" \
+      -v cr="$cold_records" -v cu="$customers" -v p="$PARTITIONS" -v run="$run" '
+  BEGIN {
+    printf "  changelog: %d records; raw consumer reads them in %.2f s: %.0f records/s\n", r, rw, r / rw
+    printf "  the state after the warm restart and after the cold restore equals the state after the load\n"
+    printf "  warm restart: %d partitions ready in %.3f s (%d tail records read)\n", p, w, wr
+    printf "  cold restore: %d customers, %d records read in %.2f s: %.0f customers/s, %.0f records/s\n", cu, cr, c, cu / c, cr / c
+    printf "  ratio: cold restore records/s / raw consumer records/s %.3f\n", (cr / c) / (r / rw)
+    printf "%d %.0f %.0f %.3f %.0f\n", run, cu / c, cr / c, w, r / rw >> "/dev/stderr"
+  }' 2>> "$results"
+done
+
+echo "medians of $RUNS runs:"
+awk '
+  { for (k = 2; k <= 5; ++k) v[k, NR] = $k }
+  END {
+    split("cold restore customers/s,cold restore records/s,warm restart seconds,raw consumer records/s", name, ",")
+    for (k = 2; k <= 5; ++k) {
+      n = 0; for (r = 1; r <= NR; ++r) a[++n] = v[k, r]
+      for (x = 1; x <= n; ++x) for (y = x + 1; y <= n; ++y) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
+      med[k] = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      list = ""; for (r = 1; r <= NR; ++r) list = list (r > 1 ? ", " : "") v[k, r]
+      printf "  %s: %s (%s)\n", name[k - 1], med[k], list
+    }
+    printf "  cold restore records/s / raw consumer records/s: %.3f (ratio of the medians)\n", med[3] / med[5]
+  }' "$results"
