@@ -25,10 +25,12 @@ StatusOr<std::unique_ptr<EmbeddedKafka>> EmbeddedKafka::Start(int brokers) {
   if (kafka->cluster_ == nullptr) {
     return Status::KafkaError("cannot start the embedded Kafka cluster");
   }
+  kafka->no_delay_ = std::make_unique<NoDelaySockets>();
   return kafka;
 }
 
 EmbeddedKafka::~EmbeddedKafka() {
+  no_delay_.reset();
   if (cluster_ != nullptr) rd_kafka_mock_cluster_destroy(cluster_);
   if (handle_ != nullptr) rd_kafka_destroy(handle_);
 }

@@ -12,6 +12,7 @@
 #include "processor/config/config.h"
 #include "processor/core/status.h"
 #include "processor/embedded/fault_command.h"
+#include "processor/embedded/no_delay_sockets.h"
 
 namespace touchstream {
 
@@ -46,9 +47,10 @@ class EmbeddedKafka {
   // Ok if `broker_id` is a broker of the cluster, or kAllBrokers when `all_allowed`.
   Status CheckBroker(int32_t broker_id, bool all_allowed) const;
 
-  // Destruction order: the cluster before the handle that hosts it.
+  // Destruction order: the socket thread, then the cluster, then the handle that hosts it.
   rd_kafka_t* handle_ = nullptr;
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  std::unique_ptr<NoDelaySockets> no_delay_;  // as a real broker's connections
 };
 
 }  // namespace touchstream

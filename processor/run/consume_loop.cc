@@ -33,6 +33,7 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
       clocks_(clocks),
       health_(health),
       disk_(db.dir(), config.min_free_disk_bytes),
+      commit_due_{std::chrono::milliseconds(config.commit_interval_ms), config.commit_max_events},
       tasks_(config, rules, db, relay, metrics),
       membership_(config, db, tasks_, relay, metrics, disk_, health),
       backpressure_(static_cast<size_t>(config.max_outbox_records),
@@ -152,8 +153,8 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
       fatal_ = tasks_.FireTimerBacklogs();
     }
     // Never commit a batch a record failed in (fatal_ set above: stop, or rebuild below).
-    if (fatal_.ok() && (tasks_.batch_records() >= config_.commit_max_events ||
-                        clocks_.steady.Now() - times_.batch_started >= interval)) {
+    if (fatal_.ok() && commit_due_(clocks_.steady.Now() - times_.batch_started,
+                                   tasks_.batch_records(), relay_.in_flight())) {
       // A disk below its reserve is no fatal error: the instance pauses.
       if (Status s = Commit(); s.code() == Status::Code::kUnavailable) {
         membership_.PauseForDisk(s.message());

@@ -20,6 +20,7 @@
 #include "processor/health/health_state.h"
 #include "processor/kafka/relay.h"
 #include "processor/metrics/metrics.h"
+#include "processor/run/commit_due.h"
 #include "processor/run/group_membership.h"
 #include "processor/run/outbox_backpressure.h"
 #include "processor/run/source_ends.h"
@@ -74,6 +75,7 @@ class ConsumeLoop {
   const LoopClocks clocks_;
   HealthState* const health_;  // may be null
   const DiskReserve disk_;
+  const CommitDue commit_due_;  // group commit
 
   std::unique_ptr<PartitionOwnership> ownership_;  // set in Start: the repartition stage
   std::unique_ptr<SourceEnds> source_ends_;        // set in Start

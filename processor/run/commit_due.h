@@ -1,0 +1,35 @@
+// When the consume loop closes its batch and commits it: group commit. A batch closes once it
+// holds `processing.commit_max_events` records, or once `processing.commit_interval` has passed
+// and the relay has acknowledged everything it was handed. Each commit's changelog markers wait
+// for its records' acknowledgements and nothing later is produced before them (outbox_relay.h),
+// so committing faster than Kafka acknowledges would only queue commits behind one another: a
+// 1-2 ms interval fell behind without bound at 1,000-5,000 events/s. While the relay is busy the
+// batch keeps growing instead, and the commit goes out with its acknowledgement: the interval
+// becomes a lower bound, a round trip the upper one. A relay that makes no progress (a broker
+// away) still gets a commit every kMaxCommitDeferral, as before (committed records wait in the
+// outbox, bounded by the outbox backpressure).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace touchstream {
+
+inline constexpr std::chrono::steady_clock::duration kMaxCommitDeferral = std::chrono::seconds(1);
+
+struct CommitDue {
+  std::chrono::steady_clock::duration interval;
+  int64_t max_events;
+
+  // `open_for`: since the batch opened; `records`: in it; `relay_in_flight`: records the relay
+  // holds unacknowledged.
+  bool operator()(std::chrono::steady_clock::duration open_for, int64_t records,
+                  size_t relay_in_flight) const {
+    if (records >= max_events) return true;
+    if (open_for < interval) return false;
+    return relay_in_flight == 0 || open_for >= std::max(interval, kMaxCommitDeferral);
+  }
+};
+
+}  // namespace touchstream
