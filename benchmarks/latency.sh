@@ -15,6 +15,8 @@
 # PARTITIONS (8).
 # COMMIT_INTERVAL (the processing.commit_interval under test; default 100ms, the product's).
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
+# TIMER_WAIT (22): seconds to wait after the last step for its timers (0: the delays reported
+# are the earlier steps' only).
 # DEBUG_HIST=1: also print the run's poll → commit and event time → commit histograms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,7 +81,7 @@ for rate in $RATES; do
   }
   echo "  $line"
 done
-sleep 22  # the last events' reminders (+10 s) and expiries (+20 s) fire
+sleep "${TIMER_WAIT:-22}"  # the last events' reminders (+10 s) and expiries (+20 s) fire
 echo "timer fire delay (due → trigger committed) of the reminders and expiries, cumulative buckets:"
 (metrics || true) | awk '/^touchstream_timer_fire_delay_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'
 if [ -n "${DEBUG_HIST:-}" ]; then
