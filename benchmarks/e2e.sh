@@ -102,7 +102,7 @@ for run in $(seq "$RUNS"); do
   done
   drained_at=$(now)
   cpu_drained=$(cpu $run_pid)
-  if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""; fi
+  if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; perf_pid=""; fi
   peak_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$run_pid/status")
   scrape
   triggers=$(metric touchstream_triggers_emitted_total)

@@ -70,6 +70,9 @@ Options Parse(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::exit(app.exit(e));
   }
+  if (o.warmup_seconds < 0 || o.seconds <= 0 || o.rate <= 0) {
+    Fail("--rate and --seconds must be positive, --warmup-seconds not negative");
+  }
   return o;
 }
 

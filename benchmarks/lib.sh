@@ -13,9 +13,11 @@ stop_all() {
   pids=()
 }
 
-# Starts `embedded-kafka` on $dir/config.yaml (its topics); sets $brokers.
+# Starts `embedded-kafka` on $dir/config.yaml (its topics); sets $brokers. KAFKA_FAULTS: control
+# commands (README "Fault injection"), one per line, applied at start, e.g. "rtt all 30".
 start_kafka() {
-  "$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" &
+  "$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" \
+    < <(printf '%s\n' "${KAFKA_FAULTS:-}") &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
   brokers=$(head -1 "$dir/brokers")

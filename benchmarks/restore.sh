@@ -69,7 +69,7 @@ start_run() {
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "$1: not ready in 300 s" >&2; tail -5 "$dir/$1.err" >&2; exit 1; fi
     sleep 0.1
   done
-  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; fi
 }
 stop_run() { kill "$run_pid"; wait "$run_pid" 2>/dev/null || true; }
 # The stopped instance's customer states into $dir/$1.dump; fails unless they equal the load's.
@@ -81,7 +81,7 @@ dump_state() {
     exit 1
   fi
 }
-# The sum of the restore durations so far, in seconds, and the records read.
+# The sum of the restore durations so far, in seconds, from the last scrape.
 restore_seconds() { awk '$1 == "touchstream_restore_duration_seconds_sum" { printf "%.3f\n", $2 }' <<<"$scraped"; }
 
 results="$dir/results"

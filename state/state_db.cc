@@ -79,7 +79,7 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   // Index and filter blocks partitioned, their top level pinned, and kept in the cache's high
-  // priority pool: whole-file filter blocks (hundreds of KB for a file of 64 MiB) were evicted by
+  // priority pool: whole-file filter blocks (hundreds of KB for a file of tens of MiB) were evicted by
   // data blocks and read back, checksummed, for nearly every lookup once the customers outgrew
   // the cache (BM_PipelineScaling: 1M customers did not finish 500,000 events in 3 minutes).
   table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;

@@ -1,6 +1,9 @@
 #include "processor/embedded/embedded_kafka.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <sstream>
 #include <vector>
 
 #include "processor/core/partition_name.h"
@@ -25,7 +28,13 @@ StatusOr<std::unique_ptr<EmbeddedKafka>> EmbeddedKafka::Start(int brokers) {
   if (kafka->cluster_ == nullptr) {
     return Status::KafkaError("cannot start the embedded Kafka cluster");
   }
-  kafka->no_delay_ = std::make_unique<NoDelaySockets>();
+  // Each broker's port, from "host:port,host:port,...".
+  std::set<int> ports;
+  std::stringstream servers(kafka->bootstrap_servers());
+  for (std::string server; std::getline(servers, server, ',');) {
+    ports.insert(std::atoi(server.substr(server.rfind(':') + 1).c_str()));
+  }
+  kafka->no_delay_ = std::make_unique<NoDelaySockets>(std::move(ports));
   return kafka;
 }
 

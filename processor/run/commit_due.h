@@ -6,10 +6,13 @@
 // 1-2 ms interval fell behind without bound at 1,000-5,000 events/s. While the relay is busy the
 // batch keeps growing instead, and the commit goes out with its acknowledgement: the interval
 // becomes a lower bound, a round trip the upper one. A relay that makes no progress (a broker
-// away) still gets a commit every kMaxCommitDeferral, as before (committed records wait in the
-// outbox, bounded by the outbox backpressure).
+// away) still gets a commit every kMaxCommitDeferral or commit_interval, whichever is longer
+// (committed records wait in the outbox, bounded by the outbox backpressure). Under exactly_once
+// the transactional relay publishes synchronously (nothing in flight between commits): no
+// change there.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
