@@ -1,6 +1,7 @@
 #include "processor/metrics/metrics.h"
 
 #include "processor/core/customer_aggregate.h"
+#include "processor/metrics/labels.h"
 
 #ifndef TOUCHSTREAM_VERSION
 #define TOUCHSTREAM_VERSION "dev"
@@ -10,20 +11,6 @@
 #endif
 
 namespace touchstream {
-
-namespace {
-
-std::string Lower(std::string s, size_t strip_prefix) {
-  s = s.substr(strip_prefix);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string ChannelLabel(v1::Channel c) { return Lower(v1::Channel_Name(c), 8); }
-std::string TypeLabel(v1::EventType t) { return Lower(v1::EventType_Name(t), 11); }
-std::string TriggerLabel(v1::TriggerType t) { return Lower(v1::TriggerType_Name(t), 13); }
-
-}  // namespace
 
 Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string>& rule_ids,
                  const std::vector<v1::Channel>& channels)
@@ -69,7 +56,7 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
     for (int c = 1; v1::Channel_IsValid(c); ++c) {
       const auto channel = static_cast<v1::Channel>(c);
       events_processed_[{t, c}] = &events_processed_family_->Add(
-          {{"type", TypeLabel(static_cast<v1::EventType>(t))},
+          {{"type", EventTypeLabel(static_cast<v1::EventType>(t))},
            {"channel", ChannelLabel(channel)},
            {"offline", IsOfflineChannel(channel) ? "true" : "false"}});
     }

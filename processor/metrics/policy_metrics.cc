@@ -2,7 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
-#include <cctype>
+#include "processor/metrics/labels.h"
 
 namespace touchstream {
 
@@ -12,15 +12,6 @@ namespace {
 constexpr const char* kSuppressReasons[] = {"no_consent", "quiet_hours", "frequency_cap",
                                             "superseded", "stale",       "state_limit"};
 constexpr const char* kDeferReasons[] = {"quiet_hours", "frequency_cap"};
-
-std::string Lower(const std::string& s, size_t strip_prefix) {
-  std::string out = s.substr(strip_prefix);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string ChannelLabel(v1::Channel c) { return Lower(v1::Channel_Name(c), 8); }
-std::string TriggerLabel(v1::TriggerType t) { return Lower(v1::TriggerType_Name(t), 13); }
 
 // Decided when a deferral was released, not when the rule fired it: a release happens after
 // the fire time, a first decision at it (PartitionPipeline).
