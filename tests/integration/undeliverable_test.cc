@@ -57,9 +57,9 @@ TEST(UndeliverableTest, RecordsTooLargeToProduceAreDeadLetteredAndOutputGoesOn) 
   ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
   // Broker 2 leads only the triggers partition, so an error injected there hits trigger records
   // and nothing else.
-  for (const std::string& command : {"leader touchpoints 0 1", "leader touchpoints-dlq 0 1",
-                                     "leader oversize-customers-changelog 0 1",
-                                     "leader triggers 0 2", "coordinator group oversize 1"}) {
+  for (const char* command : {"leader touchpoints 0 1", "leader touchpoints-dlq 0 1",
+                              "leader oversize-customers-changelog 0 1", "leader triggers 0 2",
+                              "coordinator group oversize 1"}) {
     ASSERT_TRUE(Applied(cluster.kafka(), command));
   }
   ChildProcess& run = cluster.Start("run");

@@ -81,7 +81,8 @@ TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
   values.push_back(Record(Add("late", "zoe", kT0 + 3 * kHourMs)));
   values.push_back(Record(Add("later", "yan", kT0 + 3 * kHourMs)));
   auto process = [&](int64_t offset) {
-    const InputRecord record{settings.input_topic, 0, offset, std::nullopt, values[offset]};
+    const InputRecord record{settings.input_topic, 0, offset, std::nullopt, values[offset],
+                             std::nullopt,         {}};
     StatusOr<RecordOutcome> outcome = task.Process(record, time, out);
     EXPECT_TRUE(outcome.ok());
     return outcome.ok() ? outcome->kind : RecordOutcome::Kind::kDeadLettered;
