@@ -37,13 +37,7 @@ source benchmarks/lib.sh
 workspace e2e
 
 cat > "$dir/config.yaml" <<YAML
-topics:
-  touchpoints: {name: touchpoints, partitions: $PARTITIONS}
-  triggers: {name: triggers, partitions: 6}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-  audit: {name: audit, partitions: 1}
-  changelog: {name: changelog, partitions: $PARTITIONS}
-  repartition: {name: repartition, partitions: $PARTITIONS}
+$(workload_topics "$PARTITIONS")
 state: {dir: $dir/state}
 ${E2E_CONFIG:-}
 http: {listen: "127.0.0.1:$PORT"}
@@ -142,18 +136,5 @@ for run in $(seq "$RUNS"); do
   echo "    after a full compaction, $compacted"
 done
 
-echo "medians of $RUNS runs:"
-awk '
-  { for (k = 2; k <= 7; ++k) v[k, NR] = $k }
-  END {
-    split("consume-phase events/CPU-s,end-to-end events/CPU-s,end-to-end events/s wall,raw consumer messages/CPU-s,raw pipe events/CPU-s,peak RSS MiB", name, ",")
-    for (k = 2; k <= 7; ++k) {
-      n = 0; for (r = 1; r <= NR; ++r) a[++n] = v[k, r]
-      for (x = 1; x <= n; ++x) for (y = x + 1; y <= n; ++y) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
-      m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-      med[k] = m
-      list = ""; for (r = 1; r <= NR; ++r) list = list (r > 1 ? ", " : "") v[k, r]
-      printf "  %s: %.0f (%s)\n", name[k - 1], m, list
-    }
-    printf "  end to end / raw consumer: %.3f; end to end / raw pipe: %.3f (ratios of the medians)\n", med[3] / med[5], med[3] / med[6]
-  }' "$results"
+print_medians "$results" "consume-phase events/CPU-s,end-to-end events/CPU-s,end-to-end events/s wall,raw consumer messages/CPU-s,raw pipe events/CPU-s,peak RSS MiB" \
+  "3:5:end to end / raw consumer" "3:6:end to end / raw pipe"

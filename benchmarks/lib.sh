@@ -23,6 +23,20 @@ start_kafka() {
   brokers=$(head -1 "$dir/brokers")
 }
 
+# The benchmark workload's topics, the input's, changelog's and repartition topic's with $1
+# partitions: config lines for e2e.sh, soak.sh and restore.sh.
+workload_topics() {
+  cat <<YAML
+topics:
+  touchpoints: {name: touchpoints, partitions: $1}
+  triggers: {name: triggers, partitions: 6}
+  dead_letter: {name: touchpoints-dlq, partitions: 1}
+  audit: {name: audit, partitions: 1}
+  changelog: {name: changelog, partitions: $1}
+  repartition: {name: repartition, partitions: $1}
+YAML
+}
+
 # The benchmark workload's rules and, with $1 = 1, its policies (quiet hours, caps, a holdout):
 # config lines for e2e.sh and soak.sh.
 workload_rules() {
@@ -57,4 +71,30 @@ scrape() {
 # The sum of a metric's samples in the last scrape (0 if absent).
 metric() {
   awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }' <<<"$scraped"
+}
+
+# Prints the median of each column but the first (the run's number) of $1, a file with one line
+# per run, named by $2 (comma-separated), then each ratio of two medians given as
+# "NUMERATOR_COLUMN:DENOMINATOR_COLUMN:LABEL" (columns counted from 1, the run's number's).
+print_medians() {
+  local file=$1 names=$2
+  shift 2
+  echo "medians of $(wc -l < "$file") runs:"
+  awk -v names="$names" -v ratios="$(printf '%s|' "$@")" '
+    { for (k = 2; k <= NF; ++k) v[k, NR] = $k; columns = NF }
+    END {
+      split(names, name, ",")
+      for (k = 2; k <= columns; ++k) {
+        n = 0; for (r = 1; r <= NR; ++r) a[++n] = v[k, r]
+        for (x = 1; x <= n; ++x) for (y = x + 1; y <= n; ++y) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
+        med[k] = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        list = ""; for (r = 1; r <= NR; ++r) list = list (r > 1 ? ", " : "") v[k, r]
+        printf "  %s: %s (%s)\n", name[k - 1], med[k], list
+      }
+      count = split(ratios, ratio, "|")
+      for (i = 1; i < count; ++i) {
+        split(ratio[i], part, ":")
+        printf "  %s: %.3f (ratio of the medians)\n", part[3], med[part[1]] / med[part[2]]
+      }
+    }' "$file"
 }

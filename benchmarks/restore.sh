@@ -37,13 +37,7 @@ workspace restore
 write_config() {
   cat > "$dir/config.yaml" <<YAML
 consumer: {group_id: $1}
-topics:
-  touchpoints: {name: touchpoints, partitions: $PARTITIONS}
-  triggers: {name: triggers, partitions: 6}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-  audit: {name: audit, partitions: 1}
-  changelog: {name: changelog, partitions: $PARTITIONS}
-  repartition: {name: repartition, partitions: $PARTITIONS}
+$(workload_topics "$PARTITIONS")
 state: {dir: $dir/state}
 timers: {clock: event_time}
 http: {listen: "127.0.0.1:$PORT"}
@@ -139,17 +133,5 @@ for run in $(seq "$RUNS"); do
   }' 2>> "$results"
 done
 
-echo "medians of $RUNS runs:"
-awk '
-  { for (k = 2; k <= 5; ++k) v[k, NR] = $k }
-  END {
-    split("cold restore customers/s,cold restore records/s,warm restart seconds,raw consumer records/s", name, ",")
-    for (k = 2; k <= 5; ++k) {
-      n = 0; for (r = 1; r <= NR; ++r) a[++n] = v[k, r]
-      for (x = 1; x <= n; ++x) for (y = x + 1; y <= n; ++y) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
-      med[k] = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-      list = ""; for (r = 1; r <= NR; ++r) list = list (r > 1 ? ", " : "") v[k, r]
-      printf "  %s: %s (%s)\n", name[k - 1], med[k], list
-    }
-    printf "  cold restore records/s / raw consumer records/s: %.3f (ratio of the medians)\n", med[3] / med[5]
-  }' "$results"
+print_medians "$results" "cold restore customers/s,cold restore records/s,warm restart seconds,raw consumer records/s" \
+  "3:5:cold restore records/s / raw consumer records/s"

@@ -27,13 +27,7 @@ source benchmarks/lib.sh
 workspace soak
 
 cat > "$dir/config.yaml" <<YAML
-topics:
-  touchpoints: {name: touchpoints, partitions: $PARTITIONS}
-  triggers: {name: triggers, partitions: 6}
-  dead_letter: {name: touchpoints-dlq, partitions: 1}
-  audit: {name: audit, partitions: 1}
-  changelog: {name: changelog, partitions: $PARTITIONS}
-  repartition: {name: repartition, partitions: $PARTITIONS}
+$(workload_topics "$PARTITIONS")
 ${SOAK_CONFIG:-state: {dir: $dir/state}}
 http: {listen: "127.0.0.1:$PORT"}
 $(workload_rules 1)

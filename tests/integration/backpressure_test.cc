@@ -15,13 +15,11 @@ namespace {
 TEST(BackpressureTest, InputPausesForTheOutboxBacklogAndNothingIsLost) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   TempDir dir;
-  const std::string port = std::to_string(FreeLoopbackPort());
-  ChildProcess e2e({"/usr/bin/env", "TOUCHSTREAM_BIN=" + TouchstreamBin(), "PORT=" + port, "RUNS=1",
-                    "E2E_CONFIG=processing: {max_outbox_records: 1000}", "bash",
-                    SourceDir() + "/benchmarks/e2e.sh", "30000", "4"},
-                   dir.path() + "/e2e");
-  ASSERT_EQ(e2e.Wait(std::chrono::seconds(150)), 0) << e2e.Stdout() << e2e.Stderr();
-  const std::string out = e2e.Stdout();
+  const ScriptRun e2e = RunBenchmarkScript(
+      dir, "e2e.sh", {"RUNS=1", "E2E_CONFIG=processing: {max_outbox_records: 1000}"},
+      {"30000", "4"});
+  ASSERT_EQ(e2e.exit_code, 0) << e2e.out << e2e.err;
+  const std::string& out = e2e.out;
   EXPECT_NE(out.find("input paused "), std::string::npos) << out;
   // The script waits until all 30,000 events are applied and the outbox is empty, then measures
   // the baselines on the same topic.

@@ -18,13 +18,11 @@ namespace {
 TEST(GroupCommitTest, ACommitIntervalShorterThanTheRelaysRoundTripStillDeliversEveryTrigger) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   TempDir dir;
-  const std::string port = std::to_string(FreeLoopbackPort());
-  ChildProcess latency({"/usr/bin/env", "TOUCHSTREAM_BIN=" + TouchstreamBin(), "PORT=" + port,
-                        "COMMIT_INTERVAL=2ms", "RATES=1000", "STEP_SECONDS=2", "TIMER_WAIT=0",
-                        "bash", SourceDir() + "/benchmarks/latency.sh"},
-                       dir.path() + "/latency");
-  ASSERT_EQ(latency.Wait(std::chrono::seconds(150)), 0) << latency.Stdout() << latency.Stderr();
-  const std::string out = latency.Stdout();
+  const ScriptRun latency = RunBenchmarkScript(
+      dir, "latency.sh", {"COMMIT_INTERVAL=2ms", "RATES=1000", "STEP_SECONDS=2", "TIMER_WAIT=0"},
+      {});
+  ASSERT_EQ(latency.exit_code, 0) << latency.out << latency.err;
+  const std::string& out = latency.out;
   EXPECT_NE(out.find("rate=1000 events=2000 matched=2000 "), std::string::npos) << out;
 }
 

@@ -497,4 +497,21 @@ std::string UrlEncode(const std::string& text) {
   return out;
 }
 
+ScriptRun RunBenchmarkScript(const TempDir& dir, const std::string& script,
+                             const std::vector<std::string>& env,
+                             const std::vector<std::string>& args) {
+  std::vector<std::string> command{"/usr/bin/env", "TOUCHSTREAM_BIN=" + TouchstreamBin(),
+                                   "PORT=" + std::to_string(FreeLoopbackPort())};
+  command.insert(command.end(), env.begin(), env.end());
+  command.push_back("bash");
+  command.push_back(SourceDir() + "/benchmarks/" + script);
+  command.insert(command.end(), args.begin(), args.end());
+  ChildProcess process(command, dir.path() + "/" + script);
+  ScriptRun run;
+  run.exit_code = process.Wait(std::chrono::seconds(150));
+  run.out = process.Stdout();
+  run.err = process.Stderr();
+  return run;
+}
+
 }  // namespace touchstream::testing

@@ -190,4 +190,17 @@ HttpResponse HttpGet(int port, const std::string& path_and_query);
 // Percent-encodes everything but unreserved characters (for query parameters).
 std::string UrlEncode(const std::string& text);
 
+// What a benchmark script printed, and how it ended.
+struct ScriptRun {
+  int exit_code = -1000;  // ChildProcess::Wait's: -1000 when it outlived the timeout
+  std::string out;
+  std::string err;
+};
+// Runs benchmarks/`script` under bash with TOUCHSTREAM_BIN (this build's binary), a free PORT and
+// `env` (VAR=value each) set, and `args`; logs into `dir`. The tests that keep the scripts from
+// rotting run them small and untimed this way (make test).
+ScriptRun RunBenchmarkScript(const TempDir& dir, const std::string& script,
+                             const std::vector<std::string>& env,
+                             const std::vector<std::string>& args);
+
 }  // namespace touchstream::testing

@@ -14,12 +14,9 @@ namespace {
 TEST(RestoreBenchmarkTest, AColdRestoreAndAWarmRestartEndWithTheLoadsState) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   TempDir dir;
-  const std::string port = std::to_string(FreeLoopbackPort());
-  ChildProcess restore({"/usr/bin/env", "TOUCHSTREAM_BIN=" + TouchstreamBin(), "PORT=" + port,
-                        "RUNS=1", "bash", SourceDir() + "/benchmarks/restore.sh", "5000", "2"},
-                       dir.path() + "/restore");
-  ASSERT_EQ(restore.Wait(std::chrono::seconds(150)), 0) << restore.Stdout() << restore.Stderr();
-  const std::string out = restore.Stdout();
+  const ScriptRun restore = RunBenchmarkScript(dir, "restore.sh", {"RUNS=1"}, {"5000", "2"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  const std::string& out = restore.out;
   EXPECT_NE(out.find("equals the state after the load"), std::string::npos) << out;
   EXPECT_NE(out.find("warm restart: 2 partitions ready"), std::string::npos) << out;
   EXPECT_NE(out.find("cold restore: "), std::string::npos) << out;
