@@ -130,6 +130,17 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(const TimerLimit& 
   return std::optional<TimerKey>(std::move(key));
 }
 
+StatusOr<std::optional<TimeMs>> PartitionState::NextTimerDue() {
+  if (!db_head_valid_) {
+    if (Status s = LoadDbHead(); !s.ok()) return s;
+    NothingDue();  // the head stays known; the iterator pins nothing meanwhile
+  }
+  std::optional<TimeMs> due;
+  if (db_head_) due = db_head_->due_ms;
+  if (!added_.empty() && (!due || added_.begin()->due_ms < *due)) due = added_.begin()->due_ms;
+  return due;
+}
+
 std::optional<TimerKey> PartitionState::NothingDue() {
   // The head stays known (db_head_); the iterator goes, so that a partition where nothing comes
   // due for days pins no memtable or file of the timers (the next pop seeks from db_cursor_).

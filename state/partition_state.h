@@ -32,6 +32,7 @@ class PartitionState final : public PartitionStore {
   void ScheduleTimer(const TimerKey& key) override;
   void CancelTimer(const TimerKey& key) override;
   StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) override;
+  StatusOr<std::optional<TimeMs>> NextTimerDue() override;
 
   // Called for each changed customer: its new state serialized (the bytes written to the
   // store), or nullptr if it is gone (erased).

@@ -27,4 +27,9 @@ StatusOr<std::optional<TimerKey>> MemoryStore::PopDueTimer(const TimerLimit& lim
   return std::optional<TimerKey>(std::move(key));
 }
 
+StatusOr<std::optional<TimeMs>> MemoryStore::NextTimerDue() {
+  if (timers_.empty()) return std::optional<TimeMs>();
+  return std::optional<TimeMs>(timers_.begin()->due_ms);
+}
+
 }  // namespace touchstream

@@ -16,6 +16,7 @@ class MemoryStore final : public PartitionStore {
   void ScheduleTimer(const TimerKey& key) override { timers_.insert(key); }
   void CancelTimer(const TimerKey& key) override { timers_.erase(key); }
   StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) override;
+  StatusOr<std::optional<TimeMs>> NextTimerDue() override;
 
   // Customers by id, in id order (for state dumps).
   const std::map<std::string, CustomerState>& customers() const { return customers_; }

@@ -65,6 +65,9 @@ class PartitionStore {
   // Removes and returns the first timer of the index if `limit` admits it; nullopt if not (or
   // the index is empty).
   virtual StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) = 0;
+
+  // The due time of the first timer of the index, nullopt if it is empty; nothing is removed.
+  virtual StatusOr<std::optional<TimeMs>> NextTimerDue() = 0;
 };
 
 }  // namespace touchstream

@@ -173,9 +173,17 @@ Status PartitionTask::Punctuate(const TaskTime& time, TimeMs idle_limit_ms, Task
   // Timers fired after a downtime are as old as the downtime: judged by the clock now, not by
   // the last record's (none yet after a restart).
   if (settings_.staleness_by_wall_clock) pipeline_.SetWallClock(time.wall_ms);
-  const bool caught_up = sources_.input && (!repartitioning() || sources_.repartition);
-  if (settings_.clock != ClockMode::kHybrid || !caught_up) return Status::Ok();
+  if (settings_.clock != ClockMode::kHybrid || !sources_caught_up()) return Status::Ok();
   return AdvanceWatermark(idle_limit_ms - settings_.allowed_lateness_ms, out);
+}
+
+StatusOr<std::optional<TimeMs>> PartitionTask::NextPunctuation() {
+  if (settings_.clock != ClockMode::kHybrid || !sources_caught_up()) {
+    return std::optional<TimeMs>();
+  }
+  StatusOr<std::optional<TimeMs>> due = pipeline_.NextTimerDue();
+  if (!due.ok() || !due->has_value()) return due;
+  return std::optional<TimeMs>(**due + settings_.allowed_lateness_ms);
 }
 
 Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {

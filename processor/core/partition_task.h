@@ -141,6 +141,12 @@ class PartitionTask {
   // measured against from now on (as for a record), also when nothing comes due.
   Status Punctuate(const TaskTime& time, TimeMs idle_limit_ms, TaskOutput& out);
 
+  // The idle limit (Punctuate's `idle_limit_ms`) at which Punctuate fires the earliest timer
+  // stored: its due time plus the allowed lateness. nullopt when Punctuate would fire nothing
+  // whatever the limit: event-time mode, a source not caught up, no timer. The driver punctuates
+  // when the limit reaches it rather than at its next commit (README, "When timers fire").
+  StatusOr<std::optional<TimeMs>> NextPunctuation();
+
   // Moves the clock to `watermark_ms` if that is later, firing what comes due (backtest
   // --until; the test driver). Timer-fired triggers go to `out`.
   Status AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out);
@@ -212,6 +218,10 @@ class PartitionTask {
   // A forwarded record's origin: true if it was applied already.
   bool AppliedBefore(const RecordOrigin& origin) const;
   bool repartitioning() const { return settings_.ownership != nullptr; }
+  // Every source this task reads has no more records now.
+  bool sources_caught_up() const {
+    return sources_.input && (!repartitioning() || sources_.repartition);
+  }
   // The partition owning `customer_id`; `here` when the repartition stage is off.
   int32_t OwnerOf(const std::string& customer_id, int32_t here) const;
   // Whether an input event at `event_time_ms` must wait for the repartition source (starts or

@@ -92,6 +92,8 @@ class PartitionPipeline {
   // True if the last chunk stopped at its bound: timers due may be left (exactly a bound's worth
   // due also reads true, until the next chunk finds none).
   bool timer_backlog() const { return timer_backlog_; }
+  // The due time of the earliest timer in the index (a rule's or a deferral's); nullopt: none.
+  StatusOr<std::optional<TimeMs>> NextTimerDue() { return store_->NextTimerDue(); }
 
   TimeMs watermark_ms() const { return watermark_ms_; }
   TimeMs max_event_time_ms() const { return max_event_time_ms_; }

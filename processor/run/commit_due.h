@@ -9,7 +9,9 @@
 // away) still gets a commit every kMaxCommitDeferral or commit_interval, whichever is longer
 // (committed records wait in the outbox, bounded by the outbox backpressure). Under exactly_once
 // the transactional relay publishes synchronously (nothing in flight between commits): no
-// change there.
+// change there. A timer due on the wall clock (TaskManager::MsUntilPunctuation) closes the batch
+// before the interval once the relay is idle, so that it fires within a poll of its due time, not
+// up to an interval late; with records in flight it waits like the rest.
 #pragma once
 
 #include <algorithm>
@@ -26,10 +28,11 @@ struct CommitDue {
   int64_t max_events;
 
   // `open_for`: since the batch opened; `records`: in it; `relay_in_flight`: records the relay
-  // holds unacknowledged.
+  // holds unacknowledged; `timer_due`: a commit's punctuation would fire a timer now.
   bool operator()(std::chrono::steady_clock::duration open_for, int64_t records,
-                  size_t relay_in_flight) const {
+                  size_t relay_in_flight, bool timer_due = false) const {
     if (records >= max_events) return true;
+    if (timer_due && relay_in_flight == 0) return true;
     if (open_for < interval) return false;
     return relay_in_flight == 0 || open_for >= std::max(interval, kMaxCommitDeferral);
   }

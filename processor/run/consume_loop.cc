@@ -1,6 +1,8 @@
 #include "processor/run/consume_loop.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <utility>
 
 #include "processor/diagnostics/crash_point.h"
@@ -114,12 +116,16 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     const bool relaying = relay_.in_flight() > 0;
     // Past the interval a batch waits for the relay (group commit, commit_due.h): a poll of
     // 10 ms, which a delivery report ends at once, rather than a 1 ms spin.
-    const int wait_ms =
+    int wait_ms =
         relaying && elapsed >= interval
             ? 10
             : static_cast<int>(std::max<int64_t>(
                   1, std::chrono::duration_cast<std::chrono::milliseconds>(interval - elapsed)
                          .count()));
+    // An idle loop wakes when a timer comes due, not only at its interval.
+    if (const std::optional<TimeMs> until_timer = tasks_.MsUntilPunctuation(Now())) {
+      wait_ms = static_cast<int>(std::clamp<TimeMs>(*until_timer, 1, wait_ms));
+    }
     std::unique_ptr<RdKafka::Message> message(
         consumer_->consume(relaying || timer_backlog_ ? 0 : std::min(wait_ms, 100)));
     const bool idle = message->err() == RdKafka::ERR__TIMED_OUT;
@@ -159,8 +165,10 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
       fatal_ = tasks_.FireTimerBacklogs();
     }
     // Never commit a batch a record failed in (fatal_ set above: stop, or rebuild below).
-    if (fatal_.ok() && commit_due_(clocks_.steady.Now() - times_.batch_started,
-                                   tasks_.batch_records(), relay_.in_flight())) {
+    const std::optional<TimeMs> until_timer = tasks_.MsUntilPunctuation(Now());
+    if (fatal_.ok() &&
+        commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
+                    relay_.in_flight(), until_timer && *until_timer <= 0)) {
       // A disk below its reserve is no fatal error: the instance pauses.
       if (Status s = Commit(); s.code() == Status::Code::kUnavailable) {
         membership_.PauseForDisk(s.message());

@@ -255,6 +255,23 @@ void TaskManager::Rewound(int32_t partition, std::string_view topic) {
   if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.Rewound(topic);
 }
 
+Status TaskManager::FindNextPunctuation(TimeMs idle_limit_ms) {
+  next_punctuation_ms_.reset();
+  for (auto& [partition, assigned] : tasks_) {
+    StatusOr<std::optional<TimeMs>> next = assigned->task.NextPunctuation();
+    if (!next.ok()) return NoteCorruption(partition, next.status());
+    // Left by this commit's punctuation (a chunk's bound): the backlog fires it, not a wake-up.
+    if (!next->has_value() || **next <= idle_limit_ms) continue;
+    if (!next_punctuation_ms_ || **next < *next_punctuation_ms_) next_punctuation_ms_ = **next;
+  }
+  return Status::Ok();
+}
+
+std::optional<TimeMs> TaskManager::MsUntilPunctuation(const TaskTime& time) {
+  if (!next_punctuation_ms_) return std::nullopt;
+  return *next_punctuation_ms_ - hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
+}
+
 Status TaskManager::Commit(const TaskTime& time) {
   const auto started = std::chrono::steady_clock::now();
   const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
@@ -351,6 +368,7 @@ Status TaskManager::Commit(const TaskTime& time) {
       assigned->task.OnCommitted();
     }
     if (!entries.empty()) s = relay_.Publish(std::move(entries), offsets);
+    if (s.ok()) s = FindNextPunctuation(idle_limit_ms);
     last_offsets_ = std::move(offsets);
     metrics_.commit_batch_events().Observe(static_cast<double>(batch_records_));
     batch_records_ = 0;

@@ -85,6 +85,12 @@ class TaskManager {
   // Punctuates every task (hybrid clock), then commits the batch and hands its records to the
   // relay. Errors: the state write or the relay failed (processing must stop).
   Status Commit(const TaskTime& time);
+  // Milliseconds from `time` until a commit's punctuation fires the earliest timer stored
+  // (PartitionTask::NextPunctuation, as of the last Commit; <= 0: due now); nullopt: none known.
+  // The consume loop commits then rather than at its interval, so that timers on the wall clock
+  // fire within a poll of their due time. A timer the last Commit's punctuation left (a chunk's
+  // bound, a clock behind) is not reported: the backlog and the interval take care of it.
+  std::optional<TimeMs> MsUntilPunctuation(const TaskTime& time);
 
   // The partitions whose store reported Status::Corruption since the last call (Process,
   // Commit, AdvanceEventTime), in partition order; cleared by taking them.
@@ -128,6 +134,9 @@ class TaskManager {
   void PublishTrims(Assigned& assigned);
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
+  // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks
+  // to `idle_limit_ms`. Errors: a corrupt timer index (noted as Process's).
+  Status FindNextPunctuation(TimeMs idle_limit_ms);
   // Returns `s`, noting `partition` as corrupt if `s` is a Corruption.
   Status NoteCorruption(int32_t partition, Status s);
 
@@ -147,6 +156,9 @@ class TaskManager {
   int64_t batch_records_ = 0;
   CommitLatency latency_;  // of the batch being built
   std::vector<SourceOffset> last_offsets_;
+  // The idle limit at which the earliest caught-up task's punctuation fires a timer (see
+  // MsUntilPunctuation); found after each commit.
+  std::optional<TimeMs> next_punctuation_ms_;
   std::set<int32_t> corrupt_;  // see TakeCorruptPartitions
   struct {
     std::atomic<uint64_t> consumed{0};

@@ -102,6 +102,10 @@ class TestDriver {
   // then commits as AdvanceWallClock does. No time passes.
   std::vector<v1::Trigger> StepLocalClock(DurationMs d);
   TimeMs wall_ms() const { return wall_ms_; }
+  // TaskManager::MsUntilPunctuation now: when the consume loop would wake for a timer.
+  std::optional<TimeMs> MsUntilPunctuation() {
+    return tasks_ ? tasks_->MsUntilPunctuation(TaskTime{wall_ms_, steady_ms_}) : std::nullopt;
+  }
 
   // Everything delivered to a topic since the start, in delivery order.
   std::vector<v1::state::OutboxRecord> Delivered(const std::string& topic) const;

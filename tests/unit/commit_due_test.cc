@@ -34,5 +34,14 @@ TEST(CommitDueTest, AFullBatchCommitsWhateverTheRelayHolds) {
   EXPECT_FALSE(kDue(milliseconds(1), 4999, 0));
 }
 
+TEST(CommitDueTest, ATimerDueClosesTheBatchBeforeTheIntervalOnceTheRelayIsIdle) {
+  EXPECT_TRUE(kDue(milliseconds(1), 3, 0, /*timer_due=*/true));
+  EXPECT_TRUE(kDue(milliseconds(0), 0, 0, /*timer_due=*/true));
+  // With records in flight it waits for them like any batch (the interval, then the relay).
+  EXPECT_FALSE(kDue(milliseconds(1), 3, 2, /*timer_due=*/true));
+  EXPECT_FALSE(kDue(milliseconds(10), 3, 2, /*timer_due=*/true));
+  EXPECT_TRUE(kDue(kMaxCommitDeferral, 3, 2, /*timer_due=*/true));
+}
+
 }  // namespace
 }  // namespace touchstream

@@ -142,6 +142,31 @@ TEST_F(PartitionStateTest, TimersPopInOrderFromDiskAndOverlay) {
   EXPECT_EQ(Pop(state, 1000), std::nullopt) << "fired timers are deleted on commit";
 }
 
+TEST_F(PartitionStateTest, TheNextDueTimeComesFromTheStoreAndTheOverlayWithoutPopping) {
+  PartitionState state(*db_, 0);
+  auto next_due = [&] {
+    StatusOr<std::optional<TimeMs>> due = state.NextTimerDue();
+    EXPECT_TRUE(due.ok());
+    return due.ok() ? *due : std::nullopt;
+  };
+  EXPECT_EQ(next_due(), std::nullopt);
+  state.ScheduleTimer({30, "b", "r"});
+  state.ScheduleTimer({20, "a", "r"});
+  Commit(state);
+  EXPECT_EQ(next_due(), 20);
+  state.ScheduleTimer({10, "c", "r"});  // uncommitted, earlier than every stored one
+  EXPECT_EQ(next_due(), 10);
+  EXPECT_EQ(next_due(), 10) << "asking pops nothing";
+  EXPECT_EQ(Pop(state, 15), (TimerKey{10, "c", "r"}));
+  EXPECT_EQ(next_due(), 20);
+  state.CancelTimer({20, "a", "r"});
+  EXPECT_EQ(next_due(), 30);
+  Commit(state);
+  EXPECT_EQ(next_due(), 30);
+  EXPECT_EQ(Pop(state, 100), (TimerKey{30, "b", "r"}));
+  EXPECT_EQ(next_due(), std::nullopt);
+}
+
 TEST_F(PartitionStateTest, CancelledTimersNeverPop) {
   PartitionState state(*db_, 0);
   state.ScheduleTimer({10, "a", "r"});

@@ -74,6 +74,40 @@ TEST_F(TaskManagerTest, ALocalClockAYearBehindDeadLettersNoLiveEvent) {
   EXPECT_EQ(driver_->StepLocalClock(365 * kDayMs).size(), 2u);
 }
 
+TEST_F(TaskManagerTest, TheLoopWakesWhenTheEarliestTimerOfACaughtUpPartitionIsDue) {
+  Start(ClockMode::kHybrid);
+  Process(Add("e1", "amy", kT0));
+  // A partition with input still to read follows its events, not the wall clock: no wake-up.
+  EXPECT_EQ(driver_->MsUntilPunctuation(), std::nullopt);
+  EXPECT_TRUE(driver_->AdvanceWallClock(10 * kMinuteMs).empty());
+  EXPECT_EQ(driver_->MsUntilPunctuation(), 50 * kMinuteMs);
+  Process(Add("e2", "bob", kT0 + 10 * kMinuteMs));
+  EXPECT_TRUE(driver_->AdvanceWallClock(20 * kMinuteMs).empty());
+  EXPECT_EQ(driver_->MsUntilPunctuation(), 30 * kMinuteMs);  // amy's, not bob's
+  EXPECT_EQ(testing::Describe(driver_->AdvanceWallClock(30 * kMinuteMs)),
+            V{"CART_ABANDONED cart_1h amy @+3600s"});
+  EXPECT_EQ(driver_->MsUntilPunctuation(), 10 * kMinuteMs);
+  EXPECT_EQ(driver_->AdvanceWallClock(10 * kMinuteMs).size(), 1u);
+  EXPECT_EQ(driver_->MsUntilPunctuation(), std::nullopt);  // nothing left to fire
+}
+
+TEST_F(TaskManagerTest, ALocalClockAheadDoesNotMakeATimerDueEarly) {
+  Start(ClockMode::kHybrid);
+  Process(Add("e1", "amy", kT0));
+  driver_->AdvanceWallClock(0);
+  EXPECT_EQ(driver_->MsUntilPunctuation(), kHourMs);
+  // The wake-up follows the hybrid clock's limit, as the punctuation does.
+  driver_->StepLocalClock(365 * kDayMs);
+  EXPECT_EQ(driver_->MsUntilPunctuation(), kHourMs);
+}
+
+TEST_F(TaskManagerTest, InEventTimeModeNoTimerWakesTheLoop) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));
+  driver_->AdvanceWallClock(0);
+  EXPECT_EQ(driver_->MsUntilPunctuation(), std::nullopt);
+}
+
 TEST_F(TaskManagerTest, EventTimeModeIgnoresTheWallClock) {
   Start(ClockMode::kEventTime);
   Process(Add("e1", "amy", kT0));
