@@ -34,9 +34,11 @@ TEST(CommitDueTest, AFullBatchCommitsWhateverTheRelayHolds) {
   EXPECT_FALSE(kDue(milliseconds(1), 4999, 0));
 }
 
-TEST(CommitDueTest, ATimerDueClosesTheBatchBeforeTheIntervalOnceTheRelayIsIdle) {
-  EXPECT_TRUE(kDue(milliseconds(1), 3, 0, /*timer_due=*/true));
-  EXPECT_TRUE(kDue(milliseconds(0), 0, 0, /*timer_due=*/true));
+TEST(CommitDueTest, ATimerDueClosesTheBatchAtHalfTheIntervalOnceTheRelayIsIdle) {
+  EXPECT_TRUE(kDue(milliseconds(5), 3, 0, /*timer_due=*/true));
+  EXPECT_FALSE(kDue(milliseconds(5), 3, 0, /*timer_due=*/false));
+  // Not sooner: under load timers come due continuously.
+  EXPECT_FALSE(kDue(milliseconds(4), 3, 0, /*timer_due=*/true));
   // With records in flight it waits for them like any batch (the interval, then the relay).
   EXPECT_FALSE(kDue(milliseconds(1), 3, 2, /*timer_due=*/true));
   EXPECT_FALSE(kDue(milliseconds(10), 3, 2, /*timer_due=*/true));
