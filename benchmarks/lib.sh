@@ -77,10 +77,11 @@ metric() {
 # per run, named by $2 (comma-separated), then each ratio of two medians given as
 # "NUMERATOR_COLUMN:DENOMINATOR_COLUMN:LABEL" (columns counted from 1, the run's number's).
 print_medians() {
-  local file=$1 names=$2
+  local file=$1 names=$2 ratios=""
   shift 2
+  if [ $# -gt 0 ]; then ratios=$(printf '%s|' "$@"); fi
   echo "medians of $(wc -l < "$file") runs:"
-  awk -v names="$names" -v ratios="$(printf '%s|' "$@")" '
+  awk -v CONVFMT=%.10g -v names="$names" -v ratios="$ratios" '
     { for (k = 2; k <= NF; ++k) v[k, NR] = $k; columns = NF }
     END {
       split(names, name, ",")

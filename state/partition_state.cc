@@ -207,11 +207,21 @@ void PartitionState::OnCommitted() {
     }
   }
   if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ / 10 * 9);
+  // The earliest timer stays known across the commit when it was known before it: the stored
+  // index is now the old one without removed_ (which held no known head) plus added_. Seeking
+  // it again at every commit of every caught-up partition walked the tombstones of the fired
+  // and cancelled timers at the head of the partition's range.
+  std::optional<TimerKey> head;
+  if (db_head_valid_) {
+    head = db_head_;
+    if (!added_.empty() && (!head || *added_.begin() < *head)) head = *added_.begin();
+  }
   dirty_.clear();
   added_.clear();
   removed_.clear();
-  db_head_valid_ = false;
-  db_cursor_.clear();
+  db_head_ = std::move(head);
+  // A seek (after the head is popped or cancelled) starts at the head: nothing before it lives.
+  db_cursor_ = db_head_valid_ && db_head_ ? keys::Timer(partition_, *db_head_) : std::string();
   timer_it_.reset();  // the commit wrote timers it does not see
 }
 

@@ -9,11 +9,12 @@
 // away) still gets a commit every kMaxCommitDeferral or commit_interval, whichever is longer
 // (committed records wait in the outbox, bounded by the outbox backpressure). Under exactly_once
 // the transactional relay publishes synchronously (nothing in flight between commits): no
-// change there. A timer due on the wall clock (TaskManager::MsUntilPunctuation) closes the batch
-// at half the interval once the relay is idle, so that it waits at most half an interval rather
-// than a whole one. Not sooner: timers come due continuously under load, and closing the batch
-// for each (every relay round trip) multiplied the commits: at 5,000 events/s the event-caused
-// p90 went from 0.74 to 2.1 s and one timer in eight waited over a second (benchmarks/RESULTS.md,
+// change there, and no early close for timers either (each commit is a synchronous transaction).
+// A timer due on the wall clock (TaskManager::MsUntilPunctuation) closes the batch at half the
+// interval once the relay is idle, so that it waits at most half an interval rather than a whole
+// one. Not sooner: timers come due continuously under load, and closing the batch for each
+// (every relay round trip) multiplied the commits: at 5,000 events/s the event-caused p90 went
+// from 0.74 to 2.1 s and one timer in eight waited over a second (benchmarks/RESULTS.md,
 // latency). With records in flight a due timer waits like the rest of the batch.
 #pragma once
 
@@ -38,6 +39,14 @@ struct CommitDue {
     if (timer_due && relay_in_flight == 0 && open_for >= interval / 2) return true;
     if (open_for < interval) return false;
     return relay_in_flight == 0 || open_for >= std::max(interval, kMaxCommitDeferral);
+  }
+
+  // For an idle relay: how long from now until a timer due in `until_timer` (<= 0: due already)
+  // may close the batch open for `open_for`: its due time, not before half the interval.
+  std::chrono::steady_clock::duration TimerWake(
+      std::chrono::steady_clock::duration open_for,
+      std::chrono::steady_clock::duration until_timer) const {
+    return std::max(until_timer, interval / 2 - open_for);
   }
 };
 

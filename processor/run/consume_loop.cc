@@ -122,9 +122,11 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
             : static_cast<int>(std::max<int64_t>(
                   1, std::chrono::duration_cast<std::chrono::milliseconds>(interval - elapsed)
                          .count()));
-    // An idle loop wakes when a timer comes due, not only at its interval.
-    if (const std::optional<TimeMs> until_timer = tasks_.MsUntilPunctuation(Now())) {
-      wait_ms = static_cast<int>(std::clamp<TimeMs>(*until_timer, 1, wait_ms));
+    // An idle loop wakes when a due timer may close the batch, not only at its interval.
+    if (const std::optional<TimeMs> until_timer = UntilTimer(); until_timer && !relaying) {
+      const auto wake = std::chrono::duration_cast<std::chrono::milliseconds>(
+          commit_due_.TimerWake(elapsed, std::chrono::milliseconds(*until_timer)));
+      wait_ms = static_cast<int>(std::clamp<int64_t>(wake.count(), 1, wait_ms));
     }
     std::unique_ptr<RdKafka::Message> message(
         consumer_->consume(relaying || timer_backlog_ ? 0 : std::min(wait_ms, 100)));
@@ -165,7 +167,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
       fatal_ = tasks_.FireTimerBacklogs();
     }
     // Never commit a batch a record failed in (fatal_ set above: stop, or rebuild below).
-    const std::optional<TimeMs> until_timer = tasks_.MsUntilPunctuation(Now());
+    const std::optional<TimeMs> until_timer = UntilTimer();
     if (fatal_.ok() &&
         commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
                     relay_.in_flight(), until_timer && *until_timer <= 0)) {
@@ -250,6 +252,12 @@ void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
     source_ends_->Judge(config_.repartition.name, input.record().partition, tasks_);
   }
   if (Status s = tasks_.Process(input.record(), Now()); !s.ok()) fatal_ = s;
+}
+
+std::optional<TimeMs> ConsumeLoop::UntilTimer() {
+  // Under exactly_once every commit is a synchronous transaction: none early for timers.
+  if (relay_.commits_offsets()) return std::nullopt;
+  return tasks_.MsUntilPunctuation(Now());
 }
 
 TaskTime ConsumeLoop::Now() const { return {clocks_.wall.NowMs(), Ms(clocks_.steady.Now())}; }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,8 @@ class ConsumeLoop {
  private:
   void HandleRecord(RdKafka::Message& message);
   TaskTime Now() const;
+  // TaskManager::MsUntilPunctuation, or nullopt under exactly_once (commit_due.h).
+  std::optional<TimeMs> UntilTimer();
   // Commits the batch; kUnavailable when the disk is below its reserve (nothing written).
   Status Commit();
   // Pauses or resumes the assigned input partitions as the relay's backlog requires.

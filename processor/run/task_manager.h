@@ -135,8 +135,8 @@ class TaskManager {
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
   // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks
-  // to `idle_limit_ms`. Errors: a corrupt timer index (noted as Process's).
-  Status FindNextPunctuation(TimeMs idle_limit_ms);
+  // to `idle_limit_ms` (unset if a timer index cannot be read: the next punctuation reports it).
+  void FindNextPunctuation(TimeMs idle_limit_ms);
   // Returns `s`, noting `partition` as corrupt if `s` is a Corruption.
   Status NoteCorruption(int32_t partition, Status s);
 

@@ -45,5 +45,12 @@ TEST(CommitDueTest, ATimerDueClosesTheBatchAtHalfTheIntervalOnceTheRelayIsIdle) 
   EXPECT_TRUE(kDue(kMaxCommitDeferral, 3, 2, /*timer_due=*/true));
 }
 
+TEST(CommitDueTest, AnIdleLoopWakesForATimerAtItsDueTimeButNotBeforeHalfTheInterval) {
+  EXPECT_EQ(kDue.TimerWake(milliseconds(2), milliseconds(8)), milliseconds(8));
+  EXPECT_EQ(kDue.TimerWake(milliseconds(2), milliseconds(1)), milliseconds(3));
+  // Due already, past half the interval: the batch may close now (the loop waits at least 1 ms).
+  EXPECT_LE(kDue.TimerWake(milliseconds(7), milliseconds(-3)), milliseconds(0));
+}
+
 }  // namespace
 }  // namespace touchstream

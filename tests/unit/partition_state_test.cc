@@ -167,6 +167,21 @@ TEST_F(PartitionStateTest, TheNextDueTimeComesFromTheStoreAndTheOverlayWithoutPo
   EXPECT_EQ(next_due(), std::nullopt);
 }
 
+TEST_F(PartitionStateTest, AskingTheNextDueTimeBetweenPopsFromDiskChangesNoPop) {
+  PartitionState state(*db_, 0);
+  for (TimeMs due : {10, 20, 30, 40}) state.ScheduleTimer({due, "a", "r"});
+  Commit(state);
+  EXPECT_EQ(Pop(state, 15), (TimerKey{10, "a", "r"}));  // the iterator stays between pops
+  EXPECT_EQ(state.NextTimerDue()->value_or(-1), 20);
+  EXPECT_EQ(Pop(state, 25), (TimerKey{20, "a", "r"}));
+  EXPECT_EQ(Pop(state, 35), (TimerKey{30, "a", "r"}));
+  EXPECT_EQ(state.NextTimerDue()->value_or(-1), 40);
+  EXPECT_EQ(state.NextTimerDue()->value_or(-1), 40);
+  EXPECT_EQ(Pop(state, 35), std::nullopt);
+  EXPECT_EQ(Pop(state, 45), (TimerKey{40, "a", "r"}));
+  EXPECT_FALSE(state.NextTimerDue()->has_value());
+}
+
 TEST_F(PartitionStateTest, CancelledTimersNeverPop) {
   PartitionState state(*db_, 0);
   state.ScheduleTimer({10, "a", "r"});

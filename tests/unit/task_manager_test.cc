@@ -101,6 +101,23 @@ TEST_F(TaskManagerTest, ALocalClockAheadDoesNotMakeATimerDueEarly) {
   EXPECT_EQ(driver_->MsUntilPunctuation(), kHourMs);
 }
 
+TEST_F(TaskManagerTest, TheWakeUpWaitsOutTheAllowedLateness) {
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  testing::DriverOptions options;
+  options.clock = ClockMode::kHybrid;
+  options.wall_ms = kT0;
+  options.allowed_lateness_ms = 5 * kMinuteMs;
+  DriverTest::Start(std::move(rules), options);
+  Process(Add("e1", "amy", kT0));
+  driver_->AdvanceWallClock(0);
+  EXPECT_EQ(driver_->MsUntilPunctuation(), kHourMs + 5 * kMinuteMs);
+  EXPECT_TRUE(driver_->AdvanceWallClock(kHourMs + 5 * kMinuteMs - 1).empty());
+  EXPECT_EQ(driver_->MsUntilPunctuation(), 1);
+  EXPECT_EQ(driver_->AdvanceWallClock(1).size(), 1u);
+}
+
 TEST_F(TaskManagerTest, InEventTimeModeNoTimerWakesTheLoop) {
   Start(ClockMode::kEventTime);
   Process(Add("e1", "amy", kT0));
