@@ -182,6 +182,29 @@ TEST_F(PartitionStateTest, AskingTheNextDueTimeBetweenPopsFromDiskChangesNoPop) 
   EXPECT_FALSE(state.NextTimerDue()->has_value());
 }
 
+TEST_F(PartitionStateTest, TheEarliestTimerKnownBeforeACommitIsKnownAfterIt) {
+  PartitionState state(*db_, 0);
+  state.ScheduleTimer({10, "a", "r"});
+  state.ScheduleTimer({30, "a", "r"});
+  Commit(state);
+  EXPECT_EQ(Pop(state, 5), std::nullopt);  // the head (10) is known now
+  state.ScheduleTimer({7, "b", "r"});      // earlier than it
+  state.ScheduleTimer({20, "b", "r"});
+  Commit(state);
+  EXPECT_EQ(state.NextTimerDue()->value_or(-1), 7);
+  EXPECT_EQ(Pop(state, 8), (TimerKey{7, "b", "r"}));
+  EXPECT_EQ(Pop(state, 8), std::nullopt);
+  state.CancelTimer({10, "a", "r"});  // the known head goes
+  Commit(state);
+  EXPECT_EQ(Pop(state, 100), (TimerKey{20, "b", "r"}));
+  EXPECT_EQ(Pop(state, 100), (TimerKey{30, "a", "r"}));
+  EXPECT_EQ(Pop(state, 100), std::nullopt);
+  Commit(state);
+  Reopen();
+  PartitionState reopened(*db_, 0);
+  EXPECT_EQ(Pop(reopened, 100), std::nullopt);
+}
+
 TEST_F(PartitionStateTest, CancelledTimersNeverPop) {
   PartitionState state(*db_, 0);
   state.ScheduleTimer({10, "a", "r"});
