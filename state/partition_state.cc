@@ -108,25 +108,23 @@ Status PartitionState::LoadDbHead() {
   return Status::Ok();
 }
 
+const TimerKey* PartitionState::EarliestTimer() const {
+  const TimerKey* first = db_head_ ? &*db_head_ : nullptr;
+  if (!added_.empty() && (!first || *added_.begin() < *first)) first = &*added_.begin();
+  return first;
+}
+
 StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(const TimerLimit& limit) {
   if (!db_head_valid_) {
     if (Status s = LoadDbHead(); !s.ok()) return s;
   }
-  const bool overlay_first = !added_.empty() && (!db_head_ || *added_.begin() < *db_head_);
-  if (overlay_first) {
-    if (!limit.Admits(*added_.begin())) return NothingDue();
-    TimerKey key = *added_.begin();
-    added_.erase(added_.begin());
-    // The same key may also be stored (re-scheduled after firing): delete that copy too.
-    removed_.insert(key);
-    if (db_head_ && *db_head_ == key) db_head_valid_ = false;
-    return std::optional<TimerKey>(std::move(key));
-  }
-  if (!db_head_ || !limit.Admits(*db_head_)) return NothingDue();
-  TimerKey key = std::move(*db_head_);
-  removed_.insert(key);
+  const TimerKey* first = EarliestTimer();
+  if (!first || !limit.Admits(*first)) return NothingDue();
+  TimerKey key = *first;
+  if (db_head_ && *db_head_ == key) db_head_valid_ = false;
   added_.erase(key);
-  db_head_valid_ = false;
+  // A stored copy goes too (also when the key was re-scheduled after firing).
+  removed_.insert(key);
   return std::optional<TimerKey>(std::move(key));
 }
 
@@ -135,10 +133,8 @@ StatusOr<std::optional<TimeMs>> PartitionState::NextTimerDue() {
     if (Status s = LoadDbHead(); !s.ok()) return s;
     NothingDue();  // the head stays known; the iterator pins nothing meanwhile
   }
-  std::optional<TimeMs> due;
-  if (db_head_) due = db_head_->due_ms;
-  if (!added_.empty() && (!due || added_.begin()->due_ms < *due)) due = added_.begin()->due_ms;
-  return due;
+  const TimerKey* first = EarliestTimer();
+  return first ? std::optional<TimeMs>(first->due_ms) : std::nullopt;
 }
 
 std::optional<TimerKey> PartitionState::NothingDue() {
@@ -213,8 +209,7 @@ void PartitionState::OnCommitted() {
   // and cancelled timers at the head of the partition's range.
   std::optional<TimerKey> head;
   if (db_head_valid_) {
-    head = db_head_;
-    if (!added_.empty() && (!head || *added_.begin() < *head)) head = *added_.begin();
+    if (const TimerKey* first = EarliestTimer()) head = *first;
   }
   dirty_.clear();
   added_.clear();

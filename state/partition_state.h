@@ -79,6 +79,9 @@ class PartitionState final : public PartitionStore {
   void Evict(uint64_t target_bytes);
   // Finds the first timer in RocksDB not cancelled or fired in this batch.
   Status LoadDbHead();
+  // The earlier of the stored head (db_head_, which must be valid) and the first timer added in
+  // this batch; null when there is none.
+  const TimerKey* EarliestTimer() const;
   // PopDueTimer's answer when the earliest timer is not due yet; releases the iterator.
   std::optional<TimerKey> NothingDue();
 
