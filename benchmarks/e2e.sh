@@ -103,6 +103,8 @@ for run in $(seq "$RUNS"); do
   forwarded=$(metric touchstream_records_repartitioned_total)
   invalid=$(metric touchstream_events_invalid_total)
   pauses=$(grep -c "pausing input" "$dir/run.err" || true)
+  commits=$(metric touchstream_commit_duration_seconds_count)
+  commit_s=$(awk '$1 == "touchstream_commit_duration_seconds_sum" { print $2 }' <<<"$scraped")
   kill "$run_pid"; wait "$run_pid" 2>/dev/null || true
   state_bytes=$(du -sb "$dir/state" | cut -f1)
   # The state goal's measure: the customers' SST bytes after a full compaction, per customer.
@@ -122,12 +124,14 @@ for run in $(seq "$RUNS"); do
       -v c0="$cpu_start" -v c1="$cpu_consumed" -v c2="$cpu_drained" \
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
       -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" \
-      -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" '
+      -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
+      -v commits="$commits" -v commit_s="${commit_s:-0}" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
     printf "  touchstream: %d events (%d forwarded, %d invalid), %d triggers; %.2f records out per event, %d bytes each\n", n, f, i, t, per, mb
     printf "    consume phase: %.2f s, %.2f CPU-s: %.0f events per CPU-second\n", c - s, c1 - c0, consume
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
+    printf "    %d commits, %.0f events each, %.2f s in commits\n", commits, n / (commits ? commits : 1), commit_s
     printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
     printf "  raw pipe: %.0f events per CPU-second\n", pipe
     printf "  ratios: touchstream end to end / raw consumer %.3f, / raw pipe %.3f\n", e2e / raw, e2e / pipe

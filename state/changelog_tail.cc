@@ -1,9 +1,9 @@
 #include "state/changelog_tail.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <string>
+
+#include "processor/core/sha256.h"
 
 namespace touchstream::changelog {
 
@@ -11,9 +11,8 @@ namespace {
 // The hint names the record's key by its SHA-256, never the key itself: a customer id in a local
 // file would outlive the customer's erasure (README "Privacy").
 std::string KeyDigest(std::string_view key) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+  const Sha256Digest digest = Sha256(key);
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 }  // namespace
 

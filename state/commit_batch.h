@@ -57,6 +57,9 @@ class CommitBatch {
   void PutRestoredTimers(int32_t partition, const std::string& key,
                          const v1::state::CustomerState& state);
 
+  // Drops everything added since the last Commit (keeping the buffer's capacity).
+  void Clear() { batch_.Clear(); }
+
   // Writes (key) operations in the batch.
   int size() const { return batch_.Count(); }
   bool empty() const { return batch_.Count() == 0; }

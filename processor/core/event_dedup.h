@@ -17,11 +17,12 @@ struct DedupPolicy {
 // Stable across builds and platforms (stored in the state).
 uint64_t EventIdHash(std::string_view event_id);
 
-// True if `event_id` was applied to this customer within the remembered horizon.
-bool SeenRecently(const CustomerState& customer, std::string_view event_id);
+// True if the event whose id hashes to `id_hash` (EventIdHash) was applied to this customer
+// within the remembered horizon.
+bool SeenRecently(const CustomerState& customer, uint64_t id_hash);
 
-// Records an applied event and forgets ids older than `watermark_ms` − horizon.
-void RememberEvent(CustomerState& customer, std::string_view event_id, TimeMs event_time_ms,
+// Records an applied event (its EventIdHash) and forgets ids older than `watermark_ms` − horizon.
+void RememberEvent(CustomerState& customer, uint64_t id_hash, TimeMs event_time_ms,
                    TimeMs watermark_ms, const DedupPolicy& policy);
 
 }  // namespace touchstream

@@ -45,12 +45,13 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
   CustomerState& customer = **loaded;
   // A customer back after an erasure keeps the memory: their own late events are dropped too.
   if (*memory && customer.first_seen_ms() == 0) *customer.mutable_erased() = **memory;
-  if (dedup_.horizon_ms > 0 && SeenRecently(customer, event.event_id())) {
+  const uint64_t id_hash = dedup_.horizon_ms > 0 ? EventIdHash(event.event_id()) : 0;
+  if (dedup_.horizon_ms > 0 && SeenRecently(customer, id_hash)) {
     ++duplicates_;
     return EventStep::kApplied;
   }
   const AppliedEvent applied = ApplyEvent(event, customer);
-  RememberEvent(customer, event.event_id(), t, watermark_ms_, dedup_);
+  RememberEvent(customer, id_hash, t, watermark_ms_, dedup_);
   if (policy_ != nullptr && policy_->OnEvent(event, customer)) ++unknown_timezones_;
 
   for (const auto& rule : *rules_) {

@@ -1,8 +1,8 @@
 #include "processor/core/trigger_id.h"
 
-#include <openssl/sha.h>
-
 #include <cstdint>
+
+#include "processor/core/sha256.h"
 
 namespace touchstream {
 
@@ -24,8 +24,7 @@ std::string MakeTriggerId(std::string_view rule_id, std::string_view customer_id
   AppendField(buf, customer_id);
   AppendField(buf, v1::TriggerType_Name(type));
   AppendField(buf, episode);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(), digest);
+  const Sha256Digest digest = Sha256(buf);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id = "t-";
   for (int i = 0; i < 16; ++i) {

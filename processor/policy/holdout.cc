@@ -1,9 +1,9 @@
 #include "processor/policy/holdout.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <string>
+
+#include "processor/core/sha256.h"
 
 namespace touchstream {
 
@@ -11,11 +11,7 @@ int32_t HoldoutBucket(std::string_view rule_id, std::string_view customer_id) {
   std::string input;
   input.reserve(rule_id.size() + 1 + customer_id.size());
   input.append(rule_id).append(":").append(customer_id);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  uint64_t prefix = 0;
-  for (int i = 0; i < 8; ++i) prefix = (prefix << 8) | digest[i];
-  return static_cast<int32_t>(prefix % kMaxBasisPoints);
+  return static_cast<int32_t>(Sha256Prefix64(input) % kMaxBasisPoints);
 }
 
 bool IsHeldOut(std::string_view rule_id, std::string_view customer_id, int32_t basis_points) {

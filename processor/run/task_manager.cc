@@ -324,7 +324,8 @@ Status TaskManager::Commit(const TaskTime& time) {
   }
   output_.Clear();
 
-  CommitBatch batch(db_);
+  CommitBatch& batch = commit_batch_;
+  batch.Clear();  // Commit empties it; this keeps it so whatever returned early
   std::vector<SourceOffset> offsets;
   // The changelog's records: every partition's state records, then (after all of them) the
   // commit markers that close them.

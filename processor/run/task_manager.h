@@ -22,6 +22,7 @@
 #include "processor/metrics/metrics.h"
 #include "processor/run/commit_latency.h"
 #include "state/changelog.h"
+#include "state/commit_batch.h"
 #include "state/partition_state.h"
 #include "state/state_db.h"
 
@@ -153,6 +154,10 @@ class TaskManager {
   HybridClock hybrid_clock_;  // shared by all partitions: the producers' clock is one
   // The batch being built.
   TaskOutput output_;
+  // Each commit's RocksDB batch, reused: its buffer keeps the capacity of the largest commit, so
+  // that assembling a commit neither regrows it (copying what it holds) nor faults in fresh
+  // pages.
+  CommitBatch commit_batch_{db_};
   int64_t batch_records_ = 0;
   CommitLatency latency_;  // of the batch being built
   std::vector<SourceOffset> last_offsets_;

@@ -18,22 +18,22 @@ using testing::WithItem;
 TEST(EventDedupTest, RemembersWithinTheHorizonOnly) {
   CustomerState c;
   const DedupPolicy policy{kHourMs, 3};
-  RememberEvent(c, "e1", kT0, kT0, policy);
-  EXPECT_TRUE(SeenRecently(c, "e1"));
-  EXPECT_FALSE(SeenRecently(c, "e2"));
+  RememberEvent(c, EventIdHash("e1"), kT0, kT0, policy);
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("e1")));
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("e2")));
   // The watermark moves past e1 + horizon: e1 is forgotten.
-  RememberEvent(c, "e2", kT0 + 2 * kHourMs, kT0 + 2 * kHourMs, policy);
-  EXPECT_FALSE(SeenRecently(c, "e1"));
-  EXPECT_TRUE(SeenRecently(c, "e2"));
+  RememberEvent(c, EventIdHash("e2"), kT0 + 2 * kHourMs, kT0 + 2 * kHourMs, policy);
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("e1")));
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("e2")));
 }
 
 TEST(EventDedupTest, KeepsAtMostMaxIds) {
   CustomerState c;
   const DedupPolicy policy{kDayMs, 2};
-  for (const char* id : {"a", "b", "c"}) RememberEvent(c, id, kT0, kT0, policy);
+  for (const char* id : {"a", "b", "c"}) RememberEvent(c, EventIdHash(id), kT0, kT0, policy);
   EXPECT_EQ(c.recent_events_size(), 2);
-  EXPECT_FALSE(SeenRecently(c, "a"));
-  EXPECT_TRUE(SeenRecently(c, "c"));
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("a")));
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("c")));
 }
 
 TEST(EventDedupTest, PipelineSkipsARetriedEvent) {
