@@ -40,7 +40,7 @@ StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id)
     if (stored->has_value()) entry.state = std::move(**stored);
     it = Cache(customer_id, std::move(entry));
   }
-  MarkDirty(it->first, it->second);
+  MarkDirty(*it);
   it->second.erased = false;
   return &it->second.state;
 }
@@ -65,7 +65,7 @@ void PartitionState::Erase(const std::string& customer_id) {
   auto it = cache_.find(customer_id);
   if (it == cache_.end()) it = Cache(customer_id, Cached{});
   it->second.state.Clear();
-  MarkDirty(it->first, it->second);
+  MarkDirty(*it);
   it->second.erased = true;
 }
 
@@ -161,14 +161,15 @@ void PartitionState::Evict(uint64_t target_bytes) {
   }
 }
 
-void PartitionState::MarkDirty(const std::string& customer_id, Cached& entry) {
-  if (!entry.dirty) dirty_.push_back(customer_id);
-  entry.dirty = true;
+void PartitionState::MarkDirty(CacheEntry& entry) {
+  if (!entry.second.dirty) dirty_.push_back(&entry);
+  entry.second.dirty = true;
 }
 
 void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change) {
-  for (const std::string& id : dirty_) {
-    Cached& entry = cache_.at(id);
+  for (CacheEntry* dirty : dirty_) {
+    const std::string& id = dirty->first;
+    Cached& entry = dirty->second;
     const std::string key = keys::Customer(partition_, id);
     size_t serialized = 0;
     if (entry.erased || HoldsNothing(entry.state)) {
@@ -193,13 +194,13 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
 }
 
 void PartitionState::OnCommitted() {
-  for (const std::string& id : dirty_) {
-    auto it = cache_.find(id);
-    if (it->second.erased) {
-      cached_bytes_ -= it->second.bytes;
-      cache_.erase(it);
+  for (CacheEntry* dirty : dirty_) {
+    if (dirty->second.erased) {
+      cached_bytes_ -= dirty->second.bytes;
+      const std::string id = dirty->first;
+      cache_.erase(id);
     } else {
-      it->second.dirty = false;
+      dirty->second.dirty = false;
     }
   }
   if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ / 10 * 9);

@@ -72,8 +72,9 @@ class PartitionState final : public PartitionStore {
   // Adds every change since the last commit to `batch`, reporting each changed
   // customer.
   void AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change);
-  // Records `entry` (of `customer_id`) as changed since the last commit.
-  void MarkDirty(const std::string& customer_id, Cached& entry);
+  using CacheEntry = std::pair<const std::string, Cached>;  // cache_'s elements
+  // Records `entry` as changed since the last commit.
+  void MarkDirty(CacheEntry& entry);
   // Drops clean customers until the cache holds at most `target_bytes` (all are clean after a
   // commit).
   void Evict(uint64_t target_bytes);
@@ -93,8 +94,10 @@ class PartitionState final : public PartitionStore {
   std::unordered_map<std::string, Cached> cache_;
   uint64_t cached_bytes_ = 0;
   size_t evict_cursor_ = 0;  // the next bucket Evict looks at
-  // Ids of the dirty entries of cache_, so that a commit costs O(changed customers).
-  std::vector<std::string> dirty_;
+  // The dirty entries of cache_, so that a commit costs O(changed customers) and looks none up.
+  // The pointers stay valid until OnCommitted: the map's nodes move on neither insert nor
+  // rehash, and only OnCommitted and Evict (which runs in it, once they are clean) erase.
+  std::vector<CacheEntry*> dirty_;
   // Timer changes not yet committed.
   std::set<TimerKey> added_;
   std::set<TimerKey> removed_;
