@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace touchstream {
 
@@ -30,6 +31,12 @@ inline constexpr std::chrono::steady_clock::duration kMaxCommitDeferral = std::c
 struct CommitDue {
   std::chrono::steady_clock::duration interval;
   int64_t max_events;
+
+  // How long one pass of the consume loop may block, in milliseconds.
+  struct Waits {
+    int consume_ms;  // the consumer's poll for the next record
+    int relay_ms;    // the relay's poll, when the consumer's returned nothing
+  };
 
   // `open_for`: since the batch opened; `records`: in it; `relay_in_flight`: records the relay
   // holds unacknowledged; `timer_due`: a commit's punctuation would fire a timer now.
@@ -47,6 +54,32 @@ struct CommitDue {
       std::chrono::steady_clock::duration open_for,
       std::chrono::steady_clock::duration until_timer) const {
     return std::max(until_timer, interval / 2 - open_for);
+  }
+
+  // The loop's waits for a batch open for `open_for`; `relaying`: the relay holds records in
+  // flight; `timer_backlog`: a backlog of due timers fires in chunks; `until_timer`: when the
+  // next timer on the wall clock comes due (<= 0: due already; none under exactly_once).
+  // Idle, the consumer waits until the interval ends (at least 1 ms, at most 100 ms, so that a
+  // stop is seen), or until a due timer may close the batch (TimerWake). With records in flight
+  // the consumer does not wait: the relay's poll does, which a delivery report ends at once (an
+  // acknowledged barrier lets the next commit go out), up to 10 ms, also past the interval
+  // (group commit: the batch waits for the relay without a 1 ms spin). A timer backlog does not
+  // wait for input: its next chunk fires at once.
+  Waits LoopWaits(std::chrono::steady_clock::duration open_for, bool relaying, bool timer_backlog,
+                  std::optional<std::chrono::steady_clock::duration> until_timer) const {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    int64_t wait_ms =
+        relaying && open_for >= interval
+            ? 10
+            : std::max<int64_t>(1, duration_cast<milliseconds>(interval - open_for).count());
+    if (until_timer && !relaying) {
+      const int64_t wake_ms =
+          duration_cast<milliseconds>(TimerWake(open_for, *until_timer)).count();
+      wait_ms = std::clamp<int64_t>(wake_ms, 1, wait_ms);
+    }
+    return {relaying || timer_backlog ? 0 : static_cast<int>(std::min<int64_t>(wait_ms, 100)),
+            relaying ? static_cast<int>(std::min<int64_t>(wait_ms, 10)) : 0};
   }
 };
 

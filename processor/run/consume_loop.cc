@@ -108,28 +108,15 @@ Status ConsumeLoop::Start() {
 Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   times_.batch_started = clocks_.steady.Now();
   auto last_poll = times_.batch_started;
-  const auto interval = std::chrono::milliseconds(config_.commit_interval_ms);
   while (!stop.load() && fatal_.ok()) {
-    const auto elapsed = clocks_.steady.Now() - times_.batch_started;
-    // While the relay has records in flight, the wait happens in its poll (below), which
-    // wakes on a delivery report: a barrier's acknowledgement lets the next commit go out.
-    const bool relaying = relay_.in_flight() > 0;
-    // Past the interval a batch waits for the relay (group commit, commit_due.h): a poll of
-    // 10 ms, which a delivery report ends at once, rather than a 1 ms spin.
-    int wait_ms =
-        relaying && elapsed >= interval
-            ? 10
-            : static_cast<int>(std::max<int64_t>(
-                  1, std::chrono::duration_cast<std::chrono::milliseconds>(interval - elapsed)
-                         .count()));
-    // An idle loop wakes when a due timer may close the batch, not only at its interval.
-    if (const std::optional<TimeMs> until_timer = UntilTimer(); until_timer && !relaying) {
-      const auto wake = std::chrono::duration_cast<std::chrono::milliseconds>(
-          commit_due_.TimerWake(elapsed, std::chrono::milliseconds(*until_timer)));
-      wait_ms = static_cast<int>(std::clamp<int64_t>(wake.count(), 1, wait_ms));
-    }
-    std::unique_ptr<RdKafka::Message> message(
-        consumer_->consume(relaying || timer_backlog_ ? 0 : std::min(wait_ms, 100)));
+    // How long this pass may block, and where (commit_due.h): the consumer's poll while idle,
+    // the relay's while it holds records, not at all while a timer backlog fires.
+    std::optional<std::chrono::steady_clock::duration> timer_in;
+    if (const std::optional<TimeMs> ms = UntilTimer()) timer_in = std::chrono::milliseconds(*ms);
+    const CommitDue::Waits waits =
+        commit_due_.LoopWaits(clocks_.steady.Now() - times_.batch_started, relay_.in_flight() > 0,
+                              timer_backlog_, timer_in);
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(waits.consume_ms));
     const bool idle = message->err() == RdKafka::ERR__TIMED_OUT;
     const auto polled = clocks_.steady.Now();
     if (health_) health_->RecordPoll(Ms(polled));
@@ -182,7 +169,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
       membership_.PauseForDisk(pause);
     }
     if (Status s = membership_.TakeError(); !s.ok() && fatal_.ok()) fatal_ = s;
-    if (Status s = relay_.Poll(relaying && idle ? std::min(wait_ms, 10) : 0); !s.ok()) {
+    if (Status s = relay_.Poll(idle ? waits.relay_ms : 0); !s.ok()) {
       fatal_ = s;
     }
     metrics_.outbox_pending().Set(static_cast<double>(relay_.in_flight()));

@@ -52,5 +52,48 @@ TEST(CommitDueTest, AnIdleLoopWakesForATimerAtItsDueTimeButNotBeforeHalfTheInter
   EXPECT_LE(kDue.TimerWake(milliseconds(7), milliseconds(-3)), milliseconds(0));
 }
 
+// The consume loop's waits (CommitDue::LoopWaits), with a 100 ms interval.
+const CommitDue kDefault{milliseconds(100), 5000};
+
+TEST(CommitDueTest, AnIdleLoopWaitsForInputUntilTheIntervalEnds) {
+  const CommitDue::Waits waits = kDefault.LoopWaits(milliseconds(30), false, false, std::nullopt);
+  EXPECT_EQ(waits.consume_ms, 70);
+  EXPECT_EQ(waits.relay_ms, 0);
+  // Past the interval with nothing to wait for: the shortest poll, and the batch closes.
+  EXPECT_EQ(kDefault.LoopWaits(milliseconds(130), false, false, std::nullopt).consume_ms, 1);
+  // A long interval: at most 100 ms per poll, so that a stop is seen.
+  const CommitDue slow{std::chrono::seconds(5), 5000};
+  EXPECT_EQ(slow.LoopWaits(milliseconds(0), false, false, std::nullopt).consume_ms, 100);
+}
+
+TEST(CommitDueTest, WithRecordsInFlightTheRelaysPollWaitsNotTheConsumers) {
+  CommitDue::Waits waits = kDefault.LoopWaits(milliseconds(95), true, false, std::nullopt);
+  EXPECT_EQ(waits.consume_ms, 0);
+  EXPECT_EQ(waits.relay_ms, 5);  // the rest of the interval
+  // Past the interval the batch waits for the acknowledgements: 10 ms polls, not a 1 ms spin.
+  waits = kDefault.LoopWaits(milliseconds(150), true, false, std::nullopt);
+  EXPECT_EQ(waits.consume_ms, 0);
+  EXPECT_EQ(waits.relay_ms, 10);
+  // A timer changes nothing while records are in flight: it waits like the rest of the batch.
+  waits = kDefault.LoopWaits(milliseconds(60), true, false, milliseconds(-5));
+  EXPECT_EQ(waits.consume_ms, 0);
+  EXPECT_EQ(waits.relay_ms, 10);
+}
+
+TEST(CommitDueTest, AnIdleLoopWakesForADueTimerNotBeforeHalfTheInterval) {
+  // Due in 20 ms, the batch open for 10: it may close at half the interval, 40 ms from now.
+  EXPECT_EQ(kDefault.LoopWaits(milliseconds(10), false, false, milliseconds(20)).consume_ms, 40);
+  // Due in 55 ms, open for 30: at its due time, before the interval's end.
+  EXPECT_EQ(kDefault.LoopWaits(milliseconds(30), false, false, milliseconds(55)).consume_ms, 55);
+  // Due after the interval's end: the interval decides.
+  EXPECT_EQ(kDefault.LoopWaits(milliseconds(30), false, false, milliseconds(90)).consume_ms, 70);
+  // Due already, past half the interval: the shortest poll, then the commit.
+  EXPECT_EQ(kDefault.LoopWaits(milliseconds(60), false, false, milliseconds(-5)).consume_ms, 1);
+}
+
+TEST(CommitDueTest, ATimerBacklogDoesNotWaitForInput) {
+  EXPECT_EQ(kDefault.LoopWaits(milliseconds(10), false, true, std::nullopt).consume_ms, 0);
+}
+
 }  // namespace
 }  // namespace touchstream
