@@ -5,6 +5,7 @@
 
 #include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
+#include "processor/kafka/consumer_close.h"
 #include "processor/kafka/watermarks.h"
 #include "state/changelog_tail.h"
 #include "state/commit_batch.h"
@@ -56,7 +57,7 @@ StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(const Kaf
 }
 
 ChangelogRestorer::~ChangelogRestorer() {
-  if (consumer_) consumer_->close();
+  if (consumer_) CloseConsumer(*consumer_, std::chrono::seconds(10));
 }
 
 Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, int timeout_ms,

@@ -4,10 +4,28 @@
 #include <chrono>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "processor/core/partition_name.h"
 
 namespace touchstream {
+
+namespace {
+
+// The offset ListOffsets gives for `which` (RdKafka::Topic::OFFSET_BEGINNING: the earliest,
+// OFFSET_END: the next to be written), waiting at most `timeout_ms`.
+RdKafka::ErrorCode ListOffset(RdKafka::KafkaConsumer& consumer, const std::string& topic,
+                              int32_t partition, int64_t which, int timeout_ms, int64_t* offset) {
+  const std::unique_ptr<RdKafka::TopicPartition> tp(
+      RdKafka::TopicPartition::create(topic, partition, which));
+  std::vector<RdKafka::TopicPartition*> list{tp.get()};
+  RdKafka::ErrorCode err = consumer.offsetsForTimes(list, timeout_ms);
+  if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
+  if (err == RdKafka::ERR_NO_ERROR) *offset = tp->offset();
+  return err;
+}
+
+}  // namespace
 
 StatusOr<Watermarks> QueryWatermarks(RdKafka::KafkaConsumer& consumer, const std::string& topic,
                                      int32_t partition, int timeout_ms) {
@@ -20,8 +38,12 @@ StatusOr<Watermarks> QueryWatermarks(RdKafka::KafkaConsumer& consumer, const std
   RdKafka::ErrorCode err = RdKafka::ERR_NO_ERROR;
   for (int attempt = 0;; ++attempt) {
     Watermarks w;
-    err = consumer.query_watermark_offsets(topic, partition, &w.low, &w.high,
-                                           std::min(remaining_ms(), 5'000));
+    err = ListOffset(consumer, topic, partition, RdKafka::Topic::OFFSET_BEGINNING,
+                     std::min(remaining_ms(), 5'000), &w.low);
+    if (err == RdKafka::ERR_NO_ERROR) {
+      err = ListOffset(consumer, topic, partition, RdKafka::Topic::OFFSET_END,
+                       std::min(remaining_ms(), 5'000), &w.high);
+    }
     if (err == RdKafka::ERR_NO_ERROR) return w;
     if (Clock::now() >= deadline) break;
     // A moved leader, a broker that is down or restarting: learn the leaders anew, back off.

@@ -1,7 +1,10 @@
 // A partition's low and high watermark offsets, asked of its leader. librdkafka 2.0.2 sends
 // the request to the leader it has cached and does not follow a leader change by itself (an
 // idle client keeps failing with "Not leader for partition"), so this refreshes the metadata
-// and asks again until `timeout_ms` runs out.
+// and asks again until `timeout_ms` runs out. Each ask is a ListOffsets request made through
+// offsetsForTimes, which waits at most the time left: query_watermark_offsets waits for the
+// request's own timeout (socket.timeout.ms, a minute) when the leader's broker is down, which
+// stalled the consume loop (a stop during a broker outage took minutes).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>

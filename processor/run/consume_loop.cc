@@ -7,6 +7,7 @@
 
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
+#include "processor/kafka/consumer_close.h"
 #include "processor/kafka/group_consumer.h"
 #include "processor/kafka/input_message.h"
 #include "processor/kafka/murmur2_ownership.h"
@@ -22,6 +23,15 @@ namespace {
 
 int64_t Ms(SteadyClock::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Leaves the group, unless no broker answers within 10 s (consumer_close.h).
+void LeaveGroup(RdKafka::KafkaConsumer& consumer) {
+  if (!CloseConsumer(consumer, std::chrono::seconds(10))) {
+    LogWarn(
+        "the consumer did not leave the group within 10 s (no broker answers): stopping "
+        "without it; the group reassigns the partitions once the session times out");
+  }
 }
 
 }  // namespace
@@ -44,7 +54,7 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
 ConsumeLoop::~ConsumeLoop() {
   // Every Message is freed inside Run; the consumer is closed there or here.
   relay_.set_consumer(nullptr);
-  if (consumer_) consumer_->close();
+  if (consumer_) LeaveGroup(*consumer_);
 }
 
 Status ConsumeLoop::Start() {
@@ -201,7 +211,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   if (Status s = relay_.Flush(10'000); !s.ok()) LogWarn("relay: " + s.message());
   relay_.set_consumer(nullptr);
   membership_.set_stopping();
-  consumer_->close();
+  LeaveGroup(*consumer_);
   consumer_.reset();
   tasks_.Clear();
   return Status::Ok();

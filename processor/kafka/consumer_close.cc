@@ -1,0 +1,21 @@
+#include "processor/kafka/consumer_close.h"
+
+#include <memory>
+
+namespace touchstream {
+
+bool CloseConsumer(RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds timeout) {
+  if (consumer.closed()) return true;
+  const std::unique_ptr<RdKafka::Queue> queue(RdKafka::Queue::create(&consumer));
+  if (const std::unique_ptr<RdKafka::Error> error(consumer.close(queue.get())); error) {
+    return consumer.closed();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!consumer.closed()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    const std::unique_ptr<RdKafka::Message> message(queue->consume(100));
+  }
+  return true;
+}
+
+}  // namespace touchstream
