@@ -203,6 +203,7 @@ void PartitionState::OnCommitted() {
       dirty->second.dirty = false;
     }
   }
+  dirty_.clear();  // before Evict, which may erase what the list pointed to
   if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ / 10 * 9);
   // The earliest timer stays known across the commit when it was known before it: the stored
   // index is now the old one without removed_ (which held no known head) plus added_. Seeking
@@ -212,7 +213,6 @@ void PartitionState::OnCommitted() {
   if (db_head_valid_) {
     if (const TimerKey* first = EarliestTimer()) head = *first;
   }
-  dirty_.clear();
   added_.clear();
   removed_.clear();
   db_head_ = std::move(head);

@@ -1,10 +1,10 @@
 #include "processor/kafka/consumer_close.h"
 
-#include <memory>
-
 namespace touchstream {
 
-bool CloseConsumer(RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds timeout) {
+namespace {
+
+bool Close(RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds timeout) {
   if (consumer.closed()) return true;
   const std::unique_ptr<RdKafka::Queue> queue(RdKafka::Queue::create(&consumer));
   if (const std::unique_ptr<RdKafka::Error> error(consumer.close(queue.get())); error) {
@@ -16,6 +16,20 @@ bool CloseConsumer(RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds t
     const std::unique_ptr<RdKafka::Message> message(queue->consume(100));
   }
   return true;
+}
+
+}  // namespace
+
+bool CloseConsumer(std::unique_ptr<RdKafka::KafkaConsumer>& consumer,
+                   std::chrono::milliseconds timeout) {
+  if (!consumer) return true;
+  if (Close(*consumer, timeout)) {
+    consumer.reset();
+    return true;
+  }
+  // Deliberately not destroyed: its destructor would wait for the coordinator again.
+  [[maybe_unused]] RdKafka::KafkaConsumer* abandoned = consumer.release();
+  return false;
 }
 
 }  // namespace touchstream

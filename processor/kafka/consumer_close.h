@@ -1,19 +1,23 @@
 // Closing a group consumer without hanging. KafkaConsumer::close() revokes the assignment,
-// leaves the group and waits for the group coordinator's answer: forever while no broker is
-// reachable (a stop during a broker outage never ended; seen with `run` on the embedded Kafka
-// stopped under it). CloseConsumer closes through a queue it serves on the caller's thread (the
-// rebalance callback's revocation runs there, as inside close()) and gives up after `timeout`;
-// the group then reassigns the partitions once the session times out, as after a crash.
+// leaves the group and waits for the group coordinator's answer: for minutes, or forever, while
+// no broker answers (a `run` stopped as its brokers went away was seen waiting in it). Its
+// destructor waits for the same answer when the close did not finish. CloseConsumer closes
+// through a queue it serves on the caller's thread (the rebalance callback's revocation runs
+// there, as inside close(); its own flush adds to the wait) and, if the consumer has not closed
+// within `timeout`, abandons it: released, never destroyed (its threads and memory stay until
+// the process exits, which is what the callers are about to do). The group then reassigns the
+// partitions once the session times out, as after a crash.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
+#include <memory>
 
 namespace touchstream {
 
-// True if the consumer closed within `timeout`. Either way it must only be destroyed afterwards
-// (its destructor does not close it again).
-bool CloseConsumer(RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds timeout);
+// Closes and destroys `consumer` (null afterwards). False if it was abandoned instead.
+bool CloseConsumer(std::unique_ptr<RdKafka::KafkaConsumer>& consumer,
+                   std::chrono::milliseconds timeout);
 
 }  // namespace touchstream

@@ -13,7 +13,8 @@ namespace touchstream {
 namespace {
 
 // The offset ListOffsets gives for `which` (RdKafka::Topic::OFFSET_BEGINNING: the earliest,
-// OFFSET_END: the next to be written), waiting at most `timeout_ms`.
+// OFFSET_END: the next to be written), waiting at most `timeout_ms`. A partition missing from
+// the answer keeps the negative `which`: an error (ERR__BAD_MSG, as query_watermark_offsets).
 RdKafka::ErrorCode ListOffset(RdKafka::KafkaConsumer& consumer, const std::string& topic,
                               int32_t partition, int64_t which, int timeout_ms, int64_t* offset) {
   const std::unique_ptr<RdKafka::TopicPartition> tp(
@@ -21,6 +22,7 @@ RdKafka::ErrorCode ListOffset(RdKafka::KafkaConsumer& consumer, const std::strin
   std::vector<RdKafka::TopicPartition*> list{tp.get()};
   RdKafka::ErrorCode err = consumer.offsetsForTimes(list, timeout_ms);
   if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
+  if (err == RdKafka::ERR_NO_ERROR && tp->offset() < 0) err = RdKafka::ERR__BAD_MSG;
   if (err == RdKafka::ERR_NO_ERROR) *offset = tp->offset();
   return err;
 }
@@ -38,8 +40,9 @@ StatusOr<Watermarks> QueryWatermarks(RdKafka::KafkaConsumer& consumer, const std
   RdKafka::ErrorCode err = RdKafka::ERR_NO_ERROR;
   for (int attempt = 0;; ++attempt) {
     Watermarks w;
+    // Half the time left for the first of the two requests, the rest for the second.
     err = ListOffset(consumer, topic, partition, RdKafka::Topic::OFFSET_BEGINNING,
-                     std::min(remaining_ms(), 5'000), &w.low);
+                     std::min(std::max(1, remaining_ms() / 2), 5'000), &w.low);
     if (err == RdKafka::ERR_NO_ERROR) {
       err = ListOffset(consumer, topic, partition, RdKafka::Topic::OFFSET_END,
                        std::min(remaining_ms(), 5'000), &w.high);

@@ -25,12 +25,14 @@ int64_t Ms(SteadyClock::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-// Leaves the group, unless no broker answers within 10 s (consumer_close.h).
-void LeaveGroup(RdKafka::KafkaConsumer& consumer) {
+// Leaves the group and destroys the consumer, unless it has not closed within 10 s
+// (consumer_close.h).
+void LeaveGroup(std::unique_ptr<RdKafka::KafkaConsumer>& consumer) {
   if (!CloseConsumer(consumer, std::chrono::seconds(10))) {
     LogWarn(
-        "the consumer did not leave the group within 10 s (no broker answers): stopping "
-        "without it; the group reassigns the partitions once the session times out");
+        "the consumer did not leave the group within 10 s (no answer from the group "
+        "coordinator): stopping without it; the group reassigns the partitions once the "
+        "session times out");
   }
 }
 
@@ -54,7 +56,7 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
 ConsumeLoop::~ConsumeLoop() {
   // Every Message is freed inside Run; the consumer is closed there or here.
   relay_.set_consumer(nullptr);
-  if (consumer_) LeaveGroup(*consumer_);
+  if (consumer_) LeaveGroup(consumer_);
 }
 
 Status ConsumeLoop::Start() {
@@ -211,8 +213,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   if (Status s = relay_.Flush(10'000); !s.ok()) LogWarn("relay: " + s.message());
   relay_.set_consumer(nullptr);
   membership_.set_stopping();
-  LeaveGroup(*consumer_);
-  consumer_.reset();
+  LeaveGroup(consumer_);
   tasks_.Clear();
   return Status::Ok();
 }

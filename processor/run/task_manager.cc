@@ -325,7 +325,8 @@ Status TaskManager::Commit(const TaskTime& time) {
   output_.Clear();
 
   CommitBatch& batch = commit_batch_;
-  batch.Clear();  // Commit empties it; this keeps it so whatever returned early
+  batch.Clear();  // Commit() empties it whatever its result; cleared here too, should a path ever
+                  // leave records in it
   std::vector<SourceOffset> offsets;
   // The changelog's records: every partition's state records, then (after all of them) the
   // commit markers that close them.

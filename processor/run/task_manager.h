@@ -154,9 +154,9 @@ class TaskManager {
   HybridClock hybrid_clock_;  // shared by all partitions: the producers' clock is one
   // The batch being built.
   TaskOutput output_;
-  // Each commit's RocksDB batch, reused: its buffer keeps the capacity of the largest commit, so
-  // that assembling a commit neither regrows it (copying what it holds) nor faults in fresh
-  // pages.
+  // Each commit's RocksDB batch, reused: its buffer keeps the capacity of the largest commit
+  // ever made (by design), so that assembling a commit neither regrows it (copying what it
+  // holds) nor faults in fresh pages.
   CommitBatch commit_batch_{db_};
   int64_t batch_records_ = 0;
   CommitLatency latency_;  // of the batch being built

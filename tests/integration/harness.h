@@ -98,8 +98,6 @@ class EmbeddedKafkaProcess {
   std::string Control(const std::string& command,
                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
   std::string Stderr() const { return process_.Stderr(); }
-  // SIGKILL: every broker gone at once (clients' connections refused).
-  void Kill() { process_.Kill(); }
 
  private:
   EmbeddedKafkaProcess(const std::string& config_path, const std::string& log_prefix, int brokers,
