@@ -11,6 +11,8 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "processor/demo/journey_generator.h"
 #include "tests/driver/test_driver.h"
@@ -18,22 +20,13 @@
 namespace touchstream {
 namespace {
 
-// benchmarks/lib.sh workload_rules 1 (POLICIES=1).
-constexpr char kWorkload[] = R"(
-rules:
-  cart_1h: {kind: cart_abandonment, delay: 1h, holdout_percent: 10, on_cap: defer}
-  win_back: {kind: win_back, tiers: [7d, 14d], require_purchase: false}
-  spring_offer:
-    kind: reward_window
-    opener: {event_type: OFFER_ACCEPTED}
-    duration: 72h
-    reminder_before: 24h
-policies:
-  quiet_hours: {start: "21:00", end: "08:00"}
-  caps:
-    - {max: 1, per: 1h, rules: [cart_1h]}
-    - {max: 3, per: 1d}
-)";
+// The e2e workload's rules and policies (benchmarks/lib.sh, workload_rules 1).
+std::string Workload() {
+  std::ifstream in(TOUCHSTREAM_WORKLOAD_PATH);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 constexpr size_t kEvents = 200'000;
 constexpr size_t kEventsPerCommit = 2'500;
@@ -62,12 +55,17 @@ std::vector<std::vector<v1::TouchpointEvent>> Batches() {
 
 void BM_CommitPath(benchmark::State& state) {
   const auto batches = Batches();
+  const std::string workload = Workload();
+  if (workload.empty()) {
+    state.SkipWithError("cannot read " TOUCHSTREAM_WORKLOAD_PATH);
+    return;
+  }
   size_t triggers = 0;
   for (auto _ : state) {
     state.PauseTiming();
     testing::DriverOptions options;
     options.wall_ms = kStartMs + 30 * kDayMs;
-    auto driver = testing::TestDriver::FromYaml(kWorkload, options);
+    auto driver = testing::TestDriver::FromYaml(workload, options);
     state.ResumeTiming();
     for (const auto& batch : batches) triggers += driver->PipeBatch(batch).size();
     triggers += driver->AdvanceWallClock(1).size();

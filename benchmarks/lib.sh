@@ -38,26 +38,15 @@ YAML
 }
 
 # The benchmark workload's rules and, with $1 = 1, its policies (quiet hours, caps, a holdout):
-# config lines for e2e.sh and soak.sh.
+# config lines for e2e.sh, soak.sh and restore.sh, from benchmarks/workload.yaml (BM_CommitPath
+# reads the same file).
 workload_rules() {
-  cat <<YAML
-rules:
-  cart_1h: {kind: cart_abandonment, delay: 1h$([ "$1" = 1 ] && echo ", holdout_percent: 10, on_cap: defer")}
-  win_back: {kind: win_back, tiers: [7d, 14d], require_purchase: false}
-  spring_offer:
-    kind: reward_window
-    opener: {event_type: OFFER_ACCEPTED}
-    duration: 72h
-    reminder_before: 24h
-YAML
+  local file
+  file="$(dirname "${BASH_SOURCE[0]}")/workload.yaml"
   if [ "$1" = 1 ]; then
-    cat <<YAML
-policies:
-  quiet_hours: {start: "21:00", end: "08:00"}
-  caps:
-    - {max: 1, per: 1h, rules: [cart_1h]}
-    - {max: 3, per: 1d}
-YAML
+    grep -v '^#' "$file"
+  else
+    grep -v '^#' "$file" | sed -e 's/, holdout_percent: [0-9]*, on_cap: defer//' -e '/^policies:/,$d'
   fi
 }
 

@@ -24,9 +24,9 @@ const EVP_MD* Algorithm() {
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest digest;
   thread_local const std::unique_ptr<EVP_MD_CTX, ContextFree> ctx(EVP_MD_CTX_new());
+  const EVP_MD* const md = Algorithm();
   unsigned int size = 0;
-  if (Algorithm() != nullptr && ctx != nullptr &&
-      EVP_DigestInit_ex2(ctx.get(), Algorithm(), nullptr) == 1 &&
+  if (md != nullptr && ctx != nullptr && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
       EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
       EVP_DigestFinal_ex(ctx.get(), digest.data(), &size) == 1 && size == digest.size()) {
     return digest;
