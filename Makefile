@@ -2,6 +2,9 @@
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+# Tests run at once by `make test` (the integration tests mostly wait on the embedded Kafka;
+# the busy ones run alone, CMakeLists.txt).
+TEST_JOBS ?= 3
 
 DEB_PACKAGES := g++ cmake make pkg-config \
   librdkafka-dev librocksdb-dev libprotobuf-dev protobuf-compiler \
@@ -27,7 +30,7 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(TEST_JOBS)
 
 demo: build
 	$(BUILD_DIR)/touchstream demo $(DEMO_ARGS)

@@ -266,15 +266,22 @@ TEST(CompactedRestoreTest, ACompactionThatLeavesTheZombieWindowRestoresTheState)
   const auto events = JourneyLoad(43, 200, 3000);
   auto produce_part = [&](int i) { run.Produce(Part(events, i, 4)); };
   ChildProcess& a = run.Start("a");
-  run.Start("b");
-  std::this_thread::sleep_for(std::chrono::seconds(5));
+  ChildProcess& b = run.Start("b");
+  // Once both have joined, b owns one partition and a the other (a slow start can give the
+  // first to join both for a generation: the partitions are then revoked and assigned again,
+  // so b's last assignment is the one it keeps).
+  ASSERT_TRUE(run.WaitForLog("a", "assigned touchpoints/", std::chrono::seconds(30))) << a.Stderr();
+  ASSERT_TRUE(run.WaitForLog("b", "assigned touchpoints/", std::chrono::seconds(30))) << b.Stderr();
   produce_part(0);
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  std::smatch owned;
-  const std::string a_log = a.Stderr();
-  ASSERT_TRUE(std::regex_search(a_log, owned, std::regex("assigned touchpoints/(\\d+) from")))
-      << a_log;
-  const std::string zombie_partition = owned[1];
+  const std::string b_log = b.Stderr();
+  const std::regex assigned("assigned touchpoints/(\\d+) from");
+  std::string b_partition;
+  for (auto it = std::sregex_iterator(b_log.begin(), b_log.end(), assigned);
+       it != std::sregex_iterator(); ++it) {
+    b_partition = (*it)[1];
+  }
+  const std::string zombie_partition = b_partition == "0" ? "1" : "0";
   // a's changelog partition loses its leader: a keeps committing, and its changelog records
   // wait in its producer and its relay. Frozen past its session timeout, a loses the
   // partition to b, which restores and fences; thawed, a sends what waited: late writes after
