@@ -7,9 +7,12 @@
 // REWARD_WINDOW_OPENED trigger. A consumer on the trigger topic (from its end, assigned before
 // the first event) matches each trigger to its event by cause_event_id. Latency: the event's
 // produce call to the trigger's arrival at the consumer (producer batching, the broker twice,
-// the processor's commit and the consumer's fetch all included). Prints the distribution of the
-// events after the first --warmup-seconds, which warm up this tool's own fresh producer and
-// consumer (their first second's events waited up to 1.7 s: metadata and connections).
+// the processor's commit and the consumer's fetch all included), and from the event's produce
+// acknowledgement (served while the producer waits for its next send: less than a millisecond
+// late) to the same arrival, which leaves out this tool's producer and the produce round trip.
+// Prints both distributions of the events after the first --warmup-seconds, which warm up this
+// tool's own fresh producer and consumer (their first second's events waited up to 1.7 s:
+// metadata and connections).
 #include <librdkafka/rdkafkacpp.h>
 
 #include <CLI/CLI.hpp>
@@ -37,6 +40,7 @@ struct Options {
   double rate = 1000;
   double seconds = 10;
   double warmup_seconds = 1;
+  int linger_ms = 0;
   std::string run_id = "lat";
 };
 
@@ -62,6 +66,12 @@ Options Parse(int argc, char** argv) {
                  "produce at the rate this long first, not reported: this tool's own producer "
                  "and consumer connecting (their first second reached 1.3-1.7 s)")
       ->capture_default_str();
+  app.add_option("--linger-ms", o.linger_ms,
+                 "the producer's linger.ms: 0 sends each event at once; the embedded Kafka "
+                 "serves one produced batch per partition per fetch, so at thousands of events "
+                 "per second single-event batches limit how fast any consumer reads them")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--topic", o.topic, "the input topic")->capture_default_str();
   app.add_option("--triggers", o.triggers, "the trigger topic")->capture_default_str();
   app.add_option("--run-id", o.run_id, "prefix of customer and event ids")->capture_default_str();
@@ -84,6 +94,21 @@ std::unique_ptr<RdKafka::Conf> Conf(const std::vector<std::pair<std::string, std
   }
   return conf;
 }
+
+// Records when each event's produce is acknowledged (its index is the message's opaque).
+class AckTimes : public RdKafka::DeliveryReportCb {
+ public:
+  explicit AckTimes(std::vector<std::atomic<int64_t>>& acked_ns) : acked_ns_(acked_ns) {}
+  void dr_cb(RdKafka::Message& message) override {
+    const auto n = reinterpret_cast<size_t>(message.msg_opaque());
+    if (message.err() == RdKafka::ERR_NO_ERROR && n < acked_ns_.size()) {
+      acked_ns_[n].store(Clock::now().time_since_epoch().count(), std::memory_order_release);
+    }
+  }
+
+ private:
+  std::vector<std::atomic<int64_t>>& acked_ns_;
+};
 
 }  // namespace
 
@@ -124,17 +149,25 @@ int main(int argc, char** argv) {
   consumer->assign(partitions);
   RdKafka::TopicPartition::destroy(partitions);
 
-  auto pconf = Conf(
-      {{"bootstrap.servers", o.brokers}, {"linger.ms", "0"}, {"partitioner", "murmur2_random"}});
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(pconf.get(), err));
-  if (!producer) Fail(err);
-
   // Events [0, warmup) warm this tool's clients up and are not reported.
   const auto warmup = static_cast<size_t>(o.rate * o.warmup_seconds);
   const auto total = warmup + static_cast<size_t>(o.rate * o.seconds);
+  // When each event's produce was acknowledged (steady-clock nanoseconds; 0: not yet): the
+  // latency from there leaves out this tool's producer (its linger, its batching) and the
+  // produce round trip.
+  std::vector<std::atomic<int64_t>> acked_ns(total);
+  AckTimes acks(acked_ns);
+  auto pconf = Conf(
+      {{"bootstrap.servers", o.brokers},
+       {"linger.ms", std::to_string(o.linger_ms)},
+       {"partitioner", "murmur2_random"}});
+  if (pconf->set("dr_cb", &acks, err) != RdKafka::Conf::CONF_OK) Fail(err);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(pconf.get(), err));
+  if (!producer) Fail(err);
   // Written by the producing thread, read by this one: atomics (steady-clock nanoseconds).
   std::vector<std::atomic<int64_t>> sent_ns(total);
   std::vector<double> latency_ms(total, -1);
+  std::vector<int64_t> arrived_ns(total, 0);
   // Split at the trigger record's timestamp (its produce call in the relay, by the wall clock).
   std::vector<std::atomic<int64_t>> sent_wall_ms(total);
   std::vector<double> to_relay_ms;
@@ -144,7 +177,15 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     std::string bytes;
     for (size_t n = 0; n < total; ++n) {
-      std::this_thread::sleep_until(start + std::chrono::duration<double>(n / o.rate));
+      // Delivery reports (AckTimes) are served here: poll while waiting for the next send.
+      const auto send_at = start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(n / o.rate));
+      for (auto left = send_at - Clock::now(); left >= std::chrono::milliseconds(1);
+           left = send_at - Clock::now()) {
+        producer->poll(static_cast<int>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(left).count()));
+      }
+      std::this_thread::sleep_until(send_at);
       touchstream::v1::TouchpointEvent e;
       e.set_event_id(prefix + std::to_string(n));
       e.set_customer_id("latency-" + o.run_id + "-" + std::to_string(n));
@@ -163,7 +204,7 @@ int main(int argc, char** argv) {
       while (producer->produce(o.topic, RdKafka::Topic::PARTITION_UA,
                                RdKafka::Producer::RK_MSG_COPY, bytes.data(), bytes.size(),
                                e.customer_id().data(), e.customer_id().size(), 0,
-                               nullptr) == RdKafka::ERR__QUEUE_FULL) {
+                               reinterpret_cast<void*>(n)) == RdKafka::ERR__QUEUE_FULL) {
         producer->poll(1);
       }
       producer->poll(0);
@@ -188,6 +229,7 @@ int main(int argc, char** argv) {
     if (n >= total || latency_ms[n] >= 0) continue;
     const Clock::time_point sent{Clock::duration(sent_ns[n].load(std::memory_order_acquire))};
     latency_ms[n] = std::chrono::duration<double, std::milli>(arrived - sent).count();
+    arrived_ns[n] = arrived.time_since_epoch().count();
     ++matched;
     if (n < warmup) continue;
     const int64_t relayed = m->timestamp().timestamp;
@@ -206,10 +248,20 @@ int main(int argc, char** argv) {
     if (latency_ms[n] >= 0) seen.push_back(latency_ms[n]);
   }
   std::sort(seen.begin(), seen.end());
-  auto at = [&](double q) {
-    return seen.empty() ? 0.0
-                        : seen[std::min(seen.size() - 1, static_cast<size_t>(q * seen.size()))];
+  std::vector<double> from_ack_ms;
+  for (size_t n = warmup; n < total; ++n) {
+    const int64_t acked = acked_ns[n].load(std::memory_order_acquire);
+    if (latency_ms[n] >= 0 && acked > 0) {
+      from_ack_ms.push_back(static_cast<double>(arrived_ns[n] - acked) / 1e6);
+    }
+  }
+  std::sort(from_ack_ms.begin(), from_ack_ms.end());
+  auto quantile = [](const std::vector<double>& sorted, double q) {
+    return sorted.empty()
+               ? 0.0
+               : sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * sorted.size()))];
   };
+  auto at = [&](double q) { return quantile(seen, q); };
   auto median = [](std::vector<double> v) {
     if (v.empty()) return 0.0;
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
@@ -217,8 +269,10 @@ int main(int argc, char** argv) {
   };
   std::printf(
       "rate=%.0f events=%zu matched=%zu p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f p999_ms=%.1f "
-      "max_ms=%.1f (median split: %.0f ms to the relay's produce call, %.0f ms from it)\n",
+      "max_ms=%.1f (median split: %.0f ms to the relay's produce call, %.0f ms from it; from "
+      "the event's acknowledgement: p50 %.1f ms, p99 %.1f ms)\n",
       o.rate, total - warmup, seen.size(), at(0.5), at(0.9), at(0.99), at(0.999),
-      seen.empty() ? 0.0 : seen.back(), median(to_relay_ms), median(from_relay_ms));
+      seen.empty() ? 0.0 : seen.back(), median(to_relay_ms), median(from_relay_ms),
+      quantile(from_ack_ms, 0.5), quantile(from_ack_ms, 0.99));
   return seen.size() == total - warmup ? 0 : 1;
 }

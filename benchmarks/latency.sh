@@ -15,6 +15,7 @@
 # PARTITIONS (8).
 # COMMIT_INTERVAL (the processing.commit_interval under test; default 100ms, the product's).
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
+# PRODUCER_LINGER_MS (0): the measuring producer's linger.ms (touchstream_latency --linger-ms).
 # TIMER_WAIT (22): seconds to wait after the last step for its timers (0: the delays reported
 # are the earlier steps' only).
 # DEBUG_HIST=1: also print the run's poll → commit and event time → commit histograms.
@@ -75,7 +76,8 @@ echo "produce → REWARD_WINDOW_OPENED at the consumer, ms:"
 step=0
 for rate in $RATES; do
   step=$((step + 1))  # fresh customers and event ids in each step
-  line=$("$LATENCY" --brokers "$brokers" --rate "$rate" --seconds "$SECONDS_EACH" --run-id "s$step") || {
+  line=$("$LATENCY" --brokers "$brokers" --rate "$rate" --seconds "$SECONDS_EACH" \
+         --linger-ms "${PRODUCER_LINGER_MS:-0}" --run-id "s$step") || {
     echo "  rate $rate: not every trigger arrived: $line" >&2
     exit 1
   }
