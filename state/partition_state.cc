@@ -1,5 +1,7 @@
 #include "state/partition_state.h"
 
+#include <algorithm>
+
 #include "processor/core/erasure_memory.h"
 #include "state/keys.h"
 
@@ -167,6 +169,10 @@ void PartitionState::MarkDirty(CacheEntry& entry) {
 }
 
 void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change) {
+  // In key order: the memtable's skip list inserts ascending keys from where the last insert
+  // ended instead of searching from its top for each.
+  std::sort(dirty_.begin(), dirty_.end(),
+            [](const CacheEntry* a, const CacheEntry* b) { return a->first < b->first; });
   for (CacheEntry* dirty : dirty_) {
     const std::string& id = dirty->first;
     Cached& entry = dirty->second;
