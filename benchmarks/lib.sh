@@ -46,7 +46,13 @@ workload_rules() {
   if [ "$1" = 1 ]; then
     grep -v '^#' "$file"
   else
-    grep -v '^#' "$file" | sed -e 's/, holdout_percent: [0-9]*, on_cap: defer//' -e '/^policies:/,$d'
+    local rules
+    rules=$(grep -v '^#' "$file" | sed -e 's/, holdout_percent: [0-9]*, on_cap: defer//' -e '/^policies:/,$d')
+    if grep -qE 'holdout_percent|on_cap' <<<"$rules"; then
+      echo "workload_rules: $file's cart rule no longer reads as expected: the policy keys stay" >&2
+      return 1
+    fi
+    printf '%s\n' "$rules"
   fi
 }
 

@@ -267,21 +267,33 @@ TEST(CompactedRestoreTest, ACompactionThatLeavesTheZombieWindowRestoresTheState)
   auto produce_part = [&](int i) { run.Produce(Part(events, i, 4)); };
   ChildProcess& a = run.Start("a");
   ChildProcess& b = run.Start("b");
-  // Once both have joined, b owns one partition and a the other (a slow start can give the
-  // first to join both for a generation: the partitions are then revoked and assigned again,
-  // so b's last assignment is the one it keeps).
+  // Once both have joined, b owns one partition and a the other. A slow start can give the first
+  // to join both for a generation: b's partitions are replayed from its log (an eager rebalance
+  // revokes and assigns everything again, a cooperative one only what moves).
+  auto owned_by_b = [&] {
+    std::set<std::string> owned;
+    const std::string log = b.Stderr();
+    const std::regex change("(assigned|revoked) touchpoints/(\\d+)");
+    for (auto it = std::sregex_iterator(log.begin(), log.end(), change);
+         it != std::sregex_iterator(); ++it) {
+      if ((*it)[1] == "assigned") {
+        owned.insert((*it)[2]);
+      } else {
+        owned.erase((*it)[2]);
+      }
+    }
+    return owned;
+  };
   ASSERT_TRUE(run.WaitForLog("a", "assigned touchpoints/", std::chrono::seconds(30))) << a.Stderr();
-  ASSERT_TRUE(run.WaitForLog("b", "assigned touchpoints/", std::chrono::seconds(30))) << b.Stderr();
+  const auto joined_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (owned_by_b().size() != 1 && std::chrono::steady_clock::now() < joined_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::set<std::string> b_owns = owned_by_b();
+  ASSERT_EQ(b_owns.size(), 1u) << b.Stderr();
+  const std::string zombie_partition = *b_owns.begin() == "0" ? "1" : "0";
   produce_part(0);
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  const std::string b_log = b.Stderr();
-  const std::regex assigned("assigned touchpoints/(\\d+) from");
-  std::string b_partition;
-  for (auto it = std::sregex_iterator(b_log.begin(), b_log.end(), assigned);
-       it != std::sregex_iterator(); ++it) {
-    b_partition = (*it)[1];
-  }
-  const std::string zombie_partition = b_partition == "0" ? "1" : "0";
   // a's changelog partition loses its leader: a keeps committing, and its changelog records
   // wait in its producer and its relay. Frozen past its session timeout, a loses the
   // partition to b, which restores and fences; thawed, a sends what waited: late writes after
