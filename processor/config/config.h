@@ -53,6 +53,9 @@ struct Config {
   // RocksDB's block cache and memtables, the whole database (state/state_db.h, StoreMemory).
   uint64_t block_cache_bytes = 64ull << 20;
   uint64_t write_buffer_bytes = 128ull << 20;
+  // How much of a changelog partition a cold restore keeps in memory between its two passes
+  // (a larger partition is read from Kafka twice); 0: always read twice.
+  uint64_t restore_memory_bytes = 64ull << 20;
   // How long the local copy of a partition this instance lost is kept before it is deleted
   // (state/released_partitions.h); never served meanwhile.
   DurationMs state_cleanup_delay_ms = 10 * 60'000;

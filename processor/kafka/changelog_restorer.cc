@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
@@ -24,11 +25,44 @@ std::string HeaderValue(const RdKafka::Headers* headers, const char* key) {
   return std::string(static_cast<const char*>(h.value()), h.value_size());
 }
 
+// A changelog record's copy, for the second pass of a cold restore.
+struct KeptRecord {
+  std::string key;
+  std::optional<std::string> value;
+  std::string owner;
+  std::string epoch;
+  std::string seq;
+  int64_t offset = -1;
+
+  explicit KeptRecord(const changelog::Record& r)
+      : key(r.key),
+        value(r.value ? std::optional<std::string>(*r.value) : std::nullopt),
+        owner(r.owner),
+        epoch(r.epoch),
+        seq(r.seq),
+        offset(r.offset) {}
+  size_t bytes() const {
+    return sizeof(*this) + key.size() + (value ? value->size() : 0) + owner.size() +
+           epoch.size() + seq.size();
+  }
+  changelog::Record View() const {
+    changelog::Record r;
+    r.key = key;
+    if (value) r.value = std::string_view(*value);
+    r.owner = owner;
+    r.epoch = epoch;
+    r.seq = seq;
+    r.offset = offset;
+    return r;
+  }
+};
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(const KafkaProperties& props,
                                                                        std::string changelog_topic,
-                                                                       std::string input_topic) {
+                                                                       std::string input_topic,
+                                                                       uint64_t replay_memory_bytes) {
   KafkaProperties own = props;
   own.erase("group.instance.id");
   own.erase("partition.assignment.strategy");
@@ -55,6 +89,7 @@ StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(const Kaf
   }
   restorer->changelog_topic_ = std::move(changelog_topic);
   restorer->input_topic_ = std::move(input_topic);
+  restorer->replay_memory_bytes_ = replay_memory_bytes;
   return restorer;
 }
 
@@ -163,11 +198,21 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   changelog::Replay replay;
   v1::state::RestoreHint next_hint;
   bool read_any = false;
+  std::vector<KeptRecord> kept;  // while `kept_all`: every record read, for the second pass
+  size_t kept_bytes = 0;
+  bool kept_all = true;
   if (Status s = Read(
           partition, low, high, timeout_ms,
           [&](const changelog::Record& r) {
             changelog::NoteLastRecord(r, next_hint);
             read_any = true;
+            if (kept_all) {
+              kept_bytes += kept.emplace_back(r).bytes();
+              if (kept_bytes > replay_memory_bytes_) {
+                kept_all = false;
+                std::vector<KeptRecord>().swap(kept);
+              }
+            }
             return replay.Scan(r);
           },
           result.records, progress);
@@ -203,17 +248,23 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     pending.clear();
     return batch.Commit();
   };
-  Status s = Read(
-      partition, low, high, timeout_ms,
-      [&](const changelog::Record& r) {
-        return replay.Apply(r, [&](const std::string& customer_id, const std::string* value) {
-          pending.insert_or_assign(customer_id, value != nullptr
-                                                    ? std::optional<std::string>(*value)
-                                                    : std::nullopt);
-          return pending.size() >= 1000 ? write_pending() : Status::Ok();
-        });
-      },
-      result.records, progress);
+  auto apply = [&](const changelog::Record& r) {
+    return replay.Apply(r, [&](const std::string& customer_id, const std::string* value) {
+      pending.insert_or_assign(customer_id, value != nullptr
+                                                ? std::optional<std::string>(*value)
+                                                : std::nullopt);
+      return pending.size() >= 1000 ? write_pending() : Status::Ok();
+    });
+  };
+  Status s = Status::Ok();
+  if (kept_all) {
+    for (const KeptRecord& r : kept) {
+      if (s = apply(r.View()); !s.ok()) break;
+    }
+  } else {
+    s = Read(partition, low, high, timeout_ms, apply, result.records, progress);
+  }
+  std::vector<KeptRecord>().swap(kept);
   if (s.ok()) s = write_pending();
   if (!s.ok()) return named(s);
   s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {

@@ -5,15 +5,18 @@
 //     is the latest valid commit, that is all (Result::tail_only).
 //  2. Otherwise the whole partition once, to find the latest valid commit; if the local state is
 //     not that commit, it wipes the partition's local customers, timers and checkpoint and
-//     replays the valid records in a second read.
+//     replays the valid records: from the first read's copies when they fit in
+//     `replay_memory_bytes` (state.restore_memory_bytes), else in a second read.
 // Either way it leaves a new hint (the last record read, the summary of the log through it) and
 // tells the new owner what its fence must say (its epoch; the commit it resumes from is the
 // returned checkpoint). Memory: the tail's or the whole log's owners (Replay, about 100 bytes
-// each) and at most 1,000 customer writes per RocksDB batch; never the log's records.
+// each), at most 1,000 customer values per RocksDB batch, and during a replay the log's records
+// up to `replay_memory_bytes` (a larger partition is read twice instead).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,9 +32,12 @@ namespace touchstream {
 class ChangelogRestorer {
  public:
   // `props`: the consumer's librdkafka properties (it reads with assign(), never joins a group).
+  // `replay_memory_bytes`: how much of a partition's changelog a cold restore may keep between
+  // its two passes (0: always read twice).
   static StatusOr<std::unique_ptr<ChangelogRestorer>> Create(const KafkaProperties& props,
                                                              std::string changelog_topic,
-                                                             std::string input_topic);
+                                                             std::string input_topic,
+                                                             uint64_t replay_memory_bytes);
   ~ChangelogRestorer();
 
   struct Result {
@@ -44,7 +50,7 @@ class ChangelogRestorer {
     // Why the partition's local data was dropped first (its checkpoint did not parse); empty
     // when it was not. The partition is then restored as on a new instance.
     std::string dropped_corrupt;
-    uint64_t records = 0;    // changelog records read (the tail and both passes)
+    uint64_t records = 0;    // changelog records read from Kafka (the tail, or each read)
     uint64_t customers = 0;  // customer states written
   };
   // Called every ~10,000 records with (records read, end offset).
@@ -73,6 +79,7 @@ class ChangelogRestorer {
               const ProgressFn& progress);
 
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  uint64_t replay_memory_bytes_ = 0;
   std::string changelog_topic_;
   std::string input_topic_;
 };

@@ -23,7 +23,8 @@ GroupMembership::GroupMembership(const Config& config, StateDb& db, TaskManager&
 
 Status GroupMembership::Init(const KafkaProperties& consumer_props) {
   auto restorer =
-      ChangelogRestorer::Create(consumer_props, config_.changelog.name, config_.touchpoints.name);
+      ChangelogRestorer::Create(consumer_props, config_.changelog.name, config_.touchpoints.name,
+                                config_.restore_memory_bytes);
   if (!restorer.ok()) return restorer.status();
   restorer_ = std::move(*restorer);
   return Status::Ok();

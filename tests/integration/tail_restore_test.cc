@@ -2,6 +2,8 @@
 // partitions back with a local state that is still the latest commit reads only what was written
 // to the changelog since its previous restore, not the whole changelog; one whose local state is
 // stale (another instance committed after it) still restores the latest commit, hint or not.
+// A cold restore reads the changelog once when it fits in state.restore_memory_bytes (the second
+// pass applies the first read's copies), twice when it does not, to the same state.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -35,10 +37,12 @@ size_t ChangelogSize(const Cluster& cluster) {
   return size;
 }
 
-// Starts `name` and waits until it has taken over every partition; returns the changelog
-// records its restores read (touchstream_restore_records_total).
-double StartAndRestore(Cluster& cluster, const std::string& name, int port) {
-  ChildProcess& instance = cluster.Start(name);
+// Starts `name` (on Config(name), or `config_path`) and waits until it has taken over every
+// partition; returns the changelog records its restores read (touchstream_restore_records_total).
+double StartAndRestore(Cluster& cluster, const std::string& name, int port,
+                       const std::string& config_path = "") {
+  ChildProcess& instance =
+      config_path.empty() ? cluster.Start(name) : cluster.Run(name, config_path);
   for (int p = 0; p < kPartitions; ++p) {
     EXPECT_TRUE(cluster.WaitForLog(name, "assigned touchpoints/" + std::to_string(p) + " from",
                                    std::chrono::seconds(30)))
@@ -132,6 +136,33 @@ TEST(TailRestoreTest, AStaleLocalStateWithAHintIsReplacedByTheLatestCommit) {
   ProduceAndApply(cluster, "a", events, 2, 3, produced);
   const Oracle oracle = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
   cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(40));
+}
+
+TEST(TailRestoreTest, AColdRestoreReadsTheChangelogOnceWhenItFitsInTheRestoreMemory) {
+  TempDir dir;
+  const int port = FreeLoopbackPort();
+  Cluster cluster(dir, TailConfig(port));
+  ASSERT_TRUE(cluster.started());
+  const auto events = JourneyLoad(53, 200, 1500);
+  size_t produced = 0;
+  StartAndRestore(cluster, "a", port);
+  ProduceAndApply(cluster, "a", events, 0, 1, produced);
+  cluster.Stop("a");
+  const Oracle oracle = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
+
+  // b, on an empty state directory with the default restore memory: one read.
+  const size_t changelog = ChangelogSize(cluster);
+  ASSERT_GT(changelog, 200u);
+  EXPECT_EQ(StartAndRestore(cluster, "b", port), static_cast<double>(changelog));
+  cluster.ExpectOracleFrom("b", oracle, std::chrono::seconds(40));  // and stops b
+
+  // c, on another empty state directory with none: the changelog (now with b's fences) twice.
+  ClusterConfig no_memory = cluster.config();
+  no_memory.state = "restore_memory_bytes: 0";
+  const size_t changelog_now = ChangelogSize(cluster);
+  EXPECT_EQ(StartAndRestore(cluster, "c", port, cluster.WriteConfig("c", "c", no_memory)),
+            static_cast<double>(2 * changelog_now));
+  cluster.ExpectOracleFrom("c", oracle, std::chrono::seconds(40));
 }
 
 }  // namespace
