@@ -37,56 +37,66 @@ size_t ChangelogSize(const Cluster& cluster) {
   return size;
 }
 
-// Starts `name` (on Config(name), or `config_path`) and waits until it has taken over every
-// partition; returns the changelog records its restores read (touchstream_restore_records_total).
-double StartAndRestore(Cluster& cluster, const std::string& name, int port,
-                       const std::string& config_path = "") {
-  ChildProcess& instance =
-      config_path.empty() ? cluster.Start(name) : cluster.Run(name, config_path);
-  for (int p = 0; p < kPartitions; ++p) {
-    EXPECT_TRUE(cluster.WaitForLog(name, "assigned touchpoints/" + std::to_string(p) + " from",
-                                   std::chrono::seconds(30)))
-        << instance.Stderr();
+// Each test's broker, cluster and input so far; the helpers speak of its partitions.
+class TailRestoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(cluster.started()); }
+
+  // Starts `name` (on Config(name), or `config_path`) and waits until it has taken over every
+  // partition; returns the changelog records its restores read
+  // (touchstream_restore_records_total).
+  double StartAndRestore(const std::string& name, const std::string& config_path = "") {
+    ChildProcess& instance =
+        config_path.empty() ? cluster.Start(name) : cluster.Run(name, config_path);
+    for (int p = 0; p < kPartitions; ++p) {
+      EXPECT_TRUE(cluster.WaitForLog(name, "assigned touchpoints/" + std::to_string(p) + " from",
+                                     std::chrono::seconds(30)))
+          << instance.Stderr();
+    }
+    return ScrapeMetricSum(port, "touchstream_restore_records_total");
   }
-  return ScrapeMetricSum(port, "touchstream_restore_records_total");
-}
 
-// Produces part `i` of `parts` of `events` and waits until `name` has applied all input so far.
-void ProduceAndApply(Cluster& cluster, const std::string& name,
-                     const std::vector<std::pair<std::string, std::string>>& events, size_t i,
-                     size_t parts, size_t& produced) {
-  const auto part = Part(events, i, parts);
-  cluster.Produce(part);
-  produced += part.size();
-  const Oracle so_far = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
-  ASSERT_EQ(cluster.AwaitState(name, so_far.state, std::chrono::seconds(40)), so_far.state)
-      << cluster[name].Stderr();
-}
+  // Produces part `i` of `parts` of `events` and waits until `name` has applied all input so far.
+  void ProduceAndApply(const std::string& name,
+                       const std::vector<std::pair<std::string, std::string>>& events, size_t i,
+                       size_t parts) {
+    const auto part = Part(events, i, parts);
+    cluster.Produce(part);
+    produced += part.size();
+    const Oracle so_far = Expected();
+    ASSERT_EQ(cluster.AwaitState(name, so_far.state, std::chrono::seconds(40)), so_far.state)
+        << cluster[name].Stderr();
+  }
 
-TEST(TailRestoreTest, ARestartWithTheLatestCommitLocallyReadsOnlyTheChangelogsTail) {
+  // The backtest of every input record produced so far.
+  Oracle Expected() {
+    return BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
+  }
+
   TempDir dir;
   const int port = FreeLoopbackPort();
-  Cluster cluster(dir, TailConfig(port));
-  ASSERT_TRUE(cluster.started());
+  Cluster cluster{dir, TailConfig(port)};
+  size_t produced = 0;  // input records
+};
+
+TEST_F(TailRestoreTest, ARestartWithTheLatestCommitLocallyReadsOnlyTheChangelogsTail) {
   const auto events = JourneyLoad(51, 300, 3000);
-  size_t produced = 0;
 
   // First run: most of the input, a changelog of thousands of records.
-  StartAndRestore(cluster, "a", port);
-  ProduceAndApply(cluster, "a", events, 0, 10, produced);
-  for (size_t i = 1; i < 9; ++i) ProduceAndApply(cluster, "a", events, i, 10, produced);
+  StartAndRestore("a");
+  for (size_t i = 0; i < 9; ++i) ProduceAndApply("a", events, i, 10);
   cluster.Stop("a");
   const size_t before_second = ChangelogSize(cluster);
   // Second run: its restore reads the whole changelog (the first left no hint: it read nothing)
   // and leaves a hint; a little more input.
-  StartAndRestore(cluster, "a", port);
-  ProduceAndApply(cluster, "a", events, 9, 10, produced);
+  StartAndRestore("a");
+  ProduceAndApply("a", events, 9, 10);
   cluster.Stop("a");
   const size_t changelog = ChangelogSize(cluster);
   ASSERT_GT(changelog, 1000u);
 
   // Third run: the local state is the latest commit of every partition.
-  const double read = StartAndRestore(cluster, "a", port);
+  const double read = StartAndRestore("a");
   const std::string log = cluster["a"].Stderr();
   std::cout << "changelog: " << changelog << " records, " << before_second
             << " before the second run; the restart read " << read << "\n";
@@ -103,64 +113,52 @@ TEST(TailRestoreTest, ARestartWithTheLatestCommitLocallyReadsOnlyTheChangelogsTa
         << log;
   }
   EXPECT_EQ(log.find("restored touchpoints/"), std::string::npos) << "nothing to replay\n" << log;
-  const Oracle oracle = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
-  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(40));
+  cluster.ExpectOracleFrom("a", Expected(), std::chrono::seconds(40));
 }
 
-TEST(TailRestoreTest, AStaleLocalStateWithAHintIsReplacedByTheLatestCommit) {
-  TempDir dir;
-  const int port = FreeLoopbackPort();
-  Cluster cluster(dir, TailConfig(port));
-  ASSERT_TRUE(cluster.started());
+TEST_F(TailRestoreTest, AStaleLocalStateWithAHintIsReplacedByTheLatestCommit) {
   const auto events = JourneyLoad(52, 200, 1500);
-  size_t produced = 0;
 
-  StartAndRestore(cluster, "a", port);
-  ProduceAndApply(cluster, "a", events, 0, 3, produced);
+  StartAndRestore("a");
+  ProduceAndApply("a", events, 0, 3);
   cluster.Stop("a");
-  StartAndRestore(cluster, "a", port);  // leaves a hint
+  StartAndRestore("a");  // leaves a hint
   cluster.Stop("a");
   // b, on its own state directory, takes every partition over and commits after a's commits.
-  StartAndRestore(cluster, "b", port);
-  ProduceAndApply(cluster, "b", events, 1, 3, produced);
+  StartAndRestore("b");
+  ProduceAndApply("b", events, 1, 3);
   cluster.Stop("b");
 
   // a's local state is stale: its hint's tail holds b's fences, so it replays the changelog.
-  StartAndRestore(cluster, "a", port);
+  StartAndRestore("a");
   const std::string log = cluster["a"].Stderr();
   for (int p = 0; p < kPartitions; ++p) {
     EXPECT_NE(log.find("restored touchpoints/" + std::to_string(p) + " from changelog"),
               std::string::npos)
         << log;
   }
-  ProduceAndApply(cluster, "a", events, 2, 3, produced);
-  const Oracle oracle = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
-  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(40));
+  ProduceAndApply("a", events, 2, 3);
+  cluster.ExpectOracleFrom("a", Expected(), std::chrono::seconds(40));
 }
 
-TEST(TailRestoreTest, AColdRestoreReadsTheChangelogOnceWhenItFitsInTheRestoreMemory) {
-  TempDir dir;
-  const int port = FreeLoopbackPort();
-  Cluster cluster(dir, TailConfig(port));
-  ASSERT_TRUE(cluster.started());
+TEST_F(TailRestoreTest, AColdRestoreReadsTheChangelogOnceWhenItFitsInTheRestoreMemory) {
   const auto events = JourneyLoad(53, 200, 1500);
-  size_t produced = 0;
-  StartAndRestore(cluster, "a", port);
-  ProduceAndApply(cluster, "a", events, 0, 1, produced);
+  StartAndRestore("a");
+  ProduceAndApply("a", events, 0, 1);
   cluster.Stop("a");
-  const Oracle oracle = BacktestOracle(cluster.config().rules, cluster.ReadInput(produced));
+  const Oracle oracle = Expected();
 
   // b, on an empty state directory with the default restore memory: one read.
   const size_t changelog = ChangelogSize(cluster);
   ASSERT_GT(changelog, 200u);
-  EXPECT_EQ(StartAndRestore(cluster, "b", port), static_cast<double>(changelog));
+  EXPECT_EQ(StartAndRestore("b"), static_cast<double>(changelog));
   cluster.ExpectOracleFrom("b", oracle, std::chrono::seconds(40));  // and stops b
 
   // c, on another empty state directory with none: the changelog (now with b's fences) twice.
   ClusterConfig no_memory = cluster.config();
   no_memory.state = "restore_memory_bytes: 0";
   const size_t changelog_now = ChangelogSize(cluster);
-  EXPECT_EQ(StartAndRestore(cluster, "c", port, cluster.WriteConfig("c", "c", no_memory)),
+  EXPECT_EQ(StartAndRestore("c", cluster.WriteConfig("c", "c", no_memory)),
             static_cast<double>(2 * changelog_now));
   cluster.ExpectOracleFrom("c", oracle, std::chrono::seconds(40));
 }
