@@ -18,8 +18,9 @@
 # POLICIES (1), UNKEYED_PERCENT (5): the workload, as above.
 # E2E_CONFIG: extra top-level config lines, e.g. E2E_CONFIG='processing: {max_outbox_records: 1000}'
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
-# PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record -g` from its
-#   first record to the outbox drained, into PROFILE.RUN.data (read with `perf report -i`).
+# PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record` (DWARF call
+#   graphs: the build keeps no frame pointers) from its first record to the outbox drained, into
+#   PROFILE.RUN.data (read with `perf report -i`).
 # The embedded Kafka keeps about 5 MiB per partition: keep EVENTS/PARTITIONS under ~30,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +77,7 @@ for run in $(seq "$RUNS"); do
     if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then
       start=$(now); cpu_start=$(cpu $run_pid)
       if [ -n "${PROFILE:-}" ]; then
-        perf record -q -g -F 499 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
+        perf record -q --call-graph dwarf,16384 -F 250 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
         perf_pid=$!
       fi
     fi
