@@ -59,6 +59,8 @@ class ConsumeLoop {
   TaskManager::Progress progress() const { return tasks_.progress(); }
 
  private:
+  // A consumed message: a record, a partition's end, or an error.
+  void HandleMessage(RdKafka::Message& message);
   void HandleRecord(RdKafka::Message& message);
   TaskTime Now() const;
   // TaskManager::MsUntilPunctuation, or nullopt under exactly_once (commit_due.h).
