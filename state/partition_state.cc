@@ -26,46 +26,48 @@ uint64_t PartitionState::EstimatedEntryBytes(const std::string& customer_id,
   return kEntryOverheadBytes + customer_id.size() + kBytesPerSerializedByte * serialized_bytes;
 }
 
-std::unordered_map<std::string, PartitionState::Cached>::iterator PartitionState::Cache(
-    const std::string& customer_id, Cached entry) {
-  entry.bytes = EstimatedEntryBytes(customer_id, entry.state.ByteSizeLong());
-  cached_bytes_ += entry.bytes;
-  return cache_.emplace(customer_id, std::move(entry)).first;
+StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& customer_id,
+                                                            bool create) {
+  if (auto it = cache_.find(customer_id); it != cache_.end()) return &*it;
+  // Parsed in place: no copy of the state, and the stored bytes' size is its estimate's input.
+  auto it = cache_.try_emplace(customer_id).first;
+  StatusOr<std::optional<size_t>> stored =
+      db_.ReadCustomerInto(partition_, customer_id, it->second.state);
+  if (!stored.ok() || (!stored->has_value() && !create)) {
+    cache_.erase(it);
+    if (!stored.ok()) return stored.status();
+    return static_cast<CacheEntry*>(nullptr);
+  }
+  it->second.bytes = EstimatedEntryBytes(customer_id, stored->value_or(0));
+  cached_bytes_ += it->second.bytes;
+  return &*it;
 }
 
 StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id) {
-  auto it = cache_.find(customer_id);
-  if (it == cache_.end()) {
-    auto stored = db_.ReadCustomer(partition_, customer_id);
-    if (!stored.ok()) return stored.status();
-    Cached entry;
-    if (stored->has_value()) entry.state = std::move(**stored);
-    it = Cache(customer_id, std::move(entry));
-  }
-  MarkDirty(*it);
-  it->second.erased = false;
-  return &it->second.state;
+  StatusOr<CacheEntry*> loaded = Load(customer_id, /*create=*/true);
+  if (!loaded.ok()) return loaded.status();
+  CacheEntry& entry = **loaded;
+  MarkDirty(entry);
+  entry.second.erased = false;
+  return &entry.second.state;
 }
 
 StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_id) {
-  auto it = cache_.find(customer_id);
-  if (it == cache_.end()) {
-    auto stored = db_.ReadCustomer(partition_, customer_id);
-    if (!stored.ok()) return stored.status();
-    if (!stored->has_value()) return static_cast<const CustomerState*>(nullptr);
-    Cached entry;  // clean: a commit writes it only once Mutable marks it
-    entry.state = std::move(**stored);
-    it = Cache(customer_id, std::move(entry));
-  }
-  if (it->second.erased || HoldsNothing(it->second.state)) {
-    return static_cast<const CustomerState*>(nullptr);
-  }
-  return static_cast<const CustomerState*>(&it->second.state);
+  // A customer read here stays clean: a commit writes it only once Mutable marks it.
+  StatusOr<CacheEntry*> loaded = Load(customer_id, /*create=*/false);
+  if (!loaded.ok()) return loaded.status();
+  if (*loaded == nullptr) return static_cast<const CustomerState*>(nullptr);
+  const Cached& entry = (*loaded)->second;
+  if (entry.erased || HoldsNothing(entry.state)) return static_cast<const CustomerState*>(nullptr);
+  return static_cast<const CustomerState*>(&entry.state);
 }
 
 void PartitionState::Erase(const std::string& customer_id) {
-  auto it = cache_.find(customer_id);
-  if (it == cache_.end()) it = Cache(customer_id, Cached{});
+  auto [it, added] = cache_.try_emplace(customer_id);
+  if (added) {
+    it->second.bytes = EstimatedEntryBytes(customer_id, 0);
+    cached_bytes_ += it->second.bytes;
+  }
   it->second.state.Clear();
   MarkDirty(*it);
   it->second.erased = true;
@@ -73,9 +75,15 @@ void PartitionState::Erase(const std::string& customer_id) {
 
 void PartitionState::ScheduleTimer(const TimerKey& key) { added_.insert(key); }
 
+bool PartitionState::Unschedule(const TimerKey& key) {
+  const bool added_in_batch = added_.erase(key) > 0;
+  // Scheduled in this batch and not removed before in it: the pipeline schedules only a key it
+  // does not hold, so no earlier commit stored it (unless it is the stored head itself).
+  return !added_in_batch || removed_.count(key) > 0 || (db_head_ && *db_head_ == key);
+}
+
 void PartitionState::CancelTimer(const TimerKey& key) {
-  added_.erase(key);
-  removed_.insert(key);
+  if (Unschedule(key)) removed_.insert(key);
   if (db_head_valid_ && db_head_ && *db_head_ == key) db_head_valid_ = false;
 }
 
@@ -123,10 +131,9 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(const TimerLimit& 
   const TimerKey* first = EarliestTimer();
   if (!first || !limit.Admits(*first)) return NothingDue();
   TimerKey key = *first;
-  if (db_head_ && *db_head_ == key) db_head_valid_ = false;
-  added_.erase(key);
   // A stored copy goes too (also when the key was re-scheduled after firing).
-  removed_.insert(key);
+  if (Unschedule(key)) removed_.insert(key);
+  if (db_head_ && *db_head_ == key) db_head_valid_ = false;
   return std::optional<TimerKey>(std::move(key));
 }
 

@@ -65,19 +65,23 @@ class PartitionState final : public PartitionStore {
     bool dirty = false;
     bool erased = false;
   };
-  // Adds a customer read from the store (or new) to the cache.
-  std::unordered_map<std::string, Cached>::iterator Cache(const std::string& customer_id,
-                                                          Cached entry);
+  using CacheEntry = std::pair<const std::string, Cached>;  // cache_'s elements
+  // The cached entry of `customer_id`, read from the store if it is not cached. Not stored
+  // either: a new empty entry if `create`, else nullptr (and nothing cached).
+  StatusOr<CacheEntry*> Load(const std::string& customer_id, bool create);
 
   // Adds every change since the last commit to `batch`, reporting each changed
   // customer.
   void AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change);
-  using CacheEntry = std::pair<const std::string, Cached>;  // cache_'s elements
   // Records `entry` as changed since the last commit.
   void MarkDirty(CacheEntry& entry);
   // Drops clean customers until the cache holds at most `target_bytes` (all are clean after a
   // commit).
   void Evict(uint64_t target_bytes);
+  // Takes `key` out of this batch's added timers; true if the store may hold it, so that its
+  // removal must be written (a timer scheduled and cancelled or fired within one batch never
+  // reaches the store, and leaves no tombstone there).
+  bool Unschedule(const TimerKey& key);
   // Finds the first timer in RocksDB not cancelled or fired in this batch.
   Status LoadDbHead();
   // The earlier of the stored head (db_head_, which must be valid) and the first timer added in

@@ -309,17 +309,28 @@ uint64_t StateDb::IntProperty(rocksdb::ColumnFamilyHandle* family, const std::st
 
 StatusOr<std::optional<v1::state::CustomerState>> StateDb::ReadCustomer(
     int32_t partition, const std::string& customer_id) {
-  std::string value;
+  v1::state::CustomerState state;
+  StatusOr<std::optional<size_t>> stored = ReadCustomerInto(partition, customer_id, state);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::optional<v1::state::CustomerState>();
+  return std::optional<v1::state::CustomerState>(std::move(state));
+}
+
+StatusOr<std::optional<size_t>> StateDb::ReadCustomerInto(int32_t partition,
+                                                         const std::string& customer_id,
+                                                         v1::state::CustomerState& into) {
+  into.Clear();
+  rocksdb::PinnableSlice value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), customers(), keys::Customer(partition, customer_id), &value);
-  if (s.IsNotFound()) return std::optional<v1::state::CustomerState>();
+  if (s.IsNotFound()) return std::optional<size_t>();
   if (!s.ok()) return FromRocksRead(s, "cannot read customer");
-  v1::state::CustomerState state;
-  if (!state.ParseFromString(value)) {
+  if (!into.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    into.Clear();
     return Status::Corruption("corrupt stored state for a customer in partition " +
                               std::to_string(partition));
   }
-  return std::optional<v1::state::CustomerState>(std::move(state));
+  return std::optional<size_t>(value.size());
 }
 
 StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> StateDb::FindCustomer(

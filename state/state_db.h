@@ -103,6 +103,11 @@ class StateDb {
   // committed batch).
   StatusOr<std::optional<v1::state::CustomerState>> ReadCustomer(int32_t partition,
                                                                  const std::string& customer_id);
+  // The same, parsed into `into` (cleared first; left empty if none is stored): the stored
+  // bytes' size, nullopt if none is stored.
+  StatusOr<std::optional<size_t>> ReadCustomerInto(int32_t partition,
+                                                   const std::string& customer_id,
+                                                   v1::state::CustomerState& into);
   // Read-only, any thread: finds the customer in whichever stored partition holds it (one
   // seek and one lookup per stored partition that is not released). nullopt if no partition
   // does (or `customer_id` names an erasure memory).

@@ -220,6 +220,35 @@ TEST_F(PartitionStateTest, CancelledTimersNeverPop) {
   EXPECT_EQ(Pop(reopened, 100), std::nullopt);
 }
 
+// A timer scheduled and then cancelled or fired within one batch never reached the store: the
+// commit writes nothing for it (no tombstone for the timer index's iterators to step over),
+// while a stored timer's removal, and one of a key scheduled again after its removal, is written.
+TEST_F(PartitionStateTest, ATimerAddedAndRemovedWithinOneBatchWritesNothing) {
+  PartitionState state(*db_, 0);
+  auto writes = [&] {
+    CommitBatch batch(*db_);
+    batch.AddChanges(state);
+    return batch.size();
+  };
+  state.ScheduleTimer({10, "a", "r"});
+  state.CancelTimer({10, "a", "r"});
+  state.ScheduleTimer({20, "b", "r"});
+  EXPECT_EQ(Pop(state, 100), (TimerKey{20, "b", "r"}));
+  EXPECT_EQ(writes(), 0);
+
+  state.ScheduleTimer({30, "c", "r"});
+  Commit(state);
+  state.CancelTimer({30, "c", "r"});  // stored: its removal is written
+  EXPECT_EQ(writes(), 1);
+  state.ScheduleTimer({30, "c", "r"});  // again, after the removal: the stored copy goes too
+  state.CancelTimer({30, "c", "r"});
+  EXPECT_EQ(writes(), 1);
+  Commit(state);
+  Reopen();
+  PartitionState reopened(*db_, 0);
+  EXPECT_EQ(Pop(reopened, 100), std::nullopt);
+}
+
 // The RocksDB store with commits at random points behaves exactly like the in-memory one.
 TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
   RuleSet rules;
