@@ -50,7 +50,13 @@ printf '%8s %10s %12s %12s\n' "seconds" "RSS MiB" "cache MiB" "applied"
 start=$(date +%s)
 while kill -0 "$loadgen_pid" 2>/dev/null; do
   sleep "$SAMPLE"
-  kill -0 "$run_pid" 2>/dev/null || { echo "run exited:" >&2; tail -5 "$dir/run.err" >&2; exit 1; }
+  if ! kill -0 "$run_pid" 2>/dev/null; then
+    # Its errors first (the workspace and its logs go when the script exits), then its last lines.
+    echo "run exited:" >&2
+    grep -E ' (ERROR|WARN) ' "$dir/run.err" | tail -5 >&2 || true
+    tail -5 "$dir/run.err" >&2
+    exit 1
+  fi
   scrape
   elapsed=$(( $(date +%s) - start ))
   rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status")
