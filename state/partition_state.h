@@ -100,7 +100,8 @@ class PartitionState final : public PartitionStore {
   size_t evict_cursor_ = 0;  // the next bucket Evict looks at
   // The dirty entries of cache_, so that a commit costs O(changed customers) and looks none up.
   // The pointers stay valid until OnCommitted: the map's nodes move on neither insert nor
-  // rehash, and only OnCommitted and Evict (which runs in it, once they are clean) erase.
+  // rehash, and only OnCommitted and Evict (which runs in it, once they are clean) erase a
+  // loaded entry (Load erases only the node it has just added, on a miss or a failed read).
   std::vector<CacheEntry*> dirty_;
   // Timer changes not yet committed.
   std::set<TimerKey> added_;

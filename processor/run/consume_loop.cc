@@ -122,7 +122,7 @@ Status ConsumeLoop::Start() {
 
 Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   times_.batch_started = clocks_.steady.Now();
-  auto last_poll = times_.batch_started;
+  times_.last_poll = times_.batch_started;
   while (!stop.load() && fatal_.ok()) {
     // How long this pass may block, and where (commit_due.h): the consumer's poll while idle,
     // the relay's while it holds records, not at all while a timer backlog fires.
@@ -133,27 +133,30 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
                               timer_backlog_, timer_in);
     std::unique_ptr<RdKafka::Message> message(consumer_->consume(waits.consume_ms));
     const bool idle = message->err() == RdKafka::ERR__TIMED_OUT;
-    const auto polled = clocks_.steady.Now();
-    if (health_) health_->RecordPoll(Ms(polled));
-    const auto gap = polled - last_poll - membership_.TakeCallbackTime();
-    last_poll = polled;
-    if (gap > times_.session_timeout) {
-      membership_.RejoinAfterPause(gap);
-      continue;
-    }
+    if (!PolledInTime(nullptr)) continue;
     HandleMessage(*message);
     // More records back to back while the consumer holds them ready and no commit is due: the
     // rest of a pass (delivery reports, source pauses and judgements, clock reads) cost about
-    // as much as processing a record when it ran after every one.
+    // as much as processing a record when it ran after every one. Each poll is checked like the
+    // first; a rebalance inside one ends the run of records, so that the rest of the pass sees
+    // what it changed (errors, pause requests, new partitions to hold back) before more input.
+    bool away = false;
     for (int handled = 1; handled < kRecordsPerPass && fatal_.ok() &&
                           message->err() == RdKafka::ERR_NO_ERROR &&
                           !commit_due_(clocks_.steady.Now() - times_.batch_started,
                                        tasks_.batch_records(), relay_.in_flight(), false);
          ++handled) {
       message.reset(consumer_->consume(0));
+      bool rebalanced = false;
+      if (!PolledInTime(&rebalanced)) {
+        away = true;
+        break;
+      }
       if (message->err() == RdKafka::ERR__TIMED_OUT) break;
       HandleMessage(*message);
+      if (rebalanced) break;
     }
+    if (away) continue;
     message.reset();
     // A chunk of each timer backlog per poll, while the outbox has room for its triggers.
     if (timer_backlog_ && fatal_.ok() && !backpressure_.paused()) {
@@ -233,6 +236,18 @@ void ConsumeLoop::ApplyBackpressure() {
   }
   metrics_.input_paused().Set(pause ? 1 : 0);
   RdKafka::TopicPartition::destroy(assigned);
+}
+
+bool ConsumeLoop::PolledInTime(bool* rebalanced) {
+  const SteadyClock::TimePoint polled = clocks_.steady.Now();
+  if (health_) health_->RecordPoll(Ms(polled));
+  const std::chrono::steady_clock::duration in_callbacks = membership_.TakeCallbackTime();
+  if (rebalanced != nullptr) *rebalanced = in_callbacks.count() > 0;
+  const auto gap = polled - times_.last_poll - in_callbacks;
+  times_.last_poll = polled;
+  if (gap <= times_.session_timeout) return true;
+  membership_.RejoinAfterPause(gap);
+  return false;
 }
 
 void ConsumeLoop::HandleMessage(RdKafka::Message& message) {

@@ -59,6 +59,11 @@ class ConsumeLoop {
   TaskManager::Progress progress() const { return tasks_.progress(); }
 
  private:
+  // After each consumer poll: false if the process was away from the consumer for longer than
+  // the session timeout since the last poll (rebalance callbacks' own time aside), in which case
+  // the group may have moved on: the membership rejoins and the polled message is dropped
+  // unprocessed (it is read again). `rebalanced` (if not null): a rebalance callback ran in it.
+  bool PolledInTime(bool* rebalanced);
   // A consumed message: a record, a partition's end, or an error.
   void HandleMessage(RdKafka::Message& message);
   void HandleRecord(RdKafka::Message& message);
@@ -94,6 +99,7 @@ class ConsumeLoop {
   struct {
     std::chrono::milliseconds session_timeout{45'000};  // the consumer's session.timeout.ms
     SteadyClock::TimePoint batch_started;
+    SteadyClock::TimePoint last_poll;  // the consumer's last poll returned
     SteadyClock::TimePoint last_sample;
   } times_;
 };

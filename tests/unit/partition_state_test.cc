@@ -244,6 +244,16 @@ TEST_F(PartitionStateTest, ATimerAddedAndRemovedWithinOneBatchWritesNothing) {
   state.CancelTimer({30, "c", "r"});
   EXPECT_EQ(writes(), 1);
   Commit(state);
+
+  // The stored head, scheduled again in a batch (the pipeline does not, but a stale stored timer
+  // is possible) and then popped: the stored copy is deleted too.
+  state.ScheduleTimer({40, "d", "r"});
+  Commit(state);
+  ASSERT_EQ(state.NextTimerDue().value(), std::optional<TimeMs>(40));  // the head, from the store
+  state.ScheduleTimer({40, "d", "r"});
+  EXPECT_EQ(Pop(state, 100), (TimerKey{40, "d", "r"}));
+  EXPECT_EQ(writes(), 1);
+  Commit(state);
   Reopen();
   PartitionState reopened(*db_, 0);
   EXPECT_EQ(Pop(reopened, 100), std::nullopt);
