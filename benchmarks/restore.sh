@@ -20,7 +20,8 @@
 #
 # Usage: benchmarks/restore.sh [EVENTS] [PARTITIONS]      (make bench-restore)
 # RUNS (3): how many runs, each with its own broker. RUN_ARGS: extra arguments of each `run`.
-# PROFILE: a path prefix; each cold restore is sampled by `perf record -g` into PROFILE.RUN.data.
+# PROFILE: a path prefix; each cold restore is sampled by `perf record` (DWARF call graphs: the
+#   build keeps no frame pointers) into PROFILE.RUN.data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TOUCHSTREAM_BIN:-build/touchstream}
@@ -52,7 +53,7 @@ start_run() {
   pids+=($run_pid)
   local perf_pid=""
   if [ -n "${PROFILE:-}" ] && [ "$1" = cold ]; then
-    perf record -q -g -F 999 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
+    perf record -q --call-graph dwarf,16384 -F 499 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
     perf_pid=$!
   fi
   local deadline=$(( $(date +%s) + 300 ))

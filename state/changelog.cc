@@ -182,14 +182,15 @@ Status Replay::Apply(const Record& record, const ApplyFn& apply) {
   }
   if (!Counts(record)) return Status::Ok();
   const std::string customer_id(record.key);
-  if (!record.value) return apply(customer_id, nullptr);
+  if (!record.value) return apply(customer_id, nullptr, nullptr);
   const std::string value(*record.value);
   // The changelog is what local corruption is rebuilt from: a state in it that does not parse
   // cannot be repaired here (never Status::Corruption, which would mean "rebuild").
-  if (v1::state::CustomerState state; !state.ParseFromString(value)) {
+  v1::state::CustomerState state;
+  if (!state.ParseFromString(value)) {
     return Status::Internal(Where(record) + ": a customer state that does not parse");
   }
-  return apply(customer_id, &value);
+  return apply(customer_id, &value, &state);
 }
 
 }  // namespace touchstream::changelog

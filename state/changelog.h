@@ -154,10 +154,12 @@ class Replay {
   // for markers and for records without a valid seq header.
   bool Counts(const Record& record) const;
 
-  // Pass 2: every record again, in log order. Calls `apply` for each valid state record (value
-  // nullptr: erased). Errors: what `apply` returns, a malformed seq header, or a valid state
-  // record whose value is no CustomerState (Internal: a corrupt changelog is fatal).
-  using ApplyFn = std::function<Status(const std::string& customer_id, const std::string* value)>;
+  // Pass 2: every record again, in log order. Calls `apply` for each valid state record with
+  // its value and that value parsed (both nullptr: erased). Errors: what `apply` returns, a
+  // malformed seq header, or a valid state record whose value is no CustomerState (Internal: a
+  // corrupt changelog is fatal).
+  using ApplyFn = std::function<Status(const std::string& customer_id, const std::string* value,
+                                       const v1::state::CustomerState* state)>;
   Status Apply(const Record& record, const ApplyFn& apply);
 
  private:

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -233,8 +235,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   }
 
   // Replace: wipe, write the valid records' states in batches (no checkpoint,
-  // so a crash mid-way restores again), then derive the timer index and store
-  // the checkpoint.
+  // so a crash mid-way restores again), then the timer index and the checkpoint.
   batch.WipePartition(input_topic_, partition);
   auto flush_when_full = [&]() { return batch.size() >= 1000 ? batch.Commit() : Status::Ok(); };
   // Up to 1,000 customers' values before each write: a customer's latest record in them wins,
@@ -248,35 +249,61 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     pending.clear();
     return batch.Commit();
   };
-  auto apply = [&](const changelog::Record& r) {
-    return replay.Apply(r, [&](const std::string& customer_id, const std::string* value) {
-      pending.insert_or_assign(customer_id, value != nullptr
-                                                ? std::optional<std::string>(*value)
-                                                : std::nullopt);
-      return pending.size() >= 1000 ? write_pending() : Status::Ok();
-    });
+  auto keep = [&](const std::string& customer_id, const std::string* value) {
+    pending.insert_or_assign(customer_id, value != nullptr ? std::optional<std::string>(*value)
+                                                           : std::nullopt);
+    return pending.size() >= 1000 ? write_pending() : Status::Ok();
   };
   Status s = Status::Ok();
   if (kept_all) {
-    for (const KeptRecord& r : kept) {
-      if (s = apply(r.View()); !s.ok()) break;
+    // Every record is at hand: only each customer's last counted record is written (its state is
+    // the restored one), with the timer index entries of the state Apply parsed, so nothing is
+    // read back from the store afterwards.
+    std::unordered_map<std::string_view, size_t> last;  // customer id -> index in `kept`
+    last.reserve(kept.size());
+    for (size_t i = 0; i < kept.size(); ++i) {
+      const changelog::Record r = kept[i].View();
+      if (replay.Counts(r)) last[r.key] = i;
     }
+    for (size_t i = 0; i < kept.size() && s.ok(); ++i) {
+      const changelog::Record r = kept[i].View();
+      s = replay.Apply(r, [&](const std::string& customer_id, const std::string* value,
+                              const v1::state::CustomerState* state) {
+        if (last.at(r.key) != i) return Status::Ok();  // a later record of the customer counts
+        if (state != nullptr) {
+          batch.PutRestoredTimers(partition, customer_id, *state);
+          if (!IsErasureMemoryKey(customer_id)) ++result.customers;
+        }
+        return keep(customer_id, value);
+      });
+    }
+    if (s.ok()) s = write_pending();
+    std::vector<KeptRecord>().swap(kept);
+    if (!s.ok()) return named(s);
   } else {
-    s = Read(partition, low, high, timeout_ms, apply, result.records, progress);
+    s = Read(
+        partition, low, high, timeout_ms,
+        [&](const changelog::Record& r) {
+          return replay.Apply(r, [&](const std::string& customer_id, const std::string* value,
+                                     const v1::state::CustomerState*) {
+            return keep(customer_id, value);
+          });
+        },
+        result.records, progress);
+    if (s.ok()) s = write_pending();
+    if (!s.ok()) return named(s);
+    // The timer index from what was written, customer by customer.
+    s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {
+      batch.PutRestoredTimers(partition, key, state);
+      if (!IsErasureMemoryKey(key)) ++result.customers;
+      return flush_when_full();
+    });
+    // What was just written and verified does not read back: not a state to rebuild again.
+    if (s.code() == Status::Code::kCorruption) {
+      return Status::Internal(where + "the restored state does not read back: " + s.message());
+    }
+    if (!s.ok()) return s;
   }
-  std::vector<KeptRecord>().swap(kept);
-  if (s.ok()) s = write_pending();
-  if (!s.ok()) return named(s);
-  s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {
-    batch.PutRestoredTimers(partition, key, state);
-    if (!IsErasureMemoryKey(key)) ++result.customers;
-    return flush_when_full();
-  });
-  // What was just written and verified does not read back: not a state to rebuild again.
-  if (s.code() == Status::Code::kCorruption) {
-    return Status::Internal(where + "the restored state does not read back: " + s.message());
-  }
-  if (!s.ok()) return s;
   batch.PutCheckpoint(input_topic_, partition, *latest);
   if (Status committed = batch.Commit(); !committed.ok()) return committed;
   result.checkpoint = latest;

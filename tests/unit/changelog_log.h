@@ -105,12 +105,15 @@ class Log {
     for (const auto& r : records_) {
       EXPECT_TRUE(replay
                       .Apply(View(r),
-                             [&](const std::string& id, const std::string* value) {
+                             [&](const std::string& id, const std::string* value,
+                                 const CustomerState* state) {
+                               EXPECT_EQ(value == nullptr, state == nullptr);
                                if (value == nullptr) {
                                  out.customers.erase(id);
                                } else {
                                  CustomerState s;
                                  EXPECT_TRUE(s.ParseFromString(*value));
+                                 EXPECT_EQ(s.SerializeAsString(), state->SerializeAsString());
                                  out.customers[id] = s.first_seen_ms();
                                }
                                return Status::Ok();
