@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -448,21 +449,46 @@ double ScrapeMetricSum(int port, const std::string& name) {
   return response.status == 200 ? MetricSum(response.body, name) : -1;
 }
 
-int FreeLoopbackPort() {
+namespace {
+
+// Whether a listening socket could bind 127.0.0.1:`port` now (0: any; the port bound is returned
+// through `bound`).
+bool CanBindLoopback(int port, int* bound) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (ok && bound != nullptr) *bound = ntohs(addr.sin_port);
   close(fd);
-  return port;
+  return ok;
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  // Below the kernel's ephemeral range: a port the kernel picks itself (another test's broker
+  // listener, any outgoing connection) is never one handed out here, so nothing but another
+  // test picking the same number can take it before the child binds it (a port the kernel had
+  // chosen for a bind to port 0 was taken that way while tests ran side by side). Random, so that
+  // tests side by side rarely pick alike.
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  int ephemeral_low = 32768;
+  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> ephemeral_low;
+  constexpr int kFirst = 10000;
+  if (ephemeral_low > kFirst + 1000) {
+    std::uniform_int_distribution<int> pick(kFirst, ephemeral_low - 1);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const int port = pick(rng);
+      if (CanBindLoopback(port, nullptr)) return port;
+    }
+  }
+  int port = 0;
+  return CanBindLoopback(0, &port) ? port : 0;
 }
 
 HttpResponse HttpGet(int port, const std::string& path_and_query) {

@@ -178,7 +178,8 @@ double MetricSum(const std::string& metrics, const std::string& name);
 // The same from http://127.0.0.1:`port`/metrics; -1 when it does not answer.
 double ScrapeMetricSum(int port, const std::string& name);
 
-// A loopback TCP port that was free a moment ago (bind to port 0, read it, close).
+// A loopback TCP port that was free a moment ago: a random one below the kernel's ephemeral
+// range that a bind succeeded on (harness.cc says why), else one the kernel picks.
 int FreeLoopbackPort();
 
 struct HttpResponse {
