@@ -256,20 +256,23 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   };
   Status s = Status::Ok();
   if (kept_all) {
-    // Every record is at hand: only each customer's last counted record is written (its state is
-    // the restored one), with the timer index entries of the state Apply parsed, so nothing is
+    // Every record is at hand: only each customer's last counted record is applied (its state is
+    // the restored one; an earlier one is neither parsed nor written, as a compacted changelog
+    // would not hold it), with the timer index entries of the state Apply parsed, so nothing is
     // read back from the store afterwards.
     std::unordered_map<std::string_view, size_t> last;  // customer id -> index in `kept`
     last.reserve(kept.size());
+    std::vector<bool> counts(kept.size());
     for (size_t i = 0; i < kept.size(); ++i) {
       const changelog::Record r = kept[i].View();
-      if (replay.Counts(r)) last[r.key] = i;
+      counts[i] = replay.Counts(r);
+      if (counts[i]) last[r.key] = i;
     }
     for (size_t i = 0; i < kept.size() && s.ok(); ++i) {
       const changelog::Record r = kept[i].View();
+      if (counts[i] && last.at(r.key) != i) continue;  // a later record of the customer counts
       s = replay.Apply(r, [&](const std::string& customer_id, const std::string* value,
                               const v1::state::CustomerState* state) {
-        if (last.at(r.key) != i) return Status::Ok();  // a later record of the customer counts
         if (state != nullptr) {
           batch.PutRestoredTimers(partition, customer_id, *state);
           if (!IsErasureMemoryKey(customer_id)) ++result.customers;
