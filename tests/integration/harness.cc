@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -71,7 +72,17 @@ TempDir::~TempDir() {
 
 std::string TempDir::Write(const std::string& name, const std::string& content) const {
   const std::string file = path_ + "/" + name;
-  std::ofstream(file) << content;
+  // Whole or not at all: a file may be rewritten while a child reads it (Cluster::AwaitState
+  // writes the instance's config again for state-dump just after the instance started from it),
+  // and a child that opened it between the truncation and the write read an empty config: every
+  // default (another group, port 9464, no such changelog topic), and it stopped.
+  static std::atomic<unsigned> writes{0};
+  const std::string partial = file + ".partial-" + std::to_string(writes++);
+  {
+    std::ofstream out(partial);
+    out << content;
+  }
+  std::filesystem::rename(partial, file);
   return file;
 }
 

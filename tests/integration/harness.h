@@ -33,6 +33,8 @@ class TempDir {
   TempDir();
   ~TempDir();
   const std::string& path() const { return path_; }
+  // Writes `name` in the directory whole (a new file renamed over the old: a child reading it
+  // sees one or the other, never a truncated one); returns its path.
   std::string Write(const std::string& name, const std::string& content) const;
 
  private:
