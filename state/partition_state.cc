@@ -28,9 +28,9 @@ uint64_t PartitionState::EstimatedEntryBytes(const std::string& customer_id,
 
 StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& customer_id,
                                                             bool create) {
-  if (auto it = cache_.find(customer_id); it != cache_.end()) return &*it;
+  auto [it, added] = cache_.try_emplace(customer_id);
+  if (!added) return &*it;
   // Parsed in place: no copy of the state, and the stored bytes' size is its estimate's input.
-  auto it = cache_.try_emplace(customer_id).first;
   StatusOr<std::optional<size_t>> stored =
       db_.ReadCustomerInto(partition_, customer_id, it->second.state);
   if (!stored.ok() || (!stored->has_value() && !create)) {
