@@ -181,16 +181,15 @@ Status Replay::Apply(const Record& record, const ApplyFn& apply) {
     return Status::Internal(Where(record) + " has no valid touchstream.seq header");
   }
   if (!Counts(record)) return Status::Ok();
-  const std::string customer_id(record.key);
-  if (!record.value) return apply(customer_id, nullptr, nullptr);
-  const std::string value(*record.value);
+  if (!record.value) return apply(record.key, nullptr, nullptr);
+  const std::string_view value = *record.value;
   // The changelog is what local corruption is rebuilt from: a state in it that does not parse
   // cannot be repaired here (never Status::Corruption, which would mean "rebuild").
   v1::state::CustomerState state;
-  if (!state.ParseFromString(value)) {
+  if (!state.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return Status::Internal(Where(record) + ": a customer state that does not parse");
   }
-  return apply(customer_id, &value, &state);
+  return apply(record.key, &value, &state);
 }
 
 }  // namespace touchstream::changelog

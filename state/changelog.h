@@ -158,7 +158,8 @@ class Replay {
   // its value and that value parsed (both nullptr: erased). Errors: what `apply` returns, a
   // malformed seq header, or a valid state record whose value is no CustomerState (Internal: a
   // corrupt changelog is fatal).
-  using ApplyFn = std::function<Status(const std::string& customer_id, const std::string* value,
+  // The views are `record`'s.
+  using ApplyFn = std::function<Status(std::string_view customer_id, const std::string_view* value,
                                        const v1::state::CustomerState* state)>;
   Status Apply(const Record& record, const ApplyFn& apply);
 

@@ -55,9 +55,11 @@ void CommitBatch::PutCustomerValue(int32_t partition, const std::string& custome
 
 void CommitBatch::PutRestoredTimers(int32_t partition, const std::string& key,
                                     const v1::state::CustomerState& state) {
-  for (const TimerKey& timer : TimersOfEntry(key, state)) {
-    batch_.Put(db_.timers(), keys::Timer(partition, timer), "").PermitUncheckedError();
-  }
+  for (const TimerKey& timer : TimersOfEntry(key, state)) PutTimer(partition, timer);
+}
+
+void CommitBatch::PutTimer(int32_t partition, const TimerKey& timer) {
+  batch_.Put(db_.timers(), keys::Timer(partition, timer), "").PermitUncheckedError();
 }
 
 Status CommitBatch::Commit() {

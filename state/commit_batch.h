@@ -49,13 +49,15 @@ class CommitBatch {
   // This instance owns `partition` (again): its local copy is no longer a released one.
   void ClearReleased(int32_t partition);
   // Changelog restore: one customer's serialized CustomerState as the changelog holds it; nullptr
-  // deletes the customer. Timers are derived afterwards (PutRestoredTimers).
+  // deletes the customer. Timers are derived separately (PutRestoredTimers, PutTimer).
   void PutCustomerValue(int32_t partition, const std::string& customer_id,
                         const std::string* value);
   // Changelog restore: the timer index entries of a stored entry under `key` (a customer's rule
   // states and deferrals, or an erasure memory's forget timer).
   void PutRestoredTimers(int32_t partition, const std::string& key,
                          const v1::state::CustomerState& state);
+  // Changelog restore: one timer index entry (RestoreWriter puts them in key order).
+  void PutTimer(int32_t partition, const TimerKey& timer);
 
   // Drops everything added since the last Commit (keeping the buffer's capacity).
   void Clear() { batch_.Clear(); }

@@ -56,6 +56,9 @@ struct Config {
   // How much of a changelog partition a cold restore keeps in memory between its two passes
   // (a larger partition is read from Kafka twice); 0: always read twice.
   uint64_t restore_memory_bytes = 64ull << 20;
+  // How many partitions of one assignment are restored at once, each on its own thread with its
+  // own changelog reader and its share of restore_memory_bytes.
+  int restore_threads = 2;
   // How long the local copy of a partition this instance lost is kept before it is deleted
   // (state/released_partitions.h); never served meanwhile.
   DurationMs state_cleanup_delay_ms = 10 * 60'000;

@@ -1,7 +1,11 @@
 #include "processor/kafka/changelog_restorer.h"
 
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
 #include <chrono>
-#include <map>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -14,49 +18,73 @@
 #include "processor/kafka/watermarks.h"
 #include "state/changelog_tail.h"
 #include "state/commit_batch.h"
+#include "state/restore_writer.h"
 
 namespace touchstream {
 
 namespace {
 
-// A copy: a Header owns its value and get_last returns it by value.
-std::string HeaderValue(const RdKafka::Headers* headers, const char* key) {
-  if (headers == nullptr) return {};
-  const RdKafka::Headers::Header h = headers->get_last(key);
-  if (h.err() != RdKafka::ERR_NO_ERROR || h.value() == nullptr) return {};
-  return std::string(static_cast<const char*>(h.value()), h.value_size());
+// A header's value as a view into the message (librdkafka's C API: the C++ Headers copy every
+// header and value); "" when absent.
+std::string_view HeaderView(rd_kafka_headers_t* headers, const char* key) {
+  const void* value = nullptr;
+  size_t size = 0;
+  if (headers == nullptr ||
+      rd_kafka_header_get_last(headers, key, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      value == nullptr) {
+    return {};
+  }
+  return std::string_view(static_cast<const char*>(value), size);
 }
 
-// A changelog record's copy, for the second pass of a cold restore.
-struct KeptRecord {
-  std::string key;
-  std::optional<std::string> value;
-  std::string owner;
-  std::string epoch;
-  std::string seq;
-  int64_t offset = -1;
+// Copies of the changelog records read, for the second pass of a cold restore: their bytes in
+// blocks of at least kBlockBytes (no allocation per record), their views in log order.
+class KeptRecords {
+ public:
+  static constexpr size_t kBlockBytes = 1 << 20;
 
-  explicit KeptRecord(const changelog::Record& r)
-      : key(r.key),
-        value(r.value ? std::optional<std::string>(*r.value) : std::nullopt),
-        owner(r.owner),
-        epoch(r.epoch),
-        seq(r.seq),
-        offset(r.offset) {}
-  size_t bytes() const {
-    return sizeof(*this) + key.size() + (value ? value->size() : 0) + owner.size() +
-           epoch.size() + seq.size();
+  // Copies `r`; returns the bytes held now.
+  size_t Add(const changelog::Record& r) {
+    changelog::Record& copy = records_.emplace_back();
+    copy.key = Copy(r.key);
+    if (r.value) copy.value = Copy(*r.value);
+    copy.owner = Copy(r.owner);
+    copy.epoch = Copy(r.epoch);
+    copy.seq = Copy(r.seq);
+    copy.offset = r.offset;
+    bytes_ += sizeof(changelog::Record) + r.key.size() + (r.value ? r.value->size() : 0) +
+              r.owner.size() + r.epoch.size() + r.seq.size();
+    return bytes_;
   }
-  changelog::Record View() const {
-    changelog::Record r;
-    r.key = key;
-    if (value) r.value = std::string_view(*value);
-    r.owner = owner;
-    r.epoch = epoch;
-    r.seq = seq;
-    r.offset = offset;
-    return r;
+  const std::vector<changelog::Record>& records() const { return records_; }
+  void Clear() {
+    std::vector<changelog::Record>().swap(records_);
+    blocks_.clear();
+    free_ = 0;
+    bytes_ = 0;
   }
+
+ private:
+  std::string_view Copy(std::string_view bytes) {
+    if (bytes.empty()) return {};
+    if (bytes.size() > free_) {
+      const size_t size = std::max(kBlockBytes, bytes.size());
+      blocks_.push_back(std::make_unique<char[]>(size));
+      next_ = blocks_.back().get();
+      free_ = size;
+    }
+    std::memcpy(next_, bytes.data(), bytes.size());
+    const std::string_view copy(next_, bytes.size());
+    next_ += bytes.size();
+    free_ -= bytes.size();
+    return copy;
+  }
+
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;  // in the last block
+  size_t free_ = 0;       // bytes left after next_
+  size_t bytes_ = 0;
+  std::vector<changelog::Record> records_;
 };
 
 }  // namespace
@@ -142,13 +170,13 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
     if (m->payload() != nullptr) {
       record.value = std::string_view(static_cast<const char*>(m->payload()), m->len());
     }
-    const RdKafka::Headers* headers = m->headers();
-    const std::string owner = HeaderValue(headers, changelog::kOwnerHeader);
-    const std::string epoch = HeaderValue(headers, changelog::kEpochHeader);
-    const std::string seq = HeaderValue(headers, changelog::kSeqHeader);
-    record.owner = owner;
-    record.epoch = epoch;
-    record.seq = seq;
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(m->c_ptr(), &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      headers = nullptr;
+    }
+    record.owner = HeaderView(headers, changelog::kOwnerHeader);
+    record.epoch = HeaderView(headers, changelog::kEpochHeader);
+    record.seq = HeaderView(headers, changelog::kSeqHeader);
     result = fn(record);
     next = m->offset() + 1;
     if (++records % 10'000 == 0 && progress) progress(records, end);
@@ -200,20 +228,16 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   changelog::Replay replay;
   v1::state::RestoreHint next_hint;
   bool read_any = false;
-  std::vector<KeptRecord> kept;  // while `kept_all`: every record read, for the second pass
-  size_t kept_bytes = 0;
+  KeptRecords kept;  // while `kept_all`: every record read, for the second pass
   bool kept_all = true;
   if (Status s = Read(
           partition, low, high, timeout_ms,
           [&](const changelog::Record& r) {
             changelog::NoteLastRecord(r, next_hint);
             read_any = true;
-            if (kept_all) {
-              kept_bytes += kept.emplace_back(r).bytes();
-              if (kept_bytes > replay_memory_bytes_) {
-                kept_all = false;
-                std::vector<KeptRecord>().swap(kept);
-              }
+            if (kept_all && kept.Add(r) > replay_memory_bytes_) {
+              kept_all = false;
+              kept.Clear();
             }
             return replay.Scan(r);
           },
@@ -234,68 +258,50 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     return result;
   }
 
-  // Replace: wipe, write the valid records' states in batches (no checkpoint,
-  // so a crash mid-way restores again), then the timer index and the checkpoint.
+  // Replace: wipe, write the valid records' states in batches (no checkpoint, so a crash mid-way
+  // restores again), then the timer index and the checkpoint.
   batch.WipePartition(input_topic_, partition);
-  auto flush_when_full = [&]() { return batch.size() >= 1000 ? batch.Commit() : Status::Ok(); };
-  // Up to 1,000 customers' values before each write: a customer's latest record in them wins,
-  // and they go in key order (the memtable's skip list inserts ascending keys from where the
-  // last insert ended instead of searching from its top for each).
-  std::map<std::string, std::optional<std::string>> pending;
-  auto write_pending = [&]() {
-    for (const auto& [customer_id, value] : pending) {
-      batch.PutCustomerValue(partition, customer_id, value ? &*value : nullptr);
-    }
-    pending.clear();
-    return batch.Commit();
-  };
-  auto keep = [&](const std::string& customer_id, const std::string* value) {
-    pending.insert_or_assign(customer_id, value != nullptr ? std::optional<std::string>(*value)
-                                                           : std::nullopt);
-    return pending.size() >= 1000 ? write_pending() : Status::Ok();
-  };
+  RestoreWriter writer(batch, partition);
   Status s = Status::Ok();
   if (kept_all) {
     // Every record is at hand: only each customer's last counted record is applied (its state is
     // the restored one; an earlier one is neither parsed nor written, as a compacted changelog
     // would not hold it), with the timer index entries of the state Apply parsed, so nothing is
     // read back from the store afterwards.
-    std::unordered_map<std::string_view, size_t> last;  // customer id -> index in `kept`
-    last.reserve(kept.size());
-    std::vector<bool> counts(kept.size());
-    for (size_t i = 0; i < kept.size(); ++i) {
-      const changelog::Record r = kept[i].View();
-      counts[i] = replay.Counts(r);
-      if (counts[i]) last[r.key] = i;
+    const std::vector<changelog::Record>& records = kept.records();
+    std::unordered_map<std::string_view, size_t> last;  // customer id -> index in `records`
+    last.reserve(records.size());
+    std::vector<bool> counts(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      counts[i] = replay.Counts(records[i]);
+      if (counts[i]) last[records[i].key] = i;
     }
-    for (size_t i = 0; i < kept.size() && s.ok(); ++i) {
-      const changelog::Record r = kept[i].View();
+    for (size_t i = 0; i < records.size() && s.ok(); ++i) {
+      const changelog::Record& r = records[i];
       if (counts[i] && last.at(r.key) != i) continue;  // a later record of the customer counts
-      s = replay.Apply(r, [&](const std::string& customer_id, const std::string* value,
+      s = replay.Apply(r, [&](std::string_view customer_id, const std::string_view* value,
                               const v1::state::CustomerState* state) {
-        if (state != nullptr) {
-          batch.PutRestoredTimers(partition, customer_id, *state);
-          if (!IsErasureMemoryKey(customer_id)) ++result.customers;
-        }
-        return keep(customer_id, value);
+        if (state != nullptr && !IsErasureMemoryKey(customer_id)) ++result.customers;
+        return writer.Put(customer_id, value, state);
       });
     }
-    if (s.ok()) s = write_pending();
-    std::vector<KeptRecord>().swap(kept);
+    if (s.ok()) s = writer.Flush();
+    kept.Clear();
     if (!s.ok()) return named(s);
   } else {
     s = Read(
         partition, low, high, timeout_ms,
         [&](const changelog::Record& r) {
-          return replay.Apply(r, [&](const std::string& customer_id, const std::string* value,
+          return replay.Apply(r, [&](std::string_view customer_id, const std::string_view* value,
                                      const v1::state::CustomerState*) {
-            return keep(customer_id, value);
+            return writer.Put(customer_id, value, nullptr);
           });
         },
         result.records, progress);
-    if (s.ok()) s = write_pending();
+    if (s.ok()) s = writer.Flush();
     if (!s.ok()) return named(s);
     // The timer index from what was written, customer by customer.
+    auto flush_when_full = [&]() { return batch.size() >= 1000 ? batch.Commit() : Status::Ok(); };
     s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {
       batch.PutRestoredTimers(partition, key, state);
       if (!IsErasureMemoryKey(key)) ++result.customers;

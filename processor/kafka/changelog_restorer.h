@@ -10,8 +10,9 @@
 // Either way it leaves a new hint (the last record read, the summary of the log through it) and
 // tells the new owner what its fence must say (its epoch; the commit it resumes from is the
 // returned checkpoint). Memory: the tail's or the whole log's owners (Replay, about 100 bytes
-// each), at most 1,000 customer values per RocksDB batch, and during a replay the log's records
-// up to `replay_memory_bytes` (a larger partition is read twice instead).
+// each), at most 1,000 customer values per RocksDB batch (state/restore_writer.h), and during a
+// replay the log's records up to `replay_memory_bytes`, copied into 1 MiB blocks (a larger
+// partition is read twice instead).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -28,7 +29,8 @@
 
 namespace touchstream {
 
-// Owned by the consume thread.
+// Used by one thread at a time (GroupMembership runs one per restore thread, each with its own
+// Kafka consumer); several restore different partitions into one StateDb at once.
 class ChangelogRestorer {
  public:
   // `props`: the consumer's librdkafka properties (it reads with assign(), never joins a group).

@@ -190,6 +190,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                            .Register(*registry_)
                            .Add({}, prometheus::Histogram::BucketBoundaries{
                                         0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900});
+  assignment_restore_duration_ =
+      &BuildHistogram()
+           .Name("touchstream_assignment_restore_duration_seconds")
+           .Help("Time to bring every partition of one assignment up to its changelog "
+                 "(state.restore_threads partitions at a time)")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30,
+                                                            60, 300, 900});
   retention_gaps_ = &BuildCounter()
                          .Name("touchstream_input_retention_gaps_total")
                          .Help(

@@ -75,6 +75,8 @@ class Metrics {
   prometheus::Counter& restore_records() { return *restore_records_; }
   prometheus::Gauge& restoring_partitions() { return *restoring_partitions_; }
   prometheus::Histogram& restore_duration() { return *restore_duration_; }
+  // From an assignment to every partition it brought restored (state.restore_threads at once).
+  prometheus::Histogram& assignment_restore_duration() { return *assignment_restore_duration_; }
   // Local state dropped and rebuilt from the changelog, by reason.
   prometheus::Counter& state_rebuilds(StateRebuildReason reason);
   // Assigned partitions whose stored offset was below the earliest offset still in Kafka.
@@ -138,6 +140,7 @@ class Metrics {
   prometheus::Counter* restore_records_;
   prometheus::Gauge* restoring_partitions_;
   prometheus::Histogram* restore_duration_;
+  prometheus::Histogram* assignment_restore_duration_;
   prometheus::Counter* retention_gaps_;
   std::map<StateRebuildReason, prometheus::Counter*> state_rebuilds_;
   prometheus::Family<prometheus::Gauge>* watermark_family_;

@@ -1,10 +1,13 @@
 #include "processor/run/group_membership.h"
 
+#include <algorithm>
+
 #include "processor/core/clock.h"
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/watermarks.h"
+#include "processor/run/worker_pool.h"
 #include "state/commit_batch.h"
 #include "state/released_partitions.h"
 
@@ -22,11 +25,15 @@ GroupMembership::GroupMembership(const Config& config, StateDb& db, TaskManager&
       health_(health) {}
 
 Status GroupMembership::Init(const KafkaProperties& consumer_props) {
-  auto restorer =
-      ChangelogRestorer::Create(consumer_props, config_.changelog.name, config_.touchpoints.name,
-                                config_.restore_memory_bytes);
-  if (!restorer.ok()) return restorer.status();
-  restorer_ = std::move(*restorer);
+  // state.restore_memory_bytes is the whole instance's: each thread keeps its share.
+  const int threads = std::max(config_.restore_threads, 1);
+  for (int i = 0; i < threads; ++i) {
+    auto restorer = ChangelogRestorer::Create(consumer_props, config_.changelog.name,
+                                              config_.touchpoints.name,
+                                              config_.restore_memory_bytes / threads);
+    if (!restorer.ok()) return restorer.status();
+    restorers_.push_back(std::move(*restorer));
+  }
   return Status::Ok();
 }
 
@@ -54,26 +61,49 @@ std::chrono::steady_clock::duration GroupMembership::TakeCallbackTime() {
   return std::exchange(pending_.in_callbacks, std::chrono::steady_clock::duration{});
 }
 
-Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
-  const int32_t partition = tp.partition();
-  const std::string name = PartitionName(tp.topic(), partition);
+GroupMembership::Restored GroupMembership::RestoreOne(const std::string& topic,
+                                                      int32_t partition,
+                                                      ChangelogRestorer& restorer) {
+  const std::string name = PartitionName(topic, partition);
+  Restored restored;
   // A restore and the fence write to the store.
-  if (Status s = disk_.Check(); !s.ok()) return s;
+  if (Status s = disk_.Check(); !s.ok()) {
+    restored.result = s;
+    return restored;
+  }
   const auto started = std::chrono::steady_clock::now();
-  metrics_.restoring_partitions().Increment();
-  auto restored = restorer_->Restore(partition, db_, [&](uint64_t records, int64_t end) {
+  restored.result = restorer.Restore(partition, db_, [&](uint64_t records, int64_t end) {
     LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
             std::to_string(records) + " records read (end offset " + std::to_string(end) + ")");
   });
-  metrics_.restoring_partitions().Decrement();
+  restored.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return restored;
+}
+
+std::vector<GroupMembership::Restored> GroupMembership::RestoreAll(
+    const std::vector<RdKafka::TopicPartition*>& partitions) {
+  std::vector<Restored> restored(partitions.size());
+  metrics_.restoring_partitions().Increment(static_cast<double>(partitions.size()));
+  RunOnWorkers(partitions.size(), restorers_.size(), [&](size_t i, size_t worker) {
+    restored[i] = RestoreOne(partitions[i]->topic(), partitions[i]->partition(),
+                             *restorers_[worker]);
+    metrics_.restoring_partitions().Decrement();
+  });
+  return restored;
+}
+
+Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore) {
+  const int32_t partition = tp.partition();
+  const std::string name = PartitionName(tp.topic(), partition);
+  StatusOr<ChangelogRestorer::Result>& restored = restore.result;
   if (!restored.ok()) return restored.status();
   if (!restored->dropped_corrupt.empty()) {
     metrics_.state_rebuilds(StateRebuildReason::kCorruptCheckpoint).Increment();
     LogError(restored->dropped_corrupt + ": deleted the local data of " + name +
              "; restoring it from " + config_.changelog.name + " as on a new instance");
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds = restore.seconds;
   metrics_.restore_records().Increment(static_cast<double>(restored->records));
   metrics_.restore_duration().Observe(seconds);
   if (restored->replayed) {
@@ -130,8 +160,15 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp) {
 }
 
 Status GroupMembership::Assign(std::vector<RdKafka::TopicPartition*>& partitions) {
-  for (RdKafka::TopicPartition* tp : partitions) {
-    Status s = TakeOver(*tp);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Restored> restored = RestoreAll(partitions);
+  if (!partitions.empty()) {
+    metrics_.assignment_restore_duration().Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    RdKafka::TopicPartition* tp = partitions[i];
+    Status s = TakeOver(*tp, restored[i]);
     if (s.code() == Status::Code::kUnavailable) {
       pending_.pause_request = s.message();  // the rest stay without a task: ignored
       break;

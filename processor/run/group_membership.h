@@ -1,9 +1,10 @@
 // Consumer-group membership of one instance (the partitions it owns come and go here). The group
 // assigns input partitions; touchpoints/N brings the repartition topic's partition N along (no
 // assignor co-partitions two topics by itself), assigned and revoked with it:
-//   assigned: restore the partition from its changelog (ChangelogRestorer), check its stored
-//             offset against Kafka's retention, and hand it to the TaskManager, which fences
-//             the changelog with a new owner id;
+//   assigned: restore the partitions from their changelog (ChangelogRestorer), up to
+//             state.restore_threads at a time, check each stored offset against Kafka's
+//             retention, and hand each to the TaskManager, which fences the changelog with a
+//             new owner id;
 //   revoked:  commit the batch and flush the relay first, so the next owner restores all of it
 //             (what the flush could not deliver in 5 s of the changelog is dropped);
 //   lost:     the group moved on without us: drop the partitions and the batch uncommitted,
@@ -44,7 +45,8 @@ class GroupMembership : public RdKafka::RebalanceCb {
   GroupMembership(const Config& config, StateDb& db, TaskManager& tasks, Relay& relay,
                   Metrics& metrics, const DiskReserve& disk, HealthState* health);
 
-  // Creates the changelog reader from the consumer's properties. Errors name the property.
+  // Creates the changelog readers (one per restore thread) from the consumer's properties.
+  // Errors name the property.
   Status Init(const KafkaProperties& consumer_props);
   // The group's consumer, and how to commit before a revocation; before the first poll.
   void Attach(RdKafka::KafkaConsumer* consumer, CommitFn commit);
@@ -84,9 +86,20 @@ class GroupMembership : public RdKafka::RebalanceCb {
   std::chrono::steady_clock::duration TakeCallbackTime();
 
  private:
+  // One partition's restore, as a restore thread left it.
+  struct Restored {
+    StatusOr<ChangelogRestorer::Result> result = Status::Internal("not restored");
+    double seconds = 0;
+  };
   Status Assign(std::vector<RdKafka::TopicPartition*>& partitions);
-  // Restores (if needed) and fences one partition; sets tp's start offset.
-  Status TakeOver(RdKafka::TopicPartition& tp);
+  // Brings every partition of `partitions` up to its changelog, state.restore_threads at a
+  // time (each thread with its own reader); the results in the same order.
+  std::vector<Restored> RestoreAll(const std::vector<RdKafka::TopicPartition*>& partitions);
+  // Restores one partition with `restorer` (on a restore thread: touches only the store,
+  // thread-safe metrics and the log).
+  Restored RestoreOne(const std::string& topic, int32_t partition, ChangelogRestorer& restorer);
+  // Fences one restored partition and hands it to the TaskManager; sets tp's start offset.
+  Status TakeOver(RdKafka::TopicPartition& tp, Restored& restored);
   void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
   // Drops the batch and every partition, and unsubscribes.
   void Leave();
@@ -119,7 +132,7 @@ class GroupMembership : public RdKafka::RebalanceCb {
 
   RdKafka::KafkaConsumer* consumer_ = nullptr;  // see Attach
   CommitFn commit_;
-  std::unique_ptr<ChangelogRestorer> restorer_;
+  std::vector<std::unique_ptr<ChangelogRestorer>> restorers_;  // one per restore thread
   // Left for the loop by callbacks (see TakeError and the two after it).
   struct Pending {
     Status error;

@@ -105,16 +105,16 @@ class Log {
     for (const auto& r : records_) {
       EXPECT_TRUE(replay
                       .Apply(View(r),
-                             [&](const std::string& id, const std::string* value,
+                             [&](std::string_view id, const std::string_view* value,
                                  const CustomerState* state) {
                                EXPECT_EQ(value == nullptr, state == nullptr);
                                if (value == nullptr) {
-                                 out.customers.erase(id);
+                                 out.customers.erase(std::string(id));
                                } else {
                                  CustomerState s;
-                                 EXPECT_TRUE(s.ParseFromString(*value));
+                                 EXPECT_TRUE(s.ParseFromString(std::string(*value)));
                                  EXPECT_EQ(s.SerializeAsString(), state->SerializeAsString());
-                                 out.customers[id] = s.first_seen_ms();
+                                 out.customers[std::string(id)] = s.first_seen_ms();
                                }
                                return Status::Ok();
                              })

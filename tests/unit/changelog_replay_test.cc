@@ -100,7 +100,7 @@ TEST(ChangelogReplayTest, AValidStateRecordThatDoesNotParseIsFatalNotARebuild) {
   ASSERT_TRUE(replay.Scan(view(corrupt, 1)).ok());
   ASSERT_TRUE(replay.Scan(view(commit_record, 2)).ok());
   int applied = 0;
-  const Status s = replay.Apply(view(corrupt, 1), [&](const std::string&, const std::string*,
+  const Status s = replay.Apply(view(corrupt, 1), [&](std::string_view, const std::string_view*,
                                                         const v1::state::CustomerState*) {
     ++applied;
     return Status::Ok();

@@ -23,6 +23,7 @@ TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
   EXPECT_EQ(c.allowed_lateness_ms, 0);
   EXPECT_EQ(c.kafka.at("bootstrap.servers"), "127.0.0.1:9092");
   EXPECT_EQ(c.min_free_disk_bytes, 512u << 20);
+  EXPECT_EQ(c.restore_threads, 2);
   EXPECT_FALSE(c.exactly_once);
   EXPECT_EQ(c.transactional_id.rfind("touchstream-", 0), 0u) << c.transactional_id;
   EXPECT_TRUE(c.rules.empty());
@@ -37,7 +38,7 @@ kafka_consumer: {fetch.wait.max.ms: 20}
 topics:
   touchpoints: {name: tp, partitions: 12}
 consumer: {group_id: g}
-state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576}
+state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576, restore_threads: 4}
 processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h,
              guarantee: exactly_once, transactional_id: ts-0}
 validation: {max_future_skew: 1m, max_field_bytes: 128}
@@ -56,6 +57,7 @@ rules:
   EXPECT_EQ(c.state_dir, "/var/lib/ts");
   EXPECT_TRUE(c.sync_writes);
   EXPECT_EQ(c.min_free_disk_bytes, 1u << 20);
+  EXPECT_EQ(c.restore_threads, 4);
   EXPECT_EQ(c.commit_interval_ms, 250);
   EXPECT_EQ(c.commit_max_events, 100);
   EXPECT_TRUE(c.exactly_once);
@@ -95,6 +97,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "processing.guarantee: 'exactly-once' is not one of: at_least_once, exactly_once");
   EXPECT_EQ(StartupErrorOf("state: {min_free_bytes: -1}"),
             "state.min_free_bytes: -1 is out of range [0, 1125899906842624]");
+  EXPECT_EQ(StartupErrorOf("state: {restore_threads: 0}"),
+            "state.restore_threads: 0 is out of range [1, 64]");
   EXPECT_EQ(StartupErrorOf("rules: {c: {kind: cart_abandonment, delay: 0}}"),
             "rules.c.delay: must be greater than 0");
   EXPECT_EQ(StartupErrorOf("rules: {c: {kind: cart_abandonment, dealy: 1h}}"),
