@@ -17,12 +17,28 @@ std::string KeyDigest(std::string_view key) {
 }  // namespace
 
 void NoteLastRecord(const Record& record, v1::state::RestoreHint& hint) {
-  hint.set_last_offset(record.offset);
-  hint.set_last_key_sha256(KeyDigest(record.key));
-  hint.set_last_owner(std::string(record.owner));
-  hint.set_last_epoch(std::string(record.epoch));
-  hint.set_last_seq(std::string(record.seq));
-  hint.set_last_value_size(record.value ? static_cast<int64_t>(record.value->size()) : -1);
+  LastRecord last;
+  last.Note(record);
+  last.WriteTo(hint);
+}
+
+void LastRecord::Note(const Record& record) {
+  key_.assign(record.key);
+  owner_.assign(record.owner);
+  epoch_.assign(record.epoch);
+  seq_.assign(record.seq);
+  value_size_ = record.value ? static_cast<int64_t>(record.value->size()) : -1;
+  offset_ = record.offset;
+}
+
+void LastRecord::WriteTo(v1::state::RestoreHint& hint) const {
+  if (empty()) return;
+  hint.set_last_offset(offset_);
+  hint.set_last_key_sha256(KeyDigest(key_));
+  hint.set_last_owner(owner_);
+  hint.set_last_epoch(epoch_);
+  hint.set_last_seq(seq_);
+  hint.set_last_value_size(value_size_);
 }
 
 bool IsLastRecord(const v1::state::RestoreHint& hint, const Record& record) {

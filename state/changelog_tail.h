@@ -20,7 +20,9 @@
 // a re-sent copy of an older fence in the tail): a no only costs the whole read.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 
 #include "state.pb.h"
 #include "state/changelog.h"
@@ -29,6 +31,25 @@ namespace touchstream::changelog {
 
 // Makes `hint` name `record` as the last record read (not its summary).
 void NoteLastRecord(const Record& record, v1::state::RestoreHint& hint);
+
+// The last record of a read, as a restore goes: each Note copies what names the record (reusing
+// its buffers), so that the hint's digest of the key is taken once, for the record that stays
+// last, not for every record read.
+class LastRecord {
+ public:
+  void Note(const Record& record);
+  bool empty() const { return offset_ < 0; }
+  // Makes `hint` name the record noted last, as NoteLastRecord would; nothing when none was.
+  void WriteTo(v1::state::RestoreHint& hint) const;
+
+ private:
+  std::string key_;
+  std::string owner_;
+  std::string epoch_;
+  std::string seq_;
+  int64_t value_size_ = -1;  // -1: a null value
+  int64_t offset_ = -1;
+};
 // Whether `record` is the last record `hint` names: the same offset, key, headers and value
 // size.
 bool IsLastRecord(const v1::state::RestoreHint& hint, const Record& record);

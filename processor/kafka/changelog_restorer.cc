@@ -226,15 +226,13 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   }
 
   changelog::Replay replay;
-  v1::state::RestoreHint next_hint;
-  bool read_any = false;
+  changelog::LastRecord last_read;
   KeptRecords kept;  // while `kept_all`: every record read, for the second pass
   bool kept_all = true;
   if (Status s = Read(
           partition, low, high, timeout_ms,
           [&](const changelog::Record& r) {
-            changelog::NoteLastRecord(r, next_hint);
-            read_any = true;
+            last_read.Note(r);
             if (kept_all && kept.Add(r) > replay_memory_bytes_) {
               kept_all = false;
               kept.Clear();
@@ -246,9 +244,13 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     return named(s);
   }
   result.fence_epoch = replay.NextEpoch();
-  *next_hint.mutable_summary() = replay.Summarize();
   CommitBatch batch(db);
-  if (read_any) batch.PutRestoreHint(changelog_topic_, partition, next_hint);
+  if (!last_read.empty()) {
+    v1::state::RestoreHint next_hint;
+    last_read.WriteTo(next_hint);
+    *next_hint.mutable_summary() = replay.Summarize();
+    batch.PutRestoreHint(changelog_topic_, partition, next_hint);
+  }
   const std::optional<v1::state::PartitionCheckpoint> latest = replay.Latest();
   // Nothing valid in the changelog: the local state (if any) is all there is. Or the local state
   // is the latest commit.
@@ -326,7 +328,7 @@ StatusOr<bool> ChangelogRestorer::RestoreFromTail(int32_t partition, int64_t end
                                                   int timeout_ms, StateDb& db, Result& result,
                                                   const ProgressFn& progress) {
   changelog::Replay tail;
-  v1::state::RestoreHint next_hint = hint;
+  changelog::LastRecord last_read;  // after the hint's
   bool first = true;
   bool matched = false;
   bool mismatched = false;
@@ -339,7 +341,7 @@ StatusOr<bool> ChangelogRestorer::RestoreFromTail(int32_t partition, int64_t end
           // Another log, or that record compacted away: stop, read the whole log.
           return matched ? Status::Ok() : Status::NotFound("not the hint's record");
         }
-        changelog::NoteLastRecord(r, next_hint);
+        last_read.Note(r);
         return tail.Scan(r);
       },
       result.records, progress);
@@ -349,6 +351,8 @@ StatusOr<bool> ChangelogRestorer::RestoreFromTail(int32_t partition, int64_t end
   const std::optional<v1::state::ChangelogSummary> whole =
       changelog::ProveCurrent(hint.summary(), tail, local);
   if (!whole) return false;
+  v1::state::RestoreHint next_hint = hint;
+  last_read.WriteTo(next_hint);  // nothing after the hint's record: it stays the last
   *next_hint.mutable_summary() = *whole;
   CommitBatch batch(db);
   batch.PutRestoreHint(changelog_topic_, partition, next_hint);

@@ -155,5 +155,31 @@ TEST(ChangelogTailTest, TheHintNamesItsRecordByOffsetKeyHeadersAndValueSize) {
   EXPECT_FALSE(IsLastRecord(hint, tombstone));
 }
 
+TEST(ChangelogTailTest, LastRecordNamesTheRecordNotedLast) {
+  Log log;
+  HandoverToB(log);
+  LastRecord last;
+  v1::state::RestoreHint untouched;
+  untouched.set_last_offset(7);
+  last.WriteTo(untouched);  // nothing noted: the hint keeps its record
+  EXPECT_EQ(untouched.last_offset(), 7);
+  for (size_t i = 0; i < log.size(); ++i) {
+    Record record = log.View(i);
+    record.offset = static_cast<int64_t>(i);
+    last.Note(record);
+  }
+  Record final_record = log.View(log.size() - 1);
+  final_record.offset = static_cast<int64_t>(log.size() - 1);
+  v1::state::RestoreHint expected;
+  NoteLastRecord(final_record, expected);
+  v1::state::RestoreHint hint;
+  last.WriteTo(hint);
+  EXPECT_EQ(hint.SerializeAsString(), expected.SerializeAsString());
+  EXPECT_TRUE(IsLastRecord(hint, final_record));
+  Record earlier = log.View(0);
+  earlier.offset = 0;
+  EXPECT_FALSE(IsLastRecord(hint, earlier));
+}
+
 }  // namespace
 }  // namespace touchstream::changelog
