@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -38,7 +39,8 @@ std::string_view HeaderView(rd_kafka_headers_t* headers, const char* key) {
 }
 
 // Copies of the changelog records read, for the second pass of a cold restore: their bytes in
-// blocks of at least kBlockBytes (no allocation per record), their views in log order.
+// blocks of at least kBlockBytes (no allocation per record), their views in log order (a deque:
+// growing it never moves what it holds).
 class KeptRecords {
  public:
   static constexpr size_t kBlockBytes = 1 << 20;
@@ -56,9 +58,9 @@ class KeptRecords {
               r.owner.size() + r.epoch.size() + r.seq.size();
     return bytes_;
   }
-  const std::vector<changelog::Record>& records() const { return records_; }
+  const std::deque<changelog::Record>& records() const { return records_; }
   void Clear() {
-    std::vector<changelog::Record>().swap(records_);
+    std::deque<changelog::Record>().swap(records_);
     blocks_.clear();
     free_ = 0;
     bytes_ = 0;
@@ -84,7 +86,7 @@ class KeptRecords {
   char* next_ = nullptr;  // in the last block
   size_t free_ = 0;       // bytes left after next_
   size_t bytes_ = 0;
-  std::vector<changelog::Record> records_;
+  std::deque<changelog::Record> records_;
 };
 
 }  // namespace
@@ -270,7 +272,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     // the restored one; an earlier one is neither parsed nor written, as a compacted changelog
     // would not hold it), with the timer index entries of the state Apply parsed, so nothing is
     // read back from the store afterwards.
-    const std::vector<changelog::Record>& records = kept.records();
+    const std::deque<changelog::Record>& records = kept.records();
     std::unordered_map<std::string_view, size_t> last;  // customer id -> index in `records`
     last.reserve(records.size());
     std::vector<bool> counts(records.size());
