@@ -16,7 +16,9 @@
 
 namespace touchstream {
 
-// Owned by the commit (consume) thread, like the outbox sequence it draws from.
+// Owned by one thread. The outbox sequence AddOutbox and DrawOutboxSeq draw from belongs to the
+// commit (consume) thread: only it may call them. Restore threads (changelog restore, several at
+// once) build batches of their own with the other methods.
 class CommitBatch {
  public:
   // `db` must outlive the batch.

@@ -45,7 +45,7 @@ class KeptRecords {
  public:
   static constexpr size_t kBlockBytes = 1 << 20;
 
-  // Copies `r`; returns the bytes held now.
+  // Copies `r`; returns the bytes held now (the blocks allocated, whole, and the views).
   size_t Add(const changelog::Record& r) {
     changelog::Record& copy = records_.emplace_back();
     copy.key = Copy(r.key);
@@ -54,8 +54,7 @@ class KeptRecords {
     copy.epoch = Copy(r.epoch);
     copy.seq = Copy(r.seq);
     copy.offset = r.offset;
-    bytes_ += sizeof(changelog::Record) + r.key.size() + (r.value ? r.value->size() : 0) +
-              r.owner.size() + r.epoch.size() + r.seq.size();
+    bytes_ += sizeof(changelog::Record);
     return bytes_;
   }
   const std::deque<changelog::Record>& records() const { return records_; }
@@ -74,6 +73,7 @@ class KeptRecords {
       blocks_.push_back(std::make_unique<char[]>(size));
       next_ = blocks_.back().get();
       free_ = size;
+      bytes_ += size;
     }
     std::memcpy(next_, bytes.data(), bytes.size());
     const std::string_view copy(next_, bytes.size());
@@ -93,8 +93,7 @@ class KeptRecords {
 
 StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(const KafkaProperties& props,
                                                                        std::string changelog_topic,
-                                                                       std::string input_topic,
-                                                                       uint64_t replay_memory_bytes) {
+                                                                       std::string input_topic) {
   KafkaProperties own = props;
   own.erase("group.instance.id");
   own.erase("partition.assignment.strategy");
@@ -121,7 +120,6 @@ StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(const Kaf
   }
   restorer->changelog_topic_ = std::move(changelog_topic);
   restorer->input_topic_ = std::move(input_topic);
-  restorer->replay_memory_bytes_ = replay_memory_bytes;
   return restorer;
 }
 
@@ -188,6 +186,7 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
 }
 
 StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition, StateDb& db,
+                                                               uint64_t replay_memory_bytes,
                                                                const ProgressFn& progress,
                                                                int timeout_ms) {
   Result result;
@@ -235,7 +234,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
           partition, low, high, timeout_ms,
           [&](const changelog::Record& r) {
             last_read.Note(r);
-            if (kept_all && kept.Add(r) > replay_memory_bytes_) {
+            if (kept_all && kept.Add(r) > replay_memory_bytes) {
               kept_all = false;
               kept.Clear();
             }

@@ -34,12 +34,9 @@ namespace touchstream {
 class ChangelogRestorer {
  public:
   // `props`: the consumer's librdkafka properties (it reads with assign(), never joins a group).
-  // `replay_memory_bytes`: how much of a partition's changelog a cold restore may keep between
-  // its two passes (0: always read twice).
   static StatusOr<std::unique_ptr<ChangelogRestorer>> Create(const KafkaProperties& props,
                                                              std::string changelog_topic,
-                                                             std::string input_topic,
-                                                             uint64_t replay_memory_bytes);
+                                                             std::string input_topic);
   ~ChangelogRestorer();
 
   struct Result {
@@ -64,8 +61,10 @@ class ChangelogRestorer {
   // changelog record (Internal, naming the topic, partition and offset: fatal), or a RocksDB
   // write failure (the local state is then unchanged or wiped, never half-restored with a
   // checkpoint).
-  StatusOr<Result> Restore(int32_t partition, StateDb& db, const ProgressFn& progress,
-                           int timeout_ms = 30'000);
+  // `replay_memory_bytes`: how much of the partition's changelog a cold restore may keep
+  // between its two passes (0: always read twice).
+  StatusOr<Result> Restore(int32_t partition, StateDb& db, uint64_t replay_memory_bytes,
+                           const ProgressFn& progress, int timeout_ms = 30'000);
 
  private:
   ChangelogRestorer() = default;
@@ -81,7 +80,6 @@ class ChangelogRestorer {
               const ProgressFn& progress);
 
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  uint64_t replay_memory_bytes_ = 0;
   std::string changelog_topic_;
   std::string input_topic_;
 };

@@ -25,12 +25,10 @@ GroupMembership::GroupMembership(const Config& config, StateDb& db, TaskManager&
       health_(health) {}
 
 Status GroupMembership::Init(const KafkaProperties& consumer_props) {
-  // state.restore_memory_bytes is the whole instance's: each thread keeps its share.
   const int threads = std::max(config_.restore_threads, 1);
   for (int i = 0; i < threads; ++i) {
     auto restorer = ChangelogRestorer::Create(consumer_props, config_.changelog.name,
-                                              config_.touchpoints.name,
-                                              config_.restore_memory_bytes / threads);
+                                              config_.touchpoints.name);
     if (!restorer.ok()) return restorer.status();
     restorers_.push_back(std::move(*restorer));
   }
@@ -63,16 +61,18 @@ std::chrono::steady_clock::duration GroupMembership::TakeCallbackTime() {
 
 GroupMembership::Restored GroupMembership::RestoreOne(const std::string& topic,
                                                       int32_t partition,
-                                                      ChangelogRestorer& restorer) {
+                                                      ChangelogRestorer& restorer,
+                                                      uint64_t memory_bytes) {
   const std::string name = PartitionName(topic, partition);
   Restored restored;
-  // A restore and the fence write to the store.
+  // A restore writes to the store (TakeOver checks again before the fence).
   if (Status s = disk_.Check(); !s.ok()) {
     restored.result = s;
     return restored;
   }
   const auto started = std::chrono::steady_clock::now();
-  restored.result = restorer.Restore(partition, db_, [&](uint64_t records, int64_t end) {
+  restored.result = restorer.Restore(partition, db_, memory_bytes, [&](uint64_t records,
+                                                                       int64_t end) {
     LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
             std::to_string(records) + " records read (end offset " + std::to_string(end) + ")");
   });
@@ -85,9 +85,12 @@ std::vector<GroupMembership::Restored> GroupMembership::RestoreAll(
     const std::vector<RdKafka::TopicPartition*>& partitions) {
   std::vector<Restored> restored(partitions.size());
   metrics_.restoring_partitions().Increment(static_cast<double>(partitions.size()));
+  // state.restore_memory_bytes is the instance's: the restores running at once share it.
+  const size_t at_once = std::min(restorers_.size(), std::max<size_t>(partitions.size(), 1));
+  const uint64_t memory_bytes = config_.restore_memory_bytes / at_once;
   RunOnWorkers(partitions.size(), restorers_.size(), [&](size_t i, size_t worker) {
     restored[i] = RestoreOne(partitions[i]->topic(), partitions[i]->partition(),
-                             *restorers_[worker]);
+                             *restorers_[worker], memory_bytes);
     metrics_.restoring_partitions().Decrement();
   });
   return restored;
@@ -152,6 +155,8 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore)
   }
   const int64_t start = checkpoint.next_offset();
   tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
+  // The fence writes to the store; the restores since the last check may have filled it.
+  if (Status s = disk_.Check(); !s.ok()) return s;
   if (Status s = tasks_.Assign(partition, checkpoint, restored->fence_epoch); !s.ok()) return s;
   LogInfo("assigned " + name + " from offset " +
           (start > 0 ? std::to_string(start) : std::string("beginning")) +
@@ -166,18 +171,29 @@ Status GroupMembership::Assign(std::vector<RdKafka::TopicPartition*>& partitions
     metrics_.assignment_restore_duration().Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
-  for (size_t i = 0; i < partitions.size(); ++i) {
-    RdKafka::TopicPartition* tp = partitions[i];
-    Status s = TakeOver(*tp, restored[i]);
+  Status result = Status::Ok();
+  size_t taken = 0;
+  for (; taken < partitions.size(); ++taken) {
+    RdKafka::TopicPartition* tp = partitions[taken];
+    Status s = TakeOver(*tp, restored[taken]);
     if (s.code() == Status::Code::kUnavailable) {
       pending_.pause_request = s.message();  // the rest stay without a task: ignored
       break;
     }
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      result = s;
+      break;
+    }
     metrics_.consumer_lag(tp->partition()).Set(0);
   }
+  // What was restored but not taken over is no owned copy: not served, deleted in time.
+  std::vector<int32_t> not_taken;
+  for (size_t i = taken; i < partitions.size(); ++i) {
+    not_taken.push_back(partitions[i]->partition());
+  }
+  Release(not_taken);
   PublishAssigned();
-  return Status::Ok();
+  return result;
 }
 
 void GroupMembership::PublishAssigned() {

@@ -93,11 +93,13 @@ class GroupMembership : public RdKafka::RebalanceCb {
   };
   Status Assign(std::vector<RdKafka::TopicPartition*>& partitions);
   // Brings every partition of `partitions` up to its changelog, state.restore_threads at a
-  // time (each thread with its own reader); the results in the same order.
+  // time (each thread with its own reader); the results in the same order. A failure does not
+  // stop the others: Assign takes over in order up to the first failure and releases the rest.
   std::vector<Restored> RestoreAll(const std::vector<RdKafka::TopicPartition*>& partitions);
-  // Restores one partition with `restorer` (on a restore thread: touches only the store,
-  // thread-safe metrics and the log).
-  Restored RestoreOne(const std::string& topic, int32_t partition, ChangelogRestorer& restorer);
+  // Restores one partition with `restorer`, keeping up to `memory_bytes` of its changelog (on a
+  // restore thread: touches only the store, thread-safe metrics and the log).
+  Restored RestoreOne(const std::string& topic, int32_t partition, ChangelogRestorer& restorer,
+                      uint64_t memory_bytes);
   // Fences one restored partition and hands it to the TaskManager; sets tp's start offset.
   Status TakeOver(RdKafka::TopicPartition& tp, Restored& restored);
   void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
