@@ -26,9 +26,12 @@ PORT=${PORT:-19465}
 source benchmarks/lib.sh
 workspace soak
 
+# Outside the here-document: in one, the braces of a ${...:-...} default are not matched.
+default_state="state: {dir: $dir/state}"
+state_config=${SOAK_CONFIG:-$default_state}
 cat > "$dir/config.yaml" <<YAML
 $(workload_topics "$PARTITIONS")
-${SOAK_CONFIG:-state: {dir: $dir/state}}
+$state_config
 http: {listen: "127.0.0.1:$PORT"}
 $(workload_rules 1)
 YAML
