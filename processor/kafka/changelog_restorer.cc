@@ -304,7 +304,10 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     if (s.ok()) s = writer.Flush();
     if (!s.ok()) return named(s);
     // The timer index from what was written, customer by customer.
-    auto flush_when_full = [&]() { return batch.size() >= 1000 ? batch.Commit() : Status::Ok(); };
+    auto flush_when_full = [&]() {
+      return batch.size() >= static_cast<int>(RestoreWriter::kCustomersPerWrite) ? batch.Commit()
+                                                                                 : Status::Ok();
+    };
     s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {
       batch.PutRestoredTimers(partition, key, state);
       if (!IsErasureMemoryKey(key)) ++result.customers;
