@@ -4,8 +4,11 @@
 # A fresh embedded Kafka; `touchstream run` (every rule kind, the policies on); `touchstream
 # loadgen` producing RATE events per second over a fixed pool of CUSTOMERS for SECONDS. The
 # embedded Kafka keeps only ~5 MiB per partition, so `run` consumes as loadgen produces. Every
-# SAMPLE seconds: the run's RSS (/proc/PID/status VmRSS), the write-back cache's estimated bytes
-# (touchstream_state_cache_bytes, bounded by state.cache_bytes) and the events applied so far.
+# SAMPLE seconds: the run's RSS (/proc/PID/status VmRSS) and where it goes, in MiB: the write-back
+# cache's estimate (touchstream_state_cache_bytes, bounded by state.cache_bytes), RocksDB's
+# memtables and block cache, the allocator's allocated and resident bytes (touchstream_allocator_
+# bytes: resident - allocated is what jemalloc keeps beyond what the program holds); and the
+# events applied so far.
 # "Flat" is the verdict the benchmark's goal asks for: over the last half of the run, the
 # highest RSS sample is within 5 % of the lowest.
 #
@@ -49,7 +52,8 @@ pids+=($loadgen_pid)
 
 samples="$dir/samples"
 : > "$samples"
-printf '%8s %10s %12s %12s\n' "seconds" "RSS MiB" "cache MiB" "applied"
+printf '%8s %8s %8s %10s %8s %10s %10s %10s\n' "seconds" "RSS MiB" "cache" "memtables" "blocks" \
+  "allocated" "alloc-res" "applied"
 start=$(date +%s)
 while kill -0 "$loadgen_pid" 2>/dev/null; do
   sleep "$SAMPLE"
@@ -63,10 +67,13 @@ while kill -0 "$loadgen_pid" 2>/dev/null; do
   scrape
   elapsed=$(( $(date +%s) - start ))
   rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status")
-  cache=$(metric touchstream_state_cache_bytes)
+  mib() { echo $(( $(metric "$1") / 1048576 )); }
   applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) ))
-  printf '%8d %10.0f %12.1f %12d\n' "$elapsed" "$((rss_kib / 1024))" \
-    "$(awk -v b="$cache" 'BEGIN { print b / 1048576 }')" "$applied"
+  row=("$elapsed" "$((rss_kib / 1024))" "$(mib touchstream_state_cache_bytes)"
+       "$(mib touchstream_rocksdb_memtable_bytes)" "$(mib touchstream_rocksdb_block_cache_usage_bytes)"
+       "$(mib 'touchstream_allocator_bytes{state="allocated"}')"
+       "$(mib 'touchstream_allocator_bytes{state="resident"}')" "$applied")
+  printf '%8d %8d %8d %10d %8d %10d %10d %10d\n' "${row[@]}"
   echo "$elapsed $rss_kib" >> "$samples"
 done
 wait "$loadgen_pid" || { echo "loadgen failed:" >&2; tail -5 "$dir/loadgen.err" >&2; exit 1; }

@@ -292,6 +292,10 @@ StateDb::Stats StateDb::ReadStats() {
                               IntProperty(family, "rocksdb.estimate-pending-compaction-bytes"),
                               IntProperty(family, "rocksdb.total-sst-files-size")});
   }
+  for (rocksdb::ColumnFamilyHandle* family : handles_) {
+    stats.memtable_bytes += IntProperty(family, "rocksdb.size-all-mem-tables");
+    stats.table_readers_bytes += IntProperty(family, "rocksdb.estimate-table-readers-mem");
+  }
   // DB-wide properties: read once, on the default family (the block cache is
   // shared).
   rocksdb::ColumnFamilyHandle* all = handles_[0];

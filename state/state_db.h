@@ -92,6 +92,8 @@ class StateDb {
   struct Stats {
     std::vector<FamilyStats> families;
     uint64_t block_cache_usage_bytes = 0;
+    uint64_t memtable_bytes = 0;       // every family's memtables, mutable and immutable
+    uint64_t table_readers_bytes = 0;  // open SST files' readers outside the block cache
     uint64_t write_stopped = 0;  // 1 while RocksDB stops writes
     uint64_t delayed_write_rate = 0;
     uint64_t background_errors = 0;

@@ -275,6 +275,7 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
   store_ = std::make_unique<StoreMetrics>(*registry_);
   policy_ = std::make_unique<PolicyMetrics>(*registry_, rule_ids, channels);
   process_ = std::make_shared<ProcessCollector>();
+  allocator_ = std::make_shared<AllocatorCollector>();
 }
 
 prometheus::Counter& Metrics::events_processed(v1::EventType type, v1::Channel channel) {

@@ -17,6 +17,7 @@
 #include "processor/core/event_validator.h"
 #include "processor/core/state_limits.h"
 #include "processor/metrics/policy_metrics.h"
+#include "processor/metrics/allocator_collector.h"
 #include "processor/metrics/process_collector.h"
 #include "processor/metrics/store_metrics.h"
 #include "touchpoint.pb.h"
@@ -107,9 +108,9 @@ class Metrics {
   // What the policy stage decided: sent, suppressed, deferred, holdout, deferrals pending.
   PolicyMetrics& policy() { return *policy_; }
 
-  // Everything to serialize on /metrics: the registry and the process collector.
+  // Everything to serialize on /metrics: the registry, the process and allocator collectors.
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const {
-    return {registry_, process_};
+    return {registry_, process_, allocator_};
   }
 
  private:
@@ -155,6 +156,7 @@ class Metrics {
   std::unique_ptr<StoreMetrics> store_;
   std::unique_ptr<PolicyMetrics> policy_;
   std::shared_ptr<ProcessCollector> process_;
+  std::shared_ptr<AllocatorCollector> allocator_;
 };
 
 }  // namespace touchstream

@@ -39,6 +39,18 @@ StoreMetrics::StoreMetrics(prometheus::Registry& registry) {
                                   .Help("Memory used by the RocksDB block cache")
                                   .Register(registry)
                                   .Add({});
+  memtable_bytes_ = &BuildGauge()
+                         .Name("touchstream_rocksdb_memtable_bytes")
+                         .Help(
+                             "Memory of RocksDB's memtables, mutable and immutable, every "
+                             "column family (state.write_buffer_bytes bounds the mutable ones)")
+                         .Register(registry)
+                         .Add({});
+  table_readers_bytes_ = &BuildGauge()
+                              .Name("touchstream_rocksdb_table_readers_bytes")
+                              .Help("Memory of RocksDB's open table readers outside the block cache")
+                              .Register(registry)
+                              .Add({});
   background_errors_ = &BuildCounter()
                             .Name("touchstream_rocksdb_background_errors_total")
                             .Help("RocksDB background (flush/compaction) errors")
@@ -81,6 +93,8 @@ StoreSample StoreMetrics::Sample(StateDb& db) {
   }
   pending_compaction_bytes_->Set(static_cast<double>(pending_compaction));
   block_cache_usage_bytes_->Set(static_cast<double>(stats.block_cache_usage_bytes));
+  memtable_bytes_->Set(static_cast<double>(stats.memtable_bytes));
+  table_readers_bytes_->Set(static_cast<double>(stats.table_readers_bytes));
   write_stopped_->Set(static_cast<double>(stats.write_stopped));
   delayed_write_rate_->Set(static_cast<double>(stats.delayed_write_rate));
   sample.background_errors = stats.background_errors;

@@ -40,6 +40,8 @@ class StoreMetrics {
   std::map<std::string, FamilyGauges> families_;  // by column family name
   prometheus::Gauge* pending_compaction_bytes_;
   prometheus::Gauge* block_cache_usage_bytes_;
+  prometheus::Gauge* memtable_bytes_;
+  prometheus::Gauge* table_readers_bytes_;
   prometheus::Counter* background_errors_;
   prometheus::Gauge* write_stopped_;
   prometheus::Gauge* delayed_write_rate_;

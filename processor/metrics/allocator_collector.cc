@@ -1,0 +1,67 @@
+#include "processor/metrics/allocator_collector.h"
+
+#include <dlfcn.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace touchstream {
+
+namespace {
+
+bool ReadSize(MallctlFn mallctl, const char* name, double& out) {
+  size_t value = 0;
+  size_t length = sizeof(value);
+  if (mallctl(name, &value, &length, nullptr, 0) != 0) return false;
+  out = static_cast<double>(value);
+  return true;
+}
+
+}  // namespace
+
+std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl) {
+  if (mallctl == nullptr) return std::nullopt;
+  uint64_t epoch = 1;
+  size_t length = sizeof(epoch);
+  if (mallctl("epoch", &epoch, &length, &epoch, length) != 0) return std::nullopt;
+  AllocatorStats stats;
+  const std::pair<const char*, double*> names[] = {
+      {"stats.allocated", &stats.allocated_bytes}, {"stats.active", &stats.active_bytes},
+      {"stats.resident", &stats.resident_bytes},   {"stats.mapped", &stats.mapped_bytes},
+      {"stats.retained", &stats.retained_bytes},
+  };
+  for (const auto& [name, out] : names) {
+    if (!ReadSize(mallctl, name, *out)) return std::nullopt;
+  }
+  return stats;
+}
+
+MallctlFn FindMallctl() {
+  return reinterpret_cast<MallctlFn>(dlsym(RTLD_DEFAULT, "mallctl"));
+}
+
+std::vector<prometheus::MetricFamily> AllocatorCollector::Collect() const {
+  const std::optional<AllocatorStats> stats = ReadAllocatorStats(mallctl_);
+  if (!stats) return {};
+  prometheus::MetricFamily family{
+      "touchstream_allocator_bytes",
+      "Memory of the allocator (jemalloc), by state: allocated (held by the program), active, "
+      "resident, mapped, retained",
+      prometheus::MetricType::Gauge,
+      {}};
+  const std::pair<const char*, double> values[] = {
+      {"allocated", stats->allocated_bytes}, {"active", stats->active_bytes},
+      {"resident", stats->resident_bytes},   {"mapped", stats->mapped_bytes},
+      {"retained", stats->retained_bytes},
+  };
+  for (const auto& [state, value] : values) {
+    prometheus::ClientMetric metric;
+    metric.label.push_back({"state", state});
+    metric.gauge.value = value;
+    family.metric.push_back(std::move(metric));
+  }
+  return {family};
+}
+
+}  // namespace touchstream

@@ -1,0 +1,50 @@
+// Allocator metrics read at scrape time from jemalloc (the binary's allocator, CMakeLists.txt),
+// found at run time: a process without jemalloc (the unit tests) reports none. They split the
+// resident memory into what the program holds and what the allocator keeps around it, so that a
+// growing RSS can be told apart from fragmentation or pages not yet returned:
+//   touchstream_allocator_bytes{state="allocated"}  bytes the program has allocated and not freed
+//   {state="active"}    pages holding those allocations (allocated + rounding within pages)
+//   {state="resident"}  pages of the allocator that are resident: active, the allocator's own
+//                        metadata, and freed pages not yet returned to the system (the decay)
+//   {state="mapped"}    address space the allocator maps; {state="retained"}: unmapped but kept
+#pragma once
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace touchstream {
+
+// jemalloc's mallctl(3) signature.
+using MallctlFn = int (*)(const char* name, void* oldp, size_t* oldlenp, void* newp,
+                          size_t newlen);
+
+struct AllocatorStats {
+  double allocated_bytes = 0;
+  double active_bytes = 0;
+  double resident_bytes = 0;
+  double mapped_bytes = 0;
+  double retained_bytes = 0;
+};
+
+// Advances jemalloc's statistics epoch (its totals are refreshed only then) and reads them;
+// nullopt if `mallctl` is null or refuses a name.
+std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl);
+
+// The process's mallctl if jemalloc is loaded, else null.
+MallctlFn FindMallctl();
+
+// Safe for concurrent scrapes (mallctl is thread-safe; Collect keeps no state).
+class AllocatorCollector : public prometheus::Collectable {
+ public:
+  explicit AllocatorCollector(MallctlFn mallctl = FindMallctl()) : mallctl_(mallctl) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  MallctlFn mallctl_;
+};
+
+}  // namespace touchstream

@@ -1,0 +1,63 @@
+#include "processor/metrics/allocator_collector.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+
+namespace touchstream {
+namespace {
+
+// A stand-in for jemalloc's mallctl: the epoch must be advanced before the totals are read
+// (jemalloc refreshes them only then), and each read returns the value set for its name.
+std::map<std::string, size_t> fake_values;
+uint64_t fake_epoch = 0;
+
+int FakeMallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen) {
+  const std::string key(name);
+  if (key == "epoch") {
+    if (newp == nullptr || newlen != sizeof(uint64_t)) return 22;
+    ++fake_epoch;
+    std::memcpy(oldp, &fake_epoch, sizeof(fake_epoch));
+    return 0;
+  }
+  auto it = fake_values.find(key);
+  if (it == fake_values.end() || *oldlenp != sizeof(size_t)) return 2;  // ENOENT
+  std::memcpy(oldp, &it->second, sizeof(size_t));
+  return 0;
+}
+
+TEST(AllocatorCollectorTest, ReadsEveryStateAfterAdvancingTheEpoch) {
+  fake_values = {{"stats.allocated", 100}, {"stats.active", 120}, {"stats.resident", 200},
+                 {"stats.mapped", 300},    {"stats.retained", 50}};
+  fake_epoch = 0;
+  const auto families = AllocatorCollector(&FakeMallctl).Collect();
+  EXPECT_EQ(fake_epoch, 1u);
+  ASSERT_EQ(families.size(), 1u);
+  EXPECT_EQ(families[0].name, "touchstream_allocator_bytes");
+  std::map<std::string, double> by_state;
+  for (const auto& metric : families[0].metric) {
+    ASSERT_EQ(metric.label.size(), 1u);
+    EXPECT_EQ(metric.label[0].name, "state");
+    by_state[metric.label[0].value] = metric.gauge.value;
+  }
+  EXPECT_EQ(by_state, (std::map<std::string, double>{{"allocated", 100},
+                                                     {"active", 120},
+                                                     {"resident", 200},
+                                                     {"mapped", 300},
+                                                     {"retained", 50}}));
+}
+
+TEST(AllocatorCollectorTest, ReportsNothingWithoutTheAllocatorOrWhenANameIsRefused) {
+  EXPECT_TRUE(AllocatorCollector(nullptr).Collect().empty());
+  fake_values = {{"stats.allocated", 100}};  // the rest refused
+  EXPECT_TRUE(AllocatorCollector(&FakeMallctl).Collect().empty());
+}
+
+// The binary's own allocator is checked by PrometheusTest: the dashboard's memory panel queries
+// touchstream_allocator_bytes from a running `touchstream run`.
+
+}  // namespace
+}  // namespace touchstream
