@@ -17,6 +17,7 @@
 # RUNS (3): how many runs, each with its own broker; the medians are printed last.
 # POLICIES (1), UNKEYED_PERCENT (5): the workload, as above.
 # E2E_CONFIG: extra top-level config lines, e.g. E2E_CONFIG='processing: {max_outbox_records: 1000}'
+# STATE_OPTIONS: extra keys of the state section, e.g. STATE_OPTIONS='write_buffer_bytes: 16777216'
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record` (DWARF call
 #   graphs: the build keeps no frame pointers) from its first record to the outbox drained, into
@@ -37,9 +38,11 @@ CLK_TCK=$(getconf CLK_TCK)
 source benchmarks/lib.sh
 workspace e2e
 
+# Outside the here-document: in one, the braces of a ${...:-...} default are not matched.
+state_options=${STATE_OPTIONS:-}
 cat > "$dir/config.yaml" <<YAML
 $(workload_topics "$PARTITIONS")
-state: {dir: $dir/state}
+state: {dir: $dir/state${state_options:+, $state_options}}
 ${E2E_CONFIG:-}
 http: {listen: "127.0.0.1:$PORT"}
 $(workload_rules "$POLICIES")

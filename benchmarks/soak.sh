@@ -57,6 +57,8 @@ printf '%8s %8s %8s %10s %8s %10s %10s %10s\n' "seconds" "RSS MiB" "cache" "memt
 start=$(date +%s)
 while kill -0 "$loadgen_pid" 2>/dev/null; do
   sleep "$SAMPLE"
+  # Samples under load only: once loadgen is done the run goes idle and frees memory.
+  kill -0 "$loadgen_pid" 2>/dev/null || break
   if ! kill -0 "$run_pid" 2>/dev/null; then
     # Its errors first (the workspace and its logs go when the script exits), then its last lines.
     echo "run exited:" >&2
