@@ -54,6 +54,6 @@ bool HoldsNothing(const CustomerState& entry);
 
 // The timers of a stored entry (a customer's rule timers and deferrals, or a memory's forget
 // timer), for a restore that derives the timer index from the states.
-std::vector<TimerKey> TimersOfEntry(const std::string& key, const CustomerState& entry);
+std::vector<TimerKey> TimersOfEntry(std::string_view key, const CustomerState& entry);
 
 }  // namespace touchstream

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -19,6 +18,7 @@
 #include "processor/kafka/watermarks.h"
 #include "state/changelog_tail.h"
 #include "state/commit_batch.h"
+#include "state/kept_records.h"
 #include "state/restore_writer.h"
 
 namespace touchstream {
@@ -37,57 +37,6 @@ std::string_view HeaderView(rd_kafka_headers_t* headers, const char* key) {
   }
   return std::string_view(static_cast<const char*>(value), size);
 }
-
-// Copies of the changelog records read, for the second pass of a cold restore: their bytes in
-// blocks of at least kBlockBytes (no allocation per record), their views in log order (a deque:
-// growing it never moves what it holds).
-class KeptRecords {
- public:
-  static constexpr size_t kBlockBytes = 1 << 20;
-
-  // Copies `r`; returns the bytes held now (the blocks allocated, whole, and the views).
-  size_t Add(const changelog::Record& r) {
-    changelog::Record& copy = records_.emplace_back();
-    copy.key = Copy(r.key);
-    if (r.value) copy.value = Copy(*r.value);
-    copy.owner = Copy(r.owner);
-    copy.epoch = Copy(r.epoch);
-    copy.seq = Copy(r.seq);
-    copy.offset = r.offset;
-    bytes_ += sizeof(changelog::Record);
-    return bytes_;
-  }
-  const std::deque<changelog::Record>& records() const { return records_; }
-  void Clear() {
-    std::deque<changelog::Record>().swap(records_);
-    blocks_.clear();
-    free_ = 0;
-    bytes_ = 0;
-  }
-
- private:
-  std::string_view Copy(std::string_view bytes) {
-    if (bytes.empty()) return {};
-    if (bytes.size() > free_) {
-      const size_t size = std::max(kBlockBytes, bytes.size());
-      blocks_.push_back(std::make_unique<char[]>(size));
-      next_ = blocks_.back().get();
-      free_ = size;
-      bytes_ += size;
-    }
-    std::memcpy(next_, bytes.data(), bytes.size());
-    const std::string_view copy(next_, bytes.size());
-    next_ += bytes.size();
-    free_ -= bytes.size();
-    return copy;
-  }
-
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  char* next_ = nullptr;  // in the last block
-  size_t free_ = 0;       // bytes left after next_
-  size_t bytes_ = 0;
-  std::deque<changelog::Record> records_;
-};
 
 }  // namespace
 
