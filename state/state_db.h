@@ -128,6 +128,7 @@ class StateDb {
  private:
   friend class CommitBatch;
   friend class PartitionState;
+  friend class RestoreIngest;
 
   StateDb() = default;
   rocksdb::ColumnFamilyHandle* customers() { return handles_[1]; }

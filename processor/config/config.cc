@@ -154,6 +154,9 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
                 int64_t{1} << 40));
   config.restore_threads =
       static_cast<int>(state.Int("restore_threads", config.restore_threads, 1, 64));
+  config.restore_ingest_customers = static_cast<uint64_t>(
+      state.Int("restore_ingest_customers", static_cast<int64_t>(config.restore_ingest_customers),
+                0, int64_t{1} << 40));
   config.write_buffer_bytes = static_cast<uint64_t>(
       state.Int("write_buffer_bytes", static_cast<int64_t>(config.write_buffer_bytes), 4 << 20,
                 int64_t{1} << 40));

@@ -56,6 +56,11 @@ struct Config {
   // How much of a changelog partition a cold restore keeps in memory between its two passes
   // (a larger partition is read from Kafka twice); 0: always read twice.
   uint64_t restore_memory_bytes = 64ull << 20;
+  // A cold restore that reads the changelog once writes a partition of at least this many
+  // customers as SST files ingested at once (state/restore_ingest.h), a smaller one through the
+  // memtables: ingesting has a fixed cost (a flush, a MANIFEST write) that only larger
+  // partitions repay (BM_RestoreWrite, benchmarks/RESULTS.md). 0: always ingest.
+  uint64_t restore_ingest_customers = 16384;
   // How many partitions of one assignment are restored at once, each on its own thread with its
   // own changelog reader and its share of restore_memory_bytes.
   int restore_threads = 2;

@@ -19,6 +19,7 @@
 #include "state/changelog_tail.h"
 #include "state/commit_batch.h"
 #include "state/kept_records.h"
+#include "state/restore_ingest.h"
 #include "state/restore_writer.h"
 
 namespace touchstream {
@@ -136,6 +137,7 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
 
 StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition, StateDb& db,
                                                                uint64_t replay_memory_bytes,
+                                                               uint64_t ingest_min_customers,
                                                                const ProgressFn& progress,
                                                                int timeout_ms) {
   Result result;
@@ -210,37 +212,61 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     return result;
   }
 
-  // Replace: wipe, write the valid records' states in batches (no checkpoint, so a crash mid-way
-  // restores again), then the timer index and the checkpoint.
+  // Replace: wipe, write the valid records' states (no checkpoint, so a crash mid-way restores
+  // again), then the timer index and the checkpoint.
   batch.WipePartition(input_topic_, partition);
-  RestoreWriter writer(batch, partition);
   Status s = Status::Ok();
   if (kept_all) {
     // Every record is at hand: only each customer's last counted record is applied (its state is
     // the restored one; an earlier one is neither parsed nor written, as a compacted changelog
-    // would not hold it), with the timer index entries of the state Apply parsed, so nothing is
-    // read back from the store afterwards.
+    // would not hold it), in customer id order, with the timer index entries of the states Apply
+    // parsed: nothing is read back. A large partition goes into files ingested at once after the
+    // wipe (state/restore_ingest.h), a small one through the memtables (state/restore_writer.h).
     const std::deque<changelog::Record>& records = kept.records();
     std::unordered_map<std::string_view, size_t> last;  // customer id -> index in `records`
     last.reserve(records.size());
-    std::vector<bool> counts(records.size());
-    for (size_t i = 0; i < records.size(); ++i) {
-      counts[i] = replay.Counts(records[i]);
-      if (counts[i]) last[records[i].key] = i;
-    }
     for (size_t i = 0; i < records.size() && s.ok(); ++i) {
-      const changelog::Record& r = records[i];
-      if (counts[i] && last.at(r.key) != i) continue;  // a later record of the customer counts
-      s = replay.Apply(r, [&](std::string_view customer_id, const std::string_view* value,
-                              const v1::state::CustomerState* state) {
-        if (state != nullptr && !IsErasureMemoryKey(customer_id)) ++result.customers;
-        return writer.Put(customer_id, value, state);
-      });
+      if (replay.Counts(records[i])) {
+        last[records[i].key] = i;
+      } else {
+        // Not applied, but checked as Apply checks every record (a malformed seq header).
+        s = replay.Apply(records[i], [](std::string_view, const std::string_view*,
+                                        const v1::state::CustomerState*) { return Status::Ok(); });
+      }
     }
-    if (s.ok()) s = writer.Flush();
+    std::vector<std::pair<std::string_view, size_t>> order(last.begin(), last.end());
+    std::sort(order.begin(), order.end());
+    auto apply_in_order = [&](auto& writer) {
+      Status applied = Status::Ok();
+      for (size_t n = 0; n < order.size() && applied.ok(); ++n) {
+        applied = replay.Apply(records[order[n].second],
+                               [&](std::string_view customer_id, const std::string_view* value,
+                                   const v1::state::CustomerState* state) {
+                                 if (state != nullptr && !IsErasureMemoryKey(customer_id)) {
+                                   ++result.customers;
+                                 }
+                                 return writer.Put(customer_id, value, state);
+                               });
+      }
+      return applied;
+    };
+    if (!s.ok()) {
+      // A malformed record: nothing more is written.
+    } else if (order.size() >= ingest_min_customers) {
+      s = batch.Commit();  // the wipe (and the hint) first: the files land above it
+      RestoreIngest ingest(db, partition);
+      if (s.ok()) s = apply_in_order(ingest);
+      if (s.ok()) s = ingest.Finish();
+      result.ingested = s.ok();
+    } else {
+      RestoreWriter writer(batch, partition);
+      s = apply_in_order(writer);
+      if (s.ok()) s = writer.Flush();
+    }
     kept.Clear();
     if (!s.ok()) return named(s);
   } else {
+    RestoreWriter writer(batch, partition);
     s = Read(
         partition, low, high, timeout_ms,
         [&](const changelog::Record& r) {

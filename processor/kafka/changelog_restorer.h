@@ -46,6 +46,7 @@ class ChangelogRestorer {
     int64_t fence_epoch = 1;
     bool replayed = false;   // the local state was replaced from the changelog
     bool tail_only = false;  // only the tail was read: it proved the local state current
+    bool ingested = false;   // replayed into files ingested at once (state/restore_ingest.h)
     // Why the partition's local data was dropped first (its checkpoint did not parse); empty
     // when it was not. The partition is then restored as on a new instance.
     std::string dropped_corrupt;
@@ -62,9 +63,12 @@ class ChangelogRestorer {
   // write failure (the local state is then unchanged or wiped, never half-restored with a
   // checkpoint).
   // `replay_memory_bytes`: how much of the partition's changelog a cold restore may keep
-  // between its two passes (0: always read twice).
+  // between its two passes (0: always read twice). `ingest_min_customers`: a cold restore that
+  // kept every record writes a partition of at least this many customers as SST files ingested
+  // at once (state/restore_ingest.h), a smaller one through the memtables (0: always ingest).
   StatusOr<Result> Restore(int32_t partition, StateDb& db, uint64_t replay_memory_bytes,
-                           const ProgressFn& progress, int timeout_ms = 30'000);
+                           uint64_t ingest_min_customers, const ProgressFn& progress,
+                           int timeout_ms = 30'000);
 
  private:
   ChangelogRestorer() = default;

@@ -71,8 +71,9 @@ GroupMembership::Restored GroupMembership::RestoreOne(const std::string& topic,
     return restored;
   }
   const auto started = std::chrono::steady_clock::now();
-  restored.result = restorer.Restore(partition, db_, memory_bytes, [&](uint64_t records,
-                                                                       int64_t end) {
+  restored.result = restorer.Restore(partition, db_, memory_bytes,
+                                     config_.restore_ingest_customers, [&](uint64_t records,
+                                                                           int64_t end) {
     LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
             std::to_string(records) + " records read (end offset " + std::to_string(end) + ")");
   });
@@ -113,7 +114,7 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore)
     LogInfo("restored " + name + " from " + config_.changelog.name + ": " +
             std::to_string(restored->customers) + " customers, " +
             std::to_string(restored->records) + " records read in " + std::to_string(seconds) +
-            " s");
+            " s" + (restored->ingested ? ", written as ingested files" : ""));
   } else {
     // The local state is the latest commit, or the changelog holds none.
     LogInfo("checked " + name + " against " + config_.changelog.name + ": nothing to replay, " +

@@ -160,7 +160,23 @@ TEST_F(TailRestoreTest, AColdRestoreReadsTheChangelogOnceWhenItFitsInTheRestoreM
   const size_t changelog_now = ChangelogSize(cluster);
   EXPECT_EQ(StartAndRestore("c", cluster.WriteConfig("c", "c", no_memory)),
             static_cast<double>(2 * changelog_now));
+  EXPECT_EQ(cluster["c"].Stderr().find("written as ingested files"), std::string::npos);
   cluster.ExpectOracleFrom("c", oracle, std::chrono::seconds(40));
+
+  // d, on another empty state directory, reads once and writes every partition, however small,
+  // as ingested files (state/restore_ingest.h): the same state.
+  ClusterConfig ingest = cluster.config();
+  ingest.state = "restore_ingest_customers: 0";
+  EXPECT_EQ(StartAndRestore("d", cluster.WriteConfig("d", "d", ingest)),
+            static_cast<double>(ChangelogSize(cluster)));
+  const std::string log = cluster["d"].Stderr();
+  for (int p = 0; p < kPartitions; ++p) {
+    EXPECT_NE(log.find("restored touchpoints/" + std::to_string(p) + " from changelog"),
+              std::string::npos)
+        << log;
+  }
+  EXPECT_NE(log.find("written as ingested files"), std::string::npos) << log;
+  cluster.ExpectOracleFrom("d", oracle, std::chrono::seconds(40));
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
   EXPECT_EQ(c.kafka.at("bootstrap.servers"), "127.0.0.1:9092");
   EXPECT_EQ(c.min_free_disk_bytes, 512u << 20);
   EXPECT_EQ(c.restore_threads, 2);
+  EXPECT_EQ(c.restore_ingest_customers, 16384u);
   EXPECT_FALSE(c.exactly_once);
   EXPECT_EQ(c.transactional_id.rfind("touchstream-", 0), 0u) << c.transactional_id;
   EXPECT_TRUE(c.rules.empty());
@@ -38,7 +39,8 @@ kafka_consumer: {fetch.wait.max.ms: 20}
 topics:
   touchpoints: {name: tp, partitions: 12}
 consumer: {group_id: g}
-state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576, restore_threads: 4}
+state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576, restore_threads: 4,
+        restore_ingest_customers: 0}
 processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h,
              guarantee: exactly_once, transactional_id: ts-0}
 validation: {max_future_skew: 1m, max_field_bytes: 128}
@@ -58,6 +60,7 @@ rules:
   EXPECT_TRUE(c.sync_writes);
   EXPECT_EQ(c.min_free_disk_bytes, 1u << 20);
   EXPECT_EQ(c.restore_threads, 4);
+  EXPECT_EQ(c.restore_ingest_customers, 0u);
   EXPECT_EQ(c.commit_interval_ms, 250);
   EXPECT_EQ(c.commit_max_events, 100);
   EXPECT_TRUE(c.exactly_once);

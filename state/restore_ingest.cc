@@ -1,0 +1,120 @@
+#include "state/restore_ingest.h"
+
+#include <rocksdb/options.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "processor/core/erasure_memory.h"
+#include "state/keys.h"
+
+namespace touchstream {
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  return Status::IoError(what + ": " + s.ToString());
+}
+
+}  // namespace
+
+RestoreIngest::RestoreIngest(StateDb& db, int32_t partition)
+    : db_(db),
+      partition_(partition),
+      customers_path_(db.dir() + "/restore-" + std::to_string(partition) + "-customers.sst"),
+      timers_path_(db.dir() + "/restore-" + std::to_string(partition) + "-timers.sst") {}
+
+RestoreIngest::~RestoreIngest() {
+  customers_.reset();
+  RemoveFiles();
+}
+
+void RestoreIngest::RemoveFiles() {
+  std::remove(customers_path_.c_str());
+  std::remove(timers_path_.c_str());
+}
+
+StatusOr<std::unique_ptr<rocksdb::SstFileWriter>> RestoreIngest::OpenWriter(
+    const std::string& path, rocksdb::ColumnFamilyHandle* family) {
+  rocksdb::Options options = db_.db_->GetOptions(family);
+  options.compression_per_level.clear();
+  options.compression = rocksdb::kNoCompression;
+  options.bottommost_compression = rocksdb::kDisableCompressionOption;
+  auto writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options, family);
+  std::remove(path.c_str());
+  if (Status s = FromRocks(writer->Open(path), "cannot write " + path); !s.ok()) return s;
+  return writer;
+}
+
+Status RestoreIngest::Put(std::string_view customer_id, const std::string_view* value,
+                          const v1::state::CustomerState* state) {
+  std::string key = keys::Customer(partition_, customer_id);
+  if (!last_key_.empty() && key <= last_key_) {
+    return Status::Internal("restore ingest: customer ids out of order at '" +
+                            std::string(customer_id) + "'");
+  }
+  if (state != nullptr) {
+    for (const TimerKey& timer : TimersOfEntry(customer_id, *state)) {
+      timer_keys_.push_back(keys::Timer(partition_, timer));
+    }
+  }
+  if (value == nullptr) {
+    last_key_ = std::move(key);
+    return Status::Ok();
+  }
+  if (!customers_) {
+    auto writer = OpenWriter(customers_path_, db_.customers());
+    if (!writer.ok()) return writer.status();
+    customers_ = std::move(*writer);
+  }
+  Status s = FromRocks(customers_->Put(key, rocksdb::Slice(value->data(), value->size())),
+                       "cannot write " + customers_path_);
+  ++customers_written_;
+  last_key_ = std::move(key);
+  return s;
+}
+
+Status RestoreIngest::Finish() {
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  rocksdb::IngestExternalFileOptions ingest;
+  ingest.move_files = true;  // a hard link, not a copy
+  // The wipe's deletions may still be in a memtable: flushed first, so that the files land
+  // above them.
+  ingest.allow_blocking_flush = true;
+  if (customers_written_ > 0) {
+    if (Status s = FromRocks(customers_->Finish(), "cannot write " + customers_path_); !s.ok()) {
+      return s;
+    }
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = db_.customers();
+    arg.external_files = {customers_path_};
+    arg.options = ingest;
+    args.push_back(std::move(arg));
+  }
+  customers_.reset();
+  if (!timer_keys_.empty()) {
+    std::sort(timer_keys_.begin(), timer_keys_.end());
+    timer_keys_.erase(std::unique(timer_keys_.begin(), timer_keys_.end()), timer_keys_.end());
+    auto timers = OpenWriter(timers_path_, db_.timers());
+    if (!timers.ok()) return timers.status();
+    for (const std::string& key : timer_keys_) {
+      if (Status s = FromRocks((*timers)->Put(key, ""), "cannot write " + timers_path_); !s.ok()) {
+        return s;
+      }
+    }
+    if (Status s = FromRocks((*timers)->Finish(), "cannot write " + timers_path_); !s.ok()) {
+      return s;
+    }
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = db_.timers();
+    arg.external_files = {timers_path_};
+    arg.options = ingest;
+    args.push_back(std::move(arg));
+    std::vector<std::string>().swap(timer_keys_);
+  }
+  if (args.empty()) return Status::Ok();
+  return FromRocks(db_.db_->IngestExternalFiles(args), "cannot ingest the restored state");
+}
+
+}  // namespace touchstream
