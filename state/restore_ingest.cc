@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <string_view>
 
 #include "processor/core/erasure_memory.h"
 #include "state/keys.h"
@@ -17,13 +19,32 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   return Status::IoError(what + ": " + s.ToString());
 }
 
+constexpr std::string_view kFilePrefix = "restore-";
+constexpr std::string_view kFileSuffix = ".sst";
+
+std::string FilePath(const std::string& dir, int32_t partition, const char* family) {
+  return dir + "/" + std::string(kFilePrefix) + std::to_string(partition) + "-" + family +
+         std::string(kFileSuffix);
+}
+
 }  // namespace
 
 RestoreIngest::RestoreIngest(StateDb& db, int32_t partition)
     : db_(db),
       partition_(partition),
-      customers_path_(db.dir() + "/restore-" + std::to_string(partition) + "-customers.sst"),
-      timers_path_(db.dir() + "/restore-" + std::to_string(partition) + "-timers.sst") {}
+      customers_path_(FilePath(db.dir(), partition, "customers")),
+      timers_path_(FilePath(db.dir(), partition, "timers")) {}
+
+void RestoreIngest::RemoveLeftovers(const std::string& dir) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > kFilePrefix.size() + kFileSuffix.size() && name.rfind(kFilePrefix, 0) == 0 &&
+        name.compare(name.size() - kFileSuffix.size(), kFileSuffix.size(), kFileSuffix) == 0) {
+      std::filesystem::remove(entry.path(), error);
+    }
+  }
+}
 
 RestoreIngest::~RestoreIngest() {
   customers_.reset();

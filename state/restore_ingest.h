@@ -9,8 +9,8 @@
 // (the ingested files are newer than those deletions and need no deletions of their own: an
 // erased customer is simply not written). Nothing is visible until Finish, and then both files
 // at once; a crash before it leaves the partition wiped and without checkpoint, so it is
-// restored again. Files not ingested are removed by the destructor (and, after a crash, by the
-// next restore of the partition, which reuses their names).
+// restored again. Files not ingested are removed by the destructor, and those a crash left by
+// the next StateDb::Open (RemoveLeftovers).
 //
 // The files are written uncompressed: they land above the wipe's deletions (level 0), and
 // compaction compresses them as it does the memtables' flushes.
@@ -45,6 +45,9 @@ class RestoreIngest {
              const v1::state::CustomerState* state);
   // Writes the timer index file and ingests both (nothing to ingest: nothing happens).
   Status Finish();
+
+  // Removes the files of restores a crash interrupted from the store's directory `dir`.
+  static void RemoveLeftovers(const std::string& dir);
 
  private:
   // A writer of `family`'s keys on `path` (a file left there is removed first), uncompressed.

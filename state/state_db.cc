@@ -11,6 +11,7 @@
 #include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
 #include "state/keys.h"
+#include "state/restore_ingest.h"
 
 namespace touchstream {
 
@@ -107,6 +108,7 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   state->db_.reset(raw);
   state->write_options_.sync = sync;
   state->dir_ = dir;
+  if (!read_only) RestoreIngest::RemoveLeftovers(dir);
 
   std::unique_ptr<rocksdb::Iterator> it(
       state->db_->NewIterator(rocksdb::ReadOptions(), state->outbox()));

@@ -219,9 +219,10 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   if (kept_all) {
     // Every record is at hand: only each customer's last counted record is applied (its state is
     // the restored one; an earlier one is neither parsed nor written, as a compacted changelog
-    // would not hold it), in customer id order, with the timer index entries of the states Apply
-    // parsed: nothing is read back. A large partition goes into files ingested at once after the
-    // wipe (state/restore_ingest.h), a small one through the memtables (state/restore_writer.h).
+    // would not hold it), with the timer index entries of the states Apply parsed: nothing is
+    // read back. A large partition goes, in customer id order, into files ingested at once after
+    // the wipe (state/restore_ingest.h); a small one, in log order (the kept records read
+    // sequentially), through the memtables (state/restore_writer.h).
     const std::deque<changelog::Record>& records = kept.records();
     std::unordered_map<std::string_view, size_t> last;  // customer id -> index in `records`
     last.reserve(records.size());
@@ -234,12 +235,17 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
                                         const v1::state::CustomerState*) { return Status::Ok(); });
       }
     }
-    std::vector<std::pair<std::string_view, size_t>> order(last.begin(), last.end());
-    std::sort(order.begin(), order.end());
+    std::vector<size_t> order;  // the customers' last records, in log order
+    order.reserve(last.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (auto it = last.find(records[i].key); it != last.end() && it->second == i) {
+        order.push_back(i);
+      }
+    }
     auto apply_in_order = [&](auto& writer) {
       Status applied = Status::Ok();
       for (size_t n = 0; n < order.size() && applied.ok(); ++n) {
-        applied = replay.Apply(records[order[n].second],
+        applied = replay.Apply(records[order[n]],
                                [&](std::string_view customer_id, const std::string_view* value,
                                    const v1::state::CustomerState* state) {
                                  if (state != nullptr && !IsErasureMemoryKey(customer_id)) {
@@ -253,6 +259,8 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     if (!s.ok()) {
       // A malformed record: nothing more is written.
     } else if (order.size() >= ingest_min_customers) {
+      std::sort(order.begin(), order.end(),
+                [&](size_t a, size_t b) { return records[a].key < records[b].key; });
       s = batch.Commit();  // the wipe (and the hint) first: the files land above it
       RestoreIngest ingest(db, partition);
       if (s.ok()) s = apply_in_order(ingest);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -160,6 +161,16 @@ TEST_F(RestoreIngestTest, RefusesCustomersOutOfOrderAndIngestsNothingWhenEmpty) 
   EXPECT_EQ(s.code(), Status::Code::kInternal);
   EXPECT_NE(s.message().find("out of order"), std::string::npos) << s.message();
   EXPECT_EQ(ingest.Put("b", &view, nullptr).code(), Status::Code::kInternal);  // not strictly after
+}
+
+TEST_F(RestoreIngestTest, OpeningTheStoreRemovesFilesACrashLeft) {
+  Open("db").reset();
+  const auto left = dir_ / "db" / "restore-5-customers.sst";
+  const auto other = dir_ / "db" / "restore-notes.txt";
+  for (const auto& path : {left, other}) std::ofstream(path) << "partial";
+  auto db = Open("db");
+  EXPECT_FALSE(std::filesystem::exists(left));
+  EXPECT_TRUE(std::filesystem::exists(other));  // not one of its files
 }
 
 }  // namespace
