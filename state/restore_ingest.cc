@@ -135,7 +135,9 @@ Status RestoreIngest::Finish() {
     std::vector<std::string>().swap(timer_keys_);
   }
   if (args.empty()) return Status::Ok();
-  return FromRocks(db_.db_->IngestExternalFiles(args), "cannot ingest the restored state");
+  Status s = FromRocks(db_.db_->IngestExternalFiles(args), "cannot ingest the restored state");
+  ingested_ = s.ok();
+  return s;
 }
 
 }  // namespace touchstream

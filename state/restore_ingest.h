@@ -45,6 +45,8 @@ class RestoreIngest {
              const v1::state::CustomerState* state);
   // Writes the timer index file and ingests both (nothing to ingest: nothing happens).
   Status Finish();
+  // Whether Finish ingested a file.
+  bool ingested() const { return ingested_; }
 
   // Removes the files of restores a crash interrupted from the store's directory `dir`.
   static void RemoveLeftovers(const std::string& dir);
@@ -62,7 +64,10 @@ class RestoreIngest {
   std::unique_ptr<rocksdb::SstFileWriter> customers_;  // opened at the first value
   uint64_t customers_written_ = 0;
   std::string last_key_;
-  std::vector<std::string> timer_keys_;  // encoded, sorted at Finish
+  // Encoded, sorted at Finish. Held for the whole partition (~60 bytes a timer), outside
+  // state.restore_memory_bytes, which bounds the changelog records kept.
+  std::vector<std::string> timer_keys_;
+  bool ingested_ = false;
 };
 
 }  // namespace touchstream

@@ -57,7 +57,7 @@ struct Config {
   // (a larger partition is read from Kafka twice); 0: always read twice.
   uint64_t restore_memory_bytes = 64ull << 20;
   // A cold restore that reads the changelog once writes a partition of at least this many
-  // customers as SST files ingested at once (state/restore_ingest.h), a smaller one through the
+  // customers (erased ones and erasure memories included) as SST files ingested at once (state/restore_ingest.h), a smaller one through the
   // memtables: ingesting has a fixed cost (a flush, a MANIFEST write) that only larger
   // partitions repay (BM_RestoreWrite, benchmarks/RESULTS.md). 0: always ingest.
   uint64_t restore_ingest_customers = 16384;

@@ -265,7 +265,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
       RestoreIngest ingest(db, partition);
       if (s.ok()) s = apply_in_order(ingest);
       if (s.ok()) s = ingest.Finish();
-      result.ingested = s.ok();
+      result.ingested = ingest.ingested();
     } else {
       RestoreWriter writer(batch, partition);
       s = apply_in_order(writer);

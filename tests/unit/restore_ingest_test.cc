@@ -132,7 +132,14 @@ TEST_F(RestoreIngestTest, ReadsBackAsTheMemtableWritesOfTheSameCustomers) {
     }
     // Nothing is visible before Finish: the wipe is.
     EXPECT_TRUE(Contents(*ingested).first.empty());
+    EXPECT_FALSE(ingest.ingested());
     ASSERT_TRUE(ingest.Finish().ok());
+    EXPECT_TRUE(ingest.ingested());
+    // The files were moved into the store (linked, the originals removed), not copied.
+    for (const auto& file : std::filesystem::directory_iterator(dir_ / "ingested")) {
+      EXPECT_EQ(file.path().filename().string().rfind("restore-", 0), std::string::npos)
+          << file.path();
+    }
   }
   const auto expected = Contents(*written);
   ASSERT_EQ(expected.first.size(), 46u);  // 45 customers and the memory
@@ -140,18 +147,16 @@ TEST_F(RestoreIngestTest, ReadsBackAsTheMemtableWritesOfTheSameCustomers) {
   const auto actual = Contents(*ingested);
   EXPECT_EQ(actual.first, expected.first);
   EXPECT_EQ(actual.second, expected.second);
-  // The files were moved into the store, none is left beside it.
-  for (const auto& file : std::filesystem::directory_iterator(dir_ / "ingested")) {
-    EXPECT_EQ(file.path().filename().string().rfind("restore-", 0), std::string::npos)
-        << file.path();
-  }
 }
 
 TEST_F(RestoreIngestTest, RefusesCustomersOutOfOrderAndIngestsNothingWhenEmpty) {
   auto db = Open("db");
   {
     RestoreIngest ingest(*db, kPartition);
+    const std::string_view erased = "erased-only";
+    ASSERT_TRUE(ingest.Put(erased, nullptr, nullptr).ok());
     EXPECT_TRUE(ingest.Finish().ok());  // nothing to ingest
+    EXPECT_FALSE(ingest.ingested());
   }
   RestoreIngest ingest(*db, kPartition);
   const std::string value = Customer("b", 5).SerializeAsString();
@@ -161,6 +166,20 @@ TEST_F(RestoreIngestTest, RefusesCustomersOutOfOrderAndIngestsNothingWhenEmpty) 
   EXPECT_EQ(s.code(), Status::Code::kInternal);
   EXPECT_NE(s.message().find("out of order"), std::string::npos) << s.message();
   EXPECT_EQ(ingest.Put("b", &view, nullptr).code(), Status::Code::kInternal);  // not strictly after
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "db" / "restore-2-customers.sst"));
+}
+
+TEST_F(RestoreIngestTest, AnAbandonedIngestLeavesNoFile) {
+  auto db = Open("db");
+  {
+    RestoreIngest ingest(*db, kPartition);
+    const std::string value = Customer("a", 5).SerializeAsString();
+    const std::string_view view = value;
+    ASSERT_TRUE(ingest.Put("a", &view, nullptr).ok());
+    ASSERT_TRUE(std::filesystem::exists(dir_ / "db" / "restore-2-customers.sst"));
+  }  // a failed restore returns without Finish
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "db" / "restore-2-customers.sst"));
+  EXPECT_FALSE(db->ReadCustomer(kPartition, "a")->has_value());
 }
 
 TEST_F(RestoreIngestTest, OpeningTheStoreRemovesFilesACrashLeft) {
