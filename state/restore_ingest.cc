@@ -9,15 +9,11 @@
 
 #include "processor/core/erasure_memory.h"
 #include "state/keys.h"
+#include "state/rocks_status.h"
 
 namespace touchstream {
 
 namespace {
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  return Status::IoError(what + ": " + s.ToString());
-}
 
 constexpr std::string_view kFilePrefix = "restore-";
 constexpr std::string_view kFileSuffix = ".sst";
@@ -25,6 +21,21 @@ constexpr std::string_view kFileSuffix = ".sst";
 std::string FilePath(const std::string& dir, int32_t partition, const char* family) {
   return dir + "/" + std::string(kFilePrefix) + std::to_string(partition) + "-" + family +
          std::string(kFileSuffix);
+}
+
+// `writer`'s file finished, as one file to ingest into `family`.
+StatusOr<rocksdb::IngestExternalFileArg> Finished(rocksdb::SstFileWriter& writer,
+                                                  const std::string& path,
+                                                  rocksdb::ColumnFamilyHandle* family) {
+  if (Status s = FromRocks(writer.Finish(), "cannot write " + path); !s.ok()) return s;
+  rocksdb::IngestExternalFileArg arg;
+  arg.column_family = family;
+  arg.external_files = {path};
+  arg.options.move_files = true;  // a hard link, not a copy
+  // The wipe's deletions may still be in a memtable: flushed first, so that the file lands
+  // above them.
+  arg.options.allow_blocking_flush = true;
+  return arg;
 }
 
 }  // namespace
@@ -91,29 +102,18 @@ Status RestoreIngest::Put(std::string_view customer_id, const std::string_view* 
   }
   Status s = FromRocks(customers_->Put(key, rocksdb::Slice(value->data(), value->size())),
                        "cannot write " + customers_path_);
-  ++customers_written_;
   last_key_ = std::move(key);
   return s;
 }
 
 Status RestoreIngest::Finish() {
   std::vector<rocksdb::IngestExternalFileArg> args;
-  rocksdb::IngestExternalFileOptions ingest;
-  ingest.move_files = true;  // a hard link, not a copy
-  // The wipe's deletions may still be in a memtable: flushed first, so that the files land
-  // above them.
-  ingest.allow_blocking_flush = true;
-  if (customers_written_ > 0) {
-    if (Status s = FromRocks(customers_->Finish(), "cannot write " + customers_path_); !s.ok()) {
-      return s;
-    }
-    rocksdb::IngestExternalFileArg arg;
-    arg.column_family = db_.customers();
-    arg.external_files = {customers_path_};
-    arg.options = ingest;
-    args.push_back(std::move(arg));
+  if (customers_) {  // opened at the first value
+    auto arg = Finished(*customers_, customers_path_, db_.customers());
+    if (!arg.ok()) return arg.status();
+    args.push_back(std::move(*arg));
+    customers_.reset();
   }
-  customers_.reset();
   if (!timer_keys_.empty()) {
     std::sort(timer_keys_.begin(), timer_keys_.end());
     timer_keys_.erase(std::unique(timer_keys_.begin(), timer_keys_.end()), timer_keys_.end());
@@ -124,14 +124,9 @@ Status RestoreIngest::Finish() {
         return s;
       }
     }
-    if (Status s = FromRocks((*timers)->Finish(), "cannot write " + timers_path_); !s.ok()) {
-      return s;
-    }
-    rocksdb::IngestExternalFileArg arg;
-    arg.column_family = db_.timers();
-    arg.external_files = {timers_path_};
-    arg.options = ingest;
-    args.push_back(std::move(arg));
+    auto arg = Finished(**timers, timers_path_, db_.timers());
+    if (!arg.ok()) return arg.status();
+    args.push_back(std::move(*arg));
     std::vector<std::string>().swap(timer_keys_);
   }
   if (args.empty()) return Status::Ok();

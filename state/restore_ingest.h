@@ -62,7 +62,6 @@ class RestoreIngest {
   const std::string customers_path_;
   const std::string timers_path_;
   std::unique_ptr<rocksdb::SstFileWriter> customers_;  // opened at the first value
-  uint64_t customers_written_ = 0;
   std::string last_key_;
   // Encoded, sorted at Finish. Held for the whole partition (~60 bytes a timer), outside
   // state.restore_memory_bytes, which bounds the changelog records kept.

@@ -12,33 +12,10 @@
 #include "processor/core/partition_name.h"
 #include "state/keys.h"
 #include "state/restore_ingest.h"
+#include "state/rocks_status.h"
 
 namespace touchstream {
 
-namespace {
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  return Status::IoError(what + ": " + s.ToString());
-}
-
-// A read: what RocksDB itself reports corrupt (a checksum mismatch) is local corruption.
-Status FromRocksRead(const rocksdb::Status& s, const std::string& what) {
-  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  return FromRocks(s, what);
-}
-
-// Open: a corrupt file, or a file the database names (CURRENT -> MANIFEST -> tables) that is
-// missing, is a store that cannot be opened again as it is. Anything else (the LOCK held by
-// another process, permissions, a full disk) is not the store's fault.
-Status FromRocksOpen(const rocksdb::Status& s, const std::string& what) {
-  if (s.IsCorruption() || s.IsPathNotFound()) {
-    return Status::Corruption(what + ": " + s.ToString());
-  }
-  return FromRocks(s, what);
-}
-
-}  // namespace
 
 StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync,
                                                  const StoreMemory& memory) {

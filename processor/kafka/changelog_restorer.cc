@@ -237,11 +237,8 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     }
     std::vector<size_t> order;  // the customers' last records, in log order
     order.reserve(last.size());
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (auto it = last.find(records[i].key); it != last.end() && it->second == i) {
-        order.push_back(i);
-      }
-    }
+    for (const auto& [customer_id, index] : last) order.push_back(index);
+    std::sort(order.begin(), order.end());
     auto apply_in_order = [&](auto& writer) {
       Status applied = Status::Ok();
       for (size_t n = 0; n < order.size() && applied.ok(); ++n) {

@@ -77,6 +77,16 @@ struct Entry {
   std::optional<v1::state::CustomerState> state;
 };
 
+// Puts every entry into `writer` (a RestoreWriter or a RestoreIngest).
+template <typename Writer>
+void PutAll(Writer& writer, const std::vector<Entry>& entries) {
+  for (const Entry& e : entries) {
+    const std::string_view value = e.value ? std::string_view(*e.value) : std::string_view();
+    ASSERT_TRUE(
+        writer.Put(e.id, e.value ? &value : nullptr, e.state ? &*e.state : nullptr).ok());
+  }
+}
+
 std::vector<Entry> Entries() {
   std::vector<Entry> entries;
   for (int i = 0; i < 50; ++i) {
@@ -113,11 +123,7 @@ TEST_F(RestoreIngestTest, ReadsBackAsTheMemtableWritesOfTheSameCustomers) {
     CommitBatch batch(*written);
     batch.WipePartition("touchpoints", kPartition);
     RestoreWriter writer(batch, kPartition);
-    for (const Entry& e : entries) {
-      const std::string_view value = e.value ? std::string_view(*e.value) : std::string_view();
-      ASSERT_TRUE(
-          writer.Put(e.id, e.value ? &value : nullptr, e.state ? &*e.state : nullptr).ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(PutAll(writer, entries));
     ASSERT_TRUE(writer.Flush().ok());
   }
   {
@@ -125,11 +131,7 @@ TEST_F(RestoreIngestTest, ReadsBackAsTheMemtableWritesOfTheSameCustomers) {
     wipe.WipePartition("touchpoints", kPartition);
     ASSERT_TRUE(wipe.Commit().ok());
     RestoreIngest ingest(*ingested, kPartition);
-    for (const Entry& e : entries) {
-      const std::string_view value = e.value ? std::string_view(*e.value) : std::string_view();
-      ASSERT_TRUE(
-          ingest.Put(e.id, e.value ? &value : nullptr, e.state ? &*e.state : nullptr).ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(PutAll(ingest, entries));
     // Nothing is visible before Finish: the wipe is.
     EXPECT_TRUE(Contents(*ingested).first.empty());
     EXPECT_FALSE(ingest.ingested());
