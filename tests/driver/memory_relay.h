@@ -15,14 +15,18 @@ namespace touchstream::testing {
 class MemoryRelay final : public Relay {
  public:
   // `db` must outlive the relay.
-  explicit MemoryRelay(StateDb& db) : db_(db) {}
+  // `keep` false: Publish does not record the stored outbox's topics (stored_topics stays empty)
+  // and the owner drops what it has read with Forget.
+  explicit MemoryRelay(StateDb& db, bool keep = true) : db_(db), keep_(keep) {}
 
   Status Recover() override { return Status::Ok(); }
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override {
     // What the commit stored (a restart would send it) before it "leaves".
-    if (Status s = db_.ForEachOutbox(
-            [&](uint64_t, const v1::state::OutboxRecord& r) { stored_topics_.insert(r.topic()); });
+    if (Status s = keep_ ? db_.ForEachOutbox([&](uint64_t, const v1::state::OutboxRecord& r) {
+          stored_topics_.insert(r.topic());
+        })
+                         : Status::Ok();
         !s.ok()) {
       return s;
     }
@@ -40,7 +44,10 @@ class MemoryRelay final : public Relay {
   size_t in_flight() const override { return 0; }
   bool commits_offsets() const override { return false; }
 
-  // Every record delivered so far, in delivery order.
+  // Drops every record delivered so far (delivered() is empty afterwards).
+  void Forget() { delivered_.clear(); }
+
+  // Every record delivered so far (since the last Forget), in delivery order.
   const std::vector<v1::state::OutboxRecord>& delivered() const { return delivered_; }
   const std::vector<SourceOffset>& committed_offsets() const { return committed_offsets_; }
   // The topics of every record a commit wrote to the stored outbox so far.
@@ -48,6 +55,7 @@ class MemoryRelay final : public Relay {
 
  private:
   StateDb& db_;
+  const bool keep_;
   std::vector<v1::state::OutboxRecord> delivered_;
   std::vector<SourceOffset> committed_offsets_;
   std::set<std::string> stored_topics_;

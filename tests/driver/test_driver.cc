@@ -39,7 +39,8 @@ TestDriver::TestDriver(RuleSet rules, Options options)
     return;
   }
   db_ = std::move(*db);
-  relay_ = std::make_unique<MemoryRelay>(*db_);
+  relay_ = std::make_unique<MemoryRelay>(*db_, options.keep_delivered);
+  keep_delivered_ = options.keep_delivered;
   std::vector<std::string> rule_ids;
   for (const auto& rule : rules_) rule_ids.push_back(rule->id());
   metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids,
@@ -300,6 +301,11 @@ std::vector<v1::Trigger> TestDriver::CommitAndCollect() {
       continue;
     }
     triggers.push_back(std::move(t));
+  }
+  if (!keep_delivered_) {
+    // Everything delivered has been read: forwarded records by CommitAndForward, triggers here.
+    relay_->Forget();
+    read_upto_ = forwarded_upto_ = counted_upto_ = 0;
   }
   return triggers;
 }

@@ -56,6 +56,11 @@ struct DriverOptions {
   PolicyConfig policy;
   // The `privacy` section: erasure memory and customer hashes.
   PrivacySettings privacy;
+  // false: delivered records are dropped once each step has collected its triggers, as Kafka's
+  // acknowledgement releases them in `run`, and the stored outbox is not scanned at each publish
+  // (Delivered, DeadLetters, ChangelogRecords and StoredOutboxTopics then return nothing). For
+  // benchmarks, whose memory and time would otherwise grow with everything ever delivered.
+  bool keep_delivered = true;
 };
 
 // Owned by the test's thread.
@@ -187,6 +192,7 @@ class TestDriver {
     std::optional<TimeMs> create_time_ms;
   };
   std::vector<std::deque<WaitingRecord>> waiting_;
+  bool keep_delivered_ = true;  // DriverOptions::keep_delivered
   size_t forwarded_upto_ = 0;  // delivered records already scanned for forwarded ones
   TimeMs wall_ms_;             // the local wall clock
   TimeMs producer_ms_;         // the producers' clock: records' CreateTime
