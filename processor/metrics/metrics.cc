@@ -74,10 +74,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                           .Name("touchstream_triggers_emitted_total")
                           .Help("Triggers committed to the outbox, by rule and type")
                           .Register(*registry_);
+  triggers_ = std::make_unique<RuleCounters>(
+      *triggers_family_, v1::TriggerType_ARRAYSIZE, 1, [](const std::string& rule, int type, int) {
+        return prometheus::Labels{{"rule", rule},
+                                  {"type", TriggerLabel(static_cast<v1::TriggerType>(type))}};
+      });
   for (const std::string& rule : rule_ids) {
     for (int t = 1; v1::TriggerType_IsValid(t); ++t) {
-      triggers_family_->Add(
-          {{"rule", rule}, {"type", TriggerLabel(static_cast<v1::TriggerType>(t))}});
+      triggers_->Get(rule, t);
     }
   }
 
@@ -291,7 +295,7 @@ prometheus::Counter& Metrics::events_invalid(RejectReason reason) {
 }
 
 prometheus::Counter& Metrics::triggers_emitted(const std::string& rule_id, v1::TriggerType type) {
-  return triggers_family_->Add({{"rule", rule_id}, {"type", TriggerLabel(type)}});
+  return triggers_->Get(rule_id, type);
 }
 
 prometheus::Counter& Metrics::state_rebuilds(StateRebuildReason reason) {

@@ -19,6 +19,7 @@
 #include "processor/metrics/policy_metrics.h"
 #include "processor/metrics/allocator_collector.h"
 #include "processor/metrics/process_collector.h"
+#include "processor/metrics/rule_counters.h"
 #include "processor/metrics/store_metrics.h"
 #include "touchpoint.pb.h"
 #include "trigger.pb.h"
@@ -123,6 +124,7 @@ class Metrics {
   std::map<std::pair<int, int>, prometheus::Counter*> events_processed_;
   std::map<RejectReason, prometheus::Counter*> events_invalid_;
   prometheus::Family<prometheus::Counter>* triggers_family_;
+  std::unique_ptr<RuleCounters> triggers_;  // of triggers_family_
   prometheus::Family<prometheus::Counter>* delivery_errors_family_;
   prometheus::Family<prometheus::Counter>* undeliverable_family_;
   prometheus::Counter* producer_fatal_errors_;

@@ -47,6 +47,13 @@ PolicyMetrics::PolicyMetrics(prometheus::Registry& registry,
                           "Triggers the policy stage sent (at once or at a deferral's "
                           "release), by rule, type and suggested channel")
                       .Register(registry);
+  sent_ = std::make_unique<RuleCounters>(
+      *sent_family_, v1::TriggerType_ARRAYSIZE, v1::Channel_ARRAYSIZE,
+      [](const std::string& rule, int type, int channel) {
+        return prometheus::Labels{{"rule", rule},
+                                  {"type", TriggerLabel(static_cast<v1::TriggerType>(type))},
+                                  {"channel", ChannelLabel(static_cast<v1::Channel>(channel))}};
+      });
   deferred_pending_ = &prometheus::BuildGauge()
                            .Name("touchstream_deferred_pending")
                            .Help(
@@ -106,8 +113,7 @@ prometheus::Counter& PolicyMetrics::holdout(const std::string& rule_id) {
 
 prometheus::Counter& PolicyMetrics::sent(const std::string& rule_id, v1::TriggerType type,
                                          v1::Channel channel) {
-  return sent_family_->Add(
-      {{"rule", rule_id}, {"type", TriggerLabel(type)}, {"channel", ChannelLabel(channel)}});
+  return sent_->Get(rule_id, type, channel);
 }
 
 }  // namespace touchstream

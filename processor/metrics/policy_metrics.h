@@ -7,10 +7,13 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <memory>
+
 #include <string>
 #include <vector>
 
 #include "audit.pb.h"
+#include "processor/metrics/rule_counters.h"
 #include "touchpoint.pb.h"
 #include "trigger.pb.h"
 
@@ -51,6 +54,7 @@ class PolicyMetrics {
   prometheus::Family<prometheus::Counter>* deferred_family_;
   prometheus::Family<prometheus::Counter>* holdout_family_;
   prometheus::Family<prometheus::Counter>* sent_family_;
+  std::unique_ptr<RuleCounters> sent_;  // of sent_family_
   prometheus::Gauge* deferred_pending_;
 };
 
