@@ -57,7 +57,7 @@ Status OutboxRelay::RecreateProducer() {
   produced_.clear();
   queue_.clear();
   open_barriers_.clear();
-  for (const auto& [seq, record] : records_) queue_.push_back(seq);
+  records_.ForEach([&](uint64_t seq, const v1::state::OutboxRecord&) { queue_.push_back(seq); });
   if (on_recreated_) on_recreated_(reason);
   return Status::Ok();
 }
@@ -75,9 +75,9 @@ Status OutboxRelay::Publish(std::vector<OutboxEntry> entries,
 }
 
 void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord record) {
-  auto [it, inserted] = records_.emplace(seq, std::move(record));
-  if (!inserted) return;  // already in flight
-  bytes_ += it->second.key().size() + it->second.value().size();
+  if (!records_.Insert(seq, std::move(record))) return;  // already in flight
+  const v1::state::OutboxRecord& held = records_.At(seq);
+  bytes_ += held.key().size() + held.value().size();
   queue_.push_back(seq);
   Pump();
 }
@@ -85,14 +85,14 @@ void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord record) {
 void OutboxRelay::Pump() {
   while (!queue_.empty()) {
     const uint64_t seq = queue_.front();
-    const v1::state::OutboxRecord& record = records_.at(seq);
+    const v1::state::OutboxRecord& record = records_.At(seq);
     if (record.barrier()) {
       // Waits for everything before it, but goes out with the barriers just before it (one
       // commit's markers, each to its own changelog partition): one round trip per commit.
       if (produced_.size() != open_barriers_.size()) return;
       // Two barriers of one partition never fly together: a retried one could land second.
       for (uint64_t open : open_barriers_) {
-        const v1::state::OutboxRecord& other = records_.at(open);
+        const v1::state::OutboxRecord& other = records_.At(open);
         if (other.topic() == record.topic() && other.partition() == record.partition()) return;
       }
     } else if (!open_barriers_.empty()) {
@@ -123,7 +123,7 @@ void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
 }
 
 void OutboxRelay::OnPermanentError(uint64_t seq, const std::string& error) {
-  v1::state::OutboxRecord& record = records_.at(seq);
+  v1::state::OutboxRecord& record = records_.At(seq);
   const UndeliverableAction action = Decide(policy_, record);
   if (on_undeliverable_) on_undeliverable_(record.topic(), action, error);
   switch (action) {
@@ -157,7 +157,7 @@ void OutboxRelay::dr_cb(RdKafka::Message& message) {
     delivered_.push_back(seq);
   } else {
     if (message.err() == RdKafka::ERR__FATAL) fatal_ = true;
-    if (IsPermanentProduceError(message.err()) && records_.count(seq) != 0) {
+    if (IsPermanentProduceError(message.err()) && records_.Find(seq) != nullptr) {
       OnPermanentError(seq, message.errstr());
       return;
     }
@@ -183,22 +183,22 @@ Status OutboxRelay::DeleteDelivered() {
     produced_.erase(seq);
     open_barriers_.erase(seq);
     abandoned_.erase(seq);
-    auto it = records_.find(seq);
-    if (it == records_.end()) continue;
+    const v1::state::OutboxRecord* record = records_.Find(seq);
+    if (record == nullptr) continue;
     const bool dropped = dropped_.erase(seq) > 0;
-    if (on_delivered_ && !dropped) on_delivered_(it->second);
-    bytes_ -= it->second.key().size() + it->second.value().size();
-    records_.erase(it);
+    if (on_delivered_ && !dropped) on_delivered_(*record);
+    bytes_ -= record->key().size() + record->value().size();
+    records_.Erase(seq);
   }
   delivered_.clear();
   return Status::Ok();
 }
 
 void OutboxRelay::Forget(uint64_t seq) {
-  auto it = records_.find(seq);
-  if (it == records_.end()) return;
-  bytes_ -= it->second.key().size() + it->second.value().size();
-  records_.erase(it);
+  const v1::state::OutboxRecord* record = records_.Find(seq);
+  if (record == nullptr) return;
+  bytes_ -= record->key().size() + record->value().size();
+  records_.Erase(seq);
 }
 
 Status OutboxRelay::Abandon(const std::string& topic, const std::vector<int32_t>& partitions) {
@@ -216,7 +216,7 @@ Status OutboxRelay::Recall(const std::vector<std::string>& topics, const std::st
 
 Status OutboxRelay::GiveUp(
     const std::function<bool(const v1::state::OutboxRecord&)>& matches_record) {
-  auto matches = [&](uint64_t seq) { return matches_record(records_.at(seq)); };
+  auto matches = [&](uint64_t seq) { return matches_record(records_.At(seq)); };
   std::vector<uint64_t> unsent;
   std::erase_if(queue_, [&](uint64_t seq) {
     if (!matches(seq)) return false;
@@ -224,7 +224,7 @@ Status OutboxRelay::GiveUp(
     return true;
   });
   std::erase_if(failed_, [&](uint64_t seq) {
-    if (records_.count(seq) == 0 || !matches(seq)) return false;
+    if (records_.Find(seq) == nullptr || !matches(seq)) return false;
     produced_.erase(seq);
     open_barriers_.erase(seq);
     unsent.push_back(seq);
@@ -261,12 +261,12 @@ Status OutboxRelay::Poll(int timeout_ms) {
     retry.swap(failed_);
     std::vector<uint64_t> given_up;
     for (uint64_t seq : retry) {
-      auto it = records_.find(seq);
-      if (it == records_.end()) continue;
+      const v1::state::OutboxRecord* record = records_.Find(seq);
+      if (record == nullptr) continue;
       if (abandoned_.erase(seq) > 0) {
         given_up.push_back(seq);
       } else {
-        Produce(seq, it->second);
+        Produce(seq, *record);
       }
     }
     if (!given_up.empty()) {

@@ -23,6 +23,7 @@
 #include <set>
 #include <vector>
 
+#include "processor/kafka/in_flight_records.h"
 #include "processor/kafka/kafka_conf.h"
 #include "processor/kafka/relay.h"
 #include "state/state_db.h"
@@ -99,7 +100,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   Status stopped_;      // a changelog record was refused for good
   bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll
 
-  std::map<uint64_t, v1::state::OutboxRecord> records_;  // every unacknowledged record
+  InFlightRecords<v1::state::OutboxRecord> records_;  // every unacknowledged record
   uint64_t bytes_ = 0;                                   // their keys and values
   std::deque<uint64_t> queue_;                           // not yet produced, in order
   std::set<uint64_t> produced_;                          // produced, awaiting a report
