@@ -7,20 +7,15 @@ namespace touchstream::changelog {
 
 namespace {
 
-void AddHeader(v1::state::OutboxRecord& record, const char* key, const std::string& value) {
-  v1::state::RecordHeader* h = record.add_headers();
-  h->set_key(key);
-  h->set_value(value);
-}
-
 v1::state::OutboxRecord Written(const std::string& topic, int32_t partition, const Writer& writer,
                                 int64_t seq) {
   v1::state::OutboxRecord record;
   record.set_topic(topic);
   record.set_partition(partition);
-  AddHeader(record, kOwnerHeader, writer.owner);
-  AddHeader(record, kEpochHeader, std::to_string(writer.epoch));
-  AddHeader(record, kSeqHeader, std::to_string(seq));
+  v1::state::ChangelogStamp* stamp = record.mutable_changelog_stamp();
+  stamp->set_owner(writer.owner);
+  stamp->set_epoch(writer.epoch);
+  stamp->set_seq(seq);
   return record;
 }
 
@@ -41,6 +36,30 @@ std::optional<int64_t> ParseCount(std::string_view text) {
 bool IsMarkerKey(std::string_view key) { return !key.empty() && key[0] == '\xFF'; }
 
 }  // namespace
+
+void ForEachStampHeader(const v1::state::OutboxRecord& record,
+                        const std::function<void(const char* name, std::string_view value)>& fn) {
+  if (!record.has_changelog_stamp()) return;
+  const v1::state::ChangelogStamp& stamp = record.changelog_stamp();
+  fn(kOwnerHeader, stamp.owner());
+  char digits[24];
+  auto decimal = [&](int64_t n) {
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+    return std::string_view(digits, static_cast<size_t>(end - digits));
+  };
+  fn(kEpochHeader, decimal(stamp.epoch()));
+  fn(kSeqHeader, decimal(stamp.seq()));
+}
+
+v1::state::OutboxRecord WithStampHeaders(v1::state::OutboxRecord record) {
+  ForEachStampHeader(record, [&](const char* name, std::string_view value) {
+    v1::state::RecordHeader* h = record.add_headers();
+    h->set_key(name);
+    h->set_value(std::string(value));
+  });
+  record.clear_changelog_stamp();
+  return record;
+}
 
 v1::state::OutboxRecord SerializedStateRecord(const std::string& topic, int32_t partition,
                                               const Writer& writer, int64_t seq,

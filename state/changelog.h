@@ -115,6 +115,14 @@ v1::state::OutboxRecord CommitRecord(const std::string& topic, int32_t partition
 v1::state::OutboxRecord FenceRecord(const std::string& topic, int32_t partition,
                                     const v1::state::ChangelogMarker& marker);
 
+// Calls fn(name, value) for each header Kafka carries for `record`'s changelog stamp: owner,
+// then epoch and seq in decimal (the value is valid during the call); nothing when it has none.
+void ForEachStampHeader(const v1::state::OutboxRecord& record,
+                        const std::function<void(const char* name, std::string_view value)>& fn);
+// `record` as a consumer reads it back: its stamp turned into the three headers, after its own
+// (for in-memory relays and tests).
+v1::state::OutboxRecord WithStampHeaders(v1::state::OutboxRecord record);
+
 // One consumed changelog record. The views must stay valid during the call they are passed to.
 struct Record {
   std::string_view key;

@@ -1,16 +1,21 @@
 #include "processor/kafka/record_producer.h"
 
+#include "state/changelog.h"
+
 namespace touchstream {
 
 RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::OutboxRecord& record,
                                  void* opaque) {
   while (true) {
     RdKafka::Headers* headers = nullptr;
-    if (record.headers_size() > 0) {
+    if (record.headers_size() > 0 || record.has_changelog_stamp()) {
       headers = RdKafka::Headers::create();
       for (const auto& h : record.headers()) {
         headers->add(h.key(), h.value().data(), h.value().size());
       }
+      changelog::ForEachStampHeader(record, [&](const char* name, std::string_view value) {
+        headers->add(name, value.data(), value.size());
+      });
     }
     // A null payload is a null value (a tombstone), not an empty one.
     char* payload = record.null_value() ? nullptr : const_cast<char*>(record.value().data());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "processor/kafka/relay.h"
+#include "state/changelog.h"
 #include "state/state_db.h"
 
 namespace touchstream::testing {
@@ -33,8 +34,10 @@ class MemoryRelay final : public Relay {
     std::vector<uint64_t> seqs;
     for (OutboxEntry& entry : entries) {
       seqs.push_back(entry.seq);
-      if (on_delivered_) on_delivered_(entry.record);
-      delivered_.push_back(std::move(entry.record));
+      // As a consumer reads it: a changelog record's stamp is its headers.
+      v1::state::OutboxRecord record = changelog::WithStampHeaders(std::move(entry.record));
+      if (on_delivered_) on_delivered_(record);
+      delivered_.push_back(std::move(record));
     }
     for (const SourceOffset& o : offsets) committed_offsets_.push_back(o);
     return db_.DeleteOutbox(seqs);

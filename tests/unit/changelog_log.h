@@ -36,7 +36,7 @@ struct Restored {
   std::optional<PartitionCheckpoint> latest;
 };
 
-// A changelog partition as the outbox would produce it, in log order.
+// A changelog partition as a consumer reads it (stamps as headers), in log order.
 class Log {
  public:
   // `owner` took the partition over after a restore that ended at `prev_owner`'s commit
@@ -50,24 +50,26 @@ class Log {
     m.set_epoch(epoch);
     m.set_prev_owner(prev_owner);
     m.set_prev_seq(prev_seq);
-    records_.push_back(FenceRecord("cl", 0, m));
+    records_.push_back(WithStampHeaders(FenceRecord("cl", 0, m)));
   }
   void State(const std::string& owner, int64_t seq, const std::string& customer,
              int64_t first_seen) {
     CustomerState state;
     state.set_customer_id(customer);
     state.set_first_seen_ms(first_seen);
-    records_.push_back(StateRecord("cl", 0, WriterOf(owner), seq, customer, &state));
+    records_.push_back(
+        WithStampHeaders(StateRecord("cl", 0, WriterOf(owner), seq, customer, &state)));
   }
   void Erased(const std::string& owner, int64_t seq, const std::string& customer) {
-    records_.push_back(StateRecord("cl", 0, WriterOf(owner), seq, customer, nullptr));
+    records_.push_back(
+        WithStampHeaders(StateRecord("cl", 0, WriterOf(owner), seq, customer, nullptr)));
   }
   void Commit(const std::string& owner, int64_t seq, int64_t next_offset) {
     ChangelogMarker m;
     m.mutable_checkpoint()->set_owner(owner);
     m.mutable_checkpoint()->set_commit_seq(seq);
     m.mutable_checkpoint()->set_next_offset(next_offset);
-    records_.push_back(CommitRecord("cl", 0, WriterOf(owner), m));
+    records_.push_back(WithStampHeaders(CommitRecord("cl", 0, WriterOf(owner), m)));
   }
   // Commit `seq` of `owner` up to `next_offset`: the states of `customers` (id, first seen) in
   // order, then the commit marker.

@@ -78,11 +78,11 @@ TEST(ChangelogReplayTest, AValidStateRecordThatDoesNotParseIsFatalNotARebuild) {
   ChangelogMarker commit;
   commit.mutable_checkpoint()->set_owner("a");
   commit.mutable_checkpoint()->set_commit_seq(1);
-  const OutboxRecord fence_record = FenceRecord("cl", 0, fence);
-  OutboxRecord corrupt = StateRecord("cl", 0, {"a", 1}, 1, "ann", nullptr);
+  const OutboxRecord fence_record = WithStampHeaders(FenceRecord("cl", 0, fence));
+  OutboxRecord corrupt = WithStampHeaders(StateRecord("cl", 0, {"a", 1}, 1, "ann", nullptr));
   corrupt.set_null_value(false);
   corrupt.set_value("\x0a\xff\xff\xff\xff");  // field 1, a length past the end
-  const OutboxRecord commit_record = CommitRecord("cl", 0, {"a", 1}, commit);
+  const OutboxRecord commit_record = WithStampHeaders(CommitRecord("cl", 0, {"a", 1}, commit));
   auto view = [](const OutboxRecord& r, int64_t offset) {
     Record out;
     out.key = r.key();
@@ -108,6 +108,41 @@ TEST(ChangelogReplayTest, AValidStateRecordThatDoesNotParseIsFatalNotARebuild) {
   EXPECT_EQ(s.code(), Status::Code::kInternal) << s.message();
   EXPECT_NE(s.message().find("offset 1"), std::string::npos) << s.message();
   EXPECT_EQ(applied, 0);
+}
+
+TEST(ChangelogReplayTest, EveryRecordCarriesItsWritersThreeHeadersAfterItsOwn) {
+  std::string value = "state";
+  OutboxRecord state = SerializedStateRecord("cl", 3, {"owner-1", 12}, 345, "ann", &value);
+  state.add_headers()->set_key("other");
+  std::vector<std::pair<std::string, std::string>> headers;
+  ForEachStampHeader(state, [&](const char* name, std::string_view v) {
+    headers.emplace_back(name, std::string(v));
+  });
+  const std::vector<std::pair<std::string, std::string>> stamp = {
+      {kOwnerHeader, "owner-1"}, {kEpochHeader, "12"}, {kSeqHeader, "345"}};
+  EXPECT_EQ(headers, stamp);
+  const OutboxRecord consumed = WithStampHeaders(state);
+  EXPECT_FALSE(consumed.has_changelog_stamp());
+  ASSERT_EQ(consumed.headers_size(), 4);
+  EXPECT_EQ(consumed.headers(0).key(), "other");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(consumed.headers(i + 1).key(), stamp[i].first);
+    EXPECT_EQ(consumed.headers(i + 1).value(), stamp[i].second);
+  }
+  EXPECT_EQ(consumed.value(), "state");
+  // Markers and fences carry them too (a fence's seq is 0); a record without a stamp none.
+  ChangelogMarker marker;
+  marker.mutable_checkpoint()->set_owner("owner-1");
+  marker.set_epoch(12);
+  EXPECT_EQ(WithStampHeaders(FenceRecord("cl", 3, marker)).headers(2).value(), "0");
+  marker.mutable_checkpoint()->set_commit_seq(9);
+  EXPECT_EQ(WithStampHeaders(CommitRecord("cl", 3, {"owner-1", 12}, marker)).headers(2).value(),
+            "9");
+  headers.clear();
+  ForEachStampHeader(OutboxRecord(), [&](const char* name, std::string_view v) {
+    headers.emplace_back(name, std::string(v));
+  });
+  EXPECT_TRUE(headers.empty());
 }
 
 TEST(ChangelogReplayTest, EmptyLogHasNoLatest) {
