@@ -105,7 +105,7 @@ Status PartitionState::LoadDbHead() {
       return Status::Corruption("corrupt timer index key in partition " +
                                 std::to_string(partition_));
     }
-    if (removed_.count(*key)) continue;
+    if ((popped_last_ && !(*popped_last_ < *key)) || removed_.count(*key)) continue;
     db_head_ = std::move(key);
     db_cursor_ = it->key().ToString();
     break;
@@ -131,9 +131,15 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(const TimerLimit& 
   const TimerKey* first = EarliestTimer();
   if (!first || !limit.Admits(*first)) return NothingDue();
   TimerKey key = *first;
-  // A stored copy goes too (also when the key was re-scheduled after firing).
-  if (Unschedule(key)) removed_.insert(key);
-  if (db_head_ && *db_head_ == key) db_head_valid_ = false;
+  if (db_head_ && *db_head_ == key) {
+    // The stored head: into the fired range (and out of added_, should it be re-scheduled).
+    added_.erase(key);
+    if (!popped_first_) popped_first_ = key;
+    popped_last_ = key;
+    db_head_valid_ = false;
+  } else if (Unschedule(key)) {
+    removed_.insert(key);  // a stored copy goes too (a key re-scheduled after it was removed)
+  }
   return std::optional<TimerKey>(std::move(key));
 }
 
@@ -198,6 +204,13 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
     entry.bytes = EstimatedEntryBytes(id, serialized);
     cached_bytes_ += entry.bytes;
   }
+  if (popped_first_) {
+    // [first, last]: the end key is the least key after the last one.
+    batch
+        .DeleteRange(db_.timers(), keys::Timer(partition_, *popped_first_),
+                     keys::Timer(partition_, *popped_last_) + '\0')
+        .PermitUncheckedError();
+  }
   for (const TimerKey& key : removed_) {
     batch.Delete(db_.timers(), keys::Timer(partition_, key)).PermitUncheckedError();
   }
@@ -228,6 +241,8 @@ void PartitionState::OnCommitted() {
   }
   added_.clear();
   removed_.clear();
+  popped_first_.reset();
+  popped_last_.reset();
   db_head_ = std::move(head);
   // A seek (after the head is popped or cancelled) starts at the head: nothing before it lives.
   db_cursor_ = db_head_valid_ && db_head_ ? keys::Timer(partition_, *db_head_) : std::string();

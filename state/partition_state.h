@@ -41,7 +41,9 @@ class PartitionState final : public PartitionStore {
   // become durable, the cache may be trimmed.
   void OnCommitted();
   // True if anything changed since the last commit.
-  bool has_changes() const { return !dirty_.empty() || !added_.empty() || !removed_.empty(); }
+  bool has_changes() const {
+    return !dirty_.empty() || !added_.empty() || !removed_.empty() || popped_first_.has_value();
+  }
 
   // Read-only lookup (cache first, then the store). nullopt if unknown.
   StatusOr<std::optional<CustomerState>> Read(const std::string& customer_id);
@@ -103,9 +105,15 @@ class PartitionState final : public PartitionStore {
   // rehash, and only OnCommitted and Evict (which runs in it, once they are clean) erase a
   // loaded entry (Load erases only the node it has just added, on a miss or a failed read).
   std::vector<CacheEntry*> dirty_;
-  // Timer changes not yet committed.
+  // Timer changes not yet committed: added, and removed (cancelled, or fired from added_).
   std::set<TimerKey> added_;
   std::set<TimerKey> removed_;
+  // The stored timers fired in this batch: the first and the last, in key order. They fire in
+  // that order from the stored index, and every stored timer between two of them was fired or
+  // is in removed_ (LoadDbHead walks the index in order), so the commit deletes them all with
+  // one range tombstone instead of a tombstone each (half the deletions of the timer index).
+  std::optional<TimerKey> popped_first_;
+  std::optional<TimerKey> popped_last_;
   // The earliest live timer in RocksDB; valid only when db_head_valid_.
   std::optional<TimerKey> db_head_;
   bool db_head_valid_ = false;
