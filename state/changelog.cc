@@ -37,22 +37,24 @@ bool IsMarkerKey(std::string_view key) { return !key.empty() && key[0] == '\xFF'
 
 }  // namespace
 
-void ForEachStampHeader(const v1::state::OutboxRecord& record,
-                        const std::function<void(const char* name, std::string_view value)>& fn) {
+void ForEachStampHeader(
+    const v1::state::OutboxRecord& record,
+    const std::function<void(const std::string& name, std::string_view value)>& fn) {
   if (!record.has_changelog_stamp()) return;
+  static const std::string owner(kOwnerHeader), epoch(kEpochHeader), seq(kSeqHeader);
   const v1::state::ChangelogStamp& stamp = record.changelog_stamp();
-  fn(kOwnerHeader, stamp.owner());
+  fn(owner, stamp.owner());
   char digits[24];
   auto decimal = [&](int64_t n) {
     const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
     return std::string_view(digits, static_cast<size_t>(end - digits));
   };
-  fn(kEpochHeader, decimal(stamp.epoch()));
-  fn(kSeqHeader, decimal(stamp.seq()));
+  fn(epoch, decimal(stamp.epoch()));
+  fn(seq, decimal(stamp.seq()));
 }
 
 v1::state::OutboxRecord WithStampHeaders(v1::state::OutboxRecord record) {
-  ForEachStampHeader(record, [&](const char* name, std::string_view value) {
+  ForEachStampHeader(record, [&](const std::string& name, std::string_view value) {
     v1::state::RecordHeader* h = record.add_headers();
     h->set_key(name);
     h->set_value(std::string(value));

@@ -117,8 +117,10 @@ v1::state::OutboxRecord FenceRecord(const std::string& topic, int32_t partition,
 
 // Calls fn(name, value) for each header Kafka carries for `record`'s changelog stamp: owner,
 // then epoch and seq in decimal (the value is valid during the call); nothing when it has none.
-void ForEachStampHeader(const v1::state::OutboxRecord& record,
-                        const std::function<void(const char* name, std::string_view value)>& fn);
+// (The names are long-lived strings: librdkafka's C++ Headers::add takes a std::string.)
+void ForEachStampHeader(
+    const v1::state::OutboxRecord& record,
+    const std::function<void(const std::string& name, std::string_view value)>& fn);
 // `record` as a consumer reads it back: its stamp turned into the three headers, after its own
 // (for in-memory relays and tests).
 v1::state::OutboxRecord WithStampHeaders(v1::state::OutboxRecord record);

@@ -232,7 +232,8 @@ void PartitionState::OnCommitted() {
   dirty_.clear();  // before Evict, which may erase what the list pointed to
   if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ / 10 * 9);
   // The earliest timer stays known across the commit when it was known before it: the stored
-  // index is now the old one without removed_ (which held no known head) plus added_. Seeking
+  // index is now the old one without removed_ and the fired range (which held no known head)
+  // plus added_. Seeking
   // it again at every commit of every caught-up partition walked the tombstones of the fired
   // and cancelled timers at the head of the partition's range.
   std::optional<TimerKey> head;

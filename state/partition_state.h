@@ -82,7 +82,8 @@ class PartitionState final : public PartitionStore {
   void Evict(uint64_t target_bytes);
   // Takes `key` out of this batch's added timers; true if the store may hold it, so that its
   // removal must be written (a timer scheduled and cancelled or fired within one batch never
-  // reaches the store, and leaves no tombstone there).
+  // reaches the store, and leaves no tombstone there; a stored timer fired in this batch and
+  // scheduled again is covered by the fired range, popped_first_ to popped_last_).
   bool Unschedule(const TimerKey& key);
   // Finds the first timer in RocksDB not cancelled or fired in this batch.
   Status LoadDbHead();

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <stdexcept>
 
 namespace touchstream {
 
@@ -42,8 +43,12 @@ class InFlightRecords {
     std::optional<T>& slot = slots_[seq - first_];
     return slot.has_value() ? &*slot : nullptr;
   }
-  // The record under `seq`, which must be held.
-  T& At(uint64_t seq) { return *Find(seq); }
+  // The record under `seq`, which must be held (as std::map::at, throws std::out_of_range if not).
+  T& At(uint64_t seq) {
+    T* found = Find(seq);
+    if (found == nullptr) throw std::out_of_range("no record in flight under this seq");
+    return *found;
+  }
 
   // Drops the record under `seq`; false if none was held.
   bool Erase(uint64_t seq) {

@@ -13,7 +13,7 @@ RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::O
       for (const auto& h : record.headers()) {
         headers->add(h.key(), h.value().data(), h.value().size());
       }
-      changelog::ForEachStampHeader(record, [&](const char* name, std::string_view value) {
+      changelog::ForEachStampHeader(record, [&](const std::string& name, std::string_view value) {
         headers->add(name, value.data(), value.size());
       });
     }

@@ -115,7 +115,7 @@ TEST(ChangelogReplayTest, EveryRecordCarriesItsWritersThreeHeadersAfterItsOwn) {
   OutboxRecord state = SerializedStateRecord("cl", 3, {"owner-1", 12}, 345, "ann", &value);
   state.add_headers()->set_key("other");
   std::vector<std::pair<std::string, std::string>> headers;
-  ForEachStampHeader(state, [&](const char* name, std::string_view v) {
+  ForEachStampHeader(state, [&](const std::string& name, std::string_view v) {
     headers.emplace_back(name, std::string(v));
   });
   const std::vector<std::pair<std::string, std::string>> stamp = {
@@ -139,7 +139,7 @@ TEST(ChangelogReplayTest, EveryRecordCarriesItsWritersThreeHeadersAfterItsOwn) {
   EXPECT_EQ(WithStampHeaders(CommitRecord("cl", 3, {"owner-1", 12}, marker)).headers(2).value(),
             "9");
   headers.clear();
-  ForEachStampHeader(OutboxRecord(), [&](const char* name, std::string_view v) {
+  ForEachStampHeader(OutboxRecord(), [&](const std::string& name, std::string_view v) {
     headers.emplace_back(name, std::string(v));
   });
   EXPECT_TRUE(headers.empty());

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "state/changelog.h"
 #include "state/commit_batch.h"
 #include "tests/unit/relay_test_fixture.h"
 
@@ -89,6 +90,26 @@ TEST_F(OutboxRelayTest, AChangelogRecordTooLargeToProduceStopsTheRelay) {
   EXPECT_EQ(s.code(), Status::Code::kKafkaError);
   EXPECT_NE(s.message().find("stopping rather than losing"), std::string::npos) << s.message();
   EXPECT_EQ(OutboxSize(), 1u) << "the changelog record stays in the outbox";
+}
+
+TEST_F(OutboxRelayTest, AChangelogRecordsStampIsProducedAsItsThreeHeadersAfterItsOwn) {
+  CreateRelay({});
+  std::string value = "state";
+  OutboxEntry entry;
+  entry.seq = 1;  // changelog records are relayed from memory, never stored
+  entry.record = changelog::SerializedStateRecord(kTopic, 0, {"owner-1", 12}, 345, "ann", &value);
+  v1::state::RecordHeader* own = entry.record.add_headers();
+  own->set_key("other");
+  own->set_value("x");
+  std::vector<OutboxEntry> entries;
+  entries.push_back(std::move(entry));
+  ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
+  ASSERT_TRUE(relay_->Flush(15'000).ok());
+  EXPECT_EQ(FirstRecordHeaders(), (std::vector<std::pair<std::string, std::string>>{
+                                      {"other", "x"},
+                                      {changelog::kOwnerHeader, "owner-1"},
+                                      {changelog::kEpochHeader, "12"},
+                                      {changelog::kSeqHeader, "345"}}));
 }
 
 TEST_F(OutboxRelayTest, DeliversAndEmptiesTheOutbox) {

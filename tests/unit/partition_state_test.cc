@@ -274,13 +274,19 @@ TEST_F(PartitionStateTest, StoredTimersFiredInABatchGoAsOneRangeTombstone) {
   }
   EXPECT_EQ(Pop(state, 595), std::nullopt);
   state.CancelTimer({700, "c70", "r"});  // past the fired ones: a tombstone of its own
+  // Scheduled again inside the fired range, the same key as a fired one and a new one: their
+  // puts come after the range tombstone, so they stay.
+  state.ScheduleTimer({300, "c30", "r"});
+  state.ScheduleTimer({305, "new", "r"});
   CommitBatch batch(*db_);
   batch.AddChanges(state);
-  EXPECT_EQ(batch.size(), 3) << "the range, c5 (cancelled inside it) and c70";
+  EXPECT_EQ(batch.size(), 5) << "the range, c5 (cancelled inside it), c70 and the two puts";
   ASSERT_TRUE(batch.Commit().ok());
   state.OnCommitted();
   Reopen();
   PartitionState reopened(*db_, 0);
+  EXPECT_EQ(Pop(reopened, 10'000), (TimerKey{300, "c30", "r"}));
+  EXPECT_EQ(Pop(reopened, 10'000), (TimerKey{305, "new", "r"}));
   for (int i = 60; i < 100; ++i) {
     if (i == 70) continue;
     ASSERT_EQ(Pop(reopened, 10'000), (TimerKey{10 * i, "c" + std::to_string(i), "r"})) << i;

@@ -110,6 +110,38 @@ class RelayTest : public ::testing::Test {
     return values;
   }
 
+  // The headers (name, value) of the first record in `topic`'s partition 0 (empty if none
+  // arrives within 15 s).
+  std::vector<std::pair<std::string, std::string>> FirstRecordHeaders(
+      const std::string& topic = kTopic) {
+    std::string errstr;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
+    conf->set("group.id", "relay-test-reader", errstr);
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+        RdKafka::KafkaConsumer::create(conf.get(), errstr));
+    std::vector<RdKafka::TopicPartition*> tps = {
+        RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
+    consumer->assign(tps);
+    RdKafka::TopicPartition::destroy(tps);
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::unique_ptr<RdKafka::Message> m(consumer->consume(50));
+      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+      if (RdKafka::Headers* h = m->headers()) {
+        for (const RdKafka::Headers::Header& header : h->get_all()) {
+          out.emplace_back(header.key(),
+                           std::string(static_cast<const char*>(header.value()),
+                                       header.value_size()));
+        }
+      }
+      break;
+    }
+    consumer->close();
+    return out;
+  }
+
   std::filesystem::path dir_;
   std::unique_ptr<StateDb> db_;
   std::unique_ptr<EmbeddedKafka> kafka_;
