@@ -253,17 +253,7 @@ TEST_F(OutboxRelayTest, AbandonedRecordsOfALostPartitionAreNeverSent) {
   EXPECT_EQ(OutboxSize(), 0u);
 
   std::map<int32_t, std::vector<std::string>> arrived;
-  std::string errstr;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
-  conf->set("group.id", "abandon-reader", errstr);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-      RdKafka::KafkaConsumer::create(conf.get(), errstr));
-  std::vector<RdKafka::TopicPartition*> tps = {
-      RdKafka::TopicPartition::create("changelog", 0, RdKafka::Topic::OFFSET_BEGINNING),
-      RdKafka::TopicPartition::create("changelog", 1, RdKafka::Topic::OFFSET_BEGINNING)};
-  consumer->assign(tps);
-  RdKafka::TopicPartition::destroy(tps);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader("changelog", {0, 1}, "abandon-reader");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(50));

@@ -77,22 +77,32 @@ class RelayTest : public ::testing::Test {
     return n;
   }
 
+  // A consumer of `topic`'s `partitions`, each assigned from its beginning.
+  std::unique_ptr<RdKafka::KafkaConsumer> Reader(const std::string& topic,
+                                                 const std::vector<int32_t>& partitions = {0},
+                                                 const std::string& group = "relay-test-reader") {
+    std::string errstr;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
+    conf->set("group.id", group, errstr);
+    conf->set("fetch.wait.max.ms", "20", errstr);
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+        RdKafka::KafkaConsumer::create(conf.get(), errstr));
+    std::vector<RdKafka::TopicPartition*> tps;
+    for (int32_t p : partitions) {
+      tps.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+    }
+    consumer->assign(tps);
+    RdKafka::TopicPartition::destroy(tps);
+    return consumer;
+  }
+
   // Every value in the topic, read from the beginning until `expected` distinct values arrived
   // or 15 s passed (then `settle` more, to see unexpected extras).
   std::set<std::string> TopicValues(
       size_t expected, std::chrono::milliseconds settle = std::chrono::milliseconds(0),
       const std::string& topic = kTopic) {
-    std::string errstr;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
-    conf->set("group.id", "relay-test-reader", errstr);
-    conf->set("fetch.wait.max.ms", "20", errstr);
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-        RdKafka::KafkaConsumer::create(conf.get(), errstr));
-    std::vector<RdKafka::TopicPartition*> tps = {
-        RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
-    consumer->assign(tps);
-    RdKafka::TopicPartition::destroy(tps);
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(topic);
     std::set<std::string> values;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     bool settling = false;
@@ -114,16 +124,7 @@ class RelayTest : public ::testing::Test {
   // arrives within 15 s).
   std::vector<std::pair<std::string, std::string>> FirstRecordHeaders(
       const std::string& topic = kTopic) {
-    std::string errstr;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
-    conf->set("group.id", "relay-test-reader", errstr);
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-        RdKafka::KafkaConsumer::create(conf.get(), errstr));
-    std::vector<RdKafka::TopicPartition*> tps = {
-        RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
-    consumer->assign(tps);
-    RdKafka::TopicPartition::destroy(tps);
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(topic);
     std::vector<std::pair<std::string, std::string>> out;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
