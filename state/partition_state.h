@@ -45,6 +45,9 @@ class PartitionState final : public PartitionStore {
     return !dirty_.empty() || !added_.empty() || !removed_.empty() || popped_first_.has_value();
   }
 
+  // The customers changed since the last commit (the state records a commit writes).
+  size_t changed_customers() const { return dirty_.size(); }
+
   // Read-only lookup (cache first, then the store). nullopt if unknown.
   StatusOr<std::optional<CustomerState>> Read(const std::string& customer_id);
 

@@ -18,9 +18,10 @@ namespace touchstream {
 template <typename T>
 class InFlightRecords {
  public:
-  // Holds `value` under `seq`; false (and `value` dropped) if `seq` is already held. A seq below
-  // the first one held costs a slot for every seq in between, as one far above does.
-  bool Insert(uint64_t seq, T value) {
+  // Holds `value` under `seq` (moved in); false (and `value` left as it was) if `seq` is already
+  // held. A seq below the first one held costs a slot for every seq in between, as one far above
+  // does.
+  bool Insert(uint64_t seq, T&& value) {
     if (size_ == 0) {
       slots_.clear();
       first_ = seq;

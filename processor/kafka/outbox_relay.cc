@@ -74,7 +74,7 @@ Status OutboxRelay::Publish(std::vector<OutboxEntry> entries,
   return Status::Ok();
 }
 
-void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord record) {
+void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord&& record) {
   if (!records_.Insert(seq, std::move(record))) return;  // already in flight
   const v1::state::OutboxRecord& held = records_.At(seq);
   bytes_ += held.key().size() + held.value().size();

@@ -50,7 +50,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   bool commits_offsets() const override { return false; }
 
   // Produces a record that is already committed to the outbox under `seq`.
-  void Send(uint64_t seq, v1::state::OutboxRecord record);
+  void Send(uint64_t seq, v1::state::OutboxRecord&& record);
   // Re-sends every record left in the outbox (start-up after a stop or crash).
   Status ResendPending();
   // Serves delivery reports for up to `timeout_ms`, deletes delivered records from the outbox

@@ -292,46 +292,56 @@ Status TaskManager::Commit(const TaskTime& time) {
     // Trims of the batch's records, timer chunks and this punctuation alike.
     PublishTrims(*assigned);
   }
-  // Outbox order: triggers and dead letters, then each partition's changelog state records, then
-  // (after every state record) the commit markers that close them.
-  std::vector<v1::state::OutboxRecord> outbox;
-  outbox.reserve(output_.triggers.size() + output_.dead_letters.size());
+  CommitBatch& batch = commit_batch_;
+  batch.Clear();  // Commit() empties it whatever its result; cleared here too, should a path ever
+                  // leave records in it
+  // The commit's records in outbox order, each built in its entry (no copies in between):
+  // triggers, dead letters and forwarded records, audit records (stored in the outbox), then
+  // each partition's changelog state records and, after every state record, the commit markers
+  // that close them (in memory only: a restart drops the undelivered ones rather than send them,
+  // ConsumeLoop::Start, so storing them would cost a copy of every changed customer written to
+  // RocksDB and deleted again).
+  size_t expected = output_.triggers.size() + output_.dead_letters.size() +
+                    output_.forwarded.size() + output_.audits.size();
+  for (auto& [partition, assigned] : tasks_) {
+    if (assigned->task.dirty()) expected += assigned->store.changed_customers() + 1;
+  }
+  std::vector<OutboxEntry> entries;
+  entries.reserve(expected);
+  const auto add_to_outbox = [&](const v1::state::OutboxRecord& record) {
+    entries.back().seq = batch.AddOutbox(record);
+  };
   for (TaskOutput::EmittedTrigger& t : output_.triggers) {
     // Due when it is sent: a deferral's release time, not the fire time it was held back from.
     const google::protobuf::Timestamp& due =
         t.trigger.has_send_time() ? t.trigger.send_time() : t.trigger.fire_time();
     latency_.OnTrigger(t.event_caused,
                        google::protobuf::util::TimeUtil::TimestampToMilliseconds(due));
-    v1::state::OutboxRecord record;
+    v1::state::OutboxRecord& record = entries.emplace_back().record;
     record.set_topic(config_.triggers.name);
     record.set_key(t.trigger.customer_id());
-    record.set_value(t.trigger.SerializeAsString());
-    outbox.push_back(std::move(record));
+    t.trigger.SerializeToString(record.mutable_value());
+    add_to_outbox(record);
   }
   for (v1::state::OutboxRecord& dead_letter : output_.dead_letters) {
-    outbox.push_back(std::move(dead_letter));
+    add_to_outbox(entries.emplace_back().record = std::move(dead_letter));
   }
-  for (v1::state::OutboxRecord& forwarded : output_.forwarded)
-    outbox.push_back(std::move(forwarded));
+  for (v1::state::OutboxRecord& forwarded : output_.forwarded) {
+    add_to_outbox(entries.emplace_back().record = std::move(forwarded));
+  }
   for (const v1::AuditRecord& audit : output_.audits) {
     metrics_.policy().CountAudit(audit);
-    v1::state::OutboxRecord record;
+    v1::state::OutboxRecord& record = entries.emplace_back().record;
     record.set_topic(config_.audit.name);
     // An ERASED record holds no customer id: keyed by the customer's hash instead.
     record.set_key(audit.has_trigger() ? audit.trigger().customer_id() : audit.customer_hash());
-    record.set_value(audit.SerializeAsString());
-    outbox.push_back(std::move(record));
+    audit.SerializeToString(record.mutable_value());
+    add_to_outbox(record);
   }
   output_.Clear();
 
-  CommitBatch& batch = commit_batch_;
-  batch.Clear();  // Commit() empties it whatever its result; cleared here too, should a path ever
-                  // leave records in it
   std::vector<SourceOffset> offsets;
-  // The changelog's records: every partition's state records, then (after all of them) the
-  // commit markers that close them.
-  std::vector<v1::state::OutboxRecord> changelog_records;
-  std::vector<v1::state::OutboxRecord> markers;
+  markers_.clear();
   for (auto& [partition, assigned] : tasks_) {
     PartitionTask& task = assigned->task;
     if (!task.dirty()) continue;
@@ -341,31 +351,22 @@ Status TaskManager::Commit(const TaskTime& time) {
     const int64_t seq = checkpoint.commit_seq();
     batch.AddChanges(assigned->store,
                      [&](const std::string& customer_id, const std::string* value) {
-                       changelog_records.push_back(changelog::SerializedStateRecord(
-                           config_.changelog.name, p, writer, seq, customer_id, value));
+                       entries.push_back({batch.DrawOutboxSeq(),
+                                          changelog::SerializedStateRecord(
+                                              config_.changelog.name, p, writer, seq,
+                                              customer_id, value)});
                      });
     batch.PutCheckpoint(config_.touchpoints.name, partition, checkpoint);
     v1::state::ChangelogMarker marker;
     *marker.mutable_checkpoint() = checkpoint;
-    markers.push_back(changelog::CommitRecord(config_.changelog.name, p, writer, marker));
+    markers_.push_back(changelog::CommitRecord(config_.changelog.name, p, writer, marker));
     offsets.push_back({config_.touchpoints.name, partition, checkpoint.next_offset()});
     if (auto it = checkpoint.source_next_offsets().find(settings_.repartition_topic);
         it != checkpoint.source_next_offsets().end()) {
       offsets.push_back({settings_.repartition_topic, partition, it->second});
     }
   }
-  for (auto& marker : markers) changelog_records.push_back(std::move(marker));
-  std::vector<OutboxEntry> entries;
-  entries.reserve(outbox.size() + changelog_records.size());
-  for (auto& record : outbox) {
-    const uint64_t seq = batch.AddOutbox(record);
-    entries.push_back({seq, std::move(record)});
-  }
-  // Changelog records only in memory: a restart drops the undelivered ones rather than send
-  // them (ConsumeLoop::Start), so storing them would buy nothing and cost a copy of every
-  // changed customer written to RocksDB and deleted again.
-  for (auto& record : changelog_records)
-    entries.push_back({batch.DrawOutboxSeq(), std::move(record)});
+  for (auto& marker : markers_) entries.push_back({batch.DrawOutboxSeq(), std::move(marker)});
 
   const bool writes = !batch.empty();
   if (writes) CrashPoint("batch_built");

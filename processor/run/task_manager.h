@@ -158,6 +158,7 @@ class TaskManager {
   // ever made (by design), so that assembling a commit neither regrows it (copying what it
   // holds) nor faults in fresh pages.
   CommitBatch commit_batch_{db_};
+  std::vector<v1::state::OutboxRecord> markers_;  // a commit's changelog markers, reused
   int64_t batch_records_ = 0;
   CommitLatency latency_;  // of the batch being built
   std::vector<SourceOffset> last_offsets_;
