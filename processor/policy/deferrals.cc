@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 namespace touchstream {
 
@@ -16,7 +17,7 @@ v1::state::DeferralReason DeferralReasonOf(PolicyReason reason) {
   }
 }
 
-void AddDeferral(const v1::Trigger& trigger, TimeMs release_ms, v1::state::DeferralReason reason,
+void AddDeferral(v1::Trigger trigger, TimeMs release_ms, v1::state::DeferralReason reason,
                  PolicyState& state) {
   RemoveDeferral(trigger.trigger_id(), state);
   auto* deferred = state.mutable_deferred();
@@ -27,7 +28,7 @@ void AddDeferral(const v1::Trigger& trigger, TimeMs release_ms, v1::state::Defer
       });
   const int index = static_cast<int>(at - deferred->begin());
   v1::state::DeferredTrigger* added = deferred->Add();
-  *added->mutable_trigger() = trigger;
+  *added->mutable_trigger() = std::move(trigger);
   added->set_release_ms(release_ms);
   added->set_reason(reason);
   // Moves the appended entry to `index`, keeping the list sorted.

@@ -17,9 +17,9 @@ namespace touchstream {
 // (UNSPECIFIED for any other reason: never stored).
 v1::state::DeferralReason DeferralReasonOf(PolicyReason reason);
 
-// Stores `trigger` until `release_ms`, replacing an earlier deferral with the same trigger_id;
-// the list stays sorted by (release_ms, trigger_id).
-void AddDeferral(const v1::Trigger& trigger, TimeMs release_ms, v1::state::DeferralReason reason,
+// Stores `trigger` (moved in) until `release_ms`, replacing an earlier deferral with the same
+// trigger_id; the list stays sorted by (release_ms, trigger_id).
+void AddDeferral(v1::Trigger trigger, TimeMs release_ms, v1::state::DeferralReason reason,
                  PolicyState& state);
 
 // Removes the deferral of `trigger_id` (released, or erased). Returns whether there was one.

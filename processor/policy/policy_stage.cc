@@ -1,5 +1,7 @@
 #include "processor/policy/policy_stage.h"
 
+#include <utility>
+
 #include "processor/policy/deferrals.h"
 #include "processor/policy/frequency_cap.h"
 #include "processor/policy/policy_state.h"
@@ -11,13 +13,14 @@ namespace {
 
 constexpr char kDeferralPrefix[] = "~defer:";
 
-// The audit record of `trigger`. Only a trigger that went out (RELEASED) carries a suggested
-// channel: one held back was suggested none, and what the field holds before the decision (the
-// customer's last channel) may be one that cannot carry a message.
-v1::AuditRecord Audit(const v1::Trigger& trigger, v1::AuditDecision decision, PolicyReason reason,
+// The audit record of `trigger` (a copy, or moved in when the decision has no other use for it).
+// Only a trigger that went out (RELEASED) carries a suggested channel: one held back was
+// suggested none, and what the field holds before the decision (the customer's last channel) may
+// be one that cannot carry a message.
+v1::AuditRecord Audit(v1::Trigger trigger, v1::AuditDecision decision, PolicyReason reason,
                       TimeMs decision_ms) {
   v1::AuditRecord audit;
-  *audit.mutable_trigger() = trigger;
+  *audit.mutable_trigger() = std::move(trigger);
   if (decision != v1::AUDIT_DECISION_RELEASED) audit.mutable_trigger()->clear_suggested_channel();
   audit.set_decision(decision);
   audit.set_reason(std::string(ReasonName(reason)));
@@ -85,18 +88,19 @@ void PolicyStage::Decide(std::vector<PolicyCandidate>& group, CustomerState& cus
             Audit(c.trigger, v1::AUDIT_DECISION_DEFERRED, decision.reason, c.decision_ms);
         *audit.mutable_until() = ToTimestamp(decision.until_ms);
         out.audits.push_back(std::move(audit));
-        AddDeferral(c.trigger, decision.until_ms, DeferralReasonOf(decision.reason), state);
         out.deferral_timers.push_back(
             {decision.until_ms, customer.customer_id(), DeferralTimerId(c.trigger.trigger_id())});
+        AddDeferral(std::move(c.trigger), decision.until_ms, DeferralReasonOf(decision.reason),
+                    state);
         break;
       }
       case PolicyVerdict::kSuppress:
         out.audits.push_back(
-            Audit(c.trigger, v1::AUDIT_DECISION_SUPPRESSED, decision.reason, c.decision_ms));
+            Audit(std::move(c.trigger), v1::AUDIT_DECISION_SUPPRESSED, decision.reason, c.decision_ms));
         break;
       case PolicyVerdict::kHoldout:
         out.audits.push_back(
-            Audit(c.trigger, v1::AUDIT_DECISION_HOLDOUT, decision.reason, c.decision_ms));
+            Audit(std::move(c.trigger), v1::AUDIT_DECISION_HOLDOUT, decision.reason, c.decision_ms));
         break;
     }
   }
