@@ -54,10 +54,11 @@ Status OutboxRelay::RecreateProducer() {
     abandoned_.clear();
   }
   failed_.clear();
-  produced_.clear();
+  produced_ = 0;
   queue_.clear();
   open_barriers_.clear();
-  records_.ForEach([&](uint64_t seq, const v1::state::OutboxRecord&) { queue_.push_back(seq); });
+  records_.ForEach([&](uint64_t seq, const InFlight&) { queue_.push_back(seq); });
+  for (uint64_t seq : queue_) records_.At(seq).produced = false;
   if (on_recreated_) on_recreated_(reason);
   return Status::Ok();
 }
@@ -75,8 +76,8 @@ Status OutboxRelay::Publish(std::vector<OutboxEntry> entries,
 }
 
 void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord&& record) {
-  if (!records_.Insert(seq, std::move(record))) return;  // already in flight
-  const v1::state::OutboxRecord& held = records_.At(seq);
+  if (!records_.Insert(seq, InFlight{std::move(record)})) return;  // already in flight
+  const v1::state::OutboxRecord& held = records_.At(seq).record;
   bytes_ += held.key().size() + held.value().size();
   queue_.push_back(seq);
   Pump();
@@ -85,21 +86,23 @@ void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord&& record) {
 void OutboxRelay::Pump() {
   while (!queue_.empty()) {
     const uint64_t seq = queue_.front();
-    const v1::state::OutboxRecord& record = records_.At(seq);
+    InFlight& held = records_.At(seq);
+    const v1::state::OutboxRecord& record = held.record;
     if (record.barrier()) {
       // Waits for everything before it, but goes out with the barriers just before it (one
       // commit's markers, each to its own changelog partition): one round trip per commit.
-      if (produced_.size() != open_barriers_.size()) return;
+      if (produced_ != open_barriers_.size()) return;
       // Two barriers of one partition never fly together: a retried one could land second.
       for (uint64_t open : open_barriers_) {
-        const v1::state::OutboxRecord& other = records_.At(open);
+        const v1::state::OutboxRecord& other = records_.At(open).record;
         if (other.topic() == record.topic() && other.partition() == record.partition()) return;
       }
     } else if (!open_barriers_.empty()) {
       return;  // nothing passes an unacknowledged barrier
     }
     queue_.pop_front();
-    produced_.insert(seq);
+    held.produced = true;
+    ++produced_;
     if (record.barrier()) open_barriers_.insert(seq);
     Produce(seq, record);
   }
@@ -123,7 +126,7 @@ void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
 }
 
 void OutboxRelay::OnPermanentError(uint64_t seq, const std::string& error) {
-  v1::state::OutboxRecord& record = records_.At(seq);
+  v1::state::OutboxRecord& record = records_.At(seq).record;
   const UndeliverableAction action = Decide(policy_, record);
   if (on_undeliverable_) on_undeliverable_(record.topic(), action, error);
   switch (action) {
@@ -180,24 +183,29 @@ Status OutboxRelay::DeleteDelivered() {
   if (Status s = db_.DeleteOutbox(delivered_); !s.ok()) return s;
   CrashPoint("outbox_delete");
   for (uint64_t seq : delivered_) {
-    produced_.erase(seq);
     open_barriers_.erase(seq);
     abandoned_.erase(seq);
-    const v1::state::OutboxRecord* record = records_.Find(seq);
-    if (record == nullptr) continue;
+    const InFlight* held = records_.Find(seq);
+    if (held == nullptr) continue;
     const bool dropped = dropped_.erase(seq) > 0;
-    if (on_delivered_ && !dropped) on_delivered_(*record);
-    bytes_ -= record->key().size() + record->value().size();
-    records_.Erase(seq);
+    if (on_delivered_ && !dropped) on_delivered_(held->record);
+    Forget(seq);
   }
   delivered_.clear();
   return Status::Ok();
 }
 
+void OutboxRelay::Unproduce(InFlight& held) {
+  if (!held.produced) return;
+  held.produced = false;
+  --produced_;
+}
+
 void OutboxRelay::Forget(uint64_t seq) {
-  const v1::state::OutboxRecord* record = records_.Find(seq);
-  if (record == nullptr) return;
-  bytes_ -= record->key().size() + record->value().size();
+  InFlight* held = records_.Find(seq);
+  if (held == nullptr) return;
+  Unproduce(*held);
+  bytes_ -= held->record.key().size() + held->record.value().size();
   records_.Erase(seq);
 }
 
@@ -216,7 +224,7 @@ Status OutboxRelay::Recall(const std::vector<std::string>& topics, const std::st
 
 Status OutboxRelay::GiveUp(
     const std::function<bool(const v1::state::OutboxRecord&)>& matches_record) {
-  auto matches = [&](uint64_t seq) { return matches_record(records_.At(seq)); };
+  auto matches = [&](uint64_t seq) { return matches_record(records_.At(seq).record); };
   std::vector<uint64_t> unsent;
   std::erase_if(queue_, [&](uint64_t seq) {
     if (!matches(seq)) return false;
@@ -225,14 +233,14 @@ Status OutboxRelay::GiveUp(
   });
   std::erase_if(failed_, [&](uint64_t seq) {
     if (records_.Find(seq) == nullptr || !matches(seq)) return false;
-    produced_.erase(seq);
+    Unproduce(records_.At(seq));
     open_barriers_.erase(seq);
     unsent.push_back(seq);
     return true;
   });
-  for (uint64_t seq : produced_) {
-    if (matches(seq)) abandoned_.insert(seq);
-  }
+  records_.ForEach([&](uint64_t seq, const InFlight& held) {
+    if (held.produced && matches_record(held.record)) abandoned_.insert(seq);
+  });
   if (unsent.empty()) return Status::Ok();
   if (Status s = db_.DeleteOutbox(unsent); !s.ok()) return s;
   for (uint64_t seq : unsent) Forget(seq);
@@ -261,20 +269,19 @@ Status OutboxRelay::Poll(int timeout_ms) {
     retry.swap(failed_);
     std::vector<uint64_t> given_up;
     for (uint64_t seq : retry) {
-      const v1::state::OutboxRecord* record = records_.Find(seq);
-      if (record == nullptr) continue;
+      const InFlight* held = records_.Find(seq);
+      if (held == nullptr) continue;
       if (abandoned_.erase(seq) > 0) {
         given_up.push_back(seq);
       } else {
-        Produce(seq, *record);
+        Produce(seq, held->record);
       }
     }
     if (!given_up.empty()) {
       if (Status s = db_.DeleteOutbox(given_up); !s.ok()) return s;
       for (uint64_t seq : given_up) {
-        produced_.erase(seq);
         open_barriers_.erase(seq);
-        Forget(seq);
+        Forget(seq);  // no longer counted as produced
       }
     }
   }

@@ -71,6 +71,12 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   void dr_cb(RdKafka::Message& message) override;
 
  private:
+  // An unacknowledged record, and whether it was produced (and awaits a report, or a retry).
+  struct InFlight {
+    v1::state::OutboxRecord record;
+    bool produced = false;
+  };
+
   OutboxRelay(StateDb& db, KafkaProperties props, UndeliverablePolicy policy)
       : db_(db), props_(std::move(props)), policy_(std::move(policy)) {}
   // Kafka refused record `seq` for good: reroute, drop or stop (undeliverable.h).
@@ -79,8 +85,10 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   // After a fatal error: a new producer, and every unacknowledged record queued again.
   Status RecreateProducer();
   void Produce(uint64_t seq, const v1::state::OutboxRecord& record);
-  // Drops record `seq` from memory (records_ and bytes_).
+  // Drops record `seq` from memory (records_, bytes_ and the produced count).
   void Forget(uint64_t seq);
+  // `held` awaits no report any more: if produced, it is no longer counted as such.
+  void Unproduce(InFlight& held);
   // Deletes the delivered records from the outbox and forgets them.
   Status DeleteDelivered();
   // Gives up on the unacknowledged records `matches` selects (Abandon, Recall): those not yet
@@ -99,11 +107,11 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   Status stopped_;      // a changelog record was refused for good
   bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll
 
-  InFlightRecords<v1::state::OutboxRecord> records_;  // every unacknowledged record
-  uint64_t bytes_ = 0;                                   // their keys and values
-  std::deque<uint64_t> queue_;                           // not yet produced, in order
-  std::set<uint64_t> produced_;                          // produced, awaiting a report
-  std::set<uint64_t> open_barriers_;                     // produced barriers awaiting a report
+  InFlightRecords<InFlight> records_;  // every unacknowledged record
+  uint64_t bytes_ = 0;                 // their keys and values
+  std::deque<uint64_t> queue_;         // not yet produced, in order
+  size_t produced_ = 0;                // how many records_ are produced (a flag each, no set)
+  std::set<uint64_t> open_barriers_;   // produced barriers awaiting a report
   std::vector<uint64_t> delivered_;                      // filled by dr_cb, drained by Poll
   std::set<uint64_t> dropped_;  // in delivered_, but refused for good and not rerouted
   std::vector<uint64_t> failed_;
