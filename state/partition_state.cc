@@ -242,6 +242,7 @@ void PartitionState::OnCommitted() {
   }
   added_.clear();
   removed_.clear();
+  timer_nodes_.release();
   popped_first_.reset();
   popped_last_.reset();
   db_head_ = std::move(head);

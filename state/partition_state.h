@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -109,9 +110,13 @@ class PartitionState final : public PartitionStore {
   // rehash, and only OnCommitted and Evict (which runs in it, once they are clean) erase a
   // loaded entry (Load erases only the node it has just added, on a miss or a failed read).
   std::vector<CacheEntry*> dirty_;
-  // Timer changes not yet committed: added, and removed (cancelled, or fired from added_).
-  std::set<TimerKey> added_;
-  std::set<TimerKey> removed_;
+  // Timer changes not yet committed: added, and removed (cancelled, or fired from added_). Their
+  // nodes come from timer_nodes_, released at each commit: a node costs a pointer bump, not an
+  // allocation and a free (a batch holds a few thousand; an erased node's memory waits for the
+  // commit).
+  std::pmr::monotonic_buffer_resource timer_nodes_;
+  std::pmr::set<TimerKey> added_{&timer_nodes_};
+  std::pmr::set<TimerKey> removed_{&timer_nodes_};
   // The stored timers fired in this batch: the first and the last, in key order. They fire in
   // that order from the stored index, and every stored timer between two of them was fired or
   // is in removed_ (LoadDbHead walks the index in order), so the commit deletes them all with
