@@ -29,7 +29,9 @@ std::string_view KeptRecords::Copy(std::string_view bytes) {
   if (bytes.empty()) return {};
   if (bytes.size() > free_) {
     const size_t size = std::max(kBlockBytes, bytes.size());
-    blocks_.push_back(std::make_unique<char[]>(size));
+    // Not zeroed (make_unique<char[]> would clear each megabyte only for the copies to overwrite
+    // it: 8 % of a cold restore's samples went to that memset).
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
     next_ = blocks_.back().get();
     free_ = size;
     bytes_ += size;
