@@ -18,8 +18,12 @@ constexpr uint64_t kBytesPerSerializedByte = 4;
 
 }  // namespace
 
-PartitionState::PartitionState(StateDb& db, int32_t partition, uint64_t max_cache_bytes)
-    : db_(db), partition_(partition), max_cache_bytes_(max_cache_bytes) {}
+PartitionState::PartitionState(StateDb& db, int32_t partition, uint64_t max_cache_bytes,
+                               size_t min_fired_range)
+    : db_(db),
+      partition_(partition),
+      max_cache_bytes_(max_cache_bytes),
+      min_fired_range_(std::max<size_t>(min_fired_range, 1)) {}
 
 uint64_t PartitionState::EstimatedEntryBytes(const std::string& customer_id,
                                              size_t serialized_bytes) {
@@ -132,10 +136,12 @@ StatusOr<std::optional<TimerKey>> PartitionState::PopDueTimer(const TimerLimit& 
   if (!first || !limit.Admits(*first)) return NothingDue();
   TimerKey key = *first;
   if (db_head_ && *db_head_ == key) {
-    // The stored head: into the fired range (and out of added_, should it be re-scheduled).
+    // The stored head: fired (and out of added_, should it be re-scheduled). Its tombstone of
+    // its own until the batch has fired enough for a range.
     added_.erase(key);
     if (!popped_first_) popped_first_ = key;
     popped_last_ = key;
+    if (++popped_count_ < min_fired_range_) removed_.insert(key);
     db_head_valid_ = false;
   } else if (Unschedule(key)) {
     removed_.insert(key);  // a stored copy goes too (a key re-scheduled after it was removed)
@@ -204,7 +210,8 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
     entry.bytes = EstimatedEntryBytes(id, serialized);
     cached_bytes_ += entry.bytes;
   }
-  if (popped_first_) {
+  const bool fired_range = popped_count_ >= min_fired_range_;
+  if (fired_range) {
     // [first, last]: the end key is the least key after the last one.
     batch
         .DeleteRange(db_.timers(), keys::Timer(partition_, *popped_first_),
@@ -212,6 +219,7 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
         .PermitUncheckedError();
   }
   for (const TimerKey& key : removed_) {
+    if (fired_range && !(key < *popped_first_) && !(*popped_last_ < key)) continue;  // in it
     batch.Delete(db_.timers(), keys::Timer(partition_, key)).PermitUncheckedError();
   }
   for (const TimerKey& key : added_) {
@@ -245,6 +253,7 @@ void PartitionState::OnCommitted() {
   timer_nodes_.release();
   popped_first_.reset();
   popped_last_.reset();
+  popped_count_ = 0;
   db_head_ = std::move(head);
   // A seek (after the head is popped or cancelled) starts at the head: nothing before it lives.
   db_cursor_ = db_head_valid_ && db_head_ ? keys::Timer(partition_, *db_head_) : std::string();

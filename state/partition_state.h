@@ -21,9 +21,19 @@ namespace touchstream {
 // Owned by the consume thread.
 class PartitionState final : public PartitionStore {
  public:
+  // How many stored timers a batch must fire before its commit deletes them with one range
+  // tombstone instead of a tombstone each. Not fewer: RocksDB (7.8) fragments all the range
+  // tombstones of the timers' memtable again for every new iterator after one was written, and
+  // the timer index takes a new iterator after every commit, so a range each commit made that
+  // cost grow with the memtable (a 10-minute run firing 2,000 timers a second took twice the
+  // CPU: benchmarks/RESULTS.md). A backlog firing in chunks still gets one range per chunk.
+  static constexpr size_t kMinFiredRange = 1024;
+
   // `db` must outlive this object (it may hold a RocksDB iterator until the next commit).
   // `max_cache_bytes` bounds the estimated bytes of the customers kept after a commit.
-  PartitionState(StateDb& db, int32_t partition, uint64_t max_cache_bytes = 32ull << 20);
+  // `min_fired_range`: kMinFiredRange (tests vary it).
+  PartitionState(StateDb& db, int32_t partition, uint64_t max_cache_bytes = 32ull << 20,
+                 size_t min_fired_range = kMinFiredRange);
   PartitionState(const PartitionState&) = delete;
   PartitionState& operator=(const PartitionState&) = delete;
 
@@ -87,7 +97,8 @@ class PartitionState final : public PartitionStore {
   // Takes `key` out of this batch's added timers; true if the store may hold it, so that its
   // removal must be written (a timer scheduled and cancelled or fired within one batch never
   // reaches the store, and leaves no tombstone there; a stored timer fired in this batch and
-  // scheduled again is covered by the fired range, popped_first_ to popped_last_).
+  // scheduled again is in removed_, or covered by the fired range: popped_first_ to
+  // popped_last_).
   bool Unschedule(const TimerKey& key);
   // Finds the first timer in RocksDB not cancelled or fired in this batch.
   Status LoadDbHead();
@@ -101,6 +112,7 @@ class PartitionState final : public PartitionStore {
   StateDb& db_;
   const int32_t partition_;
   const uint64_t max_cache_bytes_;
+  const size_t min_fired_range_;
 
   std::unordered_map<std::string, Cached> cache_;
   uint64_t cached_bytes_ = 0;
@@ -117,12 +129,15 @@ class PartitionState final : public PartitionStore {
   std::pmr::monotonic_buffer_resource timer_nodes_;
   std::pmr::set<TimerKey> added_{&timer_nodes_};
   std::pmr::set<TimerKey> removed_{&timer_nodes_};
-  // The stored timers fired in this batch: the first and the last, in key order. They fire in
-  // that order from the stored index, and every stored timer between two of them was fired or
-  // is in removed_ (LoadDbHead walks the index in order), so the commit deletes them all with
-  // one range tombstone instead of a tombstone each (half the deletions of the timer index).
+  // The stored timers fired in this batch: the first and the last, in key order, and how many.
+  // They fire in that order from the stored index, and every stored timer between two of them
+  // was fired or is in removed_ (LoadDbHead walks the index in order). The first
+  // min_fired_range_ - 1 go into removed_ (a tombstone each); once a batch has fired
+  // min_fired_range_, the commit deletes them all, first to last, with one range tombstone
+  // (and writes no tombstone of removed_ inside that range).
   std::optional<TimerKey> popped_first_;
   std::optional<TimerKey> popped_last_;
+  size_t popped_count_ = 0;
   // The earliest live timer in RocksDB; valid only when db_head_valid_.
   std::optional<TimerKey> db_head_;
   bool db_head_valid_ = false;
