@@ -327,10 +327,6 @@ TEST_F(PartitionStateTest, ManyStoredTimersFiredInABatchGoAsOneRangeTombstone) {
   ExpectTheFortyLeftAndTheTwoScheduledAgain(*db_);
 }
 
-// Timers scheduled, cancelled and fired at random, with commits and reopenings in between, pop
-// as a set of the live ones says (the pipeline's contract: it schedules only a key it does not
-// hold and cancels only one it holds).
-// Run with every batch's fired timers deleted by a range, by a tombstone each, and by either.
 void PartitionStateTest::TimersMatchASetUnderRandomSequences(size_t min_fired_range) {
   SCOPED_TRACE("min_fired_range " + std::to_string(min_fired_range));
   db_.reset();
@@ -380,6 +376,10 @@ void PartitionStateTest::TimersMatchASetUnderRandomSequences(size_t min_fired_ra
   EXPECT_EQ(Pop(reopened, std::numeric_limits<TimeMs>::max()), std::nullopt);
 }
 
+// Timers scheduled, cancelled and fired at random, with commits and reopenings in between, pop
+// as a set of the live ones says (the pipeline's contract: it schedules only a key it does not
+// hold and cancels only one it holds); with every batch's fired timers deleted by a range, by a
+// tombstone each, and by either.
 TEST_F(PartitionStateTest, TimersMatchASetUnderRandomScheduleCancelFireAndCommit) {
   TimersMatchASetUnderRandomSequences(1);
   TimersMatchASetUnderRandomSequences(PartitionState::kMinFiredRange);
