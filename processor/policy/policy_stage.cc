@@ -95,12 +95,12 @@ void PolicyStage::Decide(std::vector<PolicyCandidate>& group, CustomerState& cus
         break;
       }
       case PolicyVerdict::kSuppress:
-        out.audits.push_back(
-            Audit(std::move(c.trigger), v1::AUDIT_DECISION_SUPPRESSED, decision.reason, c.decision_ms));
+        out.audits.push_back(Audit(std::move(c.trigger), v1::AUDIT_DECISION_SUPPRESSED,
+                                   decision.reason, c.decision_ms));
         break;
       case PolicyVerdict::kHoldout:
-        out.audits.push_back(
-            Audit(std::move(c.trigger), v1::AUDIT_DECISION_HOLDOUT, decision.reason, c.decision_ms));
+        out.audits.push_back(Audit(std::move(c.trigger), v1::AUDIT_DECISION_HOLDOUT,
+                                   decision.reason, c.decision_ms));
         break;
     }
   }

@@ -58,7 +58,9 @@ class PolicyStage {
   bool OnEvent(const v1::TouchpointEvent& event, CustomerState& customer) const;
 
   // Decides one customer's triggers of one instant (sorted here into decision order), updating
-  // the customer's policy state. `wall_clock_ms`: for staleness (nullopt: not checked).
+  // the customer's policy state. Each candidate's trigger is moved out (into `out` or the state's
+  // deferrals): `group` is for clearing afterwards. `wall_clock_ms`: for staleness (nullopt: not
+  // checked).
   void Decide(std::vector<PolicyCandidate>& group, CustomerState& customer,
               std::optional<TimeMs> wall_clock_ms, PolicyOutput& out) const;
 

@@ -349,13 +349,12 @@ Status TaskManager::Commit(const TaskTime& time) {
     const v1::state::PartitionCheckpoint& checkpoint = task.PrepareCommit();
     const changelog::Writer& writer = assigned->writer;
     const int64_t seq = checkpoint.commit_seq();
-    batch.AddChanges(assigned->store,
-                     [&](const std::string& customer_id, const std::string* value) {
-                       entries.push_back({batch.DrawOutboxSeq(),
-                                          changelog::SerializedStateRecord(
-                                              config_.changelog.name, p, writer, seq,
-                                              customer_id, value)});
-                     });
+    batch.AddChanges(
+        assigned->store, [&](const std::string& customer_id, const std::string* value) {
+          entries.push_back({batch.DrawOutboxSeq(),
+                             changelog::SerializedStateRecord(config_.changelog.name, p, writer,
+                                                              seq, customer_id, value)});
+        });
     batch.PutCheckpoint(config_.touchpoints.name, partition, checkpoint);
     v1::state::ChangelogMarker marker;
     *marker.mutable_checkpoint() = checkpoint;

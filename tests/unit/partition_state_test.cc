@@ -52,7 +52,7 @@ class PartitionStateTest : public ::testing::Test {
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : std::nullopt;
   }
-  // In an empty store: the random sequence of TimersMatchASetUnderRandomScheduleCancelFireAndCommit.
+  // TimersMatchASetUnderRandomScheduleCancelFireAndCommit's sequence, in an empty store.
   void TimersMatchASetUnderRandomSequences(size_t min_fired_range);
 
   std::filesystem::path dir_;
