@@ -63,18 +63,29 @@ class InFlightRecords {
     return true;
   }
 
-  // fn(seq, record) for every record held, in ascending seq.
+  // fn(seq, record) for every record held, in ascending seq; `fn` may change the records (in the
+  // non-const overload), not insert or erase any.
   template <typename Fn>
   void ForEach(Fn fn) const {
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (slots_[i].has_value()) fn(first_ + i, *slots_[i]);
-    }
+    ForEachIn(*this, fn);
+  }
+  template <typename Fn>
+  void ForEach(Fn fn) {
+    ForEachIn(*this, fn);
   }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
  private:
+  // Both ForEach overloads: `self` is this, const or not.
+  template <typename Self, typename Fn>
+  static void ForEachIn(Self& self, Fn& fn) {
+    for (size_t i = 0; i < self.slots_.size(); ++i) {
+      if (self.slots_[i].has_value()) fn(self.first_ + i, *self.slots_[i]);
+    }
+  }
+
   std::deque<std::optional<T>> slots_;
   uint64_t first_ = 0;  // the seq of slots_.front()
   size_t size_ = 0;

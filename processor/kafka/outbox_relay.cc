@@ -57,8 +57,10 @@ Status OutboxRelay::RecreateProducer() {
   produced_ = 0;
   queue_.clear();
   open_barriers_.clear();
-  records_.ForEach([&](uint64_t seq, const InFlight&) { queue_.push_back(seq); });
-  for (uint64_t seq : queue_) records_.At(seq).produced = false;
+  records_.ForEach([&](uint64_t seq, InFlight& held) {
+    held.produced = false;
+    queue_.push_back(seq);
+  });
   if (on_recreated_) on_recreated_(reason);
   return Status::Ok();
 }

@@ -62,5 +62,13 @@ TEST(InFlightRecordsTest, ASeqBelowTheFirstHeldAndADuplicateAreHandled) {
   EXPECT_EQ(records.Find(10), nullptr);
 }
 
+TEST(InFlightRecordsTest, ForEachCanChangeTheRecordsHeld) {
+  InFlightRecords<std::string> records;
+  ASSERT_TRUE(records.Insert(3, "a"));
+  ASSERT_TRUE(records.Insert(5, "b"));
+  records.ForEach([](uint64_t seq, std::string& r) { r += std::to_string(seq); });
+  EXPECT_EQ(Held(records), (std::vector<std::pair<uint64_t, std::string>>{{3, "a3"}, {5, "b5"}}));
+}
+
 }  // namespace
 }  // namespace touchstream
