@@ -6,7 +6,10 @@
 //   pipe     the same consumer, and for every record consumed `--records-per-event` records of
 //            `--record-bytes` each produced (idempotent, acks=all, as the relay's producer) to
 //            `--out`, until every one is acknowledged: what a stateless pipe writing as much
-//            output as touchstream does (triggers plus changelog records) costs.
+//            output as touchstream does (triggers plus changelog records) costs. With
+//            `--transaction-events N` (the baseline of `processing.guarantee: exactly_once`)
+//            the producer is transactional: every N records read, one transaction commits what
+//            they produced and the consumer's next offsets (KIP-447), as touchstream commits.
 //   count    the records and value bytes now in `--topic` (comma-separated topics summed), read
 //            to the high watermark: how many records per event touchstream wrote, for `pipe`.
 //
@@ -47,6 +50,7 @@ struct Options {
   std::string out = "baseline-out";
   double records_per_event = 0;
   int record_bytes = 200;
+  long transaction_events = 0;  // pipe: 0 = idempotent, no transactions
 };
 
 [[noreturn]] void Fail(const std::string& why) {
@@ -74,6 +78,11 @@ Options Parse(int argc, char** argv) {
                  "pipe: records produced per message read (fractions spread evenly)");
   app.add_option("--record-bytes", o.record_bytes, "pipe: the value size of each record")
       ->capture_default_str();
+  app.add_option("--transaction-events", o.transaction_events,
+                 "pipe: a transactional producer, one transaction (with the input offsets) per "
+                 "this many records read; 0: idempotent, no transactions")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
     if (o.mode != "count" && o.messages <= 0) {
@@ -91,6 +100,11 @@ void Set(RdKafka::Conf& conf, const std::string& key, const std::string& value) 
     std::cerr << "touchstream_baseline: " << key << ": " << err << "\n";
     std::exit(1);
   }
+}
+
+void Check(RdKafka::Error* raw, const char* what) {
+  std::unique_ptr<RdKafka::Error> error(raw);
+  if (error) Fail(std::string(what) + ": " + error->str());
 }
 
 class CountDeliveries : public RdKafka::DeliveryReportCb {
@@ -166,11 +180,31 @@ int main(int argc, char** argv) {
     Set(*pconf, "acks", "all");
     Set(*pconf, "linger.ms", "5");
     Set(*pconf, "queue.buffering.max.messages", "1000000");
+    if (o.transaction_events > 0) Set(*pconf, "transactional.id", "touchstream-baseline-pipe");
     std::string cb_err;
     if (pconf->set("dr_cb", &deliveries, cb_err) != RdKafka::Conf::CONF_OK) Fail(cb_err);
     producer.reset(RdKafka::Producer::create(pconf.get(), err));
     if (!producer) Fail("cannot create producer: " + err);
+    if (o.transaction_events > 0) {
+      Check(producer->init_transactions(30'000), "init_transactions");
+      Check(producer->begin_transaction(), "begin_transaction");
+    }
   }
+  // One transaction: what the records read since the last one produced, and the consumer's
+  // next offsets, as touchstream's exactly_once commit sends them.
+  long transactions = 0;
+  auto commit_transaction = [&](bool begin_next) {
+    std::vector<RdKafka::TopicPartition*> offsets;
+    if (consumer->assignment(offsets) != RdKafka::ERR_NO_ERROR) Fail("assignment");
+    consumer->position(offsets);
+    std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer->groupMetadata());
+    Check(producer->send_offsets_to_transaction(offsets, group.get(), 30'000),
+          "send_offsets_to_transaction");
+    RdKafka::TopicPartition::destroy(offsets);
+    Check(producer->commit_transaction(30'000), "commit_transaction");
+    ++transactions;
+    if (begin_next) Check(producer->begin_transaction(), "begin_transaction");
+  };
   const std::string payload(o.record_bytes, 'x');
 
   long consumed = 0;
@@ -204,6 +238,9 @@ int main(int argc, char** argv) {
       }
     }
     producer->poll(0);
+    if (o.transaction_events > 0 && consumed % o.transaction_events == 0) {
+      commit_transaction(consumed < messages);
+    }
   }
   wall_consumed = WallSeconds();
   if (o.mode == "count") {
@@ -211,14 +248,17 @@ int main(int argc, char** argv) {
     consumer->close();
     return 0;
   }
+  if (producer && o.transaction_events > 0 && consumed % o.transaction_events != 0) {
+    commit_transaction(false);
+  }
   if (producer && producer->flush(120'000) != RdKafka::ERR_NO_ERROR) Fail("flush timed out");
   const double cpu = CpuSeconds() - cpu_start;
   const double wall = WallSeconds() - wall_start;
   std::printf(
       "mode=%s messages=%ld produced=%ld delivered=%ld cpu_s=%.3f wall_s=%.3f "
-      "consume_wall_s=%.3f per_cpu_s=%.0f\n",
+      "consume_wall_s=%.3f per_cpu_s=%.0f transactions=%ld\n",
       o.mode.c_str(), consumed, produced, deliveries.delivered, cpu, wall,
-      wall_consumed - wall_start, consumed / cpu);
+      wall_consumed - wall_start, consumed / cpu, transactions);
   consumer->close();
   return 0;
 }

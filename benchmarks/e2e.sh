@@ -8,7 +8,8 @@
 #   1. raw consumer: touchstream_baseline consume (a librdkafka consumer doing no work);
 #   2. touchstream run (every rule kind; quiet hours, caps and a holdout unless POLICIES=0);
 #   3. raw pipe: touchstream_baseline pipe, producing as many records per event, of the same
-#      mean size, as touchstream wrote (triggers, audit, changelog, forwarded records).
+#      mean size, as touchstream wrote (triggers, audit, changelog, forwarded records); under
+#      GUARANTEE=exactly_once in transactions of as many events as touchstream's commits held.
 # CPU-seconds come from the operating system (/proc/PID/stat for `run`, getrusage for the
 # baselines), counted from the first record consumed; the broker's CPU is not in them. The
 # machine is shared and noisy: read the medians and the ratios measured in the same run.
@@ -16,7 +17,11 @@
 # Usage: benchmarks/e2e.sh [EVENTS] [PARTITIONS]      (make bench-e2e)
 # RUNS (3): how many runs, each with its own broker; the medians are printed last.
 # POLICIES (1), UNKEYED_PERCENT (5): the workload, as above.
+# GUARANTEE (at_least_once): processing.guarantee; exactly_once makes each commit a Kafka
+#   transaction (the embedded Kafka runs the protocol but does not hide what a transaction wrote
+#   before it commits; CPU is comparable, what a read_committed consumer sees is not).
 # E2E_CONFIG: extra top-level config lines, e.g. E2E_CONFIG='processing: {max_outbox_records: 1000}'
+#   (with GUARANTEE too, put the guarantee in that processing section instead)
 # STATE_OPTIONS: extra keys of the state section, e.g. STATE_OPTIONS='write_buffer_bytes: 16777216'
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record` (DWARF call
@@ -32,6 +37,16 @@ PARTITIONS=${2:-8}
 RUNS=${RUNS:-3}
 POLICIES=${POLICIES:-1}
 UNKEYED_PERCENT=${UNKEYED_PERCENT:-5}
+GUARANTEE=${GUARANTEE:-at_least_once}
+case "$GUARANTEE" in
+  at_least_once) processing="" ;;
+  exactly_once) processing="processing: {guarantee: exactly_once}" ;;
+  *) echo "GUARANTEE must be at_least_once or exactly_once, not '$GUARANTEE'" >&2; exit 2 ;;
+esac
+if [ -n "$processing" ] && grep -q "processing:" <<<"${E2E_CONFIG:-}"; then
+  echo "E2E_CONFIG has a processing section: put 'guarantee: $GUARANTEE' in it instead of GUARANTEE" >&2
+  exit 2
+fi
 PORT=${PORT:-19464}
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -43,6 +58,7 @@ state_options=${STATE_OPTIONS:-}
 cat > "$dir/config.yaml" <<YAML
 $(workload_topics "$PARTITIONS")
 state: {dir: $dir/state${state_options:+, $state_options}}
+$processing
 ${E2E_CONFIG:-}
 http: {listen: "127.0.0.1:$PORT"}
 $(workload_rules "$POLICIES")
@@ -59,7 +75,7 @@ results="$dir/results"
 for run in $(seq "$RUNS"); do
   rm -rf "$dir/state" "$dir/brokers"
   start_kafka
-  echo "run $run/$RUNS: embedded Kafka at $brokers; touchpoints has $PARTITIONS partitions"
+  echo "run $run/$RUNS: embedded Kafka at $brokers; touchpoints has $PARTITIONS partitions; $GUARANTEE"
 
   profile_flag=""
   [ "$POLICIES" = 1 ] && profile_flag="--profiles"
@@ -120,8 +136,13 @@ for run in $(seq "$RUNS"); do
   out_bytes=$(field value_bytes "$out")
   per_event=$(awk -v r="$out_records" -v n="$EVENTS" 'BEGIN { printf "%.3f", r / n }')
   mean_bytes=$(awk -v b="$out_bytes" -v r="$out_records" 'BEGIN { printf "%d", r ? b / r : 0 }')
+  transaction_events=0
+  if [ "$GUARANTEE" = exactly_once ]; then
+    transaction_events=$(( EVENTS / (commits > 0 ? commits : 1) ))
+  fi
   pipe=$("$BASELINE" pipe --brokers "$brokers" --topic touchpoints --messages "$EVENTS" \
-    --out pipe-out --records-per-event "$per_event" --record-bytes "$mean_bytes")
+    --out pipe-out --records-per-event "$per_event" --record-bytes "$mean_bytes" \
+    --transaction-events "$transaction_events")
   stop_all
 
   awk -v s="$start" -v c="$consumed_at" -v d="$drained_at" -v n="$EVENTS" \
@@ -129,7 +150,7 @@ for run in $(seq "$RUNS"); do
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
       -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
-      -v commits="$commits" -v commit_s="${commit_s:-0}" '
+      -v commits="$commits" -v commit_s="${commit_s:-0}" -v te="$transaction_events" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
     printf "  touchstream: %d events (%d forwarded, %d invalid), %d triggers; %.2f records out per event, %d bytes each\n", n, f, i, t, per, mb
@@ -137,7 +158,7 @@ for run in $(seq "$RUNS"); do
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
     printf "    %d commits, %.0f events each, %.2f s in commits\n", commits, n / (commits ? commits : 1), commit_s
     printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
-    printf "  raw pipe: %.0f events per CPU-second\n", pipe
+    printf "  raw pipe: %.0f events per CPU-second%s\n", pipe, (te > 0 ? sprintf(" (transactions of %d events)", te) : "")
     printf "  ratios: touchstream end to end / raw consumer %.3f, / raw pipe %.3f\n", e2e / raw, e2e / pipe
     printf "%d %.0f %.0f %.0f %.0f %.0f %.0f\n", run, consume, e2e, n / (d - s), raw, pipe, rss / 1024 >> "/dev/stderr"
   }' 2>> "$results"

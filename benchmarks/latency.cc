@@ -15,6 +15,11 @@
 // Prints both distributions of the events after the first --warmup-seconds, which warm up this
 // tool's own fresh producer and consumer (their first second's events waited up to 1.7 s:
 // metadata and connections).
+// --misrouted-percent P sends every event n with n % 100 < P to the partition after its owner
+// (the murmur2 partition of its key, modulo the count), as a producer with another partitioner
+// would: the processor forwards each through its repartition topic to the owner. Their latency
+// is printed on a second line (`forwarded`); the first line then covers the others only.
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <CLI/CLI.hpp>
@@ -43,6 +48,7 @@ struct Options {
   double seconds = 10;
   double warmup_seconds = 1;
   int linger_ms = 0;
+  int misrouted_percent = 0;
   std::string run_id = "lat";
 };
 
@@ -73,6 +79,11 @@ Options Parse(int argc, char** argv) {
                  "serves one produced batch per partition per fetch, so at thousands of events "
                  "per second single-event batches limit how fast any consumer reads them")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--misrouted-percent", o.misrouted_percent,
+                 "this share of the events goes to the partition after its owner, so that the "
+                 "processor forwards it; their latency is reported on a line of its own")
+      ->check(CLI::Range(0, 100))
       ->capture_default_str();
   app.add_option("--topic", o.topic, "the input topic")->capture_default_str();
   app.add_option("--triggers", o.triggers, "the trigger topic")->capture_default_str();
@@ -148,6 +159,21 @@ int main(int argc, char** argv) {
     }
   }
   if (partitions.empty()) Fail("topic " + o.triggers + " has no partitions");
+  int32_t input_partitions = 0;  // of o.topic: where a misrouted event goes instead of its owner
+  if (o.misrouted_percent > 0) {
+    std::unique_ptr<RdKafka::Topic> input(
+        RdKafka::Topic::create(consumer.get(), o.topic, nullptr, err));
+    RdKafka::Metadata* input_raw = nullptr;
+    if (consumer->metadata(false, input.get(), &input_raw, 10'000) != RdKafka::ERR_NO_ERROR) {
+      Fail("no metadata for " + o.topic);
+    }
+    std::unique_ptr<RdKafka::Metadata> input_metadata(input_raw);
+    for (const auto* topic : *input_metadata->topics()) {
+      input_partitions = static_cast<int32_t>(topic->partitions()->size());
+    }
+    if (input_partitions < 2) Fail("--misrouted-percent needs an input topic of 2+ partitions");
+  }
+  auto misrouted = [&](size_t n) { return static_cast<int>(n % 100) < o.misrouted_percent; };
   consumer->assign(partitions);
   RdKafka::TopicPartition::destroy(partitions);
 
@@ -203,7 +229,14 @@ int main(int argc, char** argv) {
       e.SerializeToString(&bytes);
       sent_wall_ms[n].store(now_ns / 1'000'000, std::memory_order_relaxed);
       sent_ns[n].store(Clock::now().time_since_epoch().count(), std::memory_order_release);
-      while (producer->produce(o.topic, RdKafka::Topic::PARTITION_UA,
+      // A misrouted event: the partition after the one the key's murmur2 hash names.
+      const int32_t partition =
+          misrouted(n) ? (rd_kafka_msg_partitioner_murmur2(nullptr, e.customer_id().data(),
+                                                           e.customer_id().size(),
+                                                           input_partitions, nullptr, nullptr) +
+                          1) % input_partitions
+                       : RdKafka::Topic::PARTITION_UA;
+      while (producer->produce(o.topic, partition,
                                RdKafka::Producer::RK_MSG_COPY, bytes.data(), bytes.size(),
                                e.customer_id().data(), e.customer_id().size(), 0,
                                reinterpret_cast<void*>(n)) == RdKafka::ERR__QUEUE_FULL) {
@@ -233,7 +266,7 @@ int main(int argc, char** argv) {
     latency_ms[n] = std::chrono::duration<double, std::milli>(arrived - sent).count();
     arrived_ns[n] = arrived.time_since_epoch().count();
     ++matched;
-    if (n < warmup) continue;
+    if (n < warmup || misrouted(n)) continue;  // the split covers the events sent to their owner
     const int64_t relayed = m->timestamp().timestamp;
     const int64_t arrived_wall = std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
@@ -245,15 +278,20 @@ int main(int argc, char** argv) {
   produce.join();
   consumer->close();
 
+  // The events sent to their owner; the misrouted ones (forwarded by the processor) apart.
   std::vector<double> seen;
+  std::vector<double> forwarded;
+  size_t forwarded_sent = 0;
   for (size_t n = warmup; n < total; ++n) {
-    if (latency_ms[n] >= 0) seen.push_back(latency_ms[n]);
+    if (misrouted(n)) ++forwarded_sent;
+    if (latency_ms[n] >= 0) (misrouted(n) ? forwarded : seen).push_back(latency_ms[n]);
   }
   std::sort(seen.begin(), seen.end());
+  std::sort(forwarded.begin(), forwarded.end());
   std::vector<double> from_ack_ms;
   for (size_t n = warmup; n < total; ++n) {
     const int64_t acked = acked_ns[n].load(std::memory_order_acquire);
-    if (latency_ms[n] >= 0 && acked > 0) {
+    if (latency_ms[n] >= 0 && acked > 0 && !misrouted(n)) {
       from_ack_ms.push_back(static_cast<double>(arrived_ns[n] - acked) / 1e6);
     }
   }
@@ -273,8 +311,16 @@ int main(int argc, char** argv) {
       "rate=%.0f events=%zu matched=%zu p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f p999_ms=%.1f "
       "max_ms=%.1f (median split: %.0f ms to the relay's produce call, %.0f ms from it; from "
       "the event's acknowledgement, %zu events: p50 %.1f ms, p99 %.1f ms)\n",
-      o.rate, total - warmup, seen.size(), at(0.5), at(0.9), at(0.99), at(0.999),
-      seen.empty() ? 0.0 : seen.back(), median(to_relay_ms), median(from_relay_ms),
+      o.rate, total - warmup - forwarded_sent, seen.size(), at(0.5), at(0.9), at(0.99),
+      at(0.999), seen.empty() ? 0.0 : seen.back(), median(to_relay_ms), median(from_relay_ms),
       from_ack_ms.size(), quantile(from_ack_ms, 0.5), quantile(from_ack_ms, 0.99));
-  return seen.size() == total - warmup ? 0 : 1;
+  if (o.misrouted_percent > 0) {
+    std::printf(
+        "forwarded: events=%zu matched=%zu p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f p999_ms=%.1f "
+        "max_ms=%.1f (sent to the partition after the owner's)\n",
+        forwarded_sent, forwarded.size(), quantile(forwarded, 0.5), quantile(forwarded, 0.9),
+        quantile(forwarded, 0.99), quantile(forwarded, 0.999),
+        forwarded.empty() ? 0.0 : forwarded.back());
+  }
+  return seen.size() + forwarded.size() == total - warmup ? 0 : 1;
 }

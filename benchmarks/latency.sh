@@ -16,6 +16,12 @@
 # COMMIT_INTERVAL (the processing.commit_interval under test; default 100ms, the product's).
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # PRODUCER_LINGER_MS (0): the measuring producer's linger.ms (touchstream_latency --linger-ms).
+# MISROUTED_PERCENT (0): this share of the events goes to the partition after its owner, so that
+# `run` forwards it through the repartition topic; their latency is printed on a line of its own.
+# GUARANTEE (at_least_once): processing.guarantee. Under exactly_once each commit is a Kafka
+# transaction; the embedded Kafka shows a transaction's records before it commits, so the
+# latency measured leaves out the commit's last step (EndTxn), which a read_committed consumer
+# of a real cluster waits for: the commit durations printed at the end bound it.
 # TIMER_WAIT (22): seconds to wait after the last step for its timers (0: the delays reported
 # are the earlier steps' only).
 # DEBUG_HIST=1: also print the run's poll → commit and event time → commit histograms.
@@ -28,6 +34,11 @@ SECONDS_EACH=${STEP_SECONDS:-10}
 PARTITIONS=${PARTITIONS:-8}
 COMMIT_INTERVAL=${COMMIT_INTERVAL:-100ms}
 PORT=${PORT:-19465}
+GUARANTEE=${GUARANTEE:-at_least_once}
+case "$GUARANTEE" in
+  at_least_once | exactly_once) ;;
+  *) echo "GUARANTEE must be at_least_once or exactly_once, not '$GUARANTEE'" >&2; exit 2 ;;
+esac
 
 source benchmarks/lib.sh
 workspace latency
@@ -38,7 +49,7 @@ topics:
   triggers: {name: triggers, partitions: 6}
   dead_letter: {name: touchpoints-dlq, partitions: 1}
 state: {dir: $dir/state}
-processing: {commit_interval: $COMMIT_INTERVAL}
+processing: {commit_interval: $COMMIT_INTERVAL, guarantee: $GUARANTEE}
 http: {listen: "127.0.0.1:$PORT"}
 rules:
   spring_offer:
@@ -70,22 +81,27 @@ if [ "${assigned:-0}" = 0 ]; then
   tail -20 "$dir/run.err" >&2
   exit 1
 fi
-echo "embedded Kafka at $brokers; touchstream run ready (commit_interval $COMMIT_INTERVAL${RUN_ARGS:+, $RUN_ARGS})"
+echo "embedded Kafka at $brokers; touchstream run ready ($GUARANTEE, commit_interval $COMMIT_INTERVAL${RUN_ARGS:+, $RUN_ARGS}${MISROUTED_PERCENT:+, $MISROUTED_PERCENT % misrouted})"
 echo "produce → REWARD_WINDOW_OPENED at the consumer, ms:"
 "$LATENCY" --brokers "$brokers" --rate 500 --seconds 3 --run-id warmup > /dev/null
 step=0
 for rate in $RATES; do
   step=$((step + 1))  # fresh customers and event ids in each step
-  line=$("$LATENCY" --brokers "$brokers" --rate "$rate" --seconds "$SECONDS_EACH" \
-         --linger-ms "${PRODUCER_LINGER_MS:-0}" --run-id "s$step") || {
-    echo "  rate $rate: not every trigger arrived: $line" >&2
+  lines=$("$LATENCY" --brokers "$brokers" --rate "$rate" --seconds "$SECONDS_EACH" \
+          --linger-ms "${PRODUCER_LINGER_MS:-0}" --misrouted-percent "${MISROUTED_PERCENT:-0}" \
+          --run-id "s$step") || {
+    echo "  rate $rate: not every trigger arrived: $lines" >&2
     exit 1
   }
-  echo "  $line"
+  sed 's/^/  /' <<<"$lines"
 done
 sleep "${TIMER_WAIT:-22}"  # the last events' reminders (+10 s) and expiries (+20 s) fire
 echo "timer fire delay (due → trigger committed) of the reminders and expiries, cumulative buckets:"
 (metrics || true) | awk '/^touchstream_timer_fire_delay_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'
+if [ "$GUARANTEE" = exactly_once ]; then
+  echo "commit durations (each commit's transaction included), cumulative buckets:"
+  (metrics || true) | awk '/^touchstream_commit_duration_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'
+fi
 if [ -n "${DEBUG_HIST:-}" ]; then
   (metrics || true) | grep -E "^touchstream_(event_to_trigger_latency|processing_latency)_seconds_(bucket|count)" || true
 fi
