@@ -98,6 +98,9 @@ done
 sleep "${TIMER_WAIT:-22}"  # the last events' reminders (+10 s) and expiries (+20 s) fire
 echo "timer fire delay (due → trigger committed) of the reminders and expiries, cumulative buckets:"
 (metrics || true) | awk '/^touchstream_timer_fire_delay_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'
+if [ "${MISROUTED_PERCENT:-0}" != 0 ]; then
+  echo "records forwarded through the repartition topic: $( (metrics || true) | awk '$1 == "touchstream_records_repartitioned_total" { print $2 }')"
+fi
 if [ "$GUARANTEE" = exactly_once ]; then
   echo "commit durations (each commit's transaction included), cumulative buckets:"
   (metrics || true) | awk '/^touchstream_commit_duration_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'

@@ -1,0 +1,50 @@
+// The benchmark scripts' exactly_once and forwarded-event modes, small and untimed, so that they
+// cannot rot: e2e.sh with GUARANTEE=exactly_once (its raw pipe then commits transactions), and
+// latency.sh with exactly_once and a share of the events sent to a partition that does not own
+// their customer (reported on a line of their own, each one's trigger required).
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include "tests/integration/harness.h"
+
+namespace touchstream::testing {
+namespace {
+
+TEST(ExactlyOnceBenchmarkTest, EndToEndRunsWithTransactionsOnBothSides) {
+  ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
+  TempDir dir;
+  const ScriptRun e2e =
+      RunBenchmarkScript(dir, "e2e.sh", {"RUNS=1", "GUARANTEE=exactly_once"}, {"8000", "2"});
+  ASSERT_EQ(e2e.exit_code, 0) << e2e.out << e2e.err;
+  const std::string& out = e2e.out;
+  EXPECT_NE(out.find("partitions; exactly_once"), std::string::npos) << out;
+  EXPECT_NE(out.find("touchstream: 8000 events"), std::string::npos) << out;
+  EXPECT_NE(out.find(" (transactions of "), std::string::npos) << out;
+  EXPECT_NE(out.find("end to end / raw pipe: "), std::string::npos) << out;
+}
+
+TEST(ExactlyOnceBenchmarkTest, LatencyReportsForwardedEventsApart) {
+  ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
+  TempDir dir;
+  const ScriptRun latency = RunBenchmarkScript(
+      dir, "latency.sh",
+      {"GUARANTEE=exactly_once", "MISROUTED_PERCENT=20", "RATES=500", "STEP_SECONDS=2",
+       "TIMER_WAIT=0"},
+      {});
+  ASSERT_EQ(latency.exit_code, 0) << latency.out << latency.err;
+  const std::string& out = latency.out;
+  // 1,000 events after the tool's warm-up: 800 sent to their owner, 200 forwarded.
+  EXPECT_NE(out.find("rate=500 events=800 matched=800 "), std::string::npos) << out;
+  EXPECT_NE(out.find("forwarded: events=200 matched=200 "), std::string::npos) << out;
+  std::smatch forwarded;
+  ASSERT_TRUE(std::regex_search(
+      out, forwarded, std::regex("records forwarded through the repartition topic: ([0-9]+)")))
+      << out;
+  EXPECT_GE(std::stol(forwarded[1]), 200) << out;
+  EXPECT_NE(out.find("touchstream_commit_duration_seconds_count "), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace touchstream::testing
