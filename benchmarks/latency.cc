@@ -108,6 +108,14 @@ std::unique_ptr<RdKafka::Conf> Conf(const std::vector<std::pair<std::string, std
   return conf;
 }
 
+// The partition after the one the key's murmur2 hash names (as the Java client partitions):
+// where a misrouted event goes.
+int32_t NotTheOwner(const std::string& key, int32_t partitions) {
+  const int32_t owner = rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(),
+                                                         partitions, nullptr, nullptr);
+  return (owner + 1) % partitions;
+}
+
 // Records when each event's produce is acknowledged (its index is the message's opaque).
 class AckTimes : public RdKafka::DeliveryReportCb {
  public:
@@ -185,10 +193,9 @@ int main(int argc, char** argv) {
   // produce round trip.
   std::vector<std::atomic<int64_t>> acked_ns(total);
   AckTimes acks(acked_ns);
-  auto pconf = Conf(
-      {{"bootstrap.servers", o.brokers},
-       {"linger.ms", std::to_string(o.linger_ms)},
-       {"partitioner", "murmur2_random"}});
+  auto pconf = Conf({{"bootstrap.servers", o.brokers},
+                     {"linger.ms", std::to_string(o.linger_ms)},
+                     {"partitioner", "murmur2_random"}});
   if (pconf->set("dr_cb", &acks, err) != RdKafka::Conf::CONF_OK) Fail(err);
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(pconf.get(), err));
   if (!producer) Fail(err);
@@ -210,8 +217,8 @@ int main(int argc, char** argv) {
                                        std::chrono::duration<double>(n / o.rate));
       for (auto left = send_at - Clock::now(); left >= std::chrono::milliseconds(1);
            left = send_at - Clock::now()) {
-        producer->poll(static_cast<int>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(left).count()));
+        producer->poll(
+            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count()));
       }
       std::this_thread::sleep_until(send_at);
       touchstream::v1::TouchpointEvent e;
@@ -229,16 +236,10 @@ int main(int argc, char** argv) {
       e.SerializeToString(&bytes);
       sent_wall_ms[n].store(now_ns / 1'000'000, std::memory_order_relaxed);
       sent_ns[n].store(Clock::now().time_since_epoch().count(), std::memory_order_release);
-      // A misrouted event: the partition after the one the key's murmur2 hash names.
-      const int32_t partition =
-          misrouted(n) ? (rd_kafka_msg_partitioner_murmur2(nullptr, e.customer_id().data(),
-                                                           e.customer_id().size(),
-                                                           input_partitions, nullptr, nullptr) +
-                          1) % input_partitions
-                       : RdKafka::Topic::PARTITION_UA;
-      while (producer->produce(o.topic, partition,
-                               RdKafka::Producer::RK_MSG_COPY, bytes.data(), bytes.size(),
-                               e.customer_id().data(), e.customer_id().size(), 0,
+      const int32_t partition = misrouted(n) ? NotTheOwner(e.customer_id(), input_partitions)
+                                             : RdKafka::Topic::PARTITION_UA;
+      while (producer->produce(o.topic, partition, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
+                               bytes.size(), e.customer_id().data(), e.customer_id().size(), 0,
                                reinterpret_cast<void*>(n)) == RdKafka::ERR__QUEUE_FULL) {
         producer->poll(1);
       }
@@ -311,8 +312,8 @@ int main(int argc, char** argv) {
       "rate=%.0f events=%zu matched=%zu p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f p999_ms=%.1f "
       "max_ms=%.1f (median split: %.0f ms to the relay's produce call, %.0f ms from it; from "
       "the event's acknowledgement, %zu events: p50 %.1f ms, p99 %.1f ms)\n",
-      o.rate, total - warmup - forwarded_sent, seen.size(), at(0.5), at(0.9), at(0.99),
-      at(0.999), seen.empty() ? 0.0 : seen.back(), median(to_relay_ms), median(from_relay_ms),
+      o.rate, total - warmup - forwarded_sent, seen.size(), at(0.5), at(0.9), at(0.99), at(0.999),
+      seen.empty() ? 0.0 : seen.back(), median(to_relay_ms), median(from_relay_ms),
       from_ack_ms.size(), quantile(from_ack_ms, 0.5), quantile(from_ack_ms, 0.99));
   if (o.misrouted_percent > 0) {
     std::printf(

@@ -11,9 +11,10 @@
 namespace touchstream {
 
 StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(const KafkaProperties& props,
-                                                           StateDb& db,
-                                                           UndeliverablePolicy policy) {
-  std::unique_ptr<OutboxRelay> relay(new OutboxRelay(db, props, std::move(policy)));
+                                                           StateDb& db, UndeliverablePolicy policy,
+                                                           std::vector<std::string> output_topics) {
+  std::unique_ptr<OutboxRelay> relay(
+      new OutboxRelay(db, props, std::move(policy), std::move(output_topics)));
   if (Status s = relay->CreateProducer(); !s.ok()) return s;
   return relay;
 }
@@ -28,6 +29,7 @@ Status OutboxRelay::CreateProducer() {
   }
   producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
   if (!producer_) return Status::KafkaError("cannot create producer: " + errstr);
+  known_topics_.Learn(*producer_, output_topics_, kLearnTopicsTimeoutMs);
   return Status::Ok();
 }
 
@@ -40,6 +42,7 @@ Status OutboxRelay::RecreateProducer() {
   producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT |
                    RdKafka::Producer::PURGE_NON_BLOCKING);
   producer_->poll(0);
+  known_topics_.Clear();
   producer_.reset();
   fatal_ = false;
   if (Status s = CreateProducer(); !s.ok()) return s;
@@ -68,6 +71,7 @@ Status OutboxRelay::RecreateProducer() {
 OutboxRelay::~OutboxRelay() {
   // The producer's queued messages reference no memory of ours (payloads are
   // copied).
+  known_topics_.Clear();
   producer_.reset();
 }
 

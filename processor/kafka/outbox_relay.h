@@ -24,6 +24,7 @@
 
 #include "processor/kafka/in_flight_records.h"
 #include "processor/kafka/kafka_conf.h"
+#include "processor/kafka/known_topics.h"
 #include "processor/kafka/relay.h"
 #include "state/state_db.h"
 
@@ -36,9 +37,11 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   // Called after a fatal producer error, once the replacement producer exists.
   using RecreatedFn = std::function<void(const std::string& reason)>;
 
-  // `db` must outlive the relay. `policy` says where undeliverable records go.
+  // `db` must outlive the relay. `policy` says where undeliverable records go. `output_topics`:
+  // the topics records go to, learnt when the producer is created (known_topics.h).
   static StatusOr<std::unique_ptr<OutboxRelay>> Create(const KafkaProperties& props, StateDb& db,
-                                                       UndeliverablePolicy policy = {});
+                                                       UndeliverablePolicy policy = {},
+                                                       std::vector<std::string> output_topics = {});
   ~OutboxRelay() override;
 
   void set_on_recreated(RecreatedFn fn) { on_recreated_ = std::move(fn); }
@@ -67,6 +70,8 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   // Records not yet acknowledged (queued or produced).
   size_t in_flight() const override { return records_.size(); }
   uint64_t in_flight_bytes() const override { return bytes_; }
+  // How many of the output topics the current producer learnt (known_topics.h).
+  size_t known_output_topics() const { return known_topics_.size(); }
 
   void dr_cb(RdKafka::Message& message) override;
 
@@ -77,8 +82,12 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
     bool produced = false;
   };
 
-  OutboxRelay(StateDb& db, KafkaProperties props, UndeliverablePolicy policy)
-      : db_(db), props_(std::move(props)), policy_(std::move(policy)) {}
+  OutboxRelay(StateDb& db, KafkaProperties props, UndeliverablePolicy policy,
+              std::vector<std::string> output_topics)
+      : db_(db),
+        props_(std::move(props)),
+        policy_(std::move(policy)),
+        output_topics_(std::move(output_topics)) {}
   // Kafka refused record `seq` for good: reroute, drop or stop (undeliverable.h).
   void OnPermanentError(uint64_t seq, const std::string& error);
   Status CreateProducer();
@@ -101,8 +110,10 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   StateDb& db_;
   const KafkaProperties props_;
   const UndeliverablePolicy policy_;
+  const std::vector<std::string> output_topics_;
 
   std::unique_ptr<RdKafka::Producer> producer_;
+  KnownTopics known_topics_;  // of producer_: cleared before it is destroyed
   RecreatedFn on_recreated_;
   Status stopped_;      // a changelog record was refused for good
   bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll

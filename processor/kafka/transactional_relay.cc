@@ -21,7 +21,7 @@ TransactionalRelay::AttemptError Describe(const RdKafka::Error& error) {
 
 StatusOr<std::unique_ptr<TransactionalRelay>> TransactionalRelay::Create(
     const KafkaProperties& props, const std::string& transactional_id, StateDb& db, int timeout_ms,
-    UndeliverablePolicy policy) {
+    UndeliverablePolicy policy, const std::vector<std::string>& output_topics) {
   std::unique_ptr<TransactionalRelay> relay(
       new TransactionalRelay(db, timeout_ms, std::move(policy)));
   auto conf = MakeKafkaConf(
@@ -31,12 +31,14 @@ StatusOr<std::unique_ptr<TransactionalRelay>> TransactionalRelay::Create(
   std::string errstr;
   relay->producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
   if (!relay->producer_) return Status::KafkaError("cannot create producer: " + errstr);
+  relay->known_topics_.Learn(*relay->producer_, output_topics, kLearnTopicsTimeoutMs);
   return relay;
 }
 
 TransactionalRelay::~TransactionalRelay() {
   // An open transaction is aborted by the broker after transaction.timeout.ms,
   // or at once by the next incarnation's init_transactions.
+  known_topics_.Clear();
   producer_.reset();
 }
 

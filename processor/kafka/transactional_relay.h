@@ -25,6 +25,7 @@
 #include <string>
 
 #include "processor/kafka/kafka_conf.h"
+#include "processor/kafka/known_topics.h"
 #include "processor/kafka/relay.h"
 #include "state/state_db.h"
 
@@ -38,11 +39,12 @@ class TransactionalRelay : public Relay {
   // Called after each aborted attempt, with librdkafka's reason.
   using AbortedFn = std::function<void(const std::string& reason)>;
 
-  // `db` must outlive the relay. `timeout_ms` bounds each transactional call.
-  static StatusOr<std::unique_ptr<TransactionalRelay>> Create(const KafkaProperties& props,
-                                                              const std::string& transactional_id,
-                                                              StateDb& db, int timeout_ms = 30'000,
-                                                              UndeliverablePolicy policy = {});
+  // `db` must outlive the relay. `timeout_ms` bounds each transactional call. `output_topics`:
+  // the topics records go to, learnt when the producer is created (known_topics.h).
+  static StatusOr<std::unique_ptr<TransactionalRelay>> Create(
+      const KafkaProperties& props, const std::string& transactional_id, StateDb& db,
+      int timeout_ms = 30'000, UndeliverablePolicy policy = {},
+      const std::vector<std::string>& output_topics = {});
   ~TransactionalRelay() override;
 
   void set_on_aborted(AbortedFn fn) { on_aborted_ = std::move(fn); }
@@ -60,6 +62,8 @@ class TransactionalRelay : public Relay {
   Status Flush(int timeout_ms) override { return Status::Ok(); }
   size_t in_flight() const override { return 0; }
   bool commits_offsets() const override { return true; }
+  // How many of the output topics the producer learnt (known_topics.h).
+  size_t known_output_topics() const { return known_topics_.size(); }
 
  public:
   struct AttemptError {
@@ -88,6 +92,7 @@ class TransactionalRelay : public Relay {
   RdKafka::KafkaConsumer* consumer_ = nullptr;  // see set_consumer
 
   std::unique_ptr<RdKafka::Producer> producer_;
+  KnownTopics known_topics_;  // of producer_: cleared before it is destroyed
   AbortedFn on_aborted_;
 };
 

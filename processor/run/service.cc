@@ -30,6 +30,10 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
   metrics.delivery_errors(config.triggers.name);
   metrics.delivery_errors(config.dead_letter.name);
   const UndeliverablePolicy undeliverable{config.dead_letter.name, config.changelog.name};
+  // Every topic a relay produces to, known to its producer before the first record.
+  const std::vector<std::string> output_topics{config.triggers.name, config.audit.name,
+                                               config.dead_letter.name, config.changelog.name,
+                                               config.repartition.name};
   // Pre-create the undeliverable series at zero for what can be rerouted.
   metrics.records_undeliverable(config.triggers.name, "rerouted");
   metrics.records_undeliverable(config.dead_letter.name, "dropped");
@@ -47,7 +51,7 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
   }
   if (config.exactly_once) {
     auto relay = TransactionalRelay::Create(producer_props, config.transactional_id, *service->db_,
-                                            30'000, undeliverable);
+                                            30'000, undeliverable, output_topics);
     if (!relay.ok()) return relay.status();
     (*relay)->set_on_aborted([&metrics](const std::string& reason) {
       metrics.transactions_aborted().Increment();
@@ -57,7 +61,7 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
             ")");
     service->relay_ = std::move(*relay);
   } else {
-    auto relay = OutboxRelay::Create(producer_props, *service->db_, undeliverable);
+    auto relay = OutboxRelay::Create(producer_props, *service->db_, undeliverable, output_topics);
     if (!relay.ok()) return relay.status();
     (*relay)->set_on_recreated([&metrics](const std::string& reason) {
       metrics.producer_fatal_errors().Increment();

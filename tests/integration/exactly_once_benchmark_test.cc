@@ -28,11 +28,10 @@ TEST(ExactlyOnceBenchmarkTest, EndToEndRunsWithTransactionsOnBothSides) {
 TEST(ExactlyOnceBenchmarkTest, LatencyReportsForwardedEventsApart) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   TempDir dir;
-  const ScriptRun latency = RunBenchmarkScript(
-      dir, "latency.sh",
-      {"GUARANTEE=exactly_once", "MISROUTED_PERCENT=20", "RATES=500", "STEP_SECONDS=2",
-       "TIMER_WAIT=0"},
-      {});
+  const ScriptRun latency = RunBenchmarkScript(dir, "latency.sh",
+                                               {"GUARANTEE=exactly_once", "MISROUTED_PERCENT=20",
+                                                "RATES=500", "STEP_SECONDS=2", "TIMER_WAIT=0"},
+                                               {});
   ASSERT_EQ(latency.exit_code, 0) << latency.out << latency.err;
   const std::string& out = latency.out;
   // 1,000 events after the tool's warm-up: 800 sent to their owner, 200 forwarded.

@@ -18,7 +18,8 @@ class OutboxRelayTest : public RelayTest {
   }
   void CreateRelay(KafkaProperties props) {
     props["bootstrap.servers"] = kafka_->bootstrap_servers();
-    auto relay = OutboxRelay::Create(props, *db_);
+    // A topic that does not exist is not learnt (known_topics.h).
+    auto relay = OutboxRelay::Create(props, *db_, {}, {kTopic, "relay-test-absent"});
     ASSERT_TRUE(relay.ok()) << relay.status().message();
     relay_ = std::move(*relay);
   }
@@ -112,6 +113,11 @@ TEST_F(OutboxRelayTest, AChangelogRecordsStampIsProducedAsItsThreeHeadersAfterIt
                                       {changelog::kSeqHeader, "345"}}));
 }
 
+TEST_F(OutboxRelayTest, ItsProducerKnowsTheOutputTopicsThatExist) {
+  CreateRelay({});
+  EXPECT_EQ(relay_->known_output_topics(), 1u);
+}
+
 TEST_F(OutboxRelayTest, DeliversAndEmptiesTheOutbox) {
   CreateRelay({});
   const std::set<std::string> sent = CommitAndSend(50);
@@ -146,6 +152,7 @@ TEST_F(OutboxRelayTest, FatalProducerErrorReplacesTheProducerAndLosesNothing) {
   ASSERT_TRUE(relay_->Flush(20'000).ok()) << "records left: " << relay_->in_flight();
 
   ASSERT_EQ(reasons.size(), 1u) << "the fatal error replaces the producer exactly once";
+  EXPECT_EQ(relay_->known_output_topics(), 1u) << "the replacement learnt the output topic too";
   EXPECT_NE(reasons[0].find("Gap-less ordering"), std::string::npos) << reasons[0];
   EXPECT_EQ(OutboxSize(), 0u);
   std::set<std::string> all = before;
