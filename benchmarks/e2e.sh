@@ -95,6 +95,9 @@ for run in $(seq "$RUNS"); do
     consumed=$(metric touchstream_records_consumed_total)
     if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then
       start=$(now); cpu_start=$(cpu $run_pid)
+      # Commits before the first record (the group join) are empty: not counted below.
+      commits_before=$(metric touchstream_commit_duration_seconds_count)
+      commit_s_before=$(awk '$1 == "touchstream_commit_duration_seconds_sum" { print $2 }' <<<"$scraped")
       if [ -n "${PROFILE:-}" ]; then
         perf record -q --call-graph dwarf,16384 -F 250 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
         perf_pid=$!
@@ -123,8 +126,8 @@ for run in $(seq "$RUNS"); do
   forwarded=$(metric touchstream_records_repartitioned_total)
   invalid=$(metric touchstream_events_invalid_total)
   pauses=$(grep -c "pausing input" "$dir/run.err" || true)
-  commits=$(metric touchstream_commit_duration_seconds_count)
-  commit_s=$(awk '$1 == "touchstream_commit_duration_seconds_sum" { print $2 }' <<<"$scraped")
+  commits=$(( $(metric touchstream_commit_duration_seconds_count) - commits_before ))
+  commit_s=$(awk -v before="${commit_s_before:-0}" '$1 == "touchstream_commit_duration_seconds_sum" { printf "%.3f", $2 - before }' <<<"$scraped")
   kill "$run_pid"; wait "$run_pid" 2>/dev/null || true
   state_bytes=$(du -sb "$dir/state" | cut -f1)
   # The state goal's measure: the customers' SST bytes after a full compaction, per customer.
@@ -143,6 +146,7 @@ for run in $(seq "$RUNS"); do
   pipe=$("$BASELINE" pipe --brokers "$brokers" --topic touchpoints --messages "$EVENTS" \
     --out pipe-out --records-per-event "$per_event" --record-bytes "$mean_bytes" \
     --transaction-events "$transaction_events")
+  transactions=$(field transactions "$pipe")
   stop_all
 
   awk -v s="$start" -v c="$consumed_at" -v d="$drained_at" -v n="$EVENTS" \
@@ -150,7 +154,7 @@ for run in $(seq "$RUNS"); do
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
       -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
-      -v commits="$commits" -v commit_s="${commit_s:-0}" -v te="$transaction_events" '
+      -v commits="$commits" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
     printf "  touchstream: %d events (%d forwarded, %d invalid), %d triggers; %.2f records out per event, %d bytes each\n", n, f, i, t, per, mb
@@ -158,7 +162,7 @@ for run in $(seq "$RUNS"); do
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
     printf "    %d commits, %.0f events each, %.2f s in commits\n", commits, n / (commits ? commits : 1), commit_s
     printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
-    printf "  raw pipe: %.0f events per CPU-second%s\n", pipe, (te > 0 ? sprintf(" (transactions of %d events)", te) : "")
+    printf "  raw pipe: %.0f events per CPU-second%s\n", pipe, (te > 0 ? sprintf(" (%d transactions of %d events)", tx, te) : "")
     printf "  ratios: touchstream end to end / raw consumer %.3f, / raw pipe %.3f\n", e2e / raw, e2e / pipe
     printf "%d %.0f %.0f %.0f %.0f %.0f %.0f\n", run, consume, e2e, n / (d - s), raw, pipe, rss / 1024 >> "/dev/stderr"
   }' 2>> "$results"

@@ -15,10 +15,10 @@
 // Prints both distributions of the events after the first --warmup-seconds, which warm up this
 // tool's own fresh producer and consumer (their first second's events waited up to 1.7 s:
 // metadata and connections).
-// --misrouted-percent P sends every event n with n % 100 < P to the partition after its owner
-// (the murmur2 partition of its key, modulo the count), as a producer with another partitioner
-// would: the processor forwards each through its repartition topic to the owner. Their latency
-// is printed on a second line (`forwarded`); the first line then covers the others only.
+// --misrouted-percent P sends P of every 100 events, spread evenly, to the partition after its
+// owner (the murmur2 partition of its key, modulo the count), as a producer with another
+// partitioner would: the processor forwards each through its repartition topic to the owner. Their
+// latency is printed on a second line (`forwarded`); the first line then covers the others only.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
@@ -181,7 +181,11 @@ int main(int argc, char** argv) {
     }
     if (input_partitions < 2) Fail("--misrouted-percent needs an input topic of 2+ partitions");
   }
-  auto misrouted = [&](size_t n) { return static_cast<int>(n % 100) < o.misrouted_percent; };
+  // Spread evenly: exactly misrouted_percent of every 100 events, not in a burst.
+  auto misrouted = [&](size_t n) {
+    const size_t p = static_cast<size_t>(o.misrouted_percent);
+    return n * p / 100 != (n + 1) * p / 100;
+  };
   consumer->assign(partitions);
   RdKafka::TopicPartition::destroy(partitions);
 

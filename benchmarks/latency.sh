@@ -81,7 +81,7 @@ if [ "${assigned:-0}" = 0 ]; then
   tail -20 "$dir/run.err" >&2
   exit 1
 fi
-echo "embedded Kafka at $brokers; touchstream run ready ($GUARANTEE, commit_interval $COMMIT_INTERVAL${RUN_ARGS:+, $RUN_ARGS}${MISROUTED_PERCENT:+, $MISROUTED_PERCENT % misrouted})"
+echo "embedded Kafka at $brokers; touchstream run ready ($GUARANTEE, commit_interval $COMMIT_INTERVAL${RUN_ARGS:+, $RUN_ARGS}$([ "${MISROUTED_PERCENT:-0}" != 0 ] && echo ", $MISROUTED_PERCENT % misrouted"))"
 echo "produce → REWARD_WINDOW_OPENED at the consumer, ms:"
 "$LATENCY" --brokers "$brokers" --rate 500 --seconds 3 --run-id warmup > /dev/null
 step=0
@@ -102,7 +102,7 @@ if [ "${MISROUTED_PERCENT:-0}" != 0 ]; then
   echo "records forwarded through the repartition topic: $( (metrics || true) | awk '$1 == "touchstream_records_repartitioned_total" { print $2 }')"
 fi
 if [ "$GUARANTEE" = exactly_once ]; then
-  echo "commit durations (each commit's transaction included), cumulative buckets:"
+  echo "commit durations (a commit that wrote anything includes its transaction; idle ones too), cumulative buckets:"
   (metrics || true) | awk '/^touchstream_commit_duration_seconds_(bucket|count)/ { printf "  %s %s\n", $1, $2 }'
 fi
 if [ -n "${DEBUG_HIST:-}" ]; then

@@ -7,8 +7,14 @@ workspace() {
   pids=()
   trap 'stop_all; rm -rf "$dir"' EXIT
 }
+# Newest first, each waited for: a `run` stops (its last commit, under exactly_once a transaction)
+# while the embedded Kafka it was started after is still up.
 stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   pids=()
 }

@@ -20,7 +20,9 @@ std::vector<std::string> KnownTopics::Learn(RdKafka::Producer& producer,
   for (const std::string& name : std::set<std::string>(topics.begin(), topics.end())) {
     std::string error;
     std::unique_ptr<RdKafka::Topic> handle;
-    // A new handle takes the partitions from the metadata cache the request above filled.
+    // A new handle takes the partitions from the metadata cache the request above filled
+    // (librdkafka 2.0.2; from 2.1 an all-topics reply no longer fills that cache, and a new
+    // handle asks for its own topic at once instead).
     if (existing.count(name) > 0) {
       handle.reset(RdKafka::Topic::create(&producer, name, nullptr, error));
     }

@@ -6,7 +6,9 @@
 // the metadata once the producer exists and keeps a handle of each output topic that exists, so
 // that librdkafka knows it from the start and keeps it current with its periodic refresh.
 // Not for topics that do not exist: a handle would make librdkafka ask for them, which a broker
-// with auto.create.topics.enable answers by creating them.
+// with auto.create.topics.enable answers by creating them. (Such a topic is learnt at its first
+// record, as before, which asks for it too.) On a cluster of very many topics the all-topics
+// reply is large; it comes once per producer.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>

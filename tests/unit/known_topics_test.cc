@@ -73,7 +73,7 @@ class KnownTopicsTest : public ::testing::Test {
 };
 
 TEST_F(KnownTopicsTest, AProducerAloneDoesNotKnowATopicBeforeItsFirstRecord) {
-  // What KnownTopics is for: the observable below tells the two cases apart.
+  // The control of the next test: without KnownTopics the statistics do not list the topic.
   const std::string json = NextStats();
   ASSERT_FALSE(json.empty()) << "no statistics from the producer";
   EXPECT_EQ(TopicStats(json, "out-a"), "") << json;
@@ -89,11 +89,9 @@ TEST_F(KnownTopicsTest, LearntTopicsAreKnownWithTheirPartitionsBeforeTheirFirstR
   const std::regex led("\"partition\":([0-9]+), \"broker\":[0-9]+, \"leader\":[0-9]+");
   const std::string a = TopicStats(json, "out-a");
   const std::string b = TopicStats(json, "out-b");
-  EXPECT_EQ(std::distance(std::sregex_iterator(a.begin(), a.end(), led), std::sregex_iterator()),
-            3)
+  EXPECT_EQ(std::distance(std::sregex_iterator(a.begin(), a.end(), led), std::sregex_iterator()), 3)
       << json;
-  EXPECT_EQ(std::distance(std::sregex_iterator(b.begin(), b.end(), led), std::sregex_iterator()),
-            1)
+  EXPECT_EQ(std::distance(std::sregex_iterator(b.begin(), b.end(), led), std::sregex_iterator()), 1)
       << json;
 }
 
@@ -111,6 +109,25 @@ TEST_F(KnownTopicsTest, ATopicThatDoesNotExistIsReturnedAndNotAskedFor) {
   for (const RdKafka::TopicMetadata* topic : *metadata->topics()) {
     EXPECT_NE(topic->topic(), "not-there");
   }
+}
+
+TEST_F(KnownTopicsTest, AHandleOfATopicThatDoesNotExistHasTheEmbeddedKafkaCreateIt) {
+  // The control of the test above: what asking for a missing topic does on this broker.
+  std::string error;
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(producer_.get(), "asked-for", nullptr, error));
+  ASSERT_TRUE(handle) << error;
+  bool created = false;
+  for (int i = 0; i < 50 && !created; ++i) {
+    producer_->poll(100);
+    RdKafka::Metadata* raw = nullptr;
+    ASSERT_EQ(producer_->metadata(true, nullptr, &raw, 5'000), RdKafka::ERR_NO_ERROR);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    for (const RdKafka::TopicMetadata* topic : *metadata->topics()) {
+      created = created || topic->topic() == "asked-for";
+    }
+  }
+  EXPECT_TRUE(created);
 }
 
 TEST_F(KnownTopicsTest, WithNoMetadataEveryTopicIsReturned) {
