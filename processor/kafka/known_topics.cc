@@ -18,18 +18,17 @@ std::vector<std::string> KnownTopics::Learn(RdKafka::Producer& producer,
   }
   std::vector<std::string> missing;
   for (const std::string& name : std::set<std::string>(topics.begin(), topics.end())) {
-    std::string error;
-    std::unique_ptr<RdKafka::Topic> handle;
     // A new handle takes the partitions from the metadata cache the request above filled
     // (librdkafka 2.0.2; from 2.1 an all-topics reply no longer fills that cache, and a new
     // handle asks for its own topic at once instead).
-    if (existing.count(name) > 0) {
-      handle.reset(RdKafka::Topic::create(&producer, name, nullptr, error));
-    }
-    if (handle) {
-      handles_.push_back(std::move(handle));
-    } else {
+    std::string error;
+    RdKafka::Topic* handle = existing.count(name) > 0
+                                 ? RdKafka::Topic::create(&producer, name, nullptr, error)
+                                 : nullptr;
+    if (handle == nullptr) {
       missing.push_back(name);
+    } else {
+      handles_.emplace_back(handle);
     }
   }
   return missing;
