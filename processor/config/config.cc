@@ -176,6 +176,10 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   if (config.max_repartition_wait_ms > 3'600'000) {
     throw ConfigError("processing.max_repartition_wait: must be at most 1h");
   }
+  config.stop_timeout_ms = processing.Duration("stop_timeout", config.stop_timeout_ms);
+  if (config.stop_timeout_ms <= 0 || config.stop_timeout_ms > 600'000) {
+    throw ConfigError("processing.stop_timeout: must be greater than 0 and at most 10m");
+  }
   config.max_outbox_records =
       processing.Int("max_outbox_records", config.max_outbox_records, 1, 100'000'000);
   config.max_outbox_bytes =

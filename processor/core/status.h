@@ -21,6 +21,8 @@ class [[nodiscard]] Status {
     kUnavailable,  // transient: nothing was changed; the same call may succeed later
     kCorruption,   // stored local data does not parse, or RocksDB reports it corrupt: local
                    // damage, rebuilt from the changelog (never said of the changelog itself)
+    kDeadlineExceeded,  // a stop's deadline passed first: what the call began may or may not
+                        // have taken effect, as after a crash (Relay::StopBy)
   };
 
   Status() = default;
@@ -39,6 +41,9 @@ class [[nodiscard]] Status {
   }
   static Status Corruption(std::string msg) {
     return Status(Code::kCorruption, std::move(msg));
+  }
+  static Status DeadlineExceeded(std::string msg) {
+    return Status(Code::kDeadlineExceeded, std::move(msg));
   }
 
   bool ok() const { return code_ == Code::kOk; }

@@ -1,5 +1,7 @@
 #include "processor/kafka/transactional_relay.h"
 
+#include <algorithm>
+
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/kafka/record_producer.h"
@@ -15,6 +17,13 @@ Status FromError(const std::string& what, const RdKafka::Error& error) {
 
 TransactionalRelay::AttemptError Describe(const RdKafka::Error& error) {
   return {error.name() + ": " + error.str(), error.is_fatal()};
+}
+
+Status LeftOpen(const std::string& reason) {
+  return Status::DeadlineExceeded(
+      "the stop's deadline passed before the transaction committed (" + reason +
+      "): left open, for the next start's init_transactions (or the broker, after "
+      "transaction.timeout.ms) to abort");
 }
 
 }  // namespace
@@ -42,18 +51,31 @@ TransactionalRelay::~TransactionalRelay() {
   producer_.reset();
 }
 
+int TransactionalRelay::CallTimeoutMs() const {
+  if (!stop_by_) return timeout_ms_;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      *stop_by_ - std::chrono::steady_clock::now());
+  // At least 1 ms: librdkafka reads 0 as "do not wait" for some calls, -1 as "forever".
+  return static_cast<int>(std::clamp<int64_t>(left.count(), 1, timeout_ms_));
+}
+
+bool TransactionalRelay::PastStopBy() const {
+  return stop_by_ && std::chrono::steady_clock::now() >= *stop_by_;
+}
+
 std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(
-    const std::function<RdKafka::Error*()>& call) {
-  std::unique_ptr<RdKafka::Error> error(call());
-  for (int attempt = 1; error && error->is_retriable() && attempt < kMaxAttempts; ++attempt) {
+    const std::function<RdKafka::Error*(int timeout_ms)>& call) {
+  std::unique_ptr<RdKafka::Error> error(call(CallTimeoutMs()));
+  for (int attempt = 1;
+       error && error->is_retriable() && attempt < kMaxAttempts && !PastStopBy(); ++attempt) {
     if (on_failed_) on_failed_("", error->str() + " (retrying)");
-    error.reset(call());
+    error.reset(call(CallTimeoutMs()));
   }
   return error;
 }
 
 Status TransactionalRelay::Recover() {
-  if (auto error = Retrying([&] { return producer_->init_transactions(timeout_ms_); })) {
+  if (auto error = Retrying([&](int timeout_ms) { return producer_->init_transactions(timeout_ms); })) {
     return FromError("init_transactions", *error);
   }
   std::vector<uint64_t> seqs;
@@ -106,13 +128,13 @@ std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
   CrashPoint("produce_queued");
   if (!offsets.empty() && consumer_ != nullptr) {
     std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
-    if (auto error = Retrying([&] {
-          return producer_->send_offsets_to_transaction(offsets, group.get(), timeout_ms_);
+    if (auto error = Retrying([&](int timeout_ms) {
+          return producer_->send_offsets_to_transaction(offsets, group.get(), timeout_ms);
         })) {
       return Describe(*error);
     }
   }
-  if (auto error = Retrying([&] { return producer_->commit_transaction(timeout_ms_); })) {
+  if (auto error = Retrying([&](int timeout_ms) { return producer_->commit_transaction(timeout_ms); })) {
     return Describe(*error);
   }
   return std::nullopt;
@@ -133,11 +155,14 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
     const std::optional<AttemptError> error = Attempt(entries, dropped, offsets);
     if (!error) break;
     if (error->fatal) return Status::KafkaError("transaction failed: " + error->text + " (fatal)");
+    const std::string& reason = error->text;
+    if (PastStopBy()) return LeftOpen(reason);
     // An error that is neither abortable nor retriable (e.g. a produce refused
     // locally) still leaves an open transaction: abort it as well.
-    const std::string& reason = error->text;
     if (on_failed_) on_failed_("", reason);
-    if (auto abort_error = Retrying([&] { return producer_->abort_transaction(timeout_ms_); })) {
+    if (auto abort_error = Retrying(
+            [&](int timeout_ms) { return producer_->abort_transaction(timeout_ms); })) {
+      if (PastStopBy()) return LeftOpen(reason + "; abort_transaction: " + abort_error->str());
       return FromError("abort_transaction after " + reason, *abort_error);
     }
     if (error->rerouted) {

@@ -14,11 +14,15 @@
 // Errors of one transaction attempt, as librdkafka classifies them: retriable (e.g. a timeout)
 // repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole
 // transaction with the same records, up to kMaxAttempts; fatal (fenced by a newer instance, or
-// an unrecoverable producer state) stops processing.
+// an unrecoverable producer state) stops processing. After StopBy, each call waits at most until
+// the deadline and nothing is retried past it: a transaction still open then is left open (the
+// next incarnation's init_transactions aborts it, or the broker after transaction.timeout.ms),
+// its commit redone from the outbox and the changelog as after a crash.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
@@ -49,12 +53,14 @@ class TransactionalRelay : public Relay {
 
   void set_on_aborted(AbortedFn fn) { on_aborted_ = std::move(fn); }
   void set_consumer(RdKafka::KafkaConsumer* consumer) override { consumer_ = consumer; }
+  void StopBy(std::chrono::steady_clock::time_point deadline) override { stop_by_ = deadline; }
 
   // init_transactions (fences earlier incarnations), then drops the outbox (see above).
   Status Recover() override;
   // One transaction: every entry, then the offsets, then commit; the entries leave the outbox
-  // once it committed. Errors: fatal, or still failing after kMaxAttempts (the entries stay in
-  // the outbox; a restart drops them and the restore redoes their commit).
+  // once it committed. Errors: fatal, still failing after kMaxAttempts, or not committed by the
+  // StopBy deadline (kDeadlineExceeded). The entries then stay in the outbox; a restart drops
+  // them and the restore redoes their commit.
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override;
   // Publish is synchronous: nothing is ever in flight between calls.
@@ -81,8 +87,12 @@ class TransactionalRelay : public Relay {
   std::optional<AttemptError> Attempt(std::vector<OutboxEntry>& entries,
                                       std::set<uint64_t>& dropped,
                                       const std::vector<RdKafka::TopicPartition*>& offsets);
-  // Repeats `call` while it fails with a retriable error (at most kMaxAttempts times).
-  std::unique_ptr<RdKafka::Error> Retrying(const std::function<RdKafka::Error*()>& call);
+  // Repeats `call` with a timeout (CallTimeoutMs) while it fails with a retriable error, at most
+  // kMaxAttempts times and not past the StopBy deadline.
+  std::unique_ptr<RdKafka::Error> Retrying(const std::function<RdKafka::Error*(int)>& call);
+  // How long the next transactional call may wait: timeout_ms_, or less to end by stop_by_.
+  int CallTimeoutMs() const;
+  bool PastStopBy() const;
 
   // Constant after construction.
   StateDb& db_;
@@ -90,6 +100,7 @@ class TransactionalRelay : public Relay {
   const UndeliverablePolicy policy_;
 
   RdKafka::KafkaConsumer* consumer_ = nullptr;  // see set_consumer
+  std::optional<std::chrono::steady_clock::time_point> stop_by_;  // see StopBy
 
   std::unique_ptr<RdKafka::Producer> producer_;
   KnownTopics known_topics_;  // of producer_: cleared before it is destroyed

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "processor/core/time.h"
 #include "processor/diagnostics/crash_point.h"
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/consumer_close.h"
@@ -199,15 +200,25 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     LogError("stopping: " + fatal_.message());
     return fatal_;
   }
-  LogInfo("shutting down: committing and flushing");
-  if (Status s = Commit();
-      s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kCorruption) {
+  LogInfo("shutting down: committing and flushing (processing.stop_timeout " +
+          FormatDuration(config_.stop_timeout_ms) + ")");
+  // Kafka's time, not the loop's clocks: the relay's waits are librdkafka's.
+  const auto stop_by =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.stop_timeout_ms);
+  relay_.StopBy(stop_by);
+  if (Status s = Commit(); s.code() == Status::Code::kUnavailable ||
+                           s.code() == Status::Code::kCorruption ||
+                           s.code() == Status::Code::kDeadlineExceeded) {
     LogWarn("shutting down without the last commit (" + s.message() +
             "): its records are processed again from the last commit");
   } else if (!s.ok()) {
     return s;
   }
-  if (Status s = relay_.Flush(10'000); !s.ok()) LogWarn("relay: " + s.message());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      stop_by - std::chrono::steady_clock::now());
+  if (Status s = relay_.Flush(static_cast<int>(std::max<int64_t>(left.count(), 0))); !s.ok()) {
+    LogWarn("relay: " + s.message());
+  }
   relay_.set_consumer(nullptr);
   membership_.set_stopping();
   LeaveGroup(consumer_);

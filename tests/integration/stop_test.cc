@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "tests/integration/cluster.h"
+#include "tests/integration/oracle.h"
 
 namespace touchstream::testing {
 namespace {
@@ -36,6 +38,51 @@ TEST(StopTest, AStopWhileEveryBrokerIsDownEndsTheProcess) {
   EXPECT_EQ(a.Stop(std::chrono::seconds(40)), 0) << a.Stderr();
   EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(30));
   EXPECT_NE(a.Stderr().find("stopped cleanly"), std::string::npos) << a.Stderr();
+}
+
+// The same under exactly_once, with a commit still to make: the stop's last commit is one
+// transaction, whose calls each waited 30 s for the coordinator and were retried (seen stopping
+// after 229 s, its exit code 1, the session lost meanwhile). processing.stop_timeout bounds it;
+// the transaction is left open, and the next start, the broker back, loses nothing of it.
+TEST(StopTest, AStopUnderExactlyOnceWhileEveryBrokerIsDownEndsTheProcessAndLosesNothing) {
+  TempDir dir;
+  ClusterConfig config;
+  config.group_id = "stop-eos";
+  config.rules = kCart2mRules;
+  // No commit before the stop: the events below are the stop's transaction.
+  config.processing =
+      "guarantee: exactly_once, commit_interval: 10m, commit_max_events: 100000, "
+      "stop_timeout: 5s";
+  Cluster cluster(dir, config, FaultChannel::kYes);
+  ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
+  ChildProcess& a = cluster.Start("a");
+  ASSERT_TRUE(cluster.WaitForLog("a", "assigned touchpoints/", std::chrono::seconds(30)))
+      << a.Stderr();
+  const auto events = JourneyLoad(7, 300, 6000);
+  cluster.Produce(events);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+
+  std::string reply = cluster.kafka().Control("broker-down 1");
+  ASSERT_EQ(reply.rfind("ok", 0), 0u) << reply;
+  const auto stopped = std::chrono::steady_clock::now();
+  // SIGTERM, then SIGKILL after 60 s (a Kubernetes grace period).
+  EXPECT_EQ(a.Stop(std::chrono::seconds(60)), 0) << a.Stderr();
+  // The 5 s stop timeout, the consumer's close (up to 10 s), RocksDB's close.
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(30));
+  EXPECT_NE(a.Stderr().find("shutting down without the last commit (the stop's deadline passed "
+                            "before the transaction committed"),
+            std::string::npos)
+      << a.Stderr();
+  EXPECT_NE(a.Stderr().find("stopped cleanly"), std::string::npos) << a.Stderr();
+
+  reply = cluster.kafka().Control("broker-up 1");
+  ASSERT_EQ(reply.rfind("ok", 0), 0u) << reply;
+  ClusterConfig again = config;
+  again.processing = "guarantee: exactly_once, commit_interval: 20ms";
+  cluster.Run("a", cluster.WriteConfig("a-again", "a", again));
+  const Oracle oracle = BacktestOracle(config.rules, cluster.ReadInput(events.size()));
+  ASSERT_GT(oracle.triggers.size(), 50u);
+  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60));
 }
 
 }  // namespace

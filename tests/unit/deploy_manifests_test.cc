@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "processor/config/config.h"
+#include "processor/core/time.h"
 #include "processor/rules/rule_registry.h"
 
 namespace touchstream {
@@ -72,6 +73,14 @@ int64_t ZombieWindowMs(const Config& config) {
   };
   return property(config.kafka_consumer, "session.timeout.ms", "session.timeout.ms", 45'000) +
          property(config.kafka_producer, "message.timeout.ms", "delivery.timeout.ms", 300'000);
+}
+
+// A stop of `config` ends within `grace_ms` (README, `run`): the last commit's delivery for up to
+// processing.stop_timeout, then leaving the group, about 10 s, plus the revocation's own flush
+// of up to 5 s.
+void ExpectGraceCoversTheStop(int64_t grace_ms, const Config& config, const std::string& where) {
+  EXPECT_GE(grace_ms, config.stop_timeout_ms + 15'000)
+      << where << ": the grace period is shorter than a stop may take";
 }
 
 // `text` creates (or tells how to create) the changelog of `config` compacted, with
@@ -152,6 +161,9 @@ TEST(DeployManifestsTest, ComposeReferencesExistingFilesPortsAndTopics) {
         << "kafka-init does not create " << topic.name;
   }
   ExpectCompactedChangelog(init, config, "kafka-init");
+  const std::optional<DurationMs> grace = ParseDuration(ts["stop_grace_period"].as<std::string>());
+  ASSERT_TRUE(grace.has_value()) << ts["stop_grace_period"].as<std::string>();
+  ExpectGraceCoversTheStop(*grace, config, "compose's stop_grace_period");
   ExpectRepartitionTopic(init, config, "kafka-init");
 
   const YAML::Node prometheus = YAML::LoadFile(Source() + "/deploy/prometheus/prometheus.yml");
@@ -218,6 +230,8 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
             std::string::npos)
       << "the ConfigMap does not tell how to create " << config.audit.name;
 
+  ExpectGraceCoversTheStop(pod["spec"]["terminationGracePeriodSeconds"].as<int64_t>() * 1'000,
+                           config, "terminationGracePeriodSeconds");
   EXPECT_EQ(container["image"].as<std::string>(), "touchstream:" + ProjectVersion());
   const std::string port = Port(config.metrics_listen);
   EXPECT_EQ(container["ports"][0]["containerPort"].as<std::string>(), port);

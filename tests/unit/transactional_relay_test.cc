@@ -116,6 +116,21 @@ TEST_F(TransactionalRelayTest, RetriableErrorRepeatsTheCallWithoutAborting) {
   EXPECT_EQ(TopicValues(sent.size()), sent);
 }
 
+TEST_F(TransactionalRelayTest, AStopsDeadlineEndsTheTransactionLeftOpen) {
+  CreateRelay(30'000);
+  // The coordinator would answer EndTxn after 20 s, well inside each call's 30 s; the stop's
+  // deadline comes first: the transaction is left open, its records stay in the outbox.
+  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(kafka_->cluster(), 1, kEndTxnApi, 1,
+                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 20'000),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  relay_->StopBy(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+  const Status s = Publish(CommitToOutbox(4), 9);
+  EXPECT_EQ(s.code(), Status::Code::kDeadlineExceeded) << s.message();
+  EXPECT_NE(s.message().find("left open"), std::string::npos) << s.message();
+  EXPECT_EQ(OutboxSize(), 4u) << "a restart drops them and the restore redoes their commit";
+  EXPECT_TRUE(aborts_.empty());
+}
+
 TEST_F(TransactionalRelayTest, FencedProducerIsFatalAndKeepsTheOutbox) {
   CreateRelay();
   const rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_PRODUCER_FENCED;
