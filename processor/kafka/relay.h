@@ -8,6 +8,7 @@
 //                      not at all.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -88,12 +89,16 @@ class Relay {
   virtual Status Recall(const std::vector<std::string>& topics, const std::string& key) {
     return Status::Ok();
   }
-  // A stop's budget (processing.stop_timeout): from now on no call waits past `deadline`. What a
-  // call has not finished by then is left as a crash would leave it, for the next start to
-  // recover (Recover, and the restore on assignment), and the call returns kDeadlineExceeded.
-  // A relay whose every wait is bounded by its caller (at_least_once: Flush's timeout) has
-  // nothing to bound.
+  // A stop's budget (processing.stop_timeout): from now on no call waits past `deadline` (or an
+  // earlier deadline already given). What a call has not finished by then is left as a crash
+  // would leave it, for the next start to recover (Recover, and the restore on assignment), and
+  // the call returns kDeadlineExceeded. A relay whose every wait is bounded by its caller
+  // (at_least_once: Flush's timeout) has nothing to bound.
   virtual void StopBy(std::chrono::steady_clock::time_point deadline) {}
+  // A stop requested while a call waits: the call looks at `stop` at least every half second
+  // and, once it is set, ends by StopBy(then + `timeout`), so that a stop does not wait for a
+  // call begun before it. Null detaches; `stop` must outlive the relay or be detached.
+  virtual void WatchStop(const std::atomic<bool>* stop, std::chrono::milliseconds timeout) {}
   // Records handed over and not yet acknowledged, and their key and value bytes.
   virtual size_t in_flight() const = 0;
   virtual uint64_t in_flight_bytes() const { return 0; }

@@ -51,31 +51,55 @@ TransactionalRelay::~TransactionalRelay() {
   producer_.reset();
 }
 
-int TransactionalRelay::CallTimeoutMs() const {
-  if (!stop_by_) return timeout_ms_;
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      *stop_by_ - std::chrono::steady_clock::now());
-  // At least 1 ms: librdkafka reads 0 as "do not wait" for some calls, -1 as "forever".
-  return static_cast<int>(std::clamp<int64_t>(left.count(), 1, timeout_ms_));
+void TransactionalRelay::StopBy(std::chrono::steady_clock::time_point deadline) {
+  if (!stop_by_ || deadline < *stop_by_) stop_by_ = deadline;
+}
+
+void TransactionalRelay::NoticeStop() {
+  if (stop_ != nullptr && !stop_by_ && stop_->load()) {
+    StopBy(std::chrono::steady_clock::now() + stop_timeout_);
+  }
 }
 
 bool TransactionalRelay::PastStopBy() const {
   return stop_by_ && std::chrono::steady_clock::now() >= *stop_by_;
 }
 
-std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(
-    const std::function<RdKafka::Error*(int timeout_ms)>& call) {
-  std::unique_ptr<RdKafka::Error> error(call(CallTimeoutMs()));
-  for (int attempt = 1;
-       error && error->is_retriable() && attempt < kMaxAttempts && !PastStopBy(); ++attempt) {
-    if (on_failed_) on_failed_("", error->str() + " (retrying)");
-    error.reset(call(CallTimeoutMs()));
+std::unique_ptr<RdKafka::Error> TransactionalRelay::Waiting(const Call& call, Resume resume) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point attempt_end = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+  for (;;) {
+    NoticeStop();
+    Clock::time_point until = attempt_end;
+    if (stop_by_) until = std::min(until, *stop_by_);
+    if (resume == Resume::kYes && stop_ != nullptr) {
+      until = std::min(until, Clock::now() + std::chrono::milliseconds(kStopCheckMs));
+    }
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    // At least 1 ms: librdkafka reads 0 as "do not wait" for some calls, -1 as "forever".
+    std::unique_ptr<RdKafka::Error> error(call(static_cast<int>(std::max<int64_t>(wait, 1))));
+    const bool timed_out = error && error->is_retriable() &&
+                           error->code() == RdKafka::ERR__TIMED_OUT;
+    if (!timed_out || resume == Resume::kNo || Clock::now() >= attempt_end) return error;
+    NoticeStop();
+    if (PastStopBy()) return error;
   }
-  return error;
+}
+
+std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(const Call& call, Resume resume) {
+  for (int attempt = 1;; ++attempt) {
+    std::unique_ptr<RdKafka::Error> error = Waiting(call, resume);
+    if (!error || !error->is_retriable() || attempt >= kMaxAttempts || PastStopBy()) {
+      return error;
+    }
+    if (on_failed_) on_failed_("", error->str() + " (retrying)");
+  }
 }
 
 Status TransactionalRelay::Recover() {
-  if (auto error = Retrying([&](int timeout_ms) { return producer_->init_transactions(timeout_ms); })) {
+  if (auto error = Retrying([&](int timeout_ms) { return producer_->init_transactions(timeout_ms); },
+                            Resume::kYes)) {
     return FromError("init_transactions", *error);
   }
   std::vector<uint64_t> seqs;
@@ -128,13 +152,17 @@ std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
   CrashPoint("produce_queued");
   if (!offsets.empty() && consumer_ != nullptr) {
     std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
-    if (auto error = Retrying([&](int timeout_ms) {
-          return producer_->send_offsets_to_transaction(offsets, group.get(), timeout_ms);
-        })) {
+    if (auto error = Retrying(
+            [&](int timeout_ms) {
+              return producer_->send_offsets_to_transaction(offsets, group.get(), timeout_ms);
+            },
+            Resume::kNo)) {
       return Describe(*error);
     }
   }
-  if (auto error = Retrying([&](int timeout_ms) { return producer_->commit_transaction(timeout_ms); })) {
+  if (auto error = Retrying(
+          [&](int timeout_ms) { return producer_->commit_transaction(timeout_ms); },
+          Resume::kYes)) {
     return Describe(*error);
   }
   return std::nullopt;
@@ -161,7 +189,8 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
     // locally) still leaves an open transaction: abort it as well.
     if (on_failed_) on_failed_("", reason);
     if (auto abort_error = Retrying(
-            [&](int timeout_ms) { return producer_->abort_transaction(timeout_ms); })) {
+            [&](int timeout_ms) { return producer_->abort_transaction(timeout_ms); },
+            Resume::kYes)) {
       if (PastStopBy()) return LeftOpen(reason + "; abort_transaction: " + abort_error->str());
       return FromError("abort_transaction after " + reason, *abort_error);
     }

@@ -17,7 +17,10 @@
 // an unrecoverable producer state) stops processing. After StopBy, each call waits at most until
 // the deadline and nothing is retried past it: a transaction still open then is left open (the
 // next incarnation's init_transactions aborts it, or the broker after transaction.timeout.ms),
-// its commit redone from the outbox and the changelog as after a crash.
+// its commit redone from the outbox and the changelog as after a crash. Under WatchStop the calls
+// librdkafka can resume (init, commit and abort) wait in slices of kStopCheckMs, so that a stop
+// requested meanwhile sets that deadline; send_offsets_to_transaction cannot be resumed and waits
+// its whole timeout (or until a deadline already set).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -39,6 +42,7 @@ namespace touchstream {
 class TransactionalRelay : public Relay {
  public:
   static constexpr int kMaxAttempts = 5;
+  static constexpr int kStopCheckMs = 500;
 
   // Called after each aborted attempt, with librdkafka's reason.
   using AbortedFn = std::function<void(const std::string& reason)>;
@@ -53,7 +57,11 @@ class TransactionalRelay : public Relay {
 
   void set_on_aborted(AbortedFn fn) { on_aborted_ = std::move(fn); }
   void set_consumer(RdKafka::KafkaConsumer* consumer) override { consumer_ = consumer; }
-  void StopBy(std::chrono::steady_clock::time_point deadline) override { stop_by_ = deadline; }
+  void StopBy(std::chrono::steady_clock::time_point deadline) override;
+  void WatchStop(const std::atomic<bool>* stop, std::chrono::milliseconds timeout) override {
+    stop_ = stop;
+    stop_timeout_ = timeout;
+  }
 
   // init_transactions (fences earlier incarnations), then drops the outbox (see above).
   Status Recover() override;
@@ -87,11 +95,17 @@ class TransactionalRelay : public Relay {
   std::optional<AttemptError> Attempt(std::vector<OutboxEntry>& entries,
                                       std::set<uint64_t>& dropped,
                                       const std::vector<RdKafka::TopicPartition*>& offsets);
-  // Repeats `call` with a timeout (CallTimeoutMs) while it fails with a retriable error, at most
-  // kMaxAttempts times and not past the StopBy deadline.
-  std::unique_ptr<RdKafka::Error> Retrying(const std::function<RdKafka::Error*(int)>& call);
-  // How long the next transactional call may wait: timeout_ms_, or less to end by stop_by_.
-  int CallTimeoutMs() const;
+  // A transactional call, given how long it may wait.
+  using Call = std::function<RdKafka::Error*(int timeout_ms)>;
+  enum class Resume { kNo, kYes };  // whether librdkafka resumes the call after its timeout
+  // Repeats Waiting(call) while it fails with a retriable error, at most kMaxAttempts times and
+  // not past the stop deadline.
+  std::unique_ptr<RdKafka::Error> Retrying(const Call& call, Resume resume);
+  // One attempt of `call`: up to timeout_ms_, and not past the stop deadline; a resumable call
+  // under WatchStop waits in slices of kStopCheckMs, resumed until the attempt's time is up.
+  std::unique_ptr<RdKafka::Error> Waiting(const Call& call, Resume resume);
+  // A stop requested through WatchStop's flag sets the deadline, once.
+  void NoticeStop();
   bool PastStopBy() const;
 
   // Constant after construction.
@@ -101,6 +115,8 @@ class TransactionalRelay : public Relay {
 
   RdKafka::KafkaConsumer* consumer_ = nullptr;  // see set_consumer
   std::optional<std::chrono::steady_clock::time_point> stop_by_;  // see StopBy
+  const std::atomic<bool>* stop_ = nullptr;                       // see WatchStop
+  std::chrono::milliseconds stop_timeout_{0};
 
   std::unique_ptr<RdKafka::Producer> producer_;
   KnownTopics known_topics_;  // of producer_: cleared before it is destroyed

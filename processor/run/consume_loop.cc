@@ -124,6 +124,13 @@ Status ConsumeLoop::Start() {
 Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   times_.batch_started = clocks_.steady.Now();
   times_.last_poll = times_.batch_started;
+  // A stop requested while a commit waits for Kafka bounds that wait too.
+  const std::chrono::milliseconds stop_timeout(config_.stop_timeout_ms);
+  relay_.WatchStop(&stop, stop_timeout);
+  struct Unwatch {
+    Relay& relay;
+    ~Unwatch() { relay.WatchStop(nullptr, {}); }
+  } unwatch{relay_};
   while (!stop.load() && fatal_.ok()) {
     // How long this pass may block, and where (commit_due.h): the consumer's poll while idle,
     // the relay's while it holds records, not at all while a timer backlog fires.
@@ -171,6 +178,10 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
       // A disk below its reserve is no fatal error: the instance pauses.
       if (Status s = Commit(); s.code() == Status::Code::kUnavailable) {
         membership_.PauseForDisk(s.message());
+      } else if (s.code() == Status::Code::kDeadlineExceeded) {
+        // A stop was requested while the commit waited (Relay::WatchStop): the loop ends.
+        LogWarn("stopping without the last commit (" + s.message() +
+                "): its records are processed again from the last commit");
       } else if (!s.ok()) {
         fatal_ = s;
       }
@@ -202,9 +213,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   }
   LogInfo("shutting down: committing and flushing (processing.stop_timeout " +
           FormatDuration(config_.stop_timeout_ms) + ")");
-  // Kafka's time, not the loop's clocks: the relay's waits are librdkafka's.
-  const auto stop_by =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.stop_timeout_ms);
+  // Kafka's time, not the loop's clocks: the relay's waits are librdkafka's. The relay keeps an
+  // earlier deadline, set when it saw the stop during a commit.
+  const auto stop_by = std::chrono::steady_clock::now() + stop_timeout;
   relay_.StopBy(stop_by);
   if (Status s = Commit(); s.code() == Status::Code::kUnavailable ||
                            s.code() == Status::Code::kCorruption ||

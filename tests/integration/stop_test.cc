@@ -85,5 +85,50 @@ TEST(StopTest, AStopUnderExactlyOnceWhileEveryBrokerIsDownEndsTheProcessAndLoses
   cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60));
 }
 
+// A stop requested while a running commit's transaction waits for the coordinator (its EndTxn
+// answered only after ten minutes): the transaction's calls look at the stop while they wait,
+// so the process ends within processing.stop_timeout instead of after the answer (seen waiting
+// for it, killed after 60 s, before Relay::WatchStop). The next start loses nothing.
+TEST(StopTest, AStopWhileACommitsTransactionWaitsEndsTheProcessAndLosesNothing) {
+  TempDir dir;
+  ClusterConfig config;
+  config.group_id = "stop-eos-waiting";
+  config.rules = kCart2mRules;
+  config.processing = "guarantee: exactly_once, commit_interval: 200ms, stop_timeout: 5s";
+  Cluster cluster(dir, config, FaultChannel::kYes);
+  ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
+  ChildProcess& a = cluster.Start("a");
+  ASSERT_TRUE(cluster.WaitForLog("a", "assigned touchpoints/", std::chrono::seconds(30)))
+      << a.Stderr();
+
+  std::string reply = cluster.kafka().Control("errors-rtt 1 EndTxn NO_ERROR 600000 1");
+  ASSERT_EQ(reply.rfind("ok", 0), 0u) << reply;
+  const auto events = JourneyLoad(11, 300, 6000);
+  cluster.Produce(events);
+  // The first commit holding events sent its EndTxn, whose answer waits.
+  const auto sent_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((reply = cluster.kafka().Control("pending-errors 1 EndTxn")) != "ok 0" &&
+         std::chrono::steady_clock::now() < sent_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(reply, "ok 0") << "no transaction reached its EndTxn";
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
+  const auto stopped = std::chrono::steady_clock::now();
+  EXPECT_EQ(a.Stop(std::chrono::seconds(60)), 0) << a.Stderr();
+  // The 5 s stop timeout (and a half-second slice), the consumer's close, RocksDB's close.
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(30));
+  EXPECT_NE(a.Stderr().find("stopping without the last commit (the stop's deadline passed "
+                            "before the transaction committed"),
+            std::string::npos)
+      << a.Stderr();
+  EXPECT_NE(a.Stderr().find("stopped cleanly"), std::string::npos) << a.Stderr();
+
+  cluster.Start("a");
+  const Oracle oracle = BacktestOracle(config.rules, cluster.ReadInput(events.size()));
+  ASSERT_GT(oracle.triggers.size(), 50u);
+  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60));
+}
+
 }  // namespace
 }  // namespace touchstream::testing

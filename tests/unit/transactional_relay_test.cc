@@ -5,6 +5,9 @@
 // that they are part of the transaction shows in InputOffsetsAreInTheTransaction.)
 #include "processor/kafka/transactional_relay.h"
 
+#include <atomic>
+#include <thread>
+
 #include "tests/unit/relay_test_fixture.h"
 
 namespace touchstream::testing {
@@ -128,6 +131,27 @@ TEST_F(TransactionalRelayTest, AStopsDeadlineEndsTheTransactionLeftOpen) {
   EXPECT_EQ(s.code(), Status::Code::kDeadlineExceeded) << s.message();
   EXPECT_NE(s.message().find("left open"), std::string::npos) << s.message();
   EXPECT_EQ(OutboxSize(), 4u) << "a restart drops them and the restore redoes their commit";
+  EXPECT_TRUE(aborts_.empty());
+}
+
+TEST_F(TransactionalRelayTest, AStopRequestedWhileACommitWaitsEndsIt) {
+  CreateRelay(30'000);
+  // As above, but the stop comes while commit_transaction waits: the call, waiting in slices,
+  // sees it and ends within the stop timeout instead of waiting for the answer.
+  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(kafka_->cluster(), 1, kEndTxnApi, 1,
+                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 20'000),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::atomic<bool> stop{false};
+  relay_->WatchStop(&stop, std::chrono::milliseconds(300));
+  std::thread signal([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    stop.store(true);
+  });
+  const Status s = Publish(CommitToOutbox(4), 9);
+  signal.join();
+  relay_->WatchStop(nullptr, {});
+  EXPECT_EQ(s.code(), Status::Code::kDeadlineExceeded) << s.message();
+  EXPECT_EQ(OutboxSize(), 4u);
   EXPECT_TRUE(aborts_.empty());
 }
 
