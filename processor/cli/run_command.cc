@@ -55,7 +55,11 @@ void AddRunCommand(CLI::App& app, Action* run) {
                 std::string(config.customers_endpoint ? ", /customers/{id}" : "") + " on " +
                 config.metrics_listen);
       }
-      auto service = Service::Create(config, rules, metrics, &health);
+      auto service = Service::Create(config, rules, metrics, &health, &stop);
+      if (!service.ok() && service.status().code() == Status::Code::kDeadlineExceeded) {
+        LogWarn("stopped during start-up: " + service.status().message());
+        return kExitOk;
+      }
       if (!service.ok()) {
         LogError(service.status().message());
         return service.status().code() == Status::Code::kInvalidArgument ? kExitUsage

@@ -100,6 +100,10 @@ std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(const Call& call, R
 Status TransactionalRelay::Recover() {
   if (auto error = Retrying([&](int timeout_ms) { return producer_->init_transactions(timeout_ms); },
                             Resume::kYes)) {
+    if (PastStopBy()) {
+      return Status::DeadlineExceeded("a stop came before init_transactions completed (" +
+                                      error->str() + ")");
+    }
     return FromError("init_transactions", *error);
   }
   std::vector<uint64_t> seqs;

@@ -63,7 +63,8 @@ class TransactionalRelay : public Relay {
     stop_timeout_ = timeout;
   }
 
-  // init_transactions (fences earlier incarnations), then drops the outbox (see above).
+  // init_transactions (fences earlier incarnations), then drops the outbox (see above). Errors:
+  // kDeadlineExceeded if a stop (WatchStop) ended the wait.
   Status Recover() override;
   // One transaction: every entry, then the offsets, then commit; the entries leave the outbox
   // once it committed. Errors: fatal, still failing after kMaxAttempts, or not committed by the

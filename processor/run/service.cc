@@ -8,7 +8,8 @@
 namespace touchstream {
 
 StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const RuleSet& rules,
-                                                   Metrics& metrics, HealthState* health) {
+                                                   Metrics& metrics, HealthState* health,
+                                                   const std::atomic<bool>* stop) {
   std::unique_ptr<Service> service(new Service());
   auto opened =
       OpenOrMoveAside(config.state_dir, config.sync_writes, std::chrono::system_clock::now(),
@@ -72,6 +73,8 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
     service->relay_ = std::move(*relay);
   }
   service->relay_->set_on_failed(on_failed);
+  // A stop during start-up ends the relay's waits there (Recover's init_transactions).
+  service->relay_->WatchStop(stop, std::chrono::milliseconds(config.stop_timeout_ms));
   service->relay_->set_on_undeliverable(
       [&metrics](const std::string& topic, UndeliverableAction action, const std::string& error) {
         const char* what = action == UndeliverableAction::kReroute ? "rerouted"

@@ -17,8 +17,11 @@ class Service {
   // (Relay::Recover).
   // `config`, `rules` (BuildRuleSet(config.rules)) and `metrics` must outlive the service; so
   // must `health` if given (it learns whether the store is open and is fed by the processor).
+  // `stop`, if given, is watched while Kafka is waited for (Relay::WatchStop): a stop requested
+  // during start-up ends it with kDeadlineExceeded within processing.stop_timeout.
   static StatusOr<std::unique_ptr<Service>> Create(const Config& config, const RuleSet& rules,
-                                                   Metrics& metrics, HealthState* health = nullptr);
+                                                   Metrics& metrics, HealthState* health = nullptr,
+                                                   const std::atomic<bool>* stop = nullptr);
   ~Service();
 
   // Runs until `stop` is set (clean shutdown) or a fatal error.

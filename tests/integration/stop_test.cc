@@ -130,5 +130,31 @@ TEST(StopTest, AStopWhileACommitsTransactionWaitsEndsTheProcessAndLosesNothing) 
   cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60));
 }
 
+// A stop during start-up while every broker is down: under exactly_once start-up waits for
+// init_transactions, 30 s a call, retried (seen ending after 159 s with exit code 1); it now
+// watches the stop and ends within processing.stop_timeout, having done nothing to undo.
+TEST(StopTest, AStopDuringStartUpUnderExactlyOnceWhileEveryBrokerIsDownEndsTheProcess) {
+  TempDir dir;
+  ClusterConfig config;
+  config.group_id = "stop-start";
+  config.rules = kCart2mRules;
+  config.processing = "guarantee: exactly_once, stop_timeout: 5s";
+  Cluster cluster(dir, config, FaultChannel::kYes);
+  ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
+  const std::string reply = cluster.kafka().Control("broker-down 1");
+  ASSERT_EQ(reply.rfind("ok", 0), 0u) << reply;
+  ChildProcess& a = cluster.Start("a");
+  ASSERT_TRUE(cluster.WaitForLog("a", "processing.guarantee: exactly_once",
+                                 std::chrono::seconds(30)))
+      << a.Stderr();
+  const auto stopped = std::chrono::steady_clock::now();
+  EXPECT_EQ(a.Stop(std::chrono::seconds(60)), 0) << a.Stderr();
+  // Start-up's own bounded waits (the topics' check, up to 10 s), then the 5 s stop timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(30));
+  EXPECT_NE(a.Stderr().find("stopped during start-up: a stop came before init_transactions"),
+            std::string::npos)
+      << a.Stderr();
+}
+
 }  // namespace
 }  // namespace touchstream::testing
