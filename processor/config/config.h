@@ -78,10 +78,10 @@ struct Config {
   // Input pauses while the relay holds more unacknowledged records or bytes than this
   // (processor/run/outbox_backpressure.h).
   int64_t max_outbox_records = 200'000;
+  int64_t max_outbox_bytes = 256ll << 20;
   // How long a stop may spend on its last commit's delivery (Relay::StopBy): the exactly_once
   // transaction, at_least_once's flush of the outbox. Closing the consumer adds up to 10 s.
   DurationMs stop_timeout_ms = 20'000;
-  int64_t max_outbox_bytes = 256ll << 20;
   // Input dedup: an event id seen for the customer within this event-time horizon is skipped.
   DedupPolicy dedup{24 * kHourMs, 512};
   // When an input partition's stored offset is below the earliest offset Kafka still has

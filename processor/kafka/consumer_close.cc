@@ -28,8 +28,13 @@ bool CloseConsumer(std::unique_ptr<RdKafka::KafkaConsumer>& consumer,
     return true;
   }
   // Deliberately not destroyed: its destructor would wait for the coordinator again.
-  [[maybe_unused]] RdKafka::KafkaConsumer* abandoned = consumer.release();
+  AbandonConsumer(consumer);
   return false;
+}
+
+void AbandonConsumer(std::unique_ptr<RdKafka::KafkaConsumer>& consumer) {
+  // Destroying it would close it (revoke, LeaveGroup) and wait for the coordinator.
+  [[maybe_unused]] RdKafka::KafkaConsumer* abandoned = consumer.release();
 }
 
 }  // namespace touchstream

@@ -20,4 +20,9 @@ namespace touchstream {
 bool CloseConsumer(std::unique_ptr<RdKafka::KafkaConsumer>& consumer,
                    std::chrono::milliseconds timeout);
 
+// Abandons `consumer` (null afterwards) without closing it: it neither revokes its assignment nor
+// leaves the group, so the group reassigns the partitions once the session times out, as after a
+// crash. For a process about to exit.
+void AbandonConsumer(std::unique_ptr<RdKafka::KafkaConsumer>& consumer);
+
 }  // namespace touchstream

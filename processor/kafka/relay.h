@@ -95,9 +95,11 @@ class Relay {
   // the call returns kDeadlineExceeded. A relay whose every wait is bounded by its caller
   // (at_least_once: Flush's timeout) has nothing to bound.
   virtual void StopBy(std::chrono::steady_clock::time_point deadline) {}
-  // A stop requested while a call waits: the call looks at `stop` at least every half second
-  // and, once it is set, ends by StopBy(then + `timeout`), so that a stop does not wait for a
-  // call begun before it. Null detaches; `stop` must outlive the relay or be detached.
+  // A stop requested while a call waits: once `stop` is set, calls end by StopBy(then +
+  // `timeout`), so that a stop does not wait out a call begun before it. How soon a waiting call
+  // sees `stop` is the relay's (transactional_relay.h: half a second, or up to a whole call's
+  // timeout for a call librdkafka cannot resume). Null detaches; `stop` must outlive the relay
+  // or be detached.
   virtual void WatchStop(const std::atomic<bool>* stop, std::chrono::milliseconds timeout) {}
   // Records handed over and not yet acknowledged, and their key and value bytes.
   virtual size_t in_flight() const = 0;

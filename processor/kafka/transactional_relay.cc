@@ -22,8 +22,8 @@ TransactionalRelay::AttemptError Describe(const RdKafka::Error& error) {
 Status LeftOpen(const std::string& reason) {
   return Status::DeadlineExceeded(
       "the stop's deadline passed before the transaction committed (" + reason +
-      "): left open, for the next start's init_transactions (or the broker, after "
-      "transaction.timeout.ms) to abort");
+      "): left undecided; it commits if its EndTxn reached the coordinator, else the next "
+      "start's init_transactions (or the broker, after transaction.timeout.ms) aborts it");
 }
 
 }  // namespace
@@ -79,8 +79,15 @@ std::unique_ptr<RdKafka::Error> TransactionalRelay::Waiting(const Call& call, Re
         std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
     // At least 1 ms: librdkafka reads 0 as "do not wait" for some calls, -1 as "forever".
     std::unique_ptr<RdKafka::Error> error(call(static_cast<int>(std::max<int64_t>(wait, 1))));
-    const bool timed_out = error && error->is_retriable() &&
-                           error->code() == RdKafka::ERR__TIMED_OUT;
+    // A resumable call that waited its whole slice timed out, whatever error it reports: on a
+    // timeout librdkafka returns the last error of the work it retries inside the call (e.g.
+    // init_transactions: CONCURRENT_TRANSACTIONS while the coordinator still aborts an earlier
+    // transaction), not __TIMED_OUT. An error before the slice's end is the call's answer.
+    // (librdkafka's deadline is whole milliseconds from its own clock: a little slack.)
+    const bool slice_used = Clock::now() + std::chrono::milliseconds(5) >= until;
+    const bool timed_out =
+        error && error->is_retriable() &&
+        (error->code() == RdKafka::ERR__TIMED_OUT || slice_used);
     if (!timed_out || resume == Resume::kNo || Clock::now() >= attempt_end) return error;
     NoticeStop();
     if (PastStopBy()) return error;
@@ -90,6 +97,7 @@ std::unique_ptr<RdKafka::Error> TransactionalRelay::Waiting(const Call& call, Re
 std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(const Call& call, Resume resume) {
   for (int attempt = 1;; ++attempt) {
     std::unique_ptr<RdKafka::Error> error = Waiting(call, resume);
+    NoticeStop();  // a stop requested during a call that cannot be resumed
     if (!error || !error->is_retriable() || attempt >= kMaxAttempts || PastStopBy()) {
       return error;
     }
@@ -100,7 +108,7 @@ std::unique_ptr<RdKafka::Error> TransactionalRelay::Retrying(const Call& call, R
 Status TransactionalRelay::Recover() {
   if (auto error = Retrying([&](int timeout_ms) { return producer_->init_transactions(timeout_ms); },
                             Resume::kYes)) {
-    if (PastStopBy()) {
+    if (PastStopBy() && !error->is_fatal()) {
       return Status::DeadlineExceeded("a stop came before init_transactions completed (" +
                                       error->str() + ")");
     }

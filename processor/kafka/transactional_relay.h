@@ -4,7 +4,8 @@
 // generation is fenced). One transactional producer per instance; `transactional.id` must be
 // stable across restarts of that instance and unique in the cluster.
 //
-// Recovery: init_transactions aborts whatever transaction an earlier incarnation left open.
+// Recovery: init_transactions aborts whatever transaction an earlier incarnation left open
+// (one whose EndTxn reached the coordinator commits instead).
 // Records still in the outbox then belong to a commit whose transaction either committed (so
 // Kafka has them) or did not (so the changelog lacks the commit, the restore on assignment
 // rewinds the partition to the last commit the changelog has, and the input is processed
@@ -15,9 +16,10 @@
 // repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole
 // transaction with the same records, up to kMaxAttempts; fatal (fenced by a newer instance, or
 // an unrecoverable producer state) stops processing. After StopBy, each call waits at most until
-// the deadline and nothing is retried past it: a transaction still open then is left open (the
-// next incarnation's init_transactions aborts it, or the broker after transaction.timeout.ms),
-// its commit redone from the outbox and the changelog as after a crash. Under WatchStop the calls
+// the deadline and nothing is retried past it: a transaction not yet committed then is left
+// undecided (it commits if its EndTxn reached the coordinator; else the next incarnation's
+// init_transactions aborts it, or the broker after transaction.timeout.ms), and the next start
+// recovers either outcome as after a crash. Under WatchStop the calls
 // librdkafka can resume (init, commit and abort) wait in slices of kStopCheckMs, so that a stop
 // requested meanwhile sets that deadline; send_offsets_to_transaction cannot be resumed and waits
 // its whole timeout (or until a deadline already set).
@@ -43,6 +45,8 @@ class TransactionalRelay : public Relay {
  public:
   static constexpr int kMaxAttempts = 5;
   static constexpr int kStopCheckMs = 500;
+  // How long each transactional call may wait by default (Create's timeout_ms).
+  static constexpr int kCallTimeoutMs = 30'000;
 
   // Called after each aborted attempt, with librdkafka's reason.
   using AbortedFn = std::function<void(const std::string& reason)>;
@@ -51,7 +55,7 @@ class TransactionalRelay : public Relay {
   // the topics records go to, learnt when the producer is created (known_topics.h).
   static StatusOr<std::unique_ptr<TransactionalRelay>> Create(
       const KafkaProperties& props, const std::string& transactional_id, StateDb& db,
-      int timeout_ms = 30'000, UndeliverablePolicy policy = {},
+      int timeout_ms = kCallTimeoutMs, UndeliverablePolicy policy = {},
       const std::vector<std::string>& output_topics = {});
   ~TransactionalRelay() override;
 

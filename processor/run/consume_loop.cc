@@ -180,8 +180,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
         membership_.PauseForDisk(s.message());
       } else if (s.code() == Status::Code::kDeadlineExceeded) {
         // A stop was requested while the commit waited (Relay::WatchStop): the loop ends.
-        LogWarn("stopping without the last commit (" + s.message() +
-                "): its records are processed again from the last commit");
+        UnfinishedAtStop(s);
       } else if (!s.ok()) {
         fatal_ = s;
       }
@@ -189,7 +188,13 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     if (std::string pause = membership_.TakePauseRequest(); !pause.empty()) {
       membership_.PauseForDisk(pause);
     }
-    if (Status s = membership_.TakeError(); !s.ok() && fatal_.ok()) fatal_ = s;
+    // A rebalance's commit (revocation, or a new partition's fence) cut short by a stop, like
+    // the loop's own.
+    if (Status s = membership_.TakeError(); s.code() == Status::Code::kDeadlineExceeded) {
+      UnfinishedAtStop(s);
+    } else if (!s.ok() && fatal_.ok()) {
+      fatal_ = s;
+    }
     if (Status s = relay_.Poll(idle ? waits.relay_ms : 0); !s.ok()) {
       fatal_ = s;
     }
@@ -217,9 +222,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   // earlier deadline, set when it saw the stop during a commit.
   const auto stop_by = std::chrono::steady_clock::now() + stop_timeout;
   relay_.StopBy(stop_by);
-  if (Status s = Commit(); s.code() == Status::Code::kUnavailable ||
-                           s.code() == Status::Code::kCorruption ||
-                           s.code() == Status::Code::kDeadlineExceeded) {
+  if (Status s = Commit(); s.code() == Status::Code::kDeadlineExceeded) {
+    UnfinishedAtStop(s);
+  } else if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kCorruption) {
     LogWarn("shutting down without the last commit (" + s.message() +
             "): its records are processed again from the last commit");
   } else if (!s.ok()) {
@@ -232,9 +237,25 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   }
   relay_.set_consumer(nullptr);
   membership_.set_stopping();
-  LeaveGroup(consumer_);
+  if (unfinished_commit_) {
+    // Its transaction may still commit (its EndTxn may have reached the coordinator): the next
+    // owner must not restore before it is decided. Not leaving the group, as a crash does not,
+    // gives the partitions to another instance only once the session times out.
+    LogWarn("not leaving the consumer group (a commit's transaction is undecided): its "
+            "partitions move once session.timeout.ms passes, as after a crash");
+    AbandonConsumer(consumer_);
+  } else {
+    LeaveGroup(consumer_);
+  }
   tasks_.Clear();
   return Status::Ok();
+}
+
+void ConsumeLoop::UnfinishedAtStop(const Status& status) {
+  unfinished_commit_ = true;
+  LogWarn("stopping without the last commit (" + status.message() +
+          "): the next start restores whatever of it Kafka has from the changelog and "
+          "processes the rest of its input again");
 }
 
 void ConsumeLoop::ApplyBackpressure() {

@@ -72,6 +72,9 @@ class ConsumeLoop {
   std::optional<TimeMs> UntilTimer();
   // Commits the batch; kUnavailable when the disk is below its reserve (nothing written).
   Status Commit();
+  // A commit the stop deadline cut short (kDeadlineExceeded, Relay::StopBy): logged, and the
+  // instance will not leave the group on its way out (see Run).
+  void UnfinishedAtStop(const Status& status);
   // Pauses or resumes the assigned input partitions as the relay's backlog requires.
   void ApplyBackpressure();
   // Once a second: partition clocks, consumer lag, RocksDB and disk gauges, readiness.
@@ -93,6 +96,7 @@ class ConsumeLoop {
   GroupMembership membership_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
+  bool unfinished_commit_ = false;  // UnfinishedAtStop was called
   OutboxBackpressure backpressure_;              // paused(): the input partitions are paused
   std::unique_ptr<SourcePauses> source_pauses_;  // set in Start
   bool timer_backlog_ = false;                   // a task has timers due left to fire

@@ -92,6 +92,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "processing.max_repartition_wait: must be at most 1h");
   EXPECT_EQ(StartupErrorOf("processing: {stop_timeout: 0}"),
             "processing.stop_timeout: must be greater than 0 and at most 10m");
+  EXPECT_EQ(StartupErrorOf("processing: {stop_timeout: 11m}"),
+            "processing.stop_timeout: must be greater than 0 and at most 10m");
   EXPECT_EQ(StartupErrorOf("timers: {allowed_lateness: 36501d}"),
             "timers.allowed_lateness: must be at most 36500d (100 years)");
   EXPECT_EQ(StartupErrorOf("validation: {max_quantity: 0}"),

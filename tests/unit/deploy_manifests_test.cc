@@ -14,6 +14,7 @@
 
 #include "processor/config/config.h"
 #include "processor/core/time.h"
+#include "processor/kafka/transactional_relay.h"
 #include "processor/rules/rule_registry.h"
 
 namespace touchstream {
@@ -75,11 +76,15 @@ int64_t ZombieWindowMs(const Config& config) {
          property(config.kafka_producer, "message.timeout.ms", "delivery.timeout.ms", 300'000);
 }
 
-// A stop of `config` ends within `grace_ms` (README, `run`): the last commit's delivery for up to
-// processing.stop_timeout, then leaving the group, about 10 s, plus the revocation's own flush
-// of up to 5 s.
+// A stop of `config` ends within `grace_ms` (README, `run` and processing.stop_timeout): the
+// last commit's delivery for up to processing.stop_timeout, then leaving the group, about 10 s,
+// plus the revocation's own flush of up to 5 s; under exactly_once a stop that comes while the
+// input offsets are added to a transaction (a call that cannot be resumed) waits for that call
+// first.
 void ExpectGraceCoversTheStop(int64_t grace_ms, const Config& config, const std::string& where) {
-  EXPECT_GE(grace_ms, config.stop_timeout_ms + 15'000)
+  const int64_t longest_stop_ms = config.stop_timeout_ms + 15'000 +
+                                  (config.exactly_once ? TransactionalRelay::kCallTimeoutMs : 0);
+  EXPECT_GE(grace_ms, longest_stop_ms)
       << where << ": the grace period is shorter than a stop may take";
 }
 

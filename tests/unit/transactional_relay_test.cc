@@ -122,14 +122,14 @@ TEST_F(TransactionalRelayTest, RetriableErrorRepeatsTheCallWithoutAborting) {
 TEST_F(TransactionalRelayTest, AStopsDeadlineEndsTheTransactionLeftOpen) {
   CreateRelay(30'000);
   // The coordinator would answer EndTxn after 20 s, well inside each call's 30 s; the stop's
-  // deadline comes first: the transaction is left open, its records stay in the outbox.
+  // deadline comes first: the transaction is left undecided, its records stay in the outbox.
   ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(kafka_->cluster(), 1, kEndTxnApi, 1,
                                                          RD_KAFKA_RESP_ERR_NO_ERROR, 20'000),
             RD_KAFKA_RESP_ERR_NO_ERROR);
   relay_->StopBy(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
   const Status s = Publish(CommitToOutbox(4), 9);
   EXPECT_EQ(s.code(), Status::Code::kDeadlineExceeded) << s.message();
-  EXPECT_NE(s.message().find("left open"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("left undecided"), std::string::npos) << s.message();
   EXPECT_EQ(OutboxSize(), 4u) << "a restart drops them and the restore redoes their commit";
   EXPECT_TRUE(aborts_.empty());
 }
@@ -151,8 +151,27 @@ TEST_F(TransactionalRelayTest, AStopRequestedWhileACommitWaitsEndsIt) {
   signal.join();
   relay_->WatchStop(nullptr, {});
   EXPECT_EQ(s.code(), Status::Code::kDeadlineExceeded) << s.message();
+  EXPECT_NE(s.message().find("left undecided"), std::string::npos) << s.message();
   EXPECT_EQ(OutboxSize(), 4u);
   EXPECT_TRUE(aborts_.empty());
+}
+
+TEST_F(TransactionalRelayTest, ACoordinatorStillBusyAtStartUpIsWaitedForUnderAStopWatch) {
+  // The coordinator answers InitProducerId with CONCURRENT_TRANSACTIONS for a while (an earlier
+  // incarnation's transaction still being aborted): librdkafka retries it inside
+  // init_transactions, and a call that times out returns that error instead of a timeout. Under
+  // a stop watch the call waits in slices; each slice that ends so is resumed, not counted as
+  // a failed attempt.
+  std::vector<rd_kafka_resp_err_t> busy(12, RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS);
+  rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kInitProducerIdApi, busy.size(),
+                                          busy.data());
+  std::atomic<bool> stop{false};
+  auto relay = TransactionalRelay::Create({{"bootstrap.servers", kafka_->bootstrap_servers()}},
+                                          "relay-test-txn", *db_, 30'000, {}, {kTopic});
+  ASSERT_TRUE(relay.ok()) << relay.status().message();
+  (*relay)->WatchStop(&stop, std::chrono::milliseconds(300));
+  const Status recovered = (*relay)->Recover();
+  EXPECT_TRUE(recovered.ok()) << recovered.message();
 }
 
 TEST_F(TransactionalRelayTest, FencedProducerIsFatalAndKeepsTheOutbox) {
