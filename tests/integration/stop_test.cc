@@ -40,6 +40,22 @@ TEST(StopTest, AStopWhileEveryBrokerIsDownEndsTheProcess) {
   EXPECT_NE(a.Stderr().find("stopped cleanly"), std::string::npos) << a.Stderr();
 }
 
+// Stops `a` (SIGTERM, then SIGKILL after 60 s, a Kubernetes grace period) with processing.
+// stop_timeout 5 s and a transaction still open: the process ends within the stop timeout (and
+// a half-second slice) plus RocksDB's close, leaves the transaction undecided and does not leave
+// the consumer group (the consumer is abandoned, not closed).
+void ExpectStopWithoutTheLastCommit(ChildProcess& a) {
+  const auto stopped = std::chrono::steady_clock::now();
+  EXPECT_EQ(a.Stop(std::chrono::seconds(60)), 0) << a.Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(40));
+  EXPECT_NE(a.Stderr().find("stopping without the last commit (the stop's deadline passed "
+                            "before the transaction committed"),
+            std::string::npos)
+      << a.Stderr();
+  EXPECT_NE(a.Stderr().find("not leaving the consumer group"), std::string::npos) << a.Stderr();
+  EXPECT_NE(a.Stderr().find("stopped cleanly"), std::string::npos) << a.Stderr();
+}
+
 // The same under exactly_once, with a commit still to make: the stop's last commit is one
 // transaction, whose calls each waited 30 s for the coordinator and were retried (seen stopping
 // after 229 s, its exit code 1, the session lost meanwhile). processing.stop_timeout bounds it;
@@ -64,17 +80,7 @@ TEST(StopTest, AStopUnderExactlyOnceWhileEveryBrokerIsDownEndsTheProcessAndLoses
 
   std::string reply = cluster.kafka().Control("broker-down 1");
   ASSERT_EQ(reply.rfind("ok", 0), 0u) << reply;
-  const auto stopped = std::chrono::steady_clock::now();
-  // SIGTERM, then SIGKILL after 60 s (a Kubernetes grace period).
-  EXPECT_EQ(a.Stop(std::chrono::seconds(60)), 0) << a.Stderr();
-  // The 5 s stop timeout and RocksDB's close (the consumer is abandoned, not closed).
-  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(40));
-  EXPECT_NE(a.Stderr().find("stopping without the last commit (the stop's deadline passed "
-                            "before the transaction committed"),
-            std::string::npos)
-      << a.Stderr();
-  EXPECT_NE(a.Stderr().find("not leaving the consumer group"), std::string::npos) << a.Stderr();
-  EXPECT_NE(a.Stderr().find("stopped cleanly"), std::string::npos) << a.Stderr();
+  ExpectStopWithoutTheLastCommit(a);
 
   reply = cluster.kafka().Control("broker-up 1");
   ASSERT_EQ(reply.rfind("ok", 0), 0u) << reply;
@@ -115,16 +121,7 @@ TEST(StopTest, AStopWhileACommitsTransactionWaitsEndsTheProcessAndLosesNothing) 
   ASSERT_EQ(reply, "ok 0") << "no transaction reached its EndTxn";
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
-  const auto stopped = std::chrono::steady_clock::now();
-  EXPECT_EQ(a.Stop(std::chrono::seconds(60)), 0) << a.Stderr();
-  // The 5 s stop timeout (and a half-second slice), RocksDB's close (the consumer is abandoned).
-  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(40));
-  EXPECT_NE(a.Stderr().find("stopping without the last commit (the stop's deadline passed "
-                            "before the transaction committed"),
-            std::string::npos)
-      << a.Stderr();
-  EXPECT_NE(a.Stderr().find("not leaving the consumer group"), std::string::npos) << a.Stderr();
-  EXPECT_NE(a.Stderr().find("stopped cleanly"), std::string::npos) << a.Stderr();
+  ExpectStopWithoutTheLastCommit(a);
 
   cluster.Start("a");
   const Oracle oracle = BacktestOracle(config.rules, cluster.ReadInput(events.size()));
