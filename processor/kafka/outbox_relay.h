@@ -51,6 +51,7 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override;
   bool commits_offsets() const override { return false; }
+  bool resends_stored_outbox() const override { return true; }
 
   // Produces a record that is already committed to the outbox under `seq`.
   void Send(uint64_t seq, v1::state::OutboxRecord&& record);

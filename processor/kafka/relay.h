@@ -1,6 +1,7 @@
 // Where committed outbox records go (DESIGN.md principle 5). The processor writes each commit's
-// records to the outbox in the same RocksDB WriteBatch as the state, then hands them to a
-// Relay. Two implementations:
+// records to the outbox in the same RocksDB WriteBatch as the state (if the relay sends a stored
+// outbox again after a restart: resends_stored_outbox), then hands them to a Relay. Two
+// implementations:
 //   OutboxRelay        at_least_once: an idempotent producer; each record leaves the outbox
 //                      when Kafka acknowledges it; re-sent after a crash with the same bytes.
 //   TransactionalRelay exactly_once: each commit's records and input offsets in one Kafka
@@ -106,6 +107,12 @@ class Relay {
   virtual uint64_t in_flight_bytes() const { return 0; }
   // True if Publish commits the input offsets itself (the consumer must not).
   virtual bool commits_offsets() const = 0;
+  // True if Recover sends again what an earlier run left in the outbox (at_least_once): each
+  // commit must then store its records (triggers, audit records, dead letters, forwarded
+  // events) with the state. False (exactly_once): Recover drops the outbox, and a commit whose
+  // transaction did not reach Kafka is redone from the changelog's last commit, so a commit
+  // stores none of its records and hands them over from memory only.
+  virtual bool resends_stored_outbox() const = 0;
 
  protected:
   DeliveredFn on_delivered_;

@@ -217,11 +217,7 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
     }
   }
   CrashPoint("delivery_report");
-  std::vector<uint64_t> seqs;
-  seqs.reserve(entries.size());
-  for (const OutboxEntry& entry : entries) seqs.push_back(entry.seq);
-  if (Status s = db_.DeleteOutbox(seqs); !s.ok()) return s;
-  CrashPoint("outbox_delete");
+  // Nothing to delete: a commit stores no record for this relay (resends_stored_outbox).
   if (on_delivered_) {
     for (const OutboxEntry& entry : entries) {
       if (dropped.count(entry.seq) == 0) on_delivered_(entry.record);

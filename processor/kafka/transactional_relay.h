@@ -5,12 +5,12 @@
 // stable across restarts of that instance and unique in the cluster.
 //
 // Recovery: init_transactions aborts whatever transaction an earlier incarnation left open
-// (one whose EndTxn reached the coordinator commits instead).
-// Records still in the outbox then belong to a commit whose transaction either committed (so
-// Kafka has them) or did not (so the changelog lacks the commit, the restore on assignment
-// rewinds the partition to the last commit the changelog has, and the input is processed
-// again, producing the same records). Either way they must not be sent again: Recover drops
-// them.
+// (one whose EndTxn reached the coordinator commits instead). A commit's records then either
+// reached Kafka with it or did not (so the changelog lacks the commit, the restore on
+// assignment rewinds the partition to the last commit the changelog has, and the input is
+// processed again, producing the same records). Either way they must not be sent again, so
+// commits do not store them in the outbox at all (resends_stored_outbox); Recover drops what an
+// earlier at_least_once run left there.
 //
 // Errors of one transaction attempt, as librdkafka classifies them: retriable (e.g. a timeout)
 // repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole
@@ -70,10 +70,10 @@ class TransactionalRelay : public Relay {
   // init_transactions (fences earlier incarnations), then drops the outbox (see above). Errors:
   // kDeadlineExceeded if a stop (WatchStop) ended the wait.
   Status Recover() override;
-  // One transaction: every entry, then the offsets, then commit; the entries leave the outbox
-  // once it committed. Errors: fatal, still failing after kMaxAttempts, or not committed by the
-  // StopBy deadline (kDeadlineExceeded). The entries then stay in the outbox; a restart drops
-  // them and the restore redoes their commit.
+  // One transaction: every entry (held in memory only, not in the outbox), then the offsets,
+  // then commit. Errors: fatal, still failing after kMaxAttempts, or not committed by the
+  // StopBy deadline (kDeadlineExceeded); the restore on the next assignment then redoes the
+  // commit if Kafka does not have it.
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override;
   // Publish is synchronous: nothing is ever in flight between calls.
@@ -81,6 +81,7 @@ class TransactionalRelay : public Relay {
   Status Flush(int timeout_ms) override { return Status::Ok(); }
   size_t in_flight() const override { return 0; }
   bool commits_offsets() const override { return true; }
+  bool resends_stored_outbox() const override { return false; }
   // How many of the output topics the producer learnt (known_topics.h).
   size_t known_output_topics() const { return known_topics_.size(); }
 

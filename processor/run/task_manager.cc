@@ -296,9 +296,10 @@ Status TaskManager::Commit(const TaskTime& time) {
   batch.Clear();  // Commit() empties it whatever its result; cleared here too, should a path ever
                   // leave records in it
   // The commit's records in outbox order, each built in its entry (no copies in between):
-  // triggers, dead letters and forwarded records, audit records (stored in the outbox), then
-  // each partition's changelog state records and, after every state record, the commit markers
-  // that close them (in memory only: a restart drops the undelivered ones rather than send them,
+  // triggers, dead letters and forwarded records, audit records (stored in the outbox when a
+  // restart sends the outbox again, Relay::resends_stored_outbox), then each partition's
+  // changelog state records and, after every state record, the commit markers that close them
+  // (in memory only: a restart drops the undelivered ones rather than send them,
   // ConsumeLoop::Start, so storing them would cost a copy of every changed customer written to
   // RocksDB and deleted again).
   size_t expected = output_.triggers.size() + output_.dead_letters.size() +
@@ -308,8 +309,9 @@ Status TaskManager::Commit(const TaskTime& time) {
   }
   std::vector<OutboxEntry> entries;
   entries.reserve(expected);
+  const bool store_outbox = relay_.resends_stored_outbox();
   const auto add_to_outbox = [&](const v1::state::OutboxRecord& record) {
-    entries.back().seq = batch.AddOutbox(record);
+    entries.back().seq = store_outbox ? batch.AddOutbox(record) : batch.DrawOutboxSeq();
   };
   for (TaskOutput::EmittedTrigger& t : output_.triggers) {
     // Due when it is sent: a deferral's release time, not the fire time it was held back from.

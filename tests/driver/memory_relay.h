@@ -18,7 +18,9 @@ class MemoryRelay final : public Relay {
   // `db` must outlive the relay.
   // `keep` false: Publish does not record the stored outbox's topics (stored_topics stays empty)
   // and the owner drops what it has read with Forget.
-  explicit MemoryRelay(StateDb& db, bool keep = true) : db_(db), keep_(keep) {}
+  // `resends` false: as exactly_once's relay, a restart would not send what the outbox holds.
+  explicit MemoryRelay(StateDb& db, bool keep = true, bool resends = true)
+      : db_(db), keep_(keep), resends_(resends) {}
 
   Status Recover() override { return Status::Ok(); }
   Status Publish(std::vector<OutboxEntry> entries,
@@ -40,12 +42,13 @@ class MemoryRelay final : public Relay {
       delivered_.push_back(std::move(record));
     }
     for (const SourceOffset& o : offsets) committed_offsets_.push_back(o);
-    return db_.DeleteOutbox(seqs);
+    return resends_ ? db_.DeleteOutbox(seqs) : Status::Ok();  // else nothing was stored
   }
   Status Poll(int timeout_ms) override { return Status::Ok(); }
   Status Flush(int timeout_ms) override { return Status::Ok(); }
   size_t in_flight() const override { return 0; }
   bool commits_offsets() const override { return false; }
+  bool resends_stored_outbox() const override { return resends_; }
 
   // Drops every record delivered so far (delivered() is empty afterwards).
   void Forget() { delivered_.clear(); }
@@ -59,6 +62,7 @@ class MemoryRelay final : public Relay {
  private:
   StateDb& db_;
   const bool keep_;
+  const bool resends_;
   std::vector<v1::state::OutboxRecord> delivered_;
   std::vector<SourceOffset> committed_offsets_;
   std::set<std::string> stored_topics_;

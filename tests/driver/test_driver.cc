@@ -39,7 +39,8 @@ TestDriver::TestDriver(RuleSet rules, Options options)
     return;
   }
   db_ = std::move(*db);
-  relay_ = std::make_unique<MemoryRelay>(*db_, options.keep_delivered);
+  relay_ = std::make_unique<MemoryRelay>(*db_, options.keep_delivered,
+                                         options.resends_stored_outbox);
   keep_delivered_ = options.keep_delivered;
   std::vector<std::string> rule_ids;
   for (const auto& rule : rules_) rule_ids.push_back(rule->id());

@@ -61,6 +61,9 @@ struct DriverOptions {
   // (Delivered, DeadLetters, ChangelogRecords and StoredOutboxTopics then return nothing). For
   // benchmarks, whose memory and time would otherwise grow with everything ever delivered.
   bool keep_delivered = true;
+  // false: the relay is as exactly_once's (Relay::resends_stored_outbox): a restart drops what a
+  // commit left in the outbox, so commits store none of it.
+  bool resends_stored_outbox = true;
 };
 
 // Owned by the test's thread.

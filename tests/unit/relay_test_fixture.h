@@ -51,7 +51,9 @@ class RelayTest : public ::testing::Test {
   }
 
   // Commits `count` records to the outbox; returns them (their values are unique).
-  std::vector<OutboxEntry> CommitToOutbox(int count) {
+  // `stored` false: as a commit for a relay that does not resend the stored outbox
+  // (Relay::resends_stored_outbox): nothing is written, the seqs are drawn.
+  std::vector<OutboxEntry> CommitToOutbox(int count, bool stored = true) {
     std::vector<OutboxEntry> entries;
     for (int i = 0; i < count; ++i) {
       OutboxEntry entry;
@@ -59,7 +61,7 @@ class RelayTest : public ::testing::Test {
       entry.record.set_key("customer-" + std::to_string(i % 7));
       entry.record.set_value("record-" + std::to_string(next_++));
       CommitBatch batch(*db_);
-      entry.seq = batch.AddOutbox(entry.record);
+      entry.seq = stored ? batch.AddOutbox(entry.record) : batch.DrawOutboxSeq();
       EXPECT_TRUE(batch.Commit().ok());
       entries.push_back(std::move(entry));
     }

@@ -206,6 +206,24 @@ TEST_F(TaskManagerTest, ChangelogRecordsAreRelayedInOrderButNeverStored) {
   EXPECT_GE(driver_->ChangelogRecords().size(), 5u);
 }
 
+TEST_F(TaskManagerTest, UnderExactlyOnceNothingIsStoredInTheOutbox) {
+  // exactly_once's restart drops the outbox (init_transactions aborts what was open, the restore
+  // rewinds to the changelog's last commit): storing the triggers would only cost a write and a
+  // delete each.
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  testing::DriverOptions options;
+  options.clock = ClockMode::kEventTime;
+  options.resends_stored_outbox = false;
+  DriverTest::Start(std::move(rules), options);
+  Process(Add("e1", "amy", kT0));
+  ASSERT_EQ(testing::Describe(driver_->AdvanceEventTime(kT0 + 2 * kHourMs)),
+            V{"CART_ABANDONED cart_1h amy @+3600s"});
+  EXPECT_EQ(driver_->StoredOutboxTopics(), std::set<std::string>());
+  EXPECT_EQ(driver_->Delivered(driver_->config().triggers.name).size(), 1u);
+}
+
 TEST_F(TaskManagerTest, AnErasureIsATombstoneInTheChangelog) {
   Start(ClockMode::kEventTime);
   Process(Add("e1", "amy", kT0));
