@@ -42,8 +42,9 @@ class CommitBatch {
   // once Kafka has it).
   uint64_t AddOutbox(const v1::state::OutboxRecord& record);
   // A sequence number in the outbox's order for a record the relay holds in memory only (a
-  // changelog record: a restart drops those undelivered anyway, ConsumeLoop::Start, and
-  // restores from the changelog's last commit instead); nothing is written.
+  // changelog record, or any record under exactly_once, Relay::resends_stored_outbox: a restart
+  // drops those undelivered anyway and restores from the changelog's last commit instead);
+  // nothing is written.
   uint64_t DrawOutboxSeq() { return db_.next_outbox_seq_++; }
 
   // Changelog restore: deletes every customer, timer and the checkpoint of `partition`.

@@ -5,8 +5,9 @@
 // Points: after_poll (a record was consumed, not yet applied), batch_built (a commit's
 // WriteBatch is built, not written), db_write (the commit is in RocksDB, its records not yet
 // handed to the producer), produce_queued (a record was handed to the producer), delivery_report
-// (a delivery report arrived, the outbox entry is not yet deleted), outbox_delete (delivered
-// entries were deleted from the outbox), revoke (inside the rebalance callback, after the
+// (a delivery report arrived, the outbox entry is not yet deleted; exactly_once: the transaction
+// committed), outbox_delete (delivered entries were deleted from the outbox; at_least_once only,
+// exactly_once stores none), revoke (inside the rebalance callback, after the
 // revoked partitions' commit).
 #pragma once
 

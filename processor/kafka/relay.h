@@ -27,7 +27,8 @@ class KafkaConsumer;
 
 namespace touchstream {
 
-// A record committed to the outbox under `seq`.
+// A committed record and its place in the outbox's order, `seq` (stored in the outbox under it
+// only if the relay resends_stored_outbox and the record is not a changelog record).
 struct OutboxEntry {
   uint64_t seq = 0;
   v1::state::OutboxRecord record;

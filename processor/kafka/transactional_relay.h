@@ -10,7 +10,7 @@
 // assignment rewinds the partition to the last commit the changelog has, and the input is
 // processed again, producing the same records). Either way they must not be sent again, so
 // commits do not store them in the outbox at all (resends_stored_outbox); Recover drops what an
-// earlier at_least_once run left there.
+// earlier at_least_once run (or an older version) left there.
 //
 // Errors of one transaction attempt, as librdkafka classifies them: retriable (e.g. a timeout)
 // repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole

@@ -1,8 +1,10 @@
 // The tasks of the input partitions this instance owns, the batch they build together, and its
 // commit (Kafka Streams' TaskManager). One commit is one CommitBatch: every dirty partition's
-// customer states and timers, its checkpoint, and an outbox holding the batch's triggers, dead
-// letters and changelog records (a state record per changed customer, then a commit marker per
-// partition, state/changelog.h); the relay then produces them.
+// customer states and timers, its checkpoint, and the batch's outbox records: triggers, audit
+// records, dead letters and forwarded records (stored with the state only if the relay resends
+// a stored outbox after a restart, at_least_once), then changelog records (a state record per
+// changed customer, then a commit marker per partition, state/changelog.h; never stored); the
+// relay then produces them.
 //
 // Kafka-free: the consume loop feeds it records and time, the in-process test driver does the same
 // with an in-memory relay, and both see the same commits.

@@ -1,5 +1,5 @@
 // A Relay that "delivers" each committed record at once, in memory: the test driver's Kafka.
-// Records leave the outbox as they would on Kafka's acknowledgement.
+// Records leave the outbox (if stored: `resends`) as they would on Kafka's acknowledgement.
 #pragma once
 
 #include <set>

@@ -22,6 +22,8 @@ class OutboxRelayTest : public RelayTest {
     auto relay = OutboxRelay::Create(props, *db_, {}, {kTopic, "relay-test-absent"});
     ASSERT_TRUE(relay.ok()) << relay.status().message();
     relay_ = std::move(*relay);
+    EXPECT_TRUE(relay_->resends_stored_outbox())
+        << "Recover resends the stored outbox: commits must store their records";
   }
   // Commits `count` records to the outbox and hands them to the relay; returns their values.
   std::set<std::string> CommitAndSend(int count) {

@@ -41,6 +41,8 @@ class TransactionalRelayTest : public RelayTest {
     ASSERT_TRUE(relay.ok()) << relay.status().message();
     relay_ = std::move(*relay);
     EXPECT_EQ(relay_->known_output_topics(), 1u) << "its producer knows the output topic";
+    EXPECT_FALSE(relay_->resends_stored_outbox())
+        << "Recover drops the stored outbox: commits must not store their records";
     relay_->set_on_aborted([this](const std::string& reason) { aborts_.push_back(reason); });
     relay_->set_on_failed(
         [this](const std::string&, const std::string& error) { failures_.push_back(error); });
@@ -121,8 +123,8 @@ TEST_F(TransactionalRelayTest, RetriableErrorRepeatsTheCallWithoutAborting) {
 TEST_F(TransactionalRelayTest, AStopsDeadlineEndsTheTransactionLeftOpen) {
   CreateRelay(30'000);
   // The coordinator would answer EndTxn after 20 s, well inside each call's 30 s; the stop's
-  // deadline comes first: the transaction is left undecided (a restart drops it, Recover, and the restore redoes its
-  // commit).
+  // deadline comes first: the transaction is left undecided (a restart drops it, Recover, and
+  // the restore redoes its commit).
   ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(kafka_->cluster(), 1, kEndTxnApi, 1,
                                                          RD_KAFKA_RESP_ERR_NO_ERROR, 20'000),
             RD_KAFKA_RESP_ERR_NO_ERROR);
