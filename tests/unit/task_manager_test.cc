@@ -18,12 +18,16 @@ using testing::WithItem;
 class TaskManagerTest : public testing::DriverTest {
  protected:
   void Start(ClockMode clock, TimeMs wall_ms = kT0) {
-    RuleSet rules;
-    rules.push_back(
-        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
     testing::DriverOptions options;
     options.clock = clock;
     options.wall_ms = wall_ms;
+    Start(options);
+  }
+  // One rule, cart_1h: a cart left for an hour.
+  void Start(const testing::DriverOptions& options) {
+    RuleSet rules;
+    rules.push_back(
+        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
     DriverTest::Start(std::move(rules), options);
   }
   static v1::TouchpointEvent Add(const std::string& id, const std::string& customer, TimeMs t) {
@@ -102,14 +106,11 @@ TEST_F(TaskManagerTest, ALocalClockAheadDoesNotMakeATimerDueEarly) {
 }
 
 TEST_F(TaskManagerTest, TheWakeUpWaitsOutTheAllowedLateness) {
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
   testing::DriverOptions options;
   options.clock = ClockMode::kHybrid;
   options.wall_ms = kT0;
   options.allowed_lateness_ms = 5 * kMinuteMs;
-  DriverTest::Start(std::move(rules), options);
+  Start(options);
   Process(Add("e1", "amy", kT0));
   driver_->AdvanceWallClock(0);
   EXPECT_EQ(driver_->MsUntilPunctuation(), kHourMs + 5 * kMinuteMs);
@@ -210,13 +211,10 @@ TEST_F(TaskManagerTest, UnderExactlyOnceNothingIsStoredInTheOutbox) {
   // exactly_once's restart drops the outbox (init_transactions aborts what was open, the restore
   // rewinds to the changelog's last commit): storing the triggers would only cost a write and a
   // delete each.
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
   testing::DriverOptions options;
   options.clock = ClockMode::kEventTime;
   options.resends_stored_outbox = false;
-  DriverTest::Start(std::move(rules), options);
+  Start(options);
   Process(Add("e1", "amy", kT0));
   ASSERT_EQ(testing::Describe(driver_->AdvanceEventTime(kT0 + 2 * kHourMs)),
             V{"CART_ABANDONED cart_1h amy @+3600s"});
