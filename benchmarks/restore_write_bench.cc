@@ -93,7 +93,7 @@ void BM_RestoreWrite(benchmark::State& state) {
       for (size_t i = 0; i < order.size(); ++i) order[i] = i;
       std::sort(order.begin(), order.end(),
                 [&](size_t a, size_t b) { return in.ids[a] < in.ids[b]; });
-      RestoreIngest writer(**db, kPartition);
+      RestoreIngest writer(**db, kPartition, /*watermark_ms=*/0);
       for (size_t i : order) {
         if (!s.ok()) break;
         const std::string_view value = in.values[i];
@@ -101,7 +101,7 @@ void BM_RestoreWrite(benchmark::State& state) {
       }
       if (s.ok()) s = writer.Finish();
     } else {
-      RestoreWriter writer(batch, kPartition);
+      RestoreWriter writer(batch, kPartition, /*watermark_ms=*/0);
       for (size_t i = 0; i < in.ids.size() && s.ok(); ++i) {
         const std::string_view value = in.values[i];
         s = writer.Put(in.ids[i], &value, &in.states[i]);

@@ -53,9 +53,10 @@ void CommitBatch::PutCustomerValue(int32_t partition, const std::string& custome
   }
 }
 
-void CommitBatch::PutRestoredTimers(int32_t partition, const std::string& key,
+void CommitBatch::PutRestoredTimers(int32_t partition, TimeMs watermark_ms,
+                                    const std::string& key,
                                     const v1::state::CustomerState& state) {
-  for (const TimerKey& timer : TimersOfEntry(key, state)) PutTimer(partition, timer);
+  for (const TimerKey& timer : TimersOfEntry(key, state, watermark_ms)) PutTimer(partition, timer);
 }
 
 void CommitBatch::PutTimer(int32_t partition, const TimerKey& timer) {

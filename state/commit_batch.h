@@ -56,8 +56,9 @@ class CommitBatch {
   void PutCustomerValue(int32_t partition, const std::string& customer_id,
                         const std::string* value);
   // Changelog restore: the timer index entries of a stored entry under `key` (a customer's rule
-  // states and deferrals, or an erasure memory's forget timer).
-  void PutRestoredTimers(int32_t partition, const std::string& key,
+  // states and deferrals, or an erasure memory's forget timer) of a commit whose watermark was
+  // `watermark_ms`.
+  void PutRestoredTimers(int32_t partition, TimeMs watermark_ms, const std::string& key,
                          const v1::state::CustomerState& state);
   // Changelog restore: one timer index entry (RestoreWriter puts them in key order).
   void PutTimer(int32_t partition, const TimerKey& timer);

@@ -40,9 +40,10 @@ StatusOr<rocksdb::IngestExternalFileArg> Finished(rocksdb::SstFileWriter& writer
 
 }  // namespace
 
-RestoreIngest::RestoreIngest(StateDb& db, int32_t partition)
+RestoreIngest::RestoreIngest(StateDb& db, int32_t partition, TimeMs watermark_ms)
     : db_(db),
       partition_(partition),
+      watermark_ms_(watermark_ms),
       customers_path_(FilePath(db.dir(), partition, "customers")),
       timers_path_(FilePath(db.dir(), partition, "timers")) {}
 
@@ -87,7 +88,7 @@ Status RestoreIngest::Put(std::string_view customer_id, const std::string_view* 
                             std::string(customer_id) + "'");
   }
   if (state != nullptr) {
-    for (const TimerKey& timer : TimersOfEntry(customer_id, *state)) {
+    for (const TimerKey& timer : TimersOfEntry(customer_id, *state, watermark_ms_)) {
       timer_keys_.push_back(keys::Timer(partition_, timer));
     }
   }

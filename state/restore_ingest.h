@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "processor/core/status.h"
+#include "processor/core/time.h"
 #include "state.pb.h"
 #include "state/state_db.h"
 
@@ -33,7 +34,8 @@ namespace touchstream {
 // Owned by one restoring thread; one per partition restore.
 class RestoreIngest {
  public:
-  RestoreIngest(StateDb& db, int32_t partition);
+  // `watermark_ms`: the restored commit's (TimersOfEntry).
+  RestoreIngest(StateDb& db, int32_t partition, TimeMs watermark_ms);
   ~RestoreIngest();
   RestoreIngest(const RestoreIngest&) = delete;
   RestoreIngest& operator=(const RestoreIngest&) = delete;
@@ -59,6 +61,7 @@ class RestoreIngest {
 
   StateDb& db_;
   const int32_t partition_;
+  const TimeMs watermark_ms_;
   const std::string customers_path_;
   const std::string timers_path_;
   std::unique_ptr<rocksdb::SstFileWriter> customers_;  // opened at the first value

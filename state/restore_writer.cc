@@ -16,7 +16,7 @@ Status RestoreWriter::Put(std::string_view customer_id, const std::string_view* 
     values_.emplace(std::string(customer_id), std::move(copy));
   }
   if (state != nullptr) {
-    std::vector<TimerKey> timers = TimersOfEntry(customer_id, *state);
+    std::vector<TimerKey> timers = TimersOfEntry(customer_id, *state, watermark_ms_);
     timers_.insert(timers_.end(), std::make_move_iterator(timers.begin()),
                    std::make_move_iterator(timers.end()));
   }

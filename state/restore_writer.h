@@ -26,8 +26,9 @@ class RestoreWriter {
   static constexpr size_t kCustomersPerWrite = 1000;
 
   // `batch` (which may already hold the restore's other writes, committed with the first
-  // customers) must outlive the writer.
-  RestoreWriter(CommitBatch& batch, int32_t partition) : batch_(batch), partition_(partition) {}
+  // customers) must outlive the writer. `watermark_ms`: the restored commit's (TimersOfEntry).
+  RestoreWriter(CommitBatch& batch, int32_t partition, TimeMs watermark_ms)
+      : batch_(batch), partition_(partition), watermark_ms_(watermark_ms) {}
 
   // One customer's value (nullptr: erased); a later Put of the same customer before the write
   // replaces it. With `state` (the value parsed; only for a customer's final value) its timer
@@ -41,6 +42,7 @@ class RestoreWriter {
  private:
   CommitBatch& batch_;
   const int32_t partition_;
+  const TimeMs watermark_ms_;
   std::map<std::string, std::optional<std::string>, std::less<>> values_;
   std::vector<TimerKey> timers_;
 };

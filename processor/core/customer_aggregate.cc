@@ -33,6 +33,15 @@ v1::state::RuleState* FindRuleState(CustomerState& customer, const std::string& 
   return it->mutable_state();
 }
 
+const v1::state::RuleState* FindRuleState(const CustomerState& customer,
+                                          const std::string& rule_id) {
+  const auto& slots = customer.rules();
+  auto it = std::lower_bound(
+      slots.begin(), slots.end(), rule_id,
+      [](const v1::state::RuleSlot& slot, const std::string& id) { return slot.rule_id() < id; });
+  return it == slots.end() || it->rule_id() != rule_id ? nullptr : &it->state();
+}
+
 v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& rule_id) {
   if (v1::state::RuleState* found = FindRuleState(customer, rule_id)) return *found;
   const int index =

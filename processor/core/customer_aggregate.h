@@ -31,6 +31,8 @@ AppliedEvent ApplyEvent(const v1::TouchpointEvent& event, CustomerState& state);
 
 // The state of rule `rule_id`, nullptr if it has none.
 v1::state::RuleState* FindRuleState(CustomerState& customer, const std::string& rule_id);
+const v1::state::RuleState* FindRuleState(const CustomerState& customer,
+                                          const std::string& rule_id);
 // The state of rule `rule_id`, created empty (in rule_id order) if missing. The reference is
 // valid until the next call that adds or removes a rule state of this customer.
 v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& rule_id);

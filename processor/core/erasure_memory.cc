@@ -48,12 +48,13 @@ bool HoldsNothing(const CustomerState& entry) {
   return entry.first_seen_ms() == 0 && !entry.has_erased();
 }
 
-std::vector<TimerKey> TimersOfEntry(std::string_view key, const CustomerState& entry) {
+std::vector<TimerKey> TimersOfEntry(std::string_view key, const CustomerState& entry,
+                                    TimeMs watermark_ms) {
   if (IsErasureMemoryKey(key)) {
     if (entry.erased().forget_at_ms() == 0) return {};
     return {TimerKey{entry.erased().forget_at_ms(), std::string(key), kForgetTimerId}};
   }
-  return TimersOf(entry);
+  return TimersOf(entry, watermark_ms);
 }
 
 }  // namespace touchstream

@@ -53,7 +53,9 @@ bool DropsEvent(const v1::state::ErasureMemory& memory, TimeMs event_ms, TimeMs 
 bool HoldsNothing(const CustomerState& entry);
 
 // The timers of a stored entry (a customer's rule timers and deferrals, or a memory's forget
-// timer), for a restore that derives the timer index from the states.
-std::vector<TimerKey> TimersOfEntry(std::string_view key, const CustomerState& entry);
+// timer), for a restore that derives the timer index from the states of a commit whose
+// watermark was `watermark_ms` (TimersOf).
+std::vector<TimerKey> TimersOfEntry(std::string_view key, const CustomerState& entry,
+                                    TimeMs watermark_ms);
 
 }  // namespace touchstream

@@ -205,6 +205,10 @@ class PartitionTask {
   TimeMs max_event_time_ms() const { return pipeline_.max_event_time_ms(); }
   // State entries trimmed to the limits since construction (metrics, backtest).
   const TrimCounts& trims() const { return pipeline_.trims(); }
+  // Timer index entries popped, and of them re-armed (processor/core/rule_timer.h), since
+  // construction (benchmarks).
+  uint64_t timers_popped() const { return pipeline_.timers_fired(); }
+  uint64_t timers_rearmed() const { return pipeline_.timers_rearmed(); }
 
  private:
   // An erasure of `customer_id`: withdraws the customer's triggers and audit records from `out`

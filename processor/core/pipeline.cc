@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "processor/core/rule_timer.h"
 #include "processor/core/trigger_id.h"
 
 namespace touchstream {
@@ -56,10 +57,10 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
 
   for (const auto& rule : *rules_) {
     RuleState& rule_state = RuleStateFor(customer, rule->id());
-    const TimeMs old_due = rule_state.due_ms();
+    const TimeMs indexed = IndexedAt(rule_state, watermark_ms_);
     scratch_.clear();
     rule->OnEvent(event, applied, customer, rule_state, scratch_);
-    SyncTimer(customer.customer_id(), rule->id(), old_due, rule_state.due_ms());
+    SyncTimer(customer.customer_id(), rule->id(), indexed, rule_state);
     DropRuleStateIfEmpty(customer, rule->id());
     for (Emission& e : scratch_) {
       if (!e.trigger.has_fire_time()) *e.trigger.mutable_fire_time() = event.event_time();
@@ -117,6 +118,18 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     StatusOr<const CustomerState*> known = store_->Find(key.customer_id);
     if (!known.ok()) return known.status();
     if (*known == nullptr) continue;
+    if (!deferred) {
+      // A lagging entry is re-armed without touching the state (processor/core/rule_timer.h).
+      const RuleState* peek = FindRuleState(**known, key.rule_id);
+      const PoppedTimer popped_as =
+          peek == nullptr ? PoppedTimer::kStale : ClassifyPopped(*peek, key.due_ms);
+      if (popped_as == PoppedTimer::kStale) continue;
+      if (popped_as == PoppedTimer::kRearm) {
+        ++timers_rearmed_;
+        store_->ScheduleTimer(TimerKey{peek->due_ms(), key.customer_id, key.rule_id});
+        continue;
+      }
+    }
     StatusOr<CustomerState*> loaded = store_->Mutable(key.customer_id);
     if (!loaded.ok()) return loaded.status();
     CustomerState& customer = **loaded;
@@ -125,11 +138,10 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
       continue;
     }
     RuleState* rule_state = FindRuleState(customer, key.rule_id);
-    if (rule_state == nullptr || rule_state->due_ms() != key.due_ms) continue;
     scratch_.clear();
     rule_it->second->OnTimer(key.due_ms, customer, *rule_state, scratch_);
     // The popped entry is gone from the index; only a new due time needs an entry.
-    SyncTimer(customer.customer_id(), key.rule_id, 0, rule_state->due_ms());
+    SyncTimer(customer.customer_id(), key.rule_id, 0, *rule_state);
     DropRuleStateIfEmpty(customer, key.rule_id);
     Complete(*rule_it->second, customer, scratch_, /*timer_fired=*/true);
   }
@@ -139,7 +151,7 @@ Status PartitionPipeline::Erase(const v1::TouchpointEvent& request) {
   const std::string& customer_id = request.customer_id();
   StatusOr<CustomerState*> loaded = store_->Mutable(customer_id);
   if (!loaded.ok()) return loaded.status();
-  for (const TimerKey& timer : TimersOf(**loaded)) store_->CancelTimer(timer);
+  for (const TimerKey& timer : TimersOf(**loaded, watermark_ms_)) store_->CancelTimer(timer);
   store_->Erase(customer_id);
 
   const TimeMs erased_at = ToTimeMs(request.event_time());
@@ -190,10 +202,12 @@ Status PartitionPipeline::Forget(const TimerKey& timer) {
 }
 
 void PartitionPipeline::SyncTimer(const std::string& customer_id, const std::string& rule_id,
-                                  TimeMs old_due, TimeMs new_due) {
-  if (old_due == new_due) return;
-  if (old_due != 0) store_->CancelTimer(TimerKey{old_due, customer_id, rule_id});
-  if (new_due != 0) store_->ScheduleTimer(TimerKey{new_due, customer_id, rule_id});
+                                  TimeMs indexed_before, RuleState& rule_state) {
+  const TimerMove move = FollowDue(rule_state, indexed_before);
+  if (move.cancel_ms != 0) store_->CancelTimer(TimerKey{move.cancel_ms, customer_id, rule_id});
+  if (move.schedule_ms != 0) {
+    store_->ScheduleTimer(TimerKey{move.schedule_ms, customer_id, rule_id});
+  }
 }
 
 void PartitionPipeline::Complete(const Rule& rule, CustomerState& customer,

@@ -5,7 +5,8 @@
 // Time: the watermark is max event time seen − allowed_lateness, and never moves back. Before
 // an event is applied, every timer due at or before the watermark that event produces fires,
 // in (due time, customer id, rule id) order. AdvanceWatermark moves it without an event (idle
-// partitions in hybrid mode, `backtest --until`).
+// partitions in hybrid mode, `backtest --until`). A rule's index entry follows a due time that
+// moves later lazily (processor/core/rule_timer.h): popped early, it is re-armed, not fired.
 //
 // Timers fire in bounded chunks: at most `max_timers_per_step` per call (0: no bound), never
 // splitting one customer's timers due at the same instant, so that a partition whose clock
@@ -99,8 +100,10 @@ class PartitionPipeline {
   TimeMs max_event_time_ms() const { return max_event_time_ms_; }
   // Events skipped as duplicates since construction.
   uint64_t duplicates() const { return duplicates_; }
-  // Timer index entries popped since construction (fired, or found stale).
+  // Timer index entries popped since construction (fired, re-armed, or found stale).
   uint64_t timers_fired() const { return timers_fired_; }
+  // Of them, lagging entries re-armed at their rule's later due time (processor/core/rule_timer.h).
+  uint64_t timers_rearmed() const { return timers_rearmed_; }
   // State entries trimmed to the limits since construction.
   const TrimCounts& trims() const { return trims_; }
 
@@ -112,9 +115,10 @@ class PartitionPipeline {
   StatusOr<std::optional<v1::state::ErasureMemory>> MemoryOf(const std::string& customer_id);
   // A memory entry's forget timer fired.
   Status Forget(const TimerKey& timer);
-  // Keeps the timer index in step with a rule state whose due time may have changed.
-  void SyncTimer(const std::string& customer_id, const std::string& rule_id, TimeMs old_due,
-                 TimeMs new_due);
+  // Keeps the timer index in step with a rule state whose due time may have changed; its entry
+  // was at `indexed_before` (0: none, or popped). Lazily: processor/core/rule_timer.h.
+  void SyncTimer(const std::string& customer_id, const std::string& rule_id,
+                 TimeMs indexed_before, RuleState& rule_state);
   // Completes the rule's emissions and adds them to the group being decided.
   void Complete(const Rule& rule, CustomerState& customer, std::vector<Emission>& emitted,
                 bool timer_fired);
@@ -141,6 +145,7 @@ class PartitionPipeline {
   TimeMs watermark_ms_ = kNoTime;
   uint64_t duplicates_ = 0;
   uint64_t timers_fired_ = 0;
+  uint64_t timers_rearmed_ = 0;
   bool timer_backlog_ = false;
   TrimCounts trims_;
   std::vector<Emission> scratch_;  // reused across calls

@@ -259,19 +259,19 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
       std::sort(order.begin(), order.end(),
                 [&](size_t a, size_t b) { return records[a].key < records[b].key; });
       s = batch.Commit();  // the wipe (and the hint) first: the files land above it
-      RestoreIngest ingest(db, partition);
+      RestoreIngest ingest(db, partition, latest->watermark_ms());
       if (s.ok()) s = apply_in_order(ingest);
       if (s.ok()) s = ingest.Finish();
       result.ingested = ingest.ingested();
     } else {
-      RestoreWriter writer(batch, partition);
+      RestoreWriter writer(batch, partition, latest->watermark_ms());
       s = apply_in_order(writer);
       if (s.ok()) s = writer.Flush();
     }
     kept.Clear();
     if (!s.ok()) return named(s);
   } else {
-    RestoreWriter writer(batch, partition);
+    RestoreWriter writer(batch, partition, latest->watermark_ms());
     s = Read(
         partition, low, high, timeout_ms,
         [&](const changelog::Record& r) {
@@ -289,7 +289,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
                                                                                  : Status::Ok();
     };
     s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {
-      batch.PutRestoredTimers(partition, key, state);
+      batch.PutRestoredTimers(partition, latest->watermark_ms(), key, state);
       if (!IsErasureMemoryKey(key)) ++result.customers;
       return flush_when_full();
     });

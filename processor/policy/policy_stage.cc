@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "processor/core/rule_timer.h"
 #include "processor/policy/deferrals.h"
 #include "processor/policy/frequency_cap.h"
 #include "processor/policy/policy_state.h"
@@ -38,11 +39,11 @@ std::optional<std::string> DeferredTriggerOf(const std::string& timer_rule_id) {
   return timer_rule_id.substr(prefix.size());
 }
 
-std::vector<TimerKey> TimersOf(const CustomerState& customer) {
+std::vector<TimerKey> TimersOf(const CustomerState& customer, TimeMs watermark_ms) {
   std::vector<TimerKey> timers;
   for (const auto& slot : customer.rules()) {
-    if (slot.state().due_ms() != 0) {
-      timers.push_back({slot.state().due_ms(), customer.customer_id(), slot.rule_id()});
+    if (const TimeMs at = IndexedAt(slot.state(), watermark_ms); at != 0) {
+      timers.push_back({at, customer.customer_id(), slot.rule_id()});
     }
   }
   for (const auto& deferred : customer.policy().deferred()) {

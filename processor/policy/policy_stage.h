@@ -28,8 +28,10 @@ std::string DeferralTimerId(const std::string& trigger_id);
 // The trigger id of a deferral timer's rule-id slot; nullopt for a rule's own timer.
 std::optional<std::string> DeferredTriggerOf(const std::string& timer_rule_id);
 
-// Every timer a customer's state asks for: each rule's due time and each pending deferral.
-std::vector<TimerKey> TimersOf(const CustomerState& customer);
+// Every timer index entry a customer's state holds: each rule's (where it is once every entry
+// due at or before `watermark_ms` was popped: processor/core/rule_timer.h) and each pending
+// deferral's.
+std::vector<TimerKey> TimersOf(const CustomerState& customer, TimeMs watermark_ms);
 
 // One trigger to decide.
 struct PolicyCandidate {

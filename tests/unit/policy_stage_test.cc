@@ -113,7 +113,7 @@ TEST(PolicyStageTest, QuietHoursDeferUntilTheirEndAndTheSameTriggerIsSentThen) {
   const auto state = driver->ReadState("amy");
   ASSERT_TRUE(state.has_value());
   ASSERT_EQ(state->policy().deferred_size(), 2);
-  const std::vector<TimerKey> timers = TimersOf(*state);
+  const std::vector<TimerKey> timers = TimersOf(*state, kEvening + 3 * kHourMs);
   EXPECT_EQ(timers.size(), 2u) << "the rules' timers fired; the deferrals' remain";
 
   EXPECT_TRUE(driver->AdvanceEventTime(morning - 1).empty());

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +21,9 @@ namespace touchstream {
 namespace {
 
 constexpr int32_t kPartition = 2;
+// The restored commit's watermark: a lagging timer entry (processor/core/rule_timer.h) due by
+// then was re-armed at its due time already.
+constexpr TimeMs kWatermark = 1767225600000;
 
 class RestoreIngestTest : public ::testing::Test {
  protected:
@@ -97,6 +101,10 @@ std::vector<Entry> Entries() {
       continue;
     }
     v1::state::CustomerState state = Customer(id, 1767229200000 - i * 1000);
+    auto& rule_state = *state.mutable_rules(0)->mutable_state();
+    // Lagging timer entries: one still ahead of the watermark, one re-armed before it.
+    if (i % 10 == 1) rule_state.set_indexed_ms(rule_state.due_ms() - 600000);
+    if (i % 10 == 2) rule_state.set_indexed_ms(kWatermark - 1000);
     entries.push_back({id, state.SerializeAsString(), state});
   }
   // An erasure memory with its forget timer.
@@ -122,7 +130,7 @@ TEST_F(RestoreIngestTest, ReadsBackAsTheMemtableWritesOfTheSameCustomers) {
   {
     CommitBatch batch(*written);
     batch.WipePartition("touchpoints", kPartition);
-    RestoreWriter writer(batch, kPartition);
+    RestoreWriter writer(batch, kPartition, kWatermark);
     ASSERT_NO_FATAL_FAILURE(PutAll(writer, entries));
     ASSERT_TRUE(writer.Flush().ok());
   }
@@ -130,7 +138,7 @@ TEST_F(RestoreIngestTest, ReadsBackAsTheMemtableWritesOfTheSameCustomers) {
     CommitBatch wipe(*ingested);
     wipe.WipePartition("touchpoints", kPartition);
     ASSERT_TRUE(wipe.Commit().ok());
-    RestoreIngest ingest(*ingested, kPartition);
+    RestoreIngest ingest(*ingested, kPartition, kWatermark);
     ASSERT_NO_FATAL_FAILURE(PutAll(ingest, entries));
     // Nothing is visible before Finish: the wipe is.
     EXPECT_TRUE(Contents(*ingested).first.empty());
@@ -146,6 +154,14 @@ TEST_F(RestoreIngestTest, ReadsBackAsTheMemtableWritesOfTheSameCustomers) {
   const auto expected = Contents(*written);
   ASSERT_EQ(expected.first.size(), 46u);  // 45 customers and the memory
   ASSERT_EQ(expected.second.size(), 46u);
+  // Each entry where the pipeline left it: c11's lagging one ahead of the watermark, c12's at
+  // its due time (re-armed before the commit).
+  auto indexed = [&](TimeMs due_ms, const std::string& id) {
+    return std::find(expected.second.begin(), expected.second.end(),
+                     TimerKey{due_ms, id, "cart_1h"}) != expected.second.end();
+  };
+  EXPECT_TRUE(indexed(1767229200000 - 1000 - 600000, "c11"));
+  EXPECT_TRUE(indexed(1767229200000 - 2000, "c12"));
   const auto actual = Contents(*ingested);
   EXPECT_EQ(actual.first, expected.first);
   EXPECT_EQ(actual.second, expected.second);
@@ -154,13 +170,13 @@ TEST_F(RestoreIngestTest, ReadsBackAsTheMemtableWritesOfTheSameCustomers) {
 TEST_F(RestoreIngestTest, RefusesCustomersOutOfOrderAndIngestsNothingWhenEmpty) {
   auto db = Open("db");
   {
-    RestoreIngest ingest(*db, kPartition);
+    RestoreIngest ingest(*db, kPartition, kWatermark);
     const std::string_view erased = "erased-only";
     ASSERT_TRUE(ingest.Put(erased, nullptr, nullptr).ok());
     EXPECT_TRUE(ingest.Finish().ok());  // nothing to ingest
     EXPECT_FALSE(ingest.ingested());
   }
-  RestoreIngest ingest(*db, kPartition);
+  RestoreIngest ingest(*db, kPartition, kWatermark);
   const std::string value = Customer("b", 5).SerializeAsString();
   const std::string_view view = value;
   ASSERT_TRUE(ingest.Put("b", &view, nullptr).ok());
@@ -174,7 +190,7 @@ TEST_F(RestoreIngestTest, RefusesCustomersOutOfOrderAndIngestsNothingWhenEmpty) 
 TEST_F(RestoreIngestTest, AnAbandonedIngestLeavesNoFile) {
   auto db = Open("db");
   {
-    RestoreIngest ingest(*db, kPartition);
+    RestoreIngest ingest(*db, kPartition, kWatermark);
     const std::string value = Customer("a", 5).SerializeAsString();
     const std::string_view view = value;
     ASSERT_TRUE(ingest.Put("a", &view, nullptr).ok());

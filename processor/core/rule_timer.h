@@ -1,0 +1,44 @@
+// A rule state's entry in the timer index, re-armed lazily.
+//
+// A rule's due time mostly moves later: each visit restarts a win-back's dormancy, each cart
+// change restarts the cart's hour. Moving the index entry each time costs a delete and a put
+// (in real time a 7-day entry is rewritten on every visit). Instead the entry stays where it
+// was, the state remembers where (RuleState.indexed_ms, earlier than due_ms), and when that
+// entry comes due the pipeline re-arms it at the due time: no trigger, no change to the state,
+// as Netty's idle-state handler does. A due time that moves earlier, or is cleared, moves the
+// entry at once.
+//
+// Invariant, for a state with due time D and indexed_ms I: with D == 0 the index holds no entry
+// for (customer, rule); with I == 0 one entry at D; with 0 < I < D one entry, at I until the
+// pipeline pops it and then at D. The state is not written at the re-arm, so an I at or before
+// the watermark W is stale once every entry due by W has been popped (the pipeline applies
+// events, erasures included, only then): the entry is at IndexedAt(state, W).
+#pragma once
+
+#include "processor/core/time.h"
+#include "state.pb.h"
+
+namespace touchstream {
+
+// Where the state's index entry is (0: none), once every entry due at or before `watermark_ms`
+// has been popped.
+TimeMs IndexedAt(const v1::state::RuleState& state, TimeMs watermark_ms);
+
+// What a popped index entry of the state's rule, due at `due_ms`, stands for.
+enum class PoppedTimer {
+  kDue,    // the rule's timer: call OnTimer
+  kRearm,  // a lagging entry: index the state's due time instead, nothing else
+  kStale,  // left by an earlier state (a rule state dropped by the limits): drop it
+};
+PoppedTimer ClassifyPopped(const v1::state::RuleState& state, TimeMs due_ms);
+
+// The index change that keeps a rule's entry in step after the rule ran: `indexed_before` is
+// where the entry was (IndexedAt before the rule ran, 0 after its entry was popped). Sets
+// state.indexed_ms. A field left 0 means no change of that kind.
+struct TimerMove {
+  TimeMs cancel_ms = 0;
+  TimeMs schedule_ms = 0;
+};
+TimerMove FollowDue(v1::state::RuleState& state, TimeMs indexed_before);
+
+}  // namespace touchstream

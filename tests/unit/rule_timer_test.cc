@@ -1,0 +1,224 @@
+// processor/core/rule_timer.h: a rule's timer index entry follows a due time that moves later
+// lazily (no index write), is re-armed when it comes due (no trigger, no state write), moves at
+// once when the due time moves earlier or is cleared, and an erasure finds it wherever it is.
+#include "processor/core/rule_timer.h"
+
+#include <gtest/gtest.h>
+
+#include "processor/core/memory_store.h"
+#include "processor/core/pipeline.h"
+#include "processor/rules/cart_abandonment_rule.h"
+#include "tests/unit/test_events.h"
+
+namespace touchstream {
+namespace {
+
+using testing::Event;
+using testing::kT0;
+using testing::WithItem;
+
+v1::state::RuleState State(TimeMs due_ms, TimeMs indexed_ms = 0) {
+  v1::state::RuleState s;
+  s.set_due_ms(due_ms);
+  s.set_indexed_ms(indexed_ms);
+  return s;
+}
+
+TEST(RuleTimerTest, TheEntryStaysWhenTheDueTimeMovesLaterAndMovesWhenItMovesEarlier) {
+  // Armed: no entry yet.
+  v1::state::RuleState s = State(100);
+  TimerMove move = FollowDue(s, 0);
+  EXPECT_EQ(move.cancel_ms, 0);
+  EXPECT_EQ(move.schedule_ms, 100);
+  EXPECT_EQ(s.indexed_ms(), 0);
+  // Later: the entry stays at 100 and lags.
+  s.set_due_ms(150);
+  move = FollowDue(s, 100);
+  EXPECT_EQ(move.cancel_ms, 0);
+  EXPECT_EQ(move.schedule_ms, 0);
+  EXPECT_EQ(s.indexed_ms(), 100);
+  // Later again: still at 100.
+  s.set_due_ms(180);
+  move = FollowDue(s, IndexedAt(s, 90));  // lagging: IndexedAt reads indexed_ms, not due_ms
+  EXPECT_EQ(move.schedule_ms, 0);
+  EXPECT_EQ(s.indexed_ms(), 100);
+  // Back to exactly the entry's time: no longer lagging.
+  TimeMs indexed = IndexedAt(s, 90);
+  s.set_due_ms(100);
+  move = FollowDue(s, indexed);
+  EXPECT_EQ(move.schedule_ms, 0);
+  EXPECT_EQ(s.indexed_ms(), 0);
+  // Earlier than the entry: it moves.
+  indexed = IndexedAt(s, 50);
+  s.set_due_ms(80);
+  move = FollowDue(s, indexed);
+  EXPECT_EQ(move.cancel_ms, 100);
+  EXPECT_EQ(move.schedule_ms, 80);
+  EXPECT_EQ(s.indexed_ms(), 0);
+  // Cleared while lagging: the entry goes.
+  s = State(0, 100);
+  move = FollowDue(s, 100);
+  EXPECT_EQ(move.cancel_ms, 100);
+  EXPECT_EQ(move.schedule_ms, 0);
+  EXPECT_EQ(s.indexed_ms(), 0);
+}
+
+TEST(RuleTimerTest, ALaggingEntryIsAtTheDueTimeOnceTheWatermarkPassedIt) {
+  const v1::state::RuleState lagging = State(200, 100);
+  EXPECT_EQ(IndexedAt(lagging, 99), 100);
+  EXPECT_EQ(IndexedAt(lagging, 100), 200) << "popped at 100 and re-armed at the due time";
+  EXPECT_EQ(IndexedAt(State(200), 150), 200);
+  EXPECT_EQ(IndexedAt(State(0), 150), 0);
+
+  EXPECT_EQ(ClassifyPopped(lagging, 100), PoppedTimer::kRearm);
+  EXPECT_EQ(ClassifyPopped(lagging, 200), PoppedTimer::kDue);
+  EXPECT_EQ(ClassifyPopped(lagging, 150), PoppedTimer::kStale);
+  EXPECT_EQ(ClassifyPopped(State(200), 100), PoppedTimer::kStale);
+}
+
+// A MemoryStore that counts the timer index's writes.
+class CountingStore final : public PartitionStore {
+ public:
+  StatusOr<CustomerState*> Mutable(const std::string& id) override { return inner_.Mutable(id); }
+  StatusOr<const CustomerState*> Find(const std::string& id) override { return inner_.Find(id); }
+  void Erase(const std::string& id) override { inner_.Erase(id); }
+  void ScheduleTimer(const TimerKey& key) override {
+    ++schedules;
+    inner_.ScheduleTimer(key);
+  }
+  void CancelTimer(const TimerKey& key) override {
+    ++cancels;
+    inner_.CancelTimer(key);
+  }
+  StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) override {
+    return inner_.PopDueTimer(limit);
+  }
+  StatusOr<std::optional<TimeMs>> NextTimerDue() override { return inner_.NextTimerDue(); }
+
+  int schedules = 0;
+  int cancels = 0;
+
+ private:
+  MemoryStore inner_;
+};
+
+class LazyTimerPipelineTest : public ::testing::Test {
+ protected:
+  static RuleSet CartRule() {
+    RuleSet rules;
+    rules.push_back(
+        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    return rules;
+  }
+
+  std::vector<std::string> Process(const v1::TouchpointEvent& event) {
+    std::vector<v1::Trigger> out;
+    StatusOr<EventStep> step = pipeline_.Process(event, out);
+    EXPECT_TRUE(step.ok()) << step.status().message();
+    return Describe(out);
+  }
+  std::vector<std::string> AdvanceTo(TimeMs t) {
+    std::vector<v1::Trigger> out;
+    EXPECT_TRUE(pipeline_.AdvanceWatermark(t, out).ok());
+    return Describe(out);
+  }
+  static std::vector<std::string> Describe(const std::vector<v1::Trigger>& triggers) {
+    std::vector<std::string> lines;
+    for (const auto& t : triggers) lines.push_back(testing::Describe(t) + " " + t.cause_event_id());
+    return lines;
+  }
+  static v1::TouchpointEvent Add(const std::string& id, TimeMs t) {
+    return WithItem(Event(id, "amy", t, v1::EVENT_TYPE_ADD_TO_CART), "sku-" + id, 1, 1000);
+  }
+  const v1::state::RuleState& AmysCart() {
+    const CustomerState* amy = *store_.Find("amy");
+    return *FindRuleState(*amy, "cart_1h");
+  }
+  // Every entry left in the index, popped.
+  std::vector<TimerKey> DrainIndex() {
+    std::vector<TimerKey> left;
+    while (true) {
+      auto next = store_.PopDueTimer(TimerLimit{std::numeric_limits<TimeMs>::max()});
+      EXPECT_TRUE(next.ok());
+      if (!next.ok() || !next->has_value()) return left;
+      left.push_back(**next);
+    }
+  }
+
+  RuleSet rules_ = CartRule();
+  CountingStore store_;
+  PartitionPipeline pipeline_{rules_, store_, /*allowed_lateness_ms=*/0};
+};
+
+TEST_F(LazyTimerPipelineTest, ACartChangedEveryTenMinutesWritesItsEntryOnceAndFiresOnTime) {
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(Process(Add("e" + std::to_string(i), kT0 + i * 10 * kMinuteMs)).empty());
+  }
+  // The hour restarted three times; the index holds the first change's entry only.
+  EXPECT_EQ(store_.schedules, 1);
+  EXPECT_EQ(store_.cancels, 0);
+  EXPECT_EQ(AmysCart().due_ms(), kT0 + 90 * kMinuteMs);
+  EXPECT_EQ(AmysCart().indexed_ms(), kT0 + kHourMs);
+
+  // The entry comes due: re-armed at the due time, nothing sent, the state not rewritten.
+  const std::string before = (*store_.Find("amy"))->SerializeAsString();
+  EXPECT_TRUE(AdvanceTo(kT0 + kHourMs).empty());
+  EXPECT_EQ(pipeline_.timers_rearmed(), 1u);
+  EXPECT_EQ(store_.schedules, 2);
+  EXPECT_EQ((*store_.Find("amy"))->SerializeAsString(), before);
+
+  EXPECT_TRUE(AdvanceTo(kT0 + 90 * kMinuteMs - 1).empty());
+  EXPECT_EQ(AdvanceTo(kT0 + 90 * kMinuteMs),
+            std::vector<std::string>{"CART_ABANDONED cart_1h amy @+5400s e3"});
+  EXPECT_TRUE(DrainIndex().empty());
+}
+
+TEST_F(LazyTimerPipelineTest, ADueTimeClearedOrMovedEarlierTakesTheLaggingEntryWithIt) {
+  EXPECT_TRUE(Process(Add("e1", kT0)).empty());
+  EXPECT_TRUE(Process(Add("e2", kT0 + 20 * kMinuteMs)).empty());
+  ASSERT_EQ(AmysCart().indexed_ms(), kT0 + kHourMs);
+  v1::TouchpointEvent purchase = Event("e3", "amy", kT0 + 30 * kMinuteMs, v1::EVENT_TYPE_PURCHASE);
+  purchase.set_amount_minor(2000);
+  EXPECT_TRUE(Process(purchase).empty());  // the cart is bought: nothing left to fire
+  EXPECT_EQ(store_.cancels, 1);
+  EXPECT_TRUE(DrainIndex().empty());
+}
+
+TEST_F(LazyTimerPipelineTest, AnErasureRemovesTheEntryWhetherItLagsOrWasReArmed) {
+  // Lagging: the entry is at the first change's hour.
+  EXPECT_TRUE(Process(Add("e1", kT0)).empty());
+  EXPECT_TRUE(Process(Add("e2", kT0 + 20 * kMinuteMs)).empty());
+  EXPECT_TRUE(Process(Event("x1", "amy", kT0 + 30 * kMinuteMs, v1::EVENT_TYPE_ERASURE_REQUEST))
+                  .empty());
+  EXPECT_TRUE(DrainIndex().empty()) << "an entry keyed by the erased customer's id was left";
+
+  // Re-armed: the state still names the popped entry; the index holds the due time's.
+  EXPECT_TRUE(Process(Add("e3", kT0 + 2 * kHourMs)).empty());
+  EXPECT_TRUE(Process(Add("e4", kT0 + 2 * kHourMs + 20 * kMinuteMs)).empty());
+  EXPECT_TRUE(AdvanceTo(kT0 + 3 * kHourMs).empty());
+  ASSERT_EQ(pipeline_.timers_rearmed(), 1u);
+  ASSERT_EQ(AmysCart().indexed_ms(), kT0 + 3 * kHourMs);
+  EXPECT_TRUE(Process(Event("x2", "amy", kT0 + 3 * kHourMs + kMinuteMs,
+                            v1::EVENT_TYPE_ERASURE_REQUEST))
+                  .empty());
+  EXPECT_TRUE(DrainIndex().empty()) << "an entry keyed by the erased customer's id was left";
+}
+
+TEST_F(LazyTimerPipelineTest, AnEventAfterTheReArmKeepsTheReArmedEntry) {
+  EXPECT_TRUE(Process(Add("e1", kT0)).empty());
+  EXPECT_TRUE(Process(Add("e2", kT0 + 20 * kMinuteMs)).empty());
+  EXPECT_TRUE(AdvanceTo(kT0 + kHourMs).empty());  // re-armed at +80 min
+  EXPECT_TRUE(Process(Add("e3", kT0 + 70 * kMinuteMs)).empty());
+  // The entry at +80 min lags behind the new due time, +130 min; no write.
+  EXPECT_EQ(store_.schedules, 2);
+  EXPECT_EQ(store_.cancels, 0);
+  EXPECT_EQ(AmysCart().indexed_ms(), kT0 + 80 * kMinuteMs);
+  EXPECT_TRUE(AdvanceTo(kT0 + 129 * kMinuteMs).empty());
+  EXPECT_EQ(AdvanceTo(kT0 + 130 * kMinuteMs),
+            std::vector<std::string>{"CART_ABANDONED cart_1h amy @+7800s e3"});
+  EXPECT_EQ(pipeline_.timers_rearmed(), 2u);
+  EXPECT_TRUE(DrainIndex().empty());
+}
+
+}  // namespace
+}  // namespace touchstream
