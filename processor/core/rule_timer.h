@@ -28,7 +28,7 @@ TimeMs IndexedAt(const v1::state::RuleState& state, TimeMs watermark_ms);
 enum class PoppedTimer {
   kDue,    // the rule's timer: call OnTimer
   kRearm,  // a lagging entry: index the state's due time instead, nothing else
-  kStale,  // left by an earlier state (a rule state dropped by the limits): drop it
+  kStale,  // an entry the state no longer accounts for: dropped
 };
 PoppedTimer ClassifyPopped(const v1::state::RuleState& state, TimeMs due_ms);
 
