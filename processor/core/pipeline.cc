@@ -57,7 +57,7 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
 
   for (const auto& rule : *rules_) {
     RuleState& rule_state = RuleStateFor(customer, rule->id());
-    const TimeMs indexed = IndexedAt(rule_state, watermark_ms_);
+    const TimeMs indexed = LiveEntry(rule_state, watermark_ms_);
     scratch_.clear();
     rule->OnEvent(event, applied, customer, rule_state, scratch_);
     SyncTimer(customer.customer_id(), rule->id(), indexed, rule_state);
@@ -111,24 +111,26 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
       FlushGroup(out);
     }
     const std::optional<std::string> deferred = DeferredTriggerOf(key.rule_id);
-    auto rule_it = rules_by_id_.find(key.rule_id);
-    if (!deferred && rule_it == rules_by_id_.end()) continue;  // rule removed from the config
     // A stale index entry of an erased customer: dropped without touching the store (an empty
     // entry would write a tombstone keyed by the raw id again).
     StatusOr<const CustomerState*> known = store_->Find(key.customer_id);
     if (!known.ok()) return known.status();
     if (*known == nullptr) continue;
+    auto rule_it = rules_by_id_.find(key.rule_id);
     if (!deferred) {
-      // A lagging entry is re-armed without touching the state (processor/core/rule_timer.h).
+      // A lagging entry is re-armed without touching the state (processor/core/rule_timer.h),
+      // also of a rule removed from the config: as an entry at the due time would, it then
+      // fires if the rule is back by then.
       const RuleState* peek = FindRuleState(**known, key.rule_id);
       const PoppedTimer popped_as =
           peek == nullptr ? PoppedTimer::kStale : ClassifyPopped(*peek, key.due_ms);
-      if (popped_as == PoppedTimer::kStale) continue;
       if (popped_as == PoppedTimer::kRearm) {
         ++timers_rearmed_;
         store_->ScheduleTimer(TimerKey{peek->due_ms(), key.customer_id, key.rule_id});
         continue;
       }
+      if (popped_as == PoppedTimer::kStale) continue;
+      if (rule_it == rules_by_id_.end()) continue;  // rule removed from the config
     }
     StatusOr<CustomerState*> loaded = store_->Mutable(key.customer_id);
     if (!loaded.ok()) return loaded.status();
@@ -274,7 +276,17 @@ void PartitionPipeline::FlushGroup(std::vector<v1::Trigger>& out) {
 
 void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
   dropped_.clear();
+  // The limits measure the state without the timer index's bookkeeping, which depends on the
+  // watermark (processor/core/rule_timer.h): what is trimmed depends on the events alone.
+  lagging_.clear();
+  for (auto& slot : *customer.mutable_rules()) {
+    lagging_.push_back(slot.state().indexed_ms());
+    slot.mutable_state()->clear_indexed_ms();
+  }
   TrimToLimits(customer, limits_, trims_, &dropped_);
+  for (int i = 0; i < customer.rules_size(); ++i) {
+    if (lagging_[i] != 0) customer.mutable_rules(i)->mutable_state()->set_indexed_ms(lagging_[i]);
+  }
   for (v1::state::DeferredTrigger& deferral : dropped_) {
     store_->CancelTimer({deferral.release_ms(), customer.customer_id(),
                          DeferralTimerId(deferral.trigger().trigger_id())});

@@ -160,6 +160,7 @@ class PartitionPipeline {
   TimeMs group_ms_ = 0;
   PolicyOutput policy_out_;                          // reused
   std::vector<v1::state::DeferredTrigger> dropped_;  // reused by Trim
+  std::vector<TimeMs> lagging_;                      // reused by Trim
 };
 
 // Fills a trigger's customer summary from the aggregate.

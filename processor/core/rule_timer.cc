@@ -7,6 +7,11 @@ TimeMs IndexedAt(const v1::state::RuleState& state, TimeMs watermark_ms) {
   return lagging != 0 && lagging > watermark_ms ? lagging : state.due_ms();
 }
 
+TimeMs LiveEntry(const v1::state::RuleState& state, TimeMs watermark_ms) {
+  const TimeMs at = IndexedAt(state, watermark_ms);
+  return at > watermark_ms ? at : 0;
+}
+
 PoppedTimer ClassifyPopped(const v1::state::RuleState& state, TimeMs due_ms) {
   if (due_ms == state.due_ms()) return PoppedTimer::kDue;
   if (due_ms == state.indexed_ms() && due_ms < state.due_ms()) return PoppedTimer::kRearm;

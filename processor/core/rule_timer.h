@@ -13,6 +13,14 @@
 // pipeline pops it and then at D. The state is not written at the re-arm, so an I at or before
 // the watermark W is stale once every entry due by W has been popped (the pipeline applies
 // events, erasures included, only then): the entry is at IndexedAt(state, W).
+//
+// So indexed_ms, unlike the rest of the state, depends on the partition's watermark when the
+// customer's events were applied, not on those events alone: two runs that read the same events
+// in different partitionings (or under the hybrid clock) may store different indexed_ms. Nothing
+// observable depends on it: triggers do not, and the state limits measure the state without it.
+// A build from before lazy re-arm keeps indexed_ms as an unknown field and drops a lagging entry
+// when it pops (its due time differs): going back to one, and forward again after that, needs the
+// local state directory removed, so that the changelog restore rebuilds the index from the states.
 #pragma once
 
 #include "processor/core/time.h"
@@ -21,8 +29,14 @@
 namespace touchstream {
 
 // Where the state's index entry is (0: none), once every entry due at or before `watermark_ms`
-// has been popped.
+// has been popped: an erasure's and a restore's view. (A restore may be of a commit made while a
+// backlog of due timers was still firing: an entry due at or before its watermark is then still
+// to pop, as it was in the committing instance.)
 TimeMs IndexedAt(const v1::state::RuleState& state, TimeMs watermark_ms);
+
+// The same when an event is applied, every entry due at or before the watermark popped: an entry
+// there is gone (it fired, or was dropped while its rule was out of the config), so 0.
+TimeMs LiveEntry(const v1::state::RuleState& state, TimeMs watermark_ms);
 
 // What a popped index entry of the state's rule, due at `due_ms`, stands for.
 enum class PoppedTimer {

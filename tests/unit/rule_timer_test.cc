@@ -69,6 +69,10 @@ TEST(RuleTimerTest, ALaggingEntryIsAtTheDueTimeOnceTheWatermarkPassedIt) {
   EXPECT_EQ(IndexedAt(lagging, 100), 200) << "popped at 100 and re-armed at the due time";
   EXPECT_EQ(IndexedAt(State(200), 150), 200);
   EXPECT_EQ(IndexedAt(State(0), 150), 0);
+  // When an event is applied, nothing at or before the watermark is left in the index.
+  EXPECT_EQ(LiveEntry(lagging, 99), 100);
+  EXPECT_EQ(LiveEntry(lagging, 150), 200);
+  EXPECT_EQ(LiveEntry(lagging, 200), 0) << "popped: fired, or dropped with its rule out";
 
   EXPECT_EQ(ClassifyPopped(lagging, 100), PoppedTimer::kRearm);
   EXPECT_EQ(ClassifyPopped(lagging, 200), PoppedTimer::kDue);
@@ -218,6 +222,85 @@ TEST_F(LazyTimerPipelineTest, AnEventAfterTheReArmKeepsTheReArmedEntry) {
             std::vector<std::string>{"CART_ABANDONED cart_1h amy @+7800s e3"});
   EXPECT_EQ(pipeline_.timers_rearmed(), 2u);
   EXPECT_TRUE(DrainIndex().empty());
+}
+
+// A rule taken out of the config and put back (two restarts) on the same store and clock.
+class RuleOutOfTheConfigTest : public ::testing::Test {
+ protected:
+  RuleOutOfTheConfigTest() {
+    with_.push_back(
+        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  }
+  // A pipeline as a restart makes it: on the store, its clock at `clock_ms`.
+  std::unique_ptr<PartitionPipeline> Restart(const RuleSet& rules, TimeMs clock_ms) {
+    auto pipeline = std::make_unique<PartitionPipeline>(rules, store_, 0);
+    pipeline->RestoreClock(clock_ms, clock_ms);
+    return pipeline;
+  }
+  static v1::TouchpointEvent Add(const std::string& id, TimeMs t) {
+    return WithItem(Event(id, "amy", t, v1::EVENT_TYPE_ADD_TO_CART), "sku-" + id, 1, 1000);
+  }
+
+  RuleSet with_;
+  RuleSet without_;
+  MemoryStore store_;
+  std::vector<v1::Trigger> out_;
+};
+
+TEST_F(RuleOutOfTheConfigTest, ALaggingEntryPoppedWhileItsRuleIsOutFiresOnTimeWhenItIsBack) {
+  auto pipeline = Restart(with_, kT0);
+  ASSERT_TRUE(pipeline->Process(Add("e1", kT0), out_).ok());
+  ASSERT_TRUE(pipeline->Process(Add("e2", kT0 + 20 * kMinuteMs), out_).ok());  // due +80 min
+  // Out of the config while the lagging entry (+60 min) pops: re-armed all the same.
+  pipeline = Restart(without_, kT0 + 20 * kMinuteMs);
+  ASSERT_TRUE(pipeline->AdvanceWatermark(kT0 + 70 * kMinuteMs, out_).ok());
+  pipeline = Restart(with_, kT0 + 70 * kMinuteMs);
+  ASSERT_TRUE(pipeline->AdvanceWatermark(kT0 + 200 * kMinuteMs, out_).ok());
+  ASSERT_EQ(out_.size(), 1u) << "the cart due at +80 min did not fire";
+  EXPECT_EQ(ToTimeMs(out_[0].fire_time()), kT0 + 80 * kMinuteMs);
+}
+
+TEST_F(RuleOutOfTheConfigTest, ARuleBackAfterItsDueTimePassedIsIndexedAgainByItsNextEvent) {
+  auto pipeline = Restart(with_, kT0);
+  ASSERT_TRUE(pipeline->Process(Add("e1", kT0), out_).ok());  // due +60 min
+  // Out of the config when it comes due: its entry is dropped, the state keeps the due time.
+  pipeline = Restart(without_, kT0);
+  ASSERT_TRUE(pipeline->AdvanceWatermark(kT0 + 90 * kMinuteMs, out_).ok());
+  pipeline = Restart(with_, kT0 + 90 * kMinuteMs);
+  ASSERT_TRUE(pipeline->Process(Add("e3", kT0 + 100 * kMinuteMs), out_).ok());  // due +160 min
+  ASSERT_TRUE(pipeline->AdvanceWatermark(kT0 + 300 * kMinuteMs, out_).ok());
+  ASSERT_EQ(out_.size(), 1u) << "the cart due at +160 min did not fire";
+  EXPECT_EQ(ToTimeMs(out_[0].fire_time()), kT0 + 160 * kMinuteMs);
+}
+
+// Whether an entry lags depends on the watermark; what the state limits trim must not.
+TEST(RuleTimerLimitsTest, TheStateLimitsMeasureTheStateWithoutTheIndexBookkeeping) {
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  const std::vector<v1::TouchpointEvent> events = {
+      WithItem(Event("e1", "amy", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku-1", 1, 1000),
+      WithItem(Event("e2", "amy", kT0 + kMinuteMs, v1::EVENT_TYPE_ADD_TO_CART), "sku-2", 1, 1000)};
+  auto run = [&](StateLimits limits, TrimCounts& trims) {
+    MemoryStore store;
+    PartitionPipeline pipeline(rules, store, 0, DedupPolicy{}, limits);
+    std::vector<v1::Trigger> out;
+    for (const auto& e : events) EXPECT_TRUE(pipeline.Process(e, out).ok());
+    trims = pipeline.trims();
+    return store.customers().at("amy");
+  };
+  TrimCounts unlimited_trims;
+  const CustomerState unlimited = run(StateLimits{}, unlimited_trims);
+  ASSERT_NE(FindRuleState(unlimited, "cart_1h")->indexed_ms(), 0) << "the entry should lag";
+  CustomerState without = unlimited;
+  without.mutable_rules(0)->mutable_state()->clear_indexed_ms();
+  ASSERT_LT(without.ByteSizeLong(), unlimited.ByteSizeLong());
+
+  // A limit the state meets only without indexed_ms: nothing is trimmed, indexed_ms is kept.
+  TrimCounts trims;
+  const CustomerState limited = run(StateLimits{200, without.ByteSizeLong()}, trims);
+  EXPECT_EQ(trims.total(), 0u);
+  EXPECT_EQ(limited.SerializeAsString(), unlimited.SerializeAsString());
 }
 
 }  // namespace
