@@ -150,6 +150,20 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                            "Kafka's acknowledgement (processing.max_outbox_records/bytes)")
                        .Register(*registry_)
                        .Add({});
+  timers_popped_ = &BuildCounter()
+                        .Name("touchstream_timers_popped_total")
+                        .Help(
+                            "Timer index entries popped as their due time passed: fired, re-armed "
+                            "at a later due time, or dropped as stale")
+                        .Register(*registry_)
+                        .Add({});
+  timers_rearmed_ = &BuildCounter()
+                         .Name("touchstream_timers_rearmed_total")
+                         .Help(
+                             "Of the timer index entries popped, those re-armed at their rule's "
+                             "later due time (an entry stays put when events postpone its timer)")
+                         .Register(*registry_)
+                         .Add({});
   timer_chunks_ = &BuildCounter()
                        .Name("touchstream_timer_chunks_total")
                        .Help(

@@ -70,6 +70,9 @@ class Metrics {
   // Timer backlogs (processing.max_timers_per_step): chunks fired after the first, and the
   // partitions paused until theirs is fired.
   prometheus::Counter& timer_chunks() { return *timer_chunks_; }
+  // Timer index entries popped, and of them lagging entries re-armed (core/rule_timer.h).
+  prometheus::Counter& timers_popped() { return *timers_popped_; }
+  prometheus::Counter& timers_rearmed() { return *timers_rearmed_; }
   prometheus::Gauge& timer_backlog_partitions() { return *timer_backlog_partitions_; }
   prometheus::Gauge& assigned_partitions() { return *assigned_partitions_; }
   prometheus::Counter& rebalances() { return *rebalances_; }
@@ -137,6 +140,8 @@ class Metrics {
   prometheus::Gauge* input_paused_;
   prometheus::Gauge* state_cache_bytes_;
   prometheus::Counter* timer_chunks_;
+  prometheus::Counter* timers_popped_;
+  prometheus::Counter* timers_rearmed_;
   prometheus::Gauge* timer_backlog_partitions_;
   prometheus::Gauge* assigned_partitions_;
   prometheus::Counter* rebalances_;

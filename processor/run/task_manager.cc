@@ -198,13 +198,19 @@ std::vector<int32_t> TaskManager::TakeCorruptPartitions() {
   return out;
 }
 
-void TaskManager::PublishTrims(Assigned& assigned) {
+void TaskManager::PublishTaskCounts(Assigned& assigned) {
   const TrimCounts now = assigned.task.trims();
   for (TrimReason r : kAllTrimReasons) {
     const uint64_t trimmed = now.of(r) - assigned.published_trims.of(r);
     if (trimmed != 0) metrics_.state_trimmed(r).Increment(static_cast<double>(trimmed));
   }
   assigned.published_trims = now;
+  auto publish = [](prometheus::Counter& counter, uint64_t now_count, uint64_t& published) {
+    if (now_count != published) counter.Increment(static_cast<double>(now_count - published));
+    published = now_count;
+  };
+  publish(metrics_.timers_popped(), assigned.task.timers_popped(), assigned.published_popped);
+  publish(metrics_.timers_rearmed(), assigned.task.timers_rearmed(), assigned.published_rearmed);
 }
 
 void TaskManager::CountTriggers(size_t from) {
@@ -289,8 +295,8 @@ Status TaskManager::Commit(const TaskTime& time) {
       return NoteCorruption(partition, std::move(s));
     }
     CountTriggers(triggers_before);
-    // Trims of the batch's records, timer chunks and this punctuation alike.
-    PublishTrims(*assigned);
+    // Trims and timers of the batch's records, timer chunks and this punctuation alike.
+    PublishTaskCounts(*assigned);
   }
   CommitBatch& batch = commit_batch_;
   batch.Clear();  // Commit() empties it whatever its result; cleared here too, should a path ever

@@ -132,9 +132,11 @@ class TaskManager {
     changelog::Writer writer;              // this assignment's changelog owner id and epoch
     TrimCounts published_trims;            // task.trims() as last added to the metrics
     uint64_t published_wait_timeouts = 0;  // task.repartition_wait_timeouts(), likewise
+    uint64_t published_popped = 0;         // task.timers_popped(), likewise
+    uint64_t published_rearmed = 0;        // task.timers_rearmed(), likewise
   };
-  // Adds what `assigned` trimmed since the last call to the metrics.
-  void PublishTrims(Assigned& assigned);
+  // Adds what `assigned` trimmed, and the timers it popped, since the last call to the metrics.
+  void PublishTaskCounts(Assigned& assigned);
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
   // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks

@@ -8,6 +8,7 @@
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
 #include "processor/rules/cart_abandonment_rule.h"
+#include "tests/driver/driver_test.h"
 #include "tests/unit/test_events.h"
 
 namespace touchstream {
@@ -301,6 +302,33 @@ TEST(RuleTimerLimitsTest, TheStateLimitsMeasureTheStateWithoutTheIndexBookkeepin
   const CustomerState limited = run(StateLimits{200, without.ByteSizeLong()}, trims);
   EXPECT_EQ(trims.total(), 0u);
   EXPECT_EQ(limited.SerializeAsString(), unlimited.SerializeAsString());
+}
+
+// Through the driver (the RocksDB store and the commits of `run`): the re-arm, and the metrics.
+class LazyTimerDriverTest : public testing::DriverTest {
+ protected:
+  void SetUp() override {
+    RuleSet rules;
+    rules.push_back(
+        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    Start(std::move(rules));
+  }
+  double Popped() { return driver_->metrics().timers_popped().Value(); }
+  double Rearmed() { return driver_->metrics().timers_rearmed().Value(); }
+};
+
+TEST_F(LazyTimerDriverTest, ALaggingEntryIsReArmedInTheStoreAndCounted) {
+  Process(WithItem(Event("e1", "amy", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku-1", 1, 1000));
+  Process(WithItem(Event("e2", "amy", kT0 + 20 * kMinuteMs, v1::EVENT_TYPE_ADD_TO_CART), "sku-2",
+                   1, 1000));
+  EXPECT_EQ(driver_->ReadState("amy")->rules(0).state().indexed_ms(), kT0 + kHourMs);
+  EXPECT_EQ(AdvanceTo(kT0 + kHourMs), V{});
+  EXPECT_EQ(Popped(), 1);
+  EXPECT_EQ(Rearmed(), 1);
+  EXPECT_EQ(AdvanceTo(kT0 + 80 * kMinuteMs - 1), V{});
+  EXPECT_EQ(AdvanceTo(kT0 + 80 * kMinuteMs), V{"CART_ABANDONED cart_1h amy @+4800s"});
+  EXPECT_EQ(Popped(), 2);
+  EXPECT_EQ(Rearmed(), 1);
 }
 
 }  // namespace
