@@ -12,6 +12,7 @@
 #include "processor/config/policy_section.h"
 #include "processor/config/privacy_section.h"
 #include "processor/config/yaml_reader.h"
+#include "processor/core/rule_timer.h"
 #include "processor/policy/time_zone_catalog.h"
 
 namespace touchstream {
@@ -310,13 +311,16 @@ void CheckStateFitsRecord(const Config& config) {
     }
     break;
   }
-  const int64_t record_max = static_cast<int64_t>(config.limits.max_state_bytes) +
-                             static_cast<int64_t>(config.validation.max_field_bytes) +
-                             kRecordHeadroomBytes;
+  // The state's rules may each add their timer bookkeeping beyond the limit (core/rule_timer.h).
+  const int64_t record_max =
+      static_cast<int64_t>(config.limits.max_state_bytes) +
+      static_cast<int64_t>(config.validation.max_field_bytes) + kRecordHeadroomBytes +
+      static_cast<int64_t>(config.rules.size() * kLaggingEntryMaxBytes);
   if (record_max >= max_message) {
     throw ConfigError("limits.max_state_bytes: " + std::to_string(config.limits.max_state_bytes) +
                       " plus " + std::to_string(record_max - config.limits.max_state_bytes) +
-                      " bytes for a changelog record's key and headers must be below the "
+                      " bytes for a changelog record's key, headers and timer bookkeeping must "
+                      "be below the "
                       "producer's message.max.bytes (" +
                       std::to_string(max_message) + ", " + source +
                       "); lower limits.max_state_bytes or raise message.max.bytes");

@@ -140,6 +140,7 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
       continue;
     }
     RuleState* rule_state = FindRuleState(customer, key.rule_id);
+    if (rule_state == nullptr) continue;  // Find and Mutable give the same entry: not expected
     scratch_.clear();
     rule_it->second->OnTimer(key.due_ms, customer, *rule_state, scratch_);
     // The popped entry is gone from the index; only a new due time needs an entry.

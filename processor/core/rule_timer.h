@@ -16,17 +16,29 @@
 //
 // So indexed_ms, unlike the rest of the state, depends on the partition's watermark when the
 // customer's events were applied, not on those events alone: two runs that read the same events
-// in different partitionings (or under the hybrid clock) may store different indexed_ms. Nothing
-// observable depends on it: triggers do not, and the state limits measure the state without it.
+// in different partitionings (or under the hybrid clock) may store different indexed_ms. Triggers,
+// audit records and what the state limits trim do not depend on it (the limits measure the state
+// without it); the stored state does, and shows it (state-dump, the customer view, the changelog's
+// values): a comparison of stored states across such runs must leave indexed_ms out.
+//
+// The bytes indexed_ms adds to a stored state, at most kLaggingEntryMaxBytes per rule, are on top
+// of limits.max_state_bytes; the config check that a changelog record fits message.max.bytes
+// counts them.
 // A build from before lazy re-arm keeps indexed_ms as an unknown field and drops a lagging entry
 // when it pops (its due time differs): going back to one, and forward again after that, needs the
 // local state directory removed, so that the changelog restore rebuilds the index from the states.
 #pragma once
 
+#include <cstddef>
+
 #include "processor/core/time.h"
 #include "state.pb.h"
 
 namespace touchstream {
+
+// At most what a rule state's indexed_ms adds to a serialized customer state: its tag and a
+// varint of up to 10 bytes, and a byte more in each of the two length prefixes around it.
+inline constexpr size_t kLaggingEntryMaxBytes = 13;
 
 // Where the state's index entry is (0: none), once every entry due at or before `watermark_ms`
 // has been popped: an erasure's and a restore's view. (A restore may be of a commit made while a

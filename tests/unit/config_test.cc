@@ -170,14 +170,21 @@ TEST(ConfigTest, StateLimitsErrorsNameTheKey) {
 // Every state must fit in a changelog record the producer accepts.
 TEST(ConfigTest, MaxStateBytesMustFitTheProducersMessageMaxBytes) {
   EXPECT_EQ(StartupErrorOf("kafka_producer: {message.max.bytes: 200000}"),
-            "limits.max_state_bytes: 524288 plus 1536 bytes for a changelog record's key and "
-            "headers must be below the producer's message.max.bytes (200000, "
-            "kafka_producer.message.max.bytes); lower limits.max_state_bytes or raise "
+            "limits.max_state_bytes: 524288 plus 1536 bytes for a changelog record's key, "
+            "headers and timer bookkeeping must be below the producer's message.max.bytes "
+            "(200000, kafka_producer.message.max.bytes); lower limits.max_state_bytes or raise "
             "message.max.bytes");
   EXPECT_NE(StartupErrorOf("kafka: {message.max.bytes: 525824}")
                 .find("(525824, kafka.message.max.bytes)"),
             std::string::npos);
   EXPECT_EQ(StartupErrorOf("kafka: {message.max.bytes: 525825}"), "no error");
+  // Each rule's timer index bookkeeping (processor/core/rule_timer.h) may add 13 bytes.
+  const std::string two_rules =
+      "rules:\n  c1: {kind: cart_abandonment}\n  c2: {kind: cart_abandonment}\n";
+  EXPECT_NE(StartupErrorOf(two_rules + "kafka: {message.max.bytes: 525850}")
+                .find("plus 1562 bytes"),
+            std::string::npos);
+  EXPECT_EQ(StartupErrorOf(two_rules + "kafka: {message.max.bytes: 525851}"), "no error");
   // The producer's own section wins over the shared one.
   EXPECT_EQ(StartupErrorOf("kafka: {message.max.bytes: 1000}\n"
                            "kafka_producer: {message.max.bytes: 2000000}"),

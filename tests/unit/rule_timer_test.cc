@@ -8,6 +8,7 @@
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
 #include "processor/rules/cart_abandonment_rule.h"
+#include "processor/rules/win_back_rule.h"
 #include "tests/driver/driver_test.h"
 #include "tests/unit/test_events.h"
 
@@ -178,7 +179,7 @@ TEST_F(LazyTimerPipelineTest, ACartChangedEveryTenMinutesWritesItsEntryOnceAndFi
   EXPECT_TRUE(DrainIndex().empty());
 }
 
-TEST_F(LazyTimerPipelineTest, ADueTimeClearedOrMovedEarlierTakesTheLaggingEntryWithIt) {
+TEST_F(LazyTimerPipelineTest, ADueTimeClearedTakesTheLaggingEntryWithIt) {
   EXPECT_TRUE(Process(Add("e1", kT0)).empty());
   EXPECT_TRUE(Process(Add("e2", kT0 + 20 * kMinuteMs)).empty());
   ASSERT_EQ(AmysCart().indexed_ms(), kT0 + kHourMs);
@@ -223,6 +224,35 @@ TEST_F(LazyTimerPipelineTest, AnEventAfterTheReArmKeepsTheReArmedEntry) {
             std::vector<std::string>{"CART_ABANDONED cart_1h amy @+7800s e3"});
   EXPECT_EQ(pipeline_.timers_rearmed(), 2u);
   EXPECT_TRUE(DrainIndex().empty());
+}
+
+// A win-back whose first tier fired waits for the second; an engagement restarts the dormancy,
+// and its first tier is due before the second was: the entry moves earlier at once.
+TEST(LazyTimerWinBackTest, AnEngagementThatBringsTheNextTierForwardMovesTheEntry) {
+  RuleSet rules;
+  rules.push_back(std::make_unique<WinBackRule>(
+      "win_back", WinBackParams{{kHourMs, 10 * kHourMs}, /*require_purchase=*/false}));
+  CountingStore store;
+  PartitionPipeline pipeline(rules, store, 0);
+  std::vector<v1::Trigger> out;
+  auto describe = [&] {
+    std::vector<std::string> lines = testing::Describe(out);
+    out.clear();
+    return lines;
+  };
+  using V = std::vector<std::string>;
+  ASSERT_TRUE(pipeline.Process(Event("e1", "amy", kT0, v1::EVENT_TYPE_PAGE_VIEW), out).ok());
+  ASSERT_TRUE(pipeline.AdvanceWatermark(kT0 + kHourMs, out).ok());
+  EXPECT_EQ(describe(), V{"WIN_BACK win_back amy @+3600s"});  // the second tier: due at +10 h
+  ASSERT_TRUE(
+      pipeline.Process(Event("e2", "amy", kT0 + 2 * kHourMs, v1::EVENT_TYPE_PAGE_VIEW), out).ok());
+  EXPECT_EQ(describe(), V{"REACTIVATED win_back amy @+7200s"});
+  EXPECT_EQ(store.cancels, 1) << "the entry at +10 h moves to the new first tier's +3 h";
+  ASSERT_TRUE(pipeline.AdvanceWatermark(kT0 + 3 * kHourMs, out).ok());
+  EXPECT_EQ(describe(), V{"WIN_BACK win_back amy @+10800s"});
+  ASSERT_TRUE(pipeline.AdvanceWatermark(kT0 + 12 * kHourMs, out).ok());
+  EXPECT_EQ(describe(), V{"WIN_BACK win_back amy @+43200s"});
+  EXPECT_EQ(pipeline.timers_rearmed(), 0u);
 }
 
 // A rule taken out of the config and put back (two restarts) on the same store and clock.
