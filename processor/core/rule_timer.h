@@ -24,6 +24,7 @@
 // The bytes indexed_ms adds to a stored state, at most kLaggingEntryMaxBytes per rule, are on top
 // of limits.max_state_bytes; the config check that a changelog record fits message.max.bytes
 // counts them.
+//
 // A build from before lazy re-arm keeps indexed_ms as an unknown field and drops a lagging entry
 // when it pops (its due time differs): going back to one, and forward again after that, needs the
 // local state directory removed, so that the changelog restore rebuilds the index from the states.
@@ -59,7 +60,7 @@ enum class PoppedTimer {
 PoppedTimer ClassifyPopped(const v1::state::RuleState& state, TimeMs due_ms);
 
 // The index change that keeps a rule's entry in step after the rule ran: `indexed_before` is
-// where the entry was (IndexedAt before the rule ran, 0 after its entry was popped). Sets
+// where the entry was (LiveEntry before the rule ran, 0 after its entry was popped). Sets
 // state.indexed_ms. A field left 0 means no change of that kind.
 struct TimerMove {
   TimeMs cancel_ms = 0;
