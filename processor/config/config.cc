@@ -320,8 +320,7 @@ void CheckStateFitsRecord(const Config& config) {
     throw ConfigError("limits.max_state_bytes: " + std::to_string(config.limits.max_state_bytes) +
                       " plus " + std::to_string(record_max - config.limits.max_state_bytes) +
                       " bytes for a changelog record's key, headers and timer bookkeeping must "
-                      "be below the "
-                      "producer's message.max.bytes (" +
+                      "be below the producer's message.max.bytes (" +
                       std::to_string(max_message) + ", " + source +
                       "); lower limits.max_state_bytes or raise message.max.bytes");
   }

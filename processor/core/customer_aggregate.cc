@@ -18,8 +18,9 @@ bool IsEngagement(v1::EventType type) {
 
 namespace {
 
-auto LowerBound(CustomerState& customer, const std::string& rule_id) {
-  auto& slots = *customer.mutable_rules();
+// The slot of `rule_id`, or where it would go: `slots` is a customer's rules, const or not.
+template <typename Slots>
+auto LowerBound(Slots& slots, const std::string& rule_id) {
   return std::lower_bound(
       slots.begin(), slots.end(), rule_id,
       [](const v1::state::RuleSlot& slot, const std::string& id) { return slot.rule_id() < id; });
@@ -28,25 +29,21 @@ auto LowerBound(CustomerState& customer, const std::string& rule_id) {
 }  // namespace
 
 v1::state::RuleState* FindRuleState(CustomerState& customer, const std::string& rule_id) {
-  auto it = LowerBound(customer, rule_id);
+  auto it = LowerBound(*customer.mutable_rules(), rule_id);
   if (it == customer.mutable_rules()->end() || it->rule_id() != rule_id) return nullptr;
   return it->mutable_state();
 }
 
 const v1::state::RuleState* FindRuleState(const CustomerState& customer,
                                           const std::string& rule_id) {
-  const auto& slots = customer.rules();
-  auto it = std::lower_bound(
-      slots.begin(), slots.end(), rule_id,
-      [](const v1::state::RuleSlot& slot, const std::string& id) { return slot.rule_id() < id; });
-  return it == slots.end() || it->rule_id() != rule_id ? nullptr : &it->state();
+  auto it = LowerBound(customer.rules(), rule_id);
+  return it == customer.rules().end() || it->rule_id() != rule_id ? nullptr : &it->state();
 }
 
 v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& rule_id) {
   if (v1::state::RuleState* found = FindRuleState(customer, rule_id)) return *found;
-  const int index =
-      static_cast<int>(LowerBound(customer, rule_id) - customer.mutable_rules()->begin());
   auto& slots = *customer.mutable_rules();
+  const int index = static_cast<int>(LowerBound(slots, rule_id) - slots.begin());
   v1::state::RuleSlot* slot = slots.Add();
   slot->set_rule_id(rule_id);
   for (int i = slots.size() - 1; i > index; --i) slots.SwapElements(i, i - 1);
@@ -54,8 +51,8 @@ v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& r
 }
 
 void DropRuleStateIfEmpty(CustomerState& customer, const std::string& rule_id) {
-  auto it = LowerBound(customer, rule_id);
   auto& slots = *customer.mutable_rules();
+  auto it = LowerBound(slots, rule_id);
   if (it == slots.end() || it->rule_id() != rule_id || it->state().ByteSizeLong() != 0) return;
   slots.erase(it);
 }

@@ -188,25 +188,25 @@ StatusOr<std::optional<TimeMs>> PartitionTask::NextPunctuation() {
 
 Status PartitionTask::AdvanceWatermark(TimeMs watermark_ms, TaskOutput& out) {
   if (watermark_ms <= pipeline_.watermark_ms()) return Status::Ok();
-  const uint64_t fired = pipeline_.timers_fired();
+  const uint64_t popped_before = pipeline_.timers_popped();
   if (Status s = pipeline_.AdvanceWatermark(watermark_ms, fired_scratch_); !s.ok()) {
     fired_scratch_.clear();
     return s;
   }
   // Only a timer makes an idle partition's commit worth a write and a changelog marker: a watermark
   // that fired nothing is derived from the wall clock again after a restart, with the same outcome.
-  if (pipeline_.timers_fired() != fired) dirty_ = true;
+  if (pipeline_.timers_popped() != popped_before) dirty_ = true;
   AddTriggers(fired_scratch_, nullptr, out);
   return Status::Ok();
 }
 
 StatusOr<uint64_t> PartitionTask::FireDueTimers(TaskOutput& out) {
-  const uint64_t fired = pipeline_.timers_fired();
+  const uint64_t popped_before = pipeline_.timers_popped();
   if (Status s = pipeline_.FireDueTimers(fired_scratch_); !s.ok()) {
     fired_scratch_.clear();
     return s;
   }
-  const uint64_t popped = pipeline_.timers_fired() - fired;
+  const uint64_t popped = pipeline_.timers_popped() - popped_before;
   if (popped != 0) dirty_ = true;
   AddTriggers(fired_scratch_, nullptr, out);
   return popped;

@@ -207,7 +207,7 @@ class PartitionTask {
   const TrimCounts& trims() const { return pipeline_.trims(); }
   // Timer index entries popped, and of them re-armed (processor/core/rule_timer.h), since
   // construction (metrics, benchmarks).
-  uint64_t timers_popped() const { return pipeline_.timers_fired(); }
+  uint64_t timers_popped() const { return pipeline_.timers_popped(); }
   uint64_t timers_rearmed() const { return pipeline_.timers_rearmed(); }
 
  private:

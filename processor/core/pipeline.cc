@@ -101,7 +101,7 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     last = std::move(**next);
     const TimerKey& key = last;
     ++popped;
-    ++timers_fired_;
+    ++timers_popped_;
     if (key.rule_id == kForgetTimerId) {
       if (Status s = Forget(key); !s.ok()) return s;
       continue;
@@ -277,17 +277,7 @@ void PartitionPipeline::FlushGroup(std::vector<v1::Trigger>& out) {
 
 void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
   dropped_.clear();
-  // The limits measure the state without the timer index's bookkeeping, which depends on the
-  // watermark (processor/core/rule_timer.h): what is trimmed depends on the events alone.
-  lagging_.clear();
-  for (auto& slot : *customer.mutable_rules()) {
-    lagging_.push_back(slot.state().indexed_ms());
-    slot.mutable_state()->clear_indexed_ms();
-  }
   TrimToLimits(customer, limits_, trims_, &dropped_);
-  for (int i = 0; i < customer.rules_size(); ++i) {
-    if (lagging_[i] != 0) customer.mutable_rules(i)->mutable_state()->set_indexed_ms(lagging_[i]);
-  }
   for (v1::state::DeferredTrigger& deferral : dropped_) {
     store_->CancelTimer({deferral.release_ms(), customer.customer_id(),
                          DeferralTimerId(deferral.trigger().trigger_id())});

@@ -101,7 +101,7 @@ class PartitionPipeline {
   // Events skipped as duplicates since construction.
   uint64_t duplicates() const { return duplicates_; }
   // Timer index entries popped since construction (fired, re-armed, or found stale).
-  uint64_t timers_fired() const { return timers_fired_; }
+  uint64_t timers_popped() const { return timers_popped_; }
   // Of them, lagging entries re-armed at their rule's later due time (processor/core/rule_timer.h).
   uint64_t timers_rearmed() const { return timers_rearmed_; }
   // State entries trimmed to the limits since construction.
@@ -144,7 +144,7 @@ class PartitionPipeline {
   TimeMs max_event_time_ms_ = kNoTime;
   TimeMs watermark_ms_ = kNoTime;
   uint64_t duplicates_ = 0;
-  uint64_t timers_fired_ = 0;
+  uint64_t timers_popped_ = 0;
   uint64_t timers_rearmed_ = 0;
   bool timer_backlog_ = false;
   TrimCounts trims_;
@@ -160,7 +160,6 @@ class PartitionPipeline {
   TimeMs group_ms_ = 0;
   PolicyOutput policy_out_;                          // reused
   std::vector<v1::state::DeferredTrigger> dropped_;  // reused by Trim
-  std::vector<TimeMs> lagging_;                      // reused by Trim
 };
 
 // Fills a trigger's customer summary from the aggregate.

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <utility>
+
 namespace touchstream {
 
 const char* TrimReasonName(TrimReason reason) {
@@ -39,6 +41,32 @@ void TrimOldest(google::protobuf::RepeatedPtrField<Message>& list, bool oldest_f
   }
 }
 
+// While it lives, the customer's rule states are without their indexed_ms (the timer index's
+// bookkeeping, which depends on the watermark: processor/core/rule_timer.h), so that what the
+// limits trim depends on the events alone; it puts them back.
+class IndexBookkeepingAside {
+ public:
+  explicit IndexBookkeepingAside(CustomerState& customer) : customer_(customer) {
+    for (int i = 0; i < customer.rules_size(); ++i) {
+      const int64_t indexed = customer.rules(i).state().indexed_ms();
+      if (indexed == 0) continue;
+      aside_.push_back({i, indexed});
+      customer.mutable_rules(i)->mutable_state()->clear_indexed_ms();
+    }
+  }
+  // Trimming keeps every rule slot, in its place.
+  ~IndexBookkeepingAside() {
+    for (const auto& [i, indexed] : aside_) {
+      customer_.mutable_rules(i)->mutable_state()->set_indexed_ms(indexed);
+    }
+  }
+  bool any() const { return !aside_.empty(); }
+
+ private:
+  CustomerState& customer_;
+  std::vector<std::pair<int, int64_t>> aside_;
+};
+
 }  // namespace
 
 void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts,
@@ -52,6 +80,9 @@ void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts
   }
 
   size_t size = customer.ByteSizeLong();
+  if (size <= limits.max_state_bytes) return;  // without indexed_ms it is no larger
+  const IndexBookkeepingAside aside(customer);
+  if (aside.any()) size = customer.ByteSizeLong();
   if (size <= limits.max_state_bytes) return;
   const size_t max = limits.max_state_bytes;
   if (customer.has_cart()) {

@@ -57,9 +57,9 @@ struct TrimCounts {
 // Trims `customer` to `limits` (see the order above); adds what it removed to `counts`, and the
 // deferred triggers it removed to `dropped` (if not null; else they are just removed).
 // Afterwards the cart has at most max_cart_lines lines, and the state is at most
-// max_state_bytes unless its part that does not grow with events alone is larger. (The pipeline
-// trims a state without its rules' indexed_ms, which adds at most kLaggingEntryMaxBytes per rule:
-// processor/core/rule_timer.h.)
+// max_state_bytes unless its part that does not grow with events alone is larger. The size is
+// measured without the rules' indexed_ms (the timer index's bookkeeping, which depends on the
+// watermark; at most kLaggingEntryMaxBytes per rule on top: processor/core/rule_timer.h).
 void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts,
                   std::vector<v1::state::DeferredTrigger>* dropped = nullptr);
 
