@@ -1,6 +1,7 @@
 #include "processor/metrics/policy_metrics.h"
 
-#include <google/protobuf/util/time_util.h>
+#include <iterator>
+#include <utility>
 
 #include "processor/metrics/labels.h"
 
@@ -13,12 +14,23 @@ constexpr const char* kSuppressReasons[] = {"no_consent", "quiet_hours", "freque
                                             "superseded", "stale",       "state_limit"};
 constexpr const char* kDeferReasons[] = {"quiet_hours", "frequency_cap"};
 
+// The index of `reason` in `reasons`; std::size(reasons) when it is none of them (RuleCounters
+// then looks its counter up in the family: the labels function below names it).
+template <size_t N>
+int ReasonIndex(const char* const (&reasons)[N], const std::string& reason) {
+  int i = 0;
+  while (i < static_cast<int>(N) && reason != reasons[i]) ++i;
+  return i;
+}
+
 // Decided when a deferral was released, not when the rule fired it: a release happens after
-// the fire time, a first decision at it (PartitionPipeline).
+// the fire time, a first decision at it (PartitionPipeline). Timestamps compare as (seconds,
+// nanos) pairs, which is their order.
 bool AtRelease(const v1::AuditRecord& audit) {
-  using google::protobuf::util::TimeUtil;
-  return audit.has_trigger() && TimeUtil::TimestampToMilliseconds(audit.decision_time()) >
-                                    TimeUtil::TimestampToMilliseconds(audit.trigger().fire_time());
+  if (!audit.has_trigger()) return false;
+  const google::protobuf::Timestamp& decided = audit.decision_time();
+  const google::protobuf::Timestamp& fired = audit.trigger().fire_time();
+  return std::pair(decided.seconds(), decided.nanos()) > std::pair(fired.seconds(), fired.nanos());
 }
 
 }  // namespace
@@ -54,6 +66,21 @@ PolicyMetrics::PolicyMetrics(prometheus::Registry& registry,
                                   {"type", TriggerLabel(static_cast<v1::TriggerType>(type))},
                                   {"channel", ChannelLabel(static_cast<v1::Channel>(channel))}};
       });
+  const auto reason_labels = [](const char* const* reasons, size_t count) {
+    return [reasons, count](const std::string& rule, int reason, int) {
+      // Only a cached reason comes here (RuleCounters); the others are added by name below.
+      return prometheus::Labels{{"rule", rule},
+                                {"reason", static_cast<size_t>(reason) < count ? reasons[reason] : ""}};
+    };
+  };
+  suppressed_ = std::make_unique<RuleCounters>(
+      *suppressed_family_, std::size(kSuppressReasons), 1,
+      reason_labels(kSuppressReasons, std::size(kSuppressReasons)));
+  deferred_ = std::make_unique<RuleCounters>(*deferred_family_, std::size(kDeferReasons), 1,
+                                             reason_labels(kDeferReasons, std::size(kDeferReasons)));
+  holdout_ = std::make_unique<RuleCounters>(
+      *holdout_family_, 1, 1,
+      [](const std::string& rule, int, int) { return prometheus::Labels{{"rule", rule}}; });
   deferred_pending_ = &prometheus::BuildGauge()
                            .Name("touchstream_deferred_pending")
                            .Help(
@@ -99,16 +126,24 @@ void PolicyMetrics::CountAudit(const v1::AuditRecord& audit) {
 
 prometheus::Counter& PolicyMetrics::suppressed(const std::string& rule_id,
                                                const std::string& reason) {
-  return suppressed_family_->Add({{"rule", rule_id}, {"reason", reason}});
+  const int index = ReasonIndex(kSuppressReasons, reason);
+  if (index == static_cast<int>(std::size(kSuppressReasons))) {
+    return suppressed_family_->Add({{"rule", rule_id}, {"reason", reason}});
+  }
+  return suppressed_->Get(rule_id, index);
 }
 
 prometheus::Counter& PolicyMetrics::deferred(const std::string& rule_id,
                                              const std::string& reason) {
-  return deferred_family_->Add({{"rule", rule_id}, {"reason", reason}});
+  const int index = ReasonIndex(kDeferReasons, reason);
+  if (index == static_cast<int>(std::size(kDeferReasons))) {
+    return deferred_family_->Add({{"rule", rule_id}, {"reason", reason}});
+  }
+  return deferred_->Get(rule_id, index);
 }
 
 prometheus::Counter& PolicyMetrics::holdout(const std::string& rule_id) {
-  return holdout_family_->Add({{"rule", rule_id}});
+  return holdout_->Get(rule_id, 0);
 }
 
 prometheus::Counter& PolicyMetrics::sent(const std::string& rule_id, v1::TriggerType type,

@@ -54,6 +54,11 @@ class PolicyMetrics {
   prometheus::Family<prometheus::Counter>* deferred_family_;
   prometheus::Family<prometheus::Counter>* holdout_family_;
   prometheus::Family<prometheus::Counter>* sent_family_;
+  // Of each family, resolved once per label set (RuleCounters): suppressed_ and deferred_ by
+  // the reasons the policy stage gives, holdout_ by rule only.
+  std::unique_ptr<RuleCounters> suppressed_;
+  std::unique_ptr<RuleCounters> deferred_;
+  std::unique_ptr<RuleCounters> holdout_;
   std::unique_ptr<RuleCounters> sent_;  // of sent_family_
   prometheus::Gauge* deferred_pending_;
 };
