@@ -14,8 +14,8 @@ constexpr const char* kSuppressReasons[] = {"no_consent", "quiet_hours", "freque
                                             "superseded", "stale",       "state_limit"};
 constexpr const char* kDeferReasons[] = {"quiet_hours", "frequency_cap"};
 
-// The index of `reason` in `reasons`; std::size(reasons) when it is none of them (RuleCounters
-// then looks its counter up in the family: the labels function below names it).
+// The index of `reason` in `reasons`; std::size(reasons) when it is none of them (its counter is
+// then looked up in the family by name, each time).
 template <size_t N>
 int ReasonIndex(const char* const (&reasons)[N], const std::string& reason) {
   int i = 0;
@@ -68,19 +68,21 @@ PolicyMetrics::PolicyMetrics(prometheus::Registry& registry,
       });
   const auto reason_labels = [](const char* const* reasons, size_t count) {
     return [reasons, count](const std::string& rule, int reason, int) {
-      // Only a cached reason comes here (RuleCounters); the others are added by name below.
-      return prometheus::Labels{{"rule", rule},
-                                {"reason", static_cast<size_t>(reason) < count ? reasons[reason] : ""}};
+      // Only a reason of `reasons` comes here; the others are added by name (suppressed()).
+      return prometheus::Labels{
+          {"rule", rule}, {"reason", static_cast<size_t>(reason) < count ? reasons[reason] : ""}};
     };
   };
-  suppressed_ = std::make_unique<RuleCounters>(
-      *suppressed_family_, std::size(kSuppressReasons), 1,
-      reason_labels(kSuppressReasons, std::size(kSuppressReasons)));
-  deferred_ = std::make_unique<RuleCounters>(*deferred_family_, std::size(kDeferReasons), 1,
-                                             reason_labels(kDeferReasons, std::size(kDeferReasons)));
-  holdout_ = std::make_unique<RuleCounters>(
-      *holdout_family_, 1, 1,
-      [](const std::string& rule, int, int) { return prometheus::Labels{{"rule", rule}}; });
+  suppressed_ =
+      std::make_unique<RuleCounters>(*suppressed_family_, std::size(kSuppressReasons), 1,
+                                     reason_labels(kSuppressReasons, std::size(kSuppressReasons)));
+  deferred_ =
+      std::make_unique<RuleCounters>(*deferred_family_, std::size(kDeferReasons), 1,
+                                     reason_labels(kDeferReasons, std::size(kDeferReasons)));
+  holdout_ =
+      std::make_unique<RuleCounters>(*holdout_family_, 1, 1, [](const std::string& rule, int, int) {
+        return prometheus::Labels{{"rule", rule}};
+      });
   deferred_pending_ = &prometheus::BuildGauge()
                            .Name("touchstream_deferred_pending")
                            .Help(

@@ -8,7 +8,6 @@
 #include <prometheus/registry.h>
 
 #include <memory>
-
 #include <string>
 #include <vector>
 
