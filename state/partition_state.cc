@@ -188,8 +188,11 @@ void PartitionState::MarkDirty(CacheEntry& entry) {
 }
 
 void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_change) {
-  // In key order: the memtable's skip list inserts ascending keys from where the last insert
-  // ended instead of searching from its top for each.
+  // In key order. RocksDB 7.8's memtable inserts a key that directly follows the previous insert
+  // (nothing stored between them) without a search; any other key is searched from the skip
+  // list's top, here along much the same path as the previous key's, whose nodes are then in
+  // the CPU cache. (An insert hint per partition, which resumes the search where the last one
+  // ended, saved 8 % of BM_CommitPath's instructions and no measurable time: RESULTS.md.)
   std::sort(dirty_.begin(), dirty_.end(),
             [](const CacheEntry* a, const CacheEntry* b) { return a->first < b->first; });
   for (CacheEntry* dirty : dirty_) {
