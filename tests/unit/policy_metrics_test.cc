@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include "tests/driver/test_driver.h"
 #include "tests/unit/test_events.h"
 
@@ -32,6 +35,22 @@ size_t SeriesOf(const Metrics& metrics, const std::string& name) {
     if (family.name == name) return family.metric.size();
   }
   return 0;
+}
+
+// The value the registry serves for the series of `name` with exactly `labels`; -1 if none. What
+// a scrape sees: the accessors above return the counters the stage counts in, whatever their
+// labels say.
+double ServedValue(const Metrics& metrics, const std::string& name,
+                   const std::map<std::string, std::string>& labels) {
+  for (const auto& family : metrics.collectables()[0]->Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      std::map<std::string, std::string> served;
+      for (const auto& pair : metric.label) served[pair.name] = pair.value;
+      if (served == labels) return metric.counter.value;
+    }
+  }
+  return -1;
 }
 
 constexpr char kTwoRules[] = R"(
@@ -71,6 +90,12 @@ TEST(PolicyMetricsTest, CountsSentHoldoutAndSuppressedByRuleAndReason) {
   EXPECT_EQ(policy.holdout("cart_1h").Value(), 0);
   EXPECT_EQ(policy.suppressed("cart_1h", "no_consent").Value(), 1);
   EXPECT_EQ(policy.suppressed("cart_held", "no_consent").Value(), 0) << "held out first";
+  EXPECT_EQ(ServedValue(driver->metrics(), "touchstream_triggers_suppressed_total",
+                        {{"rule", "cart_1h"}, {"reason", "no_consent"}}),
+            1);
+  EXPECT_EQ(
+      ServedValue(driver->metrics(), "touchstream_triggers_holdout_total", {{"rule", "cart_held"}}),
+      2);
   EXPECT_EQ(policy.deferred_pending().Value(), 0);
   // Emitted counts what went out, as sent does: not bob's suppressed trigger.
   EXPECT_EQ(driver->metrics().triggers_emitted("cart_1h", v1::TRIGGER_TYPE_CART_ABANDONED).Value(),
@@ -89,6 +114,9 @@ policies:
   EXPECT_TRUE(driver->AdvanceEventTime(kT0 + kHourMs).empty());
   PolicyMetrics& policy = driver->metrics().policy();
   EXPECT_EQ(policy.deferred("cart_1h", "quiet_hours").Value(), 1);
+  EXPECT_EQ(ServedValue(driver->metrics(), "touchstream_triggers_deferred_total",
+                        {{"rule", "cart_1h"}, {"reason", "quiet_hours"}}),
+            1);
   EXPECT_EQ(policy.deferred_pending().Value(), 1);
 
   const auto released = driver->AdvanceEventTime(kT0 + 2 * kHourMs);
