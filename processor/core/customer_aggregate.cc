@@ -53,7 +53,14 @@ v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& r
 void DropRuleStateIfEmpty(CustomerState& customer, const std::string& rule_id) {
   auto& slots = *customer.mutable_rules();
   auto it = LowerBound(slots, rule_id);
-  if (it == slots.end() || it->rule_id() != rule_id || it->state().ByteSizeLong() != 0) return;
+  if (it == slots.end() || it->rule_id() != rule_id) return;
+  const v1::state::RuleState& state = it->state();
+  // Empty: nothing to serialize. A rule's state is mostly not: its kind set or a timer held,
+  // told without measuring (ByteSizeLong walks the whole kind's message, per rule per event).
+  if (state.kind_case() != v1::state::RuleState::KIND_NOT_SET || state.due_ms() != 0 ||
+      state.indexed_ms() != 0 || state.ByteSizeLong() != 0) {
+    return;
+  }
   slots.erase(it);
 }
 

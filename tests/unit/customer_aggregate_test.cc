@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <google/protobuf/unknown_field_set.h>
+
 #include <limits>
 
 #include "tests/unit/test_events.h"
@@ -128,6 +130,23 @@ TEST(RuleSlotsTest, KeptSortedByRuleIdAndDroppedWhenEmpty) {
   DropRuleStateIfEmpty(s, "b");
   ASSERT_EQ(s.rules_size(), 2);
   EXPECT_EQ(s.rules(1).rule_id(), "c");
+}
+
+TEST(RuleSlotsTest, AStateHoldingAnythingIsKeptEvenWithEveryValueAtItsDefault) {
+  CustomerState s;
+  RuleStateFor(s, "kind_only").mutable_cart();   // serialized: the oneof's field is present
+  RuleStateFor(s, "lagging").set_indexed_ms(5);  // a lagging timer entry: rule_timer.h
+  RuleStateFor(s, "unknown")
+      .GetReflection()
+      ->MutableUnknownFields(FindRuleState(s, "unknown"))
+      ->AddVarint(99, 1);  // a field of a newer build
+  for (const char* rule : {"kind_only", "lagging", "unknown"}) {
+    DropRuleStateIfEmpty(s, rule);
+    EXPECT_NE(FindRuleState(s, rule), nullptr) << rule;
+  }
+  RuleStateFor(s, "empty");
+  DropRuleStateIfEmpty(s, "empty");
+  EXPECT_EQ(FindRuleState(s, "empty"), nullptr);
 }
 
 }  // namespace
