@@ -135,7 +135,8 @@ void AddEmbeddedKafkaCommand(CLI::App& app, Action* run) {
       "until SIGTERM/SIGINT. For demos and tests, not production.");
   cmd->add_option("--config", opts->config,
                   "YAML config whose topics section names the topics to create (default: "
-                  "touchpoints/6, triggers/6, touchpoints-dlq/1)");
+                  "touchpoints/6, triggers/6, touchpoints-dlq/1, touchstream-audit/1, "
+                  "touchstream-customers-changelog/6, touchstream-touchpoints-repartition/6)");
   cmd->add_option("--brokers", opts->brokers, "number of brokers")
       ->capture_default_str()
       ->check(CLI::Range(1, 9));
