@@ -35,6 +35,7 @@ StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& cu
   auto [it, added] = cache_.try_emplace(customer_id);
   if (!added) return &*it;
   // Parsed in place: no copy of the state, and the stored bytes' size is its estimate's input.
+  ++store_reads_;
   StatusOr<std::optional<size_t>> stored =
       db_.ReadCustomerInto(partition_, customer_id, it->second.state);
   if (!stored.ok() || (!stored->has_value() && !create)) {
@@ -64,6 +65,14 @@ StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_
   const Cached& entry = (*loaded)->second;
   if (entry.erased || HoldsNothing(entry.state)) return static_cast<const CustomerState*>(nullptr);
   return static_cast<const CustomerState*>(&entry.state);
+}
+
+StatusOr<const CustomerState*> PartitionState::Peek(const std::string& customer_id) {
+  // Cached clean, as Find's; an unknown customer's empty entry too, for the Mutable that usually
+  // follows (the commit writes nothing for it unless that Mutable comes).
+  StatusOr<CacheEntry*> loaded = Load(customer_id, /*create=*/true);
+  if (!loaded.ok()) return loaded.status();
+  return static_cast<const CustomerState*>(&(*loaded)->second.state);
 }
 
 void PartitionState::Erase(const std::string& customer_id) {

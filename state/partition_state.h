@@ -39,6 +39,7 @@ class PartitionState final : public PartitionStore {
 
   StatusOr<CustomerState*> Mutable(const std::string& customer_id) override;
   StatusOr<const CustomerState*> Find(const std::string& customer_id) override;
+  StatusOr<const CustomerState*> Peek(const std::string& customer_id) override;
   void Erase(const std::string& customer_id) override;
   void ScheduleTimer(const TimerKey& key) override;
   void CancelTimer(const TimerKey& key) override;
@@ -66,6 +67,8 @@ class PartitionState final : public PartitionStore {
   // The estimated memory of the cached customers (EstimatedEntryBytes summed).
   uint64_t cached_bytes() const { return cached_bytes_; }
   size_t cached_customers() const { return cache_.size(); }
+  // Reads of the store for a customer not in the cache (found or not), since construction.
+  uint64_t store_reads() const { return store_reads_; }
 
   // What a cached customer is taken to cost: its map node, key and the parsed message, estimated
   // from the state's serialized size (tests/unit/partition_state_test.cc checks it is not below
@@ -116,6 +119,7 @@ class PartitionState final : public PartitionStore {
 
   std::unordered_map<std::string, Cached> cache_;
   uint64_t cached_bytes_ = 0;
+  uint64_t store_reads_ = 0;
   size_t evict_cursor_ = 0;  // the next bucket Evict looks at
   // The dirty entries of cache_, so that a commit costs O(changed customers) and looks none up.
   // The pointers stay valid until OnCommitted: the map's nodes move on neither insert nor

@@ -16,6 +16,12 @@ StatusOr<const CustomerState*> MemoryStore::Find(const std::string& customer_id)
   return static_cast<const CustomerState*>(&it->second);
 }
 
+StatusOr<const CustomerState*> MemoryStore::Peek(const std::string& customer_id) {
+  static const CustomerState kUnknown;
+  auto it = customers_.find(customer_id);
+  return it == customers_.end() ? &kUnknown : &it->second;
+}
+
 void MemoryStore::Erase(const std::string& customer_id) { customers_.erase(customer_id); }
 
 StatusOr<std::optional<TimerKey>> MemoryStore::PopDueTimer(const TimerLimit& limit) {

@@ -12,6 +12,7 @@ class MemoryStore final : public PartitionStore {
  public:
   StatusOr<CustomerState*> Mutable(const std::string& customer_id) override;
   StatusOr<const CustomerState*> Find(const std::string& customer_id) override;
+  StatusOr<const CustomerState*> Peek(const std::string& customer_id) override;
   void Erase(const std::string& customer_id) override;
   void ScheduleTimer(const TimerKey& key) override { timers_.insert(key); }
   void CancelTimer(const TimerKey& key) override { timers_.erase(key); }

@@ -56,6 +56,12 @@ class PartitionStore {
   // stays valid until the next Erase or commit of the store. Errors: as Mutable.
   virtual StatusOr<const CustomerState*> Find(const std::string& customer_id) = 0;
 
+  // The customer's state without marking it changed: an empty state (HoldsNothing) if unknown
+  // or erased, which the store keeps at hand for a Mutable of the same customer (no second read
+  // of the store). The pointer stays valid until the next Erase or commit of the store.
+  // Errors: as Mutable.
+  virtual StatusOr<const CustomerState*> Peek(const std::string& customer_id) = 0;
+
   // Forgets the customer (erasure request).
   virtual void Erase(const std::string& customer_id) = 0;
 

@@ -183,9 +183,10 @@ StatusOr<std::optional<v1::state::ErasureMemory>> PartitionPipeline::MemoryOf(
     const std::string& customer_id) {
   using Memory = std::optional<v1::state::ErasureMemory>;
   if (privacy_ == nullptr || !privacy_->remembers()) return Memory();
-  StatusOr<const CustomerState*> customer = store_->Find(customer_id);
+  // Peek, not Find: the event's Mutable of the customer then finds what this read.
+  StatusOr<const CustomerState*> customer = store_->Peek(customer_id);
   if (!customer.ok()) return customer.status();
-  if (*customer != nullptr) {
+  if (!HoldsNothing(**customer)) {
     return (*customer)->has_erased() ? Memory((*customer)->erased()) : Memory();
   }
   StatusOr<const CustomerState*> entry =

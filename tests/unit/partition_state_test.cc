@@ -500,5 +500,23 @@ TEST_F(PartitionStateTest, AStoredStateThatDoesNotParseIsCorruptionNotAFreshCust
       Status::Code::kCorruption);
 }
 
+TEST_F(PartitionStateTest, ANewCustomersEventUnderErasureMemoryReadsTheStoreOnceForEachKey) {
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  PartitionState rocks(*db_, 0);
+  PartitionPipeline pipeline(rules, rocks, 0);
+  const PrivacySettings privacy{"a-hash-key-of-thirty-two-bytes!!"};
+  pipeline.SetPrivacy(&privacy);
+  std::vector<v1::Trigger> fired;
+  ASSERT_TRUE(pipeline.Process(Event("e1", "newcomer", kT0, v1::EVENT_TYPE_PAGE_VIEW), fired).ok());
+  // Whether the customer was erased: their state (none), then the erasure memory's entry (none).
+  // Applying the event reuses the first read.
+  EXPECT_EQ(rocks.store_reads(), 2u);
+  ASSERT_TRUE(
+      pipeline.Process(Event("e2", "newcomer", kT0 + 1000, v1::EVENT_TYPE_PAGE_VIEW), fired).ok());
+  EXPECT_EQ(rocks.store_reads(), 2u) << "cached";
+}
+
 }  // namespace
 }  // namespace touchstream

@@ -87,6 +87,7 @@ class CountingStore final : public PartitionStore {
  public:
   StatusOr<CustomerState*> Mutable(const std::string& id) override { return inner_.Mutable(id); }
   StatusOr<const CustomerState*> Find(const std::string& id) override { return inner_.Find(id); }
+  StatusOr<const CustomerState*> Peek(const std::string& id) override { return inner_.Peek(id); }
   void Erase(const std::string& id) override { inner_.Erase(id); }
   void ScheduleTimer(const TimerKey& key) override {
     ++schedules;
