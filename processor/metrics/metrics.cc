@@ -164,6 +164,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                              "later due time (an entry stays put when events postpone its timer)")
                          .Register(*registry_)
                          .Add({});
+  state_store_reads_ = &BuildCounter()
+                           .Name("touchstream_state_store_reads_total")
+                           .Help(
+                               "Reads of the state store (RocksDB) for customers not in the "
+                               "write-back cache, found or not: against the events applied, how "
+                               "well state.cache_bytes holds the working set")
+                           .Register(*registry_)
+                           .Add({});
   timer_chunks_ = &BuildCounter()
                        .Name("touchstream_timer_chunks_total")
                        .Help(

@@ -73,6 +73,8 @@ class Metrics {
   // Timer index entries popped, and of them lagging entries re-armed (core/rule_timer.h).
   prometheus::Counter& timers_popped() { return *timers_popped_; }
   prometheus::Counter& timers_rearmed() { return *timers_rearmed_; }
+  // Reads of the state store for customers not in the write-back cache (state.cache_bytes).
+  prometheus::Counter& state_store_reads() { return *state_store_reads_; }
   prometheus::Gauge& timer_backlog_partitions() { return *timer_backlog_partitions_; }
   prometheus::Gauge& assigned_partitions() { return *assigned_partitions_; }
   prometheus::Counter& rebalances() { return *rebalances_; }
@@ -142,6 +144,7 @@ class Metrics {
   prometheus::Counter* timer_chunks_;
   prometheus::Counter* timers_popped_;
   prometheus::Counter* timers_rearmed_;
+  prometheus::Counter* state_store_reads_;
   prometheus::Gauge* timer_backlog_partitions_;
   prometheus::Gauge* assigned_partitions_;
   prometheus::Counter* rebalances_;

@@ -211,6 +211,8 @@ void TaskManager::PublishTaskCounts(Assigned& assigned) {
   };
   publish(metrics_.timers_popped(), assigned.task.timers_popped(), assigned.published_popped);
   publish(metrics_.timers_rearmed(), assigned.task.timers_rearmed(), assigned.published_rearmed);
+  publish(metrics_.state_store_reads(), assigned.store.store_reads(),
+          assigned.published_store_reads);
 }
 
 void TaskManager::CountTriggers(size_t from) {

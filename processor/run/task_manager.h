@@ -134,8 +134,10 @@ class TaskManager {
     uint64_t published_wait_timeouts = 0;  // task.repartition_wait_timeouts(), likewise
     uint64_t published_popped = 0;         // task.timers_popped(), likewise
     uint64_t published_rearmed = 0;        // task.timers_rearmed(), likewise
+    uint64_t published_store_reads = 0;    // store.store_reads(), likewise
   };
-  // Adds what `assigned` trimmed, and the timers it popped, since the last call to the metrics.
+  // Adds what `assigned` trimmed, the timers it popped and its store reads, since the last call
+  // to the metrics.
   void PublishTaskCounts(Assigned& assigned);
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
