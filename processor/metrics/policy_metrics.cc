@@ -14,13 +14,17 @@ constexpr const char* kSuppressReasons[] = {"no_consent", "quiet_hours", "freque
                                             "superseded", "stale",       "state_limit"};
 constexpr const char* kDeferReasons[] = {"quiet_hours", "frequency_cap"};
 
-// The index of `reason` in `reasons`; std::size(reasons) when it is none of them (its counter is
-// then looked up in the family by name, each time).
+// The counter of (`rule_id`, `reason`): resolved once (`counters`, by the reason's index in
+// `reasons`) for a reason the stage gives; any other looked up in `family` by name each time.
 template <size_t N>
-int ReasonIndex(const char* const (&reasons)[N], const std::string& reason) {
-  int i = 0;
-  while (i < static_cast<int>(N) && reason != reasons[i]) ++i;
-  return i;
+prometheus::Counter& ByReason(RuleCounters& counters,
+                              prometheus::Family<prometheus::Counter>& family,
+                              const char* const (&reasons)[N], const std::string& rule_id,
+                              const std::string& reason) {
+  for (size_t i = 0; i < N; ++i) {
+    if (reason == reasons[i]) return counters.Get(rule_id, static_cast<int>(i));
+  }
+  return family.Add({{"rule", rule_id}, {"reason", reason}});
 }
 
 // Decided when a deferral was released, not when the rule fired it: a release happens after
@@ -66,19 +70,16 @@ PolicyMetrics::PolicyMetrics(prometheus::Registry& registry,
                                   {"type", TriggerLabel(static_cast<v1::TriggerType>(type))},
                                   {"channel", ChannelLabel(static_cast<v1::Channel>(channel))}};
       });
-  const auto reason_labels = [](const char* const* reasons, size_t count) {
-    return [reasons, count](const std::string& rule, int reason, int) {
-      // Only a reason of `reasons` comes here; the others are added by name (suppressed()).
-      return prometheus::Labels{
-          {"rule", rule}, {"reason", static_cast<size_t>(reason) < count ? reasons[reason] : ""}};
+  // RuleCounters asks only for the indexes ByReason gives it: reasons of the list.
+  const auto reason_labels = [](const char* const* reasons) {
+    return [reasons](const std::string& rule, int reason, int) {
+      return prometheus::Labels{{"rule", rule}, {"reason", reasons[reason]}};
     };
   };
-  suppressed_ =
-      std::make_unique<RuleCounters>(*suppressed_family_, std::size(kSuppressReasons), 1,
-                                     reason_labels(kSuppressReasons, std::size(kSuppressReasons)));
-  deferred_ =
-      std::make_unique<RuleCounters>(*deferred_family_, std::size(kDeferReasons), 1,
-                                     reason_labels(kDeferReasons, std::size(kDeferReasons)));
+  suppressed_ = std::make_unique<RuleCounters>(*suppressed_family_, std::size(kSuppressReasons), 1,
+                                               reason_labels(kSuppressReasons));
+  deferred_ = std::make_unique<RuleCounters>(*deferred_family_, std::size(kDeferReasons), 1,
+                                             reason_labels(kDeferReasons));
   holdout_ =
       std::make_unique<RuleCounters>(*holdout_family_, 1, 1, [](const std::string& rule, int, int) {
         return prometheus::Labels{{"rule", rule}};
@@ -128,20 +129,12 @@ void PolicyMetrics::CountAudit(const v1::AuditRecord& audit) {
 
 prometheus::Counter& PolicyMetrics::suppressed(const std::string& rule_id,
                                                const std::string& reason) {
-  const int index = ReasonIndex(kSuppressReasons, reason);
-  if (index == static_cast<int>(std::size(kSuppressReasons))) {
-    return suppressed_family_->Add({{"rule", rule_id}, {"reason", reason}});
-  }
-  return suppressed_->Get(rule_id, index);
+  return ByReason(*suppressed_, *suppressed_family_, kSuppressReasons, rule_id, reason);
 }
 
 prometheus::Counter& PolicyMetrics::deferred(const std::string& rule_id,
                                              const std::string& reason) {
-  const int index = ReasonIndex(kDeferReasons, reason);
-  if (index == static_cast<int>(std::size(kDeferReasons))) {
-    return deferred_family_->Add({{"rule", rule_id}, {"reason", reason}});
-  }
-  return deferred_->Get(rule_id, index);
+  return ByReason(*deferred_, *deferred_family_, kDeferReasons, rule_id, reason);
 }
 
 prometheus::Counter& PolicyMetrics::holdout(const std::string& rule_id) {
