@@ -223,6 +223,12 @@ Status StateDb::DeleteOutbox(const std::vector<uint64_t>& seqs) {
   return Write(batch);
 }
 
+Status StateDb::DeleteOutboxRange(uint64_t from, uint64_t to) {
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(outbox(), keys::Outbox(from), keys::Outbox(to)).PermitUncheckedError();
+  return Write(batch);
+}
+
 Status StateDb::ForEachCustomer(const std::function<void(int32_t, v1::state::CustomerState)>& fn) {
   StatusOr<std::map<int32_t, int64_t>> released = ReleasedPartitions();
   if (!released.ok()) return released.status();
@@ -269,7 +275,9 @@ StateDb::Stats StateDb::ReadStats() {
     stats.families.push_back({kNames[i], IntProperty(family, "rocksdb.estimate-num-keys"),
                               IntProperty(family, "rocksdb.estimate-live-data-size"),
                               IntProperty(family, "rocksdb.estimate-pending-compaction-bytes"),
-                              IntProperty(family, "rocksdb.total-sst-files-size")});
+                              IntProperty(family, "rocksdb.total-sst-files-size"),
+                              IntProperty(family, "rocksdb.num-deletes-active-mem-table") +
+                                  IntProperty(family, "rocksdb.num-deletes-imm-mem-tables")});
   }
   for (rocksdb::ColumnFamilyHandle* family : handles_) {
     stats.memtable_bytes += IntProperty(family, "rocksdb.size-all-mem-tables");

@@ -66,6 +66,8 @@ class StateDb {
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
   // Deletes the records `seqs` (any order); a run of consecutive seqs is one range deletion.
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
+  // Deletes every record in [from, to), as one range deletion.
+  Status DeleteOutboxRange(uint64_t from, uint64_t to);
   // Deletes every pending outbox record for `topic`; returns how many.
   StatusOr<size_t> DeleteOutboxOf(const std::string& topic);
 
@@ -88,6 +90,7 @@ class StateDb {
     uint64_t live_data_bytes = 0;
     uint64_t pending_compaction_bytes = 0;
     uint64_t sst_bytes = 0;  // the family's SST files, exactly (after a full compaction: its size)
+    uint64_t memtable_deletions = 0;  // point deletions in its memtables (range deletions apart)
   };
   struct Stats {
     std::vector<FamilyStats> families;

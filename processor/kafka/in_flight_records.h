@@ -74,6 +74,8 @@ class InFlightRecords {
     ForEachIn(*this, fn);
   }
 
+  // The lowest seq held; only when not empty.
+  uint64_t first() const { return first_; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 

@@ -46,9 +46,7 @@ Status OutboxRelay::RecreateProducer() {
   producer_.reset();
   fatal_ = false;
   if (Status s = CreateProducer(); !s.ok()) return s;
-  if (!delivered_.empty()) {
-    if (Status s = DeleteDelivered(); !s.ok()) return s;
-  }
+  ForgetDelivered();
   // Everything unacknowledged goes out again, in sequence order, but what was abandoned.
   if (!abandoned_.empty()) {
     const std::vector<uint64_t> given_up(abandoned_.begin(), abandoned_.end());
@@ -83,6 +81,7 @@ Status OutboxRelay::Publish(std::vector<OutboxEntry> entries,
 
 void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord&& record) {
   if (!records_.Insert(seq, InFlight{std::move(record)})) return;  // already in flight
+  next_seq_ = std::max(next_seq_, seq + 1);
   const v1::state::OutboxRecord& held = records_.At(seq).record;
   bytes_ += held.key().size() + held.value().size();
   queue_.push_back(seq);
@@ -185,9 +184,7 @@ Status OutboxRelay::ResendPending() {
   return Status::Ok();
 }
 
-Status OutboxRelay::DeleteDelivered() {
-  if (Status s = db_.DeleteOutbox(delivered_); !s.ok()) return s;
-  CrashPoint("outbox_delete");
+void OutboxRelay::ForgetDelivered() {
   for (uint64_t seq : delivered_) {
     open_barriers_.erase(seq);
     abandoned_.erase(seq);
@@ -198,6 +195,14 @@ Status OutboxRelay::DeleteDelivered() {
     Forget(seq);
   }
   delivered_.clear();
+}
+
+Status OutboxRelay::DeleteAcknowledged() {
+  const uint64_t floor = records_.empty() ? next_seq_ : records_.first();
+  if (floor <= deleted_below_) return Status::Ok();
+  if (Status s = db_.DeleteOutboxRange(deleted_below_, floor); !s.ok()) return s;
+  CrashPoint("outbox_delete");
+  deleted_below_ = floor;
   return Status::Ok();
 }
 
@@ -264,11 +269,9 @@ Status OutboxRelay::Poll(int timeout_ms) {
   if (fatal_) {
     if (Status s = RecreateProducer(); !s.ok()) return s;
     Pump();
-    return Status::Ok();
+    return DeleteAcknowledged();
   }
-  if (!delivered_.empty()) {
-    if (Status s = DeleteDelivered(); !s.ok()) return s;
-  }
+  ForgetDelivered();
   if (!stopped_.ok()) return stopped_;
   if (!failed_.empty()) {
     std::vector<uint64_t> retry;
@@ -292,7 +295,7 @@ Status OutboxRelay::Poll(int timeout_ms) {
     }
   }
   Pump();
-  return Status::Ok();
+  return DeleteAcknowledged();
 }
 
 Status OutboxRelay::Flush(int timeout_ms) {

@@ -1,6 +1,11 @@
-// The outbox relay: produces committed outbox records (triggers, dead letters) and deletes
-// each from the outbox only on a successful delivery report. Failed deliveries are re-sent
-// with the same bytes, so a trigger is at-least-once and every copy has the same trigger_id.
+// The outbox relay: produces committed outbox records (triggers, dead letters) and deletes a
+// record from the outbox only once Kafka acknowledged it and every record before it: each poll
+// deletes everything below the oldest record still unacknowledged with one range deletion (a
+// commit's records are acknowledged by output partition, interleaved in sequence order, and a
+// point deletion each cost a memtable insert per trigger). A restart re-sends what the outbox
+// holds: the unacknowledged records and those acknowledged after the oldest of them. Failed
+// deliveries are re-sent with the same bytes, so a trigger is at-least-once and every copy has
+// the same trigger_id.
 // Records are produced in sequence order. A barrier record (a changelog marker) is produced
 // only once every earlier record but the barriers just before it is acknowledged, and nothing
 // but a barrier is produced while one is unacknowledged: a marker in the changelog means its
@@ -53,14 +58,18 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   bool commits_offsets() const override { return false; }
   bool resends_stored_outbox() const override { return true; }
 
-  // Produces a record that is already committed to the outbox under `seq`.
+  // Produces a record that is already committed to the outbox under `seq`. Records are handed
+  // over (Send, Publish, ResendPending) in ascending seq, every stored one: a poll deletes the
+  // outbox below the oldest record held, so a stored record not yet handed over below a
+  // record acknowledged would be deleted unsent.
   void Send(uint64_t seq, v1::state::OutboxRecord&& record);
   // Re-sends every record left in the outbox (start-up after a stop or crash).
   Status ResendPending();
-  // Serves delivery reports for up to `timeout_ms`, deletes delivered records from the outbox
-  // and re-sends failed ones; after a fatal producer error, replaces the producer first.
-  // Errors: the outbox delete failed, a replacement producer cannot be created, or a changelog
-  // record was refused for good (processing must stop rather than lose state).
+  // Serves delivery reports for up to `timeout_ms`, deletes the acknowledged records below the
+  // oldest unacknowledged one from the outbox and re-sends failed ones; after a fatal producer
+  // error, replaces the producer first. Errors: the outbox delete failed, a replacement producer
+  // cannot be created, or a changelog record was refused for good (processing must stop rather than
+  // lose state).
   Status Poll(int timeout_ms) override;
   // Waits up to `timeout_ms` for everything in flight. Errors if records are still pending.
   Status Flush(int timeout_ms) override;
@@ -99,8 +108,10 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   void Forget(uint64_t seq);
   // `held` awaits no report any more: if produced, it is no longer counted as such.
   void Unproduce(InFlight& held);
-  // Deletes the delivered records from the outbox and forgets them.
-  Status DeleteDelivered();
+  // Forgets the delivered records (the outbox keeps them until DeleteAcknowledged).
+  void ForgetDelivered();
+  // Deletes the outbox below the oldest record held (all of it if none), if that moved.
+  Status DeleteAcknowledged();
   // Gives up on the unacknowledged records `matches` selects (Abandon, Recall): those not yet
   // produced leave the outbox unsent; a produced one is not produced again if it fails.
   Status GiveUp(const std::function<bool(const v1::state::OutboxRecord&)>& matches);
@@ -128,6 +139,8 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   std::set<uint64_t> dropped_;         // in delivered_, but refused for good and not rerouted
   std::vector<uint64_t> failed_;
   std::set<uint64_t> abandoned_;  // produced, then abandoned: deleted on failure, never retried
+  uint64_t next_seq_ = 0;         // above every seq handed over
+  uint64_t deleted_below_ = 0;    // the outbox holds nothing below it
 };
 
 }  // namespace touchstream
