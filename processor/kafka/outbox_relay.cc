@@ -114,8 +114,11 @@ void OutboxRelay::Pump() {
 }
 
 void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
+  // Not copied: records_ holds the record, unchanged, until its report is served (a reroute
+  // replaces it only after a report or a refused produce) or the producer is destroyed.
   const RdKafka::ErrorCode err =
-      ProduceRecord(*producer_, record, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
+      ProduceRecord(*producer_, record, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)),
+                    Payload::kKeptUntilReport);
   if (err == RdKafka::ERR_NO_ERROR) {
     CrashPoint("produce_queued");
     return;

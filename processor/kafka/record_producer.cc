@@ -5,7 +5,8 @@
 namespace touchstream {
 
 RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::OutboxRecord& record,
-                                 void* opaque) {
+                                 void* opaque, Payload payload) {
+  const int flags = payload == Payload::kCopied ? RdKafka::Producer::RK_MSG_COPY : 0;
   while (true) {
     RdKafka::Headers* headers = nullptr;
     if (record.headers_size() > 0 || record.has_changelog_stamp()) {
@@ -18,11 +19,11 @@ RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::O
       });
     }
     // A null payload is a null value (a tombstone), not an empty one.
-    char* payload = record.null_value() ? nullptr : const_cast<char*>(record.value().data());
+    char* value = record.null_value() ? nullptr : const_cast<char*>(record.value().data());
     const size_t size = record.null_value() ? 0 : record.value().size();
     const RdKafka::ErrorCode err = producer.produce(
         record.topic(), record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
-        RdKafka::Producer::RK_MSG_COPY, payload, size, record.key().data(), record.key().size(),
+        flags, value, size, record.key().data(), record.key().size(),
         record.has_timestamp_ms() ? record.timestamp_ms() : 0, headers, opaque);
     if (err == RdKafka::ERR_NO_ERROR) return err;  // headers now owned by librdkafka
     delete headers;

@@ -139,7 +139,9 @@ TEST_F(OutboxRelayTest, AcknowledgedRecordsLeaveTheOutboxByARangeDeletionNotATom
   EXPECT_EQ(OutboxSize(), 0u);
   EXPECT_EQ(TopicValues(sent.size()), sent);
   for (const StateDb::FamilyStats& family : db_->ReadStats().families) {
-    if (family.name == "outbox") EXPECT_EQ(family.memtable_deletions, 0u);
+    if (family.name == "outbox") {
+      EXPECT_EQ(family.memtable_deletions, 0u);
+    }
   }
 }
 
