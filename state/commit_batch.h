@@ -38,8 +38,8 @@ class CommitBatch {
   void PutRestoreHint(const std::string& changelog_topic, int32_t partition,
                       const v1::state::RestoreHint& hint);
 
-  // Adds a record to the outbox; returns its sequence number (the relay deletes it by that number
-  // once Kafka has it).
+  // Adds a record to the outbox; returns its sequence number (the relay deletes it once Kafka has
+  // it and every record before it: processor/kafka/outbox_relay.h).
   uint64_t AddOutbox(const v1::state::OutboxRecord& record);
   // A sequence number in the outbox's order for a record the relay holds in memory only (a
   // changelog record, or any record under exactly_once, Relay::resends_stored_outbox: a restart

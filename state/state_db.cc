@@ -174,13 +174,20 @@ Status StateDb::MarkReleased(const std::vector<int32_t>& partitions, int64_t at_
 }
 
 Status StateDb::ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
+  return ForEachOutboxIn(0, UINT64_MAX, fn);
+}
+
+Status StateDb::ForEachOutboxIn(uint64_t from, uint64_t to,
+                                const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->Seek(keys::Outbox(from)); it->Valid(); it->Next()) {
+    const uint64_t seq = keys::DecodeOutbox(it->key().ToStringView());
+    if (seq >= to) break;
     v1::state::OutboxRecord record;
     if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::Internal("corrupt outbox record");
     }
-    fn(keys::DecodeOutbox(it->key().ToStringView()), std::move(record));
+    fn(seq, std::move(record));
   }
   return FromRocks(it->status(), "cannot read outbox");
 }
@@ -199,10 +206,10 @@ StatusOr<size_t> StateDb::DeleteOutboxOf(const std::string& topic) {
 
 Status StateDb::DeleteOutbox(const std::vector<uint64_t>& seqs) {
   if (seqs.empty()) return Status::Ok();
-  // Acknowledgements come mostly in sequence order, so the delivered records of one poll are a
-  // few long runs: one range tombstone for each instead of a tombstone per record. Short runs
-  // stay point deletions, which keeps the range tombstones few (the outbox is read only at
-  // start-up).
+  // The records given up (Recall, Abandon, a topic's records dropped at start-up) come mostly
+  // in runs: one range tombstone for each long run instead of a tombstone per record. Short
+  // runs stay point deletions, which keeps the range tombstones few (the outbox is read only at
+  // start-up and by an erasure).
   constexpr size_t kMinRange = 16;
   std::vector<uint64_t> sorted(seqs);
   std::sort(sorted.begin(), sorted.end());

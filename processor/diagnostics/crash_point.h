@@ -6,8 +6,8 @@
 // WriteBatch is built, not written), db_write (the commit is in RocksDB, its records not yet
 // handed to the producer), produce_queued (a record was handed to the producer), delivery_report
 // (a delivery report arrived, the outbox entry is not yet deleted; exactly_once: the transaction
-// committed), outbox_delete (delivered entries were deleted from the outbox; at_least_once only,
-// exactly_once stores none), revoke (inside the rebalance callback, after the
+// committed), outbox_delete (the outbox below the oldest unacknowledged record was deleted;
+// at_least_once only, exactly_once stores none), revoke (inside the rebalance callback, after the
 // revoked partitions' commit).
 #pragma once
 

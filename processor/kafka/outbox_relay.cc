@@ -38,7 +38,8 @@ Status OutboxRelay::RecreateProducer() {
   const RdKafka::ErrorCode code = producer_->fatal_error(reason);
   reason = RdKafka::err2str(code) + ": " + reason;
   // Serve the reports of what the old producer still holds (each lands in delivered_ or
-  // failed_), then drop it; its queued messages reference no memory of ours.
+  // failed_), then drop it: destroying it ends every use of the values it read in place
+  // (records_ keeps them until then).
   producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT |
                    RdKafka::Producer::PURGE_NON_BLOCKING);
   producer_->poll(0);
@@ -67,8 +68,7 @@ Status OutboxRelay::RecreateProducer() {
 }
 
 OutboxRelay::~OutboxRelay() {
-  // The producer's queued messages reference no memory of ours (payloads are
-  // copied).
+  // First: the producer's queued messages read their values in records_ (Produce).
   known_topics_.Clear();
   producer_.reset();
 }
@@ -109,11 +109,12 @@ void OutboxRelay::Pump() {
     held.produced = true;
     ++produced_;
     if (record.barrier()) open_barriers_.insert(seq);
-    Produce(seq, record);
+    Produce(seq);
   }
 }
 
-void OutboxRelay::Produce(uint64_t seq, const v1::state::OutboxRecord& record) {
+void OutboxRelay::Produce(uint64_t seq) {
+  const v1::state::OutboxRecord& record = records_.At(seq).record;
   // Not copied: records_ holds the record, unchanged, until its report is served (a reroute
   // replaces it only after a report or a refused produce) or the producer is destroyed.
   const RdKafka::ErrorCode err =
@@ -231,9 +232,23 @@ Status OutboxRelay::Abandon(const std::string& topic, const std::vector<int32_t>
 }
 
 Status OutboxRelay::Recall(const std::vector<std::string>& topics, const std::string& key) {
-  return GiveUp([&](const v1::state::OutboxRecord& r) {
+  const auto matches = [&](const v1::state::OutboxRecord& r) {
     return r.key() == key && std::find(topics.begin(), topics.end(), r.topic()) != topics.end();
-  });
+  };
+  // Acknowledged, forgotten, but still stored above the oldest record unacknowledged
+  // (DeleteAcknowledged): a restart would send them again after the erasure.
+  std::vector<uint64_t> acknowledged;
+  if (Status s = db_.ForEachOutboxIn(deleted_below_, next_seq_,
+                                     [&](uint64_t seq, const v1::state::OutboxRecord& r) {
+                                       if (records_.Find(seq) == nullptr && matches(r)) {
+                                         acknowledged.push_back(seq);
+                                       }
+                                     });
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = db_.DeleteOutbox(acknowledged); !s.ok()) return s;
+  return GiveUp(matches);
 }
 
 Status OutboxRelay::GiveUp(
@@ -275,7 +290,10 @@ Status OutboxRelay::Poll(int timeout_ms) {
     return DeleteAcknowledged();
   }
   ForgetDelivered();
-  if (!stopped_.ok()) return stopped_;
+  if (!stopped_.ok()) {
+    if (Status s = DeleteAcknowledged(); !s.ok()) return s;
+    return stopped_;
+  }
   if (!failed_.empty()) {
     std::vector<uint64_t> retry;
     retry.swap(failed_);
@@ -286,7 +304,7 @@ Status OutboxRelay::Poll(int timeout_ms) {
       if (abandoned_.erase(seq) > 0) {
         given_up.push_back(seq);
       } else {
-        Produce(seq, held->record);
+        Produce(seq);
       }
     }
     if (!given_up.empty()) {

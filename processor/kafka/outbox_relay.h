@@ -1,5 +1,6 @@
 // The outbox relay: produces committed outbox records (triggers, dead letters) and deletes a
-// record from the outbox only once Kafka acknowledged it and every record before it: each poll
+// record from the outbox only once Kafka acknowledged it (or it was given up, below) and every
+// record before it left too: each poll
 // deletes everything below the oldest record still unacknowledged with one range deletion (a
 // commit's records are acknowledged by output partition, interleaved in sequence order, and a
 // point deletion each cost a memtable insert per trigger). A restart re-sends what the outbox
@@ -16,7 +17,10 @@
 // nothing is dropped, and a record that did arrive before the error arrives again with the
 // same bytes (trigger ids make that a harmless duplicate). Abandon and Recall are the only ways a
 // committed record leaves the outbox unsent: the changelog records of a partition this instance
-// lost, and the triggers and audit records of an erased customer.
+// lost, and the triggers and audit records of an erased customer (Recall also deletes those
+// acknowledged but still stored, which a restart would otherwise send again).
+// librdkafka reads each produced value where records_ holds it (no copy), so a record stays
+// there, unchanged, until its delivery report or until the producer is destroyed.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -103,7 +107,8 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   Status CreateProducer();
   // After a fatal error: a new producer, and every unacknowledged record queued again.
   Status RecreateProducer();
-  void Produce(uint64_t seq, const v1::state::OutboxRecord& record);
+  // Produces the record held under `seq` (librdkafka reads its value there until the report).
+  void Produce(uint64_t seq);
   // Drops record `seq` from memory (records_, bytes_ and the produced count).
   void Forget(uint64_t seq);
   // `held` awaits no report any more: if produced, it is no longer counted as such.

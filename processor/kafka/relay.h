@@ -2,8 +2,9 @@
 // records to the outbox in the same RocksDB WriteBatch as the state (if the relay sends a stored
 // outbox again after a restart: resends_stored_outbox), then hands them to a Relay. Two
 // implementations:
-//   OutboxRelay        at_least_once: an idempotent producer; each record leaves the outbox
-//                      when Kafka acknowledges it; re-sent after a crash with the same bytes.
+//   OutboxRelay        at_least_once: an idempotent producer; records leave the outbox once
+//                      Kafka acknowledged them and every record before them; re-sent after a
+//                      crash with the same bytes.
 //   TransactionalRelay exactly_once: each commit's records and input offsets in one Kafka
 //                      transaction (KIP-447); read_committed consumers see a commit whole or
 //                      not at all.

@@ -241,6 +241,48 @@ TEST_F(OutboxRelayTest, RecalledRecordsOfAnErasedCustomerAreNeverSent) {
             std::set<std::string>{"bob@" + std::string(kTopic)});
 }
 
+// The outbox is deleted up to the oldest record unacknowledged, so records acknowledged after it
+// stay stored, and a restart would send them again. An erasure deletes the customer's among them.
+TEST_F(OutboxRelayTest, RecallDeletesTheCustomersAcknowledgedRecordsTheOutboxStillHolds) {
+  ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{"stuck", 1}).ok());
+  CreateRelay({{"linger.ms", "0"}});
+  // "stuck" has no leader: its record stays unacknowledged, the oldest one held.
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "stuck", 0, -1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::vector<OutboxEntry> entries;
+  for (const auto& [topic, key] : std::vector<std::pair<std::string, std::string>>{
+           {"stuck", "cid"}, {kTopic, "amy"}, {kTopic, "bob"}}) {
+    OutboxEntry e;
+    e.record.set_topic(topic);
+    e.record.set_partition(0);
+    e.record.set_key(key);
+    e.record.set_value(key + "@" + topic);
+    CommitBatch batch(*db_);
+    e.seq = batch.AddOutbox(e.record);
+    ASSERT_TRUE(batch.Commit().ok());
+    entries.push_back(std::move(e));
+  }
+  ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (relay_->in_flight() > 1 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(relay_->Poll(50).ok());
+  }
+  ASSERT_EQ(relay_->in_flight(), 1u) << "amy's and bob's records are acknowledged";
+  ASSERT_EQ(OutboxSize(), 3u) << "and still stored behind the stuck one";
+
+  ASSERT_TRUE(relay_->Recall({kTopic}, "amy").ok());
+  std::set<std::string> stored;
+  ASSERT_TRUE(
+      db_->ForEachOutbox([&](uint64_t, v1::state::OutboxRecord r) { stored.insert(r.value()); })
+          .ok());
+  EXPECT_EQ(stored, (std::set<std::string>{"cid@stuck", "bob@" + std::string(kTopic)}));
+
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "stuck", 0, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_TRUE(relay_->Flush(15'000).ok());
+  EXPECT_EQ(OutboxSize(), 0u);
+}
+
 TEST_F(OutboxRelayTest, AbandonedRecordsOfALostPartitionAreNeverSent) {
   ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{"changelog", 2}).ok());
   CreateRelay({{"linger.ms", "0"}});
