@@ -236,14 +236,16 @@ Status OutboxRelay::Recall(const std::vector<std::string>& topics, const std::st
     return r.key() == key && std::find(topics.begin(), topics.end(), r.topic()) != topics.end();
   };
   // Acknowledged, forgotten, but still stored above the oldest record unacknowledged
-  // (DeleteAcknowledged): a restart would send them again after the erasure.
+  // (DeleteAcknowledged): a restart would send them again after the erasure. A scan of the
+  // stored outbox above that record (about the last commit's records; more while an output
+  // partition is unavailable), parsing only those no longer held.
   std::vector<uint64_t> acknowledged;
-  if (Status s = db_.ForEachOutboxIn(deleted_below_, next_seq_,
-                                     [&](uint64_t seq, const v1::state::OutboxRecord& r) {
-                                       if (records_.Find(seq) == nullptr && matches(r)) {
-                                         acknowledged.push_back(seq);
-                                       }
-                                     });
+  if (Status s = db_.ForEachOutboxIn(
+          deleted_below_, next_seq_,
+          [&](uint64_t seq, const v1::state::OutboxRecord& r) {
+            if (matches(r)) acknowledged.push_back(seq);
+          },
+          [&](uint64_t seq) { return records_.Find(seq) == nullptr; });
       !s.ok()) {
     return s;
   }
