@@ -178,13 +178,11 @@ Status StateDb::ForEachOutbox(const std::function<void(uint64_t, v1::state::Outb
 }
 
 Status StateDb::ForEachOutboxIn(uint64_t from, uint64_t to,
-                                const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn,
-                                const std::function<bool(uint64_t)>& wanted) {
+                                const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox()));
   for (it->Seek(keys::Outbox(from)); it->Valid(); it->Next()) {
     const uint64_t seq = keys::DecodeOutbox(it->key().ToStringView());
     if (seq >= to) break;
-    if (wanted && !wanted(seq)) continue;
     v1::state::OutboxRecord record;
     if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::Internal("corrupt outbox record");

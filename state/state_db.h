@@ -64,11 +64,9 @@ class StateDb {
 
   // Calls `fn` for every pending outbox record in sequence order (used on start-up).
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
-  // The same for the records in [from, to) only, and of them only those `wanted` (if given)
-  // accepts by seq: the others are not parsed.
+  // The same for the records in [from, to) only.
   Status ForEachOutboxIn(uint64_t from, uint64_t to,
-                         const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn,
-                         const std::function<bool(uint64_t)>& wanted = nullptr);
+                         const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);
   // Deletes the records `seqs` (any order); a run of consecutive seqs is one range deletion.
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
   // Deletes every record in [from, to), as one range deletion.

@@ -196,6 +196,7 @@ void OutboxRelay::ForgetDelivered() {
     if (held == nullptr) continue;
     const bool dropped = dropped_.erase(seq) > 0;
     if (on_delivered_ && !dropped) on_delivered_(held->record);
+    acknowledged_.push_back({seq, std::hash<std::string>{}(held->record.key())});
     Forget(seq);
   }
   delivered_.clear();
@@ -207,6 +208,7 @@ Status OutboxRelay::DeleteAcknowledged() {
   if (Status s = db_.DeleteOutboxRange(deleted_below_, floor); !s.ok()) return s;
   CrashPoint("outbox_delete");
   deleted_below_ = floor;
+  std::erase_if(acknowledged_, [&](const Acknowledged& a) { return a.seq < floor; });
   return Status::Ok();
 }
 
@@ -236,18 +238,19 @@ Status OutboxRelay::Recall(const std::vector<std::string>& topics, const std::st
     return r.key() == key && std::find(topics.begin(), topics.end(), r.topic()) != topics.end();
   };
   // Acknowledged, forgotten, but still stored above the oldest record unacknowledged
-  // (DeleteAcknowledged): a restart would send them again after the erasure. A scan of the
-  // stored outbox above that record (about the last commit's records; more while an output
-  // partition is unavailable), parsing only those no longer held.
+  // (DeleteAcknowledged): a restart would send them again after the erasure. Only those with
+  // the key's hash are read back (a changelog record, never stored, is not found).
+  const size_t key_hash = std::hash<std::string>{}(key);
   std::vector<uint64_t> acknowledged;
-  if (Status s = db_.ForEachOutboxIn(
-          deleted_below_, next_seq_,
-          [&](uint64_t seq, const v1::state::OutboxRecord& r) {
-            if (matches(r)) acknowledged.push_back(seq);
-          },
-          [&](uint64_t seq) { return records_.Find(seq) == nullptr; });
-      !s.ok()) {
-    return s;
+  for (const Acknowledged& a : acknowledged_) {
+    if (a.key_hash != key_hash) continue;
+    if (Status s = db_.ForEachOutboxIn(a.seq, a.seq + 1,
+                                       [&](uint64_t seq, const v1::state::OutboxRecord& r) {
+                                         if (matches(r)) acknowledged.push_back(seq);
+                                       });
+        !s.ok()) {
+      return s;
+    }
   }
   if (Status s = db_.DeleteOutbox(acknowledged); !s.ok()) return s;
   return GiveUp(matches);

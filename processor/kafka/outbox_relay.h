@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "processor/kafka/in_flight_records.h"
@@ -146,6 +147,13 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   std::set<uint64_t> abandoned_;  // produced, then abandoned: deleted on failure, never retried
   uint64_t next_seq_ = 0;         // above every seq handed over
   uint64_t deleted_below_ = 0;    // the outbox holds nothing below it
+  // Records acknowledged and forgotten at or above deleted_below_, so still stored: what Recall
+  // must delete that records_ no longer holds. By the hash of the key, unordered.
+  struct Acknowledged {
+    uint64_t seq = 0;
+    size_t key_hash = 0;
+  };
+  std::vector<Acknowledged> acknowledged_;
 };
 
 }  // namespace touchstream
