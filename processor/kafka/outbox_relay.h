@@ -1,9 +1,9 @@
 // The outbox relay: produces committed outbox records (triggers, dead letters) and deletes a
 // record from the outbox only once Kafka acknowledged it (or it was given up, below) and every
-// record before it left too: each poll
-// deletes everything below the oldest record still unacknowledged with one range deletion (a
-// commit's records are acknowledged by output partition, interleaved in sequence order, and a
-// point deletion each cost a memtable insert per trigger). A restart re-sends what the outbox
+// record before it left too: each poll deletes everything below the oldest record still
+// unacknowledged with one range deletion (a commit's records are acknowledged by output
+// partition, interleaved in sequence order, and a point deletion each cost a memtable insert per
+// trigger). A restart re-sends what the outbox
 // holds: the unacknowledged records and those acknowledged after the oldest of them. Failed
 // deliveries are re-sent with the same bytes, so a trigger is at-least-once and every copy has
 // the same trigger_id.

@@ -38,10 +38,10 @@ class OutboxRelayTest : public RelayTest {
 
 // Commits one record to the outbox.
 OutboxEntry Committed(StateDb& db, const std::string& topic, std::string value,
-                      bool barrier = false) {
+                      bool barrier = false, const std::string& key = "customer-1") {
   OutboxEntry e;
   e.record.set_topic(topic);
-  e.record.set_key("customer-1");
+  e.record.set_key(key);
   e.record.set_value(std::move(value));
   e.record.set_barrier(barrier);
   CommitBatch batch(db);
@@ -252,15 +252,7 @@ TEST_F(OutboxRelayTest, RecallDeletesTheCustomersAcknowledgedRecordsTheOutboxSti
   std::vector<OutboxEntry> entries;
   for (const auto& [topic, key] : std::vector<std::pair<std::string, std::string>>{
            {"stuck", "cid"}, {kTopic, "amy"}, {kTopic, "bob"}}) {
-    OutboxEntry e;
-    e.record.set_topic(topic);
-    e.record.set_partition(0);
-    e.record.set_key(key);
-    e.record.set_value(key + "@" + topic);
-    CommitBatch batch(*db_);
-    e.seq = batch.AddOutbox(e.record);
-    ASSERT_TRUE(batch.Commit().ok());
-    entries.push_back(std::move(e));
+    entries.push_back(Committed(*db_, topic, key + "@" + topic, /*barrier=*/false, key));
   }
   ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
