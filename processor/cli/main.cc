@@ -3,6 +3,7 @@
 
 #include "processor/cli/commands.h"
 #include "processor/config/config_error.h"
+#include "processor/metrics/allocator_collector.h"
 
 #ifndef TOUCHSTREAM_VERSION
 #define TOUCHSTREAM_VERSION "dev"
@@ -12,7 +13,10 @@ int main(int argc, char** argv) {
   CLI::App app{
       "touchstream - real-time engagement triggers (cart abandoned, win-back, reactivated,\n"
       "reward windows) from online and offline touchpoint events on Kafka."};
-  app.set_version_flag("--version", TOUCHSTREAM_VERSION);
+  app.set_version_flag("--version", [] {
+    return std::string(TOUCHSTREAM_VERSION) +
+           "\nallocator: " + touchstream::DescribeAllocator(touchstream::FindMallctl());
+  });
   app.require_subcommand(1);
   touchstream::Action action;
   touchstream::AddRunCommand(app, &action);

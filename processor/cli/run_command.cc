@@ -6,6 +6,7 @@
 #include "processor/diagnostics/log.h"
 #include "processor/http/customer_view.h"
 #include "processor/http/http_server.h"
+#include "processor/metrics/allocator_collector.h"
 #include "processor/rules/rule_registry.h"
 #include "processor/run/service.h"
 #include "processor/run/shutdown.h"
@@ -34,6 +35,7 @@ void AddRunCommand(CLI::App& app, Action* run) {
       ApplyKafkaOverrides(config, environ, opts->x);
       const RuleSet rules = BuildRuleSet(config.rules);  // a bad rule fails here, exit 2
       std::atomic<bool>& stop = InstallStopSignals();
+      LogInfo("allocator: " + DescribeAllocator(FindMallctl()));
       LogInfo("kafka properties:\n" + DescribeKafkaConfig(config.kafka));
 
       std::vector<std::string> rule_ids;

@@ -18,7 +18,29 @@ bool ReadSize(MallctlFn mallctl, const char* name, double& out) {
   return true;
 }
 
+bool ReadString(MallctlFn mallctl, const char* name, std::string& out) {
+  const char* value = nullptr;
+  size_t length = sizeof(value);
+  if (mallctl(name, &value, &length, nullptr, 0) != 0 || value == nullptr) return false;
+  out = value;
+  return true;
+}
+
 }  // namespace
+
+std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl) {
+  if (mallctl == nullptr) return std::nullopt;
+  AllocatorSettings settings;
+  if (!ReadString(mallctl, "version", settings.version)) return std::nullopt;
+  if (!ReadString(mallctl, "opt.thp", settings.thp)) settings.thp = "unsupported";
+  return settings;
+}
+
+std::string DescribeAllocator(MallctlFn mallctl) {
+  const std::optional<AllocatorSettings> settings = ReadAllocatorSettings(mallctl);
+  if (!settings) return "the system's malloc (jemalloc not loaded)";
+  return "jemalloc " + settings->version + ", transparent huge pages: " + settings->thp;
+}
 
 std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl) {
   if (mallctl == nullptr) return std::nullopt;

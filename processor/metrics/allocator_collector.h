@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace touchstream {
@@ -33,6 +34,20 @@ struct AllocatorStats {
 // Advances jemalloc's statistics epoch (its totals are refreshed only then) and reads them;
 // nullopt if `mallctl` is null or refuses a name.
 std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl);
+
+// What the allocator runs with (processor/cli/malloc_conf.cc, overridden by MALLOC_CONF):
+// jemalloc's version and its transparent huge page mode, opt.thp ("always", "never", "default";
+// "unsupported" where jemalloc was built without it). nullopt if `mallctl` is null or refuses
+// "version".
+struct AllocatorSettings {
+  std::string version;
+  std::string thp;
+};
+std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl);
+
+// One line for `--version` and the start-up log: "jemalloc 5.3.0-0-g54eaed1d, transparent huge
+// pages: always", or "the system's malloc (jemalloc not loaded)".
+std::string DescribeAllocator(MallctlFn mallctl);
 
 // The process's mallctl if jemalloc is loaded, else null.
 MallctlFn FindMallctl();

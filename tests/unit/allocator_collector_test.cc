@@ -56,6 +56,33 @@ TEST(AllocatorCollectorTest, ReportsNothingWithoutTheAllocatorOrWhenANameIsRefus
   EXPECT_TRUE(AllocatorCollector(&FakeMallctl).Collect().empty());
 }
 
+// jemalloc's string options: mallctl writes a `const char*` into oldp.
+std::map<std::string, const char*> fake_strings;
+
+int FakeStringMallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen) {
+  auto it = fake_strings.find(name);
+  if (it == fake_strings.end() || *oldlenp != sizeof(const char*) || newp != nullptr) return 2;
+  std::memcpy(oldp, &it->second, sizeof(const char*));
+  return 0;
+}
+
+TEST(AllocatorCollectorTest, DescribesTheVersionAndTheTransparentHugePageMode) {
+  fake_strings = {{"version", "5.3.0-0-g54eaed1d"}, {"opt.thp", "always"}};
+  const auto settings = ReadAllocatorSettings(&FakeStringMallctl);
+  ASSERT_TRUE(settings.has_value());
+  EXPECT_EQ(settings->version, "5.3.0-0-g54eaed1d");
+  EXPECT_EQ(settings->thp, "always");
+  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl),
+            "jemalloc 5.3.0-0-g54eaed1d, transparent huge pages: always");
+
+  fake_strings = {{"version", "5.0.1-0-g896ed3a"}};  // built without THP support
+  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl),
+            "jemalloc 5.0.1-0-g896ed3a, transparent huge pages: unsupported");
+  fake_strings = {};
+  EXPECT_FALSE(ReadAllocatorSettings(&FakeStringMallctl).has_value());
+  EXPECT_EQ(DescribeAllocator(nullptr), "the system's malloc (jemalloc not loaded)");
+}
+
 // The binary's own allocator is checked by PrometheusTest: the dashboard's memory panel queries
 // touchstream_allocator_bytes from a running `touchstream run`.
 

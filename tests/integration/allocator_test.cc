@@ -1,0 +1,34 @@
+// The binary's allocator as shipped: jemalloc with transparent huge pages asked for
+// (processor/cli/malloc_conf.cc), and an operator's MALLOC_CONF taking precedence.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/integration/harness.h"
+
+namespace touchstream::testing {
+namespace {
+
+std::string VersionOutput(const TempDir& dir, const std::string& malloc_conf) {
+  std::vector<std::string> args{"/usr/bin/env", "-u", "MALLOC_CONF"};
+  if (!malloc_conf.empty()) args.push_back("MALLOC_CONF=" + malloc_conf);
+  args.push_back(TouchstreamBin());
+  args.push_back("--version");
+  ChildProcess version(args, dir.path() + "/version" + malloc_conf);
+  EXPECT_EQ(version.Wait(std::chrono::seconds(30)), 0) << version.Stderr();
+  return version.Stdout();
+}
+
+TEST(AllocatorTest, TheBinaryAsksForTransparentHugePagesUnlessMallocConfSaysOtherwise) {
+  ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
+  TempDir dir;
+  const std::string shipped = VersionOutput(dir, "");
+  EXPECT_NE(shipped.find("allocator: jemalloc "), std::string::npos) << shipped;
+  EXPECT_NE(shipped.find("transparent huge pages: always\n"), std::string::npos) << shipped;
+
+  const std::string overridden = VersionOutput(dir, "thp:never");
+  EXPECT_NE(overridden.find("transparent huge pages: never\n"), std::string::npos) << overridden;
+}
+
+}  // namespace
+}  // namespace touchstream::testing
