@@ -46,7 +46,13 @@ Status OutboxRelay::RecreateProducer() {
   known_topics_.Clear();
   producer_.reset();
   fatal_ = false;
-  if (Status s = CreateProducer(); !s.ok()) return s;
+  if (Status s = CreateProducer(); !s.ok()) {
+    // No producer now: the relay stops, and every later Poll and Flush says why (the outbox
+    // keeps what is unacknowledged for the next start).
+    stopped_ = Status::KafkaError("cannot replace the producer after a fatal error (" + reason +
+                                  "): " + s.message());
+    return stopped_;
+  }
   ForgetDelivered();
   // Everything unacknowledged goes out again, in sequence order, but what was abandoned.
   if (!abandoned_.empty()) {
@@ -89,6 +95,7 @@ void OutboxRelay::Send(uint64_t seq, v1::state::OutboxRecord&& record) {
 }
 
 void OutboxRelay::Pump() {
+  if (producer_ == nullptr) return;  // RecreateProducer failed: stopped_
   while (!queue_.empty()) {
     const uint64_t seq = queue_.front();
     InFlight& held = records_.At(seq);

@@ -133,7 +133,8 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   std::unique_ptr<RdKafka::Producer> producer_;
   KnownTopics known_topics_;  // of producer_: cleared before it is destroyed
   RecreatedFn on_recreated_;
-  Status stopped_;      // a changelog record was refused for good
+  Status stopped_;      // a changelog record was refused for good, or no producer could replace
+                        // a failed one (producer_ null)
   bool fatal_ = false;  // the producer raised a fatal error; replaced on the next Poll
 
   InFlightRecords<InFlight> records_;  // every unacknowledged record

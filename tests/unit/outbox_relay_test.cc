@@ -1,5 +1,7 @@
 #include "processor/kafka/outbox_relay.h"
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <map>
 
@@ -182,6 +184,37 @@ TEST_F(OutboxRelayTest, FatalProducerErrorReplacesTheProducerAndLosesNothing) {
   ASSERT_TRUE(relay_->Flush(15'000).ok());
   all.insert(later.begin(), later.end());
   EXPECT_EQ(TopicValues(all.size()), all);
+}
+
+TEST_F(OutboxRelayTest, AReplacementProducerThatCannotBeCreatedStopsTheRelayWithItsError) {
+  // The test's own handle keeps the plugin (and its count) loaded across the producers.
+  void* plugin = dlopen(TOUCHSTREAM_REFUSING_CONF_PLUGIN_PATH, RTLD_NOW);
+  ASSERT_NE(plugin, nullptr) << dlerror();
+  auto refuse_after =
+      reinterpret_cast<void (*)(int)>(dlsym(plugin, "touchstream_test_refuse_after"));
+  ASSERT_NE(refuse_after, nullptr);
+  refuse_after(1);  // the first producer's configuration loads; its replacement's is refused
+  CreateRelay({{"enable.gapless.guarantee", "true"},
+               {"plugin.library.paths", TOUCHSTREAM_REFUSING_CONF_PLUGIN_PATH}});
+  CommitAndSend(10);
+  ASSERT_TRUE(relay_->Flush(15'000).ok());
+
+  const rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+  rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kProduceApi, 1, &error);
+  CommitAndSend(5);
+  const Status failed = relay_->Flush(20'000);
+  ASSERT_FALSE(failed.ok()) << "the producer could not be replaced";
+  EXPECT_NE(failed.message().find("refused by the test plugin"), std::string::npos)
+      << failed.message();
+
+  // Every later call answers with that error; none reaches for the missing producer.
+  EXPECT_TRUE(relay_->Publish(CommitToOutbox(3), {}).ok()) << "the outbox holds them";
+  EXPECT_EQ(relay_->Poll(0).message(), failed.message());
+  EXPECT_EQ(relay_->Flush(100).message(), failed.message());
+  EXPECT_GE(OutboxSize(), 8u) << "what was not acknowledged stays for the next start";
+  relay_.reset();
+  refuse_after(-1);
+  dlclose(plugin);
 }
 
 TEST_F(OutboxRelayTest, RetriableErrorsAreRetriedWithoutReplacingTheProducer) {
