@@ -5,11 +5,12 @@
 // thp:always asks the kernel for transparent huge pages on jemalloc's mappings (madvise
 // MADV_HUGEPAGE; Debian's default THP mode is `madvise`, so nothing else gets them). The hot path
 // is memory-bound (RocksDB's memtable skip lists, 128 MiB by default, the write-back cache, the
-// serialized states and records): with 2 MiB pages the first touch of a memtable's arena is one
-// fault per 2 MiB instead of 512, and the random reads of a skip-list insert miss the TLB far
-// less. In process the commit path took 9-15 % less time (four interleaved pairs of
-// BM_CommitPath); the resident memory is larger by up to a few tens of MiB (pages are
-// allocated and returned 2 MiB at a time). benchmarks/RESULTS.md, "Twenty-fourth session".
+// serialized states and records): with 2 MiB pages a first touch is one fault per 2 MiB instead
+// of 512, and the random reads of a skip-list insert miss the TLB far less. The commit path took
+// 9-17 % less time in process (six alternating pairs of BM_CommitPath), the end-to-end run 3-18 %
+// less CPU per event (five pairs), for ~10 % more resident memory in a soak (the kernel backs
+// whole 2 MiB pages that jemalloc only partly uses). benchmarks/RESULTS.md, "Twenty-fourth
+// session".
 // `touchstream --version` prints what the running binary got.
 extern "C" {
 // NOLINTNEXTLINE: the name jemalloc looks up (je_malloc_conf, a weak symbol in libjemalloc).
