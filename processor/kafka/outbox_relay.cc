@@ -46,14 +46,16 @@ Status OutboxRelay::RecreateProducer() {
   known_topics_.Clear();
   producer_.reset();
   fatal_ = false;
+  ForgetDelivered();  // what the old producer's last reports confirmed
   if (Status s = CreateProducer(); !s.ok()) {
     // No producer now: the relay stops, and every later Poll and Flush says why (the outbox
     // keeps what is unacknowledged for the next start).
-    stopped_ = Status::KafkaError("cannot replace the producer after a fatal error (" + reason +
-                                  "): " + s.message());
+    if (stopped_.ok()) {  // else a refused changelog record stopped it first: that reason stays
+      stopped_ = Status::KafkaError("cannot replace the producer after a fatal error (" + reason +
+                                    "): " + s.message());
+    }
     return stopped_;
   }
-  ForgetDelivered();
   // Everything unacknowledged goes out again, in sequence order, but what was abandoned.
   if (!abandoned_.empty()) {
     const std::vector<uint64_t> given_up(abandoned_.begin(), abandoned_.end());
@@ -332,6 +334,7 @@ Status OutboxRelay::Poll(int timeout_ms) {
 }
 
 Status OutboxRelay::Flush(int timeout_ms) {
+  if (!stopped_.ok()) return stopped_;  // also when nothing is left to deliver
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (!records_.empty() && std::chrono::steady_clock::now() < deadline) {
     if (Status s = Poll(50); !s.ok()) return s;

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <utility>
 
@@ -36,10 +37,21 @@ std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl) {
   return settings;
 }
 
-std::string DescribeAllocator(MallctlFn mallctl) {
+std::string HostThpMode(const std::string& enabled_path) {
+  std::ifstream in(enabled_path);
+  std::string line;
+  if (!std::getline(in, line)) return "unknown";
+  const size_t open = line.find('[');
+  const size_t close = line.find(']', open);
+  if (open == std::string::npos || close == std::string::npos) return "unknown";
+  return line.substr(open + 1, close - open - 1);
+}
+
+std::string DescribeAllocator(MallctlFn mallctl, const std::string& host_thp_mode) {
   const std::optional<AllocatorSettings> settings = ReadAllocatorSettings(mallctl);
   if (!settings) return "the system's malloc (jemalloc not loaded)";
-  return "jemalloc " + settings->version + ", transparent huge pages: " + settings->thp;
+  return "jemalloc " + settings->version + ", transparent huge pages asked for: " + settings->thp +
+         " (the host's mode: " + host_thp_mode + ")";
 }
 
 std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl) {

@@ -35,19 +35,26 @@ struct AllocatorStats {
 // nullopt if `mallctl` is null or refuses a name.
 std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl);
 
-// What the allocator runs with (processor/cli/malloc_conf.cc, overridden by MALLOC_CONF):
-// jemalloc's version and its transparent huge page mode, opt.thp ("always", "never", "default";
-// "unsupported" where jemalloc was built without it). nullopt if `mallctl` is null or refuses
-// "version".
+// What the allocator was asked for (processor/cli/malloc_conf.cc, overridden by MALLOC_CONF):
+// jemalloc's version and its transparent huge page option, opt.thp ("always", "never",
+// "default"; jemalloc says "not supported" where it cannot read the host's mode, and
+// "unsupported" stands for a jemalloc without the option). Asked for is not got: with the host's
+// mode `never` "always" gets no huge pages. nullopt if `mallctl` is null or refuses "version".
 struct AllocatorSettings {
   std::string version;
   std::string thp;
 };
 std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl);
 
+// The host's transparent huge page mode: the bracketed word of `enabled_path` ("always",
+// "madvise", "never"), or "unknown" if it cannot be read.
+inline constexpr char kHostThpModePath[] = "/sys/kernel/mm/transparent_hugepage/enabled";
+std::string HostThpMode(const std::string& enabled_path = kHostThpModePath);
+
 // One line for `--version` and the start-up log: "jemalloc 5.3.0-0-g54eaed1d, transparent huge
-// pages: always", or "the system's malloc (jemalloc not loaded)".
-std::string DescribeAllocator(MallctlFn mallctl);
+// pages asked for: always (the host's mode: madvise)", or "the system's malloc (jemalloc not
+// loaded)".
+std::string DescribeAllocator(MallctlFn mallctl, const std::string& host_thp_mode);
 
 // The process's mallctl if jemalloc is loaded, else null.
 MallctlFn FindMallctl();

@@ -1,8 +1,10 @@
 // A librdkafka plugin for tests (`plugin.library.paths`): librdkafka calls its conf_init each time
-// a configuration loads it, and a configuration whose conf_init fails cannot be built. After
-// `touchstream_test_refuse_after(n)`, the first n configurations load and every later one is
-// refused, as when a client can no longer be created (e.g. its files or resources are gone).
-// A test holds its own dlopen handle, so that the count survives the clients that unload it.
+// a configuration sets that property, and a `set` whose conf_init fails is refused, so the client
+// cannot be built. Each client costs two calls: the application's set, and the copy of the
+// configuration the client keeps (librdkafka 2.0.2 ignores a refusal there). After
+// `touchstream_test_refuse_after(n)` the first n calls load and every later one is refused, as
+// when a client can no longer be created (e.g. its files or resources are gone). A test holds
+// its own dlopen handle, so that the count survives the clients that unload the plugin.
 #include <librdkafka/rdkafka.h>
 
 #include <cstdio>

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -72,15 +73,28 @@ TEST(AllocatorCollectorTest, DescribesTheVersionAndTheTransparentHugePageMode) {
   ASSERT_TRUE(settings.has_value());
   EXPECT_EQ(settings->version, "5.3.0-0-g54eaed1d");
   EXPECT_EQ(settings->thp, "always");
-  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl),
-            "jemalloc 5.3.0-0-g54eaed1d, transparent huge pages: always");
+  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl, "madvise"),
+            "jemalloc 5.3.0-0-g54eaed1d, transparent huge pages asked for: always (the host's "
+            "mode: madvise)");
 
-  fake_strings = {{"version", "5.0.1-0-g896ed3a"}};  // built without THP support
-  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl),
-            "jemalloc 5.0.1-0-g896ed3a, transparent huge pages: unsupported");
+  fake_strings = {{"version", "5.0.1-0-g896ed3a"}};  // built without the option
+  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl, "never"),
+            "jemalloc 5.0.1-0-g896ed3a, transparent huge pages asked for: unsupported (the "
+            "host's mode: never)");
   fake_strings = {};
   EXPECT_FALSE(ReadAllocatorSettings(&FakeStringMallctl).has_value());
-  EXPECT_EQ(DescribeAllocator(nullptr), "the system's malloc (jemalloc not loaded)");
+  EXPECT_EQ(DescribeAllocator(nullptr, "madvise"), "the system's malloc (jemalloc not loaded)");
+}
+
+TEST(AllocatorCollectorTest, ReadsTheHostsTransparentHugePageModeFromItsBracketedWord) {
+  const std::string path = ::testing::TempDir() + "/thp_enabled";
+  std::ofstream(path) << "always [madvise] never\n";
+  EXPECT_EQ(HostThpMode(path), "madvise");
+  std::ofstream(path) << "[always] madvise never\n";
+  EXPECT_EQ(HostThpMode(path), "always");
+  std::ofstream(path) << "garbage\n";
+  EXPECT_EQ(HostThpMode(path), "unknown");
+  EXPECT_EQ(HostThpMode(path + ".absent"), "unknown");
 }
 
 // The binary's own allocator is checked by PrometheusTest: the dashboard's memory panel queries

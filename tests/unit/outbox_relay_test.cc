@@ -193,7 +193,7 @@ TEST_F(OutboxRelayTest, AReplacementProducerThatCannotBeCreatedStopsTheRelayWith
   auto refuse_after =
       reinterpret_cast<void (*)(int)>(dlsym(plugin, "touchstream_test_refuse_after"));
   ASSERT_NE(refuse_after, nullptr);
-  refuse_after(1);  // the first producer's configuration loads; its replacement's is refused
+  refuse_after(2);  // the first producer loads it (two calls); its replacement's is refused
   CreateRelay({{"enable.gapless.guarantee", "true"},
                {"plugin.library.paths", TOUCHSTREAM_REFUSING_CONF_PLUGIN_PATH}});
   CommitAndSend(10);
