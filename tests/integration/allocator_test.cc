@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "processor/metrics/allocator_collector.h"
 #include "tests/integration/harness.h"
 
 namespace touchstream::testing {
@@ -22,7 +23,7 @@ std::string VersionOutput(const TempDir& dir, const std::string& malloc_conf) {
 
 TEST(AllocatorTest, TheBinaryAsksForTransparentHugePagesUnlessMallocConfSaysOtherwise) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
-  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {
+  if (!std::ifstream(kHostThpModePath)) {
     GTEST_SKIP() << "no transparent huge pages on this host: jemalloc reports \"not supported\"";
   }
   TempDir dir;

@@ -24,7 +24,7 @@ void touchstream_test_refuse_after(int n) {
 rd_kafka_resp_err_t conf_init(rd_kafka_conf_t* conf, void** plug_opaquep, char* errstr,
                               size_t errstr_size) {
   if (allowed >= 0 && loaded >= allowed) {
-    std::snprintf(errstr, errstr_size, "refused by the test plugin after %d configurations",
+    std::snprintf(errstr, errstr_size, "refused by the test plugin after %d conf_init calls",
                   allowed);
     return RD_KAFKA_RESP_ERR__INVALID_ARG;
   }

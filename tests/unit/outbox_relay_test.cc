@@ -35,6 +35,12 @@ class OutboxRelayTest : public RelayTest {
     return values;
   }
 
+  // Partition 0 of `topic` led by `broker`; -1: no leader, so what is produced to it stays
+  // unacknowledged until it gets one.
+  rd_kafka_resp_err_t SetLeader(const std::string& topic, int32_t broker) {
+    return rd_kafka_mock_partition_set_leader(kafka_->cluster(), topic.c_str(), 0, broker);
+  }
+
   std::unique_ptr<OutboxRelay> relay_;
 };
 
@@ -240,8 +246,7 @@ TEST_F(OutboxRelayTest, RetriableErrorsAreRetriedWithoutReplacingTheProducer) {
 TEST_F(OutboxRelayTest, RecalledRecordsOfAnErasedCustomerAreNeverSent) {
   ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{"changelog", 1}).ok());
   CreateRelay({{"linger.ms", "0"}});
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "changelog", 0, -1),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(SetLeader("changelog", -1), RD_KAFKA_RESP_ERR_NO_ERROR);
   std::vector<OutboxEntry> entries;
   auto add = [&](const std::string& topic, const std::string& key, bool barrier) {
     OutboxEntry e;
@@ -266,8 +271,7 @@ TEST_F(OutboxRelayTest, RecalledRecordsOfAnErasedCustomerAreNeverSent) {
   ASSERT_TRUE(relay_->Recall({kTopic}, "amy").ok());
   EXPECT_EQ(relay_->in_flight(), 2u);
   EXPECT_EQ(OutboxSize(), 2u);
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "changelog", 0, 1),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(SetLeader("changelog", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
   ASSERT_TRUE(relay_->Flush(15'000).ok());
   EXPECT_EQ(OutboxSize(), 0u);
   EXPECT_EQ(TopicValues(1, std::chrono::milliseconds(500)),
@@ -280,8 +284,7 @@ TEST_F(OutboxRelayTest, RecallDeletesTheCustomersAcknowledgedRecordsTheOutboxSti
   ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{"stuck", 1}).ok());
   CreateRelay({{"linger.ms", "0"}});
   // "stuck" has no leader: its record stays unacknowledged, the oldest one held.
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "stuck", 0, -1),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(SetLeader("stuck", -1), RD_KAFKA_RESP_ERR_NO_ERROR);
   std::vector<OutboxEntry> entries;
   for (const auto& [topic, key] : std::vector<std::pair<std::string, std::string>>{
            {"stuck", "cid"}, {kTopic, "amy"}, {kTopic, "bob"}}) {
@@ -302,8 +305,7 @@ TEST_F(OutboxRelayTest, RecallDeletesTheCustomersAcknowledgedRecordsTheOutboxSti
           .ok());
   EXPECT_EQ(stored, (std::set<std::string>{"cid@stuck", "bob@" + std::string(kTopic)}));
 
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "stuck", 0, 1),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(SetLeader("stuck", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
   ASSERT_TRUE(relay_->Flush(15'000).ok());
   EXPECT_EQ(OutboxSize(), 0u);
 }
@@ -313,8 +315,7 @@ TEST_F(OutboxRelayTest, AbandonedRecordsOfALostPartitionAreNeverSent) {
   CreateRelay({{"linger.ms", "0"}});
   // Changelog partition 0 has no leader: its first marker waits in the producer, and the
   // records after it in the relay.
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "changelog", 0, -1),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(SetLeader("changelog", -1), RD_KAFKA_RESP_ERR_NO_ERROR);
   std::vector<OutboxEntry> entries;
   auto add = [&](int32_t partition, const std::string& value, bool barrier) {
     OutboxEntry e;
@@ -339,8 +340,7 @@ TEST_F(OutboxRelayTest, AbandonedRecordsOfALostPartitionAreNeverSent) {
   ASSERT_TRUE(relay_->Abandon("changelog", {0}).ok());
   EXPECT_EQ(relay_->in_flight(), 2u) << "the queued record left at once, the produced one not";
   EXPECT_EQ(OutboxSize(), 2u);
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(kafka_->cluster(), "changelog", 0, 1),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(SetLeader("changelog", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
   ASSERT_TRUE(relay_->Flush(15'000).ok());
   EXPECT_EQ(OutboxSize(), 0u);
 
