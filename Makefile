@@ -11,7 +11,7 @@ DEB_PACKAGES := g++ cmake make pkg-config \
   prometheus-cpp-dev libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev \
   libbenchmark-dev libssl-dev libcivetweb-dev libcctz-dev libjemalloc-dev tzdata prometheus
 
-.PHONY: deps build test demo bench bench-e2e bench-latency bench-soak bench-restore bench-full clean format
+.PHONY: deps build test demo bench bench-ab bench-e2e bench-latency bench-soak bench-restore bench-full clean format
 
 # Installs missing Debian packages (needs root); a fast no-op when all are present.
 deps:
@@ -38,6 +38,12 @@ demo: build
 # The micro benchmarks; BM_PipelineScaling (10M customers stored) runs in bench-full.
 bench: build
 	$(BUILD_DIR)/touchstream_bench --benchmark_filter=-BM_PipelineScaling
+
+# This build against another on the in-process benchmarks, in alternating pairs
+# (benchmarks/ab.sh): BASE=path/to/an/older/touchstream_bench, PAIRS (8), FILTER, MIN_TIME.
+bench-ab: build
+	@if [ -z "$(BASE)" ]; then echo "make bench-ab: set BASE to the touchstream_bench to compare with" >&2; exit 2; fi
+	benchmarks/ab.sh $(BASE) $(BUILD_DIR)/touchstream_bench $(PAIRS)
 
 # End-to-end throughput through the embedded Kafka against the raw consumer and a raw pipe, three
 # runs and their medians (benchmarks/e2e.sh [EVENTS] [PARTITIONS]).

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# A paired comparison of two builds on the in-process benchmarks (make bench-ab).
+#
+# This machine's speed drifts by tens of percent within minutes, more than most changes to the
+# commit path move it, so two builds measured one after the other tell little. This runs the two
+# `touchstream_bench` binaries in turn, in the order A B B A A B B A ..., so that a drift during
+# the set weighs on both alike, and compares each pair: the new build's CPU time per iteration
+# over the base build's (Google Benchmark's process CPU time: background threads included), and
+# the same for real time. It prints every pair, then per benchmark the median ratio and in how
+# many pairs the new build used less CPU.
+#
+# Usage: benchmarks/ab.sh BASE_BENCH NEW_BENCH [PAIRS]      (make bench-ab BASE=...)
+# BASE_BENCH, NEW_BENCH: two touchstream_bench binaries (e.g. the current build's and one built
+#   from an older commit: git worktree add /tmp/base COMMIT; cmake -S /tmp/base -B /tmp/base/b
+#   -DCMAKE_BUILD_TYPE=RelWithDebInfo; cmake --build /tmp/base/b --target touchstream_bench).
+# PAIRS (8): how many pairs.
+# FILTER (BM_CommitPath/stored_outbox:1): the benchmarks (--benchmark_filter).
+# MIN_TIME (1): --benchmark_min_time of each run, in seconds.
+set -euo pipefail
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  exit 2
+fi
+BASE=$1
+NEW=$2
+PAIRS=${3:-8}
+FILTER=${FILTER:-BM_CommitPath/stored_outbox:1}
+MIN_TIME=${MIN_TIME:-1}
+for bin in "$BASE" "$NEW"; do
+  if [ ! -x "$bin" ]; then
+    echo "ab.sh: $bin is not an executable" >&2
+    exit 2
+  fi
+done
+case "$PAIRS" in
+  '' | *[!0-9]* | 0) echo "ab.sh: PAIRS must be a positive number, not '$PAIRS'" >&2; exit 2 ;;
+esac
+
+# One run: "name cpu real" per benchmark (times in the benchmark's unit; both builds run the
+# same benchmark, so the unit cancels in the ratio).
+run() {
+  "$1" --benchmark_filter="$FILTER" --benchmark_min_time="$MIN_TIME" --benchmark_format=csv \
+    2> /dev/null | awk -F, 'NR > 1 && $1 != "" { gsub(/"/, "", $1); print $1, $4, $3 }'
+}
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for pair in $(seq "$PAIRS"); do
+  # A B, then B A: each build runs first in half of the pairs.
+  if [ $((pair % 2)) -eq 1 ]; then order="base new"; else order="new base"; fi
+  for which in $order; do
+    if [ "$which" = base ]; then bin=$BASE; else bin=$NEW; fi
+    out=$(run "$bin")
+    if [ -z "$out" ]; then
+      echo "ab.sh: $bin ran no benchmark matching '$FILTER'" >&2
+      exit 1
+    fi
+    awk -v p="$pair" -v w="$which" '{ print p, w, $0 }' <<<"$out" >> "$results"
+  done
+  awk -v p="$pair" '$1 == p {
+      t[$3, $2, "cpu"] = $4; t[$3, $2, "real"] = $5; names[$3] = 1 }
+    END { for (n in names) printf "pair %d %s: base %.1f, new %.1f CPU (%.3f); real %.1f, %.1f (%.3f)\n",
+            p, n, t[n, "base", "cpu"], t[n, "new", "cpu"], t[n, "new", "cpu"] / t[n, "base", "cpu"],
+            t[n, "base", "real"], t[n, "new", "real"], t[n, "new", "real"] / t[n, "base", "real"] }' \
+    "$results"
+done
+
+# Per benchmark: the median of the pairs' ratios, and the pairs the new build won on CPU.
+awk '{ t[$1, $3, $2, "cpu"] = $4; t[$1, $3, $2, "real"] = $5; names[$3] = 1; if ($1 > pairs) pairs = $1 }
+  function median(a, n,   i, j, x) {
+    for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  END {
+    for (n in names) {
+      won = 0
+      for (p = 1; p <= pairs; p++) {
+        cpu[p] = t[p, n, "new", "cpu"] / t[p, n, "base", "cpu"]
+        real[p] = t[p, n, "new", "real"] / t[p, n, "base", "real"]
+        if (cpu[p] < 1) won++
+      }
+      printf "%s: new / base over %d pairs, median CPU %.3f, real %.3f; new used less CPU in %d of %d\n",
+        n, pairs, median(cpu, pairs), median(real, pairs), won, pairs
+    }
+  }' "$results"
