@@ -6,8 +6,11 @@
 # `touchstream_bench` binaries in turn, in the order A B B A A B B A ..., so that a drift during
 # the set weighs on both alike, and compares each pair: the new build's CPU time per iteration
 # over the base build's (Google Benchmark's process CPU time: background threads included), and
-# the same for real time. It prints every pair, then per benchmark the median ratio and in how
-# many pairs the new build used less CPU.
+# the same for real time. It prints every pair, then per benchmark the median ratio, in how many
+# pairs the new build used less CPU, and a two-sided sign test's p-value for that count (the
+# chance of a split at least that uneven between two equal builds). The noise is large: one build
+# against itself, 8 pairs of BM_CommitPath, gave pair ratios from 0.78 to 1.06, a median of 0.974
+# and 6 of 8 "won" (p 0.29): a difference of a few percent needs many pairs (RESULTS.md).
 #
 # Usage: benchmarks/ab.sh BASE_BENCH NEW_BENCH [PAIRS]      (make bench-ab BASE=...)
 # BASE_BENCH, NEW_BENCH: two touchstream_bench binaries (e.g. the current build's and one built
@@ -71,6 +74,14 @@ awk '{ t[$1, $3, $2, "cpu"] = $4; t[$1, $3, $2, "real"] = $5; names[$3] = 1; if 
     for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
+  # Two-sided sign test: P(a split at least as uneven as k of n | each pair a fair coin).
+  function sign_test(k, n,   i, c, tail, low) {
+    low = k < n - k ? k : n - k
+    c = 1; tail = 0
+    for (i = 0; i <= low; i++) { tail += c; c = c * (n - i) / (i + 1) }
+    tail = 2 * tail / 2 ^ n
+    return tail > 1 ? 1 : tail
+  }
   END {
     for (n in names) {
       won = 0
@@ -79,7 +90,7 @@ awk '{ t[$1, $3, $2, "cpu"] = $4; t[$1, $3, $2, "real"] = $5; names[$3] = 1; if 
         real[p] = t[p, n, "new", "real"] / t[p, n, "base", "real"]
         if (cpu[p] < 1) won++
       }
-      printf "%s: new / base over %d pairs, median CPU %.3f, real %.3f; new used less CPU in %d of %d\n",
-        n, pairs, median(cpu, pairs), median(real, pairs), won, pairs
+      printf "%s: new / base over %d pairs, median CPU %.3f, real %.3f; new used less CPU in %d of %d (sign test p %.2f)\n",
+        n, pairs, median(cpu, pairs), median(real, pairs), won, pairs, sign_test(won, pairs)
     }
   }' "$results"
