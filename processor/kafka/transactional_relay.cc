@@ -68,7 +68,8 @@ bool TransactionalRelay::PastStopBy() const {
 std::unique_ptr<RdKafka::Error> TransactionalRelay::Waiting(const Call& call, Resume resume) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point attempt_end = Clock::now() + std::chrono::milliseconds(timeout_ms_);
-  for (;;) {
+  std::unique_ptr<RdKafka::Error> error;
+  for (bool resuming = false;; resuming = true) {
     NoticeStop();
     Clock::time_point until = attempt_end;
     if (stop_by_) until = std::min(until, *stop_by_);
@@ -77,8 +78,11 @@ std::unique_ptr<RdKafka::Error> TransactionalRelay::Waiting(const Call& call, Re
     }
     const auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    // librdkafka's own deadline is whole milliseconds, so a call that used its time returns a
+    // moment before `until`: what is left is no time to resume in (kMinResumeMs).
+    if (resuming && wait < kMinResumeMs) return error;
     // At least 1 ms: librdkafka reads 0 as "do not wait" for some calls, -1 as "forever".
-    std::unique_ptr<RdKafka::Error> error(call(static_cast<int>(std::max<int64_t>(wait, 1))));
+    error.reset(call(static_cast<int>(std::max<int64_t>(wait, 1))));
     // A resumable call that waited its whole slice timed out, whatever error it reports: on a
     // timeout librdkafka returns the last error of the work it retries inside the call (e.g.
     // init_transactions: CONCURRENT_TRANSACTIONS while the coordinator still aborts an earlier

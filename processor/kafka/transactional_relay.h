@@ -45,6 +45,13 @@ class TransactionalRelay : public Relay {
  public:
   static constexpr int kMaxAttempts = 5;
   static constexpr int kStopCheckMs = 500;
+  // A call librdkafka resumes is not resumed with less than this left of its attempt: the attempt
+  // ends there, and the next one calls with its whole timeout. commit_transaction and
+  // abort_transaction begin with a step they cannot resume: if a short call times out in it (its
+  // request not yet served by librdkafka's main thread, as can happen on a busy machine), the call
+  // is forgotten, the step's late answer is taken for the next call's, and the transaction fails
+  // with an invalid state (seen: the retriable-error test failing after a 1 ms call).
+  static constexpr int kMinResumeMs = 100;
   // How long each transactional call may wait by default (Create's timeout_ms).
   static constexpr int kCallTimeoutMs = 30'000;
 
@@ -108,7 +115,8 @@ class TransactionalRelay : public Relay {
   // not past the stop deadline.
   std::unique_ptr<RdKafka::Error> Retrying(const Call& call, Resume resume);
   // One attempt of `call`: up to timeout_ms_, and not past the stop deadline; a resumable call
-  // under WatchStop waits in slices of kStopCheckMs, resumed until the attempt's time is up.
+  // under WatchStop waits in slices of kStopCheckMs, resumed until the attempt's time is up
+  // (but not for its last kMinResumeMs).
   std::unique_ptr<RdKafka::Error> Waiting(const Call& call, Resume resume);
   // A stop requested through WatchStop's flag sets the deadline, once.
   void NoticeStop();

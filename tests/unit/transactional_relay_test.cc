@@ -6,6 +6,8 @@
 #include "processor/kafka/transactional_relay.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "tests/unit/relay_test_fixture.h"
@@ -35,9 +37,11 @@ class TransactionalRelayTest : public RelayTest {
     consumer_.reset();
     RelayTest::TearDown();
   }
-  void CreateRelay(int timeout_ms = 5'000) {
-    auto relay = TransactionalRelay::Create({{"bootstrap.servers", kafka_->bootstrap_servers()}},
-                                            "relay-test-txn", *db_, timeout_ms, {}, {kTopic});
+  // `properties`: the producer's, besides bootstrap.servers.
+  void CreateRelay(int timeout_ms = 5'000, KafkaProperties properties = {}) {
+    properties["bootstrap.servers"] = kafka_->bootstrap_servers();
+    auto relay =
+        TransactionalRelay::Create(properties, "relay-test-txn", *db_, timeout_ms, {}, {kTopic});
     ASSERT_TRUE(relay.ok()) << relay.status().message();
     relay_ = std::move(*relay);
     EXPECT_EQ(relay_->known_output_topics(), 1u) << "its producer knows the output topic";
@@ -123,6 +127,32 @@ TEST_F(TransactionalRelayTest, RetriableErrorRepeatsTheCallWithoutAborting) {
   ASSERT_FALSE(failures_.empty()) << "the timeout should have been reported and retried";
   EXPECT_NE(failures_[0].find("retrying"), std::string::npos) << failures_[0];
   EXPECT_EQ(TopicValues(sent.size()), sent);
+}
+
+// The calls that test makes, as librdkafka logs them (debug=eos, on stderr): a commit that timed
+// out is resumed only with time to run its first step, never with the moment librdkafka's
+// rounding leaves of an attempt (a 1 ms call once lost the commit on a busy machine:
+// TransactionalRelay::kMinResumeMs).
+TEST_F(TransactionalRelayTest, ATimedOutCommitIsResumedWithTimeToRun) {
+  CreateRelay(1'000, {{"debug", "eos"}});
+  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(kafka_->cluster(), 1, kEndTxnApi, 1,
+                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 2'500),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ::testing::internal::CaptureStderr();
+  const Status s = Publish(Commit(3), 3);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(s.ok()) << s.message();
+  const std::string called = "Transactional API called: commit_transaction (";
+  std::vector<int> timeouts;
+  for (size_t at = log.find(called); at != std::string::npos; at = log.find(called, at + 1)) {
+    const size_t timeout = log.find("API timeout ", at);
+    ASSERT_NE(timeout, std::string::npos) << log.substr(at, 200);
+    timeouts.push_back(std::atoi(log.c_str() + timeout + std::strlen("API timeout ")));
+  }
+  ASSERT_GE(timeouts.size(), 3u) << "timed out twice, then committed\n" << log;
+  for (int timeout : timeouts) {
+    EXPECT_GE(timeout, TransactionalRelay::kMinResumeMs) << log;
+  }
 }
 
 TEST_F(TransactionalRelayTest, AStopsDeadlineEndsTheTransactionLeftOpen) {
