@@ -50,7 +50,8 @@ class TransactionalRelay : public Relay {
   // abort_transaction begin with a step they cannot resume: if a short call times out in it (its
   // request not yet served by librdkafka's main thread, as can happen on a busy machine), the call
   // is forgotten, the step's late answer is taken for the next call's, and the transaction fails
-  // with an invalid state (seen: the retriable-error test failing after a 1 ms call).
+  // with an invalid state (librdkafka 2.0.2's rdkafka_txnmgr.c; the likely cause of one failure of
+  // the retriable-error test under a loaded CI run).
   static constexpr int kMinResumeMs = 100;
   // How long each transactional call may wait by default (Create's timeout_ms).
   static constexpr int kCallTimeoutMs = 30'000;
