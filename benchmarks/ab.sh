@@ -5,10 +5,12 @@
 # commit path move it, so two builds measured one after the other tell little. This runs the two
 # `touchstream_bench` binaries in turn, in the order A B B A A B B A ..., so that a drift during
 # the set weighs on both alike, and compares each pair: the new build's CPU time per iteration
-# over the base build's (Google Benchmark's process CPU time: background threads included), and
-# the same for real time. It prints every pair, then per benchmark the median ratio, in how many
+# over the base build's (Google Benchmark's CPU time: the whole process's, background threads
+# included, for a benchmark measured with MeasureProcessCPUTime such as BM_CommitPath, else the
+# benchmark thread's), and the same for real time. It prints every pair, then per benchmark the median ratio, in how many
 # pairs the new build used less CPU, and a two-sided sign test's p-value for that count (the
-# chance of a split at least that uneven between two equal builds). The noise is large: one build
+# chance of a split at least that uneven between two equal builds; pairs of equal CPU times are
+# left out of it). The noise is large: one build
 # against itself, 8 pairs of BM_CommitPath, gave pair ratios from 0.78 to 1.06, a median of 0.974
 # and 6 of 8 "won" (p 0.29): a difference of a few percent needs many pairs (RESULTS.md).
 #
@@ -35,37 +37,55 @@ for bin in "$BASE" "$NEW"; do
     exit 2
   fi
 done
-case "$PAIRS" in
-  '' | *[!0-9]* | 0) echo "ab.sh: PAIRS must be a positive number, not '$PAIRS'" >&2; exit 2 ;;
-esac
+if ! [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "ab.sh: PAIRS must be a positive number, not '$PAIRS'" >&2
+  exit 2
+fi
 
-# One run: "name cpu real" per benchmark (times in the benchmark's unit; both builds run the
-# same benchmark, so the unit cancels in the ratio).
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+results=$work/results
+: > "$results"
+# One run of `$1`: "name cpu real" per benchmark into $work/run (times in the benchmark's unit;
+# both builds run the same benchmark, so the unit cancels in the ratio). A run that fails, or
+# matches no benchmark, ends the comparison with its error.
 run() {
-  "$1" --benchmark_filter="$FILTER" --benchmark_min_time="$MIN_TIME" --benchmark_format=csv \
-    2> /dev/null | awk -F, 'NR > 1 && $1 != "" { gsub(/"/, "", $1); print $1, $4, $3 }'
+  if ! "$1" --benchmark_filter="$FILTER" --benchmark_min_time="$MIN_TIME" \
+    --benchmark_format=csv > "$work/csv" 2> "$work/err"; then
+    echo "ab.sh: $1 failed:" >&2
+    tail -5 "$work/err" >&2
+    exit 1
+  fi
+  # Rows with an error (error_occurred) have no times.
+  awk -F, 'NR > 1 && $1 != "" && $3 > 0 && $4 > 0 { gsub(/"/, "", $1); print $1, $4, $3 }' \
+    "$work/csv" > "$work/run"
+  if [ ! -s "$work/run" ]; then
+    echo "ab.sh: $1 ran no benchmark matching '$FILTER'" >&2
+    exit 1
+  fi
 }
 
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
 for pair in $(seq "$PAIRS"); do
   # A B, then B A: each build runs first in half of the pairs.
   if [ $((pair % 2)) -eq 1 ]; then order="base new"; else order="new base"; fi
   for which in $order; do
     if [ "$which" = base ]; then bin=$BASE; else bin=$NEW; fi
-    out=$(run "$bin")
-    if [ -z "$out" ]; then
-      echo "ab.sh: $bin ran no benchmark matching '$FILTER'" >&2
-      exit 1
-    fi
-    awk -v p="$pair" -v w="$which" '{ print p, w, $0 }' <<<"$out" >> "$results"
+    run "$bin"
+    awk -v p="$pair" -v w="$which" '{ print p, w, $0 }' "$work/run" >> "$results"
   done
   awk -v p="$pair" '$1 == p {
       t[$3, $2, "cpu"] = $4; t[$3, $2, "real"] = $5; names[$3] = 1 }
-    END { for (n in names) printf "pair %d %s: base %.1f, new %.1f CPU (%.3f); real %.1f, %.1f (%.3f)\n",
-            p, n, t[n, "base", "cpu"], t[n, "new", "cpu"], t[n, "new", "cpu"] / t[n, "base", "cpu"],
-            t[n, "base", "real"], t[n, "new", "real"], t[n, "new", "real"] / t[n, "base", "real"] }' \
-    "$results"
+    END {
+      for (n in names) {
+        if (!((n, "base", "cpu") in t) || !((n, "new", "cpu") in t)) {
+          printf "ab.sh: %s ran in one build only\n", n > "/dev/stderr"
+          exit 1
+        }
+        printf "pair %d %s: base %.1f, new %.1f CPU (%.3f); real %.1f, %.1f (%.3f)\n",
+          p, n, t[n, "base", "cpu"], t[n, "new", "cpu"], t[n, "new", "cpu"] / t[n, "base", "cpu"],
+          t[n, "base", "real"], t[n, "new", "real"], t[n, "new", "real"] / t[n, "base", "real"]
+      }
+    }' "$results"
 done
 
 # Per benchmark: the median of the pairs' ratios, and the pairs the new build won on CPU.
@@ -84,13 +104,16 @@ awk '{ t[$1, $3, $2, "cpu"] = $4; t[$1, $3, $2, "real"] = $5; names[$3] = 1; if 
   }
   END {
     for (n in names) {
-      won = 0
+      won = 0; lost = 0
       for (p = 1; p <= pairs; p++) {
         cpu[p] = t[p, n, "new", "cpu"] / t[p, n, "base", "cpu"]
         real[p] = t[p, n, "new", "real"] / t[p, n, "base", "real"]
         if (cpu[p] < 1) won++
+        if (cpu[p] > 1) lost++
       }
-      printf "%s: new / base over %d pairs, median CPU %.3f, real %.3f; new used less CPU in %d of %d (sign test p %.2f)\n",
-        n, pairs, median(cpu, pairs), median(real, pairs), won, pairs, sign_test(won, pairs)
+      ties = pairs - won - lost
+      printf "%s: new / base over %d pairs, median CPU %.3f, real %.3f; new used less CPU in %d of %d%s (sign test p %.2f)\n",
+        n, pairs, median(cpu, pairs), median(real, pairs), won, pairs,
+        ties ? ", " ties " equal" : "", sign_test(won, won + lost)
     }
   }' "$results"

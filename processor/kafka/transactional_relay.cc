@@ -79,8 +79,11 @@ std::unique_ptr<RdKafka::Error> TransactionalRelay::Waiting(const Call& call, Re
     const auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
     // librdkafka's own deadline is whole milliseconds, so a call that used its time returns a
-    // moment before `until`: what is left is no time to resume in (kMinResumeMs).
-    if (resuming && wait < kMinResumeMs) return error;
+    // moment before `until`. When that is the attempt's end, what is left is no time to resume in
+    // (kMinResumeMs): the attempt ends, and Retrying's next one has its whole timeout. When it is
+    // the stop deadline, the rest is called as before: no attempt follows it.
+    const bool attempt_end_binds = until == attempt_end && (!stop_by_ || *stop_by_ > attempt_end);
+    if (resuming && attempt_end_binds && wait < kMinResumeMs) return error;
     // At least 1 ms: librdkafka reads 0 as "do not wait" for some calls, -1 as "forever".
     error.reset(call(static_cast<int>(std::max<int64_t>(wait, 1))));
     // A resumable call that waited its whole slice timed out, whatever error it reports: on a

@@ -46,7 +46,8 @@ class TransactionalRelay : public Relay {
   static constexpr int kMaxAttempts = 5;
   static constexpr int kStopCheckMs = 500;
   // A call librdkafka resumes is not resumed with less than this left of its attempt: the attempt
-  // ends there, and the next one calls with its whole timeout. commit_transaction and
+  // ends there, and the next one calls with its whole timeout (a stop deadline is waited for to
+  // its end, as no attempt follows it). commit_transaction and
   // abort_transaction begin with a step they cannot resume: if a short call times out in it (its
   // request not yet served by librdkafka's main thread, as can happen on a busy machine), the call
   // is forgotten, the step's late answer is taken for the next call's, and the transaction fails
@@ -117,7 +118,7 @@ class TransactionalRelay : public Relay {
   std::unique_ptr<RdKafka::Error> Retrying(const Call& call, Resume resume);
   // One attempt of `call`: up to timeout_ms_, and not past the stop deadline; a resumable call
   // under WatchStop waits in slices of kStopCheckMs, resumed until the attempt's time is up
-  // (but not for its last kMinResumeMs).
+  // (but not for its last kMinResumeMs) or the stop deadline.
   std::unique_ptr<RdKafka::Error> Waiting(const Call& call, Resume resume);
   // A stop requested through WatchStop's flag sets the deadline, once.
   void NoticeStop();

@@ -16,6 +16,12 @@ namespace touchstream::testing {
 namespace {
 
 constexpr char kInputTopic[] = "relay-test-input";
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string joined;
+  for (const std::string& line : lines) joined += line + "\n";
+  return joined;
+}
 constexpr char kGroup[] = "relay-test-group";
 
 class TransactionalRelayTest : public RelayTest {
@@ -120,10 +126,8 @@ TEST_F(TransactionalRelayTest, RetriableErrorRepeatsTheCallWithoutAborting) {
   const Status s = Publish(std::move(entries), 3);
   // On a failure, what each call reported (a loaded machine once made this test fail without
   // saying why).
-  std::string reported;
-  for (const std::string& f : failures_) reported += "\n  reported: " + f;
-  ASSERT_TRUE(s.ok()) << s.message() << reported;
-  EXPECT_TRUE(aborts_.empty()) << reported;
+  ASSERT_TRUE(s.ok()) << s.message() << "\n" << Joined(failures_);
+  EXPECT_TRUE(aborts_.empty()) << Joined(failures_);
   ASSERT_FALSE(failures_.empty()) << "the timeout should have been reported and retried";
   EXPECT_NE(failures_[0].find("retrying"), std::string::npos) << failures_[0];
   EXPECT_EQ(TopicValues(sent.size()), sent);
@@ -145,9 +149,11 @@ TEST_F(TransactionalRelayTest, ATimedOutCommitIsResumedWithTimeToRun) {
   const std::string called = "Transactional API called: commit_transaction (";
   std::vector<int> timeouts;
   for (size_t at = log.find(called); at != std::string::npos; at = log.find(called, at + 1)) {
-    const size_t timeout = log.find("API timeout ", at);
-    ASSERT_NE(timeout, std::string::npos) << log.substr(at, 200);
-    timeouts.push_back(std::atoi(log.c_str() + timeout + std::strlen("API timeout ")));
+    // On the call's own line (begin_transaction's line says "API timeout 0").
+    const std::string line = log.substr(at, log.find('\n', at) - at);
+    const size_t timeout = line.find("API timeout ");
+    ASSERT_NE(timeout, std::string::npos) << line;
+    timeouts.push_back(std::atoi(line.c_str() + timeout + std::strlen("API timeout ")));
   }
   ASSERT_GE(timeouts.size(), 3u) << "timed out twice, then committed\n" << log;
   for (int timeout : timeouts) {
@@ -168,6 +174,8 @@ TEST_F(TransactionalRelayTest, AStopsDeadlineEndsTheTransactionLeftOpen) {
   EXPECT_EQ(s.code(), Status::Code::kDeadlineExceeded) << s.message();
   EXPECT_NE(s.message().find("left undecided"), std::string::npos) << s.message();
   EXPECT_TRUE(aborts_.empty());
+  // Waited for to the deadline in one attempt: no retry reported on the way.
+  EXPECT_EQ(Joined(failures_), "");
 }
 
 TEST_F(TransactionalRelayTest, AStopRequestedWhileACommitWaitsEndsIt) {
@@ -189,6 +197,7 @@ TEST_F(TransactionalRelayTest, AStopRequestedWhileACommitWaitsEndsIt) {
   EXPECT_EQ(s.code(), Status::Code::kDeadlineExceeded) << s.message();
   EXPECT_NE(s.message().find("left undecided"), std::string::npos) << s.message();
   EXPECT_TRUE(aborts_.empty());
+  EXPECT_EQ(Joined(failures_), "");
 }
 
 TEST_F(TransactionalRelayTest, ACoordinatorStillBusyAtStartUpIsWaitedForUnderAStopWatch) {
