@@ -14,8 +14,8 @@ int main(int argc, char** argv) {
       "touchstream - real-time engagement triggers (cart abandoned, win-back, reactivated,\n"
       "reward windows) from online and offline touchpoint events on Kafka."};
   app.set_version_flag("--version", [] {
-    return std::string(TOUCHSTREAM_VERSION) + "\nallocator: " +
-           touchstream::DescribeAllocator(touchstream::FindMallctl(), touchstream::HostThpMode());
+    return std::string(TOUCHSTREAM_VERSION) +
+           "\nallocator: " + touchstream::DescribeThisAllocator();
   });
   app.require_subcommand(1);
   touchstream::Action action;

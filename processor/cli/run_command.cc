@@ -35,7 +35,7 @@ void AddRunCommand(CLI::App& app, Action* run) {
       ApplyKafkaOverrides(config, environ, opts->x);
       const RuleSet rules = BuildRuleSet(config.rules);  // a bad rule fails here, exit 2
       std::atomic<bool>& stop = InstallStopSignals();
-      LogInfo("allocator: " + DescribeAllocator(FindMallctl(), HostThpMode()));
+      LogInfo("allocator: " + DescribeThisAllocator());
       LogInfo("kafka properties:\n" + DescribeKafkaConfig(config.kafka));
 
       std::vector<std::string> rule_ids;

@@ -54,6 +54,8 @@ std::string DescribeAllocator(MallctlFn mallctl, const std::string& host_thp_mod
          " (the host's mode: " + host_thp_mode + ")";
 }
 
+std::string DescribeThisAllocator() { return DescribeAllocator(FindMallctl(), HostThpMode()); }
+
 std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl) {
   if (mallctl == nullptr) return std::nullopt;
   uint64_t epoch = 1;

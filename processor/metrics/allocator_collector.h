@@ -59,6 +59,9 @@ std::string DescribeAllocator(MallctlFn mallctl, const std::string& host_thp_mod
 // The process's mallctl if jemalloc is loaded, else null.
 MallctlFn FindMallctl();
 
+// DescribeAllocator of this process on this host (FindMallctl, HostThpMode).
+std::string DescribeThisAllocator();
+
 // Safe for concurrent scrapes (mallctl is thread-safe; Collect keeps no state).
 class AllocatorCollector : public prometheus::Collectable {
  public:

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "state/changelog.h"
 #include "state/commit_batch.h"
@@ -46,9 +47,11 @@ class OutboxRelayTest : public RelayTest {
 
 // Commits one record to the outbox.
 OutboxEntry Committed(StateDb& db, const std::string& topic, std::string value,
-                      bool barrier = false, const std::string& key = "customer-1") {
+                      bool barrier = false, const std::string& key = "customer-1",
+                      std::optional<int32_t> partition = std::nullopt) {
   OutboxEntry e;
   e.record.set_topic(topic);
+  if (partition) e.record.set_partition(*partition);
   e.record.set_key(key);
   e.record.set_value(std::move(value));
   e.record.set_barrier(barrier);
@@ -249,16 +252,9 @@ TEST_F(OutboxRelayTest, RecalledRecordsOfAnErasedCustomerAreNeverSent) {
   ASSERT_EQ(SetLeader("changelog", -1), RD_KAFKA_RESP_ERR_NO_ERROR);
   std::vector<OutboxEntry> entries;
   auto add = [&](const std::string& topic, const std::string& key, bool barrier) {
-    OutboxEntry e;
-    e.record.set_topic(topic);
-    if (topic == "changelog") e.record.set_partition(0);
-    e.record.set_key(key);
-    e.record.set_value(key + "@" + topic);
-    e.record.set_barrier(barrier);
-    CommitBatch batch(*db_);
-    e.seq = batch.AddOutbox(e.record);
-    ASSERT_TRUE(batch.Commit().ok());
-    entries.push_back(std::move(e));
+    const std::optional<int32_t> partition =
+        topic == "changelog" ? std::optional<int32_t>(0) : std::nullopt;
+    entries.push_back(Committed(*db_, topic, key + "@" + topic, barrier, key, partition));
   };
   add("changelog", "marker", true);  // produced, stuck: everything after it waits
   add(kTopic, "amy", false);
@@ -318,16 +314,7 @@ TEST_F(OutboxRelayTest, AbandonedRecordsOfALostPartitionAreNeverSent) {
   ASSERT_EQ(SetLeader("changelog", -1), RD_KAFKA_RESP_ERR_NO_ERROR);
   std::vector<OutboxEntry> entries;
   auto add = [&](int32_t partition, const std::string& value, bool barrier) {
-    OutboxEntry e;
-    e.record.set_topic("changelog");
-    e.record.set_partition(partition);
-    e.record.set_key("k");
-    e.record.set_value(value);
-    e.record.set_barrier(barrier);
-    CommitBatch batch(*db_);
-    e.seq = batch.AddOutbox(e.record);
-    ASSERT_TRUE(batch.Commit().ok());
-    entries.push_back(std::move(e));
+    entries.push_back(Committed(*db_, "changelog", value, barrier, "k", partition));
   };
   add(0, "marker-0", true);  // produced, stuck
   add(0, "state-0", false);  // queued behind it
@@ -385,15 +372,8 @@ TEST(OutboxRelayBarrierTest, MarkersOfACommitGoTogetherAfterItsRecordsAndBeforeT
   std::vector<OutboxEntry> entries;
   auto add = [&](const std::string& topic, int32_t partition, const std::string& value,
                  bool barrier) {
-    OutboxEntry e;
-    e.record.set_topic(topic);
-    if (partition >= 0) e.record.set_partition(partition);
-    e.record.set_value(value);
-    e.record.set_barrier(barrier);
-    CommitBatch batch(**db);
-    e.seq = batch.AddOutbox(e.record);
-    ASSERT_TRUE(batch.Commit().ok());
-    entries.push_back(std::move(e));
+    entries.push_back(Committed(**db, topic, value, barrier, /*key=*/"",
+                                partition >= 0 ? std::optional<int32_t>(partition) : std::nullopt));
   };
   add("data", 0, "d1", false);
   add("data", 0, "d2", false);

@@ -16,13 +16,14 @@ namespace touchstream::testing {
 namespace {
 
 constexpr char kInputTopic[] = "relay-test-input";
+constexpr char kGroup[] = "relay-test-group";
 
+// What the relay reported, a line each (for failure messages and empty checks).
 std::string Joined(const std::vector<std::string>& lines) {
   std::string joined;
   for (const std::string& line : lines) joined += line + "\n";
   return joined;
 }
-constexpr char kGroup[] = "relay-test-group";
 
 class TransactionalRelayTest : public RelayTest {
  protected:
