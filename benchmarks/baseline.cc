@@ -12,6 +12,12 @@
 //            they produced and the consumer's next offsets (KIP-447), as touchstream commits.
 //   count    the records and value bytes now in `--topic` (comma-separated topics summed), read
 //            to the high watermark: how many records per event touchstream wrote, for `pipe`.
+//   compact  what Kafka's log cleaner would leave of `--topic` (a changelog), written to `--out`:
+//            each partition read to its end, the last record of each key kept (in log order, its
+//            headers with it), tombstones dropped (as after delete.retention.ms), produced to the
+//            same partition of `--out`, which must exist with as many partitions. The embedded
+//            Kafka never compacts; a production changelog mostly is (benchmarks/restore.sh
+//            restores from both).
 //
 // consume and pipe report CPU-seconds of this process (getrusage: every librdkafka thread included)
 // from the first record consumed to the end, and wall seconds, as one line of key=value pairs on
@@ -24,9 +30,11 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -62,18 +70,18 @@ Options Parse(int argc, char** argv) {
   Options o;
   CLI::App app{
       "Baselines for benchmarks/e2e.sh on the same topic: a raw librdkafka consumer "
-      "(consume), a raw consume-and-produce pipe (pipe), or a count of the records and "
-      "value bytes in topics (count)",
+      "(consume), a raw consume-and-produce pipe (pipe), a count of the records and "
+      "value bytes in topics (count), or a compacted copy of a topic (compact)",
       "touchstream_baseline"};
-  app.add_option("mode", o.mode, "consume, pipe or count")
+  app.add_option("mode", o.mode, "consume, pipe, count or compact")
       ->required()
-      ->check(CLI::IsMember({"consume", "pipe", "count"}));
+      ->check(CLI::IsMember({"consume", "pipe", "count", "compact"}));
   app.add_option("--brokers", o.brokers, "bootstrap servers")->required();
   app.add_option("--topic", o.topic, "the topic to read (count: a comma-separated list)")
       ->capture_default_str();
   app.add_option("--messages", o.messages, "messages to read (consume, pipe)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--out", o.out, "pipe: the topic to produce to")->capture_default_str();
+  app.add_option("--out", o.out, "pipe, compact: the topic to produce to")->capture_default_str();
   app.add_option("--records-per-event", o.records_per_event,
                  "pipe: records produced per message read (fractions spread evenly)");
   app.add_option("--record-bytes", o.record_bytes, "pipe: the value size of each record")
@@ -85,7 +93,7 @@ Options Parse(int argc, char** argv) {
       ->capture_default_str();
   try {
     app.parse(argc, argv);
-    if (o.mode != "count" && o.messages <= 0) {
+    if ((o.mode == "consume" || o.mode == "pipe") && o.messages <= 0) {
       throw CLI::RequiredError("--messages (for " + o.mode + ")");
     }
   } catch (const CLI::ParseError& e) {
@@ -119,10 +127,120 @@ class CountDeliveries : public RdKafka::DeliveryReportCb {
   long delivered = 0;
 };
 
+// One record kept by compact: where it goes and what it carries.
+struct Kept {
+  std::string key;
+  std::string value;
+  bool tombstone = false;  // a null value
+  std::unique_ptr<RdKafka::Headers> headers;
+};
+
+// The partition count of `topic` (0: it does not exist).
+int Partitions(RdKafka::Handle& client, const std::string& topic) {
+  std::string err;
+  RdKafka::Metadata* raw_metadata = nullptr;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&client, topic, nullptr, err));
+  if (client.metadata(false, handle.get(), &raw_metadata, 10'000) != RdKafka::ERR_NO_ERROR) {
+    Fail("no metadata for " + topic);
+  }
+  std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);
+  for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+    if (t->err() == RdKafka::ERR_NO_ERROR) return static_cast<int>(t->partitions()->size());
+  }
+  return 0;
+}
+
+int Compact(const Options& o) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> cconf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  Set(*cconf, "bootstrap.servers", o.brokers);
+  Set(*cconf, "group.id", "touchstream-baseline-compact");
+  Set(*cconf, "enable.auto.commit", "false");
+  Set(*cconf, "enable.partition.eof", "true");
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(cconf.get(), err));
+  if (!consumer) Fail("cannot create consumer: " + err);
+  // The copy goes to the same partition numbers (the embedded Kafka cannot create topics on
+  // request: `embedded-kafka --topic NAME:PARTITIONS` creates it at start).
+  const int partitions = Partitions(*consumer, o.topic);
+  if (partitions == 0) Fail("no topic " + o.topic);
+  if (Partitions(*consumer, o.out) != partitions) {
+    Fail(o.out + " must exist with as many partitions as " + o.topic + " (" +
+         std::to_string(partitions) + ")");
+  }
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (int32_t p = 0; p < partitions; ++p) {
+    assignment.push_back(
+        RdKafka::TopicPartition::create(o.topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+
+  // Per partition, every record in log order, and each key's last index among them.
+  std::map<int32_t, std::vector<Kept>> records;
+  std::map<int32_t, std::unordered_map<std::string, size_t>> last;
+  std::set<int32_t> at_end;
+  long read = 0;
+  while (at_end.size() < static_cast<size_t>(partitions)) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(1'000));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      at_end.insert(m->partition());
+      continue;
+    }
+    if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
+    if (m->err() != RdKafka::ERR_NO_ERROR) Fail("consume: " + m->errstr());
+    if (m->key() == nullptr) Fail(o.topic + ": a record without a key cannot be compacted");
+    ++read;
+    std::vector<Kept>& partition = records[m->partition()];
+    Kept kept;
+    kept.key = *m->key();
+    kept.tombstone = m->payload() == nullptr;
+    if (!kept.tombstone) kept.value.assign(static_cast<const char*>(m->payload()), m->len());
+    // The message owns its Headers: a copy goes with the record.
+    if (RdKafka::Headers* headers = m->headers()) {
+      kept.headers.reset(RdKafka::Headers::create(headers->get_all()));
+    }
+    last[m->partition()][kept.key] = partition.size();
+    partition.push_back(std::move(kept));
+  }
+  consumer->close();
+
+  std::unique_ptr<RdKafka::Conf> pconf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  Set(*pconf, "bootstrap.servers", o.brokers);
+  Set(*pconf, "enable.idempotence", "true");  // each partition's records in order
+  Set(*pconf, "queue.buffering.max.messages", "1000000");
+  CountDeliveries deliveries;
+  std::string cb_err;
+  if (pconf->set("dr_cb", &deliveries, cb_err) != RdKafka::Conf::CONF_OK) Fail(cb_err);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(pconf.get(), err));
+  if (!producer) Fail("cannot create producer: " + err);
+  long kept = 0;
+  for (auto& [partition, list] : records) {
+    const auto& last_of = last[partition];
+    for (size_t i = 0; i < list.size(); ++i) {
+      Kept& r = list[i];
+      if (r.tombstone || last_of.at(r.key) != i) continue;
+      RdKafka::Headers* headers = r.headers.release();
+      RdKafka::ErrorCode code;
+      while ((code = producer->produce(o.out, partition, RdKafka::Producer::RK_MSG_COPY,
+                                       r.value.data(), r.value.size(), r.key.data(), r.key.size(),
+                                       0, headers, nullptr)) == RdKafka::ERR__QUEUE_FULL) {
+        producer->poll(10);
+      }
+      if (code != RdKafka::ERR_NO_ERROR) Fail("produce: " + RdKafka::err2str(code));
+      ++kept;
+    }
+  }
+  if (producer->flush(120'000) != RdKafka::ERR_NO_ERROR) Fail("flush timed out");
+  std::printf("records=%ld kept=%ld delivered=%ld\n", read, kept, deliveries.delivered);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
+  if (o.mode == "compact") return Compact(o);
   std::string err;
 
   std::unique_ptr<RdKafka::Conf> cconf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));

@@ -19,10 +19,11 @@ stop_all() {
   pids=()
 }
 
-# Starts `embedded-kafka` on $dir/config.yaml (its topics); sets $brokers. KAFKA_FAULTS: control
-# commands (README "Fault injection"), one per line, applied at start, e.g. "rtt all 30".
+# Starts `embedded-kafka` on $dir/config.yaml (its topics; more with "--topic NAME:PARTITIONS"
+# arguments); sets $brokers. KAFKA_FAULTS: control commands (README "Fault injection"), one per
+# line, applied at start, e.g. "rtt all 30".
 start_kafka() {
-  "$BIN" embedded-kafka --config "$dir/config.yaml" > "$dir/brokers" 2> "$dir/kafka.err" \
+  "$BIN" embedded-kafka --config "$dir/config.yaml" "$@" > "$dir/brokers" 2> "$dir/kafka.err" \
     < <(printf '%s\n' "${KAFKA_FAULTS:-}") &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
@@ -30,7 +31,8 @@ start_kafka() {
 }
 
 # The benchmark workload's topics, the input's, changelog's and repartition topic's with $1
-# partitions: config lines for e2e.sh, soak.sh and restore.sh.
+# partitions; the changelog is named $2 (default changelog): config lines for e2e.sh, soak.sh
+# and restore.sh.
 workload_topics() {
   cat <<YAML
 topics:
@@ -38,7 +40,7 @@ topics:
   triggers: {name: triggers, partitions: 6}
   dead_letter: {name: touchpoints-dlq, partitions: 1}
   audit: {name: audit, partitions: 1}
-  changelog: {name: changelog, partitions: $1}
+  changelog: {name: ${2:-changelog}, partitions: $1}
   repartition: {name: repartition, partitions: $1}
 YAML
 }

@@ -7,7 +7,11 @@
 #   1. raw consumer: touchstream_baseline consume reads every changelog record (no work);
 #   2. warm restart: `run` again on the same state directory: each partition's restore reads
 #      only the changelog's tail since the last restore and finds the local state current;
-#   3. cold restore: `run` on an empty state directory: every partition replays its changelog.
+#   3. cold restore: `run` on an empty state directory: every partition replays its changelog;
+#   4. compacted cold restore: the same from a copy of the changelog as Kafka's log cleaner
+#      would leave it (`touchstream_baseline compact`: the last record of each key, taken right
+#      after the load; the embedded Kafka never compacts, a production changelog mostly is),
+#      with the raw consumer on that copy for its ratio.
 # Each `run` joins a group of its own: the embedded Kafka ignores LeaveGroup, so a successor in
 # the same group would first wait out session.timeout.ms (45 s), which a real cluster does not
 # (a clean stop leaves the group; static membership keeps the assignment on Kubernetes).
@@ -20,6 +24,7 @@
 #
 # Usage: benchmarks/restore.sh [EVENTS] [PARTITIONS]      (make bench-restore)
 # RUNS (3): how many runs, each with its own broker. RUN_ARGS: extra arguments of each `run`.
+# CUSTOMERS: loadgen's customer pool (default its own, 100,000).
 # RESTORE_THREADS: state.restore_threads of each `run` (default: the processor's, 2).
 # PROFILE: a path prefix; each cold restore is sampled by `perf record` (DWARF call graphs: the
 #   build keeps no frame pointers) into PROFILE.RUN.data.
@@ -35,11 +40,11 @@ PORT=${PORT:-19466}
 source benchmarks/lib.sh
 workspace restore
 
-# The config of one instance; $1 names its group.
+# The config of one instance; $1 names its group, $2 its changelog (default changelog).
 write_config() {
   cat > "$dir/config.yaml" <<YAML
 consumer: {group_id: $1}
-$(workload_topics "$PARTITIONS")
+$(workload_topics "$PARTITIONS" "${2:-changelog}")
 state: {dir: $dir/state${RESTORE_THREADS:+, restore_threads: $RESTORE_THREADS}}
 timers: {clock: event_time}
 http: {listen: "127.0.0.1:$PORT"}
@@ -91,9 +96,9 @@ results="$dir/results"
 for run in $(seq "$RUNS"); do
   rm -rf "$dir/state" "$dir/brokers"
   write_config restore-load
-  start_kafka
+  start_kafka --topic "changelog-compacted:$PARTITIONS"
   echo "run $run/$RUNS: embedded Kafka at $brokers; $PARTITIONS partitions"
-  "$BIN" loadgen --brokers "$brokers" --events "$EVENTS" --profiles 2>&1 | tail -1
+  "$BIN" loadgen --brokers "$brokers" --events "$EVENTS" --profiles ${CUSTOMERS:+--customers "$CUSTOMERS"} 2>&1 | tail -1
 
   start_run load
   deadline=$(( $(date +%s) + 600 ))
@@ -111,6 +116,10 @@ for run in $(seq "$RUNS"); do
   records=$(tr ' ' '\n' <<<"$records" | awk -F= '$1 == "records" { print $2 }')
   raw=$("$BASELINE" consume --brokers "$brokers" --topic changelog --messages "$records")
   raw_wall=$(tr ' ' '\n' <<<"$raw" | awk -F= '$1 == "wall_s" { print $2 }')
+  compacted=$("$BASELINE" compact --brokers "$brokers" --topic changelog --out changelog-compacted)
+  compacted=$(tr ' ' '\n' <<<"$compacted" | awk -F= '$1 == "kept" { print $2 }')
+  raw=$("$BASELINE" consume --brokers "$brokers" --topic changelog-compacted --messages "$compacted")
+  raw_compacted_wall=$(tr ' ' '\n' <<<"$raw" | awk -F= '$1 == "wall_s" { print $2 }')
 
   write_config restore-warm
   start_run warm
@@ -127,19 +136,34 @@ for run in $(seq "$RUNS"); do
   customers=$(awk '/ restored .* customers, / { for (i = 1; i <= NF; ++i) if ($(i + 1) == "customers,") n += $i } END { print n + 0 }' "$dir/cold.err")
   stop_run
   dump_state cold
+
+  rm -rf "$dir/state"
+  write_config restore-compacted changelog-compacted
+  start_run compacted
+  compacted_seconds=$(restore_seconds)
+  compacted_records=$(metric touchstream_restore_records_total)
+  compacted_customers=$(awk '/ restored .* customers, / { for (i = 1; i <= NF; ++i) if ($(i + 1) == "customers,") n += $i } END { print n + 0 }' "$dir/compacted.err")
+  stop_run
+  dump_state compacted
   stop_all
 
   awk -v r="$records" -v rw="$raw_wall" -v w="$warm" -v wr="$warm_records" -v c="$cold" \
-      -v cr="$cold_records" -v cu="$customers" -v p="$PARTITIONS" -v run="$run" '
+      -v cr="$cold_records" -v cu="$customers" -v p="$PARTITIONS" -v run="$run" \
+      -v k="$compacted" -v kw="$raw_compacted_wall" -v kc="$compacted_seconds" \
+      -v kr="$compacted_records" -v ku="$compacted_customers" '
   BEGIN {
     printf "  changelog: %d records; raw consumer reads them in %.2f s: %.0f records/s\n", r, rw, r / rw
-    printf "  the state after the warm restart and after the cold restore equals the state after the load\n"
+    printf "  compacted copy: %d records; raw consumer reads them in %.2f s: %.0f records/s\n", k, kw, k / kw
+    printf "  the state after the warm restart and after both cold restores equals the state after the load\n"
     printf "  warm restart: %d partitions ready in %.3f s (%d tail records read)\n", p, w, wr
     printf "  cold restore: %d customers, %d records read in %.2f s: %.0f customers/s, %.0f records/s\n", cu, cr, c, cu / c, cr / c
     printf "  ratio: cold restore records/s / raw consumer records/s %.3f\n", (cr / c) / (r / rw)
-    printf "%d %.0f %.0f %.3f %.0f\n", run, cu / c, cr / c, w, r / rw >> "/dev/stderr"
+    printf "  compacted cold restore: %d customers, %d records read in %.2f s: %.0f customers/s, %.0f records/s\n", ku, kr, kc, ku / kc, kr / kc
+    printf "  ratio: compacted cold restore records/s / raw consumer records/s (the copy) %.3f\n", (kr / kc) / (k / kw)
+    printf "%d %.0f %.0f %.3f %.0f %.0f %.0f %.0f\n", run, cu / c, cr / c, w, r / rw, ku / kc, kr / kc, k / kw >> "/dev/stderr"
   }' 2>> "$results"
 done
 
-print_medians "$results" "cold restore customers/s,cold restore records/s,warm restart seconds,raw consumer records/s" \
-  "3:5:cold restore records/s / raw consumer records/s"
+print_medians "$results" "cold restore customers/s,cold restore records/s,warm restart seconds,raw consumer records/s,compacted cold restore customers/s,compacted cold restore records/s,raw consumer records/s on the copy" \
+  "3:5:cold restore records/s / raw consumer records/s" \
+  "7:8:compacted cold restore records/s / raw consumer records/s on the copy"

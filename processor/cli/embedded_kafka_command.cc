@@ -7,13 +7,16 @@
 #include <cerrno>
 #include <iostream>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "processor/cli/commands.h"
 #include "processor/config/config.h"
 #include "processor/diagnostics/log.h"
 #include "processor/embedded/embedded_kafka.h"
 #include "processor/embedded/fault_command.h"
+#include "processor/embedded/topic_spec.h"
 #include "processor/run/shutdown.h"
 
 namespace touchstream {
@@ -126,6 +129,7 @@ void AddEmbeddedKafkaCommand(CLI::App& app, Action* run) {
   struct Options {
     std::string config;
     int brokers = 3;
+    std::vector<std::string> topics;  // --topic NAME:PARTITIONS
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -140,6 +144,13 @@ void AddEmbeddedKafkaCommand(CLI::App& app, Action* run) {
   cmd->add_option("--brokers", opts->brokers, "number of brokers")
       ->capture_default_str()
       ->check(CLI::Range(1, 9));
+  cmd->add_option("--topic", opts->topics,
+                  "another topic to create, NAME:PARTITIONS (repeatable; e.g. a copy of the "
+                  "changelog to restore from)")
+      ->check([](const std::string& spec) {
+        auto topic = ParseTopicSpec(spec);
+        return topic.ok() ? std::string() : topic.status().message();
+      });
   cmd->footer(
       "Control channel: one command per line on stdin injects a fault; each line gets one "
       "reply line on stdout, after the bootstrap servers: 'ok ...' or 'error: <reason>'. "
@@ -159,14 +170,28 @@ void AddEmbeddedKafkaCommand(CLI::App& app, Action* run) {
         LogError(s.message());
         return kExitFailure;
       }
+      std::set<std::string> topics = ConfigTopics(config);
+      std::string extra;
+      for (const std::string& spec : opts->topics) {
+        const TopicConfig topic = *ParseTopicSpec(spec);  // checked when parsed
+        if (!topics.insert(topic.name).second) {
+          LogError("--topic " + spec + ": the config's topics (or an earlier --topic) create " +
+                   topic.name + " already");
+          return kExitFailure;
+        }
+        if (Status s = (*kafka)->CreateTopic(topic); !s.ok()) {
+          LogError(s.message());
+          return kExitFailure;
+        }
+        extra += ", " + topic.name + "/" + std::to_string(topic.partitions);
+      }
       std::cout << (*kafka)->bootstrap_servers() << std::endl;
       LogInfo("embedded Kafka with " + std::to_string(opts->brokers) + " brokers at " +
               (*kafka)->bootstrap_servers() + "; topics " + config.touchpoints.name + "/" +
               std::to_string(config.touchpoints.partitions) + ", " + config.triggers.name + "/" +
               std::to_string(config.triggers.partitions) + ", " + config.dead_letter.name + "/" +
               std::to_string(config.dead_letter.partitions) + ", " + config.audit.name + "/" +
-              std::to_string(config.audit.partitions));
-      const std::set<std::string> topics = ConfigTopics(config);
+              std::to_string(config.audit.partitions) + extra);
       ControlInput input(STDIN_FILENO);
       while (!stop.load()) {
         for (const ControlLine& line : input.Read(100)) {
