@@ -27,7 +27,8 @@
 # CUSTOMERS: loadgen's customer pool (default its own, 100,000).
 # RESTORE_THREADS: state.restore_threads of each `run` (default: the processor's, 2).
 # PROFILE: a path prefix; each cold restore is sampled by `perf record` (DWARF call graphs: the
-#   build keeps no frame pointers) into PROFILE.RUN.data.
+#   build keeps no frame pointers) into PROFILE.RUN.data, the compacted one into
+#   PROFILE.RUN.compacted.data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TOUCHSTREAM_BIN:-build/touchstream}
@@ -58,8 +59,10 @@ start_run() {
   run_pid=$!
   pids+=($run_pid)
   local perf_pid=""
-  if [ -n "${PROFILE:-}" ] && [ "$1" = cold ]; then
-    perf record -q --call-graph dwarf,16384 -F 499 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
+  if [ -n "${PROFILE:-}" ] && { [ "$1" = cold ] || [ "$1" = compacted ]; }; then
+    local data="$PROFILE.$run.data"
+    [ "$1" = compacted ] && data="$PROFILE.$run.compacted.data"
+    perf record -q --call-graph dwarf,16384 -F ${PROFILE_HZ:-499} -p "$run_pid" -o "$data" 2> /dev/null &
     perf_pid=$!
   fi
   local deadline=$(( $(date +%s) + 300 ))
