@@ -182,7 +182,9 @@ std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
   if (auto error = Retrying(
           [&](int timeout_ms) { return producer_->commit_transaction(timeout_ms); },
           Resume::kYes)) {
-    return Describe(*error);
+    AttemptError failed = Describe(*error);
+    failed.undecided = error->is_retriable();
+    return failed;
   }
   return std::nullopt;
 }
@@ -204,6 +206,14 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
     if (error->fatal) return Status::KafkaError("transaction failed: " + error->text + " (fatal)");
     const std::string& reason = error->text;
     if (PastStopBy()) return LeftOpen(reason);
+    if (error->undecided) {
+      return Status::KafkaError(
+          "commit_transaction did not complete in " + std::to_string(kMaxAttempts) +
+          " calls of up to " + std::to_string(timeout_ms_) + " ms (" + reason +
+          "): the transaction is left undecided (it commits if its EndTxn reached the "
+          "coordinator; else the next start's init_transactions, or the broker after "
+          "transaction.timeout.ms, aborts it)");
+    }
     // An error that is neither abortable nor retriable (e.g. a produce refused
     // locally) still leaves an open transaction: abort it as well.
     if (on_failed_) on_failed_("", reason);

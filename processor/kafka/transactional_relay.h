@@ -15,14 +15,16 @@
 // Errors of one transaction attempt, as librdkafka classifies them: retriable (e.g. a timeout)
 // repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole
 // transaction with the same records, up to kMaxAttempts; fatal (fenced by a newer instance, or
-// an unrecoverable producer state) stops processing. After StopBy, each call waits at most until
-// the deadline and nothing is retried past it: a transaction not yet committed then is left
-// undecided (it commits if its EndTxn reached the coordinator; else the next incarnation's
-// init_transactions aborts it, or the broker after transaction.timeout.ms), and the next start
-// recovers either outcome as after a crash. Under WatchStop the calls
-// librdkafka can resume (init, commit and abort) wait in slices of kStopCheckMs, so that a stop
-// requested meanwhile sets that deadline; send_offsets_to_transaction cannot be resumed and waits
-// its whole timeout (or until a deadline already set).
+// an unrecoverable producer state) stops processing. A commit_transaction still unanswered after
+// kMaxAttempts calls (a coordinator that does not answer EndTxn) stops processing too, with the
+// transaction left undecided as below: librdkafka still runs the commit, so it cannot be aborted.
+// After StopBy, each call waits at most until the deadline and nothing is retried past it: a
+// transaction not yet committed then is left undecided (it commits if its EndTxn reached the
+// coordinator; else the next incarnation's init_transactions aborts it, or the broker after
+// transaction.timeout.ms), and the next start recovers either outcome as after a crash. Under
+// WatchStop the calls librdkafka can resume (init, commit and abort) wait in slices of
+// kStopCheckMs, so that a stop requested meanwhile sets that deadline; send_offsets_to_transaction
+// cannot be resumed and waits its whole timeout (or until a deadline already set).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -99,6 +101,10 @@ class TransactionalRelay : public Relay {
     std::string text;  // librdkafka's name and message
     bool fatal = false;
     bool rerouted = false;  // a record was replaced: try again at once, no attempt counted
+    // commit_transaction still failed retriably after its kMaxAttempts calls: librdkafka still
+    // runs it, so it cannot be aborted (abort_transaction would only meet __CONFLICT), and
+    // whether it commits is not known here.
+    bool undecided = false;
   };
 
  private:

@@ -162,6 +162,23 @@ TEST_F(TransactionalRelayTest, ATimedOutCommitIsResumedWithTimeToRun) {
   }
 }
 
+TEST_F(TransactionalRelayTest, ACommitThatNeverCompletesIsLeftUndecidedNotAborted) {
+  CreateRelay(300);
+  // EndTxn unanswered for 20 s: each of the kMaxAttempts commit calls times out. librdkafka still
+  // runs the commit, so abort_transaction would only meet __CONFLICT ("Conflicting
+  // commit_transaction API call is already in progress"): not called.
+  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(kafka_->cluster(), 1, kEndTxnApi, 1,
+                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 20'000),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  const Status s = Publish(Commit(2), 5);
+  EXPECT_EQ(s.code(), Status::Code::kKafkaError) << s.message();
+  EXPECT_NE(s.message().find("did not complete in 5 calls"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("left undecided"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("Conflicting"), std::string::npos) << s.message();
+  EXPECT_EQ(Joined(failures_).find("Conflicting"), std::string::npos) << Joined(failures_);
+  EXPECT_TRUE(aborts_.empty());
+}
+
 TEST_F(TransactionalRelayTest, AStopsDeadlineEndsTheTransactionLeftOpen) {
   CreateRelay(30'000);
   // The coordinator would answer EndTxn after 20 s, well inside each call's 30 s; the stop's
