@@ -12,12 +12,13 @@
 //            they produced and the consumer's next offsets (KIP-447), as touchstream commits.
 //   count    the records and value bytes now in `--topic` (comma-separated topics summed), read
 //            to the high watermark: how many records per event touchstream wrote, for `pipe`.
-//   compact  what Kafka's log cleaner would leave of `--topic` (a changelog), written to `--out`:
-//            each partition read to its end, the last record of each key kept (in log order, its
-//            headers with it), tombstones dropped (as after delete.retention.ms), produced to the
-//            same partition of `--out`, which must exist with as many partitions. The embedded
-//            Kafka never compacts; a production changelog mostly is (benchmarks/restore.sh
-//            restores from both).
+//   compact  `--topic` (a changelog) fully compacted, written to `--out`: each partition read to
+//            its end, the last record of each key kept (in log order, with its headers and
+//            timestamp), tombstones dropped (as after delete.retention.ms), produced to the same
+//            partition of `--out`, which must exist with as many partitions. The best case of
+//            Kafka's log cleaner, which leaves the active segment and the records younger than
+//            min.compaction.lag.ms as they are. The embedded Kafka never compacts
+//            (benchmarks/restore.sh restores from the changelog as written and from this copy).
 //
 // consume and pipe report CPU-seconds of this process (getrusage: every librdkafka thread included)
 // from the first record consumed to the end, and wall seconds, as one line of key=value pairs on
@@ -26,6 +27,7 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -127,11 +129,12 @@ class CountDeliveries : public RdKafka::DeliveryReportCb {
   long delivered = 0;
 };
 
-// One record kept by compact: where it goes and what it carries.
-struct Kept {
-  std::string key;
-  std::string value;
+// The latest record of one key, as compact read it.
+struct Latest {
+  int64_t offset = 0;      // its place in the partition's log
   bool tombstone = false;  // a null value
+  std::string value;
+  int64_t timestamp = 0;
   std::unique_ptr<RdKafka::Headers> headers;
 };
 
@@ -140,6 +143,7 @@ int Partitions(RdKafka::Handle& client, const std::string& topic) {
   std::string err;
   RdKafka::Metadata* raw_metadata = nullptr;
   std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&client, topic, nullptr, err));
+  if (!handle) Fail("topic " + topic + ": " + err);
   if (client.metadata(false, handle.get(), &raw_metadata, 10'000) != RdKafka::ERR_NO_ERROR) {
     Fail("no metadata for " + topic);
   }
@@ -176,13 +180,16 @@ int Compact(const Options& o) {
   consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
 
-  // Per partition, every record in log order, and each key's last index among them.
-  std::map<int32_t, std::vector<Kept>> records;
-  std::map<int32_t, std::unordered_map<std::string, size_t>> last;
+  // Per partition, each key's latest record; memory grows with the keys, not the log.
+  std::map<int32_t, std::unordered_map<std::string, Latest>> latest;
   std::set<int32_t> at_end;
   long read = 0;
+  auto last_progress = std::chrono::steady_clock::now();
   while (at_end.size() < static_cast<size_t>(partitions)) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(1'000));
+    if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(60)) {
+      Fail("reading " + o.topic + " made no progress for 60 s");
+    }
     if (m->err() == RdKafka::ERR__PARTITION_EOF) {
       at_end.insert(m->partition());
       continue;
@@ -190,18 +197,20 @@ int Compact(const Options& o) {
     if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
     if (m->err() != RdKafka::ERR_NO_ERROR) Fail("consume: " + m->errstr());
     if (m->key() == nullptr) Fail(o.topic + ": a record without a key cannot be compacted");
+    last_progress = std::chrono::steady_clock::now();
     ++read;
-    std::vector<Kept>& partition = records[m->partition()];
-    Kept kept;
-    kept.key = *m->key();
-    kept.tombstone = m->payload() == nullptr;
-    if (!kept.tombstone) kept.value.assign(static_cast<const char*>(m->payload()), m->len());
+    Latest& record = latest[m->partition()][*m->key()];
+    record.offset = m->offset();
+    record.tombstone = m->payload() == nullptr;
+    record.value.assign(record.tombstone ? "" : static_cast<const char*>(m->payload()),
+                        record.tombstone ? 0 : m->len());
+    const RdKafka::MessageTimestamp timestamp = m->timestamp();
+    record.timestamp = timestamp.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
+                           ? 0
+                           : timestamp.timestamp;
     // The message owns its Headers: a copy goes with the record.
-    if (RdKafka::Headers* headers = m->headers()) {
-      kept.headers.reset(RdKafka::Headers::create(headers->get_all()));
-    }
-    last[m->partition()][kept.key] = partition.size();
-    partition.push_back(std::move(kept));
+    RdKafka::Headers* headers = m->headers();
+    record.headers.reset(headers ? RdKafka::Headers::create(headers->get_all()) : nullptr);
   }
   consumer->close();
 
@@ -215,16 +224,22 @@ int Compact(const Options& o) {
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(pconf.get(), err));
   if (!producer) Fail("cannot create producer: " + err);
   long kept = 0;
-  for (auto& [partition, list] : records) {
-    const auto& last_of = last[partition];
-    for (size_t i = 0; i < list.size(); ++i) {
-      Kept& r = list[i];
-      if (r.tombstone || last_of.at(r.key) != i) continue;
-      RdKafka::Headers* headers = r.headers.release();
+  for (auto& [partition, keys] : latest) {
+    // The survivors in their log order.
+    std::vector<std::pair<const std::string*, Latest*>> survivors;
+    for (auto& [key, record] : keys) {
+      if (!record.tombstone) survivors.emplace_back(&key, &record);
+    }
+    std::sort(survivors.begin(), survivors.end(),
+              [](const auto& a, const auto& b) { return a.second->offset < b.second->offset; });
+    for (auto& [key, record] : survivors) {
+      // produce takes the headers only when it succeeds.
+      RdKafka::Headers* headers = record->headers.release();
       RdKafka::ErrorCode code;
       while ((code = producer->produce(o.out, partition, RdKafka::Producer::RK_MSG_COPY,
-                                       r.value.data(), r.value.size(), r.key.data(), r.key.size(),
-                                       0, headers, nullptr)) == RdKafka::ERR__QUEUE_FULL) {
+                                       record->value.data(), record->value.size(), key->data(),
+                                       key->size(), record->timestamp, headers, nullptr)) ==
+             RdKafka::ERR__QUEUE_FULL) {
         producer->poll(10);
       }
       if (code != RdKafka::ERR_NO_ERROR) Fail("produce: " + RdKafka::err2str(code));
@@ -373,8 +388,8 @@ int main(int argc, char** argv) {
   const double cpu = CpuSeconds() - cpu_start;
   const double wall = WallSeconds() - wall_start;
   std::printf(
-      "mode=%s messages=%ld produced=%ld delivered=%ld cpu_s=%.3f wall_s=%.3f "
-      "consume_wall_s=%.3f per_cpu_s=%.0f transactions=%ld\n",
+      "mode=%s messages=%ld produced=%ld delivered=%ld cpu_s=%.6f wall_s=%.6f "
+      "consume_wall_s=%.6f per_cpu_s=%.0f transactions=%ld\n",
       o.mode.c_str(), consumed, produced, deliveries.delivered, cpu, wall,
       wall_consumed - wall_start, consumed / cpu, transactions);
   consumer->close();

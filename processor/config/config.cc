@@ -181,6 +181,12 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   if (config.stop_timeout_ms <= 0 || config.stop_timeout_ms > 600'000) {
     throw ConfigError("processing.stop_timeout: must be greater than 0 and at most 10m");
   }
+  config.transaction_call_timeout_ms =
+      processing.Duration("transaction_call_timeout", config.transaction_call_timeout_ms);
+  if (config.transaction_call_timeout_ms < 100 || config.transaction_call_timeout_ms > 600'000) {
+    throw ConfigError(
+        "processing.transaction_call_timeout: must be at least 100ms and at most 10m");
+  }
   config.max_outbox_records =
       processing.Int("max_outbox_records", config.max_outbox_records, 1, 100'000'000);
   config.max_outbox_bytes =

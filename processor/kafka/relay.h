@@ -69,7 +69,9 @@ class Relay {
   // Hands over one commit's records in sequence order. `offsets` (next offset per input
   // partition) are what the commit advanced; exactly_once commits them in the transaction
   // (for the consumer group it was given), at_least_once ignores them. Errors: processing
-  // must stop (e.g. this instance was fenced).
+  // must stop (e.g. this instance was fenced); kDeadlineExceeded: the commit is left undecided
+  // (a stop's deadline passed, see StopBy, or exactly_once's commit call never completed), so
+  // the instance must not leave its group: the partitions move as after a crash.
   virtual Status Publish(std::vector<OutboxEntry> entries,
                          const std::vector<SourceOffset>& offsets) = 0;
   // Serves delivery reports for up to `timeout_ms`. Errors: the outbox delete failed.

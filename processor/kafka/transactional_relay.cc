@@ -206,17 +206,17 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
     if (error->fatal) return Status::KafkaError("transaction failed: " + error->text + " (fatal)");
     const std::string& reason = error->text;
     if (PastStopBy()) return LeftOpen(reason);
+    if (on_failed_) on_failed_("", reason);
     if (error->undecided) {
-      return Status::KafkaError(
+      return Status::DeadlineExceeded(
           "commit_transaction did not complete in " + std::to_string(kMaxAttempts) +
-          " calls of up to " + std::to_string(timeout_ms_) + " ms (" + reason +
+          " attempts of up to " + std::to_string(timeout_ms_) + " ms (" + reason +
           "): the transaction is left undecided (it commits if its EndTxn reached the "
           "coordinator; else the next start's init_transactions, or the broker after "
           "transaction.timeout.ms, aborts it)");
     }
     // An error that is neither abortable nor retriable (e.g. a produce refused
     // locally) still leaves an open transaction: abort it as well.
-    if (on_failed_) on_failed_("", reason);
     if (auto abort_error = Retrying(
             [&](int timeout_ms) { return producer_->abort_transaction(timeout_ms); },
             Resume::kYes)) {

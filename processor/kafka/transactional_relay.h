@@ -15,9 +15,10 @@
 // Errors of one transaction attempt, as librdkafka classifies them: retriable (e.g. a timeout)
 // repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole
 // transaction with the same records, up to kMaxAttempts; fatal (fenced by a newer instance, or
-// an unrecoverable producer state) stops processing. A commit_transaction still unanswered after
-// kMaxAttempts calls (a coordinator that does not answer EndTxn) stops processing too, with the
-// transaction left undecided as below: librdkafka still runs the commit, so it cannot be aborted.
+// an unrecoverable producer state) stops processing. A commit_transaction still failing retriably
+// after kMaxAttempts attempts (e.g. a coordinator that does not answer EndTxn) stops processing
+// too, with the transaction left undecided as below (kDeadlineExceeded, as at a stop's deadline):
+// librdkafka still runs the commit, so it cannot be aborted.
 // After StopBy, each call waits at most until the deadline and nothing is retried past it: a
 // transaction not yet committed then is left undecided (it commits if its EndTxn reached the
 // coordinator; else the next incarnation's init_transactions aborts it, or the broker after
@@ -56,7 +57,8 @@ class TransactionalRelay : public Relay {
   // with an invalid state (librdkafka 2.0.2's rdkafka_txnmgr.c; the likely cause of one failure of
   // the retriable-error test under a loaded CI run).
   static constexpr int kMinResumeMs = 100;
-  // How long each transactional call may wait by default (Create's timeout_ms).
+  // How long each transactional call may wait by default (Create's timeout_ms;
+  // processing.transaction_call_timeout).
   static constexpr int kCallTimeoutMs = 30'000;
 
   // Called after each aborted attempt, with librdkafka's reason.
@@ -82,9 +84,10 @@ class TransactionalRelay : public Relay {
   // kDeadlineExceeded if a stop (WatchStop) ended the wait.
   Status Recover() override;
   // One transaction: every entry (held in memory only, not in the outbox), then the offsets,
-  // then commit. Errors: fatal, still failing after kMaxAttempts, or not committed by the
-  // StopBy deadline (kDeadlineExceeded); the restore on the next assignment then redoes the
-  // commit if Kafka does not have it.
+  // then commit. Errors: fatal, still failing after kMaxAttempts, or left undecided
+  // (kDeadlineExceeded: not committed by the StopBy deadline, or the commit call itself still
+  // unanswered after kMaxAttempts); the restore on the next assignment then redoes the commit if
+  // Kafka does not have it.
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override;
   // Publish is synchronous: nothing is ever in flight between calls.

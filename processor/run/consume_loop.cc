@@ -60,7 +60,7 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
 ConsumeLoop::~ConsumeLoop() {
   // Every Message is freed inside Run; the consumer is closed there or here.
   relay_.set_consumer(nullptr);
-  if (consumer_) LeaveGroup(consumer_);
+  if (consumer_) LeaveOrAbandonGroup();
 }
 
 Status ConsumeLoop::Start() {
@@ -179,8 +179,10 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
       if (Status s = Commit(); s.code() == Status::Code::kUnavailable) {
         membership_.PauseForDisk(s.message());
       } else if (s.code() == Status::Code::kDeadlineExceeded) {
-        // A stop was requested while the commit waited (Relay::WatchStop): the loop ends.
-        UnfinishedAtStop(s);
+        // Left undecided: a stop requested while the commit waited (Relay::WatchStop) ends the
+        // loop; without one the commit never completed, and processing stops with an error.
+        LeftUndecided(s);
+        if (!stop.load()) fatal_ = s;
       } else if (!s.ok()) {
         fatal_ = s;
       }
@@ -191,7 +193,8 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     // A rebalance's commit (revocation, or a new partition's fence) cut short by a stop, like
     // the loop's own.
     if (Status s = membership_.TakeError(); s.code() == Status::Code::kDeadlineExceeded) {
-      UnfinishedAtStop(s);
+      LeftUndecided(s);
+      if (!stop.load() && fatal_.ok()) fatal_ = s;
     } else if (!s.ok() && fatal_.ok()) {
       fatal_ = s;
     }
@@ -223,7 +226,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   const auto stop_by = std::chrono::steady_clock::now() + stop_timeout;
   relay_.StopBy(stop_by);
   if (Status s = Commit(); s.code() == Status::Code::kDeadlineExceeded) {
-    UnfinishedAtStop(s);
+    LeftUndecided(s);
   } else if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kCorruption) {
     LogWarn("shutting down without the last commit (" + s.message() +
             "): its records are processed again from the last commit");
@@ -237,6 +240,12 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   }
   relay_.set_consumer(nullptr);
   membership_.set_stopping();
+  LeaveOrAbandonGroup();
+  tasks_.Clear();
+  return Status::Ok();
+}
+
+void ConsumeLoop::LeaveOrAbandonGroup() {
   if (unfinished_commit_) {
     // Its transaction may still commit (its EndTxn may have reached the coordinator): the next
     // owner must not restore before it is decided. Not leaving the group, as a crash does not,
@@ -247,11 +256,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   } else {
     LeaveGroup(consumer_);
   }
-  tasks_.Clear();
-  return Status::Ok();
 }
 
-void ConsumeLoop::UnfinishedAtStop(const Status& status) {
+void ConsumeLoop::LeftUndecided(const Status& status) {
   unfinished_commit_ = true;
   LogWarn("stopping without the last commit (" + status.message() +
           "): the next start restores whatever of it Kafka has from the changelog and "

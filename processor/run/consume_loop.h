@@ -72,9 +72,12 @@ class ConsumeLoop {
   std::optional<TimeMs> UntilTimer();
   // Commits the batch; kUnavailable when the disk is below its reserve (nothing written).
   Status Commit();
-  // A commit the stop deadline cut short (kDeadlineExceeded, Relay::StopBy): logged, and the
-  // instance will not leave the group on its way out (see Run).
-  void UnfinishedAtStop(const Status& status);
+  // A commit left undecided (kDeadlineExceeded from the relay: cut short by the stop deadline,
+  // Relay::StopBy, or exactly_once's commit call never completed): logged, and the instance will
+  // not leave the group on its way out, whether it stops or fails (LeaveOrAbandonGroup).
+  void LeftUndecided(const Status& status);
+  // Closes the consumer: leaves the group, or after LeftUndecided abandons it (as a crash would).
+  void LeaveOrAbandonGroup();
   // Pauses or resumes the assigned input partitions as the relay's backlog requires.
   void ApplyBackpressure();
   // Once a second: partition clocks, consumer lag, RocksDB and disk gauges, readiness.
@@ -96,7 +99,7 @@ class ConsumeLoop {
   GroupMembership membership_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
-  bool unfinished_commit_ = false;  // UnfinishedAtStop was called
+  bool unfinished_commit_ = false;               // LeftUndecided was called
   OutboxBackpressure backpressure_;              // paused(): the input partitions are paused
   std::unique_ptr<SourcePauses> source_pauses_;  // set in Start
   bool timer_backlog_ = false;                   // a task has timers due left to fire

@@ -52,8 +52,8 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
   }
   if (config.exactly_once) {
     auto relay = TransactionalRelay::Create(producer_props, config.transactional_id, *service->db_,
-                                            TransactionalRelay::kCallTimeoutMs, undeliverable,
-                                            output_topics);
+                                            static_cast<int>(config.transaction_call_timeout_ms),
+                                            undeliverable, output_topics);
     if (!relay.ok()) return relay.status();
     (*relay)->set_on_aborted([&metrics](const std::string& reason) {
       metrics.transactions_aborted().Increment();

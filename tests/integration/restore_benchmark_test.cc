@@ -24,7 +24,8 @@ long NumberAfter(const std::string& text, const std::string& label) {
   }
 }
 
-TEST(RestoreBenchmarkTest, AColdRestoreAndAWarmRestartEndWithTheLoadsState) {
+TEST(RestoreBenchmarkTest,
+     ColdRestoresFromTheChangelogAndItsCompactedCopyAndAWarmRestartEndWithTheLoadsState) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   TempDir dir;
   // 500 customers: each changes in several commits, so compaction leaves fewer records.

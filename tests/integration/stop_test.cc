@@ -129,6 +129,45 @@ TEST(StopTest, AStopWhileACommitsTransactionWaitsEndsTheProcessAndLosesNothing) 
   cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60));
 }
 
+// A commit whose EndTxn is never answered (the coordinator holds the answer ten minutes), no stop
+// asked: each of its five commit_transaction attempts of processing.transaction_call_timeout
+// times out. The instance stops with an error naming that, the transaction left undecided, and
+// does not leave the consumer group, as at a stop's deadline: the commit may still complete.
+// (Before, it called abort_transaction five times, which librdkafka refused with __CONFLICT while
+// the commit still ran, and then left the group.) The next start loses nothing.
+TEST(StopTest, ACommitNeverAnsweredStopsTheProcessWithoutLeavingTheGroupAndLosesNothing) {
+  TempDir dir;
+  ClusterConfig config;
+  config.group_id = "eos-undecided";
+  config.rules = kCart2mRules;
+  config.processing =
+      "guarantee: exactly_once, commit_interval: 200ms, transaction_call_timeout: 1s";
+  Cluster cluster(dir, config, FaultChannel::kYes);
+  ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
+  ChildProcess& a = cluster.Start("a");
+  ASSERT_TRUE(cluster.WaitForLog("a", "assigned touchpoints/", std::chrono::seconds(30)))
+      << a.Stderr();
+
+  const std::string reply = cluster.kafka().Control("errors-rtt 1 EndTxn NO_ERROR 600000 1");
+  ASSERT_EQ(reply.rfind("ok", 0), 0u) << reply;
+  const auto events = JourneyLoad(13, 300, 6000);
+  cluster.Produce(events);
+  const int code = a.Wait(std::chrono::seconds(90));
+  ASSERT_NE(code, -1000) << "still running\n" << a.Stderr();
+  EXPECT_NE(code, 0) << a.Stderr();
+  const std::string err = a.Stderr();
+  EXPECT_NE(err.find("commit_transaction did not complete in 5 attempts of up to 1000 ms"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("not leaving the consumer group"), std::string::npos) << err;
+  EXPECT_EQ(err.find("Conflicting"), std::string::npos) << err;
+
+  cluster.Start("a");
+  const Oracle oracle = BacktestOracle(config.rules, cluster.ReadInput(events.size()));
+  ASSERT_GT(oracle.triggers.size(), 50u);
+  cluster.ExpectOracleFrom("a", oracle, std::chrono::seconds(60));
+}
+
 // A stop during start-up while every broker is down: under exactly_once start-up waits for
 // init_transactions, 30 s a call, retried (seen ending after 159 s with exit code 1); it now
 // watches the stop and ends within processing.stop_timeout, having done nothing to undo.

@@ -20,6 +20,7 @@ TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
   EXPECT_EQ(c.group_id, "touchstream");
   EXPECT_EQ(c.commit_interval_ms, 100);
   EXPECT_EQ(c.stop_timeout_ms, 20'000);
+  EXPECT_EQ(c.transaction_call_timeout_ms, 30'000);
   EXPECT_EQ(c.clock, ClockMode::kHybrid);
   EXPECT_EQ(c.allowed_lateness_ms, 0);
   EXPECT_EQ(c.kafka.at("bootstrap.servers"), "127.0.0.1:9092");
@@ -43,7 +44,8 @@ consumer: {group_id: g}
 state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576, restore_threads: 4,
         restore_ingest_customers: 0}
 processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h,
-             guarantee: exactly_once, transactional_id: ts-0, stop_timeout: 45s}
+             guarantee: exactly_once, transactional_id: ts-0, stop_timeout: 45s,
+             transaction_call_timeout: 5s}
 validation: {max_future_skew: 1m, max_field_bytes: 128}
 limits: {max_cart_lines: 50, max_state_bytes: 65536}
 timers: {allowed_lateness: 30s, clock: event_time}
@@ -64,6 +66,7 @@ rules:
   EXPECT_EQ(c.restore_ingest_customers, 0u);
   EXPECT_EQ(c.commit_interval_ms, 250);
   EXPECT_EQ(c.stop_timeout_ms, 45'000);
+  EXPECT_EQ(c.transaction_call_timeout_ms, 5'000);
   EXPECT_EQ(c.commit_max_events, 100);
   EXPECT_TRUE(c.exactly_once);
   EXPECT_EQ(c.transactional_id, "ts-0");
@@ -94,6 +97,10 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "processing.stop_timeout: must be greater than 0 and at most 10m");
   EXPECT_EQ(StartupErrorOf("processing: {stop_timeout: 11m}"),
             "processing.stop_timeout: must be greater than 0 and at most 10m");
+  EXPECT_EQ(StartupErrorOf("processing: {transaction_call_timeout: 50ms}"),
+            "processing.transaction_call_timeout: must be at least 100ms and at most 10m");
+  EXPECT_EQ(StartupErrorOf("processing: {transaction_call_timeout: 11m}"),
+            "processing.transaction_call_timeout: must be at least 100ms and at most 10m");
   EXPECT_EQ(StartupErrorOf("timers: {allowed_lateness: 36501d}"),
             "timers.allowed_lateness: must be at most 36500d (100 years)");
   EXPECT_EQ(StartupErrorOf("validation: {max_quantity: 0}"),

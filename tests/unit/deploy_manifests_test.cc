@@ -14,7 +14,6 @@
 
 #include "processor/config/config.h"
 #include "processor/core/time.h"
-#include "processor/kafka/transactional_relay.h"
 #include "processor/rules/rule_registry.h"
 
 namespace touchstream {
@@ -83,7 +82,7 @@ int64_t ZombieWindowMs(const Config& config) {
 // first.
 void ExpectGraceCoversTheStop(int64_t grace_ms, const Config& config, const std::string& where) {
   const int64_t longest_stop_ms = config.stop_timeout_ms + 15'000 +
-                                  (config.exactly_once ? TransactionalRelay::kCallTimeoutMs : 0);
+                                  (config.exactly_once ? config.transaction_call_timeout_ms : 0);
   EXPECT_GE(grace_ms, longest_stop_ms)
       << where << ": the grace period is shorter than a stop may take";
 }
