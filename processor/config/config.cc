@@ -183,9 +183,12 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   }
   config.transaction_call_timeout_ms =
       processing.Duration("transaction_call_timeout", config.transaction_call_timeout_ms);
-  if (config.transaction_call_timeout_ms < 100 || config.transaction_call_timeout_ms > 600'000) {
-    throw ConfigError(
-        "processing.transaction_call_timeout: must be at least 100ms and at most 10m");
+  // At most 30 s: a commit's calls (adding the offsets, committing) of five attempts each must
+  // end within the consumer's max.poll.interval.ms (300 s by default), or librdkafka leaves the
+  // group while the commit is undecided. At least 1 s: a call much shorter can time out in a
+  // step librdkafka cannot resume (TransactionalRelay::kMinResumeMs).
+  if (config.transaction_call_timeout_ms < 1'000 || config.transaction_call_timeout_ms > 30'000) {
+    throw ConfigError("processing.transaction_call_timeout: must be at least 1s and at most 30s");
   }
   config.max_outbox_records =
       processing.Int("max_outbox_records", config.max_outbox_records, 1, 100'000'000);

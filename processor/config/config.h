@@ -83,7 +83,8 @@ struct Config {
   // transaction, at_least_once's flush of the outbox. Closing the consumer adds up to 10 s.
   DurationMs stop_timeout_ms = 20'000;
   // exactly_once: how long each transactional call (init, adding the offsets, commit, abort) may
-  // wait for Kafka; a retriable failure repeats it, up to five calls (transactional_relay.h).
+  // wait for Kafka; a retriable failure repeats it, up to five calls (transactional_relay.h;
+  // the same default as TransactionalRelay::kCallTimeoutMs).
   DurationMs transaction_call_timeout_ms = 30'000;
   // Input dedup: an event id seen for the customer within this event-time horizon is skipped.
   DedupPolicy dedup{24 * kHourMs, 512};

@@ -18,11 +18,12 @@ class [[nodiscard]] Status {
     kIoError,
     kKafkaError,
     kInternal,
-    kUnavailable,  // transient: nothing was changed; the same call may succeed later
-    kCorruption,   // stored local data does not parse, or RocksDB reports it corrupt: local
-                   // damage, rebuilt from the changelog (never said of the changelog itself)
-    kDeadlineExceeded,  // a stop's deadline passed first: what the call began may or may not
-                        // have taken effect, as after a crash (Relay::StopBy)
+    kUnavailable,       // transient: nothing was changed; the same call may succeed later
+    kCorruption,        // stored local data does not parse, or RocksDB reports it corrupt: local
+                        // damage, rebuilt from the changelog (never said of the changelog itself)
+    kDeadlineExceeded,  // a deadline passed first (a stop's, Relay::StopBy, or a call's last
+                        // attempt): what the call began may or may not have taken effect, as
+                        // after a crash
   };
 
   Status() = default;

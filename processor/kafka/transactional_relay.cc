@@ -61,6 +61,11 @@ void TransactionalRelay::NoticeStop() {
   }
 }
 
+Status TransactionalRelay::LeaveUndecided(Status status) {
+  left_undecided_ = status.message();
+  return status;
+}
+
 bool TransactionalRelay::PastStopBy() const {
   return stop_by_ && std::chrono::steady_clock::now() >= *stop_by_;
 }
@@ -199,28 +204,34 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
     std::vector<RdKafka::TopicPartition*>& list;
     ~Destroy() { RdKafka::TopicPartition::destroy(list); }
   } destroy{offsets};
+  if (!left_undecided_.empty()) {
+    return Status::DeadlineExceeded("an earlier transaction is still undecided (" +
+                                    left_undecided_ + "): this instance commits nothing more");
+  }
   std::set<uint64_t> dropped;
   for (int attempt = 1;; ++attempt) {
     const std::optional<AttemptError> error = Attempt(entries, dropped, offsets);
     if (!error) break;
     if (error->fatal) return Status::KafkaError("transaction failed: " + error->text + " (fatal)");
     const std::string& reason = error->text;
-    if (PastStopBy()) return LeftOpen(reason);
-    if (on_failed_) on_failed_("", reason);
+    if (PastStopBy()) return LeaveUndecided(LeftOpen(reason));
     if (error->undecided) {
-      return Status::DeadlineExceeded(
+      return LeaveUndecided(Status::DeadlineExceeded(
           "commit_transaction did not complete in " + std::to_string(kMaxAttempts) +
           " attempts of up to " + std::to_string(timeout_ms_) + " ms (" + reason +
           "): the transaction is left undecided (it commits if its EndTxn reached the "
           "coordinator; else the next start's init_transactions, or the broker after "
-          "transaction.timeout.ms, aborts it)");
+          "transaction.timeout.ms, aborts it)"));
     }
     // An error that is neither abortable nor retriable (e.g. a produce refused
     // locally) still leaves an open transaction: abort it as well.
+    if (on_failed_) on_failed_("", reason);
     if (auto abort_error = Retrying(
             [&](int timeout_ms) { return producer_->abort_transaction(timeout_ms); },
             Resume::kYes)) {
-      if (PastStopBy()) return LeftOpen(reason + "; abort_transaction: " + abort_error->str());
+      if (PastStopBy()) {
+        return LeaveUndecided(LeftOpen(reason + "; abort_transaction: " + abort_error->str()));
+      }
       return FromError("abort_transaction after " + reason, *abort_error);
     }
     if (error->rerouted) {

@@ -86,8 +86,8 @@ class TransactionalRelay : public Relay {
   // One transaction: every entry (held in memory only, not in the outbox), then the offsets,
   // then commit. Errors: fatal, still failing after kMaxAttempts, or left undecided
   // (kDeadlineExceeded: not committed by the StopBy deadline, or the commit call itself still
-  // unanswered after kMaxAttempts); the restore on the next assignment then redoes the commit if
-  // Kafka does not have it.
+  // failing after kMaxAttempts; from then on every Publish returns kDeadlineExceeded at once);
+  // the restore on the next assignment then redoes the commit if Kafka does not have it.
   Status Publish(std::vector<OutboxEntry> entries,
                  const std::vector<SourceOffset>& offsets) override;
   // Publish is synchronous: nothing is ever in flight between calls.
@@ -131,6 +131,8 @@ class TransactionalRelay : public Relay {
   std::unique_ptr<RdKafka::Error> Waiting(const Call& call, Resume resume);
   // A stop requested through WatchStop's flag sets the deadline, once.
   void NoticeStop();
+  // Remembers that a transaction is left undecided (`status`, kDeadlineExceeded), and returns it.
+  Status LeaveUndecided(Status status);
   bool PastStopBy() const;
 
   // Constant after construction.
@@ -140,6 +142,10 @@ class TransactionalRelay : public Relay {
 
   RdKafka::KafkaConsumer* consumer_ = nullptr;  // see set_consumer
   std::optional<std::chrono::steady_clock::time_point> stop_by_;  // see StopBy
+  // Why a transaction was left undecided; empty: none. librdkafka may still run its commit, so
+  // no later transaction can begin (begin_transaction or abort_transaction would meet
+  // __CONFLICT): every later Publish returns kDeadlineExceeded at once.
+  std::string left_undecided_;
   const std::atomic<bool>* stop_ = nullptr;                       // see WatchStop
   std::chrono::milliseconds stop_timeout_{0};
 

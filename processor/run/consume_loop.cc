@@ -190,8 +190,8 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     if (std::string pause = membership_.TakePauseRequest(); !pause.empty()) {
       membership_.PauseForDisk(pause);
     }
-    // A rebalance's commit (revocation, or a new partition's fence) cut short by a stop, like
-    // the loop's own.
+    // A rebalance's commit (revocation, or a new partition's fence) left undecided, like the
+    // loop's own.
     if (Status s = membership_.TakeError(); s.code() == Status::Code::kDeadlineExceeded) {
       LeftUndecided(s);
       if (!stop.load() && fatal_.ok()) fatal_ = s;

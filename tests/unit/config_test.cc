@@ -97,10 +97,10 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "processing.stop_timeout: must be greater than 0 and at most 10m");
   EXPECT_EQ(StartupErrorOf("processing: {stop_timeout: 11m}"),
             "processing.stop_timeout: must be greater than 0 and at most 10m");
-  EXPECT_EQ(StartupErrorOf("processing: {transaction_call_timeout: 50ms}"),
-            "processing.transaction_call_timeout: must be at least 100ms and at most 10m");
-  EXPECT_EQ(StartupErrorOf("processing: {transaction_call_timeout: 11m}"),
-            "processing.transaction_call_timeout: must be at least 100ms and at most 10m");
+  EXPECT_EQ(StartupErrorOf("processing: {transaction_call_timeout: 999ms}"),
+            "processing.transaction_call_timeout: must be at least 1s and at most 30s");
+  EXPECT_EQ(StartupErrorOf("processing: {transaction_call_timeout: 31s}"),
+            "processing.transaction_call_timeout: must be at least 1s and at most 30s");
   EXPECT_EQ(StartupErrorOf("timers: {allowed_lateness: 36501d}"),
             "timers.allowed_lateness: must be at most 36500d (100 years)");
   EXPECT_EQ(StartupErrorOf("validation: {max_quantity: 0}"),

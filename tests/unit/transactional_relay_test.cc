@@ -177,6 +177,14 @@ TEST_F(TransactionalRelayTest, ACommitThatNeverCompletesIsLeftUndecidedNotAborte
   EXPECT_EQ(s.message().find("Conflicting"), std::string::npos) << s.message();
   EXPECT_EQ(Joined(failures_).find("Conflicting"), std::string::npos) << Joined(failures_);
   EXPECT_TRUE(aborts_.empty());
+  // Nothing more can be committed while librdkafka still runs that commit: the next Publish
+  // says so at once instead of beginning a transaction (which would meet __CONFLICT too).
+  const auto before = std::chrono::steady_clock::now();
+  const Status next = Publish(Commit(1), 6);
+  EXPECT_EQ(next.code(), Status::Code::kDeadlineExceeded) << next.message();
+  EXPECT_NE(next.message().find("an earlier transaction is still undecided"), std::string::npos)
+      << next.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(500));
 }
 
 TEST_F(TransactionalRelayTest, AStopsDeadlineEndsTheTransactionLeftOpen) {
