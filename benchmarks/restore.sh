@@ -26,6 +26,7 @@
 # Usage: benchmarks/restore.sh [EVENTS] [PARTITIONS]      (make bench-restore)
 # RUNS (3): how many runs, each with its own broker. RUN_ARGS: extra arguments of each `run`.
 # CUSTOMERS: loadgen's customer pool (default its own, 100,000).
+# PROCESSING: extra keys of each run's processing section, e.g. "commit_max_events: 100".
 # RESTORE_THREADS: state.restore_threads of each `run` (default: the processor's, 2).
 # PROFILE: a path prefix; each cold restore is sampled by `perf record` (DWARF call graphs: the
 #   build keeps no frame pointers) into PROFILE.RUN.data, the compacted one into
@@ -48,6 +49,7 @@ write_config() {
 consumer: {group_id: $1}
 $(workload_topics "$PARTITIONS" "${2:-changelog}")
 state: {dir: $dir/state${RESTORE_THREADS:+, restore_threads: $RESTORE_THREADS}}
+${PROCESSING:+processing: {$PROCESSING\}}
 timers: {clock: event_time}
 http: {listen: "127.0.0.1:$PORT"}
 $(workload_rules 1)
