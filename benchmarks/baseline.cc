@@ -276,25 +276,17 @@ int main(int argc, char** argv) {
     if (end == std::string::npos) end = o.topic.size();
     const std::string name = o.topic.substr(begin, end - begin);
     begin = end + 1;
-    RdKafka::Metadata* raw_metadata = nullptr;
-    std::unique_ptr<RdKafka::Topic> topic(
-        RdKafka::Topic::create(consumer.get(), name, nullptr, err));
-    if (consumer->metadata(false, topic.get(), &raw_metadata, 10'000) != RdKafka::ERR_NO_ERROR) {
-      Fail("no metadata for " + name);
-    }
-    std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);
-    for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
-      if (t->err() != RdKafka::ERR_NO_ERROR) Fail(name + ": " + RdKafka::err2str(t->err()));
-      for (const RdKafka::PartitionMetadata* p : *t->partitions()) {
-        partitions.push_back(
-            RdKafka::TopicPartition::create(name, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
-        int64_t low = 0, high = 0;
-        if (consumer->query_watermark_offsets(name, p->id(), &low, &high, 10'000) !=
-            RdKafka::ERR_NO_ERROR) {
-          Fail("no watermarks for " + name);
-        }
-        high_total += high - low;
+    const int count = Partitions(*consumer, name);
+    if (count == 0) Fail("no topic " + name);
+    for (int32_t p = 0; p < count; ++p) {
+      partitions.push_back(
+          RdKafka::TopicPartition::create(name, p, RdKafka::Topic::OFFSET_BEGINNING));
+      int64_t low = 0, high = 0;
+      if (consumer->query_watermark_offsets(name, p, &low, &high, 10'000) !=
+          RdKafka::ERR_NO_ERROR) {
+        Fail("no watermarks for " + name);
       }
+      high_total += high - low;
     }
   }
   if (partitions.empty()) Fail("no partitions in " + o.topic);

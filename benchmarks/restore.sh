@@ -97,6 +97,21 @@ restore_seconds() {
        END { printf "%.3f\n", seen ? a : p }' <<<"$scraped"
 }
 
+# The value of key $1 in $2, a line of key=value pairs (touchstream_baseline's output).
+field() { tr ' ' '\n' <<<"$2" | awk -F= -v key="$1" '$1 == key { print $2 }'; }
+# A cold restore by instance $1 (group restore-$1) into an empty state directory from changelog
+# $2, its state checked; sets restored_seconds, restored_records and restored_customers.
+cold_restore() {
+  rm -rf "$dir/state"
+  write_config "restore-$1" "$2"
+  start_run "$1"
+  restored_seconds=$(restore_seconds)
+  restored_records=$(metric touchstream_restore_records_total)
+  restored_customers=$(awk '/ restored .* customers, / { for (i = 1; i <= NF; ++i) if ($(i + 1) == "customers,") n += $i } END { print n + 0 }' "$dir/$1.err")
+  stop_run
+  dump_state "$1"
+}
+
 results="$dir/results"
 : > "$results"
 for run in $(seq "$RUNS"); do
@@ -118,14 +133,15 @@ for run in $(seq "$RUNS"); do
   stop_run
   dump_state load
 
-  records=$("$BASELINE" count --brokers "$brokers" --topic changelog)
-  records=$(tr ' ' '\n' <<<"$records" | awk -F= '$1 == "records" { print $2 }')
-  raw=$("$BASELINE" consume --brokers "$brokers" --topic changelog --messages "$records")
-  raw_wall=$(tr ' ' '\n' <<<"$raw" | awk -F= '$1 == "wall_s" { print $2 }')
-  compacted=$("$BASELINE" compact --brokers "$brokers" --topic changelog --out changelog-compacted)
-  compacted=$(tr ' ' '\n' <<<"$compacted" | awk -F= '$1 == "kept" { print $2 }')
-  raw=$("$BASELINE" consume --brokers "$brokers" --topic changelog-compacted --messages "$compacted")
-  raw_compacted_wall=$(tr ' ' '\n' <<<"$raw" | awk -F= '$1 == "wall_s" { print $2 }')
+  # Each tool's output first (a failing tool stops the script), then its field.
+  out=$("$BASELINE" count --brokers "$brokers" --topic changelog)
+  records=$(field records "$out")
+  out=$("$BASELINE" consume --brokers "$brokers" --topic changelog --messages "$records")
+  raw_wall=$(field wall_s "$out")
+  out=$("$BASELINE" compact --brokers "$brokers" --topic changelog --out changelog-compacted)
+  compacted=$(field kept "$out")
+  out=$("$BASELINE" consume --brokers "$brokers" --topic changelog-compacted --messages "$compacted")
+  raw_compacted_wall=$(field wall_s "$out")
 
   write_config restore-warm
   start_run warm
@@ -134,23 +150,11 @@ for run in $(seq "$RUNS"); do
   stop_run
   dump_state warm
 
-  rm -rf "$dir/state"
-  write_config restore-cold
-  start_run cold
-  cold=$(restore_seconds)
-  cold_records=$(metric touchstream_restore_records_total)
-  customers=$(awk '/ restored .* customers, / { for (i = 1; i <= NF; ++i) if ($(i + 1) == "customers,") n += $i } END { print n + 0 }' "$dir/cold.err")
-  stop_run
-  dump_state cold
-
-  rm -rf "$dir/state"
-  write_config restore-compacted changelog-compacted
-  start_run compacted
-  compacted_seconds=$(restore_seconds)
-  compacted_records=$(metric touchstream_restore_records_total)
-  compacted_customers=$(awk '/ restored .* customers, / { for (i = 1; i <= NF; ++i) if ($(i + 1) == "customers,") n += $i } END { print n + 0 }' "$dir/compacted.err")
-  stop_run
-  dump_state compacted
+  cold_restore cold changelog
+  cold=$restored_seconds cold_records=$restored_records customers=$restored_customers
+  cold_restore compacted changelog-compacted
+  compacted_seconds=$restored_seconds compacted_records=$restored_records
+  compacted_customers=$restored_customers
   stop_all
 
   awk -v r="$records" -v rw="$raw_wall" -v w="$warm" -v wr="$warm_records" -v c="$cold" \
