@@ -19,6 +19,11 @@ bool ReadSize(MallctlFn mallctl, const char* name, double& out) {
   return true;
 }
 
+bool ReadUnsigned(MallctlFn mallctl, const char* name, unsigned& out) {
+  size_t length = sizeof(out);
+  return mallctl(name, &out, &length, nullptr, 0) == 0;
+}
+
 bool ReadString(MallctlFn mallctl, const char* name, std::string& out) {
   const char* value = nullptr;
   size_t length = sizeof(value);
@@ -33,6 +38,8 @@ std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl) {
   if (mallctl == nullptr) return std::nullopt;
   AllocatorSettings settings;
   if (!ReadString(mallctl, "version", settings.version)) return std::nullopt;
+  if (!ReadUnsigned(mallctl, "opt.narenas", settings.arenas)) settings.arenas = 0;
+  if (!ReadString(mallctl, "opt.percpu_arena", settings.percpu_arena)) settings.percpu_arena = "";
   if (!ReadString(mallctl, "opt.thp", settings.thp)) settings.thp = "unsupported";
   return settings;
 }
@@ -50,7 +57,13 @@ std::string HostThpMode(const std::string& enabled_path) {
 std::string DescribeAllocator(MallctlFn mallctl, const std::string& host_thp_mode) {
   const std::optional<AllocatorSettings> settings = ReadAllocatorSettings(mallctl);
   if (!settings) return "the system's malloc (jemalloc not loaded)";
-  return "jemalloc " + settings->version + ", transparent huge pages asked for: " + settings->thp +
+  std::string arenas = settings->arenas == 0 ? std::string("arenas unknown")
+                                             : std::to_string(settings->arenas) +
+                                                   (settings->arenas == 1 ? " arena" : " arenas");
+  if (settings->percpu_arena == "percpu") arenas += " (one per CPU)";
+  if (settings->percpu_arena == "phycpu") arenas += " (one per physical CPU)";
+  return "jemalloc " + settings->version + ", " + arenas +
+         ", transparent huge pages asked for: " + settings->thp +
          " (the host's mode: " + host_thp_mode + ")";
 }
 

@@ -36,12 +36,17 @@ struct AllocatorStats {
 std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl);
 
 // What the allocator was asked for (processor/cli/malloc_conf.cc, overridden by MALLOC_CONF):
-// jemalloc's version and its transparent huge page option, opt.thp ("always", "never",
-// "default"; jemalloc says "not supported" where it cannot read the host's mode, and
-// "unsupported" stands for a jemalloc without the option). Asked for is not got: with the host's
-// mode `never` "always" gets no huge pages. nullopt if `mallctl` is null or refuses "version".
+// jemalloc's version; its arenas: how many (opt.narenas; 0 if it refuses the name) and how
+// threads are bound to them (opt.percpu_arena: "percpu", one per CPU and a thread uses the one of
+// the CPU it runs on; "phycpu", per physical CPU; "disabled", threads assigned round-robin; empty
+// if refused); and its transparent huge page option, opt.thp ("always", "never", "default";
+// jemalloc says "not supported" where it cannot read the host's mode, and "unsupported" stands
+// for a jemalloc without the option). Asked for is not got: with the host's mode `never`
+// "always" gets no huge pages. nullopt if `mallctl` is null or refuses "version".
 struct AllocatorSettings {
   std::string version;
+  unsigned arenas = 0;
+  std::string percpu_arena;
   std::string thp;
 };
 std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl);
@@ -51,9 +56,9 @@ std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl);
 inline constexpr char kHostThpModePath[] = "/sys/kernel/mm/transparent_hugepage/enabled";
 std::string HostThpMode(const std::string& enabled_path = kHostThpModePath);
 
-// One line for `--version` and the start-up log: "jemalloc 5.3.0-0-g54eaed1d, transparent huge
-// pages asked for: always (the host's mode: madvise)", or "the system's malloc (jemalloc not
-// loaded)".
+// One line for `--version` and the start-up log: "jemalloc 5.3.0-0-g54eaed1d, 2 arenas (one per
+// CPU), transparent huge pages asked for: always (the host's mode: madvise)", or "the system's
+// malloc (jemalloc not loaded)".
 std::string DescribeAllocator(MallctlFn mallctl, const std::string& host_thp_mode);
 
 // The process's mallctl if jemalloc is loaded, else null.
