@@ -19,9 +19,11 @@ bool ReadSize(MallctlFn mallctl, const char* name, double& out) {
   return true;
 }
 
-bool ReadUnsigned(MallctlFn mallctl, const char* name, unsigned& out) {
-  size_t length = sizeof(out);
-  return mallctl(name, &out, &length, nullptr, 0) == 0;
+// `out` is left as it was if `mallctl` refuses the name.
+void ReadUnsigned(MallctlFn mallctl, const char* name, unsigned& out) {
+  unsigned value = 0;
+  size_t length = sizeof(value);
+  if (mallctl(name, &value, &length, nullptr, 0) == 0) out = value;
 }
 
 bool ReadString(MallctlFn mallctl, const char* name, std::string& out) {
@@ -38,8 +40,8 @@ std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl) {
   if (mallctl == nullptr) return std::nullopt;
   AllocatorSettings settings;
   if (!ReadString(mallctl, "version", settings.version)) return std::nullopt;
-  if (!ReadUnsigned(mallctl, "opt.narenas", settings.arenas)) settings.arenas = 0;
-  if (!ReadString(mallctl, "opt.percpu_arena", settings.percpu_arena)) settings.percpu_arena = "";
+  ReadUnsigned(mallctl, "opt.narenas", settings.arenas);           // stays 0 if refused
+  ReadString(mallctl, "opt.percpu_arena", settings.percpu_arena);  // stays empty if refused
   if (!ReadString(mallctl, "opt.thp", settings.thp)) settings.thp = "unsupported";
   return settings;
 }

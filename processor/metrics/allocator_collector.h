@@ -56,9 +56,9 @@ std::optional<AllocatorSettings> ReadAllocatorSettings(MallctlFn mallctl);
 inline constexpr char kHostThpModePath[] = "/sys/kernel/mm/transparent_hugepage/enabled";
 std::string HostThpMode(const std::string& enabled_path = kHostThpModePath);
 
-// One line for `--version` and the start-up log: "jemalloc 5.3.0-0-g54eaed1d, 2 arenas (one per
-// CPU), transparent huge pages asked for: always (the host's mode: madvise)", or "the system's
-// malloc (jemalloc not loaded)".
+// One line for `--version` and the start-up log: "jemalloc 5.3.0-0-g54eaed1d, 2 arenas,
+// transparent huge pages asked for: always (the host's mode: madvise)" (", 2 arenas (one per
+// CPU)," under percpu_arena), or "the system's malloc (jemalloc not loaded)".
 std::string DescribeAllocator(MallctlFn mallctl, const std::string& host_thp_mode);
 
 // The process's mallctl if jemalloc is loaded, else null.

@@ -63,7 +63,7 @@ std::map<std::string, const char*> fake_strings;
 // ... and its unsigned ones (opt.narenas) an `unsigned`.
 std::map<std::string, unsigned> fake_unsigned;
 
-int FakeStringMallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen) {
+int FakeOptionMallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen) {
   if (newp != nullptr) return 2;
   if (auto it = fake_unsigned.find(name); it != fake_unsigned.end()) {
     if (*oldlenp != sizeof(unsigned)) return 2;
@@ -80,28 +80,28 @@ TEST(AllocatorCollectorTest, DescribesTheVersionTheArenasAndTheTransparentHugePa
   fake_strings = {
       {"version", "5.3.0-0-g54eaed1d"}, {"opt.percpu_arena", "percpu"}, {"opt.thp", "always"}};
   fake_unsigned = {{"opt.narenas", 2}};
-  const auto settings = ReadAllocatorSettings(&FakeStringMallctl);
+  const auto settings = ReadAllocatorSettings(&FakeOptionMallctl);
   ASSERT_TRUE(settings.has_value());
   EXPECT_EQ(settings->version, "5.3.0-0-g54eaed1d");
   EXPECT_EQ(settings->arenas, 2u);
   EXPECT_EQ(settings->percpu_arena, "percpu");
   EXPECT_EQ(settings->thp, "always");
-  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl, "madvise"),
+  EXPECT_EQ(DescribeAllocator(&FakeOptionMallctl, "madvise"),
             "jemalloc 5.3.0-0-g54eaed1d, 2 arenas (one per CPU), transparent huge pages asked "
             "for: always (the host's mode: madvise)");
   fake_strings["opt.percpu_arena"] = "disabled";
   fake_unsigned = {{"opt.narenas", 1}};
-  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl, "madvise"),
+  EXPECT_EQ(DescribeAllocator(&FakeOptionMallctl, "madvise"),
             "jemalloc 5.3.0-0-g54eaed1d, 1 arena, transparent huge pages asked for: always (the "
             "host's mode: madvise)");
 
   fake_strings = {{"version", "5.0.1-0-g896ed3a"}};  // built without the options
   fake_unsigned = {};
-  EXPECT_EQ(DescribeAllocator(&FakeStringMallctl, "never"),
+  EXPECT_EQ(DescribeAllocator(&FakeOptionMallctl, "never"),
             "jemalloc 5.0.1-0-g896ed3a, arenas unknown, transparent huge pages asked for: "
             "unsupported (the host's mode: never)");
   fake_strings = {};
-  EXPECT_FALSE(ReadAllocatorSettings(&FakeStringMallctl).has_value());
+  EXPECT_FALSE(ReadAllocatorSettings(&FakeOptionMallctl).has_value());
   EXPECT_EQ(DescribeAllocator(nullptr, "madvise"), "the system's malloc (jemalloc not loaded)");
 }
 
