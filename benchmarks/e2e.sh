@@ -26,7 +26,7 @@
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record` (DWARF call
 #   graphs: the build keeps no frame pointers) from its first record to the outbox drained, into
-#   PROFILE.RUN.data (read with `perf report -i`).
+#   PROFILE.RUN.data (read with `perf report -i`). PROFILE_HZ: its sampling rate (250).
 # The embedded Kafka keeps about 5 MiB per partition: keep EVENTS/PARTITIONS under ~30,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,7 +99,7 @@ for run in $(seq "$RUNS"); do
       commits_before=$(metric touchstream_commit_duration_seconds_count)
       commit_s_before=$(awk '$1 == "touchstream_commit_duration_seconds_sum" { print $2 }' <<<"$scraped")
       if [ -n "${PROFILE:-}" ]; then
-        perf record -q --call-graph dwarf,16384 -F 250 -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
+        perf record -q --call-graph dwarf,16384 -F ${PROFILE_HZ:-250} -p "$run_pid" -o "$PROFILE.$run.data" 2> /dev/null &
         perf_pid=$!
       fi
     fi
