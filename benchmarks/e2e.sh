@@ -81,6 +81,7 @@ for run in $(seq "$RUNS"); do
   [ "$POLICIES" = 1 ] && profile_flag="--profiles"
   "$BIN" loadgen --brokers "$brokers" --events "$EVENTS" $profile_flag \
     --unkeyed-percent "$UNKEYED_PERCENT" 2>&1 | tail -1
+  loaded_at=$(date +%s)  # the input's last CreateTime, to the second or later
 
   raw=$("$BASELINE" consume --brokers "$brokers" --topic touchpoints --messages "$EVENTS")
   echo "  raw consumer: $(field per_cpu_s "$raw") messages per CPU-second ($(field cpu_s "$raw") CPU-s, $(field wall_s "$raw") s)"
@@ -109,16 +110,35 @@ for run in $(seq "$RUNS"); do
   done
   consumed_at=$(now)
   cpu_consumed=$(cpu $run_pid)
-  # Every event applied (forwarded ones at their owner), then every output acknowledged.
+  # Every event applied (forwarded ones at their owner), every timer the input scheduled fired,
+  # then every output acknowledged. The input's event times lie in the past, so once a partition
+  # has read all of it its clock follows the wall clock (hybrid mode) and fires the timers still
+  # pending, in chunks: the run ends when every partition's clock has reached the time the input
+  # was written (each timer due by then fired; the gauge is sampled once a second), no backlog is
+  # left and the outbox is empty. The end measured is the first poll that saw the outbox empty
+  # with the final count of timers fired and triggers emitted, not the wait for the gauges.
+  drained_at="" cpu_drained="" seen=""
   while :; do
     scrape
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
-    [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ] && break
+    if [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ]; then
+      fired="$(metric touchstream_timers_popped_total) $(metric touchstream_triggers_emitted_total)"
+      if [ "$fired" != "$seen" ]; then
+        seen=$fired drained_at=$(now) cpu_drained=$(cpu $run_pid)
+        [ -z "${applied_fired:-}" ] && applied_fired=${fired%% *}
+      fi
+      clocks=$(awk -v since="$loaded_at" -v n="$PARTITIONS" '
+        index($1, "touchstream_partition_watermark_seconds{") == 1 { ++k; if ($NF + 1 < since) behind = 1 }
+        END { print (k >= n && !behind) ? "caught-up" : "behind" }' <<<"$scraped")
+      [ "$clocks" = caught-up ] && [ "$(metric touchstream_timer_backlog_partitions)" -eq 0 ] && break
+    else
+      seen=""
+    fi
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $applied events applied" >&2; exit 1; fi
     sleep 0.1
   done
-  drained_at=$(now)
-  cpu_drained=$(cpu $run_pid)
+  catch_up_timers=$(( ${seen%% *} - applied_fired ))
+  applied_fired=""
   if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; perf_pid=""; fi
   peak_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$run_pid/status")
   scrape
@@ -154,13 +174,15 @@ for run in $(seq "$RUNS"); do
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
       -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
-      -v commits="$commits" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" '
+      -v commits="$commits" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
+      -v cu="$catch_up_timers" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
     printf "  touchstream: %d events (%d forwarded, %d invalid), %d triggers; %.2f records out per event, %d bytes each\n", n, f, i, t, per, mb
     printf "    consume phase: %.2f s, %.2f CPU-s: %.0f events per CPU-second\n", c - s, c1 - c0, consume
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
     printf "    %d commits, %.0f events each, %.2f s in commits\n", commits, n / (commits ? commits : 1), commit_s
+    printf "    %d timers fired after the outbox first drained (the clocks catching up to the wall clock), counted in\n", cu
     printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
     printf "  raw pipe: %.0f events per CPU-second%s\n", pipe, (te > 0 ? sprintf(" (%d transactions of %d events)", tx, te) : "")
     printf "  ratios: touchstream end to end / raw consumer %.3f, / raw pipe %.3f\n", e2e / raw, e2e / pipe
