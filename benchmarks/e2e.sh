@@ -25,7 +25,7 @@
 # STATE_OPTIONS: extra keys of the state section, e.g. STATE_OPTIONS='write_buffer_bytes: 16777216'
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record` (DWARF call
-#   graphs: the build keeps no frame pointers) from its first record to the outbox drained, into
+#   graphs: the build keeps no frame pointers) from its first record to the end of the run, into
 #   PROFILE.RUN.data (read with `perf report -i`). PROFILE_HZ: its sampling rate (250).
 # The embedded Kafka keeps about 5 MiB per partition: keep EVENTS/PARTITIONS under ~30,000.
 set -euo pipefail
