@@ -116,13 +116,14 @@ for run in $(seq "$RUNS"); do
   # pending, in chunks: the run ends when every partition's clock has reached the time the input
   # was written (each timer due by then fired; the gauge is sampled once a second), no backlog is
   # left and the outbox is empty. The end measured is the first poll that saw the outbox empty
-  # with the final count of timers fired and triggers emitted, not the wait for the gauges.
+  # with the final counts of timers fired, triggers emitted and records committed (the last
+  # batch commits up to a commit interval after its last record), not the wait for the gauges.
   drained_at="" cpu_drained="" seen=""
   while :; do
     scrape
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
     if [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ]; then
-      fired="$(metric touchstream_timers_popped_total) $(metric touchstream_triggers_emitted_total)"
+      fired="$(metric touchstream_timers_popped_total) $(metric touchstream_triggers_emitted_total) $(metric touchstream_commit_batch_events_sum)"
       if [ "$fired" != "$seen" ]; then
         seen=$fired drained_at=$(now) cpu_drained=$(cpu $run_pid)
         [ -z "${applied_fired:-}" ] && applied_fired=${fired%% *}
