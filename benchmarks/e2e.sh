@@ -24,6 +24,7 @@
 #   (with GUARANTEE too, put the guarantee in that processing section instead)
 # STATE_OPTIONS: extra keys of the state section, e.g. STATE_OPTIONS='write_buffer_bytes: 16777216'
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
+# SETTLE_SECONDS (1.5): how long the run's counts must stay still before it is taken as ended.
 # PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record` (DWARF call
 #   graphs: the build keeps no frame pointers) from its first record to the end of the run, into
 #   PROFILE.RUN.data (read with `perf report -i`). PROFILE_HZ: its sampling rate (250).
@@ -114,28 +115,40 @@ for run in $(seq "$RUNS"); do
   # then every output acknowledged. The input's event times lie in the past, so once a partition
   # has read all of it its clock follows the wall clock (hybrid mode) and fires the timers still
   # pending, in chunks: the run ends when every partition's clock has reached the time the input
-  # was written (each timer due by then fired; the gauge is sampled once a second), no backlog is
-  # left and the outbox is empty. The end measured is the first poll that saw the outbox empty
-  # with the final counts of timers fired, triggers emitted and records committed (the last
-  # batch commits up to a commit interval after its last record), not the wait for the gauges.
-  drained_at="" cpu_drained="" seen=""
+  # was written (each timer due by then fired; the gauge is sampled once a second; not checked
+  # when E2E_CONFIG makes timers follow event time alone or sets an allowed lateness, whose
+  # clocks never get there), no backlog is left, the outbox is empty and the counts of timers
+  # popped, triggers emitted and records committed have not moved for SETTLE_SECONDS (1.5: past
+  # the default commit interval and the 1 s a commit may wait for the relay; a chunk's triggers
+  # are counted before its commit). The end measured is the first poll that saw the outbox empty
+  # with those final counts, not the wait.
+  check_clocks=1
+  grep -qE 'event_time|allowed_lateness' "$dir/config.yaml" && check_clocks=0
+  drained_at="" cpu_drained="" seen="" clocks="" backlog=""
   while :; do
     scrape
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
-    if [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ]; then
+    pending=$(metric touchstream_outbox_pending)
+    if [ "$applied" -ge "$EVENTS" ] && [ "$pending" -eq 0 ]; then
       fired="$(metric touchstream_timers_popped_total) $(metric touchstream_triggers_emitted_total) $(metric touchstream_commit_batch_events_sum)"
       if [ "$fired" != "$seen" ]; then
         seen=$fired drained_at=$(now) cpu_drained=$(cpu $run_pid)
         [ -z "${applied_fired:-}" ] && applied_fired=${fired%% *}
       fi
-      clocks=$(awk -v since="$loaded_at" -v n="$PARTITIONS" '
+      clocks=caught-up
+      [ "$check_clocks" = 1 ] && clocks=$(awk -v since="$loaded_at" -v n="$PARTITIONS" '
         index($1, "touchstream_partition_watermark_seconds{") == 1 { ++k; if ($NF + 1 < since) behind = 1 }
         END { print (k >= n && !behind) ? "caught-up" : "behind" }' <<<"$scraped")
-      [ "$clocks" = caught-up ] && [ "$(metric touchstream_timer_backlog_partitions)" -eq 0 ] && break
+      backlog=$(metric touchstream_timer_backlog_partitions)
+      settled=$(awk -v a="$drained_at" -v b="$(now)" -v s="${SETTLE_SECONDS:-1.5}" 'BEGIN { print (b - a >= s) ? 1 : 0 }')
+      [ "$clocks" = caught-up ] && [ "$backlog" -eq 0 ] && [ "$settled" = 1 ] && break
     else
       seen=""
     fi
-    if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $applied events applied" >&2; exit 1; fi
+    if [ "$(date +%s)" -gt "$deadline" ]; then
+      echo "timed out waiting for the run to end: $applied of $EVENTS events applied, $pending records in the outbox, partition clocks ${clocks:-not checked yet}, ${backlog:-?} partitions with a timer backlog" >&2
+      exit 1
+    fi
     sleep 0.1
   done
   catch_up_timers=$(( ${seen%% *} - applied_fired ))
@@ -183,7 +196,7 @@ for run in $(seq "$RUNS"); do
     printf "    consume phase: %.2f s, %.2f CPU-s: %.0f events per CPU-second\n", c - s, c1 - c0, consume
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
     printf "    %d commits, %.0f events each, %.2f s in commits\n", commits, n / (commits ? commits : 1), commit_s
-    printf "    %d timers fired after the outbox first drained (the clocks catching up to the wall clock), counted in\n", cu
+    printf "    %d timer entries popped after the outbox first drained (the clocks catching up to the wall clock), included\n", cu
     printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
     printf "  raw pipe: %.0f events per CPU-second%s\n", pipe, (te > 0 ? sprintf(" (%d transactions of %d events)", tx, te) : "")
     printf "  ratios: touchstream end to end / raw consumer %.3f, / raw pipe %.3f\n", e2e / raw, e2e / pipe
