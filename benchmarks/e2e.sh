@@ -124,7 +124,7 @@ for run in $(seq "$RUNS"); do
   # with those final counts, not the wait.
   check_clocks=1
   grep -qE 'event_time|allowed_lateness' "$dir/config.yaml" && check_clocks=0
-  drained_at="" cpu_drained="" seen="" clocks="" backlog=""
+  drained_at="" cpu_drained="" seen="" applied_fired="" clocks="" backlog=""
   while :; do
     scrape
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
@@ -133,7 +133,7 @@ for run in $(seq "$RUNS"); do
       fired="$(metric touchstream_timers_popped_total) $(metric touchstream_triggers_emitted_total) $(metric touchstream_commit_batch_events_sum)"
       if [ "$fired" != "$seen" ]; then
         seen=$fired drained_at=$(now) cpu_drained=$(cpu $run_pid)
-        [ -z "${applied_fired:-}" ] && applied_fired=${fired%% *}
+        [ -z "$applied_fired" ] && applied_fired=${fired%% *}
       fi
       clocks=caught-up
       [ "$check_clocks" = 1 ] && clocks=$(awk -v since="$loaded_at" -v n="$PARTITIONS" '
@@ -152,7 +152,6 @@ for run in $(seq "$RUNS"); do
     sleep 0.1
   done
   catch_up_timers=$(( ${seen%% *} - applied_fired ))
-  applied_fired=""
   if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; perf_pid=""; fi
   peak_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$run_pid/status")
   scrape

@@ -309,18 +309,13 @@ int main(int argc, char** argv) {
                : sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * sorted.size()))];
   };
   auto at = [&](double q) { return quantile(seen, q); };
-  auto median = [](std::vector<double> v) {
-    if (v.empty()) return 0.0;
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-  };
   std::printf(
       "rate=%.0f events=%zu matched=%zu p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f p999_ms=%.1f "
       "max_ms=%.1f (median split: %.0f ms to the relay's produce call, %.0f ms from it; p99 of "
       "each part: %.0f and %.0f ms; from the event's acknowledgement, %zu events: p50 %.1f ms, "
       "p99 %.1f ms)\n",
       o.rate, total - warmup - forwarded_sent, seen.size(), at(0.5), at(0.9), at(0.99), at(0.999),
-      seen.empty() ? 0.0 : seen.back(), median(to_relay_ms), median(from_relay_ms),
+      seen.empty() ? 0.0 : seen.back(), quantile(to_relay_ms, 0.5), quantile(from_relay_ms, 0.5),
       quantile(to_relay_ms, 0.99), quantile(from_relay_ms, 0.99), from_ack_ms.size(),
       quantile(from_ack_ms, 0.5), quantile(from_ack_ms, 0.99));
   if (o.misrouted_percent > 0) {
