@@ -1,6 +1,8 @@
 #include "state/partition_state.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "processor/core/erasure_memory.h"
 #include "state/keys.h"
@@ -54,7 +56,17 @@ StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id)
   CacheEntry& entry = **loaded;
   MarkDirty(entry);
   entry.second.erased = false;
+  entry.second.settled_current = false;
+  last_mutable_ = &entry;
   return &entry.second.state;
+}
+
+void PartitionState::Settle(const CustomerState& customer) {
+  if (last_mutable_ == nullptr || &last_mutable_->second.state != &customer) return;
+  Cached& entry = last_mutable_->second;
+  if (entry.erased || HoldsNothing(entry.state)) return;  // the commit writes a tombstone
+  entry.state.SerializeToString(&entry.settled);
+  entry.settled_current = true;
 }
 
 StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_id) {
@@ -84,6 +96,7 @@ void PartitionState::Erase(const std::string& customer_id) {
   it->second.state.Clear();
   MarkDirty(*it);
   it->second.erased = true;
+  it->second.settled_current = false;
 }
 
 void PartitionState::ScheduleTimer(const TimerKey& key) { added_.insert(key); }
@@ -213,11 +226,21 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
       batch.Delete(db_.customers(), key).PermitUncheckedError();
       if (on_change) on_change(id, nullptr);
     } else {
-      entry.state.SerializeToString(&value_scratch_);
-      serialized = value_scratch_.size();
-      batch.Put(db_.customers(), key, value_scratch_).PermitUncheckedError();
-      if (on_change) on_change(id, &value_scratch_);
+      const std::string* value = &value_scratch_;
+      if (entry.settled_current) {
+        value = &entry.settled;
+        ++settled_writes_;
+        if (verify_settled_) VerifySettled(id, entry);
+      } else {
+        entry.state.SerializeToString(&value_scratch_);
+      }
+      serialized = value->size();
+      batch.Put(db_.customers(), key, *value).PermitUncheckedError();
+      if (on_change) on_change(id, value);
     }
+    // A clean entry keeps no encoding: the cache's bound counts the parsed state only.
+    entry.settled_current = false;
+    std::string().swap(entry.settled);
     cached_bytes_ -= entry.bytes;
     entry.bytes = EstimatedEntryBytes(id, serialized);
     cached_bytes_ += entry.bytes;
@@ -239,7 +262,18 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
   }
 }
 
+void PartitionState::VerifySettled(const std::string& customer_id, const Cached& entry) {
+  entry.state.SerializeToString(&value_scratch_);
+  if (value_scratch_ == entry.settled) return;
+  std::fprintf(stderr,
+               "PartitionState: the state of customer %s changed after Settle without a Mutable "
+               "(%zu bytes settled, %zu now)\n",
+               customer_id.c_str(), entry.settled.size(), value_scratch_.size());
+  std::abort();
+}
+
 void PartitionState::OnCommitted() {
+  last_mutable_ = nullptr;
   for (CacheEntry* dirty : dirty_) {
     if (dirty->second.erased) {
       cached_bytes_ -= dirty->second.bytes;

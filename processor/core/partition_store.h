@@ -65,6 +65,12 @@ class PartitionStore {
   // Forgets the customer (erasure request).
   virtual void Erase(const std::string& customer_id) = 0;
 
+  // The pipeline is done changing `customer` (the state the last Mutable returned) for this
+  // event or group of timers, and has applied the state limits to it: a store may encode it now,
+  // while it is still in the CPU's cache, instead of at the commit. Changing it again takes a
+  // new Mutable. Does nothing if `customer` is not what the last Mutable returned.
+  virtual void Settle(const CustomerState& customer) { (void)customer; }
+
   virtual void ScheduleTimer(const TimerKey& key) = 0;
   virtual void CancelTimer(const TimerKey& key) = 0;
 

@@ -290,6 +290,7 @@ void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
     *audit.mutable_decision_time() = ToTimestamp(now_ms);
     audits_.push_back(std::move(audit));
   }
+  store_->Settle(customer);
 }
 
 void FillSummary(const CustomerState& customer, v1::CustomerSummary& summary) {

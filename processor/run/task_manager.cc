@@ -56,6 +56,7 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   const int32_t partitions = settings_.ownership ? settings_.ownership->partitions() : 1;
   auto assigned = std::make_unique<Assigned>(
       settings_, rules_, db_, partition, config_.cache_bytes / static_cast<uint64_t>(partitions));
+  assigned->store.set_verify_settled(verify_settled_);
   assigned->task.Resume(checkpoint);
   // The fence: from here on this assignment owns the partition's changelog; its state is the
   // commit `checkpoint` names.

@@ -106,6 +106,9 @@ class TaskManager {
   const std::vector<SourceOffset>& last_committed_offsets() const { return last_offsets_; }
 
   bool empty() const { return tasks_.empty(); }
+  // Tests: the stores of tasks assigned from now on check each settled state at the commit
+  // (PartitionState::set_verify_settled).
+  void VerifySettledStates() { verify_settled_ = true; }
   // The write-back caches' estimated bytes, all assigned partitions.
   uint64_t cached_bytes() const;
   size_t size() const { return tasks_.size(); }
@@ -172,6 +175,7 @@ class TaskManager {
   // MsUntilPunctuation); found after each commit.
   std::optional<TimeMs> next_punctuation_ms_;
   std::set<int32_t> corrupt_;  // see TakeCorruptPartitions
+  bool verify_settled_ = false;  // VerifySettledStates
   struct {
     std::atomic<uint64_t> consumed{0};
     std::atomic<uint64_t> invalid{0};

@@ -64,6 +64,9 @@ struct DriverOptions {
   // false: the relay is as exactly_once's (Relay::resends_stored_outbox): a restart drops what a
   // commit left in the outbox, so commits store none of it.
   bool resends_stored_outbox = true;
+  // Each commit checks that every state the pipeline settled (PartitionStore::Settle) still
+  // encodes to what was settled, and aborts the test otherwise. Benchmarks turn it off.
+  bool verify_settled = true;
 };
 
 // Owned by the test's thread.

@@ -128,6 +128,65 @@ TEST_F(PartitionStateTest, ErasedCustomerIsDeleted) {
   EXPECT_FALSE(state.Read("c1")->has_value());
 }
 
+// Settle encodes the state the pipeline is done with: the commit writes those bytes, and hands
+// the same to the changelog, without encoding the state again.
+TEST_F(PartitionStateTest, ACommitWritesASettledStateAsSettled) {
+  PartitionState state(*db_, 1);
+  CustomerState* c = *state.Mutable("c1");
+  c->set_first_seen_ms(kT0);
+  c->set_lifetime_value_minor(1234);
+  state.Settle(*c);
+  std::string logged;
+  CommitBatch batch(*db_);
+  batch.AddChanges(state, [&](const std::string&, const std::string* value) { logged = *value; });
+  ASSERT_TRUE(batch.Commit().ok());
+  state.OnCommitted();
+  EXPECT_EQ(state.settled_writes(), 1u);
+  auto stored = db_->ReadCustomer(1, "c1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->lifetime_value_minor(), 1234);
+  EXPECT_EQ(logged, (*stored)->SerializeAsString());
+}
+
+// What changes after a Settle comes through a new Mutable, which makes the commit encode the
+// state again; a Settle of a state another Mutable came after does nothing.
+TEST_F(PartitionStateTest, AChangeAfterSettleIsWritten) {
+  PartitionState state(*db_, 1);
+  state.set_verify_settled(true);
+  CustomerState* c = *state.Mutable("c1");
+  c->set_first_seen_ms(kT0);
+  c->set_lifetime_value_minor(1);
+  state.Settle(*c);
+  (*state.Mutable("c1"))->set_lifetime_value_minor(2);
+  CustomerState* other = *state.Mutable("c2");
+  other->set_first_seen_ms(kT0);
+  state.Settle(*c);  // not the last Mutable's: ignored
+  Commit(state);
+  EXPECT_EQ(state.settled_writes(), 0u);
+  EXPECT_EQ((*db_->ReadCustomer(1, "c1"))->lifetime_value_minor(), 2);
+  EXPECT_TRUE(db_->ReadCustomer(1, "c2")->has_value());
+  // An erased customer's Settle leaves the tombstone.
+  CustomerState* gone = *state.Mutable("c2");
+  state.Erase("c2");
+  state.Settle(*gone);
+  Commit(state);
+  EXPECT_FALSE(db_->ReadCustomer(1, "c2")->has_value());
+  EXPECT_EQ(state.settled_writes(), 0u);
+}
+
+// The tests' check (the test driver turns it on): a state changed after its Settle without a
+// Mutable would be written as it was settled, and the commit stops the process instead.
+TEST_F(PartitionStateTest, VerifySettledCatchesAChangeWithoutMutable) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  PartitionState state(*db_, 1);
+  state.set_verify_settled(true);
+  CustomerState* c = *state.Mutable("c1");
+  c->set_first_seen_ms(kT0);
+  state.Settle(*c);
+  c->set_lifetime_value_minor(5);
+  EXPECT_DEATH(Commit(state), "customer c1 changed after Settle without a Mutable");
+}
+
 TEST_F(PartitionStateTest, TimersPopInOrderFromDiskAndOverlay) {
   PartitionState state(*db_, 0);
   state.ScheduleTimer({30, "b", "r"});
@@ -396,7 +455,9 @@ TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
   MemoryStore memory;
   PartitionPipeline reference(rules, memory, 0);
   auto rocks = std::make_unique<PartitionState>(*db_, 0);
+  rocks->set_verify_settled(true);
   auto pipeline = std::make_unique<PartitionPipeline>(rules, *rocks, 0);
+  uint64_t settled = 0;
 
   std::mt19937 rng(7);
   std::vector<std::string> expected, actual;
@@ -421,16 +482,21 @@ TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
     if (rng() % 200 == 0) {  // restart: only committed state survives, so commit first
       Commit(*rocks);
       const TimeMs max = pipeline->max_event_time_ms(), wm = pipeline->watermark_ms();
+      settled += rocks->settled_writes();
       pipeline.reset();
       rocks.reset();
       Reopen();
       rocks = std::make_unique<PartitionState>(*db_, 0);
+      rocks->set_verify_settled(true);
       pipeline = std::make_unique<PartitionPipeline>(rules, *rocks, 0);
       pipeline->RestoreClock(max, wm);
     }
   }
   EXPECT_GT(expected.size(), 50u);
   EXPECT_EQ(actual, expected);
+  // Each event's customer is settled once the event is applied (verified at every commit); a
+  // customer a timer changed after that is encoded again.
+  EXPECT_GT(settled + rocks->settled_writes(), 1000u);
 }
 
 TEST_F(PartitionStateTest, TheCacheIsBoundedInBytesByAnEstimateThatCoversTheStatesMemory) {
