@@ -34,8 +34,11 @@ uint64_t PartitionState::EstimatedEntryBytes(const std::string& customer_id,
 
 StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& customer_id,
                                                             bool create) {
+  // The pipeline looks a customer up twice in a row (Peek or Find, then Mutable): the second
+  // time without hashing the id and walking the map's cold buckets again.
+  if (last_loaded_ != nullptr && last_loaded_->first == customer_id) return last_loaded_;
   auto [it, added] = cache_.try_emplace(customer_id);
-  if (!added) return &*it;
+  if (!added) return last_loaded_ = &*it;
   // Parsed in place: no copy of the state, and the stored bytes' size is its estimate's input.
   ++store_reads_;
   StatusOr<std::optional<size_t>> stored =
@@ -47,7 +50,7 @@ StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& cu
   }
   it->second.bytes = EstimatedEntryBytes(customer_id, stored->value_or(0));
   cached_bytes_ += it->second.bytes;
-  return &*it;
+  return last_loaded_ = &*it;
 }
 
 StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id) {
@@ -222,7 +225,9 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
     Cached& entry = dirty->second;
     const std::string key = keys::Customer(partition_, id);
     size_t serialized = 0;
-    if (entry.erased || HoldsNothing(entry.state)) {
+    // A settled state held something when it was settled and has not changed since: its (cold)
+    // message is not read again.
+    if (!entry.settled_current && (entry.erased || HoldsNothing(entry.state))) {
       batch.Delete(db_.customers(), key).PermitUncheckedError();
       if (on_change) on_change(id, nullptr);
     } else {
@@ -274,6 +279,7 @@ void PartitionState::VerifySettled(const std::string& customer_id, const Cached&
 
 void PartitionState::OnCommitted() {
   last_mutable_ = nullptr;
+  last_loaded_ = nullptr;
   for (CacheEntry* dirty : dirty_) {
     if (dirty->second.erased) {
       cached_bytes_ -= dirty->second.bytes;

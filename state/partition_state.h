@@ -141,6 +141,8 @@ class PartitionState final : public PartitionStore {
   // The entry the last Mutable returned (what Settle may encode); reset by each commit, which
   // may erase entries.
   CacheEntry* last_mutable_ = nullptr;
+  // The entry the last Load found or read; reset likewise.
+  CacheEntry* last_loaded_ = nullptr;
   size_t evict_cursor_ = 0;  // the next bucket Evict looks at
   // The dirty entries of cache_, so that a commit costs O(changed customers) and looks none up.
   // The pointers stay valid until OnCommitted: the map's nodes move on neither insert nor
