@@ -187,6 +187,23 @@ TEST_F(PartitionStateTest, VerifySettledCatchesAChangeWithoutMutable) {
   EXPECT_DEATH(Commit(state), "customer c1 changed after Settle without a Mutable");
 }
 
+// The customer the last lookup found is found again without the hash map, until a commit, which
+// may evict it: a lookup after that reads the store.
+TEST_F(PartitionStateTest, ALookupAfterACommitThatEvictedTheCustomerReadsTheStore) {
+  PartitionState state(*db_, 1, /*max_cache_bytes=*/1);  // every commit evicts every customer
+  CustomerState* c = *state.Mutable("c1");
+  c->set_first_seen_ms(kT0);
+  c->set_lifetime_value_minor(7);
+  ASSERT_TRUE(state.Find("c1").ok());  // the same entry, no read
+  EXPECT_EQ(state.store_reads(), 1u);
+  Commit(state);
+  EXPECT_EQ(state.cached_customers(), 0u);
+  auto found = state.Find("c1");
+  ASSERT_TRUE(found.ok() && *found != nullptr);
+  EXPECT_EQ((*found)->lifetime_value_minor(), 7);
+  EXPECT_EQ(state.store_reads(), 2u);
+}
+
 TEST_F(PartitionStateTest, TimersPopInOrderFromDiskAndOverlay) {
   PartitionState state(*db_, 0);
   state.ScheduleTimer({30, "b", "r"});
