@@ -6,14 +6,18 @@
 // changes and time zones, their times starting 30 days before the wall clock, on one
 // partition; then, as when `run` has read everything, the partition is caught up and its
 // clock moves to the wall clock: the timers still pending fire (in chunks, each committed).
+// BM_StateEncoding (below) measures what encoding a state costs cold and warm.
 // The end-to-end run (benchmarks/e2e.sh) adds Kafka and is noisy on a shared machine; this is
 // the stable measure for changes to the commit path. stored_outbox:1 is at_least_once's commit
 // (triggers and audit records stored in the outbox, deleted once delivered), stored_outbox:0
 // exactly_once's (Relay::resends_stored_outbox: nothing stored).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <set>
 #include <sstream>
 
 #include "processor/demo/journey_generator.h"
@@ -97,6 +101,79 @@ BENCHMARK(BM_CommitPath)
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime()
     ->UseRealTime();
+
+// What encoding a customer's state costs when its message was last touched long ago (as at a
+// commit that encodes every state changed in the batch) against while it is in the CPU's cache
+// (as when the pipeline settles it right after an event: PartitionStore::Settle), and what
+// parsing it back from its bytes costs. The states are those the e2e workload leaves (one
+// BM_CommitPath pass, ~33,000 customers), parsed in random order with other allocations in
+// between, as a cache filled over time holds them. Arg: how many of them are picked from at
+// random (64: they stay in the CPU's cache; all: most reads miss it).
+struct WorkloadStates {
+  std::vector<std::string> encoded;
+  std::vector<std::unique_ptr<v1::state::CustomerState>> parsed;
+  std::vector<std::string> spacers;  // allocated between the parsed states' nodes
+};
+
+const WorkloadStates& States() {
+  static const WorkloadStates* states = [] {
+    auto* out = new WorkloadStates;
+    testing::DriverOptions options;
+    options.wall_ms = kStartMs + 30 * kDayMs;
+    options.keep_delivered = false;
+    auto driver = testing::TestDriver::FromYaml(Workload(), options);
+    std::set<std::string> customers;
+    for (const auto& batch : Batches()) {
+      for (const auto& e : batch) customers.insert(e.customer_id());
+      driver->PipeBatch(batch);
+    }
+    driver->AdvanceWallClock(1);
+    for (const std::string& id : customers) {
+      if (auto state = driver->ReadState(id)) out->encoded.push_back(state->SerializeAsString());
+    }
+    std::mt19937_64 random(1);
+    std::vector<size_t> order(out->encoded.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), random);
+    out->parsed.resize(order.size());
+    for (size_t i : order) {
+      out->parsed[i] = std::make_unique<v1::state::CustomerState>();
+      out->parsed[i]->ParseFromString(out->encoded[i]);
+      for (int k = 0; k < 8; ++k) out->spacers.emplace_back(16 + random() % 200, 'x');
+    }
+    return out;
+  }();
+  return *states;
+}
+
+void BM_StateEncoding(benchmark::State& state, bool parse) {
+  const WorkloadStates& states = States();
+  if (states.encoded.empty()) {
+    state.SkipWithError("the workload left no customer states");
+    return;
+  }
+  const size_t n = std::min<size_t>(static_cast<size_t>(state.range(0)), states.encoded.size());
+  std::mt19937_64 random(2);
+  std::string out;
+  v1::state::CustomerState scratch;
+  for (auto _ : state) {
+    const size_t i = random() % n;
+    const v1::state::CustomerState* message = states.parsed[i].get();
+    if (parse) {
+      scratch.ParseFromString(states.encoded[i]);
+      message = &scratch;
+    }
+    out.clear();
+    message->AppendToString(&out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["states"] = static_cast<double>(states.encoded.size());
+}
+// Encoding the parsed message (ByteSizeLong and serializing).
+BENCHMARK_CAPTURE(BM_StateEncoding, encode, false)->Arg(64)->Arg(1 << 30);
+// Parsing the bytes into a reused message, then encoding it: what a cache of encoded states
+// would pay per change instead.
+BENCHMARK_CAPTURE(BM_StateEncoding, parse_and_encode, true)->Arg(64)->Arg(1 << 30);
 
 }  // namespace
 }  // namespace touchstream
