@@ -33,12 +33,9 @@ uint64_t PartitionState::EstimatedEntryBytes(const std::string& customer_id,
 }
 
 StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& customer_id,
-                                                            bool create) {
-  // The pipeline looks a customer up twice in a row (Peek or Find, then Mutable): the second
-  // time without hashing the id and walking the map's cold buckets again.
-  if (last_loaded_ != nullptr && last_loaded_->first == customer_id) return last_loaded_;
+                                                           bool create) {
   auto [it, added] = cache_.try_emplace(customer_id);
-  if (!added) return last_loaded_ = &*it;
+  if (!added) return &*it;
   // Parsed in place: no copy of the state, and the stored bytes' size is its estimate's input.
   ++store_reads_;
   StatusOr<std::optional<size_t>> stored =
@@ -50,7 +47,7 @@ StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& cu
   }
   it->second.bytes = EstimatedEntryBytes(customer_id, stored->value_or(0));
   cached_bytes_ += it->second.bytes;
-  return last_loaded_ = &*it;
+  return &*it;
 }
 
 StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id) {
@@ -267,6 +264,8 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
   }
 }
 
+// Aborts rather than returns an error: only tests turn it on, a mismatch is a bug in the code that
+// changed the state, and AddToBatch (inside a commit) has no error to return.
 void PartitionState::VerifySettled(const std::string& customer_id, const Cached& entry) {
   entry.state.SerializeToString(&value_scratch_);
   if (value_scratch_ == entry.settled) return;
@@ -279,7 +278,6 @@ void PartitionState::VerifySettled(const std::string& customer_id, const Cached&
 
 void PartitionState::OnCommitted() {
   last_mutable_ = nullptr;
-  last_loaded_ = nullptr;
   for (CacheEntry* dirty : dirty_) {
     if (dirty->second.erased) {
       cached_bytes_ -= dirty->second.bytes;

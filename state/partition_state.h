@@ -69,7 +69,9 @@ class PartitionState final : public PartitionStore {
   StatusOr<std::optional<CustomerState>> Read(const std::string& customer_id);
 
   int32_t partition() const { return partition_; }
-  // The estimated memory of the cached customers (EstimatedEntryBytes summed).
+  // The estimated memory of the cached customers (EstimatedEntryBytes summed). Not counted: the
+  // encodings Settle made for the next commit (one per changed customer, freed by the commit as
+  // it copies them into its WriteBatch, which holds as much).
   uint64_t cached_bytes() const { return cached_bytes_; }
   size_t cached_customers() const { return cache_.size(); }
   // Reads of the store for a customer not in the cache (found or not), since construction.
@@ -77,7 +79,8 @@ class PartitionState final : public PartitionStore {
   // Customer states commits wrote as Settle encoded them (not encoded again), since construction.
   uint64_t settled_writes() const { return settled_writes_; }
   // Tests: each commit also encodes every settled state again and aborts the process if the two
-  // encodings differ (a state changed after its Settle without a Mutable).
+  // encodings differ (a state changed after its Settle without a Mutable). Set before the first
+  // commit.
   void set_verify_settled(bool on) { verify_settled_ = on; }
 
   // What a cached customer is taken to cost: its map node, key and the parsed message, estimated
@@ -132,17 +135,15 @@ class PartitionState final : public PartitionStore {
   const int32_t partition_;
   const uint64_t max_cache_bytes_;
   const size_t min_fired_range_;
-  bool verify_settled_ = false;  // set once, before the first commit
 
   std::unordered_map<std::string, Cached> cache_;
   uint64_t cached_bytes_ = 0;
   uint64_t store_reads_ = 0;
   uint64_t settled_writes_ = 0;
-  // The entry the last Mutable returned (what Settle may encode); reset by each commit, which
-  // may erase entries.
+  // The entry the last Mutable returned (what Settle may encode); valid as dirty_'s pointers are
+  // (below), so reset by each commit.
   CacheEntry* last_mutable_ = nullptr;
-  // The entry the last Load found or read; reset likewise.
-  CacheEntry* last_loaded_ = nullptr;
+  bool verify_settled_ = false;  // set_verify_settled
   size_t evict_cursor_ = 0;  // the next bucket Evict looks at
   // The dirty entries of cache_, so that a commit costs O(changed customers) and looks none up.
   // The pointers stay valid until OnCommitted: the map's nodes move on neither insert nor

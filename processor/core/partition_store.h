@@ -48,8 +48,9 @@ class PartitionStore {
   virtual ~PartitionStore() = default;
 
   // The customer's state for update; a new empty state (first_seen_ms == 0) if unknown. The
-  // pointer stays valid until the next Erase or commit of the store. Errors: storage I/O or a
-  // corrupt stored state.
+  // pointer stays valid until the next Erase or commit of the store; the state may be changed
+  // through it until Settle(*it), after which a change takes a new Mutable. Errors: storage I/O
+  // or a corrupt stored state.
   virtual StatusOr<CustomerState*> Mutable(const std::string& customer_id) = 0;
 
   // The stored entry without marking it changed; nullptr if unknown (or erased). The pointer
@@ -65,10 +66,12 @@ class PartitionStore {
   // Forgets the customer (erasure request).
   virtual void Erase(const std::string& customer_id) = 0;
 
-  // The pipeline is done changing `customer` (the state the last Mutable returned) for this
-  // event or group of timers, and has applied the state limits to it: a store may encode it now,
-  // while it is still in the CPU's cache, instead of at the commit. Changing it again takes a
-  // new Mutable. Does nothing if `customer` is not what the last Mutable returned.
+  // The pipeline is done changing `customer` (the state the last Mutable returned) for now: an
+  // event applied, or a group of its timers due at one instant that emitted triggers, decided
+  // (policy stage) and trimmed (state limits). A store may encode it now, while it is still in the
+  // CPU's cache, instead of at the commit. Changing it again takes a new Mutable. Does nothing if
+  // `customer` is not what the last Mutable returned. (A state a timer changed without a decision
+  // is not settled: the commit encodes it.)
   virtual void Settle(const CustomerState& customer) { (void)customer; }
 
   virtual void ScheduleTimer(const TimerKey& key) = 0;

@@ -70,6 +70,7 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
   }
   FlushGroup(out);
   Trim(customer, t);
+  store_->Settle(customer);
   return EventStep::kApplied;
 }
 
@@ -92,7 +93,7 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
       // The last group's deferrals may be due already (a watermark that jumped past a quiet
       // hours' end): decide it, then look again.
       if (!group_.empty()) {
-        FlushGroup(out);
+        FlushTimerGroup(out);
         continue;
       }
       timer_backlog_ = bounded;
@@ -108,7 +109,7 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     }
     if (group_customer_ != nullptr &&
         (key.due_ms != group_ms_ || key.customer_id != group_customer_->customer_id())) {
-      FlushGroup(out);
+      FlushTimerGroup(out);
     }
     const std::optional<std::string> deferred = DeferredTriggerOf(key.rule_id);
     // A stale index entry of an erased customer: dropped without touching the store (an empty
@@ -276,6 +277,12 @@ void PartitionPipeline::FlushGroup(std::vector<v1::Trigger>& out) {
   group_customer_ = nullptr;
 }
 
+void PartitionPipeline::FlushTimerGroup(std::vector<v1::Trigger>& out) {
+  CustomerState* customer = group_.empty() ? nullptr : group_customer_;
+  FlushGroup(out);
+  if (customer != nullptr) store_->Settle(*customer);
+}
+
 void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
   dropped_.clear();
   TrimToLimits(customer, limits_, trims_, &dropped_);
@@ -290,7 +297,6 @@ void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
     *audit.mutable_decision_time() = ToTimestamp(now_ms);
     audits_.push_back(std::move(audit));
   }
-  store_->Settle(customer);
 }
 
 void FillSummary(const CustomerState& customer, v1::CustomerSummary& summary) {

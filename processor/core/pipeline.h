@@ -128,6 +128,9 @@ class PartitionPipeline {
   void AddToGroup(CustomerState& customer, PolicyCandidate candidate);
   // Decides the group (the policy stage, if on) and appends what is sent to `out`.
   void FlushGroup(std::vector<v1::Trigger>& out);
+  // FlushGroup for a group of timers; then the store may settle its customer, whom nothing
+  // changes before the next Mutable (PartitionStore::Settle).
+  void FlushTimerGroup(std::vector<v1::Trigger>& out);
   // Trims the customer to the state limits at `now_ms`; a deferral trimmed is suppressed
   // (state_limit, audited) and its timer cancelled.
   void Trim(CustomerState& customer, TimeMs now_ms);

@@ -106,9 +106,9 @@ class TaskManager {
   const std::vector<SourceOffset>& last_committed_offsets() const { return last_offsets_; }
 
   bool empty() const { return tasks_.empty(); }
-  // Tests: the stores of tasks assigned from now on check each settled state at the commit
-  // (PartitionState::set_verify_settled).
-  void VerifySettledStates() { verify_settled_ = true; }
+  // Tests: the stores of the tasks assigned after the call check each settled state at every
+  // commit (PartitionState::set_verify_settled). The test driver sets it before the first Assign.
+  void set_verify_settled_states(bool on) { verify_settled_ = on; }
   // The write-back caches' estimated bytes, all assigned partitions.
   uint64_t cached_bytes() const;
   size_t size() const { return tasks_.size(); }
@@ -175,7 +175,7 @@ class TaskManager {
   // MsUntilPunctuation); found after each commit.
   std::optional<TimeMs> next_punctuation_ms_;
   std::set<int32_t> corrupt_;  // see TakeCorruptPartitions
-  bool verify_settled_ = false;  // VerifySettledStates
+  bool verify_settled_ = false;  // set_verify_settled_states
   struct {
     std::atomic<uint64_t> consumed{0};
     std::atomic<uint64_t> invalid{0};

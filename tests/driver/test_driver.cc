@@ -47,7 +47,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   metrics_ = std::make_unique<Metrics>(config_.touchpoints.name, rule_ids,
                                        config_.policy.channels.messageable);
   tasks_ = std::make_unique<TaskManager>(config_, rules_, *db_, *relay_, *metrics_);
-  if (options.verify_settled) tasks_->VerifySettledStates();
+  tasks_->set_verify_settled_states(options.verify_settled);
   hold_repartition_ = options.hold_repartition;
   if (options.partitions > 1) {
     ownership_ = std::make_unique<Murmur2Ownership>(options.partitions);

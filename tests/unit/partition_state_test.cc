@@ -174,6 +174,28 @@ TEST_F(PartitionStateTest, AChangeAfterSettleIsWritten) {
   EXPECT_EQ(state.settled_writes(), 0u);
 }
 
+// The pipeline settles the customer of each event it applies and of each group of timers that
+// emits triggers: the commit after a timer fired writes the state as settled.
+TEST_F(PartitionStateTest, ThePipelineSettlesEventsAndFiredTimers) {
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_10m", CartAbandonmentParams{10 * kMinuteMs, 0}));
+  PartitionState state(*db_, 0);
+  state.set_verify_settled(true);
+  PartitionPipeline pipeline(rules, state, 0);
+  std::vector<v1::Trigger> out;
+  ASSERT_TRUE(
+      pipeline
+          .Process(WithItem(Event("e1", "c1", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 100), out)
+          .ok());
+  Commit(state);
+  EXPECT_EQ(state.settled_writes(), 1u);
+  ASSERT_TRUE(pipeline.AdvanceWatermark(kT0 + 11 * kMinuteMs, out).ok());
+  ASSERT_EQ(out.size(), 1u) << "the cart timer fired";
+  Commit(state);
+  EXPECT_EQ(state.settled_writes(), 2u);
+}
+
 // The tests' check (the test driver turns it on): a state changed after its Settle without a
 // Mutable would be written as it was settled, and the commit stops the process instead.
 TEST_F(PartitionStateTest, VerifySettledCatchesAChangeWithoutMutable) {
