@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <random>
 #include <set>
 #include <sstream>
@@ -59,6 +60,16 @@ std::vector<std::vector<v1::TouchpointEvent>> Batches() {
   return batches;
 }
 
+// The driver's options for the workload: the wall clock 30 days after the events' start,
+// delivered records released as Kafka's acknowledgement does, no settled-state check (a test's).
+testing::DriverOptions WorkloadOptions() {
+  testing::DriverOptions options;
+  options.wall_ms = kStartMs + 30 * kDayMs;
+  options.keep_delivered = false;
+  options.verify_settled = false;
+  return options;
+}
+
 void BM_CommitPath(benchmark::State& state) {
   const auto batches = Batches();
   const std::string workload = Workload();
@@ -71,11 +82,8 @@ void BM_CommitPath(benchmark::State& state) {
   uint64_t rearmed = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    testing::DriverOptions options;
-    options.wall_ms = kStartMs + 30 * kDayMs;
-    options.keep_delivered = false;  // delivered records released, as Kafka's acknowledgement does
+    testing::DriverOptions options = WorkloadOptions();
     options.resends_stored_outbox = state.range(0) != 0;
-    options.verify_settled = false;
     auto driver = testing::TestDriver::FromYaml(workload, options);
     state.ResumeTiming();
     for (const auto& batch : batches) triggers += driver->PipeBatch(batch).size();
@@ -118,10 +126,7 @@ struct WorkloadStates {
 const WorkloadStates& States() {
   static const WorkloadStates* states = [] {
     auto* out = new WorkloadStates;
-    testing::DriverOptions options;
-    options.wall_ms = kStartMs + 30 * kDayMs;
-    options.keep_delivered = false;
-    auto driver = testing::TestDriver::FromYaml(Workload(), options);
+    auto driver = testing::TestDriver::FromYaml(Workload(), WorkloadOptions());
     std::set<std::string> customers;
     for (const auto& batch : Batches()) {
       for (const auto& e : batch) customers.insert(e.customer_id());
@@ -133,7 +138,7 @@ const WorkloadStates& States() {
     }
     std::mt19937_64 random(1);
     std::vector<size_t> order(out->encoded.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), random);
     out->parsed.resize(order.size());
     for (size_t i : order) {

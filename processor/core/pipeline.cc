@@ -278,7 +278,7 @@ void PartitionPipeline::FlushGroup(std::vector<v1::Trigger>& out) {
 }
 
 void PartitionPipeline::FlushTimerGroup(std::vector<v1::Trigger>& out) {
-  CustomerState* customer = group_.empty() ? nullptr : group_customer_;
+  CustomerState* customer = group_customer_;  // set while the group holds a candidate
   FlushGroup(out);
   if (customer != nullptr) store_->Settle(*customer);
 }
