@@ -10,6 +10,7 @@
 
 #include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
+#include "processor/diagnostics/crash_point.h"
 #include "state/keys.h"
 #include "state/restore_ingest.h"
 #include "state/rocks_status.h"
@@ -321,6 +322,7 @@ StatusOr<std::optional<size_t>> StateDb::ReadCustomerInto(int32_t partition,
   rocksdb::PinnableSlice value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), customers(), keys::Customer(partition, customer_id), &value);
+  if (FailPoint("state_read")) s = rocksdb::Status::IOError("TOUCHSTREAM_FAIL_AT=state_read");
   if (s.IsNotFound()) return std::optional<size_t>();
   if (!s.ok()) return FromRocksRead(s, "cannot read customer");
   if (!into.ParseFromArray(value.data(), static_cast<int>(value.size()))) {

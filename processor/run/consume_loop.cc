@@ -217,6 +217,14 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   if (health_) health_->SetFatal(!fatal_.ok());
   if (!fatal_.ok()) {
     LogError("stopping: " + fatal_.message());
+    // Never commit a batch a record failed in, nor one the failure cut short: not even the
+    // revocation's commit when the consumer closes (~ConsumeLoop). A record that failed half
+    // applied (timers of other customers fired, their triggers dropped) would be committed
+    // without them. The batch's input is processed again from the last commit.
+    LogWarn(
+        "dropping the uncommitted batch: its input is processed again from the last "
+        "commit at the next start");
+    tasks_.Clear();
     return fatal_;
   }
   LogInfo("shutting down: committing and flushing (processing.stop_timeout " +
