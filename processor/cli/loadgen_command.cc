@@ -58,6 +58,7 @@ int Loadgen(const LoadgenOptions& opts) {
   journey.customers = opts.customers;
   journey.journeys_per_second = 200;
   journey.consent_and_time_zones = opts.profiles;
+  journey.zones = JourneyOptions::Zones::kEveryHour;  // the same policy load at every hour
   JourneyGenerator generator(journey);
   const SystemClock clock;
   TimeMs generator_now = clock.NowMs() - 30 * kDayMs;
@@ -140,7 +141,8 @@ void AddLoadgenCommand(CLI::App& app, Action* run) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e9));
   cmd->add_flag("--profiles", opts->profiles,
-                "customers change consent and carry time zones (the policy stage's inputs)");
+                "customers change consent and carry time zones, 24 an hour apart (the policy "
+                "stage's inputs; quiet hours then hold the same share of customers at any hour)");
   cmd->add_option("--unkeyed-percent", opts->unkeyed_percent,
                   "share of records produced without a key, placed on a random partition and "
                   "forwarded to their owner by `run`")

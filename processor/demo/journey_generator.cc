@@ -33,11 +33,23 @@ bool Later(const auto& a, const auto& b) { return a.at > b.at; }
 // Where customers live (the IANA zone on their events). With quiet hours 21:00-08:00 at least
 // one of these zones is in quiet hours at every instant of the year; "" = events carry no zone
 // (the policies.timezone default applies).
-constexpr std::array<const char*, 6> kZones{
+constexpr std::array<const char*, 6> kNamedZones{
     {"America/New_York", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo", ""}};
+// UTC-12 to UTC+11, an hour apart (an Etc/GMT zone's sign is POSIX's: Etc/GMT+5 is UTC-5); ""
+// stands for UTC (the policies.timezone default).
+constexpr std::array<const char*, 24> kEveryHourZones{
+    {"Etc/GMT+12", "Etc/GMT+11", "Etc/GMT+10", "Etc/GMT+9", "Etc/GMT+8",  "Etc/GMT+7",
+     "Etc/GMT+6",  "Etc/GMT+5",  "Etc/GMT+4",  "Etc/GMT+3", "Etc/GMT+2",  "Etc/GMT+1",
+     "",           "Etc/GMT-1",  "Etc/GMT-2",  "Etc/GMT-3", "Etc/GMT-4",  "Etc/GMT-5",
+     "Etc/GMT-6",  "Etc/GMT-7",  "Etc/GMT-8",  "Etc/GMT-9", "Etc/GMT-10", "Etc/GMT-11"}};
 
 // Customer number `n`'s zone; independent of their consent (n % 20 in StateConsent).
-const char* ZoneOf(int n) { return kZones[(n / 20) % kZones.size()]; }
+const char* ZoneOf(int n, JourneyOptions::Zones zones) {
+  if (zones == JourneyOptions::Zones::kEveryHour) {
+    return kEveryHourZones[(n / 20) % kEveryHourZones.size()];
+  }
+  return kNamedZones[(n / 20) % kNamedZones.size()];
+}
 
 }  // namespace
 
@@ -65,7 +77,7 @@ void JourneyGenerator::StateConsent(int n, const std::string& customer, TimeMs t
     v1::TouchpointEvent e = Make(customer, t, v1::EVENT_TYPE_CONSENT_CHANGE, via);
     e.mutable_consent()->set_channel(channel);
     e.mutable_consent()->set_opted_in(opted_in);
-    Push(t, std::move(e), ZoneOf(n));
+    Push(t, std::move(e), ZoneOf(n, options_.zones));
   };
   const int profile = n % 20;
   if (profile == 0) {  // unsubscribes from everything messaged without an opt-in
@@ -96,7 +108,7 @@ void JourneyGenerator::StartJourney(TimeMs start) {
   char customer[32];
   std::snprintf(customer, sizeof(customer), "cust-%06d", n);
   const bool profiles = options_.consent_and_time_zones;
-  const std::string zone = profiles ? ZoneOf(n) : "";
+  const std::string zone = profiles ? ZoneOf(n, options_.zones) : "";
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
   std::uniform_int_distribution<size_t> product_dist(0, kCatalog.size() - 1);
   std::uniform_int_distribution<int> pct(1, 100);

@@ -2,7 +2,7 @@
 // (product views without a quantity, some left without adding the product to a cart), carts
 // (some abandoned), online purchases, in-store purchases that settle an online cart, offers
 // opened from email/SMS, and customers who lapse. Optionally (consent_and_time_zones), customers
-// live in a few time zones (their events carry it) and state their consent: on their first
+// live in time zones (their events carry it; `zones`) and state their consent: on their first
 // journey some opt in to SMS or WhatsApp, some opt out of push or email, and a few unsubscribe
 // from every channel messaged without an opt-in (the policy stage's no_consent). Deterministic
 // for a given seed and sequence of Poll times.
@@ -28,6 +28,13 @@ struct JourneyOptions {
   // Time zones on events and consent changes (above). Off by default: the tests and
   // benchmarks that replay the generator keep their inputs; the demo turns it on.
   bool consent_and_time_zones = false;
+  // Which zones, with consent_and_time_zones. kNamed: five named zones and the default
+  // (policies.timezone), as a demo shows them. kEveryHour: 24 zones an hour apart (UTC-12 to
+  // UTC+11), customers spread evenly over them, so that a daily window of whole hours (quiet
+  // hours) holds the same share of them at every instant: the policy stage's decisions, made on
+  // the wall clock, then do not depend on the hour a benchmark runs (loadgen).
+  enum class Zones { kNamed, kEveryHour };
+  Zones zones = Zones::kNamed;
 };
 
 // Not thread-safe.
