@@ -35,12 +35,11 @@ bool Later(const auto& a, const auto& b) { return a.at > b.at; }
 // (the policies.timezone default applies).
 constexpr std::array<const char*, 6> kNamedZones{
     {"America/New_York", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo", ""}};
-// UTC-12 to UTC+11, an hour apart (an Etc/GMT zone's sign is POSIX's: Etc/GMT+5 is UTC-5); ""
-// stands for UTC (the policies.timezone default).
+// UTC-12 to UTC+11, an hour apart (an Etc/GMT zone's sign is POSIX's: Etc/GMT+5 is UTC-5).
 constexpr std::array<const char*, 24> kEveryHourZones{
     {"Etc/GMT+12", "Etc/GMT+11", "Etc/GMT+10", "Etc/GMT+9", "Etc/GMT+8",  "Etc/GMT+7",
      "Etc/GMT+6",  "Etc/GMT+5",  "Etc/GMT+4",  "Etc/GMT+3", "Etc/GMT+2",  "Etc/GMT+1",
-     "",           "Etc/GMT-1",  "Etc/GMT-2",  "Etc/GMT-3", "Etc/GMT-4",  "Etc/GMT-5",
+     "Etc/UTC",    "Etc/GMT-1",  "Etc/GMT-2",  "Etc/GMT-3", "Etc/GMT-4",  "Etc/GMT-5",
      "Etc/GMT-6",  "Etc/GMT-7",  "Etc/GMT-8",  "Etc/GMT-9", "Etc/GMT-10", "Etc/GMT-11"}};
 
 // Customer number `n`'s zone; independent of their consent (n % 20 in StateConsent).

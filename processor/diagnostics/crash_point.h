@@ -12,6 +12,7 @@
 //
 // Failure points: with TOUCHSTREAM_FAIL_AT=<point>[:<n>], the n-th (default 1st) pass of <point>
 // fails, once, as the operation it stands for fails in production; every other pass succeeds.
+// Passes are counted across the process's threads (state_read: the HTTP server's reads too).
 // Points: state_read (a read of a customer's stored state returns RocksDB's I/O error, as a
 // failing disk's read does).
 //

@@ -215,12 +215,14 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     }
   }
   if (health_) health_->SetFatal(!fatal_.ok());
+  // However the loop ended, leaving the group does not mark the partitions' local copies
+  // released: the next start here finds them current (GroupMembership::Release).
+  membership_.set_stopping();
   if (!fatal_.ok()) {
     LogError("stopping: " + fatal_.message());
-    // Never commit a batch a record failed in, nor one the failure cut short: not even the
-    // revocation's commit when the consumer closes (~ConsumeLoop). A record that failed half
-    // applied (timers of other customers fired, their triggers dropped) would be committed
-    // without them. The batch's input is processed again from the last commit.
+    // The batch is not committed, not even by the revocation's commit when the consumer closes
+    // (~ConsumeLoop): a failed step may have left it half applied (TaskManager::failed), and a
+    // batch cut short by another error is processed again as well.
     LogWarn(
         "dropping the uncommitted batch: its input is processed again from the last "
         "commit at the next start");
@@ -247,7 +249,6 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     LogWarn("relay: " + s.message());
   }
   relay_.set_consumer(nullptr);
-  membership_.set_stopping();
   LeaveOrAbandonGroup();
   tasks_.Clear();
   return Status::Ok();

@@ -89,6 +89,7 @@ void TaskManager::Remove(int32_t partition) {
 
 void TaskManager::Clear() {
   DiscardBatch();
+  failed_step_ = Status::Ok();
   tasks_.clear();
   next_punctuation_ms_.reset();
 }
@@ -147,7 +148,7 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
-  if (!outcome.ok()) return NoteCorruption(record.partition, outcome.status());
+  if (!outcome.ok()) return Step(NoteCorruption(record.partition, outcome.status()));
   // A held record's include the timers that fired before it; an erasure withdrew counted ones.
   CountTriggers(triggers_before - outcome->withdrawn_earlier);
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
@@ -158,7 +159,7 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
     if (Status s =
             relay_.Recall({config_.triggers.name, config_.audit.name}, outcome->erased_customer);
         !s.ok()) {
-      return s;
+      return Step(s);
     }
   }
 
@@ -186,6 +187,11 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
       metrics_.events_processed(outcome->type, outcome->channel).Increment();
   }
   return Status::Ok();
+}
+
+Status TaskManager::Step(Status s) {
+  if (!s.ok() && failed_step_.ok()) failed_step_ = s;
+  return s;
 }
 
 Status TaskManager::NoteCorruption(int32_t partition, Status s) {
@@ -229,7 +235,7 @@ Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
     if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_); !s.ok()) {
-      return NoteCorruption(partition, std::move(s));
+      return Step(NoteCorruption(partition, std::move(s)));
     }
     CountTriggers(triggers_before);
   }
@@ -241,7 +247,7 @@ Status TaskManager::FireTimerBacklogs() {
     if (!assigned->task.timer_backlog()) continue;
     const size_t triggers_before = output_.triggers.size();
     StatusOr<uint64_t> popped = assigned->task.FireDueTimers(output_);
-    if (!popped.ok()) return NoteCorruption(partition, popped.status());
+    if (!popped.ok()) return Step(NoteCorruption(partition, popped.status()));
     batch_records_ += static_cast<int64_t>(*popped);
     metrics_.timer_chunks().Increment();
     CountTriggers(triggers_before);
@@ -290,6 +296,13 @@ std::optional<TimeMs> TaskManager::MsUntilPunctuation(const TaskTime& time) {
 }
 
 Status TaskManager::Commit(const TaskTime& time) {
+  if (!failed_step_.ok()) return failed_step_;  // never committed (failed())
+  // Every error below fails the batch: a punctuation may have fired timers, a write or a hand-over
+  // may have failed half done.
+  return Step(CommitBatchOfTasks(time));
+}
+
+Status TaskManager::CommitBatchOfTasks(const TaskTime& time) {
   const auto started = std::chrono::steady_clock::now();
   const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
   for (auto& [partition, assigned] : tasks_) {

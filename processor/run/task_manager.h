@@ -14,7 +14,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "processor/config/config.h"
@@ -45,11 +47,19 @@ class TaskManager {
                 int64_t fence_epoch);
   // Stops processing `partition` (its changes must have been committed, or be dropped).
   void Remove(int32_t partition);
-  // Drops every task and the uncommitted batch.
+  // Drops every task and the uncommitted batch; the only way past a failed step (below).
   void Clear();
   // Drops the uncommitted batch; its records are processed again by whoever owns the partitions
   // next (the store's cached changes go with the tasks: call Clear or Remove).
   void DiscardBatch();
+
+  // A failed step (Process, AdvanceEventTime, FireTimerBacklogs or Commit returning an error) may
+  // leave the batch half applied: timers popped and states changed, their triggers dropped. Such
+  // a batch is never committed: from the first failed step on, Commit does nothing and returns
+  // that step's error again (its code handled as the step's was) until Clear drops the tasks with
+  // their cached changes. Whoever commits (the loop, a rebalance's revocation while the consumer
+  // closes) is refused alike.
+  bool failed() const { return !failed_step_.ok(); }
 
   // Processes one record. A record of a partition without a task (not, or no longer, ours) is
   // ignored. Errors: the store failed (drop the batch); Corruption: a stored state of the
@@ -86,7 +96,8 @@ class TaskManager {
   void Rewound(int32_t partition, std::string_view topic);
 
   // Punctuates every task (hybrid clock), then commits the batch and hands its records to the
-  // relay. Errors: the state write or the relay failed (processing must stop).
+  // relay. Errors: the state write or the relay failed (processing must stop); the batch holds a
+  // failed step (failed(): that step's error, nothing done).
   Status Commit(const TaskTime& time);
   // Milliseconds from `time` until a commit's punctuation fires the earliest timer stored
   // (PartitionTask::NextPunctuation, as of the last Commit; <= 0: due now); nullopt: none known.
@@ -144,6 +155,10 @@ class TaskManager {
   void PublishTaskCounts(Assigned& assigned);
   // Counts the batch's triggers from index `from` on (metrics, progress).
   void CountTriggers(size_t from);
+  // Returns `s`; an error marks the batch failed (failed()).
+  Status Step(Status s);
+  // Commit's work, for a batch no step failed in.
+  Status CommitBatchOfTasks(const TaskTime& time);
   // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks
   // to `idle_limit_ms` (unset if a timer index cannot be read: the next punctuation reports it).
   void FindNextPunctuation(TimeMs idle_limit_ms);
@@ -175,6 +190,7 @@ class TaskManager {
   // MsUntilPunctuation); found after each commit.
   std::optional<TimeMs> next_punctuation_ms_;
   std::set<int32_t> corrupt_;  // see TakeCorruptPartitions
+  Status failed_step_;         // the batch's first failed step's error, until Clear
   bool verify_settled_ = false;  // set_verify_settled_states
   struct {
     std::atomic<uint64_t> consumed{0};

@@ -15,9 +15,10 @@ namespace touchstream::testing {
 namespace {
 
 // Customer a's cart comes due (2 minutes) at customer b's event an hour later: b's event fires
-// a's timer first, then reads b's stored state, and that read fails (the second read of a
-// stored state; the first is a's). The fired timer's trigger is dropped with the failed record;
-// a commit of the batch would have recorded the timer as fired, and the trigger been lost.
+// a's timer first, then reads b's stored state, and that read fails (the second read of the
+// store: the first looked for a's, which was not there). The fired timer's trigger is dropped with
+// the failed record; a commit of the batch would have recorded the timer as fired, and the trigger
+// been lost.
 TEST(FailedRecordTest, ARecordThatFailsHalfAppliedIsProcessedAgainAndLosesNothing) {
   TempDir dir;
   ClusterConfig config;

@@ -307,6 +307,30 @@ TEST(PartitionTaskTest, EachSourceHasItsOwnOffsetInTheCheckpoint) {
       RecordOutcome::Kind::kApplied);
 }
 
+// A record that fails half applied leaves a batch no commit may write: bob's event fires amy's
+// cart timer first, then bob's stored state does not parse. A commit would record amy's timer as
+// fired while its trigger went with the failed record. Every commit is refused until the tasks
+// are dropped (the consume loop's stop or rebuild).
+TEST_F(TaskManagerTest, ABatchAStepFailedInIsNeverCommitted) {
+  Start(ClockMode::kEventTime, kT0 + kDayMs);  // bob's event is not in the future
+  Process(Add("e1", "amy", kT0));
+  const std::optional<v1::state::CustomerState> committed = driver_->ReadState("amy");
+  ASSERT_TRUE(committed.has_value());
+  driver_->StoreRawState("bob", "\x0a\xff\xff\xff\xff");
+  EXPECT_EQ(driver_->Pipe(Add("e2", "bob", kT0 + 2 * kHourMs)).size(), 0u);
+  ASSERT_EQ(driver_->status().code(), Status::Code::kCorruption) << driver_->status().message();
+  EXPECT_EQ(driver_->task()->timers_popped(), 1u) << "amy's timer fired before bob's read";
+
+  TaskManager& tasks = driver_->task_manager();
+  EXPECT_TRUE(tasks.failed());
+  const Status refused = tasks.Commit(TaskTime{driver_->wall_ms(), 0});
+  EXPECT_EQ(refused.code(), Status::Code::kCorruption) << refused.message();
+  EXPECT_EQ(driver_->ReadState("amy")->SerializeAsString(), committed->SerializeAsString())
+      << "amy's fired timer was committed without its trigger";
+  tasks.Clear();
+  EXPECT_FALSE(tasks.failed());
+}
+
 TEST_F(TaskManagerTest, AStoredStateThatDoesNotParseFailsTheRecordAndNamesItsPartition) {
   RuleSet rules;
   rules.push_back(
