@@ -10,7 +10,7 @@
 
 #include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
-#include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/fault_points.h"
 #include "state/keys.h"
 #include "state/restore_ingest.h"
 #include "state/rocks_status.h"

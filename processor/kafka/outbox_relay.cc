@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "processor/core/partition_name.h"
-#include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/fault_points.h"
 #include "processor/kafka/record_producer.h"
 
 namespace touchstream {

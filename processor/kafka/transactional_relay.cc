@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "processor/core/partition_name.h"
-#include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/fault_points.h"
 #include "processor/kafka/record_producer.h"
 
 namespace touchstream {

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "processor/core/time.h"
-#include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/fault_points.h"
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/consumer_close.h"
 #include "processor/kafka/group_consumer.h"

@@ -4,7 +4,7 @@
 
 #include "processor/core/clock.h"
 #include "processor/core/partition_name.h"
-#include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/fault_points.h"
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/watermarks.h"
 #include "processor/run/worker_pool.h"

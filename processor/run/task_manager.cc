@@ -5,7 +5,7 @@
 #include <random>
 
 #include "processor/core/partition_name.h"
-#include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/fault_points.h"
 #include "processor/diagnostics/log.h"
 #include "state/changelog.h"
 #include "state/commit_batch.h"

@@ -1,4 +1,4 @@
-// Deterministic crash points (TOUCHSTREAM_CRASH_AT, processor/diagnostics/crash_point.h): the
+// Deterministic crash points (TOUCHSTREAM_CRASH_AT, processor/diagnostics/fault_points.h): the
 // processor aborts right after a chosen step of the commit and delivery path, is restarted
 // on the same state directory, and must end with the oracle's triggers and state (I1-I3,
 // tests/integration/oracle.h). Each point runs with two seeds (different input, different hit).

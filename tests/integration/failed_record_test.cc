@@ -1,4 +1,4 @@
-// A record that fails half applied (TOUCHSTREAM_FAIL_AT, processor/diagnostics/crash_point.h)
+// A record that fails half applied (TOUCHSTREAM_FAIL_AT, processor/diagnostics/fault_points.h)
 // stops the processor with an error, and its batch is never committed: not by the loop, and not
 // by the revocation's commit when the stopping consumer leaves the group. The next start
 // processes that input again from the last commit and emits what the failed run did not.

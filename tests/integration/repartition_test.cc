@@ -151,7 +151,7 @@ TEST(RepartitionTest, AnInstanceKilledMidWayLosesAndDoublesNothing) {
   RunScenario({Fault::Kind::kKill});
 }
 
-// The commit and delivery path's crash points (processor/diagnostics/crash_point.h) while records
+// The commit and delivery path's crash points (processor/diagnostics/fault_points.h) while records
 // are forwarded: a read record not yet committed, a committed forward not yet produced, produced
 // but not acknowledged, acknowledged but still in the outbox.
 class RepartitionCrashPointTest : public ::testing::TestWithParam<Fault> {};

@@ -1,4 +1,4 @@
-#include "processor/diagnostics/crash_point.h"
+#include "processor/diagnostics/fault_points.h"
 
 #include <unistd.h>
 
