@@ -148,7 +148,7 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
-  if (!outcome.ok()) return Step(NoteCorruption(record.partition, outcome.status()));
+  if (!outcome.ok()) return TaskFailed(record.partition, outcome.status());
   // A held record's include the timers that fired before it; an erasure withdrew counted ones.
   CountTriggers(triggers_before - outcome->withdrawn_earlier);
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
@@ -194,9 +194,9 @@ Status TaskManager::Step(Status s) {
   return s;
 }
 
-Status TaskManager::NoteCorruption(int32_t partition, Status s) {
+Status TaskManager::TaskFailed(int32_t partition, Status s) {
   if (s.code() == Status::Code::kCorruption) corrupt_.insert(partition);
-  return s;
+  return Step(std::move(s));
 }
 
 std::vector<int32_t> TaskManager::TakeCorruptPartitions() {
@@ -235,7 +235,7 @@ Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
     if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_); !s.ok()) {
-      return Step(NoteCorruption(partition, std::move(s)));
+      return TaskFailed(partition, std::move(s));
     }
     CountTriggers(triggers_before);
   }
@@ -247,7 +247,7 @@ Status TaskManager::FireTimerBacklogs() {
     if (!assigned->task.timer_backlog()) continue;
     const size_t triggers_before = output_.triggers.size();
     StatusOr<uint64_t> popped = assigned->task.FireDueTimers(output_);
-    if (!popped.ok()) return Step(NoteCorruption(partition, popped.status()));
+    if (!popped.ok()) return TaskFailed(partition, popped.status());
     batch_records_ += static_cast<int64_t>(*popped);
     metrics_.timer_chunks().Increment();
     CountTriggers(triggers_before);
@@ -308,7 +308,7 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time) {
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
     if (Status s = assigned->task.Punctuate(time, idle_limit_ms, output_); !s.ok()) {
-      return NoteCorruption(partition, std::move(s));
+      return TaskFailed(partition, std::move(s));
     }
     CountTriggers(triggers_before);
     // Trims and timers of the batch's records, timer chunks and this punctuation alike.

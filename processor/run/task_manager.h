@@ -162,8 +162,9 @@ class TaskManager {
   // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks
   // to `idle_limit_ms` (unset if a timer index cannot be read: the next punctuation reports it).
   void FindNextPunctuation(TimeMs idle_limit_ms);
-  // Returns `s`, noting `partition` as corrupt if `s` is a Corruption.
-  Status NoteCorruption(int32_t partition, Status s);
+  // A step of `partition`'s task failed with `s`: Step(s), noting the partition as corrupt if `s`
+  // is a Corruption.
+  Status TaskFailed(int32_t partition, Status s);
 
   // Constant after construction.
   const Config& config_;
