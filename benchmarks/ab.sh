@@ -7,8 +7,9 @@
 # the set weighs on both alike, and compares each pair: the new build's CPU time per iteration
 # over the base build's (Google Benchmark's CPU time: the whole process's, background threads
 # included, for a benchmark measured with MeasureProcessCPUTime such as BM_CommitPath, else the
-# benchmark thread's), and the same for real time. It prints every pair, then per benchmark the median ratio, in how many
-# pairs the new build used less CPU, and a two-sided sign test's p-value for that count (the
+# benchmark thread's), and the same for real time, after one discarded warm-up run of each. It
+# prints every pair, then per benchmark the median ratio, in how many pairs the new build used
+# less CPU, and a two-sided sign test's p-value for that count (the
 # chance of a split at least that uneven between two equal builds; pairs of equal CPU times are
 # left out of it). The noise is large: one build
 # against itself, 8 pairs of BM_CommitPath, gave pair ratios from 0.78 to 1.06, a median of 0.974
@@ -64,6 +65,13 @@ run() {
     exit 1
   fi
 }
+
+# One unmeasured run of each build first. On a virtual machine, memory the guest has never
+# used costs ~1.8 ms per MiB to touch the first time (the host backs it), against 0.06-0.17 ms
+# once it has been used and freed (RESULTS.md, "Thirty-first session"): without this, whichever
+# build ran first on a fresh machine paid for its peak RSS at that rate.
+run "$BASE"
+run "$NEW"
 
 for pair in $(seq "$PAIRS"); do
   # A B, then B A: each build runs first in half of the pairs.

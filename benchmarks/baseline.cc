@@ -19,11 +19,18 @@
 //            Kafka's log cleaner, which leaves the active segment and the records younger than
 //            min.compaction.lag.ms as they are. The embedded Kafka never compacts
 //            (benchmarks/restore.sh restores from the changelog as written and from this copy).
+//   touch    no Kafka: what this machine charges for memory, `--mib` MiB of fresh anonymous
+//            memory touched (as transparent huge pages, as the processor's allocator asks), freed,
+//            and the same again at once. On a virtual machine whose host takes back the guest's
+//            free memory, a page the guest has not used for a few seconds costs ~10x more the
+//            first time than one just freed (benchmarks/RESULTS.md, "Thirty-first session"):
+//            every process pays that rate for its peak RSS. Reported as CPU ms per MiB, both.
 //
 // consume and pipe report CPU-seconds of this process (getrusage: every librdkafka thread included)
 // from the first record consumed to the end, and wall seconds, as one line of key=value pairs on
 // stdout.
 #include <librdkafka/rdkafkacpp.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -61,6 +68,7 @@ struct Options {
   double records_per_event = 0;
   int record_bytes = 200;
   long transaction_events = 0;  // pipe: 0 = idempotent, no transactions
+  long mib = 512;               // touch
 };
 
 [[noreturn]] void Fail(const std::string& why) {
@@ -73,12 +81,13 @@ Options Parse(int argc, char** argv) {
   CLI::App app{
       "Baselines for benchmarks/e2e.sh on the same topic: a raw librdkafka consumer "
       "(consume), a raw consume-and-produce pipe (pipe), a count of the records and "
-      "value bytes in topics (count), or a compacted copy of a topic (compact)",
+      "value bytes in topics (count), a compacted copy of a topic (compact), or what touching "
+      "fresh memory costs this machine (touch)",
       "touchstream_baseline"};
-  app.add_option("mode", o.mode, "consume, pipe, count or compact")
+  app.add_option("mode", o.mode, "consume, pipe, count, compact or touch")
       ->required()
-      ->check(CLI::IsMember({"consume", "pipe", "count", "compact"}));
-  app.add_option("--brokers", o.brokers, "bootstrap servers")->required();
+      ->check(CLI::IsMember({"consume", "pipe", "count", "compact", "touch"}));
+  app.add_option("--brokers", o.brokers, "bootstrap servers (every mode but touch)");
   app.add_option("--topic", o.topic, "the topic to read (count: a comma-separated list)")
       ->capture_default_str();
   app.add_option("--messages", o.messages, "messages to read (consume, pipe)")
@@ -93,8 +102,14 @@ Options Parse(int argc, char** argv) {
                  "this many records read; 0: idempotent, no transactions")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--mib", o.mib, "touch: how much memory")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
+    if (o.mode != "touch" && o.brokers.empty()) {
+      throw CLI::RequiredError("--brokers (for " + o.mode + ")");
+    }
     if ((o.mode == "consume" || o.mode == "pipe") && o.messages <= 0) {
       throw CLI::RequiredError("--messages (for " + o.mode + ")");
     }
@@ -251,11 +266,34 @@ int Compact(const Options& o) {
   return 0;
 }
 
+// touch: CPU-seconds of touching `o.mib` MiB of fresh memory, then as much again just freed.
+int Touch(const Options& o) {
+  const size_t bytes = static_cast<size_t>(o.mib) << 20;
+  const auto touch_once = [&] {
+    void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) Fail("cannot map " + std::to_string(o.mib) + " MiB");
+    madvise(memory, bytes, MADV_HUGEPAGE);  // advice only: without it, 4 KiB pages
+    volatile char* page = static_cast<volatile char*>(memory);
+    const double start = CpuSeconds();
+    for (size_t at = 0; at < bytes; at += 4096) page[at] = 1;
+    const double seconds = CpuSeconds() - start;
+    munmap(memory, bytes);
+    return seconds;
+  };
+  const double fresh = touch_once();
+  const double reused = touch_once();
+  const double mib = static_cast<double>(o.mib);
+  std::printf("mib=%ld fresh_ms_per_mib=%.3f reused_ms_per_mib=%.3f\n", o.mib, fresh * 1e3 / mib,
+              reused * 1e3 / mib);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
   if (o.mode == "compact") return Compact(o);
+  if (o.mode == "touch") return Touch(o);
   std::string err;
 
   std::unique_ptr<RdKafka::Conf> cconf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));

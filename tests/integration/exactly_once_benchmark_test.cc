@@ -23,8 +23,8 @@ std::optional<long> Captured(const std::string& out, const std::string& pattern,
 TEST(ExactlyOnceBenchmarkTest, EndToEndRunsWithTransactionsOnBothSides) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   TempDir dir;
-  const ScriptRun e2e =
-      RunBenchmarkScript(dir, "e2e.sh", {"RUNS=1", "GUARANTEE=exactly_once"}, {"8000", "2"});
+  const ScriptRun e2e = RunBenchmarkScript(
+      dir, "e2e.sh", {"RUNS=1", "GUARANTEE=exactly_once", "TOUCH_MIB=64"}, {"8000", "2"});
   ASSERT_EQ(e2e.exit_code, 0) << e2e.out << e2e.err;
   const std::string& out = e2e.out;
   EXPECT_NE(out.find("partitions; exactly_once"), std::string::npos) << out;
@@ -37,6 +37,13 @@ TEST(ExactlyOnceBenchmarkTest, EndToEndRunsWithTransactionsOnBothSides) {
   EXPECT_GT(*transactions, 1) << out;
   EXPECT_GT(*events_each, 0) << out;
   EXPECT_NE(out.find("end to end / raw pipe: "), std::string::npos) << out;
+  // What memory costs the machine, and the run's share of it at that rate.
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("fresh memory: [0-9.]+ CPU-ms per MiB to touch first, [0-9.]+ just freed")))
+      << out;
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("its peak RSS touched at the fresh-memory rate: ~[0-9.]+ CPU-s")))
+      << out;
 }
 
 TEST(ExactlyOnceBenchmarkTest, LatencyReportsForwardedEventsApart) {
