@@ -1,5 +1,8 @@
 #include "state/partition_state.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +20,18 @@ constexpr uint64_t kEntryOverheadBytes = 512;
 // The parsed message per byte of its encoding: repeated fields, sub-messages and strings each
 // hold more in memory than on the wire.
 constexpr uint64_t kBytesPerSerializedByte = 4;
+
+// Encodes `state` into `out` with protobuf's cached sizes, which ByteSizeLong gave as `bytes`
+// (not measured again). False if the encoding did not take exactly `bytes` (`out` is then
+// unspecified): bounded, so a size that no longer holds cannot write past the buffer.
+bool EncodeSized(const CustomerState& state, size_t bytes, std::string& out) {
+  out.resize(bytes);
+  google::protobuf::io::ArrayOutputStream array(out.data(), static_cast<int>(bytes));
+  google::protobuf::io::CodedOutputStream coded(&array);
+  state.SerializeWithCachedSizes(&coded);
+  coded.Trim();
+  return !coded.HadError() && static_cast<size_t>(coded.ByteCount()) == bytes;
+}
 
 }  // namespace
 
@@ -61,11 +76,13 @@ StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id)
   return &entry.second.state;
 }
 
-void PartitionState::Settle(const CustomerState& customer) {
+void PartitionState::Settle(const CustomerState& customer, std::optional<size_t> encoded_bytes) {
   if (last_mutable_ == nullptr || &last_mutable_->second.state != &customer) return;
   Cached& entry = last_mutable_->second;
   if (entry.erased || HoldsNothing(entry.state)) return;  // the commit writes a tombstone
-  entry.state.SerializeToString(&entry.settled);
+  if (!encoded_bytes || !EncodeSized(entry.state, *encoded_bytes, entry.settled)) {
+    entry.state.SerializeToString(&entry.settled);
+  }
   entry.settled_current = true;
 }
 

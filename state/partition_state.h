@@ -45,7 +45,8 @@ class PartitionState final : public PartitionStore {
   // a Mutable of the customer comes after. A commit encoding a state it last touched long ago
   // reads the whole message back from memory (~1 us for a typical state, against ~0.2 us while
   // it is in the cache: benchmarks/RESULTS.md, "Twenty-ninth session").
-  void Settle(const CustomerState& customer) override;
+  void Settle(const CustomerState& customer, std::optional<size_t> encoded_bytes) override;
+  using PartitionStore::Settle;
   void ScheduleTimer(const TimerKey& key) override;
   void CancelTimer(const TimerKey& key) override;
   StatusOr<std::optional<TimerKey>> PopDueTimer(const TimerLimit& limit) override;

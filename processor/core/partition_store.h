@@ -71,8 +71,14 @@ class PartitionStore {
   // (policy stage) and trimmed (state limits). A store may encode it now, while it is still in the
   // CPU's cache, instead of at the commit. Changing it again takes a new Mutable. Does nothing if
   // `customer` is not what the last Mutable returned. (A state a timer changed without a decision
-  // is not settled: the commit encodes it.)
-  virtual void Settle(const CustomerState& customer) { (void)customer; }
+  // is not settled: the commit encodes it.) `encoded_bytes`: customer.ByteSizeLong() as the
+  // caller computed it last, nothing changed since (so protobuf's cached sizes of the message are
+  // current and the store encodes without measuring it again), or nullopt.
+  virtual void Settle(const CustomerState& customer, std::optional<size_t> encoded_bytes) {
+    (void)customer;
+    (void)encoded_bytes;
+  }
+  void Settle(const CustomerState& customer) { Settle(customer, std::nullopt); }
 
   virtual void ScheduleTimer(const TimerKey& key) = 0;
   virtual void CancelTimer(const TimerKey& key) = 0;

@@ -69,8 +69,8 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
     Complete(*rule, customer, scratch_, /*timer_fired=*/false);
   }
   FlushGroup(out);
-  Trim(customer, t);
-  store_->Settle(customer);
+  const size_t encoded_bytes = Trim(customer, t);
+  store_->Settle(customer, encoded_bytes);
   return EventStep::kApplied;
 }
 
@@ -271,7 +271,6 @@ void PartitionPipeline::FlushGroup(std::vector<v1::Trigger>& out) {
     for (v1::AuditRecord& a : policy_out_.audits) audits_.push_back(std::move(a));
     policy_out_.audits.clear();
     for (const TimerKey& timer : policy_out_.deferral_timers) store_->ScheduleTimer(timer);
-    Trim(*group_customer_, group_ms_);  // a deferral holds a whole trigger
   }
   group_.clear();
   group_customer_ = nullptr;
@@ -279,13 +278,18 @@ void PartitionPipeline::FlushGroup(std::vector<v1::Trigger>& out) {
 
 void PartitionPipeline::FlushTimerGroup(std::vector<v1::Trigger>& out) {
   CustomerState* customer = group_customer_;  // set while the group holds a candidate
+  const TimeMs decided_ms = group_ms_;
   FlushGroup(out);
-  if (customer != nullptr) store_->Settle(*customer);
+  if (customer == nullptr) return;
+  // Without the policy stage, firing timers adds nothing the limits trim (no deferral).
+  std::optional<size_t> encoded_bytes;
+  if (policy_ != nullptr) encoded_bytes = Trim(*customer, decided_ms);
+  store_->Settle(*customer, encoded_bytes);
 }
 
-void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
+size_t PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
   dropped_.clear();
-  TrimToLimits(customer, limits_, trims_, &dropped_);
+  const size_t encoded_bytes = TrimToLimits(customer, limits_, trims_, &dropped_);
   for (v1::state::DeferredTrigger& deferral : dropped_) {
     store_->CancelTimer({deferral.release_ms(), customer.customer_id(),
                          DeferralTimerId(deferral.trigger().trigger_id())});
@@ -297,6 +301,7 @@ void PartitionPipeline::Trim(CustomerState& customer, TimeMs now_ms) {
     *audit.mutable_decision_time() = ToTimestamp(now_ms);
     audits_.push_back(std::move(audit));
   }
+  return encoded_bytes;
 }
 
 void FillSummary(const CustomerState& customer, v1::CustomerSummary& summary) {

@@ -126,14 +126,17 @@ class PartitionPipeline {
   void Release(const std::string& trigger_id, TimeMs due_ms, CustomerState& customer);
   // Adds one candidate to the group (one customer, one instant).
   void AddToGroup(CustomerState& customer, PolicyCandidate candidate);
-  // Decides the group (the policy stage, if on) and appends what is sent to `out`.
+  // Decides the group (the policy stage, if on) and appends what is sent to `out`. The caller
+  // then trims the customer (a deferral holds a whole trigger).
   void FlushGroup(std::vector<v1::Trigger>& out);
-  // FlushGroup for a group of timers; then the store may settle its customer, whom nothing
-  // changes before the next Mutable (PartitionStore::Settle).
+  // FlushGroup for a group of timers, the customer trimmed if the policy stage may have deferred
+  // a trigger; then the store may settle the customer, whom nothing changes before the next
+  // Mutable (PartitionStore::Settle).
   void FlushTimerGroup(std::vector<v1::Trigger>& out);
   // Trims the customer to the state limits at `now_ms`; a deferral trimmed is suppressed
-  // (state_limit, audited) and its timer cancelled.
-  void Trim(CustomerState& customer, TimeMs now_ms);
+  // (state_limit, audited) and its timer cancelled. Returns the state's encoded size, measured
+  // last (TrimToLimits): settle the customer with it before any change.
+  size_t Trim(CustomerState& customer, TimeMs now_ms);
 
   // Constant after construction (the rule set must not change while the pipeline lives).
   const RuleSet* rules_;

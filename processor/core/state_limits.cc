@@ -67,20 +67,10 @@ class IndexBookkeepingAside {
   std::vector<std::pair<int, int64_t>> aside_;
 };
 
-}  // namespace
-
-void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts,
-                  std::vector<v1::state::DeferredTrigger>* dropped) {
-  // mutable_cart() only for a customer with a cart: an empty one would change the stored bytes.
-  if (customer.has_cart() && customer.cart().lines_size() > limits.max_cart_lines) {
-    auto& lines = *customer.mutable_cart()->mutable_lines();
-    const int excess = lines.size() - limits.max_cart_lines;
-    lines.DeleteSubrange(0, excess);  // kept in the order first added: the oldest first
-    counts.max_cart_lines += excess;
-  }
-
-  size_t size = customer.ByteSizeLong();
-  if (size <= limits.max_state_bytes) return;  // without indexed_ms it is no larger
+// TrimToLimits past the cart lines, for a state over max_state_bytes with its indexed_ms
+// included (its encoded size `size`).
+void TrimToMaxBytes(CustomerState& customer, const StateLimits& limits, size_t size,
+                    TrimCounts& counts, std::vector<v1::state::DeferredTrigger>* dropped) {
   const IndexBookkeepingAside aside(customer);
   if (aside.any()) size = customer.ByteSizeLong();
   if (size <= limits.max_state_bytes) return;
@@ -108,6 +98,23 @@ void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts
     ++counts.max_state_bytes;
     size = customer.ByteSizeLong();
   }
+}
+
+}  // namespace
+
+size_t TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts,
+                    std::vector<v1::state::DeferredTrigger>* dropped) {
+  // mutable_cart() only for a customer with a cart: an empty one would change the stored bytes.
+  if (customer.has_cart() && customer.cart().lines_size() > limits.max_cart_lines) {
+    auto& lines = *customer.mutable_cart()->mutable_lines();
+    const int excess = lines.size() - limits.max_cart_lines;
+    lines.DeleteSubrange(0, excess);  // kept in the order first added: the oldest first
+    counts.max_cart_lines += excess;
+  }
+  const size_t size = customer.ByteSizeLong();
+  if (size <= limits.max_state_bytes) return size;  // without indexed_ms it is no larger
+  TrimToMaxBytes(customer, limits, size, counts, dropped);
+  return customer.ByteSizeLong();  // with indexed_ms back
 }
 
 size_t MinStateBytes(size_t max_field_bytes, size_t rule_count) {

@@ -60,8 +60,10 @@ struct TrimCounts {
 // max_state_bytes unless its part that does not grow with events alone is larger. The size is
 // measured without the rules' indexed_ms (the timer index's bookkeeping, which depends on the
 // watermark; at most kLaggingEntryMaxBytes per rule on top: processor/core/rule_timer.h).
-void TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts,
-                  std::vector<v1::state::DeferredTrigger>* dropped = nullptr);
+// Returns the state's encoded size as it is left (ByteSizeLong, computed last, so protobuf's
+// cached sizes of the message are current: PartitionStore::Settle encodes with them).
+size_t TrimToLimits(CustomerState& customer, const StateLimits& limits, TrimCounts& counts,
+                    std::vector<v1::state::DeferredTrigger>* dropped = nullptr);
 
 // An upper bound on the serialized size of a state with every list empty: the customer id and
 // the event ids the aggregate and `rule_count` rules keep (each at most `max_field_bytes`), and

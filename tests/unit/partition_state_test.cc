@@ -148,6 +148,47 @@ TEST_F(PartitionStateTest, ACommitWritesASettledStateAsSettled) {
   EXPECT_EQ(logged, (*stored)->SerializeAsString());
 }
 
+// Settle given the size ByteSizeLong measured last encodes with protobuf's cached sizes, not
+// measuring the state again. A size that does not hold (the caller's contract broken: a wrong
+// number, or a change after the measure) cannot write past the buffer or leave it short: the
+// bounded encoding fails and the state is measured and encoded again, so the commit writes it as
+// it is (verify_settled would stop the process otherwise).
+TEST_F(PartitionStateTest, ASettledSizeThatDoesNotHoldIsMeasuredAgain) {
+  PartitionState state(*db_, 1);
+  state.set_verify_settled(true);
+  CustomerState* c = *state.Mutable("c1");
+  c->set_first_seen_ms(kT0);
+  c->set_lifetime_value_minor(1234);
+  const size_t measured = c->ByteSizeLong();
+  state.Settle(*c, measured);
+  Commit(state);
+  EXPECT_EQ(state.settled_writes(), 1u);
+  EXPECT_EQ((*db_->ReadCustomer(1, "c1"))->lifetime_value_minor(), 1234);
+
+  int64_t value = 1234;
+  for (const size_t claimed : {measured - 1, measured + 1}) {
+    c = *state.Mutable("c1");
+    c->set_lifetime_value_minor(++value);  // same length: the cached sizes hold
+    ASSERT_EQ(c->ByteSizeLong(), measured);
+    state.Settle(*c, claimed);
+    Commit(state);
+    EXPECT_EQ((*db_->ReadCustomer(1, "c1"))->lifetime_value_minor(), value) << claimed;
+  }
+  // A sub-message grown after the measure: its cached size is stale.
+  c = *state.Mutable("c1");
+  const size_t before_cart = c->ByteSizeLong();
+  v1::state::CartLine* line = c->mutable_cart()->add_lines();
+  line->set_sku("sku-1");
+  line->set_quantity(2);
+  state.Settle(*c, before_cart);
+  Commit(state);
+  auto stored = db_->ReadCustomer(1, "c1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  ASSERT_EQ((*stored)->cart().lines_size(), 1);
+  EXPECT_EQ((*stored)->cart().lines(0).sku(), "sku-1");
+  EXPECT_EQ(state.settled_writes(), 4u);
+}
+
 // What changes after a Settle comes through a new Mutable, which makes the commit encode the
 // state again; a Settle of a state another Mutable came after does nothing.
 TEST_F(PartitionStateTest, AChangeAfterSettleIsWritten) {
