@@ -42,9 +42,8 @@ v1::state::CustomerState Customer(int64_t n) {
   line->set_quantity(1);
   line->set_unit_price_minor(8999);
   for (int i = 0; i < 6; ++i) {
-    auto* recent = c.add_recent_events();
-    recent->set_id_hash(0x9E3779B97F4A7C15ull * (n + i + 1));
-    recent->set_time_ms(c.first_seen_ms() + i * 1000);
+    c.add_recent_id_hashes(0x9E3779B97F4A7C15ull * (n + i + 1));
+    c.add_recent_times_ms(c.first_seen_ms() + i * 1000);
   }
   for (const char* rule : {"cart_1h", "win_back_30d"}) {
     auto* slot = c.add_rules();

@@ -1,6 +1,9 @@
 // Input deduplication: upstream retries re-send an event with the same event_id at a new
 // offset. A customer's state remembers the ids (as 64-bit hashes) of events applied within a
-// horizon of event time; a repeat within the horizon is skipped, not applied twice.
+// horizon of event time; a repeat within the horizon is skipped, not applied twice. The ids are
+// two packed lists of the state (recent_id_hashes, recent_times_ms); ids a state written before
+// holds one message each (recent_events) are seen too, and moved to the lists by the next
+// RememberEvent.
 #pragma once
 
 #include <string_view>

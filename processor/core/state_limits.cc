@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace touchstream {
@@ -36,6 +37,27 @@ void TrimOldest(google::protobuf::RepeatedPtrField<Message>& list, bool oldest_f
       ++count;
     }
     list.DeleteSubrange(oldest_first ? 0 : list.size() - count, count);
+    trimmed += count;
+    size = customer.ByteSizeLong();
+  }
+}
+
+// The remembered event ids (the packed lists, oldest first) as TrimOldest trims a list: an entry
+// is its hash's 8 bytes and its time's varint.
+void TrimOldestEventIds(CustomerState& customer, size_t max_bytes, size_t& size,
+                        uint64_t& trimmed) {
+  auto& hashes = *customer.mutable_recent_id_hashes();
+  auto& times = *customer.mutable_recent_times_ms();
+  while (size > max_bytes && !times.empty()) {
+    int count = 0;
+    size_t freed = 0;
+    while (count < times.size() && freed < size - max_bytes) {
+      freed += 8 + google::protobuf::io::CodedOutputStream::VarintSize64(
+                       static_cast<uint64_t>(times[count]));
+      ++count;
+    }
+    hashes.erase(hashes.begin(), hashes.begin() + std::min(count, hashes.size()));
+    times.erase(times.begin(), times.begin() + count);
     trimmed += count;
     size = customer.ByteSizeLong();
   }
@@ -85,8 +107,10 @@ void TrimToMaxBytes(CustomerState& customer, const StateLimits& limits, size_t s
     TrimOldest(*slot.mutable_state()->mutable_browse()->mutable_skus(), /*oldest_first=*/false,
                customer, max, size, counts.max_state_bytes);
   }
+  // Ids of a state written before first: they are older than the packed ones.
   TrimOldest(*customer.mutable_recent_events(), /*oldest_first=*/true, customer, max, size,
              counts.max_state_bytes);
+  TrimOldestEventIds(customer, max, size, counts.max_state_bytes);
   if (size <= max || !customer.has_policy()) return;
   TrimOldest(*customer.mutable_policy()->mutable_sent(), /*oldest_first=*/true, customer, max, size,
              counts.max_state_bytes);

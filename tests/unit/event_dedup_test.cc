@@ -31,9 +31,29 @@ TEST(EventDedupTest, KeepsAtMostMaxIds) {
   CustomerState c;
   const DedupPolicy policy{kDayMs, 2};
   for (const char* id : {"a", "b", "c"}) RememberEvent(c, EventIdHash(id), kT0, kT0, policy);
-  EXPECT_EQ(c.recent_events_size(), 2);
+  EXPECT_EQ(c.recent_id_hashes_size(), 2);
+  EXPECT_EQ(c.recent_times_ms_size(), 2);
   EXPECT_FALSE(SeenRecently(c, EventIdHash("a")));
   EXPECT_TRUE(SeenRecently(c, EventIdHash("c")));
+}
+
+// A state written before the packed lists holds its ids one message each: they are still seen,
+// and the next event applied moves them over, oldest first, as the horizon and max_ids allow.
+TEST(EventDedupTest, IdsOfAStateWrittenBeforeAreSeenAndMovedOver) {
+  CustomerState c;
+  for (const auto& [id, time_ms] : {std::pair{"a", kT0}, {"b", kT0 + 1}, {"c", kT0 + 2}}) {
+    auto* recent = c.add_recent_events();
+    recent->set_id_hash(EventIdHash(id));
+    recent->set_time_ms(time_ms);
+  }
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("b")));
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("d")));
+  RememberEvent(c, EventIdHash("d"), kT0 + 3, kT0 + 3, DedupPolicy{kDayMs, 3});
+  EXPECT_EQ(c.recent_events_size(), 0);
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("a"))) << "the oldest, past max_ids";
+  for (const char* id : {"b", "c", "d"}) EXPECT_TRUE(SeenRecently(c, EventIdHash(id))) << id;
+  EXPECT_EQ(std::vector<int64_t>(c.recent_times_ms().begin(), c.recent_times_ms().end()),
+            (std::vector<int64_t>{kT0 + 1, kT0 + 2, kT0 + 3}));
 }
 
 TEST(EventDedupTest, PipelineSkipsARetriedEvent) {

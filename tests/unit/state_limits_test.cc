@@ -39,6 +39,7 @@ std::string Lists(const CustomerState& s) {
   }
   out += " events=";
   for (const auto& e : s.recent_events()) out += std::to_string(e.time_ms()) + " ";
+  for (const int64_t time_ms : s.recent_times_ms()) out += std::to_string(time_ms) + " ";
   return out;
 }
 
@@ -93,9 +94,8 @@ TEST(StateLimitsTest, StateBytesOverTrimCartThenBrowsedSkusThenEventIdsOldestFir
     b->set_last_view_ms(kT0);
   }
   for (int i = 1; i <= 3; ++i) {
-    auto* e = full.add_recent_events();
-    e->set_id_hash(i);
-    e->set_time_ms(i);
+    full.add_recent_id_hashes(i);
+    full.add_recent_times_ms(i);
   }
   ASSERT_EQ(Lists(full), "cart=a1 a2 a3  browse=v3 v2 v1  events=1 2 3 ");
   const size_t size = full.ByteSizeLong();
@@ -121,12 +121,42 @@ TEST(StateLimitsTest, StateBytesOverTrimCartThenBrowsedSkusThenEventIdsOldestFir
   CustomerState rest = full;
   rest.mutable_cart()->clear_lines();
   rest.mutable_rules(0)->mutable_state()->mutable_browse()->clear_skus();
-  rest.mutable_recent_events()->DeleteSubrange(0, 2);
+  rest.mutable_recent_id_hashes()->erase(rest.recent_id_hashes().begin(),
+                                         rest.recent_id_hashes().begin() + 2);
+  rest.mutable_recent_times_ms()->erase(rest.recent_times_ms().begin(),
+                                        rest.recent_times_ms().begin() + 2);
   s = full;
   counts = {};
   TrimToLimits(s, StateLimits{200, rest.ByteSizeLong()}, counts);
   EXPECT_EQ(Lists(s), "cart= browse= events=3 ");
   EXPECT_EQ(counts.max_state_bytes, 8u);
+  EXPECT_EQ(s.SerializeAsString(), rest.SerializeAsString());
+}
+
+// The ids of a state written before the packed lists (one message each) are older than the
+// packed ones: trimmed first.
+TEST(StateLimitsTest, EventIdsOfAStateWrittenBeforeAreTrimmedFirst) {
+  CustomerState full;
+  full.set_customer_id("c1");
+  for (int i = 1; i <= 2; ++i) {
+    auto* e = full.add_recent_events();
+    e->set_id_hash(i);
+    e->set_time_ms(i);
+  }
+  for (int i = 3; i <= 4; ++i) {
+    full.add_recent_id_hashes(i);
+    full.add_recent_times_ms(i);
+  }
+  ASSERT_EQ(Lists(full), "cart= browse= events=1 2 3 4 ");
+  CustomerState rest;
+  rest.set_customer_id("c1");
+  rest.add_recent_id_hashes(4);
+  rest.add_recent_times_ms(4);
+  CustomerState s = full;
+  TrimCounts counts;
+  EXPECT_EQ(TrimToLimits(s, StateLimits{200, rest.ByteSizeLong()}, counts), rest.ByteSizeLong());
+  EXPECT_EQ(Lists(s), "cart= browse= events=4 ");
+  EXPECT_EQ(counts.max_state_bytes, 3u);
   EXPECT_EQ(s.SerializeAsString(), rest.SerializeAsString());
 }
 
@@ -287,7 +317,10 @@ TEST(PolicyStateLimitsTest, SendHistoryThenTheDeferralReleasedLastAreTrimmedLast
   CustomerState customer;
   customer.set_customer_id("amy");
   customer.set_first_seen_ms(1);
-  for (int i = 0; i < 50; ++i) customer.add_recent_events()->set_time_ms(i);
+  for (int i = 0; i < 50; ++i) {
+    customer.add_recent_id_hashes(i);
+    customer.add_recent_times_ms(i);
+  }
   for (int i = 0; i < 50; ++i) customer.mutable_policy()->add_sent()->set_time_ms(i);
   for (int i = 0; i < 3; ++i) {
     *customer.mutable_policy()->add_deferred() = BigDeferral("t" + std::to_string(i), 10 + i, 1000);
@@ -297,7 +330,8 @@ TEST(PolicyStateLimitsTest, SendHistoryThenTheDeferralReleasedLastAreTrimmedLast
   TrimToLimits(customer, StateLimits{200, 2500}, counts, &dropped);
   EXPECT_LE(customer.ByteSizeLong(), 2500u);
   // Event ids and the send history go before any deferral; then the one released last.
-  EXPECT_EQ(customer.recent_events_size(), 0);
+  EXPECT_EQ(customer.recent_times_ms_size(), 0);
+  EXPECT_EQ(customer.recent_id_hashes_size(), 0);
   EXPECT_EQ(customer.policy().sent_size(), 0);
   ASSERT_EQ(dropped.size(), 1u);
   EXPECT_EQ(dropped[0].trigger().trigger_id(), "t2");
