@@ -1,6 +1,8 @@
 #include "processor/core/event_dedup.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "processor/core/saturating.h"
 #include "processor/core/sha256.h"
@@ -20,21 +22,27 @@ bool SeenRecently(const CustomerState& customer, uint64_t id_hash) {
 
 namespace {
 
-// Moves the ids of a state written before (recent_events, older than any in the lists) to the
-// front of the packed lists.
+// Moves the ids of a state written before (recent_events) into the packed lists, ordered by
+// time with those already there (a build that wrote recent_events after a later one wrote the
+// lists, in a rollback, keeps both: protobuf carries the fields it does not know).
 void MoveOverOlderIds(CustomerState& customer) {
   if (customer.recent_events().empty()) return;
-  google::protobuf::RepeatedField<uint64_t> hashes;
-  google::protobuf::RepeatedField<int64_t> times;
+  std::vector<std::pair<int64_t, uint64_t>> ids;  // time, hash
   for (const auto& recent : customer.recent_events()) {
-    hashes.Add(recent.id_hash());
-    times.Add(recent.time_ms());
+    ids.emplace_back(recent.time_ms(), recent.id_hash());
   }
-  hashes.MergeFrom(customer.recent_id_hashes());
-  times.MergeFrom(customer.recent_times_ms());
-  customer.mutable_recent_id_hashes()->Swap(&hashes);
-  customer.mutable_recent_times_ms()->Swap(&times);
+  for (int i = 0; i < customer.recent_times_ms_size(); ++i) {
+    ids.emplace_back(customer.recent_times_ms(i), customer.recent_id_hashes(i));
+  }
+  std::stable_sort(ids.begin(), ids.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   customer.clear_recent_events();
+  customer.clear_recent_times_ms();
+  customer.clear_recent_id_hashes();
+  for (const auto& [time_ms, hash] : ids) {
+    customer.add_recent_times_ms(time_ms);
+    customer.add_recent_id_hashes(hash);
+  }
 }
 
 }  // namespace

@@ -54,6 +54,16 @@ TEST(EventDedupTest, IdsOfAStateWrittenBeforeAreSeenAndMovedOver) {
   for (const char* id : {"b", "c", "d"}) EXPECT_TRUE(SeenRecently(c, EventIdHash(id))) << id;
   EXPECT_EQ(std::vector<int64_t>(c.recent_times_ms().begin(), c.recent_times_ms().end()),
             (std::vector<int64_t>{kT0 + 1, kT0 + 2, kT0 + 3}));
+
+  // A state both ways (an older build wrote ids after a newer one, which it carried unread):
+  // moved over in time order.
+  c.add_recent_events()->set_time_ms(kT0 + 4);
+  c.mutable_recent_events(0)->set_id_hash(EventIdHash("e"));
+  RememberEvent(c, EventIdHash("f"), kT0 + 5, kT0 + 5, DedupPolicy{kDayMs, 3});
+  EXPECT_EQ(std::vector<int64_t>(c.recent_times_ms().begin(), c.recent_times_ms().end()),
+            (std::vector<int64_t>{kT0 + 3, kT0 + 4, kT0 + 5}));
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("e")));
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("c")));
 }
 
 TEST(EventDedupTest, PipelineSkipsARetriedEvent) {
