@@ -12,10 +12,11 @@
 #      GUARANTEE=exactly_once in transactions of as many events as touchstream's commits held.
 # CPU-seconds come from the operating system (/proc/PID/stat for `run`, getrusage for the
 # baselines), counted from the first record consumed; the broker's CPU is not in them. The
-# machine is shared and noisy: read the medians and the ratios measured in the same run. Each
-# run also measures what touching fresh memory costs here (touchstream_baseline touch) and
-# estimates the share of `run`'s CPU its peak RSS took at that rate: on a virtual machine whose
-# host takes back free memory, first touches cost ~10x more than on one whose memory stays.
+# machine is shared and noisy: read the medians and the ratios measured in the same run. After
+# the runs it measures what touching fresh memory costs here (touchstream_baseline touch) and
+# estimates the share of each run's CPU that its RSS growth (from its first record to its peak)
+# took at that rate: on a virtual machine whose host takes back free memory, first touches cost
+# ~25x more than memory just freed.
 #
 # Usage: benchmarks/e2e.sh [EVENTS] [PARTITIONS]      (make bench-e2e)
 # RUNS (3): how many runs, each with its own broker; the medians are printed last.
@@ -27,7 +28,7 @@
 #   (with GUARANTEE too, put the guarantee in that processing section instead)
 # STATE_OPTIONS: extra keys of the state section, e.g. STATE_OPTIONS='write_buffer_bytes: 16777216'
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
-# TOUCH_MIB (512): how much fresh memory each run touches to measure what memory costs here.
+# TOUCH_MIB (512): how much fresh memory is touched after the runs to measure what memory costs.
 # SETTLE_SECONDS (1.5): how long the run's counts must stay still before it is taken as ended.
 # PROFILE: a path prefix; each run's `touchstream run` is sampled by `perf record` (DWARF call
 #   graphs: the build keeps no frame pointers) from its first record to the end of the run, into
@@ -88,13 +89,6 @@ for run in $(seq "$RUNS"); do
     --unkeyed-percent "$UNKEYED_PERCENT" 2>&1 | tail -1
   loaded_at=$(date +%s)  # the input's last CreateTime, to the second or later
 
-  # What this machine charges for memory (touchstream_baseline touch), after 3 s in which the
-  # memory the processes before freed goes back to the host, as a virtual machine's does.
-  sleep 3
-  touch=$("$BASELINE" touch --mib "${TOUCH_MIB:-512}")
-  fresh_ms=$(field fresh_ms_per_mib "$touch")
-  echo "  fresh memory: $fresh_ms CPU-ms per MiB to touch first, $(field reused_ms_per_mib "$touch") just freed"
-
   raw=$("$BASELINE" consume --brokers "$brokers" --topic touchpoints --messages "$EVENTS")
   echo "  raw consumer: $(field per_cpu_s "$raw") messages per CPU-second ($(field cpu_s "$raw") CPU-s, $(field wall_s "$raw") s)"
 
@@ -108,6 +102,7 @@ for run in $(seq "$RUNS"); do
     consumed=$(metric touchstream_records_consumed_total)
     if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then
       start=$(now); cpu_start=$(cpu $run_pid)
+      rss_start_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status")
       # Commits before the first record (the group join) are empty: not counted below.
       commits_before=$(metric touchstream_commit_duration_seconds_count)
       commit_s_before=$(awk '$1 == "touchstream_commit_duration_seconds_sum" { print $2 }' <<<"$scraped")
@@ -196,10 +191,10 @@ for run in $(seq "$RUNS"); do
   awk -v s="$start" -v c="$consumed_at" -v d="$drained_at" -v n="$EVENTS" \
       -v c0="$cpu_start" -v c1="$cpu_consumed" -v c2="$cpu_drained" \
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
-      -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" \
+      -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" -v rss0="$rss_start_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
       -v commits="$commits" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
-      -v cu="$catch_up_timers" -v fm="$fresh_ms" '
+      -v cu="$catch_up_timers" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
     printf "  touchstream: %d events (%d forwarded, %d invalid), %d triggers; %.2f records out per event, %d bytes each\n", n, f, i, t, per, mb
@@ -208,13 +203,28 @@ for run in $(seq "$RUNS"); do
     printf "    %d commits, %.0f events each, %.2f s in commits\n", commits, n / (commits ? commits : 1), commit_s
     printf "    %d timer entries popped after the outbox first drained (the clocks catching up to the wall clock), included\n", cu
     printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
-    printf "    its peak RSS touched at the fresh-memory rate: ~%.2f CPU-s (%.0f %% of the run'"'"'s; a machine whose memory stays with it pays little of it)\n", rss / 1024 * fm / 1000, 100 * rss / 1024 * fm / 1000 / (c2 - c0)
     printf "  raw pipe: %.0f events per CPU-second%s\n", pipe, (te > 0 ? sprintf(" (%d transactions of %d events)", tx, te) : "")
     printf "  ratios: touchstream end to end / raw consumer %.3f, / raw pipe %.3f\n", e2e / raw, e2e / pipe
-    printf "%d %.0f %.0f %.0f %.0f %.0f %.0f\n", run, consume, e2e, n / (d - s), raw, pipe, rss / 1024 >> "/dev/stderr"
+    printf "%d %.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", run, consume, e2e, n / (d - s), raw, pipe, rss / 1024, (rss - rss0) / 1024 >> "/dev/stderr"
   }' 2>> "$results"
   echo "    after a full compaction, $compacted"
 done
 
-print_medians "$results" "consume-phase events/CPU-s,end-to-end events/CPU-s,end-to-end events/s wall,raw consumer messages/CPU-s,raw pipe events/CPU-s,peak RSS MiB" \
+# What this machine charges for memory (touchstream_baseline touch), once the runs are done (the
+# memory it frees would otherwise be cheap for what follows it) and 3 s after the last process
+# freed its memory, which goes back to the host then as a virtual machine's does; and what each
+# run's peak RSS took at that rate.
+sleep 3
+touch=$("$BASELINE" touch --mib "${TOUCH_MIB:-512}")
+fresh_ms=$(field fresh_ms_per_mib "$touch")
+if [ -z "$fresh_ms" ]; then
+  echo "touchstream_baseline touch printed no fresh_ms_per_mib: $touch" >&2
+  exit 1
+fi
+echo "fresh memory: $fresh_ms CPU-ms per MiB to touch first, $(field reused_ms_per_mib "$touch") just freed"
+awk -v fm="$fresh_ms" -v n="$EVENTS" '
+  { cpu = n / $3; est = $8 * fm / 1000; list = list (NR > 1 ? ", " : "") sprintf("%.2f (%.0f %%)", est, 100 * est / cpu) }
+  END { printf "each run'"'"'s RSS growth from its first record to its peak, touched at the fresh-memory rate: ~%s CPU-s of its end-to-end CPU (a machine whose memory stays with it pays little of it)\n", list }' "$results"
+
+print_medians "$results" "consume-phase events/CPU-s,end-to-end events/CPU-s,end-to-end events/s wall,raw consumer messages/CPU-s,raw pipe events/CPU-s,peak RSS MiB,RSS growth from the first record MiB" \
   "3:5:end to end / raw consumer" "3:6:end to end / raw pipe"

@@ -23,7 +23,10 @@ constexpr uint64_t kBytesPerSerializedByte = 4;
 
 // Encodes `state` into `out` with protobuf's cached sizes, which ByteSizeLong gave as `bytes`
 // (not measured again). False if the encoding did not take exactly `bytes` (`out` is then
-// unspecified): bounded, so a size that no longer holds cannot write past the buffer.
+// unspecified): bounded, so a size that no longer holds cannot write past the buffer. It checks
+// the total length only: a change after the measure that kept the total (one part grown, another
+// shrunk as much) would encode a stale length prefix inside. Settle's contract rules that out;
+// the tests' verify_settled re-encodes every settled state to catch a caller that breaks it.
 bool EncodeSized(const CustomerState& state, size_t bytes, std::string& out) {
   out.resize(bytes);
   google::protobuf::io::ArrayOutputStream array(out.data(), static_cast<int>(bytes));

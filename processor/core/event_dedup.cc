@@ -20,37 +20,37 @@ bool SeenRecently(const CustomerState& customer, uint64_t id_hash) {
   return false;
 }
 
-namespace {
-
-// Moves the ids of a state written before (recent_events) into the packed lists, ordered by
-// time with those already there (a build that wrote recent_events after a later one wrote the
-// lists, in a rollback, keeps both: protobuf carries the fields it does not know).
-void MoveOverOlderIds(CustomerState& customer) {
+void NormalizeEventIds(CustomerState& customer) {
+  auto& hashes = *customer.mutable_recent_id_hashes();
+  auto& times = *customer.mutable_recent_times_ms();
+  if (hashes.size() != times.size()) {
+    const int even = std::min(hashes.size(), times.size());
+    hashes.Truncate(even);
+    times.Truncate(even);
+  }
   if (customer.recent_events().empty()) return;
   std::vector<std::pair<int64_t, uint64_t>> ids;  // time, hash
   for (const auto& recent : customer.recent_events()) {
     ids.emplace_back(recent.time_ms(), recent.id_hash());
   }
-  for (int i = 0; i < customer.recent_times_ms_size(); ++i) {
-    ids.emplace_back(customer.recent_times_ms(i), customer.recent_id_hashes(i));
+  if (!times.empty()) {
+    for (int i = 0; i < times.size(); ++i) ids.emplace_back(times[i], hashes[i]);
+    std::stable_sort(ids.begin(), ids.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    times.Clear();
+    hashes.Clear();
   }
-  std::stable_sort(ids.begin(), ids.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
   customer.clear_recent_events();
-  customer.clear_recent_times_ms();
-  customer.clear_recent_id_hashes();
   for (const auto& [time_ms, hash] : ids) {
-    customer.add_recent_times_ms(time_ms);
-    customer.add_recent_id_hashes(hash);
+    times.Add(time_ms);
+    hashes.Add(hash);
   }
 }
-
-}  // namespace
 
 void RememberEvent(CustomerState& customer, uint64_t id_hash, TimeMs event_time_ms,
                    TimeMs watermark_ms, const DedupPolicy& policy) {
   if (policy.horizon_ms <= 0) return;
-  MoveOverOlderIds(customer);
+  NormalizeEventIds(customer);
   auto& hashes = *customer.mutable_recent_id_hashes();
   auto& times = *customer.mutable_recent_times_ms();
   // Saturating: before the first watermark (kNoTime) nothing is older than the horizon.

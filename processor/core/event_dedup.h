@@ -24,6 +24,14 @@ uint64_t EventIdHash(std::string_view event_id);
 // within the remembered horizon.
 bool SeenRecently(const CustomerState& customer, uint64_t id_hash);
 
+// Puts the customer's remembered ids in the packed lists alone: a state written before holds
+// them one message each (recent_events), moved over in their order when the lists are empty,
+// else by time with those already there (a build that wrote recent_events after a later one
+// wrote the lists, in a rollback, keeps both: protobuf carries the fields it does not know).
+// Lists of unequal length (a damaged state) are cut to the shorter. Cheap when there is
+// nothing to do.
+void NormalizeEventIds(CustomerState& customer);
+
 // Records an applied event (its EventIdHash) and forgets ids older than `watermark_ms` − horizon.
 void RememberEvent(CustomerState& customer, uint64_t id_hash, TimeMs event_time_ms,
                    TimeMs watermark_ms, const DedupPolicy& policy);

@@ -73,7 +73,8 @@ class PartitionStore {
   // `customer` is not what the last Mutable returned. (A state a timer changed without a decision
   // is not settled: the commit encodes it.) `encoded_bytes`: customer.ByteSizeLong() as the
   // caller computed it last, nothing changed since (so protobuf's cached sizes of the message are
-  // current and the store encodes without measuring it again), or nullopt.
+  // current and the store encodes without measuring it again), or nullopt. A wrong total is
+  // caught (the state is measured again); a change after the measure that keeps the total is not.
   virtual void Settle(const CustomerState& customer, std::optional<size_t> encoded_bytes) {
     (void)customer;
     (void)encoded_bytes;

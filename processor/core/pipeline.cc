@@ -281,7 +281,8 @@ void PartitionPipeline::FlushTimerGroup(std::vector<v1::Trigger>& out) {
   const TimeMs decided_ms = group_ms_;
   FlushGroup(out);
   if (customer == nullptr) return;
-  // Without the policy stage, firing timers adds nothing the limits trim (no deferral).
+  // Without the policy stage no deferral is held: the limits are left to the customer's next
+  // event, as before (a timer adds a few bytes at most to the part that does not grow).
   std::optional<size_t> encoded_bytes;
   if (policy_ != nullptr) encoded_bytes = Trim(*customer, decided_ms);
   store_->Settle(*customer, encoded_bytes);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "processor/core/event_dedup.h"
+
 namespace touchstream {
 
 const char* TrimReasonName(TrimReason reason) {
@@ -42,8 +44,8 @@ void TrimOldest(google::protobuf::RepeatedPtrField<Message>& list, bool oldest_f
   }
 }
 
-// The remembered event ids (the packed lists, oldest first) as TrimOldest trims a list: an entry
-// is its hash's 8 bytes and its time's varint.
+// The remembered event ids (the packed lists, oldest first, of equal length: NormalizeEventIds)
+// as TrimOldest trims a list: an entry is its hash's 8 bytes and its time's varint.
 void TrimOldestEventIds(CustomerState& customer, size_t max_bytes, size_t& size,
                         uint64_t& trimmed) {
   auto& hashes = *customer.mutable_recent_id_hashes();
@@ -56,7 +58,7 @@ void TrimOldestEventIds(CustomerState& customer, size_t max_bytes, size_t& size,
                        static_cast<uint64_t>(times[count]));
       ++count;
     }
-    hashes.erase(hashes.begin(), hashes.begin() + std::min(count, hashes.size()));
+    hashes.erase(hashes.begin(), hashes.begin() + count);
     times.erase(times.begin(), times.begin() + count);
     trimmed += count;
     size = customer.ByteSizeLong();
@@ -107,9 +109,12 @@ void TrimToMaxBytes(CustomerState& customer, const StateLimits& limits, size_t s
     TrimOldest(*slot.mutable_state()->mutable_browse()->mutable_skus(), /*oldest_first=*/false,
                customer, max, size, counts.max_state_bytes);
   }
-  // Ids of a state written before first: they are older than the packed ones.
-  TrimOldest(*customer.mutable_recent_events(), /*oldest_first=*/true, customer, max, size,
-             counts.max_state_bytes);
+  // Ids a state written before holds one message each, or lists a damaged state left uneven.
+  if (!customer.recent_events().empty() ||
+      customer.recent_id_hashes_size() != customer.recent_times_ms_size()) {
+    NormalizeEventIds(customer);
+    size = customer.ByteSizeLong();
+  }
   TrimOldestEventIds(customer, max, size, counts.max_state_bytes);
   if (size <= max || !customer.has_policy()) return;
   TrimOldest(*customer.mutable_policy()->mutable_sent(), /*oldest_first=*/true, customer, max, size,

@@ -66,6 +66,20 @@ TEST(EventDedupTest, IdsOfAStateWrittenBeforeAreSeenAndMovedOver) {
   EXPECT_FALSE(SeenRecently(c, EventIdHash("c")));
 }
 
+// A damaged state's lists of unequal length are cut to the shorter, not read past its end.
+TEST(EventDedupTest, UnevenIdListsAreCutToTheShorter) {
+  CustomerState c;
+  for (const char* id : {"a", "b", "c"}) c.add_recent_id_hashes(EventIdHash(id));
+  c.add_recent_times_ms(kT0);
+  c.add_recent_times_ms(kT0 + 1);
+  RememberEvent(c, EventIdHash("d"), kT0 + 2, kT0 + 2, DedupPolicy{kDayMs, 8});
+  EXPECT_EQ(c.recent_id_hashes_size(), 3);
+  EXPECT_EQ(c.recent_times_ms_size(), 3);
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("b")));
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("c"))) << "its time was lost: dropped";
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("d")));
+}
+
 TEST(EventDedupTest, PipelineSkipsARetriedEvent) {
   RuleSet rules;
   rules.push_back(std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{}));

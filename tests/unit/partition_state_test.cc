@@ -149,10 +149,10 @@ TEST_F(PartitionStateTest, ACommitWritesASettledStateAsSettled) {
 }
 
 // Settle given the size ByteSizeLong measured last encodes with protobuf's cached sizes, not
-// measuring the state again. A size that does not hold (the caller's contract broken: a wrong
-// number, or a change after the measure) cannot write past the buffer or leave it short: the
-// bounded encoding fails and the state is measured and encoded again, so the commit writes it as
-// it is (verify_settled would stop the process otherwise).
+// measuring the state again. A total that does not hold (the caller's contract broken: a wrong
+// number, or a change after the measure that moved the total) cannot write past the buffer or
+// leave it short: the bounded encoding fails and the state is measured and encoded again, so the
+// commit writes it as it is (verify_settled would stop the process otherwise).
 TEST_F(PartitionStateTest, ASettledSizeThatDoesNotHoldIsMeasuredAgain) {
   PartitionState state(*db_, 1);
   state.set_verify_settled(true);

@@ -133,9 +133,9 @@ TEST(StateLimitsTest, StateBytesOverTrimCartThenBrowsedSkusThenEventIdsOldestFir
   EXPECT_EQ(s.SerializeAsString(), rest.SerializeAsString());
 }
 
-// The ids of a state written before the packed lists (one message each) are older than the
-// packed ones: trimmed first.
-TEST(StateLimitsTest, EventIdsOfAStateWrittenBeforeAreTrimmedFirst) {
+// The ids of a state written before the packed lists (one message each) join them by time
+// before the oldest are trimmed.
+TEST(StateLimitsTest, EventIdsOfAStateWrittenBeforeAreTrimmedByTime) {
   CustomerState full;
   full.set_customer_id("c1");
   for (int i = 1; i <= 2; ++i) {
@@ -158,6 +158,20 @@ TEST(StateLimitsTest, EventIdsOfAStateWrittenBeforeAreTrimmedFirst) {
   EXPECT_EQ(Lists(s), "cart= browse= events=4 ");
   EXPECT_EQ(counts.max_state_bytes, 3u);
   EXPECT_EQ(s.SerializeAsString(), rest.SerializeAsString());
+
+  // An older build wrote one after the lists (a rollback): it is the newest, and stays.
+  s = full;
+  s.clear_recent_events();
+  auto* newest = s.add_recent_events();
+  newest->set_id_hash(5);
+  newest->set_time_ms(5);
+  ASSERT_EQ(Lists(s), "cart= browse= events=5 3 4 ");
+  rest.set_recent_id_hashes(0, 5);
+  rest.set_recent_times_ms(0, 5);
+  counts = {};
+  TrimToLimits(s, StateLimits{200, rest.ByteSizeLong()}, counts);
+  EXPECT_EQ(Lists(s), "cart= browse= events=5 ");
+  EXPECT_EQ(counts.max_state_bytes, 2u);
 }
 
 TEST(StateLimitsTest, MinStateBytesBoundsAStateWithEveryListEmpty) {
