@@ -20,15 +20,16 @@ bool SeenRecently(const CustomerState& customer, uint64_t id_hash) {
   return false;
 }
 
-void NormalizeEventIds(CustomerState& customer) {
+bool NormalizeEventIds(CustomerState& customer) {
   auto& hashes = *customer.mutable_recent_id_hashes();
   auto& times = *customer.mutable_recent_times_ms();
-  if (hashes.size() != times.size()) {
+  const bool uneven = hashes.size() != times.size();
+  if (uneven) {
     const int even = std::min(hashes.size(), times.size());
     hashes.Truncate(even);
     times.Truncate(even);
   }
-  if (customer.recent_events().empty()) return;
+  if (customer.recent_events().empty()) return uneven;
   std::vector<std::pair<int64_t, uint64_t>> ids;  // time, hash
   for (const auto& recent : customer.recent_events()) {
     ids.emplace_back(recent.time_ms(), recent.id_hash());
@@ -45,6 +46,7 @@ void NormalizeEventIds(CustomerState& customer) {
     times.Add(time_ms);
     hashes.Add(hash);
   }
+  return true;
 }
 
 void RememberEvent(CustomerState& customer, uint64_t id_hash, TimeMs event_time_ms,

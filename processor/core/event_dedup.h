@@ -29,8 +29,8 @@ bool SeenRecently(const CustomerState& customer, uint64_t id_hash);
 // else by time with those already there (a build that wrote recent_events after a later one
 // wrote the lists, in a rollback, keeps both: protobuf carries the fields it does not know).
 // Lists of unequal length (a damaged state) are cut to the shorter. Cheap when there is
-// nothing to do.
-void NormalizeEventIds(CustomerState& customer);
+// nothing to do. Returns whether it changed the state.
+bool NormalizeEventIds(CustomerState& customer);
 
 // Records an applied event (its EventIdHash) and forgets ids older than `watermark_ms` − horizon.
 void RememberEvent(CustomerState& customer, uint64_t id_hash, TimeMs event_time_ms,

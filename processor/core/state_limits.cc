@@ -110,11 +110,7 @@ void TrimToMaxBytes(CustomerState& customer, const StateLimits& limits, size_t s
                customer, max, size, counts.max_state_bytes);
   }
   // Ids a state written before holds one message each, or lists a damaged state left uneven.
-  if (!customer.recent_events().empty() ||
-      customer.recent_id_hashes_size() != customer.recent_times_ms_size()) {
-    NormalizeEventIds(customer);
-    size = customer.ByteSizeLong();
-  }
+  if (NormalizeEventIds(customer)) size = customer.ByteSizeLong();
   TrimOldestEventIds(customer, max, size, counts.max_state_bytes);
   if (size <= max || !customer.has_policy()) return;
   TrimOldest(*customer.mutable_policy()->mutable_sent(), /*oldest_first=*/true, customer, max, size,
