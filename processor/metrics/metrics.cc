@@ -98,6 +98,15 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                                    "topic, dropped (a refused dead letter), stopped (changelog)")
                                .Register(*registry_);
 
+  input_rewinds_family_ =
+      &BuildCounter()
+           .Name("touchstream_input_rewinds_total")
+           .Help(
+               "Times a source partition was rewound to its next offset after its records were "
+               "held (a timer backlog, a repartition wait): the consumer fetches again what it "
+               "had read past that offset")
+           .Register(*registry_);
+
   producer_fatal_errors_ = &BuildCounter()
                                 .Name("touchstream_producer_fatal_errors_total")
                                 .Help(
@@ -327,6 +336,10 @@ prometheus::Counter& Metrics::state_rebuilds(StateRebuildReason reason) {
 prometheus::Counter& Metrics::records_undeliverable(const std::string& topic,
                                                     const std::string& action) {
   return undeliverable_family_->Add({{"topic", topic}, {"action", action}});
+}
+
+prometheus::Counter& Metrics::input_rewinds(const std::string& topic) {
+  return input_rewinds_family_->Add({{"topic", topic}});
 }
 
 prometheus::Counter& Metrics::delivery_errors(const std::string& topic) {

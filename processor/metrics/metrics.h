@@ -55,6 +55,9 @@ class Metrics {
   // Records Kafka refused for good (processor/kafka/undeliverable.h), by the topic they were
   // going to and what became of them: rerouted (to the dead-letter topic), dropped, stopped.
   prometheus::Counter& records_undeliverable(const std::string& topic, const std::string& action);
+  // Held records read again: a source rewound to its next offset after a hold (a timer backlog,
+  // a repartition wait), by source topic (processor/run/source_pauses.h).
+  prometheus::Counter& input_rewinds(const std::string& topic);
   prometheus::Counter& producer_fatal_errors() { return *producer_fatal_errors_; }
   prometheus::Counter& transactions_aborted() { return *transactions_aborted_; }
   // The state-disk reserve (state.min_free_bytes): 1 while paused; pauses so far.
@@ -132,6 +135,7 @@ class Metrics {
   std::unique_ptr<RuleCounters> triggers_;  // of triggers_family_
   prometheus::Family<prometheus::Counter>* delivery_errors_family_;
   prometheus::Family<prometheus::Counter>* undeliverable_family_;
+  prometheus::Family<prometheus::Counter>* input_rewinds_family_;
   prometheus::Counter* producer_fatal_errors_;
   prometheus::Counter* transactions_aborted_;
   prometheus::Gauge* state_writes_paused_;

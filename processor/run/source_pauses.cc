@@ -65,6 +65,7 @@ bool SourcePauses::Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks, 
         continue;
       }
       tasks.Rewound(partition, topic);
+      metrics.input_rewinds(topic).Increment();
     }
   }
   paused_ = std::move(still_paused);

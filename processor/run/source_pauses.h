@@ -6,7 +6,8 @@
 // - the input waits for its repartition source to catch up (PartitionTask::
 //   WaitsForRepartition): the input pauses, the repartition source goes on.
 // Once a source is no longer held it is resumed and, if a record of it was held, rewound to the
-// task's next offset. Only that partition pauses; the others go on.
+// task's next offset (counted in touchstream_input_rewinds_total: the consumer drops what it had
+// fetched past that offset and fetches it again). Only that partition pauses; the others go on.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>

@@ -66,6 +66,8 @@ TEST(TimerBacklogTest, TwentyThousandTimersDueAtOnceFireInChunksAndTheInputBehin
   EXPECT_GE(ScrapeMetricSum(http_port, "touchstream_timer_chunks_total"),
             kCarts / 1000 - 2 * 1);  // the first chunk of each partition fires in its held step
   EXPECT_EQ(ScrapeMetricSum(http_port, "touchstream_timer_backlog_partitions"), 0);
+  // The held records were read again: each held partition rewound once its backlog was gone.
+  EXPECT_GE(ScrapeMetricSum(http_port, "touchstream_input_rewinds_total"), 1);
   EXPECT_TRUE(cluster.WaitForLog("run", "while its backlog of due timers fires in chunks",
                                  std::chrono::seconds(1)));
   cluster.Stop("run");
