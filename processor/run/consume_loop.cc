@@ -123,7 +123,6 @@ Status ConsumeLoop::Start() {
 
 Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   times_.batch_started = clocks_.steady.Now();
-  times_.last_poll = times_.batch_started;
   // A stop requested while a commit waits for Kafka bounds that wait too.
   const std::chrono::milliseconds stop_timeout(config_.stop_timeout_ms);
   relay_.WatchStop(&stop, stop_timeout);
@@ -300,12 +299,13 @@ void ConsumeLoop::ApplyBackpressure() {
 bool ConsumeLoop::PolledInTime(bool* rebalanced) {
   const SteadyClock::TimePoint polled = clocks_.steady.Now();
   if (health_) health_->RecordPoll(Ms(polled));
-  const std::chrono::steady_clock::duration in_callbacks = membership_.TakeCallbackTime();
-  if (rebalanced != nullptr) *rebalanced = in_callbacks.count() > 0;
-  const auto gap = polled - times_.last_poll - in_callbacks;
-  times_.last_poll = polled;
-  if (gap <= times_.session_timeout) return true;
-  membership_.RejoinAfterPause(gap);
+  const bool rebalance = membership_.TakeRebalanced();
+  if (rebalanced != nullptr) *rebalanced = rebalance;
+  // Not the time since the last poll: a long commit or restore is no reason to rejoin, since
+  // librdkafka heartbeats meanwhile (run/standstill.h).
+  const std::chrono::steady_clock::duration still = standstill_.TakeLongest();
+  if (still <= times_.session_timeout) return true;
+  membership_.RejoinAfterPause(still);
   return false;
 }
 

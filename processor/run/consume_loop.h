@@ -26,6 +26,7 @@
 #include "processor/run/outbox_backpressure.h"
 #include "processor/run/source_ends.h"
 #include "processor/run/source_pauses.h"
+#include "processor/run/standstill.h"
 #include "processor/run/task_manager.h"
 #include "state/disk_reserve.h"
 
@@ -103,10 +104,11 @@ class ConsumeLoop {
   OutboxBackpressure backpressure_;              // paused(): the input partitions are paused
   std::unique_ptr<SourcePauses> source_pauses_;  // set in Start
   bool timer_backlog_ = false;                   // a task has timers due left to fire
+  // Whether the process stood still past the session timeout, asked at each poll.
+  StandstillWatch standstill_{clocks_.steady};
   struct {
     std::chrono::milliseconds session_timeout{45'000};  // the consumer's session.timeout.ms
     SteadyClock::TimePoint batch_started;
-    SteadyClock::TimePoint last_poll;  // the consumer's last poll returned
     SteadyClock::TimePoint last_sample;
   } times_;
 };

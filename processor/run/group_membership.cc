@@ -55,9 +55,7 @@ std::string GroupMembership::TakePauseRequest() {
   return std::exchange(pending_.pause_request, std::string());
 }
 
-std::chrono::steady_clock::duration GroupMembership::TakeCallbackTime() {
-  return std::exchange(pending_.in_callbacks, std::chrono::steady_clock::duration{});
-}
+bool GroupMembership::TakeRebalanced() { return std::exchange(pending_.rebalanced, false); }
 
 GroupMembership::Restored GroupMembership::RestoreOne(const std::string& topic,
                                                       int32_t partition,
@@ -285,11 +283,7 @@ void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partit
 void GroupMembership::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                                    std::vector<RdKafka::TopicPartition*>& partitions) {
   metrics_.rebalances().Increment();
-  struct AddElapsed {
-    std::chrono::steady_clock::duration& total;
-    std::chrono::steady_clock::time_point since;
-    ~AddElapsed() { total += std::chrono::steady_clock::now() - since; }
-  } add_elapsed{pending_.in_callbacks, std::chrono::steady_clock::now()};
+  pending_.rebalanced = true;
   const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
   // The group assigns the input; each input partition brings its repartition partition along.
   std::vector<RdKafka::TopicPartition*> input;
@@ -351,7 +345,7 @@ void GroupMembership::DestroyRepartition(std::vector<RdKafka::TopicPartition*>& 
 
 void GroupMembership::RejoinAfterPause(std::chrono::steady_clock::duration paused) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(paused).count();
-  LogWarn("the consume loop was paused for " + std::to_string(ms) +
+  LogWarn("the process stood still for " + std::to_string(ms) +
           " ms, longer than session.timeout.ms: the group has moved our partitions; dropping " +
           std::to_string(tasks_.size()) + " partitions and the uncommitted batch, rejoining");
   Leave();

@@ -57,8 +57,8 @@ class GroupMembership : public RdKafka::RebalanceCb {
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override;
 
-  // The loop was paused for `paused`, longer than the session timeout: drops every partition
-  // and the batch, and rejoins (unless paused for the disk).
+  // The process stood still for `paused` (run/standstill.h), longer than the session timeout:
+  // drops every partition and the batch, and rejoins (unless paused for the disk).
   void RejoinAfterPause(std::chrono::steady_clock::duration paused);
   // `corruption` (Status::Corruption) came from the store while processing: drops the
   // uncommitted batch (it spans every partition), delivers what was committed, leaves the group,
@@ -79,11 +79,11 @@ class GroupMembership : public RdKafka::RebalanceCb {
   void set_stopping() { stopping_ = true; }
 
   // What the callbacks left for the loop, each cleared by taking it: a fatal error, a request
-  // to pause for the disk (a callback must not unsubscribe), and the time spent in callbacks
-  // since the last take (restores: heartbeats go on meanwhile).
+  // to pause for the disk (a callback must not unsubscribe), and whether a rebalance callback
+  // ran since the last take.
   Status TakeError();
   std::string TakePauseRequest();
-  std::chrono::steady_clock::duration TakeCallbackTime();
+  bool TakeRebalanced();
 
  private:
   // One partition's restore, as a restore thread left it.
@@ -139,7 +139,7 @@ class GroupMembership : public RdKafka::RebalanceCb {
   struct Pending {
     Status error;
     std::string pause_request;
-    std::chrono::steady_clock::duration in_callbacks{};
+    bool rebalanced = false;
   } pending_;
   bool paused_for_disk_ = false;
   bool stopping_ = false;
