@@ -106,6 +106,7 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                "held (a timer backlog, a repartition wait): the consumer fetches again what it "
                "had read past that offset")
            .Register(*registry_);
+  input_rewinds_family_->Add({{"topic", consume_topic}});  // at zero from start-up
 
   producer_fatal_errors_ = &BuildCounter()
                                 .Name("touchstream_producer_fatal_errors_total")

@@ -60,10 +60,11 @@ class ConsumeLoop {
   TaskManager::Progress progress() const { return tasks_.progress(); }
 
  private:
-  // After each consumer poll: false if the process was away from the consumer for longer than
-  // the session timeout since the last poll (rebalance callbacks' own time aside), in which case
-  // the group may have moved on: the membership rejoins and the polled message is dropped
-  // unprocessed (it is read again). `rebalanced` (if not null): a rebalance callback ran in it.
+  // After each consumer poll: false if the process stood still longer than the session timeout
+  // since the last poll (StandstillWatch; a commit or a restore that only took long does not
+  // count), in which case the group may have moved on: the membership rejoins and the polled
+  // message is dropped unprocessed (it is read again). `rebalanced` (if not null): a rebalance
+  // callback ran in it.
   bool PolledInTime(bool* rebalanced);
   // A consumed message: a record, a partition's end, or an error.
   void HandleMessage(RdKafka::Message& message);

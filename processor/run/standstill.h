@@ -8,7 +8,9 @@
 // StandstillTracker is the pure part: something ticks it often (every StandstillWatch::kTick);
 // it keeps the longest interval between two ticks, or between a tick and a Take, since the last
 // Take. The interval still open counts too, so that a Take right after a thaw, before the
-// ticking thread has woken, sees the stand-still.
+// ticking thread has woken, sees the stand-still. The consume loop asks at every poll, from the
+// loop's construction on: a freeze during start-up or inside a rebalance callback (a restore)
+// counts as one anywhere else.
 #pragma once
 
 #include <algorithm>
@@ -49,7 +51,8 @@ class StandstillTracker {
 };
 
 // A thread that ticks a StandstillTracker every kTick while the object lives. Safe for
-// concurrent use.
+// concurrent use. The thread sleeps on the real steady clock; the intervals are read from the
+// injected one (a test's clock that jumps shows as one interval).
 class StandstillWatch {
  public:
   static constexpr std::chrono::milliseconds kTick{100};
