@@ -28,14 +28,6 @@ ClusterConfig Faults() {
   return config;
 }
 
-// Sends a fault command; anything but an "ok ..." reply fails the assertion that wraps it.
-::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
-  const std::string reply = kafka.Control(command);
-  std::cout << "fault: " << command << " -> " << reply << std::endl;
-  if (reply.rfind("ok", 0) == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
-}
-
 bool Running(ChildProcess& process) { return process.Wait(std::chrono::milliseconds(0)) == -1000; }
 
 TEST(BrokerFaultTest, BrokerDownLeaderAndCoordinatorMovesSlowAcksKeepI1ToI3) {

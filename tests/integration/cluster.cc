@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 namespace touchstream::testing {
 
 std::string ConfigYaml(const ClusterConfig& config, const std::string& state_dir) {
@@ -116,6 +118,13 @@ std::vector<std::pair<std::string, std::string>> Part(
   const size_t size = records.size() / parts;
   return {records.begin() + i * size,
           i + 1 == parts ? records.end() : records.begin() + (i + 1) * size};
+}
+
+::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
+  const std::string reply = kafka.Control(command);
+  std::cout << "fault: " << command << " -> " << reply << std::endl;
+  if (reply.rfind("ok", 0) == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
 }
 
 size_t RecordCount(const std::map<int32_t, std::vector<std::string>>& partitions) {

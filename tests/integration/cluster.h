@@ -4,6 +4,8 @@
 // embedded Kafka builds on it; what a test varies is a field of ClusterConfig.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -149,6 +151,10 @@ class Cluster {
 // remainder.
 std::vector<std::pair<std::string, std::string>> Part(
     const std::vector<std::pair<std::string, std::string>>& records, size_t i, size_t parts);
+
+// Sends a fault command to the embedded Kafka (FaultChannel::kYes); anything but an "ok ..."
+// reply fails the assertion that wraps it. Echoes the command and the reply.
+::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command);
 
 // How many values `partitions` holds in all.
 size_t RecordCount(const std::map<int32_t, std::vector<std::string>>& partitions);

@@ -20,14 +20,6 @@ namespace {
 
 constexpr int kSlowMs = 9'000;  // longer than the harness's session.timeout.ms of 6 s
 
-// Sends a fault command; anything but an "ok ..." reply fails the assertion that wraps it.
-::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
-  const std::string reply = kafka.Control(command);
-  std::cout << "fault: " << command << " -> " << reply << std::endl;
-  if (reply.rfind("ok", 0) == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
-}
-
 size_t Occurrences(const std::string& text, const std::string& needle) {
   size_t n = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;

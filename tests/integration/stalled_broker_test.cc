@@ -25,14 +25,6 @@ constexpr size_t kEvents = 3000;
 // request.timeout.ms: the delayed acknowledgements arrive, none time out.
 constexpr int kStallMs = 15'000;
 
-// Sends a fault command; anything but an "ok ..." reply fails the assertion that wraps it.
-::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
-  const std::string reply = kafka.Control(command);
-  std::cout << "fault: " << command << " -> " << reply << std::endl;
-  if (reply.rfind("ok", 0) == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
-}
-
 TEST(StalledBrokerTest, InputPausesWhileTheBrokerStopsAcknowledgingAndNothingIsLost) {
   TempDir dir;
   const int port = FreeLoopbackPort();

@@ -30,13 +30,6 @@ ClusterConfig OversizeConfig(int http_port) {
   return config;
 }
 
-::testing::AssertionResult Applied(EmbeddedKafkaProcess& kafka, const std::string& command) {
-  const std::string reply = kafka.Control(command);
-  std::cout << "fault: " << command << " -> " << reply << std::endl;
-  if (reply.rfind("ok", 0) == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << command << "' -> '" << reply << "'";
-}
-
 std::string AddToCart(const std::string& id, const std::string& customer, TimeMs t) {
   return WithItem(Event(id, customer, t, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 1000)
       .SerializeAsString();
