@@ -103,7 +103,14 @@ StateDb::~StateDb() {
 }
 
 Status StateDb::Write(rocksdb::WriteBatch& batch) {
-  return FromRocks(db_->Write(write_options_, &batch), "state commit failed");
+  Status s = FromRocks(db_->Write(write_options_, &batch), "state commit failed");
+  if (s.ok() && write_recorder_) write_recorder_(batch.Data());
+  return s;
+}
+
+Status StateDb::Replay(const std::string& batch_data) {
+  rocksdb::WriteBatch batch(batch_data);
+  return FromRocks(db_->Write(write_options_, &batch), "replayed write failed");
 }
 
 Status StateDb::CompactAll() {

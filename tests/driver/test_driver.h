@@ -152,6 +152,8 @@ class TestDriver {
   const Config& config() const { return config_; }
   // The metrics the tasks count into, as `run` serves them.
   Metrics& metrics() { return *metrics_; }
+  // The store the tasks commit to.
+  StateDb& db() { return *db_; }
 
  private:
   std::vector<v1::Trigger> CommitAndCollect();
