@@ -53,19 +53,71 @@ uint64_t PartitionState::EstimatedEntryBytes(const std::string& customer_id,
 StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& customer_id,
                                                            bool create) {
   auto [it, added] = cache_.try_emplace(customer_id);
-  if (!added) return &*it;
-  // Parsed in place: no copy of the state, and the stored bytes' size is its estimate's input.
+  if (!added) {
+    if (Open(*it) == nullptr) return Status::Internal("a cached state does not parse");
+    return &*it;
+  }
   ++store_reads_;
-  StatusOr<std::optional<size_t>> stored =
-      db_.ReadCustomerInto(partition_, customer_id, it->second.state);
-  if (!stored.ok() || (!stored->has_value() && !create)) {
+  StatusOr<bool> stored = db_.ReadCustomerBytes(partition_, customer_id, it->second.encoded);
+  if (!stored.ok() || (!*stored && !create)) {
     cache_.erase(it);
     if (!stored.ok()) return stored.status();
     return static_cast<CacheEntry*>(nullptr);
   }
-  it->second.bytes = EstimatedEntryBytes(customer_id, stored->value_or(0));
-  cached_bytes_ += it->second.bytes;
+  Cached& entry = it->second;
+  if (Open(*it) == nullptr) {
+    cache_.erase(it);
+    return Status::Corruption("corrupt stored state for a customer in partition " +
+                              std::to_string(partition_));
+  }
+  entry.bytes = EstimatedEntryBytes(customer_id, entry.encoded.size());
+  cached_bytes_ += entry.bytes;
   return &*it;
+}
+
+CustomerState* PartitionState::Open(CacheEntry& entry) {
+  Cached& cached = entry.second;
+  if (cached.state != nullptr) {
+    if (open_.back() != &entry) {
+      open_.erase(std::find(open_.begin(), open_.end(), &entry));
+      open_.push_back(&entry);
+    }
+    return cached.state;
+  }
+  if (open_.size() == kOpenEntries) Close(*open_.front());
+  if (free_messages_.empty()) {
+    messages_.push_back(std::make_unique<CustomerState>());
+    free_messages_.push_back(messages_.back().get());
+  }
+  CustomerState* state = free_messages_.back();
+  if (cached.encoded.empty()) {
+    state->Clear();
+  } else if (!state->ParseFromString(cached.encoded)) {
+    state->Clear();
+    return nullptr;
+  }
+  free_messages_.pop_back();
+  cached.state = state;
+  cached.empty = HoldsNothing(*state);
+  cached.changed = false;
+  open_.push_back(&entry);
+  return state;
+}
+
+void PartitionState::Encode(Cached& entry) {
+  if (entry.state == nullptr || !entry.changed) return;
+  entry.state->SerializeToString(&entry.encoded);
+  entry.empty = HoldsNothing(*entry.state);
+  entry.changed = false;
+}
+
+void PartitionState::Close(CacheEntry& entry) {
+  Cached& cached = entry.second;
+  if (cached.state == nullptr) return;
+  Encode(cached);
+  free_messages_.push_back(cached.state);
+  cached.state = nullptr;
+  open_.erase(std::find(open_.begin(), open_.end(), &entry));
 }
 
 StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id) {
@@ -74,19 +126,20 @@ StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id)
   CacheEntry& entry = **loaded;
   MarkDirty(entry);
   entry.second.erased = false;
-  entry.second.settled_current = false;
+  entry.second.changed = true;
   last_mutable_ = &entry;
-  return &entry.second.state;
+  return entry.second.state;
 }
 
 void PartitionState::Settle(const CustomerState& customer, std::optional<size_t> encoded_bytes) {
-  if (last_mutable_ == nullptr || &last_mutable_->second.state != &customer) return;
+  if (last_mutable_ == nullptr || last_mutable_->second.state != &customer) return;
   Cached& entry = last_mutable_->second;
-  if (entry.erased || HoldsNothing(entry.state)) return;  // the commit writes a tombstone
-  if (!encoded_bytes || !EncodeSized(entry.state, *encoded_bytes, entry.settled)) {
-    entry.state.SerializeToString(&entry.settled);
+  if (entry.erased || HoldsNothing(customer)) return;  // the commit writes a tombstone
+  if (!encoded_bytes || !EncodeSized(customer, *encoded_bytes, entry.encoded)) {
+    customer.SerializeToString(&entry.encoded);
   }
-  entry.settled_current = true;
+  entry.empty = false;
+  entry.changed = false;
 }
 
 StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_id) {
@@ -95,8 +148,8 @@ StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_
   if (!loaded.ok()) return loaded.status();
   if (*loaded == nullptr) return static_cast<const CustomerState*>(nullptr);
   const Cached& entry = (*loaded)->second;
-  if (entry.erased || HoldsNothing(entry.state)) return static_cast<const CustomerState*>(nullptr);
-  return static_cast<const CustomerState*>(&entry.state);
+  if (entry.erased || HoldsNothing(*entry.state)) return static_cast<const CustomerState*>(nullptr);
+  return static_cast<const CustomerState*>(entry.state);
 }
 
 StatusOr<const CustomerState*> PartitionState::Peek(const std::string& customer_id) {
@@ -104,7 +157,7 @@ StatusOr<const CustomerState*> PartitionState::Peek(const std::string& customer_
   // follows (the commit writes nothing for it unless that Mutable comes).
   StatusOr<CacheEntry*> loaded = Load(customer_id, /*create=*/true);
   if (!loaded.ok()) return loaded.status();
-  return static_cast<const CustomerState*>(&(*loaded)->second.state);
+  return static_cast<const CustomerState*>((*loaded)->second.state);
 }
 
 void PartitionState::Erase(const std::string& customer_id) {
@@ -113,10 +166,12 @@ void PartitionState::Erase(const std::string& customer_id) {
     it->second.bytes = EstimatedEntryBytes(customer_id, 0);
     cached_bytes_ += it->second.bytes;
   }
-  it->second.state.Clear();
+  it->second.encoded.clear();
+  Open(*it)->Clear();
+  it->second.empty = true;
+  it->second.changed = false;
   MarkDirty(*it);
   it->second.erased = true;
-  it->second.settled_current = false;
 }
 
 void PartitionState::ScheduleTimer(const TimerKey& key) { added_.insert(key); }
@@ -218,6 +273,7 @@ void PartitionState::Evict(uint64_t target_bytes) {
     }
     for (const std::string& id : victims) {
       auto it = cache_.find(id);
+      Close(*it);
       cached_bytes_ -= it->second.bytes;
       cache_.erase(it);
     }
@@ -241,30 +297,23 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
     const std::string& id = dirty->first;
     Cached& entry = dirty->second;
     const std::string key = keys::Customer(partition_, id);
-    size_t serialized = 0;
-    // A settled state held something when it was settled and has not changed since: its (cold)
-    // message is not read again.
-    if (!entry.settled_current && (entry.erased || HoldsNothing(entry.state))) {
+    // A settled state held something when it was settled and has not changed since: its
+    // encoding is current.
+    const bool settled = !entry.changed;
+    Encode(entry);
+    if (entry.erased || entry.empty) {
       batch.Delete(db_.customers(), key).PermitUncheckedError();
       if (on_change) on_change(id, nullptr);
     } else {
-      const std::string* value = &value_scratch_;
-      if (entry.settled_current) {
-        value = &entry.settled;
+      if (settled) {
         ++settled_writes_;
         if (verify_settled_) VerifySettled(id, entry);
-      } else {
-        entry.state.SerializeToString(&value_scratch_);
       }
-      serialized = value->size();
-      batch.Put(db_.customers(), key, *value).PermitUncheckedError();
-      if (on_change) on_change(id, value);
+      batch.Put(db_.customers(), key, entry.encoded).PermitUncheckedError();
+      if (on_change) on_change(id, &entry.encoded);
     }
-    // A clean entry keeps no encoding: the cache's bound counts the parsed state only.
-    entry.settled_current = false;
-    std::string().swap(entry.settled);
     cached_bytes_ -= entry.bytes;
-    entry.bytes = EstimatedEntryBytes(id, serialized);
+    entry.bytes = EstimatedEntryBytes(id, entry.encoded.size());
     cached_bytes_ += entry.bytes;
   }
   const bool fired_range = popped_count_ >= min_fired_range_;
@@ -287,12 +336,13 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
 // Aborts rather than returns an error: only tests turn it on, a mismatch is a bug in the code that
 // changed the state, and AddToBatch (inside a commit) has no error to return.
 void PartitionState::VerifySettled(const std::string& customer_id, const Cached& entry) {
-  entry.state.SerializeToString(&value_scratch_);
-  if (value_scratch_ == entry.settled) return;
+  if (entry.state == nullptr || entry.erased) return;
+  entry.state->SerializeToString(&value_scratch_);
+  if (value_scratch_ == entry.encoded || (entry.empty && HoldsNothing(*entry.state))) return;
   std::fprintf(stderr,
                "PartitionState: the state of customer %s changed after Settle without a Mutable "
                "(%zu bytes settled, %zu now)\n",
-               customer_id.c_str(), entry.settled.size(), value_scratch_.size());
+               customer_id.c_str(), entry.encoded.size(), value_scratch_.size());
   std::abort();
 }
 
@@ -301,6 +351,7 @@ void PartitionState::OnCommitted() {
   for (CacheEntry* dirty : dirty_) {
     if (dirty->second.erased) {
       cached_bytes_ -= dirty->second.bytes;
+      Close(*dirty);
       const std::string id = dirty->first;
       cache_.erase(id);
     } else {
@@ -333,10 +384,16 @@ void PartitionState::OnCommitted() {
 StatusOr<std::optional<CustomerState>> PartitionState::Read(const std::string& customer_id) {
   auto it = cache_.find(customer_id);
   if (it != cache_.end()) {
-    if (it->second.erased || HoldsNothing(it->second.state)) {
-      return std::optional<CustomerState>();
+    const Cached& entry = it->second;
+    if (entry.erased) return std::optional<CustomerState>();
+    CustomerState state;
+    if (entry.state != nullptr) {
+      state = *entry.state;
+    } else if (!state.ParseFromString(entry.encoded)) {
+      return Status::Corruption("corrupt cached state");
     }
-    return std::optional<CustomerState>(it->second.state);
+    if (HoldsNothing(state)) return std::optional<CustomerState>();
+    return std::optional<CustomerState>(std::move(state));
   }
   return db_.ReadCustomer(partition_, customer_id);
 }

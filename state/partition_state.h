@@ -93,14 +93,17 @@ class PartitionState final : public PartitionStore {
   friend class CommitBatch;
 
   struct Cached {
-    CustomerState state;
+    // The parsed state while the entry is open (one of the last kOpenEntries opened: a message
+    // of open_messages_); null while closed.
+    CustomerState* state = nullptr;
+    // The state's encoding: all there is of a closed entry's state; an open entry's unless
+    // `changed`.
+    std::string encoded;
+    bool changed = false;  // open, and a Mutable came after `encoded` was made
+    bool empty = true;     // HoldsNothing as of `encoded`
     uint64_t bytes = 0;  // EstimatedEntryBytes as of the last load or commit
     bool dirty = false;
     bool erased = false;
-    // The state's encoding as of the last Settle, while no Mutable came after it
-    // (settled_current); released by the commit that writes it.
-    bool settled_current = false;
-    std::string settled;
   };
   using CacheEntry = std::pair<const std::string, Cached>;  // cache_'s elements
   // The cached entry of `customer_id`, read from the store if it is not cached. Not stored
@@ -178,7 +181,21 @@ class PartitionState final : public PartitionStore {
   std::string timer_upper_;
   rocksdb::Slice timer_upper_slice_;
   std::unique_ptr<rocksdb::Iterator> timer_it_;
-  std::string value_scratch_;  // AddToBatch's serialized state, reused
+  // Opens `entry` (parses its encoding into a message, closing the least recently opened entry
+  // if kOpenEntries are open) and returns its state; null if the encoding does not parse (the
+  // entry stays closed).
+  CustomerState* Open(CacheEntry& entry);
+  // Encodes an open entry's state into `encoded` if it changed since.
+  void Encode(Cached& entry);
+  // Closes an open entry: its message goes back to the free ones.
+  void Close(CacheEntry& entry);
+
+  std::string value_scratch_;  // VerifySettled's encoding, reused
+
+  static constexpr size_t kOpenEntries = 8;
+  std::vector<std::unique_ptr<CustomerState>> messages_;  // every message made, at most kOpen..
+  std::vector<CustomerState*> free_messages_;
+  std::vector<CacheEntry*> open_;  // the open entries, least recently opened first
 };
 
 }  // namespace touchstream

@@ -326,18 +326,30 @@ StatusOr<std::optional<size_t>> StateDb::ReadCustomerInto(int32_t partition,
                                                          const std::string& customer_id,
                                                          v1::state::CustomerState& into) {
   into.Clear();
-  rocksdb::PinnableSlice value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), customers(), keys::Customer(partition, customer_id), &value);
-  if (FailPoint("state_read")) s = rocksdb::Status::IOError("TOUCHSTREAM_FAIL_AT=state_read");
-  if (s.IsNotFound()) return std::optional<size_t>();
-  if (!s.ok()) return FromRocksRead(s, "cannot read customer");
-  if (!into.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+  std::string value;
+  StatusOr<bool> found = ReadCustomerBytes(partition, customer_id, value);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::optional<size_t>();
+  if (!into.ParseFromString(value)) {
     into.Clear();
     return Status::Corruption("corrupt stored state for a customer in partition " +
                               std::to_string(partition));
   }
   return std::optional<size_t>(value.size());
+}
+
+StatusOr<bool> StateDb::ReadCustomerBytes(int32_t partition, const std::string& customer_id,
+                                          std::string& into) {
+  into.clear();
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), customers(), keys::Customer(partition, customer_id), &into);
+  if (FailPoint("state_read")) s = rocksdb::Status::IOError("TOUCHSTREAM_FAIL_AT=state_read");
+  if (s.IsNotFound()) {
+    into.clear();
+    return false;
+  }
+  if (!s.ok()) return FromRocksRead(s, "cannot read customer");
+  return true;
 }
 
 StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> StateDb::FindCustomer(

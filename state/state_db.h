@@ -116,6 +116,9 @@ class StateDb {
   StatusOr<std::optional<size_t>> ReadCustomerInto(int32_t partition,
                                                    const std::string& customer_id,
                                                    v1::state::CustomerState& into);
+  // The same as stored bytes, unparsed: false (and `into` empty) if none is stored.
+  StatusOr<bool> ReadCustomerBytes(int32_t partition, const std::string& customer_id,
+                                   std::string& into);
   // Read-only, any thread: finds the customer in whichever stored partition holds it (one
   // seek and one lookup per stored partition that is not released). nullopt if no partition
   // does (or `customer_id` names an erasure memory).
