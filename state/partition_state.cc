@@ -14,12 +14,10 @@ namespace touchstream {
 
 namespace {
 
-// A cached customer's fixed cost: the hash map node and bucket, the key's string, the Cached
-// struct and the message's own fields.
-constexpr uint64_t kEntryOverheadBytes = 512;
-// The parsed message per byte of its encoding: repeated fields, sub-messages and strings each
-// hold more in memory than on the wire.
-constexpr uint64_t kBytesPerSerializedByte = 4;
+// A cached customer's fixed cost: the hash map's node (the key's and the encoding's string
+// objects, the entry's other fields, the node's link and hash) and its bucket, with what the
+// allocator adds (~140 bytes with glibc's malloc or jemalloc), and some slack.
+constexpr uint64_t kEntryOverheadBytes = 192;
 
 // Encodes `state` into `out` with protobuf's cached sizes, which ByteSizeLong gave as `bytes`
 // (not measured again). False if the encoding did not take exactly `bytes` (`out` is then
@@ -36,6 +34,12 @@ bool EncodeSized(const CustomerState& state, size_t bytes, std::string& out) {
   return !coded.HadError() && static_cast<size_t>(coded.ByteCount()) == bytes;
 }
 
+// A string grown past its capacity doubles it: an encoding kept in the cache gives back what it
+// holds beyond a quarter more than its size (one allocation and copy, when a state grew).
+void FitCapacity(std::string& encoded) {
+  if (encoded.capacity() > encoded.size() + encoded.size() / 4 + 16) encoded.shrink_to_fit();
+}
+
 }  // namespace
 
 PartitionState::PartitionState(StateDb& db, int32_t partition, uint64_t max_cache_bytes,
@@ -46,8 +50,11 @@ PartitionState::PartitionState(StateDb& db, int32_t partition, uint64_t max_cach
       min_fired_range_(std::max<size_t>(min_fired_range, 1)) {}
 
 uint64_t PartitionState::EstimatedEntryBytes(const std::string& customer_id,
-                                             size_t serialized_bytes) {
-  return kEntryOverheadBytes + customer_id.size() + kBytesPerSerializedByte * serialized_bytes;
+                                             size_t encoded_capacity) {
+  // The key's characters past the string's inline buffer (15), and the encoding's buffer, with
+  // up to a quarter more for the allocator's size classes.
+  const uint64_t key_heap = customer_id.size() > 15 ? customer_id.size() + 1 : 0;
+  return kEntryOverheadBytes + key_heap + encoded_capacity + encoded_capacity / 4;
 }
 
 StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& customer_id,
@@ -70,7 +77,7 @@ StatusOr<PartitionState::CacheEntry*> PartitionState::Load(const std::string& cu
     return Status::Corruption("corrupt stored state for a customer in partition " +
                               std::to_string(partition_));
   }
-  entry.bytes = EstimatedEntryBytes(customer_id, entry.encoded.size());
+  entry.bytes = EstimatedEntryBytes(customer_id, entry.encoded.capacity());
   cached_bytes_ += entry.bytes;
   return &*it;
 }
@@ -107,6 +114,7 @@ CustomerState* PartitionState::Open(CacheEntry& entry) {
 void PartitionState::Encode(Cached& entry) {
   if (entry.state == nullptr || !entry.changed) return;
   entry.state->SerializeToString(&entry.encoded);
+  FitCapacity(entry.encoded);
   entry.empty = HoldsNothing(*entry.state);
   entry.changed = false;
 }
@@ -138,6 +146,7 @@ void PartitionState::Settle(const CustomerState& customer, std::optional<size_t>
   if (!encoded_bytes || !EncodeSized(customer, *encoded_bytes, entry.encoded)) {
     customer.SerializeToString(&entry.encoded);
   }
+  FitCapacity(entry.encoded);
   entry.empty = false;
   entry.changed = false;
 }
@@ -313,7 +322,7 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
       if (on_change) on_change(id, &entry.encoded);
     }
     cached_bytes_ -= entry.bytes;
-    entry.bytes = EstimatedEntryBytes(id, entry.encoded.size());
+    entry.bytes = EstimatedEntryBytes(id, entry.encoded.capacity());
     cached_bytes_ += entry.bytes;
   }
   const bool fired_range = popped_count_ >= min_fired_range_;

@@ -1,9 +1,20 @@
 // PartitionStore on RocksDB for one input partition, with a write-back cache: customers and
 // timer changes touched since the last commit live in memory and are written once per commit
-// (as Kafka Streams' record cache). Reads fall through to RocksDB. The customers kept between
-// commits are bounded in bytes (an estimate of their memory, EstimatedEntryBytes): past the
-// bound, a commit evicts customers, bucket by bucket of the hash map from where the last
-// eviction stopped (in effect at random, whatever their last use), down to 90 % of it.
+// (as Kafka Streams' record cache). Reads fall through to RocksDB.
+//
+// The cache holds each customer as its encoding (the bytes the commit writes), parsed into a
+// message only while in use: the last kOpenEntries customers loaded are open, each in one of as
+// many reused messages, and opening another closes the least recently opened (encoding its
+// state first if it changed since). A state pointer the store returned stays valid until
+// kOpenEntries other customers were loaded after it, so a caller holds it across one event or
+// one customer's timers, not longer. Held parsed, a customer touched long ago cost a cache
+// miss for each message and string of it; as bytes it is one contiguous read, parsed into a
+// message that stays in the CPU's cache (benchmarks/RESULTS.md, "Thirty-third session").
+//
+// The customers kept between commits are bounded in bytes (an estimate of their memory,
+// EstimatedEntryBytes): past the bound, a commit evicts customers, bucket by bucket of the hash
+// map from where the last eviction stopped (in effect at random, whatever their last use), down
+// to 90 % of it.
 #pragma once
 
 #include <functional>
@@ -41,10 +52,11 @@ class PartitionState final : public PartitionStore {
   StatusOr<const CustomerState*> Find(const std::string& customer_id) override;
   StatusOr<const CustomerState*> Peek(const std::string& customer_id) override;
   void Erase(const std::string& customer_id) override;
-  // Encodes the state now: the commit writes these bytes (and the changelog carries them) unless
-  // a Mutable of the customer comes after. A commit encoding a state it last touched long ago
-  // reads the whole message back from memory (~1 us for a typical state, against ~0.2 us while
-  // it is in the cache: benchmarks/RESULTS.md, "Twenty-ninth session").
+  // Encodes the state now, while it is in the CPU's cache: the commit writes these bytes (and
+  // the changelog carries them) unless a Mutable of the customer comes after. Otherwise the
+  // state is encoded when it is closed or at the commit (~1 us for a typical state touched long
+  // ago, against ~0.2 us while it is in the cache: benchmarks/RESULTS.md, "Twenty-ninth
+  // session").
   void Settle(const CustomerState& customer, std::optional<size_t> encoded_bytes) override;
   using PartitionStore::Settle;
   void ScheduleTimer(const TimerKey& key) override;
@@ -71,8 +83,8 @@ class PartitionState final : public PartitionStore {
 
   int32_t partition() const { return partition_; }
   // The estimated memory of the cached customers (EstimatedEntryBytes summed). Not counted: the
-  // encodings Settle made for the next commit (one per changed customer, freed by the commit as
-  // it copies them into its WriteBatch, which holds as much).
+  // kOpenEntries messages the open customers are parsed into (a few KiB each, whatever the
+  // number of customers).
   uint64_t cached_bytes() const { return cached_bytes_; }
   size_t cached_customers() const { return cache_.size(); }
   // Reads of the store for a customer not in the cache (found or not), since construction.
@@ -84,10 +96,9 @@ class PartitionState final : public PartitionStore {
   // commit.
   void set_verify_settled(bool on) { verify_settled_ = on; }
 
-  // What a cached customer is taken to cost: its map node, key and the parsed message, estimated
-  // from the state's serialized size (tests/unit/partition_state_test.cc checks it is not below
-  // protobuf's own SpaceUsedLong for typical customers).
-  static uint64_t EstimatedEntryBytes(const std::string& customer_id, size_t serialized_bytes);
+  // What a cached customer is taken to cost: its map node, key and encoding
+  // (tests/unit/partition_state_test.cc checks the sum against what the cache allocated).
+  static uint64_t EstimatedEntryBytes(const std::string& customer_id, size_t encoded_capacity);
 
  private:
   friend class CommitBatch;
@@ -100,8 +111,8 @@ class PartitionState final : public PartitionStore {
     // `changed`.
     std::string encoded;
     bool changed = false;  // open, and a Mutable came after `encoded` was made
-    bool empty = true;     // HoldsNothing as of `encoded`
-    uint64_t bytes = 0;  // EstimatedEntryBytes as of the last load or commit
+    bool empty = true;     // HoldsNothing as of `encoded` (the commit writes a tombstone)
+    uint64_t bytes = 0;    // EstimatedEntryBytes as of the last load or commit
     bool dirty = false;
     bool erased = false;
   };
@@ -192,10 +203,14 @@ class PartitionState final : public PartitionStore {
 
   std::string value_scratch_;  // VerifySettled's encoding, reused
 
+  // The entries open at once. The pipeline holds two at most: a timer group's customer, and an
+  // erasure memory whose forget timer fires before the group is decided.
   static constexpr size_t kOpenEntries = 8;
-  std::vector<std::unique_ptr<CustomerState>> messages_;  // every message made, at most kOpen..
+  // Every message made (at most kOpenEntries), those no open entry holds, and the open entries,
+  // the least recently opened first.
+  std::vector<std::unique_ptr<CustomerState>> messages_;
   std::vector<CustomerState*> free_messages_;
-  std::vector<CacheEntry*> open_;  // the open entries, least recently opened first
+  std::vector<CacheEntry*> open_;
 };
 
 }  // namespace touchstream

@@ -1,6 +1,7 @@
 #include "state/partition_state.h"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <filesystem>
 #include <limits>
@@ -72,6 +73,24 @@ TEST(KeysTest, TimerKeysSortByDueThenCustomerThenRule) {
     EXPECT_EQ(*decoded, k);
   }
   EXPECT_FALSE(keys::DecodeTimer("short").has_value());
+}
+
+// Two cart rules, as the cache tests run them.
+RuleSet TwoCartRules() {
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_10m", CartAbandonmentParams{10 * kMinuteMs, 0}));
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  return rules;
+}
+
+// Event `i` of `customer` at `t`: an item added to the cart or a page view, at random.
+v1::TouchpointEvent CartOrView(int i, const std::string& customer, TimeMs t, std::mt19937& rng) {
+  return rng() % 2 == 0
+             ? WithItem(Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_ADD_TO_CART),
+                        "sku-" + std::to_string(rng() % 50), 1, 1999)
+             : Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_PAGE_VIEW);
 }
 
 TEST_F(PartitionStateTest, CustomersPersistAcrossCommitAndReopen) {
@@ -579,17 +598,12 @@ TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
   EXPECT_GT(settled + rocks->settled_writes(), 1000u);
 }
 
-TEST_F(PartitionStateTest, TheCacheIsBoundedInBytesByAnEstimateThatCoversTheStatesMemory) {
-  // 300 customers with carts, rule state and remembered event ids: far more than 64 KiB of
-  // states. After every commit the cache holds at most its bound, and is not emptied (it evicts
-  // down to 90 % of it); and the estimate it is bounded by is not below what protobuf itself
-  // counts for each state (SpaceUsedLong).
+// 300 customers with carts, rule state and remembered event ids: far more than 64 KiB of
+// states. After every commit the cache holds at most its bound, and is not emptied (it evicts
+// down to 90 % of it).
+TEST_F(PartitionStateTest, TheCacheIsBoundedInBytes) {
   constexpr uint64_t kBound = 64 << 10;
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_10m", CartAbandonmentParams{10 * kMinuteMs, 0}));
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = TwoCartRules();
   PartitionState rocks(*db_, 0, kBound);
   PartitionPipeline pipeline(rules, rocks, 0, DedupPolicy{24 * kHourMs, 64});
   std::mt19937 rng(11);
@@ -598,14 +612,10 @@ TEST_F(PartitionStateTest, TheCacheIsBoundedInBytesByAnEstimateThatCoversTheStat
   int evictions = 0;
   for (int i = 0; i < 6000; ++i) {
     t += std::uniform_int_distribution<int>(0, 2'000)(rng);
-    const std::string customer = "customer-" + std::to_string(rng() % 300);
-    v1::TouchpointEvent e =
-        rng() % 2 == 0
-            ? WithItem(Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_ADD_TO_CART),
-                       "sku-" + std::to_string(rng() % 50), 1, 1999)
-            : Event("e" + std::to_string(i), customer, t, v1::EVENT_TYPE_PAGE_VIEW);
     std::vector<v1::Trigger> fired;
-    ASSERT_TRUE(pipeline.Process(e, fired).ok());
+    ASSERT_TRUE(
+        pipeline.Process(CartOrView(i, "customer-" + std::to_string(rng() % 300), t, rng), fired)
+            .ok());
     most_cached = std::max(most_cached, rocks.cached_bytes());
     if (i % 50 == 49) {
       const size_t before = rocks.cached_customers();
@@ -619,16 +629,45 @@ TEST_F(PartitionStateTest, TheCacheIsBoundedInBytesByAnEstimateThatCoversTheStat
   }
   EXPECT_GT(most_cached, kBound) << "the load must outgrow the bound between commits";
   EXPECT_GT(evictions, 0);
-  for (int c = 0; c < 300; ++c) {
-    const std::string customer = "customer-" + std::to_string(c);
-    auto state = rocks.Read(customer);
-    ASSERT_TRUE(state.ok());
-    if (!state->has_value()) continue;
-    const CustomerState& s = **state;
-    EXPECT_GE(PartitionState::EstimatedEntryBytes(customer, s.ByteSizeLong()),
-              s.SpaceUsedLong() + customer.size())
-        << customer << ": " << s.ByteSizeLong() << " bytes encoded";
+}
+
+// The bound's estimate against what the cache really holds: the heap this thread allocated
+// (glibc's malloc, which the unit tests use: mallinfo2 counts its main arena, this thread's)
+// that goes when the store does. Not below it, and not far above (the gauge
+// touchstream_state_cache_bytes reports the estimate as memory).
+TEST_F(PartitionStateTest, TheCacheEstimateCoversWhatItHolds) {
+  RuleSet rules = TwoCartRules();
+  std::mt19937 rng(12);
+  const size_t heap_before = mallinfo2().uordblks;
+  auto rocks = std::make_unique<PartitionState>(*db_, 0, /*max_cache_bytes=*/1ull << 30);
+  uint64_t estimate = 0;
+  size_t customers = 0;
+  {
+    PartitionPipeline pipeline(rules, *rocks, 0, DedupPolicy{24 * kHourMs, 64});
+    TimeMs t = kT0;
+    for (int i = 0; i < 20000; ++i) {
+      t += std::uniform_int_distribution<int>(0, 2'000)(rng);
+      std::vector<v1::Trigger> fired;
+      ASSERT_TRUE(
+          pipeline.Process(CartOrView(i, "customer-" + std::to_string(rng() % 2000), t, rng), fired)
+              .ok());
+      if (i % 500 == 499) Commit(*rocks);
+    }
+    Commit(*rocks);
+    estimate = rocks->cached_bytes();
+    customers = rocks->cached_customers();
   }
+  const size_t heap_with_cache = mallinfo2().uordblks;
+  rocks.reset();
+  const size_t heap_after = mallinfo2().uordblks;
+  ASSERT_GT(heap_with_cache, heap_after);
+  const uint64_t held = heap_with_cache - heap_after;
+  EXPECT_EQ(customers, 2000u);
+  EXPECT_GE(estimate, held) << customers << " customers";
+  EXPECT_LE(estimate, 2 * held) << customers << " customers";
+  // What the store freed is about what it took (RocksDB's own memory is the store's, not the
+  // cache's, and stayed).
+  EXPECT_LE(held, heap_with_cache - heap_before);
 }
 
 TEST_F(PartitionStateTest, AStoredStateThatDoesNotParseIsCorruptionNotAFreshCustomer) {
