@@ -122,6 +122,7 @@ void PartitionState::Encode(Cached& entry) {
 void PartitionState::Close(CacheEntry& entry) {
   Cached& cached = entry.second;
   if (cached.state == nullptr) return;
+  if (verify_settled_ && cached.settled) VerifySettled(entry.first, cached);
   Encode(cached);
   free_messages_.push_back(cached.state);
   cached.state = nullptr;
@@ -135,6 +136,7 @@ StatusOr<CustomerState*> PartitionState::Mutable(const std::string& customer_id)
   MarkDirty(entry);
   entry.second.erased = false;
   entry.second.changed = true;
+  entry.second.settled = false;
   last_mutable_ = &entry;
   return entry.second.state;
 }
@@ -149,6 +151,7 @@ void PartitionState::Settle(const CustomerState& customer, std::optional<size_t>
   FitCapacity(entry.encoded);
   entry.empty = false;
   entry.changed = false;
+  entry.settled = true;
 }
 
 StatusOr<const CustomerState*> PartitionState::Find(const std::string& customer_id) {
@@ -179,6 +182,7 @@ void PartitionState::Erase(const std::string& customer_id) {
   Open(*it)->Clear();
   it->second.empty = true;
   it->second.changed = false;
+  it->second.settled = false;
   MarkDirty(*it);
   it->second.erased = true;
 }
@@ -308,7 +312,7 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
     const std::string key = keys::Customer(partition_, id);
     // A settled state held something when it was settled and has not changed since: its
     // encoding is current.
-    const bool settled = !entry.changed;
+    const bool settled = entry.settled;
     Encode(entry);
     if (entry.erased || entry.empty) {
       batch.Delete(db_.customers(), key).PermitUncheckedError();
@@ -365,6 +369,7 @@ void PartitionState::OnCommitted() {
       cache_.erase(id);
     } else {
       dirty->second.dirty = false;
+      dirty->second.settled = false;
     }
   }
   dirty_.clear();  // before Evict, which may erase what the list pointed to

@@ -111,6 +111,7 @@ class PartitionState final : public PartitionStore {
     // `changed`.
     std::string encoded;
     bool changed = false;  // open, and a Mutable came after `encoded` was made
+    bool settled = false;  // `encoded` is what Settle made, and no Mutable came since (this batch)
     bool empty = true;     // HoldsNothing as of `encoded` (the commit writes a tombstone)
     uint64_t bytes = 0;    // EstimatedEntryBytes as of the last load or commit
     bool dirty = false;
@@ -205,7 +206,7 @@ class PartitionState final : public PartitionStore {
 
   // The entries open at once. The pipeline holds two at most: a timer group's customer, and an
   // erasure memory whose forget timer fires before the group is decided.
-  static constexpr size_t kOpenEntries = 8;
+  static constexpr size_t kOpenEntries = kHeldStates;
   // Every message made (at most kOpenEntries), those no open entry holds, and the open entries,
   // the least recently opened first.
   std::vector<std::unique_ptr<CustomerState>> messages_;

@@ -2,6 +2,7 @@
 // index. Implemented in memory (backtest, tests) and on RocksDB with a write-back cache (run).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -45,22 +46,26 @@ struct TimerLimit {
 // Owned by the thread that drives the partition's pipeline.
 class PartitionStore {
  public:
+  // How many other customers a caller may read before a state pointer it holds may be gone
+  // (PartitionState keeps that many parsed, the rest encoded).
+  static constexpr size_t kHeldStates = 8;
+
   virtual ~PartitionStore() = default;
 
   // The customer's state for update; a new empty state (first_seen_ms == 0) if unknown. The
-  // pointer stays valid until the next Erase or commit of the store; the state may be changed
-  // through it until Settle(*it), after which a change takes a new Mutable. Errors: storage I/O
-  // or a corrupt stored state.
+  // pointer stays valid until the next Erase or commit of the store, or until kHeldStates other
+  // customers were read through it (Mutable, Find, Peek): hold it across one event or one group
+  // of a customer's timers, no longer. The state may be changed through it until Settle(*it),
+  // after which a change takes a new Mutable. Errors: storage I/O or a corrupt stored state.
   virtual StatusOr<CustomerState*> Mutable(const std::string& customer_id) = 0;
 
   // The stored entry without marking it changed; nullptr if unknown (or erased). The pointer
-  // stays valid until the next Erase or commit of the store. Errors: as Mutable.
+  // stays valid as Mutable's. Errors: as Mutable.
   virtual StatusOr<const CustomerState*> Find(const std::string& customer_id) = 0;
 
   // The customer's state without marking it changed: an empty state (HoldsNothing) if unknown
   // or erased, which the store keeps at hand for a Mutable of the same customer (no second read
-  // of the store). The pointer stays valid until the next Erase or commit of the store.
-  // Errors: as Mutable.
+  // of the store). The pointer stays valid as Mutable's. Errors: as Mutable.
   virtual StatusOr<const CustomerState*> Peek(const std::string& customer_id) = 0;
 
   // Forgets the customer (erasure request).

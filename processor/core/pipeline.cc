@@ -104,6 +104,9 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     ++popped;
     ++timers_popped_;
     if (key.rule_id == kForgetTimerId) {
+      // Decided first: the group's customer may be closed while the forget timers at its
+      // instant (their keys sort after every customer id) load erasure memories.
+      if (group_customer_ != nullptr) FlushTimerGroup(out);
       if (Status s = Forget(key); !s.ok()) return s;
       continue;
     }

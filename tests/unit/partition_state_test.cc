@@ -10,6 +10,7 @@
 
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
+#include "processor/policy/policy_stage.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "state/commit_batch.h"
 #include "state/keys.h"
@@ -631,10 +632,10 @@ TEST_F(PartitionStateTest, TheCacheIsBoundedInBytes) {
   EXPECT_GT(evictions, 0);
 }
 
-// The bound's estimate against what the cache really holds: the heap this thread allocated
-// (glibc's malloc, which the unit tests use: mallinfo2 counts its main arena, this thread's)
-// that goes when the store does. Not below it, and not far above (the gauge
-// touchstream_state_cache_bytes reports the estimate as memory).
+// The bound's estimate against what the cache really holds: the heap that goes when the store
+// does (glibc's malloc, which the unit tests use, not jemalloc: mallinfo2's bytes in use, which
+// count chunks in this thread's tcache as in use, so a little below the truth). Not below it,
+// and not far above (the gauge touchstream_state_cache_bytes reports the estimate as memory).
 TEST_F(PartitionStateTest, TheCacheEstimateCoversWhatItHolds) {
   RuleSet rules = TwoCartRules();
   std::mt19937 rng(12);
@@ -701,6 +702,66 @@ TEST_F(PartitionStateTest, ANewCustomersEventUnderErasureMemoryReadsTheStoreOnce
   ASSERT_TRUE(
       pipeline.Process(Event("e2", "newcomer", kT0 + 1000, v1::EVENT_TYPE_PAGE_VIEW), fired).ok());
   EXPECT_EQ(rocks.store_reads(), 2u) << "cached";
+}
+
+// A timer group's customer is decided before the forget timers due at its instant load erasure
+// memories (their keys sort after every customer id): with more of them than the store keeps
+// parsed, the group's state was closed under the pipeline, its send went into an erasure
+// memory's message and was lost, and the cap let a second cart reminder through. The same
+// events on the in-memory store are the reference.
+TEST_F(PartitionStateTest, ATimerGroupOutlastsTheForgetTimersAtItsInstant) {
+  const auto drive = [&](PartitionStore& store, PartitionState* rocks) {
+    RuleSet rules;
+    rules.push_back(
+        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    PolicyConfig config;
+    config.caps.push_back(FrequencyCap{1, 24 * kHourMs, {}});
+    PolicyStage policy(config, TimeZoneCatalog::System());
+    const PrivacySettings privacy{"a-hash-key-of-thirty-two-bytes!!", 2 * kHourMs};
+    PartitionPipeline pipeline(rules, store, 0);
+    pipeline.SetPolicy(&policy);
+    pipeline.SetPrivacy(&privacy);
+    std::vector<v1::Trigger> out;
+    const auto commit = [&] {
+      if (rocks != nullptr) Commit(*rocks);
+    };
+    // Twice as many erasure memories as the store keeps parsed, forgotten at kT0 + 2h.
+    for (size_t i = 0; i < 2 * PartitionStore::kHeldStates; ++i) {
+      EXPECT_TRUE(pipeline
+                      .Process(Event("x" + std::to_string(i), "gone" + std::to_string(i), kT0,
+                                     v1::EVENT_TYPE_ERASURE_REQUEST),
+                               out)
+                      .ok());
+    }
+    commit();
+    // amy's cart reminder is due at kT0 + 2h too; a second cart's is capped (one a day).
+    EXPECT_TRUE(pipeline
+                    .Process(WithItem(Event("a1", "amy", kT0 + kHourMs, v1::EVENT_TYPE_ADD_TO_CART),
+                                      "sku", 1, 100),
+                             out)
+                    .ok());
+    EXPECT_TRUE(pipeline.AdvanceWatermark(kT0 + 3 * kHourMs, out).ok());
+    EXPECT_TRUE(
+        pipeline
+            .Process(WithItem(Event("a2", "amy", kT0 + 3 * kHourMs, v1::EVENT_TYPE_ADD_TO_CART),
+                              "sku2", 1, 100),
+                     out)
+            .ok());
+    EXPECT_TRUE(pipeline.AdvanceWatermark(kT0 + 5 * kHourMs, out).ok());
+    commit();
+    std::vector<std::string> triggers;
+    for (const v1::Trigger& t : out) triggers.push_back(t.trigger_id() + "@" + t.customer_id());
+    StatusOr<const CustomerState*> amy = store.Find("amy");
+    EXPECT_TRUE(amy.ok() && *amy != nullptr);
+    return std::make_pair(triggers, amy.ok() && *amy ? (*amy)->policy().DebugString() : "");
+  };
+  MemoryStore memory;
+  const auto expected = drive(memory, nullptr);
+  PartitionState rocks(*db_, 0);
+  const auto actual = drive(rocks, &rocks);
+  EXPECT_EQ(actual.first.size(), 1u);
+  EXPECT_EQ(actual.first, expected.first);
+  EXPECT_EQ(actual.second, expected.second);
 }
 
 }  // namespace
