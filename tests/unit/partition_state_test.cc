@@ -547,11 +547,7 @@ TEST_F(PartitionStateTest, TimersMatchASetUnderRandomScheduleCancelFireAndCommit
 
 // The RocksDB store with commits at random points behaves exactly like the in-memory one.
 TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_10m", CartAbandonmentParams{10 * kMinuteMs, 0}));
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = TwoCartRules();
   MemoryStore memory;
   PartitionPipeline reference(rules, memory, 0);
   auto rocks = std::make_unique<PartitionState>(*db_, 0);
