@@ -3,34 +3,23 @@
 // recorded batch, in order, holds what the first one does; nothing is recorded once the
 // recorder is removed.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "state/commit_batch.h"
 #include "state/state_db.h"
+#include "tests/unit/test_dir.h"
 
 namespace touchstream {
 namespace {
 
 class StateDbReplayTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    base_ = std::filesystem::temp_directory_path() /
-            ("state_db_replay_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(base_);
-    std::filesystem::create_directories(base_);
-  }
-  void TearDown() override { std::filesystem::remove_all(base_); }
-
   std::unique_ptr<StateDb> Open(const std::string& name) {
-    auto db = StateDb::Open((base_ / name).string(), false);
+    auto db = StateDb::Open(dir_ / name, false);
     EXPECT_TRUE(db.ok()) << db.status().message();
     return db.ok() ? std::move(*db) : nullptr;
   }
 
-  std::filesystem::path base_;
+  testing::TestDir dir_{"state_db_replay_test"};
 };
 
 std::vector<std::pair<uint64_t, std::string>> Outbox(StateDb& db) {
