@@ -3,31 +3,21 @@
 // and every other stays, across a reopen (the restart's recovery reads the outbox).
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <numeric>
 
 #include "state/commit_batch.h"
 #include "state/state_db.h"
+#include "tests/unit/test_dir.h"
 
 namespace touchstream {
 namespace {
 
 class OutboxStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("outbox_store_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Open();
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Open(); }
   void Open() {
     db_.reset();
-    auto db = StateDb::Open(dir_.string(), false);
+    auto db = StateDb::Open(dir_ / "store", false);
     ASSERT_TRUE(db.ok()) << db.status().message();
     db_ = std::move(*db);
   }
@@ -52,8 +42,8 @@ class OutboxStoreTest : public ::testing::Test {
     return seqs;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<StateDb> db_;
+  testing::TestDir dir_;
+  std::unique_ptr<StateDb> db_;  // closed before dir_ goes
 };
 
 TEST_F(OutboxStoreTest, DeletesExactlyTheDeliveredRecordsInRunsAndOneByOne) {

@@ -14,6 +14,7 @@
 #include "processor/rules/cart_abandonment_rule.h"
 #include "state/commit_batch.h"
 #include "state/keys.h"
+#include "tests/unit/test_dir.h"
 #include "tests/unit/test_events.h"
 
 namespace touchstream {
@@ -26,20 +27,10 @@ using testing::WithItem;
 
 class PartitionStateTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("partition_state_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Reopen(); }
   void Reopen() {
     db_.reset();
-    auto db = StateDb::Open(dir_.string(), false);
+    auto db = StateDb::Open(dir_ / "store", false);
     ASSERT_TRUE(db.ok()) << db.status().message();
     db_ = std::move(*db);
   }
@@ -57,8 +48,8 @@ class PartitionStateTest : public ::testing::Test {
   // TimersMatchASetUnderRandomScheduleCancelFireAndCommit's sequence, in an empty store.
   void TimersMatchASetUnderRandomSequences(size_t min_fired_range);
 
-  std::filesystem::path dir_;
-  std::unique_ptr<StateDb> db_;
+  testing::TestDir dir_;
+  std::unique_ptr<StateDb> db_;  // closed before dir_ goes
 };
 
 TEST(KeysTest, TimerKeysSortByDueThenCustomerThenRule) {
@@ -489,7 +480,7 @@ TEST_F(PartitionStateTest, ManyStoredTimersFiredInABatchGoAsOneRangeTombstone) {
 void PartitionStateTest::TimersMatchASetUnderRandomSequences(size_t min_fired_range) {
   SCOPED_TRACE("min_fired_range " + std::to_string(min_fired_range));
   db_.reset();
-  std::filesystem::remove_all(dir_);
+  std::filesystem::remove_all(dir_.path() / "store");
   Reopen();
   std::mt19937 rng(11);
   auto state = std::make_unique<PartitionState>(*db_, 0, 32ull << 20, min_fired_range);

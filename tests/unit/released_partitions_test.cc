@@ -5,9 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "state/commit_batch.h"
+#include "tests/unit/test_dir.h"
 
 namespace touchstream {
 namespace {
@@ -15,11 +14,7 @@ namespace {
 class ReleasedPartitionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("released_partitions_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto db = StateDb::Open(dir_.string(), false);
+    auto db = StateDb::Open(dir_ / "store", false);
     ASSERT_TRUE(db.ok()) << db.status().message();
     db_ = std::move(*db);
     // amy in partition 0, bob in partition 1, each with a checkpoint.
@@ -34,10 +29,6 @@ class ReleasedPartitionsTest : public ::testing::Test {
     }
     ASSERT_TRUE(batch.Commit().ok());
   }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
   std::vector<std::string> Dumped() {
     std::vector<std::string> ids;
     EXPECT_TRUE(db_->ForEachCustomer(
@@ -51,8 +42,8 @@ class ReleasedPartitionsTest : public ::testing::Test {
     return found.ok() && found->has_value();
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<StateDb> db_;
+  testing::TestDir dir_;
+  std::unique_ptr<StateDb> db_;  // closed before dir_ goes
 };
 
 TEST_F(ReleasedPartitionsTest, AReleasedCopyIsNeverServed) {

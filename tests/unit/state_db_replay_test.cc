@@ -19,7 +19,7 @@ class StateDbReplayTest : public ::testing::Test {
     return db.ok() ? std::move(*db) : nullptr;
   }
 
-  testing::TestDir dir_{"state_db_replay_test"};
+  testing::TestDir dir_;
 };
 
 std::vector<std::pair<uint64_t, std::string>> Outbox(StateDb& db) {

@@ -1,26 +1,30 @@
 // A directory of its own for each test: under the system's temporary directory, named after the
-// suite, the process and the test (so that parallel ctest runs and test cases never share one),
-// empty when the test starts and removed when it ends.
+// running test's suite and name and the process (so that parallel ctest runs and test cases never
+// share one), empty when the test starts and removed when it ends.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <system_error>
 
 namespace touchstream::testing {
 
 class TestDir {
  public:
-  explicit TestDir(const std::string& suite)
-      : path_(std::filesystem::temp_directory_path() /
-              (suite + "_" + std::to_string(::getpid()) + "_" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+  // Inside a running test only (a fixture's member or a test's local).
+  TestDir() : path_(std::filesystem::temp_directory_path() / Name(Running())) {
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
-  ~TestDir() { std::filesystem::remove_all(path_); }
+  ~TestDir() {
+    std::error_code ignored;  // a directory left behind fails no test
+    std::filesystem::remove_all(path_, ignored);
+  }
   TestDir(const TestDir&) = delete;
   TestDir& operator=(const TestDir&) = delete;
 
@@ -29,6 +33,24 @@ class TestDir {
   std::string operator/(const std::string& name) const { return (path_ / name).string(); }
 
  private:
+  static const ::testing::TestInfo& Running() {
+    const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    if (test == nullptr) {
+      std::fprintf(stderr, "TestDir outside a running test\n");
+      std::abort();
+    }
+    return *test;
+  }
+  static std::string Name(const ::testing::TestInfo& test) {
+    std::string name = std::string(test.test_suite_name()) + "_" + test.name() + "_" +
+                       std::to_string(::getpid());
+    // Parameterized tests' names carry '/'.
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
+    return name;
+  }
+
   std::filesystem::path path_;
 };
 
