@@ -72,8 +72,9 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   rocksdb::ColumnFamilyOptions cf_options(options);
   // A customer read that misses the write-back cache looks in the memtables first; most such
   // reads are of customers not written since the last flush. A whole-key bloom filter per
-  // memtable (1 % of its size, allocated with it: ~30 bits per customer of ~350 bytes) answers those without a
-  // skip-list search, which took a quarter of a read at 1M customers (benchmarks/RESULTS.md).
+  // memtable (1 % of its size, allocated with it: ~30 bits per customer of ~350 bytes) answers
+  // those without a skip-list search, which took a quarter of a read at 1M customers
+  // (benchmarks/RESULTS.md).
   rocksdb::ColumnFamilyOptions customer_options(cf_options);
   customer_options.memtable_whole_key_filtering = true;
   customer_options.memtable_prefix_bloom_size_ratio = 0.01;

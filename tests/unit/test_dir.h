@@ -42,8 +42,8 @@ class TestDir {
     return *test;
   }
   static std::string Name(const ::testing::TestInfo& test) {
-    std::string name = std::string(test.test_suite_name()) + "_" + test.name() + "_" +
-                       std::to_string(::getpid());
+    std::string name =
+        std::string(test.test_suite_name()) + "_" + test.name() + "_" + std::to_string(::getpid());
     // Parameterized tests' names carry '/'.
     for (char& c : name) {
       if (c == '/') c = '_';
