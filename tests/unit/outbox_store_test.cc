@@ -7,20 +7,13 @@
 
 #include "state/commit_batch.h"
 #include "state/state_db.h"
-#include "tests/unit/test_dir.h"
+#include "tests/unit/store_test.h"
 
 namespace touchstream {
 namespace {
 
-class OutboxStoreTest : public ::testing::Test {
+class OutboxStoreTest : public testing::StoreTest {
  protected:
-  void SetUp() override { Open(); }
-  void Open() {
-    db_.reset();
-    auto db = StateDb::Open(dir_ / "store", false);
-    ASSERT_TRUE(db.ok()) << db.status().message();
-    db_ = std::move(*db);
-  }
   // Commits `count` outbox records; returns their seqs.
   std::vector<uint64_t> Commit(int count) {
     CommitBatch batch(*db_);
@@ -41,9 +34,6 @@ class OutboxStoreTest : public ::testing::Test {
                     .ok());
     return seqs;
   }
-
-  testing::TestDir dir_;
-  std::unique_ptr<StateDb> db_;  // closed before dir_ goes
 };
 
 TEST_F(OutboxStoreTest, DeletesExactlyTheDeliveredRecordsInRunsAndOneByOne) {
@@ -63,7 +53,7 @@ TEST_F(OutboxStoreTest, DeletesExactlyTheDeliveredRecordsInRunsAndOneByOne) {
     if (!gone) expected.push_back(seqs[i]);
   }
   EXPECT_EQ(Pending(), expected);
-  Open();
+  Reopen();
   EXPECT_EQ(Pending(), expected) << "after a reopen";
   // Records committed after a range deletion are kept: the range ends at its last record.
   const std::vector<uint64_t> later = Commit(3);

@@ -14,7 +14,7 @@
 #include "processor/rules/cart_abandonment_rule.h"
 #include "state/commit_batch.h"
 #include "state/keys.h"
-#include "tests/unit/test_dir.h"
+#include "tests/unit/store_test.h"
 #include "tests/unit/test_events.h"
 
 namespace touchstream {
@@ -25,15 +25,8 @@ using testing::Event;
 using testing::kT0;
 using testing::WithItem;
 
-class PartitionStateTest : public ::testing::Test {
+class PartitionStateTest : public testing::StoreTest {
  protected:
-  void SetUp() override { Reopen(); }
-  void Reopen() {
-    db_.reset();
-    auto db = StateDb::Open(dir_ / "store", false);
-    ASSERT_TRUE(db.ok()) << db.status().message();
-    db_ = std::move(*db);
-  }
   void Commit(PartitionState& state) {
     CommitBatch batch(*db_);
     batch.AddChanges(state);
@@ -47,9 +40,6 @@ class PartitionStateTest : public ::testing::Test {
   }
   // TimersMatchASetUnderRandomScheduleCancelFireAndCommit's sequence, in an empty store.
   void TimersMatchASetUnderRandomSequences(size_t min_fired_range);
-
-  testing::TestDir dir_;
-  std::unique_ptr<StateDb> db_;  // closed before dir_ goes
 };
 
 TEST(KeysTest, TimerKeysSortByDueThenCustomerThenRule) {

@@ -6,17 +6,15 @@
 #include <gtest/gtest.h>
 
 #include "state/commit_batch.h"
-#include "tests/unit/test_dir.h"
+#include "tests/unit/store_test.h"
 
 namespace touchstream {
 namespace {
 
-class ReleasedPartitionsTest : public ::testing::Test {
+class ReleasedPartitionsTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    auto db = StateDb::Open(dir_ / "store", false);
-    ASSERT_TRUE(db.ok()) << db.status().message();
-    db_ = std::move(*db);
+    ASSERT_NO_FATAL_FAILURE(StoreTest::SetUp());
     // amy in partition 0, bob in partition 1, each with a checkpoint.
     CommitBatch batch(*db_);
     for (const auto& [partition, id] : {std::pair{0, "amy"}, std::pair{1, "bob"}}) {
@@ -41,9 +39,6 @@ class ReleasedPartitionsTest : public ::testing::Test {
     EXPECT_TRUE(found.ok());
     return found.ok() && found->has_value();
   }
-
-  testing::TestDir dir_;
-  std::unique_ptr<StateDb> db_;  // closed before dir_ goes
 };
 
 TEST_F(ReleasedPartitionsTest, AReleasedCopyIsNeverServed) {

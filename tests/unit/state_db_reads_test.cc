@@ -13,7 +13,7 @@
 
 #include "state/commit_batch.h"
 #include "state/state_db.h"
-#include "tests/unit/test_dir.h"
+#include "tests/unit/store_test.h"
 
 namespace touchstream {
 namespace {
@@ -32,13 +32,8 @@ class PerfCounting {
   rocksdb::PerfLevel level_;
 };
 
-class StateDbReadsTest : public ::testing::Test {
+class StateDbReadsTest : public testing::StoreTest {
  protected:
-  void SetUp() override {
-    auto db = StateDb::Open(dir_ / "store", false);
-    ASSERT_TRUE(db.ok()) << db.status().message();
-    db_ = std::move(*db);
-  }
   void Put(const std::string& customer_id, const std::string& value) {
     CommitBatch batch(*db_);
     batch.PutCustomerValue(0, customer_id, &value);
@@ -51,9 +46,6 @@ class StateDbReadsTest : public ::testing::Test {
     EXPECT_TRUE(found.ok());
     return found.ok() && *found ? std::optional<std::string>(value) : std::nullopt;
   }
-
-  testing::TestDir dir_;
-  std::unique_ptr<StateDb> db_;  // closed before dir_ goes
 };
 
 TEST_F(StateDbReadsTest, ACustomerNotInTheMemtableIsNotSearchedForThere) {
