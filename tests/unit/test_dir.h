@@ -1,6 +1,10 @@
 // A directory of its own for each test: under the system's temporary directory, named after the
 // running test's suite and name and the process (so that parallel ctest runs and test cases never
 // share one), empty when the test starts and removed when it ends.
+//
+// A death test in the threadsafe style runs the test again in a child process, which dies
+// without running destructors: the child's directory is named after its parent's (with
+// "_death_test_child" appended), and the parent removes it with its own.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -24,6 +28,7 @@ class TestDir {
   ~TestDir() {
     std::error_code ignored;  // a directory left behind fails no test
     std::filesystem::remove_all(path_, ignored);
+    std::filesystem::remove_all(path_.string() + kChildSuffix, ignored);
   }
   TestDir(const TestDir&) = delete;
   TestDir& operator=(const TestDir&) = delete;
@@ -41,9 +46,16 @@ class TestDir {
     }
     return *test;
   }
+  static constexpr char kChildSuffix[] = "_death_test_child";
+
+  // A death test's child is started by the test's process (its parent) with this flag set.
+  static bool InDeathTestChild() { return !GTEST_FLAG_GET(internal_run_death_test).empty(); }
+
   static std::string Name(const ::testing::TestInfo& test) {
-    std::string name =
-        std::string(test.test_suite_name()) + "_" + test.name() + "_" + std::to_string(::getpid());
+    const bool child = InDeathTestChild();
+    std::string name = std::string(test.test_suite_name()) + "_" + test.name() + "_" +
+                       std::to_string(child ? ::getppid() : ::getpid()) +
+                       (child ? kChildSuffix : "");
     // Parameterized tests' names carry '/'.
     for (char& c : name) {
       if (c == '/') c = '_';
