@@ -15,7 +15,7 @@ std::optional<v1::state::RestoreHint> OwnTail::Acknowledged(const v1::state::Out
                                                             int64_t offset) {
   if (!following_) return std::nullopt;
   if (offset != next_offset_ || !record.has_changelog_stamp()) {
-    following_ = false;
+    following_ = false;  // next_offset_ stays: the offset that was missed
     return std::nullopt;
   }
   ++next_offset_;

@@ -46,6 +46,8 @@ class OwnTail {
                                                      int64_t offset);
   // False once an offset was missed or a record did not scan: no more hints.
   bool following() const { return following_; }
+  // The offset the next acknowledged record must have (while following()).
+  int64_t next_offset() const { return next_offset_; }
 
  private:
   v1::state::ChangelogSummary summary_;  // of the log through the last hint's record

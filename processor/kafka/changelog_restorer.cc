@@ -196,6 +196,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     return named(s);
   }
   result.fence_epoch = replay.NextEpoch();
+  result.tail_start = {high, replay.Summarize()};
   CommitBatch batch(db);
   if (!last_read.empty()) {
     v1::state::RestoreHint next_hint;
@@ -343,6 +344,7 @@ StatusOr<bool> ChangelogRestorer::RestoreFromTail(int32_t partition, int64_t end
   if (Status s = batch.Commit(); !s.ok()) return s;
   result.fence_epoch = whole->max_epoch() + 1;
   result.tail_only = true;
+  result.tail_start = {end, *whole};
   return true;
 }
 

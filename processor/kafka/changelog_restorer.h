@@ -25,6 +25,7 @@
 
 #include "processor/kafka/kafka_conf.h"
 #include "state/changelog.h"
+#include "state/own_tail.h"
 #include "state/state_db.h"
 
 namespace touchstream {
@@ -52,6 +53,10 @@ class ChangelogRestorer {
     std::string dropped_corrupt;
     uint64_t records = 0;    // changelog records read from Kafka (the tail, or each read)
     uint64_t customers = 0;  // customer states written
+    // Where the changelog stood at the end of what the restore read (its end offset, and the
+    // summary of the log before it): where the owner's own acknowledged records take the hint on
+    // from (state/own_tail.h).
+    changelog::TailStart tail_start;
   };
   // Called every ~10,000 records with (records read, end offset).
   using ProgressFn = std::function<void(uint64_t records, int64_t end_offset)>;

@@ -158,7 +158,7 @@ void OutboxRelay::OnPermanentError(uint64_t seq, const std::string& error) {
       break;
     case UndeliverableAction::kDrop:
       dropped_.insert(seq);
-      delivered_.push_back(seq);
+      delivered_.emplace_back(seq, -1);
       break;
     case UndeliverableAction::kStop:
       stopped_ = Status::KafkaError(
@@ -175,7 +175,7 @@ void OutboxRelay::dr_cb(RdKafka::Message& message) {
   const uint64_t seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
   if (message.err() == RdKafka::ERR_NO_ERROR) {
     CrashPoint("delivery_report");
-    delivered_.push_back(seq);
+    delivered_.emplace_back(seq, message.offset());
   } else {
     if (message.err() == RdKafka::ERR__FATAL) fatal_ = true;
     if (IsPermanentProduceError(message.err()) && records_.Find(seq) != nullptr) {
@@ -198,13 +198,14 @@ Status OutboxRelay::ResendPending() {
 }
 
 void OutboxRelay::ForgetDelivered() {
-  for (uint64_t seq : delivered_) {
+  for (const auto& [seq, offset] : delivered_) {
     open_barriers_.erase(seq);
     abandoned_.erase(seq);
     const InFlight* held = records_.Find(seq);
     if (held == nullptr) continue;
     const bool dropped = dropped_.erase(seq) > 0;
     if (on_delivered_ && !dropped) on_delivered_(held->record);
+    if (on_acknowledged_ && !dropped) on_acknowledged_(held->record, offset);
     acknowledged_.push_back({seq, std::hash<std::string>{}(held->record.key())});
     Forget(seq);
   }

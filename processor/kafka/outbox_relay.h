@@ -142,7 +142,8 @@ class OutboxRelay : public Relay, public RdKafka::DeliveryReportCb {
   std::deque<uint64_t> queue_;         // not yet produced, in order
   size_t produced_ = 0;                // how many records_ are produced (a flag each, no set)
   std::set<uint64_t> open_barriers_;   // produced barriers awaiting a report
-  std::vector<uint64_t> delivered_;    // filled by dr_cb, drained by Poll
+  // Filled by dr_cb, drained by Poll: seq, and the offset Kafka gave the record (-1: dropped).
+  std::vector<std::pair<uint64_t, int64_t>> delivered_;
   std::set<uint64_t> dropped_;         // in delivered_, but refused for good and not rerouted
   std::vector<uint64_t> failed_;
   std::set<uint64_t> abandoned_;  // produced, then abandoned: deleted on failure, never retried

@@ -47,6 +47,9 @@ class Relay {
  public:
   // Called for every record Kafka has (for exactly_once: whose transaction committed).
   using DeliveredFn = std::function<void(const v1::state::OutboxRecord&)>;
+  // at_least_once only: every record Kafka acknowledged, with the offset it got, in the order of
+  // the acknowledgements (a partition's in offset order). exactly_once never calls it.
+  using AcknowledgedFn = std::function<void(const v1::state::OutboxRecord&, int64_t offset)>;
   // A delivery or transaction attempt failed and is retried; `topic` may be empty.
   using FailedFn = std::function<void(const std::string& topic, const std::string& error)>;
 
@@ -58,6 +61,7 @@ class Relay {
                                              const std::string& error)>;
 
   void set_on_delivered(DeliveredFn fn) { on_delivered_ = std::move(fn); }
+  void set_on_acknowledged(AcknowledgedFn fn) { on_acknowledged_ = std::move(fn); }
   void set_on_failed(FailedFn fn) { on_failed_ = std::move(fn); }
   void set_on_undeliverable(UndeliverableFn fn) { on_undeliverable_ = std::move(fn); }
 
@@ -120,6 +124,7 @@ class Relay {
 
  protected:
   DeliveredFn on_delivered_;
+  AcknowledgedFn on_acknowledged_;
   FailedFn on_failed_;
   UndeliverableFn on_undeliverable_;
 };

@@ -156,7 +156,10 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore)
   tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
   // The fence writes to the store; the restores since the last check may have filled it.
   if (Status s = disk_.Check(); !s.ok()) return s;
-  if (Status s = tasks_.Assign(partition, checkpoint, restored->fence_epoch); !s.ok()) return s;
+  if (Status s = tasks_.Assign(partition, checkpoint, restored->fence_epoch, restored->tail_start);
+      !s.ok()) {
+    return s;
+  }
   LogInfo("assigned " + name + " from offset " +
           (start > 0 ? std::to_string(start) : std::string("beginning")) +
           (restored->replayed ? " (restored)" : ""));

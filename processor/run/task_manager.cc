@@ -38,10 +38,15 @@ TaskManager::TaskManager(const Config& config, const RuleSet& rules, StateDb& db
       metrics_(metrics) {
   settings_.policy = &policy_stage_;
   settings_.staleness_by_wall_clock = true;
+  relay_.set_on_acknowledged([this](const v1::state::OutboxRecord& record, int64_t offset) {
+    ChangelogAcknowledged(record, offset);
+  });
 }
 
+TaskManager::~TaskManager() { relay_.set_on_acknowledged(nullptr); }
+
 Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
-                           int64_t fence_epoch) {
+                           int64_t fence_epoch, std::optional<changelog::TailStart> tail_start) {
   if (settings_.ownership != nullptr && checkpoint.input_partitions() != 0 &&
       checkpoint.input_partitions() != settings_.ownership->partitions()) {
     return Status::InvalidArgument(
@@ -69,6 +74,7 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   owned.set_commit_seq(0);
   *fence.mutable_checkpoint() = owned;
   assigned->writer = {owned.owner(), fence_epoch};
+  if (tail_start) assigned->own_tail.emplace(std::move(*tail_start));
   v1::state::OutboxRecord record = changelog::FenceRecord(config_.changelog.name, partition, fence);
   CommitBatch batch(db_);
   batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
@@ -82,7 +88,42 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   return Status::Ok();
 }
 
+void TaskManager::ChangelogAcknowledged(const v1::state::OutboxRecord& record, int64_t offset) {
+  if (record.topic() != config_.changelog.name) return;
+  auto it = tasks_.find(record.partition());
+  if (it == tasks_.end() || !it->second->own_tail) return;
+  changelog::OwnTail& own_tail = *it->second->own_tail;
+  if (!own_tail.following()) return;
+  std::optional<v1::state::RestoreHint> hint = own_tail.Acknowledged(record, offset);
+  if (hint) it->second->pending_hint = std::move(hint);
+  if (!own_tail.following()) {
+    // Another writer (a zombie, an instance that took the partition over), or a delivery whose
+    // acknowledgement was lost: harmless for the hint, worth knowing about the partition.
+    LogInfo("the restore hint of " + PartitionName(config_.changelog.name, record.partition()) +
+            " stops following this assignment's records: offset " +
+            std::to_string(own_tail.next_offset()) + " was not acknowledged to it in order (got " +
+            std::to_string(offset) + "); a restart reads the changelog from the last hint stored");
+  }
+}
+
+void TaskManager::AddPendingHints(CommitBatch& batch) {
+  for (auto& [partition, assigned] : tasks_) {
+    if (!assigned->pending_hint) continue;
+    batch.PutRestoreHint(config_.changelog.name, partition, *assigned->pending_hint);
+    assigned->pending_hint.reset();
+  }
+}
+
 void TaskManager::Remove(int32_t partition) {
+  if (auto it = tasks_.find(partition); it != tasks_.end() && it->second->pending_hint) {
+    CommitBatch batch(db_);
+    batch.PutRestoreHint(config_.changelog.name, partition, *it->second->pending_hint);
+    if (Status s = batch.Commit(); !s.ok()) {
+      LogWarn("cannot store the restore hint of " +
+              PartitionName(config_.changelog.name, partition) + " (" + s.message() +
+              "): a restart reads its changelog from an earlier one");
+    }
+  }
   tasks_.erase(partition);
   next_punctuation_ms_.reset();  // found again at the next commit
 }
@@ -392,6 +433,8 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time) {
   for (auto& marker : markers_) entries.push_back({batch.DrawOutboxSeq(), std::move(marker)});
 
   const bool writes = !batch.empty();
+  // Hints the acknowledgements moved on ride along with a commit that writes anyway.
+  if (writes) AddPendingHints(batch);
   if (writes) CrashPoint("batch_built");
   Status s = batch.Commit();
   if (s.ok()) {

@@ -27,6 +27,7 @@
 #include "processor/run/commit_latency.h"
 #include "state/changelog.h"
 #include "state/commit_batch.h"
+#include "state/own_tail.h"
 #include "state/partition_state.h"
 #include "state/state_db.h"
 
@@ -39,13 +40,28 @@ class TaskManager {
   TaskManager(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
               Metrics& metrics);
 
+  // Registers for the relay's acknowledgements (ChangelogAcknowledged); the destructor
+  // unregisters.
+  ~TaskManager();
+  TaskManager(const TaskManager&) = delete;
+  TaskManager& operator=(const TaskManager&) = delete;
+
   // Takes `partition` over: a task resumed from `checkpoint` (the restored one, or a fresh one),
   // under a new changelog owner id, announced by a fence (state/changelog.h: epoch `fence_epoch`,
   // from the restore; prev owner and seq: `checkpoint`'s) committed and handed to the relay at
-  // once.
+  // once. With `tail_start` (where the restore's read ended), the partition's restore hint
+  // follows the changelog records Kafka acknowledges (ChangelogAcknowledged).
   Status Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
-                int64_t fence_epoch);
-  // Stops processing `partition` (its changes must have been committed, or be dropped).
+                int64_t fence_epoch, std::optional<changelog::TailStart> tail_start = std::nullopt);
+  // A changelog record Kafka acknowledged at `offset` (Relay::AcknowledgedFn, at_least_once): at
+  // each commit marker of an assigned partition that its records since the restore prove the
+  // latest valid commit, the partition's restore hint moves on to name it (state/own_tail.h), so
+  // that a restart reads the changelog from there, not from the last restore. The hint is
+  // stored with the next commit that writes, or when the partition is removed; one that cannot
+  // be stored is only a lost shortcut (logged).
+  void ChangelogAcknowledged(const v1::state::OutboxRecord& record, int64_t offset);
+  // Stops processing `partition` (its changes must have been committed, or be dropped); stores
+  // its restore hint if one is pending.
   void Remove(int32_t partition);
   // Drops every task and the uncommitted batch; the only way past a failed step (below).
   void Clear();
@@ -144,6 +160,8 @@ class TaskManager {
     PartitionState store;
     PartitionTask task;
     changelog::Writer writer;              // this assignment's changelog owner id and epoch
+    std::optional<changelog::OwnTail> own_tail;  // its changelog since the restore, if followed
+    std::optional<v1::state::RestoreHint> pending_hint;  // own_tail's latest, not yet stored
     TrimCounts published_trims;            // task.trims() as last added to the metrics
     uint64_t published_wait_timeouts = 0;  // task.repartition_wait_timeouts(), likewise
     uint64_t published_popped = 0;         // task.timers_popped(), likewise
@@ -157,6 +175,8 @@ class TaskManager {
   void CountTriggers(size_t from);
   // Returns `s`; an error marks the batch failed (failed()).
   Status Step(Status s);
+  // Adds the pending restore hints to `batch` (and forgets them).
+  void AddPendingHints(CommitBatch& batch);
   // Commit's work, for a batch no step failed in.
   Status CommitBatchOfTasks(const TaskTime& time);
   // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks
