@@ -7,13 +7,14 @@
 namespace touchstream::changelog {
 
 OwnTail::OwnTail(TailStart start)
-    : summary_(std::move(start.summary)), next_offset_(start.end) {
+    : start_(start.end), summary_(std::move(start.summary)), next_offset_(start.end) {
   tail_.emplace();
 }
 
 std::optional<v1::state::RestoreHint> OwnTail::Acknowledged(const v1::state::OutboxRecord& record,
                                                             int64_t offset) {
   if (!following_) return std::nullopt;
+  if (offset >= 0 && offset < start_) return std::nullopt;  // read by the restore
   if (offset != next_offset_ || !record.has_changelog_stamp()) {
     following_ = false;  // next_offset_ stays: the offset that was missed
     return std::nullopt;

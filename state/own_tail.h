@@ -13,9 +13,11 @@
 // What keeps it sound: an offset not acknowledged to this instance in order (another instance's
 // fence, a zombie's late write, a copy whose first delivery's acknowledgement was lost, a record
 // given up) may hold a record this instance does not know, so from there on no hint is made for
-// the assignment: the next restore reads the tail since the last one, as it did before. Only for
-// at_least_once's producer: under exactly_once each transaction's marker takes an offset of its
-// own, which no acknowledgement reports.
+// the assignment, ever: the next restore reads the tail since the last one, as it did before.
+// Never resuming matters: librdkafka reports a batch the broker took for a duplicate with
+// offsets -1, 0, 1, ..., plausible after the first. Only for at_least_once's producer: under
+// exactly_once each transaction's marker takes an offset of its own, which no acknowledgement
+// reports.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +43,9 @@ class OwnTail {
   // A record of the partition's changelog that Kafka acknowledged at `offset`, in the order of
   // the acknowledgements (librdkafka reports a partition's in offset order). Returns the hint to
   // store when `record` is a commit marker that the log through it proves the latest valid
-  // commit; nullopt otherwise, and always once an offset was missed (following() false).
+  // commit; nullopt otherwise, and always once an offset was missed (following() false). An
+  // offset before the start (a late acknowledgement of an earlier assignment's record, which the
+  // restore read) is ignored.
   std::optional<v1::state::RestoreHint> Acknowledged(const v1::state::OutboxRecord& record,
                                                      int64_t offset);
   // False once an offset was missed or a record did not scan: no more hints.
@@ -50,6 +54,7 @@ class OwnTail {
   int64_t next_offset() const { return next_offset_; }
 
  private:
+  const int64_t start_;                  // TailStart::end
   v1::state::ChangelogSummary summary_;  // of the log through the last hint's record
   int64_t next_offset_;                  // the offset the next acknowledged record must have
   std::optional<Replay> tail_;           // the records since (Replay is not assignable)

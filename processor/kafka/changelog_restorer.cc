@@ -111,6 +111,8 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
       continue;
     }
     if (m->partition() != partition || m->offset() < next) continue;
+    // Past the range (what follows control records at its end): not part of this read.
+    if (m->offset() >= end) break;
     last_progress = std::chrono::steady_clock::now();
     changelog::Record record;
     record.offset = m->offset();

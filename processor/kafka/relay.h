@@ -47,8 +47,10 @@ class Relay {
  public:
   // Called for every record Kafka has (for exactly_once: whose transaction committed).
   using DeliveredFn = std::function<void(const v1::state::OutboxRecord&)>;
-  // at_least_once only: every record Kafka acknowledged, with the offset it got, in the order of
-  // the acknowledgements (a partition's in offset order). exactly_once never calls it.
+  // at_least_once only: every record Kafka acknowledged, with the offset librdkafka reports for
+  // it, in the order of the acknowledgements (a partition's in offset order; a batch the broker
+  // took for a duplicate is reported with offsets -1, 0, 1, ...: not its own). exactly_once
+  // never calls it.
   using AcknowledgedFn = std::function<void(const v1::state::OutboxRecord&, int64_t offset)>;
   // A delivery or transaction attempt failed and is retried; `topic` may be empty.
   using FailedFn = std::function<void(const std::string& topic, const std::string& error)>;

@@ -74,7 +74,8 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   owned.set_commit_seq(0);
   *fence.mutable_checkpoint() = owned;
   assigned->writer = {owned.owner(), fence_epoch};
-  if (tail_start) assigned->own_tail.emplace(std::move(*tail_start));
+  // exactly_once's acknowledgements are transactions': its hint stays where the restore left it.
+  if (tail_start && !relay_.commits_offsets()) assigned->own_tail.emplace(std::move(*tail_start));
   v1::state::OutboxRecord record = changelog::FenceRecord(config_.changelog.name, partition, fence);
   CommitBatch batch(db_);
   batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
@@ -83,8 +84,12 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   if (Status s = batch.Commit(); !s.ok()) return s;
   std::vector<OutboxEntry> entries;
   entries.push_back({seq, std::move(record)});
-  if (Status s = relay_.Publish(std::move(entries), {}); !s.ok()) return s;
+  // Assigned before the fence is handed over: a relay may acknowledge it at once.
   tasks_[partition] = std::move(assigned);
+  if (Status s = relay_.Publish(std::move(entries), {}); !s.ok()) {
+    tasks_.erase(partition);
+    return s;
+  }
   return Status::Ok();
 }
 

@@ -60,7 +60,8 @@ TestDriver::TestDriver(RuleSet rules, Options options)
     v1::state::PartitionCheckpoint fresh;
     fresh.set_max_event_time_ms(kNoTime);
     fresh.set_watermark_ms(kNoTime);
-    if (status_ = tasks_->Assign(p, fresh, 1); !status_.ok()) return;
+    // A fresh changelog: the restore hint follows this assignment's records from offset 0.
+    if (status_ = tasks_->Assign(p, fresh, 1, changelog::TailStart{}); !status_.ok()) return;
     next_offsets_.push_back(0);
     // The repartition topic starts empty: caught up.
     tasks_->MarkCaughtUp(config_.repartition.name, p);

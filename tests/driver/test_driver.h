@@ -154,6 +154,8 @@ class TestDriver {
   Metrics& metrics() { return *metrics_; }
   // The store the tasks commit to.
   StateDb& db() { return *db_; }
+  // Revokes `partition` (TaskManager::Remove; nothing uncommitted may be left).
+  void RemovePartition(int32_t partition) { tasks_->Remove(partition); }
 
  private:
   std::vector<v1::Trigger> CommitAndCollect();

@@ -353,5 +353,40 @@ TEST_F(TaskManagerTest, AStoredStateThatDoesNotParseFailsTheRecordAndNamesItsPar
   EXPECT_EQ(driver_->TakeCorruptPartitions(), std::vector<int32_t>{});
 }
 
+// Each acknowledged commit marker moves the partition's restore hint on (state/own_tail.h): the
+// hint rides along with the next commit that writes, and the latest is stored when the partition
+// is removed, so that a restart reads the changelog from the last commit's marker.
+TEST_F(TaskManagerTest, TheRestoreHintFollowsTheAcknowledgedCommitMarkers) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));  // commit 1: the fence (offset 0), amy, its marker (2)
+  const std::vector<v1::state::OutboxRecord> first = driver_->ChangelogRecords();
+  ASSERT_EQ(first.size(), 3u);
+  const std::string topic = first[2].topic();
+  const std::string owner = driver_->ReadCheckpoint()->owner();
+  auto hint = [&]() {
+    auto stored = driver_->db().ReadRestoreHint(topic, 0);
+    EXPECT_TRUE(stored.ok());
+    return stored.ok() ? *stored : std::nullopt;
+  };
+  EXPECT_FALSE(hint().has_value()) << "commit 1's marker was acknowledged after it was written";
+
+  Process(Add("e2", "bob", kT0 + kMinuteMs));  // commit 2: bob (offset 3), its marker (4)
+  std::optional<v1::state::RestoreHint> stored = hint();
+  ASSERT_TRUE(stored.has_value()) << "commit 2 stores the hint of commit 1's marker";
+  EXPECT_EQ(stored->last_offset(), 2);
+  EXPECT_EQ(stored->last_owner(), owner);
+  EXPECT_EQ(stored->last_seq(), "1");
+  EXPECT_EQ(stored->summary().head_owner(), owner);
+  EXPECT_EQ(stored->summary().head_seq(), 1);
+  EXPECT_EQ(stored->summary().max_epoch(), 1);
+
+  driver_->RemovePartition(0);
+  stored = hint();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->last_offset(), 4) << "the removal stores the last marker's hint";
+  EXPECT_EQ(stored->last_seq(), "2");
+  EXPECT_EQ(stored->summary().head_seq(), 2);
+}
+
 }  // namespace
 }  // namespace touchstream
