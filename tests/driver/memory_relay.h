@@ -1,13 +1,13 @@
 // A Relay that "delivers" each committed record at once, in memory: the test driver's Kafka.
 // Records leave the outbox (if stored: `resends`) as they would on Kafka's acknowledgement; as
-// at_least_once's relay (`resends`), it reports each acknowledgement with an offset, counted from
-// 0 per topic and partition (Relay::AcknowledgedFn).
+// at_least_once's relay (`resends`), it reports the acknowledgement of each changelog record (what
+// the task manager follows: Relay::AcknowledgedFn) with an offset counted from 0 per partition
+// (the changelog records are all of one topic; other records' are not reported).
 #pragma once
 
 #include <map>
 #include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "processor/kafka/relay.h"
@@ -40,9 +40,8 @@ class MemoryRelay final : public Relay {
     std::vector<uint64_t> seqs;
     for (OutboxEntry& entry : entries) {
       seqs.push_back(entry.seq);
-      if (resends_ && on_acknowledged_) {
-        const int32_t partition = entry.record.has_partition() ? entry.record.partition() : -1;
-        on_acknowledged_(entry.record, next_offsets_[{entry.record.topic(), partition}]++);
+      if (resends_ && on_acknowledged_ && entry.record.has_changelog_stamp()) {
+        on_acknowledged_(entry.record, next_offsets_[entry.record.partition()]++);
       }
       // As a consumer reads it: a changelog record's stamp is its headers.
       v1::state::OutboxRecord record = changelog::WithStampHeaders(std::move(entry.record));
@@ -74,7 +73,7 @@ class MemoryRelay final : public Relay {
   std::vector<v1::state::OutboxRecord> delivered_;
   std::vector<SourceOffset> committed_offsets_;
   std::set<std::string> stored_topics_;
-  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets_;  // per topic and partition
+  std::map<int32_t, int64_t> next_offsets_;  // of the changelog, per partition
 };
 
 }  // namespace touchstream::testing
