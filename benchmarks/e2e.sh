@@ -162,6 +162,9 @@ for run in $(seq "$RUNS"); do
   peak_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$run_pid/status")
   scrape
   triggers=$(metric touchstream_triggers_emitted_total)
+  popped=$(metric touchstream_timers_popped_total)
+  rearmed=$(metric touchstream_timers_rearmed_total)
+  deferred=$(metric touchstream_triggers_deferred_total)
   forwarded=$(metric touchstream_records_repartitioned_total)
   invalid=$(metric touchstream_events_invalid_total)
   pauses=$(grep -c "pausing input" "$dir/run.err" || true)
@@ -195,13 +198,14 @@ for run in $(seq "$RUNS"); do
       -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" -v rss0="$rss_start_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
       -v commits="$commits" -v rw="${rewinds:-0}" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
-      -v cu="$catch_up_timers" '
+      -v cu="$catch_up_timers" -v popped="${popped:-0}" -v rearmed="${rearmed:-0}" -v deferred="${deferred:-0}" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
     printf "  touchstream: %d events (%d forwarded, %d invalid), %d triggers; %.2f records out per event, %d bytes each\n", n, f, i, t, per, mb
     printf "    consume phase: %.2f s, %.2f CPU-s: %.0f events per CPU-second\n", c - s, c1 - c0, consume
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
     printf "    %d commits, %.0f events each, %.2f s in commits; %d input rewinds (held records fetched again)\n", commits, n / (commits ? commits : 1), commit_s, rw
+    printf "    %d timer entries popped (%d re-armed: their rule was due later by then), %d triggers deferred by the policies\n", popped, rearmed, deferred
     printf "    %d timer entries popped after the outbox first drained (the clocks catching up to the wall clock), included\n", cu
     printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
     printf "  raw pipe: %.0f events per CPU-second%s\n", pipe, (te > 0 ? sprintf(" (%d transactions of %d events)", tx, te) : "")
