@@ -37,20 +37,24 @@ bool IsMarkerKey(std::string_view key) { return !key.empty() && key[0] == '\xFF'
 
 }  // namespace
 
+StampText::StampText(const v1::state::ChangelogStamp& stamp) : owner(stamp.owner()) {
+  auto decimal = [](int64_t n, char (&digits)[24]) {
+    const char* end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    return std::string_view(digits, static_cast<size_t>(end - digits));
+  };
+  epoch = decimal(stamp.epoch(), epoch_digits_);
+  seq = decimal(stamp.seq(), seq_digits_);
+}
+
 void ForEachStampHeader(
     const v1::state::OutboxRecord& record,
     const std::function<void(const std::string& name, std::string_view value)>& fn) {
   if (!record.has_changelog_stamp()) return;
   static const std::string owner(kOwnerHeader), epoch(kEpochHeader), seq(kSeqHeader);
-  const v1::state::ChangelogStamp& stamp = record.changelog_stamp();
-  fn(owner, stamp.owner());
-  char digits[24];
-  auto decimal = [&](int64_t n) {
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
-    return std::string_view(digits, static_cast<size_t>(end - digits));
-  };
-  fn(epoch, decimal(stamp.epoch()));
-  fn(seq, decimal(stamp.seq()));
+  const StampText text(record.changelog_stamp());
+  fn(owner, text.owner);
+  fn(epoch, text.epoch);
+  fn(seq, text.seq);
 }
 
 v1::state::OutboxRecord WithStampHeaders(v1::state::OutboxRecord record) {

@@ -115,6 +115,23 @@ v1::state::OutboxRecord CommitRecord(const std::string& topic, int32_t partition
 v1::state::OutboxRecord FenceRecord(const std::string& topic, int32_t partition,
                                     const v1::state::ChangelogMarker& marker);
 
+// A changelog stamp's header values as Kafka carries them: the owner, and epoch and seq in
+// decimal. The views point into the stamp and into this object (not copyable).
+class StampText {
+ public:
+  explicit StampText(const v1::state::ChangelogStamp& stamp);
+  StampText(const StampText&) = delete;
+  StampText& operator=(const StampText&) = delete;
+
+  std::string_view owner;
+  std::string_view epoch;
+  std::string_view seq;
+
+ private:
+  char epoch_digits_[24];
+  char seq_digits_[24];
+};
+
 // Calls fn(name, value) for each header Kafka carries for `record`'s changelog stamp: owner,
 // then epoch and seq in decimal (the value is valid during the call); nothing when it has none.
 // (The names are long-lived strings: librdkafka's C++ Headers::add takes a std::string.)

@@ -1,7 +1,5 @@
 #include "state/own_tail.h"
 
-#include <charconv>
-
 #include "state/changelog_tail.h"
 
 namespace touchstream::changelog {
@@ -22,15 +20,13 @@ std::optional<v1::state::RestoreHint> OwnTail::Acknowledged(const v1::state::Out
   ++next_offset_;
   // The record as a read of the log would see it (the headers ProduceRecord wrote).
   const v1::state::ChangelogStamp& stamp = record.changelog_stamp();
-  char epoch[24], seq[24];
-  const char* epoch_end = std::to_chars(epoch, epoch + sizeof epoch, stamp.epoch()).ptr;
-  const char* seq_end = std::to_chars(seq, seq + sizeof seq, stamp.seq()).ptr;
+  const StampText text(stamp);
   Record read;
   read.key = record.key();
   if (!record.null_value()) read.value = record.value();
-  read.owner = stamp.owner();
-  read.epoch = std::string_view(epoch, static_cast<size_t>(epoch_end - epoch));
-  read.seq = std::string_view(seq, static_cast<size_t>(seq_end - seq));
+  read.owner = text.owner;
+  read.epoch = text.epoch;
+  read.seq = text.seq;
   read.offset = offset;
   if (!tail_->Scan(read).ok()) {
     following_ = false;

@@ -94,7 +94,8 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
 }
 
 void TaskManager::ChangelogAcknowledged(const v1::state::OutboxRecord& record, int64_t offset) {
-  if (record.topic() != config_.changelog.name) return;
+  // Changelog records are the stamped ones: a trigger or audit record costs no string compare.
+  if (!record.has_changelog_stamp() || record.topic() != config_.changelog.name) return;
   auto it = tasks_.find(record.partition());
   if (it == tasks_.end() || !it->second->own_tail) return;
   changelog::OwnTail& own_tail = *it->second->own_tail;
