@@ -24,6 +24,7 @@ struct LoadgenOptions {
   double rate = 0;             // events per second; 0: as fast as possible
   bool profiles = false;       // consent changes and time zones (the policy stage's inputs)
   double unkeyed_percent = 0;  // share of records produced without a key (random partition)
+  bool first_visits = false;   // one page view by each customer of the pool before the journeys
   std::vector<std::string> x;
 };
 
@@ -71,41 +72,53 @@ int Loadgen(const LoadgenOptions& opts) {
   // That share of the records goes without a key, spread evenly, so the partitioner places them
   // at random and the owner's repartition hop has work.
   double unkeyed_credit = 0;
+  // Produces one event (waiting while the producer's queue is full, then for the rate); false
+  // on an error, reported.
+  auto produce = [&](const v1::TouchpointEvent& event) {
+    event.SerializeToString(&bytes);
+    unkeyed_credit += opts.unkeyed_percent;
+    const bool keyed = unkeyed_credit < 100;
+    if (!keyed) unkeyed_credit -= 100;
+    while (true) {
+      const RdKafka::ErrorCode err = producer->produce(
+          opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
+          bytes.size(), keyed ? event.customer_id().data() : nullptr,
+          keyed ? event.customer_id().size() : 0, 0, nullptr);
+      if (err == RdKafka::ERR_NO_ERROR) break;
+      if (err != RdKafka::ERR__QUEUE_FULL) {
+        std::cerr << "touchstream loadgen: " << RdKafka::err2str(err) << "\n";
+        return false;
+      }
+      producer->poll(10);
+    }
+    ++produced;
+    if (opts.rate > 0) {
+      const auto due = started + std::chrono::duration<double>(produced / opts.rate);
+      if (due > Steady::now()) std::this_thread::sleep_until(due);
+    }
+    return true;
+  };
+  auto report = [&] {
+    producer->poll(0);
+    if (Steady::now() - last_report < std::chrono::seconds(1)) return;
+    last_report = Steady::now();
+    const double seconds = std::chrono::duration<double>(last_report - started).count();
+    std::cerr << "loadgen: " << produced << " events in " << seconds << " s ("
+              << static_cast<uint64_t>(produced / seconds) << "/s)\n";
+  };
+  for (int n = 1; opts.first_visits && n <= opts.customers && produced < opts.events; ++n) {
+    if (!produce(generator.FirstVisit(n, generator_now))) return kExitFailure;
+    if (n % 1000 == 0) report();
+  }
   std::vector<v1::TouchpointEvent> batch;
   while (produced < opts.events) {
     batch = generator.Poll(generator_now);
     generator_now += 100;
     for (const v1::TouchpointEvent& event : batch) {
       if (produced == opts.events) break;
-      event.SerializeToString(&bytes);
-      unkeyed_credit += opts.unkeyed_percent;
-      const bool keyed = unkeyed_credit < 100;
-      if (!keyed) unkeyed_credit -= 100;
-      while (true) {
-        const RdKafka::ErrorCode err = producer->produce(
-            opts.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
-            bytes.size(), keyed ? event.customer_id().data() : nullptr,
-            keyed ? event.customer_id().size() : 0, 0, nullptr);
-        if (err == RdKafka::ERR_NO_ERROR) break;
-        if (err != RdKafka::ERR__QUEUE_FULL) {
-          std::cerr << "touchstream loadgen: " << RdKafka::err2str(err) << "\n";
-          return kExitFailure;
-        }
-        producer->poll(10);
-      }
-      ++produced;
-      if (opts.rate > 0) {
-        const auto due = started + std::chrono::duration<double>(produced / opts.rate);
-        if (due > Steady::now()) std::this_thread::sleep_until(due);
-      }
+      if (!produce(event)) return kExitFailure;
     }
-    producer->poll(0);
-    if (Steady::now() - last_report >= std::chrono::seconds(1)) {
-      last_report = Steady::now();
-      const double seconds = std::chrono::duration<double>(last_report - started).count();
-      std::cerr << "loadgen: " << produced << " events in " << seconds << " s ("
-                << static_cast<uint64_t>(produced / seconds) << "/s)\n";
-    }
+    report();
   }
   if (producer->flush(60'000) != RdKafka::ERR_NO_ERROR || producer->outq_len() > 0) {
     std::cerr << "touchstream loadgen: " << producer->outq_len()
@@ -143,6 +156,9 @@ void AddLoadgenCommand(CLI::App& app, Action* run) {
   cmd->add_flag("--profiles", opts->profiles,
                 "customers change consent and carry time zones, 24 an hour apart (the policy "
                 "stage's inputs; quiet hours then hold the same share of customers at any hour)");
+  cmd->add_flag("--first-visits", opts->first_visits,
+                "first one page view by each customer of the pool in turn (a warm-up that puts "
+                "the whole pool in the store), then the journeys");
   cmd->add_option("--unkeyed-percent", opts->unkeyed_percent,
                   "share of records produced without a key, placed on a random partition and "
                   "forwarded to their owner by `run`")

@@ -100,12 +100,23 @@ void JourneyGenerator::Push(TimeMs t, v1::TouchpointEvent e, const std::string& 
   std::push_heap(pending_.begin(), pending_.end(), [](auto& a, auto& b) { return Later(a, b); });
 }
 
+std::string JourneyGenerator::CustomerId(int n) {
+  char customer[32];
+  std::snprintf(customer, sizeof(customer), "cust-%06d", n);
+  return customer;
+}
+
+v1::TouchpointEvent JourneyGenerator::FirstVisit(int n, TimeMs t) {
+  v1::TouchpointEvent e = Make(CustomerId(n), t, v1::EVENT_TYPE_PAGE_VIEW, v1::CHANNEL_WEB);
+  if (options_.consent_and_time_zones) e.set_timezone(ZoneOf(n, options_.zones));
+  return e;
+}
+
 void JourneyGenerator::StartJourney(TimeMs start) {
   ++journeys_started_;
   std::uniform_int_distribution<int> customer_dist(1, options_.customers);
   const int n = customer_dist(rng_);
-  char customer[32];
-  std::snprintf(customer, sizeof(customer), "cust-%06d", n);
+  const std::string customer = CustomerId(n);
   const bool profiles = options_.consent_and_time_zones;
   const std::string zone = profiles ? ZoneOf(n, options_.zones) : "";
   std::uniform_real_distribution<double> jitter(0.5, 1.5);

@@ -46,6 +46,12 @@ class JourneyGenerator {
   // or before `now_ms`, in time order.
   std::vector<v1::TouchpointEvent> Poll(TimeMs now_ms);
 
+  // Customer number `n`'s first visit at `t` (1 <= n <= customers): one page view on the web,
+  // carrying their zone with consent_and_time_zones. Independent of Poll (it draws nothing from
+  // the journeys' random sequence, only an event id): a warm-up that puts every customer of the
+  // pool in the store before the journeys (benchmarks/soak.sh).
+  v1::TouchpointEvent FirstVisit(int n, TimeMs t);
+
   uint64_t journeys_started() const { return journeys_started_; }
 
  private:
@@ -54,6 +60,8 @@ class JourneyGenerator {
     v1::TouchpointEvent event;
   };
   void StartJourney(TimeMs start);
+  // Customer number `n`'s id.
+  static std::string CustomerId(int n);
   // The consent changes of customer number `n` on their first journey, at `t`, made `via` a
   // channel (the app or website's settings).
   void StateConsent(int n, const std::string& customer, TimeMs t, v1::Channel via);

@@ -116,5 +116,44 @@ TEST(JourneyGeneratorTest, WithoutProfilesTheJourneysAreUnchanged) {
   EXPECT_EQ(profiled, plain);
 }
 
+TEST(JourneyGeneratorTest, FirstVisitsNameEachCustomerOfThePoolAndLeaveTheJourneysAlone) {
+  JourneyOptions options;
+  options.consent_and_time_zones = true;
+  options.customers = 50;
+  JourneyGenerator generator(options);
+  std::set<std::string> customers;
+  std::set<std::string> ids;
+  for (int n = 1; n <= options.customers; ++n) {
+    const v1::TouchpointEvent visit = generator.FirstVisit(n, testing::kT0);
+    EXPECT_EQ(visit.type(), v1::EVENT_TYPE_PAGE_VIEW);
+    EXPECT_EQ(ToTimeMs(visit.event_time()), testing::kT0);
+    EXPECT_FALSE(visit.timezone().empty());
+    customers.insert(visit.customer_id());
+    ids.insert(visit.event_id());
+  }
+  EXPECT_EQ(customers.size(), 50u);  // every customer of the pool, once
+  EXPECT_EQ(ids.size(), 50u);
+  // The journeys' customers are the pool's, with the zone each visit carried.
+  std::map<std::string, std::string> zone_of;
+  for (int n = 1; n <= options.customers; ++n) {
+    const v1::TouchpointEvent visit = generator.FirstVisit(n, testing::kT0);
+    zone_of[visit.customer_id()] = visit.timezone();
+  }
+  std::vector<std::string> after_visits;
+  for (TimeMs now = testing::kT0; now <= testing::kT0 + 30'000; now += 1000) {
+    for (const auto& e : generator.Poll(now)) {
+      ASSERT_TRUE(zone_of.count(e.customer_id())) << e.customer_id();
+      EXPECT_EQ(e.timezone(), zone_of[e.customer_id()]);
+      after_visits.push_back(Describe(e));
+    }
+  }
+  // The visits drew nothing from the journeys' random sequence.
+  std::vector<std::string> alone;
+  for (const auto& e : Generate(options, 30)) alone.push_back(Describe(e));
+  std::sort(after_visits.begin(), after_visits.end());
+  std::sort(alone.begin(), alone.end());
+  EXPECT_EQ(after_visits, alone);
+}
+
 }  // namespace
 }  // namespace touchstream
