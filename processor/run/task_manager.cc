@@ -120,6 +120,21 @@ void TaskManager::AddPendingHints(CommitBatch& batch) {
   }
 }
 
+void TaskManager::StorePendingHints() {
+  std::string partitions;
+  for (auto& [partition, assigned] : tasks_) {
+    if (!assigned->pending_hint) continue;
+    partitions += (partitions.empty() ? "" : ", ") + std::to_string(partition);
+  }
+  if (partitions.empty()) return;
+  CommitBatch batch(db_);
+  AddPendingHints(batch);
+  if (Status s = batch.Commit(); !s.ok()) {
+    LogWarn("cannot store the restore hints of " + config_.changelog.name + " partitions " +
+            partitions + " (" + s.message() + "): a restart reads their changelog from earlier ones");
+  }
+}
+
 void TaskManager::Remove(int32_t partition) {
   if (auto it = tasks_.find(partition); it != tasks_.end() && it->second->pending_hint) {
     CommitBatch batch(db_);
@@ -137,6 +152,7 @@ void TaskManager::Remove(int32_t partition) {
 void TaskManager::Clear() {
   DiscardBatch();
   failed_step_ = Status::Ok();
+  StorePendingHints();
   tasks_.clear();
   next_punctuation_ms_.reset();
 }

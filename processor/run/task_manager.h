@@ -57,13 +57,15 @@ class TaskManager {
   // each commit marker of an assigned partition that its records since the restore prove the
   // latest valid commit, the partition's restore hint moves on to name it (state/own_tail.h), so
   // that a restart reads the changelog from there, not from the last restore. The hint is
-  // stored with the next commit that writes, or when the partition is removed; one that cannot
-  // be stored is only a lost shortcut (logged).
+  // stored with the next commit that writes, or when the partition is removed or its task dropped
+  // (Clear); one that cannot be stored is only a lost shortcut (logged).
   void ChangelogAcknowledged(const v1::state::OutboxRecord& record, int64_t offset);
   // Stops processing `partition` (its changes must have been committed, or be dropped); stores
   // its restore hint if one is pending.
   void Remove(int32_t partition);
-  // Drops every task and the uncommitted batch; the only way past a failed step (below).
+  // Drops every task and the uncommitted batch; the only way past a failed step (below). The
+  // pending restore hints are stored first: each names a commit the store holds, whatever the
+  // batch after it.
   void Clear();
   // Drops the uncommitted batch; its records are processed again by whoever owns the partitions
   // next (the store's cached changes go with the tasks: call Clear or Remove).
@@ -177,6 +179,8 @@ class TaskManager {
   Status Step(Status s);
   // Adds the pending restore hints to `batch` (and forgets them).
   void AddPendingHints(CommitBatch& batch);
+  // Stores the pending restore hints of every task in a batch of their own (and forgets them).
+  void StorePendingHints();
   // Commit's work, for a batch no step failed in.
   Status CommitBatchOfTasks(const TaskTime& time);
   // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks

@@ -156,6 +156,9 @@ class TestDriver {
   StateDb& db() { return *db_; }
   // Revokes `partition` (TaskManager::Remove; nothing uncommitted may be left).
   void RemovePartition(int32_t partition) { tasks_->Remove(partition); }
+  // Drops every partition's task and the uncommitted batch, as a lost assignment or a failed
+  // step does (TaskManager::Clear).
+  void DropAllPartitions() { tasks_->Clear(); }
 
  private:
   std::vector<v1::Trigger> CommitAndCollect();

@@ -388,5 +388,25 @@ TEST_F(TaskManagerTest, TheRestoreHintFollowsTheAcknowledgedCommitMarkers) {
   EXPECT_EQ(stored->summary().head_seq(), 2);
 }
 
+TEST_F(TaskManagerTest, ALostAssignmentStoresThePendingRestoreHint) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));               // commit 1: the fence (0), amy, its marker (2)
+  Process(Add("e2", "bob", kT0 + kMinuteMs));  // commit 2: bob (3), its marker (4)
+  const std::string topic = driver_->ChangelogRecords().back().topic();
+  auto stored = driver_->db().ReadRestoreHint(topic, 0);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(stored->has_value());
+  ASSERT_EQ((*stored)->last_offset(), 2) << "commit 2 stored commit 1's marker's hint";
+
+  // Commit 2's marker is acknowledged; no commit writes after it before the tasks are dropped.
+  driver_->DropAllPartitions();
+  stored = driver_->db().ReadRestoreHint(topic, 0);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->last_offset(), 4) << "dropping the tasks stores the last marker's hint";
+  EXPECT_EQ((*stored)->last_seq(), "2");
+  EXPECT_EQ((*stored)->summary().head_seq(), 2);
+}
+
 }  // namespace
 }  // namespace touchstream
