@@ -285,6 +285,7 @@ void PartitionState::Evict(uint64_t target_bytes) {
       victims.push_back(it->first);
     }
     for (const std::string& id : victims) {
+      if (cached_bytes_ <= target_bytes) break;  // the rest of the bucket stays
       auto it = cache_.find(id);
       Close(*it);
       cached_bytes_ -= it->second.bytes;
@@ -373,7 +374,7 @@ void PartitionState::OnCommitted() {
     }
   }
   dirty_.clear();  // before Evict, which may erase what the list pointed to
-  if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ / 10 * 9);
+  if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ / 100 * kEvictToPercent);
   // The earliest timer stays known across the commit when it was known before it: the stored
   // index is now the old one without removed_ and the fired range (which held no known head)
   // plus added_. Seeking

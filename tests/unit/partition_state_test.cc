@@ -577,8 +577,8 @@ TEST_F(PartitionStateTest, PipelineOnRocksMatchesPipelineInMemory) {
 }
 
 // 300 customers with carts, rule state and remembered event ids: far more than 64 KiB of
-// states. After every commit the cache holds at most its bound, and is not emptied (it evicts
-// down to 90 % of it).
+// states. After every commit the cache holds at most its bound, and an eviction leaves it close to
+// the bound (PartitionState::kEvictToPercent), so that a full cache's memory stays level.
 TEST_F(PartitionStateTest, TheCacheIsBoundedInBytes) {
   constexpr uint64_t kBound = 64 << 10;
   RuleSet rules = TwoCartRules();
@@ -601,7 +601,7 @@ TEST_F(PartitionStateTest, TheCacheIsBoundedInBytes) {
       EXPECT_LE(rocks.cached_bytes(), kBound) << "after commit " << i / 50;
       if (rocks.cached_customers() < before) {
         ++evictions;
-        EXPECT_GE(rocks.cached_bytes(), kBound / 2) << "evicted far below the bound";
+        EXPECT_GE(rocks.cached_bytes(), kBound / 100 * 95) << "evicted far below the bound";
       }
     }
   }
