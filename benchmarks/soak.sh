@@ -20,7 +20,8 @@
 #
 # Usage: benchmarks/soak.sh      (make bench-soak; all settings from the environment)
 # SECONDS_TO_RUN (600), RATE (5000), CUSTOMERS (1000000), SAMPLE (10), PARTITIONS (8),
-# WARM_UP (1), WARM_UP_RATE (20000)
+# WARM_UP (1; 0: none), WARM_UP_RATE (20000), STALL_SECONDS (60: the warm-up fails after that long
+# without progress)
 # SOAK_CONFIG: extra top-level config lines, e.g. SOAK_CONFIG='state: {cache_bytes: 67108864}'
 # (then `state.dir` must be given there too: the script's own state line is replaced).
 set -euo pipefail
@@ -34,6 +35,7 @@ PARTITIONS=${PARTITIONS:-8}
 PORT=${PORT:-19465}
 WARM_UP=${WARM_UP:-1}
 WARM_UP_RATE=${WARM_UP_RATE:-20000}
+STALL_SECONDS=${STALL_SECONDS:-60}
 
 source benchmarks/lib.sh
 workspace soak
@@ -64,25 +66,35 @@ check_run() {
 }
 rss_mib() { echo $(( $(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status") / 1024 )); }
 # The events applied as of the last scrape.
-applied() {
+applied_total() {
   echo $(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) ))
 }
 
-if [ "$WARM_UP" = 1 ]; then
+if [ "$WARM_UP" != 0 ]; then
   echo "warm-up: one page view by each of $CUSTOMERS customers at $WARM_UP_RATE/s"
   warm_start=$(date +%s)
   "$BIN" loadgen --brokers "$brokers" --events "$CUSTOMERS" --customers "$CUSTOMERS" \
     --rate "$WARM_UP_RATE" --seed 1 --profiles --first-visits > "$dir/warmup.out" 2> "$dir/warmup.err" ||
     { echo "warm-up loadgen failed:" >&2; tail -5 "$dir/warmup.err" >&2; exit 1; }
+  # Until the run applied them; a run alive but no longer applying (a stalled broker, a full
+  # disk) fails the soak after STALL_SECONDS without progress.
   scrape
-  while [ "$(applied)" -lt "$CUSTOMERS" ]; do
+  last_applied=-1 stalled=0
+  while [ "$(applied_total)" -lt "$CUSTOMERS" ]; do
     check_run
+    now_applied=$(applied_total)
+    if [ "$now_applied" -gt "$last_applied" ]; then last_applied=$now_applied stalled=0; fi
+    stalled=$((stalled + 1))
+    if [ "$stalled" -gt "$STALL_SECONDS" ]; then
+      echo "warm-up: the run applied nothing for $STALL_SECONDS s ($now_applied of $CUSTOMERS)" >&2
+      exit 1
+    fi
     sleep 1
     scrape
   done
   echo "warm-up: $CUSTOMERS applied after $(( $(date +%s) - warm_start )) s; RSS $(rss_mib) MiB," \
     "write-back cache $(( $(metric touchstream_state_cache_bytes) / 1048576 )) MiB"
-  base_applied=$CUSTOMERS
+  base_applied=$(applied_total)
 else
   base_applied=0
 fi
@@ -107,7 +119,7 @@ while kill -0 "$loadgen_pid" 2>/dev/null; do
   elapsed=$(( $(date +%s) - start ))
   rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status")
   scrape
-  applied=$(( $(applied) - base_applied ))
+  applied=$(( $(applied_total) - base_applied ))
   mib() { echo $(( $(metric "$1") / 1048576 )); }
   row=("$elapsed" "$((rss_kib / 1024))" "$(mib touchstream_state_cache_bytes)"
        "$(mib touchstream_rocksdb_memtable_bytes)" "$(mib touchstream_rocksdb_block_cache_usage_bytes)"

@@ -374,7 +374,7 @@ void PartitionState::OnCommitted() {
     }
   }
   dirty_.clear();  // before Evict, which may erase what the list pointed to
-  if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ / 100 * kEvictToPercent);
+  if (cached_bytes_ > max_cache_bytes_) Evict(max_cache_bytes_ * kEvictToPercent / 100);
   // The earliest timer stays known across the commit when it was known before it: the stored
   // index is now the old one without removed_ and the fired range (which held no known head)
   // plus added_. Seeking

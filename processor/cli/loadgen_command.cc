@@ -158,7 +158,8 @@ void AddLoadgenCommand(CLI::App& app, Action* run) {
                 "stage's inputs; quiet hours then hold the same share of customers at any hour)");
   cmd->add_flag("--first-visits", opts->first_visits,
                 "first one page view by each customer of the pool in turn (a warm-up that puts "
-                "the whole pool in the store), then the journeys");
+                "the whole pool in the store), then the journeys; --events counts the page views "
+                "too (fewer events than customers visit only the first of the pool)");
   cmd->add_option("--unkeyed-percent", opts->unkeyed_percent,
                   "share of records produced without a key, placed on a random partition and "
                   "forwarded to their owner by `run`")

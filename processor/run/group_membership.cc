@@ -203,10 +203,10 @@ void GroupMembership::PublishAssigned() {
   if (health_) health_->SetAssignedPartitions(static_cast<int>(tasks_.size()));
 }
 
-void GroupMembership::DropAll() {
+void GroupMembership::DropAll(bool disk_low) {
   const std::vector<int32_t> dropped = tasks_.partitions();
   for (int32_t partition : dropped) metrics_.RemovePartition(partition);
-  tasks_.Clear();
+  tasks_.Clear(/*store_pending_hints=*/!disk_low);
   AbandonChangelog(dropped);
   Release(dropped);
   PublishAssigned();
@@ -260,7 +260,7 @@ void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partit
     LogWarn((lost ? std::string("assignment lost (session timed out?)") : committed.message()) +
             ": dropping " + std::to_string(tasks_.size()) +
             " partitions and the uncommitted batch");
-    DropAll();
+    DropAll(/*disk_low=*/committed.code() == Status::Code::kUnavailable);
     return;
   }
   CrashPoint("revoke");
@@ -357,7 +357,7 @@ void GroupMembership::RejoinAfterPause(std::chrono::steady_clock::duration pause
 }
 
 void GroupMembership::Leave() {
-  DropAll();
+  DropAll(/*disk_low=*/paused_for_disk_);
   consumer_->unsubscribe();
 }
 

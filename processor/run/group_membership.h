@@ -106,8 +106,10 @@ class GroupMembership : public RdKafka::RebalanceCb {
   // Drops the batch and every partition, and unsubscribes.
   void Leave();
   // Drops every partition and the uncommitted batch (their next owner redoes them), and the
-  // partitions' changelog records not yet delivered (AbandonChangelog).
-  void DropAll();
+  // partitions' changelog records not yet delivered (AbandonChangelog). `disk_low`: the state
+  // filesystem is below its reserve, so the pending restore hints are not stored either
+  // (TaskManager::Clear).
+  void DropAll(bool disk_low);
   // The relay gives up on the undelivered changelog records of `partitions`, which this
   // instance no longer owns: they could only arrive late, after the next owner's fence
   // (README, "the zombie window").

@@ -116,8 +116,11 @@ void TaskManager::AddPendingHints(CommitBatch& batch) {
   for (auto& [partition, assigned] : tasks_) {
     if (!assigned->pending_hint) continue;
     batch.PutRestoreHint(config_.changelog.name, partition, *assigned->pending_hint);
-    assigned->pending_hint.reset();
   }
+}
+
+void TaskManager::ForgetPendingHints() {
+  for (auto& [partition, assigned] : tasks_) assigned->pending_hint.reset();
 }
 
 void TaskManager::StorePendingHints() {
@@ -132,7 +135,9 @@ void TaskManager::StorePendingHints() {
   if (Status s = batch.Commit(); !s.ok()) {
     LogWarn("cannot store the restore hints of " + config_.changelog.name + " partitions " +
             partitions + " (" + s.message() + "): a restart reads their changelog from earlier ones");
+    return;
   }
+  ForgetPendingHints();
 }
 
 void TaskManager::Remove(int32_t partition) {
@@ -149,10 +154,10 @@ void TaskManager::Remove(int32_t partition) {
   next_punctuation_ms_.reset();  // found again at the next commit
 }
 
-void TaskManager::Clear() {
+void TaskManager::Clear(bool store_pending_hints) {
   DiscardBatch();
   failed_step_ = Status::Ok();
-  StorePendingHints();
+  if (store_pending_hints) StorePendingHints();
   tasks_.clear();
   next_punctuation_ms_.reset();
 }
@@ -460,7 +465,11 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time) {
   if (writes) CrashPoint("batch_built");
   Status s = batch.Commit();
   if (s.ok()) {
-    if (writes) CrashPoint("db_write");
+    if (writes) {
+      CrashPoint("db_write");
+      // Stored: no acknowledgement came in between (they arrive while the relay polls).
+      ForgetPendingHints();
+    }
     for (auto& [partition, assigned] : tasks_) {
       if (!assigned->task.dirty()) continue;
       assigned->store.OnCommitted();

@@ -63,10 +63,12 @@ class TaskManager {
   // Stops processing `partition` (its changes must have been committed, or be dropped); stores
   // its restore hint if one is pending.
   void Remove(int32_t partition);
-  // Drops every task and the uncommitted batch; the only way past a failed step (below). The
-  // pending restore hints are stored first: each names a commit the store holds, whatever the
-  // batch after it.
-  void Clear();
+  // Drops every task and the uncommitted batch; the only way past a failed step (below). Unless
+  // `store_pending_hints` is false (the state filesystem below its reserve, where nothing more is
+  // written), the pending restore hints are stored first: each describes the changelog through a
+  // commit the store holds (a restart checks the local checkpoint against it), whatever the batch
+  // after it.
+  void Clear(bool store_pending_hints = true);
   // Drops the uncommitted batch; its records are processed again by whoever owns the partitions
   // next (the store's cached changes go with the tasks: call Clear or Remove).
   void DiscardBatch();
@@ -177,9 +179,12 @@ class TaskManager {
   void CountTriggers(size_t from);
   // Returns `s`; an error marks the batch failed (failed()).
   Status Step(Status s);
-  // Adds the pending restore hints to `batch` (and forgets them).
+  // Adds the pending restore hints to `batch`; once it is written, ForgetPendingHints (a batch
+  // that fails keeps them pending, for the next commit or Clear).
   void AddPendingHints(CommitBatch& batch);
-  // Stores the pending restore hints of every task in a batch of their own (and forgets them).
+  void ForgetPendingHints();
+  // Stores the pending restore hints of every task in a batch of their own (and forgets them
+  // once written).
   void StorePendingHints();
   // Commit's work, for a batch no step failed in.
   Status CommitBatchOfTasks(const TaskTime& time);

@@ -601,7 +601,9 @@ TEST_F(PartitionStateTest, TheCacheIsBoundedInBytes) {
       EXPECT_LE(rocks.cached_bytes(), kBound) << "after commit " << i / 50;
       if (rocks.cached_customers() < before) {
         ++evictions;
-        EXPECT_GE(rocks.cached_bytes(), kBound / 100 * 95) << "evicted far below the bound";
+        // Stopped within a customer or two (~1 KB each here) of the eviction's target.
+        EXPECT_GE(rocks.cached_bytes(), kBound * (PartitionState::kEvictToPercent - 3) / 100)
+            << "evicted far below the bound";
       }
     }
   }
