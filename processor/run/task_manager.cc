@@ -112,44 +112,38 @@ void TaskManager::ChangelogAcknowledged(const v1::state::OutboxRecord& record, i
   }
 }
 
-void TaskManager::AddPendingHints(CommitBatch& batch) {
-  for (auto& [partition, assigned] : tasks_) {
-    if (!assigned->pending_hint) continue;
-    batch.PutRestoreHint(config_.changelog.name, partition, *assigned->pending_hint);
+void TaskManager::AddPendingHints(CommitBatch& batch, std::optional<int32_t> partition) {
+  for (auto& [assigned_partition, assigned] : tasks_) {
+    if (!assigned->pending_hint || (partition && assigned_partition != *partition)) continue;
+    batch.PutRestoreHint(config_.changelog.name, assigned_partition, *assigned->pending_hint);
   }
 }
 
-void TaskManager::ForgetPendingHints() {
-  for (auto& [partition, assigned] : tasks_) assigned->pending_hint.reset();
+void TaskManager::ForgetPendingHints(std::optional<int32_t> partition) {
+  for (auto& [assigned_partition, assigned] : tasks_) {
+    if (!partition || assigned_partition == *partition) assigned->pending_hint.reset();
+  }
 }
 
-void TaskManager::StorePendingHints() {
+void TaskManager::StorePendingHints(std::optional<int32_t> partition) {
   std::string partitions;
-  for (auto& [partition, assigned] : tasks_) {
-    if (!assigned->pending_hint) continue;
-    partitions += (partitions.empty() ? "" : ", ") + std::to_string(partition);
+  for (auto& [assigned_partition, assigned] : tasks_) {
+    if (!assigned->pending_hint || (partition && assigned_partition != *partition)) continue;
+    partitions += (partitions.empty() ? "" : ", ") + std::to_string(assigned_partition);
   }
   if (partitions.empty()) return;
   CommitBatch batch(db_);
-  AddPendingHints(batch);
+  AddPendingHints(batch, partition);
   if (Status s = batch.Commit(); !s.ok()) {
     LogWarn("cannot store the restore hints of " + config_.changelog.name + " partitions " +
             partitions + " (" + s.message() + "): a restart reads their changelog from earlier ones");
     return;
   }
-  ForgetPendingHints();
+  ForgetPendingHints(partition);
 }
 
 void TaskManager::Remove(int32_t partition) {
-  if (auto it = tasks_.find(partition); it != tasks_.end() && it->second->pending_hint) {
-    CommitBatch batch(db_);
-    batch.PutRestoreHint(config_.changelog.name, partition, *it->second->pending_hint);
-    if (Status s = batch.Commit(); !s.ok()) {
-      LogWarn("cannot store the restore hint of " +
-              PartitionName(config_.changelog.name, partition) + " (" + s.message() +
-              "): a restart reads its changelog from an earlier one");
-    }
-  }
+  StorePendingHints(partition);
   tasks_.erase(partition);
   next_punctuation_ms_.reset();  // found again at the next commit
 }

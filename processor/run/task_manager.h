@@ -179,13 +179,14 @@ class TaskManager {
   void CountTriggers(size_t from);
   // Returns `s`; an error marks the batch failed (failed()).
   Status Step(Status s);
-  // Adds the pending restore hints to `batch`; once it is written, ForgetPendingHints (a batch
-  // that fails keeps them pending, for the next commit or Clear).
-  void AddPendingHints(CommitBatch& batch);
-  void ForgetPendingHints();
-  // Stores the pending restore hints of every task in a batch of their own (and forgets them
-  // once written).
-  void StorePendingHints();
+  // Adds the pending restore hints to `batch` (only `partition`'s when given); once it is
+  // written, ForgetPendingHints (a batch that fails keeps them pending, for the next commit or
+  // Clear).
+  void AddPendingHints(CommitBatch& batch, std::optional<int32_t> partition = std::nullopt);
+  void ForgetPendingHints(std::optional<int32_t> partition = std::nullopt);
+  // Stores the pending restore hints of every task (only `partition`'s when given) in a batch of
+  // their own, and forgets them once written; one that cannot be written is logged.
+  void StorePendingHints(std::optional<int32_t> partition = std::nullopt);
   // Commit's work, for a batch no step failed in.
   Status CommitBatchOfTasks(const TaskTime& time);
   // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks
