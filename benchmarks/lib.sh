@@ -67,9 +67,12 @@ workload_rules() {
 # One request to /metrics on $PORT into $scraped (empty if the instance does not answer yet):
 # one per poll, however many metrics the poll reads, so that the benchmark's own load on the
 # instance stays small.
-scrape() {
-  scraped=$({ exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null &&
-            printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3) || scraped=""
+scrape() { scraped=$(http_get /metrics) || scraped=""; }
+# The response (headers and body) to a GET of $1 from the run's HTTP port; fails if it does not
+# answer.
+http_get() {
+  { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null &&
+    printf 'GET %s HTTP/1.0\r\n\r\n' "$1" >&3 && cat <&3
 }
 # The sum of a metric's samples in the last scrape (0 if absent).
 metric() {

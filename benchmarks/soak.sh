@@ -9,8 +9,10 @@
 # memtables and block cache, the allocator's allocated and resident bytes (touchstream_allocator_
 # bytes: resident - allocated is what jemalloc keeps beyond what the program holds); and the
 # events applied so far.
-# "Flat" is the verdict the benchmark's goal asks for: over the last half of the run, the
-# highest RSS sample is within 5 % of the lowest.
+# "Flat" is the verdict the benchmark's goal asks for: over the last 5 minutes of the run (its
+# second half, if shorter than 10 minutes), the highest RSS sample is within 5 % of the lowest.
+# A run of 10 minutes or more also prints each 5-minute window's range, to tell a level reached
+# late from one held throughout.
 #
 # Steady load over a fixed customer set: first a warm-up (WARM_UP=1, the default) puts every
 # customer of the pool in the store, one page view each (`loadgen --first-visits`) at WARM_UP_RATE,
@@ -22,6 +24,9 @@
 # SECONDS_TO_RUN (600), RATE (5000), CUSTOMERS (1000000), SAMPLE (10), PARTITIONS (8),
 # WARM_UP (1; 0: none), WARM_UP_RATE (20000), STALL_SECONDS (60: the warm-up fails after that long
 # without progress)
+# ALLOCATOR_REPORT: a path prefix; the run's allocator report (GET /debug/allocator: jemalloc's
+# statistics by size class) is saved as PREFIX.start when the measured run starts and PREFIX.end
+# before it ends, to see where resident memory above the allocated bytes goes.
 # SOAK_CONFIG: extra top-level config lines, e.g. SOAK_CONFIG='state: {cache_bytes: 67108864}'
 # (then `state.dir` must be given there too: the script's own state line is replaced).
 set -euo pipefail
@@ -36,6 +41,7 @@ PORT=${PORT:-19465}
 WARM_UP=${WARM_UP:-1}
 WARM_UP_RATE=${WARM_UP_RATE:-20000}
 STALL_SECONDS=${STALL_SECONDS:-60}
+ALLOCATOR_REPORT=${ALLOCATOR_REPORT:-}
 
 source benchmarks/lib.sh
 workspace soak
@@ -99,6 +105,13 @@ else
   base_applied=0
 fi
 
+# Saves the run's allocator report as $ALLOCATOR_REPORT.$1, if asked for; the body only.
+save_allocator_report() {
+  [ -n "$ALLOCATOR_REPORT" ] || return 0
+  http_get /debug/allocator | sed '1,/^\r\{0,1\}$/d' > "$ALLOCATOR_REPORT.$1" ||
+    echo "cannot read the run's allocator report" >&2
+}
+
 events=$((RATE * DURATION))
 echo "soak: $events events at $RATE/s over $CUSTOMERS customers, $DURATION s, $PARTITIONS partitions"
 "$BIN" loadgen --brokers "$brokers" --events "$events" --customers "$CUSTOMERS" --rate "$RATE" \
@@ -106,10 +119,12 @@ echo "soak: $events events at $RATE/s over $CUSTOMERS customers, $DURATION s, $P
 loadgen_pid=$!
 pids+=($loadgen_pid)
 
+save_allocator_report start
+
 samples="$dir/samples"
 : > "$samples"
-printf '%8s %8s %8s %10s %8s %10s %10s %10s\n' "seconds" "RSS MiB" "cache" "memtables" "blocks" \
-  "allocated" "alloc-res" "applied"
+printf '%8s %8s %8s %10s %8s %10s %8s %10s %10s\n' "seconds" "RSS MiB" "cache" "memtables" \
+  "blocks" "allocated" "active" "alloc-res" "applied"
 start=$(date +%s)
 while kill -0 "$loadgen_pid" 2>/dev/null; do
   sleep "$SAMPLE"
@@ -124,17 +139,37 @@ while kill -0 "$loadgen_pid" 2>/dev/null; do
   row=("$elapsed" "$((rss_kib / 1024))" "$(mib touchstream_state_cache_bytes)"
        "$(mib touchstream_rocksdb_memtable_bytes)" "$(mib touchstream_rocksdb_block_cache_usage_bytes)"
        "$(mib 'touchstream_allocator_bytes{state="allocated"}')"
+       "$(mib 'touchstream_allocator_bytes{state="active"}')"
        "$(mib 'touchstream_allocator_bytes{state="resident"}')" "$applied")
-  printf '%8d %8d %8d %10d %8d %10d %10d %10d\n' "${row[@]}"
+  printf '%8d %8d %8d %10d %8d %10d %8d %10d %10d\n' "${row[@]}"
   echo "$elapsed $rss_kib" >> "$samples"
 done
 wait "$loadgen_pid" || { echo "loadgen failed:" >&2; tail -5 "$dir/loadgen.err" >&2; exit 1; }
 
-awk -v half="$((DURATION / 2))" '
-  $1 >= half { n++; if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2 }
+save_allocator_report end
+
+# The verdict's window: the last 5 minutes, or the second half of a shorter run.
+window=$(( DURATION >= 600 ? 300 : DURATION / 2 ))
+awk -v duration="$DURATION" -v window="$window" '
+  function range(from, to,    i, n, lo, hi) {
+    for (i = 1; i <= count; i++) {
+      if (t[i] < from || t[i] > to) continue
+      n++; if (lo == "" || rss[i] < lo) lo = rss[i]; if (rss[i] > hi) hi = rss[i]
+    }
+    if (n == 0) return ""
+    return sprintf("%d samples: RSS %.0f to %.0f MiB, spread %.1f %%", n, lo / 1024, hi / 1024,
+                   (hi - lo) / lo * 100) SUBSEP (hi - lo) / lo * 100
+  }
+  { count++; t[count] = $1; rss[count] = $2 }
   END {
-    if (n == 0) { print "no samples in the second half"; exit 1 }
-    spread = (max - min) / min * 100
-    printf "second half (%d samples): RSS %.0f to %.0f MiB, spread %.1f %%: %s\n",
-           n, min / 1024, max / 1024, spread, (spread <= 5 ? "flat" : "NOT flat")
+    if (duration >= 600) {
+      for (from = 0; from + 300 <= duration; from += 300) {
+        r = range(from, from + 300)
+        if (r != "") printf "%d-%d s (%s)\n", from, from + 300, substr(r, 1, index(r, SUBSEP) - 1)
+      }
+    }
+    r = range(t[count] - window, t[count])
+    if (r == "") { print "no samples in the last " window " s"; exit 1 }
+    split(r, parts, SUBSEP)
+    printf "last %d s (%s): %s\n", window, parts[1], (parts[2] <= 5 ? "flat" : "NOT flat")
   }' "$samples"

@@ -5,6 +5,8 @@
 
 #include <sstream>
 
+#include "processor/metrics/allocator_collector.h"
+
 namespace touchstream {
 
 namespace {
@@ -54,7 +56,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& optio
   } catch (const CivetException& e) {
     return Status::InvalidArgument("cannot listen on '" + options.listen + "': " + e.what());
   }
-  for (const char* uri : {"/metrics", "/healthz", "/readyz", "/customers"}) {
+  for (const char* uri : {"/metrics", "/healthz", "/readyz", "/customers", "/debug/allocator"}) {
     server->server_->addHandler(uri, *server->handler_);
   }
   return server;
@@ -90,6 +92,15 @@ HttpServer::Response HttpServer::Get(const std::string& path) const {
                                       : health_.Ready();
     response.status = verdict.ok ? 200 : 503;
     response.body = verdict.reason + "\n";
+    return response;
+  }
+  if (path == "/debug/allocator") {
+    if (std::optional<std::string> report = AllocatorReport(FindMallocStatsPrint())) {
+      response.body = std::move(*report);
+    } else {
+      response.status = 404;
+      response.body = "not running on jemalloc: no allocator report\n";
+    }
     return response;
   }
   if (path.rfind(kCustomersPrefix, 0) == 0 && options_.customers_endpoint) {

@@ -4,6 +4,10 @@
 //   GET /readyz         200 "ok" when ready (see HealthState), else 503 with the reason
 //   GET /customers/{id} 200 JSON of the customer's committed state, 404 if unknown; only
 //                       when enabled (off by default: it shows one customer's data)
+//   GET /debug/allocator
+//                       the allocator's (jemalloc's) own statistics report, text: where the
+//                       memory behind touchstream_allocator_bytes goes, by size class; 404 when
+//                       the process does not run on jemalloc
 // Any other path is 404.
 #pragma once
 

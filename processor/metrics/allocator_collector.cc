@@ -88,6 +88,18 @@ std::optional<AllocatorStats> ReadAllocatorStats(MallctlFn mallctl) {
   return stats;
 }
 
+std::optional<std::string> AllocatorReport(MallocStatsPrintFn print, const char* options) {
+  if (print == nullptr) return std::nullopt;
+  std::string report;
+  print([](void* opaque, const char* text) { static_cast<std::string*>(opaque)->append(text); },
+        &report, options);
+  return report;
+}
+
+MallocStatsPrintFn FindMallocStatsPrint() {
+  return reinterpret_cast<MallocStatsPrintFn>(dlsym(RTLD_DEFAULT, "malloc_stats_print"));
+}
+
 MallctlFn FindMallctl() {
   return reinterpret_cast<MallctlFn>(dlsym(RTLD_DEFAULT, "mallctl"));
 }

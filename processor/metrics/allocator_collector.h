@@ -67,6 +67,22 @@ MallctlFn FindMallctl();
 // DescribeAllocator of this process on this host (FindMallctl, HostThpMode).
 std::string DescribeThisAllocator();
 
+// jemalloc's malloc_stats_print(3) signature.
+using MallocStatsPrintFn = void (*)(void (*write)(void* opaque, const char* text), void* opaque,
+                                    const char* options);
+
+// jemalloc's own report of its statistics, as malloc_stats_print(3) writes it with `options`
+// (by default "a": the arenas merged, without a section per arena): among the rest, for each
+// small size class ("bins") the regions in use and the slabs holding them (util: how full those
+// slabs are), which is where a resident size above the allocated one goes when the program's
+// frees leave partly used slabs behind. nullopt if `print` is null.
+inline constexpr char kAllocatorReportOptions[] = "a";
+std::optional<std::string> AllocatorReport(MallocStatsPrintFn print,
+                                           const char* options = kAllocatorReportOptions);
+
+// The process's malloc_stats_print if jemalloc is loaded, else null.
+MallocStatsPrintFn FindMallocStatsPrint();
+
 // Safe for concurrent scrapes (mallctl is thread-safe; Collect keeps no state).
 class AllocatorCollector : public prometheus::Collectable {
  public:

@@ -366,6 +366,12 @@ TEST_F(PrometheusTest, DashboardAndAlertQueriesReturnSeriesFromRealPrometheus) {
       << customer.body;
   EXPECT_EQ(HttpGet(http_port_, "/customers/nobody").status, 404);
 
+  // The allocator's own report, by size class, beside touchstream_allocator_bytes.
+  const HttpResponse allocator = HttpGet(http_port_, "/debug/allocator");
+  EXPECT_EQ(allocator.status, 200) << allocator.body;
+  EXPECT_NE(allocator.body.find("___ Begin jemalloc statistics ___"), std::string::npos);
+  EXPECT_NE(allocator.body.find("bins:"), std::string::npos) << allocator.body;
+
   EXPECT_EQ(processor_->Stop(), 0) << processor_->Stderr();
 }
 

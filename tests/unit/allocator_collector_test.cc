@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace touchstream {
@@ -116,8 +117,27 @@ TEST(AllocatorCollectorTest, ReadsTheHostsTransparentHugePageModeFromItsBrackete
   EXPECT_EQ(HostThpMode(path + ".absent"), "unknown");
 }
 
+// A stand-in for jemalloc's malloc_stats_print: writes its report in pieces, as jemalloc does.
+std::string fake_print_options;
+void FakeMallocStatsPrint(void (*write)(void*, const char*), void* opaque, const char* options) {
+  fake_print_options = options;
+  write(opaque, "___ Begin jemalloc statistics ___\n");
+  write(opaque, "bins:  size ind allocated\n");
+  write(opaque, "--- End jemalloc statistics ---\n");
+}
+
+TEST(AllocatorCollectorTest, TheReportIsWhatJemallocWritesWithTheArenasMerged) {
+  const std::optional<std::string> report = AllocatorReport(&FakeMallocStatsPrint);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(*report,
+            "___ Begin jemalloc statistics ___\nbins:  size ind allocated\n"
+            "--- End jemalloc statistics ---\n");
+  EXPECT_EQ(fake_print_options, "a");
+  EXPECT_FALSE(AllocatorReport(nullptr).has_value());
+}
+
 // The binary's own allocator is checked by PrometheusTest: the dashboard's memory panel queries
-// touchstream_allocator_bytes from a running `touchstream run`.
+// touchstream_allocator_bytes from a running `touchstream run`, whose /debug/allocator it reads.
 
 }  // namespace
 }  // namespace touchstream

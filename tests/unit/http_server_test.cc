@@ -10,6 +10,8 @@
 #include <atomic>
 #include <thread>
 
+#include "processor/metrics/allocator_collector.h"
+
 namespace touchstream {
 namespace {
 
@@ -59,6 +61,18 @@ TEST_F(HttpServerTest, MetricsIncludeRegistryAndProcessMetrics) {
   EXPECT_NE(response.body.find("\ntouchstream_events_deduplicated_total 3\n"), std::string::npos);
   EXPECT_NE(response.body.find("\nprocess_resident_memory_bytes "), std::string::npos);
   EXPECT_NE(response.body.find("touchstream_build_info{"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, TheAllocatorReportIsJemallocsOrNotFound) {
+  auto server = Start(false);
+  const auto report = server->Get("/debug/allocator");
+  if (FindMallocStatsPrint() == nullptr) {  // the unit tests run on the system's malloc
+    EXPECT_EQ(report.status, 404);
+    EXPECT_EQ(report.body, "not running on jemalloc: no allocator report\n");
+  } else {
+    EXPECT_EQ(report.status, 200);
+    EXPECT_NE(report.body.find("jemalloc statistics"), std::string::npos) << report.body;
+  }
 }
 
 TEST_F(HttpServerTest, CustomersEndpointIsOffByDefault) {
