@@ -20,7 +20,7 @@
 //            min.compaction.lag.ms as they are. The embedded Kafka never compacts
 //            (benchmarks/restore.sh restores from the changelog as written and from this copy).
 //   touch    no Kafka: what this machine charges for memory, `--mib` MiB of fresh anonymous
-//            memory touched (as transparent huge pages, as the processor's allocator asks), freed,
+//            memory touched (4 KiB pages, as the processor's allocator keeps them), freed,
 //            and the same again at once. On a virtual machine whose host takes back the guest's
 //            free memory, a page the guest has not used for a few seconds costs ~10x more the
 //            first time than one just freed (benchmarks/RESULTS.md, "Thirty-first session"):
@@ -272,7 +272,7 @@ int Touch(const Options& o) {
   const auto touch_once = [&] {
     void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) Fail("cannot map " + std::to_string(o.mib) + " MiB");
-    madvise(memory, bytes, MADV_HUGEPAGE);  // advice only: without it, 4 KiB pages
+    madvise(memory, bytes, MADV_NOHUGEPAGE);  // as processor/cli/malloc_conf.cc's thp:never
     volatile char* page = static_cast<volatile char*>(memory);
     const double start = CpuSeconds();
     for (size_t at = 0; at < bytes; at += 4096) page[at] = 1;

@@ -1,5 +1,5 @@
-// The binary's allocator as shipped: jemalloc with two arenas and transparent huge pages asked
-// for (processor/cli/malloc_conf.cc), and an operator's MALLOC_CONF taking precedence.
+// The binary's allocator as shipped: jemalloc with two arenas and transparent huge pages kept off
+// (processor/cli/malloc_conf.cc), and an operator's MALLOC_CONF taking precedence.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -21,7 +21,7 @@ std::string VersionOutput(const TempDir& dir, const std::string& malloc_conf) {
   return version.Stdout();
 }
 
-TEST(AllocatorTest, TheBinaryAsksForTwoArenasAndTransparentHugePagesUnlessMallocConfSaysOtherwise) {
+TEST(AllocatorTest, TheBinaryAsksForTwoArenasAndNoTransparentHugePagesUnlessMallocConfSaysOtherwise) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   if (!std::ifstream(kHostThpModePath)) {
     GTEST_SKIP() << "no transparent huge pages on this host: jemalloc reports \"not supported\"";
@@ -29,16 +29,16 @@ TEST(AllocatorTest, TheBinaryAsksForTwoArenasAndTransparentHugePagesUnlessMalloc
   TempDir dir;
   const std::string shipped = VersionOutput(dir, "");
   EXPECT_NE(shipped.find("allocator: jemalloc "), std::string::npos) << shipped;
-  EXPECT_NE(shipped.find(", 2 arenas, transparent huge pages asked for: always (the host's mode: "),
+  EXPECT_NE(shipped.find(", 2 arenas, transparent huge pages asked for: never (the host's mode: "),
             std::string::npos)
       << shipped;
 
-  const std::string overridden = VersionOutput(dir, "thp:never");
-  EXPECT_NE(overridden.find(", 2 arenas, transparent huge pages asked for: never ("),
+  const std::string overridden = VersionOutput(dir, "thp:always");
+  EXPECT_NE(overridden.find(", 2 arenas, transparent huge pages asked for: always ("),
             std::string::npos)
       << overridden;
   const std::string arenas = VersionOutput(dir, "narenas:4");
-  EXPECT_NE(arenas.find(", 4 arenas, transparent huge pages asked for: always ("),
+  EXPECT_NE(arenas.find(", 4 arenas, transparent huge pages asked for: never ("),
             std::string::npos)
       << arenas;
 }
