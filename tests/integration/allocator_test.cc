@@ -21,7 +21,8 @@ std::string VersionOutput(const TempDir& dir, const std::string& malloc_conf) {
   return version.Stdout();
 }
 
-TEST(AllocatorTest, TheBinaryAsksForTwoArenasAndNoTransparentHugePagesUnlessMallocConfSaysOtherwise) {
+TEST(AllocatorTest,
+     TheBinaryAsksForTwoArenasAndNoTransparentHugePagesUnlessMallocConfSaysOtherwise) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   if (!std::ifstream(kHostThpModePath)) {
     GTEST_SKIP() << "no transparent huge pages on this host: jemalloc reports \"not supported\"";
@@ -38,8 +39,7 @@ TEST(AllocatorTest, TheBinaryAsksForTwoArenasAndNoTransparentHugePagesUnlessMall
             std::string::npos)
       << overridden;
   const std::string arenas = VersionOutput(dir, "narenas:4");
-  EXPECT_NE(arenas.find(", 4 arenas, transparent huge pages asked for: never ("),
-            std::string::npos)
+  EXPECT_NE(arenas.find(", 4 arenas, transparent huge pages asked for: never ("), std::string::npos)
       << arenas;
 }
 
