@@ -9,8 +9,9 @@
 # memtables and block cache, the allocator's allocated and resident bytes (touchstream_allocator_
 # bytes: resident - allocated is what jemalloc keeps beyond what the program holds); and the
 # events applied so far.
-# "Flat" is the verdict the benchmark's goal asks for: over the last 5 minutes of the run (its
-# second half, if shorter than 10 minutes), the highest RSS sample is within 5 % of the lowest.
+# "Flat" is the verdict the benchmark's goal asks for: over the samples of the last 5 minutes (of
+# the last DURATION / 2 seconds, if shorter than 10 minutes), the highest RSS sample is within 5 %
+# of the lowest.
 # A run of 10 minutes or more also prints each 5-minute window's range, to tell a level reached
 # late from one held throughout.
 #
@@ -24,9 +25,10 @@
 # SECONDS_TO_RUN (600), RATE (5000), CUSTOMERS (1000000), SAMPLE (10), PARTITIONS (8),
 # WARM_UP (1; 0: none), WARM_UP_RATE (20000), STALL_SECONDS (60: the warm-up fails after that long
 # without progress)
-# ALLOCATOR_REPORT: a path prefix; the run's allocator report (GET /debug/allocator: jemalloc's
-# statistics by size class) is saved as PREFIX.start when the measured run starts and PREFIX.end
-# before it ends, to see where resident memory above the allocated bytes goes.
+# ALLOCATOR_REPORT: a path prefix (relative to the repository's root); the run's allocator report
+# (GET /debug/allocator: jemalloc's statistics by size class) is saved as PREFIX.start when the
+# measured run starts and PREFIX.end when its load ends, to see where resident memory above the
+# allocated bytes goes.
 # SOAK_CONFIG: extra top-level config lines, e.g. SOAK_CONFIG='state: {cache_bytes: 67108864}'
 # (then `state.dir` must be given there too: the script's own state line is replaced).
 set -euo pipefail
@@ -52,7 +54,7 @@ state_config=${SOAK_CONFIG:-$default_state}
 cat > "$dir/config.yaml" <<YAML
 $(workload_topics "$PARTITIONS")
 $state_config
-http: {listen: "127.0.0.1:$PORT"}
+http: {listen: "127.0.0.1:$PORT", allocator_endpoint: true}
 $(workload_rules 1)
 YAML
 
@@ -108,8 +110,14 @@ fi
 # Saves the run's allocator report as $ALLOCATOR_REPORT.$1, if asked for; the body only.
 save_allocator_report() {
   [ -n "$ALLOCATOR_REPORT" ] || return 0
-  http_get /debug/allocator | sed '1,/^\r\{0,1\}$/d' > "$ALLOCATOR_REPORT.$1" ||
-    echo "cannot read the run's allocator report" >&2
+  local response
+  response=$(http_get /debug/allocator) || response=""
+  if [[ "$response" != "HTTP/1."?" 200 "* ]]; then
+    echo "no allocator report from the run: ${response%%$'\r'*}" >&2
+    return 0
+  fi
+  sed '1,/^\r\{0,1\}$/d' <<<"$response" > "$ALLOCATOR_REPORT.$1" ||
+    echo "cannot write the allocator report to $ALLOCATOR_REPORT.$1" >&2
 }
 
 events=$((RATE * DURATION))
@@ -146,6 +154,7 @@ while kill -0 "$loadgen_pid" 2>/dev/null; do
 done
 wait "$loadgen_pid" || { echo "loadgen failed:" >&2; tail -5 "$dir/loadgen.err" >&2; exit 1; }
 
+# Once the load ended: the run is idle, its caches still full.
 save_allocator_report end
 
 # The verdict's window: the last 5 minutes, or the second half of a shorter run.
@@ -153,7 +162,7 @@ window=$(( DURATION >= 600 ? 300 : DURATION / 2 ))
 awk -v duration="$DURATION" -v window="$window" '
   function range(from, to,    i, n, lo, hi) {
     for (i = 1; i <= count; i++) {
-      if (t[i] < from || t[i] > to) continue
+      if (t[i] < from || t[i] >= to) continue
       n++; if (lo == "" || rss[i] < lo) lo = rss[i]; if (rss[i] > hi) hi = rss[i]
     }
     if (n == 0) return ""
@@ -163,12 +172,14 @@ awk -v duration="$DURATION" -v window="$window" '
   { count++; t[count] = $1; rss[count] = $2 }
   END {
     if (duration >= 600) {
-      for (from = 0; from + 300 <= duration; from += 300) {
-        r = range(from, from + 300)
-        if (r != "") printf "%d-%d s (%s)\n", from, from + 300, substr(r, 1, index(r, SUBSEP) - 1)
+      for (from = 0; from < t[count]; from += 300) {
+        to = from + 300 < t[count] ? from + 300 : t[count] + 1  # the last one up to the end
+        r = range(from, to)
+        if (r != "") printf "%d-%d s (%s)\n", from, (to > t[count] ? t[count] : to),
+                            substr(r, 1, index(r, SUBSEP) - 1)
       }
     }
-    r = range(t[count] - window, t[count])
+    r = range(t[count] - window, t[count] + 1)
     if (r == "") { print "no samples in the last " window " s"; exit 1 }
     split(r, parts, SUBSEP)
     printf "last %d s (%s): %s\n", window, parts[1], (parts[2] <= 5 ? "flat" : "NOT flat")

@@ -44,9 +44,9 @@ void AddRunCommand(CLI::App& app, Action* run) {
       HealthState health;
       std::unique_ptr<HttpServer> http;
       if (!config.metrics_listen.empty()) {
-        auto server = HttpServer::Start(
-            {config.metrics_listen, config.healthz_max_poll_age_ms, config.customers_endpoint},
-            metrics, health);
+        auto server = HttpServer::Start({config.metrics_listen, config.healthz_max_poll_age_ms,
+                                         config.customers_endpoint, config.allocator_endpoint},
+                                        metrics, health);
         if (!server.ok()) {
           std::cerr << "touchstream: config error: http.listen: " << server.status().message()
                     << "\n";
@@ -54,7 +54,8 @@ void AddRunCommand(CLI::App& app, Action* run) {
         }
         http = std::move(*server);
         LogInfo("serving /metrics, /healthz, /readyz" +
-                std::string(config.customers_endpoint ? ", /customers/{id}" : "") + " on " +
+                std::string(config.customers_endpoint ? ", /customers/{id}" : "") +
+                std::string(config.allocator_endpoint ? ", /debug/allocator" : "") + " on " +
                 config.metrics_listen);
       }
       auto service = Service::Create(config, rules, metrics, &health, &stop);

@@ -244,6 +244,10 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   if (config.customers_endpoint && config.metrics_listen.empty()) {
     throw ConfigError("http.customers_endpoint: needs http.listen (it is empty)");
   }
+  config.allocator_endpoint = http.Bool("allocator_endpoint", config.allocator_endpoint);
+  if (config.allocator_endpoint && config.metrics_listen.empty()) {
+    throw ConfigError("http.allocator_endpoint: needs http.listen (it is empty)");
+  }
   // /customers/{id} shows one person's data: never beyond the host (or pod) it runs on.
   if (config.customers_endpoint && !IsLoopbackListen(config.metrics_listen)) {
     throw ConfigError(

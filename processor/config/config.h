@@ -107,12 +107,16 @@ struct Config {
   DurationMs allowed_lateness_ms = 0;
   ClockMode clock = ClockMode::kHybrid;
 
-  // host:port for /metrics, /healthz, /readyz (and /customers/{id}); empty disables them.
+  // host:port for /metrics, /healthz, /readyz (and /customers/{id}, /debug/allocator); empty
+  // disables them.
   std::string metrics_listen = "127.0.0.1:9464";
   // /healthz fails when the consume loop has not polled Kafka for longer than this.
   DurationMs healthz_max_poll_age_ms = 30'000;
   // Serve GET /customers/{id} (one customer's state as JSON). Off: it exposes customer data.
   bool customers_endpoint = false;
+  // Serve GET /debug/allocator (jemalloc's statistics report). Off: each report takes the
+  // allocator's locks for a moment, which any client of http.listen could then do at will.
+  bool allocator_endpoint = false;
 
   // The `rules` section, in config order: ids and kinds checked, each kind's parameters not
   // yet. BuildRuleSet (processor/rules/rule_registry.h) builds the rules, once at start-up.

@@ -94,7 +94,7 @@ HttpServer::Response HttpServer::Get(const std::string& path) const {
     response.body = verdict.reason + "\n";
     return response;
   }
-  if (path == "/debug/allocator") {
+  if (path == "/debug/allocator" && options_.allocator_endpoint) {
     if (std::optional<std::string> report = AllocatorReport(FindMallocStatsPrint())) {
       response.body = std::move(*report);
     } else {

@@ -6,8 +6,10 @@
 //                       when enabled (off by default: it shows one customer's data)
 //   GET /debug/allocator
 //                       the allocator's (jemalloc's) own statistics report, text: where the
-//                       memory behind touchstream_allocator_bytes goes, by size class; 404 when
-//                       the process does not run on jemalloc
+//                       memory behind touchstream_allocator_bytes goes, by size class; only when
+//                       enabled (off by default: each report briefly takes the allocator's
+//                       locks, which the processing thread needs too); 404 when the process does
+//                       not run on jemalloc
 // Any other path is 404.
 #pragma once
 
@@ -35,6 +37,7 @@ struct HttpOptions {
   std::string listen;                // host:port
   int64_t max_poll_age_ms = 30'000;  // /healthz fails when the last poll is older
   bool customers_endpoint = false;
+  bool allocator_endpoint = false;
 };
 
 // Safe for concurrent use. Handlers run on civetweb's threads until the server is destroyed.

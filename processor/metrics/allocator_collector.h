@@ -57,7 +57,7 @@ inline constexpr char kHostThpModePath[] = "/sys/kernel/mm/transparent_hugepage/
 std::string HostThpMode(const std::string& enabled_path = kHostThpModePath);
 
 // One line for `--version` and the start-up log: "jemalloc 5.3.0-0-g54eaed1d, 2 arenas,
-// transparent huge pages asked for: always (the host's mode: madvise)" (", 2 arenas (one per
+// transparent huge pages asked for: never (the host's mode: madvise)" (", 2 arenas (one per
 // CPU)," under percpu_arena), or "the system's malloc (jemalloc not loaded)".
 std::string DescribeAllocator(MallctlFn mallctl, const std::string& host_thp_mode);
 
@@ -75,7 +75,9 @@ using MallocStatsPrintFn = void (*)(void (*write)(void* opaque, const char* text
 // (by default "a": the arenas merged, without a section per arena): among the rest, for each
 // small size class ("bins") the regions in use and the slabs holding them (util: how full those
 // slabs are), which is where a resident size above the allocated one goes when the program's
-// frees leave partly used slabs behind. nullopt if `print` is null.
+// frees leave partly used slabs behind. Safe from any thread; a report made while another
+// thread advances the statistics epoch (a /metrics scrape) may mix two snapshots. nullopt if
+// `print` is null.
 inline constexpr char kAllocatorReportOptions[] = "a";
 std::optional<std::string> AllocatorReport(MallocStatsPrintFn print,
                                            const char* options = kAllocatorReportOptions);

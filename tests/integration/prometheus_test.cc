@@ -144,8 +144,8 @@ class PrometheusTest : public ::testing::Test {
     config.processing = "commit_interval: 50ms";
     config.timers = "";
     config.kafka_consumer = "fetch.wait.max.ms: 20, session.timeout.ms: 6000";
-    config.http =
-        "listen: \"127.0.0.1:" + std::to_string(http_port_) + "\", customers_endpoint: true";
+    config.http = "listen: \"127.0.0.1:" + std::to_string(http_port_) +
+                  "\", customers_endpoint: true, allocator_endpoint: true";
     config.rules = "rules:\n  cart_fast: {kind: cart_abandonment, delay: 1s}\n";
     cluster_ = std::make_unique<Cluster>(dir_, config);
     ASSERT_TRUE(cluster_->started()) << "embedded Kafka did not start";
@@ -369,7 +369,8 @@ TEST_F(PrometheusTest, DashboardAndAlertQueriesReturnSeriesFromRealPrometheus) {
   // The allocator's own report, by size class, beside touchstream_allocator_bytes.
   const HttpResponse allocator = HttpGet(http_port_, "/debug/allocator");
   EXPECT_EQ(allocator.status, 200) << allocator.body;
-  EXPECT_NE(allocator.body.find("___ Begin jemalloc statistics ___"), std::string::npos);
+  EXPECT_NE(allocator.body.find("___ Begin jemalloc statistics ___"), std::string::npos)
+      << allocator.body;
   EXPECT_NE(allocator.body.find("bins:"), std::string::npos) << allocator.body;
 
   EXPECT_EQ(processor_->Stop(), 0) << processor_->Stderr();

@@ -14,15 +14,21 @@ TEST(HttpConfigTest, DefaultsServeHealthButNotCustomers) {
   EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
   EXPECT_EQ(c.healthz_max_poll_age_ms, 30 * kSecondMs);
   EXPECT_FALSE(c.customers_endpoint);
+  EXPECT_FALSE(c.allocator_endpoint);
 }
 
 TEST(HttpConfigTest, ReadsEveryKey) {
   Config c = ParseConfig(
-      "http: {listen: '127.0.0.1:9000', healthz_max_poll_age: 5s, customers_endpoint: true}",
+      "http: {listen: '127.0.0.1:9000', healthz_max_poll_age: 5s, customers_endpoint: true, "
+      "allocator_endpoint: true}",
       "test.yaml");
   EXPECT_EQ(c.metrics_listen, "127.0.0.1:9000");
   EXPECT_EQ(c.healthz_max_poll_age_ms, 5 * kSecondMs);
   EXPECT_TRUE(c.customers_endpoint);
+  EXPECT_TRUE(c.allocator_endpoint);
+  // Not limited to a loopback address: the report holds no customer data.
+  EXPECT_TRUE(ParseConfig("http: {listen: '0.0.0.0:9464', allocator_endpoint: true}", "t.yaml")
+                  .allocator_endpoint);
 }
 
 TEST(HttpConfigTest, ErrorsNameTheKey) {
@@ -35,6 +41,8 @@ TEST(HttpConfigTest, ErrorsNameTheKey) {
             "unit: 500ms, 30s, 15m, 1h, 7d)");
   EXPECT_EQ(ParseErrorOf("http: {listen: '', customers_endpoint: true}"),
             "http.customers_endpoint: needs http.listen (it is empty)");
+  EXPECT_EQ(ParseErrorOf("http: {listen: '', allocator_endpoint: true}"),
+            "http.allocator_endpoint: needs http.listen (it is empty)");
   EXPECT_EQ(ParseErrorOf("http: {customer_endpoint: true}"), "http.customer_endpoint: unknown key");
   EXPECT_EQ(ParseErrorOf("http: {listen: '0.0.0.0:9464', customers_endpoint: true}"),
             "http.customers_endpoint: serves customer data, so only on a loopback http.listen "

@@ -17,8 +17,8 @@ namespace {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  std::unique_ptr<HttpServer> Start(bool customers) {
-    auto server = HttpServer::Start({"127.0.0.1:0", 1000, customers}, metrics_, health_);
+  std::unique_ptr<HttpServer> Start(bool customers, bool allocator = false) {
+    auto server = HttpServer::Start({"127.0.0.1:0", 1000, customers, allocator}, metrics_, health_);
     EXPECT_TRUE(server.ok()) << server.status().message();
     return std::move(*server);
   }
@@ -63,8 +63,15 @@ TEST_F(HttpServerTest, MetricsIncludeRegistryAndProcessMetrics) {
   EXPECT_NE(response.body.find("touchstream_build_info{"), std::string::npos);
 }
 
-TEST_F(HttpServerTest, TheAllocatorReportIsJemallocsOrNotFound) {
+TEST_F(HttpServerTest, TheAllocatorReportIsOffByDefault) {
   auto server = Start(false);
+  const auto report = server->Get("/debug/allocator");
+  EXPECT_EQ(report.status, 404);
+  EXPECT_EQ(report.body, "not found\n");
+}
+
+TEST_F(HttpServerTest, TheAllocatorReportIsJemallocsOrNotFound) {
+  auto server = Start(false, true);
   const auto report = server->Get("/debug/allocator");
   if (FindMallocStatsPrint() == nullptr) {  // the unit tests run on the system's malloc
     EXPECT_EQ(report.status, 404);

@@ -408,5 +408,37 @@ TEST_F(TaskManagerTest, ALostAssignmentStoresThePendingRestoreHint) {
   EXPECT_EQ((*stored)->summary().head_seq(), 2);
 }
 
+// A removal stores the removed partition's pending hint and leaves the others' pending, for the
+// next commit or the drop of every task.
+TEST_F(TaskManagerTest, RemovingAPartitionStoresItsHintAndKeepsTheOthersPending) {
+  testing::DriverOptions options;
+  options.clock = ClockMode::kEventTime;
+  options.partitions = 2;
+  Start(options);
+  std::string customer[2];  // one of each partition
+  for (int i = 0; customer[0].empty() || customer[1].empty(); ++i) {
+    const std::string id = "c" + std::to_string(i);
+    customer[driver_->OwnerOf(id)] = id;
+  }
+  driver_->Pipe(Add("e1", customer[0], kT0), 0);
+  driver_->Pipe(Add("e2", customer[1], kT0), 1);
+  // One commit writes both partitions (each cart is abandoned); its markers' acknowledgements
+  // leave a hint pending in each.
+  ASSERT_EQ(driver_->AdvanceEventTime(kT0 + 2 * kHourMs).size(), 2u);
+  const std::string topic = driver_->ChangelogRecords().back().topic();
+  auto last_offset = [&](int32_t partition) -> int64_t {
+    auto stored = driver_->db().ReadRestoreHint(topic, partition);
+    EXPECT_TRUE(stored.ok());
+    return stored.ok() && stored->has_value() ? (*stored)->last_offset() : -1;
+  };
+  const int64_t before[2] = {last_offset(0), last_offset(1)};
+
+  driver_->RemovePartition(0);
+  EXPECT_GT(last_offset(0), before[0]) << "the removal stores partition 0's pending hint";
+  EXPECT_EQ(last_offset(1), before[1]) << "and only partition 0's";
+  driver_->DropAllPartitions();
+  EXPECT_GT(last_offset(1), before[1]) << "partition 1's hint stayed pending until the drop";
+}
+
 }  // namespace
 }  // namespace touchstream
