@@ -25,6 +25,11 @@ std::string NewOwnerId() {
   return buf;
 }
 
+// Whether `partition` is among those `only` selects (every one when it is empty).
+bool Selected(int32_t partition, std::optional<int32_t> only) {
+  return !only || partition == *only;
+}
+
 }  // namespace
 
 TaskManager::TaskManager(const Config& config, const RuleSet& rules, StateDb& db, Relay& relay,
@@ -114,21 +119,21 @@ void TaskManager::ChangelogAcknowledged(const v1::state::OutboxRecord& record, i
 
 void TaskManager::AddPendingHints(CommitBatch& batch, std::optional<int32_t> partition) {
   for (auto& [assigned_partition, assigned] : tasks_) {
-    if (!assigned->pending_hint || (partition && assigned_partition != *partition)) continue;
+    if (!assigned->pending_hint || !Selected(assigned_partition, partition)) continue;
     batch.PutRestoreHint(config_.changelog.name, assigned_partition, *assigned->pending_hint);
   }
 }
 
 void TaskManager::ForgetPendingHints(std::optional<int32_t> partition) {
   for (auto& [assigned_partition, assigned] : tasks_) {
-    if (!partition || assigned_partition == *partition) assigned->pending_hint.reset();
+    if (Selected(assigned_partition, partition)) assigned->pending_hint.reset();
   }
 }
 
 void TaskManager::StorePendingHints(std::optional<int32_t> partition) {
   std::string partitions;
   for (auto& [assigned_partition, assigned] : tasks_) {
-    if (!assigned->pending_hint || (partition && assigned_partition != *partition)) continue;
+    if (!assigned->pending_hint || !Selected(assigned_partition, partition)) continue;
     partitions += (partitions.empty() ? "" : ", ") + std::to_string(assigned_partition);
   }
   if (partitions.empty()) return;
