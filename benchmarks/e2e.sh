@@ -54,7 +54,6 @@ if [ -n "$processing" ] && grep -q "processing:" <<<"${E2E_CONFIG:-}"; then
   exit 2
 fi
 PORT=${PORT:-19464}
-CLK_TCK=$(getconf CLK_TCK)
 
 source benchmarks/lib.sh
 workspace e2e
@@ -71,8 +70,6 @@ $(workload_rules "$POLICIES")
 YAML
 
 now() { date +%s.%N; }
-# CPU-seconds (user + system) of a process so far.
-cpu() { awk -v tck="$CLK_TCK" '{ sub(/.*\) /, ""); printf "%.3f\n", ($12 + $13) / tck }' "/proc/$1/stat"; }
 # The value of key=value in a line.
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
@@ -101,7 +98,7 @@ for run in $(seq "$RUNS"); do
     scrape
     consumed=$(metric touchstream_records_consumed_total)
     if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then
-      start=$(now); cpu_start=$(cpu $run_pid)
+      start=$(now); cpu_start=$(cpu_seconds $run_pid)
       rss_start_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status")
       # Commits before the first record (the group join) are empty: not counted below.
       commits_before=$(metric touchstream_commit_duration_seconds_count)
@@ -116,7 +113,7 @@ for run in $(seq "$RUNS"); do
     sleep 0.1
   done
   consumed_at=$(now)
-  cpu_consumed=$(cpu $run_pid)
+  cpu_consumed=$(cpu_seconds $run_pid)
   # Every event applied (forwarded ones at their owner), every timer the input scheduled fired,
   # then every output acknowledged. The input's event times lie in the past, so once a partition
   # has read all of it its clock follows the wall clock (hybrid mode) and fires the timers still
@@ -138,7 +135,7 @@ for run in $(seq "$RUNS"); do
     if [ "$applied" -ge "$EVENTS" ] && [ "$pending" -eq 0 ]; then
       fired="$(metric touchstream_timers_popped_total) $(metric touchstream_triggers_emitted_total) $(metric touchstream_commit_batch_events_sum)"
       if [ "$fired" != "$seen" ]; then
-        seen=$fired drained_at=$(now) cpu_drained=$(cpu $run_pid)
+        seen=$fired drained_at=$(now) cpu_drained=$(cpu_seconds $run_pid)
         [ -z "$applied_fired" ] && applied_fired=${fired%% *}
       fi
       clocks=caught-up

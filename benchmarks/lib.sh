@@ -74,6 +74,13 @@ http_get() {
   { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null &&
     printf 'GET %s HTTP/1.0\r\n\r\n' "$1" >&3 && cat <&3
 }
+# CPU-seconds (user + system) of process $1 so far, from the operating system.
+cpu_seconds() {
+  awk -v tck="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.3f\n", ($12 + $13) / tck }' "/proc/$1/stat"
+}
+# Minor page faults of process $1 so far (pages first touched, or touched again after the
+# allocator returned them to the kernel).
+minor_faults() { awk '{ sub(/.*\) /, ""); print $8 }' "/proc/$1/stat"; }
 # The sum of a metric's samples in the last scrape (0 if absent).
 metric() {
   awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }' <<<"$scraped"

@@ -12,6 +12,8 @@
 # "Flat" is the verdict the benchmark's goal asks for: over the samples of the last 5 minutes (of
 # the last DURATION / 2 seconds, if shorter than 10 minutes), the highest RSS sample is within 5 %
 # of the lowest.
+# Over the same window, the steady state's cost: the run's events per CPU-second (user + system)
+# and its minor page faults per second.
 # A run of 10 minutes or more also prints each 5-minute window's range, to tell a level reached
 # late from one held throughout.
 #
@@ -150,7 +152,7 @@ while kill -0 "$loadgen_pid" 2>/dev/null; do
        "$(mib 'touchstream_allocator_bytes{state="active"}')"
        "$(mib 'touchstream_allocator_bytes{state="resident"}')" "$applied")
   printf '%8d %8d %8d %10d %8d %10d %8d %10d %10d\n' "${row[@]}"
-  echo "$elapsed $rss_kib" >> "$samples"
+  echo "$elapsed $rss_kib $(cpu_seconds "$run_pid") $(minor_faults "$run_pid") $applied" >> "$samples"
 done
 wait "$loadgen_pid" || { echo "loadgen failed:" >&2; tail -5 "$dir/loadgen.err" >&2; exit 1; }
 
@@ -169,7 +171,15 @@ awk -v duration="$DURATION" -v window="$window" '
     return sprintf("%d samples: RSS %.0f to %.0f MiB, spread %.1f %%", n, lo / 1024, hi / 1024,
                    (hi - lo) / lo * 100) SUBSEP (hi - lo) / lo * 100
   }
-  { count++; t[count] = $1; rss[count] = $2 }
+  # The run'"'"'s CPU and page faults between the window'"'"'s first and last samples.
+  function cost(from,    i, first, last) {
+    for (i = 1; i <= count; i++) if (t[i] >= from) { if (!first) first = i; last = i }
+    if (!first || last == first || cpu[last] == cpu[first]) return ""
+    return sprintf("%.1fK events per CPU-second, %.0f minor page faults per second",
+                   (applied[last] - applied[first]) / (cpu[last] - cpu[first]) / 1000,
+                   (faults[last] - faults[first]) / (t[last] - t[first]))
+  }
+  { count++; t[count] = $1; rss[count] = $2; cpu[count] = $3; faults[count] = $4; applied[count] = $5 }
   END {
     if (duration >= 600) {
       for (from = 0; from < t[count]; from += 300) {
@@ -183,4 +193,6 @@ awk -v duration="$DURATION" -v window="$window" '
     if (r == "") { print "no samples in the last " window " s"; exit 1 }
     split(r, parts, SUBSEP)
     printf "last %d s (%s): %s\n", window, parts[1], (parts[2] <= 5 ? "flat" : "NOT flat")
+    c = cost(t[count] - window)
+    if (c != "") printf "last %d s: %s\n", window, c
   }' "$samples"

@@ -1,9 +1,9 @@
 // The soak's script (benchmarks/soak.sh, make bench-soak), one small untimed run, so that
 // `make test` exercises it: the warm-up puts every customer of the pool in the store (one page
 // view each) and waits until the run applied them, then the journeys run while RSS and where it
-// goes are sampled, and the verdict is printed; the run's allocator report is saved at the start
-// and the end of the measured run when asked for. Flat or not is the benchmark's finding, not this
-// test's: a run this short and small says nothing about it.
+// goes are sampled, and the verdict and the run's cost per event are printed; the run's allocator
+// report is saved at the start and the end of the measured run when asked for. Flat or not is the
+// benchmark's finding, not this test's: a run this short and small says nothing about it.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -31,6 +31,10 @@ TEST(SoakBenchmarkTest, TheWarmUpPutsThePoolInTheStoreAndTheSamplesFollowIt) {
   // The verdict over the second half's samples (a run shorter than 10 minutes), flat or not.
   EXPECT_NE(out.find("last 6 s ("), std::string::npos) << out;
   EXPECT_NE(out.find(" flat"), std::string::npos) << out;
+  // The steady state's cost over the same window, from the operating system's counts.
+  EXPECT_NE(out.find("last 6 s: "), std::string::npos) << out;
+  EXPECT_NE(out.find("K events per CPU-second, "), std::string::npos) << out;
+  EXPECT_NE(out.find(" minor page faults per second"), std::string::npos) << out;
   // jemalloc's own report from the run, without the HTTP headers, at both ends.
   for (const char* when : {".start", ".end"}) {
     std::ifstream in(reports + when);
