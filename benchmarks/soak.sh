@@ -21,18 +21,12 @@
 # customer of the pool in the store, one page view each (`loadgen --first-visits`) at WARM_UP_RATE,
 # and waits until the run applied them; the measured run starts after it. Without the warm-up the
 # journeys' random customers keep arriving all run long (~40 % of a million-customer pool by
-# the end), so the caches fill for the whole run and no second half can be flat. Then the
-# warm-up runs WARM_UP_JOURNEYS journey events over the pool, WARM_UP_CHUNK at a time (each chunk
-# applied before the next is produced: the embedded Kafka keeps ~5 MiB per partition), so that
-# the customers' states have grown to the sizes the journeys give them: page-view-only states
-# are small, and as they grow into larger allocations the allocator's small slabs stay pinned
-# by the few not yet grown (its resident bytes rose for ~15 minutes of 5,000 events/s after a
-# page-view-only warm-up, thirty-seventh session).
+# the end), so the caches fill for the whole run and no second half can be flat.
 #
 # Usage: benchmarks/soak.sh      (make bench-soak; all settings from the environment)
 # SECONDS_TO_RUN (600), RATE (5000), CUSTOMERS (1000000), SAMPLE (10), PARTITIONS (8),
-# WARM_UP (1; 0: none), WARM_UP_RATE (20000), WARM_UP_JOURNEYS (4000000; 0: page views only),
-# WARM_UP_CHUNK (200000), STALL_SECONDS (60: the warm-up fails after that long without progress)
+# WARM_UP (1; 0: none), WARM_UP_RATE (20000), STALL_SECONDS (60: the warm-up fails after that long
+# without progress)
 # ALLOCATOR_REPORT: a path prefix (relative to the repository's root); the run's allocator report
 # (GET /debug/allocator: jemalloc's statistics by size class) is saved as PREFIX.start when the
 # measured run starts and PREFIX.end when its load ends, to see where resident memory above the
@@ -50,8 +44,6 @@ PARTITIONS=${PARTITIONS:-8}
 PORT=${PORT:-19465}
 WARM_UP=${WARM_UP:-1}
 WARM_UP_RATE=${WARM_UP_RATE:-20000}
-WARM_UP_JOURNEYS=${WARM_UP_JOURNEYS:-4000000}
-WARM_UP_CHUNK=${WARM_UP_CHUNK:-200000}
 STALL_SECONDS=${STALL_SECONDS:-60}
 ALLOCATOR_REPORT=${ALLOCATOR_REPORT:-}
 
@@ -88,57 +80,34 @@ applied_total() {
   echo $(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) ))
 }
 
-# Waits until the run applied $1 events in all; a run alive but no longer applying (a stalled
-# broker, a full disk) fails the soak after STALL_SECONDS without progress.
-wait_applied() {
-  local target=$1 last_applied=-1 stalled=0 now_applied
+if [ "$WARM_UP" != 0 ]; then
+  echo "warm-up: one page view by each of $CUSTOMERS customers at $WARM_UP_RATE/s"
+  warm_start=$(date +%s)
+  "$BIN" loadgen --brokers "$brokers" --events "$CUSTOMERS" --customers "$CUSTOMERS" \
+    --rate "$WARM_UP_RATE" --seed 1 --profiles --first-visits > "$dir/warmup.out" 2> "$dir/warmup.err" ||
+    { echo "warm-up loadgen failed:" >&2; tail -5 "$dir/warmup.err" >&2; exit 1; }
+  # Until the run applied them; a run alive but no longer applying (a stalled broker, a full
+  # disk) fails the soak after STALL_SECONDS without progress.
   scrape
-  while [ "$(applied_total)" -lt "$target" ]; do
+  last_applied=-1 stalled=0
+  while [ "$(applied_total)" -lt "$CUSTOMERS" ]; do
     check_run
     now_applied=$(applied_total)
     if [ "$now_applied" -gt "$last_applied" ]; then last_applied=$now_applied stalled=0; fi
     stalled=$((stalled + 1))
     if [ "$stalled" -gt "$STALL_SECONDS" ]; then
-      echo "warm-up: the run applied nothing for $STALL_SECONDS s ($now_applied of $target)" >&2
+      echo "warm-up: the run applied nothing for $STALL_SECONDS s ($now_applied of $CUSTOMERS)" >&2
       exit 1
     fi
     sleep 1
     scrape
   done
-}
-# Produces $1 events of loadgen with seed $2 (and loadgen's further options) at WARM_UP_RATE and
-# waits until the run applied everything produced so far.
-warm_up_events() {
-  local count=$1 seed=$2
-  shift 2
-  "$BIN" loadgen --brokers "$brokers" --events "$count" --customers "$CUSTOMERS" \
-    --rate "$WARM_UP_RATE" --seed "$seed" --profiles "$@" > "$dir/warmup.out" 2> "$dir/warmup.err" ||
-    { echo "warm-up loadgen failed:" >&2; tail -5 "$dir/warmup.err" >&2; exit 1; }
-  warmed=$((warmed + count))
-  wait_applied "$warmed"
-}
-warm_up_summary() {
-  echo "warm-up: $1 after $(( $(date +%s) - warm_start )) s; RSS $(rss_mib) MiB," \
+  echo "warm-up: $CUSTOMERS applied after $(( $(date +%s) - warm_start )) s; RSS $(rss_mib) MiB," \
     "write-back cache $(( $(metric touchstream_state_cache_bytes) / 1048576 )) MiB"
-}
-
-warmed=0
-if [ "$WARM_UP" != 0 ]; then
-  echo "warm-up: one page view by each of $CUSTOMERS customers at $WARM_UP_RATE/s"
-  warm_start=$(date +%s)
-  warm_up_events "$CUSTOMERS" 1 --first-visits
-  warm_up_summary "$CUSTOMERS page views applied"
-  if [ "$WARM_UP_JOURNEYS" -gt 0 ]; then
-    echo "warm-up: $WARM_UP_JOURNEYS journey events at $WARM_UP_RATE/s," \
-      "$WARM_UP_CHUNK at a time"
-    seed=2
-    for (( left = WARM_UP_JOURNEYS; left > 0; left -= WARM_UP_CHUNK, seed++ )); do
-      warm_up_events $(( left < WARM_UP_CHUNK ? left : WARM_UP_CHUNK )) "$seed"
-    done
-    warm_up_summary "$WARM_UP_JOURNEYS journey events applied"
-  fi
+  base_applied=$(applied_total)
+else
+  base_applied=0
 fi
-base_applied=$(applied_total)
 
 # Saves the run's allocator report as $ALLOCATOR_REPORT.$1, if asked for; the body only.
 save_allocator_report() {
