@@ -43,14 +43,14 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   options.max_write_buffer_number = 3;
   options.min_write_buffer_number_to_merge = 1;
   // Size on disk: the bottommost level (where a compacted store's customers live; levels 0 and 1
-  // are otherwise uncompressed) is zstd-compressed with a dictionary trained per file, which
-  // catches what repeats across customers' states (rule ids, zone names, sku and event-id
-  // prefixes). Measured on the e2e run's store after a full compaction: 279 bytes per customer
-  // uncompressed, 152 with zstd, 128 with zstd and a 16 KiB dictionary (benchmarks/RESULTS.md).
-  // The dictionary is built from the file's sampled blocks by zstd's finalize step, not trained
-  // on them: training each output file's dictionary took about half of the compactions' CPU at
-  // steady state over a million customers, for one byte per customer (134 against 135 on the
-  // e2e store, thirty-eighth session).
+  // are otherwise uncompressed) is zstd-compressed with a dictionary per file, which catches what
+  // repeats across customers' states (rule ids, zone names, sku and event-id prefixes). Measured
+  // on the e2e run's store after a full compaction: 279 bytes per customer uncompressed, 152
+  // with zstd, 128 with zstd and a 16 KiB dictionary (benchmarks/RESULTS.md). The dictionary is
+  // built from the file's sampled blocks by zstd's finalize step, not trained on them: training
+  // each output file's dictionary took about half of the compactions' CPU at steady state over
+  // a million customers, and saved one byte per customer (135 finalized against 134 trained on
+  // the e2e store, thirty-eighth session).
   options.bottommost_compression = rocksdb::kZSTD;
   options.bottommost_compression_opts.enabled = true;
   options.bottommost_compression_opts.level = 3;
