@@ -16,24 +16,18 @@ Seconds ToSeconds(TimeMs t) {
 
 TimeMs ToMs(Seconds s) { return s.time_since_epoch().count() * 1000; }
 
-int LocalMinuteOfDay(TimeMs t, const cctz::time_zone& zone) {
-  const cctz::civil_second local = zone.lookup(ToSeconds(t)).cs;
-  return local.hour() * 60 + local.minute();
-}
-
-}  // namespace
-
-bool InQuietHours(TimeMs t, const QuietHours& quiet, const cctz::time_zone& zone) {
-  if (!quiet.enabled) return false;
-  const int minute = LocalMinuteOfDay(t, zone);
+bool InQuietHoursAt(const cctz::civil_second& local, const QuietHours& quiet) {
+  const int minute = local.hour() * 60 + local.minute();
   if (quiet.start_minute < quiet.end_minute) {
     return minute >= quiet.start_minute && minute < quiet.end_minute;
   }
   return minute >= quiet.start_minute || minute < quiet.end_minute;
 }
 
-TimeMs NextQuietHoursEnd(TimeMs t, const QuietHours& quiet, const cctz::time_zone& zone) {
-  cctz::civil_day day(zone.lookup(ToSeconds(t)).cs);
+// NextQuietHoursEnd, given the local time at `t`.
+TimeMs NextEndAfter(TimeMs t, const cctz::civil_second& local, const QuietHours& quiet,
+                    const cctz::time_zone& zone) {
+  cctz::civil_day day(local);
   // Today's end may have passed; tomorrow's is after t whatever the DST changes in between.
   for (;; ++day) {
     const cctz::civil_second end(day.year(), day.month(), day.day(), quiet.end_minute / 60,
@@ -55,10 +49,23 @@ TimeMs NextQuietHoursEnd(TimeMs t, const QuietHours& quiet, const cctz::time_zon
   }
 }
 
+}  // namespace
+
+bool InQuietHours(TimeMs t, const QuietHours& quiet, const cctz::time_zone& zone) {
+  if (!quiet.enabled) return false;
+  return InQuietHoursAt(zone.lookup(ToSeconds(t)).cs, quiet);
+}
+
+TimeMs NextQuietHoursEnd(TimeMs t, const QuietHours& quiet, const cctz::time_zone& zone) {
+  return NextEndAfter(t, zone.lookup(ToSeconds(t)).cs, quiet, zone);
+}
+
 std::optional<TimeMs> QuietHoursRelease(TimeMs t, const QuietHours& quiet,
                                         const cctz::time_zone& zone) {
-  if (!InQuietHours(t, quiet, zone)) return std::nullopt;
-  return NextQuietHoursEnd(t, quiet, zone);
+  if (!quiet.enabled) return std::nullopt;
+  const cctz::civil_second local = zone.lookup(ToSeconds(t)).cs;  // once for both
+  if (!InQuietHoursAt(local, quiet)) return std::nullopt;
+  return NextEndAfter(t, local, quiet, zone);
 }
 
 cctz::time_zone CustomerZone(const std::string& customer_zone, const std::string& default_zone,

@@ -6,11 +6,11 @@
 
 namespace touchstream {
 
-TimeZoneCatalog::TimeZoneCatalog(std::set<std::string> names)
-    : names_([&names] {
-        names.insert("UTC");
-        return std::move(names);
-      }()) {}
+TimeZoneCatalog::TimeZoneCatalog(std::set<std::string> names) {
+  names.insert("UTC");
+  zones_.reserve(names.size());
+  for (const std::string& name : names) zones_.emplace(name, std::make_unique<Zone>());
+}
 
 TimeZoneCatalog TimeZoneCatalog::FromDirectory(const std::string& zoneinfo_dir) {
   std::set<std::string> names;
@@ -37,11 +37,18 @@ const TimeZoneCatalog& TimeZoneCatalog::System() {
 }
 
 std::optional<cctz::time_zone> TimeZoneCatalog::Find(const std::string& name) const {
-  if (!Knows(name)) return std::nullopt;
-  if (name == "UTC") return cctz::utc_time_zone();
-  cctz::time_zone zone;
-  if (!cctz::load_time_zone(name, &zone)) return std::nullopt;
-  return zone;
+  auto it = zones_.find(name);
+  if (it == zones_.end()) return std::nullopt;
+  Zone& entry = *it->second;
+  std::call_once(entry.loaded, [&] {
+    if (name == "UTC") {
+      entry.zone = cctz::utc_time_zone();
+      return;
+    }
+    cctz::time_zone zone;
+    if (cctz::load_time_zone(name, &zone)) entry.zone = zone;
+  });
+  return entry.zone;
 }
 
 }  // namespace touchstream

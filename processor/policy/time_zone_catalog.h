@@ -3,14 +3,21 @@
 // here, never handed to the tz library directly: CCTZ would open any path it is given
 // ("/etc/passwd", "../x") and keeps every name it was asked for in memory for good.
 //
-// Immutable after construction; safe for concurrent use (CCTZ's own zone cache is).
+// Each zone is loaded from its file the first time it is asked for and kept: Find, called for
+// every policy decision, is then a hash lookup (CCTZ's own lookup by name takes a process-wide
+// lock and searches an ordered map of names). A zone whose file does not load stays unloaded.
+//
+// The set of names is fixed at construction; safe for concurrent use (each zone loads once).
 #pragma once
 
 #include <cctz/time_zone.h>
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 namespace touchstream {
 
@@ -27,15 +34,22 @@ class TimeZoneCatalog {
   // first use and kept for the life of the process.
   static const TimeZoneCatalog& System();
 
-  bool Knows(const std::string& name) const { return names_.count(name) > 0; }
+  bool Knows(const std::string& name) const { return zones_.count(name) > 0; }
 
   // The zone named `name`, nullopt when the catalog does not know it or its file does not load.
   std::optional<cctz::time_zone> Find(const std::string& name) const;
 
-  size_t size() const { return names_.size(); }
+  size_t size() const { return zones_.size(); }
 
  private:
-  const std::set<std::string> names_;
+  // A known name's zone, loaded by the first Find of it.
+  struct Zone {
+    std::once_flag loaded;
+    std::optional<cctz::time_zone> zone;
+  };
+  // The map's shape never changes after construction; each Zone is filled once under its flag
+  // (held by pointer: a once_flag cannot move, the catalog can).
+  std::unordered_map<std::string, std::unique_ptr<Zone>> zones_;
 };
 
 }  // namespace touchstream
