@@ -78,6 +78,22 @@ http_get() {
 cpu_seconds() {
   awk -v tck="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.3f\n", ($12 + $13) / tck }' "/proc/$1/stat"
 }
+# CPU-seconds (user + system) of process $1's threads so far by group, as "ROCKSDB RDKAFKA REST":
+# RocksDB's background threads (flushes and compactions: rocksdb:low, rocksdb:high), librdkafka's
+# (rdk:main, rdk:broker...), and every other thread (the processing thread among them). Threads
+# that have exited are not counted: read it as a split of cpu_seconds, not a sum.
+thread_group_cpu_seconds() {
+  cat /proc/"$1"/task/*/stat 2> /dev/null | awk -v tck="$(getconf CLK_TCK)" '
+    {
+      name = $0; sub(/^[^(]*\(/, "", name); sub(/\) [^)]*$/, "", name)
+      rest = $0; sub(/.*\) /, "", rest); split(rest, f, " ")
+      seconds = (f[12] + f[13]) / tck
+      if (name ~ /^rocksdb:/) rocksdb += seconds
+      else if (name ~ /^rdk:/) rdkafka += seconds
+      else other += seconds
+    }
+    END { printf "%.3f %.3f %.3f\n", rocksdb, rdkafka, other }'
+}
 # Minor page faults of process $1 so far (pages first touched, or touched again after the
 # allocator returned them to the kernel).
 minor_faults() { awk '{ sub(/.*\) /, ""); print $8 }' "/proc/$1/stat"; }

@@ -13,7 +13,8 @@
 # the last DURATION / 2 seconds, if shorter than 10 minutes), the highest RSS sample is within 5 %
 # of the lowest.
 # Over the same window, the steady state's cost: the run's events per CPU-second (user + system)
-# and its minor page faults per second.
+# and its minor page faults per second, and the share of its threads' CPU that RocksDB's flushes
+# and compactions, librdkafka and the processing thread (with the rest) took.
 # A run of 10 minutes or more also prints each 5-minute window's range, to tell a level reached
 # late from one held throughout.
 #
@@ -152,7 +153,8 @@ while kill -0 "$loadgen_pid" 2>/dev/null; do
        "$(mib 'touchstream_allocator_bytes{state="active"}')"
        "$(mib 'touchstream_allocator_bytes{state="resident"}')" "$applied")
   printf '%8d %8d %8d %10d %8d %10d %8d %10d %10d\n' "${row[@]}"
-  echo "$elapsed $rss_kib $(cpu_seconds "$run_pid") $(minor_faults "$run_pid") $applied" >> "$samples"
+  echo "$elapsed $rss_kib $(cpu_seconds "$run_pid") $(minor_faults "$run_pid") $applied" \
+    "$(thread_group_cpu_seconds "$run_pid")" >> "$samples"
 done
 wait "$loadgen_pid" || { echo "loadgen failed:" >&2; tail -5 "$dir/loadgen.err" >&2; exit 1; }
 
@@ -171,15 +173,28 @@ awk -v duration="$DURATION" -v window="$window" '
     return sprintf("%d samples: RSS %.0f to %.0f MiB, spread %.1f %%", n, lo / 1024, hi / 1024,
                    (hi - lo) / lo * 100) SUBSEP (hi - lo) / lo * 100
   }
-  # The run'"'"'s CPU and page faults between the window'"'"'s first and last samples.
-  function cost(from,    i, first, last) {
+  # The run'"'"'s CPU and page faults between the window'"'"'s first and last samples, and how the
+  # CPU splits between RocksDB'"'"'s background threads, librdkafka'"'"'s and the rest.
+  function cost(from,    i, first, last, busy, groups) {
     for (i = 1; i <= count; i++) if (t[i] >= from) { if (!first) first = i; last = i }
     if (!first || last == first || cpu[last] == cpu[first]) return ""
-    return sprintf("%.1fK events per CPU-second, %.0f minor page faults per second",
+    busy = (rocksdb[last] - rocksdb[first]) + (rdkafka[last] - rdkafka[first]) + \
+           (other[last] - other[first])
+    if (busy > 0) {
+      groups = sprintf("; of its threads\047 CPU-seconds, RocksDB\047s flushes and compactions %.1f %%, " \
+                       "librdkafka %.1f %%, the processing thread and the rest %.1f %%",
+                       (rocksdb[last] - rocksdb[first]) / busy * 100,
+                       (rdkafka[last] - rdkafka[first]) / busy * 100,
+                       (other[last] - other[first]) / busy * 100)
+    }
+    return sprintf("%.1fK events per CPU-second, %.0f minor page faults per second%s",
                    (applied[last] - applied[first]) / (cpu[last] - cpu[first]) / 1000,
-                   (faults[last] - faults[first]) / (t[last] - t[first]))
+                   (faults[last] - faults[first]) / (t[last] - t[first]), groups)
   }
-  { count++; t[count] = $1; rss[count] = $2; cpu[count] = $3; faults[count] = $4; applied[count] = $5 }
+  {
+    count++; t[count] = $1; rss[count] = $2; cpu[count] = $3; faults[count] = $4
+    applied[count] = $5; rocksdb[count] = $6; rdkafka[count] = $7; other[count] = $8
+  }
   END {
     if (duration >= 600) {
       for (from = 0; from < t[count]; from += 300) {

@@ -1,13 +1,15 @@
 // The soak's script (benchmarks/soak.sh, make bench-soak), one small untimed run, so that
 // `make test` exercises it: the warm-up puts every customer of the pool in the store (one page
 // view each) and waits until the run applied them, then the journeys run while RSS and where it
-// goes are sampled, and the verdict and the run's cost per event are printed; the run's allocator
-// report is saved at the start and the end of the measured run when asked for. Flat or not is the
-// benchmark's finding, not this test's: a run this short and small says nothing about it.
+// goes are sampled, and the verdict, the run's cost per event and its split by thread group are
+// printed; the run's allocator report is saved at the start and the end of the measured run when
+// asked for. Flat or not is the benchmark's finding, not this test's: a run this short and small
+// says nothing about it.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <string>
 
 #include "tests/integration/harness.h"
@@ -35,6 +37,16 @@ TEST(SoakBenchmarkTest, TheWarmUpPutsThePoolInTheStoreAndTheSamplesFollowIt) {
   EXPECT_NE(out.find("last 6 s: "), std::string::npos) << out;
   EXPECT_NE(out.find("K events per CPU-second, "), std::string::npos) << out;
   EXPECT_NE(out.find(" minor page faults per second"), std::string::npos) << out;
+  // And where the CPU went, by thread group (the run has all three; shares of one total).
+  std::smatch split;
+  ASSERT_TRUE(std::regex_search(
+      out, split,
+      std::regex("RocksDB's flushes and compactions ([0-9.]+) %, librdkafka ([0-9.]+) %, the "
+                 "processing thread and the rest ([0-9.]+) %")))
+      << out;
+  EXPECT_NEAR(std::stod(split[1]) + std::stod(split[2]) + std::stod(split[3]), 100.0, 0.2) << out;
+  EXPECT_GT(std::stod(split[2]), 0.0) << "librdkafka's threads fetch and produce: " << out;
+  EXPECT_GT(std::stod(split[3]), 0.0) << "the processing thread applies the events: " << out;
   // jemalloc's own report from the run, without the HTTP headers, at both ends.
   for (const char* when : {".start", ".end"}) {
     std::ifstream in(reports + when);
