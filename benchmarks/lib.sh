@@ -79,7 +79,7 @@ cpu_seconds() {
   awk -v tck="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.3f\n", ($12 + $13) / tck }' "/proc/$1/stat"
 }
 # CPU-seconds (user + system) of process $1's threads so far by group, as "ROCKSDB RDKAFKA REST":
-# RocksDB's background threads (flushes and compactions: rocksdb:low, rocksdb:high), librdkafka's
+# RocksDB's background threads (flushes and compactions: its rocksdb:* pools), librdkafka's
 # (rdk:main, rdk:broker...), and every other thread (the processing thread among them). Threads
 # that have exited are not counted: read it as a split of cpu_seconds, not a sum.
 thread_group_cpu_seconds() {

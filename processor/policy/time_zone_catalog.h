@@ -4,8 +4,9 @@
 // ("/etc/passwd", "../x") and keeps every name it was asked for in memory for good.
 //
 // Each zone is loaded from its file the first time it is asked for and kept: Find, called for
-// every policy decision, is then a hash lookup (CCTZ's own lookup by name takes a process-wide
-// lock and searches an ordered map of names). A zone whose file does not load stays unloaded.
+// every policy decision, is then one hash lookup without a lock (CCTZ's own lookup by name,
+// load_time_zone, takes a process-wide lock for each call). A zone whose file does not load stays
+// unloaded.
 //
 // The set of names is fixed at construction; safe for concurrent use (each zone loads once).
 #pragma once

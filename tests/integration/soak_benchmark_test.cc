@@ -37,14 +37,14 @@ TEST(SoakBenchmarkTest, TheWarmUpPutsThePoolInTheStoreAndTheSamplesFollowIt) {
   EXPECT_NE(out.find("last 6 s: "), std::string::npos) << out;
   EXPECT_NE(out.find("K events per CPU-second, "), std::string::npos) << out;
   EXPECT_NE(out.find(" minor page faults per second"), std::string::npos) << out;
-  // And where the CPU went, by thread group (the run has all three; shares of one total).
+  // And where the CPU went, by thread group: librdkafka's threads and the processing thread work
+  // in any run.
   std::smatch split;
   ASSERT_TRUE(std::regex_search(
       out, split,
       std::regex("RocksDB's flushes and compactions ([0-9.]+) %, librdkafka ([0-9.]+) %, the "
                  "processing thread and the rest ([0-9.]+) %")))
       << out;
-  EXPECT_NEAR(std::stod(split[1]) + std::stod(split[2]) + std::stod(split[3]), 100.0, 0.2) << out;
   EXPECT_GT(std::stod(split[2]), 0.0) << "librdkafka's threads fetch and produce: " << out;
   EXPECT_GT(std::stod(split[3]), 0.0) << "the processing thread applies the events: " << out;
   // jemalloc's own report from the run, without the HTTP headers, at both ends.
