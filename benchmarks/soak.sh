@@ -175,17 +175,15 @@ awk -v duration="$DURATION" -v window="$window" '
   }
   # The run'"'"'s CPU and page faults between the window'"'"'s first and last samples, and how the
   # CPU splits between RocksDB'"'"'s background threads, librdkafka'"'"'s and the rest.
-  function cost(from,    i, first, last, busy, groups) {
+  function cost(from,    i, first, last, r, k, o, groups) {
     for (i = 1; i <= count; i++) if (t[i] >= from) { if (!first) first = i; last = i }
     if (!first || last == first || cpu[last] == cpu[first]) return ""
-    busy = (rocksdb[last] - rocksdb[first]) + (rdkafka[last] - rdkafka[first]) + \
-           (other[last] - other[first])
-    if (busy > 0) {
+    r = rocksdb[last] - rocksdb[first]; k = rdkafka[last] - rdkafka[first]
+    o = other[last] - other[first]
+    if (r + k + o > 0) {
       groups = sprintf("; of its threads\047 CPU-seconds, RocksDB\047s flushes and compactions %.1f %%, " \
                        "librdkafka %.1f %%, the processing thread and the rest %.1f %%",
-                       (rocksdb[last] - rocksdb[first]) / busy * 100,
-                       (rdkafka[last] - rdkafka[first]) / busy * 100,
-                       (other[last] - other[first]) / busy * 100)
+                       r / (r + k + o) * 100, k / (r + k + o) * 100, o / (r + k + o) * 100)
     }
     return sprintf("%.1fK events per CPU-second, %.0f minor page faults per second%s",
                    (applied[last] - applied[first]) / (cpu[last] - cpu[first]) / 1000,

@@ -24,7 +24,8 @@ bool InQuietHoursAt(const cctz::civil_second& local, const QuietHours& quiet) {
   return minute >= quiet.start_minute || minute < quiet.end_minute;
 }
 
-// NextQuietHoursEnd, given the local time at `t`.
+// The first instant after `t` at which the local clock shows quiet hours' end (QuietHoursRelease),
+// given the local time at `t`.
 TimeMs NextEndAfter(TimeMs t, const cctz::civil_second& local, const QuietHours& quiet,
                     const cctz::time_zone& zone) {
   cctz::civil_day day(local);
@@ -54,10 +55,6 @@ TimeMs NextEndAfter(TimeMs t, const cctz::civil_second& local, const QuietHours&
 bool InQuietHours(TimeMs t, const QuietHours& quiet, const cctz::time_zone& zone) {
   if (!quiet.enabled) return false;
   return InQuietHoursAt(zone.lookup(ToSeconds(t)).cs, quiet);
-}
-
-TimeMs NextQuietHoursEnd(TimeMs t, const QuietHours& quiet, const cctz::time_zone& zone) {
-  return NextEndAfter(t, zone.lookup(ToSeconds(t)).cs, quiet, zone);
 }
 
 std::optional<TimeMs> QuietHoursRelease(TimeMs t, const QuietHours& quiet,

@@ -16,12 +16,10 @@ namespace touchstream {
 // start > end). Always false when quiet hours are off.
 bool InQuietHours(TimeMs t, const QuietHours& quiet, const cctz::time_zone& zone);
 
-// The first instant after `t` at which the local clock in `zone` shows `end`: an `end` inside
-// a DST gap (a local time that does not exist that day) is the first instant after the gap; an
-// `end` that occurs twice (clocks set back) is the first occurrence after `t`.
-TimeMs NextQuietHoursEnd(TimeMs t, const QuietHours& quiet, const cctz::time_zone& zone);
-
-// NextQuietHoursEnd(t) when `t` is in quiet hours, else nullopt.
+// When `t` is in quiet hours, the first instant after `t` at which the local clock in `zone`
+// shows their end: an end inside a DST gap (a local time that does not exist that day) is the
+// first instant after the gap; an end that occurs twice (clocks set back) is the first
+// occurrence after `t`. Else nullopt.
 std::optional<TimeMs> QuietHoursRelease(TimeMs t, const QuietHours& quiet,
                                         const cctz::time_zone& zone);
 

@@ -3,13 +3,16 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 namespace touchstream {
 
 TimeZoneCatalog::TimeZoneCatalog(std::set<std::string> names) {
   names.insert("UTC");
   zones_.reserve(names.size());
-  for (const std::string& name : names) zones_.emplace(name, std::make_unique<Zone>());
+  for (const std::string& name : names) {
+    zones_.emplace(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple());
+  }
 }
 
 TimeZoneCatalog TimeZoneCatalog::FromDirectory(const std::string& zoneinfo_dir) {
@@ -39,7 +42,7 @@ const TimeZoneCatalog& TimeZoneCatalog::System() {
 std::optional<cctz::time_zone> TimeZoneCatalog::Find(const std::string& name) const {
   auto it = zones_.find(name);
   if (it == zones_.end()) return std::nullopt;
-  Zone& entry = *it->second;
+  const Zone& entry = it->second;
   std::call_once(entry.loaded, [&] {
     if (name == "UTC") {
       entry.zone = cctz::utc_time_zone();

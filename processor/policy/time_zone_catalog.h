@@ -13,7 +13,6 @@
 
 #include <cctz/time_zone.h>
 
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -43,14 +42,14 @@ class TimeZoneCatalog {
   size_t size() const { return zones_.size(); }
 
  private:
-  // A known name's zone, loaded by the first Find of it.
+  // A known name's zone, loaded by the first Find of it (under `loaded`: Find is const).
   struct Zone {
-    std::once_flag loaded;
-    std::optional<cctz::time_zone> zone;
+    mutable std::once_flag loaded;
+    mutable std::optional<cctz::time_zone> zone;
   };
-  // The map's shape never changes after construction; each Zone is filled once under its flag
-  // (held by pointer: a once_flag cannot move, the catalog can).
-  std::unordered_map<std::string, std::unique_ptr<Zone>> zones_;
+  // The map's shape never changes after construction (its nodes, and each Zone's flag, never
+  // move; moving the catalog moves the map's nodes whole).
+  std::unordered_map<std::string, Zone> zones_;
 };
 
 }  // namespace touchstream
