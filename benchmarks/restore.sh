@@ -28,6 +28,7 @@
 # CUSTOMERS: loadgen's customer pool (default its own, 100,000).
 # PROCESSING: extra keys of each run's processing section, e.g. "commit_max_events: 100".
 # RESTORE_THREADS: state.restore_threads of each `run` (default: the processor's, 2).
+# STATE: extra keys of each run's state section, e.g. "restore_ingest_customers: 0".
 # PROFILE: a path prefix; each cold restore is sampled by `perf record` (DWARF call graphs: the
 #   build keeps no frame pointers) into PROFILE.RUN.data, the compacted one into
 #   PROFILE.RUN.compacted.data. PROFILE_HZ: its sampling rate (499).
@@ -48,7 +49,7 @@ write_config() {
   cat > "$dir/config.yaml" <<YAML
 consumer: {group_id: $1}
 $(workload_topics "$PARTITIONS" "${2:-changelog}")
-state: {dir: $dir/state${RESTORE_THREADS:+, restore_threads: $RESTORE_THREADS}}
+state: {dir: $dir/state${RESTORE_THREADS:+, restore_threads: $RESTORE_THREADS}${STATE:+, $STATE}}
 ${PROCESSING:+processing: {$PROCESSING\}}
 timers: {clock: event_time}
 http: {listen: "127.0.0.1:$PORT"}
