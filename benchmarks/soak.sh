@@ -14,7 +14,13 @@
 # of the lowest.
 # Over the same window, the steady state's cost: the run's events per CPU-second (user + system)
 # and its minor page faults per second, and the share of its threads' CPU that RocksDB's flushes
-# and compactions, librdkafka and the processing thread (with the rest) took.
+# and compactions, librdkafka and the processing thread (with the rest) took; and the work the
+# events made besides their own, per event: timer entries popped, triggers the rules fired, and
+# those the policies deferred and suppressed. loadgen's event times start 30 days back and the
+# run's timers follow the wall clock once it is caught up (timers.clock: hybrid), so every absence
+# timer an event arms is already due: the soak's events make ~4 times the timer work and ~3 times
+# the triggers of the e2e run's, whose run, behind its input until the end, fires them as the
+# compressed event time passes them (RESULTS.md, "Fortieth session" under the soak).
 # A run of 10 minutes or more also prints each 5-minute window's range, to tell a level reached
 # late from one held throughout.
 #
@@ -154,7 +160,9 @@ while kill -0 "$loadgen_pid" 2>/dev/null; do
        "$(mib 'touchstream_allocator_bytes{state="resident"}')" "$applied")
   printf '%8d %8d %8d %10d %8d %10d %8d %10d %10d\n' "${row[@]}"
   echo "$elapsed $rss_kib $(cpu_seconds "$run_pid") $(minor_faults "$run_pid") $applied" \
-    "$(thread_group_cpu_seconds "$run_pid")" >> "$samples"
+    "$(thread_group_cpu_seconds "$run_pid")" "$(metric touchstream_timers_popped_total)" \
+    "$(metric touchstream_triggers_emitted_total)" "$(metric touchstream_triggers_deferred_total)" \
+    "$(metric touchstream_triggers_suppressed_total)" >> "$samples"
 done
 wait "$loadgen_pid" || { echo "loadgen failed:" >&2; tail -5 "$dir/loadgen.err" >&2; exit 1; }
 
@@ -189,9 +197,21 @@ awk -v duration="$DURATION" -v window="$window" '
                    (applied[last] - applied[first]) / (cpu[last] - cpu[first]) / 1000,
                    (faults[last] - faults[first]) / (t[last] - t[first]), groups)
   }
+  # What the events of the window made the run do besides applying them, per event applied.
+  function work(from,    i, first, last, n) {
+    for (i = 1; i <= count; i++) if (t[i] >= from) { if (!first) first = i; last = i }
+    if (!first || last == first) return ""
+    n = applied[last] - applied[first]
+    if (n <= 0) return ""
+    return sprintf("%.2f timer entries popped, %.2f triggers fired by the rules, %.2f deferred " \
+                   "and %.2f suppressed by the policies", (popped[last] - popped[first]) / n,
+                   (fired[last] - fired[first]) / n, (deferred[last] - deferred[first]) / n,
+                   (suppressed[last] - suppressed[first]) / n)
+  }
   {
     count++; t[count] = $1; rss[count] = $2; cpu[count] = $3; faults[count] = $4
     applied[count] = $5; rocksdb[count] = $6; rdkafka[count] = $7; other[count] = $8
+    popped[count] = $9; fired[count] = $10; deferred[count] = $11; suppressed[count] = $12
   }
   END {
     if (duration >= 600) {
@@ -208,4 +228,6 @@ awk -v duration="$DURATION" -v window="$window" '
     printf "last %d s (%s): %s\n", window, parts[1], (parts[2] <= 5 ? "flat" : "NOT flat")
     c = cost(t[count] - window)
     if (c != "") printf "last %d s: %s\n", window, c
+    w = work(t[count] - window)
+    if (w != "") printf "last %d s, per event applied: %s\n", window, w
   }' "$samples"
