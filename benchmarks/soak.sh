@@ -15,12 +15,14 @@
 # Over the same window, the steady state's cost: the run's events per CPU-second (user + system)
 # and its minor page faults per second, and the share of its threads' CPU that RocksDB's flushes
 # and compactions, librdkafka and the processing thread (with the rest) took; and the work the
-# events made besides their own, per event: timer entries popped, triggers the rules fired, and
-# those the policies deferred and suppressed. loadgen's event times start 30 days back and the
-# run's timers follow the wall clock once it is caught up (timers.clock: hybrid), so every absence
-# timer an event arms is already due: the soak's events make ~4 times the timer work and ~3 times
-# the triggers of the e2e run's, whose run, behind its input until the end, fires them as the
-# compressed event time passes them (RESULTS.md, "Fortieth session" under the soak).
+# events made besides their own, per event: timer entries popped, triggers sent, and triggers the
+# policies deferred and suppressed. loadgen's event times start 30 days back and the run's timers
+# follow the wall clock once it is caught up (timers.clock: hybrid), so every absence timer an
+# event arms is already due, and the customer's next event arms it again: the soak's events make
+# ~4 times the timer work and send ~3 times the triggers of the e2e run's, where a later event
+# postpones a customer's timers before their compressed event time comes and what is left fires
+# once, when the caught-up clocks reach the wall clock at the end (RESULTS.md, "Fortieth session"
+# under the soak).
 # A run of 10 minutes or more also prints each 5-minute window's range, to tell a level reached
 # late from one held throughout.
 #
@@ -203,8 +205,8 @@ awk -v duration="$DURATION" -v window="$window" '
     if (!first || last == first) return ""
     n = applied[last] - applied[first]
     if (n <= 0) return ""
-    return sprintf("%.2f timer entries popped, %.2f triggers fired by the rules, %.2f deferred " \
-                   "and %.2f suppressed by the policies", (popped[last] - popped[first]) / n,
+    return sprintf("%.2f timer entries popped, %.2f triggers sent, %.2f deferred and %.2f " \
+                   "suppressed by the policies", (popped[last] - popped[first]) / n,
                    (fired[last] - fired[first]) / n, (deferred[last] - deferred[first]) / n,
                    (suppressed[last] - suppressed[first]) / n)
   }
