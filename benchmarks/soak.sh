@@ -183,11 +183,16 @@ awk -v duration="$DURATION" -v window="$window" '
     return sprintf("%d samples: RSS %.0f to %.0f MiB, spread %.1f %%", n, lo / 1024, hi / 1024,
                    (hi - lo) / lo * 100) SUBSEP (hi - lo) / lo * 100
   }
-  # The run'"'"'s CPU and page faults between the window'"'"'s first and last samples, and how the
-  # CPU splits between RocksDB'"'"'s background threads, librdkafka'"'"'s and the rest.
-  function cost(from,    i, first, last, r, k, o, groups) {
+  # Sets first and last to the first and last samples at or after `from`; false unless two.
+  function bounds(from,    i) {
+    first = last = 0
     for (i = 1; i <= count; i++) if (t[i] >= from) { if (!first) first = i; last = i }
-    if (!first || last == first || cpu[last] == cpu[first]) return ""
+    return first && last != first
+  }
+  # The run'"'"'s CPU and page faults between the window'"'"'s first and last samples (bounds), and
+  # how the CPU splits between RocksDB'"'"'s background threads, librdkafka'"'"'s and the rest.
+  function cost(    r, k, o, groups) {
+    if (cpu[last] == cpu[first]) return ""
     r = rocksdb[last] - rocksdb[first]; k = rdkafka[last] - rdkafka[first]
     o = other[last] - other[first]
     if (r + k + o > 0) {
@@ -199,10 +204,9 @@ awk -v duration="$DURATION" -v window="$window" '
                    (applied[last] - applied[first]) / (cpu[last] - cpu[first]) / 1000,
                    (faults[last] - faults[first]) / (t[last] - t[first]), groups)
   }
-  # What the events of the window made the run do besides applying them, per event applied.
-  function work(from,    i, first, last, n) {
-    for (i = 1; i <= count; i++) if (t[i] >= from) { if (!first) first = i; last = i }
-    if (!first || last == first) return ""
+  # What the events of the window (bounds) made the run do besides applying them, per event
+  # applied.
+  function work(    n) {
     n = applied[last] - applied[first]
     if (n <= 0) return ""
     return sprintf("%.2f timer entries popped, %.2f triggers sent, %.2f deferred and %.2f " \
@@ -228,8 +232,9 @@ awk -v duration="$DURATION" -v window="$window" '
     if (r == "") { print "no samples in the last " window " s"; exit 1 }
     split(r, parts, SUBSEP)
     printf "last %d s (%s): %s\n", window, parts[1], (parts[2] <= 5 ? "flat" : "NOT flat")
-    c = cost(t[count] - window)
+    if (!bounds(t[count] - window)) exit
+    c = cost()
     if (c != "") printf "last %d s: %s\n", window, c
-    w = work(t[count] - window)
+    w = work()
     if (w != "") printf "last %d s, per event applied: %s\n", window, w
   }' "$samples"

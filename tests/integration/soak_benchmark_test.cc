@@ -2,9 +2,9 @@
 // `make test` exercises it: the warm-up puts every customer of the pool in the store (one page
 // view each) and waits until the run applied them, then the journeys run while RSS and where it
 // goes are sampled, and the verdict, the run's cost per event, its split by thread group and the
-// timers popped and triggers sent per event are printed; the run's allocator report is saved at the start
-// and the end of the measured run when asked for. Flat or not is the benchmark's finding, not
-// this test's: a run this short and small says nothing about it.
+// timers popped and triggers sent per event are printed; the run's allocator report is saved at
+// the start and the end of the measured run when asked for. Flat or not is the benchmark's
+// finding, not this test's: a run this short and small says nothing about it.
 #include <gtest/gtest.h>
 
 #include <fstream>
