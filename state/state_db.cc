@@ -55,17 +55,23 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   // are otherwise uncompressed) is zstd-compressed with a dictionary per file, which catches what
   // repeats across customers' states (rule ids, zone names, sku and event-id prefixes). Measured
   // on the e2e run's store after a full compaction: 279 bytes per customer uncompressed, 152
-  // with zstd, 128 with zstd and a 16 KiB dictionary (benchmarks/RESULTS.md). The dictionary is
-  // built from the file's sampled blocks by zstd's finalize step, not trained on them: training
-  // each output file's dictionary took about half of the compactions' CPU at steady state over
-  // a million customers, and saved one byte per customer (135 finalized against 134 trained on
-  // the e2e store, thirty-eighth session).
+  // with zstd, 128 with zstd and a 16 KiB dictionary (benchmarks/RESULTS.md).
+  // The dictionary is raw content (the file's sampled blocks as they are: no training, no
+  // finalize step, zstd_max_train_bytes 0), because of how Debian's RocksDB reads: built without
+  // zstd's digested dictionaries (ROCKSDB_ZSTD_DDICT), it hands the dictionary to zstd again for
+  // every block it decompresses, and a finalized dictionary's entropy tables are then rebuilt each
+  // time, which took three quarters of the decompression's CPU (a fifth of BM_PipelineScaling's
+  // at 1M customers, where most reads miss the block cache); a raw one is only referenced. What
+  // the entropy tables saved on disk, a larger dictionary and zstd level 6 win back (124-126
+  // bytes per customer on the e2e store, as with the finalized 16 KiB one at level 3), for the
+  // same compaction CPU (benchmarks/RESULTS.md, forty-first session). Training each file's
+  // dictionary, before the finalize step, took about half of the compactions' CPU (thirty-eighth
+  // session).
   options.bottommost_compression = rocksdb::kZSTD;
   options.bottommost_compression_opts.enabled = true;
-  options.bottommost_compression_opts.level = 3;
-  options.bottommost_compression_opts.max_dict_bytes = 16 << 10;
-  options.bottommost_compression_opts.zstd_max_train_bytes = 100 * (16 << 10);
-  options.bottommost_compression_opts.use_zstd_dict_trainer = false;
+  options.bottommost_compression_opts.level = 6;
+  options.bottommost_compression_opts.max_dict_bytes = 32 << 10;
+  options.bottommost_compression_opts.zstd_max_train_bytes = 0;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(memory.block_cache_bytes, -1, false,
                                            /*high_pri_pool_ratio=*/0.5);
