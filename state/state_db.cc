@@ -62,9 +62,9 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   // every block it decompresses, and a finalized dictionary's entropy tables are then rebuilt each
   // time, which took three quarters of the decompression's CPU (a fifth of BM_PipelineScaling's
   // at 1M customers, where most reads miss the block cache); a raw one is only referenced. What
-  // the entropy tables saved on disk, a larger dictionary and zstd level 6 win back (124-126
-  // bytes per customer on the e2e store, as with the finalized 16 KiB one at level 3), for the
-  // same compaction CPU (benchmarks/RESULTS.md, forty-first session). Training each file's
+  // the entropy tables saved on disk, a larger dictionary and zstd level 6 win back (123-128
+  // bytes per customer on the e2e store, as 124-128 with the finalized 16 KiB one at level 3),
+  // for the same compaction CPU (benchmarks/RESULTS.md, forty-first session). Training each file's
   // dictionary, before the finalize step, took about half of the compactions' CPU (thirty-eighth
   // session).
   options.bottommost_compression = rocksdb::kZSTD;
