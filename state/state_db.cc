@@ -53,20 +53,20 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   options.level0_file_num_compaction_trigger = 4;
   // Size on disk: the bottommost level (where a compacted store's customers live; levels 0 and 1
   // are otherwise uncompressed) is zstd-compressed with a dictionary per file, which catches what
-  // repeats across customers' states (rule ids, zone names, sku and event-id prefixes). Measured
-  // on the e2e run's store after a full compaction: 279 bytes per customer uncompressed, 152
-  // with zstd, 128 with zstd and a 16 KiB dictionary (benchmarks/RESULTS.md).
-  // The dictionary is raw content (the file's sampled blocks as they are: no training, no
-  // finalize step, zstd_max_train_bytes 0), because of how Debian's RocksDB reads: built without
-  // zstd's digested dictionaries (ROCKSDB_ZSTD_DDICT), it hands the dictionary to zstd again for
-  // every block it decompresses, and a finalized dictionary's entropy tables are then rebuilt each
-  // time, which took three quarters of the decompression's CPU (a fifth of BM_PipelineScaling's
-  // at 1M customers, where most reads miss the block cache); a raw one is only referenced. What
-  // the entropy tables saved on disk, a larger dictionary and zstd level 6 win back (123-128
-  // bytes per customer on the e2e store, as 124-128 with the finalized 16 KiB one at level 3),
-  // for the same compaction CPU (benchmarks/RESULTS.md, forty-first session). Training each file's
-  // dictionary, before the finalize step, took about half of the compactions' CPU (thirty-eighth
-  // session).
+  // repeats across customers' states (rule ids, zone names, sku and event-id prefixes): on the
+  // e2e run's store after a full compaction, 279 bytes per customer uncompressed, 152 with zstd
+  // alone, 123-128 with this dictionary (benchmarks/RESULTS.md).
+  // The dictionary is raw content (the file's sampled blocks as they are: zstd_max_train_bytes 0,
+  // so neither trained nor finalized), because of how Debian's RocksDB reads: built without zstd's
+  // digested dictionaries (ROCKSDB_ZSTD_DDICT), it hands zstd the dictionary again for every block
+  // it decompresses. A finalized dictionary's entropy tables were then rebuilt each time: zstd was
+  // a fifth of BM_PipelineScaling's CPU at 1M customers (most reads miss the block cache), three
+  // quarters of it that rebuilding. A raw dictionary is only referenced. What the entropy tables
+  // saved on disk, a larger dictionary and zstd level 6 win back (as 124-128 bytes per customer
+  // with the finalized 16 KiB one at level 3), for the same compaction CPU (benchmarks/RESULTS.md,
+  // forty-first session). Setting zstd_max_train_bytes again would train each file's dictionary
+  // (use_zstd_dict_trainer defaults to true): that took about half of the compactions' CPU at
+  // steady state (thirty-eighth session).
   options.bottommost_compression = rocksdb::kZSTD;
   options.bottommost_compression_opts.enabled = true;
   options.bottommost_compression_opts.level = 6;
