@@ -63,8 +63,9 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   // a fifth of BM_PipelineScaling's CPU at 1M customers (most reads miss the block cache), three
   // quarters of it that rebuilding. A raw dictionary is only referenced. What the entropy tables
   // saved on disk, a larger dictionary and zstd level 6 win back (as 124-128 bytes per customer
-  // with the finalized 16 KiB one at level 3), for the same compaction CPU (benchmarks/RESULTS.md,
-  // forty-first session). Setting zstd_max_train_bytes again would train each file's dictionary
+  // with the finalized 16 KiB one at level 3); the compactions then cost about what they did
+  // (their compression more, their reads of the input less: benchmarks/RESULTS.md, forty-first
+  // session). Setting zstd_max_train_bytes again would train each file's dictionary
   // (use_zstd_dict_trainer defaults to true): that took about half of the compactions' CPU at
   // steady state (thirty-eighth session).
   options.bottommost_compression = rocksdb::kZSTD;
