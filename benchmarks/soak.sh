@@ -211,13 +211,13 @@ awk -v duration="$DURATION" -v window="$window" '
     if (n <= 0) return ""
     return sprintf("%.2f timer entries popped, %.2f triggers sent, %.2f deferred and %.2f " \
                    "suppressed by the policies", (popped[last] - popped[first]) / n,
-                   (fired[last] - fired[first]) / n, (deferred[last] - deferred[first]) / n,
+                   (sent[last] - sent[first]) / n, (deferred[last] - deferred[first]) / n,
                    (suppressed[last] - suppressed[first]) / n)
   }
   {
     count++; t[count] = $1; rss[count] = $2; cpu[count] = $3; faults[count] = $4
     applied[count] = $5; rocksdb[count] = $6; rdkafka[count] = $7; other[count] = $8
-    popped[count] = $9; fired[count] = $10; deferred[count] = $11; suppressed[count] = $12
+    popped[count] = $9; sent[count] = $10; deferred[count] = $11; suppressed[count] = $12
   }
   END {
     if (duration >= 600) {
