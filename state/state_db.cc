@@ -42,6 +42,7 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   options.write_buffer_size = std::max<uint64_t>(4ull << 20, memory.write_buffer_bytes / 4);
   options.max_write_buffer_number = 3;
   options.min_write_buffer_number_to_merge = 1;
+  options.memtable_huge_page_size = memory.memtable_huge_page_bytes;  // state/huge_pages.h
   // Level 0 is compacted into level 1 once it holds four flushed files, not two: each such
   // compaction rewrites the whole of level 1 (a flush's customers are spread over every key
   // range) with zstd when it is the bottommost, so merging twice as many flushes at once halves

@@ -32,6 +32,9 @@ struct StoreMemory {
   uint64_t block_cache_bytes = 64ull << 20;
   // Memtables (a WriteBufferManager): past this, the largest is flushed.
   uint64_t write_buffer_bytes = 128ull << 20;
+  // The memtables' arena blocks and bloom filters in explicit huge pages of this size
+  // (state/huge_pages.h), ordinary memory for a block when none is free; 0: ordinary memory.
+  uint64_t memtable_huge_page_bytes = 0;
 };
 
 // Safe for concurrent use (RocksDB is); the outbox sequence belongs to the commit thread.

@@ -161,6 +161,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.write_buffer_bytes = static_cast<uint64_t>(
       state.Int("write_buffer_bytes", static_cast<int64_t>(config.write_buffer_bytes), 4 << 20,
                 int64_t{1} << 40));
+  config.memtable_huge_pages = state.Bool("memtable_huge_pages", config.memtable_huge_pages);
   state.Finish();
 
   YamlReader processing = root.Child("processing");

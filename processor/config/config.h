@@ -53,6 +53,8 @@ struct Config {
   // RocksDB's block cache and memtables, the whole database (state/state_db.h, StoreMemory).
   uint64_t block_cache_bytes = 64ull << 20;
   uint64_t write_buffer_bytes = 128ull << 20;
+  // The memtables in explicit huge pages the host reserved (state/huge_pages.h).
+  bool memtable_huge_pages = false;
   // How much of a changelog partition a cold restore keeps in memory between its two passes
   // (a larger partition is read from Kafka twice); 0: always read twice.
   uint64_t restore_memory_bytes = 64ull << 20;

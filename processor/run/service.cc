@@ -4,6 +4,7 @@
 #include "processor/kafka/outbox_relay.h"
 #include "processor/kafka/transactional_relay.h"
 #include "state/corrupt_store.h"
+#include "state/huge_pages.h"
 
 namespace touchstream {
 
@@ -11,9 +12,16 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
                                                    Metrics& metrics, HealthState* health,
                                                    const std::atomic<bool>* stop) {
   std::unique_ptr<Service> service(new Service());
-  auto opened =
-      OpenOrMoveAside(config.state_dir, config.sync_writes, std::chrono::system_clock::now(),
-                      StoreMemory{config.block_cache_bytes, config.write_buffer_bytes});
+  StoreMemory memory{config.block_cache_bytes, config.write_buffer_bytes};
+  if (config.memtable_huge_pages) {
+    const HugePagePlan plan = PlanMemtableHugePages(ReadHugePageOffer(), config.write_buffer_bytes);
+    if (!plan.error.empty()) return Status::InvalidArgument(plan.error);
+    if (plan.warning.empty()) LogInfo(plan.info);
+    if (!plan.warning.empty()) LogWarn(plan.warning);
+    memory.memtable_huge_page_bytes = plan.page_bytes;
+  }
+  auto opened = OpenOrMoveAside(config.state_dir, config.sync_writes,
+                                std::chrono::system_clock::now(), memory);
   if (!opened.ok()) return opened.status();
   if (opened->moved_aside) {
     metrics.state_rebuilds(StateRebuildReason::kStoreUnopenable).Increment();

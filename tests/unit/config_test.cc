@@ -27,6 +27,7 @@ TEST(ConfigTest, EmptyConfigGivesDocumentedDefaults) {
   EXPECT_EQ(c.min_free_disk_bytes, 512u << 20);
   EXPECT_EQ(c.restore_threads, 2);
   EXPECT_EQ(c.restore_ingest_customers, 16384u);
+  EXPECT_FALSE(c.memtable_huge_pages);
   EXPECT_FALSE(c.exactly_once);
   EXPECT_EQ(c.transactional_id.rfind("touchstream-", 0), 0u) << c.transactional_id;
   EXPECT_TRUE(c.rules.empty());
@@ -42,7 +43,7 @@ topics:
   touchpoints: {name: tp, partitions: 12}
 consumer: {group_id: g}
 state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576, restore_threads: 4,
-        restore_ingest_customers: 0}
+        restore_ingest_customers: 0, memtable_huge_pages: true}
 processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h,
              guarantee: exactly_once, transactional_id: ts-0, stop_timeout: 45s,
              transaction_call_timeout: 5s}
@@ -64,6 +65,7 @@ rules:
   EXPECT_EQ(c.min_free_disk_bytes, 1u << 20);
   EXPECT_EQ(c.restore_threads, 4);
   EXPECT_EQ(c.restore_ingest_customers, 0u);
+  EXPECT_TRUE(c.memtable_huge_pages);
   EXPECT_EQ(c.commit_interval_ms, 250);
   EXPECT_EQ(c.stop_timeout_ms, 45'000);
   EXPECT_EQ(c.transaction_call_timeout_ms, 5'000);
@@ -109,6 +111,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "timers.clock: 'wall' is not one of: event_time, hybrid");
   EXPECT_EQ(StartupErrorOf("state: {sync_writes: maybe}"),
             "state.sync_writes: 'maybe' is not true or false");
+  EXPECT_EQ(StartupErrorOf("state: {memtable_huge_pages: 2MiB}"),
+            "state.memtable_huge_pages: '2MiB' is not true or false");
   EXPECT_EQ(StartupErrorOf("processing: {guarantee: exactly-once}"),
             "processing.guarantee: 'exactly-once' is not one of: at_least_once, exactly_once");
   EXPECT_EQ(StartupErrorOf("state: {min_free_bytes: -1}"),
