@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 
+#include "benchmarks/store_memory.h"
 #include "processor/demo/journey_generator.h"
 #include "state/state_db.h"
 #include "tests/driver/test_driver.h"
@@ -86,6 +87,7 @@ void BM_CommitPath(benchmark::State& state) {
     state.PauseTiming();
     testing::DriverOptions options = WorkloadOptions();
     options.resends_stored_outbox = state.range(0) != 0;
+    options.memory = BenchStoreMemory(state);
     auto driver = testing::TestDriver::FromYaml(workload, options);
     state.ResumeTiming();
     for (const auto& batch : batches) triggers += driver->PipeBatch(batch).size();
@@ -199,7 +201,7 @@ void BM_CommitWrites(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     std::filesystem::remove_all(dir);
-    auto db = StateDb::Open(dir.string(), /*sync=*/false);
+    auto db = StateDb::Open(dir.string(), /*sync=*/false, BenchStoreMemory(state));
     if (!db.ok()) {
       state.SkipWithError(db.status().ToString().c_str());
       break;

@@ -27,6 +27,8 @@
 # E2E_CONFIG: extra top-level config lines, e.g. E2E_CONFIG='processing: {max_outbox_records: 1000}'
 #   (with GUARANTEE too, put the guarantee in that processing section instead)
 # STATE_OPTIONS: extra keys of the state section, e.g. STATE_OPTIONS='write_buffer_bytes: 16777216'
+#   or STATE_OPTIONS='memtable_huge_pages: true' (with 2 MiB pages reserved: as root,
+#   echo 256 > /proc/sys/vm/nr_hugepages; the peak RSS line then adds the huge pages `run` held)
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # TOUCH_MIB (512): how much fresh memory is touched after the runs to measure what memory costs.
 # SETTLE_SECONDS (1.5): how long the run's counts must stay still before it is taken as ended.
@@ -72,6 +74,14 @@ YAML
 now() { date +%s.%N; }
 # The value of key=value in a line.
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+# The most explicit huge pages (state.memtable_huge_pages) `run` held at any poll, KiB: memory
+# that VmRSS and VmHWM leave out.
+peak_hugetlb() {
+  local now
+  now=$(awk '/^HugetlbPages/ { print $2 }' "/proc/$run_pid/status" 2> /dev/null || true)
+  [ "${now:-0}" -gt "$hugetlb_kib" ] && hugetlb_kib=$now
+  return 0
+}
 
 results="$dir/results"
 : > "$results"
@@ -92,10 +102,11 @@ for run in $(seq "$RUNS"); do
   "$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" ${RUN_ARGS:-} 2> "$dir/run.err" &
   run_pid=$!
   pids+=($run_pid)
-  start="" cpu_start=""
+  start="" cpu_start="" hugetlb_kib=0
   deadline=$(( $(date +%s) + 600 ))
   while :; do
     scrape
+    peak_hugetlb
     consumed=$(metric touchstream_records_consumed_total)
     if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then
       start=$(now); cpu_start=$(cpu_seconds $run_pid)
@@ -130,6 +141,7 @@ for run in $(seq "$RUNS"); do
   drained_at="" cpu_drained="" seen="" applied_fired="" clocks="" backlog=""
   while :; do
     scrape
+    peak_hugetlb
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
     pending=$(metric touchstream_outbox_pending)
     if [ "$applied" -ge "$EVENTS" ] && [ "$pending" -eq 0 ]; then
@@ -192,7 +204,7 @@ for run in $(seq "$RUNS"); do
   awk -v s="$start" -v c="$consumed_at" -v d="$drained_at" -v n="$EVENTS" \
       -v c0="$cpu_start" -v c1="$cpu_consumed" -v c2="$cpu_drained" \
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
-      -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" -v rss0="$rss_start_kib" \
+      -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" -v rss0="$rss_start_kib" -v hp="$hugetlb_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
       -v commits="$commits" -v rw="${rewinds:-0}" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
       -v cu="$catch_up_timers" -v popped="${popped:-0}" -v rearmed="${rearmed:-0}" -v deferred="${deferred:-0}" '
@@ -204,7 +216,7 @@ for run in $(seq "$RUNS"); do
     printf "    %d commits, %.0f events each, %.2f s in commits; %d input rewinds (held records fetched again)\n", commits, n / (commits ? commits : 1), commit_s, rw
     printf "    %d timer entries popped (%d re-armed: their rule was due later by then), %d triggers deferred by the policies\n", popped, rearmed, deferred
     printf "    %d timer entries popped after the outbox first drained (the clocks catching up to the wall clock), included\n", cu
-    printf "    peak RSS %.0f MiB, state directory %.0f MiB%s\n", rss / 1024, sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
+    printf "    peak RSS %.0f MiB%s, state directory %.0f MiB%s\n", rss / 1024, (hp > 0 ? sprintf(" (and up to %.0f MiB of explicit huge pages)", hp / 1024) : ""), sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")
     printf "  raw pipe: %.0f events per CPU-second%s\n", pipe, (te > 0 ? sprintf(" (%d transactions of %d events)", tx, te) : "")
     printf "  ratios: touchstream end to end / raw consumer %.3f, / raw pipe %.3f\n", e2e / raw, e2e / pipe
     # The peak (VmHWM, updated by the kernel now and then) can read a little below the RSS

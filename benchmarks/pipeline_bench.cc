@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "benchmarks/store_memory.h"
 #include "processor/core/event_validator.h"
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
@@ -84,7 +85,7 @@ void BM_PipelineOnRocksDb(benchmark::State& state) {
   const RuleSet rules = CartRules();
   const auto dir = std::filesystem::temp_directory_path() / "touchstream_bench_rocksdb";
   std::filesystem::remove_all(dir);
-  auto db = StateDb::Open(dir.string(), false);
+  auto db = StateDb::Open(dir.string(), false, BenchStoreMemory(state));
   {
     // The store (its timer iterator) goes before the database.
     PartitionState store(**db, 0);
@@ -153,7 +154,7 @@ void BM_PipelineScaling(benchmark::State& state) {
   const RuleSet rules = CartRules();
   const auto dir = std::filesystem::temp_directory_path() / "touchstream_bench_scaling";
   std::filesystem::remove_all(dir);
-  auto db = StateDb::Open(dir.string(), false);
+  auto db = StateDb::Open(dir.string(), false, BenchStoreMemory(state));
   {
     v1::state::CustomerState typical = TypicalState();
     std::string value;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/store_memory.h"
 #include "state/commit_batch.h"
 #include "state/restore_ingest.h"
 #include "state/restore_writer.h"
@@ -77,7 +78,7 @@ void BM_RestoreWrite(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     std::filesystem::remove_all(dir);
-    auto db = StateDb::Open(dir.string(), false);
+    auto db = StateDb::Open(dir.string(), false, BenchStoreMemory(state));
     if (!db.ok()) {
       state.SkipWithError(db.status().message().c_str());
       break;

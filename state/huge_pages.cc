@@ -131,7 +131,7 @@ HugePageOffer ReadHugePageOffer(const std::string& root) {
   const std::string cgroups = ReadFile(root + "/proc/self/cgroup").value_or("");
   std::istringstream lines(cgroups);
   for (std::string line; std::getline(lines, line);) {
-    // "0::/path" (cgroup v2), "N:hugetlb:/path" (v1).
+    // "0::/path" (cgroup v2), "N:hugetlb:/path" (v1; the controller may share a hierarchy).
     const auto first = line.find(':');
     const auto second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
@@ -142,8 +142,8 @@ HugePageOffer ReadHugePageOffer(const std::string& root) {
     if (controllers.empty()) {
       dirs = UpToMount(root + "/sys/fs/cgroup", path);
       file = "hugetlb." + size + ".max";
-    } else if (controllers == "hugetlb") {
-      dirs = UpToMount(root + "/sys/fs/cgroup/hugetlb", path);
+    } else if (("," + controllers + ",").find(",hugetlb,") != std::string::npos) {
+      dirs = UpToMount(root + "/sys/fs/cgroup/" + controllers, path);  // "hugetlb" mostly
       file = "hugetlb." + size + ".limit_in_bytes";
     } else {
       continue;

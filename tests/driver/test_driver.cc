@@ -33,7 +33,7 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   config_.max_repartition_wait_ms = options.max_repartition_wait_ms;
   config_.policy = options.policy;
   config_.privacy = options.privacy;
-  auto db = StateDb::Open(dir_.string(), false);
+  auto db = StateDb::Open(dir_.string(), false, options.memory);
   if (!db.ok()) {
     status_ = db.status();
     return;

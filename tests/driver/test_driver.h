@@ -67,6 +67,9 @@ struct DriverOptions {
   // Each commit checks that every state the pipeline settled (PartitionStore::Settle) still
   // encodes to what was settled, and aborts the test otherwise. Benchmarks turn it off.
   bool verify_settled = true;
+  // The store's RocksDB memory (state.block_cache_bytes, write_buffer_bytes and
+  // memtable_huge_pages as run gives them).
+  StoreMemory memory;
 };
 
 // Owned by the test's thread.

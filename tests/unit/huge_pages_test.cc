@@ -113,11 +113,12 @@ TEST_F(HugePagesHostTest, TheLowestLimitUpTheCgroupV2TreeCounts) {
 
 TEST_F(HugePagesHostTest, CgroupV1LimitsAndNoneAtAll) {
   Write("/proc/meminfo", kMeminfo);
-  Write("/proc/self/cgroup", "7:hugetlb:/docker/abc\n4:memory:/docker/abc\n");
+  Write("/proc/self/cgroup", "7:blkio,hugetlb:/docker/abc\n4:memory:/docker/abc\n");
   // v1's "no limit" is the largest page-aligned value.
-  Write("/sys/fs/cgroup/hugetlb/docker/abc/hugetlb.2MB.limit_in_bytes", "9223372036854771712\n");
+  Write("/sys/fs/cgroup/blkio,hugetlb/docker/abc/hugetlb.2MB.limit_in_bytes",
+        "9223372036854771712\n");
   EXPECT_FALSE(ReadHugePageOffer(dir_.path().string()).cgroup_limit_bytes);
-  Write("/sys/fs/cgroup/hugetlb/docker/hugetlb.2MB.limit_in_bytes", "268435456\n");
+  Write("/sys/fs/cgroup/blkio,hugetlb/docker/hugetlb.2MB.limit_in_bytes", "268435456\n");
   EXPECT_EQ(ReadHugePageOffer(dir_.path().string()).cgroup_limit_bytes, 268435456u);
 
   Write("/proc/self/cgroup", "0::/\n");  // no hugetlb controller anywhere
