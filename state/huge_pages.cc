@@ -1,12 +1,12 @@
 #include "state/huge_pages.h"
 
-#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "state/disk_space.h"
+#include "state/state_db.h"
 
 namespace touchstream {
 
@@ -34,7 +34,7 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
-// The directories from `dir` up to `mount` (both included), `dir` being `mount` + a cgroup path.
+// `mount` + `cgroup_path`, then each of its parents up to `mount` itself.
 std::vector<std::string> UpToMount(const std::string& mount, std::string_view cgroup_path) {
   std::vector<std::string> dirs;
   std::string path(Trim(cgroup_path));
@@ -89,10 +89,11 @@ HugePagePlan PlanMemtableHugePages(const HugePageOffer& offer, uint64_t write_bu
   }
   // RocksDB rounds each arena block up to whole pages: pages larger than a memtable waste most
   // of each (a host whose default is 1 GiB pages).
-  const uint64_t memtable_bytes = write_buffer_bytes / 4;
+  const uint64_t memtable_bytes = MemtableBytes(write_buffer_bytes);
   if (offer.page_bytes > memtable_bytes) {
     plan.error = key + "the host's huge pages (" + HumanBytes(offer.page_bytes) +
-                 ") are larger than a memtable (a quarter of state.write_buffer_bytes, " +
+                 ") are larger than a memtable (a quarter of state.write_buffer_bytes, at least "
+                 "4 MiB: " +
                  HumanBytes(memtable_bytes) + ")";
     return plan;
   }

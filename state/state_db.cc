@@ -39,7 +39,7 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   options.OptimizeLevelStyleCompaction(memory.write_buffer_bytes);
   options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(memory.write_buffer_bytes);
-  options.write_buffer_size = std::max<uint64_t>(4ull << 20, memory.write_buffer_bytes / 4);
+  options.write_buffer_size = MemtableBytes(memory.write_buffer_bytes);
   options.max_write_buffer_number = 3;
   options.min_write_buffer_number_to_merge = 1;
   options.memtable_huge_page_size = memory.memtable_huge_page_bytes;  // state/huge_pages.h

@@ -14,6 +14,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,12 @@ struct StoreMemory {
   // (state/huge_pages.h), ordinary memory for a block when none is free; 0: ordinary memory.
   uint64_t memtable_huge_page_bytes = 0;
 };
+
+// How large each memtable grows before it is switched for a new one (RocksDB's
+// write_buffer_size): a quarter of the write buffer, at least 4 MiB.
+inline uint64_t MemtableBytes(uint64_t write_buffer_bytes) {
+  return std::max<uint64_t>(4ull << 20, write_buffer_bytes / 4);
+}
 
 // Safe for concurrent use (RocksDB is); the outbox sequence belongs to the commit thread.
 class StateDb {

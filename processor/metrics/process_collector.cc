@@ -91,6 +91,18 @@ double ParseMaxOpenFiles(const std::string& limits) {
   return 0;
 }
 
+double ParseHugetlbBytes(const std::string& status) {
+  std::istringstream in(status);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("HugetlbPages:", 0) != 0) continue;
+    std::istringstream value(line.substr(13));
+    double kib = 0;
+    return value >> kib ? kib * 1024 : 0;
+  }
+  return 0;
+}
+
 std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   using prometheus::MetricType;
   ProcessStats stats;
@@ -103,17 +115,20 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   return {
       Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
              MetricType::Counter, stats.cpu_seconds),
-      Family("process_resident_memory_bytes", "Resident memory size in bytes.",
-             MetricType::Gauge, stats.resident_memory_bytes),
+      Family("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+             stats.resident_memory_bytes),
       Family("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
              stats.virtual_memory_bytes),
-      Family("process_start_time_seconds",
-             "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
-             stats.start_time_seconds),
+      Family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+             MetricType::Gauge, stats.start_time_seconds),
       Family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
              stats.open_fds),
       Family("process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
              stats.max_fds),
+      Family("touchstream_process_huge_pages_bytes",
+             "Explicit huge pages the process holds (RocksDB's memtables under "
+             "state.memtable_huge_pages), not counted in process_resident_memory_bytes.",
+             MetricType::Gauge, ParseHugetlbBytes(ReadFile("/proc/self/status"))),
   };
 }
 

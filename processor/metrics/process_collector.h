@@ -29,6 +29,10 @@ bool ParseProcStat(const std::string& stat, double ticks_per_second, double page
                    double boot_time_seconds, ProcessStats* out);
 // The soft "Max open files" limit from the text of /proc/<pid>/limits; 0 if absent.
 double ParseMaxOpenFiles(const std::string& limits);
+// The explicit huge pages (hugetlbfs) the process holds, bytes, from the HugetlbPages line of
+// /proc/<pid>/status (RocksDB's memtables under state.memtable_huge_pages: not in its RSS); 0 if
+// absent.
+double ParseHugetlbBytes(const std::string& status);
 
 // Safe for concurrent use (Collect reads /proc and keeps no state).
 class ProcessCollector : public prometheus::Collectable {

@@ -16,8 +16,11 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
   if (config.memtable_huge_pages) {
     const HugePagePlan plan = PlanMemtableHugePages(ReadHugePageOffer(), config.write_buffer_bytes);
     if (!plan.error.empty()) return Status::InvalidArgument(plan.error);
-    if (plan.warning.empty()) LogInfo(plan.info);
-    if (!plan.warning.empty()) LogWarn(plan.warning);
+    if (plan.warning.empty()) {
+      LogInfo(plan.info);
+    } else {
+      LogWarn(plan.warning);
+    }
     memory.memtable_huge_page_bytes = plan.page_bytes;
   }
   auto opened = OpenOrMoveAside(config.state_dir, config.sync_writes,

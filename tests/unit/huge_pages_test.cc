@@ -85,6 +85,11 @@ TEST(HugePagesTest, NoHugePagesOrPagesLargerThanAMemtableRefuseToStart) {
   const HugePagePlan gigantic =
       PlanMemtableHugePages(HugePageOffer{1ull << 30, 16, std::nullopt, ""}, 128 * kMiB);
   EXPECT_NE(gigantic.error.find("larger than a memtable"), std::string::npos) << gigantic.error;
+  // The smallest write buffer (4 MiB) still makes memtables of 4 MiB (state/state_db.h).
+  const HugePagePlan smallest =
+      PlanMemtableHugePages(HugePageOffer{kPage, 200, std::nullopt, ""}, 4 * kMiB);
+  EXPECT_TRUE(smallest.error.empty()) << smallest.error;
+  EXPECT_EQ(smallest.page_bytes, kPage);
 }
 
 class HugePagesHostTest : public ::testing::Test {

@@ -31,12 +31,19 @@ TEST(ProcessCollectorTest, ReadsSoftOpenFilesLimit) {
   EXPECT_EQ(ParseMaxOpenFiles("Max cpu time unlimited unlimited seconds\n"), 0);
 }
 
+TEST(ProcessCollectorTest, ParsesTheHugePagesHeld) {
+  EXPECT_EQ(ParseHugetlbBytes("VmRSS:\t  407020 kB\nHugetlbPages:\t   75776 kB\nThreads: 40\n"),
+            75776.0 * 1024);
+  EXPECT_EQ(ParseHugetlbBytes("VmRSS:\t  407020 kB\n"), 0);  // a kernel without hugetlbfs
+}
+
 TEST(ProcessCollectorTest, CollectsThisProcess) {
   const auto families = ProcessCollector().Collect();
-  ASSERT_EQ(families.size(), 6u);
+  ASSERT_EQ(families.size(), 7u);
   EXPECT_EQ(families[0].name, "process_cpu_seconds_total");
   EXPECT_GT(families[1].metric.at(0).gauge.value, 0);  // resident memory
   EXPECT_GT(families[4].metric.at(0).gauge.value, 0);  // open fds: at least stdin/out/err
+  EXPECT_EQ(families[6].name, "touchstream_process_huge_pages_bytes");
 }
 
 }  // namespace
