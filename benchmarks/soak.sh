@@ -40,8 +40,10 @@
 # (GET /debug/allocator: jemalloc's statistics by size class) is saved as PREFIX.start when the
 # measured run starts and PREFIX.end when its load ends, to see where resident memory above the
 # allocated bytes goes.
-# SOAK_CONFIG: extra top-level config lines, e.g. SOAK_CONFIG='state: {cache_bytes: 67108864}'
-# (then `state.dir` must be given there too: the script's own state line is replaced).
+# STATE_OPTIONS: extra keys of the state section, e.g. STATE_OPTIONS='cache_bytes: 67108864' or
+#   STATE_OPTIONS='memtable_huge_pages: true' (the directory stays the script's own).
+# SOAK_CONFIG: extra top-level config lines, e.g. SOAK_CONFIG='timers: {clock: event_time}' (the
+#   state section's keys go in STATE_OPTIONS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TOUCHSTREAM_BIN:-build/touchstream}
@@ -59,12 +61,16 @@ ALLOCATOR_REPORT=${ALLOCATOR_REPORT:-}
 source benchmarks/lib.sh
 workspace soak
 
+if grep -qE '^[[:space:]]*state:' <<<"${SOAK_CONFIG:-}"; then
+  echo "SOAK_CONFIG has a state section: put its keys in STATE_OPTIONS instead" >&2
+  exit 2
+fi
 # Outside the here-document: in one, the braces of a ${...:-...} default are not matched.
-default_state="state: {dir: $dir/state}"
-state_config=${SOAK_CONFIG:-$default_state}
+state_options=${STATE_OPTIONS:-}
 cat > "$dir/config.yaml" <<YAML
 $(workload_topics "$PARTITIONS")
-$state_config
+state: {dir: $dir/state${state_options:+, $state_options}}
+${SOAK_CONFIG:-}
 http: {listen: "127.0.0.1:$PORT", allocator_endpoint: true}
 $(workload_rules 1)
 YAML
