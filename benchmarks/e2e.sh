@@ -28,7 +28,8 @@
 #   (with GUARANTEE too, put the guarantee in that processing section instead)
 # STATE_OPTIONS: extra keys of the state section, e.g. STATE_OPTIONS='write_buffer_bytes: 16777216'
 #   or STATE_OPTIONS='memtable_huge_pages: true' (with 2 MiB pages reserved: as root,
-#   echo 256 > /proc/sys/vm/nr_hugepages; the peak RSS line then adds the huge pages `run` held)
+#   echo 64 > /proc/sys/vm/nr_hugepages; the peak RSS line then also prints the huge pages `run`
+#   held, which RSS leaves out, and the fresh-memory estimate below counts RSS growth only)
 # RUN_ARGS: extra arguments of `touchstream run`, e.g. -X fetch.wait.max.ms=10
 # TOUCH_MIB (512): how much fresh memory is touched after the runs to measure what memory costs.
 # SETTLE_SECONDS (1.5): how long the run's counts must stay still before it is taken as ended.

@@ -1,7 +1,7 @@
 // The RocksDB memory the in-process benchmarks open their stores with: `run`'s defaults, or with
-// the memtables in explicit huge pages (state.memtable_huge_pages, state/huge_pages.h) when
-// TOUCHSTREAM_BENCH_HUGE_PAGES=1. The host must have 2 MiB pages reserved for that
-// (`echo 256 > /proc/sys/vm/nr_hugepages` as root); RocksDB uses ordinary memory for what does
+// the customers' memtables in explicit huge pages (state.memtable_huge_pages, state/huge_pages.h)
+// when TOUCHSTREAM_BENCH_HUGE_PAGES=1. The host must have 2 MiB pages reserved for that
+// (`echo 64 > /proc/sys/vm/nr_hugepages` as root); RocksDB uses ordinary memory for what does
 // not fit, so a benchmark so labelled on a host without any measures the defaults.
 #pragma once
 

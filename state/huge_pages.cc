@@ -26,30 +26,40 @@ std::optional<uint64_t> ParseNumber(std::string_view s) {
   return value;
 }
 
-std::optional<std::string> ReadFile(const std::string& path) {
+// The file's text; empty if it cannot be read.
+std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return std::nullopt;
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
 }
 
-// `mount` + `cgroup_path`, then each of its parents up to `mount` itself.
+// `mount` + `cgroup_path`, then each of its parents up to `mount` itself; only `mount` for a path
+// that is not absolute or leaves it ("/../..": a cgroup outside this namespace).
 std::vector<std::string> UpToMount(const std::string& mount, std::string_view cgroup_path) {
   std::vector<std::string> dirs;
   std::string path(Trim(cgroup_path));
+  if (path.empty() || path[0] != '/' || path.find("..") != std::string::npos) path.clear();
   while (!path.empty() && path != "/") {
     dirs.push_back(mount + path);
-    path.resize(path.rfind('/'));
+    path.resize(path.rfind('/'));  // found: the path starts with '/'
   }
   dirs.push_back(mount);
   return dirs;
+}
+
+// A Kubernetes quantity of at least `bytes`: "288Mi".
+std::string KubernetesQuantity(uint64_t bytes) {
+  return std::to_string((bytes + (1ull << 20) - 1) >> 20) + "Mi";
 }
 
 }  // namespace
 
 HugePageOffer ParseMeminfo(std::string_view meminfo) {
   HugePageOffer offer;
+  offer.meminfo_read = !meminfo.empty();
+  uint64_t free = 0;
+  uint64_t reserved = 0;
   while (!meminfo.empty()) {
     const auto eol = meminfo.find('\n');
     const std::string_view line = meminfo.substr(0, eol);
@@ -63,8 +73,10 @@ HugePageOffer ParseMeminfo(std::string_view meminfo) {
     const std::optional<uint64_t> number = ParseNumber(value);
     if (!number) continue;
     if (key == "Hugepagesize") offer.page_bytes = in_kb ? *number * 1024 : *number;
-    if (key == "HugePages_Free") offer.free_pages = *number;
+    if (key == "HugePages_Free") free = *number;
+    if (key == "HugePages_Rsvd") reserved = *number;
   }
+  offer.free_pages = free > reserved ? free - reserved : 0;
   return offer;
 }
 
@@ -80,45 +92,57 @@ std::string HugePageSizeName(uint64_t page_bytes) {
   return std::to_string(page_bytes >> 10) + "KB";
 }
 
+uint64_t MemtableHugePagesWanted(uint64_t write_buffer_bytes, uint64_t page_bytes) {
+  if (page_bytes == 0) return 0;
+  const uint64_t memtable_pages = (MemtableBytes(write_buffer_bytes) + page_bytes - 1) / page_bytes;
+  // + 1 for the arena block being filled when the memtable is switched, + 1 for the bloom filter.
+  return kMaxMemtables * (memtable_pages + 2) * page_bytes;
+}
+
 HugePagePlan PlanMemtableHugePages(const HugePageOffer& offer, uint64_t write_buffer_bytes) {
   HugePagePlan plan;
   const std::string key = "state.memtable_huge_pages: ";
+  if (!offer.meminfo_read) {
+    plan.error = key + "cannot read /proc/meminfo to find the host's huge pages";
+    return plan;
+  }
   if (offer.page_bytes == 0) {
     plan.error = key + "this host has no huge pages (/proc/meminfo reports no Hugepagesize)";
     return plan;
   }
-  // RocksDB rounds each arena block up to whole pages: pages larger than a memtable waste most
-  // of each (a host whose default is 1 GiB pages).
+  // RocksDB maps what MAP_HUGETLB gives, the host's default size, and rounds each arena block up
+  // to whole pages: pages larger than a memtable waste most of each.
   const uint64_t memtable_bytes = MemtableBytes(write_buffer_bytes);
   if (offer.page_bytes > memtable_bytes) {
-    plan.error = key + "the host's huge pages (" + HumanBytes(offer.page_bytes) +
-                 ") are larger than a memtable (a quarter of state.write_buffer_bytes, at least "
-                 "4 MiB: " +
+    plan.error = key + "the host's default huge pages (" + HumanBytes(offer.page_bytes) +
+                 ", the kernel's default_hugepagesz) are larger than a memtable (a quarter of "
+                 "state.write_buffer_bytes, at least 4 MiB: " +
                  HumanBytes(memtable_bytes) + ")";
     return plan;
   }
-  const uint64_t wanted = MemtableHugePagesWanted(write_buffer_bytes);
+  const uint64_t wanted = MemtableHugePagesWanted(write_buffer_bytes, offer.page_bytes);
   const std::string size = HugePageSizeName(offer.page_bytes);
   if (offer.cgroup_limit_bytes && *offer.cgroup_limit_bytes < wanted) {
+    // Kubernetes names the sizes 2Mi, 1Gi where the kernel says 2MB, 1GB.
+    const std::string resource = "hugepages-" + size.substr(0, size.size() - 1) + "i";
     plan.error = key + "this process's cgroup may use " + HumanBytes(*offer.cgroup_limit_bytes) +
                  " of " + size + " huge pages (" + offer.cgroup_limit_file +
-                 "), less than the memtables may take (twice state.write_buffer_bytes: " +
-                 HumanBytes(wanted) +
-                 "); past the limit the kernel kills the process (SIGBUS). On Kubernetes "
-                 "request hugepages-" +
-                 (size == "2MB" ? std::string("2Mi") : size) + ": " + HumanBytes(wanted) +
-                 " or more in the pod, or turn the key off";
+                 "), less than the customers' memtables may take (" + HumanBytes(wanted) +
+                 "); past the limit the kernel would kill the process (SIGBUS). On Kubernetes "
+                 "request " +
+                 resource + ": " + KubernetesQuantity(wanted) +
+                 " or more (requests = limits), or turn the key off";
     return plan;
   }
   plan.page_bytes = offer.page_bytes;
   const uint64_t free_bytes = offer.free_pages * offer.page_bytes;
-  plan.info = "memtables in " + size + " huge pages: " + std::to_string(offer.free_pages) +
-              " free (" + HumanBytes(free_bytes) + "), the memtables may take " +
-              HumanBytes(wanted);
+  plan.info = "customers' memtables in " + size +
+              " huge pages: " + std::to_string(offer.free_pages) + " free (" +
+              HumanBytes(free_bytes) + "), the memtables may take " + HumanBytes(wanted);
   if (free_bytes < wanted) {
     plan.warning = key + "only " + std::to_string(offer.free_pages) + " huge pages of " + size +
                    " are free (" + HumanBytes(free_bytes) +
-                   "), less than the memtables may take (" + HumanBytes(wanted) +
+                   "), less than the customers' memtables may take (" + HumanBytes(wanted) +
                    "): what does not fit uses ordinary memory (reserve more with "
                    "vm.nr_hugepages)";
   }
@@ -126,10 +150,10 @@ HugePagePlan PlanMemtableHugePages(const HugePageOffer& offer, uint64_t write_bu
 }
 
 HugePageOffer ReadHugePageOffer(const std::string& root) {
-  HugePageOffer offer = ParseMeminfo(ReadFile(root + "/proc/meminfo").value_or(""));
+  HugePageOffer offer = ParseMeminfo(ReadFile(root + "/proc/meminfo"));
   if (offer.page_bytes == 0) return offer;
   const std::string size = HugePageSizeName(offer.page_bytes);
-  const std::string cgroups = ReadFile(root + "/proc/self/cgroup").value_or("");
+  const std::string cgroups = ReadFile(root + "/proc/self/cgroup");
   std::istringstream lines(cgroups);
   for (std::string line; std::getline(lines, line);) {
     // "0::/path" (cgroup v2), "N:hugetlb:/path" (v1; the controller may share a hierarchy).
@@ -150,9 +174,7 @@ HugePageOffer ReadHugePageOffer(const std::string& root) {
       continue;
     }
     for (const std::string& dir : dirs) {
-      const std::optional<std::string> text = ReadFile(dir + "/" + file);
-      if (!text) continue;
-      const std::optional<uint64_t> limit = ParseCgroupLimit(*text);
+      const std::optional<uint64_t> limit = ParseCgroupLimit(ReadFile(dir + "/" + file));
       // cgroup v1's "no limit" is the largest page-aligned value, not "max".
       if (!limit || *limit >= (uint64_t{1} << 62)) continue;
       if (!offer.cgroup_limit_bytes || *limit < *offer.cgroup_limit_bytes) {

@@ -40,9 +40,8 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(memory.write_buffer_bytes);
   options.write_buffer_size = MemtableBytes(memory.write_buffer_bytes);
-  options.max_write_buffer_number = 3;
+  options.max_write_buffer_number = kMaxMemtables;
   options.min_write_buffer_number_to_merge = 1;
-  options.memtable_huge_page_size = memory.memtable_huge_page_bytes;  // state/huge_pages.h
   // Level 0 is compacted into level 1 once it holds four flushed files, not two: each such
   // compaction rewrites the whole of level 1 (a flush's customers are spread over every key
   // range) with zstd when it is the bottommost, so merging twice as many flushes at once halves
@@ -100,6 +99,9 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   rocksdb::ColumnFamilyOptions customer_options(cf_options);
   customer_options.memtable_whole_key_filtering = true;
   customer_options.memtable_prefix_bloom_size_ratio = 0.01;
+  // The customers' memtables take most of the writes (state/huge_pages.h); only theirs, so that
+  // what they may take is bounded (MemtableHugePagesWanted).
+  customer_options.memtable_huge_page_size = memory.memtable_huge_page_bytes;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {"customers", customer_options},

@@ -33,8 +33,9 @@ struct StoreMemory {
   uint64_t block_cache_bytes = 64ull << 20;
   // Memtables (a WriteBufferManager): past this, the largest is flushed.
   uint64_t write_buffer_bytes = 128ull << 20;
-  // The memtables' arena blocks and bloom filters in explicit huge pages of this size
-  // (state/huge_pages.h), ordinary memory for a block when none is free; 0: ordinary memory.
+  // The customers' memtables (their arena blocks and bloom filters) in explicit huge pages of
+  // this size (state/huge_pages.h), ordinary memory for a block when none is free; 0: ordinary
+  // memory.
   uint64_t memtable_huge_page_bytes = 0;
 };
 
@@ -43,6 +44,9 @@ struct StoreMemory {
 inline uint64_t MemtableBytes(uint64_t write_buffer_bytes) {
   return std::max<uint64_t>(4ull << 20, write_buffer_bytes / 4);
 }
+// How many memtables a column family keeps at most (RocksDB's max_write_buffer_number): the one
+// written and those waiting for their flush; RocksDB stops writes until a flush frees one.
+inline constexpr int kMaxMemtables = 3;
 
 // Safe for concurrent use (RocksDB is); the outbox sequence belongs to the commit thread.
 class StateDb {

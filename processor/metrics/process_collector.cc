@@ -95,8 +95,9 @@ double ParseHugetlbBytes(const std::string& status) {
   std::istringstream in(status);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("HugetlbPages:", 0) != 0) continue;
-    std::istringstream value(line.substr(13));
+    constexpr std::string_view kKey = "HugetlbPages:";
+    if (line.rfind(kKey, 0) != 0) continue;
+    std::istringstream value(line.substr(kKey.size()));
     double kib = 0;
     return value >> kib ? kib * 1024 : 0;
   }
