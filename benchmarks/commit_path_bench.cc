@@ -83,11 +83,12 @@ void BM_CommitPath(benchmark::State& state) {
   size_t triggers = 0;
   uint64_t popped = 0;
   uint64_t rearmed = 0;
+  const StoreMemory memory = BenchStoreMemory(state);
   for (auto _ : state) {
     state.PauseTiming();
     testing::DriverOptions options = WorkloadOptions();
     options.resends_stored_outbox = state.range(0) != 0;
-    options.memory = BenchStoreMemory(state);
+    options.memory = memory;
     auto driver = testing::TestDriver::FromYaml(workload, options);
     state.ResumeTiming();
     for (const auto& batch : batches) triggers += driver->PipeBatch(batch).size();
@@ -198,10 +199,11 @@ void BM_CommitWrites(benchmark::State& state) {
   }
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     ("touchstream-bench-writes-" + std::to_string(getpid()));
+  const StoreMemory memory = BenchStoreMemory(state);
   for (auto _ : state) {
     state.PauseTiming();
     std::filesystem::remove_all(dir);
-    auto db = StateDb::Open(dir.string(), /*sync=*/false, BenchStoreMemory(state));
+    auto db = StateDb::Open(dir.string(), /*sync=*/false, memory);
     if (!db.ok()) {
       state.SkipWithError(db.status().ToString().c_str());
       break;

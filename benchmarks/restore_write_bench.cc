@@ -75,10 +75,11 @@ void BM_RestoreWrite(benchmark::State& state) {
   const bool ingest = state.range(0) == 1;
   const Input in = Customers(state.range(1));
   const auto dir = std::filesystem::temp_directory_path() / "touchstream_bench_restore_write";
+  const StoreMemory memory = BenchStoreMemory(state);
   for (auto _ : state) {
     state.PauseTiming();
     std::filesystem::remove_all(dir);
-    auto db = StateDb::Open(dir.string(), false, BenchStoreMemory(state));
+    auto db = StateDb::Open(dir.string(), false, memory);
     if (!db.ok()) {
       state.SkipWithError(db.status().message().c_str());
       break;
