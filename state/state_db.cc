@@ -2,8 +2,6 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
@@ -18,19 +16,7 @@
 #include "state/rocks_status.h"
 
 namespace touchstream {
-namespace {
 
-// The customers' "prefix" for RocksDB: the whole key, so that their hash memtable (OpenImpl)
-// has a bucket per customer. Its name is recorded in the files' properties; the files' prefix
-// filters then hold the whole keys their whole-key filters already do.
-class WholeKey final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "touchstream.WholeKey"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return key; }
-  bool InDomain(const rocksdb::Slice& /*key*/) const override { return true; }
-};
-
-}  // namespace
 
 StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync,
                                                  const StoreMemory& memory) {
@@ -116,24 +102,6 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   // The customers' memtables take most of the writes (state/huge_pages.h); only theirs, so that
   // what they may take is bounded (MemtableHugePagesWanted).
   customer_options.memtable_huge_page_size = memory.memtable_huge_page_bytes;
-  // The customers' memtables are hash tables of skip lists, a bucket per key (RocksDB's
-  // HashSkipList, its prefix the whole key), not one skip list: the commit puts each changed
-  // customer again, at a random place in the key order, and a search of one skip list of ~100,000
-  // entries, with the assertions Debian's RocksDB is built with, was most of the memtable inserts
-  // that led the commit path's profile. A bucket holds one customer's versions. The order is
-  // built when needed: a flush sorts the memtable once, and an iterator over the customers is a
-  // sorted copy of it (NewCustomersIterator; they are rare: restores, dumps, the HTTP lookup).
-  // In process the commit path takes ~6 % less CPU, its thread ~10 % less time
-  // (benchmarks/RESULTS.md, forty-third session). A bucket array of one pointer per 512 bytes
-  // of memtable (1/64 of it) keeps buckets at about one customer each.
-  customer_options.prefix_extractor = std::make_shared<WholeKey>();
-  customer_options.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(
-      MemtableBytes(memory.write_buffer_bytes) / 512, /*skiplist_height=*/4,
-      /*skiplist_branching_factor=*/4));
-  // The hash memtable has no concurrent inserts (RocksDB refuses to open otherwise); one thread
-  // commits, and the restore threads' writes are applied one after the other by RocksDB's write
-  // group.
-  options.allow_concurrent_memtable_write = false;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {"customers", customer_options},
@@ -157,15 +125,6 @@ StatusOr<std::unique_ptr<StateDb>> StateDb::OpenImpl(const std::string& dir, boo
   it->SeekToLast();
   if (it->Valid()) state->next_outbox_seq_ = keys::DecodeOutbox(it->key().ToStringView()) + 1;
   return state;
-}
-
-std::unique_ptr<rocksdb::Iterator> StateDb::NewCustomersIterator() {
-  // In key order across customers: without total_order_seek RocksDB would read the customers'
-  // memtables and files by "prefix" (the whole key: OpenImpl), so that a seek to a partition's
-  // first key found only that key.
-  rocksdb::ReadOptions options;
-  options.total_order_seek = true;
-  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, customers()));
 }
 
 StateDb::~StateDb() {
@@ -320,7 +279,7 @@ Status StateDb::DeleteOutboxRange(uint64_t from, uint64_t to) {
 Status StateDb::ForEachCustomer(const std::function<void(int32_t, v1::state::CustomerState)>& fn) {
   StatusOr<std::map<int32_t, int64_t>> released = ReleasedPartitions();
   if (!released.ok()) return released.status();
-  std::unique_ptr<rocksdb::Iterator> it = NewCustomersIterator();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = it->key().ToStringView();
     if (key.size() < 4) return Status::Corruption("corrupt customer key");
@@ -342,7 +301,7 @@ Status StateDb::ForEachEntryOf(
     int32_t partition,
     const std::function<Status(const std::string& key, v1::state::CustomerState)>& fn) {
   const std::string prefix = keys::PartitionPrefix(partition);
-  std::unique_ptr<rocksdb::Iterator> it = NewCustomersIterator();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     v1::state::CustomerState state;
     if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -431,7 +390,7 @@ StatusOr<std::optional<std::pair<int32_t, v1::state::CustomerState>>> StateDb::F
   if (IsErasureMemoryKey(customer_id)) return Found();
   StatusOr<std::map<int32_t, int64_t>> released = ReleasedPartitions();
   if (!released.ok()) return released.status();
-  std::unique_ptr<rocksdb::Iterator> it = NewCustomersIterator();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->SeekToFirst(); it->Valid();) {
     const std::string_view key = it->key().ToStringView();
     if (key.size() < 4) return Status::Corruption("corrupt customer key");

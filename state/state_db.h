@@ -167,10 +167,6 @@ class StateDb {
   rocksdb::ColumnFamilyHandle* timers() { return handles_[2]; }
   rocksdb::ColumnFamilyHandle* checkpoints() { return handles_[3]; }
   rocksdb::ColumnFamilyHandle* outbox() { return handles_[4]; }
-  // An iterator over the customers family in key order: the only way to iterate it (its
-  // memtables are hashed by whole key, OpenImpl). Its creation copies and sorts the mutable
-  // memtable's keys: not for the hot path.
-  std::unique_ptr<rocksdb::Iterator> NewCustomersIterator();
   // Atomically applies `batch` (WAL on; fsync if opened with sync).
   Status Write(rocksdb::WriteBatch& batch);
   // A RocksDB integer property of one column family; DB-wide properties (background errors,
