@@ -11,7 +11,7 @@ DEB_PACKAGES := g++ cmake make pkg-config \
   prometheus-cpp-dev libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev \
   libbenchmark-dev libssl-dev libcivetweb-dev libcctz-dev libjemalloc-dev tzdata prometheus
 
-.PHONY: deps build test demo bench bench-ab bench-e2e bench-latency bench-soak bench-restore bench-full clean format
+.PHONY: deps build test demo bench bench-ab bench-e2e bench-e2e-ab bench-latency bench-soak bench-restore bench-full clean format
 
 # Installs missing Debian packages (needs root); a fast no-op when all are present.
 deps:
@@ -49,6 +49,13 @@ bench-ab: build
 # runs and their medians (benchmarks/e2e.sh [EVENTS] [PARTITIONS]).
 bench-e2e: build
 	TOUCHSTREAM_BIN=$(BUILD_DIR)/touchstream benchmarks/e2e.sh $(E2E_ARGS)
+
+# This build against another (or two settings) end to end, in alternating pairs of one e2e.sh
+# run each (benchmarks/e2e_ab.sh): BASE=path/to/an/older/touchstream (its touchstream_baseline
+# beside it), PAIRS (5), EVENTS, PARTITIONS, BASE_STATE_OPTIONS, NEW_STATE_OPTIONS.
+bench-e2e-ab: build
+	@if [ -z "$(BASE)" ]; then echo "make bench-e2e-ab: set BASE to the touchstream to compare with" >&2; exit 2; fi
+	benchmarks/e2e_ab.sh $(BASE) $(BUILD_DIR)/touchstream $(PAIRS)
 
 # Produce → trigger latency at several rates, and the timer fire delay (benchmarks/latency.sh).
 bench-latency: build

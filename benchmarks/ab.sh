@@ -97,19 +97,7 @@ for pair in $(seq "$PAIRS"); do
 done
 
 # Per benchmark: the median of the pairs' ratios, and the pairs the new build won on CPU.
-awk '{ t[$1, $3, $2, "cpu"] = $4; t[$1, $3, $2, "real"] = $5; names[$3] = 1; if ($1 > pairs) pairs = $1 }
-  function median(a, n,   i, j, x) {
-    for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  # Two-sided sign test: P(a split at least as uneven as k of n | each pair a fair coin).
-  function sign_test(k, n,   i, c, tail, low) {
-    low = k < n - k ? k : n - k
-    c = 1; tail = 0
-    for (i = 0; i <= low; i++) { tail += c; c = c * (n - i) / (i + 1) }
-    tail = 2 * tail / 2 ^ n
-    return tail > 1 ? 1 : tail
-  }
+awk -f "$(dirname "$0")/paired_stats.awk" -f <(printf '%s\n' '{ t[$1, $3, $2, "cpu"] = $4; t[$1, $3, $2, "real"] = $5; names[$3] = 1; if ($1 > pairs) pairs = $1 }
   END {
     for (n in names) {
       won = 0; lost = 0
@@ -124,4 +112,4 @@ awk '{ t[$1, $3, $2, "cpu"] = $4; t[$1, $3, $2, "real"] = $5; names[$3] = 1; if 
         n, pairs, median(cpu, pairs), median(real, pairs), won, pairs,
         ties ? ", " ties " equal" : "", sign_test(won, won + lost)
     }
-  }' "$results"
+  }') "$results"

@@ -21,13 +21,24 @@ stop_all() {
 
 # Starts `embedded-kafka` on $dir/config.yaml (its topics; more with "--topic NAME:PARTITIONS"
 # arguments); sets $brokers. KAFKA_FAULTS: control commands (README "Fault injection"), one per
-# line, applied at start, e.g. "rtt all 30".
+# line, applied at start, e.g. "rtt all 30". Exits the script with the broker's error when it
+# does not start (a config it refuses, such as a key no section has).
 start_kafka() {
   "$BIN" embedded-kafka --config "$dir/config.yaml" "$@" > "$dir/brokers" 2> "$dir/kafka.err" \
     < <(printf '%s\n' "${KAFKA_FAULTS:-}") &
-  pids+=($!)
-  for _ in $(seq 100); do [ -s "$dir/brokers" ] && break; sleep 0.1; done
+  local pid=$!
+  pids+=($pid)
+  for _ in $(seq 100); do
+    [ -s "$dir/brokers" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
   brokers=$(head -1 "$dir/brokers")
+  if [ -z "$brokers" ]; then
+    echo "the embedded Kafka did not start:" >&2
+    tail -5 "$dir/kafka.err" >&2
+    exit 1
+  fi
 }
 
 # The benchmark workload's topics, the input's, changelog's and repartition topic's with $1
