@@ -23,25 +23,10 @@
 # FILTER (BM_CommitPath/stored_outbox:1): the benchmarks (--benchmark_filter).
 # MIN_TIME (1): --benchmark_min_time of each run, in seconds.
 set -euo pipefail
-if [ $# -lt 2 ] || [ $# -gt 3 ]; then
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
-fi
-BASE=$1
-NEW=$2
-PAIRS=${3:-8}
+source "$(dirname "$0")/paired_args.sh"
+paired_args 8 "$@"
 FILTER=${FILTER:-BM_CommitPath/stored_outbox:1}
 MIN_TIME=${MIN_TIME:-1}
-for bin in "$BASE" "$NEW"; do
-  if [ ! -x "$bin" ]; then
-    echo "ab.sh: $bin is not an executable" >&2
-    exit 2
-  fi
-done
-if ! [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]]; then
-  echo "ab.sh: PAIRS must be a positive number, not '$PAIRS'" >&2
-  exit 2
-fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -21,25 +21,10 @@
 # LOG_DIR: where each run's whole output is kept (PAIR.base.log, PAIR.new.log); by default a
 #   temporary directory, removed at the end.
 set -euo pipefail
-if [ $# -lt 2 ] || [ $# -gt 3 ]; then
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
-fi
-BASE=$1
-NEW=$2
-PAIRS=${3:-5}
+source "$(dirname "$0")/paired_args.sh"
+paired_args 5 "$@"
 EVENTS=${EVENTS:-200000}
 PARTITIONS=${PARTITIONS:-8}
-for bin in "$BASE" "$NEW"; do
-  if [ ! -x "$bin" ]; then
-    echo "e2e_ab.sh: $bin is not an executable" >&2
-    exit 2
-  fi
-done
-if ! [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]]; then
-  echo "e2e_ab.sh: PAIRS must be a positive number, not '$PAIRS'" >&2
-  exit 2
-fi
 here=$(cd "$(dirname "$0")" && pwd)
 # e2e.sh runs from the repository's root: the binaries' paths must not depend on where this was
 # called from.

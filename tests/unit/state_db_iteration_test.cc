@@ -5,7 +5,6 @@
 // alone; benchmarks/RESULTS.md.)
 #include <gtest/gtest.h>
 
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,8 +39,8 @@ class StateDbIterationTest : public testing::StoreTest {
     EXPECT_TRUE(s.ok()) << s.message();
     return keys;
   }
-  // Puts the same customers as StoredInFilesAndMemtable expects: some only in the files, some
-  // only in the memtable, some in both (written again after the flush).
+  // The customers the tests below expect: some only in the files, some only in the memtable,
+  // some in both (written again after the flush).
   void PutAcrossFilesAndMemtable() {
     Put(0, {"a0", "b0"});
     Put(1, {"a1", "c1", "e1"});
