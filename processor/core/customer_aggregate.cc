@@ -50,18 +50,24 @@ v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& r
   return *slots.Mutable(index)->mutable_state();
 }
 
+bool IsEmptyRuleState(const v1::state::RuleState& state) {
+  // Empty: nothing to serialize. A rule's state is mostly not: its kind set or a timer held,
+  // told without measuring (ByteSizeLong walks the whole kind's message, per rule per event).
+  return state.kind_case() == v1::state::RuleState::KIND_NOT_SET && state.due_ms() == 0 &&
+         state.indexed_ms() == 0 && state.ByteSizeLong() == 0;
+}
+
 void DropRuleStateIfEmpty(CustomerState& customer, const std::string& rule_id) {
   auto& slots = *customer.mutable_rules();
   auto it = LowerBound(slots, rule_id);
-  if (it == slots.end() || it->rule_id() != rule_id) return;
-  const v1::state::RuleState& state = it->state();
-  // Empty: nothing to serialize. A rule's state is mostly not: its kind set or a timer held,
-  // told without measuring (ByteSizeLong walks the whole kind's message, per rule per event).
-  if (state.kind_case() != v1::state::RuleState::KIND_NOT_SET || state.due_ms() != 0 ||
-      state.indexed_ms() != 0 || state.ByteSizeLong() != 0) {
-    return;
-  }
+  if (it == slots.end() || it->rule_id() != rule_id || !IsEmptyRuleState(it->state())) return;
   slots.erase(it);
+}
+
+void AddRuleStateIfNotEmpty(CustomerState& customer, const std::string& rule_id,
+                            v1::state::RuleState& state) {
+  if (IsEmptyRuleState(state)) return;
+  RuleStateFor(customer, rule_id).Swap(&state);
 }
 
 int64_t CartTotalMinor(const v1::state::Cart& cart) {

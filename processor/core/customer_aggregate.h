@@ -36,8 +36,16 @@ const v1::state::RuleState* FindRuleState(const CustomerState& customer,
 // The state of rule `rule_id`, created empty (in rule_id order) if missing. The reference is
 // valid until the next call that adds or removes a rule state of this customer.
 v1::state::RuleState& RuleStateFor(CustomerState& customer, const std::string& rule_id);
-// Removes the rule's state if it is empty (nothing armed, nothing remembered).
+// Whether a rule's state is empty: nothing armed, nothing remembered, nothing to serialize.
+bool IsEmptyRuleState(const v1::state::RuleState& state);
+// Removes the rule's state if it is empty.
 void DropRuleStateIfEmpty(CustomerState& customer, const std::string& rule_id);
+// Gives rule `rule_id`, which has no state for the customer, `state` unless it is empty: swapped
+// into a new slot (in rule_id order), which leaves `state` empty. A rule runs on such a blank
+// state where the customer has none of it, so that an event that leaves the rule without state
+// makes no slot to drop again.
+void AddRuleStateIfNotEmpty(CustomerState& customer, const std::string& rule_id,
+                            v1::state::RuleState& state);
 
 // Σ quantity × unit price over the cart.
 int64_t CartTotalMinor(const v1::state::Cart& cart);

@@ -56,12 +56,18 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
   if (policy_ != nullptr && policy_->OnEvent(event, customer)) ++unknown_timezones_;
 
   for (const auto& rule : *rules_) {
-    RuleState& rule_state = RuleStateFor(customer, rule->id());
+    RuleState* stored = FindRuleState(customer, rule->id());
+    if (stored == nullptr) blank_rule_state_.Clear();
+    RuleState& rule_state = stored != nullptr ? *stored : blank_rule_state_;
     const TimeMs indexed = LiveEntry(rule_state, watermark_ms_);
     scratch_.clear();
     rule->OnEvent(event, applied, customer, rule_state, scratch_);
     SyncTimer(customer.customer_id(), rule->id(), indexed, rule_state);
-    DropRuleStateIfEmpty(customer, rule->id());
+    if (stored != nullptr) {
+      DropRuleStateIfEmpty(customer, rule->id());
+    } else {
+      AddRuleStateIfNotEmpty(customer, rule->id(), blank_rule_state_);
+    }
     for (Emission& e : scratch_) {
       if (!e.trigger.has_fire_time()) *e.trigger.mutable_fire_time() = event.event_time();
       if (e.trigger.cause_event_id().empty()) e.trigger.set_cause_event_id(event.event_id());

@@ -155,6 +155,9 @@ class PartitionPipeline {
   bool timer_backlog_ = false;
   TrimCounts trims_;
   std::vector<Emission> scratch_;  // reused across calls
+  // What a rule runs on for an event where the customer has no state of it (customer_aggregate.h,
+  // AddRuleStateIfNotEmpty); reused.
+  RuleState blank_rule_state_;
   const PolicyStage* policy_ = nullptr;
   const PrivacySettings* privacy_ = nullptr;
   std::optional<TimeMs> wall_clock_ms_;

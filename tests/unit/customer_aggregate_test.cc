@@ -149,5 +149,25 @@ TEST(RuleSlotsTest, AStateHoldingAnythingIsKeptEvenWithEveryValueAtItsDefault) {
   EXPECT_EQ(FindRuleState(s, "empty"), nullptr);
 }
 
+TEST(RuleSlotsTest, ABlankStateIsAddedOnlyIfItHoldsSomething) {
+  CustomerState s;
+  RuleStateFor(s, "a").set_due_ms(1);
+  RuleStateFor(s, "c").set_due_ms(3);
+  v1::state::RuleState blank;
+  AddRuleStateIfNotEmpty(s, "b", blank);
+  EXPECT_EQ(s.rules_size(), 2) << "an empty state makes no slot";
+  EXPECT_EQ(FindRuleState(s, "b"), nullptr);
+
+  blank.set_due_ms(2);
+  blank.mutable_cart()->set_armed_at_ms(7);
+  AddRuleStateIfNotEmpty(s, "b", blank);
+  ASSERT_EQ(s.rules_size(), 3);
+  EXPECT_EQ(s.rules(1).rule_id(), "b") << "in rule_id order";
+  EXPECT_EQ(s.rules(1).state().due_ms(), 2);
+  EXPECT_EQ(s.rules(1).state().cart().armed_at_ms(), 7);
+  EXPECT_EQ(s.rules(2).state().due_ms(), 3);
+  EXPECT_TRUE(IsEmptyRuleState(blank)) << "swapped out: the blank is empty again";
+}
+
 }  // namespace
 }  // namespace touchstream
