@@ -52,7 +52,8 @@ bench-e2e: build
 
 # This build against another (or two settings) end to end, in alternating pairs of one e2e.sh
 # run each (benchmarks/e2e_ab.sh): BASE=path/to/an/older/touchstream (its touchstream_baseline
-# beside it), PAIRS (5), EVENTS, PARTITIONS, BASE_STATE_OPTIONS, NEW_STATE_OPTIONS.
+# beside it), PAIRS (5), EVENTS, PARTITIONS, BASE_STATE_OPTIONS, NEW_STATE_OPTIONS,
+# BASE_RUN_ARGS, NEW_RUN_ARGS.
 bench-e2e-ab: build
 	@if [ -z "$(BASE)" ]; then echo "make bench-e2e-ab: set BASE to the touchstream to compare with" >&2; exit 2; fi
 	benchmarks/e2e_ab.sh $(BASE) $(BUILD_DIR)/touchstream $(PAIRS)

@@ -121,6 +121,7 @@ for run in $(seq "$RUNS"); do
       fi
     fi
     [ "$consumed" -ge "$EVENTS" ] && break
+    check_run "$dir/run.err"
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $consumed events" >&2; exit 1; fi
     sleep 0.1
   done
@@ -161,6 +162,7 @@ for run in $(seq "$RUNS"); do
     else
       seen=""
     fi
+    check_run "$dir/run.err"
     if [ "$(date +%s)" -gt "$deadline" ]; then
       echo "timed out waiting for the run to end: $applied of $EVENTS events applied, $pending records in the outbox, partition clocks ${clocks:-not checked yet}, ${backlog:-?} partitions with a timer backlog" >&2
       exit 1

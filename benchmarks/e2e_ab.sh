@@ -16,8 +16,10 @@
 # PAIRS (5): how many pairs (each pair takes ~1 minute with the defaults).
 # EVENTS (200000), PARTITIONS (8): e2e.sh's arguments.
 # BASE_STATE_OPTIONS, NEW_STATE_OPTIONS: e2e.sh's STATE_OPTIONS for each side's runs, e.g.
-#   NEW_STATE_OPTIONS='memtable_huge_pages: true'. Every other setting of e2e.sh (POLICIES,
-#   GUARANTEE, E2E_CONFIG, RUN_ARGS, UNKEYED_PERCENT, ...) applies to both sides.
+#   NEW_STATE_OPTIONS='memtable_huge_pages: true'.
+# BASE_RUN_ARGS, NEW_RUN_ARGS: e2e.sh's RUN_ARGS for each side's runs (after RUN_ARGS, which
+#   both sides get), e.g. NEW_RUN_ARGS='-X linger.ms=20'. Every other setting of e2e.sh
+#   (POLICIES, GUARANTEE, E2E_CONFIG, UNKEYED_PERCENT, ...) applies to both sides.
 # LOG_DIR: where each run's whole output is kept (PAIR.base.log, PAIR.new.log); by default a
 #   temporary directory, removed at the end.
 set -euo pipefail
@@ -45,16 +47,18 @@ results=$logs/results
 # triggers" to $results. A run that fails, or prints no end-to-end figure, ends the comparison
 # with the end of its output.
 run() {
-  local pair=$1 side=$2 bin options log
+  local pair=$1 side=$2 bin options run_args log
   if [ "$side" = base ]; then
     bin=$BASE
     options=${BASE_STATE_OPTIONS:-}
+    run_args="${RUN_ARGS:-} ${BASE_RUN_ARGS:-}"
   else
     bin=$NEW
     options=${NEW_STATE_OPTIONS:-}
+    run_args="${RUN_ARGS:-} ${NEW_RUN_ARGS:-}"
   fi
   log=$logs/$pair.$side.log
-  if ! RUNS=1 TOUCHSTREAM_BIN=$bin STATE_OPTIONS=$options \
+  if ! RUNS=1 TOUCHSTREAM_BIN=$bin STATE_OPTIONS=$options RUN_ARGS=$run_args \
     "$here/e2e.sh" "$EVENTS" "$PARTITIONS" > "$log" 2>&1; then
     echo "e2e_ab.sh: the $side run of pair $pair failed:" >&2
     tail -5 "$log" >&2

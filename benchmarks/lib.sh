@@ -41,6 +41,18 @@ start_kafka() {
   fi
 }
 
+# Exits the script when `touchstream run` (process $run_pid, its log in $1) is no longer running:
+# its errors first (the workspace and its logs go when the script exits), then its last lines. A
+# run that refused a setting or crashed would otherwise leave a script waiting out its deadline
+# with the error unseen.
+check_run() {
+  kill -0 "$run_pid" 2>/dev/null && return 0
+  echo "touchstream run exited:" >&2
+  grep -E ' (ERROR|WARN) ' "$1" | tail -5 >&2 || true
+  tail -5 "$1" >&2
+  exit 1
+}
+
 # The benchmark workload's topics, the input's, changelog's and repartition topic's with $1
 # partitions; the changelog is named $2 (default changelog): config lines for e2e.sh, soak.sh
 # and restore.sh.

@@ -74,6 +74,7 @@ start_run() {
     scrape
     [ "$(metric touchstream_assigned_partitions)" -ge "$PARTITIONS" ] &&
       [ "$(metric touchstream_restoring_partitions)" -eq 0 ] && break
+    check_run "$dir/$1.err"
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "$1: not ready in 300 s" >&2; tail -5 "$dir/$1.err" >&2; exit 1; fi
     sleep 0.1
   done
@@ -128,6 +129,7 @@ for run in $(seq "$RUNS"); do
     scrape
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
     [ "$applied" -ge "$EVENTS" ] && [ "$(metric touchstream_outbox_pending)" -eq 0 ] && break
+    check_run "$dir/load.err"
     if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out at $applied events applied" >&2; exit 1; fi
     sleep 0.2
   done

@@ -80,15 +80,6 @@ start_kafka
 run_pid=$!
 pids+=($run_pid)
 
-# Stops the script if the run has exited: its errors first (the workspace and its logs go when
-# the script exits), then its last lines.
-check_run() {
-  kill -0 "$run_pid" 2>/dev/null && return 0
-  echo "run exited:" >&2
-  grep -E ' (ERROR|WARN) ' "$dir/run.err" | tail -5 >&2 || true
-  tail -5 "$dir/run.err" >&2
-  exit 1
-}
 rss_mib() { echo $(( $(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status") / 1024 )); }
 # The events applied as of the last scrape.
 applied_total() {
@@ -106,7 +97,7 @@ if [ "$WARM_UP" != 0 ]; then
   scrape
   last_applied=-1 stalled=0
   while [ "$(applied_total)" -lt "$CUSTOMERS" ]; do
-    check_run
+    check_run "$dir/run.err"
     now_applied=$(applied_total)
     if [ "$now_applied" -gt "$last_applied" ]; then last_applied=$now_applied stalled=0; fi
     stalled=$((stalled + 1))
@@ -155,7 +146,7 @@ while kill -0 "$loadgen_pid" 2>/dev/null; do
   sleep "$SAMPLE"
   # Samples under load only: once loadgen is done the run goes idle and frees memory.
   kill -0 "$loadgen_pid" 2>/dev/null || break
-  check_run
+  check_run "$dir/run.err"
   elapsed=$(( $(date +%s) - start ))
   rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$run_pid/status")
   scrape

@@ -1,7 +1,8 @@
 // The end-to-end paired comparison (benchmarks/e2e_ab.sh, make bench-e2e-ab), small and untimed,
 // so that `make test` exercises it: one build against itself, one pair; and a side whose setting
 // the instance refuses, which must end the comparison naming the side and the key (the embedded
-// Kafka reads the same config and refuses it first: benchmarks/lib.sh's start_kafka).
+// Kafka reads the same config and refuses it first: benchmarks/lib.sh's start_kafka; a run
+// argument only `run` reads: lib.sh's check_run).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -41,6 +42,18 @@ TEST(E2eAbBenchmarkTest, ASideWhoseSettingIsRefusedEndsItNamingTheSideAndTheKey)
   EXPECT_NE(ab.err.find("e2e_ab.sh: the new run of pair 1 failed:"), std::string::npos) << ab.err;
   EXPECT_NE(ab.err.find("the embedded Kafka did not start:"), std::string::npos) << ab.err;
   EXPECT_NE(ab.err.find("state.no_such_key: unknown key"), std::string::npos) << ab.err;
+  // A run argument `run` refuses: the run exits at start, and the comparison ends with its
+  // error rather than waiting out e2e.sh's deadline (benchmarks/lib.sh's check_run).
+  const ScriptRun refused_arg = RunBenchmarkScript(
+      dir, "e2e_ab.sh",
+      {"EVENTS=2000", "PARTITIONS=2", "TOUCH_MIB=16", "BASE_RUN_ARGS=-X no.such.property=1"},
+      {TouchstreamBin(), TouchstreamBin(), "1"});
+  EXPECT_EQ(refused_arg.exit_code, 1) << refused_arg.out << refused_arg.err;
+  EXPECT_NE(refused_arg.err.find("e2e_ab.sh: the base run of pair 1 failed:"), std::string::npos)
+      << refused_arg.err;
+  EXPECT_NE(refused_arg.err.find("No such configuration property: \"no.such.property\""),
+            std::string::npos)
+      << refused_arg.err;
   const ScriptRun missing =
       RunBenchmarkScript(dir, "e2e_ab.sh", {}, {dir.path() + "/no-such-binary", "x", "1"});
   EXPECT_EQ(missing.exit_code, 2);
