@@ -17,7 +17,6 @@
 
 namespace touchstream {
 
-
 StatusOr<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, bool sync,
                                                  const StoreMemory& memory) {
   return OpenImpl(dir, sync, false, memory);

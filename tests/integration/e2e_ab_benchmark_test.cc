@@ -12,14 +12,17 @@
 namespace touchstream::testing {
 namespace {
 
+// One small pair of this build against itself, with `setting` (VAR=value) for e2e_ab.sh.
+ScriptRun SmallPair(const TempDir& dir, const std::string& setting) {
+  return RunBenchmarkScript(dir, "e2e_ab.sh",
+                            {"EVENTS=2000", "PARTITIONS=2", "TOUCH_MIB=16", setting},
+                            {TouchstreamBin(), TouchstreamBin(), "1"});
+}
+
 TEST(E2eAbBenchmarkTest, PrintsThePairAndTheMedians) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   TempDir dir;
-  const ScriptRun ab = RunBenchmarkScript(
-      dir, "e2e_ab.sh",
-      {"EVENTS=2000", "PARTITIONS=2", "TOUCH_MIB=16",
-       "NEW_STATE_OPTIONS=write_buffer_bytes: 33554432"},
-      {TouchstreamBin(), TouchstreamBin(), "1"});
+  const ScriptRun ab = SmallPair(dir, "NEW_STATE_OPTIONS=write_buffer_bytes: 33554432");
   ASSERT_EQ(ab.exit_code, 0) << ab.out << ab.err;
   EXPECT_NE(ab.out.find("pair 1: events per CPU-second base "), std::string::npos) << ab.out;
   EXPECT_NE(ab.out.find("end to end over 1 pairs: events per CPU-second, medians base "),
@@ -34,20 +37,14 @@ TEST(E2eAbBenchmarkTest, PrintsThePairAndTheMedians) {
 TEST(E2eAbBenchmarkTest, ASideWhoseSettingIsRefusedEndsItNamingTheSideAndTheKey) {
   ASSERT_FALSE(TouchstreamBin().empty()) << "TOUCHSTREAM_BIN is not set";
   TempDir dir;
-  const ScriptRun ab = RunBenchmarkScript(
-      dir, "e2e_ab.sh",
-      {"EVENTS=2000", "PARTITIONS=2", "TOUCH_MIB=16", "NEW_STATE_OPTIONS=no_such_key: 1"},
-      {TouchstreamBin(), TouchstreamBin(), "1"});
+  const ScriptRun ab = SmallPair(dir, "NEW_STATE_OPTIONS=no_such_key: 1");
   EXPECT_EQ(ab.exit_code, 1) << ab.out << ab.err;
   EXPECT_NE(ab.err.find("e2e_ab.sh: the new run of pair 1 failed:"), std::string::npos) << ab.err;
   EXPECT_NE(ab.err.find("the embedded Kafka did not start:"), std::string::npos) << ab.err;
   EXPECT_NE(ab.err.find("state.no_such_key: unknown key"), std::string::npos) << ab.err;
   // A run argument `run` refuses: the run exits at start, and the comparison ends with its
   // error rather than waiting out e2e.sh's deadline (benchmarks/lib.sh's check_run).
-  const ScriptRun refused_arg = RunBenchmarkScript(
-      dir, "e2e_ab.sh",
-      {"EVENTS=2000", "PARTITIONS=2", "TOUCH_MIB=16", "BASE_RUN_ARGS=-X no.such.property=1"},
-      {TouchstreamBin(), TouchstreamBin(), "1"});
+  const ScriptRun refused_arg = SmallPair(dir, "BASE_RUN_ARGS=-X no.such.property=1");
   EXPECT_EQ(refused_arg.exit_code, 1) << refused_arg.out << refused_arg.err;
   EXPECT_NE(refused_arg.err.find("e2e_ab.sh: the base run of pair 1 failed:"), std::string::npos)
       << refused_arg.err;
