@@ -1,10 +1,10 @@
 #include "state/huge_pages.h"
 
 #include <charconv>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "processor/core/text_file.h"
 #include "state/disk_space.h"
 #include "state/state_db.h"
 
@@ -24,14 +24,6 @@ std::optional<uint64_t> ParseNumber(std::string_view s) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return value;
-}
-
-// The file's text; empty if it cannot be read.
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // `mount` + `cgroup_path`, then each of its parents up to `mount` itself; only `mount` for a path
@@ -150,10 +142,10 @@ HugePagePlan PlanMemtableHugePages(const HugePageOffer& offer, uint64_t write_bu
 }
 
 HugePageOffer ReadHugePageOffer(const std::string& root) {
-  HugePageOffer offer = ParseMeminfo(ReadFile(root + "/proc/meminfo"));
+  HugePageOffer offer = ParseMeminfo(ReadTextFileOrEmpty(root + "/proc/meminfo"));
   if (offer.page_bytes == 0) return offer;
   const std::string size = HugePageSizeName(offer.page_bytes);
-  const std::string cgroups = ReadFile(root + "/proc/self/cgroup");
+  const std::string cgroups = ReadTextFileOrEmpty(root + "/proc/self/cgroup");
   std::istringstream lines(cgroups);
   for (std::string line; std::getline(lines, line);) {
     // "0::/path" (cgroup v2), "N:hugetlb:/path" (v1; the controller may share a hierarchy).
@@ -174,7 +166,7 @@ HugePageOffer ReadHugePageOffer(const std::string& root) {
       continue;
     }
     for (const std::string& dir : dirs) {
-      const std::optional<uint64_t> limit = ParseCgroupLimit(ReadFile(dir + "/" + file));
+      const std::optional<uint64_t> limit = ParseCgroupLimit(ReadTextFileOrEmpty(dir + "/" + file));
       // cgroup v1's "no limit" is the largest page-aligned value, not "max".
       if (!limit || *limit >= (uint64_t{1} << 62)) continue;
       if (!offer.cgroup_limit_bytes || *limit < *offer.cgroup_limit_bytes) {

@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 
 #include "processor/config/policy_section.h"
 #include "processor/config/privacy_section.h"
 #include "processor/config/yaml_reader.h"
 #include "processor/core/rule_timer.h"
+#include "processor/core/text_file.h"
 #include "processor/policy/time_zone_catalog.h"
 
 namespace touchstream {
@@ -278,11 +277,9 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
 }
 
 Config LoadConfigFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot read config file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseConfig(text.str(), path);
+  const std::optional<std::string> text = ReadTextFile(path);
+  if (!text) throw ConfigError(path + ": cannot read config file");
+  return ParseConfig(*text, path);
 }
 
 void ApplyKafkaOverrides(Config& config, char** environ_vars,

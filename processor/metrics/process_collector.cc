@@ -3,22 +3,16 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
+
+#include "processor/core/text_file.h"
 
 namespace touchstream {
 
 namespace {
 
-std::string ReadFile(const char* path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 double BootTimeSeconds() {
-  std::istringstream in(ReadFile("/proc/stat"));
+  std::istringstream in(ReadTextFileOrEmpty("/proc/stat"));
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("btime ", 0) == 0) return std::stod(line.substr(6));
@@ -107,22 +101,22 @@ double ParseHugetlbBytes(const std::string& status) {
 std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   using prometheus::MetricType;
   ProcessStats stats;
-  if (!ParseProcStat(ReadFile("/proc/self/stat"), static_cast<double>(sysconf(_SC_CLK_TCK)),
+  if (!ParseProcStat(ReadTextFileOrEmpty("/proc/self/stat"),
+                     static_cast<double>(sysconf(_SC_CLK_TCK)),
                      static_cast<double>(sysconf(_SC_PAGESIZE)), BootTimeSeconds(), &stats)) {
     return {};
   }
   stats.open_fds = CountOpenFds();
-  stats.max_fds = ParseMaxOpenFiles(ReadFile("/proc/self/limits"));
+  stats.max_fds = ParseMaxOpenFiles(ReadTextFileOrEmpty("/proc/self/limits"));
   return {
       Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
              MetricType::Counter, stats.cpu_seconds),
-      Family("process_resident_memory_bytes", "Resident memory size in bytes.",
-             MetricType::Gauge, stats.resident_memory_bytes),
+      Family("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+             stats.resident_memory_bytes),
       Family("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
              stats.virtual_memory_bytes),
-      Family("process_start_time_seconds",
-             "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
-             stats.start_time_seconds),
+      Family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+             MetricType::Gauge, stats.start_time_seconds),
       Family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
              stats.open_fds),
       Family("process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
@@ -130,7 +124,7 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
       Family("touchstream_process_huge_pages_bytes",
              "Explicit huge pages the process holds (RocksDB's memtables under "
              "state.memtable_huge_pages), not counted in process_resident_memory_bytes.",
-             MetricType::Gauge, ParseHugetlbBytes(ReadFile("/proc/self/status"))),
+             MetricType::Gauge, ParseHugetlbBytes(ReadTextFileOrEmpty("/proc/self/status"))),
   };
 }
 

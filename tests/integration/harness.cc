@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "processor/core/partition_name.h"
+#include "processor/core/text_file.h"
 
 namespace touchstream::testing {
 
@@ -31,13 +32,6 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? std::string() : std::string(v);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace
@@ -140,7 +134,7 @@ bool ChildProcess::WriteStdin(const std::string& text) {
 std::string ChildProcess::FirstStdoutLine(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    const std::string out = ReadFile(out_path_);
+    const std::string out = ReadTextFileOrEmpty(out_path_);
     const size_t nl = out.find('\n');
     if (nl != std::string::npos) return out.substr(0, nl);
     if (Wait(std::chrono::milliseconds(0)) != -1000) return "";
@@ -186,8 +180,8 @@ void ChildProcess::Signal(int sig) {
   if (pid_ > 0) kill(pid_, sig);
 }
 
-std::string ChildProcess::Stderr() const { return ReadFile(err_path_); }
-std::string ChildProcess::Stdout() const { return ReadFile(out_path_); }
+std::string ChildProcess::Stderr() const { return ReadTextFileOrEmpty(err_path_); }
+std::string ChildProcess::Stdout() const { return ReadTextFileOrEmpty(out_path_); }
 
 EmbeddedKafkaProcess::EmbeddedKafkaProcess(const std::string& config_path,
                                            const std::string& log_prefix)
