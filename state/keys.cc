@@ -5,11 +5,14 @@ namespace touchstream::keys {
 namespace {
 
 void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                         static_cast<char>(v >> 8), static_cast<char>(v)};
+  out.append(bytes, sizeof bytes);
 }
 
 void PutU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+  PutU32(out, static_cast<uint32_t>(v >> 32));
+  PutU32(out, static_cast<uint32_t>(v));
 }
 
 uint64_t GetU64(std::string_view in) {
@@ -29,20 +32,27 @@ std::string PartitionPrefix(int32_t partition) {
 }
 
 std::string Customer(int32_t partition, std::string_view customer_id) {
-  std::string out = PartitionPrefix(partition);
+  std::string out;
+  out.reserve(4 + customer_id.size());
+  PutU32(out, static_cast<uint32_t>(partition));
   out.append(customer_id);
   return out;
 }
 
 std::string Timer(int32_t partition, const TimerKey& key) {
-  std::string out = PartitionPrefix(partition);
+  const std::string_view id = key.customer_id;
+  std::string out;
+  out.reserve(4 + 8 + id.size() + 2 + key.rule_id.size() + 1);  // one escaped zero byte fits
+  PutU32(out, static_cast<uint32_t>(partition));
   PutU64(out, static_cast<uint64_t>(key.due_ms) ^ kSignBit);
-  for (char c : key.customer_id) {
-    out.push_back(c);
-    if (c == '\0') out.push_back('\xff');
+  // The customer id with each zero byte escaped as 0x00 0xFF, in runs between them.
+  size_t from = 0;
+  for (size_t zero; (zero = id.find('\0', from)) != std::string_view::npos; from = zero + 1) {
+    out.append(id.substr(from, zero + 1 - from));
+    out.push_back('\xff');
   }
-  out.push_back('\0');
-  out.push_back('\x01');
+  out.append(id.substr(from));
+  out.append("\0\x01", 2);
   out.append(key.rule_id);
   return out;
 }
@@ -51,23 +61,21 @@ std::optional<TimerKey> DecodeTimer(std::string_view in) {
   if (in.size() < 4 + 8 + 2) return std::nullopt;
   TimerKey key;
   key.due_ms = static_cast<TimeMs>(GetU64(in.substr(4)) ^ kSignBit);
-  size_t i = 12;
-  while (i + 1 < in.size()) {
-    if (in[i] == '\0') {
-      if (in[i + 1] == '\xff') {
-        key.customer_id.push_back('\0');
-        i += 2;
-        continue;
-      }
-      if (in[i + 1] == '\x01') {
-        key.rule_id.assign(in.substr(i + 2));
-        return key;
-      }
-      return std::nullopt;
+  // The customer id runs up to the first zero byte not followed by 0xFF (an escaped zero), which
+  // must be followed by 0x01 and the rule id.
+  size_t from = 12;
+  while (true) {
+    const size_t zero = in.find('\0', from);
+    if (zero == std::string_view::npos || zero + 1 == in.size()) return std::nullopt;
+    key.customer_id.append(in.substr(from, zero - from));
+    if (in[zero + 1] == '\x01') {
+      key.rule_id.assign(in.substr(zero + 2));
+      return key;
     }
-    key.customer_id.push_back(in[i++]);
+    if (in[zero + 1] != '\xff') return std::nullopt;
+    key.customer_id.push_back('\0');
+    from = zero + 2;
   }
-  return std::nullopt;
 }
 
 std::string Checkpoint(std::string_view topic, int32_t partition) {

@@ -210,10 +210,13 @@ Status PartitionState::LoadDbHead() {
     timer_it_.reset(db_.db_->NewIterator(options, db_.timers()));
     timer_it_->Seek(db_cursor_.empty() ? keys::PartitionPrefix(partition_) : db_cursor_);
   }
-  // The iterator stands on the last head (or before the first): what it passed is popped.
+  // The iterator stands on the last head (or before the first): what it passed is popped. The
+  // last head itself, at db_cursor_, was popped or cancelled (nothing else makes the head
+  // unknown): skipped without decoding it.
   rocksdb::Iterator* it = timer_it_.get();
   db_head_.reset();
   for (; it->Valid(); it->Next()) {
+    if (!db_cursor_.empty() && it->key() == rocksdb::Slice(db_cursor_)) continue;
     std::optional<TimerKey> key = keys::DecodeTimer(it->key().ToStringView());
     if (!key) {
       return Status::Corruption("corrupt timer index key in partition " +

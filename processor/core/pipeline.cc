@@ -64,7 +64,7 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
     rule->OnEvent(event, applied, customer, rule_state, scratch_);
     SyncTimer(customer.customer_id(), rule->id(), indexed, rule_state);
     if (stored != nullptr) {
-      DropRuleStateIfEmpty(customer, rule->id());
+      if (IsEmptyRuleState(*stored)) DropRuleStateIfEmpty(customer, rule->id());
     } else {
       AddRuleStateIfNotEmpty(customer, rule->id(), blank_rule_state_);
     }
@@ -155,7 +155,7 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     rule_it->second->OnTimer(key.due_ms, customer, *rule_state, scratch_);
     // The popped entry is gone from the index; only a new due time needs an entry.
     SyncTimer(customer.customer_id(), key.rule_id, 0, *rule_state);
-    DropRuleStateIfEmpty(customer, key.rule_id);
+    if (IsEmptyRuleState(*rule_state)) DropRuleStateIfEmpty(customer, key.rule_id);
     Complete(*rule_it->second, customer, scratch_, /*timer_fired=*/true);
   }
 }

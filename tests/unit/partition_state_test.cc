@@ -57,6 +57,27 @@ TEST(KeysTest, TimerKeysSortByDueThenCustomerThenRule) {
   EXPECT_FALSE(keys::DecodeTimer("short").has_value());
 }
 
+TEST(KeysTest, TimerKeysRoundTripZeroBytesAnywhereAndRefuseBrokenEncodings) {
+  using namespace std::string_literals;
+  for (const std::string& id : {""s, "\0"s, "\0\0"s, "\0a"s, "a\0"s, "a\0\0b\0"s, "\xff\0\x01"s}) {
+    for (const std::string& rule : {""s, "r"s, "\0\x01r"s}) {
+      const TimerKey key{1LL << 41, id, rule};
+      const std::optional<TimerKey> decoded = keys::DecodeTimer(keys::Timer(7, key));
+      ASSERT_TRUE(decoded.has_value()) << ::testing::PrintToString(id) << " " << rule;
+      EXPECT_EQ(*decoded, key) << ::testing::PrintToString(id);
+    }
+  }
+  // Partition 7, due 0: a key's first 12 bytes.
+  const std::string head = keys::Timer(7, TimerKey{0, "", ""}).substr(0, 12);
+  EXPECT_FALSE(keys::DecodeTimer(head + "abc").has_value());          // no end of the id
+  EXPECT_FALSE(keys::DecodeTimer(head + "abc"s + '\0').has_value());  // a zero byte last
+  EXPECT_FALSE(keys::DecodeTimer(head + "ab\0\x02r"s).has_value());   // neither escape nor end
+  EXPECT_FALSE(keys::DecodeTimer(head + "a\0\xff"s).has_value());     // an escape, then nothing
+  const std::optional<TimerKey> shortest = keys::DecodeTimer(head + "\0\x01"s);
+  ASSERT_TRUE(shortest.has_value());
+  EXPECT_EQ(*shortest, (TimerKey{0, "", ""}));
+}
+
 // Two cart rules, as the cache tests run them.
 RuleSet TwoCartRules() {
   RuleSet rules;
