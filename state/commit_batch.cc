@@ -45,11 +45,11 @@ void CommitBatch::ClearReleased(int32_t partition) {
 
 void CommitBatch::PutCustomerValue(int32_t partition, const std::string& customer_id,
                                    const std::string* value) {
-  const std::string key = keys::Customer(partition, customer_id);
+  keys::AssignCustomer(key_scratch_, partition, customer_id);
   if (value == nullptr) {
-    batch_.Delete(db_.customers(), key).PermitUncheckedError();
+    batch_.Delete(db_.customers(), key_scratch_).PermitUncheckedError();
   } else {
-    batch_.Put(db_.customers(), key, *value).PermitUncheckedError();
+    batch_.Put(db_.customers(), key_scratch_, *value).PermitUncheckedError();
   }
 }
 
@@ -60,7 +60,8 @@ void CommitBatch::PutRestoredTimers(int32_t partition, TimeMs watermark_ms,
 }
 
 void CommitBatch::PutTimer(int32_t partition, const TimerKey& timer) {
-  batch_.Put(db_.timers(), keys::Timer(partition, timer), "").PermitUncheckedError();
+  keys::AssignTimer(key_scratch_, partition, timer);
+  batch_.Put(db_.timers(), key_scratch_, "").PermitUncheckedError();
 }
 
 Status CommitBatch::Commit() {

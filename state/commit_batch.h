@@ -77,6 +77,7 @@ class CommitBatch {
  private:
   StateDb& db_;
   rocksdb::WriteBatch batch_;
+  std::string key_scratch_;  // PutCustomerValue's and PutTimer's keys, reused
 };
 
 }  // namespace touchstream

@@ -33,15 +33,26 @@ std::string PartitionPrefix(int32_t partition) {
 
 std::string Customer(int32_t partition, std::string_view customer_id) {
   std::string out;
-  out.reserve(4 + customer_id.size());
-  PutU32(out, static_cast<uint32_t>(partition));
-  out.append(customer_id);
+  AssignCustomer(out, partition, customer_id);
   return out;
 }
 
+void AssignCustomer(std::string& out, int32_t partition, std::string_view customer_id) {
+  out.clear();
+  out.reserve(4 + customer_id.size());
+  PutU32(out, static_cast<uint32_t>(partition));
+  out.append(customer_id);
+}
+
 std::string Timer(int32_t partition, const TimerKey& key) {
-  const std::string_view id = key.customer_id;
   std::string out;
+  AssignTimer(out, partition, key);
+  return out;
+}
+
+void AssignTimer(std::string& out, int32_t partition, const TimerKey& key) {
+  const std::string_view id = key.customer_id;
+  out.clear();
   out.reserve(4 + 8 + id.size() + 2 + key.rule_id.size() + 1);  // one escaped zero byte fits
   PutU32(out, static_cast<uint32_t>(partition));
   PutU64(out, static_cast<uint64_t>(key.due_ms) ^ kSignBit);
@@ -54,7 +65,6 @@ std::string Timer(int32_t partition, const TimerKey& key) {
   out.append(id.substr(from));
   out.append("\0\x01", 2);
   out.append(key.rule_id);
-  return out;
 }
 
 std::optional<TimerKey> DecodeTimer(std::string_view in) {

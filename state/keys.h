@@ -13,11 +13,15 @@ namespace touchstream::keys {
 
 // customers CF: [partition u32 BE][customer id].
 std::string Customer(int32_t partition, std::string_view customer_id);
+// The same into `out`, replacing what it held (its buffer reused: no allocation per key).
+void AssignCustomer(std::string& out, int32_t partition, std::string_view customer_id);
 
 // timers CF: [partition u32 BE][due ms, sign-flipped u64 BE][escaped customer id][rule id].
 // The customer id is escaped (0x00 -> 0x00 0xFF) and terminated by 0x00 0x01 so that ids
 // sort as plain strings would.
 std::string Timer(int32_t partition, const TimerKey& key);
+// The same into `out`, replacing what it held (its buffer reused: no allocation per key).
+void AssignTimer(std::string& out, int32_t partition, const TimerKey& key);
 std::optional<TimerKey> DecodeTimer(std::string_view encoded);
 // The prefix shared by all keys of one partition (customers and timers).
 std::string PartitionPrefix(int32_t partition);

@@ -224,7 +224,7 @@ Status PartitionState::LoadDbHead() {
     }
     if ((popped_last_ && !(*popped_last_ < *key)) || removed_.count(*key)) continue;
     db_head_ = std::move(key);
-    db_cursor_ = it->key().ToString();
+    db_cursor_.assign(it->key().data(), it->key().size());
     break;
   }
   if (it->status().IsCorruption()) {
@@ -313,20 +313,20 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
   for (CacheEntry* dirty : dirty_) {
     const std::string& id = dirty->first;
     Cached& entry = dirty->second;
-    const std::string key = keys::Customer(partition_, id);
+    keys::AssignCustomer(key_scratch_, partition_, id);
     // A settled state held something when it was settled and has not changed since: its
     // encoding is current.
     const bool settled = entry.settled;
     Encode(entry);
     if (entry.erased || entry.empty) {
-      batch.Delete(db_.customers(), key).PermitUncheckedError();
+      batch.Delete(db_.customers(), key_scratch_).PermitUncheckedError();
       if (on_change) on_change(id, nullptr);
     } else {
       if (settled) {
         ++settled_writes_;
         if (verify_settled_) VerifySettled(id, entry);
       }
-      batch.Put(db_.customers(), key, entry.encoded).PermitUncheckedError();
+      batch.Put(db_.customers(), key_scratch_, entry.encoded).PermitUncheckedError();
       if (on_change) on_change(id, &entry.encoded);
     }
     cached_bytes_ -= entry.bytes;
@@ -343,10 +343,12 @@ void PartitionState::AddToBatch(rocksdb::WriteBatch& batch, const ChangeFn& on_c
   }
   for (const TimerKey& key : removed_) {
     if (fired_range && !(key < *popped_first_) && !(*popped_last_ < key)) continue;  // in it
-    batch.Delete(db_.timers(), keys::Timer(partition_, key)).PermitUncheckedError();
+    keys::AssignTimer(key_scratch_, partition_, key);
+    batch.Delete(db_.timers(), key_scratch_).PermitUncheckedError();
   }
   for (const TimerKey& key : added_) {
-    batch.Put(db_.timers(), keys::Timer(partition_, key), "").PermitUncheckedError();
+    keys::AssignTimer(key_scratch_, partition_, key);
+    batch.Put(db_.timers(), key_scratch_, "").PermitUncheckedError();
   }
 }
 
@@ -395,7 +397,11 @@ void PartitionState::OnCommitted() {
   popped_count_ = 0;
   db_head_ = std::move(head);
   // A seek (after the head is popped or cancelled) starts at the head: nothing before it lives.
-  db_cursor_ = db_head_valid_ && db_head_ ? keys::Timer(partition_, *db_head_) : std::string();
+  if (db_head_valid_ && db_head_) {
+    keys::AssignTimer(db_cursor_, partition_, *db_head_);
+  } else {
+    db_cursor_.clear();
+  }
   timer_it_.reset();  // the commit wrote timers it does not see
 }
 

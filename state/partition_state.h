@@ -208,6 +208,7 @@ class PartitionState final : public PartitionStore {
   void Close(CacheEntry& entry);
 
   std::string value_scratch_;  // VerifySettled's encoding, reused
+  std::string key_scratch_;    // AddToBatch's keys, reused
 
   // The entries open at once. The pipeline holds two at most: a timer group's customer, and an
   // erasure memory whose forget timer fires before the group is decided.

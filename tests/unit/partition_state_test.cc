@@ -59,9 +59,14 @@ TEST(KeysTest, TimerKeysSortByDueThenCustomerThenRule) {
 
 TEST(KeysTest, TimerKeysRoundTripZeroBytesAnywhereAndRefuseBrokenEncodings) {
   using namespace std::string_literals;
+  std::string reused = "a longer key left over from the one before, past any inline buffer";
   for (const std::string& id : {""s, "\0"s, "\0\0"s, "\0a"s, "a\0"s, "a\0\0b\0"s, "\xff\0\x01"s}) {
+    keys::AssignCustomer(reused, 7, id);
+    EXPECT_EQ(reused, keys::PartitionPrefix(7) + id);
     for (const std::string& rule : {""s, "r"s, "\0\x01r"s}) {
       const TimerKey key{1LL << 41, id, rule};
+      keys::AssignTimer(reused, 7, key);  // replaces what the string held
+      EXPECT_EQ(reused, keys::Timer(7, key));
       const std::optional<TimerKey> decoded = keys::DecodeTimer(keys::Timer(7, key));
       ASSERT_TRUE(decoded.has_value()) << ::testing::PrintToString(id) << " " << rule;
       EXPECT_EQ(*decoded, key) << ::testing::PrintToString(id);
