@@ -172,6 +172,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
       processing.Int("commit_max_events", config.commit_max_events, 1, 10'000'000);
   config.max_timers_per_step =
       processing.Int("max_timers_per_step", config.max_timers_per_step, 1, 10'000'000);
+  config.max_held_bytes = processing.Int("max_held_bytes", config.max_held_bytes, 0, 1ll << 34);
   config.max_repartition_wait_ms =
       processing.Duration("max_repartition_wait", config.max_repartition_wait_ms);
   if (config.max_repartition_wait_ms > 3'600'000) {

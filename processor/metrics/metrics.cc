@@ -107,6 +107,15 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                "had read past that offset")
            .Register(*registry_);
   input_rewinds_family_->Add({{"topic", consume_topic}});  // at zero from start-up
+  input_kept_family_ =
+      &BuildCounter()
+           .Name("touchstream_input_records_kept_total")
+           .Help(
+               "Records a held source partition delivered (a timer backlog, a repartition wait), "
+               "kept in memory and applied once the hold ended, not fetched again "
+               "(processing.max_held_bytes)")
+           .Register(*registry_);
+  input_kept_family_->Add({{"topic", consume_topic}});  // at zero from start-up
 
   producer_fatal_errors_ = &BuildCounter()
                                 .Name("touchstream_producer_fatal_errors_total")
@@ -341,6 +350,10 @@ prometheus::Counter& Metrics::records_undeliverable(const std::string& topic,
 
 prometheus::Counter& Metrics::input_rewinds(const std::string& topic) {
   return input_rewinds_family_->Add({{"topic", topic}});
+}
+
+prometheus::Counter& Metrics::input_records_kept(const std::string& topic) {
+  return input_kept_family_->Add({{"topic", topic}});
 }
 
 prometheus::Counter& Metrics::delivery_errors(const std::string& topic) {

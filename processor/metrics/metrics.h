@@ -58,6 +58,7 @@ class Metrics {
   // Held records read again: a source rewound to its next offset after a hold (a timer backlog,
   // a repartition wait), by source topic (processor/run/source_pauses.h).
   prometheus::Counter& input_rewinds(const std::string& topic);
+  prometheus::Counter& input_records_kept(const std::string& topic);
   prometheus::Counter& producer_fatal_errors() { return *producer_fatal_errors_; }
   prometheus::Counter& transactions_aborted() { return *transactions_aborted_; }
   // The state-disk reserve (state.min_free_bytes): 1 while paused; pauses so far.
@@ -136,6 +137,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* delivery_errors_family_;
   prometheus::Family<prometheus::Counter>* undeliverable_family_;
   prometheus::Family<prometheus::Counter>* input_rewinds_family_;
+  prometheus::Family<prometheus::Counter>* input_kept_family_;
   prometheus::Counter* producer_fatal_errors_;
   prometheus::Counter* transactions_aborted_;
   prometheus::Gauge* state_writes_paused_;

@@ -55,10 +55,12 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
       tasks_(config, rules, db, relay, metrics),
       membership_(config, db, tasks_, relay, metrics, disk_, health),
       backpressure_(static_cast<size_t>(config.max_outbox_records),
-                    static_cast<uint64_t>(config.max_outbox_bytes)) {}
+                    static_cast<uint64_t>(config.max_outbox_bytes)),
+      held_records_(static_cast<size_t>(config.max_held_bytes)) {}
 
 ConsumeLoop::~ConsumeLoop() {
-  // Every Message is freed inside Run; the consumer is closed there or here.
+  // Every Message is freed inside Run (the kept ones too); the consumer is closed there or here.
+  held_records_.Clear();
   relay_.set_consumer(nullptr);
   if (consumer_) LeaveOrAbandonGroup();
 }
@@ -139,28 +141,30 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
         commit_due_.LoopWaits(clocks_.steady.Now() - times_.batch_started, relay_.in_flight() > 0,
                               timer_backlog_, timer_in);
     std::unique_ptr<RdKafka::Message> message(consumer_->consume(waits.consume_ms));
-    const bool idle = message->err() == RdKafka::ERR__TIMED_OUT;
+    RdKafka::ErrorCode polled = message->err();
+    const bool idle = polled == RdKafka::ERR__TIMED_OUT;
     if (!PolledInTime(nullptr)) continue;
-    HandleMessage(*message);
+    HandleMessage(message);
     // More records back to back while the consumer holds them ready and no commit is due: the
     // rest of a pass (delivery reports, source pauses and judgements, clock reads) cost about
     // as much as processing a record when it ran after every one. Each poll is checked like the
     // first; a rebalance inside one ends the run of records, so that the rest of the pass sees
     // what it changed (errors, pause requests, new partitions to hold back) before more input.
     bool away = false;
-    for (int handled = 1; handled < kRecordsPerPass && fatal_.ok() &&
-                          message->err() == RdKafka::ERR_NO_ERROR &&
-                          !commit_due_(clocks_.steady.Now() - times_.batch_started,
-                                       tasks_.batch_records(), relay_.in_flight(), false);
+    for (int handled = 1;
+         handled < kRecordsPerPass && fatal_.ok() && polled == RdKafka::ERR_NO_ERROR &&
+         !commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
+                      relay_.in_flight(), false);
          ++handled) {
       message.reset(consumer_->consume(0));
+      polled = message->err();
       bool rebalanced = false;
       if (!PolledInTime(&rebalanced)) {
         away = true;
         break;
       }
-      if (message->err() == RdKafka::ERR__TIMED_OUT) break;
-      HandleMessage(*message);
+      if (polled == RdKafka::ERR__TIMED_OUT) break;
+      HandleMessage(message);
       if (rebalanced) break;
     }
     if (away) continue;
@@ -205,11 +209,22 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     // A source at its end releases the input that waits for it (PartitionTask::
     // WaitsForRepartition) without waiting for the next commit.
     if (ownership_ && tasks_.AnyBacklogOrHeld()) source_ends_->JudgeAll(tasks_);
-    timer_backlog_ = source_pauses_->Update(*consumer_, tasks_, metrics_, Ms(clocks_.steady.Now()));
+    const SourcePauses::Released released = source_pauses_->Update(
+        *consumer_, tasks_, held_records_, metrics_, Ms(clocks_.steady.Now()));
+    timer_backlog_ = released.timer_backlog;
+    // The repartition source's first: an input record may wait for what it kept (PartitionTask::
+    // WaitsForRepartition), never the other way round.
+    for (const HeldRecords::Source& source : released.kept) {
+      if (source.first != config_.touchpoints.name) ApplyKept(source);
+    }
+    for (const HeldRecords::Source& source : released.kept) {
+      if (source.first == config_.touchpoints.name) ApplyKept(source);
+    }
     if (clocks_.steady.Now() - times_.last_sample >= std::chrono::seconds(1)) SampleGauges();
     // A corrupt stored state is local damage, not a reason to stop (README, "Corrupt local
     // state").
     if (fatal_.code() == Status::Code::kCorruption) {
+      held_records_.Clear();  // the rebuilt partition starts again from its checkpoint
       fatal_ = membership_.RebuildCorrupt(std::exchange(fatal_, Status::Ok()));
     }
   }
@@ -225,6 +240,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     LogWarn(
         "dropping the uncommitted batch: its input is processed again from the last "
         "commit at the next start");
+    held_records_.Clear();
     tasks_.Clear();
     return fatal_;
   }
@@ -247,6 +263,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   if (Status s = relay_.Flush(static_cast<int>(std::max<int64_t>(left.count(), 0))); !s.ok()) {
     LogWarn("relay: " + s.message());
   }
+  held_records_.Clear();  // applied by no one now: read again from the commit at the next start
   relay_.set_consumer(nullptr);
   LeaveOrAbandonGroup();
   tasks_.Clear();
@@ -301,6 +318,9 @@ bool ConsumeLoop::PolledInTime(bool* rebalanced) {
   if (health_) health_->RecordPoll(Ms(polled));
   const bool rebalance = membership_.TakeRebalanced();
   if (rebalanced != nullptr) *rebalanced = rebalance;
+  // Every task assigned now starts from its checkpoint, the consumer from the task's offsets: what
+  // held sources kept belongs to no task any more (a revoked partition's to its next owner).
+  if (rebalance) held_records_.Clear();
   // Not the time since the last poll: a long commit or restore is no reason to rejoin, since
   // librdkafka heartbeats meanwhile (run/standstill.h).
   const std::chrono::steady_clock::duration still = standstill_.TakeLongest();
@@ -309,11 +329,12 @@ bool ConsumeLoop::PolledInTime(bool* rebalanced) {
   return false;
 }
 
-void ConsumeLoop::HandleMessage(RdKafka::Message& message) {
+void ConsumeLoop::HandleMessage(std::unique_ptr<RdKafka::Message>& owned) {
+  RdKafka::Message& message = *owned;
   switch (message.err()) {
     case RdKafka::ERR_NO_ERROR:
       CrashPoint("after_poll");
-      HandleRecord(message);
+      HandleRecord(owned);
       break;
     case RdKafka::ERR__PARTITION_EOF:
       source_ends_->OnEndOfPartition(message.topic_name(), message.partition(),
@@ -334,15 +355,41 @@ void ConsumeLoop::HandleMessage(RdKafka::Message& message) {
   }
 }
 
-void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
-  // Only forwarded records carry headers the task reads (their origin).
-  const InputMessage input(message, config_.repartition.name);
-  // Whether an input event waits for the repartition source depends on that source being caught
-  // up: as the consumer knows it now, not as of the last commit.
-  if (ownership_ && input.record().topic == config_.touchpoints.name) {
-    source_ends_->Judge(config_.repartition.name, input.record().partition, tasks_);
+void ConsumeLoop::HandleRecord(std::unique_ptr<RdKafka::Message>& message) {
+  const HeldRecords::Source source{message->topic_name(), message->partition()};
+  // Behind records its source keeps: kept too, in order (or, past the bound, dropped and read
+  // again after the source's rewind, as the task holds it).
+  if (held_records_.Keeping(source) && held_records_.Keep(source, message)) return;
+  const PartitionTask* task = tasks_.Find(source.second);
+  const bool held_before = task != nullptr && task->held(source.first);
+  {
+    // Only forwarded records carry headers the task reads (their origin).
+    const InputMessage input(*message, config_.repartition.name);
+    // Whether an input event waits for the repartition source depends on that source being
+    // caught up: as the consumer knows it now, not as of the last commit.
+    if (ownership_ && input.record().topic == config_.touchpoints.name) {
+      source_ends_->Judge(config_.repartition.name, input.record().partition, tasks_);
+    }
+    if (Status s = tasks_.Process(input.record(), Now()); !s.ok()) {
+      fatal_ = s;
+      return;
+    }
   }
-  if (Status s = tasks_.Process(input.record(), Now()); !s.ok()) fatal_ = s;
+  // The record the task began to hold its source on: the first one kept.
+  task = tasks_.Find(source.second);
+  if (!held_before && task != nullptr && task->held(source.first)) {
+    held_records_.Keep(source, message);
+  }
+}
+
+void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
+  std::deque<std::unique_ptr<RdKafka::Message>> kept = held_records_.Take(source);
+  prometheus::Counter& applied = metrics_.input_records_kept(source.first);
+  for (std::unique_ptr<RdKafka::Message>& message : kept) {
+    if (!fatal_.ok()) return;  // the batch is dropped whole: the records are read again
+    applied.Increment();
+    HandleRecord(message);
+  }
 }
 
 std::optional<TimeMs> ConsumeLoop::UntilTimer() {

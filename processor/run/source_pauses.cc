@@ -24,37 +24,48 @@ void SetPaused(RdKafka::KafkaConsumer& consumer, const std::string& topic, int32
 
 }  // namespace
 
-bool SourcePauses::Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks, Metrics& metrics,
-                          TimeMs steady_ms) {
+SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks,
+                                            const HeldRecords& held, Metrics& metrics,
+                                            TimeMs steady_ms) {
+  Released released;
   // The common case, on every poll: nothing paused, nothing to pause or rewind.
-  if (paused_.empty() && !tasks.AnyBacklogOrHeld()) return false;
+  if (paused_.empty() && backlogged_.empty() && !tasks.AnyBacklogOrHeld()) return released;
   std::vector<std::string> sources{input_topic_};
   if (!repartition_topic_.empty()) sources.push_back(repartition_topic_);
   size_t backlogged = 0;
   std::set<Source> still_paused;
+  std::set<int32_t> still_backlogged;
   for (int32_t partition : tasks.partitions()) {
     const PartitionTask* task = tasks.Find(partition);
     const bool backlog = task->timer_backlog();
     const bool waits = !backlog && tasks.WaitsForRepartition(partition, steady_ms);
-    if (backlog) ++backlogged;
+    if (backlog) {
+      ++backlogged;
+      still_backlogged.insert(partition);
+      if (backlogged_.count(partition) == 0) {
+        LogInfo("holding partition " + std::to_string(partition) +
+                "'s input while its backlog of due timers fires in chunks "
+                "(processing.max_timers_per_step)");
+      }
+    }
     for (const std::string& topic : sources) {
       const Source source{topic, partition};
       const bool was_paused = paused_.count(source) != 0;
+      // Held now: its records wait in `held`, or, past its bound (or with none kept), in Kafka.
       if (backlog || (waits && topic == input_topic_)) {
-        if (!was_paused) {
-          // A wait for the repartition source is routine (a fetch or two): not logged.
-          if (backlog) {
-            LogInfo("pausing " + PartitionName(topic, partition) +
-                    " while its backlog of due timers fires in chunks "
-                    "(processing.max_timers_per_step)");
-          }
-          SetPaused(consumer, topic, partition, true);
+        if (was_paused || (task->held(topic) && !held.Keeping(source))) {
+          if (!was_paused) SetPaused(consumer, topic, partition, true);
+          still_paused.insert(source);
         }
-        still_paused.insert(source);
         continue;
       }
       if (was_paused) SetPaused(consumer, topic, partition, false);
       if (!task->held(topic)) continue;
+      if (held.Keeping(source)) {
+        tasks.Rewound(partition, topic);  // delivered again from memory, by the caller
+        released.kept.push_back(source);
+        continue;
+      }
       const int64_t next = task->NextOffset(topic);
       std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
           topic, partition, next > 0 ? next : RdKafka::Topic::OFFSET_BEGINNING));
@@ -69,8 +80,10 @@ bool SourcePauses::Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks, 
     }
   }
   paused_ = std::move(still_paused);
+  backlogged_ = std::move(still_backlogged);
   metrics.timer_backlog_partitions().Set(static_cast<double>(backlogged));
-  return backlogged > 0;
+  released.timer_backlog = backlogged > 0;
+  return released;
 }
 
 }  // namespace touchstream

@@ -1,13 +1,15 @@
-// Pauses a partition's sources while its task holds their records, and rewinds them once it
-// stops holding, so that the consumer does not fetch what the task would only hold and no held
-// record is skipped. Two reasons to hold:
+// Follows the holds of each partition's sources (a task holds a source's records while they
+// cannot be applied yet) and releases them. Two reasons to hold:
 // - a backlog of due timers fired in chunks (PartitionTask::timer_backlog: the consume loop polls
-//   and commits between chunks): both sources pause;
+//   and commits between chunks): both sources hold;
 // - the input waits for its repartition source to catch up (PartitionTask::
-//   WaitsForRepartition): the input pauses, the repartition source goes on.
-// Once a source is no longer held it is resumed and, if a record of it was held, rewound to the
-// task's next offset (counted in touchstream_input_rewinds_total: the consumer drops what it had
-// fetched past that offset and fetches it again). Only that partition pauses; the others go on.
+//   WaitsForRepartition): the input holds, the repartition source goes on.
+// The records a held source delivers are kept in memory (processor/run/held_records.h) and
+// applied once the hold ends, oldest first, before any record the source delivers later: the
+// source is not paused. Only a source past the kept records' bound (or with none kept:
+// processing.max_held_bytes 0) is paused while it holds, then resumed and rewound to the task's
+// next offset (counted in touchstream_input_rewinds_total: the consumer drops what it had fetched
+// past that offset and fetches it again). Only that partition holds; the others go on.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "processor/metrics/metrics.h"
+#include "processor/run/held_records.h"
 #include "processor/run/task_manager.h"
 
 namespace touchstream {
@@ -29,21 +32,28 @@ class SourcePauses {
   SourcePauses(std::string input_topic, std::string repartition_topic)
       : input_topic_(std::move(input_topic)), repartition_topic_(std::move(repartition_topic)) {}
 
-  // After each step of the loop (`steady_ms`: TaskTime's monotonic clock): pauses the sources
-  // now held, resumes and rewinds those no longer held. A failed seek is logged and retried at
-  // the next call (the source stays held, its records ignored, until a seek succeeds). Returns
-  // whether any partition has a timer backlog.
-  bool Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks, Metrics& metrics,
-              TimeMs steady_ms);
+  using Source = HeldRecords::Source;
+
+  struct Released {
+    bool timer_backlog = false;  // a partition has a timer backlog
+    // Held sources whose hold ended with records kept in `held`: the caller applies them now
+    // (HeldRecords::Take), before anything else the source delivers.
+    std::vector<Source> kept;
+  };
+  // After each step of the loop (`steady_ms`: TaskTime's monotonic clock): pauses the held
+  // sources that keep no records in `held`, resumes and rewinds them once no longer held, and
+  // reports the released sources that kept records. A failed seek is logged and retried at the
+  // next call (the source stays held, its records ignored, until a seek succeeds).
+  Released Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks, const HeldRecords& held,
+                  Metrics& metrics, TimeMs steady_ms);
 
  private:
-  using Source = std::pair<std::string, int32_t>;  // topic, partition
-
   // Constant after construction.
   const std::string input_topic_;
   const std::string repartition_topic_;
 
   std::set<Source> paused_;
+  std::set<int32_t> backlogged_;  // partitions whose backlog was logged
 };
 
 }  // namespace touchstream

@@ -1,9 +1,10 @@
 // A backlog of ~20,000 timers due at once, end to end through `touchstream run` on the embedded
 // Kafka: 20,000 carts, then events two hours later make every cart reminder due. They fire in
-// chunks of processing.max_timers_per_step with polls and commits in between, the partition
-// pauses meanwhile and the events behind the backlog are read again and applied: every reminder
-// arrives once, every input record is applied. tests/unit/timer_backlog_test.cc covers the order
-// and the chunk bound in process.
+// chunks of processing.max_timers_per_step with polls and commits in between, the partition holds
+// its input meanwhile and the events behind the backlog are applied after it: kept in memory
+// (processor/run/held_records.h), or with processing.max_held_bytes 0 read again after a pause
+// and a rewind. Either way every reminder arrives once, every input record is applied.
+// tests/unit/timer_backlog_test.cc covers the order and the chunk bound in process.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -23,13 +24,15 @@ std::string AddToCart(const std::string& id, const std::string& customer, TimeMs
       .SerializeAsString();
 }
 
-TEST(TimerBacklogTest, TwentyThousandTimersDueAtOnceFireInChunksAndTheInputBehindThemIsApplied) {
+// `kept`: the held records wait in memory (the default), else the partition pauses and rewinds.
+void TwentyThousandTimersDueAtOnce(bool kept) {
   TempDir dir;
   const int http_port = FreeLoopbackPort();
   ClusterConfig config;
   config.group_id = "backlog";
   config.partitions = 2;
   config.processing = "commit_interval: 20ms, commit_max_events: 500, max_timers_per_step: 1000";
+  if (!kept) config.processing += ", max_held_bytes: 0";
   config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
   config.rules = kCart1hRules;
   Cluster cluster(dir, config);
@@ -60,17 +63,36 @@ TEST(TimerBacklogTest, TwentyThousandTimersDueAtOnceFireInChunksAndTheInputBehin
   EXPECT_EQ(reminded.size(), static_cast<size_t>(kCarts));
   EXPECT_EQ(reminded.count("late0"), 0u);  // due two hours later still
 
-  // Every input record applied, the held ones included; the backlog fired in chunks, with the
-  // partition paused meanwhile and released.
+  // Every input record applied, the held ones included, once; the backlog fired in chunks, with
+  // the partition held meanwhile and released.
   EXPECT_EQ(ScrapeMetricSum(http_port, "touchstream_records_consumed_total"), kCarts + kLate);
   EXPECT_GE(ScrapeMetricSum(http_port, "touchstream_timer_chunks_total"),
             kCarts / 1000 - 2 * 1);  // the first chunk of each partition fires in its held step
   EXPECT_EQ(ScrapeMetricSum(http_port, "touchstream_timer_backlog_partitions"), 0);
-  // The held records were read again: each held partition rewound once its backlog was gone.
-  EXPECT_GE(ScrapeMetricSum(http_port, "touchstream_input_rewinds_total"), 1);
+  const double kept_records = ScrapeMetricSum(http_port, "touchstream_input_records_kept_total");
+  const double rewinds = ScrapeMetricSum(http_port, "touchstream_input_rewinds_total");
+  if (kept) {
+    // The held records were applied from memory, at least the one each backlog began with; no
+    // partition was paused and read again.
+    EXPECT_GE(kept_records, 1);
+    EXPECT_LE(kept_records, kLate);  // the late carts came last
+    EXPECT_EQ(rewinds, 0);
+  } else {
+    // The held records were read again: each held partition rewound once its backlog was gone.
+    EXPECT_EQ(kept_records, 0);
+    EXPECT_GE(rewinds, 1);
+  }
   EXPECT_TRUE(cluster.WaitForLog("run", "while its backlog of due timers fires in chunks",
                                  std::chrono::seconds(1)));
   cluster.Stop("run");
+}
+
+TEST(TimerBacklogTest, TwentyThousandTimersDueAtOnceFireInChunksAndTheInputBehindThemIsApplied) {
+  TwentyThousandTimersDueAtOnce(/*kept=*/true);
+}
+
+TEST(TimerBacklogTest, WithNothingKeptInMemoryTheInputBehindTheBacklogIsReadAgain) {
+  TwentyThousandTimersDueAtOnce(/*kept=*/false);
 }
 
 }  // namespace
