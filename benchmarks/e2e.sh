@@ -181,6 +181,7 @@ for run in $(seq "$RUNS"); do
   invalid=$(metric touchstream_events_invalid_total)
   pauses=$(grep -c "pausing input" "$dir/run.err" || true)
   rewinds=$(metric touchstream_input_rewinds_total)
+  kept=$(metric touchstream_input_records_kept_total)
   commits=$(( $(metric touchstream_commit_duration_seconds_count) - commits_before ))
   commit_s=$(awk -v before="${commit_s_before:-0}" '$1 == "touchstream_commit_duration_seconds_sum" { printf "%.3f", $2 - before }' <<<"$scraped")
   kill "$run_pid"; wait "$run_pid" 2>/dev/null || true
@@ -209,14 +210,14 @@ for run in $(seq "$RUNS"); do
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
       -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" -v rss0="$rss_start_kib" -v hp="$hugetlb_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
-      -v commits="$commits" -v rw="${rewinds:-0}" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
+      -v commits="$commits" -v rw="${rewinds:-0}" -v kept="${kept:-0}" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
       -v cu="$catch_up_timers" -v popped="${popped:-0}" -v rearmed="${rearmed:-0}" -v deferred="${deferred:-0}" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
     printf "  touchstream: %d events (%d forwarded, %d invalid), %d triggers; %.2f records out per event, %d bytes each\n", n, f, i, t, per, mb
     printf "    consume phase: %.2f s, %.2f CPU-s: %.0f events per CPU-second\n", c - s, c1 - c0, consume
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
-    printf "    %d commits, %.0f events each, %.2f s in commits; %d input rewinds (held records fetched again)\n", commits, n / (commits ? commits : 1), commit_s, rw
+    printf "    %d commits, %.0f events each, %.2f s in commits; %d records held and kept in memory, %d input rewinds (held records fetched again)\n", commits, n / (commits ? commits : 1), commit_s, kept, rw
     printf "    %d timer entries popped (%d re-armed: their rule was due later by then), %d triggers deferred by the policies\n", popped, rearmed, deferred
     printf "    %d timer entries popped after the outbox first drained (the clocks catching up to the wall clock), included\n", cu
     printf "    peak RSS %.0f MiB%s, state directory %.0f MiB%s\n", rss / 1024, (hp > 0 ? sprintf(" (and up to %.0f MiB of explicit huge pages)", hp / 1024) : ""), sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")

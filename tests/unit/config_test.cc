@@ -95,6 +95,9 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "unit: 500ms, 30s, 15m, 1h, 7d)");
   EXPECT_EQ(StartupErrorOf("processing: {max_repartition_wait: 2h}"),
             "processing.max_repartition_wait: must be at most 1h");
+  EXPECT_EQ(StartupErrorOf("processing: {max_held_bytes: -1}"),
+            "processing.max_held_bytes: -1 is out of range [0, 17179869184]");
+  EXPECT_EQ(StartupErrorOf("processing: {max_held_bytes: 0}"), "no error");  // always pauses
   EXPECT_EQ(StartupErrorOf("processing: {stop_timeout: 0}"),
             "processing.stop_timeout: must be greater than 0 and at most 10m");
   EXPECT_EQ(StartupErrorOf("processing: {stop_timeout: 11m}"),
