@@ -59,8 +59,7 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
       held_records_(static_cast<size_t>(config.max_held_bytes)) {}
 
 ConsumeLoop::~ConsumeLoop() {
-  // Every Message is freed inside Run (the kept ones too); the consumer is closed there or here.
-  held_records_.Clear();
+  // Every Message is freed inside Run; the consumer is closed there or here.
   relay_.set_consumer(nullptr);
   if (consumer_) LeaveOrAbandonGroup();
 }
@@ -141,10 +140,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
         commit_due_.LoopWaits(clocks_.steady.Now() - times_.batch_started, relay_.in_flight() > 0,
                               timer_backlog_, timer_in);
     std::unique_ptr<RdKafka::Message> message(consumer_->consume(waits.consume_ms));
-    RdKafka::ErrorCode polled = message->err();
-    const bool idle = polled == RdKafka::ERR__TIMED_OUT;
+    const bool idle = message->err() == RdKafka::ERR__TIMED_OUT;
     if (!PolledInTime(nullptr)) continue;
-    HandleMessage(message);
+    HandleMessage(*message);
     // More records back to back while the consumer holds them ready and no commit is due: the
     // rest of a pass (delivery reports, source pauses and judgements, clock reads) cost about
     // as much as processing a record when it ran after every one. Each poll is checked like the
@@ -152,19 +150,18 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     // what it changed (errors, pause requests, new partitions to hold back) before more input.
     bool away = false;
     for (int handled = 1;
-         handled < kRecordsPerPass && fatal_.ok() && polled == RdKafka::ERR_NO_ERROR &&
+         handled < kRecordsPerPass && fatal_.ok() && message->err() == RdKafka::ERR_NO_ERROR &&
          !commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
                       relay_.in_flight(), false);
          ++handled) {
       message.reset(consumer_->consume(0));
-      polled = message->err();
       bool rebalanced = false;
       if (!PolledInTime(&rebalanced)) {
         away = true;
         break;
       }
-      if (polled == RdKafka::ERR__TIMED_OUT) break;
-      HandleMessage(message);
+      if (message->err() == RdKafka::ERR__TIMED_OUT) break;
+      HandleMessage(*message);
       if (rebalanced) break;
     }
     if (away) continue;
@@ -318,8 +315,9 @@ bool ConsumeLoop::PolledInTime(bool* rebalanced) {
   if (health_) health_->RecordPoll(Ms(polled));
   const bool rebalance = membership_.TakeRebalanced();
   if (rebalanced != nullptr) *rebalanced = rebalance;
-  // Every task assigned now starts from its checkpoint, the consumer from the task's offsets: what
-  // held sources kept belongs to no task any more (a revoked partition's to its next owner).
+  // What held sources kept is dropped: a revoked partition's belongs to its next owner, and a
+  // partition that stays (cooperative assignment) keeps its task's hold, so it is paused and
+  // rewound instead (SourcePauses).
   if (rebalance) held_records_.Clear();
   // Not the time since the last poll: a long commit or restore is no reason to rejoin, since
   // librdkafka heartbeats meanwhile (run/standstill.h).
@@ -329,12 +327,11 @@ bool ConsumeLoop::PolledInTime(bool* rebalanced) {
   return false;
 }
 
-void ConsumeLoop::HandleMessage(std::unique_ptr<RdKafka::Message>& owned) {
-  RdKafka::Message& message = *owned;
+void ConsumeLoop::HandleMessage(RdKafka::Message& message) {
   switch (message.err()) {
     case RdKafka::ERR_NO_ERROR:
       CrashPoint("after_poll");
-      HandleRecord(owned);
+      HandleRecord(message);
       break;
     case RdKafka::ERR__PARTITION_EOF:
       source_ends_->OnEndOfPartition(message.topic_name(), message.partition(),
@@ -355,40 +352,48 @@ void ConsumeLoop::HandleMessage(std::unique_ptr<RdKafka::Message>& owned) {
   }
 }
 
-void ConsumeLoop::HandleRecord(std::unique_ptr<RdKafka::Message>& message) {
-  const HeldRecords::Source source{message->topic_name(), message->partition()};
-  // Behind records its source keeps: kept too, in order (or, past the bound, dropped and read
-  // again after the source's rewind, as the task holds it).
-  if (held_records_.Keeping(source) && held_records_.Keep(source, message)) return;
-  const PartitionTask* task = tasks_.Find(source.second);
-  const bool held_before = task != nullptr && task->held(source.first);
-  {
-    // Only forwarded records carry headers the task reads (their origin).
-    const InputMessage input(*message, config_.repartition.name);
-    // Whether an input event waits for the repartition source depends on that source being
-    // caught up: as the consumer knows it now, not as of the last commit.
-    if (ownership_ && input.record().topic == config_.touchpoints.name) {
-      source_ends_->Judge(config_.repartition.name, input.record().partition, tasks_);
-    }
-    if (Status s = tasks_.Process(input.record(), Now()); !s.ok()) {
-      fatal_ = s;
-      return;
-    }
+void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
+  // Only forwarded records carry headers the task reads (their origin).
+  const InputMessage input(message, config_.repartition.name);
+  Apply(input.record());
+}
+
+void ConsumeLoop::Apply(const InputRecord& record) {
+  // Behind records its source keeps: kept too, in order (or, past the bound, dropped with them
+  // and read again after the source's rewind, as the task holds it).
+  if (!held_records_.empty() &&
+      held_records_.Keeping({std::string(record.topic), record.partition}) &&
+      held_records_.Keep({std::string(record.topic), record.partition}, record)) {
+    return;
+  }
+  const PartitionTask* task = tasks_.Find(record.partition);
+  const bool held_before = task != nullptr && task->held(record.topic);
+  // Whether an input event waits for the repartition source depends on that source being caught
+  // up: as the consumer knows it now, not as of the last commit.
+  if (ownership_ && record.topic == config_.touchpoints.name) {
+    source_ends_->Judge(config_.repartition.name, record.partition, tasks_);
+  }
+  if (Status s = tasks_.Process(record, Now()); !s.ok()) {
+    fatal_ = s;
+    return;
   }
   // The record the task began to hold its source on: the first one kept.
-  task = tasks_.Find(source.second);
-  if (!held_before && task != nullptr && task->held(source.first)) {
-    held_records_.Keep(source, message);
+  task = tasks_.Find(record.partition);
+  if (!held_before && task != nullptr && task->held(record.topic)) {
+    held_records_.Keep({std::string(record.topic), record.partition}, record);
   }
 }
 
 void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
-  std::deque<std::unique_ptr<RdKafka::Message>> kept = held_records_.Take(source);
+  // All at once, within this pass: a record held again is kept again, with those behind it.
+  // (Up to processing.max_held_bytes of records, past commit_max_events and the outbox's bound
+  // for this one batch.)
+  const std::deque<HeldRecords::Record> kept = held_records_.Take(source);
   prometheus::Counter& applied = metrics_.input_records_kept(source.first);
-  for (std::unique_ptr<RdKafka::Message>& message : kept) {
+  for (const HeldRecords::Record& record : kept) {
     if (!fatal_.ok()) return;  // the batch is dropped whole: the records are read again
     applied.Increment();
-    HandleRecord(message);
+    Apply(record->record());
   }
 }
 

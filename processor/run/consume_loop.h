@@ -66,10 +66,12 @@ class ConsumeLoop {
   // message is dropped unprocessed (it is read again). `rebalanced` (if not null): a rebalance
   // callback ran in it.
   bool PolledInTime(bool* rebalanced);
-  // A consumed message: a record, a partition's end, or an error. A record its source holds is
-  // taken into held_records_ (`message` is then null).
-  void HandleMessage(std::unique_ptr<RdKafka::Message>& message);
-  void HandleRecord(std::unique_ptr<RdKafka::Message>& message);
+  // A consumed message: a record, a partition's end, or an error.
+  void HandleMessage(RdKafka::Message& message);
+  void HandleRecord(RdKafka::Message& message);
+  // Hands `record` to its task, or keeps it (held_records_) behind the records its source keeps;
+  // keeps the record the task begins to hold its source on.
+  void Apply(const InputRecord& record);
   // Applies the records `source` kept while it was held, oldest first (SourcePauses::Released).
   void ApplyKept(const HeldRecords::Source& source);
   TaskTime Now() const;
@@ -107,7 +109,7 @@ class ConsumeLoop {
   bool unfinished_commit_ = false;               // LeftUndecided was called
   OutboxBackpressure backpressure_;              // paused(): the input partitions are paused
   std::unique_ptr<SourcePauses> source_pauses_;  // set in Start
-  HeldRecords held_records_;                     // what held sources delivered
+  HeldRecords held_records_;                     // what held sources delivered, copied
   bool timer_backlog_ = false;                   // a task has timers due left to fire
   // Whether the process stood still past the session timeout, asked at each poll.
   StandstillWatch standstill_{clocks_.steady};

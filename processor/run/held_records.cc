@@ -2,35 +2,51 @@
 
 namespace touchstream {
 
-size_t HeldRecords::BytesOf(const RdKafka::Message& message) {
-  return message.len() + message.key_len() + kRecordOverheadBytes;
+KeptRecord::KeptRecord(const InputRecord& record) : topic_(record.topic), value_(record.value) {
+  record_.topic = topic_;
+  record_.partition = record.partition;
+  record_.offset = record.offset;
+  if (record.key) {
+    key_ = std::string(*record.key);
+    record_.key = key_;
+  }
+  record_.value = value_;
+  record_.create_time_ms = record.create_time_ms;
+  header_data_.reserve(record.headers.size());
+  for (const InputHeader& h : record.headers) header_data_.emplace_back(h.key, h.value);
+  headers_.reserve(header_data_.size());
+  bytes_ = topic_.size() + key_.size() + value_.size();
+  for (const auto& [key, value] : header_data_) {
+    headers_.push_back({key, value});
+    bytes_ += key.size() + value.size();
+  }
+  record_.headers = headers_;
 }
 
-bool HeldRecords::Keep(const Source& source, Message& message) {
+bool HeldRecords::Keep(const Source& source, const InputRecord& record) {
   auto it = kept_.find(source);
-  const size_t bytes = BytesOf(*message);
+  Record kept = std::make_unique<KeptRecord>(record);
+  const size_t bytes = BytesOf(*kept);
   if (bytes_ + bytes > max_bytes_) {
-    if (it != kept_.end()) Drop(it);
+    if (it != kept_.end()) {
+      for (const Record& r : it->second) bytes_ -= BytesOf(*r);
+      kept_.erase(it);
+    }
     return false;
   }
-  if (it == kept_.end()) it = kept_.emplace(source, std::deque<Message>()).first;
-  it->second.push_back(std::move(message));
+  if (it == kept_.end()) it = kept_.emplace(source, std::deque<Record>()).first;
+  it->second.push_back(std::move(kept));
   bytes_ += bytes;
   return true;
 }
 
-std::deque<HeldRecords::Message> HeldRecords::Take(const Source& source) {
+std::deque<HeldRecords::Record> HeldRecords::Take(const Source& source) {
   auto it = kept_.find(source);
   if (it == kept_.end()) return {};
-  std::deque<Message> taken = std::move(it->second);
-  for (const Message& m : taken) bytes_ -= BytesOf(*m);
+  std::deque<Record> taken = std::move(it->second);
   kept_.erase(it);
+  for (const Record& r : taken) bytes_ -= BytesOf(*r);
   return taken;
-}
-
-void HeldRecords::Drop(std::map<Source, std::deque<Message>>::iterator it) {
-  for (const Message& m : it->second) bytes_ -= BytesOf(*m);
-  kept_.erase(it);
 }
 
 size_t HeldRecords::size() const {

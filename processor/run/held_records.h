@@ -7,14 +7,13 @@
 // prefetched records (up to queued.min.messages, 100,000 by default) and they are fetched again.
 // On the end-to-end benchmark's run that was half the input again (317,802 records fetched for
 // 208,749: benchmarks/RESULTS.md, forty-fifth session). So a held source's records are kept here
-// instead, in offset order, from the one the task held on, and applied when the hold ends; the
-// source is not paused. Past `max_per_source` records the source falls back to the pause and the
-// rewind: its kept records are dropped (read again after the rewind), as are those it delivers
-// until then. The bound is on the bytes kept over all sources (processing.max_held_bytes), each
-// record counted as its key and value plus kRecordOverheadBytes.
+// instead, in offset order from the one the task held on, and applied when the hold ends; the
+// source is not paused. Each is copied out of librdkafka's buffers (a kept librdkafka message
+// would pin the whole fetch response it came from). The bound is on the bytes kept over all
+// sources (processing.max_held_bytes), each record counted as its bytes plus
+// kRecordOverheadBytes; a source that would pass it drops what it kept and falls back to the
+// pause and the rewind, as every source does with a bound of 0.
 #pragma once
-
-#include <librdkafka/rdkafkacpp.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -23,18 +22,41 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "processor/core/input_record.h"
 
 namespace touchstream {
+
+// An input record's data, owned (its views point into this object, which does not move).
+class KeptRecord {
+ public:
+  explicit KeptRecord(const InputRecord& record);
+  KeptRecord(const KeptRecord&) = delete;
+  KeptRecord& operator=(const KeptRecord&) = delete;
+
+  const InputRecord& record() const { return record_; }
+  // Its topic, key, value and headers' bytes.
+  size_t bytes() const { return bytes_; }
+
+ private:
+  std::string topic_;
+  std::string key_;
+  std::string value_;
+  std::vector<std::pair<std::string, std::string>> header_data_;
+  std::vector<InputHeader> headers_;
+  InputRecord record_;
+  size_t bytes_ = 0;
+};
 
 // Owned by the consume thread.
 class HeldRecords {
  public:
   using Source = std::pair<std::string, int32_t>;  // topic, partition
-  using Message = std::unique_ptr<RdKafka::Message>;
+  using Record = std::unique_ptr<KeptRecord>;
 
-  // What a kept record is taken to cost besides its key and value: librdkafka's message and
-  // its envelope, and the deque's slot (~300 bytes measured with jemalloc's counts would be
-  // closer for tiny records; this errs on the side of keeping fewer).
+  // What a kept record is taken to cost besides its bytes: the object, its strings' and vector's
+  // allocations, the deque's slot.
   static constexpr size_t kRecordOverheadBytes = 256;
 
   // `max_bytes`: 0 keeps nothing (every hold pauses and rewinds).
@@ -43,12 +65,12 @@ class HeldRecords {
   // True if `source` has records kept: a record it delivers must join them (Keep), not be applied
   // before them.
   bool Keeping(const Source& source) const { return kept_.count(source) != 0; }
-  // Keeps `message` (taken) behind the source's other kept records. False if it would take the
+  // Keeps a copy of `record` behind the source's other kept records. False if it would take the
   // records kept past the bound: then nothing of the source is kept any more (its records are
-  // dropped, `message` is left to the caller) and it must be paused and rewound.
-  bool Keep(const Source& source, Message& message);
+  // dropped) and it must be paused and rewound.
+  bool Keep(const Source& source, const InputRecord& record);
   // The source's kept records, oldest first, taken (none are kept after).
-  std::deque<Message> Take(const Source& source);
+  std::deque<Record> Take(const Source& source);
   // Drops every kept record (a rebalance or a rebuilt partition: the tasks start again from
   // their checkpoints).
   void Clear() {
@@ -61,12 +83,10 @@ class HeldRecords {
   size_t bytes() const { return bytes_; }
 
  private:
-  static size_t BytesOf(const RdKafka::Message& message);
-  // Drops the records kept for `it`'s source.
-  void Drop(std::map<Source, std::deque<Message>>::iterator it);
+  static size_t BytesOf(const KeptRecord& record) { return record.bytes() + kRecordOverheadBytes; }
 
   const size_t max_bytes_;
-  std::map<Source, std::deque<Message>> kept_;
+  std::map<Source, std::deque<Record>> kept_;
   size_t bytes_ = 0;
 };
 

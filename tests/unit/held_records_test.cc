@@ -7,117 +7,110 @@
 namespace touchstream {
 namespace {
 
-// A consumed record as the consume loop holds it: only what HeldRecords reads is real.
-class FakeRecord : public RdKafka::Message {
- public:
-  FakeRecord(std::string topic, int32_t partition, int64_t offset, size_t value_bytes)
-      : topic_(std::move(topic)),
-        partition_(partition),
-        offset_(offset),
-        value_(value_bytes, 'v') {}
-  std::string errstr() const override { return ""; }
-  RdKafka::ErrorCode err() const override { return RdKafka::ERR_NO_ERROR; }
-  RdKafka::Topic* topic() const override { return nullptr; }
-  std::string topic_name() const override { return topic_; }
-  int32_t partition() const override { return partition_; }
-  void* payload() const override { return const_cast<char*>(value_.data()); }
-  size_t len() const override { return value_.size(); }
-  const std::string* key() const override { return &key_; }
-  const void* key_pointer() const override { return key_.data(); }
-  size_t key_len() const override { return key_.size(); }
-  int64_t offset() const override { return offset_; }
-  RdKafka::MessageTimestamp timestamp() const override { return {}; }
-  void* msg_opaque() const override { return nullptr; }
-  int64_t latency() const override { return -1; }
-  rd_kafka_message_s* c_ptr() override { return nullptr; }
-  Status status() const override { return MSG_STATUS_PERSISTED; }
-  RdKafka::Headers* headers() override { return nullptr; }
-  RdKafka::Headers* headers(RdKafka::ErrorCode* err) override {
-    *err = RdKafka::ERR_NO_ERROR;
-    return nullptr;
-  }
-  int32_t broker_id() const override { return -1; }
+// A record as a source lends it: views into the caller's buffers.
+struct Lent {
+  std::string topic;
+  std::string key = "customer";  // 8 bytes
+  std::string value;
+  std::string header_value = "origin";
+  InputHeader header{"h", header_value};
+  InputRecord record;
 
- private:
-  std::string topic_;
-  int32_t partition_;
-  int64_t offset_;
-  std::string key_ = "customer";  // 8 bytes
-  std::string value_;
+  Lent(std::string topic_name, int32_t partition, int64_t offset, size_t value_bytes = 92)
+      : topic(std::move(topic_name)), value(value_bytes, 'v') {
+    record.topic = topic;
+    record.partition = partition;
+    record.offset = offset;
+    record.key = key;
+    record.value = value;
+    record.create_time_ms = 1000 + offset;
+  }
 };
 
-HeldRecords::Message Record(const std::string& topic, int32_t partition, int64_t offset,
-                            size_t value_bytes = 92) {
-  return std::make_unique<FakeRecord>(topic, partition, offset, value_bytes);
-}
+// "touchpoints" (11) + key (8) + value (92): the bound's count of one record.
+constexpr size_t kRecordBytes = 11 + 8 + 92 + HeldRecords::kRecordOverheadBytes;
 
-constexpr size_t kRecordBytes = 8 + 92 + HeldRecords::kRecordOverheadBytes;
-
-TEST(HeldRecordsTest, KeepsEachSourcesRecordsInOrderUntilTaken) {
+TEST(HeldRecordsTest, KeepsCopiesOfEachSourcesRecordsInOrderUntilTaken) {
   HeldRecords held(1 << 20);
   const HeldRecords::Source input{"touchpoints", 3}, other{"touchpoints", 4},
       forwarded{"repartition", 3};
   EXPECT_FALSE(held.Keeping(input));
   for (int64_t offset : {10, 11, 12}) {
-    HeldRecords::Message m = Record("touchpoints", 3, offset);
-    ASSERT_TRUE(held.Keep(input, m));
-    EXPECT_EQ(m, nullptr);  // taken
+    Lent lent("touchpoints", 3, offset);
+    ASSERT_TRUE(held.Keep(input, lent.record));
+    lent.value.assign(lent.value.size(), 'x');  // the source reuses its buffer: the copy stays
   }
-  HeldRecords::Message m = Record("repartition", 3, 7);
-  ASSERT_TRUE(held.Keep(forwarded, m));
+  {
+    Lent lent("repartition", 3, 7);
+    lent.record.headers = std::span<const InputHeader>(&lent.header, 1);
+    ASSERT_TRUE(held.Keep(forwarded, lent.record));
+  }
   EXPECT_TRUE(held.Keeping(input));
   EXPECT_TRUE(held.Keeping(forwarded));
   EXPECT_FALSE(held.Keeping(other));
   EXPECT_EQ(held.size(), 4u);
-  EXPECT_EQ(held.bytes(), 4 * kRecordBytes);
+  EXPECT_EQ(held.bytes(), 3 * kRecordBytes + (11 + 8 + 92 + 1 + 6 + 256));
 
-  std::deque<HeldRecords::Message> taken = held.Take(input);
+  std::deque<HeldRecords::Record> taken = held.Take(input);
   ASSERT_EQ(taken.size(), 3u);
-  EXPECT_EQ(taken[0]->offset(), 10);
-  EXPECT_EQ(taken[1]->offset(), 11);
-  EXPECT_EQ(taken[2]->offset(), 12);
+  for (int i = 0; i < 3; ++i) {
+    const InputRecord& r = taken[i]->record();
+    EXPECT_EQ(r.topic, "touchpoints");
+    EXPECT_EQ(r.partition, 3);
+    EXPECT_EQ(r.offset, 10 + i);
+    EXPECT_EQ(r.key, "customer");
+    EXPECT_EQ(r.value, std::string(92, 'v'));
+    EXPECT_EQ(r.create_time_ms, 1010 + i);
+    EXPECT_TRUE(r.headers.empty());
+  }
   EXPECT_FALSE(held.Keeping(input));
   EXPECT_TRUE(held.Take(input).empty());
   EXPECT_EQ(held.size(), 1u);
-  EXPECT_EQ(held.bytes(), kRecordBytes);
-  held.Clear();
+
+  std::deque<HeldRecords::Record> forwarded_taken = held.Take(forwarded);
+  ASSERT_EQ(forwarded_taken.size(), 1u);
+  ASSERT_EQ(forwarded_taken[0]->record().headers.size(), 1u);
+  EXPECT_EQ(forwarded_taken[0]->record().headers[0].key, "h");
+  EXPECT_EQ(forwarded_taken[0]->record().headers[0].value, "origin");
   EXPECT_TRUE(held.empty());
   EXPECT_EQ(held.bytes(), 0u);
+}
+
+TEST(HeldRecordsTest, ARecordWithoutAKeyStaysWithoutOne) {
+  HeldRecords held(1 << 20);
+  Lent lent("touchpoints", 0, 5);
+  lent.record.key.reset();
+  ASSERT_TRUE(held.Keep({"touchpoints", 0}, lent.record));
+  EXPECT_FALSE(held.Take({"touchpoints", 0})[0]->record().key.has_value());
 }
 
 TEST(HeldRecordsTest, ASourceThatWouldPassTheBoundKeepsNothingMore) {
   // Room for three records over all sources.
   HeldRecords held(3 * kRecordBytes);
   const HeldRecords::Source a{"touchpoints", 0}, b{"touchpoints", 1};
-  HeldRecords::Message m = Record("touchpoints", 0, 1);
-  ASSERT_TRUE(held.Keep(a, m));
-  m = Record("touchpoints", 1, 1);
-  ASSERT_TRUE(held.Keep(b, m));
-  m = Record("touchpoints", 0, 2);
-  ASSERT_TRUE(held.Keep(a, m));
+  ASSERT_TRUE(held.Keep(a, Lent("touchpoints", 0, 1).record));
+  ASSERT_TRUE(held.Keep(b, Lent("touchpoints", 1, 1).record));
+  ASSERT_TRUE(held.Keep(a, Lent("touchpoints", 0, 2).record));
   EXPECT_EQ(held.bytes(), 3 * kRecordBytes);
 
-  m = Record("touchpoints", 0, 3);
-  EXPECT_FALSE(held.Keep(a, m));
-  ASSERT_NE(m, nullptr);          // left to the caller
+  EXPECT_FALSE(held.Keep(a, Lent("touchpoints", 0, 3).record));
   EXPECT_FALSE(held.Keeping(a));  // its kept records dropped: it is paused and rewound
   EXPECT_TRUE(held.Keeping(b));
   EXPECT_EQ(held.size(), 1u);
   EXPECT_EQ(held.bytes(), kRecordBytes);
 
   // The room it gave back is there for the others.
-  m = Record("touchpoints", 1, 2, 92 + 2 * kRecordBytes - kRecordBytes);
-  EXPECT_TRUE(held.Keep(b, m));
+  EXPECT_TRUE(held.Keep(b, Lent("touchpoints", 1, 2, 92 + kRecordBytes).record));
   EXPECT_EQ(held.bytes(), 3 * kRecordBytes);
+  held.Clear();
+  EXPECT_TRUE(held.empty());
+  EXPECT_EQ(held.bytes(), 0u);
 }
 
 TEST(HeldRecordsTest, ABoundOfZeroKeepsNothing) {
   HeldRecords held(0);
-  const HeldRecords::Source a{"touchpoints", 0};
-  HeldRecords::Message m = Record("touchpoints", 0, 1, 0);
-  EXPECT_FALSE(held.Keep(a, m));
-  EXPECT_NE(m, nullptr);
-  EXPECT_FALSE(held.Keeping(a));
+  EXPECT_FALSE(held.Keep({"touchpoints", 0}, Lent("touchpoints", 0, 1, 0).record));
+  EXPECT_FALSE(held.Keeping({"touchpoints", 0}));
   EXPECT_TRUE(held.empty());
 }
 
