@@ -358,13 +358,16 @@ void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
   Apply(input.record());
 }
 
-void ConsumeLoop::Apply(const InputRecord& record) {
+void ConsumeLoop::Apply(const InputRecord& record, HeldRecords::Record* kept) {
+  const auto keep = [&] {
+    const HeldRecords::Source source{std::string(record.topic), record.partition};
+    return kept != nullptr ? held_records_.Keep(source, *kept) : held_records_.Keep(source, record);
+  };
   // Behind records its source keeps: kept too, in order (or, past the bound, dropped with them
   // and read again after the source's rewind, as the task holds it).
   if (!held_records_.empty() &&
-      held_records_.Keeping({std::string(record.topic), record.partition}) &&
-      held_records_.Keep({std::string(record.topic), record.partition}, record)) {
-    return;
+      held_records_.Keeping({std::string(record.topic), record.partition})) {
+    if (keep()) return;
   }
   const PartitionTask* task = tasks_.Find(record.partition);
   const bool held_before = task != nullptr && task->held(record.topic);
@@ -379,21 +382,20 @@ void ConsumeLoop::Apply(const InputRecord& record) {
   }
   // The record the task began to hold its source on: the first one kept.
   task = tasks_.Find(record.partition);
-  if (!held_before && task != nullptr && task->held(record.topic)) {
-    held_records_.Keep({std::string(record.topic), record.partition}, record);
-  }
+  if (!held_before && task != nullptr && task->held(record.topic)) keep();
 }
 
 void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   // All at once, within this pass: a record held again is kept again, with those behind it.
   // (Up to processing.max_held_bytes of records, past commit_max_events and the outbox's bound
   // for this one batch.)
-  const std::deque<HeldRecords::Record> kept = held_records_.Take(source);
+  std::deque<HeldRecords::Record> kept = held_records_.Take(source);
   prometheus::Counter& applied = metrics_.input_records_kept(source.first);
-  for (const HeldRecords::Record& record : kept) {
+  for (HeldRecords::Record& record : kept) {
     if (!fatal_.ok()) return;  // the batch is dropped whole: the records are read again
     applied.Increment();
-    Apply(record->record());
+    const KeptRecord& own = *record;  // stays put if `record` is moved back in
+    Apply(own.record(), &record);
   }
 }
 

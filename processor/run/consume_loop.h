@@ -70,8 +70,9 @@ class ConsumeLoop {
   void HandleMessage(RdKafka::Message& message);
   void HandleRecord(RdKafka::Message& message);
   // Hands `record` to its task, or keeps it (held_records_) behind the records its source keeps;
-  // keeps the record the task begins to hold its source on.
-  void Apply(const InputRecord& record);
+  // keeps the record the task begins to hold its source on. `kept`: `record`'s own copy (it is
+  // one being applied from held_records_), moved back in if kept again; else a copy is made.
+  void Apply(const InputRecord& record, HeldRecords::Record* kept = nullptr);
   // Applies the records `source` kept while it was held, oldest first (SourcePauses::Released).
   void ApplyKept(const HeldRecords::Source& source);
   TaskTime Now() const;

@@ -23,9 +23,8 @@ KeptRecord::KeptRecord(const InputRecord& record) : topic_(record.topic), value_
   record_.headers = headers_;
 }
 
-bool HeldRecords::Keep(const Source& source, const InputRecord& record) {
+bool HeldRecords::Keep(const Source& source, Record& kept) {
   auto it = kept_.find(source);
-  Record kept = std::make_unique<KeptRecord>(record);
   const size_t bytes = BytesOf(*kept);
   if (bytes_ + bytes > max_bytes_) {
     if (it != kept_.end()) {

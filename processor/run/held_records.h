@@ -68,7 +68,13 @@ class HeldRecords {
   // Keeps a copy of `record` behind the source's other kept records. False if it would take the
   // records kept past the bound: then nothing of the source is kept any more (its records are
   // dropped) and it must be paused and rewound.
-  bool Keep(const Source& source, const InputRecord& record);
+  bool Keep(const Source& source, const InputRecord& record) {
+    Record copy = std::make_unique<KeptRecord>(record);
+    return Keep(source, copy);
+  }
+  // The same for a record kept before (Take): moved back in, not copied again. `record` is left
+  // as it was if it is not kept (the caller may still be reading it).
+  bool Keep(const Source& source, Record& record);
   // The source's kept records, oldest first, taken (none are kept after).
   std::deque<Record> Take(const Source& source);
   // Drops every kept record (a rebalance or a rebuilt partition: the tasks start again from

@@ -107,6 +107,31 @@ TEST(HeldRecordsTest, ASourceThatWouldPassTheBoundKeepsNothingMore) {
   EXPECT_EQ(held.bytes(), 0u);
 }
 
+TEST(HeldRecordsTest, ARecordKeptAgainIsMovedBackInOrLeftToTheCallerIfRefused) {
+  HeldRecords held(2 * kRecordBytes);
+  const HeldRecords::Source a{"touchpoints", 0};
+  ASSERT_TRUE(held.Keep(a, Lent("touchpoints", 0, 1).record));
+  std::deque<HeldRecords::Record> taken = held.Take(a);
+  const KeptRecord* object = taken[0].get();
+  ASSERT_TRUE(held.Keep(a, taken[0]));  // held again: moved back, not copied
+  EXPECT_EQ(taken[0], nullptr);
+  ASSERT_TRUE(held.Keep(a, Lent("touchpoints", 0, 2).record));
+  {
+    std::deque<HeldRecords::Record> again = held.Take(a);
+    ASSERT_EQ(again.size(), 2u);
+    EXPECT_EQ(again[0].get(), object);
+    ASSERT_TRUE(held.Keep(a, again[0]));
+    ASSERT_TRUE(held.Keep(a, again[1]));
+  }
+  HeldRecords::Record extra = std::make_unique<KeptRecord>(Lent("touchpoints", 0, 3).record);
+  EXPECT_FALSE(held.Keep(a, extra));  // past the bound
+  ASSERT_NE(extra, nullptr);          // still the caller's, whole
+  EXPECT_EQ(extra->record().offset, 3);
+  EXPECT_EQ(extra->record().value, std::string(92, 'v'));
+  EXPECT_FALSE(held.Keeping(a));
+  EXPECT_EQ(held.bytes(), 0u);
+}
+
 TEST(HeldRecordsTest, ABoundOfZeroKeepsNothing) {
   HeldRecords held(0);
   EXPECT_FALSE(held.Keep({"touchpoints", 0}, Lent("touchpoints", 0, 1, 0).record));
