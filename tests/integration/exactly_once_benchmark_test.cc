@@ -38,8 +38,9 @@ TEST(ExactlyOnceBenchmarkTest, EndToEndRunsWithTransactionsOnBothSides) {
   EXPECT_GT(*events_each, 0) << out;
   EXPECT_NE(out.find("end to end / raw pipe: "), std::string::npos) << out;
   EXPECT_TRUE(std::regex_search(
-      out, std::regex("[0-9]+ commits, [0-9]+ events each, [0-9.]+ s in commits; [0-9]+ input "
-                      "rewinds \\(held records fetched again\\)")))
+      out, std::regex("[0-9]+ commits, [0-9]+ events each, [0-9.]+ s in commits; [0-9]+ records "
+                      "held and kept in memory, [0-9]+ input rewinds \\(held records fetched "
+                      "again\\)")))
       << out;
   // What memory costs the machine, and the run's share of it at that rate.
   EXPECT_TRUE(std::regex_search(
