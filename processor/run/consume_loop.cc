@@ -149,10 +149,10 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     // first; a rebalance inside one ends the run of records, so that the rest of the pass sees
     // what it changed (errors, pause requests, new partitions to hold back) before more input.
     bool away = false;
-    for (int handled = 1;
-         handled < kRecordsPerPass && fatal_.ok() && message->err() == RdKafka::ERR_NO_ERROR &&
-         !commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
-                      relay_.in_flight(), false);
+    for (int handled = 1; handled < kRecordsPerPass && fatal_.ok() &&
+                          message->err() == RdKafka::ERR_NO_ERROR &&
+                          !commit_due_(clocks_.steady.Now() - times_.batch_started,
+                                       tasks_.batch_records(), relay_.in_flight(), false);
          ++handled) {
       message.reset(consumer_->consume(0));
       bool rebalanced = false;
