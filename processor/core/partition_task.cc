@@ -35,6 +35,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   if (settings_.staleness_by_wall_clock) pipeline_.SetWallClock(time.wall_ms);
   bool& held = forwarded ? held_.repartition : held_.input;
   if (held || timer_backlog()) {
+    outcome.began_hold = !held;
     held = true;
     outcome.kind = RecordOutcome::Kind::kHeld;
     return outcome;
@@ -70,6 +71,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   } else if (!forwarded && MustWaitForRepartition(ToTimeMs(event_.event_time()), time)) {
     held_.input = true;
     outcome.kind = RecordOutcome::Kind::kHeld;
+    outcome.began_hold = true;
     return outcome;
   } else {
     outcome.type = event_.type();
@@ -87,6 +89,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
       AddTriggers(fired_scratch_, nullptr, out);
       held = true;
       outcome.kind = RecordOutcome::Kind::kHeld;
+      outcome.began_hold = true;
       return outcome;  // its offsets stay: it is delivered again
     }
     if (pipeline_.duplicates() != duplicates) outcome.kind = RecordOutcome::Kind::kDuplicate;

@@ -120,6 +120,9 @@ struct RecordOutcome {
   // Of them, triggers withdrawn that were in the output before this record (the caller counted
   // them already).
   size_t withdrawn_earlier = 0;
+  // For kHeld: this record began its source's hold (held() was false before it), so it is the
+  // first to deliver again; the records behind it are held too.
+  bool began_hold = false;
 };
 
 // Owned by the thread that drives the partition.

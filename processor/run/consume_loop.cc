@@ -359,30 +359,33 @@ void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
 }
 
 void ConsumeLoop::Apply(const InputRecord& record, HeldRecords::Record* kept) {
-  const auto keep = [&] {
-    const HeldRecords::Source source{std::string(record.topic), record.partition};
-    return kept != nullptr ? held_records_.Keep(source, *kept) : held_records_.Keep(source, record);
-  };
   // Behind records its source keeps: kept too, in order (or, past the bound, dropped with them
   // and read again after the source's rewind, as the task holds it).
-  if (!held_records_.empty() &&
-      held_records_.Keeping({std::string(record.topic), record.partition})) {
-    if (keep()) return;
+  if (!held_records_.empty()) {
+    const HeldRecords::Source source{std::string(record.topic), record.partition};
+    const HeldRecords::Behind behind = kept != nullptr ? held_records_.KeepBehind(source, *kept)
+                                                       : held_records_.KeepBehind(source, record);
+    if (behind == HeldRecords::Behind::kKept) return;
   }
-  const PartitionTask* task = tasks_.Find(record.partition);
-  const bool held_before = task != nullptr && task->held(record.topic);
   // Whether an input event waits for the repartition source depends on that source being caught
   // up: as the consumer knows it now, not as of the last commit.
   if (ownership_ && record.topic == config_.touchpoints.name) {
     source_ends_->Judge(config_.repartition.name, record.partition, tasks_);
   }
-  if (Status s = tasks_.Process(record, Now()); !s.ok()) {
-    fatal_ = s;
+  StatusOr<bool> began_hold = tasks_.Process(record, Now());
+  if (!began_hold.ok()) {
+    fatal_ = began_hold.status();
     return;
   }
   // The record the task began to hold its source on: the first one kept.
-  task = tasks_.Find(record.partition);
-  if (!held_before && task != nullptr && task->held(record.topic)) keep();
+  if (*began_hold) {
+    const HeldRecords::Source source{std::string(record.topic), record.partition};
+    if (kept != nullptr) {
+      held_records_.Keep(source, *kept);
+    } else {
+      held_records_.Keep(source, record);
+    }
+  }
 }
 
 void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {

@@ -23,8 +23,7 @@ KeptRecord::KeptRecord(const InputRecord& record) : topic_(record.topic), value_
   record_.headers = headers_;
 }
 
-bool HeldRecords::Keep(const Source& source, Record& kept) {
-  auto it = kept_.find(source);
+bool HeldRecords::Join(Kept::iterator it, const Source& source, Record& kept) {
   const size_t bytes = BytesOf(*kept);
   if (bytes_ + bytes > max_bytes_) {
     if (it != kept_.end()) {
@@ -37,6 +36,19 @@ bool HeldRecords::Keep(const Source& source, Record& kept) {
   it->second.push_back(std::move(kept));
   bytes_ += bytes;
   return true;
+}
+
+HeldRecords::Behind HeldRecords::KeepBehind(const Source& source, const InputRecord& record) {
+  auto it = kept_.find(source);
+  if (it == kept_.end()) return Behind::kNotKeeping;
+  Record copy = std::make_unique<KeptRecord>(record);
+  return Join(it, source, copy) ? Behind::kKept : Behind::kRefused;
+}
+
+HeldRecords::Behind HeldRecords::KeepBehind(const Source& source, Record& record) {
+  auto it = kept_.find(source);
+  if (it == kept_.end()) return Behind::kNotKeeping;
+  return Join(it, source, record) ? Behind::kKept : Behind::kRefused;
 }
 
 std::deque<HeldRecords::Record> HeldRecords::Take(const Source& source) {

@@ -62,19 +62,32 @@ class HeldRecords {
   // `max_bytes`: 0 keeps nothing (every hold pauses and rewinds).
   explicit HeldRecords(size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  // True if `source` has records kept: a record it delivers must join them (Keep), not be applied
-  // before them.
+  // True if `source` has records kept: a record it delivers must join them (KeepBehind), not be
+  // applied before them.
   bool Keeping(const Source& source) const { return kept_.count(source) != 0; }
-  // Keeps a copy of `record` behind the source's other kept records. False if it would take the
-  // records kept past the bound: then nothing of the source is kept any more (its records are
-  // dropped) and it must be paused and rewound.
+  // Keeps a copy of `record` behind the source's other kept records, if any. False if it would
+  // take the records kept past the bound: then nothing of the source is kept any more (its
+  // records are dropped) and it must be paused and rewound.
   bool Keep(const Source& source, const InputRecord& record) {
     Record copy = std::make_unique<KeptRecord>(record);
     return Keep(source, copy);
   }
   // The same for a record kept before (Take): moved back in, not copied again. `record` is left
   // as it was if it is not kept (the caller may still be reading it).
-  bool Keep(const Source& source, Record& record);
+  bool Keep(const Source& source, Record& record) {
+    return Join(kept_.find(source), source, record);
+  }
+
+  // What KeepBehind did with a record.
+  enum class Behind {
+    kNotKeeping,  // the source keeps nothing: the record is the caller's to apply
+    kKept,        // kept behind the others
+    kRefused,     // past the bound: as Keep's false
+  };
+  // Keep, only if the source keeps records already (one lookup for Keeping and Keep; a record is
+  // copied only to be kept).
+  Behind KeepBehind(const Source& source, const InputRecord& record);
+  Behind KeepBehind(const Source& source, Record& record);
   // The source's kept records, oldest first, taken (none are kept after).
   std::deque<Record> Take(const Source& source);
   // Drops every kept record (a rebalance or a rebuilt partition: the tasks start again from
@@ -89,10 +102,14 @@ class HeldRecords {
   size_t bytes() const { return bytes_; }
 
  private:
+  using Kept = std::map<Source, std::deque<Record>>;
+
   static size_t BytesOf(const KeptRecord& record) { return record.bytes() + kRecordOverheadBytes; }
+  // Keeps `record` behind `it`'s records (`it`: the source's entry, or end() to begin one).
+  bool Join(Kept::iterator it, const Source& source, Record& record);
 
   const size_t max_bytes_;
-  std::map<Source, std::deque<Record>> kept_;
+  Kept kept_;
   size_t bytes_ = 0;
 };
 

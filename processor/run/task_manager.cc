@@ -209,9 +209,9 @@ void TaskManager::MarkBehind(std::string_view topic, int32_t partition) {
   if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.MarkBehind(topic);
 }
 
-Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
+StatusOr<bool> TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   auto it = tasks_.find(record.partition);
-  if (it == tasks_.end()) return Status::Ok();  // not (or no longer) ours
+  if (it == tasks_.end()) return false;  // not (or no longer) ours
   if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
   const size_t triggers_before = output_.triggers.size();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
@@ -220,7 +220,7 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   CountTriggers(triggers_before - outcome->withdrawn_earlier);
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
       outcome->kind == RecordOutcome::Kind::kHeld) {
-    return Status::Ok();
+    return outcome->began_hold;
   }
   if (!outcome->erased_customer.empty()) {
     if (Status s =
@@ -253,7 +253,7 @@ Status TaskManager::Process(const InputRecord& record, const TaskTime& time) {
     default:
       metrics_.events_processed(outcome->type, outcome->channel).Increment();
   }
-  return Status::Ok();
+  return false;
 }
 
 Status TaskManager::Step(Status s) {

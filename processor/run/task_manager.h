@@ -81,10 +81,12 @@ class TaskManager {
   // closes) is refused alike.
   bool failed() const { return !failed_step_.ok(); }
 
-  // Processes one record. A record of a partition without a task (not, or no longer, ours) is
-  // ignored. Errors: the store failed (drop the batch); Corruption: a stored state of the
-  // partition does not parse (drop the batch, rebuild it: TakeCorruptPartitions).
-  Status Process(const InputRecord& record, const TaskTime& time);
+  // Processes one record. True if it began a hold of its source (RecordOutcome::began_hold: the
+  // first record the source delivers again once the hold ends). A record of a partition without
+  // a task (not, or no longer, ours) is ignored. Errors: the store failed (drop the batch);
+  // Corruption: a stored state of the partition does not parse (drop the batch, rebuild it:
+  // TakeCorruptPartitions).
+  StatusOr<bool> Process(const InputRecord& record, const TaskTime& time);
   // Turns the repartition stage on (before the first Assign): `ownership` says which partition
   // owns a customer; it must outlive the manager. Off by default (every record applied where it
   // arrives).

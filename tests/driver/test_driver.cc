@@ -212,7 +212,9 @@ Status TestDriver::ProcessRecord(const InputRecord& record) {
   };
   if (input && !waiting_.at(record.partition).empty()) return wait();
   while (true) {
-    if (Status s = tasks_->Process(record, TaskTime{wall_ms_, steady_ms_}); !s.ok()) return s;
+    if (StatusOr<bool> s = tasks_->Process(record, TaskTime{wall_ms_, steady_ms_}); !s.ok()) {
+      return s.status();
+    }
     const PartitionTask* task = tasks_->Find(record.partition);
     if (task == nullptr || !task->held(record.topic)) return Status::Ok();
     if (input && tasks_->WaitsForRepartition(record.partition, steady_ms_)) return wait();

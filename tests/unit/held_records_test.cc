@@ -132,6 +132,32 @@ TEST(HeldRecordsTest, ARecordKeptAgainIsMovedBackInOrLeftToTheCallerIfRefused) {
   EXPECT_EQ(held.bytes(), 0u);
 }
 
+TEST(HeldRecordsTest, KeepBehindKeepsOnlyBehindRecordsKeptAlready) {
+  HeldRecords held(3 * kRecordBytes);
+  const HeldRecords::Source a{"touchpoints", 0}, b{"touchpoints", 1};
+  // A source that keeps nothing is left so: the record is the caller's to apply.
+  EXPECT_EQ(held.KeepBehind(a, Lent("touchpoints", 0, 1).record), HeldRecords::Behind::kNotKeeping);
+  EXPECT_TRUE(held.empty());
+  ASSERT_TRUE(held.Keep(a, Lent("touchpoints", 0, 1).record));
+  EXPECT_EQ(held.KeepBehind(b, Lent("touchpoints", 1, 1).record), HeldRecords::Behind::kNotKeeping);
+  EXPECT_EQ(held.KeepBehind(a, Lent("touchpoints", 0, 2).record), HeldRecords::Behind::kKept);
+
+  // A record taken and delivered again is moved back in behind the others.
+  std::deque<HeldRecords::Record> taken = held.Take(a);
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(held.KeepBehind(a, taken[0]), HeldRecords::Behind::kNotKeeping);
+  ASSERT_NE(taken[0], nullptr);  // not kept: still the caller's
+  ASSERT_TRUE(held.Keep(a, taken[0]));
+  EXPECT_EQ(held.KeepBehind(a, taken[1]), HeldRecords::Behind::kKept);
+  EXPECT_EQ(taken[1], nullptr);
+  EXPECT_EQ(held.KeepBehind(a, Lent("touchpoints", 0, 3).record), HeldRecords::Behind::kKept);
+
+  // Past the bound: refused, and the source keeps nothing more.
+  EXPECT_EQ(held.KeepBehind(a, Lent("touchpoints", 0, 4).record), HeldRecords::Behind::kRefused);
+  EXPECT_FALSE(held.Keeping(a));
+  EXPECT_EQ(held.bytes(), 0u);
+}
+
 TEST(HeldRecordsTest, ABoundOfZeroKeepsNothing) {
   HeldRecords held(0);
   EXPECT_FALSE(held.Keep({"touchpoints", 0}, Lent("touchpoints", 0, 1, 0).record));

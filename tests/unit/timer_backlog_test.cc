@@ -80,11 +80,13 @@ TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
   }
   values.push_back(Record(Add("late", "zoe", kT0 + 3 * kHourMs)));
   values.push_back(Record(Add("later", "yan", kT0 + 3 * kHourMs)));
+  bool began_hold = false;
   auto process = [&](int64_t offset) {
     const InputRecord record{settings.input_topic, 0, offset, std::nullopt, values[offset],
                              std::nullopt,         {}};
     StatusOr<RecordOutcome> outcome = task.Process(record, time, out);
     EXPECT_TRUE(outcome.ok());
+    began_hold = outcome.ok() && outcome->began_hold;
     return outcome.ok() ? outcome->kind : RecordOutcome::Kind::kDeadLettered;
   };
   for (int64_t offset = 0; offset < 5; ++offset) {
@@ -93,6 +95,7 @@ TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
 
   // The late event's watermark makes five timers due: a chunk of two fires, the event waits.
   EXPECT_EQ(process(5), RecordOutcome::Kind::kHeld);
+  EXPECT_TRUE(began_hold);  // the first record to deliver again
   EXPECT_EQ(out.triggers.size(), 2u);
   EXPECT_TRUE(task.timer_backlog());
   EXPECT_TRUE(task.held(settings.input_topic));
@@ -100,6 +103,7 @@ TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
   EXPECT_TRUE(task.dirty());  // the fired timers must be committed
   // A later record must not overtake it, nor may the source count as caught up.
   EXPECT_EQ(process(6), RecordOutcome::Kind::kHeld);
+  EXPECT_FALSE(began_hold);  // behind the hold
   task.MarkCaughtUp(settings.input_topic);
   EXPECT_EQ(task.checkpoint().next_offset(), 5);
 
@@ -108,6 +112,7 @@ TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
   // Still held until the source is delivered again from its next offset.
   EXPECT_TRUE(task.held(settings.input_topic));
   EXPECT_EQ(process(6), RecordOutcome::Kind::kHeld);
+  EXPECT_FALSE(began_hold);
   task.Rewound(settings.input_topic);
   EXPECT_EQ(process(5), RecordOutcome::Kind::kApplied);
   EXPECT_EQ(process(6), RecordOutcome::Kind::kApplied);
