@@ -16,7 +16,9 @@
 # the runs it measures what touching fresh memory costs here (touchstream_baseline touch) and
 # estimates the share of each run's CPU that its RSS growth (from its first record to its peak)
 # took at that rate: on a virtual machine whose host takes back free memory, first touches cost
-# ~25x more than memory just freed.
+# ~25x more than memory just freed. Each run also prints the records `run` fetched from the
+# brokers (touchstream_records_fetched_total, from librdkafka's statistics every 500 ms here)
+# against the records it read: above 1.00 each is input fetched again (a rewind, a rebalance).
 #
 # Usage: benchmarks/e2e.sh [EVENTS] [PARTITIONS]      (make bench-e2e)
 # RUNS (3): how many runs, each with its own broker; the medians are printed last.
@@ -57,6 +59,10 @@ if [ -n "$processing" ] && grep -q "processing:" <<<"${E2E_CONFIG:-}"; then
   exit 2
 fi
 PORT=${PORT:-19464}
+# The records `run` fetched (touchstream_records_fetched_total) come from librdkafka's statistics,
+# every 5 s by default: here every 500 ms, so the count read at the end is the run's.
+consumer_section="kafka_consumer: {statistics.interval.ms: 500}"
+grep -q "kafka_consumer" <<<"${E2E_CONFIG:-}" && consumer_section=""
 
 source benchmarks/lib.sh
 workspace e2e
@@ -67,6 +73,7 @@ cat > "$dir/config.yaml" <<YAML
 $(workload_topics "$PARTITIONS")
 state: {dir: $dir/state${state_options:+, $state_options}}
 $processing
+$consumer_section
 ${E2E_CONFIG:-}
 http: {listen: "127.0.0.1:$PORT"}
 $(workload_rules "$POLICIES")
@@ -182,6 +189,7 @@ for run in $(seq "$RUNS"); do
   pauses=$(grep -c "pausing input" "$dir/run.err" || true)
   rewinds=$(metric touchstream_input_rewinds_total)
   kept=$(metric touchstream_input_records_kept_total)
+  fetched=$(metric touchstream_records_fetched_total)
   commits=$(( $(metric touchstream_commit_duration_seconds_count) - commits_before ))
   commit_s=$(awk -v before="${commit_s_before:-0}" '$1 == "touchstream_commit_duration_seconds_sum" { printf "%.3f", $2 - before }' <<<"$scraped")
   kill "$run_pid"; wait "$run_pid" 2>/dev/null || true
@@ -210,7 +218,7 @@ for run in $(seq "$RUNS"); do
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
       -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" -v rss0="$rss_start_kib" -v hp="$hugetlb_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
-      -v commits="$commits" -v rw="${rewinds:-0}" -v kept="${kept:-0}" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
+      -v commits="$commits" -v rw="${rewinds:-0}" -v kept="${kept:-0}" -v fetched="${fetched:-0}" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
       -v cu="$catch_up_timers" -v popped="${popped:-0}" -v rearmed="${rearmed:-0}" -v deferred="${deferred:-0}" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
@@ -218,6 +226,7 @@ for run in $(seq "$RUNS"); do
     printf "    consume phase: %.2f s, %.2f CPU-s: %.0f events per CPU-second\n", c - s, c1 - c0, consume
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
     printf "    %d commits, %.0f events each, %.2f s in commits; %d records held and kept in memory, %d input rewinds (held records fetched again)\n", commits, n / (commits ? commits : 1), commit_s, kept, rw
+    printf "    %d records fetched from the brokers for the %d read (the input and the forwarded records): %.2f each\n", fetched, n + f, fetched / (n + f)
     printf "    %d timer entries popped (%d re-armed: their rule was due later by then), %d triggers deferred by the policies\n", popped, rearmed, deferred
     printf "    %d timer entries popped after the outbox first drained (the clocks catching up to the wall clock), included\n", cu
     printf "    peak RSS %.0f MiB%s, state directory %.0f MiB%s\n", rss / 1024, (hp > 0 ? sprintf(" (and up to %.0f MiB of explicit huge pages)", hp / 1024) : ""), sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")

@@ -22,9 +22,16 @@ namespace touchstream {
 KafkaProperties GroupConsumerProperties(const KafkaProperties& common,
                                         const KafkaProperties& consumer);
 
+// librdkafka's statistics interval for the group consumer unless `props` set one
+// (statistics.interval.ms; 0 turns the reports off).
+inline constexpr const char* kDefaultStatisticsIntervalMs = "5000";
+
 // Creates the consumer of group `group_id` with `props` and the fixed settings above, calling
-// `rebalance` on assignment changes. Errors name the bad property.
+// `rebalance` on assignment changes and `events` with librdkafka's logs, errors and statistics
+// reports (librdkafka prints its logs itself when `events` is null; with `events`, they are
+// `events`' to print). Both must outlive the consumer. Errors name the bad property.
 StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> CreateGroupConsumer(
-    const KafkaProperties& props, const std::string& group_id, RdKafka::RebalanceCb* rebalance);
+    const KafkaProperties& props, const std::string& group_id, RdKafka::RebalanceCb* rebalance,
+    RdKafka::EventCb* events = nullptr);
 
 }  // namespace touchstream

@@ -116,6 +116,22 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                "(processing.max_held_bytes)")
            .Register(*registry_);
   input_kept_family_->Add({{"topic", consume_topic}});  // at zero from start-up
+  records_fetched_family_ =
+      &BuildCounter()
+           .Name("touchstream_records_fetched_total")
+           .Help(
+               "Records the group consumer fetched from the brokers (librdkafka's statistics, "
+               "every statistics.interval.ms): the records consumed plus those fetched again "
+               "after a rewind or a rebalance")
+           .Register(*registry_);
+  records_fetched_family_->Add({{"topic", consume_topic}});  // at zero from start-up
+  consumer_queued_bytes_ = &BuildGauge()
+                                .Name("touchstream_consumer_queued_bytes")
+                                .Help(
+                                    "Bytes the group consumer holds prefetched and not yet "
+                                    "consumed, all partitions (librdkafka's statistics)")
+                                .Register(*registry_)
+                                .Add({});
 
   producer_fatal_errors_ = &BuildCounter()
                                 .Name("touchstream_producer_fatal_errors_total")
@@ -354,6 +370,10 @@ prometheus::Counter& Metrics::input_rewinds(const std::string& topic) {
 
 prometheus::Counter& Metrics::input_records_kept(const std::string& topic) {
   return input_kept_family_->Add({{"topic", topic}});
+}
+
+prometheus::Counter& Metrics::records_fetched(const std::string& topic) {
+  return records_fetched_family_->Add({{"topic", topic}});
 }
 
 prometheus::Counter& Metrics::delivery_errors(const std::string& topic) {

@@ -59,6 +59,10 @@ class Metrics {
   // a repartition wait), by source topic (processor/run/source_pauses.h).
   prometheus::Counter& input_rewinds(const std::string& topic);
   prometheus::Counter& input_records_kept(const std::string& topic);
+  // From the group consumer's statistics (processor/run/consumer_events.h): records fetched, by
+  // source topic, and the bytes prefetched now.
+  prometheus::Counter& records_fetched(const std::string& topic);
+  prometheus::Gauge& consumer_queued_bytes() { return *consumer_queued_bytes_; }
   prometheus::Counter& producer_fatal_errors() { return *producer_fatal_errors_; }
   prometheus::Counter& transactions_aborted() { return *transactions_aborted_; }
   // The state-disk reserve (state.min_free_bytes): 1 while paused; pauses so far.
@@ -137,6 +141,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* delivery_errors_family_;
   prometheus::Family<prometheus::Counter>* undeliverable_family_;
   prometheus::Family<prometheus::Counter>* input_rewinds_family_;
+  prometheus::Family<prometheus::Counter>* records_fetched_family_;
+  prometheus::Gauge* consumer_queued_bytes_;
   prometheus::Family<prometheus::Counter>* input_kept_family_;
   prometheus::Counter* producer_fatal_errors_;
   prometheus::Counter* transactions_aborted_;

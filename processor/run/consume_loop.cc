@@ -54,6 +54,7 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
       commit_due_{std::chrono::milliseconds(config.commit_interval_ms), config.commit_max_events},
       tasks_(config, rules, db, relay, metrics),
       membership_(config, db, tasks_, relay, metrics, disk_, health),
+      consumer_events_(metrics),
       backpressure_(static_cast<size_t>(config.max_outbox_records),
                     static_cast<uint64_t>(config.max_outbox_bytes)),
       held_records_(static_cast<size_t>(config.max_held_bytes)) {}
@@ -70,7 +71,7 @@ Status ConsumeLoop::Start() {
   if (auto it = props.find("session.timeout.ms"); it != props.end()) {
     times_.session_timeout = std::chrono::milliseconds(std::atoll(it->second.c_str()));
   }
-  auto consumer = CreateGroupConsumer(props, config_.group_id, &membership_);
+  auto consumer = CreateGroupConsumer(props, config_.group_id, &membership_, &consumer_events_);
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
   relay_.set_consumer(consumer_.get());

@@ -22,6 +22,7 @@
 #include "processor/kafka/relay.h"
 #include "processor/metrics/metrics.h"
 #include "processor/run/commit_due.h"
+#include "processor/run/consumer_events.h"
 #include "processor/run/group_membership.h"
 #include "processor/run/outbox_backpressure.h"
 #include "processor/run/source_ends.h"
@@ -105,6 +106,7 @@ class ConsumeLoop {
   std::unique_ptr<SourceEnds> source_ends_;        // set in Start
   TaskManager tasks_;
   GroupMembership membership_;
+  ConsumerEvents consumer_events_;  // outlives the consumer, which calls it
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
   bool unfinished_commit_ = false;               // LeftUndecided was called

@@ -5,6 +5,7 @@
 // included) small and untimed, so the script is exercised by `make test` too.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <string>
 
 #include "tests/integration/harness.h"
@@ -28,6 +29,14 @@ TEST(BackpressureTest, InputPausesForTheOutboxBacklogAndNothingIsLost) {
   EXPECT_NE(out.find("raw consumer: "), std::string::npos) << out;
   EXPECT_NE(out.find("raw pipe: "), std::string::npos) << out;
   EXPECT_NE(out.find("end to end / raw consumer: "), std::string::npos) << out;
+  // What `run` fetched from the brokers (its statistics reports): every record read, at least.
+  std::smatch fetched;
+  ASSERT_TRUE(std::regex_search(
+      out, fetched,
+      std::regex("([0-9]+) records fetched from the brokers for the ([0-9]+) read \\(")))
+      << out;
+  EXPECT_GE(std::stoll(fetched[1]), std::stoll(fetched[2])) << out;
+  EXPECT_GE(std::stoll(fetched[2]), 30000) << out;
 }
 
 }  // namespace

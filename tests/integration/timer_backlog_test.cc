@@ -7,7 +7,9 @@
 // tests/unit/timer_backlog_test.cc covers the order and the chunk bound in process.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "tests/integration/cluster.h"
 #include "tests/unit/test_events.h"
@@ -35,6 +37,7 @@ void TwentyThousandTimersDueAtOnce(bool kept) {
   if (!kept) config.processing += ", max_held_bytes: 0";
   config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
   config.rules = kCart1hRules;
+  config.kafka_consumer += ", statistics.interval.ms: 100";  // the records fetched, read below
   Cluster cluster(dir, config);
   ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
 
@@ -71,16 +74,28 @@ void TwentyThousandTimersDueAtOnce(bool kept) {
   EXPECT_EQ(ScrapeMetricSum(http_port, "touchstream_timer_backlog_partitions"), 0);
   const double kept_records = ScrapeMetricSum(http_port, "touchstream_input_records_kept_total");
   const double rewinds = ScrapeMetricSum(http_port, "touchstream_input_rewinds_total");
+  // The records the consumer fetched (librdkafka's statistics, every 100 ms here): each input
+  // record at least once.
+  double fetched = 0;
+  for (int i = 0; i < 100 && fetched < kCarts + kLate; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    fetched = ScrapeMetricSum(http_port, "touchstream_records_fetched_total");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a report or more after it
+  fetched = ScrapeMetricSum(http_port, "touchstream_records_fetched_total");
   if (kept) {
     // The held records were applied from memory, at least the one each backlog began with; no
-    // partition was paused and read again.
+    // partition was paused and read again: each record fetched once.
     EXPECT_GE(kept_records, 1);
     EXPECT_LE(kept_records, kLate);  // the late carts came last
     EXPECT_EQ(rewinds, 0);
+    EXPECT_EQ(fetched, kCarts + kLate);
   } else {
-    // The held records were read again: each held partition rewound once its backlog was gone.
+    // The held records were read again: each held partition rewound once its backlog was gone,
+    // and fetched again from the record it held on.
     EXPECT_EQ(kept_records, 0);
     EXPECT_GE(rewinds, 1);
+    EXPECT_GT(fetched, kCarts + kLate);
   }
   EXPECT_TRUE(cluster.WaitForLog("run", "while its backlog of due timers fires in chunks",
                                  std::chrono::seconds(1)));
