@@ -13,7 +13,7 @@ void ConsumerEvents::event_cb(RdKafka::Event& event) {
       break;
     case RdKafka::Event::EVENT_LOG: {
       // librdkafka's levels are syslog's: 0-3 errors, 4 warnings, 5-7 notices, info, debug.
-      const std::string line = "librdkafka consumer " + event.fac() + ": " + event.str();
+      const std::string line = "librdkafka group consumer " + event.fac() + ": " + event.str();
       const int level = static_cast<int>(event.severity());
       if (level <= RdKafka::Event::EVENT_SEVERITY_ERROR) {
         LogError(line);
@@ -27,8 +27,8 @@ void ConsumerEvents::event_cb(RdKafka::Event& event) {
     case RdKafka::Event::EVENT_ERROR:
       // What librdkafka logs of an error without a callback; consumer errors the loop must act
       // on (a partition's end, a retention gap, a fatal error) come through its polls.
-      LogError(std::string("librdkafka consumer ") + (event.fatal() ? "FATAL" : "ERROR") + ": " +
-               RdKafka::err2str(event.err()) + ": " + event.str());
+      LogError(std::string("librdkafka group consumer ") + (event.fatal() ? "FATAL" : "ERROR") +
+               ": " + RdKafka::err2str(event.err()) + ": " + event.str());
       break;
     default:  // throttling: librdkafka says nothing of it without a callback either
       break;

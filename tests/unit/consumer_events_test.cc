@@ -77,10 +77,10 @@ TEST(ConsumerEventsTest, LogsAndErrorsArePrintedAsLinesOfTheirOwn) {
   FakeEvent error(RdKafka::Event::EVENT_ERROR, "1/1 brokers are down");
   events.event_cb(error);
   const std::string printed = ::testing::internal::GetCapturedStderr();
-  EXPECT_NE(printed.find("librdkafka consumer FAIL: 127.0.0.1:1/bootstrap: Connect failed"),
+  EXPECT_NE(printed.find("librdkafka group consumer FAIL: 127.0.0.1:1/bootstrap: Connect failed"),
             std::string::npos)
       << printed;
-  EXPECT_NE(printed.find("librdkafka consumer ERROR: Local: Broker transport failure: 1/1 "
+  EXPECT_NE(printed.find("librdkafka group consumer ERROR: Local: Broker transport failure: 1/1 "
                          "brokers are down"),
             std::string::npos)
       << printed;
