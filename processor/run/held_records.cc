@@ -24,16 +24,15 @@ KeptRecord::KeptRecord(const InputRecord& record) : topic_(record.topic), value_
 }
 
 bool HeldRecords::Join(Kept::iterator it, const Source& source, Record& kept) {
+  if (it != kept_.end() && it->second.refused_from) return false;
   const size_t bytes = BytesOf(*kept);
   if (bytes_ + bytes > max_bytes_) {
-    if (it != kept_.end()) {
-      for (const Record& r : it->second) bytes_ -= BytesOf(*r);
-      kept_.erase(it);
-    }
+    // What the source kept stays; it is read again from here.
+    if (it != kept_.end()) it->second.refused_from = kept->record().offset;
     return false;
   }
-  if (it == kept_.end()) it = kept_.emplace(source, std::deque<Record>()).first;
-  it->second.push_back(std::move(kept));
+  if (it == kept_.end()) it = kept_.emplace(source, SourceRecords()).first;
+  it->second.records.push_back(std::move(kept));
   bytes_ += bytes;
   return true;
 }
@@ -41,6 +40,7 @@ bool HeldRecords::Join(Kept::iterator it, const Source& source, Record& kept) {
 HeldRecords::Behind HeldRecords::KeepBehind(const Source& source, const InputRecord& record) {
   auto it = kept_.find(source);
   if (it == kept_.end()) return Behind::kNotKeeping;
+  if (it->second.refused_from) return Behind::kRefused;  // not copied to be refused
   Record copy = std::make_unique<KeptRecord>(record);
   return Join(it, source, copy) ? Behind::kKept : Behind::kRefused;
 }
@@ -51,10 +51,15 @@ HeldRecords::Behind HeldRecords::KeepBehind(const Source& source, Record& record
   return Join(it, source, record) ? Behind::kKept : Behind::kRefused;
 }
 
+std::optional<int64_t> HeldRecords::RefusedFrom(const Source& source) const {
+  auto it = kept_.find(source);
+  return it == kept_.end() ? std::nullopt : it->second.refused_from;
+}
+
 std::deque<HeldRecords::Record> HeldRecords::Take(const Source& source) {
   auto it = kept_.find(source);
   if (it == kept_.end()) return {};
-  std::deque<Record> taken = std::move(it->second);
+  std::deque<Record> taken = std::move(it->second.records);
   kept_.erase(it);
   for (const Record& r : taken) bytes_ -= BytesOf(*r);
   return taken;
@@ -62,7 +67,7 @@ std::deque<HeldRecords::Record> HeldRecords::Take(const Source& source) {
 
 size_t HeldRecords::size() const {
   size_t n = 0;
-  for (const auto& [source, records] : kept_) n += records.size();
+  for (const auto& [source, kept] : kept_) n += kept.records.size();
   return n;
 }
 

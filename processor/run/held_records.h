@@ -11,8 +11,12 @@
 // source is not paused. Each is copied out of librdkafka's buffers (a kept librdkafka message
 // would pin the whole fetch response it came from). The bound is on the bytes kept over all
 // sources (processing.max_held_bytes), each record counted as its bytes plus
-// kRecordOverheadBytes; a source that would pass it drops what it kept and falls back to the
-// pause and the rewind, as every source does with a bound of 0.
+// kRecordOverheadBytes. A source whose next record would pass it keeps what it kept and refuses
+// that record and every later one (RefusedFrom): it is paused, and once the hold ends its kept
+// records are applied and it is rewound to the first record refused, so that only those are
+// fetched again. A source that could keep not even the record its hold began with keeps nothing
+// and falls back to the pause and the rewind to its task's next offset, as every source does
+// with a bound of 0.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +24,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,9 +70,10 @@ class HeldRecords {
   // True if `source` has records kept: a record it delivers must join them (KeepBehind), not be
   // applied before them.
   bool Keeping(const Source& source) const { return kept_.count(source) != 0; }
-  // Keeps a copy of `record` behind the source's other kept records, if any. False if it would
-  // take the records kept past the bound: then nothing of the source is kept any more (its
-  // records are dropped) and it must be paused and rewound.
+  // Keeps a copy of `record` behind the source's other kept records, if any. False if it is
+  // refused: it would take the records kept past the bound, or the source refused one before it
+  // (RefusedFrom). A source that kept nothing then keeps nothing: it must be paused and rewound
+  // to its task's next offset.
   bool Keep(const Source& source, const InputRecord& record) {
     Record copy = std::make_unique<KeptRecord>(record);
     return Keep(source, copy);
@@ -82,12 +88,16 @@ class HeldRecords {
   enum class Behind {
     kNotKeeping,  // the source keeps nothing: the record is the caller's to apply
     kKept,        // kept behind the others
-    kRefused,     // past the bound: as Keep's false
+    kRefused,     // as Keep's false: the source keeps what it kept, this record is read again
   };
   // Keep, only if the source keeps records already (one lookup for Keeping and Keep; a record is
   // copied only to be kept).
   Behind KeepBehind(const Source& source, const InputRecord& record);
   Behind KeepBehind(const Source& source, Record& record);
+  // The offset of the first record the source refused while keeping others (none kept after
+  // it): the source must be paused while it holds, and rewound to this offset once its kept
+  // records are taken. nullopt while it refused none, or keeps nothing.
+  std::optional<int64_t> RefusedFrom(const Source& source) const;
   // The source's kept records, oldest first, taken (none are kept after).
   std::deque<Record> Take(const Source& source);
   // Drops every kept record (a rebalance or a rebuilt partition: the tasks start again from
@@ -102,7 +112,11 @@ class HeldRecords {
   size_t bytes() const { return bytes_; }
 
  private:
-  using Kept = std::map<Source, std::deque<Record>>;
+  struct SourceRecords {
+    std::deque<Record> records;
+    std::optional<int64_t> refused_from;  // RefusedFrom
+  };
+  using Kept = std::map<Source, SourceRecords>;
 
   static size_t BytesOf(const KeptRecord& record) { return record.bytes() + kRecordOverheadBytes; }
   // Keeps `record` behind `it`'s records (`it`: the source's entry, or end() to begin one).

@@ -1,6 +1,7 @@
 #include "processor/run/source_pauses.h"
 
 #include <memory>
+#include <optional>
 
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/log.h"
@@ -51,9 +52,11 @@ SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, Ta
     for (const std::string& topic : sources) {
       const Source source{topic, partition};
       const bool was_paused = paused_.count(source) != 0;
+      const bool keeping = held.Keeping(source);
+      const std::optional<int64_t> refused_from = held.RefusedFrom(source);
       // Held now: its records wait in `held`, or, past its bound (or with none kept), in Kafka.
       if (backlog || (waits && topic == input_topic_)) {
-        if (was_paused || (task->held(topic) && !held.Keeping(source))) {
+        if (was_paused || (task->held(topic) && (!keeping || refused_from))) {
           if (!was_paused) SetPaused(consumer, topic, partition, true);
           still_paused.insert(source);
         }
@@ -61,12 +64,13 @@ SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, Ta
       }
       if (was_paused) SetPaused(consumer, topic, partition, false);
       if (!task->held(topic)) continue;
-      if (held.Keeping(source)) {
+      if (keeping && !refused_from) {
         tasks.Rewound(partition, topic);  // delivered again from memory, by the caller
         released.kept.push_back(source);
         continue;
       }
-      const int64_t next = task->NextOffset(topic);
+      // Read again from Kafka: after what memory kept, or all of it.
+      const int64_t next = refused_from ? *refused_from : task->NextOffset(topic);
       std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
           topic, partition, next > 0 ? next : RdKafka::Topic::OFFSET_BEGINNING));
       if (RdKafka::ErrorCode err = consumer.seek(*tp, kSeekTimeoutMs);
@@ -77,6 +81,7 @@ SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, Ta
       }
       tasks.Rewound(partition, topic);
       metrics.input_rewinds(topic).Increment();
+      if (keeping) released.kept.push_back(source);  // the records before `next`, from memory
     }
   }
   paused_ = std::move(still_paused);

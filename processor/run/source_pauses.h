@@ -7,9 +7,11 @@
 // The records a held source delivers are kept in memory (processor/run/held_records.h) and
 // applied once the hold ends, oldest first, before any record the source delivers later: the
 // source is not paused. Only a source past the kept records' bound (or with none kept:
-// processing.max_held_bytes 0) is paused while it holds, then resumed and rewound to the task's
-// next offset (counted in touchstream_input_rewinds_total: the consumer drops what it had fetched
-// past that offset and fetches it again). Only that partition holds; the others go on.
+// processing.max_held_bytes 0) is paused while it holds, then resumed and rewound (counted in
+// touchstream_input_rewinds_total: the consumer drops what it had fetched past that offset and
+// fetches it again): to the first record memory refused, after the ones it kept
+// (HeldRecords::RefusedFrom), or to the task's next offset when it kept none. Only that
+// partition holds; the others go on.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -37,7 +39,8 @@ class SourcePauses {
   struct Released {
     bool timer_backlog = false;  // a partition has a timer backlog
     // Held sources whose hold ended with records kept in `held`: the caller applies them now
-    // (HeldRecords::Take), before anything else the source delivers.
+    // (HeldRecords::Take), before anything else the source delivers (a source that refused some
+    // was rewound to the first of those).
     std::vector<Source> kept;
   };
   // After each step of the loop (`steady_ms`: TaskTime's monotonic clock): pauses the held

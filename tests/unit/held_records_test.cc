@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace touchstream {
@@ -84,24 +85,42 @@ TEST(HeldRecordsTest, ARecordWithoutAKeyStaysWithoutOne) {
   EXPECT_FALSE(held.Take({"touchpoints", 0})[0]->record().key.has_value());
 }
 
-TEST(HeldRecordsTest, ASourceThatWouldPassTheBoundKeepsNothingMore) {
+TEST(HeldRecordsTest, ASourceThatWouldPassTheBoundKeepsWhatItKeptAndRefusesTheRest) {
   // Room for three records over all sources.
   HeldRecords held(3 * kRecordBytes);
-  const HeldRecords::Source a{"touchpoints", 0}, b{"touchpoints", 1};
+  const HeldRecords::Source a{"touchpoints", 0}, b{"touchpoints", 1}, c{"touchpoints", 2};
   ASSERT_TRUE(held.Keep(a, Lent("touchpoints", 0, 1).record));
   ASSERT_TRUE(held.Keep(b, Lent("touchpoints", 1, 1).record));
   ASSERT_TRUE(held.Keep(a, Lent("touchpoints", 0, 2).record));
   EXPECT_EQ(held.bytes(), 3 * kRecordBytes);
+  EXPECT_EQ(held.RefusedFrom(a), std::nullopt);
 
+  // a's third record would pass the bound: a keeps its two and is read again from the third.
   EXPECT_FALSE(held.Keep(a, Lent("touchpoints", 0, 3).record));
-  EXPECT_FALSE(held.Keeping(a));  // its kept records dropped: it is paused and rewound
-  EXPECT_TRUE(held.Keeping(b));
-  EXPECT_EQ(held.size(), 1u);
-  EXPECT_EQ(held.bytes(), kRecordBytes);
-
-  // The room it gave back is there for the others.
-  EXPECT_TRUE(held.Keep(b, Lent("touchpoints", 1, 2, 92 + kRecordBytes).record));
+  EXPECT_TRUE(held.Keeping(a));
+  EXPECT_EQ(held.RefusedFrom(a), 3);
+  EXPECT_EQ(held.size(), 3u);
   EXPECT_EQ(held.bytes(), 3 * kRecordBytes);
+  // A source whose first record does not fit keeps nothing: it falls back to the task's offset.
+  EXPECT_FALSE(held.Keep(c, Lent("touchpoints", 2, 7).record));
+  EXPECT_FALSE(held.Keeping(c));
+  EXPECT_EQ(held.RefusedFrom(c), std::nullopt);
+
+  // Taking a's records gives their room back; once a refused one, it refuses every later one,
+  // even one that would fit (it is read again from the first refused).
+  std::deque<HeldRecords::Record> taken_b = held.Take(b);
+  ASSERT_EQ(taken_b.size(), 1u);
+  EXPECT_FALSE(held.Keep(a, Lent("touchpoints", 0, 4).record));
+  EXPECT_EQ(held.RefusedFrom(a), 3);
+  std::deque<HeldRecords::Record> taken_a = held.Take(a);
+  ASSERT_EQ(taken_a.size(), 2u);
+  EXPECT_EQ(taken_a[0]->record().offset, 1);
+  EXPECT_EQ(taken_a[1]->record().offset, 2);
+  EXPECT_FALSE(held.Keeping(a));
+  EXPECT_EQ(held.RefusedFrom(a), std::nullopt);  // taken: it keeps afresh
+  EXPECT_TRUE(held.empty());
+  EXPECT_EQ(held.bytes(), 0u);
+  EXPECT_TRUE(held.Keep(a, Lent("touchpoints", 0, 3).record));
   held.Clear();
   EXPECT_TRUE(held.empty());
   EXPECT_EQ(held.bytes(), 0u);
@@ -128,8 +147,8 @@ TEST(HeldRecordsTest, ARecordKeptAgainIsMovedBackInOrLeftToTheCallerIfRefused) {
   ASSERT_NE(extra, nullptr);          // still the caller's, whole
   EXPECT_EQ(extra->record().offset, 3);
   EXPECT_EQ(extra->record().value, std::string(92, 'v'));
-  EXPECT_FALSE(held.Keeping(a));
-  EXPECT_EQ(held.bytes(), 0u);
+  EXPECT_EQ(held.RefusedFrom(a), 3);
+  EXPECT_EQ(held.bytes(), 2 * kRecordBytes);
 }
 
 TEST(HeldRecordsTest, KeepBehindKeepsOnlyBehindRecordsKeptAlready) {
@@ -152,10 +171,13 @@ TEST(HeldRecordsTest, KeepBehindKeepsOnlyBehindRecordsKeptAlready) {
   EXPECT_EQ(taken[1], nullptr);
   EXPECT_EQ(held.KeepBehind(a, Lent("touchpoints", 0, 3).record), HeldRecords::Behind::kKept);
 
-  // Past the bound: refused, and the source keeps nothing more.
+  // Past the bound: refused, the records kept stay, and every later one is refused too.
   EXPECT_EQ(held.KeepBehind(a, Lent("touchpoints", 0, 4).record), HeldRecords::Behind::kRefused);
-  EXPECT_FALSE(held.Keeping(a));
-  EXPECT_EQ(held.bytes(), 0u);
+  EXPECT_TRUE(held.Keeping(a));
+  EXPECT_EQ(held.RefusedFrom(a), 4);
+  EXPECT_EQ(held.KeepBehind(a, Lent("touchpoints", 0, 5, 0).record), HeldRecords::Behind::kRefused);
+  EXPECT_EQ(held.size(), 3u);
+  EXPECT_EQ(held.bytes(), 3 * kRecordBytes);
 }
 
 TEST(HeldRecordsTest, ABoundOfZeroKeepsNothing) {
