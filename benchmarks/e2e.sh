@@ -84,6 +84,14 @@ now() { date +%s.%N; }
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 # The most explicit huge pages (state.memtable_huge_pages) `run` held at any poll, KiB: memory
 # that VmRSS and VmHWM leave out.
+# The most bytes of held records `run` kept in memory at any poll (touchstream_input_kept_bytes,
+# bounded by processing.max_held_bytes).
+peak_kept() {
+  local now
+  now=$(metric touchstream_input_kept_bytes)
+  [ "${now:-0}" -gt "$kept_bytes" ] && kept_bytes=$now
+  return 0
+}
 peak_hugetlb() {
   local now
   now=$(awk '/^HugetlbPages/ { print $2 }' "/proc/$run_pid/status" 2> /dev/null || true)
@@ -110,11 +118,12 @@ for run in $(seq "$RUNS"); do
   "$BIN" run --config "$dir/config.yaml" -X "bootstrap.servers=$brokers" ${RUN_ARGS:-} 2> "$dir/run.err" &
   run_pid=$!
   pids+=($run_pid)
-  start="" cpu_start="" hugetlb_kib=0
+  start="" cpu_start="" hugetlb_kib=0 kept_bytes=0
   deadline=$(( $(date +%s) + 600 ))
   while :; do
     scrape
     peak_hugetlb
+    peak_kept
     consumed=$(metric touchstream_records_consumed_total)
     if [ -z "$start" ] && [ "$consumed" -gt 0 ]; then
       start=$(now); cpu_start=$(cpu_seconds $run_pid)
@@ -151,6 +160,7 @@ for run in $(seq "$RUNS"); do
   while :; do
     scrape
     peak_hugetlb
+    peak_kept
     applied=$(( $(metric touchstream_events_processed_total) + $(metric touchstream_events_invalid_total) + $(metric touchstream_events_dropped_total) ))
     pending=$(metric touchstream_outbox_pending)
     if [ "$applied" -ge "$EVENTS" ] && [ "$pending" -eq 0 ]; then
@@ -218,7 +228,7 @@ for run in $(seq "$RUNS"); do
       -v raw="$(field per_cpu_s "$raw")" -v pipe="$(field per_cpu_s "$pipe")" \
       -v t="$triggers" -v f="$forwarded" -v i="$invalid" -v p="$pauses" -v rss="$peak_rss_kib" -v rss0="$rss_start_kib" -v hp="$hugetlb_kib" \
       -v per="$per_event" -v mb="$mean_bytes" -v sb="$state_bytes" -v run="$run" \
-      -v commits="$commits" -v rw="${rewinds:-0}" -v kept="${kept:-0}" -v fetched="${fetched:-0}" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
+      -v commits="$commits" -v rw="${rewinds:-0}" -v kept="${kept:-0}" -v kept_bytes="${kept_bytes:-0}" -v fetched="${fetched:-0}" -v commit_s="${commit_s:-0}" -v te="$transaction_events" -v tx="${transactions:-0}" \
       -v cu="$catch_up_timers" -v popped="${popped:-0}" -v rearmed="${rearmed:-0}" -v deferred="${deferred:-0}" '
   BEGIN {
     consume = n / (c1 - c0); e2e = n / (c2 - c0)
@@ -226,7 +236,7 @@ for run in $(seq "$RUNS"); do
     printf "    consume phase: %.2f s, %.2f CPU-s: %.0f events per CPU-second\n", c - s, c1 - c0, consume
     printf "    end to end:    %.2f s, %.2f CPU-s: %.0f events per CPU-second, %.0f events/s wall\n", d - s, c2 - c0, e2e, n / (d - s)
     printf "    %d commits, %.0f events each, %.2f s in commits; %d records held and kept in memory, %d input rewinds (held records fetched again)\n", commits, n / (commits ? commits : 1), commit_s, kept, rw
-    printf "    %d records fetched from the brokers for the %d read (the input and the forwarded records): %.2f each\n", fetched, n + f, fetched / (n + f)
+    printf "    %d records fetched from the brokers for the %d read (the input and the forwarded records): %.2f each; held records kept in memory at most %.1f MiB at a poll\n", fetched, n + f, fetched / (n + f), kept_bytes / 1048576
     printf "    %d timer entries popped (%d re-armed: their rule was due later by then), %d triggers deferred by the policies\n", popped, rearmed, deferred
     printf "    %d timer entries popped after the outbox first drained (the clocks catching up to the wall clock), included\n", cu
     printf "    peak RSS %.0f MiB%s, state directory %.0f MiB%s\n", rss / 1024, (hp > 0 ? sprintf(" (and up to %.0f MiB of explicit huge pages)", hp / 1024) : ""), sb / 1048576, (p > 0 ? sprintf(", input paused %d times for the outbox", p) : "")

@@ -125,6 +125,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                "after a rewind or a rebalance")
            .Register(*registry_);
   records_fetched_family_->Add({{"topic", consume_topic}});  // at zero from start-up
+  input_kept_bytes_ = &BuildGauge()
+                           .Name("touchstream_input_kept_bytes")
+                           .Help(
+                               "Bytes of the records held source partitions delivered, kept in "
+                               "memory until their hold ends, as processing.max_held_bytes "
+                               "counts them (each record's bytes plus 256)")
+                           .Register(*registry_)
+                           .Add({});
   consumer_queued_bytes_ = &BuildGauge()
                                 .Name("touchstream_consumer_queued_bytes")
                                 .Help(

@@ -59,6 +59,8 @@ class Metrics {
   // a repartition wait), by source topic (processor/run/source_pauses.h).
   prometheus::Counter& input_rewinds(const std::string& topic);
   prometheus::Counter& input_records_kept(const std::string& topic);
+  // The records kept now (processor/run/held_records.h), as their bound counts them.
+  prometheus::Gauge& input_kept_bytes() { return *input_kept_bytes_; }
   // From the group consumer's statistics (processor/run/consumer_events.h): records fetched, by
   // source topic, and the bytes prefetched now.
   prometheus::Counter& records_fetched(const std::string& topic);
@@ -143,6 +145,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* input_rewinds_family_;
   prometheus::Family<prometheus::Counter>* records_fetched_family_;
   prometheus::Gauge* consumer_queued_bytes_;
+  prometheus::Gauge* input_kept_bytes_;
   prometheus::Family<prometheus::Counter>* input_kept_family_;
   prometheus::Counter* producer_fatal_errors_;
   prometheus::Counter* transactions_aborted_;

@@ -218,6 +218,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     for (const HeldRecords::Source& source : released.kept) {
       if (source.first == config_.touchpoints.name) ApplyKept(source);
     }
+    metrics_.input_kept_bytes().Set(static_cast<double>(held_records_.bytes()));
     if (clocks_.steady.Now() - times_.last_sample >= std::chrono::seconds(1)) SampleGauges();
     // A corrupt stored state is local damage, not a reason to stop (README, "Corrupt local
     // state").
