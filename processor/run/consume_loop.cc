@@ -31,13 +31,16 @@ int64_t Ms(SteadyClock::TimePoint t) {
 
 // Leaves the group and destroys the consumer, unless it has not closed within 10 s
 // (consumer_close.h).
-void LeaveGroup(std::unique_ptr<RdKafka::KafkaConsumer>& consumer) {
+// False if the consumer was abandoned instead (consumer_close.h).
+bool LeaveGroup(std::unique_ptr<RdKafka::KafkaConsumer>& consumer) {
   if (!CloseConsumer(consumer, std::chrono::seconds(10))) {
     LogWarn(
         "the consumer did not leave the group within 10 s (no answer from the group "
         "coordinator): stopping without it; the group reassigns the partitions once the "
         "session times out");
+    return false;
   }
+  return true;
 }
 
 }  // namespace
@@ -54,7 +57,7 @@ ConsumeLoop::ConsumeLoop(const Config& config, const RuleSet& rules, StateDb& db
       commit_due_{std::chrono::milliseconds(config.commit_interval_ms), config.commit_max_events},
       tasks_(config, rules, db, relay, metrics),
       membership_(config, db, tasks_, relay, metrics, disk_, health),
-      consumer_events_(metrics),
+      consumer_events_(std::make_unique<ConsumerEvents>(metrics)),
       backpressure_(static_cast<size_t>(config.max_outbox_records),
                     static_cast<uint64_t>(config.max_outbox_bytes)),
       held_records_(static_cast<size_t>(config.max_held_bytes)) {}
@@ -71,7 +74,8 @@ Status ConsumeLoop::Start() {
   if (auto it = props.find("session.timeout.ms"); it != props.end()) {
     times_.session_timeout = std::chrono::milliseconds(std::atoll(it->second.c_str()));
   }
-  auto consumer = CreateGroupConsumer(props, config_.group_id, &membership_, &consumer_events_);
+  auto consumer =
+      CreateGroupConsumer(props, config_.group_id, &membership_, consumer_events_.get());
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
   relay_.set_consumer(consumer_.get());
@@ -270,6 +274,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
 }
 
 void ConsumeLoop::LeaveOrAbandonGroup() {
+  bool abandoned = false;
   if (unfinished_commit_) {
     // Its transaction may still commit (its EndTxn may have reached the coordinator): the next
     // owner must not restore before it is decided. Not leaving the group, as a crash does not,
@@ -277,9 +282,13 @@ void ConsumeLoop::LeaveOrAbandonGroup() {
     LogWarn("not leaving the consumer group (a commit's transaction is undecided): its "
             "partitions move once session.timeout.ms passes, as after a crash");
     AbandonConsumer(consumer_);
+    abandoned = true;
   } else {
-    LeaveGroup(consumer_);
+    abandoned = !LeaveGroup(consumer_);
   }
+  // An abandoned consumer's threads live on and call its event callback (their log lines), so
+  // the callback lives on with them, as the consumer does.
+  if (abandoned) static_cast<void>(consumer_events_.release());
 }
 
 void ConsumeLoop::LeftUndecided(const Status& status) {
@@ -361,8 +370,9 @@ void ConsumeLoop::HandleRecord(RdKafka::Message& message) {
 }
 
 void ConsumeLoop::Apply(const InputRecord& record, HeldRecords::Record* kept) {
-  // Behind records its source keeps: kept too, in order (or, past the bound, dropped with them
-  // and read again after the source's rewind, as the task holds it).
+  // Behind records its source keeps: kept too, in order (or, past the bound, refused: the task
+  // holds it, and the source is read again from the first refused record, HeldRecords::
+  // RefusedFrom).
   if (!held_records_.empty()) {
     const HeldRecords::Source source{std::string(record.topic), record.partition};
     const HeldRecords::Behind behind = kept != nullptr ? held_records_.KeepBehind(source, *kept)
@@ -397,7 +407,10 @@ void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   std::deque<HeldRecords::Record> kept = held_records_.Take(source);
   prometheus::Counter& applied = metrics_.input_records_kept(source.first);
   for (HeldRecords::Record& record : kept) {
-    if (!fatal_.ok()) return;  // the batch is dropped whole: the records are read again
+    // The batch is dropped whole and the records read again: every error in fatal_ either ends
+    // the loop or rebuilds the partitions from their checkpoints (RebuildCorrupt) before the
+    // next poll, so the source's rewind and the records taken here are not relied on.
+    if (!fatal_.ok()) return;
     applied.Increment();
     const KeptRecord& own = *record;  // stays put if `record` is moved back in
     Apply(own.record(), &record);

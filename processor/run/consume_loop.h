@@ -106,7 +106,8 @@ class ConsumeLoop {
   std::unique_ptr<SourceEnds> source_ends_;        // set in Start
   TaskManager tasks_;
   GroupMembership membership_;
-  ConsumerEvents consumer_events_;  // outlives the consumer, which calls it
+  // Outlives the consumer, which calls it from its threads: leaked with an abandoned one.
+  std::unique_ptr<ConsumerEvents> consumer_events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
   bool unfinished_commit_ = false;               // LeftUndecided was called
