@@ -214,6 +214,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     const SourcePauses::Released released = source_pauses_->Update(
         *consumer_, tasks_, held_records_, metrics_, Ms(clocks_.steady.Now()));
     timer_backlog_ = released.timer_backlog;
+    for (const HeldRecords::Source& source : released.rewound) {
+      source_ends_->OnRewound(source.first, source.second, tasks_);
+    }
     // The repartition source's first: an input record may wait for what it kept (PartitionTask::
     // WaitsForRepartition), never the other way round.
     for (const HeldRecords::Source& source : released.kept) {

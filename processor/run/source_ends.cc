@@ -21,6 +21,12 @@ void SourceEnds::OnEndOfPartition(const std::string& topic, int32_t partition, i
   tasks.MarkCaughtUp(topic, partition);
 }
 
+void SourceEnds::OnRewound(const std::string& topic, int32_t partition, TaskManager& tasks) {
+  const PartitionTask* task = tasks.Find(partition);
+  if (task == nullptr) return;
+  if (Seen* seen = Entry(topic, partition, *task)) seen->eof_high = -1;
+}
+
 void SourceEnds::Judge(const std::string& topic, int32_t partition, TaskManager& tasks) {
   const PartitionTask* task = tasks.Find(partition);
   if (task == nullptr) return;

@@ -38,6 +38,10 @@ class SourceEnds {
   // An end-of-partition event at `end_offset`: the source is caught up.
   void OnEndOfPartition(const std::string& topic, int32_t partition, int64_t end_offset,
                         TaskManager& tasks);
+  // Source `topic` of `partition` was rewound (a seek back after a hold): an end-of-partition
+  // event from before no longer says the consumer is at the end, so it is forgotten (else the
+  // source would be judged caught up with the records it will read again still unread).
+  void OnRewound(const std::string& topic, int32_t partition, TaskManager& tasks);
   // Judges one source of `partition` (no-op if not assigned or not a source).
   void Judge(const std::string& topic, int32_t partition, TaskManager& tasks);
   // Judges every source of every assigned partition.

@@ -81,6 +81,7 @@ SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, Ta
       }
       tasks.Rewound(partition, topic);
       metrics.input_rewinds(topic).Increment();
+      released.rewound.push_back(source);
       if (keeping) released.kept.push_back(source);  // the records before `next`, from memory
     }
   }

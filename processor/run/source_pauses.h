@@ -42,6 +42,8 @@ class SourcePauses {
     // (HeldRecords::Take), before anything else the source delivers (a source that refused some
     // was rewound to the first of those).
     std::vector<Source> kept;
+    // Sources sought back to read again (SourceEnds::OnRewound).
+    std::vector<Source> rewound;
   };
   // After each step of the loop (`steady_ms`: TaskTime's monotonic clock): pauses the held
   // sources that keep no records in `held`, resumes and rewinds them once no longer held, and

@@ -104,5 +104,21 @@ TEST_F(SourceEndsTest, TransactionMarkersPastTheLastRecordDoNotKeepASourceBehind
   EXPECT_FALSE(caught_up());
 }
 
+TEST_F(SourceEndsTest, AnEndReportedBeforeARewindDoesNotMakeTheSourceCaughtUp) {
+  // The consumer delivered up to offset 8 and reported the end there while the task held its
+  // input at offset 3 (a timer backlog, a repartition wait); then the source was sought back to
+  // 3 to read 3..7 again. Until they are applied the source is behind.
+  SourceEnds ends({input()}, watermarks_.Reader());
+  Pipe(3);  // next offset 3
+  watermarks_.cached[{input(), 0}] = 8;
+  ends.OnEndOfPartition(input(), 0, 8, driver_->task_manager());
+  ends.OnRewound(input(), 0, driver_->task_manager());
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_FALSE(caught_up()) << "five records to read again";
+  Pipe(5);
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_TRUE(caught_up());
+}
+
 }  // namespace
 }  // namespace touchstream
