@@ -29,9 +29,8 @@ int64_t Ms(SteadyClock::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-// Leaves the group and destroys the consumer, unless it has not closed within 10 s
-// (consumer_close.h).
-// False if the consumer was abandoned instead (consumer_close.h).
+// Leaves the group and destroys the consumer, unless it has not closed within 10 s: then it is
+// abandoned, and false (consumer_close.h).
 bool LeaveGroup(std::unique_ptr<RdKafka::KafkaConsumer>& consumer) {
   if (!CloseConsumer(consumer, std::chrono::seconds(10))) {
     LogWarn(
