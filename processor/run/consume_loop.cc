@@ -376,7 +376,7 @@ void ConsumeLoop::Apply(const InputRecord& record, HeldRecords::Record* kept) {
   // holds it, and the source is read again from the first refused record, HeldRecords::
   // RefusedFrom).
   if (!held_records_.empty()) {
-    const HeldRecords::Source source{std::string(record.topic), record.partition};
+    const HeldRecords::SourceView source{record.topic, record.partition};
     const HeldRecords::Behind behind = kept != nullptr ? held_records_.KeepBehind(source, *kept)
                                                        : held_records_.KeepBehind(source, record);
     if (behind == HeldRecords::Behind::kKept) return;
@@ -393,7 +393,7 @@ void ConsumeLoop::Apply(const InputRecord& record, HeldRecords::Record* kept) {
   }
   // The record the task began to hold its source on: the first one kept.
   if (*began_hold) {
-    const HeldRecords::Source source{std::string(record.topic), record.partition};
+    const HeldRecords::SourceView source{record.topic, record.partition};
     if (kept != nullptr) {
       held_records_.Keep(source, *kept);
     } else {

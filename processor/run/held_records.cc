@@ -12,18 +12,19 @@ KeptRecord::KeptRecord(const InputRecord& record) : topic_(record.topic), value_
   }
   record_.value = value_;
   record_.create_time_ms = record.create_time_ms;
-  header_data_.reserve(record.headers.size());
-  for (const InputHeader& h : record.headers) header_data_.emplace_back(h.key, h.value);
-  headers_.reserve(header_data_.size());
   bytes_ = topic_.size() + key_.size() + value_.size();
-  for (const auto& [key, value] : header_data_) {
+  // Reserved: the views into header_data_ stay valid as it grows.
+  header_data_.reserve(record.headers.size());
+  headers_.reserve(record.headers.size());
+  for (const InputHeader& h : record.headers) {
+    const auto& [key, value] = header_data_.emplace_back(h.key, h.value);
     headers_.push_back({key, value});
     bytes_ += key.size() + value.size();
   }
   record_.headers = headers_;
 }
 
-bool HeldRecords::Join(Kept::iterator it, const Source& source, Record& kept) {
+bool HeldRecords::Join(Kept::iterator it, const SourceView& source, Record& kept) {
   if (it != kept_.end() && it->second.refused_from) return false;
   const size_t bytes = BytesOf(*kept);
   if (bytes_ + bytes > max_bytes_) {
@@ -31,13 +32,15 @@ bool HeldRecords::Join(Kept::iterator it, const Source& source, Record& kept) {
     if (it != kept_.end()) it->second.refused_from = kept->record().offset;
     return false;
   }
-  if (it == kept_.end()) it = kept_.emplace(source, SourceRecords()).first;
+  if (it == kept_.end()) {
+    it = kept_.emplace(Source(source.first, source.second), SourceRecords()).first;
+  }
   it->second.records.push_back(std::move(kept));
   bytes_ += bytes;
   return true;
 }
 
-HeldRecords::Behind HeldRecords::KeepBehind(const Source& source, const InputRecord& record) {
+HeldRecords::Behind HeldRecords::KeepBehind(const SourceView& source, const InputRecord& record) {
   auto it = kept_.find(source);
   if (it == kept_.end()) return Behind::kNotKeeping;
   if (it->second.refused_from) return Behind::kRefused;  // not copied to be refused
@@ -45,18 +48,18 @@ HeldRecords::Behind HeldRecords::KeepBehind(const Source& source, const InputRec
   return Join(it, source, copy) ? Behind::kKept : Behind::kRefused;
 }
 
-HeldRecords::Behind HeldRecords::KeepBehind(const Source& source, Record& record) {
+HeldRecords::Behind HeldRecords::KeepBehind(const SourceView& source, Record& record) {
   auto it = kept_.find(source);
   if (it == kept_.end()) return Behind::kNotKeeping;
   return Join(it, source, record) ? Behind::kKept : Behind::kRefused;
 }
 
-std::optional<int64_t> HeldRecords::RefusedFrom(const Source& source) const {
+std::optional<int64_t> HeldRecords::RefusedFrom(const SourceView& source) const {
   auto it = kept_.find(source);
   return it == kept_.end() ? std::nullopt : it->second.refused_from;
 }
 
-std::deque<HeldRecords::Record> HeldRecords::Take(const Source& source) {
+std::deque<HeldRecords::Record> HeldRecords::Take(const SourceView& source) {
   auto it = kept_.find(source);
   if (it == kept_.end()) return {};
   std::deque<Record> taken = std::move(it->second.records);

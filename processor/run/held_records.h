@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,8 @@ class KeptRecord {
 class HeldRecords {
  public:
   using Source = std::pair<std::string, int32_t>;  // topic, partition
+  // A source named by a view (a record's topic): looked up without copying the name.
+  using SourceView = std::pair<std::string_view, int32_t>;
   using Record = std::unique_ptr<KeptRecord>;
 
   // What a kept record is taken to cost besides its bytes: the object, its strings' and vector's
@@ -69,18 +72,18 @@ class HeldRecords {
 
   // True if `source` has records kept: a record it delivers must join them (KeepBehind), not be
   // applied before them.
-  bool Keeping(const Source& source) const { return kept_.count(source) != 0; }
+  bool Keeping(const SourceView& source) const { return kept_.count(source) != 0; }
   // Keeps a copy of `record` behind the source's other kept records, if any. False if it is
   // refused: it would take the records kept past the bound, or the source refused one before it
   // (RefusedFrom). A source that kept nothing then keeps nothing: it must be paused and rewound
   // to its task's next offset.
-  bool Keep(const Source& source, const InputRecord& record) {
+  bool Keep(const SourceView& source, const InputRecord& record) {
     Record copy = std::make_unique<KeptRecord>(record);
     return Keep(source, copy);
   }
   // The same for a record kept before (Take): moved back in, not copied again. `record` is left
   // as it was if it is not kept (the caller may still be reading it).
-  bool Keep(const Source& source, Record& record) {
+  bool Keep(const SourceView& source, Record& record) {
     return Join(kept_.find(source), source, record);
   }
 
@@ -92,14 +95,14 @@ class HeldRecords {
   };
   // Keep, only if the source keeps records already (one lookup for Keeping and Keep; a record is
   // copied only to be kept).
-  Behind KeepBehind(const Source& source, const InputRecord& record);
-  Behind KeepBehind(const Source& source, Record& record);
+  Behind KeepBehind(const SourceView& source, const InputRecord& record);
+  Behind KeepBehind(const SourceView& source, Record& record);
   // The offset of the first record the source refused while keeping others (none kept after
   // it): the source must be paused while it holds, and rewound to this offset once its kept
   // records are taken. nullopt while it refused none, or keeps nothing.
-  std::optional<int64_t> RefusedFrom(const Source& source) const;
+  std::optional<int64_t> RefusedFrom(const SourceView& source) const;
   // The source's kept records, oldest first, taken (none are kept after).
-  std::deque<Record> Take(const Source& source);
+  std::deque<Record> Take(const SourceView& source);
   // Drops every kept record (a rebalance or a rebuilt partition: the tasks start again from
   // their checkpoints).
   void Clear() {
@@ -116,11 +119,19 @@ class HeldRecords {
     std::deque<Record> records;
     std::optional<int64_t> refused_from;  // RefusedFrom
   };
-  using Kept = std::map<Source, SourceRecords>;
+  // Orders sources and their views alike (a view finds its source without a copy).
+  struct SourceLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return SourceView(a.first, a.second) < SourceView(b.first, b.second);
+    }
+  };
+  using Kept = std::map<Source, SourceRecords, SourceLess>;
 
   static size_t BytesOf(const KeptRecord& record) { return record.bytes() + kRecordOverheadBytes; }
   // Keeps `record` behind `it`'s records (`it`: the source's entry, or end() to begin one).
-  bool Join(Kept::iterator it, const Source& source, Record& record);
+  bool Join(Kept::iterator it, const SourceView& source, Record& record);
 
   const size_t max_bytes_;
   Kept kept_;
