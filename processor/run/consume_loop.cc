@@ -127,6 +127,7 @@ Status ConsumeLoop::Start() {
 }
 
 Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
   times_.batch_started = clocks_.steady.Now();
   // A stop requested while a commit waits for Kafka bounds that wait too.
   const std::chrono::milliseconds stop_timeout(config_.stop_timeout_ms);
@@ -179,17 +180,7 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     if (fatal_.ok() &&
         commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
                     relay_.in_flight(), until_timer && *until_timer <= 0)) {
-      // A disk below its reserve is no fatal error: the instance pauses.
-      if (Status s = Commit(); s.code() == Status::Code::kUnavailable) {
-        membership_.PauseForDisk(s.message());
-      } else if (s.code() == Status::Code::kDeadlineExceeded) {
-        // Left undecided: a stop requested while the commit waited (Relay::WatchStop) ends the
-        // loop; without one the commit never completed, and processing stops with an error.
-        LeftUndecided(s);
-        if (!stop.load()) fatal_ = s;
-      } else if (!s.ok()) {
-        fatal_ = s;
-      }
+      CommitOrPause();
     }
     if (std::string pause = membership_.TakePauseRequest(); !pause.empty()) {
       membership_.PauseForDisk(pause);
@@ -403,16 +394,28 @@ void ConsumeLoop::Apply(const InputRecord& record, HeldRecords::Record* kept) {
 }
 
 void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
-  // All at once, within this pass: a record held again is kept again, with those behind it.
-  // (Up to processing.max_held_bytes of records, past commit_max_events and the outbox's bound
-  // for this one batch.)
+  // All within this pass (no poll in between, so no rebalance either): a record held again is
+  // kept again, with those behind it. A hold may have kept tens of thousands of records
+  // (processing.max_held_bytes), so the batch is committed whenever it is due between two of
+  // them, and the relay polled after each commit; the outbox's bound is left to the loop, which
+  // pauses the input once the relay has more in flight (up to one hold's records past it).
   std::deque<HeldRecords::Record> kept = held_records_.Take(source);
   prometheus::Counter& applied = metrics_.input_records_kept(source.first);
   for (HeldRecords::Record& record : kept) {
-    // The batch is dropped whole and the records read again: every error in fatal_ either ends
-    // the loop or rebuilds the partitions from their checkpoints (RebuildCorrupt) before the
-    // next poll, so the source's rewind and the records taken here are not relied on.
+    // The records not applied here are read again, and so is the batch, dropped whole: every
+    // error in fatal_ either ends the loop or rebuilds the partitions from their checkpoints
+    // (RebuildCorrupt) before the next poll, a commit that did not happen stopped the loop or
+    // left the group (CommitOrPause), so the source's position and the records taken here are
+    // not relied on.
     if (!fatal_.ok()) return;
+    if (commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
+                    relay_.in_flight())) {
+      if (!CommitOrPause()) return;
+      if (Status s = relay_.Poll(0); !s.ok()) {
+        fatal_ = s;
+        return;
+      }
+    }
     applied.Increment();
     const KeptRecord& own = *record;  // stays put if `record` is moved back in
     Apply(own.record(), &record);
@@ -447,6 +450,22 @@ Status ConsumeLoop::Commit() {
   }
   times_.batch_started = clocks_.steady.Now();
   return s;
+}
+
+bool ConsumeLoop::CommitOrPause() {
+  const Status s = Commit();
+  if (s.code() == Status::Code::kUnavailable) {
+    // A disk below its reserve is no fatal error: the instance pauses.
+    membership_.PauseForDisk(s.message());
+  } else if (s.code() == Status::Code::kDeadlineExceeded) {
+    // Left undecided: a stop requested while the commit waited (Relay::WatchStop) ends the
+    // loop; without one the commit never completed, and processing stops with an error.
+    LeftUndecided(s);
+    if (stop_ == nullptr || !stop_->load()) fatal_ = s;
+  } else if (!s.ok()) {
+    fatal_ = s;
+  }
+  return s.ok();
 }
 
 void ConsumeLoop::SampleGauges() {

@@ -74,13 +74,19 @@ class ConsumeLoop {
   // keeps the record the task begins to hold its source on. `kept`: `record`'s own copy (it is
   // one being applied from held_records_), moved back in if kept again; else a copy is made.
   void Apply(const InputRecord& record, HeldRecords::Record* kept = nullptr);
-  // Applies the records `source` kept while it was held, oldest first (SourcePauses::Released).
+  // Applies the records `source` kept while it was held, oldest first (SourcePauses::Released),
+  // committing between two of them whenever the batch is due: processing.commit_max_events
+  // bounds a batch of kept records too.
   void ApplyKept(const HeldRecords::Source& source);
   TaskTime Now() const;
   // TaskManager::MsUntilPunctuation, or nullopt under exactly_once (commit_due.h).
   std::optional<TimeMs> UntilTimer();
   // Commits the batch; kUnavailable when the disk is below its reserve (nothing written).
   Status Commit();
+  // Commit, and what a commit that did not happen means for the loop: a disk below its reserve
+  // pauses the instance (it leaves the group), a commit left undecided stops it (LeftUndecided),
+  // any other error is fatal_. True if the batch was committed.
+  bool CommitOrPause();
   // A commit left undecided (kDeadlineExceeded from the relay: cut short by the stop deadline,
   // Relay::StopBy, or exactly_once's commit call never completed): logged, and the instance will
   // not leave the group on its way out, whether it stops or fails (LeaveOrAbandonGroup).
@@ -110,6 +116,7 @@ class ConsumeLoop {
   std::unique_ptr<ConsumerEvents> consumer_events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
+  const std::atomic<bool>* stop_ = nullptr;      // Run's
   bool unfinished_commit_ = false;               // LeftUndecided was called
   OutboxBackpressure backpressure_;              // paused(): the input partitions are paused
   std::unique_ptr<SourcePauses> source_pauses_;  // set in Start

@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <set>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "tests/integration/cluster.h"
@@ -129,6 +131,65 @@ TEST(TimerBacklogTest, PastTheBoundWhatMemoryKeptIsAppliedAndOnlyTheRestIsReadAg
 
 TEST(TimerBacklogTest, WithNothingKeptInMemoryTheInputBehindTheBacklogIsReadAgain) {
   TwentyThousandTimersDueAtOnce(Held::kInKafka);
+}
+
+// The batches of a hold's kept records keep processing.commit_max_events: 2,000 records behind
+// the backlog, kept while it fires, are committed in batches of ~300 once it is gone, not in one
+// batch of them all.
+TEST(TimerBacklogTest, TheRecordsKeptBehindABacklogAreCommittedInBatchesOfCommitMaxEvents) {
+  TempDir dir;
+  const int http_port = FreeLoopbackPort();
+  ClusterConfig config;
+  config.group_id = "backlog-batches";
+  config.partitions = 2;
+  config.processing = "commit_interval: 20ms, commit_max_events: 300, max_timers_per_step: 100";
+  config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
+  config.rules = kCart1hRules;
+  Cluster cluster(dir, config);
+  ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
+
+  constexpr int kBacklogCarts = 6'000;
+  constexpr int kBehind = 2'000;  // page views two hours later: behind the backlog they make
+  std::vector<std::pair<std::string, std::string>> records;
+  for (int i = 0; i < kBacklogCarts; ++i) {
+    const std::string customer = "c" + std::to_string(i);
+    records.emplace_back(customer, AddToCart("e" + std::to_string(i), customer, kT0 + i % 1000));
+  }
+  for (int i = 0; i < kBehind; ++i) {
+    const std::string customer = "v" + std::to_string(i);
+    records.emplace_back(customer, Event("v" + std::to_string(i), customer, kT0 + 2 * kHourMs,
+                                         v1::EVENT_TYPE_PAGE_VIEW)
+                                       .SerializeAsString());
+  }
+  cluster.Produce(records);
+  ChildProcess& run = cluster.Start("run");
+  const std::vector<Record> triggers =
+      cluster.Consume("triggers", kBacklogCarts, std::chrono::seconds(180));
+  EXPECT_EQ(triggers.size(), static_cast<size_t>(kBacklogCarts)) << run.Stderr();
+
+  double consumed = 0;
+  for (int i = 0; i < 200 && consumed < kBacklogCarts + kBehind; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    consumed = ScrapeMetricSum(http_port, "touchstream_records_consumed_total");
+  }
+  EXPECT_EQ(consumed, kBacklogCarts + kBehind);
+  // Most of the records behind were kept in memory while their partition held.
+  EXPECT_GE(ScrapeMetricSum(http_port, "touchstream_input_records_kept_total"), kBehind / 2);
+  EXPECT_EQ(ScrapeMetricSum(http_port, "touchstream_input_rewinds_total"), 0);
+  // Every batch within the histogram's bucket of 1,000 records: a batch closes at 300 records,
+  // plus at most a chunk of timers per partition fired before its commit.
+  const std::string metrics = HttpGet(http_port, "/metrics").body;
+  const double batches = MetricSum(metrics, "touchstream_commit_batch_events_count");
+  double within = -1;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("touchstream_commit_batch_events_bucket{le=\"1000\"} ", 0) == 0) {
+      within = std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  EXPECT_GT(batches, 0);
+  EXPECT_EQ(within, batches) << metrics;
+  cluster.Stop("run");
 }
 
 }  // namespace
