@@ -101,6 +101,11 @@ Status ConsumeLoop::Start() {
         }
         return consumer_->get_watermark_offsets(topic, partition, low, high) ==
                RdKafka::ERR_NO_ERROR;
+      },
+      [this](const std::string& topic, int32_t partition) {
+        const HeldRecords::SourceView source(topic, partition);
+        return held_records_.Keeping(source) ||
+               (draining_ && draining_->first == topic && draining_->second == partition);
       });
   source_pauses_ = std::make_unique<SourcePauses>(
       config_.touchpoints.name, ownership_ ? config_.repartition.name : std::string());
@@ -400,6 +405,12 @@ void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   // them, and the relay polled after each commit; the outbox's bound is left to the loop, which
   // pauses the input once the relay has more in flight (up to one hold's records past it).
   std::deque<HeldRecords::Record> kept = held_records_.Take(source);
+  // Not caught up until they are applied, though the consumer may be at the end (SourceEnds).
+  draining_ = source;
+  struct Drained {
+    std::optional<HeldRecords::Source>& draining;
+    ~Drained() { draining.reset(); }
+  } drained{draining_};
   prometheus::Counter& applied = metrics_.input_records_kept(source.first);
   for (HeldRecords::Record& record : kept) {
     // The records not applied here are read again, and so is the batch, dropped whole: every

@@ -121,6 +121,7 @@ class ConsumeLoop {
   OutboxBackpressure backpressure_;              // paused(): the input partitions are paused
   std::unique_ptr<SourcePauses> source_pauses_;  // set in Start
   HeldRecords held_records_;                     // what held sources delivered, copied
+  std::optional<HeldRecords::Source> draining_;  // ApplyKept's source, while it applies
   bool timer_backlog_ = false;                   // a task has timers due left to fire
   // Whether the process stood still past the session timeout, asked at each poll.
   StandstillWatch standstill_{clocks_.steady};

@@ -8,7 +8,10 @@
 //   the records before it) is at the high watermark, or when the high watermark has not moved
 //   since the source's last end-of-partition event (transaction markers and, with
 //   read_committed, open transactions lie past the last record a consumer can read);
-// - behind otherwise.
+// - behind otherwise, and whenever records the consumer delivered wait unapplied (kept in memory
+//   while the partition held, processor/run/held_records.h): the consumer is at the end, the
+//   task is not. Judged caught up, an idle partition's clock would follow the wall clock at the
+//   next commit (PartitionTask::Punctuate) and fire timers those records would have moved.
 // The high watermark is as of the last fetch response: a record written since is not known
 // (README, the repartition stage's limit).
 #pragma once
@@ -31,11 +34,15 @@ class SourceEnds {
   // cached values). False if unknown.
   using WatermarkReader = std::function<bool(const std::string& topic, int32_t partition,
                                              bool fresh, int64_t* low, int64_t* high)>;
-  // `sources`: the input topic, and the repartition topic when the stage is on.
-  SourceEnds(std::vector<std::string> sources, WatermarkReader read)
-      : sources_(std::move(sources)), read_(std::move(read)) {}
+  // Whether a source has records delivered and not applied yet.
+  using Unapplied = std::function<bool(const std::string& topic, int32_t partition)>;
+  // `sources`: the input topic, and the repartition topic when the stage is on. `unapplied`: none
+  // when null.
+  SourceEnds(std::vector<std::string> sources, WatermarkReader read, Unapplied unapplied = nullptr)
+      : sources_(std::move(sources)), read_(std::move(read)), unapplied_(std::move(unapplied)) {}
 
-  // An end-of-partition event at `end_offset`: the source is caught up.
+  // An end-of-partition event at `end_offset`: the source is caught up, unless it has records
+  // unapplied.
   void OnEndOfPartition(const std::string& topic, int32_t partition, int64_t end_offset,
                         TaskManager& tasks);
   // Source `topic` of `partition` was rewound (a seek back after a hold): an end-of-partition
@@ -60,6 +67,7 @@ class SourceEnds {
 
   const std::vector<std::string> sources_;
   const WatermarkReader read_;
+  const Unapplied unapplied_;                        // may be null
   std::map<std::pair<size_t, int32_t>, Seen> seen_;  // (index in sources_, partition)
 };
 

@@ -120,5 +120,29 @@ TEST_F(SourceEndsTest, AnEndReportedBeforeARewindDoesNotMakeTheSourceCaughtUp) {
   EXPECT_TRUE(caught_up());
 }
 
+TEST_F(SourceEndsTest, RecordsDeliveredAndKeptUnappliedKeepTheSourceBehind) {
+  // The consumer delivered up to offset 8 and reported the end there; the records 3..7 wait in
+  // memory (kept while the task held its input, or being applied a batch at a time). Judged
+  // caught up, the partition's clock would follow the wall clock at the next commit.
+  bool kept = true;
+  SourceEnds ends({input()}, watermarks_.Reader(),
+                  [&](const std::string& topic, int32_t partition) {
+                    return kept && topic == input() && partition == 0;
+                  });
+  Pipe(3);  // next offset 3
+  watermarks_.cached[{input(), 0}] = 8;
+  ends.OnEndOfPartition(input(), 0, 8, driver_->task_manager());
+  EXPECT_FALSE(caught_up()) << "five records kept unapplied";
+  ends.JudgeAll(driver_->task_manager());
+  EXPECT_FALSE(caught_up());
+  Pipe(5);
+  kept = false;
+  ends.JudgeAll(driver_->task_manager());
+  EXPECT_TRUE(caught_up());
+  kept = true;  // records kept again (a new hold) while the high watermark stands
+  ends.Judge(input(), 0, driver_->task_manager());
+  EXPECT_FALSE(caught_up());
+}
+
 }  // namespace
 }  // namespace touchstream
