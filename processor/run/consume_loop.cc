@@ -139,8 +139,12 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   relay_.WatchStop(&stop, stop_timeout);
   struct Unwatch {
     Relay& relay;
-    ~Unwatch() { relay.WatchStop(nullptr, {}); }
-  } unwatch{relay_};
+    const std::atomic<bool>*& stop;
+    ~Unwatch() {
+      relay.WatchStop(nullptr, {});
+      stop = nullptr;
+    }
+  } unwatch{relay_, stop_};
   while (!stop.load() && fatal_.ok()) {
     // How long this pass may block, and where (commit_due.h): the consumer's poll while idle,
     // the relay's while it holds records, not at all while a timer backlog fires.
@@ -214,11 +218,12 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     }
     // The repartition source's first: an input record may wait for what it kept (PartitionTask::
     // WaitsForRepartition), never the other way round.
+    bool applying = true;
     for (const HeldRecords::Source& source : released.kept) {
-      if (source.first != config_.touchpoints.name) ApplyKept(source);
+      if (applying && source.first != config_.touchpoints.name) applying = ApplyKept(source);
     }
     for (const HeldRecords::Source& source : released.kept) {
-      if (source.first == config_.touchpoints.name) ApplyKept(source);
+      if (applying && source.first == config_.touchpoints.name) applying = ApplyKept(source);
     }
     metrics_.input_kept_bytes().Set(static_cast<double>(held_records_.bytes()));
     if (clocks_.steady.Now() - times_.last_sample >= std::chrono::seconds(1)) SampleGauges();
@@ -398,7 +403,7 @@ void ConsumeLoop::Apply(const InputRecord& record, HeldRecords::Record* kept) {
   }
 }
 
-void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
+bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   // All within this pass (no poll in between, so no rebalance either): a record held again is
   // kept again, with those behind it. A hold may have kept tens of thousands of records
   // (processing.max_held_bytes), so the batch is committed whenever it is due between two of
@@ -418,19 +423,30 @@ void ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
     // (RebuildCorrupt) before the next poll, a commit that did not happen stopped the loop or
     // left the group (CommitOrPause), so the source's position and the records taken here are
     // not relied on.
-    if (!fatal_.ok()) return;
+    if (!fatal_.ok()) return false;
     if (commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
                     relay_.in_flight())) {
-      if (!CommitOrPause()) return;
+      // A stop asked for meanwhile is not kept waiting for the rest: read again at the next start.
+      if (stop_ != nullptr && stop_->load()) return false;
+      if (!CommitOrPause()) return false;
       if (Status s = relay_.Poll(0); !s.ok()) {
         fatal_ = s;
-        return;
+        return false;
       }
+      // Alive: a drain of many batches polls the consumer only once it is done.
+      if (health_) health_->RecordPoll(Ms(clocks_.steady.Now()));
+      // The commit's punctuation may have made another partition's timers due in a backlog.
+      timer_backlog_ = true;
     }
     applied.Increment();
     const KeptRecord& own = *record;  // stays put if `record` is moved back in
     Apply(own.record(), &record);
   }
+  // Judged at once, not at the next commit: an idle partition's clock, and the wake-up for its
+  // timers, wait for its sources to be caught up (PartitionTask::Punctuate, NextPunctuation).
+  draining_.reset();
+  if (source_ends_) source_ends_->Judge(source.first, source.second, tasks_);
+  return true;
 }
 
 std::optional<TimeMs> ConsumeLoop::UntilTimer() {

@@ -76,8 +76,10 @@ class ConsumeLoop {
   void Apply(const InputRecord& record, HeldRecords::Record* kept = nullptr);
   // Applies the records `source` kept while it was held, oldest first (SourcePauses::Released),
   // committing between two of them whenever the batch is due: processing.commit_max_events
-  // bounds a batch of kept records too.
-  void ApplyKept(const HeldRecords::Source& source);
+  // bounds a batch of kept records too. False if it stopped short (an error, a commit that did
+  // not happen, a stop asked for): no more kept records are applied in this pass, and those not
+  // applied are read again.
+  bool ApplyKept(const HeldRecords::Source& source);
   TaskTime Now() const;
   // TaskManager::MsUntilPunctuation, or nullopt under exactly_once (commit_due.h).
   std::optional<TimeMs> UntilTimer();
@@ -116,7 +118,7 @@ class ConsumeLoop {
   std::unique_ptr<ConsumerEvents> consumer_events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Status fatal_;
-  const std::atomic<bool>* stop_ = nullptr;      // Run's
+  const std::atomic<bool>* stop_ = nullptr;      // Run's, while it runs
   bool unfinished_commit_ = false;               // LeftUndecided was called
   OutboxBackpressure backpressure_;              // paused(): the input partitions are paused
   std::unique_ptr<SourcePauses> source_pauses_;  // set in Start

@@ -133,7 +133,7 @@ TEST(TimerBacklogTest, WithNothingKeptInMemoryTheInputBehindTheBacklogIsReadAgai
   TwentyThousandTimersDueAtOnce(Held::kInKafka);
 }
 
-// The batches of a hold's kept records keep processing.commit_max_events: 2,000 records behind
+// The batches of a hold's kept records keep processing.commit_max_events: 4,000 records behind
 // the backlog, kept while it fires, are committed in batches of ~300 once it is gone, not in one
 // batch of them all. Those records are carts two hours on and then their purchases ten minutes
 // later: a commit between the two must not move the partition's clock on by the wall clock as if
@@ -146,14 +146,14 @@ TEST(TimerBacklogTest, TheRecordsKeptBehindABacklogAreCommittedInBatchesOfCommit
   config.group_id = "backlog-batches";
   config.partitions = 2;
   config.timers = "clock: hybrid";  // an idle partition's clock follows the wall clock
-  config.processing = "commit_interval: 20ms, commit_max_events: 300, max_timers_per_step: 100";
+  config.processing = "commit_interval: 20ms, commit_max_events: 300, max_timers_per_step: 50";
   config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
   config.rules = kCart1hRules;
   Cluster cluster(dir, config);
   ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
 
   constexpr int kBacklogCarts = 6'000;
-  constexpr int kBought = 1'000;  // carts two hours later, behind the backlog they make, bought
+  constexpr int kBought = 2'000;  // carts two hours later, behind the backlog they make, bought
   constexpr int kBehind = 2 * kBought;
   std::vector<std::pair<std::string, std::string>> records;
   for (int i = 0; i < kBacklogCarts; ++i) {
