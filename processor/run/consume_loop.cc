@@ -407,8 +407,10 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   // All within this pass (no poll in between, so no rebalance either): a record held again is
   // kept again, with those behind it. A hold may have kept tens of thousands of records
   // (processing.max_held_bytes), so the batch is committed whenever it is due between two of
-  // them, and the relay polled after each commit; the outbox's bound is left to the loop, which
-  // pauses the input once the relay has more in flight (up to one hold's records past it).
+  // them, and the relay is polled as the loop polls it, once per kRecordsPerPass records: its
+  // delivery reports let it produce the next commit's records, which wait for the markers of
+  // the one before (outbox_relay.h). The outbox's bound is left to the loop, which pauses the
+  // input once the relay has more in flight (up to one hold's records past it).
   std::deque<HeldRecords::Record> kept = held_records_.Take(source);
   // Not caught up until they are applied, though the consumer may be at the end (SourceEnds).
   draining_ = source;
@@ -417,6 +419,7 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
     ~Drained() { draining.reset(); }
   } drained{draining_};
   prometheus::Counter& applied = metrics_.input_records_kept(source.first);
+  int since_poll = 0;
   for (HeldRecords::Record& record : kept) {
     // The records not applied here are read again, and so is the batch, dropped whole: every
     // error in fatal_ either ends the loop or rebuilds the partitions from their checkpoints
@@ -424,19 +427,23 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
     // left the group (CommitOrPause), so the source's position and the records taken here are
     // not relied on.
     if (!fatal_.ok()) return false;
-    if (commit_due_(clocks_.steady.Now() - times_.batch_started, tasks_.batch_records(),
-                    relay_.in_flight())) {
+    const bool commit = commit_due_(clocks_.steady.Now() - times_.batch_started,
+                                    tasks_.batch_records(), relay_.in_flight());
+    if (commit) {
       // A stop asked for meanwhile is not kept waiting for the rest: read again at the next start.
       if (stop_ != nullptr && stop_->load()) return false;
       if (!CommitOrPause()) return false;
-      if (Status s = relay_.Poll(0); !s.ok()) {
-        fatal_ = s;
-        return false;
-      }
       // Alive: a drain of many batches polls the consumer only once it is done.
       if (health_) health_->RecordPoll(Ms(clocks_.steady.Now()));
       // The commit's punctuation may have made another partition's timers due in a backlog.
       timer_backlog_ = true;
+    }
+    if (commit || ++since_poll == kRecordsPerPass) {
+      since_poll = 0;
+      if (Status s = relay_.Poll(0); !s.ok()) {
+        fatal_ = s;
+        return false;
+      }
     }
     applied.Increment();
     const KeptRecord& own = *record;  // stays put if `record` is moved back in
