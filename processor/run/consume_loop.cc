@@ -438,7 +438,7 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
       // The commit's punctuation may have made another partition's timers due in a backlog.
       timer_backlog_ = true;
     }
-    if (commit || ++since_poll == kRecordsPerPass) {
+    if (commit || since_poll == kRecordsPerPass) {
       since_poll = 0;
       if (Status s = relay_.Poll(0); !s.ok()) {
         fatal_ = s;
@@ -446,6 +446,7 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
       }
     }
     applied.Increment();
+    ++since_poll;
     const KeptRecord& own = *record;  // stays put if `record` is moved back in
     Apply(own.record(), &record);
   }
@@ -453,7 +454,7 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   // timers, wait for its sources to be caught up (PartitionTask::Punctuate, NextPunctuation).
   draining_.reset();
   if (source_ends_) source_ends_->Judge(source.first, source.second, tasks_);
-  return true;
+  return fatal_.ok();
 }
 
 std::optional<TimeMs> ConsumeLoop::UntilTimer() {
