@@ -18,7 +18,7 @@ void SourceEnds::OnEndOfPartition(const std::string& topic, int32_t partition, i
   const PartitionTask* task = tasks.Find(partition);
   if (task == nullptr) return;
   if (Seen* seen = Entry(topic, partition, *task)) seen->eof_high = end_offset;
-  if (unapplied_ && unapplied_(topic, partition)) return;  // judged once they are applied
+  if (HasUnapplied(topic, partition)) return;  // judged once they are applied
   tasks.MarkCaughtUp(topic, partition);
 }
 
@@ -45,7 +45,7 @@ void SourceEnds::Judge(const std::string& topic, int32_t partition, TaskManager&
   if (high < 0) return;
   const bool at_end = (std::max(task->NextOffset(topic), low) >= high ||
                        (seen->eof_high >= 0 && high <= seen->eof_high)) &&
-                      !(unapplied_ && unapplied_(topic, partition));
+                      !HasUnapplied(topic, partition);
   if (at_end == task->caught_up(topic)) return;
   if (at_end) {
     tasks.MarkCaughtUp(topic, partition);

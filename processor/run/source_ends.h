@@ -64,6 +64,9 @@ class SourceEnds {
   // The entry of `topic`/`partition` for `task`'s assignment (reset when the assignment changed);
   // null if `topic` is not a source.
   Seen* Entry(const std::string& topic, int32_t partition, const PartitionTask& task);
+  bool HasUnapplied(const std::string& topic, int32_t partition) const {
+    return unapplied_ && unapplied_(topic, partition);
+  }
 
   const std::vector<std::string> sources_;
   const WatermarkReader read_;

@@ -9,9 +9,9 @@
 
 #include <chrono>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "tests/integration/cluster.h"
 #include "tests/unit/test_events.h"
@@ -28,6 +28,26 @@ std::string AddToCart(const std::string& id, const std::string& customer, TimeMs
       .SerializeAsString();
 }
 
+// Carts "c0".."c<count - 1>" added within the first second after kT0: their reminders come due
+// together once event time moves two hours on.
+void AddBacklogCarts(int count, std::vector<std::pair<std::string, std::string>>& records) {
+  for (int i = 0; i < count; ++i) {
+    const std::string customer = "c" + std::to_string(i);
+    records.emplace_back(customer, AddToCart("e" + std::to_string(i), customer, kT0 + i % 1000));
+  }
+}
+
+// Two partitions, the cart rule, /metrics on `http_port`.
+ClusterConfig BacklogConfig(const std::string& group_id, int http_port, std::string processing) {
+  ClusterConfig config;
+  config.group_id = group_id;
+  config.partitions = 2;
+  config.processing = std::move(processing);
+  config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
+  config.rules = kCart1hRules;
+  return config;
+}
+
 // Where the records behind a held partition's backlog wait.
 enum class Held {
   kInMemory,  // all kept in memory (the default bound)
@@ -38,24 +58,18 @@ enum class Held {
 void TwentyThousandTimersDueAtOnce(Held held) {
   TempDir dir;
   const int http_port = FreeLoopbackPort();
-  ClusterConfig config;
-  config.group_id = "backlog";
-  config.partitions = 2;
-  config.processing = "commit_interval: 20ms, commit_max_events: 500, max_timers_per_step: 1000";
+  ClusterConfig config =
+      BacklogConfig("backlog", http_port,
+                    "commit_interval: 20ms, commit_max_events: 500, max_timers_per_step: 1000");
   if (held == Held::kInKafka) config.processing += ", max_held_bytes: 0";
   // A late cart's record: its key and value (~80 bytes), the topic's name and 256 more.
   if (held == Held::kPartly) config.processing += ", max_held_bytes: 1100";
-  config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
-  config.rules = kCart1hRules;
   config.kafka_consumer += ", statistics.interval.ms: 100";  // the records fetched, read below
   Cluster cluster(dir, config);
   ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
 
   std::vector<std::pair<std::string, std::string>> records;
-  for (int i = 0; i < kCarts; ++i) {
-    const std::string customer = "c" + std::to_string(i);
-    records.emplace_back(customer, AddToCart("e" + std::to_string(i), customer, kT0 + i % 1000));
-  }
+  AddBacklogCarts(kCarts, records);
   for (int i = 0; i < kLate; ++i) {
     const std::string customer = "late" + std::to_string(i);
     records.emplace_back(customer, AddToCart("l" + std::to_string(i), customer, kT0 + 2 * kHourMs));
@@ -142,13 +156,10 @@ TEST(TimerBacklogTest, WithNothingKeptInMemoryTheInputBehindTheBacklogIsReadAgai
 TEST(TimerBacklogTest, TheRecordsKeptBehindABacklogAreCommittedInBatchesOfCommitMaxEvents) {
   TempDir dir;
   const int http_port = FreeLoopbackPort();
-  ClusterConfig config;
-  config.group_id = "backlog-batches";
-  config.partitions = 2;
+  ClusterConfig config =
+      BacklogConfig("backlog-batches", http_port,
+                    "commit_interval: 20ms, commit_max_events: 300, max_timers_per_step: 50");
   config.timers = "clock: hybrid";  // an idle partition's clock follows the wall clock
-  config.processing = "commit_interval: 20ms, commit_max_events: 300, max_timers_per_step: 50";
-  config.http = "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"";
-  config.rules = kCart1hRules;
   Cluster cluster(dir, config);
   ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
 
@@ -156,10 +167,7 @@ TEST(TimerBacklogTest, TheRecordsKeptBehindABacklogAreCommittedInBatchesOfCommit
   constexpr int kBought = 2'000;  // carts two hours later, behind the backlog they make, bought
   constexpr int kBehind = 2 * kBought;
   std::vector<std::pair<std::string, std::string>> records;
-  for (int i = 0; i < kBacklogCarts; ++i) {
-    const std::string customer = "c" + std::to_string(i);
-    records.emplace_back(customer, AddToCart("e" + std::to_string(i), customer, kT0 + i % 1000));
-  }
+  AddBacklogCarts(kBacklogCarts, records);
   for (int i = 0; i < kBought; ++i) {
     const std::string customer = "b" + std::to_string(i);
     records.emplace_back(customer, AddToCart("b" + std::to_string(i), customer, kT0 + 2 * kHourMs));
@@ -198,13 +206,7 @@ TEST(TimerBacklogTest, TheRecordsKeptBehindABacklogAreCommittedInBatchesOfCommit
   // plus at most a chunk of timers per partition fired before its commit.
   const std::string metrics = HttpGet(http_port, "/metrics").body;
   const double batches = MetricSum(metrics, "touchstream_commit_batch_events_count");
-  double within = -1;
-  std::istringstream lines(metrics);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("touchstream_commit_batch_events_bucket{le=\"1000\"} ", 0) == 0) {
-      within = std::stod(line.substr(line.rfind(' ') + 1));
-    }
-  }
+  const double within = MetricSum(metrics, "touchstream_commit_batch_events_bucket{le=\"1000\"}");
   EXPECT_GT(batches, 0);
   EXPECT_EQ(within, batches) << metrics;
   cluster.Stop("run");
