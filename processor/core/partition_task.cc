@@ -119,6 +119,11 @@ void PartitionTask::Rewound(std::string_view topic) {
   if (repartitioning() && topic == settings_.repartition_topic) held_.repartition = false;
 }
 
+void PartitionTask::Hold(std::string_view topic) {
+  if (topic == settings_.input_topic) held_.input = true;
+  if (repartitioning() && topic == settings_.repartition_topic) held_.repartition = true;
+}
+
 void PartitionTask::MarkCaughtUp(std::string_view topic) {
   // A held record is still to be read, whatever the consumer says about the end.
   if (held(topic)) return;

@@ -168,6 +168,10 @@ class PartitionTask {
   bool any_held() const { return held_.input || held_.repartition; }
   // Source `topic` is delivered again from its next offset: its records are processed again.
   void Rewound(std::string_view topic);
+  // The driver holds source `topic` from its next offset, as the task holds one itself: every
+  // record of it is kHeld until Rewound (the consume loop keeps a source's records so while the
+  // outbox is over its bound, ConsumeLoop::ApplyKept).
+  void Hold(std::string_view topic);
   // The next offset to apply from source `topic` (the input or the repartition topic).
   int64_t NextOffset(std::string_view topic) const;
 

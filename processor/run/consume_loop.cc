@@ -210,8 +210,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     // A source at its end releases the input that waits for it (PartitionTask::
     // WaitsForRepartition) without waiting for the next commit.
     if (ownership_ && tasks_.AnyBacklogOrHeld()) source_ends_->JudgeAll(tasks_);
-    const SourcePauses::Released released = source_pauses_->Update(
-        *consumer_, tasks_, held_records_, metrics_, Ms(clocks_.steady.Now()));
+    const SourcePauses::Released released =
+        source_pauses_->Update(*consumer_, tasks_, held_records_, metrics_,
+                               Ms(clocks_.steady.Now()), backpressure_.paused());
     timer_backlog_ = released.timer_backlog;
     for (const HeldRecords::Source& source : released.rewound) {
       source_ends_->OnRewound(source.first, source.second, tasks_);
@@ -299,6 +300,22 @@ void ConsumeLoop::LeftUndecided(const Status& status) {
   LogWarn("stopping without the last commit (" + status.message() +
           "): the next start restores whatever of it Kafka has from the changelog and "
           "processes the rest of its input again");
+}
+
+bool ConsumeLoop::OutboxFull() {
+  ApplyBackpressure();
+  return backpressure_.paused();
+}
+
+void ConsumeLoop::KeepForLater(const HeldRecords::Source& source,
+                               std::deque<HeldRecords::Record>::iterator from,
+                               std::deque<HeldRecords::Record>::iterator to) {
+  // Behind those of them kept again already (a hold the task began meanwhile), in order. None is
+  // refused but past the bound, which they were within before the drain took them: a refused one
+  // is read again from Kafka once the hold ends, as any (HeldRecords::RefusedFrom).
+  const HeldRecords::SourceView view{source.first, source.second};
+  for (; from != to; ++from) held_records_.Keep(view, *from);
+  tasks_.Hold(source.second, source.first);
 }
 
 void ConsumeLoop::ApplyBackpressure() {
@@ -409,8 +426,10 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   // (processing.max_held_bytes), so the batch is committed whenever it is due between two of
   // them, and the relay is polled as the loop polls it, once per kRecordsPerPass records: its
   // delivery reports let it produce the next commit's records, which wait for the markers of
-  // the one before (outbox_relay.h). The outbox's bound is left to the loop, which pauses the
-  // input once the relay has more in flight (up to one hold's records past it).
+  // the one before (outbox_relay.h). The outbox's bound holds here as in the loop: once the relay
+  // has more in flight (a commit hands it records), the input pauses and the records not yet
+  // applied are kept again, their source held until the outbox is back under its bound
+  // (SourcePauses), so that it passes the bound by one commit at most.
   std::deque<HeldRecords::Record> kept = held_records_.Take(source);
   // Not caught up until they are applied, though the consumer may be at the end (SourceEnds).
   draining_ = source;
@@ -420,7 +439,7 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   } drained{draining_};
   prometheus::Counter& applied = metrics_.input_records_kept(source.first);
   int since_poll = 0;
-  for (HeldRecords::Record& record : kept) {
+  for (auto it = kept.begin(); it != kept.end(); ++it) {
     // The records not applied here are read again, and so is the batch, dropped whole: every
     // error in fatal_ either ends the loop or rebuilds the partitions from their checkpoints
     // (RebuildCorrupt) before the next poll, a commit that did not happen stopped the loop or
@@ -438,13 +457,21 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
       // The commit's punctuation may have made another partition's timers due in a backlog.
       timer_backlog_ = true;
     }
-    if (commit || since_poll == kRecordsPerPass) {
+    const bool polled = commit || since_poll == kRecordsPerPass;
+    if (polled) {
       since_poll = 0;
       if (Status s = relay_.Poll(0); !s.ok()) {
         fatal_ = s;
         return false;
       }
     }
+    // What the relay holds changes at a commit and a poll (and before the first record, another
+    // source's drain may have filled it).
+    if ((polled || it == kept.begin()) && OutboxFull()) {
+      KeepForLater(source, it, kept.end());
+      return true;
+    }
+    HeldRecords::Record& record = *it;
     applied.Increment();
     ++since_poll;
     const KeptRecord& own = *record;  // stays put if `record` is moved back in

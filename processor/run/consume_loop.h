@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,10 +77,19 @@ class ConsumeLoop {
   void Apply(const InputRecord& record, HeldRecords::Record* kept = nullptr);
   // Applies the records `source` kept while it was held, oldest first (SourcePauses::Released),
   // committing between two of them whenever the batch is due: processing.commit_max_events
-  // bounds a batch of kept records too. False if it stopped short (an error, a commit that did
-  // not happen, a stop asked for): no more kept records are applied in this pass, and those not
-  // applied are read again.
+  // bounds a batch of kept records too. Once the outbox is over its bound (OutboxFull) the rest
+  // waits for later (KeepForLater), and it returns true: the other sources released in this pass
+  // are handed over likewise. False if it stopped short (an error, a commit that did not happen,
+  // a stop asked for): no more kept records are applied in this pass, and those not applied are
+  // read again.
   bool ApplyKept(const HeldRecords::Source& source);
+  // ApplyBackpressure, then whether the input is paused for the outbox's bound.
+  bool OutboxFull();
+  // Keeps `source`'s records [from, to), taken from held_records_ and not applied, back in it and
+  // holds the source in its task (PartitionTask::Hold), until SourcePauses releases it again.
+  void KeepForLater(const HeldRecords::Source& source,
+                    std::deque<HeldRecords::Record>::iterator from,
+                    std::deque<HeldRecords::Record>::iterator to);
   TaskTime Now() const;
   // TaskManager::MsUntilPunctuation, or nullopt under exactly_once (commit_due.h).
   std::optional<TimeMs> UntilTimer();

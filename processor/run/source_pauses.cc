@@ -27,7 +27,7 @@ void SetPaused(RdKafka::KafkaConsumer& consumer, const std::string& topic, int32
 
 SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks,
                                             const HeldRecords& held, Metrics& metrics,
-                                            TimeMs steady_ms) {
+                                            TimeMs steady_ms, bool outbox_full) {
   Released released;
   // The common case, on every poll: nothing paused, nothing to pause or rewind.
   if (paused_.empty() && backlogged_.empty() && !tasks.AnyBacklogOrHeld()) return released;
@@ -55,7 +55,7 @@ SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, Ta
       const bool keeping = held.Keeping(source);
       const std::optional<int64_t> refused_from = held.RefusedFrom(source);
       // Held now: its records wait in `held`, or, past its bound (or with none kept), in Kafka.
-      if (backlog || (waits && topic == input_topic_)) {
+      if (backlog || (waits && topic == input_topic_) || (outbox_full && task->held(topic))) {
         if (was_paused || (task->held(topic) && (!keeping || refused_from))) {
           if (!was_paused) SetPaused(consumer, topic, partition, true);
           still_paused.insert(source);

@@ -1,9 +1,12 @@
 // Follows the holds of each partition's sources (a task holds a source's records while they
-// cannot be applied yet) and releases them. Two reasons to hold:
+// cannot be applied yet) and releases them. Three reasons to hold:
 // - a backlog of due timers fired in chunks (PartitionTask::timer_backlog: the consume loop polls
 //   and commits between chunks): both sources hold;
 // - the input waits for its repartition source to catch up (PartitionTask::
-//   WaitsForRepartition): the input holds, the repartition source goes on.
+//   WaitsForRepartition): the input holds, the repartition source goes on;
+// - the outbox is over its bound (processor/run/outbox_backpressure.h) while kept records were
+//   being applied: the loop stopped applying them and held their source (PartitionTask::Hold,
+//   ConsumeLoop::ApplyKept); every held source stays held until the outbox is back under it.
 // The records a held source delivers are kept in memory (processor/run/held_records.h) and
 // applied once the hold ends, oldest first, before any record the source delivers later: the
 // source is not paused. Only a source past the kept records' bound (or with none kept:
@@ -45,12 +48,13 @@ class SourcePauses {
     // Sources sought back to read again (SourceEnds::OnRewound).
     std::vector<Source> rewound;
   };
-  // After each step of the loop (`steady_ms`: TaskTime's monotonic clock): pauses the held
+  // After each step of the loop (`steady_ms`: TaskTime's monotonic clock; `outbox_full`: the
+  // input is paused for the outbox's bound, OutboxBackpressure::paused): pauses the held
   // sources that keep no records in `held`, resumes and rewinds them once no longer held, and
   // reports the released sources that kept records. A failed seek is logged and retried at the
   // next call (the source stays held, its records ignored, until a seek succeeds).
   Released Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks, const HeldRecords& held,
-                  Metrics& metrics, TimeMs steady_ms);
+                  Metrics& metrics, TimeMs steady_ms, bool outbox_full);
 
  private:
   // Constant after construction.

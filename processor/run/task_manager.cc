@@ -341,6 +341,10 @@ void TaskManager::Rewound(int32_t partition, std::string_view topic) {
   if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.Rewound(topic);
 }
 
+void TaskManager::Hold(int32_t partition, std::string_view topic) {
+  if (auto it = tasks_.find(partition); it != tasks_.end()) it->second->task.Hold(topic);
+}
+
 void TaskManager::FindNextPunctuation(TimeMs idle_limit_ms) {
   next_punctuation_ms_.reset();
   for (auto& [partition, assigned] : tasks_) {

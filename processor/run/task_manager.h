@@ -116,6 +116,8 @@ class TaskManager {
   // Source `topic` of `partition` is delivered again from the task's next offset
   // (PartitionTask::Rewound).
   void Rewound(int32_t partition, std::string_view topic);
+  // Source `topic` of `partition` is held from the task's next offset (PartitionTask::Hold).
+  void Hold(int32_t partition, std::string_view topic);
 
   // Punctuates every task (hybrid clock), then commits the batch and hands its records to the
   // relay. Errors: the state write or the relay failed (processing must stop); the batch holds a

@@ -5,6 +5,7 @@
 // outbox backlog stays near the limit instead of growing with the input, and consumption stops.
 // Once the broker answers again everything completes: triggers and state equal the oracle's
 // (I1-I3, tests/integration/oracle.h). BackpressureTest shows the same pause with a healthy broker.
+// The second test holds the bound while the records kept behind a timer backlog are applied.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
+#include "tests/unit/test_events.h"
 
 namespace touchstream::testing {
 namespace {
@@ -102,6 +104,107 @@ TEST(StalledBrokerTest, InputPausesWhileTheBrokerStopsAcknowledgingAndNothingIsL
   const Oracle oracle = BacktestOracle(config.rules, input);
   ASSERT_GE(oracle.triggers.size(), 20u) << "the load should fire triggers";
   cluster.ExpectOracleFrom("run", oracle, std::chrono::seconds(40), [&] {
+    return run.Wait(std::chrono::milliseconds(0)) == -1000;  // still running
+  });
+}
+
+// Records kept in memory behind a timer backlog (processor/run/held_records.h) are applied with
+// the outbox's bound too (ConsumeLoop::ApplyKept): 600 carts, then 2,400 carts ten minutes later,
+// on one partition. The first late cart makes the 2,000 reminders due: they fire in chunks, waiting
+// for room in the outbox, and the late carts the consumer delivers meanwhile are kept. Broker 2
+// answers 300 ms late throughout, so what a drain of them hands the relay stays in flight that
+// long. Before, a drain applied them all and the backlog passed the limit by as many changelog
+// records; now it passes it by one commit at most, and everything still completes.
+TEST(StalledBrokerTest, RecordsKeptBehindATimerBacklogWaitForRoomInTheOutbox) {
+  TempDir dir;
+  const int port = FreeLoopbackPort();
+  ClusterConfig config;
+  config.group_id = "stalled-kept";
+  // Room for many passes of a chunk of 20 reminders and 64 late carts kept before the input
+  // pauses.
+  constexpr int kMaxOutbox = 1000;
+  config.processing =
+      "commit_interval: 20ms, commit_max_events: " + std::to_string(kCommitMaxEvents) +
+      ", max_outbox_records: " + std::to_string(kMaxOutbox) + ", max_timers_per_step: 20";
+  config.http = "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
+  config.rules = kCart2mRules;
+  Cluster cluster(dir, config, FaultChannel::kYes, 2);
+  EmbeddedKafkaProcess& kafka = cluster.kafka();
+  ASSERT_TRUE(cluster.started()) << kafka.Stderr();
+  for (const char* command :
+       {"leader touchpoints 0 1", "leader stalled-kept-touchpoints-repartition 0 1",
+        "leader touchpoints-dlq 0 1", "coordinator group stalled-kept 1", "leader triggers 0 2",
+        "leader stalled-kept-customers-changelog 0 2"}) {
+    ASSERT_TRUE(Applied(kafka, command));
+  }
+  ChildProcess& run = cluster.Start("run");
+  ASSERT_TRUE(cluster.WaitForLog("run", "assigned touchpoints/", std::chrono::seconds(30)))
+      << run.Stderr();
+  // The backlog's carts go through first, acknowledged at once.
+  constexpr int kBacklog = 2'000;
+  constexpr int kLate = 4'000;
+  auto carts = [](int from, int to, const std::string& prefix, TimeMs t0, bool spread) {
+    std::vector<std::pair<std::string, std::string>> records;
+    for (int i = from; i < to; ++i) {
+      const std::string customer = prefix + std::to_string(i);
+      records.emplace_back(customer,
+                           WithItem(Event("e" + std::to_string(i), customer, spread ? t0 + i : t0,
+                                          v1::EVENT_TYPE_ADD_TO_CART),
+                                    "sku", 1, 1000)
+                               .SerializeAsString());
+    }
+    return records;
+  };
+  const std::string broker1 = cluster.bootstrap().substr(0, cluster.bootstrap().find(','));
+  std::vector<std::pair<std::string, std::string>> events = carts(0, kBacklog, "c", kT0, true);
+  ProduceRaw(broker1, "touchpoints", events);
+  auto drained = [&](double consumed) {
+    const std::string metrics = HttpGet(port, "/metrics").body;
+    return MetricSum(metrics, "touchstream_records_consumed_total") == consumed &&
+           MetricSum(metrics, "touchstream_outbox_pending") == 0;
+  };
+  for (int i = 0; i < 300 && !drained(kBacklog); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(drained(kBacklog)) << run.Stderr();
+
+  // Then broker 2 answers 100 ms late, and the late carts come.
+  ASSERT_TRUE(Applied(kafka, "rtt 2 100"));
+  const auto late = carts(kBacklog, kBacklog + kLate, "k", kT0 + 10 * kMinuteMs, false);
+  events.insert(events.end(), late.begin(), late.end());
+  ProduceRaw(broker1, "touchpoints", late);
+
+  // Sampled until every record is consumed and the outbox is empty. Each late cart's changelog
+  // record stays in flight 100 ms or more: a drain applying all the kept ones at once would hold
+  // thousands.
+  const double bound = kMaxOutbox + 2 * kCommitMaxEvents;
+  double max_pending = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string metrics = HttpGet(port, "/metrics").body;
+    const double pending = MetricSum(metrics, "touchstream_outbox_pending");
+    max_pending = std::max(max_pending, pending);
+    if (MetricSum(metrics, "touchstream_records_consumed_total") == kBacklog + kLate &&
+        pending == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double kept = ScrapeMetricSum(port, "touchstream_input_records_kept_total");
+  std::cout << kept << " records kept; outbox pending at most " << max_pending << " (bound "
+            << bound << ")" << std::endl;
+  // Enough kept that applying them at once, on top of what the backlog's chunks left in flight,
+  // passes the bound (before ApplyKept held the bound: 1,664 kept, up to 2,601 pending).
+  EXPECT_GE(kept, kMaxOutbox / 2) << run.Stderr();
+  EXPECT_GT(max_pending, kMaxOutbox) << "the backlog reached the limit";
+  EXPECT_LE(max_pending, bound);
+
+  ASSERT_TRUE(Applied(kafka, "rtt 2 0"));
+  const auto input = cluster.ReadInput(events.size());
+  ASSERT_EQ(RecordCount(input), events.size());
+  const Oracle oracle = BacktestOracle(config.rules, input);
+  ASSERT_GE(oracle.triggers.size(), static_cast<size_t>(kBacklog));
+  cluster.ExpectOracleFrom("run", oracle, std::chrono::seconds(60), [&] {
     return run.Wait(std::chrono::milliseconds(0)) == -1000;  // still running
   });
 }
