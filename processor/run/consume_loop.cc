@@ -311,10 +311,12 @@ void ConsumeLoop::KeepForLater(const HeldRecords::Source& source,
                                std::deque<HeldRecords::Record>::iterator from,
                                std::deque<HeldRecords::Record>::iterator to) {
   // Behind those of them kept again already (a hold the task began meanwhile), in order. None is
-  // refused but past the bound, which they were within before the drain took them: a refused one
-  // is read again from Kafka once the hold ends, as any (HeldRecords::RefusedFrom).
+  // refused but past the bound, which they were within before the drain took them; from a refused
+  // one on, the source is read again from Kafka once the hold ends, as any held source is (from
+  // HeldRecords::RefusedFrom, or from the task's next offset if it keeps none).
   const HeldRecords::SourceView view{source.first, source.second};
-  for (; from != to; ++from) held_records_.Keep(view, *from);
+  for (; from != to && held_records_.Keep(view, *from); ++from) {
+  }
   tasks_.Hold(source.second, source.first);
 }
 
@@ -430,6 +432,11 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   // has more in flight (a commit hands it records), the input pauses and the records not yet
   // applied are kept again, their source held until the outbox is back under its bound
   // (SourcePauses), so that it passes the bound by one commit at most.
+  // Released while another source's drain filled the outbox in this pass: the records stay.
+  if (backpressure_.paused()) {
+    tasks_.Hold(source.second, source.first);
+    return true;
+  }
   std::deque<HeldRecords::Record> kept = held_records_.Take(source);
   // Not caught up until they are applied, though the consumer may be at the end (SourceEnds).
   draining_ = source;

@@ -109,12 +109,13 @@ TEST(StalledBrokerTest, InputPausesWhileTheBrokerStopsAcknowledgingAndNothingIsL
 }
 
 // Records kept in memory behind a timer backlog (processor/run/held_records.h) are applied with
-// the outbox's bound too (ConsumeLoop::ApplyKept): 600 carts, then 2,400 carts ten minutes later,
-// on one partition. The first late cart makes the 2,000 reminders due: they fire in chunks, waiting
-// for room in the outbox, and the late carts the consumer delivers meanwhile are kept. Broker 2
-// answers 300 ms late throughout, so what a drain of them hands the relay stays in flight that
-// long. Before, a drain applied them all and the backlog passed the limit by as many changelog
-// records; now it passes it by one commit at most, and everything still completes.
+// the outbox's bound too (ConsumeLoop::ApplyKept): 2,000 carts, then 4,000 carts ten minutes
+// later, on one partition. The first late cart makes the 2,000 reminders due: they fire in
+// chunks, waiting for room in the outbox, and the late carts the consumer delivers meanwhile are
+// kept. Broker 2 answers 100 ms late from the late carts on, so what a drain of them hands the
+// relay stays in flight that long or longer. Before, a drain applied them all and the outbox
+// passed the limit by as many changelog records; now by one commit at most, and everything
+// still completes.
 TEST(StalledBrokerTest, RecordsKeptBehindATimerBacklogWaitForRoomInTheOutbox) {
   TempDir dir;
   const int port = FreeLoopbackPort();

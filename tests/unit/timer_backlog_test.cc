@@ -120,6 +120,39 @@ TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
   for (const auto& t : out.triggers) EXPECT_FALSE(t.event_caused);
 }
 
+// A source its driver holds (the consume loop, while the outbox is over its bound) waits as one
+// the task held itself: nothing of it is applied until it is delivered again from its next offset.
+TEST(TimerBacklogTest, ASourceTheDriverHoldsWaitsUntilItIsRewound) {
+  RuleSet rules;
+  rules.push_back(
+      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  MemoryStore store;
+  TaskSettings settings;
+  PartitionTask task(settings, rules, store);
+  TaskOutput out;
+  const TaskTime time{kT0 + kDayMs};
+  const std::vector<std::string> values{Record(Add("e0", "ann", kT0)),
+                                        Record(Add("e1", "bob", kT0 + 1))};
+  bool began_hold = false;
+  auto process = [&](int64_t offset) {
+    const InputRecord record{settings.input_topic, 0, offset, std::nullopt, values[offset],
+                             std::nullopt,         {}};
+    StatusOr<RecordOutcome> outcome = task.Process(record, time, out);
+    EXPECT_TRUE(outcome.ok());
+    began_hold = outcome.ok() && outcome->began_hold;
+    return outcome.ok() ? outcome->kind : RecordOutcome::Kind::kDeadLettered;
+  };
+  ASSERT_EQ(process(0), RecordOutcome::Kind::kApplied);
+  task.Hold(settings.input_topic);
+  EXPECT_TRUE(task.held(settings.input_topic));
+  EXPECT_EQ(process(1), RecordOutcome::Kind::kHeld);
+  EXPECT_FALSE(began_hold);  // held before it
+  EXPECT_EQ(task.checkpoint().next_offset(), 1);
+  task.Rewound(settings.input_topic);
+  EXPECT_EQ(process(1), RecordOutcome::Kind::kApplied);
+  EXPECT_EQ(task.checkpoint().next_offset(), 2);
+}
+
 // The same events through a bound of 3 and through one unbounded step: the same triggers in the
 // same order, the bounded run in commits of at most 3 (+1: amy's twin timers stay together).
 TEST(TimerBacklogTest, ChunksFireWhatOneUnboundedStepFires) {
