@@ -315,7 +315,8 @@ void ConsumeLoop::KeepForLater(const HeldRecords::Source& source,
   // one on, the source is read again from Kafka once the hold ends, as any held source is (from
   // HeldRecords::RefusedFrom, or from the task's next offset if it keeps none).
   const HeldRecords::SourceView view{source.first, source.second};
-  for (; from != to && held_records_.Keep(view, *from); ++from) {
+  for (; from != to; ++from) {
+    if (!held_records_.Keep(view, *from)) break;  // it and the rest: read again
   }
   tasks_.Hold(source.second, source.first);
 }
@@ -432,7 +433,8 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
   // has more in flight (a commit hands it records), the input pauses and the records not yet
   // applied are kept again, their source held until the outbox is back under its bound
   // (SourcePauses), so that it passes the bound by one commit at most.
-  // Released while another source's drain filled the outbox in this pass: the records stay.
+  // Released while another source's drain filled the outbox in this pass: the records stay. (The
+  // loop updated paused() before it released the sources, and a drain after each change.)
   if (backpressure_.paused()) {
     tasks_.Hold(source.second, source.first);
     return true;
@@ -472,9 +474,9 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
         return false;
       }
     }
-    // What the relay holds changes at a commit and a poll (and before the first record, another
-    // source's drain may have filled it).
-    if ((polled || it == kept.begin()) && OutboxFull()) {
+    // What the relay holds changes at a commit and a poll only (so paused() was current when the
+    // drain began: checked above).
+    if (polled && OutboxFull()) {
       KeepForLater(source, it, kept.end());
       return true;
     }

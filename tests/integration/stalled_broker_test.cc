@@ -27,38 +27,53 @@ constexpr size_t kEvents = 3000;
 // request.timeout.ms: the delayed acknowledgements arrive, none time out.
 constexpr int kStallMs = 15'000;
 
+// A test's cluster config: the 2-minute cart rule, /metrics on `port`.
+ClusterConfig StalledConfig(const std::string& group_id, int port, std::string processing) {
+  ClusterConfig config;
+  config.group_id = group_id;
+  config.processing = std::move(processing);
+  config.http = "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
+  config.rules = kCart2mRules;
+  return config;
+}
+
+// Broker 1 serves the input side (input, repartition and dead-letter partitions, the group's
+// coordinator); broker 2 only what the relay produces: triggers and the changelog.
+::testing::AssertionResult OutputOnBroker2(EmbeddedKafkaProcess& kafka, const std::string& group) {
+  const std::vector<std::string> commands{
+      "leader touchpoints 0 1",     "leader " + group + "-touchpoints-repartition 0 1",
+      "leader touchpoints-dlq 0 1", "coordinator group " + group + " 1",
+      "leader triggers 0 2",        "leader " + group + "-customers-changelog 0 2"};
+  for (const std::string& command : commands) {
+    if (!Applied(kafka, command)) return ::testing::AssertionFailure() << command;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Broker 1 alone, the first bootstrap address: producing the input does not wait on broker 2.
+std::string Broker1(Cluster& cluster) {
+  return cluster.bootstrap().substr(0, cluster.bootstrap().find(','));
+}
+
 TEST(StalledBrokerTest, InputPausesWhileTheBrokerStopsAcknowledgingAndNothingIsLost) {
   TempDir dir;
   const int port = FreeLoopbackPort();
-  ClusterConfig config;
-  config.group_id = "stalled";
-  config.processing =
+  const ClusterConfig config = StalledConfig(
+      "stalled", port,
       "commit_interval: 20ms, commit_max_events: " + std::to_string(kCommitMaxEvents) +
-      ", max_outbox_records: " + std::to_string(kMaxOutboxRecords);
-  config.http = "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
-  config.rules = kCart2mRules;
+          ", max_outbox_records: " + std::to_string(kMaxOutboxRecords));
   Cluster cluster(dir, config, FaultChannel::kYes, 2);
   EmbeddedKafkaProcess& kafka = cluster.kafka();
   ASSERT_TRUE(cluster.started()) << kafka.Stderr();
-
-  // Broker 1 serves the input side (input, repartition and dead-letter partitions, the group's
-  // coordinator); broker 2 only what the relay produces: triggers and the changelog.
-  for (const char* command :
-       {"leader touchpoints 0 1", "leader stalled-touchpoints-repartition 0 1",
-        "leader touchpoints-dlq 0 1", "coordinator group stalled 1", "leader triggers 0 2",
-        "leader stalled-customers-changelog 0 2"}) {
-    ASSERT_TRUE(Applied(kafka, command));
-  }
+  ASSERT_TRUE(OutputOnBroker2(kafka, config.group_id));
   ChildProcess& run = cluster.Start("run");
   ASSERT_TRUE(cluster.WaitForLog("run", "assigned touchpoints/", std::chrono::seconds(30)))
       << run.Stderr();
 
-  // Broker 2 stops acknowledging. The input goes through broker 1 alone (the first bootstrap
-  // address), so that producing it does not wait on broker 2.
+  // Broker 2 stops acknowledging.
   ASSERT_TRUE(Applied(kafka, "rtt 2 " + std::to_string(kStallMs)));
-  const std::string broker1 = cluster.bootstrap().substr(0, cluster.bootstrap().find(','));
   const auto events = JourneyLoad(23, 300, kEvents);
-  ProduceRaw(broker1, "touchpoints", events);
+  ProduceRaw(Broker1(cluster), "touchpoints", events);
 
   // At most the limit plus one commit's output: the loop decides to pause after every poll, and
   // the backlog grows only at a commit, so it passes the limit by one commit at most. A commit of
@@ -119,25 +134,17 @@ TEST(StalledBrokerTest, InputPausesWhileTheBrokerStopsAcknowledgingAndNothingIsL
 TEST(StalledBrokerTest, RecordsKeptBehindATimerBacklogWaitForRoomInTheOutbox) {
   TempDir dir;
   const int port = FreeLoopbackPort();
-  ClusterConfig config;
-  config.group_id = "stalled-kept";
   // Room for many passes of a chunk of 20 reminders and 64 late carts kept before the input
   // pauses.
   constexpr int kMaxOutbox = 1000;
-  config.processing =
+  const ClusterConfig config = StalledConfig(
+      "stalled-kept", port,
       "commit_interval: 20ms, commit_max_events: " + std::to_string(kCommitMaxEvents) +
-      ", max_outbox_records: " + std::to_string(kMaxOutbox) + ", max_timers_per_step: 20";
-  config.http = "listen: \"127.0.0.1:" + std::to_string(port) + "\"";
-  config.rules = kCart2mRules;
+          ", max_outbox_records: " + std::to_string(kMaxOutbox) + ", max_timers_per_step: 20");
   Cluster cluster(dir, config, FaultChannel::kYes, 2);
   EmbeddedKafkaProcess& kafka = cluster.kafka();
   ASSERT_TRUE(cluster.started()) << kafka.Stderr();
-  for (const char* command :
-       {"leader touchpoints 0 1", "leader stalled-kept-touchpoints-repartition 0 1",
-        "leader touchpoints-dlq 0 1", "coordinator group stalled-kept 1", "leader triggers 0 2",
-        "leader stalled-kept-customers-changelog 0 2"}) {
-    ASSERT_TRUE(Applied(kafka, command));
-  }
+  ASSERT_TRUE(OutputOnBroker2(kafka, config.group_id));
   ChildProcess& run = cluster.Start("run");
   ASSERT_TRUE(cluster.WaitForLog("run", "assigned touchpoints/", std::chrono::seconds(30)))
       << run.Stderr();
@@ -156,9 +163,8 @@ TEST(StalledBrokerTest, RecordsKeptBehindATimerBacklogWaitForRoomInTheOutbox) {
     }
     return records;
   };
-  const std::string broker1 = cluster.bootstrap().substr(0, cluster.bootstrap().find(','));
   std::vector<std::pair<std::string, std::string>> events = carts(0, kBacklog, "c", kT0, true);
-  ProduceRaw(broker1, "touchpoints", events);
+  ProduceRaw(Broker1(cluster), "touchpoints", events);
   auto drained = [&](double consumed) {
     const std::string metrics = HttpGet(port, "/metrics").body;
     return MetricSum(metrics, "touchstream_records_consumed_total") == consumed &&
@@ -173,7 +179,7 @@ TEST(StalledBrokerTest, RecordsKeptBehindATimerBacklogWaitForRoomInTheOutbox) {
   ASSERT_TRUE(Applied(kafka, "rtt 2 100"));
   const auto late = carts(kBacklog, kBacklog + kLate, "k", kT0 + 10 * kMinuteMs, false);
   events.insert(events.end(), late.begin(), late.end());
-  ProduceRaw(broker1, "touchpoints", late);
+  ProduceRaw(Broker1(cluster), "touchpoints", late);
 
   // Sampled until every record is consumed and the outbox is empty. Each late cart's changelog
   // record stays in flight 100 ms or more: a drain applying all the kept ones at once would hold

@@ -64,6 +64,18 @@ TEST(TimerBacklogTest, AChunkNeverSplitsACustomersTimersDueAtOneInstant) {
   EXPECT_FALSE(pipeline.timer_backlog());
 }
 
+// Processes `values[offset]` as the record at `offset` of `topic`'s partition 0; `began_hold`:
+// whether it began its source's hold.
+RecordOutcome::Kind ProcessInput(PartitionTask& task, const std::string& topic,
+                                 const std::vector<std::string>& values, int64_t offset,
+                                 const TaskTime& time, TaskOutput& out, bool& began_hold) {
+  const InputRecord record{topic, 0, offset, std::nullopt, values[offset], std::nullopt, {}};
+  StatusOr<RecordOutcome> outcome = task.Process(record, time, out);
+  EXPECT_TRUE(outcome.ok());
+  began_hold = outcome.ok() && outcome->began_hold;
+  return outcome.ok() ? outcome->kind : RecordOutcome::Kind::kDeadLettered;
+}
+
 TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
   RuleSet rules;
   rules.push_back(
@@ -82,12 +94,7 @@ TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
   values.push_back(Record(Add("later", "yan", kT0 + 3 * kHourMs)));
   bool began_hold = false;
   auto process = [&](int64_t offset) {
-    const InputRecord record{settings.input_topic, 0, offset, std::nullopt, values[offset],
-                             std::nullopt,         {}};
-    StatusOr<RecordOutcome> outcome = task.Process(record, time, out);
-    EXPECT_TRUE(outcome.ok());
-    began_hold = outcome.ok() && outcome->began_hold;
-    return outcome.ok() ? outcome->kind : RecordOutcome::Kind::kDeadLettered;
+    return ProcessInput(task, settings.input_topic, values, offset, time, out, began_hold);
   };
   for (int64_t offset = 0; offset < 5; ++offset) {
     ASSERT_EQ(process(offset), RecordOutcome::Kind::kApplied);
@@ -135,12 +142,7 @@ TEST(TimerBacklogTest, ASourceTheDriverHoldsWaitsUntilItIsRewound) {
                                         Record(Add("e1", "bob", kT0 + 1))};
   bool began_hold = false;
   auto process = [&](int64_t offset) {
-    const InputRecord record{settings.input_topic, 0, offset, std::nullopt, values[offset],
-                             std::nullopt,         {}};
-    StatusOr<RecordOutcome> outcome = task.Process(record, time, out);
-    EXPECT_TRUE(outcome.ok());
-    began_hold = outcome.ok() && outcome->began_hold;
-    return outcome.ok() ? outcome->kind : RecordOutcome::Kind::kDeadLettered;
+    return ProcessInput(task, settings.input_topic, values, offset, time, out, began_hold);
   };
   ASSERT_EQ(process(0), RecordOutcome::Kind::kApplied);
   task.Hold(settings.input_topic);
