@@ -9,43 +9,99 @@
 
 namespace touchstream {
 
-uint64_t EventIdHash(std::string_view event_id) { return Sha256Prefix64(event_id); }
+namespace {
+
+constexpr int kLegacyDroppedBits =
+    64 - 8 * kStoredEventIdBytes;  // a 64-bit hash's bits past the 48
+
+uint64_t IdAt(const std::string& ids, int index) {
+  uint64_t id = 0;
+  for (int i = 0; i < kStoredEventIdBytes; ++i) {
+    id = (id << 8) | static_cast<unsigned char>(ids[index * kStoredEventIdBytes + i]);
+  }
+  return id;
+}
+
+void AppendId(std::string& ids, uint64_t id) {
+  char bytes[kStoredEventIdBytes];
+  for (int i = kStoredEventIdBytes - 1; i >= 0; --i, id >>= 8)
+    bytes[i] = static_cast<char>(id & 0xff);
+  ids.append(bytes, kStoredEventIdBytes);
+}
+
+}  // namespace
+
+uint64_t EventIdHash(std::string_view event_id) {
+  return Sha256Prefix64(event_id) >> kLegacyDroppedBits;
+}
+
+int RecentIdCount(const CustomerState& customer) {
+  return static_cast<int>(customer.recent_ids().size() / kStoredEventIdBytes);
+}
 
 bool SeenRecently(const CustomerState& customer, uint64_t id_hash) {
-  const auto& hashes = customer.recent_id_hashes();
-  if (std::find(hashes.begin(), hashes.end(), id_hash) != hashes.end()) return true;
-  for (const auto& recent : customer.recent_events()) {  // a state written before
-    if (recent.id_hash() == id_hash) return true;
+  const std::string& ids = customer.recent_ids();
+  for (int i = 0, n = RecentIdCount(customer); i < n; ++i) {
+    if (IdAt(ids, i) == id_hash) return true;
+  }
+  for (const uint64_t legacy : customer.recent_id_hashes()) {  // a state written before
+    if ((legacy >> kLegacyDroppedBits) == id_hash) return true;
+  }
+  for (const auto& recent : customer.recent_events()) {
+    if ((recent.id_hash() >> kLegacyDroppedBits) == id_hash) return true;
   }
   return false;
 }
 
-bool NormalizeEventIds(CustomerState& customer) {
-  auto& hashes = *customer.mutable_recent_id_hashes();
+void AppendRecentId(CustomerState& customer, uint64_t id_hash, TimeMs event_time_ms) {
+  AppendId(*customer.mutable_recent_ids(), id_hash);
+  customer.add_recent_times_ms(event_time_ms);
+}
+
+void ForgetOldestIds(CustomerState& customer, int count) {
   auto& times = *customer.mutable_recent_times_ms();
-  const bool uneven = hashes.size() != times.size();
-  if (uneven) {
-    const int even = std::min(hashes.size(), times.size());
-    hashes.Truncate(even);
+  count = std::min(count, times.size());
+  if (count <= 0) return;
+  customer.mutable_recent_ids()->erase(0, static_cast<size_t>(count) * kStoredEventIdBytes);
+  times.erase(times.begin(), times.begin() + count);
+}
+
+bool NormalizeEventIds(CustomerState& customer) {
+  auto& times = *customer.mutable_recent_times_ms();
+  bool changed = false;
+  if (!customer.recent_id_hashes().empty()) {
+    // 64-bit hashes beside the times: the times are theirs, and what recent_ids holds lost its
+    // times in a rollback.
+    const auto& legacy = customer.recent_id_hashes();
+    const int even = std::min(legacy.size(), times.size());
+    std::string ids;
+    for (int i = 0; i < even; ++i) AppendId(ids, legacy[i] >> kLegacyDroppedBits);
+    customer.set_recent_ids(std::move(ids));
     times.Truncate(even);
+    customer.clear_recent_id_hashes();
+    changed = true;
+  } else if (customer.recent_ids().size() !=
+             static_cast<size_t>(times.size()) * kStoredEventIdBytes) {
+    const int even = std::min(RecentIdCount(customer), times.size());
+    customer.mutable_recent_ids()->resize(static_cast<size_t>(even) * kStoredEventIdBytes);
+    times.Truncate(even);
+    changed = true;
   }
-  if (customer.recent_events().empty()) return uneven;
+  if (customer.recent_events().empty()) return changed;
   std::vector<std::pair<int64_t, uint64_t>> ids;  // time, hash
   for (const auto& recent : customer.recent_events()) {
-    ids.emplace_back(recent.time_ms(), recent.id_hash());
+    ids.emplace_back(recent.time_ms(), recent.id_hash() >> kLegacyDroppedBits);
   }
   if (!times.empty()) {
-    for (int i = 0; i < times.size(); ++i) ids.emplace_back(times[i], hashes[i]);
+    for (int i = 0; i < times.size(); ++i)
+      ids.emplace_back(times[i], IdAt(customer.recent_ids(), i));
     std::stable_sort(ids.begin(), ids.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     times.Clear();
-    hashes.Clear();
+    customer.clear_recent_ids();
   }
   customer.clear_recent_events();
-  for (const auto& [time_ms, hash] : ids) {
-    times.Add(time_ms);
-    hashes.Add(hash);
-  }
+  for (const auto& [time_ms, hash] : ids) AppendRecentId(customer, hash, time_ms);
   return true;
 }
 
@@ -53,27 +109,25 @@ void RememberEvent(CustomerState& customer, uint64_t id_hash, TimeMs event_time_
                    TimeMs watermark_ms, const DedupPolicy& policy) {
   if (policy.horizon_ms <= 0) return;
   NormalizeEventIds(customer);
-  auto& hashes = *customer.mutable_recent_id_hashes();
+  std::string& ids = *customer.mutable_recent_ids();
   auto& times = *customer.mutable_recent_times_ms();
   // Saturating: before the first watermark (kNoTime) nothing is older than the horizon.
   const TimeMs cutoff = SaturatingAdd(watermark_ms, -policy.horizon_ms);
   int kept = 0;
   for (int i = 0; i < times.size(); ++i) {
     if (times[i] < cutoff) continue;
-    hashes[kept] = hashes[i];
-    times[kept] = times[i];
+    if (kept != i) {
+      std::copy_n(ids.begin() + i * kStoredEventIdBytes, kStoredEventIdBytes,
+                  ids.begin() + kept * kStoredEventIdBytes);
+      times[kept] = times[i];
+    }
     ++kept;
   }
-  hashes.Truncate(kept);
+  ids.resize(static_cast<size_t>(kept) * kStoredEventIdBytes);
   times.Truncate(kept);
   if (event_time_ms < cutoff) return;  // older than the horizon: not worth remembering
-  if (times.size() >= policy.max_ids) {
-    const int forget = times.size() - policy.max_ids + 1;
-    hashes.erase(hashes.begin(), hashes.begin() + forget);
-    times.erase(times.begin(), times.begin() + forget);
-  }
-  hashes.Add(id_hash);
-  times.Add(event_time_ms);
+  if (times.size() >= policy.max_ids) ForgetOldestIds(customer, times.size() - policy.max_ids + 1);
+  AppendRecentId(customer, id_hash, event_time_ms);
 }
 
 }  // namespace touchstream

@@ -44,22 +44,20 @@ void TrimOldest(google::protobuf::RepeatedPtrField<Message>& list, bool oldest_f
   }
 }
 
-// The remembered event ids (the packed lists, oldest first, of equal length: NormalizeEventIds)
-// as TrimOldest trims a list: an entry is its hash's 8 bytes and its time's varint.
+// The remembered event ids (normalized: NormalizeEventIds), oldest first, as TrimOldest trims a
+// list: an entry is its hash's 6 bytes and its time's varint.
 void TrimOldestEventIds(CustomerState& customer, size_t max_bytes, size_t& size,
                         uint64_t& trimmed) {
-  auto& hashes = *customer.mutable_recent_id_hashes();
-  auto& times = *customer.mutable_recent_times_ms();
+  const auto& times = customer.recent_times_ms();
   while (size > max_bytes && !times.empty()) {
     int count = 0;
     size_t freed = 0;
     while (count < times.size() && freed < size - max_bytes) {
-      freed += 8 + google::protobuf::io::CodedOutputStream::VarintSize64(
-                       static_cast<uint64_t>(times[count]));
+      freed += kStoredEventIdBytes + google::protobuf::io::CodedOutputStream::VarintSize64(
+                                         static_cast<uint64_t>(times[count]));
       ++count;
     }
-    hashes.erase(hashes.begin(), hashes.begin() + count);
-    times.erase(times.begin(), times.begin() + count);
+    ForgetOldestIds(customer, count);
     trimmed += count;
     size = customer.ByteSizeLong();
   }

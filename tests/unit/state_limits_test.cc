@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "processor/backtest/backtest.h"
+#include "processor/core/event_dedup.h"
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
 #include "processor/json/json_lines.h"
@@ -93,10 +94,7 @@ TEST(StateLimitsTest, StateBytesOverTrimCartThenBrowsedSkusThenEventIdsOldestFir
     b->set_sku(std::string(sku) + std::string(100, '.'));
     b->set_last_view_ms(kT0);
   }
-  for (int i = 1; i <= 3; ++i) {
-    full.add_recent_id_hashes(i);
-    full.add_recent_times_ms(i);
-  }
+  for (int i = 1; i <= 3; ++i) AppendRecentId(full, i, i);
   ASSERT_EQ(Lists(full), "cart=a1 a2 a3  browse=v3 v2 v1  events=1 2 3 ");
   const size_t size = full.ByteSizeLong();
 
@@ -121,10 +119,7 @@ TEST(StateLimitsTest, StateBytesOverTrimCartThenBrowsedSkusThenEventIdsOldestFir
   CustomerState rest = full;
   rest.mutable_cart()->clear_lines();
   rest.mutable_rules(0)->mutable_state()->mutable_browse()->clear_skus();
-  rest.mutable_recent_id_hashes()->erase(rest.recent_id_hashes().begin(),
-                                         rest.recent_id_hashes().begin() + 2);
-  rest.mutable_recent_times_ms()->erase(rest.recent_times_ms().begin(),
-                                        rest.recent_times_ms().begin() + 2);
+  ForgetOldestIds(rest, 2);
   s = full;
   counts = {};
   TrimToLimits(s, StateLimits{200, rest.ByteSizeLong()}, counts);
@@ -143,15 +138,11 @@ TEST(StateLimitsTest, EventIdsOfAStateWrittenBeforeAreTrimmedByTime) {
     e->set_id_hash(i);
     e->set_time_ms(i);
   }
-  for (int i = 3; i <= 4; ++i) {
-    full.add_recent_id_hashes(i);
-    full.add_recent_times_ms(i);
-  }
+  for (int i = 3; i <= 4; ++i) AppendRecentId(full, i, i);
   ASSERT_EQ(Lists(full), "cart= browse= events=1 2 3 4 ");
   CustomerState rest;
   rest.set_customer_id("c1");
-  rest.add_recent_id_hashes(4);
-  rest.add_recent_times_ms(4);
+  AppendRecentId(rest, 4, 4);
   CustomerState s = full;
   TrimCounts counts;
   EXPECT_EQ(TrimToLimits(s, StateLimits{200, rest.ByteSizeLong()}, counts), rest.ByteSizeLong());
@@ -166,8 +157,9 @@ TEST(StateLimitsTest, EventIdsOfAStateWrittenBeforeAreTrimmedByTime) {
   newest->set_id_hash(5);
   newest->set_time_ms(5);
   ASSERT_EQ(Lists(s), "cart= browse= events=5 3 4 ");
-  rest.set_recent_id_hashes(0, 5);
-  rest.set_recent_times_ms(0, 5);
+  rest.clear_recent_ids();
+  rest.clear_recent_times_ms();
+  AppendRecentId(rest, 5, 5);
   counts = {};
   TrimToLimits(s, StateLimits{200, rest.ByteSizeLong()}, counts);
   EXPECT_EQ(Lists(s), "cart= browse= events=5 ");
@@ -331,10 +323,7 @@ TEST(PolicyStateLimitsTest, SendHistoryThenTheDeferralReleasedLastAreTrimmedLast
   CustomerState customer;
   customer.set_customer_id("amy");
   customer.set_first_seen_ms(1);
-  for (int i = 0; i < 50; ++i) {
-    customer.add_recent_id_hashes(i);
-    customer.add_recent_times_ms(i);
-  }
+  for (int i = 0; i < 50; ++i) AppendRecentId(customer, i, i);
   for (int i = 0; i < 50; ++i) customer.mutable_policy()->add_sent()->set_time_ms(i);
   for (int i = 0; i < 3; ++i) {
     *customer.mutable_policy()->add_deferred() = BigDeferral("t" + std::to_string(i), 10 + i, 1000);
@@ -345,7 +334,7 @@ TEST(PolicyStateLimitsTest, SendHistoryThenTheDeferralReleasedLastAreTrimmedLast
   EXPECT_LE(customer.ByteSizeLong(), 2500u);
   // Event ids and the send history go before any deferral; then the one released last.
   EXPECT_EQ(customer.recent_times_ms_size(), 0);
-  EXPECT_EQ(customer.recent_id_hashes_size(), 0);
+  EXPECT_EQ(RecentIdCount(customer), 0);
   EXPECT_EQ(customer.policy().sent_size(), 0);
   ASSERT_EQ(dropped.size(), 1u);
   EXPECT_EQ(dropped[0].trigger().trigger_id(), "t2");
