@@ -7,6 +7,7 @@
 #include <random>
 
 #include "benchmarks/store_memory.h"
+#include "processor/core/event_dedup.h"
 #include "processor/core/event_validator.h"
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
@@ -131,8 +132,8 @@ v1::state::CustomerState TypicalState() {
   c.mutable_cart()->set_last_change_ms(c.last_activity_ms());
   c.mutable_cart()->set_last_change_event_id("ev-42-26162");
   for (int i = 0; i < 6; ++i) {
-    c.add_recent_id_hashes(0x9E3779B97F4A7C15ull * (i + 1));
-    c.add_recent_times_ms(c.first_seen_ms() + i * 1000);
+    // A 48-bit id hash, as EventIdHash gives.
+    AppendRecentId(c, (0x9E3779B97F4A7C15ull * (i + 1)) >> 16, c.first_seen_ms() + i * 1000);
   }
   auto* consent = c.mutable_policy()->add_consent();
   consent->set_channel(v1::CHANNEL_EMAIL);

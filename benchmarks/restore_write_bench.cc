@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "benchmarks/store_memory.h"
+#include "processor/core/event_dedup.h"
 #include "state/commit_batch.h"
 #include "state/restore_ingest.h"
 #include "state/restore_writer.h"
@@ -43,8 +44,8 @@ v1::state::CustomerState Customer(int64_t n) {
   line->set_quantity(1);
   line->set_unit_price_minor(8999);
   for (int i = 0; i < 6; ++i) {
-    c.add_recent_id_hashes(0x9E3779B97F4A7C15ull * (n + i + 1));
-    c.add_recent_times_ms(c.first_seen_ms() + i * 1000);
+    // A 48-bit id hash, as EventIdHash gives.
+    AppendRecentId(c, (0x9E3779B97F4A7C15ull * (n + i + 1)) >> 16, c.first_seen_ms() + i * 1000);
   }
   for (const char* rule : {"cart_1h", "win_back_30d"}) {
     auto* slot = c.add_rules();

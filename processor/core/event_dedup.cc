@@ -40,12 +40,19 @@ int RecentIdCount(const CustomerState& customer) {
 }
 
 bool SeenRecently(const CustomerState& customer, uint64_t id_hash) {
-  const std::string& ids = customer.recent_ids();
-  for (int i = 0, n = RecentIdCount(customer); i < n; ++i) {
-    if (IdAt(ids, i) == id_hash) return true;
-  }
-  for (const uint64_t legacy : customer.recent_id_hashes()) {  // a state written before
-    if ((legacy >> kLegacyDroppedBits) == id_hash) return true;
+  // Only the ids NormalizeEventIds keeps: those with a time, and none of recent_ids beside
+  // 64-bit hashes (it lost its times in a rollback).
+  const int times = customer.recent_times_ms_size();
+  const auto& legacy = customer.recent_id_hashes();
+  if (!legacy.empty()) {  // a state written before
+    for (int i = 0, n = std::min(legacy.size(), times); i < n; ++i) {
+      if ((legacy[i] >> kLegacyDroppedBits) == id_hash) return true;
+    }
+  } else {
+    const std::string& ids = customer.recent_ids();
+    for (int i = 0, n = std::min(RecentIdCount(customer), times); i < n; ++i) {
+      if (IdAt(ids, i) == id_hash) return true;
+    }
   }
   for (const auto& recent : customer.recent_events()) {
     if ((recent.id_hash() >> kLegacyDroppedBits) == id_hash) return true;

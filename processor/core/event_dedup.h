@@ -3,10 +3,10 @@
 // horizon of event time; a repeat within the horizon is skipped, not applied twice. Two ids of
 // one customer's horizon share a hash with a chance of 2^-48 per pair: with 512 ids remembered
 // (processing.dedup_max_ids), one event in ~5 * 10^11 would be taken for a retry; with the ~6 a
-// typical customer holds, one in ~5 * 10^13. The ids are two packed lists of the state
-// (recent_ids, 6 bytes each, and recent_times_ms). Ids a state written before holds as 64-bit
-// hashes (recent_id_hashes beside the times, or one message each: recent_events) are seen too,
-// and moved over by the next RememberEvent.
+// typical customer holds, one in ~5 * 10^13. The ids are two lists of the state of equal
+// length (recent_ids, 6 bytes each, and recent_times_ms). Ids a state written before holds as
+// 64-bit hashes (recent_id_hashes beside the times, or one message each: recent_events) are seen
+// too, and moved over by the next RememberEvent.
 #pragma once
 
 #include <string_view>
@@ -28,7 +28,7 @@ constexpr int kStoredEventIdBytes = 6;
 uint64_t EventIdHash(std::string_view event_id);
 
 // True if the event whose id hashes to `id_hash` (EventIdHash) was applied to this customer
-// within the remembered horizon.
+// within the remembered horizon: among the ids NormalizeEventIds keeps, whether or not it ran.
 bool SeenRecently(const CustomerState& customer, uint64_t id_hash);
 
 // Puts the customer's remembered ids in recent_ids and recent_times_ms alone. A state written

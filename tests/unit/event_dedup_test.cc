@@ -94,11 +94,20 @@ TEST(EventDedupTest, IdsWhoseTimesARollbackCutAreDropped) {
   c.clear_recent_times_ms();  // what the older build did, then it remembered "x"
   c.add_recent_id_hashes(LegacyHash("x"));
   c.add_recent_times_ms(kT0 + 1);
+  // Not seen before the state is normalized either: a retry of it is applied again.
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("x")));
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("stale")));
   ASSERT_TRUE(NormalizeEventIds(c));
   EXPECT_EQ(RecentIdCount(c), 1);
   EXPECT_TRUE(SeenRecently(c, EventIdHash("x")));
   EXPECT_FALSE(SeenRecently(c, EventIdHash("stale")));
   EXPECT_FALSE(NormalizeEventIds(c)) << "normalized already";
+
+  // An older build that forgot every id it had (cut the times, remembered none): the same.
+  c.Clear();
+  RememberEvent(c, EventIdHash("stale"), kT0, kT0, DedupPolicy{kDayMs, 8});
+  c.clear_recent_times_ms();
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("stale")));
 }
 
 // A state written before the packed lists holds its ids one message each: they are still seen,
@@ -142,6 +151,13 @@ TEST(EventDedupTest, UnevenIdListsAreCutToTheShorter) {
   EXPECT_TRUE(SeenRecently(c, EventIdHash("b")));
   EXPECT_FALSE(SeenRecently(c, EventIdHash("c"))) << "its time was lost: dropped";
   EXPECT_TRUE(SeenRecently(c, EventIdHash("d")));
+
+  // recent_ids with more ids than times: the ids past the times are not seen, then dropped.
+  AppendRecentId(c, EventIdHash("e"), kT0 + 3);
+  c.mutable_recent_times_ms()->RemoveLast();
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("e")));
+  ASSERT_TRUE(NormalizeEventIds(c));
+  EXPECT_EQ(RecentIdCount(c), 3);
 
   // recent_ids with a partial entry, and more times than ids.
   c.mutable_recent_ids()->append("xyz");
