@@ -188,5 +188,36 @@ TEST(EventDedupTest, PipelineSkipsARetriedEvent) {
   EXPECT_EQ(Describe(out[0]), "CART_ABANDONED cart_1h c1 @+3600s") << "the retry did not re-arm";
 }
 
+// A state written before recent_ids (64-bit hashes, as a restore from an older changelog gives):
+// a retry of an event it remembers is skipped, and the next new event moves its ids over.
+TEST(EventDedupTest, PipelineReadsAStateWrittenBeforeAndMovesItsIdsOver) {
+  RuleSet rules;
+  rules.push_back(std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{}));
+  MemoryStore store;
+  CustomerState* written_before = store.Mutable("c1").value();
+  written_before->set_customer_id("c1");
+  written_before->set_first_seen_ms(kT0);
+  written_before->add_recent_id_hashes(LegacyHash("e1"));
+  written_before->add_recent_times_ms(kT0);
+  PartitionPipeline pipeline(rules, store, 0, DedupPolicy{kDayMs, 512});
+  std::vector<v1::Trigger> out;
+  const auto retry =
+      WithItem(Event("e1", "c1", kT0 + kMinuteMs, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 100);
+  ASSERT_TRUE(pipeline.Process(retry, out).ok());
+  EXPECT_EQ(pipeline.duplicates(), 1u);
+  ASSERT_TRUE(
+      pipeline
+          .Process(WithItem(Event("e2", "c1", kT0 + 2 * kMinuteMs, v1::EVENT_TYPE_ADD_TO_CART),
+                            "sku", 1, 100),
+                   out)
+          .ok());
+  EXPECT_EQ(pipeline.duplicates(), 1u);
+  const CustomerState& moved = store.customers().at("c1");
+  EXPECT_EQ(moved.recent_id_hashes_size(), 0);
+  EXPECT_EQ(RecentIdCount(moved), 2);
+  ASSERT_TRUE(pipeline.Process(retry, out).ok());
+  EXPECT_EQ(pipeline.duplicates(), 2u) << "still remembered after the move";
+}
+
 }  // namespace
 }  // namespace touchstream
