@@ -11,8 +11,8 @@ namespace touchstream {
 
 namespace {
 
-constexpr int kLegacyDroppedBits =
-    64 - 8 * kStoredEventIdBytes;  // a 64-bit hash's bits past the 48
+// The bits of a 64-bit hash (a state written before) past the 48 stored now.
+constexpr int kLegacyDroppedBits = 64 - 8 * kStoredEventIdBytes;
 
 uint64_t IdAt(const std::string& ids, int index) {
   uint64_t id = 0;
@@ -24,8 +24,9 @@ uint64_t IdAt(const std::string& ids, int index) {
 
 void AppendId(std::string& ids, uint64_t id) {
   char bytes[kStoredEventIdBytes];
-  for (int i = kStoredEventIdBytes - 1; i >= 0; --i, id >>= 8)
+  for (int i = kStoredEventIdBytes - 1; i >= 0; --i, id >>= 8) {
     bytes[i] = static_cast<char>(id & 0xff);
+  }
   ids.append(bytes, kStoredEventIdBytes);
 }
 
@@ -100,8 +101,9 @@ bool NormalizeEventIds(CustomerState& customer) {
     ids.emplace_back(recent.time_ms(), recent.id_hash() >> kLegacyDroppedBits);
   }
   if (!times.empty()) {
-    for (int i = 0; i < times.size(); ++i)
+    for (int i = 0; i < times.size(); ++i) {
       ids.emplace_back(times[i], IdAt(customer.recent_ids(), i));
+    }
     std::stable_sort(ids.begin(), ids.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     times.Clear();
