@@ -50,6 +50,22 @@ ClusterConfig StalledConfig(const std::string& group_id, int port, std::string p
   return ::testing::AssertionSuccess();
 }
 
+// Starts `run` (cluster["run"]) once the cluster's brokers are up and its output is on broker 2
+// (OutputOnBroker2); succeeds once it was assigned its input.
+::testing::AssertionResult StartRunWithOutputOnBroker2(Cluster& cluster,
+                                                       const ClusterConfig& config) {
+  if (!cluster.started()) return ::testing::AssertionFailure() << cluster.kafka().Stderr();
+  if (::testing::AssertionResult placed = OutputOnBroker2(cluster.kafka(), config.group_id);
+      !placed) {
+    return placed;
+  }
+  ChildProcess& run = cluster.Start("run");
+  if (!cluster.WaitForLog("run", "assigned touchpoints/", std::chrono::seconds(30))) {
+    return ::testing::AssertionFailure() << run.Stderr();
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // Broker 1 alone, the first bootstrap address: producing the input does not wait on broker 2.
 std::string Broker1(Cluster& cluster) {
   return cluster.bootstrap().substr(0, cluster.bootstrap().find(','));
@@ -63,12 +79,9 @@ TEST(StalledBrokerTest, InputPausesWhileTheBrokerStopsAcknowledgingAndNothingIsL
       "commit_interval: 20ms, commit_max_events: " + std::to_string(kCommitMaxEvents) +
           ", max_outbox_records: " + std::to_string(kMaxOutboxRecords));
   Cluster cluster(dir, config, FaultChannel::kYes, 2);
+  ASSERT_TRUE(StartRunWithOutputOnBroker2(cluster, config));
   EmbeddedKafkaProcess& kafka = cluster.kafka();
-  ASSERT_TRUE(cluster.started()) << kafka.Stderr();
-  ASSERT_TRUE(OutputOnBroker2(kafka, config.group_id));
-  ChildProcess& run = cluster.Start("run");
-  ASSERT_TRUE(cluster.WaitForLog("run", "assigned touchpoints/", std::chrono::seconds(30)))
-      << run.Stderr();
+  ChildProcess& run = cluster["run"];
 
   // Broker 2 stops acknowledging.
   ASSERT_TRUE(Applied(kafka, "rtt 2 " + std::to_string(kStallMs)));
@@ -142,12 +155,9 @@ TEST(StalledBrokerTest, RecordsKeptBehindATimerBacklogWaitForRoomInTheOutbox) {
       "commit_interval: 20ms, commit_max_events: " + std::to_string(kCommitMaxEvents) +
           ", max_outbox_records: " + std::to_string(kMaxOutbox) + ", max_timers_per_step: 20");
   Cluster cluster(dir, config, FaultChannel::kYes, 2);
+  ASSERT_TRUE(StartRunWithOutputOnBroker2(cluster, config));
   EmbeddedKafkaProcess& kafka = cluster.kafka();
-  ASSERT_TRUE(cluster.started()) << kafka.Stderr();
-  ASSERT_TRUE(OutputOnBroker2(kafka, config.group_id));
-  ChildProcess& run = cluster.Start("run");
-  ASSERT_TRUE(cluster.WaitForLog("run", "assigned touchpoints/", std::chrono::seconds(30)))
-      << run.Stderr();
+  ChildProcess& run = cluster["run"];
   // The backlog's carts go through first, acknowledged at once.
   constexpr int kBacklog = 2'000;
   constexpr int kLate = 4'000;
