@@ -9,6 +9,7 @@
 #include "processor/diagnostics/fault_points.h"
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/consumer_close.h"
+#include "processor/kafka/consumer_source_switch.h"
 #include "processor/kafka/group_consumer.h"
 #include "processor/kafka/input_message.h"
 #include "processor/kafka/murmur2_ownership.h"
@@ -77,6 +78,7 @@ Status ConsumeLoop::Start() {
       CreateGroupConsumer(props, config_.group_id, &membership_, consumer_events_.get());
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
+  source_switch_ = std::make_unique<ConsumerSourceSwitch>(*consumer_);
   relay_.set_consumer(consumer_.get());
   membership_.Attach(consumer_.get(), [this] { return Commit(); });
   if (Status s = membership_.Join(); !s.ok()) return s;
@@ -210,9 +212,8 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     // A source at its end releases the input that waits for it (PartitionTask::
     // WaitsForRepartition) without waiting for the next commit.
     if (ownership_ && tasks_.AnyBacklogOrHeld()) source_ends_->JudgeAll(tasks_);
-    const SourcePauses::Released released =
-        source_pauses_->Update(*consumer_, tasks_, held_records_, metrics_,
-                               Ms(clocks_.steady.Now()), backpressure_.paused());
+    const SourcePauses::Released released = source_pauses_->Update(
+        *source_switch_, tasks_, held_records_, metrics_, Ms(clocks_.steady.Now()));
     timer_backlog_ = released.timer_backlog;
     for (const HeldRecords::Source& source : released.rewound) {
       source_ends_->OnRewound(source.first, source.second, tasks_);
@@ -326,22 +327,17 @@ void ConsumeLoop::ApplyBackpressure() {
   const bool pause = backpressure_.Update(relay_.in_flight(), relay_.in_flight_bytes());
   // Re-applied while paused: partitions assigned meanwhile start paused too.
   if (!pause && !was_paused) return;
-  std::vector<RdKafka::TopicPartition*> assigned;
-  if (consumer_->assignment(assigned) != RdKafka::ERR_NO_ERROR) return;
-  if (pause) {
-    if (!was_paused) {
-      LogWarn("pausing input: " + std::to_string(relay_.in_flight()) + " records (" +
-              HumanBytes(relay_.in_flight_bytes()) +
-              ") wait for Kafka's acknowledgement, over "
-              "processing.max_outbox_records or max_outbox_bytes");
-    }
-    consumer_->pause(assigned);
-  } else {
+  if (pause && !was_paused) {
+    LogWarn("pausing input: " + std::to_string(relay_.in_flight()) + " records (" +
+            HumanBytes(relay_.in_flight_bytes()) +
+            ") wait for Kafka's acknowledgement, over "
+            "processing.max_outbox_records or max_outbox_bytes");
+  } else if (!pause) {
     LogInfo("resuming input: the outbox backlog is below half its limits");
-    consumer_->resume(assigned);
   }
+  // Those a hold keeps paused stay paused (SourcePauses weighs both reasons).
+  source_pauses_->SetOutboxFull(*source_switch_, pause);
   metrics_.input_paused().Set(pause ? 1 : 0);
-  RdKafka::TopicPartition::destroy(assigned);
 }
 
 bool ConsumeLoop::PolledInTime(bool* rebalanced) {

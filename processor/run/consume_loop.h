@@ -105,7 +105,8 @@ class ConsumeLoop {
   void LeftUndecided(const Status& status);
   // Closes the consumer: leaves the group, or after LeftUndecided abandons it (as a crash would).
   void LeaveOrAbandonGroup();
-  // Pauses or resumes the assigned input partitions as the relay's backlog requires.
+  // Pauses or resumes the assigned input partitions as the relay's backlog requires (those a
+  // hold keeps paused stay paused: SourcePauses::SetOutboxFull).
   void ApplyBackpressure();
   // Once a second: partition clocks, consumer lag, RocksDB and disk gauges, readiness.
   void SampleGauges();
@@ -127,6 +128,7 @@ class ConsumeLoop {
   // Outlives the consumer, which calls it from its threads: leaked with an abandoned one.
   std::unique_ptr<ConsumerEvents> consumer_events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<SourceSwitch> source_switch_;  // consumer_'s pauses and seeks
   Status fatal_;
   const std::atomic<bool>* stop_ = nullptr;      // Run's, while it runs
   bool unfinished_commit_ = false;               // LeftUndecided was called

@@ -1,33 +1,29 @@
 #include "processor/run/source_pauses.h"
 
-#include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/log.h"
 
 namespace touchstream {
 
-namespace {
-
-constexpr int kSeekTimeoutMs = 5'000;
-
-void SetPaused(RdKafka::KafkaConsumer& consumer, const std::string& topic, int32_t partition,
-               bool pause) {
-  std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(topic, partition)};
-  if (pause) {
-    consumer.pause(tps);
-  } else {
-    consumer.resume(tps);
+void SourcePauses::SetOutboxFull(SourceSwitch& input, bool full) {
+  const bool was_full = std::exchange(outbox_full_, full);
+  if (!full && !was_full) return;
+  std::vector<Source> sources = input.Assigned();
+  if (full) {
+    input.Pause(sources);
+    return;
   }
-  RdKafka::TopicPartition::destroy(tps);
+  std::erase_if(sources, [this](const Source& s) { return paused_.count(s) != 0; });
+  input.Resume(sources);
 }
 
-}  // namespace
-
-SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks,
+SourcePauses::Released SourcePauses::Update(SourceSwitch& input, TaskManager& tasks,
                                             const HeldRecords& held, Metrics& metrics,
-                                            TimeMs steady_ms, bool outbox_full) {
+                                            TimeMs steady_ms) {
   Released released;
   // The common case, on every poll: nothing paused, nothing to pause or rewind.
   if (paused_.empty() && backlogged_.empty() && !tasks.AnyBacklogOrHeld()) return released;
@@ -55,14 +51,15 @@ SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, Ta
       const bool keeping = held.Keeping(source);
       const std::optional<int64_t> refused_from = held.RefusedFrom(source);
       // Held now: its records wait in `held`, or, past its bound (or with none kept), in Kafka.
-      if (backlog || (waits && topic == input_topic_) || (outbox_full && task->held(topic))) {
+      if (backlog || (waits && topic == input_topic_) || (outbox_full_ && task->held(topic))) {
         if (was_paused || (task->held(topic) && (!keeping || refused_from))) {
-          if (!was_paused) SetPaused(consumer, topic, partition, true);
+          if (!was_paused) input.Pause({source});
           still_paused.insert(source);
         }
         continue;
       }
-      if (was_paused) SetPaused(consumer, topic, partition, false);
+      // While the outbox is full, its bound keeps the source paused (SetOutboxFull resumes it).
+      if (was_paused && !outbox_full_) input.Resume({source});
       if (!task->held(topic)) continue;
       if (keeping && !refused_from) {
         tasks.Rewound(partition, topic);  // delivered again from memory, by the caller
@@ -71,12 +68,9 @@ SourcePauses::Released SourcePauses::Update(RdKafka::KafkaConsumer& consumer, Ta
       }
       // Read again from Kafka: after what memory kept, or all of it.
       const int64_t next = refused_from ? *refused_from : task->NextOffset(topic);
-      std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
-          topic, partition, next > 0 ? next : RdKafka::Topic::OFFSET_BEGINNING));
-      if (RdKafka::ErrorCode err = consumer.seek(*tp, kSeekTimeoutMs);
-          err != RdKafka::ERR_NO_ERROR) {
+      if (Status s = input.Seek(source, next); !s.ok()) {
         LogWarn("rewinding " + PartitionName(topic, partition) +
-                " after holding it: " + RdKafka::err2str(err) + " (retrying)");
+                " after holding it: " + s.message() + " (retrying)");
         continue;
       }
       tasks.Rewound(partition, topic);

@@ -15,9 +15,13 @@
 // fetches it again): to the first record memory refused, after the ones it kept
 // (HeldRecords::RefusedFrom), or to the task's next offset when it kept none. Only that
 // partition holds; the others go on.
+//
+// The outbox's bound pauses every assigned source (SetOutboxFull) for as long as the relay's
+// backlog is over it. It is the one other reason to pause, and this class weighs the two: a
+// source is paused while either holds, so a source a hold paused stays paused when the outbox
+// gets back under its bound, and a hold that ends while the outbox is over it leaves its source
+// paused until the outbox is back under.
 #pragma once
-
-#include <librdkafka/rdkafkacpp.h>
 
 #include <set>
 #include <string>
@@ -26,6 +30,7 @@
 
 #include "processor/metrics/metrics.h"
 #include "processor/run/held_records.h"
+#include "processor/run/source_switch.h"
 #include "processor/run/task_manager.h"
 
 namespace touchstream {
@@ -48,21 +53,27 @@ class SourcePauses {
     // Sources sought back to read again (SourceEnds::OnRewound).
     std::vector<Source> rewound;
   };
-  // After each step of the loop (`steady_ms`: TaskTime's monotonic clock; `outbox_full`: the
-  // input is paused for the outbox's bound, OutboxBackpressure::paused): pauses the held
-  // sources that keep no records in `held`, resumes and rewinds them once no longer held, and
-  // reports the released sources that kept records. A failed seek is logged and retried at the
-  // next call (the source stays held, its records ignored, until a seek succeeds).
-  Released Update(RdKafka::KafkaConsumer& consumer, TaskManager& tasks, const HeldRecords& held,
-                  Metrics& metrics, TimeMs steady_ms, bool outbox_full);
+  // Whether the outbox is over its bound (OutboxBackpressure::paused), at every change and, while
+  // it is, after each step of the loop: every source `input` has assigned is paused (those
+  // assigned meanwhile too); once it is not, they are resumed but those a hold keeps paused.
+  void SetOutboxFull(SourceSwitch& input, bool full);
+
+  // After each step of the loop (`steady_ms`: TaskTime's monotonic clock): pauses the held
+  // sources that keep no records in `held`, resumes (unless the outbox is full) and rewinds them
+  // once no longer held, and reports the released sources that kept records. While the outbox is
+  // full, a held source stays held. A failed seek is logged and retried at the next call (the
+  // source stays held, its records ignored, until a seek succeeds).
+  Released Update(SourceSwitch& input, TaskManager& tasks, const HeldRecords& held,
+                  Metrics& metrics, TimeMs steady_ms);
 
  private:
   // Constant after construction.
   const std::string input_topic_;
   const std::string repartition_topic_;
 
-  std::set<Source> paused_;
+  std::set<Source> paused_;       // sources a hold keeps paused
   std::set<int32_t> backlogged_;  // partitions whose backlog was logged
+  bool outbox_full_ = false;      // SetOutboxFull
 };
 
 }  // namespace touchstream
