@@ -129,8 +129,8 @@ struct Config {
   // yet. BuildRuleSet (processor/rules/rule_registry.h) builds the rules, once at start-up.
   std::vector<RuleSpec> rules;
 
-  // The policy stage (issue 12): the `channels` and `policies` sections and each rule's policy
-  // keys (policy.rules, by rule id). Read and checked; not yet applied to triggers.
+  // The policy stage (processor/policy/policy_stage.h): the `channels` and `policies` sections
+  // and each rule's policy keys (policy.rules, by rule id).
   PolicyConfig policy;
 
   // The `privacy` section (config/privacy_section.h): erasure memory and customer hashes.

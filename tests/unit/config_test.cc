@@ -249,6 +249,15 @@ TEST(ConfigTest, ExampleConfigsInDeployParse) {
     const std::string path = std::string(TOUCHSTREAM_SOURCE_DIR_PATH) + "/deploy/config/" + name;
     EXPECT_NO_THROW(BuildRuleSet(LoadConfigFile(path).rules)) << path;
   }
+  // Its channels section shows the defaults, as the file says of every value not an example.
+  const PolicyConfig shown =
+      LoadConfigFile(std::string(TOUCHSTREAM_SOURCE_DIR_PATH) + "/deploy/config/touchstream.yaml")
+          .policy;
+  const ChannelPolicy defaults;
+  EXPECT_EQ(shown.channels.messageable, defaults.messageable);
+  EXPECT_EQ(shown.channels.opt_in_required, defaults.opt_in_required);
+  EXPECT_EQ(shown.channels.preference, defaults.preference);
+  EXPECT_EQ(shown.timezone, PolicyConfig{}.timezone);
 }
 
 }  // namespace

@@ -224,6 +224,10 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
   const std::string config_key = configmap["data"].begin()->first.as<std::string>();
   const Config config = ParseConfig(configmap["data"][config_key].as<std::string>(), "configmap");
   EXPECT_NO_THROW(BuildRuleSet(config.rules));
+  // In production a replay (an offset reset, a long downtime) must not message customers about
+  // what is long past (README, "Policies", staleness).
+  EXPECT_GT(config.policy.max_trigger_age_ms, 0)
+      << "the ConfigMap sets no policies.max_trigger_age";
   ExpectCompactedChangelog(configmap["data"][config_key].as<std::string>(), config,
                            "the ConfigMap's changelog comment");
   ExpectRepartitionTopic(configmap["data"][config_key].as<std::string>(), config,
