@@ -207,10 +207,19 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     batch.PutRestoreHint(changelog_topic_, partition, next_hint);
   }
   const std::optional<v1::state::PartitionCheckpoint> latest = replay.Latest();
-  // Nothing valid in the changelog: the local state (if any) is all there is. Or the local state
+  // Nothing valid in the changelog: the local state (if any) is all there is, and the changelog
+  // lacks it (a recreated topic; a first owner whose records never reached Kafka), so the new
+  // owner writes it there whole (PartitionCheckpoint.changelog_incomplete). Or the local state
   // is the latest commit.
-  if (!latest || (local->has_value() && (*local)->owner() == latest->owner() &&
-                  (*local)->commit_seq() == latest->commit_seq())) {
+  if (!latest) {
+    if (Status s = batch.Commit(); !s.ok()) return s;
+    if (result.checkpoint && !result.checkpoint->owner().empty()) {
+      result.checkpoint->set_changelog_incomplete(true);
+    }
+    return result;
+  }
+  if (local->has_value() && (*local)->owner() == latest->owner() &&
+      (*local)->commit_seq() == latest->commit_seq()) {
     if (Status s = batch.Commit(); !s.ok()) return s;
     return result;
   }

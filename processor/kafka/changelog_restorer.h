@@ -41,7 +41,9 @@ class ChangelogRestorer {
   ~ChangelogRestorer();
 
   struct Result {
-    // The partition's checkpoint now stored locally (nullopt: none, a fresh partition).
+    // The partition's checkpoint now stored locally (nullopt: none, a fresh partition); when the
+    // changelog held no valid commit, with changelog_incomplete set (not stored: the new owner
+    // writes the local state to the changelog, TaskManager::Assign).
     std::optional<v1::state::PartitionCheckpoint> checkpoint;
     // The epoch of the new owner's fence: 1 + the highest epoch of any fence read.
     int64_t fence_epoch = 1;

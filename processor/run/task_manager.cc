@@ -2,7 +2,10 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
+#include <chrono>
 #include <random>
+#include <utility>
 
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/fault_points.h"
@@ -95,6 +98,81 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
     tasks_.erase(partition);
     return s;
   }
+  if (owned.changelog_incomplete()) {
+    if (Status s = Republish(partition, *tasks_[partition]); !s.ok()) {
+      tasks_.erase(partition);
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status TaskManager::Republish(int32_t partition, Assigned& assigned) {
+  constexpr size_t kEntriesPerPublish = 1'000;
+  constexpr auto kNoProgressLimit = std::chrono::seconds(30);
+  v1::state::PartitionCheckpoint& owned = assigned.task.mutable_checkpoint();
+  const int64_t seq = owned.commit_seq() + 1;
+  const std::string& topic = config_.changelog.name;
+  const size_t bound =
+      std::max<size_t>(static_cast<size_t>(config_.max_outbox_records) / 2, kEntriesPerPublish);
+  CommitBatch seqs(db_);  // draws the records' places in the outbox's order; writes nothing
+  std::vector<OutboxEntry> entries;
+  uint64_t written = 0;
+  // Hands `entries` over, then waits while the relay holds more than `bound` unacknowledged.
+  const auto publish = [&]() -> Status {
+    if (!entries.empty()) {
+      if (Status s = relay_.Publish(std::exchange(entries, {}), {}); !s.ok()) return s;
+    }
+    auto last_progress = std::chrono::steady_clock::now();
+    size_t in_flight = relay_.in_flight();
+    while (in_flight > bound) {
+      if (Status s = relay_.Poll(100); !s.ok()) return s;
+      const auto now = std::chrono::steady_clock::now();
+      if (relay_.in_flight() < in_flight) {
+        last_progress = now;
+      } else if (now - last_progress > kNoProgressLimit) {
+        return Status::Unavailable("Kafka acknowledged none of the records for 30 s");
+      }
+      in_flight = relay_.in_flight();
+    }
+    return Status::Ok();
+  };
+  Status s = db_.ForEachEntryOf(
+      partition, [&](const std::string& key, const v1::state::CustomerState& state) {
+        const std::string value = state.SerializeAsString();
+        entries.push_back(
+            {seqs.DrawOutboxSeq(), changelog::SerializedStateRecord(
+                                       topic, partition, assigned.writer, seq, key, &value)});
+        ++written;
+        return entries.size() < kEntriesPerPublish ? Status::Ok() : publish();
+      });
+  owned.set_commit_seq(seq);
+  owned.clear_changelog_incomplete();
+  v1::state::ChangelogMarker marker;
+  *marker.mutable_checkpoint() = owned;
+  if (s.ok()) {
+    entries.push_back(
+        {seqs.DrawOutboxSeq(), changelog::CommitRecord(topic, partition, assigned.writer, marker)});
+    s = publish();
+  }
+  // Not before Kafka has them all: a restore of a changelog without them would otherwise find
+  // the stored checkpoint ahead of the log's latest commit and replace the state with the log's.
+  if (s.ok()) s = relay_.Flush(static_cast<int>(kNoProgressLimit / std::chrono::milliseconds(1)));
+  if (s.ok()) {
+    CommitBatch batch(db_);
+    batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
+    s = batch.Commit();
+  }
+  const std::string name = PartitionName(config_.touchpoints.name, partition);
+  if (!s.ok()) {
+    LogError("cannot write the local state of " + name + " to " + PartitionName(topic, partition) +
+             ", which holds none of it: " + s.message() +
+             " (the next assignment of the partition tries again)");
+    return s;
+  }
+  LogInfo("wrote the local state of " + name + " to " + PartitionName(topic, partition) +
+          ", which held none of it (a recreated topic, or records that never reached Kafka): " +
+          std::to_string(written) + " entries");
   return Status::Ok();
 }
 

@@ -176,6 +176,13 @@ class TaskManager {
     uint64_t published_rearmed = 0;        // task.timers_rearmed(), likewise
     uint64_t published_store_reads = 0;    // store.store_reads(), likewise
   };
+  // Assign's second step for a state the changelog lacks (PartitionCheckpoint.
+  // changelog_incomplete): writes every entry of the partition (customers and erasure memories)
+  // to the changelog as `assigned`'s first commit, then its marker, keeping the relay within
+  // processing.max_outbox_records meanwhile, and once Kafka acknowledged them all stores the
+  // checkpoint without the flag. Errors: Kafka acknowledged nothing for 30 s, a relay or store
+  // error (the flag stays stored: the next assignment writes them again).
+  Status Republish(int32_t partition, Assigned& assigned);
   // Adds what `assigned` trimmed, the timers it popped and its store reads, since the last call
   // to the metrics.
   void PublishTaskCounts(Assigned& assigned);

@@ -3,6 +3,8 @@
 // closed by a marker).
 #include "processor/run/task_manager.h"
 
+#include <map>
+
 #include "processor/core/memory_store.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "state/changelog.h"
@@ -232,6 +234,108 @@ TEST_F(TaskManagerTest, AnErasureIsATombstoneInTheChangelog) {
   EXPECT_EQ(changelog[3].key(), "amy");
   EXPECT_TRUE(changelog[3].null_value()) << "compaction keeps an empty value forever";
   EXPECT_EQ(Header(changelog[3], changelog::kSeqHeader), "2");
+}
+
+// What a restore from `records` (a changelog partition in log order) brings back: each
+// customer's (or erasure memory's) state, and the checkpoint.
+struct Replayed {
+  std::map<std::string, std::string> entries;  // key -> the state's bytes
+  std::optional<v1::state::PartitionCheckpoint> latest;
+};
+Replayed Replay(const std::vector<v1::state::OutboxRecord>& records) {
+  auto view = [](const v1::state::OutboxRecord& r) {
+    changelog::Record v;
+    v.key = r.key();
+    if (!r.null_value()) v.value = r.value();
+    for (const auto& h : r.headers()) {
+      if (h.key() == changelog::kOwnerHeader) v.owner = h.value();
+      if (h.key() == changelog::kEpochHeader) v.epoch = h.value();
+      if (h.key() == changelog::kSeqHeader) v.seq = h.value();
+    }
+    return v;
+  };
+  changelog::Replay replay;
+  for (const auto& r : records) EXPECT_TRUE(replay.Scan(view(r)).ok());
+  Replayed out;
+  out.latest = replay.Latest();
+  for (const auto& r : records) {
+    EXPECT_TRUE(
+        replay
+            .Apply(view(r),
+                   [&](std::string_view key, const std::string_view* value, const CustomerState*) {
+                     if (value == nullptr) {
+                       out.entries.erase(std::string(key));
+                     } else {
+                       out.entries[std::string(key)] = std::string(*value);
+                     }
+                     return Status::Ok();
+                   })
+            .ok());
+  }
+  return out;
+}
+
+// The changelog topic recreated empty (README, "Scale-out and the changelog") while the instance
+// keeps its local state: its restore finds no valid commit and keeps the state, flagged
+// (ChangelogRestorer); the new owner then writes every entry to the new changelog before
+// anything else, so that a restore from that changelog alone has them all.
+TEST_F(TaskManagerTest, AStateTheChangelogLacksIsWrittenToItWholeAtTheNextAssignment) {
+  testing::DriverOptions options;
+  options.clock = ClockMode::kEventTime;
+  options.privacy.hash_key = "0123456789abcdef";
+  Start(options);
+  Process(Add("e1", "amy", kT0));
+  Process(Add("e2", "bob", kT0 + kMinuteMs));
+  Process(Add("e3", "cy", kT0 + 2 * kMinuteMs));
+  Process(Event("e4", "cy", kT0 + 3 * kMinuteMs, v1::EVENT_TYPE_ERASURE_REQUEST));
+  const std::optional<v1::state::PartitionCheckpoint> local = driver_->ReadCheckpoint();
+  ASSERT_TRUE(local.has_value());
+  std::map<std::string, std::string> stored;  // every entry of the partition, as stored
+  ASSERT_TRUE(driver_->db()
+                  .ForEachEntryOf(0,
+                                  [&](const std::string& key, const CustomerState& state) {
+                                    stored[key] = state.SerializeAsString();
+                                    return Status::Ok();
+                                  })
+                  .ok());
+  ASSERT_EQ(stored.size(), 3u) << "amy, bob and cy's erasure memory";
+
+  driver_->DropAllPartitions();
+  const size_t recreated_at = driver_->ChangelogRecords().size();
+  v1::state::PartitionCheckpoint kept = *local;
+  kept.set_changelog_incomplete(true);
+  ASSERT_TRUE(driver_->task_manager().Assign(0, kept, 1).ok());
+
+  // The new changelog: the fence, every entry as commit 1, its marker.
+  const std::vector<v1::state::OutboxRecord> all = driver_->ChangelogRecords();
+  const std::vector<v1::state::OutboxRecord> recreated(all.begin() + recreated_at, all.end());
+  ASSERT_EQ(recreated.size(), 5u);
+  const Replayed replayed = Replay(recreated);
+  EXPECT_EQ(replayed.entries, stored);
+  ASSERT_TRUE(replayed.latest.has_value());
+  EXPECT_EQ(replayed.latest->commit_seq(), 1);
+  EXPECT_EQ(replayed.latest->next_offset(), local->next_offset());
+  EXPECT_FALSE(replayed.latest->changelog_incomplete());
+  // Stored once Kafka had them: the local state is that commit.
+  const std::optional<v1::state::PartitionCheckpoint> now = driver_->ReadCheckpoint();
+  ASSERT_TRUE(now.has_value());
+  EXPECT_EQ(now->SerializeAsString(), replayed.latest->SerializeAsString());
+  // The next commit is the owner's second.
+  Process(Add("e5", "dee", kT0 + 4 * kMinuteMs));
+  EXPECT_EQ(driver_->ReadCheckpoint()->commit_seq(), 2);
+  EXPECT_EQ(Replay(driver_->ChangelogRecords()).entries.count("dee"), 1u);
+}
+
+// A state the changelog holds needs nothing written but the fence.
+TEST_F(TaskManagerTest, AStateTheChangelogHoldsIsNotWrittenAgain) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));
+  const std::optional<v1::state::PartitionCheckpoint> local = driver_->ReadCheckpoint();
+  ASSERT_TRUE(local.has_value());
+  driver_->DropAllPartitions();
+  const size_t before = driver_->ChangelogRecords().size();
+  ASSERT_TRUE(driver_->task_manager().Assign(0, *local, 2).ok());
+  EXPECT_EQ(driver_->ChangelogRecords().size(), before + 1);
 }
 
 TEST_F(TaskManagerTest, AnInvalidRecordIsDeadLetteredAndItsOffsetCommitted) {
