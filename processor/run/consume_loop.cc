@@ -490,8 +490,9 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
 }
 
 std::optional<TimeMs> ConsumeLoop::UntilTimer() {
-  // Under exactly_once every commit is a synchronous transaction: none early for timers.
-  if (relay_.commits_offsets()) return std::nullopt;
+  // Under exactly_once every commit is a synchronous transaction: none early for timers. While
+  // the outbox is over its bound a commit fires none (Commit).
+  if (relay_.commits_offsets() || backpressure_.paused()) return std::nullopt;
   return tasks_.MsUntilPunctuation(Now());
 }
 
@@ -504,7 +505,9 @@ Status ConsumeLoop::Commit() {
   }
   // Punctuation (in the commit) moves an idle partition's clock only if its sources are caught up.
   if (consumer_ && source_ends_) source_ends_->JudgeAll(tasks_);
-  Status s = tasks_.Commit(Now());
+  // While the outbox is over its bound, no timers: the backlog's chunks wait for room
+  // (FireTimerBacklogs), and so do the timers the clocks would make due.
+  Status s = tasks_.Commit(Now(), !backpressure_.paused());
   // Informational only (lag tools read it); recovery uses the stored checkpoints.
   if (s.ok() && !relay_.commits_offsets() && consumer_ &&
       !tasks_.last_committed_offsets().empty()) {

@@ -91,7 +91,8 @@ class ConsumeLoop {
                     std::deque<HeldRecords::Record>::iterator from,
                     std::deque<HeldRecords::Record>::iterator to);
   TaskTime Now() const;
-  // TaskManager::MsUntilPunctuation, or nullopt under exactly_once (commit_due.h).
+  // TaskManager::MsUntilPunctuation, or nullopt under exactly_once and while the outbox is over
+  // its bound (commit_due.h).
   std::optional<TimeMs> UntilTimer();
   // Commits the batch; kUnavailable when the disk is below its reserve (nothing written).
   Status Commit();

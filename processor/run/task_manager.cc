@@ -444,20 +444,22 @@ std::optional<TimeMs> TaskManager::MsUntilPunctuation(const TaskTime& time) {
   return *next_punctuation_ms_ - hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
 }
 
-Status TaskManager::Commit(const TaskTime& time) {
+Status TaskManager::Commit(const TaskTime& time, bool punctuate) {
   if (!failed_step_.ok()) return failed_step_;  // never committed (failed())
   // Every error below fails the batch: a punctuation may have fired timers, a write or a hand-over
   // may have failed half done.
-  return Step(CommitBatchOfTasks(time));
+  return Step(CommitBatchOfTasks(time, punctuate));
 }
 
-Status TaskManager::CommitBatchOfTasks(const TaskTime& time) {
+Status TaskManager::CommitBatchOfTasks(const TaskTime& time, bool punctuate) {
   const auto started = std::chrono::steady_clock::now();
   const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (Status s = assigned->task.Punctuate(time, idle_limit_ms, output_); !s.ok()) {
-      return TaskFailed(partition, std::move(s));
+    if (punctuate) {
+      if (Status s = assigned->task.Punctuate(time, idle_limit_ms, output_); !s.ok()) {
+        return TaskFailed(partition, std::move(s));
+      }
     }
     CountTriggers(triggers_before);
     // Trims and timers of the batch's records, timer chunks and this punctuation alike.

@@ -120,9 +120,12 @@ class TaskManager {
   void Hold(int32_t partition, std::string_view topic);
 
   // Punctuates every task (hybrid clock), then commits the batch and hands its records to the
-  // relay. Errors: the state write or the relay failed (processing must stop); the batch holds a
+  // relay. `punctuate` false: the idle partitions' clocks, and the timers they would make due,
+  // wait for a later commit (while the outbox is over its bound, the consume loop's commits fire
+  // no timers: the relay would hold every one of them in memory until Kafka takes them).
+  // Errors: the state write or the relay failed (processing must stop); the batch holds a
   // failed step (failed(): that step's error, nothing done).
-  Status Commit(const TaskTime& time);
+  Status Commit(const TaskTime& time, bool punctuate = true);
   // Milliseconds from `time` until a commit's punctuation fires the earliest timer stored
   // (PartitionTask::NextPunctuation, as of the last Commit; <= 0: due now); nullopt: none known.
   // The consume loop commits then rather than at its interval, so that timers on the wall clock
@@ -199,7 +202,7 @@ class TaskManager {
   // their own, and forgets them once written; one that cannot be written is logged.
   void StorePendingHints(std::optional<int32_t> partition = std::nullopt);
   // Commit's work, for a batch no step failed in.
-  Status CommitBatchOfTasks(const TaskTime& time);
+  Status CommitBatchOfTasks(const TaskTime& time, bool punctuate);
   // Sets next_punctuation_ms_ from every task, after a commit whose punctuation moved the clocks
   // to `idle_limit_ms` (unset if a timer index cannot be read: the next punctuation reports it).
   void FindNextPunctuation(TimeMs idle_limit_ms);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -224,6 +225,83 @@ TEST(StalledBrokerTest, RecordsKeptBehindATimerBacklogWaitForRoomInTheOutbox) {
   cluster.ExpectOracleFrom("run", oracle, std::chrono::seconds(60), [&] {
     return run.Wait(std::chrono::milliseconds(0)) == -1000;  // still running
   });
+}
+
+// With the hybrid clock (the default) an idle, caught-up partition's clock follows the wall clock
+// at each commit. 2,000 carts whose reminders come due together a few seconds after they are all
+// applied fire in chunks of 20 while the outbox has room; broker 2 stops acknowledging before
+// they come due. Once the outbox is over its bound the loop still commits, about once a second
+// (for the relay), and each commit's punctuation fired the backlog's next chunk: the outbox grew
+// past its bound by a chunk's triggers and changelog records a second. Now no commit fires
+// timers while the outbox is over its bound, and every reminder still goes out once the broker
+// answers.
+TEST(StalledBrokerTest, WhileTheOutboxIsOverItsBoundNoCommitFiresTimers) {
+  TempDir dir;
+  const int port = FreeLoopbackPort();
+  constexpr int kMaxOutbox = 200;
+  ClusterConfig config = StalledConfig(
+      "stalled-timers", port,
+      "commit_interval: 20ms, commit_max_events: " + std::to_string(kCommitMaxEvents) +
+          ", max_outbox_records: " + std::to_string(kMaxOutbox) + ", max_timers_per_step: 20");
+  config.timers = "clock: hybrid";
+  Cluster cluster(dir, config, FaultChannel::kYes, 2);
+  ASSERT_TRUE(StartRunWithOutputOnBroker2(cluster, config));
+  EmbeddedKafkaProcess& kafka = cluster.kafka();
+  ChildProcess& run = cluster["run"];
+
+  constexpr int kCarts = 2'000;
+  const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const TimeMs due = now + 12'000;  // the 2-minute reminders
+  std::vector<std::pair<std::string, std::string>> carts;
+  for (int i = 0; i < kCarts; ++i) {
+    const std::string customer = "c" + std::to_string(i);
+    carts.emplace_back(customer, WithItem(Event("e" + std::to_string(i), customer,
+                                                due - 2 * kMinuteMs, v1::EVENT_TYPE_ADD_TO_CART),
+                                          "sku", 1, 1000)
+                                     .SerializeAsString());
+  }
+  ProduceRaw(Broker1(cluster), "touchpoints", carts);
+  auto applied = [&] {
+    const std::string metrics = HttpGet(port, "/metrics").body;
+    return MetricSum(metrics, "touchstream_records_consumed_total") == kCarts &&
+           MetricSum(metrics, "touchstream_outbox_pending") == 0;
+  };
+  for (int i = 0; i < 200 && !applied(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(applied()) << run.Stderr();
+  ASSERT_LT(std::chrono::system_clock::now().time_since_epoch(), std::chrono::milliseconds(due))
+      << "the carts took too long to apply: their reminders came due before the stall";
+
+  ASSERT_TRUE(Applied(kafka, "rtt 2 " + std::to_string(kStallMs)));
+  const auto pause_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (ScrapeMetricSum(port, "touchstream_input_paused") != 1 &&
+         std::chrono::steady_clock::now() < pause_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(ScrapeMetricSum(port, "touchstream_input_paused"), 1) << run.Stderr();
+  // Eight seconds paused: eight or more commits.
+  double max_pending = 0;
+  for (int i = 0; i < 80; ++i) {
+    max_pending = std::max(max_pending, ScrapeMetricSum(port, "touchstream_outbox_pending"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Past the bound by the chunk that passed it at most: 20 triggers and 20 changelog records.
+  const double bound = kMaxOutbox + 2 * kCommitMaxEvents;
+  std::cout << "outbox pending at most " << max_pending << " (bound " << bound << ")" << std::endl;
+  EXPECT_GT(max_pending, kMaxOutbox) << "the backlog reached the limit";
+  EXPECT_LE(max_pending, bound);
+
+  // The broker answers again: every reminder goes out, once.
+  ASSERT_TRUE(Applied(kafka, "rtt 2 0"));
+  const std::vector<Record> triggers =
+      cluster.Consume("triggers", kCarts, std::chrono::seconds(60), std::chrono::seconds(1));
+  EXPECT_EQ(triggers.size(), static_cast<size_t>(kCarts)) << run.Stderr();
+  std::set<std::string> customers;
+  for (const Record& r : triggers) customers.insert(r.key);
+  EXPECT_EQ(customers.size(), static_cast<size_t>(kCarts));
 }
 
 }  // namespace
