@@ -455,7 +455,12 @@ bool ConsumeLoop::ApplyKept(const HeldRecords::Source& source) {
                                     tasks_.batch_records(), relay_.in_flight());
     if (commit) {
       // A stop asked for meanwhile is not kept waiting for the rest: read again at the next start.
-      if (stop_ != nullptr && stop_->load()) return false;
+      // Held until then, so that the stop's commit does not judge the source caught up (it saw
+      // the source's end before the drain) and move its clock past records not applied.
+      if (stop_ != nullptr && stop_->load()) {
+        KeepForLater(source, it, kept.end());
+        return false;
+      }
       if (!CommitOrPause()) return false;
       // Alive: a drain of many batches polls the consumer only once it is done.
       if (health_) health_->RecordPoll(Ms(clocks_.steady.Now()));
