@@ -50,6 +50,10 @@ StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(const Kaf
   auto conf = MakeKafkaConf(own, {{"group.id", "touchstream-restore"},
                                   {"enable.auto.commit", "false"},
                                   {"enable.auto.offset.store", "false"},
+                                  // A range whose start the log no longer holds (retention or
+                                  // DeleteRecords moved it meanwhile) is an error, not a jump
+                                  // to the end that would read the range short.
+                                  {"auto.offset.reset", "error"},
                                   // The end: under read_committed (exactly_once) the
                                   // last offsets may be transaction markers, never delivered.
                                   {"enable.partition.eof", "true"},
@@ -108,6 +112,13 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
     }
     if (m->err() != RdKafka::ERR_NO_ERROR) {
       if (m->err() == RdKafka::ERR__FATAL) result = Status::KafkaError(m->errstr());
+      if (m->err() == RdKafka::ERR__AUTO_OFFSET_RESET) {
+        result = Status::KafkaError(
+            "reading " + PartitionName(changelog_topic_, partition) + " from offset " +
+            std::to_string(next) + ": " + m->errstr() +
+            " (the log no longer holds it: a delete retention or DeleteRecords removed records "
+            "while the restore read them; the changelog must be cleanup.policy=compact)");
+      }
       continue;
     }
     if (m->partition() != partition || m->offset() < next) continue;
