@@ -177,10 +177,14 @@ bool PartitionTask::AppliedBefore(const RecordOrigin& origin) const {
   return it != applied.end() && origin.offset < it->second;
 }
 
-Status PartitionTask::Punctuate(const TaskTime& time, TimeMs idle_limit_ms, TaskOutput& out) {
+void PartitionTask::ObserveWallClock(const TaskTime& time) {
   // Timers fired after a downtime are as old as the downtime: judged by the clock now, not by
   // the last record's (none yet after a restart).
   if (settings_.staleness_by_wall_clock) pipeline_.SetWallClock(time.wall_ms);
+}
+
+Status PartitionTask::Punctuate(const TaskTime& time, TimeMs idle_limit_ms, TaskOutput& out) {
+  ObserveWallClock(time);
   if (settings_.clock != ClockMode::kHybrid || !sources_caught_up()) return Status::Ok();
   return AdvanceWatermark(idle_limit_ms - settings_.allowed_lateness_ms, out);
 }

@@ -143,6 +143,10 @@ class PartitionTask {
   // No-op in event-time mode or while behind. `time`'s wall clock is what staleness is
   // measured against from now on (as for a record), also when nothing comes due.
   Status Punctuate(const TaskTime& time, TimeMs idle_limit_ms, TaskOutput& out);
+  // Only the first half of Punctuate: `time`'s wall clock is what staleness is measured against
+  // from now on (for a commit that punctuates nothing: the timer backlog's chunks fired after it
+  // are judged by the clock now).
+  void ObserveWallClock(const TaskTime& time);
 
   // The idle limit (Punctuate's `idle_limit_ms`) at which Punctuate fires the earliest timer
   // stored: its due time plus the allowed lateness. nullopt when Punctuate would fire nothing

@@ -81,6 +81,9 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   owned.set_owner(NewOwnerId());
   owned.set_commit_seq(0);
   *fence.mutable_checkpoint() = owned;
+  // The flag is the local store's, for a retry here: a restore of the log restores what the log
+  // holds, which nothing more can complete.
+  fence.mutable_checkpoint()->clear_changelog_incomplete();
   assigned->writer = {owned.owner(), fence_epoch};
   // exactly_once's acknowledgements are transactions': its hint stays where the restore left it.
   if (tail_start && !relay_.commits_offsets()) assigned->own_tail.emplace(std::move(*tail_start));
@@ -100,6 +103,10 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   }
   if (owned.changelog_incomplete()) {
     if (Status s = Republish(partition, *tasks_[partition]); !s.ok()) {
+      // Not sent late, as an owner that gave the partition up: the next owner fences again.
+      if (Status a = relay_.Abandon(config_.changelog.name, {partition}); !a.ok()) {
+        LogWarn("outbox: " + a.message());
+      }
       tasks_.erase(partition);
       return s;
     }
@@ -118,24 +125,30 @@ Status TaskManager::Republish(int32_t partition, Assigned& assigned) {
   CommitBatch seqs(db_);  // draws the records' places in the outbox's order; writes nothing
   std::vector<OutboxEntry> entries;
   uint64_t written = 0;
-  // Hands `entries` over, then waits while the relay holds more than `bound` unacknowledged.
-  const auto publish = [&]() -> Status {
-    if (!entries.empty()) {
-      if (Status s = relay_.Publish(std::exchange(entries, {}), {}); !s.ok()) return s;
-    }
+  // Waits while the relay holds more than `most` unacknowledged records, as long as Kafka
+  // acknowledges some within kNoProgressLimit.
+  const auto wait_for_relay = [&](size_t most) -> Status {
     auto last_progress = std::chrono::steady_clock::now();
     size_t in_flight = relay_.in_flight();
-    while (in_flight > bound) {
+    while (in_flight > most) {
       if (Status s = relay_.Poll(100); !s.ok()) return s;
       const auto now = std::chrono::steady_clock::now();
       if (relay_.in_flight() < in_flight) {
         last_progress = now;
       } else if (now - last_progress > kNoProgressLimit) {
-        return Status::Unavailable("Kafka acknowledged none of the records for 30 s");
+        return Status::KafkaError("Kafka acknowledged none of its records for " +
+                                  std::to_string(kNoProgressLimit.count()) + " s");
       }
       in_flight = relay_.in_flight();
     }
     return Status::Ok();
+  };
+  // Hands `entries` over, then waits while the relay holds more than `bound`.
+  const auto publish = [&]() -> Status {
+    if (!entries.empty()) {
+      if (Status s = relay_.Publish(std::exchange(entries, {}), {}); !s.ok()) return s;
+    }
+    return wait_for_relay(bound);
   };
   Status s = db_.ForEachEntryOf(
       partition, [&](const std::string& key, const v1::state::CustomerState& state) {
@@ -157,7 +170,7 @@ Status TaskManager::Republish(int32_t partition, Assigned& assigned) {
   }
   // Not before Kafka has them all: a restore of a changelog without them would otherwise find
   // the stored checkpoint ahead of the log's latest commit and replace the state with the log's.
-  if (s.ok()) s = relay_.Flush(static_cast<int>(kNoProgressLimit / std::chrono::milliseconds(1)));
+  if (s.ok()) s = wait_for_relay(0);
   if (s.ok()) {
     CommitBatch batch(db_);
     batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
@@ -456,10 +469,10 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time, bool punctuate) {
   const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
   for (auto& [partition, assigned] : tasks_) {
     const size_t triggers_before = output_.triggers.size();
-    if (punctuate) {
-      if (Status s = assigned->task.Punctuate(time, idle_limit_ms, output_); !s.ok()) {
-        return TaskFailed(partition, std::move(s));
-      }
+    if (!punctuate) {
+      assigned->task.ObserveWallClock(time);
+    } else if (Status s = assigned->task.Punctuate(time, idle_limit_ms, output_); !s.ok()) {
+      return TaskFailed(partition, std::move(s));
     }
     CountTriggers(triggers_before);
     // Trims and timers of the batch's records, timer chunks and this punctuation alike.

@@ -181,10 +181,13 @@ class TaskManager {
   };
   // Assign's second step for a state the changelog lacks (PartitionCheckpoint.
   // changelog_incomplete): writes every entry of the partition (customers and erasure memories)
-  // to the changelog as `assigned`'s first commit, then its marker, keeping the relay within
-  // processing.max_outbox_records meanwhile, and once Kafka acknowledged them all stores the
-  // checkpoint without the flag. Errors: Kafka acknowledged nothing for 30 s, a relay or store
-  // error (the flag stays stored: the next assignment writes them again).
+  // to the changelog as `assigned`'s first commit, then its marker, 1,000 records at a time,
+  // waiting for acknowledgements whenever the relay holds more than half of
+  // processing.max_outbox_records (at least 1,000); once Kafka acknowledged them all, stores the
+  // checkpoint without the flag. Runs in the rebalance callback, as the restore does.
+  // Errors: Kafka acknowledged none of the relay's records for 30 s (KafkaError), a relay or
+  // store error; the flag stays stored, and the next assignment writes them again (Assign gives
+  // up what was handed over, Relay::Abandon).
   Status Republish(int32_t partition, Assigned& assigned);
   // Adds what `assigned` trimmed, the timers it popped and its store reads, since the last call
   // to the metrics.

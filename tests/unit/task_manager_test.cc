@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "audit.pb.h"
 #include "processor/core/memory_store.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "state/changelog.h"
@@ -310,6 +311,10 @@ TEST_F(TaskManagerTest, AStateTheChangelogLacksIsWrittenToItWholeAtTheNextAssign
   const std::vector<v1::state::OutboxRecord> all = driver_->ChangelogRecords();
   const std::vector<v1::state::OutboxRecord> recreated(all.begin() + recreated_at, all.end());
   ASSERT_EQ(recreated.size(), 5u);
+  v1::state::ChangelogMarker fence;
+  ASSERT_TRUE(fence.ParseFromString(recreated[0].value()));
+  EXPECT_FALSE(fence.checkpoint().changelog_incomplete())
+      << "the flag is the local store's: a restore of the log cannot complete it";
   const Replayed replayed = Replay(recreated);
   EXPECT_EQ(replayed.entries, stored);
   ASSERT_TRUE(replayed.latest.has_value());
@@ -336,6 +341,45 @@ TEST_F(TaskManagerTest, AStateTheChangelogHoldsIsNotWrittenAgain) {
   const size_t before = driver_->ChangelogRecords().size();
   ASSERT_TRUE(driver_->task_manager().Assign(0, *local, 2).ok());
   EXPECT_EQ(driver_->ChangelogRecords().size(), before + 1);
+}
+
+// A commit that does not punctuate (the consume loop's, while the outbox is over its bound)
+// fires no timer, but still moves the wall clock staleness is judged by: the backlog's chunks
+// fired after it are as old as they are now.
+TEST_F(TaskManagerTest, ACommitThatDoesNotPunctuateStillMovesTheStalenessClock) {
+  testing::DriverOptions options;
+  options.clock = ClockMode::kHybrid;
+  options.wall_ms = kT0;
+  options.max_timers_per_step = 1;
+  options.policy.max_trigger_age_ms = kHourMs;
+  Start(options);
+  Process(Add("e1", "amy", kT0));
+  Process(Add("e2", "bob", kT0));
+  TaskManager& tasks = driver_->task_manager();
+  const std::string& triggers = driver_->config().triggers.name;
+  const size_t sent_before = driver_->Delivered(triggers).size();
+  // A minute after the reminders are due, the input read to its end: amy's fires, bob's waits
+  // in the backlog.
+  tasks.MarkCaughtUp(driver_->config().touchpoints.name, 0);
+  ASSERT_TRUE(tasks.Commit(TaskTime{kT0 + 61 * kMinuteMs, 61 * kMinuteMs}).ok());
+  ASSERT_EQ(driver_->Delivered(triggers).size(), sent_before + 1);
+  ASSERT_TRUE(tasks.Find(0)->timer_backlog());
+  // Two hours later, a commit that does not punctuate: nothing fires.
+  ASSERT_TRUE(tasks.Commit(TaskTime{kT0 + 3 * kHourMs, 3 * kHourMs}, false).ok());
+  EXPECT_EQ(driver_->Delivered(triggers).size(), sent_before + 1);
+  // The backlog's next chunk: bob's reminder is two hours old now, past max_trigger_age.
+  ASSERT_TRUE(tasks.FireTimerBacklogs().ok());
+  ASSERT_TRUE(tasks.Commit(TaskTime{kT0 + 3 * kHourMs, 3 * kHourMs}, false).ok());
+  const std::vector<v1::state::OutboxRecord> sent = driver_->Delivered(triggers);
+  ASSERT_EQ(sent.size(), sent_before + 1) << "bob's stale reminder was sent";
+  EXPECT_EQ(sent.back().key(), "amy");
+  bool stale = false;
+  for (const v1::state::OutboxRecord& r : driver_->Delivered(driver_->config().audit.name)) {
+    v1::AuditRecord audit;
+    ASSERT_TRUE(audit.ParseFromString(r.value()));
+    stale = stale || (audit.trigger().customer_id() == "bob" && audit.reason() == "stale");
+  }
+  EXPECT_TRUE(stale);
 }
 
 TEST_F(TaskManagerTest, AnInvalidRecordIsDeadLetteredAndItsOffsetCommitted) {
