@@ -16,6 +16,7 @@
 #include "state/keys.h"
 #include "tests/unit/store_test.h"
 #include "tests/unit/test_events.h"
+#include "tests/unit/test_rules.h"
 
 namespace touchstream {
 namespace {
@@ -692,9 +693,7 @@ TEST_F(PartitionStateTest, AStoredStateThatDoesNotParseIsCorruptionNotAFreshCust
 }
 
 TEST_F(PartitionStateTest, ANewCustomersEventUnderErasureMemoryReadsTheStoreOnceForEachKey) {
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = testing::CartRule();
   PartitionState rocks(*db_, 0);
   PartitionPipeline pipeline(rules, rocks, 0);
   const PrivacySettings privacy{"a-hash-key-of-thirty-two-bytes!!"};
@@ -716,9 +715,7 @@ TEST_F(PartitionStateTest, ANewCustomersEventUnderErasureMemoryReadsTheStoreOnce
 // events on the in-memory store are the reference.
 TEST_F(PartitionStateTest, ATimerGroupOutlastsTheForgetTimersAtItsInstant) {
   const auto drive = [&](PartitionStore& store, PartitionState* rocks) {
-    RuleSet rules;
-    rules.push_back(
-        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    RuleSet rules = testing::CartRule();
     PolicyConfig config;
     config.caps.push_back(FrequencyCap{1, 24 * kHourMs, {}});
     PolicyStage policy(config, TimeZoneCatalog::System());

@@ -11,6 +11,7 @@
 #include "processor/rules/win_back_rule.h"
 #include "tests/driver/driver_test.h"
 #include "tests/unit/test_events.h"
+#include "tests/unit/test_rules.h"
 
 namespace touchstream {
 namespace {
@@ -112,9 +113,7 @@ class CountingStore final : public PartitionStore {
 class LazyTimerPipelineTest : public ::testing::Test {
  protected:
   static RuleSet CartRule() {
-    RuleSet rules;
-    rules.push_back(
-        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    RuleSet rules = testing::CartRule();
     return rules;
   }
 
@@ -307,9 +306,7 @@ TEST_F(RuleOutOfTheConfigTest, ARuleBackAfterItsDueTimePassedIsIndexedAgainByIts
 
 // Whether an entry lags depends on the watermark; what the state limits trim must not.
 TEST(RuleTimerLimitsTest, TheStateLimitsMeasureTheStateWithoutTheIndexBookkeeping) {
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = testing::CartRule();
   const std::vector<v1::TouchpointEvent> events = {
       WithItem(Event("e1", "amy", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku-1", 1, 1000),
       WithItem(Event("e2", "amy", kT0 + kMinuteMs, v1::EVENT_TYPE_ADD_TO_CART), "sku-2", 1, 1000)};
@@ -339,9 +336,7 @@ TEST(RuleTimerLimitsTest, TheStateLimitsMeasureTheStateWithoutTheIndexBookkeepin
 class LazyTimerDriverTest : public testing::DriverTest {
  protected:
   void SetUp() override {
-    RuleSet rules;
-    rules.push_back(
-        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    RuleSet rules = testing::CartRule();
     Start(std::move(rules));
   }
   double Popped() { return driver_->metrics().timers_popped().Value(); }

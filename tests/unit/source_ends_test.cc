@@ -7,6 +7,7 @@
 
 #include "processor/rules/cart_abandonment_rule.h"
 #include "tests/driver/driver_test.h"
+#include "tests/unit/test_rules.h"
 
 namespace touchstream {
 namespace {
@@ -37,9 +38,7 @@ struct FakeWatermarks {
 class SourceEndsTest : public testing::DriverTest {
  protected:
   void SetUp() override {
-    RuleSet rules;
-    rules.push_back(
-        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    RuleSet rules = testing::CartRule();
     DriverTest::Start(std::move(rules), testing::DriverOptions{});
   }
   // Pipes `n` page views into the input (partition 0).

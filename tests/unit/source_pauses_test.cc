@@ -9,6 +9,7 @@
 
 #include "processor/rules/cart_abandonment_rule.h"
 #include "tests/driver/driver_test.h"
+#include "tests/unit/test_rules.h"
 
 namespace touchstream {
 namespace {
@@ -41,9 +42,7 @@ class FakeSwitch final : public SourceSwitch {
 class SourcePausesTest : public testing::DriverTest {
  protected:
   void SetUp() override {
-    RuleSet rules;
-    rules.push_back(
-        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    RuleSet rules = testing::CartRule();
     testing::DriverOptions options;
     options.max_timers_per_step = 1;
     DriverTest::Start(std::move(rules), options);

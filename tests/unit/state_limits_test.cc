@@ -15,6 +15,7 @@
 #include "processor/policy/time_zone_catalog.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "tests/driver/driver_test.h"
+#include "tests/unit/test_rules.h"
 
 namespace touchstream {
 namespace {
@@ -220,9 +221,7 @@ class StateLimitsDriverTest : public testing::DriverTest {
   void Start(StateLimits limits) {
     testing::DriverOptions options;
     options.limits = limits;
-    RuleSet rules;
-    rules.push_back(
-        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    RuleSet rules = testing::CartRule();
     DriverTest::Start(std::move(rules), options);
   }
   static v1::TouchpointEvent Add(int i, size_t sku_bytes = 0) {
@@ -343,9 +342,7 @@ TEST(PolicyStateLimitsTest, SendHistoryThenTheDeferralReleasedLastAreTrimmedLast
 }
 
 TEST(PolicyStateLimitsTest, ATrimmedDeferralIsSuppressedAuditedAndNeverReleased) {
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = testing::CartRule();
   PolicyConfig config;
   PolicyStage policy(config, TimeZoneCatalog::System());
   MemoryStore store;

@@ -10,6 +10,7 @@
 #include "processor/rules/cart_abandonment_rule.h"
 #include "state/changelog.h"
 #include "tests/driver/driver_test.h"
+#include "tests/unit/test_rules.h"
 
 namespace touchstream {
 namespace {
@@ -28,9 +29,7 @@ class TaskManagerTest : public testing::DriverTest {
   }
   // One rule, cart_1h: a cart left for an hour.
   void Start(const testing::DriverOptions& options) {
-    RuleSet rules;
-    rules.push_back(
-        std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+    RuleSet rules = testing::CartRule();
     DriverTest::Start(std::move(rules), options);
   }
   static v1::TouchpointEvent Add(const std::string& id, const std::string& customer, TimeMs t) {
@@ -402,9 +401,7 @@ TEST(PartitionTaskTest, ARecordAlreadyAppliedIsSkipped) {
   // Replayed input at an offset before the checkpoint (e.g. the group's offset reset) is recognised
   // by the task, whatever its content.
   MemoryStore store;
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = testing::CartRule();
   TaskSettings settings;
   PartitionTask fresh(settings, rules, store);
   v1::state::PartitionCheckpoint checkpoint;
@@ -480,9 +477,7 @@ TEST_F(TaskManagerTest, ABatchAStepFailedInIsNeverCommitted) {
 }
 
 TEST_F(TaskManagerTest, AStoredStateThatDoesNotParseFailsTheRecordAndNamesItsPartition) {
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = testing::CartRule();
   testing::DriverOptions options;
   options.partitions = 2;
   DriverTest::Start(std::move(rules), options);

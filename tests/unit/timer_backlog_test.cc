@@ -15,6 +15,7 @@
 #include "processor/rules/cart_abandonment_rule.h"
 #include "tests/driver/test_driver.h"
 #include "tests/unit/test_events.h"
+#include "tests/unit/test_rules.h"
 
 namespace touchstream {
 namespace {
@@ -77,9 +78,7 @@ RecordOutcome::Kind ProcessInput(PartitionTask& task, const std::string& topic,
 }
 
 TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = testing::CartRule();
   MemoryStore store;
   TaskSettings settings;
   settings.max_timers_per_step = 2;
@@ -130,9 +129,7 @@ TEST(TimerBacklogTest, ARecordBehindTheBacklogAndEveryLaterOneWaitForIt) {
 // A source its driver holds (the consume loop, while the outbox is over its bound) waits as one
 // the task held itself: nothing of it is applied until it is delivered again from its next offset.
 TEST(TimerBacklogTest, ASourceTheDriverHoldsWaitsUntilItIsRewound) {
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = testing::CartRule();
   MemoryStore store;
   TaskSettings settings;
   PartitionTask task(settings, rules, store);
@@ -222,9 +219,7 @@ TEST(TimerBacklogTest, BacktestFiresItsBacklogInChunksWithTheSameOutput) {
 TEST(TimerBacklogTest, AFewHundredThousandTimersDueAtOnceFireInBoundedCommits) {
   constexpr int kCustomers = 300'000;
   constexpr int64_t kBound = 10'000;
-  RuleSet rules;
-  rules.push_back(
-      std::make_unique<CartAbandonmentRule>("cart_1h", CartAbandonmentParams{kHourMs, 0}));
+  RuleSet rules = testing::CartRule();
   testing::DriverOptions options;
   options.max_timers_per_step = kBound;
   testing::TestDriver driver(std::move(rules), options);
