@@ -222,16 +222,12 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
   // lacks it (a recreated topic; a first owner whose records never reached Kafka), so the new
   // owner writes it there whole (PartitionCheckpoint.changelog_incomplete). Or the local state
   // is the latest commit.
-  if (!latest) {
+  if (!latest || (local->has_value() && (*local)->owner() == latest->owner() &&
+                  (*local)->commit_seq() == latest->commit_seq())) {
     if (Status s = batch.Commit(); !s.ok()) return s;
-    if (result.checkpoint && !result.checkpoint->owner().empty()) {
+    if (!latest && result.checkpoint && !result.checkpoint->owner().empty()) {
       result.checkpoint->set_changelog_incomplete(true);
     }
-    return result;
-  }
-  if (local->has_value() && (*local)->owner() == latest->owner() &&
-      (*local)->commit_seq() == latest->commit_seq()) {
-    if (Status s = batch.Commit(); !s.ok()) return s;
     return result;
   }
 

@@ -67,6 +67,35 @@ ClusterConfig StalledConfig(const std::string& group_id, int port, std::string p
   return ::testing::AssertionSuccess();
 }
 
+// Carts of customers `prefix`<from> .. `prefix`<to - 1>, one each, added at `t0` (`spread`: the
+// i-th at `t0` + i ms), as (key, value) records.
+std::vector<std::pair<std::string, std::string>> Carts(int from, int to, const std::string& prefix,
+                                                       TimeMs t0, bool spread) {
+  std::vector<std::pair<std::string, std::string>> records;
+  for (int i = from; i < to; ++i) {
+    const std::string customer = prefix + std::to_string(i);
+    records.emplace_back(customer, WithItem(Event("e" + std::to_string(i), customer,
+                                                  spread ? t0 + i : t0, v1::EVENT_TYPE_ADD_TO_CART),
+                                            "sku", 1, 1000)
+                                       .SerializeAsString());
+  }
+  return records;
+}
+
+// Waits up to 15 s until the instance serving /metrics on `port` has consumed `consumed`
+// records and Kafka acknowledged everything it produced; whether it did.
+bool AwaitApplied(int port, double consumed) {
+  auto applied = [&] {
+    const std::string metrics = HttpGet(port, "/metrics").body;
+    return MetricSum(metrics, "touchstream_records_consumed_total") == consumed &&
+           MetricSum(metrics, "touchstream_outbox_pending") == 0;
+  };
+  for (int i = 0; i < 300 && !applied(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return applied();
+}
+
 // Broker 1 alone, the first bootstrap address: producing the input does not wait on broker 2.
 std::string Broker1(Cluster& cluster) {
   return cluster.bootstrap().substr(0, cluster.bootstrap().find(','));
@@ -162,33 +191,13 @@ TEST(StalledBrokerTest, RecordsKeptBehindATimerBacklogWaitForRoomInTheOutbox) {
   // The backlog's carts go through first, acknowledged at once.
   constexpr int kBacklog = 2'000;
   constexpr int kLate = 4'000;
-  auto carts = [](int from, int to, const std::string& prefix, TimeMs t0, bool spread) {
-    std::vector<std::pair<std::string, std::string>> records;
-    for (int i = from; i < to; ++i) {
-      const std::string customer = prefix + std::to_string(i);
-      records.emplace_back(customer,
-                           WithItem(Event("e" + std::to_string(i), customer, spread ? t0 + i : t0,
-                                          v1::EVENT_TYPE_ADD_TO_CART),
-                                    "sku", 1, 1000)
-                               .SerializeAsString());
-    }
-    return records;
-  };
-  std::vector<std::pair<std::string, std::string>> events = carts(0, kBacklog, "c", kT0, true);
+  std::vector<std::pair<std::string, std::string>> events = Carts(0, kBacklog, "c", kT0, true);
   ProduceRaw(Broker1(cluster), "touchpoints", events);
-  auto drained = [&](double consumed) {
-    const std::string metrics = HttpGet(port, "/metrics").body;
-    return MetricSum(metrics, "touchstream_records_consumed_total") == consumed &&
-           MetricSum(metrics, "touchstream_outbox_pending") == 0;
-  };
-  for (int i = 0; i < 300 && !drained(kBacklog); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(drained(kBacklog)) << run.Stderr();
+  ASSERT_TRUE(AwaitApplied(port, kBacklog)) << run.Stderr();
 
   // Then broker 2 answers 100 ms late, and the late carts come.
   ASSERT_TRUE(Applied(kafka, "rtt 2 100"));
-  const auto late = carts(kBacklog, kBacklog + kLate, "k", kT0 + 10 * kMinuteMs, false);
+  const auto late = Carts(kBacklog, kBacklog + kLate, "k", kT0 + 10 * kMinuteMs, false);
   events.insert(events.end(), late.begin(), late.end());
   ProduceRaw(Broker1(cluster), "touchpoints", late);
 
@@ -254,24 +263,8 @@ TEST(StalledBrokerTest, WhileTheOutboxIsOverItsBoundNoCommitFiresTimers) {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
   const TimeMs due = now + 20'000;  // the 2-minute reminders
-  std::vector<std::pair<std::string, std::string>> carts;
-  for (int i = 0; i < kCarts; ++i) {
-    const std::string customer = "c" + std::to_string(i);
-    carts.emplace_back(customer, WithItem(Event("e" + std::to_string(i), customer,
-                                                due - 2 * kMinuteMs, v1::EVENT_TYPE_ADD_TO_CART),
-                                          "sku", 1, 1000)
-                                     .SerializeAsString());
-  }
-  ProduceRaw(Broker1(cluster), "touchpoints", carts);
-  auto applied = [&] {
-    const std::string metrics = HttpGet(port, "/metrics").body;
-    return MetricSum(metrics, "touchstream_records_consumed_total") == kCarts &&
-           MetricSum(metrics, "touchstream_outbox_pending") == 0;
-  };
-  for (int i = 0; i < 200 && !applied(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(applied()) << run.Stderr();
+  ProduceRaw(Broker1(cluster), "touchpoints", Carts(0, kCarts, "c", due - 2 * kMinuteMs, false));
+  ASSERT_TRUE(AwaitApplied(port, kCarts)) << run.Stderr();
   ASSERT_LT(std::chrono::system_clock::now().time_since_epoch(), std::chrono::milliseconds(due))
       << "the carts took too long to apply: their reminders came due before the stall";
 

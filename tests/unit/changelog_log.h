@@ -19,6 +19,20 @@ using v1::state::CustomerState;
 using v1::state::OutboxRecord;
 using v1::state::PartitionCheckpoint;
 
+// `r` (stamps as headers, WithStampHeaders) as the restorer reads a consumed record: no offsets,
+// a null value as nullopt. The views point into `r`.
+inline Record RecordView(const OutboxRecord& r) {
+  Record out;
+  out.key = r.key();
+  if (!r.null_value()) out.value = r.value();
+  for (const auto& h : r.headers()) {
+    if (h.key() == kOwnerHeader) out.owner = h.value();
+    if (h.key() == kEpochHeader) out.epoch = h.value();
+    if (h.key() == kSeqHeader) out.seq = h.value();
+  }
+  return out;
+}
+
 // A state record of commit `seq` of `writer`; `state` == nullptr: a tombstone.
 inline OutboxRecord StateRecord(const std::string& topic, int32_t partition, const Writer& writer,
                                 int64_t seq, const std::string& customer_id,
@@ -130,18 +144,7 @@ class Log {
     auto it = epochs_.find(owner);
     return {owner, it == epochs_.end() ? 1 : it->second};
   }
-  // As the restorer reads a consumed record: no offsets, a null value as nullopt.
-  static Record View(const OutboxRecord& r) {
-    Record out;
-    out.key = r.key();
-    if (!r.null_value()) out.value = r.value();
-    for (const auto& h : r.headers()) {
-      if (h.key() == kOwnerHeader) out.owner = h.value();
-      if (h.key() == kEpochHeader) out.epoch = h.value();
-      if (h.key() == kSeqHeader) out.seq = h.value();
-    }
-    return out;
-  }
+  static Record View(const OutboxRecord& r) { return RecordView(r); }
 
   std::vector<OutboxRecord> records_;
   std::map<std::string, int64_t> epochs_;

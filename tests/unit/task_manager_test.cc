@@ -10,6 +10,7 @@
 #include "processor/rules/cart_abandonment_rule.h"
 #include "state/changelog.h"
 #include "tests/driver/driver_test.h"
+#include "tests/unit/changelog_log.h"
 #include "tests/unit/test_rules.h"
 
 namespace touchstream {
@@ -243,25 +244,14 @@ struct Replayed {
   std::optional<v1::state::PartitionCheckpoint> latest;
 };
 Replayed Replay(const std::vector<v1::state::OutboxRecord>& records) {
-  auto view = [](const v1::state::OutboxRecord& r) {
-    changelog::Record v;
-    v.key = r.key();
-    if (!r.null_value()) v.value = r.value();
-    for (const auto& h : r.headers()) {
-      if (h.key() == changelog::kOwnerHeader) v.owner = h.value();
-      if (h.key() == changelog::kEpochHeader) v.epoch = h.value();
-      if (h.key() == changelog::kSeqHeader) v.seq = h.value();
-    }
-    return v;
-  };
   changelog::Replay replay;
-  for (const auto& r : records) EXPECT_TRUE(replay.Scan(view(r)).ok());
+  for (const auto& r : records) EXPECT_TRUE(replay.Scan(changelog::RecordView(r)).ok());
   Replayed out;
   out.latest = replay.Latest();
   for (const auto& r : records) {
     EXPECT_TRUE(
         replay
-            .Apply(view(r),
+            .Apply(changelog::RecordView(r),
                    [&](std::string_view key, const std::string_view* value, const CustomerState*) {
                      if (value == nullptr) {
                        out.entries.erase(std::string(key));
