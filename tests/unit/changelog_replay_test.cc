@@ -84,14 +84,7 @@ TEST(ChangelogReplayTest, AValidStateRecordThatDoesNotParseIsFatalNotARebuild) {
   corrupt.set_value("\x0a\xff\xff\xff\xff");  // field 1, a length past the end
   const OutboxRecord commit_record = WithStampHeaders(CommitRecord("cl", 0, {"a", 1}, commit));
   auto view = [](const OutboxRecord& r, int64_t offset) {
-    Record out;
-    out.key = r.key();
-    if (!r.null_value()) out.value = r.value();
-    for (const auto& h : r.headers()) {
-      if (h.key() == kOwnerHeader) out.owner = h.value();
-      if (h.key() == kEpochHeader) out.epoch = h.value();
-      if (h.key() == kSeqHeader) out.seq = h.value();
-    }
+    Record out = RecordView(r);
     out.offset = offset;
     return out;
   };
