@@ -1,9 +1,14 @@
-// What /healthz and /readyz report, written by the consume thread and read by HTTP threads.
-//   live:  the consume loop polled Kafka within the allowed age (it is not stuck or dead).
+// What /healthz and /readyz report, written by the consume thread (and the restore threads) and
+// read by HTTP threads.
+//   live:  the consume loop polled Kafka within the allowed age, or work that holds it away from
+//          its poll made progress within that age (it is not stuck or dead): a rebalance's
+//          restores and changelog republishing run inside the consumer's poll, for as long as
+//          the partitions' state takes, and report each step forward (RecordProgress).
 //   ready: the state store is open, at least one input partition is assigned (assignment
 //          loads the partition's checkpoint synchronously, so assigned means restored), the
 //          loop has no fatal error, and the state filesystem has its reserve free
-//          (state.min_free_bytes; below it processing pauses, see processor/run/group_membership.h).
+//          (state.min_free_bytes; below it processing pauses, see
+//          processor/run/group_membership.h).
 #pragma once
 
 #include <atomic>
@@ -30,6 +35,8 @@ class HealthState {
  public:
   // `now_ms` is any monotonic clock in milliseconds; Live() must be given the same clock.
   void RecordPoll(int64_t now_ms) { last_poll_ms_.store(now_ms); }
+  // Work inside a poll moved forward (records read or written, acknowledged): alive as a poll.
+  void RecordProgress(int64_t now_ms) { last_progress_ms_.store(now_ms); }
   void SetStoreOpen(bool open) { store_open_.store(open); }
   void SetAssignedPartitions(int count) { assigned_.store(count); }
   void SetFatal(bool fatal) { fatal_.store(fatal); }
@@ -37,10 +44,15 @@ class HealthState {
   void SetDiskFull(bool full) { disk_full_.store(full); }
 
   HealthVerdict Live(int64_t now_ms, int64_t max_poll_age_ms) const {
-    const int64_t last = last_poll_ms_.load();
-    if (last < 0) return {false, "consume loop has not polled yet"};
-    if (now_ms - last > max_poll_age_ms) {
-      return {false, "last poll " + std::to_string(now_ms - last) + " ms ago"};
+    const int64_t poll = last_poll_ms_.load();
+    const int64_t progress = last_progress_ms_.load();
+    if (progress >= 0 && now_ms - progress <= max_poll_age_ms) return {true, "ok"};
+    if (poll < 0) return {false, "consume loop has not polled yet"};
+    if (now_ms - poll > max_poll_age_ms) {
+      return {false, "last poll " + std::to_string(now_ms - poll) + " ms ago" +
+                         (progress >= 0 ? ", last rebalance progress " +
+                                              std::to_string(now_ms - progress) + " ms ago"
+                                        : "")};
     }
     return {true, "ok"};
   }
@@ -57,6 +69,7 @@ class HealthState {
 
  private:
   std::atomic<int64_t> last_poll_ms_{-1};
+  std::atomic<int64_t> last_progress_ms_{-1};
   std::atomic<bool> store_open_{false};
   std::atomic<int> assigned_{0};
   std::atomic<bool> fatal_{false};

@@ -95,9 +95,11 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
   Status result = Status::Ok();
   int64_t next = begin;
   auto last_progress = std::chrono::steady_clock::now();
+  bool waited = false;  // for Kafka, since the last record: the next one is progress to report
   while (next < end && result.ok()) {
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(200));
     if (m->err() == RdKafka::ERR__TIMED_OUT) {
+      waited = true;
       if (std::chrono::steady_clock::now() - last_progress >
           std::chrono::milliseconds(timeout_ms)) {
         result = Status::KafkaError("reading " + PartitionName(changelog_topic_, partition) +
@@ -142,7 +144,9 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
     record.seq = HeaderView(headers, changelog::kSeqHeader);
     result = fn(record);
     next = m->offset() + 1;
-    if (++records % 10'000 == 0 && progress) progress(records, end);
+    if ((++records % kProgressRecords == 0 || std::exchange(waited, false)) && progress) {
+      progress(records, end);
+    }
   }
   consumer_->unassign();
   return result;
@@ -261,6 +265,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     auto apply_in_order = [&](auto& writer) {
       Status applied = Status::Ok();
       for (size_t n = 0; n < order.size() && applied.ok(); ++n) {
+        if (n % kProgressRecords == 0 && n > 0 && progress) progress(result.records, high);
         applied = replay.Apply(records[order[n]],
                                [&](std::string_view customer_id, const std::string_view* value,
                                    const v1::state::CustomerState* state) {
@@ -307,9 +312,11 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
       return batch.size() >= static_cast<int>(RestoreWriter::kCustomersPerWrite) ? batch.Commit()
                                                                                  : Status::Ok();
     };
+    uint64_t entries = 0;
     s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {
       batch.PutRestoredTimers(partition, latest->watermark_ms(), key, state);
       if (!IsErasureMemoryKey(key)) ++result.customers;
+      if (++entries % kProgressRecords == 0 && progress) progress(result.records, high);
       return flush_when_full();
     });
     // What was just written and verified does not read back: not a state to rebuild again.

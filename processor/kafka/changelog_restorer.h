@@ -60,8 +60,12 @@ class ChangelogRestorer {
     // from (state/own_tail.h).
     changelog::TailStart tail_start;
   };
-  // Called every ~10,000 records with (records read, end offset).
+  // Called, on the restoring thread, with (records read, end offset) at each step forward:
+  // every kProgressRecords records read, the first record after a wait for Kafka, and every
+  // kProgressRecords customers written (the records read unchanged). Its caller marks the
+  // instance alive with it (processor/health/health_state.h) and logs from it.
   using ProgressFn = std::function<void(uint64_t records, int64_t end_offset)>;
+  static constexpr uint64_t kProgressRecords = 1'000;
 
   // A local checkpoint that does not parse is local damage, not an error: the partition's local
   // data is wiped and it is restored as a fresh one (Result::dropped_corrupt).

@@ -68,16 +68,27 @@ GroupMembership::Restored GroupMembership::RestoreOne(const std::string& topic,
     restored.result = s;
     return restored;
   }
+  MarkAlive();  // each partition begun is a step forward too
   const auto started = std::chrono::steady_clock::now();
-  restored.result = restorer.Restore(partition, db_, memory_bytes,
-                                     config_.restore_ingest_customers, [&](uint64_t records,
-                                                                           int64_t end) {
-    LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
-            std::to_string(records) + " records read (end offset " + std::to_string(end) + ")");
-  });
+  auto logged = started;
+  restored.result = restorer.Restore(
+      partition, db_, memory_bytes, config_.restore_ingest_customers,
+      [&](uint64_t records, int64_t end) {
+        const auto now = std::chrono::steady_clock::now();
+        MarkAlive();
+        if (now - logged < kRestoreLogInterval) return;
+        logged = now;
+        LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
+                std::to_string(records) + " records read (end offset " + std::to_string(end) + ")");
+      });
+  MarkAlive();
   restored.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return restored;
+}
+
+void GroupMembership::MarkAlive() const {
+  if (health_) health_->RecordProgress(SteadyNowMs());
 }
 
 std::vector<GroupMembership::Restored> GroupMembership::RestoreAll(
@@ -96,6 +107,7 @@ std::vector<GroupMembership::Restored> GroupMembership::RestoreAll(
 }
 
 Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore) {
+  MarkAlive();
   const int32_t partition = tp.partition();
   const std::string name = PartitionName(tp.topic(), partition);
   StatusOr<ChangelogRestorer::Result>& restored = restore.result;
@@ -156,7 +168,8 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore)
   tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
   // The fence writes to the store; the restores since the last check may have filled it.
   if (Status s = disk_.Check(); !s.ok()) return s;
-  if (Status s = tasks_.Assign(partition, checkpoint, restored->fence_epoch, restored->tail_start);
+  if (Status s = tasks_.Assign(partition, checkpoint, restored->fence_epoch, restored->tail_start,
+                               [this] { MarkAlive(); });
       !s.ok()) {
     return s;
   }

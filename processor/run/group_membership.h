@@ -102,6 +102,11 @@ class GroupMembership : public RdKafka::RebalanceCb {
                       uint64_t memory_bytes);
   // Fences one restored partition and hands it to the TaskManager; sets tp's start offset.
   Status TakeOver(RdKafka::TopicPartition& tp, Restored& restored);
+  // A restore or a republish inside the rebalance callback moved forward: /healthz stays live
+  // however long the partitions' state takes, as long as it moves (any thread).
+  void MarkAlive() const;
+  // How often a restore logs its progress.
+  static constexpr std::chrono::seconds kRestoreLogInterval{5};
   void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
   // Drops the batch and every partition, and unsubscribes.
   void Leave();

@@ -54,7 +54,8 @@ TaskManager::TaskManager(const Config& config, const RuleSet& rules, StateDb& db
 TaskManager::~TaskManager() { relay_.set_on_acknowledged(nullptr); }
 
 Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
-                           int64_t fence_epoch, std::optional<changelog::TailStart> tail_start) {
+                           int64_t fence_epoch, std::optional<changelog::TailStart> tail_start,
+                           const std::function<void()>& progress) {
   if (settings_.ownership != nullptr && checkpoint.input_partitions() != 0 &&
       checkpoint.input_partitions() != settings_.ownership->partitions()) {
     return Status::InvalidArgument(
@@ -102,7 +103,7 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
     return s;
   }
   if (owned.changelog_incomplete()) {
-    if (Status s = Republish(partition, *tasks_[partition]); !s.ok()) {
+    if (Status s = Republish(partition, *tasks_[partition], progress); !s.ok()) {
       // Not sent late, as an owner that gave the partition up: the next owner fences again.
       if (Status a = relay_.Abandon(config_.changelog.name, {partition}); !a.ok()) {
         LogWarn("outbox: " + a.message());
@@ -114,7 +115,8 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   return Status::Ok();
 }
 
-Status TaskManager::Republish(int32_t partition, Assigned& assigned) {
+Status TaskManager::Republish(int32_t partition, Assigned& assigned,
+                              const std::function<void()>& progress) {
   constexpr size_t kEntriesPerPublish = 1'000;
   constexpr auto kNoProgressLimit = std::chrono::seconds(30);
   v1::state::PartitionCheckpoint& owned = assigned.task.mutable_checkpoint();
@@ -135,6 +137,7 @@ Status TaskManager::Republish(int32_t partition, Assigned& assigned) {
       const auto now = std::chrono::steady_clock::now();
       if (relay_.in_flight() < in_flight) {
         last_progress = now;
+        if (progress) progress();
       } else if (now - last_progress > kNoProgressLimit) {
         return Status::KafkaError("Kafka acknowledged none of its records for " +
                                   std::to_string(kNoProgressLimit.count()) + " s");
@@ -147,6 +150,7 @@ Status TaskManager::Republish(int32_t partition, Assigned& assigned) {
   const auto publish = [&]() -> Status {
     if (!entries.empty()) {
       if (Status s = relay_.Publish(std::exchange(entries, {}), {}); !s.ok()) return s;
+      if (progress) progress();
     }
     return wait_for_relay(bound);
   };

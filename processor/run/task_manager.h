@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,8 +52,11 @@ class TaskManager {
   // from the restore; prev owner and seq: `checkpoint`'s) committed and handed to the relay at
   // once. With `tail_start` (where the restore's read ended), the partition's restore hint
   // follows the changelog records Kafka acknowledges (ChangelogAcknowledged).
+  // `progress`, if given, is called at each step forward of a long takeover (Republish: each
+  // chunk handed over, each acknowledgement awaited), on the calling thread.
   Status Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
-                int64_t fence_epoch, std::optional<changelog::TailStart> tail_start = std::nullopt);
+                int64_t fence_epoch, std::optional<changelog::TailStart> tail_start = std::nullopt,
+                const std::function<void()>& progress = nullptr);
   // A changelog record Kafka acknowledged at `offset` (Relay::AcknowledgedFn, at_least_once): at
   // each commit marker of an assigned partition that its records since the restore prove the
   // latest valid commit, the partition's restore hint moves on to name it (state/own_tail.h), so
@@ -188,7 +192,7 @@ class TaskManager {
   // Errors: Kafka acknowledged none of the relay's records for 30 s (KafkaError), a relay or
   // store error; the flag stays stored, and the next assignment writes them again (Assign gives
   // up what was handed over, Relay::Abandon).
-  Status Republish(int32_t partition, Assigned& assigned);
+  Status Republish(int32_t partition, Assigned& assigned, const std::function<void()>& progress);
   // Adds what `assigned` trimmed, the timers it popped and its store reads, since the last call
   // to the metrics.
   void PublishTaskCounts(Assigned& assigned);

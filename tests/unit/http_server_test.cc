@@ -37,6 +37,22 @@ TEST_F(HttpServerTest, HealthzFollowsTheLastPoll) {
   EXPECT_NE(stale.body.find("last poll"), std::string::npos) << stale.body;
 }
 
+// A rebalance's restore holds the loop inside one poll: its progress keeps /healthz live.
+TEST_F(HttpServerTest, HealthzFollowsRebalanceProgressInsideAPoll) {
+  auto server = Start(false);
+  health_.RecordProgress(SteadyNowMs());  // restoring before the first poll returned
+  EXPECT_EQ(server->Get("/healthz").status, 200);
+  health_.RecordPoll(SteadyNowMs() - 5000);
+  EXPECT_EQ(server->Get("/healthz").status, 200);
+  health_.RecordProgress(SteadyNowMs() - 3000);  // no step forward within the 1000 ms allowed
+  const auto stuck = server->Get("/healthz");
+  EXPECT_EQ(stuck.status, 503);
+  EXPECT_NE(stuck.body.find("last poll 5"), std::string::npos) << stuck.body;
+  EXPECT_NE(stuck.body.find("last rebalance progress 3"), std::string::npos) << stuck.body;
+  health_.RecordPoll(SteadyNowMs());
+  EXPECT_EQ(server->Get("/healthz").status, 200);
+}
+
 TEST_F(HttpServerTest, ReadyzNeedsStoreAssignmentAndDisk) {
   auto server = Start(false);
   EXPECT_EQ(server->Get("/readyz").body, "state store not open\n");

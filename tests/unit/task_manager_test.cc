@@ -294,7 +294,9 @@ TEST_F(TaskManagerTest, AStateTheChangelogLacksIsWrittenToItWholeAtTheNextAssign
   const size_t recreated_at = driver_->ChangelogRecords().size();
   v1::state::PartitionCheckpoint kept = *local;
   kept.set_changelog_incomplete(true);
-  ASSERT_TRUE(driver_->task_manager().Assign(0, kept, 1).ok());
+  int progress = 0;  // the rebalance callback's liveness (GroupMembership::MarkAlive)
+  ASSERT_TRUE(driver_->task_manager().Assign(0, kept, 1, std::nullopt, [&] { ++progress; }).ok());
+  EXPECT_GE(progress, 1) << "the republish reports its steps forward";
 
   // The new changelog: the fence, every entry as commit 1, its marker.
   const std::vector<v1::state::OutboxRecord> all = driver_->ChangelogRecords();
