@@ -112,6 +112,23 @@ void BrowseAbandonmentRule::OnTimer(TimeMs due_ms, const CustomerState& /*custom
   out.push_back(std::move(e));
 }
 
+bool BrowseAbandonmentRule::StillHolds(const v1::Trigger& trigger, TimeMs /*release_ms*/,
+                                       const CustomerState& customer,
+                                       const RuleState* /*rule_state*/) const {
+  // The purchases the trigger's summary counted when it fired (Complete fills it then).
+  const v1::CustomerSummary& then = trigger.customer();
+  if (customer.purchases_online() + customer.purchases_offline() >
+      then.purchases_online() + then.purchases_offline()) {
+    return false;
+  }
+  for (const v1::BrowseItem& item : trigger.browse().items()) {
+    for (const v1::state::CartLine& line : customer.cart().lines()) {
+      if (line.sku() == item.sku()) return false;
+    }
+  }
+  return true;
+}
+
 std::unique_ptr<const Rule> MakeBrowseAbandonmentRule(const std::string& id, YamlReader& p) {
   BrowseAbandonmentParams params;
   params.delay_ms = p.Duration("delay", params.delay_ms);

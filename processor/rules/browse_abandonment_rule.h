@@ -8,6 +8,10 @@
 // without items removes nothing. Removal does not look at times: a view applied after the
 // add-to-cart of its sku (a late view) adds it again. An empty set disarms the timer.
 // Fires once per armed episode with the set, newest view first; the set is then cleared.
+// A reminder the policy stage deferred (quiet hours, a cap) no longer holds at its release once
+// one of its products is in the customer's cart, or the customer bought anything (online or in
+// store) since it fired: the set it named was cleared at the firing, so only the customer's
+// state can say what happened after.
 #pragma once
 
 #include "processor/core/rule.h"
@@ -31,6 +35,8 @@ class BrowseAbandonmentRule final : public Rule {
                std::vector<Emission>& out) const override;
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
+  bool StillHolds(const v1::Trigger& trigger, TimeMs release_ms, const CustomerState& customer,
+                  const RuleState* rule_state) const override;
 
   const BrowseAbandonmentParams& params() const { return params_; }
 

@@ -145,6 +145,39 @@ TEST(PolicyStageTest, ADeferredCartReminderIsSupersededByAPurchase) {
   EXPECT_EQ(Describe(audits[3]), "SUPPRESSED cart_2h superseded");
 }
 
+// A browse reminder deferred to the morning: gone once the customer bought something or put one
+// of its products in the cart overnight (the rule's set was cleared when it fired).
+TEST(PolicyStageTest, ADeferredBrowseReminderIsSupersededByAPurchaseOrACartAdd) {
+  auto driver = testing::TestDriver::FromYaml(
+      "policies: {quiet_hours: {start: \"21:00\", end: \"08:00\"}}\n"
+      "rules:\n  browse_1h: {kind: browse_abandonment, delay: 1h}\n");
+  for (const char* customer : {"amy", "bob", "cy"}) {
+    driver->Pipe(WithItem(Event(std::string("v-") + customer, customer, kEvening,
+                                v1::EVENT_TYPE_PRODUCT_VIEW, v1::CHANNEL_MOBILE_APP),
+                          "sku", 1, 1000));
+  }
+  EXPECT_TRUE(driver->AdvanceEventTime(kEvening + 3 * kHourMs).empty());
+  // Overnight: amy buys something else in the store, bob puts the product in his cart.
+  driver->Pipe(WithItem(
+      Event("p1", "amy", kEvening + 4 * kHourMs, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE),
+      "other", 1, 500));
+  driver->Pipe(WithItem(Event("a1", "bob", kEvening + 4 * kHourMs, v1::EVENT_TYPE_ADD_TO_CART,
+                              v1::CHANNEL_MOBILE_APP),
+                        "sku", 1, 1000));
+  const auto sent = driver->AdvanceEventTime(kEvening + kDayMs);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].customer_id(), "cy");
+  std::vector<std::string> released;
+  for (const v1::AuditRecord& a : Audits(*driver)) {
+    if (a.decision() != v1::AUDIT_DECISION_DEFERRED) {
+      released.push_back(a.trigger().customer_id() + " " + Describe(a));
+    }
+  }
+  EXPECT_EQ(released, (std::vector<std::string>{"amy SUPPRESSED browse_1h superseded",
+                                                "bob SUPPRESSED browse_1h superseded",
+                                                "cy RELEASED browse_1h"}));
+}
+
 TEST(PolicyStageTest, ACappedTriggerIsDeferredUntilTheOldestSendLeavesTheWindow) {
   auto driver =
       testing::TestDriver::FromYaml(Config("caps: [{max: 1, per: 24h}]", ", on_cap: defer"));
