@@ -33,10 +33,7 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
   }
   if (Status s = FireDueTimers(out); !s.ok()) return s;
   if (timer_backlog_) return EventStep::kTimersFirst;
-  if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) {
-    if (Status s = Erase(event); !s.ok()) return s;
-    return EventStep::kErased;
-  }
+  if (event.type() == v1::EVENT_TYPE_ERASURE_REQUEST) return Erase(event);
   StatusOr<std::optional<v1::state::ErasureMemory>> memory = MemoryOf(event.customer_id());
   if (!memory.ok()) return memory.status();
   if (*memory && DropsEvent(**memory, t, max_event_time_ms_)) return EventStep::kDroppedErased;
@@ -160,17 +157,21 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
   }
 }
 
-Status PartitionPipeline::Erase(const v1::TouchpointEvent& request) {
+StatusOr<EventStep> PartitionPipeline::Erase(const v1::TouchpointEvent& request) {
   const std::string& customer_id = request.customer_id();
+  const TimeMs erased_at = ToTimeMs(request.event_time());
   StatusOr<CustomerState*> loaded = store_->Mutable(customer_id);
   if (!loaded.ok()) return loaded.status();
-  for (const TimerKey& timer : TimersOf(**loaded, watermark_ms_)) store_->CancelTimer(timer);
-  store_->Erase(customer_id);
+  // A customer back after an erasure carries its memory: a request it covers was carried out.
+  const bool repeated = (*loaded)->has_erased() && (*loaded)->erased().erased_at_ms() >= erased_at;
+  if (!repeated) {
+    for (const TimerKey& timer : TimersOf(**loaded, watermark_ms_)) store_->CancelTimer(timer);
+    store_->Erase(customer_id);
+  }
 
-  const TimeMs erased_at = ToTimeMs(request.event_time());
   v1::AuditRecord audit;
   audit.set_decision(v1::AUDIT_DECISION_ERASED);
-  audit.set_reason("erased");
+  audit.set_reason(repeated ? "repeated" : "erased");
   *audit.mutable_decision_time() = request.event_time();
   audit.set_event_id(request.event_id());
   if (privacy_ != nullptr && privacy_->remembers()) {
@@ -186,7 +187,7 @@ Status PartitionPipeline::Erase(const v1::TouchpointEvent& request) {
     store_->ScheduleTimer({memory.forget_at_ms(), key, kForgetTimerId});
   }
   audits_.push_back(std::move(audit));
-  return Status::Ok();
+  return repeated ? EventStep::kErasureRepeated : EventStep::kErased;
 }
 
 StatusOr<std::optional<v1::state::ErasureMemory>> PartitionPipeline::MemoryOf(

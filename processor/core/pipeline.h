@@ -46,10 +46,14 @@ inline constexpr TimeMs kNoTime = std::numeric_limits<TimeMs>::min();
 
 // What Process did with an event.
 enum class EventStep {
-  kApplied,        // applied (or skipped as a duplicate)
-  kTimersFirst,    // not applied: timers due before it are left (timer_backlog()); fire them,
-                   // then process the event again
-  kErased,         // an erasure request, carried out
+  kApplied,      // applied (or skipped as a duplicate)
+  kTimersFirst,  // not applied: timers due before it are left (timer_backlog()); fire them,
+                 // then process the event again
+  kErased,       // an erasure request, carried out
+  // An erasure request dated at or before the erasure the customer's state remembers (a
+  // redelivery, or an older request): the customer came back after that erasure, and what they
+  // did since (their opt-outs too) is not the request's to erase. Audited, nothing erased.
+  kErasureRepeated,
   kDroppedErased,  // dropped: the customer was erased after this event's time
 };
 
@@ -108,8 +112,9 @@ class PartitionPipeline {
   const TrimCounts& trims() const { return trims_; }
 
  private:
-  // Erases the request's customer, remembers the erasure and records its ERASED audit.
-  Status Erase(const v1::TouchpointEvent& request);
+  // Erases the request's customer (unless the request is a repeat: kErasureRepeated),
+  // remembers the erasure and records its ERASED audit.
+  StatusOr<EventStep> Erase(const v1::TouchpointEvent& request);
   // The erasure memory that applies to `customer_id`: its state's copy or, for a customer with
   // no state, the partition's entry under its hash. nullopt: none, or no memory kept.
   StatusOr<std::optional<v1::state::ErasureMemory>> MemoryOf(const std::string& customer_id);

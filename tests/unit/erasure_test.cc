@@ -145,6 +145,41 @@ TEST(ErasureTest, TheMemoryDropsLateEventsThenAFreshCustomerThenForgets) {
   EXPECT_EQ(dropped.Value(), 2);
 }
 
+// An upstream retry of an erasure request after the customer came back: what they did since
+// (an opt-out among it) stays; the repeat is audited.
+TEST(ErasureTest, ARepeatedRequestDoesNotEraseWhatTheCustomerDidAfterTheErasure) {
+  auto driver = testing::TestDriver::FromYaml(Config(true));
+  driver->Pipe(Add("a1", "amy", kT0));
+  driver->Pipe(Erasure("a2", "amy", kT0 + kHourMs));
+  v1::TouchpointEvent opt_out =
+      Event("a3", "amy", kT0 + 2 * kHourMs, v1::EVENT_TYPE_CONSENT_CHANGE, v1::CHANNEL_EMAIL);
+  opt_out.mutable_consent()->set_channel(v1::CHANNEL_EMAIL);
+  opt_out.mutable_consent()->set_opted_in(false);
+  driver->Pipe(opt_out);
+  driver->Pipe(Add("a4", "amy", kT0 + 3 * kHourMs));
+  const std::optional<v1::state::CustomerState> before = driver->ReadState("amy");
+  ASSERT_TRUE(before.has_value());
+
+  const auto delivered = driver->Pipe(Erasure("a2", "amy", kT0 + kHourMs));  // the retry
+  ASSERT_TRUE(driver->status().ok()) << driver->status().message();
+  const std::optional<v1::state::CustomerState> after = driver->ReadState("amy");
+  ASSERT_TRUE(after.has_value()) << "the retry erased the customer's state since their return";
+  EXPECT_EQ(after->policy().SerializeAsString(), before->policy().SerializeAsString());
+  EXPECT_EQ(after->cart().lines_size(), 1);
+  const std::vector<v1::AuditRecord> audits = Audits(*driver);
+  ASSERT_EQ(audits.size(), 2u);
+  EXPECT_EQ(audits[1].reason(), "repeated");
+  EXPECT_EQ(audits[1].event_id(), "a2");
+  // The opt-out holds: the cart reminder has no messageable channel left.
+  driver->AdvanceEventTime(kT0 + 5 * kHourMs);
+  for (const auto& t : driver->Delivered(driver->config().triggers.name)) {
+    EXPECT_FALSE(Mentions(t, "amy")) << "a message to a customer who opted out";
+  }
+  // A new request, dated after the return, erases it all.
+  driver->Pipe(Erasure("a5", "amy", kT0 + 6 * kHourMs));
+  EXPECT_FALSE(driver->ReadState("amy").has_value());
+}
+
 TEST(ErasureTest, WithoutAHashKeyAnErasureErasesAndRemembersNothing) {
   auto driver = testing::TestDriver::FromYaml(Config(false));
   driver->Pipe(Add("a1", "amy", kT0));
