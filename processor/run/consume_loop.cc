@@ -196,6 +196,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     if (std::string pause = membership_.TakePauseRequest(); !pause.empty()) {
       membership_.PauseForDisk(pause);
     }
+    if (std::exchange(rejoin_past_gap_, false) && fatal_.ok()) {
+      membership_.Rejoin("a source's next offset is not in Kafka (on_retention_gap: skip)");
+    }
     // A rebalance's commit (revocation, or a new partition's fence) left undecided, like the
     // loop's own.
     if (Status s = membership_.TakeError(); s.code() == Status::Code::kDeadlineExceeded) {
@@ -370,8 +373,12 @@ void ConsumeLoop::HandleMessage(RdKafka::Message& message) {
     case RdKafka::ERR__TIMED_OUT:
       break;
     case RdKafka::ERR__AUTO_OFFSET_RESET:
-      metrics_.retention_gaps().Increment();
-      fatal_ = OnRetentionGap(*consumer_, message, config_.skip_retention_gap);
+      if (Status s = OnRetentionGap(message, config_.skip_retention_gap); !s.ok()) {
+        metrics_.retention_gaps().Increment();
+        fatal_ = s;
+      } else {
+        rejoin_past_gap_ = true;  // counted by the assignment that moves past it
+      }
       break;
     default:
       if (message.err() == RdKafka::ERR__FATAL) {

@@ -138,6 +138,9 @@ class ConsumeLoop {
   HeldRecords held_records_;                     // what held sources delivered, copied
   std::optional<HeldRecords::Source> draining_;  // ApplyKept's source, while it applies
   bool timer_backlog_ = false;                   // a task has timers due left to fire
+  // A source met a retention gap under on_retention_gap: skip_to_earliest (HandleMessage): the
+  // pass ends by rejoining the group, whose assignment moves past it.
+  bool rejoin_past_gap_ = false;
   // Whether the process stood still past the session timeout, asked at each poll.
   StandstillWatch standstill_{clocks_.steady};
   struct {

@@ -6,6 +6,7 @@
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/fault_points.h"
 #include "processor/diagnostics/log.h"
+#include "processor/kafka/retention_gap.h"
 #include "processor/kafka/watermarks.h"
 #include "processor/run/worker_pool.h"
 #include "state/commit_batch.h"
@@ -140,29 +141,32 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore)
     checkpoint.set_max_event_time_ms(kNoTime);
     checkpoint.set_watermark_ms(kNoTime);
   }
-  const int64_t next = checkpoint.next_offset();
-  int64_t low = 0;
-  if (next > 0) {
-    auto watermarks = QueryWatermarks(*consumer_, tp.topic(), partition, 5'000);
-    if (watermarks.ok()) {
-      low = watermarks->low;
-    } else {  // the consumer's auto.offset.reset=error still reports a gap when it fetches
-      LogWarn("cannot check " + name +
+  // Each source's stored offset against its log (processor/kafka/retention_gap.h).
+  const auto check = [&](const std::string& topic, int64_t next) -> StatusOr<int64_t> {
+    if (next <= 0) return next;
+    const std::string source = PartitionName(topic, partition);
+    auto watermarks = QueryWatermarks(*consumer_, topic, partition, 5'000);
+    if (!watermarks.ok()) {  // the consumer's auto.offset.reset=error still reports it
+      LogWarn("cannot check " + source +
               " for a retention gap now: " + watermarks.status().message());
+      return next;
     }
-  }
-  if (next > 0 && next < low) {
-    metrics_.retention_gaps().Increment();
-    const std::string gap = "retention gap on " + name + ": the next offset to process is " +
-                            std::to_string(next) + " but the earliest in Kafka is " +
-                            std::to_string(low) + " (" + std::to_string(low - next) +
-                            " events deleted unprocessed)";
-    if (!config_.skip_retention_gap) {
-      return Status::KafkaError(gap +
-                                "; set processing.on_retention_gap: skip_to_earliest to continue");
-    }
-    LogError(gap + "; continuing from " + std::to_string(low) + " (processing.on_retention_gap)");
-    checkpoint.set_next_offset(low);  // stored with the fence below
+    const Resume resume = ResumeOffset(source, next, *watermarks);
+    if (resume.problem.empty()) return next;
+    if (resume.gap) metrics_.retention_gaps().Increment();
+    if (!config_.skip_retention_gap) return GapError(resume.problem);
+    LogError(resume.problem + "; continuing from " + std::to_string(resume.offset) +
+             " (processing.on_retention_gap)");
+    return resume.offset;
+  };
+  auto next = check(tp.topic(), checkpoint.next_offset());
+  if (!next.ok()) return next.status();
+  checkpoint.set_next_offset(*next);  // stored with the fence below
+  auto& sources = *checkpoint.mutable_source_next_offsets();
+  if (auto it = sources.find(config_.repartition.name); it != sources.end()) {
+    auto forwarded = check(config_.repartition.name, it->second);
+    if (!forwarded.ok()) return forwarded.status();
+    it->second = *forwarded;
   }
   const int64_t start = checkpoint.next_offset();
   tp.set_offset(start > 0 ? start : RdKafka::Topic::OFFSET_BEGINNING);
@@ -366,6 +370,13 @@ void GroupMembership::RejoinAfterPause(std::chrono::steady_clock::duration pause
           std::to_string(tasks_.size()) + " partitions and the uncommitted batch, rejoining");
   Leave();
   if (paused_for_disk_) return;
+  if (Status s = Join(); !s.ok()) pending_.error = s;
+}
+
+void GroupMembership::Rejoin(const std::string& reason) {
+  if (paused_for_disk_) return;
+  LogWarn(reason + ": rejoining " + config_.group_id);
+  consumer_->unsubscribe();  // the revocation comes through rebalance_cb at the next poll
   if (Status s = Join(); !s.ok()) pending_.error = s;
 }
 

@@ -67,6 +67,11 @@ class GroupMembership : public RdKafka::RebalanceCb {
   // Errors (processing must stop): `corruption` itself when no partition was found corrupt, a
   // failed delete, or the rejoin.
   Status RebuildCorrupt(const Status& corruption);
+  // Leaves the group and joins it again, for `reason` (logged): the revocation commits and
+  // delivers the batch (rebalance_cb), and the next assignment checks each source's stored offset
+  // against its log anew (a retention gap met while consuming, processor/kafka/retention_gap.h).
+  // Not while paused for the disk, which rejoins by itself.
+  void Rejoin(const std::string& reason);
   // Leaves the group until the disk reserve is free again.
   void PauseForDisk(const std::string& reason);
   // About once a second: whether the disk is below its reserve; rejoins when space is back.

@@ -6,6 +6,7 @@
 // records push the stored offset out of the log.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <map>
 
 #include "tests/integration/cluster.h"
@@ -65,6 +66,50 @@ TEST(RetentionGapTest, FailsLoudlyByDefaultAndSkipsWhenConfigured) {
   const std::vector<Record> dead = cluster.Consume("touchpoints-dlq", 1, std::chrono::seconds(20));
   EXPECT_FALSE(dead.empty());
   cluster.Stop("skipping");
+}
+
+// A gap met while running: the instance is stopped (SIGSTOP, shorter than the session timeout)
+// while 12 MiB arrive, so that its next fetch asks for an offset retention has deleted.
+// librdkafka then stops fetching the partition, and a seek cannot restart it: with
+// skip_to_earliest the instance commits and rejoins, its assignment continues from the earliest
+// offset, and the events after the gap are processed. (Before, the seek failed unseen and the
+// partition stood still for good.)
+TEST(RetentionGapTest, AGapMetWhileRunningIsSkippedWhenConfigured) {
+  TempDir dir;
+  ClusterConfig config;
+  config.group_id = "gap-running";
+  config.processing = "commit_interval: 20ms, on_retention_gap: skip_to_earliest";
+  config.kafka_consumer =
+      "fetch.wait.max.ms: 20, session.timeout.ms: 10000, heartbeat.interval.ms: 500";
+  config.rules = kCart2mRules;
+  Cluster cluster(dir, config);
+  ASSERT_TRUE(cluster.started());
+
+  const auto before = JourneyLoad(63, 50, 200);
+  const auto after = JourneyLoad(64, 50, 100);
+  std::map<int32_t, std::vector<std::string>> input;
+  for (const auto& [customer, value] : before) input[0].push_back(value);
+  ChildProcess& a = cluster.Start("a");
+  cluster.Produce(before);
+  ASSERT_EQ(
+      cluster.AwaitState("a", BacktestOracle(config.rules, input).state, std::chrono::seconds(30)),
+      BacktestOracle(config.rules, input).state)
+      << a.Stderr();
+
+  a.Signal(SIGSTOP);
+  cluster.Produce(
+      std::vector<std::pair<std::string, std::string>>(192, {"bulk", std::string(64 * 1024, 'x')}));
+  cluster.Produce(after);
+  const int64_t earliest = LowWatermarks(cluster.bootstrap(), "touchpoints", 1)[0];
+  a.Signal(SIGCONT);
+  ASSERT_GT(earliest, 216) << "the embedded Kafka did not trim the partition past a fetch";
+
+  for (const auto& [customer, value] : after) input[0].push_back(value);
+  const Oracle oracle = BacktestOracle(config.rules, input);
+  EXPECT_EQ(cluster.AwaitState("a", oracle.state, std::chrono::seconds(60)), oracle.state)
+      << a.Stderr();
+  EXPECT_NE(a.Stderr().find("; continuing from "), std::string::npos) << a.Stderr();
+  cluster.Stop("a");
 }
 
 // An assignment whose take-over stops at a partition (here the gap under the default `fail`)
