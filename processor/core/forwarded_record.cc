@@ -12,6 +12,7 @@ namespace {
 constexpr std::string_view kTopicHeader = "touchstream.source.topic";
 constexpr std::string_view kPartitionHeader = "touchstream.source.partition";
 constexpr std::string_view kOffsetHeader = "touchstream.source.offset";
+constexpr std::string_view kCreateTimeHeader = "touchstream.source.create_time";
 
 template <typename Int>
 bool ParseDecimal(std::string_view text, Int& out) {
@@ -29,10 +30,12 @@ v1::state::OutboxRecord MakeForwarded(const std::string& repartition_topic, int3
   out.set_partition(owner);
   out.set_key(std::string(customer_id));
   out.set_value(std::string(record.value));
-  if (record.create_time_ms) out.set_timestamp_ms(*record.create_time_ms);
   AddHeader(out, kTopicHeader, record.topic);
   AddHeader(out, kPartitionHeader, std::to_string(record.partition));
   AddHeader(out, kOffsetHeader, std::to_string(record.offset));
+  if (record.create_time_ms) {
+    AddHeader(out, kCreateTimeHeader, std::to_string(*record.create_time_ms));
+  }
   return out;
 }
 
@@ -47,6 +50,8 @@ std::optional<RecordOrigin> ParseOrigin(std::span<const InputHeader> headers) {
       found |= 2;
     } else if (h.key == kOffsetHeader && ParseDecimal(h.value, origin.offset)) {
       found |= 4;
+    } else if (TimeMs ms = 0; h.key == kCreateTimeHeader && ParseDecimal(h.value, ms)) {
+      origin.create_time_ms = ms;
     }
   }
   if (found != 7) return std::nullopt;

@@ -1,11 +1,17 @@
 // The repartition stage's record (DESIGN.md, "Data flow"; README, "Which partition owns a
 // customer"). A valid event read from an input partition that does not own its customer is not
 // applied there: it is forwarded, in the same commit as the input offset that read it, to the
-// owner's partition of the repartition topic, unchanged (the same value bytes and CreateTime)
-// but keyed by its customer id, with where it was first read in headers:
-//   touchstream.source.topic      the input topic
-//   touchstream.source.partition  the input partition (decimal)
-//   touchstream.source.offset     the input offset (decimal)
+// owner's partition of the repartition topic, unchanged (the same value bytes) but keyed by its
+// customer id, with where it was first read in headers:
+//   touchstream.source.topic        the input topic
+//   touchstream.source.partition    the input partition (decimal)
+//   touchstream.source.offset       the input offset (decimal)
+//   touchstream.source.create_time  the input record's CreateTime (decimal ms), if it had one
+// The owner validates the event against that CreateTime, as the input partition would have. The
+// forwarded record's own timestamp is its producer's: a broker that bounds timestamps
+// (log.message.timestamp.difference.max.ms) would refuse an old upstream CreateTime for good
+// (INVALID_TIMESTAMP) after an outage or a backlog. Forwarded records written before the header
+// carried the CreateTime as their timestamp, which the owner then reads instead.
 // The owner applies it once: its checkpoint keeps, per origin partition, the next origin offset
 // to apply (PartitionCheckpoint.forwarded_next_offsets), so a copy the outbox sent again after a
 // crash, or that a partition's next owner forwarded again, is recognised. Each origin partition
@@ -28,6 +34,7 @@ struct RecordOrigin {
   std::string_view topic;
   int32_t partition = 0;
   int64_t offset = 0;
+  std::optional<TimeMs> create_time_ms;  // the input record's CreateTime, if the header is there
 };
 
 // The outbox record forwarding `record` (an input record whose customer is `customer_id`) to

@@ -48,10 +48,12 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
     return outcome;
   }
-  // "In the future" by the producer's clock when the record carries it (a forwarded record keeps
-  // its producer's): a local clock that jumped back must not dead-letter live events.
-  outcome.verdict = validator_.DecodeAndValidate(
-      record.value, record.create_time_ms.value_or(time.wall_ms), &event_);
+  // "In the future" by the producer's clock when the record carries it (a forwarded record names
+  // its input record's): a local clock that jumped back must not dead-letter live events.
+  const std::optional<TimeMs> create_time_ms =
+      origin && origin->create_time_ms ? origin->create_time_ms : record.create_time_ms;
+  outcome.verdict =
+      validator_.DecodeAndValidate(record.value, create_time_ms.value_or(time.wall_ms), &event_);
   if (!outcome.verdict.ok()) {
     outcome.kind = RecordOutcome::Kind::kDeadLettered;
     // Where the record was first read: a forwarded record names its origin.

@@ -25,6 +25,9 @@ bool IsPermanentProduceError(RdKafka::ErrorCode err) {
     case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
     case RdKafka::ERR_INVALID_RECORD:
     case RdKafka::ERR_INVALID_MSG_SIZE:
+    // A timestamp outside the broker's bounds (log.message.timestamp.difference.max.ms, or
+    // message.timestamp.before/after.max.ms): the same record is refused every time.
+    case RdKafka::ERR_INVALID_TIMESTAMP:
       return true;
     default:
       return false;

@@ -91,6 +91,36 @@ TEST_F(OutboxRelayTest, ARecordTooLargeToProduceGoesToTheDeadLetterTopicAndOutpu
             std::set<std::string>{std::string(kMaxUndeliverableValueBytes, 'x')});
 }
 
+// A broker that bounds timestamps (log.message.timestamp.difference.max.ms) refuses a record
+// with INVALID_TIMESTAMP every time it is sent: undeliverable, not retried until output stalls.
+TEST_F(OutboxRelayTest, ARecordTheBrokerRefusesForItsTimestampIsUndeliverable) {
+  constexpr char kDeadLetters[] = "relay-test-dlq";
+  ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kDeadLetters, 1}).ok());
+  auto relay = OutboxRelay::Create({{"bootstrap.servers", kafka_->bootstrap_servers()}}, *db_,
+                                   UndeliverablePolicy{kDeadLetters, "changelog"});
+  ASSERT_TRUE(relay.ok()) << relay.status().message();
+  relay_ = std::move(*relay);
+  std::vector<std::string> undeliverable;
+  relay_->set_on_undeliverable(
+      [&](const std::string& topic, UndeliverableAction action, const std::string&) {
+        undeliverable.push_back(topic + (action == UndeliverableAction::kReroute ? " rerouted"
+                                         : action == UndeliverableAction::kDrop  ? " dropped"
+                                                                                 : " stopped"));
+      });
+  // Every produce request for a while: the dead letter the record becomes is refused too.
+  const std::vector<rd_kafka_resp_err_t> refused(200, RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP);
+  rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kProduceApi, refused.size(),
+                                          refused.data());
+  std::vector<OutboxEntry> entries;
+  entries.push_back(Committed(*db_, kTopic, "old"));
+  ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
+  ASSERT_TRUE(relay_->Flush(10'000).ok()) << "output stalled on a record the broker refuses";
+  EXPECT_EQ(OutboxSize(), 0u);
+  EXPECT_EQ(undeliverable, (std::vector<std::string>{std::string(kTopic) + " rerouted",
+                                                     std::string(kDeadLetters) + " dropped"}));
+  rd_kafka_mock_clear_request_errors(kafka_->cluster(), kProduceApi);
+}
+
 TEST_F(OutboxRelayTest, AChangelogRecordTooLargeToProduceStopsTheRelay) {
   auto relay = OutboxRelay::Create(
       {{"bootstrap.servers", kafka_->bootstrap_servers()}, {"message.max.bytes", "100000"}}, *db_,

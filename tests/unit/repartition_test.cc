@@ -288,6 +288,35 @@ TEST(PartitionTaskRepartitionTest, AForwardedRecordSentAgainIsAppliedOnce) {
   EXPECT_EQ(amy.cart().lines(0).quantity(), 1);  // added once
 }
 
+// The owner judges "in the future" by the input record's CreateTime, which the forwarded record
+// names in a header, not by the forwarded record's own (its forwarder's produce time).
+TEST(PartitionTaskRepartitionTest, AForwardedEventIsValidatedAgainstItsInputRecordsCreateTime) {
+  RuleSet rules = CartRules();
+  MemoryStore store;
+  FixedOwnership ownership;
+  TaskSettings settings;
+  settings.ownership = &ownership;
+  PartitionTask task(settings, rules, store);
+  const std::string value = Add("e1", "amy", kT0).SerializeAsString();
+  const std::string an_hour_before = std::to_string(kT0 - kHourMs);
+  const InputHeader origin[] = {{"touchstream.source.topic", "touchpoints"},
+                                {"touchstream.source.partition", "1"},
+                                {"touchstream.source.offset", "41"},
+                                {"touchstream.source.create_time", an_hour_before}};
+  InputRecord record;
+  record.topic = settings.repartition_topic;
+  record.key = "amy";
+  record.value = value;
+  record.headers = origin;
+  record.create_time_ms = kT0 + kDayMs;  // forwarded a day later
+  TaskOutput out;
+  auto outcome = task.Process(record, TaskTime{}, out);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kDeadLettered)
+      << "an event an hour ahead of its input record's CreateTime";
+  ASSERT_EQ(out.dead_letters.size(), 1u);
+}
+
 TEST(PartitionTaskRepartitionTest, ForwardedHeadersRoundTrip) {
   InputRecord record;
   record.topic = "touchpoints";
@@ -296,14 +325,21 @@ TEST(PartitionTaskRepartitionTest, ForwardedHeadersRoundTrip) {
   record.value = "v";
   record.create_time_ms = 99;
   const v1::state::OutboxRecord f = MakeForwarded("r", 5, "amy", record);
-  EXPECT_EQ(f.timestamp_ms(), 99);
+  // The CreateTime travels in a header: an old one as the record's timestamp would be refused
+  // for good by a broker that bounds timestamps.
+  EXPECT_FALSE(f.has_timestamp_ms());
   std::vector<InputHeader> headers;
   for (const auto& h : f.headers()) headers.push_back({h.key(), h.value()});
-  const auto origin = ParseOrigin(headers);
+  auto origin = ParseOrigin(headers);
   ASSERT_TRUE(origin.has_value());
   EXPECT_EQ(origin->topic, "touchpoints");
   EXPECT_EQ(origin->partition, 3);
   EXPECT_EQ(origin->offset, 1234567890123);
+  EXPECT_EQ(origin->create_time_ms, 99);
+  headers.pop_back();  // the CreateTime: optional
+  origin = ParseOrigin(headers);
+  ASSERT_TRUE(origin.has_value());
+  EXPECT_FALSE(origin->create_time_ms.has_value());
   headers.pop_back();
   EXPECT_FALSE(ParseOrigin(headers).has_value());
   headers.push_back({"touchstream.source.offset", "-1"});
