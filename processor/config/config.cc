@@ -209,6 +209,11 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   YamlReader validation = root.Child("validation");
   ValidationLimits& limits = config.validation;
   limits.max_future_skew_ms = validation.Duration("max_future_skew", limits.max_future_skew_ms);
+  limits.max_wall_clock_skew_ms =
+      validation.Duration("max_wall_clock_skew", limits.max_wall_clock_skew_ms);
+  if (limits.max_wall_clock_skew_ms < 0) {
+    throw ConfigError("validation.max_wall_clock_skew: must be 0 (off) or more");
+  }
   limits.max_field_bytes = validation.Int("max_field_bytes", limits.max_field_bytes, 1, 1 << 20);
   limits.max_items = validation.Int("max_items", limits.max_items, 0, 100000);
   limits.max_attributes = validation.Int("max_attributes", limits.max_attributes, 0, 100000);

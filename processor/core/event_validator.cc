@@ -53,7 +53,8 @@ Verdict Reject(RejectReason reason, std::string detail) {
 }  // namespace
 
 Verdict EventValidator::DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
-                                          v1::TouchpointEvent* event) const {
+                                          v1::TouchpointEvent* event,
+                                          std::optional<TimeMs> wall_ms) const {
   event->Clear();
   std::string_view payload = bytes;
   if (IsConfluentFramed(bytes)) {
@@ -79,10 +80,11 @@ Verdict EventValidator::DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
   if (!event->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return Reject(RejectReason::kUndecodable, "not a serialized touchstream.v1.TouchpointEvent");
   }
-  return Validate(*event, now_ms);
+  return Validate(*event, now_ms, wall_ms);
 }
 
-Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) const {
+Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms,
+                                 std::optional<TimeMs> wall_ms) const {
   if (e.event_id().empty()) return Reject(RejectReason::kMissingEventId, "event_id is empty");
   if (e.customer_id().empty()) {
     return Reject(RejectReason::kMissingCustomerId, "customer_id is empty");
@@ -116,6 +118,13 @@ Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms) co
                                                         " is more than " +
                                                         FormatDuration(limits_.max_future_skew_ms) +
                                                         " ahead of " + FormatTime(now_ms));
+  }
+  if (wall_ms && limits_.max_wall_clock_skew_ms > 0 &&
+      t > *wall_ms + limits_.max_wall_clock_skew_ms) {
+    return Reject(RejectReason::kEventTimeInFuture,
+                  "event_time " + FormatTime(t) + " is more than " +
+                      FormatDuration(limits_.max_wall_clock_skew_ms) +
+                      " ahead of the local wall clock " + FormatTime(*wall_ms));
   }
 
   const size_t max = limits_.max_field_bytes;

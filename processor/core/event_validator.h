@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,8 +58,14 @@ const char* RejectReasonName(RejectReason reason);
 struct ValidationLimits {
   // Events before this are rejected (2000-01-01T00:00:00Z).
   TimeMs min_event_time_ms = 946684800000;
-  // Events further than this ahead of the wall clock are rejected.
+  // Events further than this ahead of the record's CreateTime (else the wall clock) are rejected.
   DurationMs max_future_skew_ms = 5 * kMinuteMs;
+  // Events further than this ahead of the local wall clock are rejected whatever the record's
+  // CreateTime says: a producer that sets CreateTime to the event time makes the check above
+  // void, and one event dated a year ahead would move its partition's clock there for good
+  // (every timer due at once, erasure memories forgotten). 0 (the default): off, so that a
+  // local clock that jumped back dead-letters no live event; the deploy configs set 24h.
+  DurationMs max_wall_clock_skew_ms = 0;
   // Upper bound on any one string field (ids, sku, attribute keys and values).
   size_t max_field_bytes = 512;
   size_t max_items = 200;
@@ -85,16 +92,19 @@ class EventValidator {
   explicit EventValidator(ValidationLimits limits) : limits_(limits) {}
 
   // Parses `bytes` into `*event` (reused by the caller to avoid allocations) and validates it
-  // against the wall-clock time `now_ms`. `bytes` is a plain serialized TouchpointEvent or one
-  // in Confluent's framing (a record starting with 0x00, processor/core/confluent_framing.h):
-  // then a malformed framing is kBadFraming, a schema id outside limits().schema_ids (when
-  // set) kUnknownSchemaId, a message-index path other than [kTouchpointEventMessageIndex]
-  // kUnexpectedMessageIndex, and the payload is decoded and validated as a plain record is.
-  Verdict DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
-                            v1::TouchpointEvent* event) const;
+  // against `now_ms` (the record's CreateTime, else the wall clock) and, when given, the local
+  // wall clock `wall_ms` (ValidationLimits::max_wall_clock_skew_ms). `bytes` is a plain serialized
+  // TouchpointEvent or one in Confluent's framing (a record starting with 0x00,
+  // processor/core/confluent_framing.h): then a malformed framing is kBadFraming, a schema id
+  // outside limits().schema_ids (when set) kUnknownSchemaId, a message-index path other than
+  // [kTouchpointEventMessageIndex] kUnexpectedMessageIndex, and the payload is decoded and
+  // validated as a plain record is.
+  Verdict DecodeAndValidate(std::string_view bytes, TimeMs now_ms, v1::TouchpointEvent* event,
+                            std::optional<TimeMs> wall_ms = std::nullopt) const;
 
   // Validates an already-decoded event.
-  Verdict Validate(const v1::TouchpointEvent& event, TimeMs now_ms) const;
+  Verdict Validate(const v1::TouchpointEvent& event, TimeMs now_ms,
+                   std::optional<TimeMs> wall_ms = std::nullopt) const;
 
   const ValidationLimits& limits() const { return limits_; }
 

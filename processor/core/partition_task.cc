@@ -52,8 +52,8 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   // its input record's): a local clock that jumped back must not dead-letter live events.
   const std::optional<TimeMs> create_time_ms =
       origin && origin->create_time_ms ? origin->create_time_ms : record.create_time_ms;
-  outcome.verdict =
-      validator_.DecodeAndValidate(record.value, create_time_ms.value_or(time.wall_ms), &event_);
+  outcome.verdict = validator_.DecodeAndValidate(
+      record.value, create_time_ms.value_or(time.wall_ms), &event_, time.wall_ms);
   if (!outcome.verdict.ok()) {
     outcome.kind = RecordOutcome::Kind::kDeadLettered;
     // Where the record was first read: a forwarded record names its origin.

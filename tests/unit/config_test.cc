@@ -47,7 +47,7 @@ state: {dir: /var/lib/ts, sync_writes: true, min_free_bytes: 1048576, restore_th
 processing: {commit_interval: 250ms, commit_max_events: 100, dedup_horizon: 1h,
              guarantee: exactly_once, transactional_id: ts-0, stop_timeout: 45s,
              transaction_call_timeout: 5s}
-validation: {max_future_skew: 1m, max_field_bytes: 128}
+validation: {max_future_skew: 1m, max_wall_clock_skew: 2h, max_field_bytes: 128}
 limits: {max_cart_lines: 50, max_state_bytes: 65536}
 timers: {allowed_lateness: 30s, clock: event_time}
 http: {listen: "0.0.0.0:9000"}
@@ -74,6 +74,7 @@ rules:
   EXPECT_EQ(c.transactional_id, "ts-0");
   EXPECT_EQ(c.dedup.horizon_ms, kHourMs);
   EXPECT_EQ(c.validation.max_future_skew_ms, kMinuteMs);
+  EXPECT_EQ(c.validation.max_wall_clock_skew_ms, 2 * kHourMs);
   EXPECT_EQ(c.validation.max_field_bytes, 128u);
   EXPECT_EQ(c.limits.max_cart_lines, 50);
   EXPECT_EQ(c.limits.max_state_bytes, 65536u);

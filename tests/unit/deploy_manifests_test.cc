@@ -228,6 +228,9 @@ TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
   // what is long past (README, "Policies", staleness).
   EXPECT_GT(config.policy.max_trigger_age_ms, 0)
       << "the ConfigMap sets no policies.max_trigger_age";
+  // One future-dated event must not move a partition's clock ahead for good.
+  EXPECT_GT(config.validation.max_wall_clock_skew_ms, 0)
+      << "the ConfigMap sets no validation.max_wall_clock_skew";
   ExpectCompactedChangelog(configmap["data"][config_key].as<std::string>(), config,
                            "the ConfigMap's changelog comment");
   ExpectRepartitionTopic(configmap["data"][config_key].as<std::string>(), config,

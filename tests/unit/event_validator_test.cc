@@ -131,6 +131,28 @@ TEST(EventValidatorTest, RejectsEventTimesBefore2000AndTooFarAhead) {
   EXPECT_EQ(Check(e), RejectReason::kNone);
 }
 
+// A producer that sets CreateTime to the event time passes the CreateTime check with any date;
+// validation.max_wall_clock_skew bounds it by the local clock as well.
+TEST(EventValidatorTest,
+     MaxWallClockSkewRejectsAnEventFarAheadOfTheLocalClockWhateverItsCreateTime) {
+  auto e = Valid();
+  const TimeMs next_year = kNow + 365 * kDayMs;
+  *e.mutable_event_time() = ToTimestamp(next_year);
+  const std::string bytes = e.SerializeAsString();
+  v1::TouchpointEvent scratch;
+  ValidationLimits limits;
+  EXPECT_TRUE(EventValidator(limits).DecodeAndValidate(bytes, next_year, &scratch, kNow).ok())
+      << "off by default";
+  limits.max_wall_clock_skew_ms = kDayMs;
+  const Verdict v = EventValidator(limits).DecodeAndValidate(bytes, next_year, &scratch, kNow);
+  EXPECT_EQ(v.reason, RejectReason::kEventTimeInFuture);
+  EXPECT_NE(v.detail.find("ahead of the local wall clock"), std::string::npos) << v.detail;
+  *e.mutable_event_time() = ToTimestamp(kNow + kDayMs);  // at the bound
+  EXPECT_TRUE(EventValidator(limits)
+                  .DecodeAndValidate(e.SerializeAsString(), kNow + kDayMs, &scratch, kNow)
+                  .ok());
+}
+
 TEST(EventValidatorTest, RejectsOversizedFields) {
   ValidationLimits limits;
   limits.max_field_bytes = 8;
