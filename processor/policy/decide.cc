@@ -11,13 +11,13 @@ Decision Decide(const v1::Trigger& trigger, const PolicyState& state, const Poli
                 const TimeZoneCatalog& zones, const DecisionPoint& point) {
   const RulePolicy& rule = config.ForRule(trigger.rule_id());
   const TimeMs t = point.decision_ms;
+  const bool stale = config.max_trigger_age_ms > 0 && point.wall_clock_ms &&
+                     *point.wall_clock_ms - t > config.max_trigger_age_ms;
   if (point.release) {
     if (!point.still_holds) return Decision::Suppress(PolicyReason::kSuperseded);
+    if (stale) return Decision::Suppress(PolicyReason::kStale);
   } else {
-    if (config.max_trigger_age_ms > 0 && point.wall_clock_ms &&
-        *point.wall_clock_ms - t > config.max_trigger_age_ms) {
-      return Decision::Suppress(PolicyReason::kStale);
-    }
+    if (stale) return Decision::Suppress(PolicyReason::kStale);
     if (IsHeldOut(trigger.rule_id(), trigger.customer_id(), rule.holdout_basis_points)) {
       return Decision::Holdout();
     }

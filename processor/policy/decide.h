@@ -27,8 +27,9 @@ struct DecisionPoint {
   // The trigger's fire time on its first decision; the release time on a release.
   TimeMs decision_ms = 0;
   bool release = false;
-  // First decision only: the wall clock staleness is measured against (`run`: now; `backtest`:
-  // --now); nullopt = not checked.
+  // The wall clock staleness is measured against (`run`: now; `backtest`: --now); nullopt =
+  // not checked. On a first decision the fire time is measured, on a release the release time:
+  // a deferral released long after it was due (a downtime) is as stale as a late first firing.
   std::optional<TimeMs> wall_clock_ms;
   // Release only: whether the trigger still holds (a cart reminder: the cart did not change
   // since; a win-back: no engagement since; a reward reminder: window open, goal unmet). The
@@ -38,8 +39,9 @@ struct DecisionPoint {
   static DecisionPoint First(TimeMs fire_ms, std::optional<TimeMs> wall_clock_ms) {
     return {fire_ms, false, wall_clock_ms, true};
   }
-  static DecisionPoint Release(TimeMs release_ms, bool still_holds) {
-    return {release_ms, true, std::nullopt, still_holds};
+  static DecisionPoint Release(TimeMs release_ms, bool still_holds,
+                               std::optional<TimeMs> wall_clock_ms = std::nullopt) {
+    return {release_ms, true, wall_clock_ms, still_holds};
   }
 };
 

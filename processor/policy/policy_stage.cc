@@ -70,8 +70,9 @@ void PolicyStage::Decide(std::vector<PolicyCandidate>& group, CustomerState& cus
     size_t i = 0;
     while (&group[i].trigger != ordered.trigger) ++i;
     PolicyCandidate& c = group[i];
-    const DecisionPoint point = c.release ? DecisionPoint::Release(c.decision_ms, c.still_holds)
-                                          : DecisionPoint::First(c.decision_ms, wall_clock_ms);
+    const DecisionPoint point =
+        c.release ? DecisionPoint::Release(c.decision_ms, c.still_holds, wall_clock_ms)
+                  : DecisionPoint::First(c.decision_ms, wall_clock_ms);
     const Decision decision = touchstream::Decide(c.trigger, state, config_, zones_, point);
     switch (decision.verdict) {
       case PolicyVerdict::kSend:

@@ -27,9 +27,10 @@ std::string First(const v1::Trigger& trigger, const PolicyState& state, const Po
 }
 
 std::string Released(const v1::Trigger& trigger, const PolicyState& state,
-                     const PolicyConfig& config, TimeMs release_ms, bool still_holds = true) {
-  return DescribeDecision(
-      Decide(trigger, state, config, Zones(), DecisionPoint::Release(release_ms, still_holds)));
+                     const PolicyConfig& config, TimeMs release_ms, bool still_holds = true,
+                     std::optional<TimeMs> wall_clock_ms = std::nullopt) {
+  return DescribeDecision(Decide(trigger, state, config, Zones(),
+                                 DecisionPoint::Release(release_ms, still_holds, wall_clock_ms)));
 }
 
 const TimeMs kNoon = At("2026-05-01T12:00:00Z");
@@ -43,15 +44,22 @@ TEST(DecideTest, SendsOnTheSuggestedChannel) {
             "SEND CHANNEL_EMAIL");
 }
 
-TEST(DecideTest, StaleOnFirstDecisionOnlyAndOnlyWithAWallClock) {
+TEST(DecideTest, StaleOnlyWithAWallClockByTheFireTimeThenByTheReleaseTime) {
   PolicyConfig config = BaseConfig();
   config.max_trigger_age_ms = kHourMs;
   const v1::Trigger trigger = PolicyTrigger("cart_1h", "c-1", kNoon);
   EXPECT_EQ(First(trigger, {}, config, kNoon + kHourMs + 1), "SUPPRESS stale");
   EXPECT_EQ(First(trigger, {}, config, kNoon + kHourMs), "SEND CHANNEL_PUSH") << "not older";
   EXPECT_EQ(First(trigger, {}, config), "SEND CHANNEL_PUSH") << "no wall clock: not checked";
-  // A long deferral is not stale at its release.
-  EXPECT_EQ(Released(trigger, {}, config, kNoon + kDayMs), "SEND CHANNEL_PUSH");
+  // A long deferral is not stale at its release, measured from the release time...
+  EXPECT_EQ(Released(trigger, {}, config, kNoon + kDayMs, true, kNoon + kDayMs),
+            "SEND CHANNEL_PUSH");
+  // ... unless the release comes long after it (a downtime): not days late at 3 a.m.
+  EXPECT_EQ(Released(trigger, {}, config, kNoon + kDayMs, true, kNoon + 3 * kDayMs),
+            "SUPPRESS stale");
+  EXPECT_EQ(Released(trigger, {}, config, kNoon + kDayMs, false, kNoon + 3 * kDayMs),
+            "SUPPRESS superseded")
+      << "what no longer holds says so first";
   config.max_trigger_age_ms = 0;
   EXPECT_EQ(First(trigger, {}, config, kNoon + 30 * kDayMs), "SEND CHANNEL_PUSH") << "off";
 }
