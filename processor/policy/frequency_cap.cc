@@ -4,25 +4,63 @@
 
 namespace touchstream {
 
+namespace {
+
+// The times of the sends `cap` counts, oldest first (as stored).
+std::vector<TimeMs> Counted(const FrequencyCap& cap, const PolicyState& state) {
+  std::vector<TimeMs> counted;
+  for (const v1::state::SentTrigger& sent : state.sent()) {
+    if (cap.AppliesTo(sent.rule_id())) counted.push_back(sent.time_ms());
+  }
+  return counted;
+}
+
+// Whether every window of `cap` that holds `t` ([w, w + per) with t - per < w <= t) has room
+// for one more send. A window's count grows only where its end passes a send, so its fullest
+// positions are the first one, (t - per, t], and each that ends at a later send.
+bool HasRoom(const FrequencyCap& cap, const std::vector<TimeMs>& counted, TimeMs t) {
+  const auto count_from = [&](TimeMs w) {
+    return std::count_if(counted.begin(), counted.end(),
+                         [&](TimeMs s) { return s >= w && s < w + cap.per; });
+  };
+  if (count_from(t - cap.per + 1) >= cap.max) return false;
+  for (TimeMs s : counted) {
+    if (s > t && s < t + cap.per && count_from(s - cap.per + 1) >= cap.max) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 CapCheck CheckCaps(const std::string& rule_id, TimeMs t, const PolicyState& state,
                    const std::vector<FrequencyCap>& caps) {
-  CapCheck check;
-  std::vector<TimeMs> counted;  // oldest first, as stored
+  std::vector<std::pair<const FrequencyCap*, std::vector<TimeMs>>> applying;
   for (const FrequencyCap& cap : caps) {
-    if (!cap.AppliesTo(rule_id)) continue;
-    counted.clear();
-    for (const v1::state::SentTrigger& sent : state.sent()) {
-      if (sent.time_ms() > t - cap.per && sent.time_ms() <= t && cap.AppliesTo(sent.rule_id())) {
-        counted.push_back(sent.time_ms());
-      }
-    }
-    const int64_t count = static_cast<int64_t>(counted.size());
-    if (count < cap.max) continue;
-    // Room again once count - max + 1 of the counted sends have left the window.
-    const TimeMs room_at = counted[count - cap.max] + cap.per;
-    check.retry_ms = check.allowed ? room_at : std::max(check.retry_ms, room_at);
-    check.allowed = false;
+    if (cap.AppliesTo(rule_id)) applying.emplace_back(&cap, Counted(cap, state));
   }
+  const auto room_at = [&](TimeMs at) {
+    return std::all_of(applying.begin(), applying.end(),
+                       [&](const auto& c) { return HasRoom(*c.first, c.second, at); });
+  };
+  CapCheck check;
+  if (room_at(t)) return check;
+  check.allowed = false;
+  // Room comes back only when a send leaves every window that holds the time (at send + per);
+  // a later time meets later sends too, so the earliest such moment with room is the retry.
+  std::vector<TimeMs> leaves;
+  for (const auto& [cap, counted] : applying) {
+    for (TimeMs s : counted) {
+      if (s + cap->per > t) leaves.push_back(s + cap->per);
+    }
+  }
+  std::sort(leaves.begin(), leaves.end());
+  for (TimeMs at : leaves) {
+    if (room_at(at)) {
+      check.retry_ms = at;
+      return check;
+    }
+  }
+  check.retry_ms = leaves.empty() ? t : leaves.back();  // unreachable: every send has left then
   return check;
 }
 
@@ -41,8 +79,10 @@ void RecordSend(const std::string& rule_id, TimeMs send_ms, const PolicyConfig& 
   // Moves the appended entry to `index`, keeping the list sorted by time (oldest first).
   for (int i = sent->size() - 1; i > index; --i) sent->SwapElements(i, i - 1);
 
+  // A decision may come before the latest send (a late event's timer, a trigger fired behind
+  // an event-caused one): its windows reach back a longest window from its time.
   const TimeMs latest = sent->Get(sent->size() - 1).time_ms();
-  const TimeMs horizon = latest - config.LongestCapWindow();
+  const TimeMs horizon = latest - 2 * config.LongestCapWindow();
   int expired = 0;
   while (expired < sent->size() && sent->Get(expired).time_ms() <= horizon) ++expired;
   if (expired > 0) sent->DeleteSubrange(0, expired);

@@ -77,10 +77,28 @@ TEST(FrequencyCapTest, RecordSendKeepsOnlyCountedRulesWithinTheLongestWindow) {
   RecordSend("cart_1h", kT - kDayMs, config, state);  // recorded late: still in time order
   ASSERT_EQ(state.sent_size(), 2);
   EXPECT_EQ(state.sent(0).time_ms(), kT - kDayMs);
-  RecordSend("cart_1h", kT + 6 * kDayMs, config, state);
-  ASSERT_EQ(state.sent_size(), 2) << "the send 7 days before the latest left every window";
+  RecordSend("cart_1h", kT + 13 * kDayMs, config, state);
+  ASSERT_EQ(state.sent_size(), 2)
+      << "the send 14 days before the latest is in no window of a decision up to 7 days before it";
   EXPECT_EQ(state.sent(0).time_ms(), kT);
-  EXPECT_EQ(state.sent(1).time_ms(), kT + 6 * kDayMs);
+  EXPECT_EQ(state.sent(1).time_ms(), kT + 13 * kDayMs);
+}
+
+// Out of event-time order: a send later in event time than the decision (a late add-to-cart's
+// reminder, due at once, decided at its due time after today's reminder went out) counts too.
+TEST(FrequencyCapTest, ASendAfterTheDecisionTimeCountsToo) {
+  const PolicyConfig config = WithCaps({{1, 24 * kHourMs, {}}});
+  PolicyState state;
+  Sent(state, "cart_1h", kT + 4 * kHourMs);
+  EXPECT_EQ(Check("cart_1h", kT, state, config), "capped until 2026-05-02T14:00:00Z");
+  EXPECT_EQ(Check("cart_1h", kT - 20 * kHourMs, state, config), "allowed")
+      << "a day before that send: no window holds both";
+  // Two a day: a window that holds kT and the later send has room for one more.
+  const PolicyConfig two = WithCaps({{2, 24 * kHourMs, {}}});
+  EXPECT_EQ(Check("cart_1h", kT, state, two), "allowed");
+  Sent(state, "win_back", kT - 10 * kHourMs);
+  // [kT - 10h, kT + 14h) would hold three: room once the first send leaves, at kT + 14h.
+  EXPECT_EQ(Check("cart_1h", kT, state, two), "capped until 2026-05-02T00:00:00Z");
 }
 
 TEST(FrequencyCapTest, WithoutCapsNothingIsRemembered) {
