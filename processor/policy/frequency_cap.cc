@@ -34,6 +34,7 @@ bool HasRoom(const FrequencyCap& cap, const std::vector<TimeMs>& counted, TimeMs
 
 CapCheck CheckCaps(const std::string& rule_id, TimeMs t, const PolicyState& state,
                    const std::vector<FrequencyCap>& caps) {
+  if (state.sent_size() == 0) return CapCheck{};  // most customers: nothing sent lately
   std::vector<std::pair<const FrequencyCap*, std::vector<TimeMs>>> applying;
   for (const FrequencyCap& cap : caps) {
     if (cap.AppliesTo(rule_id)) applying.emplace_back(&cap, Counted(cap, state));
