@@ -3,6 +3,7 @@
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/outbox_relay.h"
 #include "processor/kafka/transactional_relay.h"
+#include "processor/run/producer_properties.h"
 #include "state/corrupt_store.h"
 #include "state/huge_pages.h"
 
@@ -36,8 +37,7 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
   service->db_ = std::move(opened->db);
   service->health_ = health;
   if (health) health->SetStoreOpen(true);
-  KafkaProperties producer_props = config.kafka;
-  for (const auto& [key, value] : config.kafka_producer) producer_props[key] = value;
+  const KafkaProperties producer_props = RelayProducerProperties(config);
   // Pre-create the delivery error series at zero for the topics the relay produces to.
   metrics.delivery_errors(config.triggers.name);
   metrics.delivery_errors(config.dead_letter.name);
