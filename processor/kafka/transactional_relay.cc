@@ -38,6 +38,10 @@ StatusOr<std::unique_ptr<TransactionalRelay>> TransactionalRelay::Create(
       {{"transactional.id", transactional_id}, {"enable.idempotence", "true"}, {"acks", "all"}});
   if (!conf.ok()) return conf.status();
   std::string errstr;
+  if ((*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(relay.get()), errstr) !=
+      RdKafka::Conf::CONF_OK) {
+    return Status::InvalidArgument("dr_cb: " + errstr);
+  }
   relay->producer_.reset(RdKafka::Producer::create(conf->get(), errstr));
   if (!relay->producer_) return Status::KafkaError("cannot create producer: " + errstr);
   relay->known_topics_.Learn(*relay->producer_, output_topics, kLearnTopicsTimeoutMs);
@@ -136,6 +140,37 @@ Status TransactionalRelay::Recover() {
   return db_.DeleteOutbox(seqs);
 }
 
+void TransactionalRelay::dr_cb(RdKafka::Message& message) {
+  if (message.err() == RdKafka::ERR_NO_ERROR || !IsPermanentProduceError(message.err())) return;
+  refused_[static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()))] =
+      message.errstr();
+}
+
+Status TransactionalRelay::ReplaceRefused(std::vector<OutboxEntry>& entries,
+                                          std::set<uint64_t>& dropped) {
+  const std::map<uint64_t, std::string> refused = std::exchange(refused_, {});
+  for (OutboxEntry& entry : entries) {
+    auto it = refused.find(entry.seq);
+    if (it == refused.end() || dropped.count(entry.seq) != 0) continue;
+    const UndeliverableAction action = Decide(policy_, entry.record);
+    if (on_undeliverable_) on_undeliverable_(entry.record.topic(), action, it->second);
+    switch (action) {
+      case UndeliverableAction::kStop:
+        return Status::KafkaError("a changelog record of " +
+                                  PartitionName(entry.record.topic(), entry.record.partition()) +
+                                  " was refused by Kafka (" + it->second +
+                                  "); stopping rather than losing that partition's state");
+      case UndeliverableAction::kReroute:
+        entry.record = Reroute(policy_, entry.record, it->second);
+        break;
+      case UndeliverableAction::kDrop:
+        dropped.insert(entry.seq);
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
 std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
     std::vector<OutboxEntry>& entries, std::set<uint64_t>& dropped,
     const std::vector<RdKafka::TopicPartition*>& offsets) {
@@ -144,7 +179,8 @@ std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
   }
   for (OutboxEntry& entry : entries) {
     if (dropped.count(entry.seq) != 0) continue;
-    const RdKafka::ErrorCode err = ProduceRecord(*producer_, entry.record, nullptr);
+    const RdKafka::ErrorCode err = ProduceRecord(
+        *producer_, entry.record, reinterpret_cast<void*>(static_cast<uintptr_t>(entry.seq)));
     if (IsPermanentProduceError(err)) {
       const std::string error = RdKafka::err2str(err);
       const UndeliverableAction action = Decide(policy_, entry.record);
@@ -210,6 +246,7 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
   }
   std::set<uint64_t> dropped;
   for (int attempt = 1;; ++attempt) {
+    refused_.clear();
     const std::optional<AttemptError> error = Attempt(entries, dropped, offsets);
     if (!error) break;
     if (error->fatal) return Status::KafkaError("transaction failed: " + error->text + " (fatal)");
@@ -234,8 +271,14 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
       }
       return FromError("abort_transaction after " + reason, *abort_error);
     }
+    producer_->poll(0);  // the aborted attempt's last delivery reports
     if (error->rerouted) {
       --attempt;  // the next attempt goes without the refused record: not a retry
+      continue;
+    }
+    if (!refused_.empty()) {
+      if (Status s = ReplaceRefused(entries, dropped); !s.ok()) return s;
+      --attempt;  // likewise, for records the broker refused
       continue;
     }
     if (on_aborted_) on_aborted_(reason);

@@ -14,7 +14,11 @@
 //
 // Errors of one transaction attempt, as librdkafka classifies them: retriable (e.g. a timeout)
 // repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole
-// transaction with the same records, up to kMaxAttempts; fatal (fenced by a newer instance, or
+// transaction with the same records, up to kMaxAttempts, except the records Kafka refused for
+// good (IsPermanentProduceError, in their delivery reports: a broker's or topic's smaller
+// message.max.bytes, a timestamp out of its bounds), which are replaced as a refused produce is
+// (rerouted to the dead-letter topic, dropped, or for the changelog: stop) before the next
+// attempt, counted as no retry; fatal (fenced by a newer instance, or
 // an unrecoverable producer state) stops processing. A commit_transaction still failing retriably
 // after kMaxAttempts attempts (e.g. a coordinator that does not answer EndTxn) stops processing
 // too, with the transaction left undecided as below (kDeadlineExceeded, as at a stop's deadline):
@@ -31,6 +35,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -44,7 +49,7 @@
 namespace touchstream {
 
 // Owned by the consume thread.
-class TransactionalRelay : public Relay {
+class TransactionalRelay : public Relay, private RdKafka::DeliveryReportCb {
  public:
   static constexpr int kMaxAttempts = 5;
   static constexpr int kStopCheckMs = 500;
@@ -131,6 +136,11 @@ class TransactionalRelay : public Relay {
   std::unique_ptr<RdKafka::Error> Waiting(const Call& call, Resume resume);
   // A stop requested through WatchStop's flag sets the deadline, once.
   void NoticeStop();
+  // Keeps the records of the attempt that Kafka refused for good (refused_).
+  void dr_cb(RdKafka::Message& message) override;
+  // Replaces each entry refused_ names as Attempt replaces a refused produce; Kafka error for a
+  // changelog record (kStop). Clears refused_.
+  Status ReplaceRefused(std::vector<OutboxEntry>& entries, std::set<uint64_t>& dropped);
   // Remembers that a transaction is left undecided (`status`, kDeadlineExceeded), and returns it.
   Status LeaveUndecided(Status status);
   bool PastStopBy() const;
@@ -152,6 +162,7 @@ class TransactionalRelay : public Relay {
   std::unique_ptr<RdKafka::Producer> producer_;
   KnownTopics known_topics_;  // of producer_: cleared before it is destroyed
   AbortedFn on_aborted_;
+  std::map<uint64_t, std::string> refused_;  // seq -> why, from this attempt's delivery reports
 };
 
 }  // namespace touchstream

@@ -115,6 +115,44 @@ TEST_F(TransactionalRelayTest, AbortableErrorAbortsAndRetriesTheWholeTransaction
   EXPECT_EQ(TopicValues(sent.size()), sent);
 }
 
+// A record the broker refuses for good (here MSG_SIZE_TOO_LARGE, as from a topic whose
+// max.message.bytes is below the producer's) aborts the transaction; it is rerouted to the
+// dead-letter topic, not retried until the instance stops and restarts into the same refusal.
+TEST_F(TransactionalRelayTest, ARecordTheBrokerRefusesIsReroutedNotRetriedForever) {
+  constexpr char kDeadLetters[] = "relay-test-txn-dlq";
+  ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kDeadLetters, 1}).ok());
+  auto relay = TransactionalRelay::Create(
+      {{"bootstrap.servers", kafka_->bootstrap_servers()}}, "relay-test-txn", *db_, 5'000,
+      UndeliverablePolicy{kDeadLetters, "changelog"}, {kTopic, kDeadLetters});
+  ASSERT_TRUE(relay.ok()) << relay.status().message();
+  relay_ = std::move(*relay);
+  relay_->set_on_aborted([this](const std::string& reason) { aborts_.push_back(reason); });
+  ASSERT_TRUE(relay_->Recover().ok());
+  std::vector<std::string> undeliverable;
+  relay_->set_on_undeliverable(
+      [&](const std::string& topic, UndeliverableAction action, const std::string&) {
+        undeliverable.push_back(topic + (action == UndeliverableAction::kReroute ? " rerouted"
+                                         : action == UndeliverableAction::kDrop  ? " dropped"
+                                                                                 : " stopped"));
+      });
+  // Refused as often as the relay would try: the record, then the dead letter it becomes.
+  const std::vector<rd_kafka_resp_err_t> refused(TransactionalRelay::kMaxAttempts,
+                                                 RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+  rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kProduceApi, refused.size(),
+                                          refused.data());
+  const Status published = Publish(Commit(1), 7);
+  rd_kafka_mock_clear_request_errors(kafka_->cluster(), kProduceApi);
+  ASSERT_TRUE(published.ok()) << published.message();
+  EXPECT_EQ(undeliverable, (std::vector<std::string>{std::string(kTopic) + " rerouted",
+                                                     std::string(kDeadLetters) + " dropped"}));
+  EXPECT_EQ(aborts_.size(), 0u) << "a refused record costs no retry";
+  // The next commit goes through as usual.
+  std::vector<OutboxEntry> next = Commit(3);
+  const std::set<std::string> sent = Values(next);
+  ASSERT_TRUE(Publish(std::move(next), 8).ok());
+  EXPECT_EQ(TopicValues(sent.size()), sent);
+}
+
 TEST_F(TransactionalRelayTest, RetriableErrorRepeatsTheCallWithoutAborting) {
   CreateRelay(1'000);
   // The coordinator answers the first EndTxn after 2.5 s: commit_transaction times out
