@@ -33,9 +33,8 @@ v1::state::OutboxRecord MakeForwarded(const std::string& repartition_topic, int3
   AddHeader(out, kTopicHeader, record.topic);
   AddHeader(out, kPartitionHeader, std::to_string(record.partition));
   AddHeader(out, kOffsetHeader, std::to_string(record.offset));
-  if (record.create_time_ms) {
-    AddHeader(out, kCreateTimeHeader, std::to_string(*record.create_time_ms));
-  }
+  AddHeader(out, kCreateTimeHeader,
+            record.create_time_ms ? std::to_string(*record.create_time_ms) : std::string());
   return out;
 }
 
@@ -50,12 +49,31 @@ std::optional<RecordOrigin> ParseOrigin(std::span<const InputHeader> headers) {
       found |= 2;
     } else if (h.key == kOffsetHeader && ParseDecimal(h.value, origin.offset)) {
       found |= 4;
-    } else if (TimeMs ms = 0; h.key == kCreateTimeHeader && ParseDecimal(h.value, ms)) {
-      origin.create_time_ms = ms;
+    } else if (h.key == kCreateTimeHeader) {
+      origin.create_time_header = true;
+      if (TimeMs ms = 0; ParseDecimal(h.value, ms)) origin.create_time_ms = ms;
     }
   }
   if (found != 7) return std::nullopt;
   return origin;
+}
+
+std::optional<TimeMs> InputCreateTime(const InputRecord& record,
+                                      const std::optional<RecordOrigin>& origin) {
+  if (origin && origin->create_time_header) return origin->create_time_ms;
+  return record.create_time_ms;
+}
+
+void MoveCreateTimeToHeader(v1::state::OutboxRecord& record) {
+  if (!record.has_timestamp_ms()) return;
+  bool forwarded = false;
+  for (const auto& h : record.headers()) {
+    if (h.key() == kCreateTimeHeader) return;  // written since the header exists
+    forwarded |= h.key() == kOffsetHeader;
+  }
+  if (!forwarded) return;
+  AddHeader(record, kCreateTimeHeader, std::to_string(record.timestamp_ms()));
+  record.clear_timestamp_ms();
 }
 
 std::string OriginKey(std::string_view topic, int32_t partition) {

@@ -50,8 +50,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   }
   // "In the future" by the producer's clock when the record carries it (a forwarded record names
   // its input record's): a local clock that jumped back must not dead-letter live events.
-  const std::optional<TimeMs> create_time_ms =
-      origin && origin->create_time_ms ? origin->create_time_ms : record.create_time_ms;
+  const std::optional<TimeMs> create_time_ms = InputCreateTime(record, origin);
   outcome.verdict = validator_.DecodeAndValidate(
       record.value, create_time_ms.value_or(time.wall_ms), &event_, time.wall_ms);
   if (!outcome.verdict.ok()) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "processor/core/forwarded_record.h"
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/fault_points.h"
 #include "processor/kafka/record_producer.h"
@@ -190,6 +191,7 @@ void OutboxRelay::dr_cb(RdKafka::Message& message) {
 Status OutboxRelay::ResendPending() {
   std::vector<std::pair<uint64_t, v1::state::OutboxRecord>> pending;
   Status s = db_.ForEachOutbox([&](uint64_t seq, v1::state::OutboxRecord record) {
+    MoveCreateTimeToHeader(record);  // a forwarded record an earlier version stored
     pending.emplace_back(seq, std::move(record));
   });
   if (!s.ok()) return s;

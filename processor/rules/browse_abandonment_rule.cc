@@ -121,6 +121,9 @@ bool BrowseAbandonmentRule::StillHolds(const v1::Trigger& trigger, TimeMs /*rele
       then.purchases_online() + then.purchases_offline()) {
     return false;
   }
+  // A product put in the cart since it fired (one there before: the reminder stands, as it
+  // did when it fired).
+  if (customer.cart().last_change_ms() <= ToTimeMs(trigger.fire_time())) return true;
   for (const v1::BrowseItem& item : trigger.browse().items()) {
     for (const v1::state::CartLine& line : customer.cart().lines()) {
       if (line.sku() == item.sku()) return false;

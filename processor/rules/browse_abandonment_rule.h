@@ -9,9 +9,9 @@
 // add-to-cart of its sku (a late view) adds it again. An empty set disarms the timer.
 // Fires once per armed episode with the set, newest view first; the set is then cleared.
 // A reminder the policy stage deferred (quiet hours, a cap) no longer holds at its release once
-// one of its products is in the customer's cart, or the customer bought anything (online or in
-// store) since it fired: the set it named was cleared at the firing, so only the customer's
-// state can say what happened after.
+// one of its products is in the customer's cart by a cart change since it fired, or the customer
+// bought anything (online or in store) since it fired: the set it named was cleared at the firing,
+// so only the customer's state can say what happened after.
 #pragma once
 
 #include "processor/core/rule.h"

@@ -7,6 +7,7 @@
 #include <random>
 #include <utility>
 
+#include "processor/core/forwarded_record.h"
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/fault_points.h"
 #include "processor/diagnostics/log.h"
@@ -307,7 +308,12 @@ void TaskManager::MarkBehind(std::string_view topic, int32_t partition) {
 StatusOr<bool> TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return false;  // not (or no longer) ours
-  if (record.create_time_ms) hybrid_clock_.ObserveRecord(*record.create_time_ms, time.steady_ms);
+  // A forwarded record's own timestamp is its forwarder's clock: its input record's counts.
+  std::optional<RecordOrigin> origin;
+  if (record.topic == config_.repartition.name) origin = ParseOrigin(record.headers);
+  if (const std::optional<TimeMs> create_time_ms = InputCreateTime(record, origin)) {
+    hybrid_clock_.ObserveRecord(*create_time_ms, time.steady_ms);
+  }
   const size_t triggers_before = output_.triggers.size();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return TaskFailed(record.partition, outcome.status());

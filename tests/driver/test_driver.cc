@@ -194,7 +194,8 @@ Status TestDriver::ProcessForwarded(int32_t partition) {
     record.offset = repartition_offsets_.at(partition)++;
     record.key = f.key();
     record.value = f.value();
-    if (f.has_timestamp_ms()) record.create_time_ms = f.timestamp_ms();
+    // Produced without a timestamp, a record gets the producing host's clock (librdkafka's).
+    record.create_time_ms = f.has_timestamp_ms() ? f.timestamp_ms() : wall_ms_;
     record.headers = headers;
     if (Status s = ProcessRecord(record); !s.ok()) return s;
   }

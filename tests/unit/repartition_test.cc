@@ -317,6 +317,46 @@ TEST(PartitionTaskRepartitionTest, AForwardedEventIsValidatedAgainstItsInputReco
   ASSERT_EQ(out.dead_letters.size(), 1u);
 }
 
+// Which CreateTime a forwarded record is judged by, whichever version wrote it; and what an
+// earlier version left in the outbox is resent as this one writes it.
+TEST(PartitionTaskRepartitionTest, ForwardedRecordsOfEitherFormatNameTheirInputsCreateTime) {
+  InputRecord input;
+  input.topic = "touchpoints";
+  input.value = "v";
+  input.create_time_ms = 99;
+  v1::state::OutboxRecord now = MakeForwarded("r", 5, "amy", input);
+  input.create_time_ms.reset();
+  const v1::state::OutboxRecord without = MakeForwarded("r", 5, "amy", input);
+  // An earlier version's: the input's CreateTime as the record's timestamp, no header.
+  v1::state::OutboxRecord earlier = now;
+  earlier.mutable_headers()->RemoveLast();
+  earlier.set_timestamp_ms(99);
+
+  const auto judged = [](const v1::state::OutboxRecord& f, std::optional<TimeMs> own) {
+    std::vector<InputHeader> headers;
+    for (const auto& h : f.headers()) headers.push_back({h.key(), h.value()});
+    InputRecord record;
+    record.create_time_ms = own;  // the forwarded record's own: its producer's clock
+    return InputCreateTime(record, ParseOrigin(headers));
+  };
+  const TimeMs forwarder_clock = 5'000'000;
+  EXPECT_EQ(judged(now, forwarder_clock), 99);
+  EXPECT_EQ(judged(without, forwarder_clock), std::nullopt) << "the input had none";
+  EXPECT_EQ(judged(earlier, earlier.timestamp_ms()), 99);
+
+  v1::state::OutboxRecord resent = earlier;
+  MoveCreateTimeToHeader(resent);
+  EXPECT_FALSE(resent.has_timestamp_ms());
+  EXPECT_EQ(resent.SerializeAsString(), now.SerializeAsString());
+  MoveCreateTimeToHeader(now);
+  EXPECT_EQ(now.SerializeAsString(), resent.SerializeAsString()) << "already as written now";
+  v1::state::OutboxRecord trigger;
+  trigger.set_topic("triggers");
+  trigger.set_timestamp_ms(7);
+  MoveCreateTimeToHeader(trigger);
+  EXPECT_EQ(trigger.timestamp_ms(), 7) << "not a forwarded record";
+}
+
 TEST(PartitionTaskRepartitionTest, ForwardedHeadersRoundTrip) {
   InputRecord record;
   record.topic = "touchpoints";
@@ -336,10 +376,10 @@ TEST(PartitionTaskRepartitionTest, ForwardedHeadersRoundTrip) {
   EXPECT_EQ(origin->partition, 3);
   EXPECT_EQ(origin->offset, 1234567890123);
   EXPECT_EQ(origin->create_time_ms, 99);
-  headers.pop_back();  // the CreateTime: optional
+  headers.pop_back();  // the CreateTime: absent in what earlier versions wrote
   origin = ParseOrigin(headers);
   ASSERT_TRUE(origin.has_value());
-  EXPECT_FALSE(origin->create_time_ms.has_value());
+  EXPECT_FALSE(origin->create_time_header);
   headers.pop_back();
   EXPECT_FALSE(ParseOrigin(headers).has_value());
   headers.push_back({"touchstream.source.offset", "-1"});

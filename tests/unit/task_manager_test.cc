@@ -108,6 +108,31 @@ TEST_F(TaskManagerTest, ALocalClockAheadDoesNotMakeATimerDueEarly) {
   EXPECT_EQ(driver_->MsUntilPunctuation(), kHourMs);
 }
 
+// A forwarded record's own timestamp is its forwarder's clock (here a year ahead): the hybrid
+// clock follows its input record's CreateTime, which it names in a header, or an instance whose
+// clock jumped would move every idle partition's clock with the records it forwards itself.
+TEST_F(TaskManagerTest, AForwardedRecordsOwnTimestampDoesNotMoveTheHybridClock) {
+  testing::DriverOptions options;
+  options.clock = ClockMode::kHybrid;
+  options.wall_ms = kT0;
+  options.partitions = 2;
+  Start(options);
+  const int32_t amys = driver_->OwnerOf("amy");
+  driver_->Pipe(Add("e1", "amy", kT0), amys);
+  driver_->AdvanceWallClock(0);
+  ASSERT_EQ(driver_->MsUntilPunctuation(), kHourMs);
+  driver_->StepLocalClock(365 * kDayMs);
+  // Read by the partition that does not own bob: forwarded, stamped with the local clock.
+  const int32_t not_bobs = 1 - driver_->OwnerOf("bob");
+  EXPECT_TRUE(driver_->Pipe(Event("v1", "bob", kT0 + kMinuteMs, v1::EVENT_TYPE_PAGE_VIEW), not_bobs)
+                  .empty());
+  ASSERT_TRUE(driver_->status().ok()) << driver_->status().message();
+  EXPECT_TRUE(driver_->ReadState("bob", driver_->OwnerOf("bob")).has_value());
+  EXPECT_EQ(driver_->MsUntilPunctuation(), kHourMs)
+      << "the idle clock follows the producers' clock, not the forwarder's";
+  EXPECT_TRUE(driver_->AdvanceWallClock(0).empty());
+}
+
 TEST_F(TaskManagerTest, TheWakeUpWaitsOutTheAllowedLateness) {
   testing::DriverOptions options;
   options.clock = ClockMode::kHybrid;
