@@ -70,11 +70,7 @@ TEST_F(OutboxRelayTest, ARecordTooLargeToProduceGoesToTheDeadLetterTopicAndOutpu
   ASSERT_TRUE(relay.ok()) << relay.status().message();
   relay_ = std::move(*relay);
   std::vector<std::string> undeliverable;
-  relay_->set_on_undeliverable(
-      [&](const std::string& topic, UndeliverableAction action, const std::string&) {
-        undeliverable.push_back(topic +
-                                (action == UndeliverableAction::kReroute ? " rerouted" : " other"));
-      });
+  relay_->set_on_undeliverable(RecordUndeliverable(undeliverable));
   const std::string big(300'000, 'x');  // librdkafka refuses it: over message.max.bytes
   std::vector<OutboxEntry> entries;
   entries.push_back(Committed(*db_, kTopic, "before"));
@@ -101,12 +97,7 @@ TEST_F(OutboxRelayTest, ARecordTheBrokerRefusesForItsTimestampIsUndeliverable) {
   ASSERT_TRUE(relay.ok()) << relay.status().message();
   relay_ = std::move(*relay);
   std::vector<std::string> undeliverable;
-  relay_->set_on_undeliverable(
-      [&](const std::string& topic, UndeliverableAction action, const std::string&) {
-        undeliverable.push_back(topic + (action == UndeliverableAction::kReroute ? " rerouted"
-                                         : action == UndeliverableAction::kDrop  ? " dropped"
-                                                                                 : " stopped"));
-      });
+  relay_->set_on_undeliverable(RecordUndeliverable(undeliverable));
   // Every produce request for a while: the dead letter the record becomes is refused too.
   const std::vector<rd_kafka_resp_err_t> refused(200, RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP);
   rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kProduceApi, refused.size(),

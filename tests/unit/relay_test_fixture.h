@@ -50,6 +50,15 @@ class RelayTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  // A relay's undeliverable callback that appends "<topic> rerouted|dropped|stopped" to `out`.
+  static Relay::UndeliverableFn RecordUndeliverable(std::vector<std::string>& out) {
+    return [&out](const std::string& topic, UndeliverableAction action, const std::string&) {
+      out.push_back(topic + (action == UndeliverableAction::kReroute ? " rerouted"
+                             : action == UndeliverableAction::kDrop  ? " dropped"
+                                                                     : " stopped"));
+    };
+  }
+
   // Commits `count` records to the outbox; returns them (their values are unique).
   // `stored` false: as a commit for a relay that does not resend the stored outbox
   // (Relay::resends_stored_outbox): nothing is written, the seqs are drawn.

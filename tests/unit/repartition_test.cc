@@ -254,13 +254,25 @@ class FixedOwnership final : public PartitionOwnership {
   int32_t OwnerOf(std::string_view) const override { return 0; }
 };
 
-TEST(PartitionTaskRepartitionTest, AForwardedRecordSentAgainIsAppliedOnce) {
+// One partition task with the repartition stage on, in memory: forwarded records go straight
+// to it.
+struct OwnerTask {
   RuleSet rules = CartRules();
   MemoryStore store;
   FixedOwnership ownership;
-  TaskSettings settings;
-  settings.ownership = &ownership;
-  PartitionTask task(settings, rules, store);
+  TaskSettings settings = [this] {
+    TaskSettings s;
+    s.ownership = &ownership;
+    return s;
+  }();
+  PartitionTask task{settings, rules, store};
+};
+
+TEST(PartitionTaskRepartitionTest, AForwardedRecordSentAgainIsAppliedOnce) {
+  OwnerTask owner;
+  const TaskSettings& settings = owner.settings;
+  PartitionTask& task = owner.task;
+  MemoryStore& store = owner.store;
   const std::string value = Add("e1", "amy", kT0).SerializeAsString();
   const InputHeader origin[] = {{"touchstream.source.topic", "touchpoints"},
                                 {"touchstream.source.partition", "1"},
@@ -291,12 +303,7 @@ TEST(PartitionTaskRepartitionTest, AForwardedRecordSentAgainIsAppliedOnce) {
 // The owner judges "in the future" by the input record's CreateTime, which the forwarded record
 // names in a header, not by the forwarded record's own (its forwarder's produce time).
 TEST(PartitionTaskRepartitionTest, AForwardedEventIsValidatedAgainstItsInputRecordsCreateTime) {
-  RuleSet rules = CartRules();
-  MemoryStore store;
-  FixedOwnership ownership;
-  TaskSettings settings;
-  settings.ownership = &ownership;
-  PartitionTask task(settings, rules, store);
+  OwnerTask owner;
   const std::string value = Add("e1", "amy", kT0).SerializeAsString();
   const std::string an_hour_before = std::to_string(kT0 - kHourMs);
   const InputHeader origin[] = {{"touchstream.source.topic", "touchpoints"},
@@ -304,13 +311,13 @@ TEST(PartitionTaskRepartitionTest, AForwardedEventIsValidatedAgainstItsInputReco
                                 {"touchstream.source.offset", "41"},
                                 {"touchstream.source.create_time", an_hour_before}};
   InputRecord record;
-  record.topic = settings.repartition_topic;
+  record.topic = owner.settings.repartition_topic;
   record.key = "amy";
   record.value = value;
   record.headers = origin;
   record.create_time_ms = kT0 + kDayMs;  // forwarded a day later
   TaskOutput out;
-  auto outcome = task.Process(record, TaskTime{}, out);
+  auto outcome = owner.task.Process(record, TaskTime{}, out);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kDeadLettered)
       << "an event an hour ahead of its input record's CreateTime";

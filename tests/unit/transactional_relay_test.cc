@@ -129,12 +129,7 @@ TEST_F(TransactionalRelayTest, ARecordTheBrokerRefusesIsReroutedNotRetriedForeve
   relay_->set_on_aborted([this](const std::string& reason) { aborts_.push_back(reason); });
   ASSERT_TRUE(relay_->Recover().ok());
   std::vector<std::string> undeliverable;
-  relay_->set_on_undeliverable(
-      [&](const std::string& topic, UndeliverableAction action, const std::string&) {
-        undeliverable.push_back(topic + (action == UndeliverableAction::kReroute ? " rerouted"
-                                         : action == UndeliverableAction::kDrop  ? " dropped"
-                                                                                 : " stopped"));
-      });
+  relay_->set_on_undeliverable(RecordUndeliverable(undeliverable));
   // Refused as often as the relay would try: the record, then the dead letter it becomes.
   const std::vector<rd_kafka_resp_err_t> refused(TransactionalRelay::kMaxAttempts,
                                                  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
