@@ -26,11 +26,14 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
                                                TaskOutput& out) {
   RecordOutcome outcome;
   const size_t triggers_in = out.triggers.size();
+  const bool forwarded = repartitioning() && record.topic == settings_.repartition_topic;
+  std::optional<RecordOrigin> origin;
+  if (forwarded) origin = ParseOrigin(record.headers);
+  outcome.create_time_ms = InputCreateTime(record, origin);
   if (record.offset < NextOffset(record.topic)) {
     outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
     return outcome;
   }
-  const bool forwarded = repartitioning() && record.topic == settings_.repartition_topic;
   (forwarded ? sources_.repartition : sources_.input) = false;
   if (settings_.staleness_by_wall_clock) pipeline_.SetWallClock(time.wall_ms);
   bool& held = forwarded ? held_.repartition : held_.input;
@@ -41,8 +44,6 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     return outcome;
   }
   dirty_ = true;
-  std::optional<RecordOrigin> origin;
-  if (forwarded) origin = ParseOrigin(record.headers);
   if (origin && AppliedBefore(*origin)) {
     SetNextOffset(record.topic, record.offset + 1);
     outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
@@ -50,9 +51,8 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
   }
   // "In the future" by the producer's clock when the record carries it (a forwarded record names
   // its input record's): a local clock that jumped back must not dead-letter live events.
-  const std::optional<TimeMs> create_time_ms = InputCreateTime(record, origin);
   outcome.verdict = validator_.DecodeAndValidate(
-      record.value, create_time_ms.value_or(time.wall_ms), &event_, time.wall_ms);
+      record.value, outcome.create_time_ms.value_or(time.wall_ms), &event_, time.wall_ms);
   if (!outcome.verdict.ok()) {
     outcome.kind = RecordOutcome::Kind::kDeadLettered;
     // Where the record was first read: a forwarded record names its origin.

@@ -111,6 +111,9 @@ struct RecordOutcome {
                       // once FireDueTimers has cleared the backlog and the wait is over
   };
   Kind kind = Kind::kApplied;
+  // The CreateTime the record is judged by (InputCreateTime: a forwarded record's input
+  // record's), whatever its kind: what the instance's hybrid clock observes.
+  std::optional<TimeMs> create_time_ms;
   Verdict verdict;                                  // why, for kDeadLettered
   v1::EventType type = v1::EVENT_TYPE_UNSPECIFIED;  // for kApplied and kDuplicate
   v1::Channel channel = v1::CHANNEL_UNSPECIFIED;

@@ -6,26 +6,22 @@ namespace touchstream {
 
 namespace {
 
-// The times of the sends `cap` counts, oldest first (as stored).
-std::vector<TimeMs> Counted(const FrequencyCap& cap, const PolicyState& state) {
-  std::vector<TimeMs> counted;
-  for (const v1::state::SentTrigger& sent : state.sent()) {
-    if (cap.AppliesTo(sent.rule_id())) counted.push_back(sent.time_ms());
-  }
-  return counted;
-}
-
 // Whether every window of `cap` that holds `t` ([w, w + per) with t - per < w <= t) has room
 // for one more send. A window's count grows only where its end passes a send, so its fullest
 // positions are the first one, (t - per, t], and each that ends at a later send.
-bool HasRoom(const FrequencyCap& cap, const std::vector<TimeMs>& counted, TimeMs t) {
+bool HasRoom(const FrequencyCap& cap, const PolicyState& state, TimeMs t) {
   const auto count_from = [&](TimeMs w) {
-    return std::count_if(counted.begin(), counted.end(),
-                         [&](TimeMs s) { return s >= w && s < w + cap.per; });
+    return std::count_if(state.sent().begin(), state.sent().end(), [&](const auto& sent) {
+      return sent.time_ms() >= w && sent.time_ms() < w + cap.per && cap.AppliesTo(sent.rule_id());
+    });
   };
   if (count_from(t - cap.per + 1) >= cap.max) return false;
-  for (TimeMs s : counted) {
-    if (s > t && s < t + cap.per && count_from(s - cap.per + 1) >= cap.max) return false;
+  for (const v1::state::SentTrigger& sent : state.sent()) {
+    const TimeMs s = sent.time_ms();
+    if (s > t && s < t + cap.per && cap.AppliesTo(sent.rule_id()) &&
+        count_from(s - cap.per + 1) >= cap.max) {
+      return false;
+    }
   }
   return true;
 }
@@ -35,33 +31,33 @@ bool HasRoom(const FrequencyCap& cap, const std::vector<TimeMs>& counted, TimeMs
 CapCheck CheckCaps(const std::string& rule_id, TimeMs t, const PolicyState& state,
                    const std::vector<FrequencyCap>& caps) {
   if (state.sent_size() == 0) return CapCheck{};  // most customers: nothing sent lately
-  std::vector<std::pair<const FrequencyCap*, std::vector<TimeMs>>> applying;
-  for (const FrequencyCap& cap : caps) {
-    if (cap.AppliesTo(rule_id)) applying.emplace_back(&cap, Counted(cap, state));
-  }
   const auto room_at = [&](TimeMs at) {
-    return std::all_of(applying.begin(), applying.end(),
-                       [&](const auto& c) { return HasRoom(*c.first, c.second, at); });
+    return std::all_of(caps.begin(), caps.end(), [&](const FrequencyCap& cap) {
+      return !cap.AppliesTo(rule_id) || HasRoom(cap, state, at);
+    });
   };
   CapCheck check;
   if (room_at(t)) return check;
   check.allowed = false;
   // Room comes back only when a send leaves every window that holds the time (at send + per);
-  // a later time meets later sends too, so the earliest such moment with room is the retry.
+  // a later time meets later sends too, so the earliest such moment with room is the retry. At
+  // the last of them every send has left.
   std::vector<TimeMs> leaves;
-  for (const auto& [cap, counted] : applying) {
-    for (TimeMs s : counted) {
-      if (s + cap->per > t) leaves.push_back(s + cap->per);
+  for (const FrequencyCap& cap : caps) {
+    if (!cap.AppliesTo(rule_id)) continue;
+    for (const v1::state::SentTrigger& sent : state.sent()) {
+      const TimeMs at = sent.time_ms() + cap.per;
+      if (at > t && cap.AppliesTo(sent.rule_id())) leaves.push_back(at);
     }
   }
   std::sort(leaves.begin(), leaves.end());
+  check.retry_ms = leaves.back();
   for (TimeMs at : leaves) {
     if (room_at(at)) {
       check.retry_ms = at;
-      return check;
+      break;
     }
   }
-  check.retry_ms = leaves.empty() ? t : leaves.back();  // unreachable: every send has left then
   return check;
 }
 

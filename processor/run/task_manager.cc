@@ -7,7 +7,6 @@
 #include <random>
 #include <utility>
 
-#include "processor/core/forwarded_record.h"
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/fault_points.h"
 #include "processor/diagnostics/log.h"
@@ -308,15 +307,13 @@ void TaskManager::MarkBehind(std::string_view topic, int32_t partition) {
 StatusOr<bool> TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return false;  // not (or no longer) ours
-  // A forwarded record's own timestamp is its forwarder's clock: its input record's counts.
-  std::optional<RecordOrigin> origin;
-  if (record.topic == config_.repartition.name) origin = ParseOrigin(record.headers);
-  if (const std::optional<TimeMs> create_time_ms = InputCreateTime(record, origin)) {
-    hybrid_clock_.ObserveRecord(*create_time_ms, time.steady_ms);
-  }
   const size_t triggers_before = output_.triggers.size();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return TaskFailed(record.partition, outcome.status());
+  // A forwarded record's own timestamp is its forwarder's clock: its input record's counts.
+  if (outcome->create_time_ms) {
+    hybrid_clock_.ObserveRecord(*outcome->create_time_ms, time.steady_ms);
+  }
   // A held record's include the timers that fired before it; an erasure withdrew counted ones.
   CountTriggers(triggers_before - outcome->withdrawn_earlier);
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
