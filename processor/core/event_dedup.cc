@@ -134,9 +134,11 @@ void RememberEvent(CustomerState& customer, uint64_t id_hash, TimeMs event_time_
   }
   ids.resize(static_cast<size_t>(kept) * kStoredEventIdBytes);
   times.Truncate(kept);
-  if (event_time_ms < cutoff) return;  // older than the horizon: not worth remembering
   if (times.size() >= policy.max_ids) ForgetOldestIds(customer, times.size() - policy.max_ids + 1);
-  AppendRecentId(customer, id_hash, event_time_ms);
+  // A late event (a store's upload, an app's offline queue: what upstream retries most) is
+  // remembered from when it was applied, not from its own time, which may be past the horizon
+  // already.
+  AppendRecentId(customer, id_hash, std::max(event_time_ms, watermark_ms));
 }
 
 }  // namespace touchstream

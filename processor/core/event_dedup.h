@@ -1,6 +1,7 @@
 // Input deduplication: upstream retries re-send an event with the same event_id at a new
 // offset. A customer's state remembers the ids (as 48-bit hashes) of events applied within a
-// horizon of event time; a repeat within the horizon is skipped, not applied twice. Two ids of
+// horizon of the partition's event time; a repeat within the horizon is skipped, not applied
+// twice, however late the event itself. Two ids of
 // one customer's horizon share a hash with a chance of 2^-48 per pair: with 512 ids remembered
 // (processing.dedup_max_ids), one event in ~5 * 10^11 would be taken for a retry; with the ~6 a
 // typical customer holds, one in ~5 * 10^13. The ids are two lists of the state of equal
@@ -51,7 +52,9 @@ void AppendRecentId(CustomerState& customer, uint64_t id_hash, TimeMs event_time
 // Forgets the `count` oldest ids (at most all of them) of normalized lists.
 void ForgetOldestIds(CustomerState& customer, int count);
 
-// Records an applied event (its EventIdHash) and forgets ids older than `watermark_ms` − horizon.
+// Records an applied event (its EventIdHash) under the later of its time and `watermark_ms` (a
+// late event is remembered for a horizon from when it was applied), and forgets ids remembered
+// under a time before `watermark_ms` − horizon.
 void RememberEvent(CustomerState& customer, uint64_t id_hash, TimeMs event_time_ms,
                    TimeMs watermark_ms, const DedupPolicy& policy);
 

@@ -7,6 +7,15 @@
 
 namespace touchstream {
 
+namespace {
+
+// A state of another rule kind under the rule's id (Rule::state_kind).
+bool IsForeign(const RuleState& state, const Rule& rule) {
+  return state.kind_case() != RuleState::KIND_NOT_SET && state.kind_case() != rule.state_kind();
+}
+
+}  // namespace
+
 PartitionPipeline::PartitionPipeline(const RuleSet& rules, PartitionStore& store,
                                      DurationMs allowed_lateness_ms, DedupPolicy dedup,
                                      StateLimits limits, size_t max_timers_per_step)
@@ -57,6 +66,8 @@ StatusOr<EventStep> PartitionPipeline::Process(const v1::TouchpointEvent& event,
     if (stored == nullptr) blank_rule_state_.Clear();
     RuleState& rule_state = stored != nullptr ? *stored : blank_rule_state_;
     const TimeMs indexed = LiveEntry(rule_state, watermark_ms_);
+    // Another kind's state under this id: dropped, its entry cancelled by SyncTimer below.
+    if (IsForeign(rule_state, *rule)) rule_state.Clear();
     scratch_.clear();
     rule->OnEvent(event, applied, customer, rule_state, scratch_);
     SyncTimer(customer.customer_id(), rule->id(), indexed, rule_state);
@@ -148,6 +159,12 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
     }
     RuleState* rule_state = FindRuleState(customer, key.rule_id);
     if (rule_state == nullptr) continue;  // Find and Mutable give the same entry: not expected
+    if (IsForeign(*rule_state, *rule_it->second)) {
+      // Another kind's state under this id (the popped entry was its timer): dropped.
+      rule_state->Clear();
+      DropRuleStateIfEmpty(customer, key.rule_id);
+      continue;
+    }
     scratch_.clear();
     rule_it->second->OnTimer(key.due_ms, customer, *rule_state, scratch_);
     // The popped entry is gone from the index; only a new due time needs an entry.

@@ -38,9 +38,16 @@ class Rule {
                        std::vector<Emission>& out) const = 0;
 
   // Called when the watermark reaches rule_state.due_ms (== due_ms). The rule sets the next
-  // due time, or 0 for none.
+  // due time, or 0 for none. The timer may have been armed under other parameters (the config
+  // changed since): a rule whose parameters now give a later due time sets it and emits nothing
+  // (an earlier one fires now, at `due_ms`).
   virtual void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                        std::vector<Emission>& out) const = 0;
+
+  // The member of RuleState's `kind` this rule keeps its state in. A stored state holding
+  // another (the rule's id was given to a rule of another kind since) is not this rule's: the
+  // pipeline drops it and its timer before the rule sees the customer.
+  virtual RuleState::KindCase state_kind() const = 0;
 
   // A trigger of this rule the policy stage deferred is released at `release_ms`: whether it
   // still holds for the customer as they are now (a cart reminder: the cart did not change

@@ -35,6 +35,7 @@ class BrowseAbandonmentRule final : public Rule {
                std::vector<Emission>& out) const override;
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
+  RuleState::KindCase state_kind() const override { return RuleState::kBrowse; }
   bool StillHolds(const v1::Trigger& trigger, TimeMs release_ms, const CustomerState& customer,
                   const RuleState* rule_state) const override;
 

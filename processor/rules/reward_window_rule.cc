@@ -65,14 +65,21 @@ void RewardWindowRule::OnEvent(const v1::TouchpointEvent& event, const AppliedEv
                                std::vector<Emission>& out) const {
   // Read through the const accessor: mutable_reward() would leave a non-empty state behind.
   const Window& window = rule_state.reward();
+  const TimeMs t = ToTimeMs(event.event_time());
   if (!window.window_id().empty()) {
-    CountPurchase(event, rule_state, out);
-    return;
+    // An opener after the window's end, its expiry not fired yet (timers.allowed_lateness):
+    // the window expires first, as it would have in event-time order, and the opener counts.
+    if (!IsOpener(event) || t < window.expires_ms()) {
+      CountPurchase(event, rule_state, out);
+      return;
+    }
+    out.push_back(
+        TimerTrigger(v1::TRIGGER_TYPE_REWARD_WINDOW_EXPIRED, window.expires_ms(), window));
+    Close(window.expires_ms(), rule_state);
   }
   if (!IsOpener(event)) return;
-  const TimeMs t = ToTimeMs(event.event_time());
-  const bool closed_before = window.last_closed_ms() != 0;
-  if (closed_before && t < window.last_closed_ms() + params_.cooldown_ms) return;
+  const TimeMs last_closed_ms = rule_state.reward().last_closed_ms();  // Close replaced `window`
+  if (last_closed_ms != 0 && t < last_closed_ms + params_.cooldown_ms) return;
   Open(event, rule_state, out);
 }
 
@@ -115,6 +122,11 @@ void RewardWindowRule::OnTimer(TimeMs due_ms, const CustomerState& /*customer*/,
   Window& window = *rule_state.mutable_reward();
   if (window.window_id().empty()) {
     rule_state.set_due_ms(0);
+    return;
+  }
+  // Armed under other parameters (a reminder since turned off or moved closer to the expiry).
+  if (const TimeMs due_now = NextDue(window); due_now > due_ms) {
+    rule_state.set_due_ms(due_now);
     return;
   }
   if (due_ms < window.expires_ms()) {

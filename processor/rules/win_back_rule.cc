@@ -71,9 +71,11 @@ void WinBackRule::OnEvent(const v1::TouchpointEvent& event, const AppliedEvent& 
 void WinBackRule::OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                           std::vector<Emission>& out) const {
   v1::state::WinBackRuleState& dormancy = *rule_state.mutable_win_back();
-  rule_state.set_due_ms(0);
-  // Re-checked because the config (tiers, require_purchase) may have changed since arming.
-  if (NextDue(dormancy, customer) == 0) return;
+  // Re-checked because the config (tiers, require_purchase) may have changed since arming: no
+  // tier left, or the next one later than the timer.
+  const TimeMs due_now = NextDue(dormancy, customer);
+  rule_state.set_due_ms(due_now > due_ms ? due_now : 0);
+  if (due_now == 0 || due_now > due_ms) return;
   const int tier = dormancy.tiers_fired() + 1;
   dormancy.set_tiers_fired(tier);
   out.push_back(WinBack(due_ms, tier, dormancy));
@@ -100,6 +102,8 @@ std::vector<DurationMs> ReadTiers(YamlReader& p, std::vector<DurationMs> fallbac
                         "' (expected an integer with a unit: 500ms, 30s, 15m, 1h, 7d)");
     }
     if (*d <= 0) throw ConfigError(item + ": must be greater than 0");
+    // Added to event times, as every config duration (YamlReader::Duration).
+    if (*d > kMaxConfigDurationMs) throw ConfigError(item + ": must be at most 36500d (100 years)");
     if (!tiers.empty() && *d <= tiers.back()) {
       throw ConfigError(item + ": must be greater than the previous tier (" +
                         FormatDuration(tiers.back()) + ")");

@@ -39,6 +39,7 @@ class WinBackRule final : public Rule {
                std::vector<Emission>& out) const override;
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
+  RuleState::KindCase state_kind() const override { return RuleState::kWinBack; }
   bool StillHolds(const v1::Trigger& trigger, TimeMs release_ms, const CustomerState& customer,
                   const RuleState* rule_state) const override;
 

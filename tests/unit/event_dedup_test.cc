@@ -35,6 +35,19 @@ TEST(EventDedupTest, RemembersWithinTheHorizonOnly) {
   EXPECT_TRUE(SeenRecently(c, EventIdHash("e2")));
 }
 
+// A late event (an upload from a store's till, older than the horizon) is remembered from when
+// it was applied: its retry, moments later, is skipped.
+TEST(EventDedupTest, ALateEventIsRememberedForAHorizonFromWhenItWasApplied) {
+  CustomerState c;
+  const DedupPolicy policy{kDayMs, 512};
+  RememberEvent(c, EventIdHash("till-1"), kT0 - 2 * kDayMs, kT0, policy);
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("till-1")));
+  RememberEvent(c, EventIdHash("e2"), kT0 + kDayMs, kT0 + kDayMs, policy);
+  EXPECT_TRUE(SeenRecently(c, EventIdHash("till-1"))) << "forgotten before a horizon passed";
+  RememberEvent(c, EventIdHash("e3"), kT0 + kDayMs + 1, kT0 + kDayMs + 1, policy);
+  EXPECT_FALSE(SeenRecently(c, EventIdHash("till-1")));
+}
+
 TEST(EventDedupTest, KeepsAtMostMaxIds) {
   CustomerState c;
   const DedupPolicy policy{kDayMs, 2};
@@ -186,6 +199,24 @@ TEST(EventDedupTest, PipelineSkipsARetriedEvent) {
   ASSERT_TRUE(pipeline.AdvanceWatermark(kT0 + 2 * kHourMs, out).ok());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(Describe(out[0]), "CART_ABANDONED cart_1h c1 @+3600s") << "the retry did not re-arm";
+}
+
+// A purchase uploaded a day late, then retried: counted once.
+TEST(EventDedupTest, PipelineSkipsTheRetryOfAnEventOlderThanTheHorizon) {
+  RuleSet rules;
+  MemoryStore store;
+  PartitionPipeline pipeline(rules, store, 0, DedupPolicy{kDayMs, 512});
+  std::vector<v1::Trigger> out;
+  ASSERT_TRUE(
+      pipeline.Process(Event("other", "c2", kT0 + 26 * kHourMs, v1::EVENT_TYPE_PAGE_VIEW), out)
+          .ok());
+  auto purchase =
+      Event("pos-77", "c1", kT0 + kHourMs, v1::EVENT_TYPE_PURCHASE, v1::CHANNEL_IN_STORE);
+  purchase.set_amount_minor(5000);
+  ASSERT_TRUE(pipeline.Process(purchase, out).ok());
+  ASSERT_TRUE(pipeline.Process(purchase, out).ok());
+  EXPECT_EQ(pipeline.duplicates(), 1u);
+  EXPECT_EQ(store.customers().at("c1").lifetime_value_minor(), 5000);
 }
 
 // A state written before recent_ids (64-bit hashes, as a restore from an older changelog gives):

@@ -150,6 +150,30 @@ TEST_F(RewardWindowRuleTest, PurchaseAtExpiryIsTooLateEvenBeforeTheExpiryFires) 
   EXPECT_EQ(Process(Purchase("p2", Hour(73), 5000)), V{"REWARD_WINDOW_EXPIRED rw c1 @+72h 0/0"});
 }
 
+// With allowed lateness an opener after the window's end can arrive before its expiry fires:
+// the window expires first and the opener opens the next, as in event-time order.
+TEST_F(RewardWindowRuleTest, AnOpenerAfterTheExpiryOpensTheNextWindowBeforeTheExpiryFires) {
+  Start({{"rw", Offer()}}, kHourMs);
+  Process(Accept("o1", kT0));
+  const TimeMs reopened = Hour(72) + 30 * kMinuteMs;
+  EXPECT_EQ(Process(Accept("o2", reopened)),
+            (V{"REWARD_WINDOW_EXPIRED rw c1 @+72h 0/0",
+               "REWARD_WINDOW_OPENED rw c1 @+" + std::to_string(reopened - kT0) + "ms 0/0"}));
+  EXPECT_EQ(Process(Purchase("p1", Hour(74), 5000)), V{"REWARD_EARNED rw c1 @+74h 1/5000"});
+  EXPECT_EQ(AdvanceTo(Hour(200)), V{}) << "the first window's expiry fired again";
+}
+
+// The cooldown counts from the expiry, as in event-time order.
+TEST_F(RewardWindowRuleTest, AnOpenerAfterTheExpiryWithinTheCooldownDoesNotOpen) {
+  RewardWindowParams params;
+  params.cooldown_ms = kHourMs;
+  Start({{"rw", params}}, kHourMs);
+  Process(Accept("o1", kT0));
+  EXPECT_EQ(Process(Accept("o2", Hour(72) + 30 * kMinuteMs)),
+            V{"REWARD_WINDOW_EXPIRED rw c1 @+72h 0/0"});
+  EXPECT_EQ(AdvanceTo(Hour(200)), V{});
+}
+
 TEST_F(RewardWindowRuleTest, PurchaseBeforeTheWindowDoesNotCount) {
   Process(Accept("o1", Hour(10)));
   EXPECT_EQ(Process(Purchase("p1", Hour(9), 5000)), V{});  // late event from before the opener

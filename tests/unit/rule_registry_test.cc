@@ -129,6 +129,9 @@ TEST(RuleRegistryTest, WinBackErrorsNameTheKey) {
             "rules.wb.tiers[1]: must be greater than the previous tier (60d)");
   EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: [0]}}"),
             "rules.wb.tiers[0]: must be greater than 0");
+  // Added to event times, as every config duration: bounded like them.
+  EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: [30d, 36501d]}}"),
+            "rules.wb.tiers[1]: must be at most 36500d (100 years)");
   EXPECT_EQ(StartupErrorOf("rules: {wb: {kind: win_back, tiers: [30d, soon]}}"),
             "rules.wb.tiers[1]: invalid duration 'soon' (expected an integer with a unit: 500ms, "
             "30s, 15m, 1h, 7d)");
