@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
@@ -203,6 +204,24 @@ StatusOr<std::map<int32_t, int64_t>> StateDb::ReleasedPartitions() {
   }
   if (!it->status().ok()) return FromRocksRead(it->status(), "cannot read release marks");
   return released;
+}
+
+StatusOr<std::vector<int32_t>> StateDb::StoredPartitions() {
+  std::set<int32_t> partitions;
+  for (rocksdb::ColumnFamilyHandle* family : {customers(), timers()}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), family));
+    for (it->SeekToFirst(); it->Valid();) {
+      const std::string_view key = it->key().ToStringView();
+      if (key.size() < 4) return Status::Corruption("corrupt customer or timer key");
+      uint32_t partition = 0;
+      for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(key[i]);
+      partitions.insert(static_cast<int32_t>(partition));
+      if (partition == UINT32_MAX) break;
+      it->Seek(keys::PartitionPrefix(static_cast<int32_t>(partition + 1)));
+    }
+    if (!it->status().ok()) return FromRocksRead(it->status(), "cannot list stored partitions");
+  }
+  return std::vector<int32_t>(partitions.begin(), partitions.end());
 }
 
 Status StateDb::MarkReleased(const std::vector<int32_t>& partitions, int64_t at_ms) {

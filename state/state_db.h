@@ -75,6 +75,8 @@ class StateDb {
   StatusOr<std::map<int32_t, int64_t>> ReleasedPartitions();
   // Marks `partitions` released at `at_ms` (a revocation, a lost assignment).
   Status MarkReleased(const std::vector<int32_t>& partitions, int64_t at_ms);
+  // The partitions that hold customers or timers here, in order (one seek per partition).
+  StatusOr<std::vector<int32_t>> StoredPartitions();
 
   // Calls `fn` for every pending outbox record in sequence order (used on start-up).
   Status ForEachOutbox(const std::function<void(uint64_t, v1::state::OutboxRecord)>& fn);

@@ -33,6 +33,23 @@ Status GroupMembership::Init(const KafkaProperties& consumer_props) {
     if (!restorer.ok()) return restorer.status();
     restorers_.push_back(std::move(*restorer));
   }
+  return ReleaseUnassigned();
+}
+
+Status GroupMembership::ReleaseUnassigned() {
+  StatusOr<std::vector<int32_t>> stored = db_.StoredPartitions();
+  if (!stored.ok()) return stored.status();
+  StatusOr<std::map<int32_t, int64_t>> released = db_.ReleasedPartitions();
+  if (!released.ok()) return released.status();
+  std::vector<int32_t> unmarked;
+  for (int32_t partition : *stored) {
+    if (released->count(partition) == 0) unmarked.push_back(partition);
+  }
+  if (unmarked.empty()) return Status::Ok();
+  if (Status s = db_.MarkReleased(unmarked, SystemClock().NowMs()); !s.ok()) return s;
+  LogInfo("the local copies of " + std::to_string(unmarked.size()) +
+          " partitions are not served until the group assigns them here (deleted after "
+          "state.cleanup_delay otherwise)");
   return Status::Ok();
 }
 

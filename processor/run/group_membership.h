@@ -45,8 +45,8 @@ class GroupMembership : public RdKafka::RebalanceCb {
   GroupMembership(const Config& config, StateDb& db, TaskManager& tasks, Relay& relay,
                   Metrics& metrics, const DiskReserve& disk, HealthState* health);
 
-  // Creates the changelog readers (one per restore thread) from the consumer's properties.
-  // Errors name the property.
+  // Creates the changelog readers (one per restore thread) from the consumer's properties
+  // (errors name the property), and releases every local copy (ReleaseUnassigned).
   Status Init(const KafkaProperties& consumer_props);
   // The group's consumer, and how to commit before a revocation; before the first poll.
   void Attach(RdKafka::KafkaConsumer* consumer, CommitFn commit);
@@ -127,6 +127,10 @@ class GroupMembership : public RdKafka::RebalanceCb {
   // `partitions` are no longer ours: their local copies are released (not served, deleted after
   // state.cleanup_delay). Not while stopping.
   void Release(const std::vector<int32_t>& partitions);
+  // At start-up, nothing here is owned yet: the copies a stop or a crash left unmarked (another
+  // instance may own them now, and carry out erasures this copy never sees) are released until
+  // the group assigns them here (the take-over clears the mark).
+  Status ReleaseUnassigned();
   void PublishAssigned();
   // `input` and, after them, the repartition partitions of the same numbers (created here; free
   // with DestroyRepartition): assigning, only those with a task, at the task's stored offset.

@@ -51,6 +51,18 @@ TEST_F(ReleasedPartitionsTest, AReleasedCopyIsNeverServed) {
   EXPECT_TRUE(db_->ReadCustomer(0, "amy")->has_value());
 }
 
+// What a start releases (GroupMembership::ReleaseUnassigned): every partition holding customers
+// or timers, each named once.
+TEST_F(ReleasedPartitionsTest, StoredPartitionsAreThoseWithCustomersOrTimers) {
+  CommitBatch batch(*db_);
+  batch.PutTimer(7, TimerKey{5, "cy", "cart_1h"});
+  batch.PutTimer(7, TimerKey{6, "cy", "cart_1h"});
+  const std::string value = "x";
+  batch.PutCustomerValue(0x10000, "dee", &value);  // a partition number over two bytes
+  ASSERT_TRUE(batch.Commit().ok());
+  EXPECT_EQ(*db_->StoredPartitions(), (std::vector<int32_t>{0, 1, 7, 0x10000}));
+}
+
 TEST_F(ReleasedPartitionsTest, TakenOverAgainItIsServedAgain) {
   ASSERT_TRUE(db_->MarkReleased({0}, 1000).ok());
   CommitBatch batch(*db_);
