@@ -27,6 +27,22 @@ struct ProduceOptions {
   std::vector<std::string> x;
 };
 
+// Counts the records Kafka did not take (flush() returns once each has a report, delivered or
+// not), remembering the first error.
+class DeliveryFailures : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() == RdKafka::ERR_NO_ERROR) return;
+    if (count_++ == 0) first_ = message.errstr();
+  }
+  uint64_t count() const { return count_; }
+  const std::string& first() const { return first_; }
+
+ private:
+  uint64_t count_ = 0;
+  std::string first_;
+};
+
 int Produce(const ProduceOptions& opts) {
   // murmur2 of the key: the partition that owns the customer (README, "Which partition owns a
   // customer"), as the Java client partitions.
@@ -42,6 +58,11 @@ int Produce(const ProduceOptions& opts) {
     return kExitUsage;
   }
   std::string errstr;
+  DeliveryFailures failures;  // outlives the producer
+  if ((*conf)->set("dr_cb", &failures, errstr) != RdKafka::Conf::CONF_OK) {
+    std::cerr << "touchstream produce: " << errstr << "\n";
+    return kExitFailure;
+  }
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), errstr));
   if (!producer) {
     std::cerr << "touchstream produce: cannot create producer: " << errstr << "\n";
@@ -107,6 +128,11 @@ int Produce(const ProduceOptions& opts) {
   if (producer->flush(30'000) != RdKafka::ERR_NO_ERROR || producer->outq_len() > 0) {
     std::cerr << "touchstream produce: " << producer->outq_len()
               << " records not delivered within 30s\n";
+    return kExitFailure;
+  }
+  if (failures.count() > 0) {
+    std::cerr << "touchstream produce: " << failures.count() << " of " << produced
+              << " records not delivered (first: " << failures.first() << ")\n";
     return kExitFailure;
   }
   std::cerr << "produced " << produced << ", rejected " << rejected << "\n";

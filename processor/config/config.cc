@@ -42,10 +42,40 @@ std::string DefaultTransactionalId(const Config& config) {
 
 namespace {
 
-// 127.0.0.0/8, localhost or [::1], with a port: civetweb binds nothing else.
+// Every address of the comma-separated list civetweb takes is 127.0.0.0/8, localhost or [::1],
+// with a port: civetweb then binds nothing else.
 bool IsLoopbackListen(const std::string& listen) {
-  return listen.rfind("127.", 0) == 0 || listen.rfind("localhost:", 0) == 0 ||
-         listen.rfind("[::1]:", 0) == 0;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = listen.find(',', start);
+    const std::string_view address =
+        std::string_view(listen).substr(start, comma == std::string::npos ? comma : comma - start);
+    if (!(address.rfind("127.", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
+          address.rfind("[::1]:", 0) == 0)) {
+      return false;
+    }
+    if (comma == std::string::npos) return true;
+    start = comma + 1;
+  }
+}
+
+// Each topic is one stream: output written back to the input (or to another output) would be
+// read again, or mixed with records of another contract (a dead letter consumed as input is
+// dead-lettered again, forever).
+void CheckTopicsDiffer(const Config& config) {
+  const std::pair<const char*, const std::string*> topics[] = {
+      {"touchpoints", &config.touchpoints.name}, {"triggers", &config.triggers.name},
+      {"dead_letter", &config.dead_letter.name}, {"audit", &config.audit.name},
+      {"changelog", &config.changelog.name},     {"repartition", &config.repartition.name}};
+  for (size_t i = 0; i < std::size(topics); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (*topics[i].second == *topics[j].second) {
+        throw ConfigError(std::string("topics.") + topics[i].first + ".name: '" +
+                          *topics[i].second + "' is also topics." + topics[j].first +
+                          "'s: every topic must differ");
+      }
+    }
+  }
 }
 
 // The keys every topic has; the caller finishes `t` (a topic may have keys of its own).
@@ -69,6 +99,7 @@ void ReadKafkaSection(YamlReader& root, const std::string& section,
   YAML::Node kafka = root.Raw(section);
   if (!kafka || kafka.IsNull()) return;
   if (!kafka.IsMap()) throw ConfigError(section + ": expected a mapping of librdkafka properties");
+  RejectDuplicateKeys(kafka, section);
   for (const auto& entry : kafka) {
     const std::string key = entry.first.Scalar();
     if (!entry.second.IsScalar()) {
@@ -136,6 +167,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& source) {
   config.repartition = {
       repartition_name.empty() ? config.group_id + "-touchpoints-repartition" : repartition_name,
       config.touchpoints.partitions};
+  CheckTopicsDiffer(config);
 
   YamlReader state = root.Child("state");
   config.state_dir = state.String("dir", config.state_dir);

@@ -22,6 +22,7 @@ std::vector<RuleSpec> ReadRuleSpecs(const YAML::Node& rules) {
   std::vector<RuleSpec> specs;
   if (!rules || rules.IsNull()) return specs;
   if (!rules.IsMap()) throw ConfigError("rules: expected a mapping of rule id to rule");
+  RejectDuplicateKeys(rules, "rules");
   for (const auto& entry : rules) {
     RuleSpec spec;
     spec.id = entry.first.Scalar();

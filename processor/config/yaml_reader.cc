@@ -4,6 +4,18 @@
 
 namespace touchstream {
 
+void RejectDuplicateKeys(const YAML::Node& map, const std::string& path) {
+  std::set<std::string> seen;
+  for (const auto& entry : map) {
+    if (!entry.first.IsScalar()) continue;  // no key a reader asks for: reported as unknown
+    const std::string& key = entry.first.Scalar();
+    if (!seen.insert(key).second) {
+      throw ConfigError((path.empty() ? key : path + "." + key) +
+                        ": defined twice (YAML keeps both; which one counts is not defined)");
+    }
+  }
+}
+
 YamlReader::YamlReader(YAML::Node node, std::string path)
     : node_(std::move(node)), path_(std::move(path)) {
   if (!node_ || node_.IsNull()) {
@@ -12,6 +24,7 @@ YamlReader::YamlReader(YAML::Node node, std::string path)
     throw ConfigError((path_.empty() ? std::string("config") : path_) +
                       ": expected a mapping of keys to values");
   }
+  RejectDuplicateKeys(node_, path_);
 }
 
 std::string YamlReader::Key(const std::string& key) const {

@@ -18,7 +18,12 @@ namespace touchstream {
 // The longest duration a config accepts (100 years): durations are added to event times.
 inline constexpr DurationMs kMaxConfigDurationMs = 36500 * kDayMs;
 
-// Not thread-safe; used during start-up only.
+// Throws ConfigError naming `path`.key for a key `map` holds twice (yaml-cpp keeps both, and a
+// lookup finds the first: a second rule of the same name, or a second value, was ignored).
+void RejectDuplicateKeys(const YAML::Node& map, const std::string& path);
+
+// Not thread-safe; used during start-up only. The mapping's keys are unique (checked on
+// construction).
 class YamlReader {
  public:
   // `node` must be a mapping or null (treated as empty); `path` is its dotted key ("" = root).

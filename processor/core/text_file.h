@@ -7,7 +7,7 @@
 
 namespace touchstream {
 
-// The text of the file at `path`; nullopt if it cannot be opened.
+// The text of the file at `path`; nullopt if it cannot be opened or is a directory.
 std::optional<std::string> ReadTextFile(const std::string& path);
 
 // The same, empty if it cannot be opened (for files whose absence reads as no data).

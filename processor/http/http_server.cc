@@ -27,7 +27,10 @@ class HttpServer::Handler : public CivetHandler {
 
   bool handleGet(CivetServer*, mg_connection* conn) override {
     const mg_request_info* request = mg_get_request_info(conn);
-    const Response response = server_.Get(request->local_uri ? request->local_uri : "");
+    // Decoded once and not cleaned as a path: local_uri would read a customer id "a%2F%2Fb" as
+    // "a/b" and "x%2F..%2Fy" as "y", another customer.
+    const char* path = request->local_uri_raw != nullptr ? request->local_uri_raw : "";
+    const Response response = server_.Get(path);
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
               "Cache-Control: no-store\r\nConnection: close\r\n\r\n",

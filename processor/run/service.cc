@@ -3,6 +3,7 @@
 #include "processor/diagnostics/log.h"
 #include "processor/kafka/outbox_relay.h"
 #include "processor/kafka/transactional_relay.h"
+#include "processor/run/output_series.h"
 #include "processor/run/producer_properties.h"
 #include "state/corrupt_store.h"
 #include "state/huge_pages.h"
@@ -38,18 +39,12 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config, const R
   service->health_ = health;
   if (health) health->SetStoreOpen(true);
   const KafkaProperties producer_props = RelayProducerProperties(config);
-  // Pre-create the delivery error series at zero for the topics the relay produces to.
-  metrics.delivery_errors(config.triggers.name);
-  metrics.delivery_errors(config.dead_letter.name);
+  CreateOutputSeries(config, metrics);
   const UndeliverablePolicy undeliverable{config.dead_letter.name, config.changelog.name};
   // Every topic a relay produces to, known to its producer before the first record.
   const std::vector<std::string> output_topics{config.triggers.name, config.audit.name,
                                                config.dead_letter.name, config.changelog.name,
                                                config.repartition.name};
-  // Pre-create the undeliverable series at zero for what can be rerouted.
-  metrics.records_undeliverable(config.triggers.name, "rerouted");
-  metrics.records_undeliverable(config.dead_letter.name, "dropped");
-  metrics.records_undeliverable(config.changelog.name, "stopped");
   auto on_failed = [&metrics](const std::string& topic, const std::string& error) {
     metrics.delivery_errors(topic.empty() ? "transaction" : topic).Increment();
     LogWarn((topic.empty() ? "transaction" : "delivery to " + topic) +

@@ -137,6 +137,53 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(StartupErrorOf("{{{").find("test.yaml: not valid YAML"), std::string::npos);
 }
 
+// yaml-cpp keeps a key given twice and a lookup finds the first: a second rule of the same
+// name, a second section, a second value were ignored without a word.
+TEST(ConfigTest, AKeyDefinedTwiceIsAnError) {
+  const std::string defined_twice =
+      ": defined twice (YAML keeps both; which one counts is not defined)";
+  EXPECT_EQ(StartupErrorOf("rules:\n  cart: {kind: cart_abandonment, delay: 1h}\n"
+                           "  cart: {kind: win_back}\n"),
+            "rules.cart" + defined_twice);
+  EXPECT_EQ(StartupErrorOf("rules: {a: {kind: cart_abandonment}}\n"
+                           "rules: {b: {kind: cart_abandonment}}\n"),
+            "rules" + defined_twice);
+  EXPECT_EQ(StartupErrorOf("rules: {cart: {kind: cart_abandonment, delay: 1h, delay: 5h}}"),
+            "rules.cart.delay" + defined_twice);
+  EXPECT_EQ(StartupErrorOf("processing: {commit_interval: 1s, commit_interval: 2s}"),
+            "processing.commit_interval" + defined_twice);
+  EXPECT_EQ(StartupErrorOf("kafka: {acks: all, acks: 1}"), "kafka.acks" + defined_twice);
+}
+
+// Output written to the input topic is read again (a dead letter dead-lettered again, forever);
+// two outputs in one topic mix two contracts.
+TEST(ConfigTest, EveryTopicMustDiffer) {
+  EXPECT_EQ(StartupErrorOf("topics: {dead_letter: {name: touchpoints}}"),
+            "topics.dead_letter.name: 'touchpoints' is also topics.touchpoints's: every topic "
+            "must differ");
+  EXPECT_EQ(StartupErrorOf("topics: {audit: {name: triggers}}"),
+            "topics.audit.name: 'triggers' is also topics.triggers's: every topic must differ");
+  EXPECT_EQ(
+      StartupErrorOf("consumer: {group_id: g}\ntopics: {triggers: {name: g-customers-changelog}}"),
+      "topics.changelog.name: 'g-customers-changelog' is also topics.triggers's: every "
+      "topic must differ");
+  EXPECT_EQ(StartupErrorOf("topics: {repartition: {name: touchpoints}}"),
+            "topics.repartition.name: 'touchpoints' is also topics.touchpoints's: every topic "
+            "must differ");
+}
+
+// A directory opens as an empty stream: it ran with every default (a Kubernetes user passing
+// the config map's mount path).
+TEST(ConfigTest, ADirectoryIsNoConfigFile) {
+  const std::string dir = ::testing::TempDir();
+  try {
+    LoadConfigFile(dir);
+    ADD_FAILURE() << "a directory was read as an empty config";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), dir + ": cannot read config file");
+  }
+}
+
 TEST(ConfigTest, SchemaIdsPinConfluentFramedInput) {
   EXPECT_TRUE(ParseConfig("", "test.yaml").validation.schema_ids.empty());
   Config c = ParseConfig("topics: {touchpoints: {name: tp, schema_ids: [12, 0, 2147483647]}}",

@@ -204,6 +204,29 @@ TEST(DeployManifestsTest, DockerfileCopiesExistingPathsAndIsNonRoot) {
   EXPECT_NE(dockerfile.find("\nENTRYPOINT [\"/usr/local/bin/touchstream\"]"), std::string::npos);
 }
 
+// The image runs deploy/config/touchstream.yaml as its sed expressions change it: the state on
+// the volume README "Deploy" names, /metrics on every interface (the port the image exposes).
+TEST(DeployManifestsTest, TheImagesConfigKeepsStateOnItsVolumeAndServesMetricsOutside) {
+  const std::string dockerfile = ReadText(Source() + "/deploy/docker/Dockerfile");
+  std::string config = ReadText(Source() + "/deploy/config/touchstream.yaml");
+  const std::regex expression(R"(-e 's\|\^([^|]*)\|([^|]*)\|')");
+  int applied = 0;
+  for (auto it = std::sregex_iterator(dockerfile.begin(), dockerfile.end(), expression);
+       it != std::sregex_iterator(); ++it, ++applied) {
+    const std::string from = "\n" + (*it)[1].str();
+    const size_t at = config.find(from);
+    ASSERT_NE(at, std::string::npos) << "no line starts with '" << (*it)[1] << "'";
+    EXPECT_EQ(config.find(from, at + 1), std::string::npos) << (*it)[1] << ": more than one line";
+    config.replace(at, from.size(), "\n" + (*it)[2].str());
+  }
+  EXPECT_EQ(applied, 2);
+  const Config parsed = ParseConfig(config, "image");
+  EXPECT_EQ(parsed.state_dir, "/var/lib/touchstream/state");
+  EXPECT_EQ(parsed.metrics_listen, "0.0.0.0:9464");
+  EXPECT_NE(dockerfile.find("\nVOLUME /var/lib/touchstream\n"), std::string::npos);
+  EXPECT_NE(dockerfile.find("\nEXPOSE 9464\n"), std::string::npos);
+}
+
 TEST(DeployManifestsTest, KubernetesManifestsAgreeWithTheConfigAndEndpoints) {
   const std::string dir = Source() + "/deploy/k8s";
   const YAML::Node kustomization = YAML::LoadFile(dir + "/kustomization.yaml");

@@ -50,6 +50,15 @@ TEST(HttpConfigTest, ErrorsNameTheKey) {
             "kubectl port-forward or exec");
   EXPECT_EQ(ParseErrorOf("http: {listen: '9464', customers_endpoint: true}").substr(0, 40),
             "http.customers_endpoint: serves customer");
+  // civetweb takes a list: every address in it (here the second binds every interface).
+  EXPECT_EQ(
+      ParseErrorOf("http: {listen: '127.0.0.1:9464,9465', customers_endpoint: true}").substr(0, 40),
+      "http.customers_endpoint: serves customer");
+  EXPECT_EQ(
+      ParseErrorOf("http: {listen: '127.0.0.1:9464,', customers_endpoint: true}").substr(0, 40),
+      "http.customers_endpoint: serves customer");
+  EXPECT_EQ(ParseErrorOf("http: {listen: '127.0.0.1:9464,[::1]:9464', customers_endpoint: true}"),
+            "no error");
 }
 
 }  // namespace

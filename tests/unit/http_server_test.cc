@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "processor/metrics/allocator_collector.h"
@@ -155,6 +156,41 @@ TEST_F(HttpServerTest, SlowClientsCannotStarveTheProbes) {
   EXPECT_NE(std::string(buf).find(" 200 "), std::string::npos) << buf;
   close(probe);
   for (int fd : idle) close(fd);
+}
+
+// The whole answer to `GET path` over a connection to the server, or "" on failure.
+std::string HttpGetOver(int port, const std::string& path) {
+  const int fd = Connect(port, 2000);
+  if (fd < 0) return "";
+  const std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
+  std::string answer;
+  if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) answer.append(buf, n);
+  }
+  close(fd);
+  return answer;
+}
+
+// Customer ids may hold '/' and dots (percent-encoded in the path): each is looked up as it is,
+// decoded once, never as a path that civetweb cleaned ("a//b" read as "a/b", "x/../y" as "y":
+// another customer's state).
+TEST_F(HttpServerTest, ACustomerIdIsDecodedOnceAndNeverNormalizedAsAPath) {
+  auto server = Start(true);
+  std::vector<std::string> asked;
+  std::mutex mutex;
+  server->SetCustomerLookup([&](const std::string& id) -> StatusOr<std::optional<std::string>> {
+    std::lock_guard<std::mutex> lock(mutex);
+    asked.push_back(id);
+    return std::optional<std::string>("{}");
+  });
+  const int port = server->ports().at(0);
+  for (const char* path :
+       {"/customers/a%2F%2Fb", "/customers/x%2F..%2Fy", "/customers/50%25off", "/customers/amy"}) {
+    const std::string answer = HttpGetOver(port, path);
+    EXPECT_NE(answer.find(" 200 "), std::string::npos) << path << ": " << answer;
+  }
+  EXPECT_EQ(asked, (std::vector<std::string>{"a//b", "x/../y", "50%off", "amy"}));
 }
 
 TEST_F(HttpServerTest, ClearingTheLookupWaitsForALookupInProgress) {
