@@ -232,6 +232,7 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     if (!latest && result.checkpoint && !result.checkpoint->owner().empty()) {
       result.checkpoint->set_changelog_incomplete(true);
     }
+    result.unproven = !latest && result.records > 0;
     return result;
   }
 

@@ -54,6 +54,11 @@ class ChangelogRestorer {
     // when it was not. The partition is then restored as on a new instance.
     std::string dropped_corrupt;
     uint64_t records = 0;    // changelog records read from Kafka (the tail, or each read)
+    // Records were read but none of them is a commit the restore can prove: no fence of their
+    // writer (a changelog recreated under a running owner, records deleted, a topic that is not
+    // compacted, cleanup.policy=delete, whose retention took the fence). What only they held is
+    // not restored.
+    bool unproven = false;
     uint64_t customers = 0;  // customer states written
     // Where the changelog stood at the end of what the restore read (its end offset, and the
     // summary of the log before it): where the owner's own acknowledged records take the hint on

@@ -279,12 +279,14 @@ Metrics::Metrics(const std::string& consume_topic, const std::vector<std::string
                        .Help(
                            "Local state dropped as corrupt and rebuilt from the changelog: "
                            "store_unopenable (the store moved aside), corrupt_checkpoint and "
-                           "corrupt_state (one partition each)")
+                           "corrupt_state (one partition each); changelog_without_commit: a "
+                           "partition restored from a changelog holding no provable commit")
                        .Register(*registry_);
   for (const auto& [reason, label] :
        {std::pair{StateRebuildReason::kStoreUnopenable, "store_unopenable"},
         std::pair{StateRebuildReason::kCorruptCheckpoint, "corrupt_checkpoint"},
-        std::pair{StateRebuildReason::kCorruptState, "corrupt_state"}}) {
+        std::pair{StateRebuildReason::kCorruptState, "corrupt_state"},
+        std::pair{StateRebuildReason::kChangelogWithoutCommit, "changelog_without_commit"}}) {
     state_rebuilds_[reason] = &rebuilds.Add({{"reason", label}});
   }
   watermark_family_ = &BuildGauge()

@@ -31,6 +31,9 @@ enum class StateRebuildReason {
   kStoreUnopenable,    // RocksDB would not open the store: moved aside, one count per store
   kCorruptCheckpoint,  // an assigned partition's checkpoint did not parse: one per partition
   kCorruptState,       // a customer state (or timer key) read while processing: one per partition
+  // The changelog held records but no commit a restore can prove (no fence of their writer): the
+  // partition starts from its local state, or empty. One per partition restored so.
+  kChangelogWithoutCommit,
 };
 
 // Safe for concurrent use (prometheus-cpp metrics are atomic).

@@ -143,6 +143,19 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore)
             std::to_string(restored->customers) + " customers, " +
             std::to_string(restored->records) + " records read in " + std::to_string(seconds) +
             " s" + (restored->ingested ? ", written as ingested files" : ""));
+  } else if (restored->unproven) {
+    metrics_.state_rebuilds(StateRebuildReason::kChangelogWithoutCommit).Increment();
+    LogError(PartitionName(config_.changelog.name, partition) + " holds " +
+             std::to_string(restored->records) +
+             " records but no commit this instance can prove (no fence of their writer: the "
+             "topic recreated or its records deleted under a running owner, or a topic that is "
+             "not compacted, cleanup.policy=delete, whose retention deleted the fence): " +
+             name +
+             (restored->checkpoint ? " goes on from the local state, which is written to the "
+                                     "changelog whole"
+                                   : " starts with no state: what only those records held is "
+                                     "lost") +
+             ". Check the changelog topic's cleanup.policy (compact)");
   } else {
     // The local state is the latest commit, or the changelog holds none.
     LogInfo("checked " + name + " against " + config_.changelog.name + ": nothing to replay, " +
