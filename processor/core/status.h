@@ -24,6 +24,9 @@ class [[nodiscard]] Status {
     kDeadlineExceeded,  // a deadline passed first (a stop's, Relay::StopBy, or a call's last
                         // attempt): what the call began may or may not have taken effect, as
                         // after a crash
+    kMembershipLost,    // the consumer group moved on without this member (exactly_once: its
+                        // input offsets refused for an old generation): what it did since its
+                        // last commit is given up, and it rejoins
   };
 
   Status() = default;
@@ -45,6 +48,9 @@ class [[nodiscard]] Status {
   }
   static Status DeadlineExceeded(std::string msg) {
     return Status(Code::kDeadlineExceeded, std::move(msg));
+  }
+  static Status MembershipLost(std::string msg) {
+    return Status(Code::kMembershipLost, std::move(msg));
   }
 
   bool ok() const { return code_ == Code::kOk; }

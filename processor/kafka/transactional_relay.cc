@@ -217,7 +217,12 @@ std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
               return producer_->send_offsets_to_transaction(offsets, group.get(), timeout_ms);
             },
             Resume::kNo)) {
-      return Describe(*error);
+      AttemptError failed = Describe(*error);
+      const RdKafka::ErrorCode code = error->code();
+      failed.membership_lost = code == RdKafka::ERR_ILLEGAL_GENERATION ||
+                               code == RdKafka::ERR_UNKNOWN_MEMBER_ID ||
+                               code == RdKafka::ERR_FENCED_INSTANCE_ID;
+      return failed;
     }
   }
   if (auto error = Retrying(
@@ -272,6 +277,13 @@ Status TransactionalRelay::Publish(std::vector<OutboxEntry> entries,
       return FromError("abort_transaction after " + reason, *abort_error);
     }
     producer_->poll(0);  // the aborted attempt's last delivery reports
+    if (error->membership_lost) {
+      if (on_aborted_) on_aborted_(reason);
+      return Status::MembershipLost("the group coordinator refused this commit's input offsets (" +
+                                    reason +
+                                    "): the group moved on without this member; the "
+                                    "transaction is aborted");
+    }
     if (error->rerouted) {
       --attempt;  // the next attempt goes without the refused record: not a retry
       continue;

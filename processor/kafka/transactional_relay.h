@@ -113,6 +113,9 @@ class TransactionalRelay : public Relay, private RdKafka::DeliveryReportCb {
     // runs it, so it cannot be aborted (abort_transaction would only meet __CONFLICT), and
     // whether it commits is not known here.
     bool undecided = false;
+    // The group coordinator refused the input offsets for this member's generation: every retry
+    // would be refused alike until the member rejoins.
+    bool membership_lost = false;
   };
 
  private:

@@ -544,6 +544,11 @@ bool ConsumeLoop::CommitOrPause() {
     // loop; without one the commit never completed, and processing stops with an error.
     LeftUndecided(s);
     if (stop_ == nullptr || !stop_->load()) fatal_ = s;
+  } else if (s.code() == Status::Code::kMembershipLost) {
+    // exactly_once: the commit's transaction was aborted; its input is processed again by
+    // whoever is assigned it now, here too once rejoined.
+    held_records_.Clear();
+    membership_.RejoinAfterLoss(s.message());
   } else if (!s.ok()) {
     fatal_ = s;
   }

@@ -403,6 +403,16 @@ void GroupMembership::RejoinAfterPause(std::chrono::steady_clock::duration pause
   if (Status s = Join(); !s.ok()) pending_.error = s;
 }
 
+void GroupMembership::RejoinAfterLoss(const std::string& reason) {
+  LogWarn(reason + ": dropping " + std::to_string(tasks_.size()) +
+          " partitions and the uncommitted batch (their local writes since the last commit are "
+          "rewound by the restore that assigns them again), rejoining " +
+          config_.group_id);
+  Leave();
+  if (paused_for_disk_) return;
+  if (Status s = Join(); !s.ok()) pending_.error = s;
+}
+
 void GroupMembership::Rejoin(const std::string& reason) {
   if (paused_for_disk_) return;
   LogWarn(reason + ": rejoining " + config_.group_id);

@@ -72,6 +72,11 @@ class GroupMembership : public RdKafka::RebalanceCb {
   // against its log anew (a retention gap met while consuming, processor/kafka/retention_gap.h).
   // Not while paused for the disk, which rejoins by itself.
   void Rejoin(const std::string& reason);
+  // The group moved on without this member (a commit refused for an old generation,
+  // Status::kMembershipLost): drops every partition and the batch, as a lost assignment does,
+  // and joins again. The partitions' local writes since their last commit in the changelog are
+  // rewound by the restore of whichever instance is assigned them.
+  void RejoinAfterLoss(const std::string& reason);
   // Leaves the group until the disk reserve is free again.
   void PauseForDisk(const std::string& reason);
   // About once a second: whether the disk is below its reserve; rejoins when space is back.

@@ -25,6 +25,7 @@ inline constexpr int16_t kProduceApi = 0;
 inline constexpr int16_t kAddPartitionsToTxnApi = 24;
 inline constexpr int16_t kAddOffsetsToTxnApi = 25;
 inline constexpr int16_t kEndTxnApi = 26;
+inline constexpr int16_t kTxnOffsetCommitApi = 28;
 inline constexpr int16_t kInitProducerIdApi = 22;
 
 class RelayTest : public ::testing::Test {

@@ -287,6 +287,26 @@ TEST_F(TransactionalRelayTest, FencedProducerIsFatal) {
   EXPECT_TRUE(aborts_.empty());
 }
 
+// The group moved on without this member (a session that timed out, a poll interval passed):
+// the group coordinator refuses the input offsets of its old generation, and so would every
+// retry of the same transaction (the member's generation changes only when it rejoins). The
+// transaction is aborted once and the relay says the membership is lost, so that the instance
+// rejoins instead of stopping after five aborted attempts (KIP-447; Kafka Streams' task
+// migration).
+TEST_F(TransactionalRelayTest, AnOldGenerationAbortsOnceAndReportsTheMembershipLost) {
+  CreateRelay();
+  const std::vector<rd_kafka_resp_err_t> refused(5, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION);
+  rd_kafka_mock_push_request_errors_array(kafka_->cluster(), kTxnOffsetCommitApi, refused.size(),
+                                          refused.data());
+  const Status s = Publish(Commit(3), 7);
+  EXPECT_EQ(s.code(), Status::Code::kMembershipLost) << s.message();
+  EXPECT_NE(s.message().find("ILLEGAL_GENERATION"), std::string::npos) << s.message();
+  EXPECT_EQ(aborts_.size(), 1u) << Joined(aborts_);
+  // The relay goes on: the next commit (after the rejoin) is a transaction of its own.
+  rd_kafka_mock_clear_request_errors(kafka_->cluster(), kTxnOffsetCommitApi);
+  EXPECT_TRUE(Publish(Commit(2), 9).ok());
+}
+
 TEST_F(TransactionalRelayTest, RecoverDropsWhatAnEarlierRunLeftInTheOutbox) {
   CommitToOutbox(6);
   CreateRelay();  // Recover
