@@ -269,9 +269,10 @@ void PartitionPipeline::Release(const std::string& trigger_id, TimeMs due_ms,
                             /*release=*/true};
   pending.erase(it);
   auto rule_it = rules_by_id_.find(candidate.trigger.rule_id());
-  // A rule removed from the config no longer stands behind its trigger.
+  // A rule removed from the config, or whose id a rule of another kind took, no longer stands
+  // behind its trigger.
   candidate.still_holds =
-      rule_it != rules_by_id_.end() &&
+      rule_it != rules_by_id_.end() && rule_it->second->Emits(candidate.trigger.type()) &&
       rule_it->second->StillHolds(candidate.trigger, due_ms, customer,
                                   FindRuleState(customer, candidate.trigger.rule_id()));
   AddToGroup(customer, std::move(candidate));

@@ -48,6 +48,9 @@ class Rule {
   // another (the rule's id was given to a rule of another kind since) is not this rule's: the
   // pipeline drops it and its timer before the rule sees the customer.
   virtual RuleState::KindCase state_kind() const = 0;
+  // Whether this rule emits triggers of `type`: a deferred trigger of another type under the
+  // rule's id (the id given to a rule of another kind since) no longer holds at its release.
+  virtual bool Emits(v1::TriggerType type) const = 0;
 
   // A trigger of this rule the policy stage deferred is released at `release_ms`: whether it
   // still holds for the customer as they are now (a cart reminder: the cart did not change

@@ -144,8 +144,9 @@ Status ChangelogRestorer::Read(int32_t partition, int64_t begin, int64_t end, in
     record.seq = HeaderView(headers, changelog::kSeqHeader);
     result = fn(record);
     next = m->offset() + 1;
-    if ((++records % kProgressRecords == 0 || std::exchange(waited, false)) && progress) {
-      progress(records, end);
+    if ((++records % kProgressRecords == 0 || std::exchange(waited, false)) && progress &&
+        result.ok()) {
+      result = progress(records, end);
     }
   }
   consumer_->unassign();
@@ -266,7 +267,9 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     auto apply_in_order = [&](auto& writer) {
       Status applied = Status::Ok();
       for (size_t n = 0; n < order.size() && applied.ok(); ++n) {
-        if (n % kProgressRecords == 0 && n > 0 && progress) progress(result.records, high);
+        if (n % kProgressRecords == 0 && n > 0 && progress) {
+          if (applied = progress(result.records, high); !applied.ok()) break;
+        }
         applied = replay.Apply(records[order[n]],
                                [&](std::string_view customer_id, const std::string_view* value,
                                    const v1::state::CustomerState* state) {
@@ -317,7 +320,9 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     s = db.ForEachEntryOf(partition, [&](const std::string& key, v1::state::CustomerState state) {
       batch.PutRestoredTimers(partition, latest->watermark_ms(), key, state);
       if (!IsErasureMemoryKey(key)) ++result.customers;
-      if (++entries % kProgressRecords == 0 && progress) progress(result.records, high);
+      if (++entries % kProgressRecords == 0 && progress) {
+        if (Status step = progress(result.records, high); !step.ok()) return step;
+      }
       return flush_when_full();
     });
     // What was just written and verified does not read back: not a state to rebuild again.

@@ -68,8 +68,10 @@ class ChangelogRestorer {
   // Called, on the restoring thread, with (records read, end offset) at each step forward:
   // every kProgressRecords records read, the first record after a wait for Kafka, and every
   // kProgressRecords customers written (the records read unchanged). Its caller marks the
-  // instance alive with it (processor/health/health_state.h) and logs from it.
-  using ProgressFn = std::function<void(uint64_t records, int64_t end_offset)>;
+  // instance alive with it (processor/health/health_state.h), logs from it, and checks the
+  // state disk's reserve: an error it returns ends the restore with that error (what was
+  // written stays without a checkpoint: the next restore starts again).
+  using ProgressFn = std::function<Status(uint64_t records, int64_t end_offset)>;
   static constexpr uint64_t kProgressRecords = 1'000;
 
   // A local checkpoint that does not parse is local damage, not an error: the partition's local

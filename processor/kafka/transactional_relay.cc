@@ -219,9 +219,10 @@ std::optional<TransactionalRelay::AttemptError> TransactionalRelay::Attempt(
             Resume::kNo)) {
       AttemptError failed = Describe(*error);
       const RdKafka::ErrorCode code = error->code();
-      failed.membership_lost = code == RdKafka::ERR_ILLEGAL_GENERATION ||
-                               code == RdKafka::ERR_UNKNOWN_MEMBER_ID ||
-                               code == RdKafka::ERR_FENCED_INSTANCE_ID;
+      // Not FENCED_INSTANCE_ID: another live consumer holds this member's group.instance.id,
+      // and a rejoin under it would fence that one (fatal, as in Kafka's own clients).
+      failed.membership_lost =
+          code == RdKafka::ERR_ILLEGAL_GENERATION || code == RdKafka::ERR_UNKNOWN_MEMBER_ID;
       return failed;
     }
   }

@@ -26,6 +26,9 @@ class CartAbandonmentRule final : public Rule {
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
   RuleState::KindCase state_kind() const override { return RuleState::kCart; }
+  bool Emits(v1::TriggerType type) const override {
+    return type == v1::TRIGGER_TYPE_CART_ABANDONED;
+  }
   bool StillHolds(const v1::Trigger& trigger, TimeMs release_ms, const CustomerState& customer,
                   const RuleState* rule_state) const override;
 

@@ -48,6 +48,11 @@ class RewardWindowRule final : public Rule {
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
   RuleState::KindCase state_kind() const override { return RuleState::kReward; }
+  bool Emits(v1::TriggerType type) const override {
+    return type == v1::TRIGGER_TYPE_REWARD_WINDOW_OPENED ||
+           type == v1::TRIGGER_TYPE_REWARD_WINDOW_REMINDER ||
+           type == v1::TRIGGER_TYPE_REWARD_EARNED || type == v1::TRIGGER_TYPE_REWARD_WINDOW_EXPIRED;
+  }
   bool StillHolds(const v1::Trigger& trigger, TimeMs release_ms, const CustomerState& customer,
                   const RuleState* rule_state) const override;
 

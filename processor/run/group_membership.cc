@@ -94,10 +94,15 @@ GroupMembership::Restored GroupMembership::RestoreOne(const std::string& topic,
       [&](uint64_t records, int64_t end) {
         const auto now = std::chrono::steady_clock::now();
         MarkAlive();
-        if (now - logged < kRestoreLogInterval) return;
-        logged = now;
-        LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
-                std::to_string(records) + " records read (end offset " + std::to_string(end) + ")");
+        if (now - logged >= kRestoreLogInterval) {
+          logged = now;
+          LogInfo("restoring " + name + " from " + config_.changelog.name + ": " +
+                  std::to_string(records) + " records read (end offset " + std::to_string(end) +
+                  ")");
+        }
+        // A large restore can fill the disk on its own: the reserve holds while it writes, as
+        // while processing (Unavailable: the instance pauses, TakeOver).
+        return disk_.Check();
       });
   MarkAlive();
   restored.seconds =
@@ -242,6 +247,7 @@ Status GroupMembership::Assign(std::vector<RdKafka::TopicPartition*>& partitions
   }
   Release(not_taken);
   PublishAssigned();
+  assigned_since_start_ = true;
   return result;
 }
 
@@ -269,6 +275,7 @@ void GroupMembership::Release(const std::vector<int32_t>& partitions) {
 }
 
 void GroupMembership::DeleteReleasedCopies() {
+  if (!assigned_since_start_) return;
   const int64_t now_ms = SystemClock().NowMs();
   StatusOr<std::vector<int32_t>> deleted = touchstream::DeleteReleasedCopies(
       db_, config_.touchpoints.name, now_ms, config_.state_cleanup_delay_ms,

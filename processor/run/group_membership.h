@@ -164,6 +164,9 @@ class GroupMembership : public RdKafka::RebalanceCb {
   } pending_;
   bool paused_for_disk_ = false;
   bool stopping_ = false;
+  // Set by the first assignment since start-up: until then no released copy is deleted (a long
+  // start, or Kafka down, must not cost the copies the group is about to hand back).
+  bool assigned_since_start_ = false;
 };
 
 }  // namespace touchstream

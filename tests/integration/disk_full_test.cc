@@ -3,52 +3,17 @@
 // running, and resume when space returns, with nothing lost. Oracle and invariants I1-I3:
 // tests/integration/oracle.h. Needs root (it mounts a tmpfs); skipped otherwise.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
-#include <sys/statvfs.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "tests/integration/cluster.h"
 #include "tests/integration/oracle.h"
+#include "tests/integration/tmpfs.h"
 
 namespace touchstream::testing {
 namespace {
-
-constexpr uint64_t kMiB = 1 << 20;
-
-// A tmpfs mounted on `dir` until destruction.
-class TmpfsMount {
- public:
-  TmpfsMount(const std::string& dir, uint64_t size_bytes) : dir_(dir) {
-    std::filesystem::create_directories(dir);
-    const std::string options = "size=" + std::to_string(size_bytes);
-    if (mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) == 0) {
-      mounted_ = true;
-    } else {
-      error_ = std::strerror(errno);
-    }
-  }
-  ~TmpfsMount() {
-    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-  std::string error_;
-};
-
-uint64_t AvailableBytes(const std::string& dir) {
-  struct statvfs fs {};
-  return statvfs(dir.c_str(), &fs) == 0 ? static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize : 0;
-}
 
 template <typename Predicate>
 bool Eventually(Predicate predicate, std::chrono::seconds timeout) {
@@ -95,15 +60,7 @@ TEST(DiskFullTest, PausesWhileTheStateDiskIsFullAndResumesLosingNothing) {
 
   // Something else fills the filesystem to 4 MiB short of full, below the 16 MiB reserve.
   const std::string filler = mnt + "/filler";
-  {
-    const uint64_t fill = AvailableBytes(mnt) - 4 * kMiB;
-    std::ofstream out(filler, std::ios::binary);
-    const std::string chunk(kMiB, '\0');
-    for (uint64_t written = 0; written < fill; written += chunk.size()) {
-      out.write(chunk.data(),
-                static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), fill - written)));
-    }
-  }
+  FillUntil(filler, 4 * kMiB);
   ASSERT_LT(AvailableBytes(mnt), 16 * kMiB);
   produce_part(1);
   ASSERT_TRUE(cluster.WaitForLog("run", "pausing: the state filesystem", std::chrono::seconds(20)))

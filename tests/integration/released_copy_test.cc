@@ -20,9 +20,9 @@ TEST(ReleasedCopyTest, ACopyLeftByAStopIsReleasedWhenItsPartitionIsNoLongerAssig
   config.group_id = "released-copy";
   config.partitions = 2;
   config.rules = kCart2mRules;
-  // Longer than A's wait for its assignment after its start (~5 s here), when every copy is
-  // released until the group assigns it.
-  config.state = "cleanup_delay: 15s";
+  // Shorter than A's wait for its assignment after its restart (~5 s here): the copies are not
+  // deleted before the first assignment since start-up, so A's own stays.
+  config.state = "cleanup_delay: 1s";
   Cluster cluster(dir, config);
   ASSERT_TRUE(cluster.started());
 

@@ -6,6 +6,7 @@
 
 #include "processor/core/memory_store.h"
 #include "processor/core/pipeline.h"
+#include "processor/policy/policy_stage.h"
 #include "processor/rules/browse_abandonment_rule.h"
 #include "processor/rules/cart_abandonment_rule.h"
 #include "processor/rules/reward_window_rule.h"
@@ -30,6 +31,7 @@ class RuleConfigChangeTest : public ::testing::Test {
     rules_.push_back(std::move(rule));
     pipeline_ = std::make_unique<PartitionPipeline>(rules_, store_, 0);
     pipeline_->RestoreClock(clock_ms, clock_ms);
+    if (with_policy_) pipeline_->SetPolicy(&policy_);
   }
   V Process(const v1::TouchpointEvent& e) {
     std::vector<v1::Trigger> out;
@@ -60,6 +62,9 @@ class RuleConfigChangeTest : public ::testing::Test {
     return WithItem(Event(id, "amy", t, v1::EVENT_TYPE_PURCHASE), "sku-" + id, 1, 1000);
   }
 
+  bool with_policy_ = false;
+  PolicyConfig policy_config_;
+  PolicyStage policy_{policy_config_, TimeZoneCatalog::System()};
   MemoryStore store_;
   RuleSet rules_;
   std::unique_ptr<PartitionPipeline> pipeline_;
@@ -123,6 +128,21 @@ TEST_F(RuleConfigChangeTest, AReminderTurnedOffIsNotSent) {
             V{"REWARD_WINDOW_OPENED nudge amy @+0s"});  // the reminder due at +48 h
   Restart(Reward(0), kT0);
   EXPECT_EQ(AdvanceTo(kT0 + 100 * kHourMs), V{"REWARD_WINDOW_EXPIRED nudge amy @+259200s"});
+}
+
+// A cart reminder deferred by quiet hours, released after the id went to a win-back: that rule
+// does not stand behind a cart reminder (it would have said it holds, and sent it).
+TEST_F(RuleConfigChangeTest, AnIdGivenToAnotherKindDoesNotReleaseTheOldKindsDeferrals) {
+  with_policy_ = true;
+  policy_config_.quiet_hours = {true, 0, 8 * 60};  // 00:00-08:00 UTC; kT0 is midnight
+  Restart(Cart(kHourMs), kT0);
+  EXPECT_EQ(Process(Buy("p1", kT0)), V{});
+  EXPECT_EQ(Process(Add("a1", kT0 + kMinuteMs)), V{});
+  EXPECT_EQ(AdvanceTo(kT0 + 2 * kHourMs), V{}) << "the reminder is deferred to 08:00";
+  Restart(WinBack({30 * kDayMs}), kT0 + 2 * kHourMs);
+  EXPECT_EQ(AdvanceTo(kT0 + 9 * kHourMs), V{}) << "released under the win-back rule";
+  ASSERT_FALSE(pipeline_->audits().empty());
+  EXPECT_EQ(pipeline_->audits().back().reason(), "superseded");
 }
 
 }  // namespace

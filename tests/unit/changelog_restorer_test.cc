@@ -1,0 +1,94 @@
+// The restore's progress callback can end it (ChangelogRestorer::ProgressFn): the instance checks
+// the state disk's reserve there, so that a restore larger than the room above the reserve
+// pauses the instance instead of filling the disk (GroupMembership::RestoreOne). What the
+// stopped restore wrote has no checkpoint: the next restore starts again.
+#include "processor/kafka/changelog_restorer.h"
+
+#include <gtest/gtest.h>
+
+#include "processor/kafka/record_producer.h"
+#include "state/changelog.h"
+#include "tests/unit/relay_test_fixture.h"
+
+namespace touchstream::testing {
+namespace {
+
+constexpr char kChangelog[] = "restorer-test-changelog";
+constexpr int kCustomers = 3'500;
+
+class ChangelogRestorerTest : public RelayTest {
+ protected:
+  void SetUp() override {
+    RelayTest::SetUp();
+    ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kChangelog, 1}).ok());
+    // One owner's fence, then one commit of kCustomers states and its marker.
+    std::string errstr;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
+    std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
+    ASSERT_TRUE(producer) << errstr;
+    const changelog::Writer writer{"owner-1", 1};
+    v1::state::ChangelogMarker fence;
+    fence.set_epoch(1);
+    fence.mutable_checkpoint()->set_owner(writer.owner);
+    std::vector<v1::state::OutboxRecord> records{changelog::FenceRecord(kChangelog, 0, fence)};
+    for (int i = 0; i < kCustomers; ++i) {
+      v1::state::CustomerState state;
+      state.set_customer_id("c" + std::to_string(i));
+      state.set_first_seen_ms(1);
+      const std::string value = state.SerializeAsString();
+      records.push_back(
+          changelog::SerializedStateRecord(kChangelog, 0, writer, 1, state.customer_id(), &value));
+    }
+    v1::state::ChangelogMarker commit;
+    commit.mutable_checkpoint()->set_owner(writer.owner);
+    commit.mutable_checkpoint()->set_commit_seq(1);
+    commit.mutable_checkpoint()->set_next_offset(kCustomers);
+    records.push_back(changelog::CommitRecord(kChangelog, 0, writer, commit));
+    for (const auto& record : records) {
+      ASSERT_EQ(ProduceRecord(*producer, record, nullptr), RdKafka::ERR_NO_ERROR);
+    }
+    ASSERT_EQ(producer->flush(10'000), RdKafka::ERR_NO_ERROR);
+    auto restorer = ChangelogRestorer::Create({{"bootstrap.servers", kafka_->bootstrap_servers()}},
+                                              kChangelog, "touchpoints");
+    ASSERT_TRUE(restorer.ok()) << restorer.status().message();
+    restorer_ = std::move(*restorer);
+  }
+  void TearDown() override {
+    restorer_.reset();
+    RelayTest::TearDown();
+  }
+  std::unique_ptr<ChangelogRestorer> restorer_;
+};
+
+TEST_F(ChangelogRestorerTest, TheWholeChangelogIsRestored) {
+  int steps = 0;
+  auto restored = restorer_->Restore(0, *db_, 64 << 20, 0, [&](uint64_t, int64_t) {
+    ++steps;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(restored.ok()) << restored.status().message();
+  EXPECT_EQ(restored->customers, static_cast<uint64_t>(kCustomers));
+  EXPECT_GT(steps, 3);
+  EXPECT_TRUE(db_->ReadCheckpoint("touchpoints", 0)->has_value());
+}
+
+// Into files ingested at once (ingest_min_customers 0) and through the memtables alike.
+TEST_F(ChangelogRestorerTest, AProgressStepThatFailsEndsTheRestoreWithItsError) {
+  for (const uint64_t ingest_min_customers : {uint64_t{0}, uint64_t{1'000'000}}) {
+    int steps = 0;
+    auto restored =
+        restorer_->Restore(0, *db_, 64 << 20, ingest_min_customers, [&](uint64_t, int64_t) {
+          // Once the customers are being written.
+          return ++steps < 4 ? Status::Ok() : Status::Unavailable("disk low");
+        });
+    ASSERT_FALSE(restored.ok()) << ingest_min_customers;
+    EXPECT_EQ(restored.status().code(), Status::Code::kUnavailable);
+    EXPECT_EQ(steps, 4) << "the restore went on after the failed step";
+    EXPECT_FALSE(db_->ReadCheckpoint("touchpoints", 0)->has_value())
+        << "a checkpoint for a restore cut short";
+  }
+}
+
+}  // namespace
+}  // namespace touchstream::testing
