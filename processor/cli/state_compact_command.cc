@@ -68,6 +68,13 @@ void AddStateCompactCommand(CLI::App& app, Action* run) {
   cmd->callback([config_path, sizes, run] {
     *run = [config_path, sizes]() -> int {
       const Config config = LoadConfigFile(*config_path);
+      // Opening would create an empty store where none is (a mistyped state.dir): nothing to do
+      // there, and nothing compacted where the operator meant.
+      if (std::error_code error; !std::filesystem::exists(config.state_dir + "/CURRENT", error)) {
+        std::cerr << "touchstream state-compact: no state store in " << config.state_dir
+                  << " (state.dir of " << *config_path << ")\n";
+        return kExitFailure;
+      }
       const uint64_t before = DirectoryBytes(config.state_dir);
       {
         auto db = StateDb::Open(config.state_dir, config.sync_writes);

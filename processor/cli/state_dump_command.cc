@@ -42,6 +42,11 @@ void AddStateDumpCommand(CLI::App& app, Action* run) {
       if (opts->output != "-") file.open(opts->output);
       std::ostream& out = opts->output == "-" ? std::cout : file;
       for (const auto& [id, line] : lines) out << line << "\n";
+      if (!out.flush()) {
+        std::cerr << "touchstream state-dump: cannot write "
+                  << (opts->output == "-" ? std::string("stdout") : opts->output) << "\n";
+        return kExitFailure;
+      }
       return kExitOk;
     };
   });
