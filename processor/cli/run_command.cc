@@ -6,6 +6,7 @@
 #include "processor/diagnostics/log.h"
 #include "processor/http/customer_view.h"
 #include "processor/http/http_server.h"
+#include "processor/kafka/kafka_conf.h"
 #include "processor/metrics/allocator_collector.h"
 #include "processor/rules/rule_registry.h"
 #include "processor/run/service.h"
@@ -33,6 +34,12 @@ void AddRunCommand(CLI::App& app, Action* run) {
     *run = [opts]() -> int {
       Config config = LoadConfigFile(opts->config);
       ApplyKafkaOverrides(config, environ, opts->x);
+      if (Status s = CheckKafkaSections({{"kafka", config.kafka},
+                                         {"kafka_consumer", config.kafka_consumer},
+                                         {"kafka_producer", config.kafka_producer}});
+          !s.ok()) {
+        throw ConfigError(s.message());
+      }
       const RuleSet rules = BuildRuleSet(config.rules);  // a bad rule fails here, exit 2
       std::atomic<bool>& stop = InstallStopSignals();
       LogInfo("allocator: " + DescribeThisAllocator());

@@ -16,4 +16,19 @@ StatusOr<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(const KafkaProperties& pr
   return conf;
 }
 
+Status CheckKafkaSections(const std::map<std::string, KafkaProperties>& sections) {
+  std::string errstr;
+  for (const auto& [section, props] : sections) {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    for (const auto& [key, value] : props) {
+      if (conf->set(key, value, errstr) != RdKafka::Conf::CONF_OK) {
+        return Status::InvalidArgument(
+            section + "." + key + ": " + errstr +
+            (section == "kafka" ? " (the kafka section, TOUCHSTREAM_KAFKA_* or -X)" : ""));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace touchstream

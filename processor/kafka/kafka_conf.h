@@ -18,4 +18,10 @@ using KafkaProperties = std::map<std::string, std::string>;
 StatusOr<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(const KafkaProperties& props,
                                                        const KafkaProperties& overrides = {});
 
+// Each property of the config's `kafka`, `kafka_consumer` and `kafka_producer` sections as
+// librdkafka takes it, at start-up: InvalidArgument naming the section and the key (the
+// clients' own MakeKafkaConf, later, knows no section). TOUCHSTREAM_KAFKA_* and -X items are
+// the kafka section's by then (ApplyKafkaOverrides), and named so.
+Status CheckKafkaSections(const std::map<std::string, KafkaProperties>& sections);
+
 }  // namespace touchstream

@@ -1,6 +1,7 @@
-// `state-dump` and `state-compact` fail where they cannot do what was asked, instead of exiting
-// 0: a dump to a file that cannot be written said nothing and wrote nothing; a compaction of a
-// state.dir holding no store (a typo) created an empty store there.
+// Commands fail clearly where they cannot do what was asked. `state-dump` and `state-compact`
+// exited 0: a dump to a file that cannot be written said nothing and wrote nothing; a compaction
+// of a state.dir holding no store (a typo) created an empty store there. `run` named a bad
+// librdkafka property of kafka_consumer or kafka_producer as the kafka section's.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -53,6 +54,22 @@ TEST(StateCommandsTest, AStateCompactWhereNoStoreIsFailsAndCreatesNothing) {
   EXPECT_NE(compact.Stderr().find("no state store in " + typo), std::string::npos)
       << compact.Stderr();
   EXPECT_FALSE(std::filesystem::exists(typo)) << "an empty store was created";
+}
+
+TEST(RunConfigErrorsTest, ABadLibrdkafkaPropertyIsNamedWithItsSectionAtStartUp) {
+  TempDir dir;
+  for (const std::string section : {"kafka_consumer", "kafka_producer", "kafka"}) {
+    const std::string config = dir.Write(
+        section + ".yaml", "state: {dir: " + dir.path() + "/state}\nhttp: {listen: \"\"}\n" +
+                               section + ": {no.such.property: 1}\n");
+    ChildProcess run({TouchstreamBin(), "run", "--config", config}, dir.path() + "/" + section);
+    EXPECT_EQ(run.Wait(std::chrono::seconds(30)), 2) << run.Stderr();
+    EXPECT_NE(run.Stderr().find("config error: " + section +
+                                ".no.such.property: No such "
+                                "configuration property"),
+              std::string::npos)
+        << run.Stderr();
+  }
 }
 
 }  // namespace
