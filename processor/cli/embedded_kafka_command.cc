@@ -191,7 +191,9 @@ void AddEmbeddedKafkaCommand(CLI::App& app, Action* run) {
               std::to_string(config.touchpoints.partitions) + ", " + config.triggers.name + "/" +
               std::to_string(config.triggers.partitions) + ", " + config.dead_letter.name + "/" +
               std::to_string(config.dead_letter.partitions) + ", " + config.audit.name + "/" +
-              std::to_string(config.audit.partitions) + extra);
+              std::to_string(config.audit.partitions) + ", " + config.changelog.name + "/" +
+              std::to_string(config.changelog.partitions) + ", " + config.repartition.name + "/" +
+              std::to_string(config.repartition.partitions) + extra);
       ControlInput input(STDIN_FILENO);
       while (!stop.load()) {
         for (const ControlLine& line : input.Read(100)) {
