@@ -165,6 +165,13 @@ Status PartitionPipeline::FireDueTimers(std::vector<v1::Trigger>& out) {
       DropRuleStateIfEmpty(customer, key.rule_id);
       continue;
     }
+    // Armed under other parameters, which now give a later due time: re-armed there.
+    if (const TimeMs due_now = rule_it->second->DueNow(customer, *rule_state);
+        due_now > key.due_ms) {
+      rule_state->set_due_ms(due_now);
+      SyncTimer(customer.customer_id(), key.rule_id, 0, *rule_state);
+      continue;
+    }
     scratch_.clear();
     rule_it->second->OnTimer(key.due_ms, customer, *rule_state, scratch_);
     // The popped entry is gone from the index; only a new due time needs an entry.

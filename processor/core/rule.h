@@ -37,10 +37,8 @@ class Rule {
                        const CustomerState& customer, RuleState& rule_state,
                        std::vector<Emission>& out) const = 0;
 
-  // Called when the watermark reaches rule_state.due_ms (== due_ms). The rule sets the next
-  // due time, or 0 for none. The timer may have been armed under other parameters (the config
-  // changed since): a rule whose parameters now give a later due time sets it and emits nothing
-  // (an earlier one fires now, at `due_ms`).
+  // Called when the watermark reaches rule_state.due_ms (== due_ms), unless DueNow is later. The
+  // rule sets the next due time, or 0 for none.
   virtual void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                        std::vector<Emission>& out) const = 0;
 
@@ -48,6 +46,11 @@ class Rule {
   // another (the rule's id was given to a rule of another kind since) is not this rule's: the
   // pipeline drops it and its timer before the rule sees the customer.
   virtual RuleState::KindCase state_kind() const = 0;
+  // The due time the rule's current parameters give `rule_state` (0: none to tell). The timer
+  // may have been armed under other parameters (the config changed since): when it comes due and
+  // this is later, the pipeline re-arms it there instead of calling OnTimer; an earlier one
+  // fires then, at the old due time.
+  virtual TimeMs DueNow(const CustomerState& customer, const RuleState& rule_state) const = 0;
   // Whether this rule emits triggers of `type`: a deferred trigger of another type under the
   // rule's id (the id given to a rule of another kind since) no longer holds at its release.
   virtual bool Emits(v1::TriggerType type) const = 0;

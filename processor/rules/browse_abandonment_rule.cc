@@ -90,11 +90,6 @@ void BrowseAbandonmentRule::OnCartOrPurchase(const v1::TouchpointEvent& event,
 void BrowseAbandonmentRule::OnTimer(TimeMs due_ms, const CustomerState& /*customer*/,
                                     RuleState& rule_state, std::vector<Emission>& out) const {
   const v1::state::BrowseRuleState browse = rule_state.browse();
-  // Armed under a shorter delay than the config's now: due later.
-  if (const TimeMs due_now = browse.armed_at_ms() + params_.delay_ms; due_now > due_ms) {
-    rule_state.set_due_ms(due_now);
-    return;
-  }
   rule_state.Clear();
   if (browse.skus_size() == 0) return;
 

@@ -36,6 +36,9 @@ class BrowseAbandonmentRule final : public Rule {
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
   RuleState::KindCase state_kind() const override { return RuleState::kBrowse; }
+  TimeMs DueNow(const CustomerState& /*customer*/, const RuleState& rule_state) const override {
+    return rule_state.browse().armed_at_ms() + params_.delay_ms;
+  }
   bool Emits(v1::TriggerType type) const override {
     return type == v1::TRIGGER_TYPE_BROWSE_ABANDONED;
   }

@@ -26,11 +26,6 @@ void CartAbandonmentRule::OnEvent(const v1::TouchpointEvent& event, const Applie
 void CartAbandonmentRule::OnTimer(TimeMs due_ms, const CustomerState& customer,
                                   RuleState& rule_state, std::vector<Emission>& out) const {
   const v1::state::CartRuleState armed = rule_state.cart();
-  // Armed under a shorter delay than the config's now: due later.
-  if (const TimeMs due_now = armed.armed_at_ms() + params_.delay_ms; due_now > due_ms) {
-    rule_state.set_due_ms(due_now);
-    return;
-  }
   rule_state.Clear();
   const int64_t total = CartTotalMinor(customer.cart());
   if (customer.cart().lines_size() == 0 || total < params_.min_cart_value_minor) return;

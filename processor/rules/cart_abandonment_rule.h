@@ -26,6 +26,9 @@ class CartAbandonmentRule final : public Rule {
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
   RuleState::KindCase state_kind() const override { return RuleState::kCart; }
+  TimeMs DueNow(const CustomerState& /*customer*/, const RuleState& rule_state) const override {
+    return rule_state.cart().armed_at_ms() + params_.delay_ms;
+  }
   bool Emits(v1::TriggerType type) const override {
     return type == v1::TRIGGER_TYPE_CART_ABANDONED;
   }

@@ -124,11 +124,6 @@ void RewardWindowRule::OnTimer(TimeMs due_ms, const CustomerState& /*customer*/,
     rule_state.set_due_ms(0);
     return;
   }
-  // Armed under other parameters (a reminder since turned off or moved closer to the expiry).
-  if (const TimeMs due_now = NextDue(window); due_now > due_ms) {
-    rule_state.set_due_ms(due_now);
-    return;
-  }
   if (due_ms < window.expires_ms()) {
     window.set_reminder_sent(true);
     rule_state.set_due_ms(NextDue(window));

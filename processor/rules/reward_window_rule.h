@@ -48,6 +48,9 @@ class RewardWindowRule final : public Rule {
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
   RuleState::KindCase state_kind() const override { return RuleState::kReward; }
+  TimeMs DueNow(const CustomerState& /*customer*/, const RuleState& rule_state) const override {
+    return rule_state.reward().window_id().empty() ? 0 : NextDue(rule_state.reward());
+  }
   bool Emits(v1::TriggerType type) const override {
     return type == v1::TRIGGER_TYPE_REWARD_WINDOW_OPENED ||
            type == v1::TRIGGER_TYPE_REWARD_WINDOW_REMINDER ||

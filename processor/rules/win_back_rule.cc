@@ -71,11 +71,9 @@ void WinBackRule::OnEvent(const v1::TouchpointEvent& event, const AppliedEvent& 
 void WinBackRule::OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                           std::vector<Emission>& out) const {
   v1::state::WinBackRuleState& dormancy = *rule_state.mutable_win_back();
-  // Re-checked because the config (tiers, require_purchase) may have changed since arming: no
-  // tier left, or the next one later than the timer.
-  const TimeMs due_now = NextDue(dormancy, customer);
-  rule_state.set_due_ms(due_now > due_ms ? due_now : 0);
-  if (due_now == 0 || due_now > due_ms) return;
+  rule_state.set_due_ms(0);
+  // Re-checked because the config (tiers, require_purchase) may have changed since arming.
+  if (NextDue(dormancy, customer) == 0) return;
   const int tier = dormancy.tiers_fired() + 1;
   dormancy.set_tiers_fired(tier);
   out.push_back(WinBack(due_ms, tier, dormancy));

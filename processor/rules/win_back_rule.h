@@ -40,6 +40,9 @@ class WinBackRule final : public Rule {
   void OnTimer(TimeMs due_ms, const CustomerState& customer, RuleState& rule_state,
                std::vector<Emission>& out) const override;
   RuleState::KindCase state_kind() const override { return RuleState::kWinBack; }
+  TimeMs DueNow(const CustomerState& customer, const RuleState& rule_state) const override {
+    return NextDue(rule_state.win_back(), customer);
+  }
   bool Emits(v1::TriggerType type) const override {
     return type == v1::TRIGGER_TYPE_WIN_BACK || type == v1::TRIGGER_TYPE_REACTIVATED;
   }

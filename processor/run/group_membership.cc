@@ -48,8 +48,8 @@ Status GroupMembership::ReleaseUnassigned() {
   if (unmarked.empty()) return Status::Ok();
   if (Status s = db_.MarkReleased(unmarked, SystemClock().NowMs()); !s.ok()) return s;
   LogInfo("the local copies of " + std::to_string(unmarked.size()) +
-          " partitions are not served until the group assigns them here (deleted after "
-          "state.cleanup_delay otherwise)");
+          " partitions are not served until the group assigns them here (the others are "
+          "deleted state.cleanup_delay after the first assignment)");
   return Status::Ok();
 }
 
@@ -405,6 +405,10 @@ void GroupMembership::RejoinAfterPause(std::chrono::steady_clock::duration pause
   LogWarn("the process stood still for " + std::to_string(ms) +
           " ms, longer than session.timeout.ms: the group has moved our partitions; dropping " +
           std::to_string(tasks_.size()) + " partitions and the uncommitted batch, rejoining");
+  LeaveAndJoin();
+}
+
+void GroupMembership::LeaveAndJoin() {
   Leave();
   if (paused_for_disk_) return;
   if (Status s = Join(); !s.ok()) pending_.error = s;
@@ -415,9 +419,7 @@ void GroupMembership::RejoinAfterLoss(const std::string& reason) {
           " partitions and the uncommitted batch (their local writes since the last commit are "
           "rewound by the restore that assigns them again), rejoining " +
           config_.group_id);
-  Leave();
-  if (paused_for_disk_) return;
-  if (Status s = Join(); !s.ok()) pending_.error = s;
+  LeaveAndJoin();
 }
 
 void GroupMembership::Rejoin(const std::string& reason) {

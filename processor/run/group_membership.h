@@ -120,6 +120,8 @@ class GroupMembership : public RdKafka::RebalanceCb {
   void Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
   // Drops the batch and every partition, and unsubscribes.
   void Leave();
+  // Leave, then join again unless paused for the disk (which joins when space returns).
+  void LeaveAndJoin();
   // Drops every partition and the uncommitted batch (their next owner redoes them), and the
   // partitions' changelog records not yet delivered (AbandonChangelog). `disk_low`: the state
   // filesystem is below its reserve, so the pending restore hints are not stored either
