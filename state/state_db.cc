@@ -318,16 +318,21 @@ Status StateDb::ForEachCustomer(const std::function<void(int32_t, v1::state::Cus
 
 Status StateDb::ForEachEntryOf(
     int32_t partition,
-    const std::function<Status(const std::string& key, v1::state::CustomerState)>& fn) {
+    const std::function<Status(const std::string& key, v1::state::CustomerState)>& fn,
+    const std::function<void(const std::string& key)>& on_corrupt) {
   const std::string prefix = keys::PartitionPrefix(partition);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), customers()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string key(it->key().ToStringView().substr(prefix.size()));
     v1::state::CustomerState state;
     if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::Corruption("corrupt stored state for a customer in partition " +
-                                std::to_string(partition));
+      if (!on_corrupt) {
+        return Status::Corruption("corrupt stored state for a customer in partition " +
+                                  std::to_string(partition));
+      }
+      on_corrupt(key);
+      continue;
     }
-    const std::string key(it->key().ToStringView().substr(prefix.size()));
     if (Status s = fn(key, std::move(state)); !s.ok()) return s;
   }
   return FromRocksRead(it->status(), "cannot read customers");

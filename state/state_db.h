@@ -92,10 +92,12 @@ class StateDb {
 
   // Calls `fn` for every stored entry of one partition, in key order: customer states (key = the
   // customer id) and erasure memories (core/erasure_memory.h); stops at the first error `fn`
-  // returns.
+  // returns. An entry that does not parse is Corruption, unless `on_corrupt` is given: then it is
+  // reported there (its key) and skipped.
   Status ForEachEntryOf(
       int32_t partition,
-      const std::function<Status(const std::string& key, v1::state::CustomerState)>& fn);
+      const std::function<Status(const std::string& key, v1::state::CustomerState)>& fn,
+      const std::function<void(const std::string& key)>& on_corrupt = nullptr);
 
   // Calls `fn` for every stored customer state (not erasure memories, nor the copies of released
   // partitions), in (partition, customer id) order.

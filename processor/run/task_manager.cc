@@ -154,15 +154,20 @@ Status TaskManager::Republish(int32_t partition, Assigned& assigned,
     }
     return wait_for_relay(bound);
   };
+  // An entry that does not parse has no copy anywhere to rebuild it from: it is dropped, not
+  // allowed to stop every start (README, "Corrupt local state").
+  std::vector<std::string> corrupt;
   Status s = db_.ForEachEntryOf(
-      partition, [&](const std::string& key, const v1::state::CustomerState& state) {
+      partition,
+      [&](const std::string& key, const v1::state::CustomerState& state) {
         const std::string value = state.SerializeAsString();
         entries.push_back(
             {seqs.DrawOutboxSeq(), changelog::SerializedStateRecord(
                                        topic, partition, assigned.writer, seq, key, &value)});
         ++written;
         return entries.size() < kEntriesPerPublish ? Status::Ok() : publish();
-      });
+      },
+      [&](const std::string& key) { corrupt.push_back(key); });
   owned.set_commit_seq(seq);
   owned.clear_changelog_incomplete();
   v1::state::ChangelogMarker marker;
@@ -177,10 +182,19 @@ Status TaskManager::Republish(int32_t partition, Assigned& assigned,
   if (s.ok()) s = wait_for_relay(0);
   if (s.ok()) {
     CommitBatch batch(db_);
+    for (const std::string& key : corrupt) batch.PutCustomerValue(partition, key, nullptr);
     batch.PutCheckpoint(config_.touchpoints.name, partition, owned);
     s = batch.Commit();
   }
   const std::string name = PartitionName(config_.touchpoints.name, partition);
+  if (s.ok() && !corrupt.empty()) {
+    LogError(std::to_string(corrupt.size()) + " corrupt stored entr" +
+             (corrupt.size() == 1 ? "y" : "ies") + " of " + name +
+             " deleted (a customer's state "
+             "lost): " +
+             PartitionName(topic, partition) + " holds no copy to rebuild from");
+    metrics_.state_rebuilds(StateRebuildReason::kCorruptState).Increment(corrupt.size());
+  }
   if (!s.ok()) {
     LogError("cannot write the local state of " + name + " to " + PartitionName(topic, partition) +
              ", which holds none of it: " + s.message() +

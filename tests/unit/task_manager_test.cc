@@ -347,6 +347,49 @@ TEST_F(TaskManagerTest, AStateTheChangelogLacksIsWrittenToItWholeAtTheNextAssign
   EXPECT_EQ(Replay(driver_->ChangelogRecords()).entries.count("dee"), 1u);
 }
 
+// A stored entry that does not parse, met while writing the local state to a changelog that
+// lacks it, has no copy to rebuild it from: it is deleted and the rest written, rather than the
+// takeover failing at every start.
+TEST_F(TaskManagerTest, ACorruptEntryTheChangelogLacksIsDroppedAndTheRestWritten) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));
+  Process(Add("e2", "bob", kT0 + kMinuteMs));
+  Process(Add("e3", "cy", kT0 + 2 * kMinuteMs));
+  driver_->StoreRawState("bob", "\x0a\xff\xff\xff\xff");
+  ASSERT_TRUE(driver_->status().ok()) << driver_->status().message();
+  const std::optional<v1::state::PartitionCheckpoint> local = driver_->ReadCheckpoint();
+  ASSERT_TRUE(local.has_value());
+  driver_->DropAllPartitions();
+  const size_t recreated_at = driver_->ChangelogRecords().size();
+  v1::state::PartitionCheckpoint kept = *local;
+  kept.set_changelog_incomplete(true);
+  const Status assigned = driver_->task_manager().Assign(0, kept, 1);
+  ASSERT_TRUE(assigned.ok()) << assigned.message();
+
+  const std::vector<v1::state::OutboxRecord> all = driver_->ChangelogRecords();
+  const Replayed replayed =
+      Replay(std::vector<v1::state::OutboxRecord>(all.begin() + recreated_at, all.end()));
+  std::vector<std::string> written;
+  for (const auto& [key, value] : replayed.entries) written.push_back(key);
+  EXPECT_EQ(written, (std::vector<std::string>{"amy", "cy"}));
+  ASSERT_TRUE(replayed.latest.has_value());
+  EXPECT_FALSE(driver_->ReadCheckpoint()->changelog_incomplete());
+  // The local store holds what the changelog does: bob is gone, not corrupt.
+  std::vector<std::string> stored;
+  EXPECT_TRUE(driver_->db()
+                  .ForEachEntryOf(0,
+                                  [&](const std::string& key, const CustomerState&) {
+                                    stored.push_back(key);
+                                    return Status::Ok();
+                                  })
+                  .ok());
+  EXPECT_EQ(stored, (std::vector<std::string>{"amy", "cy"}));
+  EXPECT_EQ(driver_->metrics().state_rebuilds(StateRebuildReason::kCorruptState).Value(), 1);
+  // Bob starts again from nothing at his next event.
+  Process(Add("e4", "bob", kT0 + 3 * kMinuteMs));
+  EXPECT_TRUE(driver_->status().ok()) << driver_->status().message();
+}
+
 // A state the changelog holds needs nothing written but the fence.
 TEST_F(TaskManagerTest, AStateTheChangelogHoldsIsNotWrittenAgain) {
   Start(ClockMode::kEventTime);
