@@ -263,7 +263,9 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   relay_.StopBy(stop_by);
   if (Status s = Commit(); s.code() == Status::Code::kDeadlineExceeded) {
     LeftUndecided(s);
-  } else if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kCorruption) {
+  } else if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kCorruption ||
+             s.code() == Status::Code::kMembershipLost) {
+    // kMembershipLost: exactly_once's transaction was aborted, so nothing of it is undecided.
     LogWarn("shutting down without the last commit (" + s.message() +
             "): its records are processed again from the last commit");
   } else if (!s.ok()) {

@@ -303,6 +303,10 @@ void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partit
     committed = commit_();
     if (committed.code() == Status::Code::kUnavailable) {
       pending_.pause_request = committed.message();
+    } else if (committed.code() == Status::Code::kMembershipLost) {
+      // exactly_once: the group moved on without this member, the commit's transaction was
+      // aborted; the revocation ends the generation as a rejoin would (RejoinAfterLoss).
+      lost = true;
     } else if (!committed.ok()) {
       pending_.error = committed;
     }
@@ -310,8 +314,10 @@ void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partit
   if (lost || committed.code() == Status::Code::kUnavailable) {
     // Another instance may own them already, or the disk cannot take the commit: commit
     // nothing, emit nothing more. The uncommitted batch spans every partition, so all of them
-    // are dropped.
-    LogWarn((lost ? std::string("assignment lost (session timed out?)") : committed.message()) +
+    // are dropped (their local writes since the last commit in the changelog are rewound by the
+    // restore of whichever instance is assigned them).
+    LogWarn((committed.ok() ? std::string("assignment lost (session timed out?)")
+                            : committed.message()) +
             ": dropping " + std::to_string(tasks_.size()) +
             " partitions and the uncommitted batch");
     DropAll(/*disk_low=*/committed.code() == Status::Code::kUnavailable);
