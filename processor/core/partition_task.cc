@@ -229,7 +229,7 @@ const v1::state::PartitionCheckpoint& PartitionTask::PrepareCommit() {
   checkpoint_.set_max_event_time_ms(pipeline_.max_event_time_ms());
   checkpoint_.set_watermark_ms(pipeline_.watermark_ms());
   checkpoint_.set_commit_seq(checkpoint_.commit_seq() + 1);
-  if (repartitioning()) checkpoint_.set_input_partitions(settings_.ownership->partitions());
+  if (settings_.input_partitions > 0) checkpoint_.set_input_partitions(settings_.input_partitions);
   return checkpoint_;
 }
 

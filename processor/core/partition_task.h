@@ -54,6 +54,10 @@ struct TaskSettings {
   // count; it must outlive the tasks). Off: every valid event is applied where it arrives
   // (backtest, a single partition).
   const PartitionOwnership* ownership = nullptr;
+  // The input topic's partition count, recorded in every checkpoint, so that a state is never
+  // taken over under another count (TaskManager::Assign): with the stage on, ownership's; 0:
+  // unknown, not recorded (backtest).
+  int32_t input_partitions = 0;
   std::string repartition_topic = "touchstream-touchpoints-repartition";
   // How long an input record waits for the repartition source to catch up (WaitsForRepartition)
   // before it is applied anyway (Kafka Streams' max.task.idle.ms).

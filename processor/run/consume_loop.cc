@@ -88,6 +88,8 @@ Status ConsumeLoop::Start() {
   if (*input_partitions > 1) {
     ownership_ = std::make_unique<Murmur2Ownership>(*input_partitions);
     tasks_.SetOwnership(ownership_.get());
+  } else {
+    tasks_.SetInputPartitions(*input_partitions);
   }
   std::vector<std::string> sources{config_.touchpoints.name};
   if (ownership_) sources.push_back(config_.repartition.name);

@@ -56,11 +56,11 @@ TaskManager::~TaskManager() { relay_.set_on_acknowledged(nullptr); }
 Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoint& checkpoint,
                            int64_t fence_epoch, std::optional<changelog::TailStart> tail_start,
                            const std::function<void()>& progress) {
-  if (settings_.ownership != nullptr && checkpoint.input_partitions() != 0 &&
-      checkpoint.input_partitions() != settings_.ownership->partitions()) {
+  if (settings_.input_partitions != 0 && checkpoint.input_partitions() != 0 &&
+      checkpoint.input_partitions() != settings_.input_partitions) {
     return Status::InvalidArgument(
         "topics.touchpoints: " + config_.touchpoints.name + " has " +
-        std::to_string(settings_.ownership->partitions()) + " partitions, but the state of " +
+        std::to_string(settings_.input_partitions) + " partitions, but the state of " +
         PartitionName(config_.touchpoints.name, partition) + " was built with " +
         std::to_string(checkpoint.input_partitions()) +
         ": a customer's partition is murmur2(customer id) modulo the count, so changing it moves "

@@ -94,7 +94,14 @@ class TaskManager {
   // Turns the repartition stage on (before the first Assign): `ownership` says which partition
   // owns a customer; it must outlive the manager. Off by default (every record applied where it
   // arrives).
-  void SetOwnership(const PartitionOwnership* ownership) { settings_.ownership = ownership; }
+  void SetOwnership(const PartitionOwnership* ownership) {
+    settings_.ownership = ownership;
+    settings_.input_partitions = ownership->partitions();
+  }
+  // The input's partition count where one partition owns every customer (no ownership, no
+  // stage): recorded all the same, so that a state built on one partition is not taken over
+  // after the topic gained more (before the first Assign).
+  void SetInputPartitions(int32_t count) { settings_.input_partitions = count; }
 
   // Source `topic` of `partition` (the input or the repartition topic) reached its end: in hybrid
   // mode the clock may follow the wall one once both have.

@@ -52,6 +52,8 @@ TestDriver::TestDriver(RuleSet rules, Options options)
   if (options.partitions > 1) {
     ownership_ = std::make_unique<Murmur2Ownership>(options.partitions);
     tasks_->SetOwnership(ownership_.get());
+  } else {
+    tasks_->SetInputPartitions(1);
   }
   forwarded_.resize(options.partitions);
   waiting_.resize(options.partitions);

@@ -390,6 +390,26 @@ TEST_F(TaskManagerTest, ACorruptEntryTheChangelogLacksIsDroppedAndTheRestWritten
   EXPECT_TRUE(driver_->status().ok()) << driver_->status().message();
 }
 
+// The partition count is recorded with one partition too (no repartition stage): a state built
+// when one partition owned every customer is not taken over once the topic has more, where most
+// of its customers belong to other partitions.
+TEST_F(TaskManagerTest, AStateBuiltOnOnePartitionIsNotTakenOverUnderMore) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));
+  const std::optional<v1::state::PartitionCheckpoint> built = driver_->ReadCheckpoint();
+  ASSERT_TRUE(built.has_value());
+  EXPECT_EQ(built->input_partitions(), 1);
+
+  testing::DriverOptions options;
+  options.partitions = 2;
+  testing::TestDriver two(testing::CartRule(), options);
+  ASSERT_TRUE(two.status().ok()) << two.status().message();
+  two.DropAllPartitions();
+  const Status s = two.task_manager().Assign(0, *built, 2);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.message();
+  EXPECT_NE(s.message().find("topics.touchpoints"), std::string::npos) << s.message();
+}
+
 // A state the changelog holds needs nothing written but the fence.
 TEST_F(TaskManagerTest, AStateTheChangelogHoldsIsNotWrittenAgain) {
   Start(ClockMode::kEventTime);
