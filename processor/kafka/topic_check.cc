@@ -12,10 +12,11 @@ StatusOr<int32_t> CheckTopics(RdKafka::Handle& client, const Config& config) {
   RdKafka::ErrorCode err = client.metadata(true, nullptr, &raw, 10'000);
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   if (err != RdKafka::ERR_NO_ERROR) {
-    LogWarn("cannot check topics yet (" + RdKafka::err2str(err) + "); continuing with " +
-            std::to_string(config.touchpoints.partitions) +
-            " input partitions (topics.touchpoints.partitions)");
-    return static_cast<int32_t>(config.touchpoints.partitions);
+    return Status::Unavailable("cannot read the topics from Kafka within 10 s (" +
+                               RdKafka::err2str(err) + "): the partition count of " +
+                               "topics.touchpoints '" + config.touchpoints.name +
+                               "' decides which partition owns a customer; is the cluster up "
+                               "and bootstrap.servers right?");
   }
   std::map<std::string, int> partitions;  // of each topic that exists
   for (const RdKafka::TopicMetadata* topic : *metadata->topics()) {
@@ -29,9 +30,10 @@ StatusOr<int32_t> CheckTopics(RdKafka::Handle& client, const Config& config) {
   const std::string& input = config.touchpoints.name;
   int input_partitions = count(input);
   if (input_partitions < 0) {
-    LogWarn("topic " + input + " does not exist yet; customer ownership uses " +
-            std::to_string(config.touchpoints.partitions) + " partitions (topics.touchpoints)");
-    input_partitions = config.touchpoints.partitions;
+    return Status::InvalidArgument(
+        "topics.touchpoints: topic '" + input +
+        "' does not exist; create it first (its partition count decides which partition owns a "
+        "customer, and is fixed from the first commit on)");
   }
   const int changelog_partitions = count(config.changelog.name);
   if (changelog_partitions < 0) {

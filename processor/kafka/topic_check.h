@@ -13,9 +13,10 @@ namespace touchstream {
 // Checks the internal topics against the input and returns the input's partition count (what
 // customer ownership is computed with). InvalidArgument naming the config key when:
 //   topics.changelog:   the changelog topic is missing or has fewer partitions than the input;
+//   topics.touchpoints: the input topic is missing (its partition count decides which partition
+//                       owns a customer: a guess would build state under the wrong count);
 //   topics.repartition: the repartition topic is missing or has another partition count.
-// When the metadata cannot be read within 10 s, or the input does not exist yet: a warning, and
-// the configured topics.touchpoints.partitions.
+// Unavailable, naming topics.touchpoints, when the metadata cannot be read within 10 s.
 StatusOr<int32_t> CheckTopics(RdKafka::Handle& client, const Config& config);
 
 }  // namespace touchstream
