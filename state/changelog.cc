@@ -153,8 +153,10 @@ void Replay::Decide() const {
   const Owner* head = head_;
   const std::string_view head_id = head_id_;
   if (head == nullptr) return;
-  latest_ = head->latest_seq > 0 && head->latest_checkpoint ? *head->latest_checkpoint
-                                                            : head_fence_checkpoint_;
+  const bool committed = head->latest_seq > 0 && head->latest_checkpoint;
+  // A fence promising the whole state in its first commit proves nothing before that commit.
+  if (!committed && head_fence_checkpoint_.changelog_incomplete()) return;
+  latest_ = committed ? *head->latest_checkpoint : head_fence_checkpoint_;
   valid_up_to_[std::string(head_id)] = head->latest_seq;
   // Walk back through the prev pointers; an owner seen twice ends the walk (a cycle can only
   // come from corrupt data).

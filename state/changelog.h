@@ -165,7 +165,10 @@ class Replay {
   Status Scan(const Record& record);
 
   // After pass 1: the checkpoint of the latest valid commit (the head's latest commit marker,
-  // or the head's fence); nullopt when the log holds no fence.
+  // or the head's fence); nullopt when the log holds no fence, or when the head's fence is one
+  // whose state the log does not hold until its first commit (changelog_incomplete: an owner that
+  // writes its whole local state there, TaskManager::Assign) and that commit's marker is not in
+  // the log (the owner stopped before it).
   std::optional<v1::state::PartitionCheckpoint> Latest() const;
   // After pass 1: the epoch of the fence the next owner writes: 1 + the highest epoch of any
   // fence seen (1 when none).

@@ -233,7 +233,11 @@ StatusOr<ChangelogRestorer::Result> ChangelogRestorer::Restore(int32_t partition
     if (!latest && result.checkpoint && !result.checkpoint->owner().empty()) {
       result.checkpoint->set_changelog_incomplete(true);
     }
-    result.unproven = !latest && result.records > 0;
+    // Not when the head is this store's own owner, which stopped while writing the local state
+    // there (it writes it again now): nothing was lost.
+    const bool own_head = local->has_value() && !(*local)->owner().empty() &&
+                          replay.Summarize().head_owner() == (*local)->owner();
+    result.unproven = !latest && result.records > 0 && !own_head;
     return result;
   }
 

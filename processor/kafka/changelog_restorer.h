@@ -56,8 +56,9 @@ class ChangelogRestorer {
     uint64_t records = 0;    // changelog records read from Kafka (the tail, or each read)
     // Records were read but none of them is a commit the restore can prove: no fence of their
     // writer (a changelog recreated under a running owner, records deleted, a topic that is not
-    // compacted, cleanup.policy=delete, whose retention took the fence). What only they held is
-    // not restored.
+    // compacted, cleanup.policy=delete, whose retention took the fence), or the head is the fence
+    // of another owner that stopped while writing its whole local state there (before that
+    // commit's marker). What only they held is not restored.
     bool unproven = false;
     uint64_t customers = 0;  // customer states written
     // Where the changelog stood at the end of what the restore read (its end offset, and the

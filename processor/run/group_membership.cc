@@ -154,7 +154,8 @@ Status GroupMembership::TakeOver(RdKafka::TopicPartition& tp, Restored& restore)
              std::to_string(restored->records) +
              " records but no commit this instance can prove (no fence of their writer: the "
              "topic recreated or its records deleted under a running owner, or a topic that is "
-             "not compacted, cleanup.policy=delete, whose retention deleted the fence): " +
+             "not compacted, cleanup.policy=delete, whose retention deleted the fence; or an "
+             "owner that was writing its whole local state there stopped before its commit): " +
              name +
              (restored->checkpoint ? " goes on from the local state, which is written to the "
                                      "changelog whole"

@@ -81,10 +81,10 @@ Status TaskManager::Assign(int32_t partition, const v1::state::PartitionCheckpoi
   v1::state::PartitionCheckpoint& owned = assigned->task.mutable_checkpoint();
   owned.set_owner(NewOwnerId());
   owned.set_commit_seq(0);
+  // With changelog_incomplete (Republish follows): until this owner's first commit marker, a
+  // restore of the log finds no valid commit here (changelog::Replay::Latest), rather than the
+  // fence's state, which the log does not hold.
   *fence.mutable_checkpoint() = owned;
-  // The flag is the local store's, for a retry here: a restore of the log restores what the log
-  // holds, which nothing more can complete.
-  fence.mutable_checkpoint()->clear_changelog_incomplete();
   assigned->writer = {owned.owner(), fence_epoch};
   // exactly_once's acknowledgements are transactions': its hint stays where the restore left it.
   if (tail_start && !relay_.commits_offsets()) assigned->own_tail.emplace(std::move(*tail_start));

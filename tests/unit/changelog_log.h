@@ -55,12 +55,15 @@ class Log {
  public:
   // `owner` took the partition over after a restore that ended at `prev_owner`'s commit
   // `prev_seq` and saw fences up to epoch `epoch` - 1.
+  // `incomplete`: the owner writes its whole local state as its first commit
+  // (changelog_incomplete).
   void Fence(const std::string& owner, int64_t epoch, const std::string& prev_owner,
-             int64_t prev_seq, int64_t next_offset) {
+             int64_t prev_seq, int64_t next_offset, bool incomplete = false) {
     epochs_[owner] = epoch;
     ChangelogMarker m;
     m.mutable_checkpoint()->set_owner(owner);
     m.mutable_checkpoint()->set_next_offset(next_offset);
+    m.mutable_checkpoint()->set_changelog_incomplete(incomplete);
     m.set_epoch(epoch);
     m.set_prev_owner(prev_owner);
     m.set_prev_seq(prev_seq);

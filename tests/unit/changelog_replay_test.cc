@@ -202,6 +202,18 @@ TEST(ChangelogReplayTest, LatestIsTheFenceWhenTheNewOwnerHasNotCommitted) {
   EXPECT_EQ(Describe(log.Replayed()), "{} latest=b/0@10");
 }
 
+// An owner writing its whole local state to a changelog that lacks it (TaskManager::Assign) fences
+// with changelog_incomplete: its fence proves nothing until that first commit's marker.
+TEST(ChangelogReplayTest, AFenceAwaitingItsWholeStateIsNoValidCommitUntilItsMarker) {
+  Log log;
+  log.Fence("b", 1, "a-of-the-old-topic", 7, 500, /*incomplete=*/true);
+  log.State("b", 1, "ann", 1);
+  log.State("b", 1, "bob", 2);
+  EXPECT_EQ(Describe(log.Replayed()), "{} latest=none");
+  log.Commit("b", 1, 500);
+  EXPECT_EQ(Describe(log.Replayed()), "{ann:1 bob:2 } latest=b/1@500");
+}
+
 TEST(ChangelogReplayTest, CommitsWithoutAFenceOfTheirOwnerAreIgnored) {
   Log log;
   log.Committed("x", 1, 10, {{"ann", 1}});

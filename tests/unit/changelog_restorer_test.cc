@@ -8,6 +8,7 @@
 
 #include "processor/kafka/record_producer.h"
 #include "state/changelog.h"
+#include "state/commit_batch.h"
 #include "tests/unit/relay_test_fixture.h"
 
 namespace touchstream::testing {
@@ -88,6 +89,62 @@ TEST_F(ChangelogRestorerTest, AProgressStepThatFailsEndsTheRestoreWithItsError) 
     EXPECT_FALSE(db_->ReadCheckpoint("touchpoints", 0)->has_value())
         << "a checkpoint for a restore cut short";
   }
+}
+
+// An owner that was writing its whole local state to a changelog lacking it (TaskManager::Assign
+// after a recreated topic) stopped before that commit's marker: its fence names a state the log
+// does not hold. A new instance took the fence for the latest commit and started from its offset
+// with no state, without a word; now it is a changelog without a provable commit (an error and
+// touchstream_state_rebuilds_total{reason="changelog_without_commit"}), and the owner's own
+// store, restoring again, keeps its local state to write it again, with no such alarm.
+TEST_F(ChangelogRestorerTest, AFenceWhoseWholeStateNeverArrivedIsNoValidCommit) {
+  constexpr char kRecreated[] = "restorer-test-recreated";
+  ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kRecreated, 1}).ok());
+  std::string errstr;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
+  ASSERT_TRUE(producer) << errstr;
+  const changelog::Writer writer{"owner-2", 1};
+  v1::state::ChangelogMarker fence;
+  fence.set_epoch(1);
+  fence.set_prev_owner("owner-of-the-old-topic");
+  fence.set_prev_seq(7);
+  fence.mutable_checkpoint()->set_owner(writer.owner);
+  fence.mutable_checkpoint()->set_next_offset(500);
+  fence.mutable_checkpoint()->set_changelog_incomplete(true);
+  std::vector<v1::state::OutboxRecord> records{changelog::FenceRecord(kRecreated, 0, fence)};
+  for (const std::string id : {"ann", "bob"}) {  // of its whole state, and no marker
+    v1::state::CustomerState state;
+    state.set_customer_id(id);
+    const std::string value = state.SerializeAsString();
+    records.push_back(changelog::SerializedStateRecord(kRecreated, 0, writer, 1, id, &value));
+  }
+  for (const auto& record : records) {
+    ASSERT_EQ(ProduceRecord(*producer, record, nullptr), RdKafka::ERR_NO_ERROR);
+  }
+  ASSERT_EQ(producer->flush(10'000), RdKafka::ERR_NO_ERROR);
+  auto restorer = ChangelogRestorer::Create({{"bootstrap.servers", kafka_->bootstrap_servers()}},
+                                            kRecreated, "touchpoints");
+  ASSERT_TRUE(restorer.ok()) << restorer.status().message();
+
+  // A new instance: nothing local.
+  auto fresh = (*restorer)->Restore(0, *db_, 64 << 20, 0, nullptr);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_TRUE(fresh->unproven);
+  EXPECT_FALSE(fresh->checkpoint.has_value()) << fresh->checkpoint->DebugString();
+  EXPECT_EQ(fresh->customers, 0u);
+
+  // The owner's own store: its checkpoint is the fence's.
+  CommitBatch own(*db_);
+  own.PutCheckpoint("touchpoints", 0, fence.checkpoint());
+  ASSERT_TRUE(own.Commit().ok());
+  auto again = (*restorer)->Restore(0, *db_, 64 << 20, 0, nullptr);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_FALSE(again->unproven);
+  ASSERT_TRUE(again->checkpoint.has_value());
+  EXPECT_TRUE(again->checkpoint->changelog_incomplete()) << "written there whole again";
+  EXPECT_EQ(again->checkpoint->next_offset(), 500);
 }
 
 }  // namespace

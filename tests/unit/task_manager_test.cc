@@ -329,8 +329,11 @@ TEST_F(TaskManagerTest, AStateTheChangelogLacksIsWrittenToItWholeAtTheNextAssign
   ASSERT_EQ(recreated.size(), 5u);
   v1::state::ChangelogMarker fence;
   ASSERT_TRUE(fence.ParseFromString(recreated[0].value()));
-  EXPECT_FALSE(fence.checkpoint().changelog_incomplete())
-      << "the flag is the local store's: a restore of the log cannot complete it";
+  EXPECT_TRUE(fence.checkpoint().changelog_incomplete())
+      << "until its first commit, the fence names a state the log does not hold";
+  EXPECT_FALSE(Replay(std::vector<v1::state::OutboxRecord>(recreated.begin(), recreated.end() - 1))
+                   .latest.has_value())
+      << "the fence and the entries without the marker prove no commit";
   const Replayed replayed = Replay(recreated);
   EXPECT_EQ(replayed.entries, stored);
   ASSERT_TRUE(replayed.latest.has_value());
