@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "processor/core/confluent_framing.h"
+#include "processor/core/saturating.h"
 
 namespace touchstream {
 
@@ -113,7 +114,7 @@ Verdict EventValidator::Validate(const v1::TouchpointEvent& e, TimeMs now_ms,
     return Reject(RejectReason::kEventTimeTooOld, "event_time " + FormatTime(t) + " is before " +
                                                       FormatTime(limits_.min_event_time_ms));
   }
-  if (t > now_ms + limits_.max_future_skew_ms) {
+  if (t > SaturatingAdd(now_ms, limits_.max_future_skew_ms)) {
     return Reject(RejectReason::kEventTimeInFuture, "event_time " + FormatTime(t) +
                                                         " is more than " +
                                                         FormatDuration(limits_.max_future_skew_ms) +

@@ -31,6 +31,8 @@ class HybridClock {
     TimeMs time_ms;
     TimeMs steady_ms;
   };
+  // The anchor's time moved on by the monotonic time since it was set (saturating).
+  static TimeMs Since(const Anchor& anchor, TimeMs steady_ms);
   std::optional<Anchor> anchor_;  // set by the first record, or the first Limit()
 };
 

@@ -131,6 +131,13 @@ TEST(EventValidatorTest, RejectsEventTimesBefore2000AndTooFarAhead) {
   EXPECT_EQ(Check(e), RejectReason::kNone);
 }
 
+// A CreateTime at the int64 limit (a producer's choice, a forged forwarding header) bounds
+// nothing: the bound saturates instead of wrapping below every event time.
+TEST(EventValidatorTest, ACreateTimeAtTheInt64LimitDoesNotRejectAValidEvent) {
+  EXPECT_EQ(EventValidator({}).Validate(Valid(), std::numeric_limits<int64_t>::max()).reason,
+            RejectReason::kNone);
+}
+
 // A producer that sets CreateTime to the event time passes the CreateTime check with any date;
 // validation.max_wall_clock_skew bounds it by the local clock as well.
 TEST(EventValidatorTest,

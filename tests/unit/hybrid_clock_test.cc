@@ -1,0 +1,34 @@
+// The idle partitions' clock limit (core/hybrid_clock.h) with CreateTimes at the int64 limit: a
+// record may carry any CreateTime up to INT64_MAX, and the anchor plus the monotonic time since
+// wrapped to a limit far in the past, which held every idle clock of the instance back (no
+// absence trigger fired) until a record of another partition moved it.
+#include "processor/core/hybrid_clock.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace touchstream {
+namespace {
+
+constexpr TimeMs kWall = 1'700'000'000'000;
+
+TEST(HybridClockTest, ACreateTimeAtTheInt64LimitLeavesTheWallClockTheLimit) {
+  HybridClock clock;
+  clock.ObserveRecord(std::numeric_limits<int64_t>::max(), 1'000);
+  EXPECT_EQ(clock.Limit(kWall, 1'000), kWall);
+  EXPECT_EQ(clock.Limit(kWall + 5'000, 6'000), kWall + 5'000);
+  // A later ordinary record changes nothing: the anchor is the latest CreateTime.
+  clock.ObserveRecord(kWall, 7'000);
+  EXPECT_EQ(clock.Limit(kWall + 10'000, 11'000), kWall + 10'000);
+}
+
+TEST(HybridClockTest, TheLimitIsTheAnchorMovedOnByTheMonotonicClock) {
+  HybridClock clock;
+  clock.ObserveRecord(kWall, 1'000);
+  // A local clock a year ahead: the anchor holds it.
+  EXPECT_EQ(clock.Limit(kWall + 365 * kDayMs, 3'000), kWall + 2'000);
+}
+
+}  // namespace
+}  // namespace touchstream
