@@ -3,6 +3,8 @@
 
 #include "processor/cli/commands.h"
 #include "processor/config/config_error.h"
+#include "processor/core/parse_complaints.h"
+#include "processor/diagnostics/log.h"
 #include "processor/metrics/allocator_collector.h"
 
 #ifndef TOUCHSTREAM_VERSION
@@ -10,6 +12,9 @@
 #endif
 
 int main(int argc, char** argv) {
+  // protobuf's own lines in this log's format; a string field's bad UTF-8 named in its dead letter.
+  touchstream::CaptureParseComplaints(
+      [](const std::string& line) { touchstream::LogWarn("protobuf: " + line); });
   CLI::App app{
       "touchstream - real-time engagement triggers (cart abandoned, win-back, reactivated,\n"
       "reward windows) from online and offline touchpoint events on Kafka."};

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "processor/core/confluent_framing.h"
+#include "processor/core/parse_complaints.h"
 #include "processor/core/saturating.h"
 
 namespace touchstream {
@@ -78,8 +79,11 @@ Verdict EventValidator::DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
     }
     payload = frame->payload;
   }
+  TakeParseComplaint();  // one an earlier parse on this thread left
   if (!event->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return Reject(RejectReason::kUndecodable, "not a serialized touchstream.v1.TouchpointEvent");
+    const std::string why = TakeParseComplaint();
+    return Reject(RejectReason::kUndecodable, "not a serialized touchstream.v1.TouchpointEvent" +
+                                                  (why.empty() ? "" : ": " + why));
   }
   return Validate(*event, now_ms, wall_ms);
 }

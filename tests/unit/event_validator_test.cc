@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "processor/core/parse_complaints.h"
 #include "tests/unit/test_events.h"
 
 namespace touchstream {
@@ -129,6 +130,28 @@ TEST(EventValidatorTest, RejectsEventTimesBefore2000AndTooFarAhead) {
   EXPECT_EQ(Check(e), RejectReason::kEventTimeInFuture);
   *e.mutable_event_time() = ToTimestamp(kNow + 5 * kMinuteMs);
   EXPECT_EQ(Check(e), RejectReason::kNone);
+}
+
+// A string field that is not UTF-8 (a legacy producer's Latin-1): protobuf's parser fails and
+// names the field only in a line of its own log, printed per record. Captured, the dead letter's
+// detail names the field and nothing is printed.
+TEST(EventValidatorTest, AStringFieldThatIsNotUtf8IsNamedInTheDetail) {
+  CaptureParseComplaints(nullptr);
+  v1::TouchpointEvent e = Valid();
+  e.set_store_id("ZZZZ");
+  std::string bytes = e.SerializeAsString();
+  bytes.replace(bytes.find("ZZZZ"), 4, "M\xfcnc");  // Latin-1 u-umlaut
+  ::testing::internal::CaptureStderr();
+  v1::TouchpointEvent decoded;
+  const Verdict verdict = EventValidator({}).DecodeAndValidate(bytes, kNow, &decoded);
+  const std::string printed = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(verdict.reason, RejectReason::kUndecodable);
+  EXPECT_NE(verdict.detail.find("store_id is not valid UTF-8"), std::string::npos)
+      << verdict.detail;
+  EXPECT_EQ(printed, "");
+  // The next failure for another reason does not inherit it.
+  const Verdict garbage = EventValidator({}).DecodeAndValidate("\xff\xff", kNow, &decoded);
+  EXPECT_EQ(garbage.detail, "not a serialized touchstream.v1.TouchpointEvent");
 }
 
 // A CreateTime at the int64 limit (a producer's choice, a forged forwarding header) bounds
