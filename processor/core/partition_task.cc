@@ -49,6 +49,12 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     outcome.kind = RecordOutcome::Kind::kAlreadyApplied;
     return outcome;
   }
+  struct ReleaseLarge {
+    v1::TouchpointEvent* event;  // null: a record of ordinary size
+    ~ReleaseLarge() {
+      if (event != nullptr) *event = v1::TouchpointEvent();
+    }
+  } release{record.value.size() > kLargeRecordBytes ? &event_ : nullptr};
   // "In the future" by the producer's clock when the record carries it (a forwarded record names
   // its input record's): a local clock that jumped back must not dead-letter live events.
   outcome.verdict = validator_.DecodeAndValidate(

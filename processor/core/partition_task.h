@@ -135,8 +135,18 @@ struct RecordOutcome {
 // Owned by the thread that drives the partition.
 class PartitionTask {
  public:
+  // A record larger than this is decoded into the reused message and the message is released
+  // afterwards: what a record's repeated fields allocate stays with a reused message (protobuf's
+  // Clear keeps it), and one garbage record of half a million empty line items (dead-lettered)
+  // would hold ~30 MB per partition for as long as the task lives. Typical events are a few
+  // hundred bytes.
+  static constexpr size_t kLargeRecordBytes = 64 << 10;
+
   // `rules` and `store` must outlive the task.
   PartitionTask(const TaskSettings& settings, const RuleSet& rules, PartitionStore& store);
+
+  // The memory the reused decode target holds between records (protobuf's estimate).
+  size_t decode_target_bytes() const { return event_.SpaceUsedLong(); }
 
   // Resumes from a stored checkpoint: input offset, clock, changelog owner and sequence.
   void Resume(const v1::state::PartitionCheckpoint& checkpoint);
@@ -272,7 +282,8 @@ class PartitionTask {
     uint64_t timeouts = 0;
   } wait_;
   bool dirty_ = false;
-  v1::TouchpointEvent event_;               // reused decode target
+  // Reused decode target; released after a record over kLargeRecordBytes (ReleaseLarge).
+  v1::TouchpointEvent event_;
   std::vector<v1::Trigger> fired_scratch_;  // reused
 };
 

@@ -505,6 +505,30 @@ TEST(PartitionTaskTest, ARecordAlreadyAppliedIsSkipped) {
   EXPECT_EQ(store.customers().size(), 1u);
 }
 
+// One record of half a million empty line items (valid protobuf, dead-lettered for its size): its
+// decode allocated ~30 MB that the reused message kept for the life of the task.
+TEST(PartitionTaskTest, ALargeRecordsDecodeIsNotKeptAfterIt) {
+  MemoryStore store;
+  RuleSet rules;
+  TaskSettings settings;
+  PartitionTask task(settings, rules, store);
+  TaskOutput out;
+  std::string bytes = Event("e1", "amy", kT0, v1::EVENT_TYPE_ADD_TO_CART).SerializeAsString();
+  for (int i = 0; i < 500'000; ++i) bytes += std::string("\x32\x00", 2);  // items: empty
+  auto outcome =
+      task.Process({"touchpoints", 0, 0, "amy", bytes, std::nullopt, {}}, TaskTime{kT0}, out);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kDeadLettered);
+  EXPECT_LT(task.decode_target_bytes(), size_t{64 << 10});
+  // An ordinary record after it is decoded and applied as ever.
+  const std::string small =
+      WithItem(Event("e2", "amy", kT0, v1::EVENT_TYPE_ADD_TO_CART), "sku", 1, 1000)
+          .SerializeAsString();
+  outcome = task.Process({"touchpoints", 0, 1, "amy", small, std::nullopt, {}}, TaskTime{kT0}, out);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kApplied);
+}
+
 TEST(PartitionTaskTest, EachSourceHasItsOwnOffsetInTheCheckpoint) {
   MemoryStore store;
   RuleSet rules;
