@@ -112,6 +112,11 @@ class Relay {
   // timeout for a call librdkafka cannot resume). Null detaches; `stop` must outlive the relay
   // or be detached.
   virtual void WatchStop(const std::atomic<bool>* stop, std::chrono::milliseconds timeout) {}
+  // Called on the committing thread while a commit waits for Kafka within its bounded retries
+  // (exactly_once: after each slice of a transactional call under WatchStop, and each call), so
+  // that liveness tells such a wait from a stuck loop. Null: none. A relay whose waits are
+  // bounded by its caller's timeouts (at_least_once) never calls it.
+  virtual void set_on_waiting(std::function<void()> fn) {}
   // Records handed over and not yet acknowledged, and their key and value bytes.
   virtual size_t in_flight() const = 0;
   virtual uint64_t in_flight_bytes() const { return 0; }

@@ -95,6 +95,7 @@ std::unique_ptr<RdKafka::Error> TransactionalRelay::Waiting(const Call& call, Re
     if (resuming && attempt_end_binds && wait < kMinResumeMs) return error;
     // At least 1 ms: librdkafka reads 0 as "do not wait" for some calls, -1 as "forever".
     error.reset(call(static_cast<int>(std::max<int64_t>(wait, 1))));
+    if (on_waiting_) on_waiting_();
     // A resumable call that waited its whole slice timed out, whatever error it reports: on a
     // timeout librdkafka returns the last error of the work it retries inside the call (e.g.
     // init_transactions: CONCURRENT_TRANSACTIONS while the coordinator still aborts an earlier

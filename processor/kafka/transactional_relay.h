@@ -84,6 +84,7 @@ class TransactionalRelay : public Relay, private RdKafka::DeliveryReportCb {
     stop_ = stop;
     stop_timeout_ = timeout;
   }
+  void set_on_waiting(std::function<void()> fn) override { on_waiting_ = std::move(fn); }
 
   // init_transactions (fences earlier incarnations), then drops the outbox (see above). Errors:
   // kDeadlineExceeded if a stop (WatchStop) ended the wait.
@@ -161,6 +162,7 @@ class TransactionalRelay : public Relay, private RdKafka::DeliveryReportCb {
   std::string left_undecided_;
   const std::atomic<bool>* stop_ = nullptr;                       // see WatchStop
   std::chrono::milliseconds stop_timeout_{0};
+  std::function<void()> on_waiting_;  // see set_on_waiting
 
   std::unique_ptr<RdKafka::Producer> producer_;
   KnownTopics known_topics_;  // of producer_: cleared before it is destroyed

@@ -141,11 +141,16 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
   // A stop requested while a commit waits for Kafka bounds that wait too.
   const std::chrono::milliseconds stop_timeout(config_.stop_timeout_ms);
   relay_.WatchStop(&stop, stop_timeout);
+  // A transaction waiting for its coordinator is alive, as a restore moving forward is.
+  relay_.set_on_waiting([this] {
+    if (health_) health_->RecordProgress(SteadyNowMs());
+  });
   struct Unwatch {
     Relay& relay;
     const std::atomic<bool>*& stop;
     ~Unwatch() {
       relay.WatchStop(nullptr, {});
+      relay.set_on_waiting(nullptr);
       stop = nullptr;
     }
   } unwatch{relay_, stop_};

@@ -195,6 +195,27 @@ TEST_F(TransactionalRelayTest, ATimedOutCommitIsResumedWithTimeToRun) {
   }
 }
 
+// A commit whose coordinator answers late waits within its retry budget (up to kMaxAttempts
+// calls of transaction_call_timeout): /healthz heard nothing of it and failed after
+// http.healthz_max_poll_age (30 s), so Kubernetes' liveness probe killed the pod in the middle of
+// the transaction. Each slice of the wait is reported (ConsumeLoop: as restore progress is).
+TEST_F(TransactionalRelayTest, ACommitWaitingForTheCoordinatorReportsItsWait) {
+  CreateRelay(30'000);
+  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(kafka_->cluster(), 1, kEndTxnApi, 1,
+                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 2'500),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::atomic<bool> stop{false};
+  relay_->WatchStop(&stop, std::chrono::milliseconds(300));
+  int waits = 0;
+  relay_->set_on_waiting([&] { ++waits; });
+  const Status s = Publish(Commit(3), 3);
+  relay_->set_on_waiting(nullptr);
+  relay_->WatchStop(nullptr, {});
+  ASSERT_TRUE(s.ok()) << s.message();
+  // The commit call waits 2.5 s in slices of at most kStopCheckMs.
+  EXPECT_GE(waits, 5);
+}
+
 TEST_F(TransactionalRelayTest, ACommitThatNeverCompletesIsLeftUndecidedNotAborted) {
   CreateRelay(1'000);
   // EndTxn unanswered for 20 s: each of the kMaxAttempts commit calls times out. librdkafka still
