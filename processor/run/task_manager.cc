@@ -321,15 +321,12 @@ void TaskManager::MarkBehind(std::string_view topic, int32_t partition) {
 StatusOr<bool> TaskManager::Process(const InputRecord& record, const TaskTime& time) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return false;  // not (or no longer) ours
-  const size_t triggers_before = output_.triggers.size();
   StatusOr<RecordOutcome> outcome = it->second->task.Process(record, time, output_);
   if (!outcome.ok()) return TaskFailed(record.partition, outcome.status());
   // A forwarded record's own timestamp is its forwarder's clock: its input record's counts.
   if (outcome->create_time_ms) {
     hybrid_clock_.ObserveRecord(*outcome->create_time_ms, time.steady_ms);
   }
-  // A held record's include the timers that fired before it; an erasure withdrew counted ones.
-  CountTriggers(triggers_before - outcome->withdrawn_earlier);
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
       outcome->kind == RecordOutcome::Kind::kHeld) {
     return outcome->began_hold;
@@ -401,22 +398,11 @@ void TaskManager::PublishTaskCounts(Assigned& assigned) {
           assigned.published_store_reads);
 }
 
-void TaskManager::CountTriggers(size_t from) {
-  for (size_t i = from; i < output_.triggers.size(); ++i) {
-    const v1::Trigger& t = output_.triggers[i].trigger;
-    metrics_.triggers_emitted(t.rule_id(), t.type()).Increment();
-    metrics_.policy().CountSent(t);
-    progress_.triggers.fetch_add(1);
-  }
-}
-
 Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
   for (auto& [partition, assigned] : tasks_) {
-    const size_t triggers_before = output_.triggers.size();
     if (Status s = assigned->task.AdvanceWatermark(watermark_ms, output_); !s.ok()) {
       return TaskFailed(partition, std::move(s));
     }
-    CountTriggers(triggers_before);
   }
   return Status::Ok();
 }
@@ -424,12 +410,10 @@ Status TaskManager::AdvanceEventTime(TimeMs watermark_ms) {
 Status TaskManager::FireTimerBacklogs() {
   for (auto& [partition, assigned] : tasks_) {
     if (!assigned->task.timer_backlog()) continue;
-    const size_t triggers_before = output_.triggers.size();
     StatusOr<uint64_t> popped = assigned->task.FireDueTimers(output_);
     if (!popped.ok()) return TaskFailed(partition, popped.status());
     batch_records_ += static_cast<int64_t>(*popped);
     metrics_.timer_chunks().Increment();
-    CountTriggers(triggers_before);
   }
   return Status::Ok();
 }
@@ -489,13 +473,11 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time, bool punctuate) {
   const auto started = std::chrono::steady_clock::now();
   const TimeMs idle_limit_ms = hybrid_clock_.Limit(time.wall_ms, time.steady_ms);
   for (auto& [partition, assigned] : tasks_) {
-    const size_t triggers_before = output_.triggers.size();
     if (!punctuate) {
       assigned->task.ObserveWallClock(time);
     } else if (Status s = assigned->task.Punctuate(time, idle_limit_ms, output_); !s.ok()) {
       return TaskFailed(partition, std::move(s));
     }
-    CountTriggers(triggers_before);
     // Trims and timers of the batch's records, timer chunks and this punctuation alike.
     PublishTaskCounts(*assigned);
   }
@@ -526,6 +508,11 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time, bool punctuate) {
         t.trigger.has_send_time() ? t.trigger.send_time() : t.trigger.fire_time();
     latency_.OnTrigger(t.event_caused,
                        google::protobuf::util::TimeUtil::TimestampToMilliseconds(due));
+    // Counted as committed: a batch dropped uncommitted (a lost assignment, a rebuild, a disk
+    // pause) and processed again counts its triggers once, and withdrawn ones not at all.
+    metrics_.triggers_emitted(t.trigger.rule_id(), t.trigger.type()).Increment();
+    metrics_.policy().CountSent(t.trigger);
+    progress_.triggers.fetch_add(1);
     v1::state::OutboxRecord& record = entries.emplace_back().record;
     record.set_topic(config_.triggers.name);
     record.set_key(t.trigger.customer_id());

@@ -203,8 +203,6 @@ class TaskManager {
   // Adds what `assigned` trimmed, the timers it popped and its store reads, since the last call
   // to the metrics.
   void PublishTaskCounts(Assigned& assigned);
-  // Counts the batch's triggers from index `from` on (metrics, progress).
-  void CountTriggers(size_t from);
   // Returns `s`; an error marks the batch failed (failed()).
   Status Step(Status s);
   // Adds the pending restore hints to `batch` (only `partition`'s when given); once it is

@@ -55,6 +55,21 @@ TEST_F(TaskManagerTest, HybridClockFiresAnAbsenceTriggerOnAQuietPartition) {
   EXPECT_EQ(driver_->ReadCheckpoint()->watermark_ms(), kT0 + kHourMs);
 }
 
+// touchstream_triggers_emitted_total counts triggers committed to the outbox: one fired into a
+// batch that is dropped uncommitted (a lost assignment, a rebuild, a disk pause) is not counted,
+// and counts once when the batch is processed again and committed.
+TEST_F(TaskManagerTest, TriggersAreCountedWhenCommittedNotWhenFired) {
+  Start(ClockMode::kEventTime);
+  Process(Add("e1", "amy", kT0));
+  prometheus::Counter& emitted =
+      driver_->metrics().triggers_emitted("cart_1h", v1::TRIGGER_TYPE_CART_ABANDONED);
+  TaskManager& tasks = driver_->task_manager();
+  ASSERT_TRUE(tasks.AdvanceEventTime(kT0 + 2 * kHourMs).ok());
+  EXPECT_EQ(emitted.Value(), 0) << "fired into the batch, not committed";
+  ASSERT_TRUE(tasks.Commit(TaskTime{kT0 + 2 * kHourMs}).ok());
+  EXPECT_EQ(emitted.Value(), 1);
+}
+
 TEST_F(TaskManagerTest, ALocalClockAYearAheadFiresNothingEarly) {
   Start(ClockMode::kHybrid);
   Process(Add("e1", "amy", kT0));
