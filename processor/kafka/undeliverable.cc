@@ -25,10 +25,13 @@ bool IsPermanentProduceError(RdKafka::ErrorCode err) {
     case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
     case RdKafka::ERR_INVALID_RECORD:
     case RdKafka::ERR_INVALID_MSG_SIZE:
-    // A timestamp outside the broker's bounds (log.message.timestamp.difference.max.ms, or
-    // message.timestamp.before/after.max.ms): the same record is refused every time.
-    case RdKafka::ERR_INVALID_TIMESTAMP:
       return true;
+    // Not ERR_INVALID_TIMESTAMP (outside the broker's log.message.timestamp.difference.max.ms,
+    // message.timestamp.before/after.max.ms): no record carries a timestamp of its own (a
+    // forwarded record's origin time is a header), librdkafka stamps each with the local clock
+    // as it is produced, so the refusal says that clock (or the broker's) is off by more than the
+    // bound, for every record alike. Retried, it goes out once the clocks agree again; rerouted,
+    // every trigger would go to the dead-letter topic, which refuses them too.
     default:
       return false;
   }
