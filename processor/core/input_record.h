@@ -15,7 +15,7 @@ namespace touchstream {
 // One record header (views, as InputRecord's).
 struct InputHeader {
   std::string_view key;
-  std::string_view value;
+  std::string_view value;  // data() null: a null value (a tombstone)
 };
 
 struct InputRecord {
@@ -25,7 +25,7 @@ struct InputRecord {
   int32_t partition = 0;
   int64_t offset = 0;
   std::optional<std::string_view> key;  // nullopt: a record without a key
-  std::string_view value;
+  std::string_view value;               // data() null: a null value (a tombstone)
   // The record's CreateTime: the producer's clock when it sent the record. nullopt when the
   // source has none (a file; a topic with LogAppendTime).
   std::optional<TimeMs> create_time_ms;

@@ -65,9 +65,12 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     const SourcePosition source =
         origin ? SourcePosition{std::string(origin->topic), origin->partition, origin->offset}
                : SourcePosition{std::string(record.topic), record.partition, record.offset};
-    out.dead_letters.push_back(MakeDeadLetter(settings_.dead_letter_topic,
-                                              record.key.value_or(std::string_view()), record.value,
-                                              outcome.verdict, source));
+    v1::state::OutboxRecord& dead_letter = out.dead_letters.emplace_back(
+        MakeDeadLetter(settings_.dead_letter_topic, record.key.value_or(std::string_view()),
+                       record.value, outcome.verdict, source));
+    // The original's null key and null value (a tombstone) stay null.
+    dead_letter.set_null_key(!record.key.has_value());
+    dead_letter.set_null_value(record.value.data() == nullptr);
   } else if (const int32_t owner = OwnerOf(event_.customer_id(), record.partition);
              !forwarded && owner != record.partition) {
     outcome.kind = RecordOutcome::Kind::kForwarded;

@@ -23,7 +23,8 @@ RdKafka::ErrorCode ProduceRecord(RdKafka::Producer& producer, const v1::state::O
     const size_t size = record.null_value() ? 0 : record.value().size();
     const RdKafka::ErrorCode err = producer.produce(
         record.topic(), record.has_partition() ? record.partition() : RdKafka::Topic::PARTITION_UA,
-        flags, value, size, record.key().data(), record.key().size(),
+        flags, value, size, record.null_key() ? nullptr : record.key().data(),
+        record.null_key() ? 0 : record.key().size(),
         record.has_timestamp_ms() ? record.timestamp_ms() : 0, headers, opaque);
     if (err == RdKafka::ERR_NO_ERROR) return err;  // headers now owned by librdkafka
     delete headers;

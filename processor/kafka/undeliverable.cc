@@ -56,6 +56,8 @@ v1::state::OutboxRecord Reroute(const UndeliverablePolicy& policy,
           .substr(0, truncated ? kMaxUndeliverableValueBytes : record.value().size());
   v1::state::OutboxRecord out = MakeDeadLetter(policy.dead_letter_topic, record.key(), value,
                                                kUndeliverable, error, record.headers());
+  out.set_null_key(record.null_key());
+  out.set_null_value(record.null_value());
   AddHeader(out, "touchstream.original.topic", record.topic());
   AddHeader(out, "touchstream.truncated", truncated ? "true" : "false");
   return out;

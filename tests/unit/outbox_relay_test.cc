@@ -116,6 +116,27 @@ TEST_F(OutboxRelayTest, RecordsTheBrokerRefusesForTheirTimestampWaitForTheClock)
   rd_kafka_mock_clear_request_errors(kafka_->cluster(), kProduceApi);
 }
 
+// A dead letter of a record without key or value is produced with both null.
+TEST_F(OutboxRelayTest, ANullKeyAndANullValueAreProducedNull) {
+  CreateRelay({});
+  std::vector<OutboxEntry> entries;
+  entries.push_back(Committed(*db_, kTopic, ""));
+  entries.back().record.set_null_key(true);
+  entries.back().record.set_null_value(true);
+  ASSERT_TRUE(relay_->Publish(std::move(entries), {}).ok());
+  ASSERT_TRUE(relay_->Flush(10'000).ok());
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = Reader(kTopic);
+  std::unique_ptr<RdKafka::Message> m;
+  for (int i = 0; i < 300; ++i) {
+    m.reset(consumer->consume(50));
+    if (m->err() == RdKafka::ERR_NO_ERROR) break;
+  }
+  ASSERT_EQ(m->err(), RdKafka::ERR_NO_ERROR);
+  EXPECT_EQ(m->key_pointer(), nullptr);
+  EXPECT_EQ(m->payload(), nullptr);
+  consumer->close();
+}
+
 TEST_F(OutboxRelayTest, AChangelogRecordTooLargeToProduceStopsTheRelay) {
   auto relay = OutboxRelay::Create(
       {{"bootstrap.servers", kafka_->bootstrap_servers()}, {"message.max.bytes", "100000"}}, *db_,

@@ -544,6 +544,30 @@ TEST(PartitionTaskTest, ALargeRecordsDecodeIsNotKeptAfterIt) {
   EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kApplied);
 }
 
+// A record with a null key and a null value (a tombstone) is dead-lettered with both null, not
+// empty: an empty key is hashed to one fixed partition when the dead letters are replayed.
+TEST(PartitionTaskTest, ADeadLetterKeepsANullKeyAndANullValue) {
+  MemoryStore store;
+  RuleSet rules;
+  TaskSettings settings;
+  PartitionTask task(settings, rules, store);
+  TaskOutput out;
+  auto outcome =
+      task.Process({"touchpoints", 0, 0, std::nullopt, std::string_view(), std::nullopt, {}},
+                   TaskTime{kT0}, out);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->kind, RecordOutcome::Kind::kDeadLettered);
+  ASSERT_EQ(out.dead_letters.size(), 1u);
+  EXPECT_TRUE(out.dead_letters[0].null_key());
+  EXPECT_TRUE(out.dead_letters[0].null_value());
+  // An empty key and an empty value stay empty.
+  out.Clear();
+  outcome = task.Process({"touchpoints", 0, 1, "", "", std::nullopt, {}}, TaskTime{kT0}, out);
+  ASSERT_EQ(out.dead_letters.size(), 1u);
+  EXPECT_FALSE(out.dead_letters[0].null_key());
+  EXPECT_FALSE(out.dead_letters[0].null_value());
+}
+
 TEST(PartitionTaskTest, EachSourceHasItsOwnOffsetInTheCheckpoint) {
   MemoryStore store;
   RuleSet rules;
