@@ -79,9 +79,9 @@ Verdict EventValidator::DecodeAndValidate(std::string_view bytes, TimeMs now_ms,
     }
     payload = frame->payload;
   }
-  TakeParseComplaint();  // one an earlier parse on this thread left
+  const ParseComplaintScope scope;
   if (!event->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    const std::string why = TakeParseComplaint();
+    const std::string& why = scope.complaint();
     return Reject(RejectReason::kUndecodable, "not a serialized touchstream.v1.TouchpointEvent" +
                                                   (why.empty() ? "" : ": " + why));
   }

@@ -3,21 +3,21 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include <string_view>
-#include <utility>
 
 namespace touchstream {
 
 namespace {
 
 void (*forward_)(const std::string&) = nullptr;
+thread_local bool armed_ = false;  // inside a ParseComplaintScope
 thread_local std::string complaint_;
 
 // protobuf 3.21 (wire_format_lite.cc, PrintUTF8ErrorLog): "String field 'NAME' contains invalid
 // UTF-8 data when parsing a protocol buffer. ..."
-void Handle(google::protobuf::LogLevel level, const char* /*file*/, int /*line*/,
+void Handle(google::protobuf::LogLevel /*level*/, const char* /*file*/, int /*line*/,
             const std::string& message) {
   constexpr std::string_view kPrefix = "String field '";
-  if (message.starts_with(kPrefix) &&
+  if (armed_ && message.starts_with(kPrefix) &&
       message.find("invalid UTF-8 data when parsing") != std::string::npos) {
     const size_t end = message.find('\'', kPrefix.size());
     if (end != std::string::npos) {
@@ -26,7 +26,7 @@ void Handle(google::protobuf::LogLevel level, const char* /*file*/, int /*line*/
       return;
     }
   }
-  static_cast<void>(level);  // protobuf ends the process itself after a FATAL line
+  // protobuf ends the process itself after a FATAL line.
   if (forward_ != nullptr) forward_(message);
 }
 
@@ -37,6 +37,13 @@ void CaptureParseComplaints(void (*forward)(const std::string& line)) {
   google::protobuf::SetLogHandler(&Handle);
 }
 
-std::string TakeParseComplaint() { return std::exchange(complaint_, std::string()); }
+ParseComplaintScope::ParseComplaintScope() {
+  armed_ = true;
+  complaint_.clear();
+}
+
+ParseComplaintScope::~ParseComplaintScope() { armed_ = false; }
+
+const std::string& ParseComplaintScope::complaint() const { return complaint_; }
 
 }  // namespace touchstream

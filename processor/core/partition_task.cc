@@ -25,7 +25,6 @@ void PartitionTask::Resume(const v1::state::PartitionCheckpoint& checkpoint) {
 StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const TaskTime& time,
                                                TaskOutput& out) {
   RecordOutcome outcome;
-  const size_t triggers_in = out.triggers.size();
   const bool forwarded = repartitioning() && record.topic == settings_.repartition_topic;
   std::optional<RecordOrigin> origin;
   if (forwarded) origin = ParseOrigin(record.headers);
@@ -50,11 +49,12 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     return outcome;
   }
   struct ReleaseLarge {
-    v1::TouchpointEvent* event;  // null: a record of ordinary size
+    v1::TouchpointEvent& event;
+    bool large;
     ~ReleaseLarge() {
-      if (event != nullptr) *event = v1::TouchpointEvent();
+      if (large || event.items_size() > kLargeRecordItems) event = v1::TouchpointEvent();
     }
-  } release{record.value.size() > kLargeRecordBytes ? &event_ : nullptr};
+  } release{event_, record.value.size() > kLargeRecordBytes};
   // "In the future" by the producer's clock when the record carries it (a forwarded record names
   // its input record's): a local clock that jumped back must not dead-letter live events.
   outcome.verdict = validator_.DecodeAndValidate(
@@ -107,7 +107,7 @@ StatusOr<RecordOutcome> PartitionTask::Process(const InputRecord& record, const 
     AddTriggers(fired_scratch_, &event_.event_id(), out);
     // With the triggers of the customer's timers that fired just before the request.
     if (*step == EventStep::kErased) {
-      outcome.withdrawn_earlier = Withdraw(event_.customer_id(), triggers_in, out);
+      Withdraw(event_.customer_id(), out);
       outcome.erased_customer = event_.customer_id();
     }
   }
@@ -257,19 +257,13 @@ void PartitionTask::SetNextOffset(std::string_view topic, int64_t next) {
   }
 }
 
-size_t PartitionTask::Withdraw(const std::string& customer_id, size_t earlier, TaskOutput& out) {
-  size_t index = 0;
-  size_t withdrawn_earlier = 0;
+void PartitionTask::Withdraw(const std::string& customer_id, TaskOutput& out) {
   std::erase_if(out.triggers, [&](const TaskOutput::EmittedTrigger& t) {
-    const bool withdrawn = t.trigger.customer_id() == customer_id;
-    if (withdrawn && index < earlier) ++withdrawn_earlier;
-    ++index;
-    return withdrawn;
+    return t.trigger.customer_id() == customer_id;
   });
   std::erase_if(out.audits, [&](const v1::AuditRecord& audit) {
     return audit.has_trigger() && audit.trigger().customer_id() == customer_id;
   });
-  return withdrawn_earlier;
 }
 
 void PartitionTask::AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id,

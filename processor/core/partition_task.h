@@ -124,9 +124,6 @@ struct RecordOutcome {
   // An erasure request carried out: the customer erased (the driver also recalls their
   // records committed earlier but not yet handed to the producer, Relay::Recall).
   std::string erased_customer;
-  // Of them, triggers withdrawn that were in the output before this record (the caller counted
-  // them already).
-  size_t withdrawn_earlier = 0;
   // For kHeld: this record began its source's hold (held() was false before it), so it is the
   // first to deliver again; the records behind it are held too.
   bool began_hold = false;
@@ -141,6 +138,9 @@ class PartitionTask {
   // would hold ~30 MB per partition for as long as the task lives. Typical events are a few
   // hundred bytes.
   static constexpr size_t kLargeRecordBytes = 64 << 10;
+  // The same for a record that decoded into more line items than this (an empty item is 2 bytes
+  // on the wire and ~48 in memory).
+  static constexpr int kLargeRecordItems = 1024;
 
   // `rules` and `store` must outlive the task.
   PartitionTask(const TaskSettings& settings, const RuleSet& rules, PartitionStore& store);
@@ -240,9 +240,8 @@ class PartitionTask {
 
  private:
   // An erasure of `customer_id`: withdraws the customer's triggers and audit records from `out`
-  // (not yet committed, so never sent). Returns how many of the triggers withdrawn were among
-  // the first `earlier` of `out.triggers`.
-  static size_t Withdraw(const std::string& customer_id, size_t earlier, TaskOutput& out);
+  // (not yet committed, so never sent).
+  static void Withdraw(const std::string& customer_id, TaskOutput& out);
   // Moves the pipeline's triggers (and the policy stage's audit records) to `out`.
   void AddTriggers(std::vector<v1::Trigger>& fired, const std::string* event_id, TaskOutput& out);
   // Records the next offset of source `topic` after an applied record.

@@ -16,7 +16,7 @@
 // repeats the call; abortable (e.g. a failed produce) aborts and repeats the whole
 // transaction with the same records, up to kMaxAttempts, except the records Kafka refused for
 // good (IsPermanentProduceError, in their delivery reports: a broker's or topic's smaller
-// message.max.bytes, a timestamp out of its bounds), which are replaced as a refused produce is
+// message.max.bytes, an invalid record), which are replaced as a refused produce is
 // (rerouted to the dead-letter topic, dropped, or for the changelog: stop) before the next
 // attempt, counted as no retry; fatal (fenced by a newer instance, or
 // an unrecoverable producer state) stops processing. A commit_transaction still failing retriably

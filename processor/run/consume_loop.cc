@@ -203,6 +203,10 @@ Status ConsumeLoop::Run(const std::atomic<bool>& stop) {
     if (std::string pause = membership_.TakePauseRequest(); !pause.empty()) {
       membership_.PauseForDisk(pause);
     }
+    if (std::string why = membership_.TakeRejoinRequest(); !why.empty() && fatal_.ok()) {
+      held_records_.Clear();
+      membership_.RejoinAfterLoss(why);
+    }
     if (std::exchange(rejoin_past_gap_, false) && fatal_.ok()) {
       membership_.Rejoin("a source's next offset is not in Kafka (on_retention_gap: skip)");
     }

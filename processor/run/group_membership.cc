@@ -73,6 +73,10 @@ std::string GroupMembership::TakePauseRequest() {
   return std::exchange(pending_.pause_request, std::string());
 }
 
+std::string GroupMembership::TakeRejoinRequest() {
+  return std::exchange(pending_.rejoin_request, std::string());
+}
+
 bool GroupMembership::TakeRebalanced() { return std::exchange(pending_.rebalanced, false); }
 
 GroupMembership::Restored GroupMembership::RestoreOne(const std::string& topic,
@@ -306,8 +310,13 @@ void GroupMembership::Revoke(const std::vector<RdKafka::TopicPartition*>& partit
       pending_.pause_request = committed.message();
     } else if (committed.code() == Status::Code::kMembershipLost) {
       // exactly_once: the group moved on without this member, the commit's transaction was
-      // aborted; the revocation ends the generation as a rejoin would (RejoinAfterLoss).
+      // aborted; the revocation ends the generation as a rejoin would (RejoinAfterLoss). An
+      // eager one revokes every partition; a cooperative one keeps some assigned, which
+      // DropAll leaves without a task: the loop rejoins.
       lost = true;
+      if (consumer_ != nullptr && consumer_->rebalance_protocol() == "COOPERATIVE") {
+        pending_.rejoin_request = committed.message();
+      }
     } else if (!committed.ok()) {
       pending_.error = committed;
     }

@@ -93,6 +93,9 @@ class GroupMembership : public RdKafka::RebalanceCb {
   // ran since the last take.
   Status TakeError();
   std::string TakePauseRequest();
+  // Why a rejoin is due (RejoinAfterLoss), or empty: a cooperative revocation whose commit the
+  // group refused dropped every partition, the ones it keeps assigned too.
+  std::string TakeRejoinRequest();
   bool TakeRebalanced();
 
  private:
@@ -162,6 +165,7 @@ class GroupMembership : public RdKafka::RebalanceCb {
   struct Pending {
     Status error;
     std::string pause_request;
+    std::string rejoin_request;
     bool rebalanced = false;
   } pending_;
   bool paused_for_disk_ = false;

@@ -10,7 +10,8 @@ KeptRecord::KeptRecord(const InputRecord& record) : topic_(record.topic), value_
     key_ = std::string(*record.key);
     record_.key = key_;
   }
-  record_.value = value_;
+  // A null value (a tombstone) stays null: its dead letter's value is null too.
+  if (record.value.data() != nullptr) record_.value = value_;
   record_.create_time_ms = record.create_time_ms;
   bytes_ = topic_.size() + key_.size() + value_.size();
   // Reserved: the views into header_data_ stay valid as it grows.

@@ -7,6 +7,7 @@
 #include <random>
 #include <utility>
 
+#include "processor/core/erasure_memory.h"
 #include "processor/core/partition_name.h"
 #include "processor/diagnostics/fault_points.h"
 #include "processor/diagnostics/log.h"
@@ -168,6 +169,15 @@ Status TaskManager::Republish(int32_t partition, Assigned& assigned,
         return entries.size() < kEntriesPerPublish ? Status::Ok() : publish();
       },
       [&](const std::string& key) { corrupt.push_back(key); });
+  // Tombstones too: a restore of this commit's predecessors (the fence names one) must not
+  // bring back what is deleted here.
+  for (const std::string& key : corrupt) {
+    if (!s.ok()) break;
+    entries.push_back(
+        {seqs.DrawOutboxSeq(),
+         changelog::SerializedStateRecord(topic, partition, assigned.writer, seq, key, nullptr)});
+    if (entries.size() >= kEntriesPerPublish) s = publish();
+  }
   owned.set_commit_seq(seq);
   owned.clear_changelog_incomplete();
   v1::state::ChangelogMarker marker;
@@ -188,11 +198,14 @@ Status TaskManager::Republish(int32_t partition, Assigned& assigned,
   }
   const std::string name = PartitionName(config_.touchpoints.name, partition);
   if (s.ok() && !corrupt.empty()) {
-    LogError(std::to_string(corrupt.size()) + " corrupt stored entr" +
-             (corrupt.size() == 1 ? "y" : "ies") + " of " + name +
-             " deleted (a customer's state "
-             "lost): " +
-             PartitionName(topic, partition) + " holds no copy to rebuild from");
+    const size_t memories = static_cast<size_t>(
+        std::count_if(corrupt.begin(), corrupt.end(),
+                      [](const std::string& key) { return IsErasureMemoryKey(key); }));
+    LogError(std::to_string(corrupt.size() - memories) + " customer states and " +
+             std::to_string(memories) + " erasure memories of " + name +
+             " did not parse and were deleted (a memory lost lets an erased customer's late "
+             "events start a new profile): " +
+             PartitionName(topic, partition) + " holds no copy to rebuild them from");
     metrics_.state_rebuilds(StateRebuildReason::kCorruptState).Increment(corrupt.size());
   }
   if (!s.ok()) {
@@ -482,6 +495,7 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time, bool punctuate) {
     PublishTaskCounts(*assigned);
   }
   CommitBatch& batch = commit_batch_;
+  trigger_counters_.clear();
   batch.Clear();  // Commit() empties it whatever its result; cleared here too, should a path ever
                   // leave records in it
   // The commit's records in outbox order, each built in its entry (no copies in between):
@@ -508,11 +522,12 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time, bool punctuate) {
         t.trigger.has_send_time() ? t.trigger.send_time() : t.trigger.fire_time();
     latency_.OnTrigger(t.event_caused,
                        google::protobuf::util::TimeUtil::TimestampToMilliseconds(due));
-    // Counted as committed: a batch dropped uncommitted (a lost assignment, a rebuild, a disk
-    // pause) and processed again counts its triggers once, and withdrawn ones not at all.
-    metrics_.triggers_emitted(t.trigger.rule_id(), t.trigger.type()).Increment();
-    metrics_.policy().CountSent(t.trigger);
-    progress_.triggers.fetch_add(1);
+    // Counted once committed (below): a batch dropped uncommitted (a lost assignment, a
+    // rebuild, a disk pause, a transaction refused) and processed again counts its triggers
+    // once, and withdrawn ones not at all.
+    trigger_counters_.push_back(&metrics_.triggers_emitted(t.trigger.rule_id(), t.trigger.type()));
+    trigger_counters_.push_back(&metrics_.policy().sent(t.trigger.rule_id(), t.trigger.type(),
+                                                        t.trigger.suggested_channel()));
     v1::state::OutboxRecord& record = entries.emplace_back().record;
     record.set_topic(config_.triggers.name);
     record.set_key(t.trigger.customer_id());
@@ -580,6 +595,10 @@ Status TaskManager::CommitBatchOfTasks(const TaskTime& time, bool punctuate) {
       assigned->task.OnCommitted();
     }
     if (!entries.empty()) s = relay_.Publish(std::move(entries), offsets);
+    if (s.ok()) {
+      for (prometheus::Counter* counter : trigger_counters_) counter->Increment();
+      progress_.triggers.fetch_add(trigger_counters_.size() / 2);
+    }
     FindNextPunctuation(idle_limit_ms);
     last_offsets_ = std::move(offsets);
     metrics_.commit_batch_events().Observe(static_cast<double>(batch_records_));

@@ -240,6 +240,9 @@ class TaskManager {
   // holds) nor faults in fresh pages.
   CommitBatch commit_batch_{db_};
   std::vector<v1::state::OutboxRecord> markers_;  // a commit's changelog markers, reused
+  // A commit's triggers' counters (emitted and sent, two per trigger), incremented once it is
+  // handed to the relay; reused.
+  std::vector<prometheus::Counter*> trigger_counters_;
   int64_t batch_records_ = 0;
   CommitLatency latency_;  // of the batch being built
   std::vector<SourceOffset> last_offsets_;

@@ -135,12 +135,17 @@ TEST_F(ChangelogRestorerTest, AFenceWhoseWholeStateNeverArrivedIsNoValidCommit) 
   EXPECT_FALSE(fresh->checkpoint.has_value()) << fresh->checkpoint->DebugString();
   EXPECT_EQ(fresh->customers, 0u);
 
-  // The owner's own store: its checkpoint is the fence's.
+  // The owner's own store: its checkpoint is the fence's, read against the whole log (the first
+  // restore's hint, which a tail read would use, replaced by one past the log's end).
   CommitBatch own(*db_);
   own.PutCheckpoint("touchpoints", 0, fence.checkpoint());
+  v1::state::RestoreHint past_the_end;
+  past_the_end.set_last_offset(1'000'000);
+  own.PutRestoreHint(kRecreated, 0, past_the_end);
   ASSERT_TRUE(own.Commit().ok());
   auto again = (*restorer)->Restore(0, *db_, 64 << 20, 0, nullptr);
   ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_FALSE(again->tail_only);
   EXPECT_FALSE(again->unproven);
   ASSERT_TRUE(again->checkpoint.has_value());
   EXPECT_TRUE(again->checkpoint->changelog_incomplete()) << "written there whole again";

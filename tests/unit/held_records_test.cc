@@ -85,6 +85,21 @@ TEST(HeldRecordsTest, ARecordWithoutAKeyStaysWithoutOne) {
   EXPECT_FALSE(held.Take({"touchpoints", 0})[0]->record().key.has_value());
 }
 
+// A null value (a tombstone) stays null, not empty: its dead letter's value is null.
+TEST(HeldRecordsTest, ARecordWithANullValueStaysNull) {
+  HeldRecords held(1 << 20);
+  Lent lent("touchpoints", 0, 5);
+  lent.record.value = std::string_view();
+  ASSERT_TRUE(held.Keep({"touchpoints", 0}, lent.record));
+  Lent empty("touchpoints", 0, 6);
+  empty.record.value = std::string_view("", 0);
+  ASSERT_TRUE(held.Keep({"touchpoints", 0}, empty.record));
+  const auto taken = held.Take({"touchpoints", 0});
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0]->record().value.data(), nullptr);
+  EXPECT_NE(taken[1]->record().value.data(), nullptr);
+}
+
 TEST(HeldRecordsTest, ASourceThatWouldPassTheBoundKeepsWhatItKeptAndRefusesTheRest) {
   // Room for three records over all sources.
   HeldRecords held(3 * kRecordBytes);

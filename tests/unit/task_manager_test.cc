@@ -390,6 +390,12 @@ TEST_F(TaskManagerTest, ACorruptEntryTheChangelogLacksIsDroppedAndTheRestWritten
   std::vector<std::string> written;
   for (const auto& [key, value] : replayed.entries) written.push_back(key);
   EXPECT_EQ(written, (std::vector<std::string>{"amy", "cy"}));
+  // A tombstone for bob: a restore of the commits before this one does not bring him back.
+  bool tombstone = false;
+  for (size_t i = recreated_at; i < all.size(); ++i) {
+    tombstone = tombstone || (all[i].key() == "bob" && all[i].null_value());
+  }
+  EXPECT_TRUE(tombstone);
   ASSERT_TRUE(replayed.latest.has_value());
   EXPECT_FALSE(driver_->ReadCheckpoint()->changelog_incomplete());
   // The local store holds what the changelog does: bob is gone, not corrupt.
