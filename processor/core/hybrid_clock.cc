@@ -6,7 +6,8 @@
 
 namespace touchstream {
 
-void HybridClock::ObserveRecord(TimeMs create_time_ms, TimeMs steady_ms) {
+void HybridClock::ObserveRecord(TimeMs create_time_ms, TimeMs steady_ms, TimeMs wall_ms) {
+  create_time_ms = std::min(create_time_ms, SaturatingAdd(wall_ms, kMaxAheadMs));
   // The latest producer time seen: a record with an older CreateTime (a slow producer, a
   // backlog) says nothing new about now.
   if (anchor_ && create_time_ms <= Since(*anchor_, steady_ms)) return;

@@ -20,8 +20,16 @@ namespace touchstream {
 // Owned by the thread that drives the tasks.
 class HybridClock {
  public:
-  // A record with CreateTime `create_time_ms` was read at monotonic time `steady_ms`.
-  void ObserveRecord(TimeMs create_time_ms, TimeMs steady_ms);
+  // How far ahead of the local wall clock a CreateTime counts: the limit never passes the wall
+  // clock anyway, and one producer a year ahead (or a forged forwarding header) would otherwise
+  // pin the anchor there and switch the guard against this host's clock jumping forward off for
+  // as long as the process runs.
+  static constexpr DurationMs kMaxAheadMs = 5 * kMinuteMs;
+
+  // A record with CreateTime `create_time_ms` was read at monotonic time `steady_ms`, when the
+  // local wall clock said `wall_ms` (a CreateTime past it by more than kMaxAheadMs counts as that
+  // much past it).
+  void ObserveRecord(TimeMs create_time_ms, TimeMs steady_ms, TimeMs wall_ms);
 
   // The latest time an idle partition may advance to, now.
   TimeMs Limit(TimeMs wall_ms, TimeMs steady_ms);

@@ -338,7 +338,7 @@ StatusOr<bool> TaskManager::Process(const InputRecord& record, const TaskTime& t
   if (!outcome.ok()) return TaskFailed(record.partition, outcome.status());
   // A forwarded record's own timestamp is its forwarder's clock: its input record's counts.
   if (outcome->create_time_ms) {
-    hybrid_clock_.ObserveRecord(*outcome->create_time_ms, time.steady_ms);
+    hybrid_clock_.ObserveRecord(*outcome->create_time_ms, time.steady_ms, time.wall_ms);
   }
   if (outcome->kind == RecordOutcome::Kind::kAlreadyApplied ||
       outcome->kind == RecordOutcome::Kind::kHeld) {
