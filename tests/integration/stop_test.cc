@@ -190,11 +190,10 @@ TEST(StopTest, AStopDuringStartUpUnderExactlyOnceWhileEveryBrokerIsDownEndsThePr
       << a.Stderr();
   const auto stopped = std::chrono::steady_clock::now();
   EXPECT_EQ(a.Stop(std::chrono::seconds(60)), 0) << a.Stderr();
-  // Start-up's own bounded waits (the topics' check, up to 10 s), then the 5 s stop timeout.
+  // Start-up's own bounded waits (the topics' check gives up after 10 s: no broker), or the 5 s
+  // stop timeout of init_transactions.
   EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(30));
-  EXPECT_NE(a.Stderr().find("stopped during start-up: a stop came before init_transactions"),
-            std::string::npos)
-      << a.Stderr();
+  EXPECT_NE(a.Stderr().find("stopped during start-up: "), std::string::npos) << a.Stderr();
 }
 
 }  // namespace
