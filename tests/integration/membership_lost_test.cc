@@ -15,6 +15,23 @@
 namespace touchstream::testing {
 namespace {
 
+// exactly_once, commits every 50 ms, in consumer group `group`.
+ClusterConfig ExactlyOnce(const std::string& group) {
+  ClusterConfig config;
+  config.group_id = group;
+  config.rules = kCart2mRules;
+  config.processing = "guarantee: exactly_once, commit_interval: 50ms";
+  return config;
+}
+
+// Instance "a" with commits an hour apart, so that an injected refusal meets the commit the test
+// provokes (a revocation's, the stop's), not one of a's own.
+ChildProcess& RunPatient(Cluster& cluster, const ClusterConfig& config) {
+  ClusterConfig patient = config;
+  patient.processing = "guarantee: exactly_once, commit_interval: 1h";
+  return cluster.Run("a", cluster.WriteConfig("a-patient", "a", patient));
+}
+
 TEST(MembershipLostTest, ACommitRefusedForAnOldGenerationRejoinsAndLosesNothing) {
   TempDir dir;
   ClusterConfig config;
@@ -52,16 +69,10 @@ TEST(MembershipLostTest, ACommitRefusedForAnOldGenerationRejoinsAndLosesNothing)
 // takes what the new generation gives it.
 TEST(MembershipLostTest, ARevocationsCommitRefusedDropsThePartitionsAndStaysInTheGroup) {
   TempDir dir;
-  ClusterConfig config;
-  config.group_id = "membership-lost-revoke";
-  config.rules = kCart2mRules;
-  // No commit of a's own before the revocation's: the refusal meets that one.
-  ClusterConfig patient = config;
-  patient.processing = "guarantee: exactly_once, commit_interval: 1h";
-  config.processing = "guarantee: exactly_once, commit_interval: 50ms";
+  const ClusterConfig config = ExactlyOnce("membership-lost-revoke");
   Cluster cluster(dir, config, FaultChannel::kYes);
   ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
-  ChildProcess& a = cluster.Run("a", cluster.WriteConfig("a-patient", "a", patient));
+  ChildProcess& a = RunPatient(cluster, config);
   ASSERT_TRUE(cluster.WaitForLog("a", "assigned touchpoints/", std::chrono::seconds(30)))
       << a.Stderr();
   const auto events = JourneyLoad(13, 200, 3000);
@@ -89,15 +100,10 @@ TEST(MembershipLostTest, ARevocationsCommitRefusedDropsThePartitionsAndStaysInTh
 // the stop is clean (exit 0) and the next start processes that batch again.
 TEST(MembershipLostTest, TheStopsCommitRefusedExitsCleanlyAndTheNextStartRedoesIt) {
   TempDir dir;
-  ClusterConfig config;
-  config.group_id = "membership-lost-stop";
-  config.rules = kCart2mRules;
-  ClusterConfig patient = config;
-  patient.processing = "guarantee: exactly_once, commit_interval: 1h";
-  config.processing = "guarantee: exactly_once, commit_interval: 50ms";
+  const ClusterConfig config = ExactlyOnce("membership-lost-stop");
   Cluster cluster(dir, config, FaultChannel::kYes);
   ASSERT_TRUE(cluster.started()) << cluster.kafka().Stderr();
-  ChildProcess& a = cluster.Run("a", cluster.WriteConfig("a-patient", "a", patient));
+  ChildProcess& a = RunPatient(cluster, config);
   ASSERT_TRUE(cluster.WaitForLog("a", "assigned touchpoints/", std::chrono::seconds(30)))
       << a.Stderr();
   const auto events = JourneyLoad(13, 200, 3000);

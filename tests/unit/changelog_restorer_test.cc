@@ -19,15 +19,23 @@ constexpr int kCustomers = 3'500;
 
 class ChangelogRestorerTest : public RelayTest {
  protected:
-  void SetUp() override {
-    RelayTest::SetUp();
-    ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kChangelog, 1}).ok());
-    // One owner's fence, then one commit of kCustomers states and its marker.
+  // Produces `records` (with their stamps as headers) and waits for every acknowledgement.
+  void ProduceAll(const std::vector<v1::state::OutboxRecord>& records) {
     std::string errstr;
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
     std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
     ASSERT_TRUE(producer) << errstr;
+    for (const auto& record : records) {
+      ASSERT_EQ(ProduceRecord(*producer, record, nullptr), RdKafka::ERR_NO_ERROR);
+    }
+    ASSERT_EQ(producer->flush(10'000), RdKafka::ERR_NO_ERROR);
+  }
+
+  void SetUp() override {
+    RelayTest::SetUp();
+    ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kChangelog, 1}).ok());
+    // One owner's fence, then one commit of kCustomers states and its marker.
     const changelog::Writer writer{"owner-1", 1};
     v1::state::ChangelogMarker fence;
     fence.set_epoch(1);
@@ -46,10 +54,7 @@ class ChangelogRestorerTest : public RelayTest {
     commit.mutable_checkpoint()->set_commit_seq(1);
     commit.mutable_checkpoint()->set_next_offset(kCustomers);
     records.push_back(changelog::CommitRecord(kChangelog, 0, writer, commit));
-    for (const auto& record : records) {
-      ASSERT_EQ(ProduceRecord(*producer, record, nullptr), RdKafka::ERR_NO_ERROR);
-    }
-    ASSERT_EQ(producer->flush(10'000), RdKafka::ERR_NO_ERROR);
+    ASSERT_NO_FATAL_FAILURE(ProduceAll(records));
     auto restorer = ChangelogRestorer::Create({{"bootstrap.servers", kafka_->bootstrap_servers()}},
                                               kChangelog, "touchpoints");
     ASSERT_TRUE(restorer.ok()) << restorer.status().message();
@@ -100,11 +105,6 @@ TEST_F(ChangelogRestorerTest, AProgressStepThatFailsEndsTheRestoreWithItsError) 
 TEST_F(ChangelogRestorerTest, AFenceWhoseWholeStateNeverArrivedIsNoValidCommit) {
   constexpr char kRecreated[] = "restorer-test-recreated";
   ASSERT_TRUE(kafka_->CreateTopic(TopicConfig{kRecreated, 1}).ok());
-  std::string errstr;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", kafka_->bootstrap_servers(), errstr);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
-  ASSERT_TRUE(producer) << errstr;
   const changelog::Writer writer{"owner-2", 1};
   v1::state::ChangelogMarker fence;
   fence.set_epoch(1);
@@ -120,10 +120,7 @@ TEST_F(ChangelogRestorerTest, AFenceWhoseWholeStateNeverArrivedIsNoValidCommit) 
     const std::string value = state.SerializeAsString();
     records.push_back(changelog::SerializedStateRecord(kRecreated, 0, writer, 1, id, &value));
   }
-  for (const auto& record : records) {
-    ASSERT_EQ(ProduceRecord(*producer, record, nullptr), RdKafka::ERR_NO_ERROR);
-  }
-  ASSERT_EQ(producer->flush(10'000), RdKafka::ERR_NO_ERROR);
+  ASSERT_NO_FATAL_FAILURE(ProduceAll(records));
   auto restorer = ChangelogRestorer::Create({{"bootstrap.servers", kafka_->bootstrap_servers()}},
                                             kRecreated, "touchpoints");
   ASSERT_TRUE(restorer.ok()) << restorer.status().message();
